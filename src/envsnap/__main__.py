@@ -1,0 +1,5 @@
+"""Run envsnap as ``python -m envsnap``."""
+
+from envsnap.cli import main
+
+main()

@@ -1,0 +1,137 @@
+"""``envsnap freeze``: snapshot the target environment into a file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from envsnap.cli import debug_option, handle_errors, note_pythonpath, python_option
+from envsnap.formats import FORMATS, DumpOptions, format_for_path, get_writer
+
+
+@click.command()
+@python_option
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to FILE (atomically) instead of stdout; the format follows the "
+    "name (pylock*.toml, *.json, else requirements).",
+)
+@click.option(
+    "--format",
+    "format_name",
+    type=click.Choice([*sorted(FORMATS), "pylock"]),
+    help="Output format [default: from the --output name, else requirements].",
+)
+@click.option("--no-annotate", is_flag=True, help="Leave out the '# via' lines.")
+@click.option("--top-level-only", is_flag=True, help="Write only the top-level pins.")
+@click.option(
+    "--exclude", multiple=True, metavar="NAME", help="Leave out this distribution (repeatable)."
+)
+@click.option(
+    "--all",
+    "include_tools",
+    is_flag=True,
+    help="Include pip, setuptools, wheel and distribute (left out by default, as pip freeze).",
+)
+@click.option(
+    "--include-system",
+    is_flag=True,
+    help="Include the base Python's packages of a venv made with --system-site-packages.",
+)
+@click.option(
+    "--project",
+    type=click.Path(path_type=Path, exists=True),
+    help="pyproject.toml (or its directory) whose dependencies count as declared "
+    "[default: ./pyproject.toml if present].",
+)
+@click.option(
+    "--extra",
+    "extras",
+    multiple=True,
+    metavar="NAME",
+    help="Also count this optional-dependency group of the project as declared ('*' for all).",
+)
+@click.option(
+    "--group",
+    "groups",
+    multiple=True,
+    metavar="NAME",
+    help="Also count this PEP 735 dependency group as declared ('*' for all).",
+)
+@debug_option
+def freeze(
+    python: str | None,
+    output: Path | None,
+    format_name: str | None,
+    no_annotate: bool,
+    top_level_only: bool,
+    exclude: tuple[str, ...],
+    include_tools: bool,
+    include_system: bool,
+    project: Path | None,
+    extras: tuple[str, ...],
+    groups: tuple[str, ...],
+    debug: bool,
+) -> None:
+    """Snapshot the target environment: top-level pins, then transitive ones.
+
+    Reads every installed distribution of the target venv (its own
+    site-packages only), builds the dependency graph for that environment's
+    markers, and writes each package as top-level (declared in pyproject.toml,
+    requested by the user, or required by nothing) or transitive (with the
+    packages it comes via). Never changes the environment.
+    """
+    from envsnap.errors import InputError  # noqa: PLC0415
+    from envsnap.project import read_project  # noqa: PLC0415
+    from envsnap.snapshot import default_project, take_snapshot  # noqa: PLC0415
+
+    with handle_errors(debug=debug):
+        fmt = format_name or (format_for_path(output) if output else "requirements")
+        if fmt not in FORMATS:
+            raise InputError(
+                f"the {fmt} format is not available in this version of envsnap",
+                hint=f"choose one of: {', '.join(sorted(FORMATS))}",
+            )
+        note_pythonpath()
+        declaration = None
+        project_path = project or default_project()
+        if project_path is not None:
+            try:
+                declaration = read_project(project_path, extras=extras, groups=groups)
+            except InputError as exc:
+                if project is not None:
+                    raise
+                click.echo(f"warning: {exc.message}; declared dependencies not used", err=True)
+        snap = take_snapshot(python, project=declaration, include_system=include_system)
+        for warning in snap.warnings:
+            click.echo(f"warning: {warning}", err=True)
+        for name, inferred in sorted(snap.inferred_extras.items()):
+            extras_text = ",".join(sorted(inferred))
+            click.echo(
+                f"note: {name}[{extras_text}] taken as requested: all requirements of "
+                "that extra are installed",
+                err=True,
+            )
+        options = DumpOptions(
+            output_dir=output.parent if output else Path.cwd(),
+            annotate=not no_annotate,
+            top_level_only=top_level_only,
+            include_tools=include_tools,
+            exclude=frozenset(exclude),
+        )
+        text = get_writer(fmt)(snap, options)
+        if output is None:
+            click.echo(text, nl=False)
+            return
+        from envsnap._io import atomic_write  # noqa: PLC0415
+
+        try:
+            atomic_write(output, text)
+        except OSError as exc:
+            raise InputError(f"{output}: cannot write: {exc.strerror or exc}") from None
+        listed = snap.listed(include_tools=include_tools, exclude=exclude)
+        top = sum(1 for d in listed if snap.reasons[d.name].top_level)
+        click.echo(f"wrote {output}: {top} top-level, {len(listed) - top} transitive", err=True)

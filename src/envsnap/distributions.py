@@ -1,0 +1,442 @@
+"""Read the installed distributions of a set of site-packages directories.
+
+Everything is read with the host's Python from the files on disk; no code of
+the target environment is imported. Formats:
+
+- ``*.dist-info`` (PEP 376/627 directories): ``METADATA`` (core metadata),
+  ``REQUESTED``, ``INSTALLER`` and ``direct_url.json`` (PEP 610);
+- ``*.egg-info`` (setuptools): ``PKG-INFO`` plus ``requires.txt``, as a
+  directory or a single file;
+- legacy develop installs: ``*.egg-link`` files pointing at a project whose
+  ``*.egg-info`` lives in its source tree, and ``__editable__`` ``.pth``
+  files of setuptools' editable installs (PEP 660).
+
+Broken distributions do not stop the read: each becomes a
+:class:`MetadataWarning` naming its path.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from envsnap.origin import Origin, strip_credentials
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator, Sequence
+
+__all__ = ["InstalledDistribution", "MetadataWarning", "read_distributions"]
+
+_HEADER_CHUNK = 16384
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InstalledDistribution:
+    """One installed distribution, as its metadata directory describes it."""
+
+    name: NormalizedName
+    """The PEP 503 normalized name, e.g. ``typing-extensions``."""
+    display_name: str
+    """The name as the distribution spells it (``Name:`` of its metadata)."""
+    version: Version
+    """The installed version."""
+    requires: tuple[Requirement, ...] = ()
+    """``Requires-Dist`` (PEP 508), lines that did not parse left out."""
+    provides_extras: tuple[NormalizedName, ...] = ()
+    """``Provides-Extra``, normalized (PEP 685)."""
+    requires_python: SpecifierSet | None = None
+    """``Requires-Python``, when given and valid."""
+    origin: Origin = Origin()
+    """Index, or the PEP 610 direct URL it was installed from."""
+    installer: str | None = None
+    """First line of ``INSTALLER`` (PEP 376), e.g. ``pip`` or ``uv``."""
+    requested: bool = False
+    """A ``REQUESTED`` file exists (PEP 376): the user asked for it by name."""
+    location: Path
+    """The ``*.dist-info`` / ``*.egg-info`` path."""
+    metadata_format: Literal["dist-info", "egg-info"] = "dist-info"
+    """Which kind of metadata directory was read."""
+    in_base: bool = False
+    """Found in the base installation's site-packages, not the venv's own."""
+
+
+@dataclass(frozen=True, slots=True)
+class MetadataWarning:
+    """A problem with one distribution's metadata; the snapshot goes on."""
+
+    path: Path
+    """The file or directory at fault."""
+    message: str
+    """What is wrong, in one line."""
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+def read_distributions(
+    site_dirs: Sequence[Path], base_dirs: Sequence[Path] = ()
+) -> tuple[list[InstalledDistribution], list[MetadataWarning]]:
+    """Read every distribution installed in ``site_dirs`` (and ``base_dirs``).
+
+    Args:
+        site_dirs: the environment's own site-packages directories, in order.
+        base_dirs: base-installation directories to read too (their
+            distributions get ``in_base=True``); a name found in ``site_dirs``
+            hides the same name here, as it does on ``sys.path``.
+
+    Returns:
+        ``(distributions, warnings)``: distributions sorted by normalized
+        name; one warning for each broken distribution, unparsable line, or
+        name installed twice (naming both paths; the first one found is kept).
+    """
+    found: dict[NormalizedName, InstalledDistribution] = {}
+    warnings: list[MetadataWarning] = []
+    for in_base, dirs in ((False, site_dirs), (True, base_dirs)):
+        for site_dir in dirs:
+            for dist in _read_dir(site_dir, warnings, in_base=in_base):
+                first = found.get(dist.name)
+                if first is None:
+                    found[dist.name] = dist
+                elif not (in_base and not first.in_base):
+                    warnings.append(
+                        MetadataWarning(
+                            dist.location,
+                            f"{dist.display_name} is installed twice: also at "
+                            f"{first.location}; using the first one",
+                        )
+                    )
+    return [found[name] for name in sorted(found)], warnings
+
+
+def _read_dir(
+    site_dir: Path, warnings: list[MetadataWarning], *, in_base: bool
+) -> Iterator[InstalledDistribution]:
+    try:
+        entries = sorted(os.scandir(site_dir), key=lambda e: e.name)
+    except OSError as exc:
+        warnings.append(MetadataWarning(site_dir, f"cannot list directory: {exc.strerror}"))
+        return
+    editable_roots = _editable_pth_roots(site_dir, entries)
+    for entry in entries:
+        name = entry.name
+        path = Path(entry.path)
+        if name.endswith(".dist-info"):
+            dist = _read_dist_info(path, warnings, editable_roots, in_base=in_base)
+        elif name.endswith(".egg-info"):
+            dist = _read_egg_info(path, warnings, Origin(), in_base=in_base)
+        elif name.endswith(".egg-link"):
+            dist = _read_egg_link(path, warnings, in_base=in_base)
+        else:
+            continue
+        if dist is not None:
+            yield dist
+
+
+def _read_dist_info(
+    path: Path,
+    warnings: list[MetadataWarning],
+    editable_roots: dict[str, str],
+    *,
+    in_base: bool,
+) -> InstalledDistribution | None:
+    headers = _read_metadata(path / "METADATA", warnings)
+    if headers is None:
+        return None
+    origin = _read_direct_url(path / "direct_url.json", warnings)
+    if origin is None:
+        stem = path.name[: -len(".dist-info")].partition("-")[0]
+        root = editable_roots.get(canonicalize_name(stem))
+        origin = (
+            Origin(kind="directory", url=Path(root).as_uri(), editable=True) if root else Origin()
+        )
+    installer = _first_line(path / "INSTALLER")
+    return _build(
+        path,
+        headers,
+        warnings,
+        origin=origin,
+        installer=installer,
+        requested=(path / "REQUESTED").exists(),
+        metadata_format="dist-info",
+        in_base=in_base,
+    )
+
+
+def _read_egg_info(
+    path: Path, warnings: list[MetadataWarning], origin: Origin, *, in_base: bool
+) -> InstalledDistribution | None:
+    pkg_info = path / "PKG-INFO" if path.is_dir() else path
+    headers = _read_metadata(pkg_info, warnings)
+    if headers is None:
+        return None
+    if path.is_dir() and "requires-dist" not in headers:
+        headers["requires-dist"] = list(_egg_requires(path / "requires.txt", warnings))
+    return _build(
+        path,
+        headers,
+        warnings,
+        origin=origin,
+        installer=_first_line(path / "INSTALLER") if path.is_dir() else None,
+        requested=path.is_dir() and (path / "REQUESTED").exists(),
+        metadata_format="egg-info",
+        in_base=in_base,
+    )
+
+
+def _read_egg_link(
+    path: Path, warnings: list[MetadataWarning], *, in_base: bool
+) -> InstalledDistribution | None:
+    """Follow a legacy ``setup.py develop`` link to the project's egg-info."""
+    target = _first_line(path)
+    if not target:
+        warnings.append(MetadataWarning(path, "empty .egg-link file"))
+        return None
+    project = (path.parent / target).resolve()
+    want = canonicalize_name(path.name[: -len(".egg-link")])
+    try:
+        candidates = sorted(project.glob("*.egg-info"))
+    except OSError:
+        candidates = []
+    for egg_info in candidates:
+        if canonicalize_name(egg_info.name[: -len(".egg-info")].partition("-")[0]) == want:
+            origin = Origin(kind="directory", url=project.as_uri(), editable=True)
+            return _read_egg_info(egg_info, warnings, origin, in_base=in_base)
+    warnings.append(MetadataWarning(path, f"points to {project}, which has no *.egg-info"))
+    return None
+
+
+def _build(
+    path: Path,
+    headers: dict[str, list[str]],
+    warnings: list[MetadataWarning],
+    *,
+    origin: Origin,
+    installer: str | None,
+    requested: bool,
+    metadata_format: Literal["dist-info", "egg-info"],
+    in_base: bool,
+) -> InstalledDistribution | None:
+    names = headers.get("name")
+    versions = headers.get("version")
+    if not names or not versions:
+        missing = "Name" if not names else "Version"
+        warnings.append(MetadataWarning(path, f"metadata has no {missing}: skipped"))
+        return None
+    try:
+        version = Version(versions[0])
+    except InvalidVersion:
+        warnings.append(MetadataWarning(path, f"invalid version {versions[0]!r}: skipped"))
+        return None
+    requires_python: SpecifierSet | None = None
+    if rp := headers.get("requires-python"):
+        try:
+            requires_python = SpecifierSet(rp[0])
+        except InvalidSpecifier:
+            warnings.append(MetadataWarning(path, f"invalid Requires-Python {rp[0]!r}: ignored"))
+    return InstalledDistribution(
+        name=canonicalize_name(names[0]),
+        display_name=names[0],
+        version=version,
+        requires=tuple(_requirements(path, headers.get("requires-dist", ()), warnings)),
+        provides_extras=tuple(
+            sorted({canonicalize_name(e) for e in headers.get("provides-extra", ())})
+        ),
+        requires_python=requires_python,
+        origin=origin,
+        installer=installer,
+        requested=requested,
+        location=path,
+        metadata_format=metadata_format,
+        in_base=in_base,
+    )
+
+
+_REQUIREMENT_CACHE: dict[str, Requirement | str] = {}
+
+
+def _requirements(
+    path: Path, lines: Iterable[str], warnings: list[MetadataWarning]
+) -> Iterator[Requirement]:
+    """Parse ``Requires-Dist`` lines (PEP 508), warning about the bad ones."""
+    for line in lines:
+        parsed = _REQUIREMENT_CACHE.get(line)
+        if parsed is None:
+            try:
+                parsed = Requirement(line)
+            except InvalidRequirement as exc:
+                parsed = str(exc).splitlines()[0]
+            _REQUIREMENT_CACHE[line] = parsed
+        if isinstance(parsed, str):
+            warnings.append(
+                MetadataWarning(path, f"invalid Requires-Dist {line!r} skipped: {parsed}")
+            )
+        else:
+            yield parsed
+
+
+def _read_metadata(path: Path, warnings: list[MetadataWarning]) -> dict[str, list[str]] | None:
+    """Read the header block of a core-metadata file (RFC 822 style).
+
+    Only the headers are read (up to the first blank line); the description
+    body is skipped. Keys are lower-cased; values keep their order.
+    """
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(_HEADER_CHUNK)
+            while raw and b"\n\n" not in raw and b"\r\n\r\n" not in raw:
+                more = handle.read(_HEADER_CHUNK)
+                if not more:
+                    break
+                raw += more
+    except FileNotFoundError:
+        warnings.append(MetadataWarning(path.parent, f"no {path.name} file: skipped"))
+        return None
+    except OSError as exc:
+        warnings.append(MetadataWarning(path, f"cannot read: {exc.strerror}: skipped"))
+        return None
+    raw = raw.replace(b"\r\n", b"\n")
+    head = raw.split(b"\n\n", 1)[0]
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        warnings.append(
+            MetadataWarning(path, f"not UTF-8 (byte {exc.start}); undecodable bytes replaced")
+        )
+        text = head.decode("utf-8", "replace")
+    headers: dict[str, list[str]] = {}
+    key: str | None = None
+    for line in text.split("\n"):
+        if line[:1] in (" ", "\t") and key is not None:
+            headers[key][-1] += " " + line.strip()
+            continue
+        name, sep, value = line.partition(":")
+        if not sep:
+            key = None
+            continue
+        key = name.strip().lower()
+        headers.setdefault(key, []).append(value.strip())
+    return headers
+
+
+_SECTION = re.compile(r"^\[(?P<extra>[^:\]]*)(?::(?P<marker>.*))?\]$")
+
+
+def _egg_requires(path: Path, warnings: list[MetadataWarning]) -> Iterator[str]:
+    """Turn setuptools' ``requires.txt`` into ``Requires-Dist`` strings."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        warnings.append(MetadataWarning(path, f"cannot read: {exc.strerror}"))
+        return
+    condition = ""
+    for raw_line in text.splitlines():
+        line = raw_line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if section := _SECTION.match(line):
+            parts = []
+            if extra := section["extra"].strip():
+                parts.append(f'extra == "{extra}"')
+            if marker := (section["marker"] or "").strip():
+                parts.append(f"({marker})")
+            condition = " and ".join(parts)
+            continue
+        yield f"{line} ; {condition}" if condition else line
+
+
+def _read_direct_url(path: Path, warnings: list[MetadataWarning]) -> Origin | None:
+    """Read ``direct_url.json`` (PEP 610) into an :class:`Origin`, or ``None``."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        warnings.append(MetadataWarning(path, f"cannot read: {exc.strerror}"))
+        return None
+    from packaging.direct_url import DirectUrl, DirectUrlValidationError  # noqa: PLC0415
+
+    try:
+        direct = DirectUrl.from_dict(json.loads(raw))
+    except (ValueError, DirectUrlValidationError) as exc:
+        warnings.append(MetadataWarning(path, f"invalid direct_url.json ({exc}): ignored"))
+        return None
+    url, stripped = strip_credentials(direct.url)
+    if stripped:
+        warnings.append(
+            MetadataWarning(path, "credentials removed from the recorded URL; never written out")
+        )
+    if direct.vcs_info is not None:
+        return Origin(
+            kind="vcs",
+            url=url,
+            vcs=direct.vcs_info.vcs,
+            commit=direct.vcs_info.commit_id,
+            requested_revision=direct.vcs_info.requested_revision,
+            subdirectory=direct.subdirectory,
+        )
+    if direct.archive_info is not None:
+        hashes = direct.archive_info.hashes or {}
+        algorithm = "sha256" if "sha256" in hashes else next(iter(sorted(hashes)), None)
+        return Origin(
+            kind="archive",
+            url=url,
+            archive_hash=f"{algorithm}={hashes[algorithm]}" if algorithm else None,
+            subdirectory=direct.subdirectory,
+        )
+    editable = bool(direct.dir_info and direct.dir_info.editable)
+    return Origin(kind="directory", url=url, editable=editable, subdirectory=direct.subdirectory)
+
+
+def _first_line(path: Path) -> str | None:
+    try:
+        with path.open(encoding="utf-8", errors="replace") as handle:
+            return handle.readline().strip() or None
+    except OSError:
+        return None
+
+
+_FINDER_MAPPING = re.compile(r"MAPPING\s*(?::[^=]*)?=\s*\{\s*'[^']*'\s*:\s*'(?P<path>[^']*)'")
+
+
+def _editable_pth_roots(site_dir: Path, entries: Sequence[os.DirEntry[str]]) -> dict[str, str]:
+    """Map project names to source dirs from setuptools' ``__editable__`` files.
+
+    A fallback for editable installs with no ``direct_url.json``: the
+    ``.pth`` holds a path, or imports a finder module whose ``MAPPING`` names
+    the package dirs (the project dir is taken as the mapped dir's parent).
+    """
+    roots: dict[str, str] = {}
+    for entry in entries:
+        match = re.fullmatch(r"__editable__\.(?P<name>[^-]+)-.*\.pth", entry.name)
+        if not match:
+            continue
+        name = canonicalize_name(match["name"])
+        line = _first_line(Path(entry.path)) or ""
+        if line and not line.startswith("import"):
+            roots[name] = line
+            continue
+        finder = site_dir / f"__editable___{match['name']}_{_finder_suffix(entry.name)}finder.py"
+        try:
+            found = _FINDER_MAPPING.search(finder.read_text(encoding="utf-8", errors="replace"))
+        except OSError:
+            continue
+        if found:
+            roots[name] = str(Path(found["path"]).parent)
+    return roots
+
+
+def _finder_suffix(pth_name: str) -> str:
+    """``__editable__.pkg-1.0.pth`` -> ``1_0_`` (setuptools' finder module naming)."""
+    version = pth_name[len("__editable__.") : -len(".pth")].partition("-")[2]
+    return re.sub(r"\W", "_", version) + "_" if version else ""

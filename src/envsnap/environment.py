@@ -1,0 +1,315 @@
+"""Find the target environment and probe its interpreter.
+
+The probe is one isolated call of the target interpreter (``-I -S``): ``-I``
+keeps ``PYTHONPATH`` and the user site out, ``-S`` keeps the environment's
+``.pth`` files and ``sitecustomize`` from running code. It reports the
+prefixes, the site-packages directories and the PEP 508 marker environment.
+No code of the target environment is imported.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from envsnap.errors import TargetError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+__all__ = ["PROBE_TIMEOUT", "TargetEnvironment", "find_interpreter", "probe"]
+
+PROBE_TIMEOUT = 20.0
+"""Seconds the probe may take before the target counts as hung."""
+
+_BIN = "Scripts" if sys.platform == "win32" else "bin"
+_EXE = "python.exe" if sys.platform == "win32" else "python"
+
+# Runs inside the target interpreter: stdlib only, and it must not fail on any
+# Python 3.  A Python 2 target fails to compile the f-string and is reported.
+_PROBE = r"""
+import json, os, platform, site, sys, sysconfig
+f"{sys.version_info}"
+def full(info):
+    v = "{0.major}.{0.minor}.{0.micro}".format(info)
+    if info.releaselevel != "final":
+        v += info.releaselevel[0] + str(info.serial)
+    return v
+impl = sys.implementation.name
+markers = {
+    "implementation_name": impl,
+    "implementation_version": full(sys.implementation.version),
+    "os_name": os.name,
+    "platform_machine": platform.machine(),
+    "platform_release": platform.release(),
+    "platform_system": platform.system(),
+    "platform_version": platform.version(),
+    "python_full_version": platform.python_version(),
+    "platform_python_implementation": platform.python_implementation(),
+    "python_version": ".".join(platform.python_version_tuple()[:2]),
+    "sys_platform": sys.platform,
+}
+def dirs(prefixes):
+    out = []
+    for p in site.getsitepackages(prefixes):
+        if p not in out:
+            out.append(p)
+    return out
+# Under -S, site.venv() has not run: find pyvenv.cfg (PEP 405) ourselves.
+prefix = sys.prefix
+if prefix == sys.base_prefix:
+    exe_dir = os.path.dirname(os.path.abspath(sys.executable))
+    for cand in (exe_dir, os.path.dirname(exe_dir)):
+        if os.path.isfile(os.path.join(cand, "pyvenv.cfg")):
+            prefix = cand
+            break
+scheme = sysconfig.get_paths(vars={"base": prefix, "platbase": prefix})
+own = []
+for p in [scheme["purelib"], scheme["platlib"]] + dirs([prefix]):
+    if p not in own:
+        own.append(p)
+json.dump({
+    "executable": sys.executable,
+    "prefix": prefix,
+    "base_prefix": sys.base_prefix,
+    "version": list(sys.version_info[:3]),
+    "implementation": platform.python_implementation(),
+    "platform": sysconfig.get_platform(),
+    "site_packages": own,
+    "base_site_packages": dirs([sys.base_prefix]) if sys.base_prefix != prefix else [],
+    "markers": markers,
+}, sys.stdout)
+"""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TargetEnvironment:
+    """What the probe found out about a target environment.
+
+    Paths are absolute. ``site_packages`` lists the environment's own
+    site-packages directories (purelib, platlib, deduplicated by real path);
+    ``base_site_packages`` those of the base interpreter, visible inside the
+    venv only when ``include_system_site_packages`` is true.
+    """
+
+    interpreter: Path
+    """The interpreter that was probed (as given, not resolved)."""
+    prefix: Path
+    """``sys.prefix``: the venv directory for a venv."""
+    base_prefix: Path
+    """``sys.base_prefix``: the installation the venv was made from."""
+    python_version: tuple[int, int, int]
+    """``sys.version_info[:3]``."""
+    implementation: str
+    """``platform.python_implementation()``, e.g. ``CPython``."""
+    platform: str
+    """``sysconfig.get_platform()``, e.g. ``linux-x86_64``."""
+    site_packages: tuple[Path, ...]
+    """The environment's own site-packages directories, in search order."""
+    base_site_packages: tuple[Path, ...] = ()
+    """The base installation's site-packages (empty outside a venv)."""
+    include_system_site_packages: bool = False
+    """``include-system-site-packages`` of ``pyvenv.cfg``."""
+    markers: Mapping[str, str] = field(default_factory=dict)
+    """The PEP 508 marker environment of the target interpreter."""
+
+    @property
+    def is_venv(self) -> bool:
+        """Whether the target is a virtual environment (PEP 405)."""
+        return self.prefix != self.base_prefix
+
+    @property
+    def python_version_text(self) -> str:
+        """The version as ``3.11.7``."""
+        return ".".join(str(part) for part in self.python_version)
+
+    def describe(self) -> str:
+        """Return ``CPython 3.11.7, linux x86_64`` for headers and messages."""
+        system = self.markers.get("platform_system", "").lower() or sys.platform
+        machine = self.markers.get("platform_machine", "")
+        where = f"{system} {machine}".strip()
+        return f"{self.implementation} {self.python_version_text}, {where}"
+
+
+def find_interpreter(
+    python: str | os.PathLike[str] | None,
+    *,
+    cwd: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Path:
+    """Resolve the target interpreter from ``-p/--python`` and the defaults.
+
+    Args:
+        python: an interpreter path or a venv directory; ``None`` for the
+            default: ``$VIRTUAL_ENV``, else ``./.venv``, else the running
+            interpreter if it is itself a venv.
+        cwd: the directory ``./.venv`` is looked up in (default: the current one).
+        environ: the environment variables to read (default: ``os.environ``).
+
+    Returns:
+        The interpreter's path, not resolved (a venv's ``bin/python`` is a
+        link that must stay a link for ``sys.prefix`` to be the venv).
+
+    Raises:
+        TargetError: the path does not exist, is a broken venv, or no target
+            was given and none of the defaults applies (never the system
+            Python silently).
+    """
+    env = os.environ if environ is None else environ
+    here = Path.cwd() if cwd is None else cwd
+    if python is not None:
+        return _interpreter_at(Path(python), given="--python")
+    if env.get("VIRTUAL_ENV"):
+        return _interpreter_at(Path(env["VIRTUAL_ENV"]), given="$VIRTUAL_ENV")
+    if (here / ".venv").exists() or (here / ".venv").is_symlink():
+        return _interpreter_at(here / ".venv", given="./.venv")
+    if sys.prefix != sys.base_prefix:
+        return Path(sys.executable)
+    raise TargetError(
+        "no target environment: $VIRTUAL_ENV is not set, there is no ./.venv, "
+        "and envsnap is not running inside a virtual environment",
+        hint="name one with --python PATH (a venv directory or its interpreter)",
+    )
+
+
+def _interpreter_at(path: Path, *, given: str) -> Path:
+    """Return the interpreter of a venv directory or check an interpreter path."""
+    if path.is_dir():
+        if not (path / "pyvenv.cfg").is_file() and not (path / _BIN).is_dir():
+            raise TargetError(
+                f"{path}: not a virtual environment (no pyvenv.cfg, no {_BIN}/)",
+                hint=f"{given} takes a venv directory or a Python interpreter",
+            )
+        for name in (_EXE, "python3"):
+            exe = path / _BIN / name
+            if exe.is_symlink() and not exe.exists():
+                raise TargetError(
+                    f"{path}: broken virtual environment: {exe} points to missing "
+                    f"{os.readlink(exe)}",
+                    hint="recreate it (python -m venv) or name another with --python",
+                )
+            if exe.exists():
+                return exe
+        raise TargetError(
+            f"{path}: no interpreter in {path / _BIN}",
+            hint="recreate the venv, or name the interpreter with --python",
+        )
+    if path.is_symlink() and not path.exists():
+        raise TargetError(
+            f"{path}: broken link to missing {os.readlink(path)}",
+            hint="recreate the venv, or name another interpreter with --python",
+        )
+    if not path.exists():
+        raise TargetError(f"{path}: no such file or directory ({given})")
+    return path
+
+
+def probe(interpreter: Path, *, timeout: float = PROBE_TIMEOUT) -> TargetEnvironment:
+    """Probe a target interpreter in one isolated subprocess.
+
+    Args:
+        interpreter: the interpreter to run (see :func:`find_interpreter`).
+        timeout: seconds to wait before giving up.
+
+    Returns:
+        The :class:`TargetEnvironment` it describes.
+
+    Raises:
+        TargetError: the file is not a runnable Python 3, hangs past
+            ``timeout``, or prints something that is not the probe's answer.
+    """
+    try:
+        done = subprocess.run(
+            [os.fspath(interpreter), "-I", "-S", "-c", _PROBE],
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+            env=_probe_environ(),
+        )
+    except subprocess.TimeoutExpired:
+        raise TargetError(
+            f"{interpreter}: the interpreter did not answer within {timeout:g} s",
+            hint="check that it starts (run it with -c pass), or name another with --python",
+        ) from None
+    except OSError as exc:
+        raise TargetError(
+            f"{interpreter}: cannot run it: {exc.strerror or exc}",
+            hint="--python takes a venv directory or a Python 3 interpreter",
+        ) from None
+    if done.returncode != 0:
+        last = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        detail = last[-1] if last else f"exit code {done.returncode}"
+        raise TargetError(
+            f"{interpreter}: not a usable Python 3 interpreter ({detail})",
+            hint="envsnap reads Python 3 environments; name another with --python",
+        )
+    try:
+        raw = json.loads(done.stdout)
+        return _environment_from(interpreter, raw)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise TargetError(
+            f"{interpreter}: unexpected answer from the interpreter probe ({exc})",
+            hint="is it a Python interpreter? name another with --python",
+        ) from None
+
+
+def _probe_environ() -> dict[str, str]:
+    """Return the environment for the probe: the caller's, minus Python's knobs."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+
+
+def _environment_from(interpreter: Path, raw: dict[str, object]) -> TargetEnvironment:
+    prefix = Path(str(raw["prefix"]))
+    base_prefix = Path(str(raw["base_prefix"]))
+    own = _unique_dirs(raw["site_packages"])
+    base = [d for d in _unique_dirs(raw["base_site_packages"]) if d not in own]
+    version = raw["version"]
+    markers = raw["markers"]
+    if not isinstance(version, list) or not isinstance(markers, dict):
+        raise TypeError("malformed probe answer")
+    return TargetEnvironment(
+        interpreter=interpreter,
+        prefix=prefix,
+        base_prefix=base_prefix,
+        python_version=(int(version[0]), int(version[1]), int(version[2])),
+        implementation=str(raw["implementation"]),
+        platform=str(raw["platform"]),
+        site_packages=tuple(own),
+        base_site_packages=tuple(base),
+        include_system_site_packages=_include_system(prefix) if prefix != base_prefix else False,
+        markers={str(k): str(v) for k, v in markers.items()},
+    )
+
+
+def _unique_dirs(value: object) -> list[Path]:
+    """Keep existing directories once each, by real path, in order."""
+    if not isinstance(value, list):
+        raise TypeError("malformed probe answer")
+    seen: set[str] = set()
+    out: list[Path] = []
+    for item in value:
+        path = Path(str(item))
+        real = os.path.realpath(path)
+        if real in seen or not path.is_dir():
+            continue
+        seen.add(real)
+        out.append(path)
+    return out
+
+
+def _include_system(prefix: Path) -> bool:
+    """Read ``include-system-site-packages`` from ``pyvenv.cfg`` (PEP 405)."""
+    try:
+        text = (prefix / "pyvenv.cfg").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key.strip().lower() == "include-system-site-packages":
+            return value.strip().lower() == "true"
+    return False

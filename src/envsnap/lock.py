@@ -1,0 +1,90 @@
+"""The Lock model: what a lock or requirements file promises.
+
+Readers of every format (``requirements.txt`` through pip-api or envsnap's
+strict reader, ``pylock.toml`` through ``packaging.pylock``) produce this one
+model, so restore, check and diff never look at a file format.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from packaging.utils import NormalizedName, canonicalize_name
+
+from envsnap.origin import Origin
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from packaging.markers import Marker
+    from packaging.specifiers import SpecifierSet
+    from packaging.version import Version
+
+__all__ = ["Lock", "LockedPackage"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LockedPackage:
+    """One package a lock file promises."""
+
+    name: NormalizedName
+    """PEP 503 normalized name."""
+    display_name: str
+    """The name as the file spells it."""
+    version: Version | None
+    """The pinned version; ``None`` when the file does not pin one exactly."""
+    specifier: SpecifierSet | None = None
+    """The version specifier as written, for an unpinned requirement."""
+    origin: Origin = Origin()
+    """Index, or the direct URL / VCS / directory it comes from."""
+    hashes: tuple[str, ...] = ()
+    """Allowed file hashes as ``algorithm:hexdigest``, sorted."""
+    marker: Marker | None = None
+    """The environment marker under which the package applies (PEP 508)."""
+    extras: tuple[NormalizedName, ...] = ()
+    """Extras named on the requirement (``name[extra]``)."""
+    top_level: bool = False
+    """Whether the file lists it as top-level (envsnap files, ``[tool.envsnap]``)."""
+    reason: str | None = None
+    """The recorded classification (``requested``, ``via a, b``...), when any."""
+    line: int | None = None
+    """1-based line of the file where the package is (for annotations)."""
+
+    @property
+    def pinned(self) -> bool:
+        """Whether the package is pinned to one exact version or a direct origin."""
+        return self.version is not None or self.origin.is_direct
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Lock:
+    """Everything a lock or requirements file promises."""
+
+    path: Path | None
+    """The file read, when read from a file."""
+    format: str
+    """``requirements`` or ``pylock``."""
+    packages: tuple[LockedPackage, ...]
+    """The packages, sorted by normalized name."""
+    python_version: str | None = None
+    """The ``major.minor[.micro]`` the file was made for, when recorded."""
+    written_by_envsnap: bool = False
+    """Whether envsnap wrote the file (its header or ``created-by``)."""
+    index_options: tuple[str, ...] = ()
+    """pip options found in the file (``--index-url URL``, ``--find-links DIR``...)."""
+    problems: tuple[str, ...] = field(default_factory=tuple)
+    """Non-fatal findings of the reader (unpinned lines, ...), one line each."""
+
+    def get(self, name: str) -> LockedPackage | None:
+        """Return the package called ``name`` (any spelling), or ``None``."""
+        wanted = canonicalize_name(name)
+        for package in self.packages:
+            if package.name == wanted:
+                return package
+        return None
+
+    @property
+    def top_level(self) -> tuple[LockedPackage, ...]:
+        """The packages recorded as top-level."""
+        return tuple(p for p in self.packages if p.top_level)

@@ -1,0 +1,148 @@
+"""Read what a project declares in ``pyproject.toml``.
+
+``[project] dependencies``, selected ``[project.optional-dependencies]``
+extras, and selected PEP 735 ``[dependency-groups]`` (resolved with
+``packaging.dependency_groups``, includes followed).
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import NormalizedName, canonicalize_name
+
+from envsnap.errors import InputError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from pathlib import Path
+
+__all__ = ["DeclaredDependency", "ProjectDeclaration", "read_project"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeclaredDependency:
+    """One requirement the project declares, with the table it comes from."""
+
+    requirement: Requirement
+    """The PEP 508 requirement as written."""
+    source: str
+    """``dependencies``, ``optional-dependencies.NAME`` or ``dependency-groups.NAME``."""
+
+    @property
+    def name(self) -> NormalizedName:
+        """The normalized name the requirement asks for."""
+        return canonicalize_name(self.requirement.name)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProjectDeclaration:
+    """What ``pyproject.toml`` declares, for the selected extras and groups."""
+
+    path: Path
+    """The ``pyproject.toml`` file read."""
+    name: NormalizedName | None
+    """``[project] name``, normalized, when present (the project itself)."""
+    dependencies: tuple[DeclaredDependency, ...]
+    """Every selected declared requirement, in file order."""
+
+    @property
+    def names(self) -> frozenset[NormalizedName]:
+        """The normalized names of all declared dependencies."""
+        return frozenset(dep.name for dep in self.dependencies)
+
+
+def _load_toml(path: Path) -> dict[str, Any]:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        if sys.version_info >= (3, 11):
+            import tomllib  # noqa: PLC0415
+
+            return tomllib.loads(data.decode("utf-8"))
+        import tomlkit  # noqa: PLC0415
+
+        return tomlkit.parse(data.decode("utf-8")).unwrap()
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: invalid TOML: {exc}") from None
+
+
+def read_project(
+    path: Path, *, extras: Sequence[str] = (), groups: Sequence[str] = ()
+) -> ProjectDeclaration:
+    """Read the declared dependencies of a project.
+
+    Args:
+        path: a ``pyproject.toml`` file or the directory holding one.
+        extras: optional-dependency names to include (``"*"`` for all).
+        groups: PEP 735 dependency-group names to include (``"*"`` for all).
+
+    Returns:
+        The :class:`ProjectDeclaration`.
+
+    Raises:
+        InputError: the file is missing or not valid TOML, a requirement is not
+            valid PEP 508, or a selected extra or group does not exist.
+    """
+    file = path / "pyproject.toml" if path.is_dir() else path
+    data = _load_toml(file)
+    project = data.get("project", {})
+    deps: list[DeclaredDependency] = []
+
+    def add(items: object, source: str) -> None:
+        if not isinstance(items, list):
+            raise InputError(f"{file}: [{source}] must be a list of requirement strings")
+        for item in items:
+            try:
+                requirement = Requirement(str(item))
+            except InvalidRequirement as exc:
+                message = f"{file}: invalid requirement {item!r} in {source}: {exc}"
+                raise InputError(message) from None
+            deps.append(DeclaredDependency(requirement=requirement, source=source))
+
+    add(project.get("dependencies", []), "dependencies")
+    optional = project.get("optional-dependencies", {})
+    for extra in _selected(extras, optional, file, "optional-dependencies"):
+        add(optional[extra], f"optional-dependencies.{extra}")
+    groups_table = data.get("dependency-groups", {})
+    selected_groups = _selected(groups, groups_table, file, "dependency-groups")
+    if selected_groups:
+        from packaging.dependency_groups import DependencyGroupResolver  # noqa: PLC0415
+
+        try:
+            resolver = DependencyGroupResolver(groups_table)
+            for group in selected_groups:
+                source = f"dependency-groups.{group}"
+                deps.extend(
+                    DeclaredDependency(requirement=req, source=source)
+                    for req in resolver.resolve(group)
+                )
+        except (ValueError, TypeError, LookupError) as exc:
+            raise InputError(f"{file}: invalid [dependency-groups]: {exc}") from None
+    name = project.get("name")
+    return ProjectDeclaration(
+        path=file,
+        name=canonicalize_name(name) if isinstance(name, str) else None,
+        dependencies=tuple(deps),
+    )
+
+
+def _selected(wanted: Sequence[str], table: object, file: Path, what: str) -> list[str]:
+    if not isinstance(table, dict):
+        raise InputError(f"{file}: [{what}] must be a table")
+    if "*" in wanted:
+        return sorted(table)
+    by_norm = {canonicalize_name(key): key for key in table}
+    out = []
+    for name in wanted:
+        key = by_norm.get(canonicalize_name(name))
+        if key is None:
+            known = ", ".join(sorted(table)) or "none"
+            raise InputError(f"{file}: no {what} entry named {name!r} (known: {known})")
+        out.append(key)
+    return out

@@ -1,0 +1,441 @@
+"""The snapshot engine: distributions -> dependency graph -> classification.
+
+A :class:`Snapshot` is what one environment holds at one moment: its
+distributions, the edges between them (markers and extras evaluated for *that*
+environment, PEP 508), the requirements that are not satisfied, and for each
+distribution whether it is top-level (``declared``, ``requested`` or
+``root``) or ``transitive`` (with the packages it comes ``via``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
+from packaging.utils import NormalizedName, canonicalize_name
+
+from envsnap.distributions import InstalledDistribution, MetadataWarning, read_distributions
+from envsnap.environment import TargetEnvironment, find_interpreter, probe
+
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Iterable, Iterator, Mapping, Sequence
+
+    from packaging.markers import Marker
+    from packaging.requirements import Requirement
+    from packaging.version import Version
+
+    from envsnap.project import ProjectDeclaration
+
+__all__ = [
+    "TOOLING",
+    "Edge",
+    "Reason",
+    "Snapshot",
+    "Unsatisfied",
+    "build_snapshot",
+    "take_snapshot",
+]
+
+TOOLING: frozenset[str] = frozenset({"pip", "setuptools", "wheel", "distribute"})
+"""Left out of output unless asked for, as ``pip freeze`` does without ``--all``."""
+
+# Debian/Ubuntu's patched pip reports this for every venv; it is not real.
+_BOGUS = ("pkg-resources", "0.0.0")
+
+# uv writes REQUESTED into every distribution it installs: no signal there.
+_REQUESTED_WITHOUT_SIGNAL = frozenset({"uv"})
+
+Kind = Literal["declared", "requested", "root", "transitive"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Edge:
+    """``parent`` requires ``child`` in this environment."""
+
+    parent: NormalizedName
+    """The dependent distribution."""
+    child: NormalizedName
+    """The distribution it requires (installed)."""
+    requirement: Requirement
+    """The ``Requires-Dist`` entry of ``parent`` that makes the edge."""
+    extra: NormalizedName | None = None
+    """The extra of ``parent`` the requirement belongs to, if any."""
+
+    @property
+    def label(self) -> str:
+        """``parent`` or ``parent[extra]``, as used in ``# via`` lines (names normalized)."""
+        return f"{self.parent}[{self.extra}]" if self.extra else self.parent
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Unsatisfied:
+    """A requirement of an installed distribution that the environment does not meet."""
+
+    dependent: NormalizedName
+    """The distribution whose requirement it is."""
+    requirement: Requirement
+    """The requirement (PEP 508)."""
+    extra: NormalizedName | None = None
+    """The extra of ``dependent`` it belongs to, if any."""
+    installed: Version | None = None
+    """The installed version of the required name, or ``None`` when missing."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reason:
+    """Why a distribution is in the environment."""
+
+    kind: Kind
+    """``declared``, ``requested``, ``root`` (top-level) or ``transitive``."""
+    via: tuple[str, ...] = ()
+    """For ``transitive``: the dependents, ``name`` or ``name[extra]``, sorted."""
+
+    @property
+    def top_level(self) -> bool:
+        """Whether this makes the distribution a top-level one."""
+        return self.kind != "transitive"
+
+    def describe(self) -> str:
+        """Return ``requested`` or ``via a, b[x]`` for humans."""
+        return f"via {', '.join(self.via)}" if self.kind == "transitive" else self.kind
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Snapshot:
+    """An environment's distributions, their graph and their classification."""
+
+    environment: TargetEnvironment
+    """The probed target."""
+    distributions: tuple[InstalledDistribution, ...]
+    """Every distribution read, sorted by normalized name (base ones included)."""
+    edges: tuple[Edge, ...] = ()
+    """The dependency edges, sorted by (parent, child, extra)."""
+    unsatisfied: tuple[Unsatisfied, ...] = ()
+    """Requirements not met: name missing or version outside the specifier."""
+    reasons: Mapping[NormalizedName, Reason] = field(default_factory=dict)
+    """The classification of each distribution."""
+    extras: Mapping[NormalizedName, frozenset[NormalizedName]] = field(default_factory=dict)
+    """The extras in effect for each distribution (asked for by a dependent, or inferred)."""
+    inferred_extras: Mapping[NormalizedName, frozenset[NormalizedName]] = field(
+        default_factory=dict
+    )
+    """Extras of packages nobody depends on, taken as requested because all of
+    their requirements are installed."""
+    warnings: tuple[MetadataWarning, ...] = ()
+    """Problems met while reading metadata."""
+    include_system: bool = False
+    """Whether distributions of the base installation are part of the output."""
+    project: ProjectDeclaration | None = None
+    """The ``pyproject.toml`` declaration used for ``declared``, if any."""
+
+    def get(self, name: str) -> InstalledDistribution | None:
+        """Return the distribution called ``name`` (any spelling), or ``None``."""
+        return self._by_name.get(canonicalize_name(name))
+
+    @property
+    def _by_name(self) -> dict[NormalizedName, InstalledDistribution]:
+        return {d.name: d for d in self.distributions}
+
+    def listed(
+        self, *, include_tools: bool = False, exclude: Iterable[str] = ()
+    ) -> list[InstalledDistribution]:
+        """Return the distributions an output lists, sorted by normalized name.
+
+        Args:
+            include_tools: keep pip, setuptools, wheel and distribute
+                (``pip freeze --all``).
+            exclude: names (any spelling) to leave out.
+
+        Returns:
+            The environment's own distributions (plus the base ones when the
+            snapshot was taken with ``include_system``), minus the left-out ones.
+        """
+        skip = {canonicalize_name(n) for n in exclude}
+        if not include_tools:
+            skip |= {canonicalize_name(n) for n in TOOLING}
+        return [
+            d
+            for d in self.distributions
+            if d.name not in skip and (self.include_system or not d.in_base)
+        ]
+
+    def children(self, name: NormalizedName) -> list[Edge]:
+        """Return the edges from ``name`` to what it requires."""
+        return [e for e in self.edges if e.parent == name]
+
+    def parents(self, name: NormalizedName) -> list[Edge]:
+        """Return the edges from what requires ``name`` to it."""
+        return [e for e in self.edges if e.child == name]
+
+
+def take_snapshot(
+    python: str | os.PathLike[str] | None = None,
+    *,
+    project: ProjectDeclaration | None = None,
+    include_system: bool = False,
+    environment: TargetEnvironment | None = None,
+) -> Snapshot:
+    """Probe a target environment and snapshot it.
+
+    Args:
+        python: an interpreter path or venv directory (see
+            :func:`envsnap.environment.find_interpreter` for the defaults).
+        project: declared dependencies, to classify them as ``declared``.
+        include_system: list the base installation's distributions too,
+            when the venv sees them (``include-system-site-packages``).
+        environment: an already probed target; ``python`` is then ignored.
+
+    Returns:
+        The :class:`Snapshot`.
+
+    Raises:
+        envsnap.errors.TargetError: the target is missing, broken or not a Python.
+    """
+    env = environment or probe(find_interpreter(python))
+    base = env.base_site_packages if env.include_system_site_packages else ()
+    dists, warnings = read_distributions(env.site_packages, base)
+    return build_snapshot(
+        env, dists, warnings=warnings, project=project, include_system=include_system
+    )
+
+
+def build_snapshot(
+    environment: TargetEnvironment,
+    distributions: Sequence[InstalledDistribution],
+    *,
+    warnings: Sequence[MetadataWarning] = (),
+    project: ProjectDeclaration | None = None,
+    include_system: bool = False,
+) -> Snapshot:
+    """Build the graph and classification of already-read distributions.
+
+    Markers are evaluated in ``environment.markers`` (PEP 508). An extra of a
+    distribution is in effect when a dependent asks for it
+    (``name[extra]``); for a distribution nobody depends on, an extra whose
+    requirements are all installed is taken as requested (*inferred*).
+
+    Args:
+        environment: the target the distributions come from.
+        distributions: as returned by :func:`read_distributions`.
+        warnings: reading problems to carry along.
+        project: declared dependencies, classified as ``declared``.
+        include_system: see :meth:`Snapshot.listed`.
+
+    Returns:
+        The :class:`Snapshot`.
+    """
+    dists = {
+        d.name: d
+        for d in sorted(distributions, key=lambda d: d.name)
+        if (d.name, str(d.version)) != _BOGUS
+    }
+    graph = _Graph(environment.markers, dists)
+    graph.build()
+    problems = list(warnings) + graph.warnings
+    reasons = _classify(dists, graph, project)
+    return Snapshot(
+        environment=environment,
+        distributions=tuple(dists.values()),
+        edges=tuple(sorted(graph.edges, key=lambda e: (e.parent, e.child, e.extra or ""))),
+        unsatisfied=tuple(graph.unsatisfied),
+        reasons=reasons,
+        extras={n: frozenset(x) for n, x in graph.active.items() if x},
+        inferred_extras={n: frozenset(x) for n, x in graph.inferred.items() if x},
+        warnings=tuple(problems),
+        include_system=include_system,
+        project=project,
+    )
+
+
+class _Graph:
+    """Edges between installed distributions, extras followed to a fixpoint."""
+
+    def __init__(
+        self, markers: Mapping[str, str], dists: Mapping[NormalizedName, InstalledDistribution]
+    ) -> None:
+        self.markers = dict(markers)
+        self.dists = dists
+        self.edges: list[Edge] = []
+        self.unsatisfied: list[Unsatisfied] = []
+        self.warnings: list[MetadataWarning] = []
+        self.active: dict[NormalizedName, set[NormalizedName]] = defaultdict(set)
+        self.inferred: dict[NormalizedName, set[NormalizedName]] = defaultdict(set)
+        self.parents: dict[NormalizedName, set[NormalizedName]] = defaultdict(set)
+        self._pending: deque[tuple[NormalizedName, NormalizedName]] = deque()
+        self._marker_cache: dict[tuple[int, str], bool] = {}
+
+    def build(self) -> None:
+        for dist in self.dists.values():
+            self._add_edges(dist, None)
+        self._drain()
+        for name in sorted(self.dists):
+            if self.parents.get(name):
+                continue
+            dist = self.dists[name]
+            for extra in dist.provides_extras:
+                if extra in self.active[name]:
+                    continue
+                names = {canonicalize_name(r.name) for r in self._requirements(dist, extra)}
+                # an extra met only by pip/setuptools (seeded into every venv) says nothing
+                if names - TOOLING and names <= self.dists.keys():
+                    self.inferred[name].add(extra)
+                    self.active[name].add(extra)
+                    self._add_edges(dist, extra)
+                    self._drain()
+
+    def _drain(self) -> None:
+        while self._pending:
+            name, extra = self._pending.popleft()
+            self._add_edges(self.dists[name], extra)
+
+    def _add_edges(self, dist: InstalledDistribution, extra: NormalizedName | None) -> None:
+        for req in self._requirements(dist, extra):
+            child_name = canonicalize_name(req.name)
+            child = self.dists.get(child_name)
+            if child is None or not req.specifier.contains(child.version, prereleases=True):
+                self.unsatisfied.append(
+                    Unsatisfied(
+                        dependent=dist.name,
+                        requirement=req,
+                        extra=extra,
+                        installed=child.version if child else None,
+                    )
+                )
+            if child is None:
+                continue
+            if child_name != dist.name:
+                self.edges.append(
+                    Edge(parent=dist.name, child=child_name, requirement=req, extra=extra)
+                )
+                self.parents[child_name].add(dist.name)
+            for wanted in req.extras:
+                child_extra = canonicalize_name(wanted)
+                if child_extra not in self.active[child_name]:
+                    self.active[child_name].add(child_extra)
+                    self._pending.append((child_name, child_extra))
+
+    def _requirements(
+        self, dist: InstalledDistribution, extra: NormalizedName | None
+    ) -> Iterator[Requirement]:
+        """Yield the requirements of ``dist`` that apply here for ``extra``.
+
+        With ``extra=None``: the unconditional ones; with an extra: only the
+        ones that apply because of that extra (not the unconditional ones again).
+        """
+        for req in dist.requires:
+            marker = req.marker
+            if marker is None:
+                if extra is None:
+                    yield req
+                continue
+            base = self._evaluate(dist, marker, "")
+            if extra is None:
+                if base:
+                    yield req
+            elif not base and self._evaluate(dist, marker, extra):
+                yield req
+
+    def _evaluate(self, dist: InstalledDistribution, marker: Marker, extra: str) -> bool:
+        key = (id(marker), extra)
+        cached = self._marker_cache.get(key)
+        if cached is not None:
+            return cached
+        try:
+            result = marker.evaluate({**self.markers, "extra": extra})
+        except (InvalidMarker, UndefinedComparison, UndefinedEnvironmentName) as exc:
+            self.warnings.append(
+                MetadataWarning(dist.location, f"marker {str(marker)!r} cannot be evaluated: {exc}")
+            )
+            result = False
+        # the marker object lives in the requirement cache, so its id stays unique
+        self._marker_cache[key] = result
+        return result
+
+
+def _classify(
+    dists: Mapping[NormalizedName, InstalledDistribution],
+    graph: _Graph,
+    project: ProjectDeclaration | None,
+) -> dict[NormalizedName, Reason]:
+    declared = project.names if project else frozenset()
+    reasons: dict[NormalizedName, Reason] = {}
+    for name, dist in dists.items():
+        if name in declared:
+            reasons[name] = Reason(kind="declared")
+        elif dist.requested and (dist.installer or "").lower() not in _REQUESTED_WITHOUT_SIGNAL:
+            reasons[name] = Reason(kind="requested")
+        elif not graph.parents.get(name):
+            reasons[name] = Reason(kind="root")
+    for name in _unreached_cycle_roots(dists, graph, set(reasons)):
+        reasons[name] = Reason(kind="root")
+    via: dict[NormalizedName, set[str]] = defaultdict(set)
+    for edge in graph.edges:
+        parent = dists[edge.parent].display_name
+        via[edge.child].add(f"{parent}[{edge.extra}]" if edge.extra else parent)
+    for name in dists:
+        if name not in reasons:
+            reasons[name] = Reason(kind="transitive", via=tuple(sorted(via[name], key=str.lower)))
+    return reasons
+
+
+def _unreached_cycle_roots(
+    dists: Mapping[NormalizedName, InstalledDistribution],
+    graph: _Graph,
+    top_level: set[NormalizedName],
+) -> list[NormalizedName]:
+    """Pick one root for each dependency cycle that no top-level package reaches.
+
+    Such a cycle (e.g. sphinx <-> sphinxcontrib-*) has no package without
+    dependents, so it would have no top-level member at all. The member with
+    the most dependencies inside the cycle is taken as its root (sphinx,
+    rather than one of its plug-ins), ties broken by name.
+    """
+    children: dict[NormalizedName, set[NormalizedName]] = defaultdict(set)
+    parents: dict[NormalizedName, set[NormalizedName]] = defaultdict(set)
+    for edge in graph.edges:
+        children[edge.parent].add(edge.child)
+        parents[edge.child].add(edge.parent)
+    reached = _reach(top_level, children)
+    roots: list[NormalizedName] = []
+    while left := {n for n in dists if n not in reached}:
+        # candidates: members of a cycle that nothing outside the cycle reaches
+        candidates = [
+            n
+            for n in left
+            if _reach({n}, parents, within=left) <= _reach({n}, children, within=left)
+        ]
+        best = max(candidates, key=lambda n: (len(children[n] & left), _neg(n)))
+        roots.append(best)
+        reached |= _reach({best}, children)
+    return roots
+
+
+def _reach(
+    start: set[NormalizedName],
+    adjacency: Mapping[NormalizedName, set[NormalizedName]],
+    within: set[NormalizedName] | None = None,
+) -> set[NormalizedName]:
+    """Return ``start`` and every node reachable from it (optionally inside ``within``)."""
+    seen = set(start)
+    stack = list(start)
+    while stack:
+        for nxt in adjacency.get(stack.pop(), ()):
+            if nxt not in seen and (within is None or nxt in within):
+                seen.add(nxt)
+                stack.append(nxt)
+    return seen
+
+
+def _neg(name: str) -> tuple[int, ...]:
+    """Sort key that prefers the alphabetically first name under ``max``."""
+    return tuple(-ord(c) for c in name)
+
+
+def default_project(cwd: Path | None = None) -> Path | None:
+    """Return ``./pyproject.toml`` if it exists (the default ``--project``)."""
+    path = (cwd or Path.cwd()) / "pyproject.toml"
+    return path if path.is_file() else None
