@@ -1,0 +1,1 @@
+"""Fixtures that write fake ``*.dist-info`` trees (no venv needed)."""

@@ -1,0 +1,1 @@
+"""Fixtures for real venvs, locally built wheels and a loopback index."""
