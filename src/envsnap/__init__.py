@@ -1,42 +1,28 @@
 """envsnap: freeze a Python environment into a file and restore it exactly.
 
-The public API is small and cheap to import: heavy modules are loaded only by
-the functions that need them.
+The package namespace stays cheap to import; the engine is loaded on first use.
 
 >>> import envsnap
->>> snap = envsnap.snapshot(".venv")          # doctest: +SKIP
->>> [d.name for d in snap.top_level]          # doctest: +SKIP
+>>> snap = envsnap.take_snapshot(".venv")     # doctest: +SKIP
+>>> [d.name for d in snap.listed() if snap.reasons[d.name].top_level]  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from envsnap.snapshot import Snapshot
+    from envsnap.snapshot import Snapshot, take_snapshot
 
-__all__ = ["__version__", "snapshot"]
+__all__ = ["Snapshot", "__version__", "take_snapshot"]
 
 
-def snapshot(python: str | None = None, **options: object) -> Snapshot:
-    """Take a snapshot of a target environment.
+def __getattr__(name: str) -> Any:  # noqa: ANN401 - PEP 562 module attribute hook
+    """Load the public names of :mod:`envsnap.snapshot` on first use (PEP 562)."""
+    if name in {"Snapshot", "take_snapshot"}:
+        from envsnap import snapshot  # noqa: PLC0415 - keep ``import envsnap`` cheap
 
-    A thin wrapper around :func:`envsnap.snapshot.take_snapshot`.
-
-    Args:
-        python: an interpreter path or a venv directory; ``None`` picks the
-            default target (``$VIRTUAL_ENV``, then ``./.venv``, then the running
-            interpreter if it is a venv).
-        **options: passed to :func:`envsnap.snapshot.take_snapshot`.
-
-    Returns:
-        The :class:`envsnap.snapshot.Snapshot` of that environment.
-
-    Raises:
-        envsnap.errors.EnvsnapError: the target cannot be found or probed.
-    """
-    from envsnap.snapshot import take_snapshot  # noqa: PLC0415 - keep import cheap
-
-    return take_snapshot(python, **options)  # type: ignore[arg-type]
+        return getattr(snapshot, name)
+    raise AttributeError(f"module 'envsnap' has no attribute {name!r}")

@@ -7,11 +7,12 @@ between the two is a plain comparison.
 
 from __future__ import annotations
 
+import re
 import urllib.parse
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["Origin", "OriginKind", "strip_credentials"]
+__all__ = ["Origin", "OriginKind", "redact_urls", "strip_credentials"]
 
 OriginKind = Literal["index", "archive", "vcs", "directory"]
 
@@ -79,3 +80,22 @@ def strip_credentials(url: str) -> tuple[str, bool]:
     if userinfo == "git" or (userinfo.startswith("${") and userinfo.endswith("}")):
         return url, False
     return urllib.parse.urlunsplit(parts._replace(netloc=host)), True
+
+
+_URL_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/@\s'\"]+)@")
+
+
+def redact_urls(text: str) -> str:
+    """Remove ``user:password@`` from every URL inside free text (e.g. an error message).
+
+    Same rule as :func:`strip_credentials`: a ``git`` user and ``${VAR}``
+    placeholders are kept.
+    """
+
+    def clean(match: re.Match[str]) -> str:
+        userinfo = match["userinfo"]
+        if userinfo == "git" or (userinfo.startswith("${") and userinfo.endswith("}")):
+            return match[0]
+        return match["scheme"]
+
+    return _URL_USERINFO.sub(clean, text)

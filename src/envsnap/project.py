@@ -92,6 +92,8 @@ def read_project(
     file = path / "pyproject.toml" if path.is_dir() else path
     data = _load_toml(file)
     project = data.get("project", {})
+    if not isinstance(project, dict):
+        raise InputError(f"{file}: [project] must be a table")
     deps: list[DeclaredDependency] = []
 
     def add(items: object, source: str) -> None:
@@ -113,6 +115,7 @@ def read_project(
     selected_groups = _selected(groups, groups_table, file, "dependency-groups")
     if selected_groups:
         from packaging.dependency_groups import DependencyGroupResolver  # noqa: PLC0415
+        from packaging.errors import ExceptionGroup  # noqa: PLC0415
 
         try:
             resolver = DependencyGroupResolver(groups_table)
@@ -122,6 +125,10 @@ def read_project(
                     DeclaredDependency(requirement=req, source=source)
                     for req in resolver.resolve(group)
                 )
+        except ExceptionGroup as group_error:
+            # packaging collects every problem (cycles, bad includes) into a group
+            details = "; ".join(str(inner) for inner in group_error.exceptions)
+            raise InputError(f"{file}: invalid [dependency-groups]: {details}") from None
         except (ValueError, TypeError, LookupError) as exc:
             raise InputError(f"{file}: invalid [dependency-groups]: {exc}") from None
     name = project.get("name")

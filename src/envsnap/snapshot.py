@@ -67,7 +67,7 @@ class Edge:
 
     @property
     def label(self) -> str:
-        """``parent`` or ``parent[extra]``, as used in ``# via`` lines (names normalized)."""
+        """``parent`` or ``parent[extra]``, normalized (``# via`` lines use display names)."""
         return f"{self.parent}[{self.extra}]" if self.extra else self.parent
 
 
@@ -83,6 +83,16 @@ class Unsatisfied:
     """The extra of ``dependent`` it belongs to, if any."""
     installed: Version | None = None
     """The installed version of the required name, or ``None`` when missing."""
+
+    def describe(self) -> str:
+        """Return a ``pip check``-style line: ``a 1.0 requires b>=2, but b 1.0 is installed``."""
+        who = f"{self.dependent}[{self.extra}]" if self.extra else self.dependent
+        found = (
+            f"{canonicalize_name(self.requirement.name)} {self.installed} is installed"
+            if self.installed is not None
+            else "it is not installed"
+        )
+        return f"{who} requires {self.requirement}, but {found}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -215,7 +225,8 @@ def build_snapshot(
 
     Markers are evaluated in ``environment.markers`` (PEP 508). An extra of a
     distribution is in effect when a dependent asks for it
-    (``name[extra]``); for a distribution nobody depends on, an extra whose
+    (``name[extra]``), or the project declares it (``requests[socks]`` in
+    ``pyproject.toml``); for a distribution nobody depends on, an extra whose
     requirements are all installed is taken as requested (*inferred*).
 
     Args:
@@ -234,7 +245,7 @@ def build_snapshot(
         if (d.name, str(d.version)) != _BOGUS
     }
     graph = _Graph(environment.markers, dists)
-    graph.build()
+    graph.build(_declared_extras(project, environment.markers))
     problems = list(warnings) + graph.warnings
     reasons = _classify(dists, graph, project)
     return Snapshot(
@@ -268,13 +279,19 @@ class _Graph:
         self._pending: deque[tuple[NormalizedName, NormalizedName]] = deque()
         self._marker_cache: dict[tuple[int, str], bool] = {}
 
-    def build(self) -> None:
+    def build(self, declared_extras: Iterable[tuple[NormalizedName, NormalizedName]] = ()) -> None:
+        """Add every edge; ``declared_extras`` are ``(name, extra)`` the project asks for."""
         for dist in self.dists.values():
             self._add_edges(dist, None)
+        for name, extra in declared_extras:
+            if name in self.dists and extra not in self.active[name]:
+                self.active[name].add(extra)
+                self._pending.append((name, extra))
         self._drain()
-        for name in sorted(self.dists):
-            if self.parents.get(name):
-                continue
+        # the roots are fixed before any extra is inferred, so the result does
+        # not depend on the order the packages are looked at
+        roots = [name for name in sorted(self.dists) if not self.parents.get(name)]
+        for name in roots:
             dist = self.dists[name]
             for extra in dist.provides_extras:
                 if extra in self.active[name]:
@@ -356,6 +373,26 @@ class _Graph:
         return result
 
 
+def _declared_extras(
+    project: ProjectDeclaration | None, markers: Mapping[str, str]
+) -> list[tuple[NormalizedName, NormalizedName]]:
+    """Return the ``(name, extra)`` pairs the project's applicable requirements ask for."""
+    if project is None:
+        return []
+    pairs: list[tuple[NormalizedName, NormalizedName]] = []
+    for dep in project.dependencies:
+        marker = dep.requirement.marker
+        try:
+            applies = marker is None or marker.evaluate({**markers, "extra": ""})
+        except (InvalidMarker, UndefinedComparison, UndefinedEnvironmentName):
+            applies = False
+        if applies:
+            pairs += [
+                (dep.name, canonicalize_name(extra)) for extra in sorted(dep.requirement.extras)
+            ]
+    return pairs
+
+
 def _classify(
     dists: Mapping[NormalizedName, InstalledDistribution],
     graph: _Graph,
@@ -373,9 +410,14 @@ def _classify(
     for name in _unreached_cycle_roots(dists, graph, set(reasons)):
         reasons[name] = Reason(kind="root")
     via: dict[NormalizedName, set[str]] = defaultdict(set)
+    plain = {(edge.parent, edge.child) for edge in graph.edges if edge.extra is None}
     for edge in graph.edges:
         parent = dists[edge.parent].display_name
-        via[edge.child].add(f"{parent}[{edge.extra}]" if edge.extra else parent)
+        if edge.extra is None or (edge.parent, edge.child) in plain:
+            # a parent that needs the child anyway is named without its extra
+            via[edge.child].add(parent)
+        else:
+            via[edge.child].add(f"{parent}[{edge.extra}]")
     for name in dists:
         if name not in reasons:
             reasons[name] = Reason(kind="transitive", via=tuple(sorted(via[name], key=str.lower)))
@@ -408,7 +450,7 @@ def _unreached_cycle_roots(
             for n in left
             if _reach({n}, parents, within=left) <= _reach({n}, children, within=left)
         ]
-        best = max(candidates, key=lambda n: (len(children[n] & left), _neg(n)))
+        best = min(candidates, key=lambda n: (-len(children[n] & left), n))
         roots.append(best)
         reached |= _reach({best}, children)
     return roots
@@ -428,11 +470,6 @@ def _reach(
                 seen.add(nxt)
                 stack.append(nxt)
     return seen
-
-
-def _neg(name: str) -> tuple[int, ...]:
-    """Sort key that prefers the alphabetically first name under ``max``."""
-    return tuple(-ord(c) for c in name)
 
 
 def default_project(cwd: Path | None = None) -> Path | None:

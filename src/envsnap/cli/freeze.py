@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from envsnap.cli import debug_option, handle_errors, note_pythonpath, python_option
 from envsnap.formats import FORMATS, DumpOptions, format_for_path, get_writer
+
+if TYPE_CHECKING:
+    from packaging.utils import NormalizedName
+
+    from envsnap.snapshot import Snapshot
 
 
 @click.command()
@@ -22,7 +28,7 @@ from envsnap.formats import FORMATS, DumpOptions, format_for_path, get_writer
 @click.option(
     "--format",
     "format_name",
-    type=click.Choice([*sorted(FORMATS), "pylock"]),
+    type=click.Choice(sorted(FORMATS)),
     help="Output format [default: from the --output name, else requirements].",
 )
 @click.option("--no-annotate", is_flag=True, help="Leave out the '# via' lines.")
@@ -61,6 +67,31 @@ from envsnap.formats import FORMATS, DumpOptions, format_for_path, get_writer
     metavar="NAME",
     help="Also count this PEP 735 dependency group as declared ('*' for all).",
 )
+@click.option(
+    "--hashes",
+    is_flag=True,
+    help="Add --hash=sha256:... lines to requirements.txt (from --find-links / the index).",
+)
+@click.option(
+    "--find-links",
+    "find_links",
+    multiple=True,
+    metavar="DIR",
+    type=click.Path(exists=True, file_okay=False),
+    help="A local wheelhouse to take file hashes from (pylock, --hashes) [env: PIP_FIND_LINKS].",
+)
+@click.option(
+    "--index-url",
+    metavar="URL",
+    help="Simple API root of the index to take file URLs and hashes from [env: PIP_INDEX_URL].",
+)
+@click.option(
+    "--extra-index-url",
+    "extra_index_urls",
+    multiple=True,
+    metavar="URL",
+    help="Another index, asked after --index-url [env: PIP_EXTRA_INDEX_URL].",
+)
 @debug_option
 def freeze(
     python: str | None,
@@ -74,6 +105,10 @@ def freeze(
     project: Path | None,
     extras: tuple[str, ...],
     groups: tuple[str, ...],
+    hashes: bool,
+    find_links: tuple[str, ...],
+    index_url: str | None,
+    extra_index_urls: tuple[str, ...],
     debug: bool,
 ) -> None:
     """Snapshot the target environment: top-level pins, then transitive ones.
@@ -98,16 +133,24 @@ def freeze(
         note_pythonpath()
         declaration = None
         project_path = project or default_project()
+        if project_path is None and (extras or groups):
+            raise InputError(
+                "--extra and --group select parts of a pyproject.toml, and there is none here",
+                hint="name the project with --project PATH",
+            )
         if project_path is not None:
             try:
                 declaration = read_project(project_path, extras=extras, groups=groups)
             except InputError as exc:
-                if project is not None:
+                if project is not None or extras or groups:
                     raise
                 click.echo(f"warning: {exc.message}; declared dependencies not used", err=True)
         snap = take_snapshot(python, project=declaration, include_system=include_system)
         for warning in snap.warnings:
             click.echo(f"warning: {warning}", err=True)
+        for unmet in snap.unsatisfied:
+            # what pip check says; the file is written anyway, as pip freeze does
+            click.echo(f"warning: {unmet.describe()}", err=True)
         for name, inferred in sorted(snap.inferred_extras.items()):
             extras_text = ",".join(sorted(inferred))
             click.echo(
@@ -122,6 +165,10 @@ def freeze(
             include_tools=include_tools,
             exclude=frozenset(exclude),
         )
+        if fmt == "pylock" or hashes:  # file hashes: envsnap.hashes (issue 5)
+            options = _with_hash_source(
+                snap, options, fmt, hashes, find_links, index_url, extra_index_urls
+            )
         text = get_writer(fmt)(snap, options)
         if output is None:
             click.echo(text, nl=False)
@@ -135,3 +182,54 @@ def freeze(
         listed = snap.listed(include_tools=include_tools, exclude=exclude)
         top = sum(1 for d in listed if snap.reasons[d.name].top_level)
         click.echo(f"wrote {output}: {top} top-level, {len(listed) - top} transitive", err=True)
+
+
+def _with_hash_source(
+    snap: Snapshot,
+    options: DumpOptions,
+    fmt: str,
+    hashes: bool,
+    find_links: tuple[str, ...],
+    index_url: str | None,
+    extra_index_urls: tuple[str, ...],
+) -> DumpOptions:
+    """Add the hash source (pylock.toml) or the ``--hash`` values (requirements.txt)."""
+    import dataclasses  # noqa: PLC0415
+
+    from envsnap import hashes as hashes_mod  # noqa: PLC0415
+    from envsnap.errors import InputError, OperationError  # noqa: PLC0415
+
+    if fmt not in {"pylock", "requirements"}:
+        raise InputError(f"--hashes does not apply to the {fmt} format")
+    settings = hashes_mod.index_settings(
+        index_url=index_url, extra_index_urls=extra_index_urls, find_links=find_links
+    )
+    if hashes_mod.has_credentials(settings):
+        click.echo("note: index credentials are used for requests, never written", err=True)
+    source = hashes_mod.source_for(settings)
+    if fmt == "pylock":
+        return dataclasses.replace(options, hash_source=source)
+    listed = snap.listed(include_tools=options.include_tools, exclude=options.exclude)
+    wanted = [(d.name, d.version) for d in listed if d.origin.kind == "index"]
+    found: dict[NormalizedName, tuple[str, ...]] = {}
+    if wanted:
+        if source is None:
+            raise OperationError(
+                "--hashes needs file hashes and no hash source is set",
+                hint="name the index you install from with --index-url URL (or PIP_INDEX_URL), "
+                "or a wheelhouse with --find-links DIR",
+            )
+        files = hashes_mod.collect(
+            source, wanted, tags=hashes_mod.environment_tags(snap.environment)
+        )
+        found = {name: hashes_mod.pip_hashes(f) for name, f in files.items()}
+    for dist in listed:
+        if dist.origin.archive_hash:
+            found[dist.name] = ("sha256:" + dist.origin.archive_hash.partition("=")[2],)
+        elif dist.origin.kind in {"vcs", "directory"}:
+            click.echo(
+                f"warning: {dist.display_name} is installed from {dist.origin.kind}; pip cannot "
+                "install it in --require-hashes mode",
+                err=True,
+            )
+    return dataclasses.replace(options, hashes=found)

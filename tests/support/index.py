@@ -1,0 +1,253 @@
+"""A loopback package index for tests: PEP 503 HTML and PEP 691 JSON over ``http.server``.
+
+``serve_index(root)`` serves every ``*.whl`` / ``*.tar.gz`` / ``*.zip`` in
+``root`` (re-read on each request, so a test may add files while it runs)::
+
+    GET /simple/                   project list
+    GET /simple/<normalized>/      files of one project, each
+                                   <a href="../../files/<file>#sha256=..."
+                                      data-requires-python="...">
+    GET /files/<file>              the file itself
+
+With ``json=True`` a request whose ``Accept`` asks for
+``application/vnd.pypi.simple.v1+json`` gets the PEP 691 JSON form of the same
+page. ``/simple/<name>`` (no slash, or a non-normalized name) redirects to the
+normalized page, as the package index does.
+
+Fault hooks (all optional): ``delay`` seconds before each file download;
+``status_override`` maps a request path (``/files/x.whl``, ``/simple/alpha/``)
+to an HTTP status to answer instead; ``log`` is a list that receives every
+request path, in order (a cheap counter).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json as jsonlib
+import re
+import threading
+import time
+import zipfile
+from contextlib import contextmanager
+from email.parser import HeaderParser
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping, MutableSequence
+    from pathlib import Path
+
+__all__ = ["JSON_CONTENT_TYPE", "normalize", "project_of", "serve_index"]
+
+JSON_CONTENT_TYPE = "application/vnd.pypi.simple.v1+json"
+_HTML_CONTENT_TYPE = "text/html; charset=utf-8"
+_SUFFIXES = (".whl", ".tar.gz", ".zip")
+
+
+def normalize(name: str) -> str:
+    """Return the PEP 503 normalized form of a project name."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def project_of(filename: str) -> str:
+    """Return the normalized project name of a wheel or sdist file name."""
+    if filename.endswith(".whl"):
+        return normalize(filename.split("-", 1)[0])
+    stem = filename.removesuffix(".tar.gz").removesuffix(".zip")
+    return normalize(stem.rsplit("-", 1)[0])
+
+
+def _requires_python(path: Path) -> str | None:
+    """Read ``Requires-Python`` from a wheel's METADATA (None for sdists)."""
+    if not path.name.endswith(".whl"):
+        return None
+    with zipfile.ZipFile(path) as archive:
+        for member in archive.namelist():
+            if member.count("/") == 1 and member.endswith(".dist-info/METADATA"):
+                headers = HeaderParser().parsestr(archive.read(member).decode("utf-8"))
+                return headers.get("Requires-Python")
+    return None
+
+
+class _Index:
+    """The files of ``root`` grouped by project, with their sha256 (cached by mtime)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._cache: dict[tuple[str, int, int], tuple[str, str | None]] = {}
+        self._lock = threading.Lock()
+
+    def projects(self) -> dict[str, list[Path]]:
+        result: dict[str, list[Path]] = {}
+        for path in sorted(self.root.iterdir()):
+            if path.is_file() and path.name.endswith(_SUFFIXES):
+                result.setdefault(project_of(path.name), []).append(path)
+        return result
+
+    def describe(self, path: Path) -> tuple[str, str | None]:
+        """Return (sha256 hex, requires-python) of a file."""
+        stat = path.stat()
+        key = (path.name, stat.st_mtime_ns, stat.st_size)
+        with self._lock:
+            if key not in self._cache:
+                digest = hashlib.sha256(path.read_bytes()).hexdigest()
+                self._cache[key] = (digest, _requires_python(path))
+            return self._cache[key]
+
+
+def _make_handler(
+    index: _Index,
+    *,
+    json: bool,
+    delay: float,
+    status_override: Mapping[str, int],
+    log: MutableSequence[str] | None,
+) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: object) -> None:
+            """Keep test output quiet."""
+
+        def _send(self, status: int, body: bytes, content_type: str) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+        def _redirect(self, location: str) -> None:
+            self.send_response(HTTPStatus.MOVED_PERMANENTLY)
+            self.send_header("Location", location)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def _wants_json(self) -> bool:
+            return json and JSON_CONTENT_TYPE in self.headers.get("Accept", "")
+
+        def do_HEAD(self) -> None:
+            self.do_GET()
+
+        def do_GET(self) -> None:
+            path = self.path.split("?", 1)[0].split("#", 1)[0]
+            if log is not None:
+                log.append(path)
+            if path in status_override:
+                status = status_override[path]
+                self._send(status, f"{status}\n".encode(), "text/plain")
+                return
+            parts = [p for p in path.split("/") if p]
+            if parts == ["simple"]:
+                if not path.endswith("/"):
+                    self._redirect("/simple/")
+                    return
+                self._root_page()
+            elif len(parts) == 2 and parts[0] == "simple":
+                wanted = normalize(parts[1])
+                if parts[1] != wanted or not path.endswith("/"):
+                    self._redirect(f"/simple/{wanted}/")
+                    return
+                self._project_page(wanted)
+            elif len(parts) == 2 and parts[0] == "files":
+                self._file(parts[1])
+            else:
+                self._send(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain")
+
+        def _root_page(self) -> None:
+            names = sorted(index.projects())
+            if self._wants_json():
+                payload = {"meta": {"api-version": "1.0"}, "projects": [{"name": n} for n in names]}
+                self._send(HTTPStatus.OK, jsonlib.dumps(payload).encode(), JSON_CONTENT_TYPE)
+                return
+            links = "".join(f'<a href="{n}/">{n}</a><br/>\n' for n in names)
+            page = f"<!DOCTYPE html>\n<html><body>\n{links}</body></html>\n"
+            self._send(HTTPStatus.OK, page.encode(), _HTML_CONTENT_TYPE)
+
+        def _project_page(self, name: str) -> None:
+            files = index.projects().get(name)
+            if not files:
+                self._send(HTTPStatus.NOT_FOUND, b"no such project\n", "text/plain")
+                return
+            described = [(f, *index.describe(f)) for f in files]
+            if self._wants_json():
+                entries = []
+                for path, digest, requires_python in described:
+                    entry: dict[str, object] = {
+                        "filename": path.name,
+                        "url": f"../../files/{path.name}",
+                        "hashes": {"sha256": digest},
+                    }
+                    if requires_python:
+                        entry["requires-python"] = requires_python
+                    entries.append(entry)
+                payload = {"meta": {"api-version": "1.0"}, "name": name, "files": entries}
+                self._send(HTTPStatus.OK, jsonlib.dumps(payload).encode(), JSON_CONTENT_TYPE)
+                return
+            links = []
+            for path, digest, requires_python in described:
+                attr = (
+                    f' data-requires-python="{html.escape(requires_python)}"'
+                    if requires_python
+                    else ""
+                )
+                links.append(
+                    f'<a href="../../files/{path.name}#sha256={digest}"{attr}>{path.name}</a><br/>'
+                )
+            page = "<!DOCTYPE html>\n<html><body>\n" + "\n".join(links) + "\n</body></html>\n"
+            self._send(HTTPStatus.OK, page.encode(), _HTML_CONTENT_TYPE)
+
+        def _file(self, filename: str) -> None:
+            path = index.root / filename
+            if "/" in filename or not path.is_file():
+                self._send(HTTPStatus.NOT_FOUND, b"no such file\n", "text/plain")
+                return
+            if delay:
+                time.sleep(delay)
+            self._send(HTTPStatus.OK, path.read_bytes(), "application/octet-stream")
+
+    return Handler
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """Clients that hang up (interruption tests) are not errors here."""
+
+
+@contextmanager
+def serve_index(
+    root: Path,
+    *,
+    json: bool = True,
+    delay: float = 0.0,
+    status_override: Mapping[str, int] | None = None,
+    log: MutableSequence[str] | None = None,
+) -> Iterator[str]:
+    """Serve ``root`` as a simple index on 127.0.0.1 for the duration of the ``with``.
+
+    Args:
+        root: directory of wheels/sdists (flat).
+        json: also answer PEP 691 JSON when the client asks for it.
+        delay: seconds to wait before sending each file (not pages).
+        status_override: request path -> HTTP status to answer instead.
+        log: receives each request path.
+
+    Yields:
+        The index URL, ``http://127.0.0.1:PORT/simple/``.
+    """
+    handler = _make_handler(
+        _Index(root), json=json, delay=delay, status_override=status_override or {}, log=log
+    )
+    server = _QuietServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, name="envsnap-test-index", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/simple/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)

@@ -1,0 +1,301 @@
+"""Finding the target interpreter and probing it (real interpreters, cheap venvs)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+from packaging.markers import default_environment
+
+from envsnap.environment import TargetEnvironment, find_interpreter, probe
+from envsnap.errors import TargetError
+from support.fake_site import make_environment
+
+
+@pytest.fixture(scope="module")
+def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A venv without pip (0.2 s), with a .pth file and a sitecustomize that would write files."""
+    root = tmp_path_factory.mktemp("probe") / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root)], check=True)
+    [site_packages] = root.glob("lib/python*/site-packages")
+    marker = root.parent / "pth-ran"
+    (site_packages / "evil.pth").write_text(
+        f"import pathlib; pathlib.Path({str(marker)!r}).write_text('ran')\n", encoding="utf-8"
+    )
+    (site_packages / "sitecustomize.py").write_text(
+        f"import pathlib; pathlib.Path({str(root.parent / 'sitecustomize-ran')!r})"
+        ".write_text('ran')\n",
+        encoding="utf-8",
+    )
+    return root
+
+
+# ---- find_interpreter ----------------------------------------------------------------------
+
+
+def test_explicit_venv_dir_gives_its_interpreter(venv: Path) -> None:
+    assert find_interpreter(venv) == venv / "bin" / "python"
+    assert find_interpreter(str(venv / "bin" / "python")) == venv / "bin" / "python"
+
+
+def test_interpreter_link_is_not_resolved(venv: Path) -> None:
+    exe = find_interpreter(venv)
+    assert exe.is_symlink()
+    assert exe == venv / "bin" / "python"
+
+
+def test_virtual_env_variable_then_dot_venv(venv: Path, tmp_path: Path) -> None:
+    assert (
+        find_interpreter(None, cwd=tmp_path, environ={"VIRTUAL_ENV": str(venv)})
+        == venv / "bin" / "python"
+    )
+    (tmp_path / ".venv").symlink_to(venv)
+    assert find_interpreter(None, cwd=tmp_path, environ={}) == tmp_path / ".venv" / "bin" / "python"
+
+
+def test_running_venv_is_the_last_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "prefix", "/some/venv")
+    monkeypatch.setattr(sys, "base_prefix", "/usr")
+    assert find_interpreter(None, cwd=tmp_path, environ={}) == Path(sys.executable)
+
+
+def test_never_the_system_python_silently(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "prefix", sys.base_prefix)
+    with pytest.raises(TargetError) as info:
+        find_interpreter(None, cwd=tmp_path, environ={"VIRTUAL_ENV": ""})
+    assert info.value.message == (
+        "no target environment: $VIRTUAL_ENV is not set, there is no ./.venv, "
+        "and envsnap is not running inside a virtual environment"
+    )
+    assert info.value.hint == "name one with --python PATH (a venv directory or its interpreter)"
+    assert info.value.exit_code == 2
+
+
+def test_missing_path(tmp_path: Path) -> None:
+    with pytest.raises(TargetError) as info:
+        find_interpreter(tmp_path / "nope")
+    assert info.value.message == f"{tmp_path / 'nope'}: no such file or directory (--python)"
+
+
+def test_missing_virtual_env_names_the_variable(tmp_path: Path) -> None:
+    with pytest.raises(TargetError, match=r"no such file or directory \(\$VIRTUAL_ENV\)"):
+        find_interpreter(None, environ={"VIRTUAL_ENV": str(tmp_path / "gone")})
+
+
+def test_directory_that_is_not_a_venv(tmp_path: Path) -> None:
+    with pytest.raises(TargetError) as info:
+        find_interpreter(tmp_path)
+    assert info.value.message == f"{tmp_path}: not a virtual environment (no pyvenv.cfg, no bin/)"
+
+
+def test_venv_without_interpreter(tmp_path: Path) -> None:
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "pyvenv.cfg").write_text("home = /usr/bin\n", encoding="utf-8")
+    with pytest.raises(TargetError) as info:
+        find_interpreter(tmp_path)
+    assert info.value.message == f"{tmp_path}: no interpreter in {tmp_path / 'bin'}"
+
+
+def test_broken_venv_link(tmp_path: Path) -> None:
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "pyvenv.cfg").write_text("home = /gone\n", encoding="utf-8")
+    (tmp_path / "bin" / "python").symlink_to("/gone/python3.99")
+    with pytest.raises(TargetError) as info:
+        find_interpreter(tmp_path)
+    assert info.value.message == (
+        f"{tmp_path}: broken virtual environment: {tmp_path / 'bin' / 'python'} "
+        "points to missing /gone/python3.99"
+    )
+    with pytest.raises(TargetError) as direct:
+        find_interpreter(tmp_path / "bin" / "python")
+    assert (
+        direct.value.message
+        == f"{tmp_path / 'bin' / 'python'}: broken link to missing /gone/python3.99"
+    )
+
+
+# ---- probe ---------------------------------------------------------------------------------
+
+
+def test_probe_of_the_running_interpreter() -> None:
+    env = probe(Path(sys.executable))
+    assert env.interpreter == Path(sys.executable)
+    assert env.prefix == Path(sys.prefix)
+    assert env.base_prefix == Path(sys.base_prefix)
+    assert env.python_version == tuple(sys.version_info[:3])
+    assert env.implementation == "CPython"
+    assert env.platform == sysconfig.get_platform()
+    assert Path(sysconfig.get_paths()["purelib"]) in env.site_packages
+    assert dict(env.markers) == {k: v for k, v in default_environment().items() if k != "extra"}
+    assert env.is_venv is (sys.prefix != sys.base_prefix)
+    assert env.python_version_text == "{}.{}.{}".format(*sys.version_info[:3])
+
+
+def test_probe_of_a_venv(venv: Path) -> None:
+    env = probe(venv / "bin" / "python")
+    assert env.prefix == venv
+    assert env.is_venv
+    assert env.include_system_site_packages is False
+    # the base installation's dirs are reported; they are read only with include-system
+    assert env.base_site_packages
+    assert all(not p.is_relative_to(venv) for p in env.base_site_packages)
+    assert len(env.site_packages) == 1
+    assert env.site_packages[0].is_relative_to(venv)
+    assert env.site_packages[0].name == "site-packages"
+
+
+def test_probe_runs_no_pth_file_and_no_sitecustomize(venv: Path) -> None:
+    probe(venv / "bin" / "python")
+    assert not (venv.parent / "pth-ran").exists()
+    assert not (venv.parent / "sitecustomize-ran").exists()
+    # the planted files are real: a normal start runs them
+    subprocess.run([str(venv / "bin" / "python"), "-c", "pass"], check=True)
+    assert (venv.parent / "pth-ran").read_text(encoding="utf-8") == "ran"
+    (venv.parent / "pth-ran").unlink()
+    (venv.parent / "sitecustomize-ran").unlink()
+
+
+def test_probe_ignores_the_callers_python_variables(
+    venv: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PYTHONHOME", "/nonexistent")
+    monkeypatch.setenv("PYTHONPATH", str(venv.parent))
+    env = probe(venv / "bin" / "python")
+    assert env.prefix == venv
+
+
+def test_probe_with_system_site_packages(tmp_path: Path) -> None:
+    root = tmp_path / "sys-venv"
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", "--system-site-packages", str(root)],
+        check=True,
+    )
+    env = probe(root / "bin" / "python")
+    assert env.include_system_site_packages is True
+    assert env.base_site_packages
+    assert all(not p.is_relative_to(root) for p in env.base_site_packages)
+
+
+def _script(tmp_path: Path, body: str, *, mode: int = 0o755) -> Path:
+    path = tmp_path / "fake-python"
+    path.write_text(body, encoding="utf-8")
+    path.chmod(mode)
+    return path
+
+
+def test_probe_of_a_file_that_is_not_a_program(tmp_path: Path) -> None:
+    path = _script(tmp_path, "just some text\n")
+    with pytest.raises(TargetError) as info:
+        probe(path)
+    assert info.value.message == f"{path}: cannot run it: Exec format error"
+    assert info.value.hint == "--python takes a venv directory or a Python 3 interpreter"
+
+
+def test_probe_of_a_file_that_is_not_executable(tmp_path: Path) -> None:
+    path = _script(tmp_path, "#!/bin/sh\n", mode=0o644)
+    with pytest.raises(TargetError, match=r"cannot run it: Permission denied$"):
+        probe(path)
+
+
+def test_probe_of_a_program_that_fails(tmp_path: Path) -> None:
+    path = _script(tmp_path, "#!/bin/sh\necho 'SyntaxError: invalid syntax' >&2\nexit 1\n")
+    with pytest.raises(TargetError) as info:
+        probe(path)
+    assert (
+        info.value.message
+        == f"{path}: not a usable Python 3 interpreter (SyntaxError: invalid syntax)"
+    )
+    silent = _script(tmp_path, "#!/bin/sh\nexit 4\n")
+    with pytest.raises(TargetError, match=r"interpreter \(exit code 4\)$"):
+        probe(silent)
+
+
+@pytest.mark.parametrize(
+    "output",
+    [
+        "hello",
+        '{"prefix": "/x"}',
+        '{"prefix": "/x", "base_prefix": "/x", '
+        '"site_packages": [], "base_site_packages": [], "version": "3", '
+        '"markers": {}, "implementation": "C", "platform": "p"}',
+    ],
+)
+def test_probe_of_a_program_that_answers_nonsense(tmp_path: Path, output: str) -> None:
+    path = _script(tmp_path, f"#!/bin/sh\nprintf '%s' '{output}'\n")
+    with pytest.raises(TargetError) as info:
+        probe(path)
+    assert info.value.message.startswith(f"{path}: unexpected answer from the interpreter probe (")
+
+
+def test_probe_timeout(tmp_path: Path) -> None:
+    path = _script(tmp_path, "#!/bin/sh\nexec sleep 30\n")
+    with pytest.raises(TargetError) as info:
+        probe(path, timeout=0.3)
+    assert info.value.message == f"{path}: the interpreter did not answer within 0.3 s"
+
+
+# ---- TargetEnvironment ---------------------------------------------------------------------
+
+
+def test_describe_and_is_venv(tmp_path: Path) -> None:
+    env = make_environment(tmp_path)
+    assert env.describe() == "CPython 3.11.7, linux x86_64"
+    assert env.is_venv
+    bare = TargetEnvironment(
+        interpreter=Path("/usr/bin/python3"),
+        prefix=Path("/usr"),
+        base_prefix=Path("/usr"),
+        python_version=(3, 12, 0),
+        implementation="PyPy",
+        platform="linux-aarch64",
+        site_packages=(),
+    )
+    assert not bare.is_venv
+    assert bare.describe() == f"PyPy 3.12.0, {sys.platform}"
+
+
+def test_pyvenv_cfg_include_system(tmp_path: Path) -> None:
+    from envsnap.environment import _include_system  # noqa: PLC0415 - private helper under test
+
+    assert _include_system(tmp_path) is False
+    (tmp_path / "pyvenv.cfg").write_text(
+        "home = /usr\nInclude-System-Site-Packages = TRUE\n", encoding="utf-8"
+    )
+    assert _include_system(tmp_path) is True
+    (tmp_path / "pyvenv.cfg").write_text("home = /usr\nversion = 3.11\n", encoding="utf-8")
+    assert _include_system(tmp_path) is False
+
+
+def test_probe_answer_with_malformed_site_packages(tmp_path: Path) -> None:
+    answer = (
+        '{"prefix": "/x", "base_prefix": "/x", "site_packages": "not-a-list", '
+        '"base_site_packages": [],'
+        ' "version": [3, 11, 7], "markers": {}, "implementation": "CPython", "platform": "p"}'
+    )
+    path = _script(tmp_path, f"#!/bin/sh\nprintf '%s' '{answer}'\n")
+    with pytest.raises(
+        TargetError,
+        match=r"unexpected answer from the interpreter probe \(malformed probe answer\)",
+    ):
+        probe(path)
+
+
+def test_site_dirs_are_deduplicated_by_real_path(tmp_path: Path) -> None:
+    real = tmp_path / "lib" / "site-packages"
+    real.mkdir(parents=True)
+    (tmp_path / "lib64").symlink_to(tmp_path / "lib")
+    answer = (
+        f'{{"prefix": "{tmp_path}", "base_prefix": "/usr", "site_packages": ["{real}", '
+        f'"{tmp_path / "lib64" / "site-packages"}", "{tmp_path / "missing"}"], '
+        f'"base_site_packages": ["{real}"], "version": [3, 11, 7], "markers": {{"a": "b"}}, '
+        '"implementation": "CPython", "platform": "p"}'
+    )
+    path = _script(tmp_path, f"#!/bin/sh\nprintf '%s' '{answer}'\n")
+    env = probe(path)
+    assert env.site_packages == (real,)
+    assert env.base_site_packages == ()
+    assert env.markers == {"a": "b"}
+    assert env.include_system_site_packages is False
