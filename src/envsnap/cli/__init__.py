@@ -28,6 +28,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "freeze": ("envsnap.cli.freeze", "Snapshot an environment into requirements.txt or JSON."),
+    "restore": ("envsnap.cli.restore", "Build a fresh venv exactly as a lock file says."),
+    "check": ("envsnap.cli.check", "Report drift between the env, the lock file and pyproject."),
+    "diff": ("envsnap.cli.diff", "Compare two lock files or environments."),
+    "tree": ("envsnap.cli.tree", "Show the dependency tree of the environment."),
 }
 """Command name -> (module holding a click command of that name, one-line help)."""
 

@@ -1,0 +1,253 @@
+"""``envsnap check``: compare the environment, the lock file and ``pyproject.toml``."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from envsnap.cli import debug_option, handle_errors, note_pythonpath, python_option
+from envsnap.reports import REPORT_FORMATS
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, TypeVar
+
+    from envsnap.drift import Report
+    from envsnap.lock import Lock
+    from envsnap.project import ProjectDeclaration
+
+    F = TypeVar("F", bound=Callable[..., Any])
+
+DEFAULT_FILES = ("pylock.toml", "requirements.txt")
+"""Looked for in the current directory when no FILE is given, in this order."""
+
+
+def report_options(func: F) -> F:
+    """Add the options ``check`` and ``diff`` share: format, ignore, allow-extra, all, -v."""
+    options = [
+        click.option(
+            "--format",
+            "format_name",
+            type=click.Choice(sorted(REPORT_FORMATS)),
+            default="text",
+            show_default=True,
+            envvar="ENVSNAP_REPORT_FORMAT",
+            help="text for people, json (schema envsnap.report/1), github for "
+            "GitHub Actions annotations [env: ENVSNAP_REPORT_FORMAT].",
+        ),
+        click.option(
+            "--ignore",
+            multiple=True,
+            metavar="NAME",
+            help="Leave this package out of the comparison (repeatable).",
+        ),
+        click.option(
+            "--allow-extra", is_flag=True, help="Do not report packages only the second side has."
+        ),
+        click.option(
+            "--all",
+            "include_tools",
+            is_flag=True,
+            help="Also report pip, setuptools, wheel and distribute when only one side has them.",
+        ),
+        click.option(
+            "-v",
+            "--verbose",
+            is_flag=True,
+            help="Also show packages that moved between top-level and transitive (not drift).",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def emit(report: Report, format_name: str, *, verbose: bool) -> None:
+    """Render ``report`` to stdout and exit 1 when it holds drift, else 0."""
+    from envsnap.reports import get_renderer  # noqa: PLC0415
+
+    if not verbose:
+        report = report.without("reclassified")
+    for note in report.notes:
+        click.echo(f"note: {note}", err=True)
+    if format_name == "text":
+        from envsnap.reports.text import render as render_text  # noqa: PLC0415
+
+        color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+        text = render_text(report, color=color)
+    elif format_name == "github":
+        from envsnap.reports.github import render as render_github  # noqa: PLC0415
+
+        text = render_github(report, root=Path.cwd())
+    else:
+        text = get_renderer(format_name)(report)
+    click.echo(text, nl=False)
+    sys.exit(1 if report else 0)
+
+
+def read_lock_file(path: Path) -> Lock:
+    """Read a lock or requirements file, printing the reader's remarks as warnings."""
+    from envsnap.readers import read_lock  # noqa: PLC0415
+
+    lock = read_lock(path)
+    if lock.format == "pylock" and any(p.line is None for p in lock.packages):
+        from envsnap.drift import locate_pylock_lines  # noqa: PLC0415
+
+        lock = locate_pylock_lines(lock, path.read_text(encoding="utf-8", errors="replace"))
+    for problem in lock.problems:
+        click.echo(f"warning: {problem}", err=True)
+    return lock
+
+
+def _default_file() -> Path:
+    from envsnap.errors import InputError  # noqa: PLC0415
+
+    for name in DEFAULT_FILES:
+        path = Path(name)
+        if path.is_file():
+            return path
+    raise InputError(
+        f"no lock file given, and neither pylock.toml nor requirements.txt is in {Path.cwd()}",
+        hint="name the file (envsnap check FILE), or write one with envsnap freeze -o "
+        "requirements.txt",
+    )
+
+
+@click.command()
+@click.argument("file", required=False, type=click.Path(path_type=Path, dir_okay=False))
+@python_option
+@click.option(
+    "--project",
+    type=click.Path(path_type=Path, exists=True),
+    help="pyproject.toml (or its directory) to check the lock against "
+    "[default: ./pyproject.toml if present].",
+)
+@click.option(
+    "--extra",
+    "extras",
+    multiple=True,
+    metavar="NAME",
+    help="Also check this optional-dependency group of the project ('*' for all).",
+)
+@click.option(
+    "--group",
+    "groups",
+    multiple=True,
+    metavar="NAME",
+    help="Also check this PEP 735 dependency group ('*' for all).",
+)
+@click.option(
+    "--no-env", is_flag=True, help="Check only the lock against pyproject.toml (no venv needed)."
+)
+@click.option(
+    "--verify-files",
+    is_flag=True,
+    help="Hash every installed file listed in each package's RECORD and report "
+    "modified or missing ones.",
+)
+@report_options
+@debug_option
+def check(
+    file: Path | None,
+    python: str | None,
+    project: Path | None,
+    extras: tuple[str, ...],
+    groups: tuple[str, ...],
+    no_env: bool,
+    verify_files: bool,
+    format_name: str,
+    ignore: tuple[str, ...],
+    allow_extra: bool,
+    include_tools: bool,
+    verbose: bool,
+    debug: bool,
+) -> None:
+    """Report drift between the environment, FILE and pyproject.toml.
+
+    FILE is a requirements file or pylock.toml [default: ./pylock.toml, else
+    ./requirements.txt]. Reports locked packages that are missing, installed
+    ones that are not locked, other versions or sources, broken requirements
+    (as pip check does), and declared dependencies the lock lacks, pins
+    outside the declared range, or no longer declares. Never changes the
+    environment.
+
+    Exit codes: 0 clean, 1 drift, 2 unusable input, 3 could not finish.
+    """
+    from envsnap.drift import Report, combine  # noqa: PLC0415
+    from envsnap.errors import InputError  # noqa: PLC0415
+
+    with handle_errors(debug=debug):
+        path = file or _default_file()
+        if not path.is_file():
+            raise InputError(f"{path}: no such file", hint="give an existing lock file")
+        lock = read_lock_file(path)
+        declaration = _read_declaration(project, extras, groups, required=no_env)
+        reports: list[Report] = []
+        markers = None
+        requested: list[str] = []
+        if not no_env:
+            from envsnap.drift import compare_env_to_lock  # noqa: PLC0415
+            from envsnap.snapshot import take_snapshot  # noqa: PLC0415
+
+            note_pythonpath()
+            snapshot = take_snapshot(python, project=declaration)
+            for warning in snapshot.warnings:
+                click.echo(f"warning: {warning}", err=True)
+            markers = snapshot.environment.markers
+            requested = [n for n, r in snapshot.reasons.items() if r.kind == "requested"]
+            reports.append(
+                compare_env_to_lock(
+                    snapshot,
+                    lock,
+                    ignore=ignore,
+                    allow_extra=allow_extra,
+                    include_tools=include_tools,
+                )
+            )
+            if verify_files:
+                from envsnap.record import verify_files as verify  # noqa: PLC0415
+
+                changes = verify(snapshot, ignore=ignore)
+                reports.append(Report(changes=tuple(changes), a_label="RECORD", b_label="files"))
+        elif verify_files:
+            raise InputError("--verify-files needs an environment; it cannot go with --no-env")
+        if declaration is not None:
+            from envsnap.drift import compare_lock_to_project  # noqa: PLC0415
+
+            reports.append(
+                compare_lock_to_project(
+                    lock, declaration, markers=markers, ignore=ignore, requested=requested
+                )
+            )
+        emit(combine(*reports), format_name, verbose=verbose)
+
+
+def _read_declaration(
+    project: Path | None, extras: tuple[str, ...], groups: tuple[str, ...], *, required: bool
+) -> ProjectDeclaration | None:
+    """Read the project declaration to check against.
+
+    Returns ``None`` when no ``pyproject.toml`` is given or found (and none is
+    required), or when the file declares nothing (no ``[project]`` table, only
+    tool settings).
+    """
+    from envsnap.errors import InputError  # noqa: PLC0415
+    from envsnap.project import read_project  # noqa: PLC0415
+    from envsnap.snapshot import default_project  # noqa: PLC0415
+
+    path = project or default_project()
+    if path is None:
+        if required or extras or groups:
+            raise InputError(
+                "no pyproject.toml in the current directory",
+                hint="give it with --project PATH",
+            )
+        return None
+    declaration = read_project(path, extras=extras, groups=groups)
+    if declaration.name is None and not declaration.dependencies and not required:
+        return None
+    return declaration

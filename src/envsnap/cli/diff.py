@@ -1,0 +1,91 @@
+"""``envsnap diff A B``: compare two lock files, environments, or one of each."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from envsnap.cli import debug_option, handle_errors
+from envsnap.cli.check import emit, read_lock_file, report_options
+
+if TYPE_CHECKING:
+    from envsnap.lock import Lock
+
+
+def _is_environment(path: Path) -> bool:
+    """Whether ``path`` names an environment (venv dir or interpreter) rather than a file."""
+    if path.is_dir():
+        return True
+    if path.suffix.lower() in (".txt", ".toml", ".in", ".lock"):
+        return False
+    return path.name.lower().startswith("python") and os.access(path, os.X_OK)
+
+
+def load_side(arg: str) -> tuple[Lock, str]:
+    """Turn one argument of ``diff`` into a :class:`Lock` and its label.
+
+    A directory or an executable ``python*`` file is an environment (probed
+    and snapshotted, then described as a lock); anything else is read as a
+    requirements or pylock file.
+
+    Raises:
+        InputError: the path does not exist, or is not a usable file or environment.
+    """
+    from envsnap.errors import InputError  # noqa: PLC0415
+
+    path = Path(arg)
+    if not path.exists():
+        raise InputError(f"{arg}: no such file or directory", hint="give a lock file or a venv")
+    if _is_environment(path):
+        from envsnap.drift import lock_from_snapshot  # noqa: PLC0415
+        from envsnap.snapshot import take_snapshot  # noqa: PLC0415
+
+        snapshot = take_snapshot(path)
+        for warning in snapshot.warnings:
+            click.echo(f"warning: {warning}", err=True)
+        return lock_from_snapshot(snapshot), f"env {snapshot.environment.prefix}"
+    return read_lock_file(path), arg
+
+
+@click.command()
+@click.argument("a", metavar="A")
+@click.argument("b", metavar="B")
+@report_options
+@debug_option
+def diff(
+    a: str,
+    b: str,
+    format_name: str,
+    ignore: tuple[str, ...],
+    allow_extra: bool,
+    include_tools: bool,
+    verbose: bool,
+    debug: bool,
+) -> None:
+    """Show what differs from A to B.
+
+    A and B are each a requirements file, a pylock.toml, or an environment (a
+    venv directory or its interpreter). Packages only in A are "missing",
+    only in B "extra"; other versions are "changed", other origins "source
+    changed". Useful in review: envsnap diff old/requirements.txt requirements.txt.
+
+    Exit codes: 0 same, 1 differ, 2 unusable input, 3 could not finish.
+    """
+    from envsnap.drift import compare_locks  # noqa: PLC0415
+
+    with handle_errors(debug=debug):
+        a_lock, a_label = load_side(a)
+        b_lock, b_label = load_side(b)
+        report = compare_locks(
+            a_lock,
+            b_lock,
+            ignore=ignore,
+            allow_extra=allow_extra,
+            include_tools=include_tools,
+            a_label=a_label,
+            b_label=b_label,
+        )
+        emit(report, format_name, verbose=verbose)

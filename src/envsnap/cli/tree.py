@@ -1,0 +1,64 @@
+"""``envsnap tree``: show the dependency graph of the target environment."""
+
+from __future__ import annotations
+
+import click
+
+from envsnap.cli import debug_option, handle_errors, note_pythonpath, python_option
+
+_FORMATS = ("dot", "json", "mermaid", "text")
+
+
+@click.command()
+@python_option
+@click.option("--reverse", is_flag=True, help="Show what depends on each package instead.")
+@click.option(
+    "--package",
+    "packages",
+    multiple=True,
+    metavar="NAME",
+    help="Start from this package instead of the top-level ones (repeatable).",
+)
+@click.option(
+    "--all",
+    "include_tools",
+    is_flag=True,
+    help="Also show pip, setuptools, wheel and distribute as roots.",
+)
+@click.option(
+    "--format",
+    "format_name",
+    type=click.Choice(_FORMATS),
+    default="text",
+    show_default=True,
+    help="text (indented tree), json (schema envsnap.tree/1), dot (Graphviz) or mermaid.",
+)
+@debug_option
+def tree(
+    python: str | None,
+    reverse: bool,
+    packages: tuple[str, ...],
+    include_tools: bool,
+    format_name: str,
+    debug: bool,
+) -> None:
+    """Show the dependency tree of the target environment.
+
+    Each top-level package with what it requires, as evaluated for this
+    environment's markers and extras. A subtree shown once is marked "(see
+    above)" when met again, and a dependency cycle "(cycle)"; neither is
+    expanded twice.
+    """
+    from envsnap.snapshot import take_snapshot  # noqa: PLC0415
+    from envsnap.tree import build_tree  # noqa: PLC0415
+    from envsnap.tree_render import TREE_FORMATS  # noqa: PLC0415
+
+    with handle_errors(debug=debug):
+        note_pythonpath()
+        snapshot = take_snapshot(python)
+        for warning in snapshot.warnings:
+            click.echo(f"warning: {warning}", err=True)
+        graph = build_tree(
+            snapshot, reverse=reverse, packages=packages, include_tools=include_tools
+        )
+        click.echo(TREE_FORMATS[format_name](graph), nl=False)

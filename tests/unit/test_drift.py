@@ -1,0 +1,442 @@
+"""The drift core: env vs lock, lock vs lock, lock vs pyproject."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from packaging.markers import Marker
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+from envsnap.distributions import read_distributions
+from envsnap.drift import (
+    Change,
+    Report,
+    combine,
+    compare_env_to_lock,
+    compare_lock_to_project,
+    compare_locks,
+    locate_pylock_lines,
+    lock_from_snapshot,
+)
+from envsnap.lock import Lock, LockedPackage
+from envsnap.origin import Origin
+from envsnap.project import DeclaredDependency, ProjectDeclaration
+from envsnap.snapshot import Snapshot, build_snapshot
+
+if TYPE_CHECKING:
+    from support.fake_site import FakeSite
+
+LOCK_PATH = Path("requirements.txt")
+
+
+def pkg(name: str, version: str | None, line: int | None = None, **kw: object) -> LockedPackage:
+    return LockedPackage(
+        name=canonicalize_name(name),
+        display_name=name,
+        version=Version(version) if version else None,
+        line=line,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def lock(*packages: LockedPackage, path: Path | None = LOCK_PATH, complete: bool = True) -> Lock:
+    return Lock(
+        path=path,
+        format="requirements",
+        packages=tuple(sorted(packages, key=lambda p: p.name)),
+        complete=complete,
+    )
+
+
+def snap(site: FakeSite) -> Snapshot:
+    env = site.environment()
+    dists, warnings = read_distributions([site.root])
+    return build_snapshot(env, dists, warnings=warnings)
+
+
+def kinds(report: Report) -> list[tuple[str, str]]:
+    return [(c.kind, c.name) for c in report.changes]
+
+
+def test_clean_env_matches_lock(site: FakeSite) -> None:
+    site("requests", "2.32.3", "urllib3>=2", requested=True)
+    site("urllib3", "2.2.3")
+    site("pip", "26.0")
+    report = compare_env_to_lock(
+        snap(site), lock(pkg("requests", "2.32.3", 2), pkg("urllib3", "2.2.3", 4))
+    )
+    assert report.changes == ()
+    assert not report
+    assert report.checked == 2
+    assert report.a_label == "requirements.txt"
+    assert report.b_label == f"env {site.root.parents[2]}"
+
+
+def test_missing_extra_changed(site: FakeSite) -> None:
+    site("requests", "2.31.0", requested=True)
+    site("rich", "13.9.4", requested=True)
+    report = compare_env_to_lock(
+        snap(site), lock(pkg("requests", "2.32.3", 2), pkg("idna", "3.10", 3))
+    )
+    assert report.changes == (
+        Change(kind="missing", name="idna", expected="idna==3.10", line=3, path="requirements.txt"),
+        Change(kind="extra", name="rich", found="rich==13.9.4"),
+        Change(
+            kind="changed",
+            name="requests",
+            expected="2.32.3",
+            found="2.31.0",
+            line=2,
+            path="requirements.txt",
+        ),
+    )
+    assert bool(report)
+    assert list(report.by_kind()) == ["missing", "extra", "changed"]
+    assert report.counts() == {"missing": 1, "extra": 1, "changed": 1}
+
+
+def test_missing_respects_marker(site: FakeSite) -> None:
+    site("requests", "2.32.3")
+    report = compare_env_to_lock(
+        snap(site),
+        lock(
+            pkg("requests", "2.32.3"),
+            pkg("pywin32", "306", marker=Marker('sys_platform == "win32"')),
+            pkg("uvloop", "0.21", marker=Marker('sys_platform == "linux"')),
+        ),
+    )
+    assert kinds(report) == [("missing", "uvloop")]
+
+
+def test_ignore_allow_extra_and_tools(site: FakeSite) -> None:
+    site("requests", "2.32.3")
+    site("rich", "13.9.4")
+    site("pip", "26.0")
+    site("setuptools", "80.0")
+    base = lock(pkg("requests", "2.32.3"), pkg("gone", "1.0"))
+    assert kinds(compare_env_to_lock(snap(site), base)) == [
+        ("missing", "gone"),
+        ("extra", "rich"),
+    ]
+    assert kinds(compare_env_to_lock(snap(site), base, ignore=["Gone", "RICH"])) == []
+    assert kinds(compare_env_to_lock(snap(site), base, allow_extra=True)) == [("missing", "gone")]
+    assert kinds(compare_env_to_lock(snap(site), base, include_tools=True)) == [
+        ("missing", "gone"),
+        ("extra", "pip"),
+        ("extra", "rich"),
+        ("extra", "setuptools"),
+    ]
+
+
+def test_tool_pinned_in_lock_is_compared(site: FakeSite) -> None:
+    site("pip", "26.0")
+    report = compare_env_to_lock(snap(site), lock(pkg("pip", "24.0"), pkg("wheel", "0.45")))
+    assert kinds(report) == [("changed", "pip")]
+
+
+def test_unpinned_requirement_uses_specifier(site: FakeSite) -> None:
+    site("requests", "2.31.0")
+    ok = lock(pkg("requests", None, specifier=SpecifierSet(">=2.30")))
+    bad = lock(pkg("requests", None, specifier=SpecifierSet(">=2.32")))
+    assert compare_env_to_lock(snap(site), ok).changes == ()
+    (change,) = compare_env_to_lock(snap(site), bad).changes
+    assert (change.kind, change.expected, change.found) == ("changed", ">=2.32", "2.31.0")
+
+
+def test_source_changed(site: FakeSite) -> None:
+    site(
+        "mylib",
+        "1.0",
+        direct_url={"url": "file:///src/mylib", "dir_info": {"editable": True}},
+    )
+    site(
+        "tool",
+        "2.0",
+        direct_url={
+            "url": "https://example.invalid/tool.git",
+            "vcs_info": {"vcs": "git", "commit_id": "b" * 40},
+        },
+    )
+    site(
+        "arch",
+        "1.0",
+        direct_url={
+            "url": "https://example.invalid/arch-1.0.tar.gz",
+            "archive_info": {"hashes": {"sha256": "1" * 64}},
+        },
+    )
+    site(
+        "plain",
+        "1.0",
+        direct_url={"url": "file:///wheels/plain-1.0-py3-none-any.whl", "archive_info": {}},
+    )
+    report = compare_env_to_lock(
+        snap(site),
+        lock(
+            pkg("mylib", "1.0", 1),
+            pkg(
+                "tool",
+                None,
+                2,
+                origin=Origin(
+                    kind="vcs", vcs="git", url="https://example.invalid/tool.git", commit="a" * 40
+                ),
+            ),
+            pkg(
+                "arch",
+                None,
+                3,
+                origin=Origin(
+                    kind="archive",
+                    url="https://example.invalid/arch-1.0.tar.gz",
+                    archive_hash="sha256=" + "2" * 64,
+                ),
+            ),
+            pkg(
+                "plain",
+                None,
+                4,
+                origin=Origin(kind="archive", url="file:///wheels/plain-1.0-py3-none-any.whl"),
+            ),
+        ),
+    )
+    by_name = {c.name: c for c in report.changes}
+    assert kinds(report) == [
+        ("source-changed", "arch"),
+        ("source-changed", "mylib"),
+        ("source-changed", "tool"),
+    ]
+    assert by_name["mylib"].detail == "from an index in one, editable directory in the other"
+    assert by_name["mylib"].expected == "index"
+    assert by_name["mylib"].found == "editable file:///src/mylib"
+    assert by_name["tool"].detail == "another commit"
+    assert by_name["arch"].detail == "another archive hash"
+
+
+def test_editable_vs_not_and_url() -> None:
+    a = lock(pkg("x", "1", origin=Origin(kind="directory", url="file:///a", editable=True)))
+    b = lock(pkg("x", "1", origin=Origin(kind="directory", url="file:///a", editable=False)))
+    c = lock(pkg("x", "1", origin=Origin(kind="directory", url="file:///b/", editable=True)))
+    d = lock(pkg("x", "1", origin=Origin(kind="directory", url="file:///a/", editable=True)))
+    assert [c.detail for c in compare_locks(a, b).changes] == ["editable in one, not in the other"]
+    assert [c.detail for c in compare_locks(a, c).changes] == ["another URL"]
+    assert compare_locks(a, d).changes == ()
+
+
+def test_broken_requirement(site: FakeSite) -> None:
+    site("requests", "2.32.3", "urllib3>=2", "idna", requested=True)
+    site("urllib3", "1.26.20")
+    report = compare_env_to_lock(
+        snap(site), lock(pkg("requests", "2.32.3", 5), pkg("urllib3", "1.26.20"))
+    )
+    assert report.changes == (
+        Change(
+            kind="broken",
+            name="requests",
+            expected="idna",
+            found=None,
+            detail="requests requires idna; not installed",
+            line=5,
+            path="requirements.txt",
+        ),
+        Change(
+            kind="broken",
+            name="requests",
+            expected="urllib3>=2",
+            found="urllib3==1.26.20",
+            detail="requests requires urllib3>=2; 1.26.20 is installed",
+            line=5,
+            path="requirements.txt",
+        ),
+    )
+
+
+def test_reclassified_is_not_drift(site: FakeSite) -> None:
+    site("requests", "2.32.3", "urllib3", requested=True)
+    site("urllib3", "2.2.3", requested=True)
+    report = compare_env_to_lock(
+        snap(site),
+        lock(pkg("requests", "2.32.3", top_level=True), pkg("urllib3", "2.2.3", reason="via x")),
+    )
+    assert report.changes == (
+        Change(
+            kind="reclassified",
+            name="urllib3",
+            expected="transitive (via x)",
+            found="top-level (requested)",
+            path="requirements.txt",
+        ),
+    )
+    assert not report
+    assert report.drift == ()
+    assert report.without("reclassified").changes == ()
+
+
+def test_lock_from_snapshot_roundtrip(site: FakeSite) -> None:
+    site("requests", "2.32.3", "urllib3", requested=True)
+    site("urllib3", "2.2.3")
+    site("pip", "26.0")
+    snapshot = snap(site)
+    env_lock = lock_from_snapshot(snapshot)
+    assert [(p.name, str(p.version), p.top_level, p.reason) for p in env_lock.packages] == [
+        ("pip", "26.0", True, "root"),
+        ("requests", "2.32.3", True, "requested"),
+        ("urllib3", "2.2.3", False, "via requests"),
+    ]
+    assert env_lock.path is None
+    assert env_lock.format == "environment"
+    assert [p.name for p in lock_from_snapshot(snapshot, include_tools=False).packages] == [
+        "requests",
+        "urllib3",
+    ]
+    assert compare_locks(env_lock, env_lock).changes == ()
+
+
+def test_compare_locks_diff_wording() -> None:
+    old = lock(pkg("a", "1.0", 1), pkg("b", "1.0", 2), path=Path("old.txt"))
+    new = lock(pkg("b", "2.0", 1), pkg("c", "1.0", 2), path=Path("new.txt"))
+    report = compare_locks(old, new)
+    assert (report.a_label, report.b_label) == ("old.txt", "new.txt")
+    assert report.changes == (
+        Change(kind="missing", name="a", expected="a==1.0", line=1, path="old.txt"),
+        Change(kind="extra", name="c", found="c==1.0", line=2, path="new.txt"),
+        Change(kind="changed", name="b", expected="1.0", found="2.0", line=2, path="old.txt"),
+    )
+    assert compare_locks(old, new, a_label="A", b_label="B").a_label == "A"
+
+
+def project(*deps: tuple[str, str], name: str | None = "me") -> ProjectDeclaration:
+    return ProjectDeclaration(
+        path=Path("pyproject.toml"),
+        name=canonicalize_name(name) if name else None,
+        dependencies=tuple(
+            DeclaredDependency(requirement=Requirement(r), source=s) for r, s in deps
+        ),
+    )
+
+
+def test_lock_vs_project() -> None:
+    the_lock = lock(
+        pkg("requests", "2.32.3", 2, top_level=True),
+        pkg("rich", "12.0", 3, top_level=True, reason="declared"),
+        pkg("old", "1.0", 4, top_level=True),
+        pkg("ipython", "8.0", 5, top_level=True, reason="requested"),
+        pkg("me", "0.1", 6, top_level=True),
+        pkg("urllib3", "2.2.3", 7),
+    )
+    decl = project(
+        ("requests>=2", "dependencies"),
+        ("rich>=13", "dependencies"),
+        ("httpx", "optional-dependencies.http"),
+        ("pywin32; sys_platform == 'win32'", "dependencies"),
+        ("pytest", "dependency-groups.test"),
+        ("me[http]", "dependency-groups.dev"),
+    )
+    report = compare_lock_to_project(the_lock, decl)
+    assert report.changes == (
+        Change(
+            kind="missing-declared",
+            name="httpx",
+            expected="httpx",
+            detail="declared in [optional-dependencies.http]",
+            path="pyproject.toml",
+        ),
+        Change(
+            kind="missing-declared",
+            name="pytest",
+            expected="pytest",
+            detail="declared in [dependency-groups.test]",
+            path="pyproject.toml",
+        ),
+        Change(
+            kind="outside-specifier",
+            name="rich",
+            expected="rich>=13",
+            found="12.0",
+            detail="declared in [dependencies]",
+            line=3,
+            path="requirements.txt",
+        ),
+        Change(
+            kind="stale",
+            name="old",
+            found="old==1.0",
+            detail="top-level in the lock but not declared in pyproject.toml",
+            line=4,
+            path="requirements.txt",
+        ),
+    )
+    assert report.a_label == "pyproject.toml"
+    windows = {"sys_platform": "win32"}
+    with_markers = compare_lock_to_project(the_lock, decl, markers=windows, ignore=["httpx"])
+    assert [(c.kind, c.name) for c in with_markers.changes][:2] == [
+        ("missing-declared", "pytest"),
+        ("missing-declared", "pywin32"),
+    ]
+
+
+def test_combine_keeps_order_and_notes() -> None:
+    one = Report(changes=(Change(kind="extra", name="b"),), a_label="A", b_label="B", notes=("n",))
+    two = Report(
+        changes=(Change(kind="missing", name="a"),), a_label="X", b_label="Y", notes=("n", "m")
+    )
+    merged = combine(one, two)
+    assert [c.kind for c in merged.changes] == ["missing", "extra"]
+    assert (merged.a_label, merged.notes) == ("A", ("n", "m"))
+
+
+def test_incomplete_lock_expects_dependencies(site: FakeSite) -> None:
+    site("requests", "2.32.3", "urllib3>=2", requested=True)
+    site("urllib3", "2.2.3", "brotli; extra == 'br'", extras=("br",))
+    site("rich", "13.9.4")
+    loose = lock(pkg("requests", None, 1, specifier=SpecifierSet(">=2")), complete=False)
+    report = compare_env_to_lock(snap(site), loose)
+    assert kinds(report) == [("extra", "rich")]
+    assert report.notes == (
+        "requirements.txt does not pin the whole dependency tree: packages its entries "
+        "require are not reported as extra",
+    )
+    assert kinds(compare_env_to_lock(snap(site), replace(loose, complete=True))) == [
+        ("extra", "rich"),
+        ("extra", "urllib3"),
+    ]
+
+
+def test_stale_skips_packages_requested_in_env() -> None:
+    the_lock = lock(pkg("ipython", "8.0", 1, top_level=True), pkg("old", "1.0", 2, top_level=True))
+    decl = project()
+    assert kinds(compare_lock_to_project(the_lock, decl)) == [
+        ("stale", "ipython"),
+        ("stale", "old"),
+    ]
+    assert kinds(compare_lock_to_project(the_lock, decl, requested=["IPython"])) == [
+        ("stale", "old")
+    ]
+
+
+def test_locate_pylock_lines() -> None:
+    text = (
+        'lock-version = "1.0"\n'
+        "[[packages]]\n"
+        'name = "Alpha"\n'
+        'version = "1.0"\n'
+        "[[packages.wheels]]\n"
+        'name = "alpha-1.0-py3-none-any.whl"\n'
+        "[[packages]]\n"
+        'version = "2.0"\n'
+        "name = 'beta'\n"
+        "[tool.envsnap]\n"
+        'name = "not-a-package"\n'
+    )
+    the_lock = lock(pkg("alpha", "1.0"), pkg("beta", "2.0", 99), pkg("gamma", "1.0"))
+    located = locate_pylock_lines(the_lock, text)
+    assert [(p.name, p.line) for p in located.packages] == [
+        ("alpha", 3),
+        ("beta", 99),
+        ("gamma", None),
+    ]
