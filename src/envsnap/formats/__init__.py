@@ -10,8 +10,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from pathlib import Path
 
+    from packaging.utils import NormalizedName
+
+    from envsnap.hashes import HashSource
     from envsnap.snapshot import Snapshot
 
 __all__ = ["FORMATS", "DumpOptions", "Writer", "format_for_path", "get_writer"]
@@ -31,6 +35,10 @@ class DumpOptions:
     """Keep pip, setuptools, wheel and distribute (``--all``)."""
     exclude: frozenset[str] = field(default_factory=frozenset)
     """Normalized names to leave out."""
+    hash_source: HashSource | None = None
+    """Where file URLs and hashes come from (pylock: required for index packages)."""
+    hashes: Mapping[NormalizedName, tuple[str, ...]] = field(default_factory=dict)
+    """``--hash`` values (``sha256:HEX``) per package, for requirements.txt ``--hashes``."""
 
 
 class Writer(Protocol):
@@ -44,6 +52,7 @@ class Writer(Protocol):
 FORMATS: dict[str, str] = {
     "requirements": "envsnap.formats.requirements",
     "json": "envsnap.formats.snapshot_json",
+    "pylock": "envsnap.formats.pylock",
 }
 """Format name -> module holding its ``dump`` (imported only when used)."""
 
