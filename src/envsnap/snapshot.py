@@ -296,13 +296,19 @@ class _Graph:
             for extra in dist.provides_extras:
                 if extra in self.active[name]:
                     continue
-                names = {canonicalize_name(r.name) for r in self._requirements(dist, extra)}
+                reqs = list(self._requirements(dist, extra))
+                names = {canonicalize_name(r.name) for r in reqs}
                 # an extra met only by pip/setuptools (seeded into every venv) says nothing
-                if names - TOOLING and names <= self.dists.keys():
+                if names - TOOLING and all(self._satisfied(r) for r in reqs):
                     self.inferred[name].add(extra)
                     self.active[name].add(extra)
                     self._add_edges(dist, extra)
                     self._drain()
+
+    def _satisfied(self, req: Requirement) -> bool:
+        """Whether ``req`` is installed at a version its specifier allows."""
+        dist = self.dists.get(canonicalize_name(req.name))
+        return dist is not None and req.specifier.contains(dist.version, prereleases=True)
 
     def _drain(self) -> None:
         while self._pending:

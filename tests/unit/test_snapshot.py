@@ -153,14 +153,21 @@ def test_inferred_extras_for_roots(site: FakeSite) -> None:
         'ujson; extra == "fast"',
         'missing-dep; extra == "ext"',
         'setuptools; extra == "build"',
-        extras=["fast", "ext", "build", "empty"],
+        'rich<14; extra == "cli"',
+        extras=["fast", "ext", "build", "empty", "cli"],
     )
     site("ujson", "5.0")
+    site("rich", "15.0")
     site("setuptools", "75.0")
     result = snap(site)
     assert result.inferred_extras == {"web": frozenset({"fast"})}
     assert result.extras == {"web": frozenset({"fast"})}
-    assert kinds(result) == {"setuptools": "root", "ujson": "via web[fast]", "web": "root"}
+    assert kinds(result) == {
+        "rich": "root",
+        "setuptools": "root",
+        "ujson": "via web[fast]",
+        "web": "root",
+    }
 
 
 def test_inference_does_not_depend_on_name_order(site: FakeSite) -> None:
