@@ -75,6 +75,9 @@ class Lock:
     """pip options found in the file (``--index-url URL``, ``--find-links DIR``...)."""
     problems: tuple[str, ...] = field(default_factory=tuple)
     """Non-fatal findings of the reader (unpinned lines, ...), one line each."""
+    complete: bool = False
+    """Whether the file pins the whole dependency closure (an envsnap file with a
+    ``# transitive`` section, a pylock file), so it installs with ``--no-deps``."""
 
     def get(self, name: str) -> LockedPackage | None:
         """Return the package called ``name`` (any spelling), or ``None``."""

@@ -377,9 +377,7 @@ def test_result_is_independent_of_input_order(site: FakeSite, order: int) -> Non
     assert kinds(result) == {"a": "root", "b": "via a", "c": "via a, b"}
 
 
-def test_public_api_take_snapshot(
-    site: FakeSite, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_public_api_take_snapshot(site: FakeSite, monkeypatch: pytest.MonkeyPatch) -> None:
     import envsnap  # noqa: PLC0415
     import envsnap.snapshot as module  # noqa: PLC0415
 

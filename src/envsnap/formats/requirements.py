@@ -19,19 +19,23 @@ the file under any locale.
 from __future__ import annotations
 
 import os
+import re
 import urllib.parse
-import urllib.request
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from envsnap import __version__
+from envsnap.errors import LockFileError
+from envsnap.origin import Origin
 
 if TYPE_CHECKING:
     from envsnap.distributions import InstalledDistribution
     from envsnap.formats import DumpOptions
+    from envsnap.lock import Lock, LockedPackage
     from envsnap.snapshot import Snapshot
 
-__all__ = ["HEADER_PREFIX", "dump", "requirement_line"]
+__all__ = ["HEADER_PREFIX", "dump", "load", "requirement_line"]
 
 HEADER_PREFIX = "# envsnap "
 """Every file envsnap writes starts with this; readers use it to know the file."""
@@ -58,15 +62,21 @@ def dump(snapshot: Snapshot, options: DumpOptions) -> str:
         f"{len(top)} top-level, {len(rest)} transitive",
         "# top-level",
     ]
-    lines += [requirement_line(d, options.output_dir) for d in top]
+    lines += [_hashed(requirement_line(d, options.output_dir), d, options) for d in top]
     if not options.top_level_only:
         lines.append("# transitive")
         for dist in rest:
-            lines.append(requirement_line(dist, options.output_dir))
+            lines.append(_hashed(requirement_line(dist, options.output_dir), dist, options))
             via = snapshot.reasons[dist.name].via
             if options.annotate and via:
                 lines.append(f"    # via {', '.join(via)}")
     return "\n".join(lines) + "\n"
+
+
+def _hashed(line: str, dist: InstalledDistribution, options: DumpOptions) -> str:
+    """Append pip's ``--hash=sha256:...`` options (``freeze --hashes``), one per line."""
+    hashes = options.hashes.get(dist.name, ())
+    return "".join([line, *(f" \\\n    --hash={h}" for h in hashes)])
 
 
 def requirement_line(dist: InstalledDistribution, output_dir: Path | None = None) -> str:
@@ -107,7 +117,9 @@ def _editable_path(url: str, output_dir: Path | None) -> str:
     parsed = urllib.parse.urlsplit(url)
     if parsed.scheme != "file":
         return url
-    path = Path(urllib.request.url2pathname(parsed.path))
+    from urllib.request import url2pathname  # noqa: PLC0415 - 30 ms import, file: URLs only
+
+    path = Path(url2pathname(parsed.path))
     if output_dir is not None:
         base = output_dir.resolve()
         try:
@@ -117,3 +129,119 @@ def _editable_path(url: str, output_dir: Path | None) -> str:
         text = relative.as_posix()
         return "." if text == "." else f"./{text}"
     return os.fspath(path)
+
+
+def load(path: Path) -> Lock:
+    r"""Read a requirements file that envsnap wrote (the strict reader).
+
+    Uses ``packaging`` alone (no pip-api, no pip). The grammar is exactly what
+    :func:`dump` writes: the ``# envsnap`` header (its ``CPython 3.11.7``
+    gives ``python_version``), ``# top-level`` / ``# transitive`` section
+    lines, ``name==version`` pins, ``name @ URL`` direct references (PEP 440 /
+    PEP 508), ``-e PATH`` (relative to the file's directory), ``--hash=ALG:HEX``
+    options (with pip's ``\`` continuation lines), ``    # via a, b`` lines
+    under a transitive pin, other comments and blank lines. For the same file
+    it gives the same :class:`~envsnap.lock.Lock` as
+    :func:`envsnap.formats.pip_requirements.load` (a test checks this).
+
+    Args:
+        path: the file.
+
+    Returns:
+        The :class:`~envsnap.lock.Lock` (format ``requirements``,
+        ``written_by_envsnap``), packages sorted by normalized name.
+
+    Raises:
+        LockFileError: unreadable file, no envsnap header, or any line outside
+            that grammar (named as ``FILE:LINE``).
+    """
+    from envsnap.formats import _requirement_lines as rl  # noqa: PLC0415
+    from envsnap.lock import Lock  # noqa: PLC0415
+
+    lines = rl.logical_lines(rl.read_text(path))
+    if not lines or not lines[0].text.startswith(HEADER_PREFIX):
+        raise LockFileError(
+            f"{path}:1: not a file envsnap wrote (no '{HEADER_PREFIX.strip()}' header)",
+            hint="read it with envsnap.formats.pip_requirements.load (any pip requirements file)",
+        )
+    notes = rl.scan_annotations(lines)
+    packages: dict[str, LockedPackage] = {}
+    section: str | None = None
+    for line in lines[1:]:
+        text = line.text.strip()
+        where = f"{path}:{line.number}"
+        if text in {rl.TOP_LEVEL, rl.TRANSITIVE}:
+            section = text
+            continue
+        if text.startswith(rl.VIA_PREFIX) and section != rl.TRANSITIVE:
+            raise LockFileError(f"{where}: '# via' line outside the '# transitive' section")
+        if not text or text.startswith("#"):
+            continue
+        if section is None:
+            raise LockFileError(f"{where}: requirement before the '# top-level' section line")
+        package = _strict_package(text, line.number, where, path.parent)
+        package = replace(
+            package,
+            top_level=section == rl.TOP_LEVEL,
+            reason=notes.reasons.get(line.number),
+        )
+        if package.name in packages:
+            raise LockFileError(f"{where}: {package.name} is listed twice")
+        packages[package.name] = package
+    return Lock(
+        path=path,
+        format="requirements",
+        packages=tuple(packages[name] for name in sorted(packages)),
+        python_version=notes.python_version,
+        written_by_envsnap=True,
+        complete=notes.complete,
+    )
+
+
+def _strict_package(text: str, number: int, where: str, base_dir: Path) -> LockedPackage:
+    """Parse one requirement line of an envsnap file (see :func:`load`)."""
+    from packaging.requirements import InvalidRequirement, Requirement  # noqa: PLC0415
+    from packaging.utils import canonicalize_name  # noqa: PLC0415
+
+    from envsnap.formats import _requirement_lines as rl  # noqa: PLC0415
+    from envsnap.lock import LockedPackage  # noqa: PLC0415
+
+    words = text.split()
+    hashes = [w for w in words if w.startswith("--hash=")]
+    rest = [w for w in words if not w.startswith("--hash=")]
+    if words[len(rest) :] != hashes:
+        raise LockFileError(f"{where}: --hash options must come after the requirement")
+    bad = [h for h in hashes if not re.fullmatch(r"--hash=sha(256|384|512):[0-9a-f]+", h)]
+    if bad:
+        raise LockFileError(f"{where}: invalid {bad[0]} (expected --hash=sha256:HEX)")
+    found = tuple(sorted({h.removeprefix("--hash=") for h in hashes}))
+    if rest[:1] == ["-e"] and len(rest) == 2:
+        name, display, origin = rl.editable_package(rest[1], base_dir=base_dir, where=where)
+        return LockedPackage(
+            name=name, display_name=display, version=None, origin=origin, hashes=found, line=number
+        )
+    if rest and rest[0].startswith("-"):
+        raise LockFileError(f"{where}: option {rest[0]} is not part of a file envsnap writes")
+    try:
+        requirement = Requirement(" ".join(rest))
+    except InvalidRequirement as exc:
+        raise LockFileError(f"{where}: invalid requirement: {exc}") from None
+    if requirement.marker is not None or requirement.extras:
+        raise LockFileError(f"{where}: markers and extras are not part of a file envsnap writes")
+    version = None
+    if requirement.url is None:
+        version = rl.pinned_version(requirement)
+        if version is None or str(requirement.specifier).startswith("==="):
+            raise LockFileError(
+                f"{where}: {requirement} is not pinned as name==version",
+                hint="envsnap's own files pin every package; read hand-written "
+                "files with the pip-api reader",
+            )
+    return LockedPackage(
+        name=canonicalize_name(requirement.name),
+        display_name=requirement.name,
+        version=version,
+        origin=rl.origin_from_url(requirement.url) if requirement.url else Origin(),
+        hashes=found,
+        line=number,
+    )

@@ -1,0 +1,306 @@
+"""Pieces shared by the two requirements-file readers (strict and pip-api based).
+
+Both readers must give the same :class:`~envsnap.lock.Lock` for a file
+envsnap wrote, so the parts that are not pip's requirement grammar live here:
+joining continuation lines the way pip does, envsnap's own annotations (the
+header, ``# top-level`` / ``# transitive`` sections and ``# via`` lines),
+``-e`` lines (paths taken relative to the file's directory, as ``freeze``
+writes them), PEP 610 origins of direct URLs, and pinning rules.
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+import re
+import urllib.parse
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from packaging.utils import NormalizedName, canonicalize_name
+
+from envsnap.errors import LockFileError
+from envsnap.origin import Origin, strip_credentials
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from packaging.requirements import Requirement
+    from packaging.version import Version
+
+__all__ = [
+    "Annotations",
+    "LogicalLine",
+    "editable_package",
+    "logical_lines",
+    "origin_from_url",
+    "pinned_version",
+    "read_text",
+    "scan_annotations",
+]
+
+HEADER_RE = re.compile(r"^# envsnap \S+ \S+ - (?P<impl>\S+) (?P<version>\d+\.\d+(?:\.\d+)?)\b")
+"""The header ``freeze`` writes: ``# envsnap 0.1.0 freeze - CPython 3.11.7, linux x86_64 - ...``."""
+TOP_LEVEL = "# top-level"
+TRANSITIVE = "# transitive"
+VIA_PREFIX = "# via "
+_ARCHIVE_SUFFIXES = (".whl", ".zip", ".tar.gz", ".tgz", ".tar.bz2", ".tbz", ".tar.xz", ".tar")
+_HASH_NAMES = ("sha256", "sha384", "sha512", "sha224", "sha1", "md5")
+_COMMIT_RE = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
+
+
+@dataclass(frozen=True, slots=True)
+class LogicalLine:
+    """One logical line of a requirements file (continuations joined)."""
+
+    number: int
+    """1-based number of its first physical line."""
+    text: str
+    """The joined text, without the trailing newline."""
+
+
+def read_text(path: Path) -> str:
+    """Return the text of a requirements file.
+
+    Raises:
+        LockFileError: missing, a directory, unreadable, or not UTF-8.
+    """
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise LockFileError(
+            f"{path}: no such file",
+            hint="name an existing lock file, or write one with `envsnap freeze -o FILE`",
+        ) from None
+    except IsADirectoryError:
+        raise LockFileError(f"{path}: is a directory, not a lock file") from None
+    except UnicodeDecodeError as exc:
+        raise LockFileError(f"{path}: not UTF-8 text ({exc.reason})") from None
+    except OSError as exc:
+        raise LockFileError(f"{path}: cannot read: {exc.strerror or exc}") from None
+
+
+def logical_lines(text: str) -> list[LogicalLine]:
+    r"""Split a requirements file into logical lines, as pip and pip-api do.
+
+    A line ending in a backslash continues on the next one (pip joins
+    ``\\\n``); the logical line keeps the number of its first physical line.
+    Every logical line is returned, blank ones included, so the n-th item is
+    pip-api's line ``n``.
+    """
+    lines: list[LogicalLine] = []
+    pending: list[str] = []
+    start = 0
+    for number, raw in enumerate(text.splitlines(), 1):
+        if not pending:
+            start = number
+        if raw.endswith("\\"):
+            pending.append(raw[:-1])
+            continue
+        pending.append(raw)
+        lines.append(LogicalLine(start, "".join(pending)))
+        pending = []
+    if pending:
+        lines.append(LogicalLine(start, "".join(pending)))
+    return lines
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Annotations:
+    """What envsnap's comments in a file it wrote say."""
+
+    python_version: str | None = None
+    """``3.11.7`` from the header."""
+    top_level_lines: frozenset[int] = frozenset()
+    """Line numbers of requirements under ``# top-level``."""
+    transitive_lines: frozenset[int] = frozenset()
+    """Line numbers of requirements under ``# transitive``."""
+    reasons: dict[int, str] = field(default_factory=dict)
+    """Requirement line number -> ``via a, b`` from the ``# via`` line under it."""
+    complete: bool = False
+    """Whether the file has a ``# transitive`` section (it pins the closure)."""
+
+
+def scan_annotations(lines: Iterable[LogicalLine]) -> Annotations:
+    """Read envsnap's header, sections and ``# via`` lines.
+
+    Args:
+        lines: the file's logical lines; the first must be envsnap's header.
+
+    Returns:
+        The :class:`Annotations`; a requirement is any non-blank line not
+        starting with ``#``.
+    """
+    version = None
+    section: str | None = None
+    top: set[int] = set()
+    transitive: set[int] = set()
+    reasons: dict[int, str] = {}
+    last: int | None = None
+    complete = False
+    for line in lines:
+        text = line.text.strip()
+        if not text:
+            continue
+        if line.number == 1 and (match := HEADER_RE.match(text)):
+            version = match["version"]
+        elif text == TOP_LEVEL:
+            section, last = "top", None
+        elif text == TRANSITIVE:
+            section, last, complete = "transitive", None, True
+        elif text.startswith(VIA_PREFIX) and last is not None:
+            reasons[last] = "via " + text.removeprefix(VIA_PREFIX).strip()
+        elif not text.startswith("#"):
+            last = line.number
+            if section == "top":
+                top.add(line.number)
+            elif section == "transitive":
+                transitive.add(line.number)
+    return Annotations(
+        python_version=version,
+        top_level_lines=frozenset(top),
+        transitive_lines=frozenset(transitive),
+        reasons=reasons,
+        complete=complete,
+    )
+
+
+def pinned_version(requirement: Requirement) -> Version | None:
+    """Return the one version ``name==V`` / ``name===V`` allows, else ``None``.
+
+    A wildcard (``==1.*``) or any other operator is not a pin (pip's
+    ``--require-hashes`` rule for "pinned").
+    """
+    from packaging.version import InvalidVersion, Version  # noqa: PLC0415
+
+    specs = list(requirement.specifier)
+    if len(specs) != 1 or specs[0].operator not in {"==", "==="}:
+        return None
+    if specs[0].version.endswith(".*"):
+        return None
+    try:
+        return Version(specs[0].version)
+    except InvalidVersion:
+        return None
+
+
+def origin_from_url(url: str, *, editable: bool = False) -> Origin:
+    """Turn a requirement's direct URL into a PEP 610 :class:`Origin`.
+
+    ``vcs+URL@REV`` is a ``vcs`` origin (a 40/64-hex ``REV`` is the commit,
+    anything else the requested revision); a ``file:`` URL of a directory (or
+    of anything that is not an archive) is a ``directory``; everything else
+    is an ``archive``, whose ``#sha256=...`` fragment becomes its hash.
+    ``#subdirectory=`` is kept; credentials are stripped.
+    """
+    clean, _ = strip_credentials(url)
+    base, _, fragment = clean.partition("#")
+    params = urllib.parse.parse_qs(fragment)
+    subdirectory = params.get("subdirectory", [None])[0]
+    scheme = base.partition(":")[0].lower()
+    if "+" in scheme:
+        vcs, _, rest = base.partition("+")
+        parts = urllib.parse.urlsplit(rest)
+        path, at, revision = parts.path.rpartition("@")
+        commit = requested = None
+        if at:
+            rest = urllib.parse.urlunsplit(parts._replace(path=path))
+            if _COMMIT_RE.match(revision):
+                commit = revision
+            else:
+                requested = revision
+        return Origin(
+            kind="vcs",
+            url=rest,
+            vcs=vcs.lower(),
+            commit=commit,
+            requested_revision=requested,
+            editable=editable,
+            subdirectory=subdirectory,
+        )
+    if editable or (
+        scheme == "file"
+        and (_file_path(base).is_dir() or not base.lower().rstrip("/").endswith(_ARCHIVE_SUFFIXES))
+    ):
+        return Origin(kind="directory", url=base, editable=editable, subdirectory=subdirectory)
+    archive_hash = next((f"{n}={params[n][0]}" for n in _HASH_NAMES if n in params), None)
+    return Origin(kind="archive", url=base, archive_hash=archive_hash, subdirectory=subdirectory)
+
+
+def _file_path(url: str) -> Path:
+    from urllib.request import url2pathname  # noqa: PLC0415 - 30 ms import, file: URLs only
+
+    return Path(url2pathname(urllib.parse.urlsplit(url).path))
+
+
+def editable_package(
+    target: str, *, base_dir: Path, where: str
+) -> tuple[NormalizedName, str, Origin]:
+    """Describe an ``-e TARGET`` line: a local project path or a VCS URL.
+
+    A relative path is taken from ``base_dir`` (the file's directory, where
+    ``freeze`` writes them relative to, and where restore runs pip). The name
+    comes from ``#egg=`` of a VCS URL, else the project's ``pyproject.toml``
+    ``[project] name``, else its ``setup.cfg`` ``[metadata] name``.
+
+    Args:
+        target: what follows ``-e``.
+        base_dir: the directory relative paths start from.
+        where: ``FILE:LINE`` for messages.
+
+    Returns:
+        ``(normalized name, display name, origin)``.
+
+    Raises:
+        LockFileError: the name cannot be found.
+    """
+    scheme = target.partition(":")[0].lower() if "://" in target else ""
+    if scheme and scheme != "file":
+        egg = urllib.parse.parse_qs(target.partition("#")[2]).get("egg", [None])[0]
+        if not egg:
+            raise LockFileError(
+                f"{where}: -e {target}: no #egg=NAME to name the project",
+                hint="write the requirement as `NAME @ URL` or add #egg=NAME",
+            )
+        return canonicalize_name(egg), egg, origin_from_url(target, editable=True)
+    path = _file_path(target) if scheme == "file" else Path(target)
+    if not path.is_absolute():
+        path = base_dir / path
+    path = Path(os.path.normpath(path))
+    display = _project_name(path)
+    if display is None:
+        raise LockFileError(
+            f"{where}: -e {target}: {path} has no pyproject.toml or setup.cfg naming the project",
+            hint="check out the project there, or remove the line",
+        )
+    return (
+        canonicalize_name(display),
+        display,
+        Origin(kind="directory", url=path.as_uri(), editable=True),
+    )
+
+
+def _project_name(path: Path) -> str | None:
+    """Return ``[project] name`` of pyproject.toml, else ``[metadata] name`` of setup.cfg."""
+    try:
+        text = (path / "pyproject.toml").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        text = None
+    if text is not None:
+        import tomlkit  # noqa: PLC0415
+        from tomlkit.exceptions import TOMLKitError  # noqa: PLC0415
+
+        try:
+            name = tomlkit.parse(text).get("project", {}).get("name")
+        except TOMLKitError:
+            name = None
+        if isinstance(name, str) and name:
+            return name
+    config = configparser.ConfigParser()
+    try:
+        config.read(path / "setup.cfg", encoding="utf-8")
+    except (configparser.Error, UnicodeDecodeError):
+        return None
+    name = config.get("metadata", "name", fallback=None)
+    return name or None

@@ -1,0 +1,313 @@
+"""Any pip requirements file, read through pip-api.
+
+This is the only module that imports :mod:`pip_api` (lazily: the import runs
+``python -m pip --version`` and costs most of a second). Its objects are turned
+into ``packaging`` types at once; nothing of pip-api leaves this module.
+
+pip-api parses requirement lines, ``-r`` includes and ``--hash`` options.
+What it does not return is handled here with a small scan of each file:
+index options (``--index-url``, ``--extra-index-url``, ``--find-links``,
+``--no-index``), ``-c`` constraint files (their ``==`` pins fill in unpinned
+requirements), ``-e`` lines (paths relative to the file's directory, as
+``envsnap freeze`` writes them) and, for a file envsnap wrote, its
+header, sections and ``# via`` lines, so that this reader and the strict one
+(:func:`envsnap.formats.requirements.load`) give the same Lock.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import NormalizedName, canonicalize_name
+
+from envsnap.errors import LockFileError, OperationError
+from envsnap.formats import _requirement_lines as rl
+from envsnap.formats.requirements import HEADER_PREFIX
+from envsnap.lock import Lock, LockedPackage
+from envsnap.origin import Origin
+
+if TYPE_CHECKING:
+    from packaging.version import Version
+
+__all__ = ["load"]
+
+INDEX_OPTIONS = {
+    "-i": "--index-url",
+    "--index-url": "--index-url",
+    "--extra-index-url": "--extra-index-url",
+    "-f": "--find-links",
+    "--find-links": "--find-links",
+    "--no-index": "--no-index",
+}
+"""Option spellings pip accepts in a requirements file -> the long form kept."""
+
+_OTHER_OPTIONS = frozenset(
+    {"--no-binary", "--only-binary", "--prefer-binary", "--require-hashes", "--pre"}
+    | {"--trusted-host", "--use-feature", "--config-settings", "--hash"}
+)
+"""The other options pip accepts on a line of their own in a requirements file."""
+
+_SKIP_REGEX = r"^\s*-(?!r\b|-requirement\b)"
+"""Lines pip-api must not see: every option line but ``-r`` (handled here)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Scan:
+    """What the small scan of the files found."""
+
+    index_options: tuple[str, ...]
+    constraints: tuple[Path, ...]
+    editables: tuple[tuple[Path, rl.LogicalLine, str], ...]
+
+
+def load(path: Path) -> Lock:
+    """Read any pip requirements file into the :class:`~envsnap.lock.Lock` model.
+
+    Follows pip's requirements-file format: ``-r FILE`` / ``-c FILE`` are
+    relative to the including file; ``--hash`` options; ``-e PATH|VCS-URL``;
+    ``name @ URL`` direct references; continuation lines. A requirement that
+    is not pinned to one version (``==`` without wildcard) or a direct URL
+    becomes a package with ``version=None`` and its ``specifier``, and a
+    ``problems`` line; a ``-c`` constraint pin fills in its version. Index
+    option lines are kept, in order, in ``index_options``. As in pip-api, a
+    requirement whose marker is false on this interpreter is left out.
+    ``line`` is set for packages of ``path`` itself (not of included files).
+
+    Args:
+        path: the file.
+
+    Returns:
+        The :class:`~envsnap.lock.Lock` (format ``requirements``), packages
+        sorted by normalized name; for a file envsnap wrote, its header's
+        Python version, top-level sections and ``# via`` reasons too.
+
+    Raises:
+        LockFileError: an unreadable file (this one or an included one), an
+            invalid requirement (``FILE:LINE``), a name listed twice.
+    """
+    text = rl.read_text(path)
+    if text.startswith("\ufeff"):
+        raise LockFileError(
+            f"{path}:1: the file starts with a byte-order mark (BOM)",
+            hint="save it as UTF-8 without a BOM",
+        )
+    lines = rl.logical_lines(text)
+    scan = _scan(path)
+    raw = _parse(path)
+    by_name: dict[NormalizedName, LockedPackage] = {}
+    for item in raw:
+        package = _package(item, path, lines)
+        if package.name in by_name:  # pip refuses two requirements of one name too
+            raise LockFileError(
+                f"{item.filename}:{_physical(item)}: {package.name} is listed twice",
+                hint="keep one requirement per package",
+            )
+        by_name[package.name] = package
+    for file, line, target in scan.editables:
+        where = f"{file}:{line.number}"
+        name, display, origin = rl.editable_package(target, base_dir=file.parent, where=where)
+        if name in by_name:
+            raise LockFileError(f"{where}: {name} is listed twice")
+        words = line.text.split()
+        hashes = tuple(
+            sorted({w.removeprefix("--hash=") for w in words if w.startswith("--hash=")})
+        )
+        by_name[name] = LockedPackage(
+            name=name,
+            display_name=display,
+            version=None,
+            origin=origin,
+            hashes=hashes,
+            line=line.number if file == path else None,
+        )
+    pins = _constraint_pins(scan.constraints)
+    problems = []
+    for name, package in sorted(by_name.items()):
+        if package.pinned:
+            continue
+        pin = pins.get(name)
+        if pin is not None:
+            by_name[name] = _with_version(package, pin)
+            continue
+        where = f"{path}:{package.line}" if package.line else str(path)
+        spec = str(package.specifier) if package.specifier else " (no version)"
+        problems.append(f"{where}: {package.display_name}{spec} is not pinned to one version")
+    envsnap_file = bool(lines) and lines[0].text.startswith(HEADER_PREFIX)
+    notes = rl.scan_annotations(lines) if envsnap_file else rl.Annotations()
+    packages = []
+    for name in sorted(by_name):
+        package = by_name[name]
+        if envsnap_file and package.line is not None:
+            package = _annotated(package, notes)
+        packages.append(package)
+    return Lock(
+        path=path,
+        format="requirements",
+        packages=tuple(packages),
+        python_version=notes.python_version,
+        written_by_envsnap=envsnap_file,
+        index_options=scan.index_options,
+        problems=tuple(problems),
+        complete=notes.complete,
+    )
+
+
+def _annotated(package: LockedPackage, notes: rl.Annotations) -> LockedPackage:
+    from dataclasses import replace  # noqa: PLC0415
+
+    return replace(
+        package,
+        top_level=package.line in notes.top_level_lines,
+        reason=notes.reasons.get(package.line) if package.line is not None else None,
+    )
+
+
+def _with_version(package: LockedPackage, version: Version) -> LockedPackage:
+    from dataclasses import replace  # noqa: PLC0415
+
+    return replace(package, version=version, specifier=None)
+
+
+def _parse(path: Path) -> list[Any]:
+    """Run pip-api on ``path``; return its requirement objects."""
+    import argparse  # noqa: PLC0415
+
+    try:
+        from pip_api._parse_requirements import (  # noqa: PLC0415
+            UnparsedRequirement,
+            parse_requirements,
+        )
+        from pip_api.exceptions import PipError  # noqa: PLC0415
+    except Exception as exc:  # noqa: BLE001 - pip-api runs `python -m pip` at import
+        raise OperationError(
+            f"{path}: cannot read a hand-written requirements file: pip-api failed to load ({exc})",
+            hint="pip-api needs pip in the interpreter running envsnap (python -m pip install pip)",
+        ) from None
+
+    options = argparse.Namespace(skip_requirements_regex=_SKIP_REGEX)
+    try:
+        parsed = parse_requirements(path, options=options, include_invalid=True)
+    except PipError as exc:
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise LockFileError(f"{path}: {message}") from None
+    except OSError as exc:
+        raise LockFileError(
+            f"{exc.filename or path}: cannot read an included file: {exc.strerror or exc}"
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise LockFileError(f"{path}: not UTF-8 text ({exc.reason})") from None
+    except ValueError as exc:  # pip-api's own parsing, e.g. --hash=sha256 without ':'
+        raise LockFileError(
+            f"{path}: cannot parse the file ({exc})", hint="pip writes --hash=ALGORITHM:HEX"
+        ) from None
+    items = list(parsed.values())
+    for item in items:
+        if isinstance(item, UnparsedRequirement):
+            first = str(item.msg).splitlines()[0]
+            raise LockFileError(f"{item.filename}:{_physical(item)}: {first}")
+    return items
+
+
+def _physical(item: Any) -> int:  # noqa: ANN401 - a pip-api object
+    """Map pip-api's logical line number to the physical line of its file."""
+    try:
+        lines = rl.logical_lines(Path(item.filename).read_text(encoding="utf-8"))
+        return lines[int(item.lineno) - 1].number
+    except (OSError, UnicodeDecodeError, IndexError):
+        return int(item.lineno)
+
+
+def _package(item: Any, path: Path, lines: list[rl.LogicalLine]) -> LockedPackage:  # noqa: ANN401
+    """Convert one pip-api requirement to a :class:`LockedPackage` (packaging types)."""
+    own = Path(item.filename) == path
+    number = lines[int(item.lineno) - 1].number if own else None
+    where = f"{item.filename}:{number if own else item.lineno}"
+    try:
+        requirement = Requirement(str(item))
+    except InvalidRequirement as exc:
+        raise LockFileError(f"{where}: invalid requirement: {exc}") from None
+    hashes = tuple(
+        sorted(
+            {f"{kind}:{value}" for kind, values in (item.hashes or {}).items() for value in values}
+        )
+    )
+    version = None if requirement.url else rl.pinned_version(requirement)
+    unpinned = version is None and requirement.url is None
+    return LockedPackage(
+        name=canonicalize_name(requirement.name),
+        display_name=requirement.name,
+        version=version,
+        specifier=requirement.specifier if unpinned else None,
+        origin=rl.origin_from_url(requirement.url) if requirement.url else Origin(),
+        hashes=hashes,
+        marker=requirement.marker,
+        extras=tuple(sorted(canonicalize_name(e) for e in requirement.extras)),
+        line=number,
+    )
+
+
+def _scan(path: Path) -> _Scan:  # noqa: PLR0912 - one branch per pip option family
+    """Collect index options, ``-c`` files and ``-e`` lines of ``path`` and its includes."""
+    index_options: list[str] = []
+    constraints: list[Path] = []
+    editables: list[tuple[Path, rl.LogicalLine, str]] = []
+    todo, seen = [path], set()
+    while todo:
+        file = todo.pop(0)
+        if file in seen:
+            continue
+        seen.add(file)
+        for line in rl.logical_lines(rl.read_text(file)):
+            words = _words(line.text)
+            if not words or not words[0].startswith("-"):
+                continue
+            option, _, value = words[0].partition("=")
+            if not value and len(words) > 1:
+                value = words[1]
+            where = f"{file}:{line.number}"
+            if option in INDEX_OPTIONS:
+                long = INDEX_OPTIONS[option]
+                index_options.append(long if long == "--no-index" else f"{long} {value}")
+            elif option in {"-r", "--requirement", "-c", "--constraint"}:
+                included = file.parent / value
+                if not included.is_file():
+                    raise LockFileError(f"{where}: {option} {value}: no such file")
+                if option in {"-r", "--requirement"}:
+                    todo.append(included)
+                else:
+                    constraints.append(included)
+            elif option in {"-e", "--editable"}:
+                if not value:
+                    raise LockFileError(f"{where}: -e without a path or URL")
+                editables.append((file, line, value))
+            elif option not in _OTHER_OPTIONS:  # pip: "no such option"
+                raise LockFileError(
+                    f"{where}: {option}: not an option pip accepts in a requirements file",
+                    hint="remove the line, or fix the option's spelling",
+                )
+    return _Scan(tuple(index_options), tuple(constraints), tuple(editables))
+
+
+def _words(text: str) -> list[str]:
+    """Split a logical line into words, without its ``#`` comment."""
+    try:
+        return shlex.split(text, comments=True)
+    except ValueError:
+        return text.split()
+
+
+def _constraint_pins(files: tuple[Path, ...]) -> dict[NormalizedName, Version]:
+    """Return the ``name==version`` pins of ``-c`` constraint files (pip's ``-c``)."""
+    pins: dict[NormalizedName, Version] = {}
+    for file in files:
+        rl.read_text(file)
+        for item in _parse(file):
+            requirement = Requirement(str(item))
+            version = rl.pinned_version(requirement)
+            if version is not None:
+                pins[canonicalize_name(requirement.name)] = version
+    return pins

@@ -1,0 +1,94 @@
+"""Read any lock file into the :class:`~envsnap.lock.Lock` model.
+
+:func:`read_lock` picks the reader from the file's name and first line:
+
+- ``pylock.toml`` / ``pylock.NAME.toml`` (PEP 751 names): :mod:`envsnap.formats.pylock`;
+- a requirements file whose first line is envsnap's header: the strict,
+  packaging-only reader :func:`envsnap.formats.requirements.load` (no pip-api
+  import, no pip call);
+- any other requirements file: :func:`envsnap.formats.pip_requirements.load`
+  (pip-api: ``-r``/``-c`` includes, hashes, editables, direct URLs).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from envsnap.errors import InputError, LockFileError
+from envsnap.formats import format_for_path
+
+if TYPE_CHECKING:
+    from envsnap.lock import Lock
+
+__all__ = ["DEFAULT_LOCK_FILES", "default_lock_file", "read_lock"]
+
+DEFAULT_LOCK_FILES = ("pylock.toml", "requirements.txt")
+"""The files looked for in the current directory, in this order."""
+
+
+def read_lock(path: Path) -> Lock:
+    """Read a ``pylock.toml`` or requirements file.
+
+    Args:
+        path: the file.
+
+    Returns:
+        The :class:`~envsnap.lock.Lock`. A pylock file pins the whole
+        closure, so its ``complete`` is set.
+
+    Raises:
+        LockFileError: the file is missing, a directory, unreadable, or invalid
+            for its format (the message names ``FILE:LINE`` where it can).
+    """
+    if not path.exists():
+        raise LockFileError(
+            f"{path}: no such file",
+            hint="name an existing lock file, or write one with `envsnap freeze -o FILE`",
+        )
+    if path.is_dir():
+        raise LockFileError(f"{path}: is a directory, not a lock file")
+    if format_for_path(path) == "pylock":
+        from envsnap.formats import pylock  # noqa: PLC0415
+
+        lock = pylock.load(path)
+        return replace(lock, complete=True)
+    from envsnap.formats.requirements import HEADER_PREFIX  # noqa: PLC0415
+
+    try:
+        with path.open("rb") as handle:
+            first = handle.read(len(HEADER_PREFIX))
+    except OSError as exc:
+        raise LockFileError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if first == HEADER_PREFIX.encode():
+        from envsnap.formats import requirements  # noqa: PLC0415
+
+        return requirements.load(path)
+    from envsnap.formats import pip_requirements  # noqa: PLC0415
+
+    return pip_requirements.load(path)
+
+
+def default_lock_file(cwd: Path | None = None) -> Path:
+    """Return the lock file to use when none is named.
+
+    Args:
+        cwd: the directory to look in (default: the current one).
+
+    Returns:
+        ``cwd/pylock.toml`` if it exists, else ``cwd/requirements.txt``.
+
+    Raises:
+        InputError: neither exists.
+    """
+    here = Path.cwd() if cwd is None else cwd
+    for name in DEFAULT_LOCK_FILES:
+        candidate = here / name
+        if candidate.is_file():
+            return candidate
+    raise InputError(
+        f"no lock file: neither {' nor '.join(DEFAULT_LOCK_FILES)} in {here}",
+        hint="name the file (envsnap restore FILE), or write one with "
+        "`envsnap freeze -o requirements.txt`",
+    )

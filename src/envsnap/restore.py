@@ -1,0 +1,527 @@
+"""Restore: build a fresh venv exactly as a lock file says, verify it, put it in place.
+
+The steps (each reported to a ``progress`` callback, never printed here):
+
+1. **read** the file into a :class:`~envsnap.lock.Lock`
+   (:func:`envsnap.readers.read_lock`); unpinned requirements are reported,
+   and refused with ``strict``;
+2. **create** a venv at the target directory from a base interpreter whose
+   ``major.minor`` matches the file (:mod:`envsnap.venvs`);
+3. **install** with pip or uv (:mod:`envsnap.installers`): ``--no-deps`` when
+   the file pins the whole closure, ``--require-hashes`` when it has hashes;
+   then make the REQUESTED markers match the file's top-level list, so that
+   ``envsnap freeze`` of the new venv writes the same file;
+4. **verify**: snapshot the venv and compare it with the Lock through
+   :func:`envsnap.drift.compare_env_to_lock`, the comparison ``check`` uses.
+
+Nothing is lost (DESIGN, reliability rules): an existing venv at the target
+is renamed to a hidden sibling first (venvs are not relocatable, so the new
+one is built in place); on any failure, Ctrl-C or SIGTERM the partial venv is
+removed and the old one renamed back; on success the old one is deleted (or
+kept with ``keep_old``). A crash that skipped this leaves the sibling behind:
+the next run refuses and :func:`recover` puts it back. A lock on the parent
+directory (``flock``) keeps two restores of one target from interleaving.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from envsnap.errors import InputError, OperationError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from envsnap.drift import Report
+    from envsnap.installers import InstallerName
+    from envsnap.lock import Lock
+    from envsnap.venvs import Interpreter
+
+__all__ = [
+    "OLD_MARK",
+    "RestoreOptions",
+    "RestorePlan",
+    "RestoreResult",
+    "find_leftovers",
+    "plan_restore",
+    "recover",
+    "restore",
+]
+
+OLD_MARK = ".envsnap-old-"
+"""An existing venv ``DIR`` is kept as ``.DIR.envsnap-old-PID`` (``.venv.envsnap-old-PID``
+for ``.venv``) next to it during a restore."""
+
+TAIL = 15
+"""How many installer output lines / drift items an error shows."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RestoreOptions:
+    """What the user asked for (the CLI's options)."""
+
+    venv: Path = Path(".venv")
+    """The target directory."""
+    python: str | None = None
+    """``--python``: the base interpreter (path or name on PATH)."""
+    strict: bool = False
+    """Refuse a file that does not pin every package."""
+    installer: InstallerName = "pip"
+    """``pip`` or ``uv``."""
+    with_pip: bool = True
+    """Seed pip into the new venv (``--without-pip`` turns it off)."""
+    keep_old: bool = False
+    """Keep the replaced venv (as the hidden sibling) instead of deleting it."""
+    index_args: tuple[str, ...] = ()
+    """``--index-url URL``, ``--extra-index-url URL``, ``--find-links X``, ``--no-index``."""
+    search_path: str | None = None
+    """The ``PATH`` searched for base interpreters (default: ``$PATH``)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RestorePlan:
+    """What a restore will do; :func:`plan_restore` makes it without changing anything."""
+
+    lock: Lock
+    """The file's content."""
+    file: Path
+    """The lock file."""
+    target: Path
+    """The venv directory to build (absolute)."""
+    interpreter: Interpreter
+    """The base interpreter."""
+    replaces: bool
+    """Whether an existing venv at ``target`` will be replaced."""
+    no_deps: bool
+    """Install exactly the file's packages (it pins the whole closure)."""
+    require_hashes: bool
+    """Hash-checking mode (the file has hashes)."""
+    options: RestoreOptions
+    """The options it was made from."""
+    notes: tuple[str, ...] = ()
+    """Things the user should know before the build (unpinned lines, version override)."""
+
+    def describe(self) -> list[str]:
+        """Return the plan as lines for ``--dry-run``."""
+        lines = [
+            f"read {self.file}: {len(self.lock.packages)} packages "
+            f"({len(self.lock.top_level)} top-level)",
+            f"base interpreter: {self.interpreter.path} (Python {self.interpreter.version})",
+            f"create {self.target}"
+            + (
+                " (replacing the venv there, kept until the new one is verified)"
+                if self.replaces
+                else ""
+            )
+            + (" without pip" if not self.options.with_pip else ""),
+            f"install with {self.options.installer}"
+            + (" --no-deps" if self.no_deps else " (resolving dependencies)")
+            + (" --require-hashes" if self.require_hashes else ""),
+            "verify against the file, then mark the top-level packages as REQUESTED",
+        ]
+        return [*lines, *(f"note: {n}" for n in self.notes)]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RestoreResult:
+    """What a successful restore did."""
+
+    target: Path
+    """The new venv."""
+    python: Path
+    """Its interpreter."""
+    installed: int
+    """How many packages the file lists."""
+    report: Report
+    """The verification (no drift; may list extras pip added when resolving)."""
+    kept_old: Path | None = None
+    """Where the replaced venv was kept (``keep_old``)."""
+    notes: tuple[str, ...] = field(default_factory=tuple)
+    """Remarks (packages pip added that the file does not list...)."""
+
+
+def plan_restore(file: Path, options: RestoreOptions) -> RestorePlan:
+    """Read the file and decide everything, changing nothing.
+
+    Args:
+        file: the lock file (``pylock.toml`` or a requirements file).
+        options: see :class:`RestoreOptions`.
+
+    Returns:
+        The :class:`RestorePlan`.
+
+    Raises:
+        LockFileError: the file is missing or invalid.
+        InputError: ``strict`` and unpinned requirements; the target exists
+            and is not a venv and not empty (or is a file); no matching base
+            interpreter; a leftover venv from an interrupted restore.
+    """
+    from envsnap.readers import read_lock  # noqa: PLC0415
+    from envsnap.venvs import find_base_interpreter  # noqa: PLC0415
+
+    lock = read_lock(file)
+    notes = list(lock.problems)
+    if lock.problems and options.strict:
+        raise InputError(
+            f"{file}: {len(lock.problems)} requirement(s) not pinned to one version "
+            f"(first: {lock.problems[0]})",
+            hint="pin every package (envsnap freeze writes such files), or drop --strict "
+            "to let pip resolve them",
+        )
+    target = options.venv.absolute()
+    replaces = _check_target(target)
+    leftovers = find_leftovers(target)
+    if leftovers:
+        raise InputError(
+            f"{target}: a previous restore was interrupted and left the old venv at {leftovers[0]}",
+            hint=f"put it back with `envsnap restore --recover --venv {options.venv}`, "
+            f"or delete {leftovers[0]} if you do not need it",
+        )
+    interpreter = find_base_interpreter(
+        lock.python_version, python=options.python, search_path=options.search_path
+    )
+    recorded = lock.python_version
+    if recorded and interpreter.major_minor != ".".join(recorded.split(".")[:2]):
+        notes.append(
+            f"the file was made with Python {recorded}; building with {interpreter.version} "
+            "as --python says"
+        )
+    no_deps = lock.complete and all(p.pinned for p in lock.packages)
+    if not no_deps:
+        notes.append(
+            "the file does not pin the whole dependency closure: "
+            f"{options.installer} resolves the rest"
+        )
+    return RestorePlan(
+        lock=lock,
+        file=file,
+        target=target,
+        interpreter=interpreter,
+        replaces=replaces,
+        no_deps=no_deps,
+        require_hashes=any(p.hashes for p in lock.packages),
+        options=options,
+        notes=tuple(notes),
+    )
+
+
+def _check_target(target: Path) -> bool:
+    """Return whether ``target`` is a venv to replace; refuse anything else but emptiness."""
+    from envsnap.venvs import is_venv  # noqa: PLC0415
+
+    if target.is_symlink() or (target.exists() and not target.is_dir()):
+        raise InputError(
+            f"{target}: exists and is not a directory",
+            hint="choose another place with --venv DIR",
+        )
+    if not target.exists():
+        return False
+    if is_venv(target):
+        return True
+    if any(target.iterdir()):
+        raise InputError(
+            f"{target}: exists, is not a virtual environment (no pyvenv.cfg) and is not empty",
+            hint="envsnap never deletes what it did not create: choose another --venv DIR, "
+            "or empty it yourself",
+        )
+    return False
+
+
+def _hidden(target: Path) -> str:
+    """``.venv`` stays ``.venv``, ``env`` becomes ``.env``: the stem of the hidden siblings."""
+    return target.name if target.name.startswith(".") else f".{target.name}"
+
+
+def find_leftovers(target: Path) -> list[Path]:
+    """Return old venvs of ``target`` kept by a restore that did not finish (newest first)."""
+    parent = target.parent
+    if not parent.is_dir():
+        return []
+    found = [
+        p for p in parent.glob(f"{_hidden(target)}{OLD_MARK}*") if p.is_dir() and not p.is_symlink()
+    ]
+    return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
+
+
+def restore(
+    plan: RestorePlan,
+    *,
+    progress: Callable[[str, str], None] | None = None,
+    output: Callable[[str], None] | None = None,
+) -> RestoreResult:
+    """Build, install, verify and swap in the venv a plan describes.
+
+    Args:
+        plan: from :func:`plan_restore`.
+        progress: called as ``progress(stage, message)`` at each stage
+            (``create``, ``install``, ``verify``, ``done``).
+        output: called with each line of the installer's output (``-v``).
+
+    Returns:
+        The :class:`RestoreResult`.
+
+    Raises:
+        InputError: another restore holds the target (never waits forever).
+        OperationError: the venv could not be created, the install failed
+            (the installer's last lines in the message; a hash mismatch names
+            the package), or the result does not match the file. In every
+            case the old venv is back in place, byte for byte.
+        KeyboardInterrupt: Ctrl-C or SIGTERM; same clean-up first.
+    """
+    say = progress or (lambda _stage, _message: None)
+    target = plan.target
+    with _target_lock(target), _signals_as_interrupt():
+        leftovers = find_leftovers(target)
+        if leftovers:
+            raise InputError(
+                f"{target}: a previous restore left the old venv at {leftovers[0]}",
+                hint=f"put it back with `envsnap restore --recover --venv {target}`",
+            )
+        replaces = _check_target(target)
+        old = target.parent / f"{_hidden(target)}{OLD_MARK}{os.getpid()}" if replaces else None
+        existed_empty = target.is_dir() and not replaces
+        if old is not None:
+            with _signals_deferred():
+                target.rename(old)
+        try:
+            result = _build(plan, say, output)
+        except BaseException:
+            with _signals_deferred():
+                _remove_partial(target, keep_empty_dir=existed_empty)
+                if old is not None:
+                    old.rename(target)
+            raise
+        kept = None
+        if old is not None:
+            if plan.options.keep_old:
+                kept = old
+            else:
+                with _signals_deferred():
+                    shutil.rmtree(old)
+        say("done", f"{target} matches {plan.file}")
+        return RestoreResult(
+            target=target,
+            python=result[0],
+            installed=len(plan.lock.packages),
+            report=result[1],
+            kept_old=kept,
+            notes=result[2],
+        )
+
+
+def _build(
+    plan: RestorePlan,
+    say: Callable[[str, str], None],
+    output: Callable[[str], None] | None,
+) -> tuple[Path, Report, tuple[str, ...]]:
+    """Create, install, mark and verify; the caller cleans up on failure."""
+    from envsnap.drift import compare_env_to_lock  # noqa: PLC0415
+    from envsnap.environment import probe  # noqa: PLC0415
+    from envsnap.installers import (  # noqa: PLC0415
+        install_command,
+        requirements_text,
+        run_logged,
+        set_requested,
+    )
+    from envsnap.snapshot import take_snapshot  # noqa: PLC0415
+    from envsnap.venvs import check_created, create_command  # noqa: PLC0415
+
+    options = plan.options
+    command, creator = create_command(plan.target, plan.interpreter, with_pip=options.with_pip)
+    say("create", f"{plan.target} with {creator} (Python {plan.interpreter.version})")
+    code, tail = run_logged(command, output=output)
+    if code != 0:
+        raise OperationError(_failed(f"{creator} could not create {plan.target}", code, tail))
+    python = check_created(plan.target, creator)
+
+    say("install", f"{len(plan.lock.packages)} packages with {options.installer}")
+    with contextlib.ExitStack() as stack:
+        requirements = plan.file
+        if plan.lock.format != "requirements":
+            scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="envsnap-")))
+            requirements = scratch / "requirements.txt"
+            requirements.write_text(requirements_text(plan.lock), encoding="utf-8")
+        install = install_command(
+            options.installer,
+            venv_python=python,
+            requirements=requirements,
+            no_deps=plan.no_deps,
+            require_hashes=plan.require_hashes,
+            index_args=options.index_args,
+            verbose=output is not None,
+            cwd=plan.file.parent,
+        )
+        code, tail = run_logged(install.argv, cwd=install.cwd, output=output)
+    if code != 0:
+        raise OperationError(
+            _failed(f"{options.installer} could not install {plan.file}", code, tail),
+            hint=_install_hint(tail),
+        )
+
+    say("verify", f"{plan.target} against {plan.file}")
+    environment = probe(python)
+    set_requested(environment.site_packages, [p.name for p in plan.lock.top_level])
+    snapshot = take_snapshot(environment=environment)
+    report = compare_env_to_lock(snapshot, plan.lock, allow_extra=not plan.no_deps)
+    if report:
+        lines = [_change_line(c) for c in report.drift]
+        raise OperationError(
+            f"{plan.target} does not match {plan.file} after the install:\n  "
+            + "\n  ".join(lines[:TAIL]),
+            hint="the file may not describe an installable environment "
+            "(run `envsnap check` on it), or --strict to refuse unpinned files",
+        )
+    notes: list[str] = []
+    if not plan.no_deps:
+        listed = {p.name for p in plan.lock.packages}
+        added = [
+            f"{d.display_name}=={d.version}" for d in snapshot.listed() if d.name not in listed
+        ]
+        if added:
+            notes.append(
+                f"{options.installer} added packages the file does not list: " + ", ".join(added)
+            )
+    return python, report, tuple(notes)
+
+
+def _failed(what: str, code: int, tail: list[str]) -> str:
+    """Return ``what (exit N):`` and the command's last lines, indented."""
+    from envsnap.origin import redact_urls  # noqa: PLC0415
+
+    lines = [redact_urls(line) for line in tail[-TAIL:]]
+    return f"{what} (exit {code})" + "".join(f"\n  | {line}" for line in lines)
+
+
+def _install_hint(tail: list[str]) -> str:
+    text = "\n".join(tail)
+    if "DO NOT MATCH THE HASHES" in text or "hash mismatch" in text.lower():
+        return (
+            "a downloaded file does not match the hash in the lock file: the file or "
+            "the index changed; nothing was replaced"
+        )
+    return "nothing was replaced; rerun with -v to see the installer's full output"
+
+
+def _change_line(change: object) -> str:
+    from envsnap.drift import Change  # noqa: PLC0415
+
+    assert isinstance(change, Change)  # noqa: S101 - Report.drift holds Changes
+    parts = [change.kind, change.name]
+    if change.expected or change.found:
+        parts.append(f"(file: {change.expected or '-'}, venv: {change.found or '-'})")
+    if change.detail:
+        parts.append(f"- {change.detail}")
+    return " ".join(parts)
+
+
+def _remove_partial(target: Path, *, keep_empty_dir: bool) -> None:
+    """Remove what this restore built at ``target`` (it did not exist or was empty)."""
+    if target.is_symlink() or target.is_file():
+        target.unlink()
+    elif target.exists():
+        shutil.rmtree(target, ignore_errors=True)
+    if keep_empty_dir:
+        target.mkdir(exist_ok=True)
+
+
+@contextlib.contextmanager
+def _target_lock(target: Path) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``target``'s parent directory for the restore.
+
+    Raises:
+        InputError: the parent is missing; another restore holds the lock.
+    """
+    parent = target.parent
+    if not parent.is_dir():
+        raise InputError(f"{parent}: no such directory (the parent of --venv)")
+    try:
+        import fcntl  # noqa: PLC0415
+    except ImportError:  # pragma: no cover - Windows: no flock, restore still safe alone
+        yield
+        return
+    fd = os.open(parent, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise InputError(
+                f"another envsnap restore is working in {parent}",
+                hint="wait for it to finish, then run this one again",
+            ) from None
+        yield
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def _signals_as_interrupt() -> Iterator[None]:
+    """Turn SIGTERM (and SIGHUP) into ``KeyboardInterrupt`` while restoring, so clean-up runs."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    names = [s for s in ("SIGTERM", "SIGHUP") if hasattr(signal, s)]
+    previous = {name: signal.signal(getattr(signal, name), interrupt) for name in names}
+    try:
+        yield
+    finally:
+        for name, handler in previous.items():
+            signal.signal(getattr(signal, name), handler)
+
+
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Hold back Ctrl-C and SIGTERM during a rename, rollback or delete.
+
+    Those steps must not stop half way. Signals that arrive meanwhile are
+    delivered when the block ends (POSIX ``pthread_sigmask``).
+    """
+    if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - Windows
+        yield
+        return
+    names = [s for s in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, s)]
+    held = {getattr(signal, name) for name in names}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def recover(venv: Path) -> tuple[Path, Path | None]:
+    """Put back the old venv an interrupted restore left next to ``venv``.
+
+    Whatever is at ``venv`` now (the partial venv of the crashed run) is not
+    deleted: it is renamed to ``.NAME.envsnap-replaced-PID`` next to it.
+
+    Args:
+        venv: the target directory of the interrupted restore.
+
+    Returns:
+        ``(restored venv, where the thing that was at venv went or None)``.
+
+    Raises:
+        InputError: there is nothing to recover.
+    """
+    target = venv.absolute()
+    with _target_lock(target), _signals_deferred():
+        leftovers = find_leftovers(target)
+        if not leftovers:
+            raise InputError(f"{target}: no old venv left by an interrupted restore")
+        moved = None
+        if target.exists() or target.is_symlink():
+            moved = target.parent / f"{_hidden(target)}.envsnap-replaced-{os.getpid()}"
+            target.rename(moved)
+        leftovers[0].rename(target)
+        return target, moved

@@ -1,0 +1,173 @@
+"""Restore planning: interpreter selection, target checks, strictness, install mode."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from envsnap.errors import InputError, LockFileError
+from envsnap.restore import RestoreOptions, find_leftovers, plan_restore, restore
+from envsnap.venvs import Interpreter, create_command, find_base_interpreter
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "requirements"
+PY = "{}.{}.{}".format(*sys.version_info[:3])
+
+
+def fake_python(bindir: Path, name: str, version: str) -> Path:
+    """A script that answers the version probe like a Python would."""
+    bindir.mkdir(exist_ok=True)
+    path = bindir / name
+    path.write_text(f"#!/bin/sh\necho {version}\necho {path}\n", encoding="utf-8")
+    path.chmod(0o755)
+    return path
+
+
+def test_picks_python3x_matching_the_file(tmp_path: Path) -> None:
+    bindir = tmp_path / "bin"
+    fake_python(bindir, "python3", "3.12.1")
+    exact = fake_python(bindir, "python3.11", "3.11.9")
+    assert find_base_interpreter("3.11.7", search_path=str(bindir)) == Interpreter(
+        path=exact, version="3.11.9"
+    )
+
+
+def test_falls_back_to_python3(tmp_path: Path) -> None:
+    bindir = tmp_path / "bin"
+    python3 = fake_python(bindir, "python3", "3.11.2")
+    found = find_base_interpreter("3.11", search_path=str(bindir))
+    assert (found.path, found.version, found.major_minor) == (python3, "3.11.2", "3.11")
+
+
+def test_mismatch_names_what_was_found(tmp_path: Path) -> None:
+    bindir = tmp_path / "bin"
+    python3 = fake_python(bindir, "python3", "3.12.1")
+    with pytest.raises(InputError) as info:
+        find_base_interpreter("3.10.4", search_path=str(bindir))
+    assert info.value.message == (
+        f"the lock file was made with Python 3.10.4 and no Python 3.10 was found "
+        f"({python3} is 3.12.1)"
+    )
+    assert info.value.hint == "install Python 3.10, or choose an interpreter with --python PATH"
+    assert info.value.exit_code == 2
+
+
+def test_python_option_wins_and_is_checked(tmp_path: Path) -> None:
+    bindir = tmp_path / "bin"
+    other = fake_python(bindir, "python3.9", "3.9.18")
+    assert find_base_interpreter("3.11.7", python=other).version == "3.9.18"
+    assert (
+        find_base_interpreter("3.11.7", python="python3.9", search_path=str(bindir)).path == other
+    )
+    with pytest.raises(InputError) as info:
+        find_base_interpreter(None, python=tmp_path / "nope")
+    assert info.value.message == f"--python {tmp_path / 'nope'}: no such interpreter"
+    broken = bindir / "broken"
+    broken.write_text("#!/bin/sh\nexit 7\n", encoding="utf-8")
+    broken.chmod(0o755)
+    with pytest.raises(InputError) as info:
+        find_base_interpreter(None, python=broken)
+    assert info.value.message == f"{broken}: not a working Python interpreter (exit 7)"
+
+
+def test_no_recorded_version_uses_the_running_interpreter() -> None:
+    assert find_base_interpreter(None) == Interpreter(path=Path(sys.executable), version=PY)
+
+
+def test_create_command_choice(tmp_path: Path) -> None:
+    base = Interpreter(path=Path("/usr/bin/python3.11"), version="3.11.7")
+    command, creator = create_command(tmp_path / "v", base, with_pip=True)
+    assert creator == "virtualenv"
+    assert command[:3] == [sys.executable, "-m", "virtualenv"]
+    assert "--no-periodic-update" in command
+    assert command[-1] == str(tmp_path / "v")
+    command, creator = create_command(tmp_path / "v", base, with_pip=False)
+    assert (command, creator) == (
+        ["/usr/bin/python3.11", "-m", "venv", "--without-pip", str(tmp_path / "v")],
+        "venv --without-pip",
+    )
+
+
+def options(tmp_path: Path, **kwargs: object) -> RestoreOptions:
+    return RestoreOptions(venv=tmp_path / "venv", python=sys.executable, **kwargs)  # type: ignore[arg-type]
+
+
+def test_plan_for_an_envsnap_file(tmp_path: Path) -> None:
+    plan = plan_restore(FIXTURES / "envsnap-hashes.txt", options(tmp_path))
+    assert plan.no_deps
+    assert plan.require_hashes
+    assert not plan.replaces
+    assert plan.target == tmp_path / "venv"
+    mismatch = f"the file was made with Python 3.12.4; building with {PY} as --python says"
+    assert plan.notes == (() if PY.startswith("3.12.") else (mismatch,))
+
+
+def test_plan_top_level_only_file_lets_pip_resolve(tmp_path: Path) -> None:
+    plan = plan_restore(FIXTURES / "envsnap-top-level-only.txt", options(tmp_path))
+    assert not plan.no_deps
+    assert plan.notes[-1] == (
+        "the file does not pin the whole dependency closure: pip resolves the rest"
+    )
+
+
+def test_plan_strict_refuses_unpinned(tmp_path: Path) -> None:
+    path = FIXTURES / "hand-main.txt"
+    with pytest.raises(InputError) as info:
+        plan_restore(path, options(tmp_path, strict=True))
+    assert info.value.message == (
+        f"{path}: 2 requirement(s) not pinned to one version "
+        f"(first: {path}:9: delta>=2.0 is not pinned to one version)"
+    )
+    lenient = plan_restore(path, options(tmp_path, installer="uv"))
+    assert not lenient.no_deps
+    assert lenient.notes == (
+        f"{path}:9: delta>=2.0 is not pinned to one version",
+        f"{path}:11: epsilon==1.* is not pinned to one version",
+        "the file does not pin the whole dependency closure: uv resolves the rest",
+    )
+
+
+def test_plan_targets(tmp_path: Path) -> None:
+    file = FIXTURES / "envsnap-basic.txt"
+    target = tmp_path / "venv"
+    target.mkdir()
+    assert not plan_restore(file, options(tmp_path)).replaces  # empty dir: fine
+    (target / "pyvenv.cfg").write_text("home = /x\n", encoding="utf-8")
+    assert plan_restore(file, options(tmp_path)).replaces
+    (target / "pyvenv.cfg").unlink()
+    (target / "keep.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        plan_restore(file, options(tmp_path))
+    assert info.value.message == (
+        f"{target}: exists, is not a virtual environment (no pyvenv.cfg) and is not empty"
+    )
+    (tmp_path / "file").write_text("", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        plan_restore(file, RestoreOptions(venv=tmp_path / "file", python=sys.executable))
+    assert info.value.message == f"{tmp_path / 'file'}: exists and is not a directory"
+    with pytest.raises(LockFileError):
+        plan_restore(tmp_path / "missing.txt", options(tmp_path))
+
+
+def test_find_leftovers(tmp_path: Path) -> None:
+    assert find_leftovers(tmp_path / ".venv") == []
+    (tmp_path / ".venv.envsnap-old-12").mkdir()
+    (tmp_path / ".env.envsnap-old-13").mkdir()
+    assert find_leftovers(tmp_path / ".venv") == [tmp_path / ".venv.envsnap-old-12"]
+    assert find_leftovers(tmp_path / "env") == [tmp_path / ".env.envsnap-old-13"]
+
+
+def test_a_second_restore_in_the_same_directory_is_refused(tmp_path: Path) -> None:
+    plan = plan_restore(FIXTURES / "envsnap-basic.txt", options(tmp_path))
+    fd = os.open(tmp_path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        with pytest.raises(InputError) as info:
+            restore(plan)
+    finally:
+        os.close(fd)
+    assert info.value.message == f"another envsnap restore is working in {tmp_path}"
+    assert sorted(tmp_path.iterdir()) == []
