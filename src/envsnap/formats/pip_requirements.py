@@ -96,6 +96,7 @@ def load(path: Path) -> Lock:
             hint="save it as UTF-8 without a BOM",
         )
     lines = rl.logical_lines(text)
+    _refuse_duplicates(path, lines)
     scan = _scan(path)
     raw = _parse(path)
     by_name: dict[NormalizedName, LockedPackage] = {}
@@ -156,6 +157,37 @@ def load(path: Path) -> Lock:
     )
 
 
+def _refuse_duplicates(path: Path, lines: list[rl.LogicalLine]) -> None:
+    """Refuse two requirements of one name in ``path``, as pip does.
+
+    pip-api misses it when only the case differs (``alpha`` then ``Alpha``)
+    and keeps the last. Lines whose marker is false here are left out (as
+    pip-api leaves them out).
+
+    Raises:
+        LockFileError: a name appears twice (``FILE:LINE``, and the first line).
+    """
+    seen: dict[NormalizedName, int] = {}
+    for line in lines:
+        words = _words(line.text)
+        if not words or words[0].startswith("-"):
+            continue
+        text = " ".join(w for w in words if not w.startswith("--"))
+        try:
+            requirement = Requirement(text)
+        except InvalidRequirement:
+            continue  # reported with its line by the parse
+        if requirement.marker is not None and not requirement.marker.evaluate():
+            continue
+        name = canonicalize_name(requirement.name)
+        if name in seen:
+            raise LockFileError(
+                f"{path}:{line.number}: {name} is listed twice (also on line {seen[name]})",
+                hint="keep one requirement per package",
+            )
+        seen[name] = line.number
+
+
 def _annotated(package: LockedPackage, notes: rl.Annotations) -> LockedPackage:
     from dataclasses import replace  # noqa: PLC0415
 
@@ -188,9 +220,21 @@ def _parse(path: Path) -> list[Any]:
             hint="pip-api needs pip in the interpreter running envsnap (python -m pip install pip)",
         ) from None
 
+    import contextlib  # noqa: PLC0415
+    import io  # noqa: PLC0415
+
     options = argparse.Namespace(skip_requirements_regex=_SKIP_REGEX)
+    said = io.StringIO()
     try:
-        parsed = parse_requirements(path, options=options, include_invalid=True)
+        with contextlib.redirect_stderr(said), contextlib.redirect_stdout(said):
+            parsed = parse_requirements(path, options=options, include_invalid=True)
+    except SystemExit:  # pip-api's argparse exits on a bad option after a requirement (or -h)
+        errors = [line for line in said.getvalue().splitlines() if "error: " in line]
+        last = (errors or ["error: an option pip-api cannot parse (-h?)"])[-1]
+        raise LockFileError(
+            f"{path}: {last.partition('error: ')[2] or last}",
+            hint="an option after a requirement needs its value (pip's requirements format)",
+        ) from None
     except PipError as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise LockFileError(f"{path}: {message}") from None

@@ -1,0 +1,125 @@
+"""Bad requirements files of ``fixtures/bad/requirements`` through ``envsnap check``.
+
+The file is read before the environment, so an unusable file stops with exit 2
+and one ``error:`` line naming ``FILE[:LINE]``; files that pip accepts are read
+(and compared) as pip would read them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+from envsnap.formats import pip_requirements
+from envsnap.readers import read_lock
+from hardening.corpus import BAD, assert_error, assert_no_traceback, fake_target, invoke, lines_of
+from support.fake_site import FakeSite
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+REQ = BAD / "requirements"
+ZERO = "0" * 64
+
+# file -> (exit code, fragments of the error line (after the file path), hint fragment)
+ERRORS: dict[str, tuple[str, str | None]] = {
+    "unknown-option.txt": (
+        ":2: --frobnicate: not an option pip accepts in a requirements file",
+        "fix the option's spelling",
+    ),
+    "conflicting-pins.txt": (":2: alpha is listed twice (also on line 1)", "one requirement"),
+    "conflicting-pins-spelling.txt": (
+        ":2: foo-bar is listed twice (also on line 1)",
+        "one requirement",
+    ),
+    "conflicting-pins-case.txt": (":2: alpha is listed twice (also on line 1)", "one requirement"),
+    "include-loop-a.txt": (": Double requirement given: alpha==1.0", None),
+    "missing-include.txt": (":2: -r does-not-exist.txt: no such file", None),
+    "bad-hash-syntax.txt": (": cannot parse the file (", "--hash=ALGORITHM:HEX"),
+    "bad-hash-algorithm.txt": (": Invalid --hash kind sha999, expected one of", None),
+    "bom.txt": (":1: the file starts with a byte-order mark (BOM)", "UTF-8 without a BOM"),
+    "not-utf8.txt": (": not UTF-8 text (invalid continuation byte)", None),
+    "invalid-marker.txt": (":2: Invalid requirement: ", None),
+    "envsnap-header-extras.txt": (
+        ":3: markers and extras are not part of a file envsnap writes",
+        None,
+    ),
+    "editable-without-path.txt": (":2: -e without a path or URL", None),
+}
+
+
+@pytest.fixture
+def venv(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """A fake env holding alpha 1.0 and beta 1.0 (what the corpus files name)."""
+    target = fake_target(monkeypatch, tmp_path)
+    site = FakeSite(target / "lib" / "python3.11" / "site-packages")
+    site("alpha", "1.0", requested=True)
+    site("beta", "1.0", requested=True)
+    return target
+
+
+@pytest.mark.parametrize("name", sorted(ERRORS))
+def test_unusable_file_exit_2(name: str, venv: Path) -> None:
+    fragment, hint = ERRORS[name]
+    path = REQ / name
+    result = invoke("check", str(path), "-p", str(venv))
+    line = assert_error(result, 2, f"error: {path}{fragment}", hint=hint)
+    assert line.startswith(f"error: {path}")
+    assert result.stdout == ""
+
+
+def test_include_loop_other_side(venv: Path) -> None:
+    path = REQ / "include-loop-b.txt"
+    result = invoke("check", str(path), "-p", str(venv))
+    assert_error(result, 2, f"error: {path}: Double requirement given: beta==1.0")
+
+
+def test_unpinned_line_is_a_warning(venv: Path) -> None:
+    """pip installs ``beta>=1.0``; check says it is not pinned, and compares the rest."""
+    path = REQ / "unpinned.txt"
+    result = invoke("check", str(path), "-p", str(venv))
+    assert_no_traceback(result)
+    assert lines_of(result.stderr, "warning: ") == [
+        f"warning: {path}:2: beta>=1.0 is not pinned to one version"
+    ]
+    assert result.exit_code == 0, result.stdout
+
+
+def test_crlf_line_endings_read_as_lf(venv: Path, tmp_path: Path) -> None:
+    path = REQ / "crlf.txt"
+    assert b"\r\n" in path.read_bytes()
+    lock = read_lock(path)
+    assert [(p.name, str(p.version), p.hashes) for p in lock.packages] == [
+        ("alpha", "1.0", ()),
+        ("beta", "1.0", (f"sha256:{ZERO}",)),
+    ]
+    lf = tmp_path / "lf.txt"
+    lf.write_bytes(path.read_bytes().replace(b"\r\n", b"\n"))
+    assert [(p.name, p.version, p.hashes) for p in pip_requirements.load(lf).packages] == [
+        (p.name, p.version, p.hashes) for p in lock.packages
+    ]
+    result = invoke("check", str(path), "-p", str(venv))
+    assert_no_traceback(result)
+    assert result.exit_code == 0, result.stdout
+
+
+def test_env_var_in_url_is_never_expanded(venv: Path) -> None:
+    """pip expands ``${VAR}`` at install time; envsnap keeps the text, so a secret
+    in the variable never reaches its output."""
+    path = REQ / "env-var-url.txt"
+    secret = "s3cr3t-token-value"
+    lock = read_lock(path)
+    alpha = lock.get("alpha")
+    assert alpha is not None
+    assert alpha.origin.url == "https://${INDEX_TOKEN}@files.example.invalid/alpha-1.0.tar.gz"
+    result = invoke("check", str(path), "-p", str(venv), env={"INDEX_TOKEN": secret})
+    assert_no_traceback(result)
+    assert result.exit_code == 1  # alpha is installed from the index, not that URL
+    assert "alpha" in result.stdout
+    assert secret not in result.stdout + result.stderr
+
+
+def test_every_requirements_case_is_tested() -> None:
+    tested = {*ERRORS, "include-loop-b.txt", "unpinned.txt", "crlf.txt", "env-var-url.txt"}
+    assert {p.name for p in REQ.iterdir()} == tested
