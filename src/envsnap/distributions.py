@@ -376,12 +376,15 @@ def _read_metadata(path: Path, warnings: list[MetadataWarning]) -> dict[str, lis
     """
     try:
         with path.open("rb") as handle:
-            raw = handle.read(_HEADER_CHUNK)
-            while raw and b"\n\n" not in raw and b"\r\n\r\n" not in raw:
+            chunks = [handle.read(_HEADER_CHUNK)]
+            tail = chunks[0]  # search only the new bytes: a 50 MB header stays linear
+            while tail and b"\n\n" not in tail and b"\r\n\r\n" not in tail:
                 more = handle.read(_HEADER_CHUNK)
                 if not more:
                     break
-                raw += more
+                chunks.append(more)
+                tail = tail[-3:] + more
+            raw = b"".join(chunks)
     except FileNotFoundError:
         warnings.append(MetadataWarning(path.parent, f"no {path.name} file: skipped"))
         return None
@@ -460,7 +463,10 @@ def _read_direct_url(path: Path, warnings: list[MetadataWarning]) -> Origin | No
     from packaging.direct_url import DirectUrl, DirectUrlValidationError  # noqa: PLC0415
 
     try:
-        direct = DirectUrl.from_dict(json.loads(raw))
+        data = json.loads(raw)
+        if not isinstance(data, dict):
+            raise ValueError(f"a JSON {type(data).__name__}, not an object")
+        direct = DirectUrl.from_dict(data)
     except (ValueError, DirectUrlValidationError) as exc:
         warnings.append(MetadataWarning(path, f"invalid direct_url.json ({exc}): ignored"))
         return None

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 __all__ = ["PROBE_TIMEOUT", "TargetEnvironment", "find_interpreter", "probe"]
 
 PROBE_TIMEOUT = 20.0
-"""Seconds the probe may take before the target counts as hung."""
+"""Seconds the probe may take before the target counts as hung (env: ENVSNAP_PROBE_TIMEOUT)."""
 
 _BIN = "Scripts" if sys.platform == "win32" else "bin"
 _EXE = "python.exe" if sys.platform == "win32" else "python"
@@ -209,12 +209,13 @@ def _interpreter_at(path: Path, *, given: str) -> Path:
     return path
 
 
-def probe(interpreter: Path, *, timeout: float = PROBE_TIMEOUT) -> TargetEnvironment:
+def probe(interpreter: Path, *, timeout: float | None = None) -> TargetEnvironment:
     """Probe a target interpreter in one isolated subprocess.
 
     Args:
         interpreter: the interpreter to run (see :func:`find_interpreter`).
-        timeout: seconds to wait before giving up.
+        timeout: seconds to wait before giving up (default:
+            ``$ENVSNAP_PROBE_TIMEOUT``, else :data:`PROBE_TIMEOUT`).
 
     Returns:
         The :class:`TargetEnvironment` it describes.
@@ -223,9 +224,15 @@ def probe(interpreter: Path, *, timeout: float = PROBE_TIMEOUT) -> TargetEnviron
         TargetError: the file is not a runnable Python 3, hangs past
             ``timeout``, or prints something that is not the probe's answer.
     """
+    if timeout is None:
+        try:
+            timeout = float(os.environ.get("ENVSNAP_PROBE_TIMEOUT") or PROBE_TIMEOUT)
+        except ValueError:
+            timeout = PROBE_TIMEOUT
     try:
+        # absolute: a bare relative name ("python2") must not be looked up on PATH
         done = subprocess.run(
-            [os.fspath(interpreter), "-I", "-S", "-c", _PROBE],
+            [os.fspath(interpreter.absolute()), "-I", "-S", "-c", _PROBE],
             capture_output=True,
             timeout=timeout,
             check=False,
@@ -244,6 +251,8 @@ def probe(interpreter: Path, *, timeout: float = PROBE_TIMEOUT) -> TargetEnviron
     if done.returncode != 0:
         last = done.stderr.decode("utf-8", "replace").strip().splitlines()
         detail = last[-1] if last else f"exit code {done.returncode}"
+        if last and last[0].startswith("Unknown option: -"):
+            detail = f"{last[0]}: Python 2 or older"  # Python 2 has no -I
         raise TargetError(
             f"{interpreter}: not a usable Python 3 interpreter ({detail})",
             hint="envsnap reads Python 3 environments; name another with --python",

@@ -78,7 +78,14 @@ def read_record(dist_info: Path) -> list[RecordEntry] | None:
         raise OperationError(f"{record}: cannot read: {exc.strerror}") from None
     site_dir = dist_info.parent
     entries = []
-    for row in csv.reader(text.splitlines()):
+    try:
+        rows = list(csv.reader(text.splitlines()))
+    except csv.Error as exc:  # e.g. a field over csv's 128 KiB limit
+        raise OperationError(
+            f"{record}: malformed RECORD ({exc})",
+            hint="reinstall the package (pip install --force-reinstall --no-deps NAME)",
+        ) from None
+    for row in rows:
         if len(row) < 2 or not row[0] or not row[1]:
             continue
         algorithm, sep, digest = row[1].partition("=")
