@@ -17,8 +17,6 @@ import os
 import shutil
 import subprocess
 import sys
-import urllib.parse
-import urllib.request
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,9 +42,9 @@ __all__ = [
     "set_requested",
 ]
 
-InstallerName = Literal["pip", "uv"]
-INSTALLERS: tuple[InstallerName, ...] = ("pip", "uv")
-"""The backends, for the CLI's choices."""
+InstallerName = Literal["direct", "pip", "uv"]
+INSTALLERS: tuple[InstallerName, ...] = ("direct", "pip", "uv")
+"""The backends, for the CLI's choices: ``direct`` is :mod:`envsnap.direct`."""
 TAIL_LINES = 15
 """How many last lines of a failed command's output an error shows."""
 
@@ -59,7 +57,7 @@ class InstallCommand:
     """The command line."""
     cwd: Path
     """Where it runs (the lock file's directory: relative ``-e`` paths start there)."""
-    installer: InstallerName
+    installer: Literal["pip", "uv"]
     """Which backend."""
 
 
@@ -87,7 +85,7 @@ def find_uv() -> Path:
 
 
 def install_command(
-    installer: InstallerName,
+    installer: Literal["pip", "uv"],
     *,
     venv_python: Path,
     requirements: Path,
@@ -220,6 +218,9 @@ def requirements_text(lock: Lock) -> str:
             case "index":
                 line = f"{package.display_name}=={package.version}"
             case "directory" if origin.editable and origin.url:
+                import urllib.parse  # noqa: PLC0415
+                import urllib.request  # noqa: PLC0415
+
                 path = urllib.request.url2pathname(urllib.parse.urlsplit(origin.url).path)
                 line = f"-e {path}"
             case "vcs":

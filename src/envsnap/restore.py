@@ -6,10 +6,14 @@ The steps (each reported to a ``progress`` callback, never printed here):
    (:func:`envsnap.readers.read_lock`); unpinned requirements are reported,
    and refused with ``strict``;
 2. **create** a venv at the target directory from a base interpreter whose
-   ``major.minor`` matches the file (:mod:`envsnap.venvs`);
-3. **install** with pip or uv (:mod:`envsnap.installers`): ``--no-deps`` when
-   the file pins the whole closure, ``--require-hashes`` when it has hashes;
-   then make the REQUESTED markers match the file's top-level list, so that
+   ``major.minor`` matches the file (:mod:`envsnap.venvs`: the standard
+   library's ``venv`` without ensurepip; pip is installed from its wheel);
+3. **install** with the ``direct`` backend (:mod:`envsnap.direct`: files
+   fetched into a content-addressed cache, every hash verified before
+   anything is installed, wheels installed with the ``installer`` library),
+   or with pip or uv (:mod:`envsnap.installers`): ``--no-deps`` when the file
+   pins the whole closure, ``--require-hashes`` when it has hashes; then make
+   the REQUESTED markers match the file's top-level list, so that
    ``envsnap freeze`` of the new venv writes the same file;
 4. **verify**: snapshot the venv and compare it with the Lock through
    :func:`envsnap.drift.compare_env_to_lock`, the comparison ``check`` uses.
@@ -33,14 +37,16 @@ import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from envsnap.errors import InputError, OperationError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
+    from envsnap.cache import FileCache
     from envsnap.drift import Report
+    from envsnap.environment import TargetEnvironment
     from envsnap.installers import InstallerName
     from envsnap.lock import Lock
     from envsnap.venvs import Interpreter
@@ -74,10 +80,18 @@ class RestoreOptions:
     """``--python``: the base interpreter (path or name on PATH)."""
     strict: bool = False
     """Refuse a file that does not pin every package."""
-    installer: InstallerName = "pip"
-    """``pip`` or ``uv``."""
+    installer: InstallerName = "direct"
+    """``direct`` (envsnap installs the wheels itself), ``pip`` or ``uv``."""
     with_pip: bool = True
     """Seed pip into the new venv (``--without-pip`` turns it off)."""
+    extras: tuple[str, ...] = ()
+    """``--extra``: extras of a pylock file to install (PEP 751)."""
+    groups: tuple[str, ...] | None = None
+    """``--group``: dependency groups of a pylock file (``None``: its defaults)."""
+    use_cache: bool = True
+    """Keep downloads in the user cache (``--no-cache``: a temporary one)."""
+    compile_bytecode: bool = False
+    """``--compile``: compile the installed modules to bytecode."""
     keep_old: bool = False
     """Keep the replaced venv (as the hidden sibling) instead of deleting it."""
     index_args: tuple[str, ...] = ()
@@ -106,6 +120,9 @@ class RestorePlan:
     """Hash-checking mode (the file has hashes)."""
     options: RestoreOptions
     """The options it was made from."""
+    installer: InstallerName = "direct"
+    """The backend that will install (``direct`` falls back to pip for a file
+    that needs resolving)."""
     notes: tuple[str, ...] = ()
     """Things the user should know before the build (unpinned lines, version override)."""
 
@@ -122,7 +139,7 @@ class RestorePlan:
                 else ""
             )
             + (" without pip" if not self.options.with_pip else ""),
-            f"install with {self.options.installer}"
+            f"install with {self.installer}"
             + (" --no-deps" if self.no_deps else " (resolving dependencies)")
             + (" --require-hashes" if self.require_hashes else ""),
             "verify against the file, then mark the top-level packages as REQUESTED",
@@ -177,14 +194,14 @@ def plan_restore(file: Path, options: RestoreOptions) -> RestorePlan:
             "to let pip resolve them",
         )
     target = options.venv.absolute()
-    replaces = _check_target(target)
-    leftovers = find_leftovers(target)
+    leftovers = find_leftovers(target)  # first: a crash may leave a partial venv at target
     if leftovers:
         raise InputError(
             f"{target}: a previous restore was interrupted and left the old venv at {leftovers[0]}",
             hint=f"put it back with `envsnap restore --recover --venv {options.venv}`, "
             f"or delete {leftovers[0]} if you do not need it",
         )
+    replaces = _check_target(target)
     interpreter = find_base_interpreter(
         lock.python_version, python=options.python, search_path=options.search_path
     )
@@ -195,10 +212,19 @@ def plan_restore(file: Path, options: RestoreOptions) -> RestorePlan:
             "as --python says"
         )
     no_deps = lock.complete and all(p.pinned for p in lock.packages)
+    installer = options.installer
+    if installer == "direct" and not no_deps:
+        installer = "pip"
     if not no_deps:
         notes.append(
-            "the file does not pin the whole dependency closure: "
-            f"{options.installer} resolves the rest"
+            f"the file does not pin the whole dependency closure: {installer} resolves the rest"
+        )
+    if (options.extras or options.groups is not None) and (
+        lock.format != "pylock" or installer != "direct"
+    ):
+        raise InputError(
+            "--extra and --group select parts of a pylock file, installed by the direct installer",
+            hint="drop them, or restore a pylock.toml with --installer direct",
         )
     return RestorePlan(
         lock=lock,
@@ -209,6 +235,7 @@ def plan_restore(file: Path, options: RestoreOptions) -> RestorePlan:
         no_deps=no_deps,
         require_hashes=any(p.hashes for p in lock.packages),
         options=options,
+        installer=installer,
         notes=tuple(notes),
     )
 
@@ -256,6 +283,7 @@ def restore(
     *,
     progress: Callable[[str, str], None] | None = None,
     output: Callable[[str], None] | None = None,
+    counter: Callable[[str, int, int], None] | None = None,
 ) -> RestoreResult:
     """Build, install, verify and swap in the venv a plan describes.
 
@@ -264,6 +292,8 @@ def restore(
         progress: called as ``progress(stage, message)`` at each stage
             (``create``, ``install``, ``verify``, ``done``).
         output: called with each line of the installer's output (``-v``).
+        counter: called as ``counter(stage, done, total)`` while the direct
+            backend downloads (``download``) and installs (``install``) files.
 
     Returns:
         The :class:`RestoreResult`.
@@ -292,7 +322,7 @@ def restore(
             with _signals_deferred():
                 target.rename(old)
         try:
-            result = _build(plan, say, output)
+            result = _build(plan, say, output, counter)
         except BaseException:
             with _signals_deferred():
                 _remove_partial(target, keep_empty_dir=existed_empty)
@@ -304,8 +334,12 @@ def restore(
             if plan.options.keep_old:
                 kept = old
             else:
+                # renamed first (atomic): a kill during the delete must not leave a
+                # half-deleted venv that looks like a leftover to --recover
+                trash = old.with_name(old.name.replace(OLD_MARK, ".envsnap-trash-"))
                 with _signals_deferred():
-                    shutil.rmtree(old)
+                    old.rename(trash)
+                    shutil.rmtree(trash, ignore_errors=True)
         say("done", f"{target} matches {plan.file}")
         return RestoreResult(
             target=target,
@@ -321,28 +355,154 @@ def _build(
     plan: RestorePlan,
     say: Callable[[str, str], None],
     output: Callable[[str], None] | None,
+    counter: Callable[[str, int, int], None] | None = None,
 ) -> tuple[Path, Report, tuple[str, ...]]:
     """Create, install, mark and verify; the caller cleans up on failure."""
     from envsnap.drift import compare_env_to_lock  # noqa: PLC0415
     from envsnap.environment import probe  # noqa: PLC0415
-    from envsnap.installers import (  # noqa: PLC0415
-        install_command,
-        requirements_text,
-        run_logged,
-        set_requested,
-    )
+    from envsnap.installers import set_requested  # noqa: PLC0415
     from envsnap.snapshot import take_snapshot  # noqa: PLC0415
-    from envsnap.venvs import check_created, create_command  # noqa: PLC0415
+    from envsnap.venvs import check_created, create_venv  # noqa: PLC0415
 
     options = plan.options
-    command, creator = create_command(plan.target, plan.interpreter, with_pip=options.with_pip)
-    say("create", f"{plan.target} with {creator} (Python {plan.interpreter.version})")
-    code, tail = run_logged(command, output=output)
-    if code != 0:
-        raise OperationError(_failed(f"{creator} could not create {plan.target}", code, tail))
+    say(
+        "create",
+        f"{plan.target} with venv (Python {plan.interpreter.version})"
+        + (", pip from its wheel" if options.with_pip else ""),
+    )
+    creator = create_venv(plan.target, plan.interpreter)
     python = check_created(plan.target, creator)
+    environment = probe(python)
 
-    say("install", f"{len(plan.lock.packages)} packages with {options.installer}")
+    lock = plan.lock
+    if plan.installer == "direct":
+        lock = _install_direct(plan, python, environment, say, output, counter)
+    else:
+        if options.with_pip:
+            _seed_pip(plan, python, environment)
+        _install_with(plan, python, say, output)
+        environment = probe(python)
+
+    say("verify", f"{plan.target} against {plan.file}")
+    set_requested(environment.site_packages, [p.name for p in lock.top_level])
+    snapshot = take_snapshot(environment=environment)
+    report = compare_env_to_lock(snapshot, lock, allow_extra=not plan.no_deps)
+    if report:
+        lines = [_change_line(c) for c in report.drift]
+        raise OperationError(
+            f"{plan.target} does not match {plan.file} after the install:\n  "
+            + "\n  ".join(lines[:TAIL]),
+            hint="the file may not describe an installable environment "
+            "(run `envsnap check` on it), or --strict to refuse unpinned files",
+        )
+    notes: list[str] = []
+    if not plan.no_deps:
+        listed = {p.name for p in lock.packages}
+        added = [
+            f"{d.display_name}=={d.version}" for d in snapshot.listed() if d.name not in listed
+        ]
+        if added:
+            notes.append(
+                f"{plan.installer} added packages the file does not list: " + ", ".join(added)
+            )
+    return python, report, tuple(notes)
+
+
+@contextlib.contextmanager
+def _cache(options: RestoreOptions) -> Iterator[FileCache]:
+    """Yield the user's file cache, or a temporary one for ``--no-cache``."""
+    from envsnap.cache import FileCache, default_cache_dir  # noqa: PLC0415
+
+    if options.use_cache:
+        yield FileCache(default_cache_dir())
+    else:
+        with FileCache.temporary() as cache:
+            yield cache
+
+
+def _install_direct(
+    plan: RestorePlan,
+    python: Path,
+    environment: TargetEnvironment,
+    say: Callable[[str, str], None],
+    output: Callable[[str], None] | None,
+    counter: Callable[[str, int, int], None] | None,
+) -> Lock:
+    """Plan, fetch, verify and install with the direct backend; return the Lock to verify.
+
+    For a pylock file the Lock is narrowed to the packages selected for this
+    environment (its extras and groups), so verification expects exactly those.
+    """
+    from dataclasses import replace  # noqa: PLC0415
+
+    from envsnap import direct  # noqa: PLC0415
+    from envsnap.hashes import environment_tags  # noqa: PLC0415
+
+    options = plan.options
+    tags = environment_tags(environment)
+    settings = direct.index_settings_from_args(
+        options.index_args, plan.lock.index_options, base=plan.file.parent.absolute()
+    )
+    if plan.lock.format == "pylock":
+        install_plan = direct.plan_pylock(
+            plan.lock, environment, tags, extras=options.extras, groups=options.groups
+        )
+        lock = replace(
+            plan.lock, packages=tuple(p for p in plan.lock.packages if p.name in install_plan.names)
+        )
+    else:
+        install_plan = direct.plan_requirements(plan.lock, environment, tags, settings)
+        lock = plan.lock
+    say("install", f"{install_plan.count} packages with direct")
+    try:
+        with _cache(options) as cache:
+            direct.install(
+                install_plan,
+                python=python,
+                environment=environment,
+                cache=cache,
+                index_args=options.index_args,
+                credentials_urls=[u for u in (settings.index_url, *settings.extra_index_urls) if u],
+                with_pip=options.with_pip,
+                compile_bytecode=options.compile_bytecode,
+                counter=counter,
+                output=output,
+            )
+    except OSError as exc:
+        raise OperationError(
+            f"cannot use the cache or the venv: {exc}",
+            hint="check the permissions of the cache directory (ENVSNAP_CACHE_DIR) "
+            "or use --no-cache",
+        ) from None
+    return lock
+
+
+def _seed_pip(plan: RestorePlan, python: Path, environment: TargetEnvironment) -> None:
+    """Install pip into the new venv from its wheel (for the pip and uv backends)."""
+    from envsnap import direct  # noqa: PLC0415
+
+    with _cache(plan.options) as cache:
+        direct.install(
+            direct.InstallPlan(files=()),
+            python=python,
+            environment=environment,
+            cache=cache,
+            with_pip=True,
+        )
+
+
+def _install_with(
+    plan: RestorePlan,
+    python: Path,
+    say: Callable[[str, str], None],
+    output: Callable[[str], None] | None,
+) -> None:
+    """Install the file with pip or uv (one subprocess reading a requirements file)."""
+    from envsnap.installers import install_command, requirements_text, run_logged  # noqa: PLC0415
+
+    installer: Literal["pip", "uv"] = "uv" if plan.installer == "uv" else "pip"
+    options = plan.options
+    say("install", f"{len(plan.lock.packages)} packages with {installer}")
     with contextlib.ExitStack() as stack:
         requirements = plan.file
         if plan.lock.format != "requirements":
@@ -350,7 +510,7 @@ def _build(
             requirements = scratch / "requirements.txt"
             requirements.write_text(requirements_text(plan.lock), encoding="utf-8")
         install = install_command(
-            options.installer,
+            installer,
             venv_python=python,
             requirements=requirements,
             no_deps=plan.no_deps,
@@ -362,34 +522,9 @@ def _build(
         code, tail = run_logged(install.argv, cwd=install.cwd, output=output)
     if code != 0:
         raise OperationError(
-            _failed(f"{options.installer} could not install {plan.file}", code, tail),
+            _failed(f"{installer} could not install {plan.file}", code, tail),
             hint=_install_hint(tail),
         )
-
-    say("verify", f"{plan.target} against {plan.file}")
-    environment = probe(python)
-    set_requested(environment.site_packages, [p.name for p in plan.lock.top_level])
-    snapshot = take_snapshot(environment=environment)
-    report = compare_env_to_lock(snapshot, plan.lock, allow_extra=not plan.no_deps)
-    if report:
-        lines = [_change_line(c) for c in report.drift]
-        raise OperationError(
-            f"{plan.target} does not match {plan.file} after the install:\n  "
-            + "\n  ".join(lines[:TAIL]),
-            hint="the file may not describe an installable environment "
-            "(run `envsnap check` on it), or --strict to refuse unpinned files",
-        )
-    notes: list[str] = []
-    if not plan.no_deps:
-        listed = {p.name for p in plan.lock.packages}
-        added = [
-            f"{d.display_name}=={d.version}" for d in snapshot.listed() if d.name not in listed
-        ]
-        if added:
-            notes.append(
-                f"{options.installer} added packages the file does not list: " + ", ".join(added)
-            )
-    return python, report, tuple(notes)
 
 
 def _failed(what: str, code: int, tail: list[str]) -> str:

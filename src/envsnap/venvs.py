@@ -3,28 +3,28 @@
 Creator choice, measured on this project's 2-core CI box with CPython 3.11
 (wall time, median of 3):
 
-============================================  =======
-``python -m venv DIR`` (ensurepip seeds pip)   9-17 s
-``python -m venv --without-pip DIR``           0.25 s
-``virtualenv --no-setuptools --no-wheel DIR``  2.3 s (app-data seeding, copies)
-``virtualenv --no-seed DIR``                   0.7 s
-============================================  =======
+==================================================  =======
+``python -m venv DIR`` (ensurepip seeds pip)         9-17 s
+``virtualenv --no-setuptools --no-wheel DIR``        2.3 s (app-data seeding, copies)
+``python -m venv --without-pip DIR`` (subprocess)    0.25 s
+``venv.EnvBuilder(with_pip=False)`` in-process       0.01 s
+  + pip seeded from its wheel, warm cache (linked)   0.05 s
+==================================================  =======
 
-So a venv with pip is made by virtualenv (its wheel "app data" cache copies
-an unpacked pip instead of running ensurepip), and a venv without pip by the
-stdlib. virtualenv's ``--symlink-app-data`` is faster still (0.7 s) but leaves
-the venv's pip pointing into the user's cache, so it is not used. If
-virtualenv is not importable, the stdlib seeds pip itself (slow but correct).
+So every venv is made by the standard library without pip, in envsnap's own
+process when the base interpreter is the one running envsnap (or its base),
+else by ``BASE -m venv --without-pip``. pip is then installed like any other
+wheel (:mod:`envsnap.wheels`, from the unpacked cache), from the pip wheel
+virtualenv ships or the one ensurepip bundles: no network, no ensurepip run.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from envsnap.errors import InputError, OperationError
@@ -32,7 +32,7 @@ from envsnap.errors import InputError, OperationError
 __all__ = [
     "BIN_DIR",
     "Interpreter",
-    "create_command",
+    "create_venv",
     "find_base_interpreter",
     "is_venv",
     "probe_version",
@@ -53,6 +53,8 @@ class Interpreter:
     """The interpreter as found (``--python`` or on ``PATH``), not resolved."""
     version: str
     """``major.minor.micro`` it reports."""
+    executable: Path | None = field(default=None, compare=False)
+    """``sys.executable`` it reports (resolves shims), when probed."""
 
     @property
     def major_minor(self) -> str:
@@ -86,13 +88,26 @@ def probe_version(interpreter: Path) -> str:
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise InputError(f"{interpreter}: cannot run it as a Python interpreter ({exc})") from None
-    version = done.stdout.splitlines()[0].strip() if done.stdout else ""
+    lines = done.stdout.splitlines()
+    version = lines[0].strip() if lines else ""
     if done.returncode != 0 or not version.replace(".", "").isdigit():
         raise InputError(
             f"{interpreter}: not a working Python interpreter (exit {done.returncode})",
             hint="name another one with --python",
         )
+    if len(lines) > 1 and lines[1].strip():
+        _reported[interpreter] = Path(lines[1].strip())
     return version
+
+
+def _probe(interpreter: Path) -> Interpreter:
+    """Return the interpreter with its version and reported ``sys.executable``."""
+    version = probe_version(interpreter)
+    return Interpreter(path=interpreter, version=version, executable=_reported.get(interpreter))
+
+
+_reported: dict[Path, Path] = {}
+"""``sys.executable`` reported by each interpreter :func:`probe_version` ran."""
 
 
 def find_base_interpreter(
@@ -111,10 +126,10 @@ def find_base_interpreter(
         search_path: the ``PATH`` to search (default: ``$PATH``).
 
     Returns:
-        With ``python``: that interpreter. Else, when ``wanted`` is known, the
-        first of ``python3.X`` and ``python3`` on ``PATH`` whose
-        ``major.minor`` matches it; without ``wanted``, the interpreter
-        running envsnap.
+        With ``python``: that interpreter. Else the interpreter running
+        envsnap when ``wanted`` is unknown or has its ``major.minor`` (no
+        search, no subprocess); else the first of ``python3.X`` and
+        ``python3`` on ``PATH`` whose ``major.minor`` matches ``wanted``.
 
     Raises:
         InputError: ``python`` is not found or not a Python; no interpreter
@@ -128,20 +143,22 @@ def find_base_interpreter(
                 f"--python {python}: no such interpreter",
                 hint="give a path, or a name on PATH such as python3.12",
             )
-        return Interpreter(path=found, version=probe_version(found))
-    if wanted is None:
-        return Interpreter(
-            path=Path(sys.executable), version=".".join(map(str, sys.version_info[:3]))
-        )
-    major_minor = ".".join(wanted.split(".")[:2])
+        return _probe(found)
+    running = Interpreter(
+        path=Path(sys.executable),
+        version=".".join(map(str, sys.version_info[:3])),
+        executable=Path(sys.executable),
+    )
+    major_minor = ".".join(wanted.split(".")[:2]) if wanted else running.major_minor
+    if wanted is None or running.major_minor == major_minor:
+        return running
     seen: list[str] = []
     for name in (f"python{major_minor}", "python3"):
         found = _which(name, search_path)
         if found is None:
             continue
-        version = probe_version(found)
-        seen.append(f"{found} is {version}")
-        candidate = Interpreter(path=found, version=version)
+        candidate = _probe(found)
+        seen.append(f"{found} is {candidate.version}")
         if candidate.major_minor == major_minor:
             return candidate
     where = "; ".join(seen) if seen else f"neither python{major_minor} nor python3 is on PATH"
@@ -157,34 +174,54 @@ def _which(name: str, search_path: str | None) -> Path | None:
     return Path(found) if found else None
 
 
-def create_command(
-    target: Path, interpreter: Interpreter, *, with_pip: bool
-) -> tuple[list[str], str]:
-    """Return the command that creates a venv at ``target``, and the creator's name.
+def create_venv(target: Path, interpreter: Interpreter) -> str:
+    """Create a venv without pip at ``target`` (PEP 405); return how it was made.
 
-    With pip: ``virtualenv`` (run by the interpreter running envsnap, seeding
-    pip only, no periodic update: it stays offline), or the stdlib ``venv``
-    when virtualenv is not installed. Without pip: the stdlib ``venv
-    --without-pip``. See the module docstring for the measurements.
+    In-process with :class:`venv.EnvBuilder` (symlinks where the platform
+    allows) when ``interpreter`` is the Python running envsnap or that
+    Python's base; otherwise ``INTERPRETER -m venv --without-pip``.
+
+    Args:
+        target: the directory (missing or empty).
+        interpreter: the base interpreter.
+
+    Returns:
+        The creator's name for messages (``venv``).
+
+    Raises:
+        OperationError: the venv could not be created.
     """
-    base = os.fspath(interpreter.path)
-    if with_pip and importlib.util.find_spec("virtualenv") is not None:
-        command = [
-            sys.executable,
-            "-m",
-            "virtualenv",
-            "--quiet",
-            "--python",
-            base,
-            "--no-setuptools",
-            "--no-wheel",
-            "--no-periodic-update",
-            "--no-download",
-            os.fspath(target),
-        ]
-        return command, "virtualenv"
-    command = [base, "-m", "venv", *(() if with_pip else ("--without-pip",)), os.fspath(target)]
-    return command, "venv" if with_pip else "venv --without-pip"
+    if _is_running(interpreter):
+        import venv  # noqa: PLC0415
+
+        try:
+            venv.EnvBuilder(with_pip=False, symlinks=os.name != "nt").create(target)
+        except (OSError, subprocess.CalledProcessError) as exc:
+            raise OperationError(f"venv could not create {target}: {exc}") from None
+        return "venv"
+    command = [os.fspath(interpreter.path), "-m", "venv", "--without-pip", os.fspath(target)]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+    except OSError as exc:
+        raise OperationError(f"cannot run {interpreter.path}: {exc.strerror or exc}") from None
+    if done.returncode != 0:
+        tail = (done.stdout + done.stderr).strip().splitlines()[-5:]
+        raise OperationError(
+            f"venv could not create {target} (exit {done.returncode})"
+            + "".join(f"\n  | {line}" for line in tail)
+        )
+    return "venv"
+
+
+def _is_running(interpreter: Interpreter) -> bool:
+    """Whether ``interpreter`` is the Python running envsnap (or its base)."""
+    if interpreter.executable is None:
+        return False
+    ours = {
+        os.path.realpath(p)
+        for p in (sys.executable, getattr(sys, "_base_executable", sys.executable))
+    }
+    return os.path.realpath(interpreter.executable) in ours
 
 
 def check_created(target: Path, creator: str) -> Path:

@@ -22,6 +22,14 @@ HEADER = "# envsnap 0.1.0 freeze - CPython {v}, linux x86_64 - {top} top-level, 
 PY = "{}.{}.{}".format(*sys.version_info[:3])
 
 
+@pytest.fixture(autouse=True)
+def _cache_in_tmp(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Keep envsnap's download cache out of the user's home (run_envsnap passes os.environ on)."""
+    monkeypatch.setenv("ENVSNAP_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+
+
 def tree_digest(root: Path) -> dict[str, str]:
     """Every file, link and directory under ``root`` with its content hash / target / mode."""
     found: dict[str, str] = {}
@@ -83,8 +91,8 @@ def test_round_trip_freeze_restore_freeze(tmp_path: Path, wheelhouse: Path) -> N
     target = tmp_path / "restored"
     assert stages(done.stderr) == [
         f"read: {file}: 7 packages (4 top-level) [Ns]",
-        f"create: {target} with virtualenv (Python {PY}) [Ns]",
-        "install: 7 packages with pip [Ns]",
+        f"create: {target} with venv (Python {PY}), pip from its wheel [Ns]",
+        "install: 7 packages with direct [Ns]",
         f"verify: {target} against {file} [Ns]",
         f"done: {target} matches {file} [Ns]",
     ]
@@ -149,6 +157,26 @@ def test_wrong_hash_fails_and_leaves_the_old_venv_untouched(
     )
     done = run_envsnap(
         "restore", "--without-pip", "--no-index", "--find-links", str(wheelhouse), cwd=tmp_path
+    )
+    assert done.returncode == 3, done.stderr
+    assert done.stderr.splitlines()[-2:] == [
+        f"error: solo==1.0: hash mismatch: no file of the wheelhouse matches the lock file's "
+        f"hashes (sha256:{'0' * 64})",
+        "hint: the files on the index changed or the lock file is wrong: nothing was "
+        "installed; regenerate the lock file if the change is expected",
+    ]
+    assert tree_digest(old_venv) == before
+    assert siblings(tmp_path) == [".venv", "requirements.txt"]
+
+    done = run_envsnap(
+        "restore",
+        "--installer",
+        "pip",
+        "--without-pip",
+        "--no-index",
+        "--find-links",
+        str(wheelhouse),
+        cwd=tmp_path,
     )
     assert done.returncode == 3, done.stderr
     errors = [line for line in done.stderr.splitlines() if line.startswith(("error:", "hint:"))]
@@ -295,7 +323,7 @@ def test_interpreter_mismatch_and_dry_run(tmp_path: Path) -> None:
         f"read {file}: 1 packages (1 top-level)",
         f"base interpreter: {sys.executable} (Python {PY})",
         f"create {tmp_path / '.venv'}",
-        "install with pip --no-deps",
+        "install with direct --no-deps",
         "verify against the file, then mark the top-level packages as REQUESTED",
         f"note: the file was made with Python 3.99.1; building with {PY} as --python says",
     ]
@@ -379,6 +407,8 @@ def test_pylock_restore_verbose(tmp_path: Path, wheelhouse: Path) -> None:
     requirements = run_envsnap("freeze", "-p", "source", cwd=tmp_path).stdout
     done = run_envsnap(
         "restore",
+        "--installer",
+        "pip",
         "--without-pip",
         "-v",
         "--venv",

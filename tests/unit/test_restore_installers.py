@@ -11,6 +11,7 @@ import pytest
 from packaging.markers import Marker
 from packaging.version import Version
 
+from envsnap.cli.restore import _ended, _Ticker
 from envsnap.errors import InputError
 from envsnap.installers import install_command, requirements_text, run_logged, set_requested
 from envsnap.lock import Lock, LockedPackage
@@ -153,3 +154,15 @@ def test_requirements_text_of_a_lock() -> None:
         "tool @ git+https://h/t.git@c0ffee\n"
         "w @ https://h/w-1.0-py3-none-any.whl\n"
     )
+
+
+def test_the_terminal_counter_rewrites_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    ticker = _Ticker()
+    lines: list[str] = []
+    say = _ended(lambda stage, message: lines.append(f"{stage}: {message}"), ticker)
+    ticker("download", 1, 2)
+    ticker("download", 2, 2)
+    say("verify", "x")
+    ticker.end()
+    assert capsys.readouterr().err == ("\r\x1b[K  download: 1/2\r\x1b[K  download: 2/2\r\x1b[K")
+    assert lines == ["verify: x"]

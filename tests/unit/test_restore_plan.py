@@ -11,7 +11,7 @@ import pytest
 
 from envsnap.errors import InputError, LockFileError
 from envsnap.restore import RestoreOptions, find_leftovers, plan_restore, restore
-from envsnap.venvs import Interpreter, create_command, find_base_interpreter
+from envsnap.venvs import Interpreter, create_venv, find_base_interpreter
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "requirements"
 PY = "{}.{}.{}".format(*sys.version_info[:3])
@@ -29,17 +29,17 @@ def fake_python(bindir: Path, name: str, version: str) -> Path:
 def test_picks_python3x_matching_the_file(tmp_path: Path) -> None:
     bindir = tmp_path / "bin"
     fake_python(bindir, "python3", "3.12.1")
-    exact = fake_python(bindir, "python3.11", "3.11.9")
-    assert find_base_interpreter("3.11.7", search_path=str(bindir)) == Interpreter(
-        path=exact, version="3.11.9"
-    )
+    exact = fake_python(bindir, "python3.98", "3.98.9")
+    found = find_base_interpreter("3.98.7", search_path=str(bindir))
+    assert found == Interpreter(path=exact, version="3.98.9")
+    assert found.executable == exact  # what it reported as sys.executable
 
 
 def test_falls_back_to_python3(tmp_path: Path) -> None:
     bindir = tmp_path / "bin"
-    python3 = fake_python(bindir, "python3", "3.11.2")
-    found = find_base_interpreter("3.11", search_path=str(bindir))
-    assert (found.path, found.version, found.major_minor) == (python3, "3.11.2", "3.11")
+    python3 = fake_python(bindir, "python3", "3.98.2")
+    found = find_base_interpreter("3.98", search_path=str(bindir))
+    assert (found.path, found.version, found.major_minor) == (python3, "3.98.2", "3.98")
 
 
 def test_mismatch_names_what_was_found(tmp_path: Path) -> None:
@@ -77,18 +77,23 @@ def test_no_recorded_version_uses_the_running_interpreter() -> None:
     assert find_base_interpreter(None) == Interpreter(path=Path(sys.executable), version=PY)
 
 
-def test_create_command_choice(tmp_path: Path) -> None:
-    base = Interpreter(path=Path("/usr/bin/python3.11"), version="3.11.7")
-    command, creator = create_command(tmp_path / "v", base, with_pip=True)
-    assert creator == "virtualenv"
-    assert command[:3] == [sys.executable, "-m", "virtualenv"]
-    assert "--no-periodic-update" in command
-    assert command[-1] == str(tmp_path / "v")
-    command, creator = create_command(tmp_path / "v", base, with_pip=False)
-    assert (command, creator) == (
-        ["/usr/bin/python3.11", "-m", "venv", "--without-pip", str(tmp_path / "v")],
-        "venv --without-pip",
-    )
+def test_the_running_interpreter_wins_when_its_version_matches(tmp_path: Path) -> None:
+    bindir = tmp_path / "bin"
+    fake_python(bindir, f"python{sys.version_info[0]}.{sys.version_info[1]}", PY)
+    found = find_base_interpreter(PY, search_path=str(bindir))
+    assert found == Interpreter(path=Path(sys.executable), version=PY)
+    assert found.executable == Path(sys.executable)
+
+
+def test_create_venv_without_pip_in_process_or_by_subprocess(tmp_path: Path) -> None:
+    running = find_base_interpreter(None)
+    assert create_venv(tmp_path / "a", running) == "venv"
+    other = Interpreter(path=Path(sys.executable), version=PY)  # not known to be ours
+    assert create_venv(tmp_path / "b", other) == "venv"
+    for name in ("a", "b"):
+        assert (tmp_path / name / "pyvenv.cfg").is_file()
+        assert (tmp_path / name / "bin" / "python").exists()
+        assert not list((tmp_path / name).glob("lib/python*/site-packages/pip"))
 
 
 def options(tmp_path: Path, **kwargs: object) -> RestoreOptions:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from envsnap.cli import debug_option, handle_errors
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 _INDEX_OPTIONS = ("--index-url", "--extra-index-url", "--find-links")
 
@@ -31,12 +36,29 @@ _INDEX_OPTIONS = ("--index-url", "--extra-index-url", "--find-links")
 @click.option("--strict", is_flag=True, help="Refuse a file that does not pin every package.")
 @click.option(
     "--installer",
-    type=click.Choice(["pip", "uv"]),
-    default="pip",
+    type=click.Choice(["direct", "pip", "uv"]),
+    default="direct",
     show_default=True,
-    help="Install with the host's pip, or with uv (the 'uv' extra).",
+    help="direct: envsnap fetches, verifies and installs the wheels itself (pip only for "
+    "sdists, VCS and directories); pip: the host's pip; uv: uv (the 'uv' extra).",
 )
 @click.option("--without-pip", is_flag=True, help="Do not put pip into the new venv.")
+@click.option(
+    "--extra", "extras", metavar="NAME", multiple=True, help="Install this extra of a pylock file."
+)
+@click.option(
+    "--group",
+    "groups",
+    metavar="NAME",
+    multiple=True,
+    help="Install this dependency group of a pylock file [default: its default groups].",
+)
+@click.option(
+    "--no-cache", is_flag=True, help="Do not keep downloads in the cache (ENVSNAP_CACHE_DIR)."
+)
+@click.option(
+    "--compile", "compile_bytecode", is_flag=True, help="Compile the installed modules to bytecode."
+)
 @click.option("--keep-old", is_flag=True, help="Keep the replaced venv next to the new one.")
 @click.option("--dry-run", is_flag=True, help="Print the plan and change nothing.")
 @click.option(
@@ -60,6 +82,10 @@ def restore(
     strict: bool,
     installer: str,
     without_pip: bool,
+    extras: tuple[str, ...],
+    groups: tuple[str, ...],
+    no_cache: bool,
+    compile_bytecode: bool,
     keep_old: bool,
     dry_run: bool,
     recover: bool,
@@ -97,23 +123,17 @@ def restore(
                 click.echo(f"moved what was at {target} to {moved} (not deleted)", err=True)
             click.echo(f"recovered the old venv at {target}", err=True)
             return
-        index_args: list[str] = []
-        if index_url:
-            index_args += ["--index-url", index_url]
-        for url in extra_index_url:
-            index_args += ["--extra-index-url", url]
-        for link in find_links:
-            # pip takes a relative path from its working directory (the file's)
-            local = Path(link)
-            index_args += ["--find-links", str(local.absolute()) if local.exists() else link]
-        if no_index:
-            index_args.append("--no-index")
+        index_args = _index_args(index_url, extra_index_url, find_links, no_index=no_index)
         options = engine.RestoreOptions(
             venv=venv,
             python=python,
             strict=strict,
-            installer="uv" if installer == "uv" else "pip",
+            installer="uv" if installer == "uv" else "pip" if installer == "pip" else "direct",
             with_pip=not without_pip,
+            extras=extras,
+            groups=groups or None,
+            use_cache=not no_cache,
+            compile_bytecode=compile_bytecode,
             keep_old=keep_old,
             index_args=tuple(index_args),
         )
@@ -130,8 +150,69 @@ def restore(
                 click.echo(line)
             return
         echo_output = (lambda line: click.echo(line, err=True)) if verbose else None
-        result = engine.restore(plan, progress=progress, output=echo_output)
+        live = not quiet and sys.stderr.isatty()
+        ticker = _Ticker() if live else None
+        try:
+            result = engine.restore(
+                plan, progress=_ended(progress, ticker), output=echo_output, counter=ticker
+            )
+        finally:
+            if ticker is not None:
+                ticker.end()
         for note in result.notes:
             click.echo(f"note: {note}", err=True)
         if result.kept_old is not None:
             click.echo(f"kept the old venv at {result.kept_old}", err=True)
+
+
+def _index_args(
+    index_url: str | None,
+    extra_index_url: tuple[str, ...],
+    find_links: tuple[str, ...],
+    *,
+    no_index: bool,
+) -> list[str]:
+    """Return pip's index options from the CLI's (relative --find-links made absolute)."""
+    index_args: list[str] = []
+    if index_url:
+        index_args += ["--index-url", index_url]
+    for url in extra_index_url:
+        index_args += ["--extra-index-url", url]
+    for link in find_links:
+        # pip takes a relative path from its working directory (the file's)
+        local = Path(link)
+        index_args += ["--find-links", str(local.absolute()) if local.exists() else link]
+    if no_index:
+        index_args.append("--no-index")
+    return index_args
+
+
+class _Ticker:
+    """A ``stage: done/total`` counter rewritten in place on a terminal's stderr."""
+
+    def __init__(self) -> None:
+        self.shown = False
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        click.echo(f"\r\x1b[K  {stage}: {done}/{total}", err=True, nl=False, color=True)
+        self.shown = True
+
+    def end(self) -> None:
+        """Clear the counter line."""
+        if self.shown:
+            click.echo("\r\x1b[K", err=True, nl=False, color=True)
+            self.shown = False
+
+
+def _ended(
+    progress: Callable[[str, str], None], ticker: _Ticker | None
+) -> Callable[[str, str], None]:
+    """Clear the counter before each stage line."""
+    if ticker is None:
+        return progress
+
+    def say(stage: str, message: str) -> None:
+        ticker.end()
+        progress(stage, message)
+
+    return say
