@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import subprocess
 import tempfile
 import urllib.parse
@@ -513,8 +514,7 @@ def install(
     """
     from envsnap.download import Credentials, FileRequest, fetch_all  # noqa: PLC0415
 
-    # a wheel already unpacked in the cache was verified when it was unpacked
-    needed = [f for f in plan.files if not (f.is_wheel and cache.get_unpacked(f.sha256))]
+    needed = [f for f in plan.files if not (f.is_wheel and _reusable(cache, f.sha256))]
     requests = [
         FileRequest(
             package=f.label,
@@ -589,6 +589,24 @@ def _wheel_jobs(
     return _all_or_raise(run_parallel(unpacked, items, jobs=INSTALL_JOBS))
 
 
+def _reusable(cache: FileCache, sha256: str) -> bool:
+    """Whether the wheel's unpacked cache entry exists and still matches its RECORD.
+
+    Installed files are hard links into the entry, so an edit made in place in
+    some venv changes it; such an entry is removed, and the wheel fetched (and
+    its hash checked) again.
+    """
+    from envsnap.wheels import unpacked_intact  # noqa: PLC0415
+
+    found = cache.get_unpacked(sha256)
+    if found is None:
+        return False
+    if unpacked_intact(found):
+        return True
+    shutil.rmtree(found, ignore_errors=True)
+    return False
+
+
 def _unpack(cache: FileCache, sha256: str, filename: str, path: Path | None) -> Path:
     from envsnap.wheels import unpack_wheel  # noqa: PLC0415
 
@@ -596,7 +614,10 @@ def _unpack(cache: FileCache, sha256: str, filename: str, path: Path | None) -> 
     if found is not None:
         return found
     if path is None:  # the entry vanished since the plan (another run cleaned the cache)
-        raise OperationError(f"{filename}: gone from the cache while restoring; run again")
+        raise OperationError(
+            f"{filename}: gone from the cache while restoring; run again",
+            hint="or restore with --no-cache",
+        )
     return cache.add_unpacked(sha256, lambda dest: unpack_wheel(path, filename, dest))
 
 

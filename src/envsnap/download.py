@@ -180,7 +180,12 @@ def _fetch(
     """Return a verified local path for one request (see :func:`fetch_all`)."""
     cached = cache.get_file(request.sha256)
     if cached is not None:
-        return cached
+        from envsnap.cache import hash_file  # noqa: PLC0415
+
+        # re-hashed on reuse: a hash given in the lock is always enforced
+        if hash_file(cached)[0] == request.sha256:
+            return cached
+        cached.unlink(missing_ok=True)
     local = request.path
     if local is None and request.url and request.url.startswith("file:"):
         from urllib.request import url2pathname  # noqa: PLC0415

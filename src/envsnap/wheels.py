@@ -18,8 +18,10 @@ box (ext4) creating a file with content costs about 0.9 ms and a hard link
 25 µs, so a warm install of requests + rich (9 wheels, ~700 files) takes
 tens of milliseconds instead of about a second. A hard-linked file shares
 its content with the cache entry: editing a file inside site-packages in
-place changes the cache too (as with uv's default on Linux); replacing it,
-as editors and pip do, does not.
+place changes the cache too (as with uv's default on Linux). Entries are
+therefore re-hashed against their RECORD before every reuse
+(:func:`unpacked_intact`); a changed one is unpacked again from the verified
+archive.
 
 Per PEP 376/627/610 each installed ``.dist-info`` gets ``INSTALLER``
 (``envsnap``), ``REQUESTED`` for the file's top-level packages only, and
@@ -61,6 +63,7 @@ __all__ = [
     "WheelJob",
     "install_unpacked",
     "unpack_wheel",
+    "unpacked_intact",
 ]
 
 INSTALLER_NAME = b"envsnap"
@@ -84,6 +87,31 @@ class WheelJob:
     """The PEP 610 ``direct_url.json`` content, for a direct-URL install."""
     extra_scripts: tuple[tuple[str, str], ...] = ()
     """More console scripts as ``(name, "module:attr")`` (``pip3.X`` for pip)."""
+
+
+def unpacked_intact(root: Path) -> bool:
+    """Whether every file of an unpacked cache entry still has its RECORD hash and size.
+
+    Installed files are hard links to the entry's files, so editing one in
+    place inside a venv edits the entry too. Re-hashing on every reuse keeps
+    the rule that a hash, once given, is always enforced: a changed entry is
+    unpacked again from the verified archive.
+
+    Args:
+        root: an entry made by :func:`unpack_wheel`.
+
+    Returns:
+        ``False`` when a file is missing, changed, or the manifest unreadable.
+    """
+    try:
+        manifest = json.loads((root / _MANIFEST).read_text(encoding="utf-8"))
+        for name, hash_, size, _ in manifest:
+            data = (root / str(name)).read_bytes()
+            if len(data) != int(size) or not Hash.parse(str(hash_)).validate(data):
+                return False
+    except (OSError, ValueError, TypeError):
+        return False
+    return True
 
 
 def unpack_wheel(archive: Path, filename: str, dest: Path) -> None:

@@ -102,6 +102,39 @@ def test_round_trip_then_a_second_restore_downloads_nothing(
     assert not list(site.rglob("__pycache__"))
 
 
+def test_an_installed_file_edited_in_place_does_not_reach_the_next_restore(
+    tmp_path: Path, wheelhouse: Path, cache: Path
+) -> None:
+    (tmp_path / "requirements.txt").write_text(
+        f"# envsnap 0.1.0 freeze - CPython {PY}, linux x86_64 - 1 top-level, 0 transitive\n"
+        "# top-level\nsolo==1.0\n# transitive\n",
+        encoding="utf-8",
+    )
+    with serve_index(wheelhouse) as url:
+        args = ("--without-pip", "--index-url", url)
+        first = run_envsnap("restore", "--venv", "one", *args, cwd=tmp_path)
+        assert first.returncode == 0, first.stderr
+        module = next((tmp_path / "one" / "lib").glob("python*/site-packages")) / "solo"
+        pristine = (module / "__init__.py").read_bytes()
+        with (module / "__init__.py").open("ab") as handle:  # in place: shares the cache's inode
+            handle.write(b"# edited\n")
+        second = run_envsnap("restore", "--venv", "two", *args, cwd=tmp_path)
+        assert second.returncode == 0, second.stderr
+        again = next((tmp_path / "two" / "lib").glob("python*/site-packages")) / "solo"
+        assert (again / "__init__.py").read_bytes() == pristine
+        # a damaged archive in the cache is fetched again, not trusted
+        archive = next(cache.glob("files/sha256/*/*"))
+        archive.write_bytes(b"not the wheel")
+        for entry in cache.glob("unpacked/sha256/*/*"):
+            with (entry / "solo" / "__init__.py").open("ab") as handle:
+                handle.write(b"# edited again\n")
+        third = run_envsnap("restore", "--venv", "three", *args, cwd=tmp_path)
+        assert third.returncode == 0, third.stderr
+    assert archive.read_bytes() != b"not the wheel"
+    last = next((tmp_path / "three" / "lib").glob("python*/site-packages")) / "solo"
+    assert (last / "__init__.py").read_bytes() == pristine
+
+
 def test_compile_and_no_cache(tmp_path: Path, wheelhouse: Path, cache: Path) -> None:
     (tmp_path / "requirements.txt").write_text(
         f"# envsnap 0.1.0 freeze - CPython {PY}, linux x86_64 - 1 top-level, 0 transitive\n"
