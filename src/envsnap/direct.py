@@ -383,7 +383,11 @@ def _public(url: str) -> str:
 
 
 def index_settings_from_args(
-    args: Sequence[str], file_options: Sequence[str], *, base: Path
+    args: Sequence[str],
+    file_options: Sequence[str],
+    *,
+    base: Path,
+    trusted_hosts: Sequence[str] = (),
 ) -> IndexSettings:
     """Turn pip-style index options into :class:`~envsnap.hashes.IndexSettings`.
 
@@ -397,6 +401,8 @@ def index_settings_from_args(
         args: ``("--index-url", URL, "--find-links", DIR, "--no-index", ...)``.
         file_options: the file's lines, ``"--index-url URL"`` each.
         base: the file's directory.
+        trusted_hosts: ``--trusted-host`` values (``PIP_TRUSTED_HOST`` and
+            pip's config add to them).
     """
     from envsnap.hashes import IndexSettings, index_settings  # noqa: PLC0415
 
@@ -418,14 +424,17 @@ def index_settings_from_args(
     from_file = parse([t for line in file_options for t in line.split(None, 1)], base)
     merged = {**from_file, **cli}
     find_links = cli.get("find-links", []) + from_file.get("find-links", [])
-    if "no-index" in merged:
-        return IndexSettings(find_links=tuple(find_links))
+    trusted = [*trusted_hosts, *cli.get("trusted-host", []), *from_file.get("trusted-host", [])]
     index_url = merged.get("index-url", [None])[-1]
-    return index_settings(
+    settings = index_settings(
         index_url=index_url,
         extra_index_urls=merged.get("extra-index-url", []),
         find_links=find_links,
+        trusted_hosts=trusted,
     )
+    if "no-index" in merged:
+        return IndexSettings(find_links=tuple(find_links), trusted_hosts=settings.trusted_hosts)
+    return settings
 
 
 # --------------------------------------------------------------------------- install

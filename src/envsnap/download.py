@@ -41,11 +41,34 @@ if TYPE_CHECKING:
 
     from envsnap.cache import FileCache
 
-__all__ = ["DOWNLOAD_JOBS", "Credentials", "FileRequest", "fetch_all"]
+__all__ = ["DOWNLOAD_JOBS", "Credentials", "FileRequest", "fetch_all", "http_timeout"]
 
 DOWNLOAD_JOBS = 8
 """Parallel downloads (I/O bound: threads)."""
 _CHUNK = 1 << 16
+
+
+def http_timeout(default: float, *, environ: Mapping[str, str] | None = None) -> float:
+    """Return the seconds to wait to connect or read: ``ENVSNAP_HTTP_TIMEOUT``, else ``default``.
+
+    Raises:
+        InputError: the variable is not a positive number.
+    """
+    from envsnap.errors import InputError  # noqa: PLC0415
+
+    raw = (os.environ if environ is None else environ).get("ENVSNAP_HTTP_TIMEOUT", "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not value > 0 or value == float("inf"):
+        raise InputError(
+            f"ENVSNAP_HTTP_TIMEOUT={raw}: not a positive number of seconds",
+            hint="set it to the seconds to wait for the index, e.g. 30, or unset it",
+        )
+    return value
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -111,7 +134,7 @@ def fetch_all(
     *,
     credentials: Credentials | None = None,
     jobs: int = DOWNLOAD_JOBS,
-    timeout: float = 30.0,
+    timeout: float | None = None,
     retries: int = 2,
     backoff: float = 0.25,
     progress: Callable[[int, int], None] | None = None,
@@ -123,7 +146,8 @@ def fetch_all(
         cache: where downloads are stored (by sha256) and looked up first.
         credentials: auth for index hosts (default: ``~/.netrc`` only).
         jobs: parallel downloads.
-        timeout: seconds per connection attempt and per read.
+        timeout: seconds per connection attempt and per read (default
+            ``ENVSNAP_HTTP_TIMEOUT`` or 30).
         retries: extra attempts after a connection error, timeout, 429/5xx
             answer or a truncated body.
         backoff: seconds before the first retry, doubled for each next one.
@@ -140,10 +164,11 @@ def fetch_all(
     from envsnap._threads import run_parallel  # noqa: PLC0415
 
     auth = credentials or Credentials()
+    seconds = http_timeout(30.0) if timeout is None else timeout
     unique = list({r.sha256.lower(): r for r in requests}.values())
 
     def one(request: FileRequest) -> Path:
-        return _fetch(request, cache, auth, timeout=timeout, retries=retries, backoff=backoff)
+        return _fetch(request, cache, auth, timeout=seconds, retries=retries, backoff=backoff)
 
     outcomes = run_parallel(one, unique, jobs=jobs, done=progress)
     found: dict[str, Path] = {}
@@ -261,6 +286,8 @@ def _download(
             reason = getattr(exc, "reason", exc)
             strerror = reason.strerror if isinstance(reason, OSError) else None
             last = strerror or str(reason) or type(reason).__name__
+            if isinstance(reason, TimeoutError):
+                last = f"no answer for {timeout:g} s (ENVSNAP_HTTP_TIMEOUT)"
             if isinstance(exc, http.client.IncompleteRead):
                 last = f"truncated download ({len(exc.partial)} bytes, then the connection closed)"
             continue
@@ -277,7 +304,10 @@ def _download(
             scratch.unlink(missing_ok=True)
             raise
         return cache.add_file(scratch, digest)
-    raise OperationError(f"{what}: cannot download {clean} ({last}; {retries + 1} attempts)")
+    raise OperationError(
+        f"{what}: cannot download {clean} ({last}; {retries + 1} attempts)",
+        hint="nothing was installed; check the network and the index, then run again",
+    )
 
 
 def _stream(request: Request, handle: object, *, timeout: float) -> tuple[str, int]:

@@ -393,6 +393,9 @@ class IndexSettings:
     """``--extra-index-url`` / ``PIP_EXTRA_INDEX_URL`` / pip config."""
     find_links: tuple[str, ...] = ()
     """``--find-links`` / ``PIP_FIND_LINKS`` / pip config (local directories only)."""
+    trusted_hosts: tuple[str, ...] = ()
+    """``--trusted-host`` / ``PIP_TRUSTED_HOST`` / pip config: plain-http hosts allowed
+    (see :mod:`envsnap.secure`)."""
 
 
 def index_settings(
@@ -400,6 +403,7 @@ def index_settings(
     index_url: str | None = None,
     extra_index_urls: Sequence[str] = (),
     find_links: Sequence[str] = (),
+    trusted_hosts: Sequence[str] = (),
     environ: Mapping[str, str] | None = None,
 ) -> IndexSettings:
     """Merge command-line options with pip's environment variables and config files.
@@ -414,6 +418,8 @@ def index_settings(
         index_url: ``--index-url``.
         extra_index_urls: ``--extra-index-url`` values.
         find_links: ``--find-links`` values.
+        trusted_hosts: ``--trusted-host`` values; ``PIP_TRUSTED_HOST`` and the
+            config's ``trusted-host`` add to them (pip merges this list).
         environ: the environment variables (default ``os.environ``).
 
     Returns:
@@ -429,6 +435,15 @@ def index_settings(
         find_links=tuple(find_links)
         or tuple(env.get("PIP_FIND_LINKS", "").split())
         or tuple(config.get("find-links", "").split()),
+        trusted_hosts=tuple(
+            dict.fromkeys(
+                [
+                    *trusted_hosts,
+                    *env.get("PIP_TRUSTED_HOST", "").split(),
+                    *config.get("trusted-host", "").split(),
+                ]
+            )
+        ),
     )
 
 
@@ -451,7 +466,7 @@ def _pip_config(env: Mapping[str, str]) -> dict[str, str]:
     found: dict[str, str] = {}
     for section in ("global", "install"):
         if parser.has_section(section):
-            for key in ("index-url", "extra-index-url", "find-links"):
+            for key in ("index-url", "extra-index-url", "find-links", "trusted-host"):
                 if parser.has_option(section, key):
                     found[key] = parser.get(section, key)
     return found
@@ -469,8 +484,21 @@ def source_for(settings: IndexSettings) -> HashSource | None:
         nothing is configured.
 
     Raises:
+        InputError: an index or find-links URL is plain http to a host that
+            is neither a secure origin nor trusted (pip's rule,
+            :func:`envsnap.secure.check_secure`).
         OperationError: a wheelhouse directory cannot be read.
     """
+    from envsnap.secure import check_secure  # noqa: PLC0415
+
+    check_secure(
+        [
+            *((u, "--index-url") for u in (settings.index_url,) if u),
+            *((u, "--extra-index-url") for u in settings.extra_index_urls),
+            *((u, "--find-links") for u in settings.find_links if "://" in u),
+        ],
+        settings.trusted_hosts,
+    )
     sources: list[HashSource] = [
         Wheelhouse(Path(link)) for link in settings.find_links if Path(link).is_dir()
     ]
@@ -503,7 +531,8 @@ class SimpleIndex:
         urls: the index URLs (``--index-url`` first, then extra ones), each
             the Simple API root (``.../simple``); ``user:password@`` is used
             for requests and never returned.
-        timeout: seconds per request (connect and each read).
+        timeout: seconds per request (connect and each read); default
+            ``ENVSNAP_HTTP_TIMEOUT`` or 15.
         retries: extra attempts after a connection error, a timeout, a 429
             or a 5xx answer.
         backoff: seconds before the first retry; doubled for each next one.
@@ -519,7 +548,7 @@ class SimpleIndex:
         self,
         urls: Sequence[str],
         *,
-        timeout: float = 15.0,
+        timeout: float | None = None,
         retries: int = 2,
         backoff: float = 0.25,
         use_netrc: bool = True,
@@ -527,7 +556,9 @@ class SimpleIndex:
     ) -> None:
         if not urls:
             raise OperationError("no index URL given")
-        self.timeout = timeout
+        from envsnap.download import http_timeout  # noqa: PLC0415
+
+        self.timeout = http_timeout(15.0) if timeout is None else timeout
         self.retries = retries
         self.backoff = backoff
         self._opener = opener or urllib.request.build_opener()

@@ -24,13 +24,24 @@ one is built in place); on any failure, Ctrl-C or SIGTERM the partial venv is
 removed and the old one renamed back; on success the old one is deleted (or
 kept with ``keep_old``). A crash that skipped this leaves the sibling behind:
 the next run refuses and :func:`recover` puts it back. A lock on the parent
-directory (``flock``) keeps two restores of one target from interleaving.
+directory (``flock``) keeps two restores of one target from interleaving; the
+check for such leftovers runs under that lock, so a restore started while
+another one runs is told so, not that one was interrupted. A replaced venv is
+deleted as ``.NAME.envsnap-trash-PID/venv`` next to a marker file; a trash
+directory left by a killed run (its PID gone) is removed by the next one.
+
+Before anything is built, :func:`plan_restore` refuses plain-http index,
+find-links and file URLs to hosts that are not secure origins unless trusted
+(pip's rule, :mod:`envsnap.secure`), and lists every local path of the file
+(``path =``, ``directory =``, ``-e``, ``file:``) that lies outside the lock
+file's directory; relative ones resolve from that directory (PEP 751).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import tempfile
@@ -42,7 +53,7 @@ from typing import TYPE_CHECKING, Literal
 from envsnap.errors import InputError, OperationError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Iterator, Sequence
 
     from envsnap.cache import FileCache
     from envsnap.drift import Report
@@ -59,12 +70,19 @@ __all__ = [
     "find_leftovers",
     "plan_restore",
     "recover",
+    "remove_stale_trash",
     "restore",
 ]
 
 OLD_MARK = ".envsnap-old-"
 """An existing venv ``DIR`` is kept as ``.DIR.envsnap-old-PID`` (``.venv.envsnap-old-PID``
 for ``.venv``) next to it during a restore."""
+
+TRASH_MARK = ".envsnap-trash-"
+"""A replaced venv is deleted from ``.DIR.envsnap-trash-PID/venv``."""
+
+TRASH_FILE = "ENVSNAP-TRASH"
+"""The marker file in a trash directory: envsnap made it, it may be deleted."""
 
 TAIL = 15
 """How many installer output lines / drift items an error shows."""
@@ -98,6 +116,8 @@ class RestoreOptions:
     """``--index-url URL``, ``--extra-index-url URL``, ``--find-links X``, ``--no-index``."""
     search_path: str | None = None
     """The ``PATH`` searched for base interpreters (default: ``$PATH``)."""
+    trusted_hosts: tuple[str, ...] = ()
+    """``--trusted-host``: plain-http hosts allowed (``PIP_TRUSTED_HOST`` adds to them)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -124,7 +144,10 @@ class RestorePlan:
     """The backend that will install (``direct`` falls back to pip for a file
     that needs resolving)."""
     notes: tuple[str, ...] = ()
-    """Things the user should know before the build (unpinned lines, version override)."""
+    """Things the user should know before the build (unpinned lines, version override,
+    paths outside the project)."""
+    trusted_hosts: tuple[str, ...] = ()
+    """Plain-http hosts the user trusts (command line, file, environment, pip config)."""
 
     def describe(self) -> list[str]:
         """Return the plan as lines for ``--dry-run``."""
@@ -179,12 +202,16 @@ def plan_restore(file: Path, options: RestoreOptions) -> RestorePlan:
         LockFileError: the file is missing or invalid.
         InputError: ``strict`` and unpinned requirements; the target exists
             and is not a venv and not empty (or is a file); no matching base
-            interpreter; a leftover venv from an interrupted restore.
+            interpreter; a leftover venv from an interrupted restore; another
+            restore is running there; a plain-http URL to a host that is not
+            trusted.
     """
+    from envsnap import direct  # noqa: PLC0415
     from envsnap.readers import read_lock  # noqa: PLC0415
+    from envsnap.secure import check_secure  # noqa: PLC0415
     from envsnap.venvs import find_base_interpreter  # noqa: PLC0415
 
-    lock = read_lock(file)
+    lock = _with_resolved_paths(read_lock(file), file)
     notes = list(lock.problems)
     if lock.problems and options.strict:
         raise InputError(
@@ -193,15 +220,34 @@ def plan_restore(file: Path, options: RestoreOptions) -> RestorePlan:
             hint="pin every package (envsnap freeze writes such files), or drop --strict "
             "to let pip resolve them",
         )
+    settings = direct.index_settings_from_args(
+        options.index_args,
+        lock.index_options,
+        base=file.parent.absolute(),
+        trusted_hosts=[*options.trusted_hosts, *_file_trusted_hosts(lock)],
+    )
+    check_secure(
+        [
+            *((u, "--index-url") for u in (settings.index_url,) if u),
+            *((u, "--extra-index-url") for u in settings.extra_index_urls),
+            *((u, "--find-links") for u in settings.find_links if "://" in u),
+            *_file_urls(lock, file),
+        ],
+        settings.trusted_hosts,
+    )
+    notes += _outside_notes(lock, file)
     target = options.venv.absolute()
-    leftovers = find_leftovers(target)  # first: a crash may leave a partial venv at target
-    if leftovers:
-        raise InputError(
-            f"{target}: a previous restore was interrupted and left the old venv at {leftovers[0]}",
-            hint=f"put it back with `envsnap restore --recover --venv {options.venv}`, "
-            f"or delete {leftovers[0]} if you do not need it",
-        )
-    replaces = _check_target(target)
+    # under the lock: a running restore's moved-aside venv is not an interrupted one
+    with _target_lock(target) if target.parent.is_dir() else contextlib.nullcontext():
+        leftovers = find_leftovers(target)  # first: a crash may leave a partial venv at target
+        if leftovers:
+            raise InputError(
+                f"{target}: a previous restore was interrupted and left the old venv at "
+                f"{leftovers[0]}",
+                hint=f"put it back with `envsnap restore --recover --venv {options.venv}`, "
+                f"or delete {leftovers[0]} if you do not need it",
+            )
+        replaces = _check_target(target)
     interpreter = find_base_interpreter(
         lock.python_version, python=options.python, search_path=options.search_path
     )
@@ -237,7 +283,148 @@ def plan_restore(file: Path, options: RestoreOptions) -> RestorePlan:
         options=options,
         installer=installer,
         notes=tuple(notes),
+        trusted_hosts=settings.trusted_hosts,
     )
+
+
+_TRUSTED_LINE = re.compile(r"^\s*--trusted-host(?:\s+|=)(\S+)", re.MULTILINE)
+
+
+def _file_trusted_hosts(lock: Lock) -> list[str]:
+    """Return the ``--trusted-host`` lines of a requirements file (pip honours them there)."""
+    if lock.format != "requirements" or lock.path is None:
+        return []
+    try:
+        text = lock.path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return []
+    return _TRUSTED_LINE.findall(text)
+
+
+def _file_lines(lock: Lock) -> list[str]:
+    if lock.path is None:
+        return []
+    try:
+        return lock.path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return []
+
+
+def _line_of(lines: list[str], needle: str) -> int | None:
+    """Return the 1-based line holding ``needle`` (a quoted TOML string), if any."""
+    for number, line in enumerate(lines, 1):
+        if needle in line:
+            return number
+    return None
+
+
+def _pylock_sources(lock: Lock) -> list[tuple[str, str, str]]:
+    """Return ``(package, "url"|"path", value)`` for every file/dir a pylock file names."""
+    from envsnap.errors import LockFileError  # noqa: PLC0415
+    from envsnap.formats.pylock import _parse_toml  # noqa: PLC0415
+
+    if lock.format != "pylock" or lock.path is None:
+        return []
+    try:
+        data = _parse_toml(lock.path, lock.path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, LockFileError):  # read_lock accepted it
+        return []
+    found: list[tuple[str, str, str]] = []
+    packages = data.get("packages")
+    for package in packages if isinstance(packages, list) else []:
+        if not isinstance(package, dict):
+            continue
+        name = str(package.get("name", "?"))
+        wheels = package.get("wheels")
+        entries = [*(wheels if isinstance(wheels, list) else [])]
+        entries += [package.get(key) for key in ("sdist", "archive", "directory")]
+        for entry in entries:
+            if not isinstance(entry, dict):
+                continue
+            for key in ("url", "path"):
+                value = entry.get(key)
+                if isinstance(value, str):
+                    found.append((name, key, value))
+    return found
+
+
+def _file_urls(lock: Lock, file: Path) -> list[tuple[str, str]]:
+    """Return the ``(url, FILE:LINE)`` of every http(s) URL the file itself downloads from."""
+    lines = _file_lines(lock)
+    found: list[tuple[str, str]] = []
+
+    def where(line: int | None) -> str:
+        return f"{file}:{line}" if line else str(file)
+
+    for _name, key, value in _pylock_sources(lock):
+        if key == "url" and "://" in value:
+            found.append((value, where(_line_of(lines, f'"{value}"'))))
+    if lock.format == "requirements":
+        for package in lock.packages:
+            url = package.origin.url
+            if url and package.origin.kind == "archive" and "://" in url:
+                found.append((url, where(package.line)))
+    return found
+
+
+def _local_path(value: str) -> Path | None:
+    """Return the path of a ``file:`` URL or a bare path (``./x``, ``../x``, ``/x``), else None."""
+    import urllib.parse  # noqa: PLC0415
+    from urllib.request import url2pathname  # noqa: PLC0415
+
+    if value.startswith("file:"):
+        return Path(url2pathname(urllib.parse.urlsplit(value).path))
+    if "://" in value or not value.startswith((".", "/", "~")):
+        return None
+    return Path(value).expanduser()
+
+
+def _with_resolved_paths(lock: Lock, file: Path) -> Lock:
+    """Make the relative ``file:`` URLs and paths of a requirements file absolute.
+
+    They resolve from the file's directory (pip runs from there; PEP 751 says
+    the same of pylock paths, which the pylock reader already resolves), so a
+    restore gives the same result from any working directory.
+    """
+    from dataclasses import replace  # noqa: PLC0415
+
+    if lock.format != "requirements":
+        return lock
+    base = file.parent.absolute()
+    packages = []
+    for package in lock.packages:
+        url = package.origin.url
+        local = _local_path(url) if url and package.origin.kind != "vcs" else None
+        if local is not None and not local.is_absolute():
+            absolute = Path(os.path.normpath(base / local)).as_uri()
+            packages.append(replace(package, origin=replace(package.origin, url=absolute)))
+        else:
+            packages.append(package)
+    return replace(lock, packages=tuple(packages))
+
+
+def _outside_notes(lock: Lock, file: Path) -> list[str]:
+    """Return a note for each local path of the file outside its directory (the project)."""
+    project = file.parent.resolve()
+    lines = _file_lines(lock)
+    items: list[tuple[str, Path, int | None]] = []
+    for name, key, value in _pylock_sources(lock):
+        local = _local_path(value) if key == "url" else Path(value)
+        if local is not None:
+            items.append((name, local, _line_of(lines, f'"{value}"')))
+    if lock.format == "requirements":
+        for package in lock.packages:
+            url = package.origin.url
+            local = _local_path(url) if url and package.origin.kind != "vcs" else None
+            if local is not None:
+                items.append((package.display_name, local, package.line))
+    notes = []
+    for name, local, line in sorted(items, key=lambda item: item[2] or 0):
+        path = Path(os.path.normpath(file.parent.absolute() / local))
+        if not path.resolve().is_relative_to(project):
+            where = f"{file}:{line}" if line else str(file)
+            notes.append(f"{where}: {name} comes from {path}, outside {project}")
+    return notes
 
 
 def _check_target(target: Path) -> bool:
@@ -309,6 +496,8 @@ def restore(
     say = progress or (lambda _stage, _message: None)
     target = plan.target
     with _target_lock(target), _signals_as_interrupt():
+        for stale in remove_stale_trash(target):
+            say("clean", f"removed {stale}, left by a restore that was killed while deleting")
         leftovers = find_leftovers(target)
         if leftovers:
             raise InputError(
@@ -334,12 +523,10 @@ def restore(
             if plan.options.keep_old:
                 kept = old
             else:
-                # renamed first (atomic): a kill during the delete must not leave a
+                # moved first (atomic): a kill during the delete must not leave a
                 # half-deleted venv that looks like a leftover to --recover
-                trash = old.with_name(old.name.replace(OLD_MARK, ".envsnap-trash-"))
                 with _signals_deferred():
-                    old.rename(trash)
-                    shutil.rmtree(trash, ignore_errors=True)
+                    _delete(old, old.with_name(old.name.replace(OLD_MARK, TRASH_MARK)))
         say("done", f"{target} matches {plan.file}")
         return RestoreResult(
             target=target,
@@ -349,6 +536,74 @@ def restore(
             kept_old=kept,
             notes=result[2],
         )
+
+
+def _delete(old: Path, trash: Path) -> None:
+    """Delete a replaced venv through a marked trash directory (see :func:`remove_stale_trash`).
+
+    Every state a kill can leave is recognisable: an empty ``trash``, one
+    holding only the marker, or the marker and (part of) the venv; the
+    marker goes last.
+    """
+    if trash.exists():  # our PID was used before by a killed restore
+        _empty_trash(trash)
+    trash.mkdir(exist_ok=True)
+    (trash / TRASH_FILE).write_text(f"{os.getpid()}\n", encoding="utf-8")
+    old.rename(trash / "venv")
+    _empty_trash(trash)
+
+
+def _empty_trash(trash: Path) -> None:
+    shutil.rmtree(trash / "venv", ignore_errors=True)
+    with contextlib.suppress(FileNotFoundError):
+        (trash / TRASH_FILE).unlink()
+    with contextlib.suppress(OSError):
+        trash.rmdir()
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process ``pid`` exists (one of another user counts as alive)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # PermissionError: it exists
+        return True
+    return True
+
+
+def remove_stale_trash(target: Path) -> list[Path]:
+    """Remove the trash directories of ``target`` that killed restores left behind.
+
+    Only ``.NAME.envsnap-trash-PID`` directories whose process is gone and
+    that hold nothing but the marker file and a ``venv`` directory (or
+    nothing) are removed: what envsnap made. The caller holds the target's
+    lock, so no running restore is deleting them.
+
+    Args:
+        target: the venv directory (absolute).
+
+    Returns:
+        The directories removed.
+    """
+    parent = target.parent
+    removed: list[Path] = []
+    if not parent.is_dir():
+        return removed
+    for trash in sorted(parent.glob(f"{_hidden(target)}{TRASH_MARK}*")):
+        pid = trash.name.rpartition(TRASH_MARK)[2]
+        if not pid.isdigit() or _alive(int(pid)):
+            continue
+        if trash.is_symlink() or not trash.is_dir():
+            continue
+        entries = {p.name for p in trash.iterdir()}
+        ours = entries <= {TRASH_FILE, "venv"} and (TRASH_FILE in entries or not entries)
+        if ours:
+            _empty_trash(trash)
+            removed.append(trash)
+    return removed
 
 
 def _build(
@@ -441,7 +696,10 @@ def _install_direct(
     options = plan.options
     tags = environment_tags(environment)
     settings = direct.index_settings_from_args(
-        options.index_args, plan.lock.index_options, base=plan.file.parent.absolute()
+        options.index_args,
+        plan.lock.index_options,
+        base=plan.file.parent.absolute(),
+        trusted_hosts=plan.trusted_hosts,
     )
     if plan.lock.format == "pylock":
         install_plan = direct.plan_pylock(
@@ -461,7 +719,7 @@ def _install_direct(
                 python=python,
                 environment=environment,
                 cache=cache,
-                index_args=options.index_args,
+                index_args=[*options.index_args, *_trust_args("pip", plan.trusted_hosts)],
                 credentials_urls=[u for u in (settings.index_url, *settings.extra_index_urls) if u],
                 with_pip=options.with_pip,
                 compile_bytecode=options.compile_bytecode,
@@ -515,7 +773,7 @@ def _install_with(
             requirements=requirements,
             no_deps=plan.no_deps,
             require_hashes=plan.require_hashes,
-            index_args=options.index_args,
+            index_args=[*options.index_args, *_trust_args(installer, plan.trusted_hosts)],
             verbose=output is not None,
             cwd=plan.file.parent,
         )
@@ -525,6 +783,12 @@ def _install_with(
             _failed(f"{installer} could not install {plan.file}", code, tail),
             hint=_install_hint(tail),
         )
+
+
+def _trust_args(installer: Literal["pip", "uv"], hosts: Sequence[str]) -> list[str]:
+    """Return ``--trusted-host H`` (pip) / ``--allow-insecure-host H`` (uv) for each host."""
+    option = "--trusted-host" if installer == "pip" else "--allow-insecure-host"
+    return [arg for host in hosts for arg in (option, host)]
 
 
 def _failed(what: str, code: int, tail: list[str]) -> str:
@@ -588,7 +852,7 @@ def _target_lock(target: Path) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise InputError(
-                f"another envsnap restore is working in {parent}",
+                f"another envsnap restore is running in {parent}",
                 hint="wait for it to finish, then run this one again",
             ) from None
         yield

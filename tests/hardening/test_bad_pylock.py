@@ -112,7 +112,11 @@ def test_huge_pylock(venv: Path, tmp_path: Path) -> None:
 
 
 def test_every_pylock_case_is_tested() -> None:
-    assert {p.name for p in PYLOCK.iterdir()} == {*ERRORS, "pylock.path-outside.toml"}
+    assert {p.name for p in PYLOCK.iterdir()} == {
+        *ERRORS,
+        "pylock.path-outside.toml",
+        "pylock.paths-outside-restore.toml",
+    }
 
 
 def test_lock_paths_are_relative_to_lock_not_cwd(

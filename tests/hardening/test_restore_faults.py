@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import signal
@@ -27,6 +28,7 @@ import pytest
 from support.venvs import clean_env, make_venv, run_envsnap
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from pathlib import Path
 
 pytestmark = pytest.mark.integration
@@ -209,6 +211,7 @@ def test_sigkill_at_many_points_loses_nothing(tmp_path: Path, wheelhouse: Path) 
         site = next((work / ".venv" / "lib").glob("python3*/site-packages"))
         assert (site / "gamma-1.0.dist-info").is_dir()
         assert not (site / "precious.py").exists()
+        assert list(work.glob(".venv.envsnap-trash-*")) == []  # a killed delete is finished
     assert lost == [], f"the old venv was damaged after SIGKILL at events {lost} of {events}"
     assert sum(outcomes.values()) == len(points) >= 20
     assert outcomes.get("leftover", 0) >= 5, outcomes  # most points are mid-restore
@@ -271,7 +274,7 @@ def test_two_restores_at_once_the_second_refuses(tmp_path: Path, wheelhouse: Pat
     finally:
         os.close(fd)
     assert second.returncode == 2, second.stderr
-    assert f"error: another envsnap restore is working in {tmp_path}" in second.stderr
+    assert f"error: another envsnap restore is running in {tmp_path}" in second.stderr
     assert tree_digest(tmp_path / ".venv") == before
     first = subprocess.Popen(
         [sys.executable, "-m", "envsnap", *_restore_args(lock, wheelhouse)],
@@ -362,3 +365,221 @@ def test_index_unreachable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
         hint="use a local wheelhouse",
     )
     assert not out.exists()
+
+
+# ------------------------------------------- restore: network faults, plain http, leftovers
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _pylock(path: Path, *wheels: tuple[str, str, str]) -> Path:
+    """A pylock file of ``(name, url, sha256)`` wheels at version 1.0."""
+    lines = ['lock-version = "1.0"', 'created-by = "tests"', ""]
+    for name, url, digest in wheels:
+        lines += [
+            "[[packages]]",
+            f'name = "{name}"',
+            'version = "1.0"',
+            f'wheels = [{{ url = "{url}", hashes = {{ sha256 = "{digest}" }} }}]',
+            "",
+        ]
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+@contextlib.contextmanager
+def _dropping_server(root: Path, mode: str, log: list[str]) -> Iterator[str]:
+    """Serve ``/files/NAME`` from ``root``, dropping each download half way.
+
+    ``reset``: chunked, one chunk of half the file, then the connection is
+    closed (no final chunk). ``stall``: the full length announced, half sent,
+    then nothing until the test ends.
+    """
+    import threading  # noqa: PLC0415
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # noqa: PLC0415
+
+    done = threading.Event()
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            log.append(self.path)
+            data = (root / self.path.rsplit("/", 1)[-1]).read_bytes()
+            half = data[: len(data) // 2]
+            self.send_response(200)
+            if mode == "reset":
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                self.wfile.write(f"{len(half):x}\r\n".encode() + half + b"\r\n")
+            else:
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(half)
+            self.wfile.flush()
+            if mode == "stall":
+                done.wait(30)
+            self.close_connection = True
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/files/"
+    finally:
+        done.set()
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize(
+    ("mode", "reason"),
+    [
+        ("reset", "truncated download ({half} bytes, then the connection closed)"),
+        ("stall", "no answer for 0.3 s (ENVSNAP_HTTP_TIMEOUT)"),
+    ],
+)
+def test_network_drops_mid_download(
+    tmp_path: Path, wheelhouse: Path, mode: str, reason: str
+) -> None:
+    """The connection dies half way through a wheel: 3 attempts, exit 3, old venv intact."""
+    solo = next(wheelhouse.glob("solo-1.0-*.whl"))
+    before = _old_venv(tmp_path / ".venv")
+    log: list[str] = []
+    with _dropping_server(wheelhouse, mode, log) as base:
+        _pylock(tmp_path / "pylock.toml", ("solo", base + solo.name, _sha(solo)))
+        done = run_envsnap(
+            "restore",
+            "--without-pip",
+            cwd=tmp_path,
+            env={"ENVSNAP_HTTP_TIMEOUT": "0.3", "ENVSNAP_CACHE_DIR": str(tmp_path / "cache")},
+        )
+    assert done.returncode == 3, done.stderr
+    assert log == [f"/files/{solo.name}"] * 3
+    half = solo.stat().st_size // 2
+    assert done.stderr.splitlines()[-2:] == [
+        f"error: solo==1.0: {solo.name}: cannot download {base}{solo.name} "
+        f"({reason.format(half=half)}; 3 attempts)",
+        "hint: nothing was installed; check the network and the index, then run again",
+    ]
+    assert "Traceback" not in done.stderr
+    assert tree_digest(tmp_path / ".venv") == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".venv", "cache", "pylock.toml"]
+    assert list((tmp_path / "cache" / "tmp").iterdir()) == []
+
+
+def test_plain_http_refused_then_trusted_with_hashes_enforced(
+    tmp_path: Path, wheelhouse: Path
+) -> None:
+    """``http://0.0.0.0`` is not a secure origin (pip's rule); ``--trusted-host`` opts in."""
+    from support.index import serve_index  # noqa: PLC0415
+
+    solo = next(wheelhouse.glob("solo-1.0-*.whl"))
+    before = _old_venv(tmp_path / ".venv")
+    cache = {"ENVSNAP_CACHE_DIR": str(tmp_path / "cache")}
+    log: list[str] = []
+    with serve_index(wheelhouse, log=log) as url:
+        insecure = url.replace("127.0.0.1", "0.0.0.0").removesuffix("simple/") + "files/"
+        netloc = insecure.split("/")[2]
+        lock = _pylock(tmp_path / "pylock.toml", ("solo", f"{insecure}{solo.name}", "0" * 64))
+        refused = run_envsnap("restore", "--without-pip", cwd=tmp_path, env=cache)
+        assert refused.returncode == 2, refused.stderr
+        assert refused.stderr.splitlines() == [
+            f"error: {lock}:7: {insecure}{solo.name} is plain http to a host that is not trusted",
+            f"hint: use https, or pass --trusted-host {netloc} (or set PIP_TRUSTED_HOST) if you "
+            "trust the network to it; hashes are still checked",
+        ]
+        assert log == []
+        mismatch = run_envsnap(
+            "restore", "--without-pip", "--trusted-host", "0.0.0.0", cwd=tmp_path, env=cache
+        )
+        assert mismatch.returncode == 3, mismatch.stderr
+        assert "hash mismatch: the lock file expects sha256 " + "0" * 64 in mismatch.stderr
+        assert tree_digest(tmp_path / ".venv") == before
+        _pylock(lock, ("solo", f"{insecure}{solo.name}", _sha(solo)))
+        trusted = run_envsnap(
+            "restore", "--without-pip", cwd=tmp_path, env={**cache, "PIP_TRUSTED_HOST": netloc}
+        )
+    assert trusted.returncode == 0, trusted.stderr
+    assert log == [f"/files/{solo.name}"] * 2
+    site = next((tmp_path / ".venv" / "lib").glob("python3*/site-packages"))
+    assert (site / "solo-1.0.dist-info").is_dir()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".venv", "cache", "pylock.toml"]
+
+
+def _dead_pid() -> int:
+    child = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(child.stdout)
+
+
+def test_stale_trash_is_removed_by_the_next_restore(tmp_path: Path, wheelhouse: Path) -> None:
+    """A run killed while deleting the replaced venv leaves ``.venv.envsnap-trash-PID``."""
+    solo = next(wheelhouse.glob("solo-1.0-*.whl"))
+    _pylock(tmp_path / "pylock.toml", ("solo", solo.as_uri(), _sha(solo)))
+    dead = _dead_pid()
+    stale = tmp_path / f".venv.envsnap-trash-{dead}"
+    (stale / "venv" / "lib").mkdir(parents=True)
+    (stale / "ENVSNAP-TRASH").write_text(f"{dead}\n", encoding="utf-8")
+    (stale / "venv" / "lib" / "half-deleted.py").write_text("", encoding="utf-8")
+    empty = tmp_path / f".venv.envsnap-trash-{_dead_pid()}"
+    empty.mkdir()  # killed between mkdir and the marker
+    alive = tmp_path / f".venv.envsnap-trash-{os.getpid()}"  # a live process: not touched
+    (alive / "venv").mkdir(parents=True)
+    (alive / "ENVSNAP-TRASH").write_text("x\n", encoding="utf-8")
+    foreign = tmp_path / f".venv.envsnap-trash-{dead}0"  # not what envsnap makes: kept
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("mine\n", encoding="utf-8")
+    _old_venv(tmp_path / ".venv")
+    done = run_envsnap("restore", "--without-pip", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (
+        f"clean: removed {stale}, left by a restore that was killed while deleting" in done.stderr
+    )
+    assert f"clean: removed {empty}," in done.stderr
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == sorted([".venv", "pylock.toml", alive.name, foreign.name])
+    assert (foreign / "notes.txt").read_text(encoding="utf-8") == "mine\n"
+    assert sorted(p.name for p in alive.iterdir()) == ["ENVSNAP-TRASH", "venv"]
+
+
+def test_interrupted_versus_running(tmp_path: Path, wheelhouse: Path) -> None:
+    """A leftover of a dead run: "interrupted"; the same while another holds the lock: "running"."""
+    import fcntl  # noqa: PLC0415
+
+    solo = next(wheelhouse.glob("solo-1.0-*.whl"))
+    _pylock(tmp_path / "pylock.toml", ("solo", solo.as_uri(), _sha(solo)))
+    before = _old_venv(tmp_path / ".venv")
+    aside = tmp_path / f".venv.envsnap-old-{_dead_pid()}"
+    (tmp_path / ".venv").rename(aside)  # what a run does before it builds
+    (tmp_path / ".venv").mkdir()  # its partial new venv
+    (tmp_path / ".venv" / "bin").mkdir()
+    fd = os.open(tmp_path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # the running restore's lock
+        for extra in ([], ["--dry-run"]):
+            running = run_envsnap("restore", "--without-pip", *extra, cwd=tmp_path)
+            assert running.returncode == 2, running.stderr
+            assert running.stderr.splitlines() == [
+                f"error: another envsnap restore is running in {tmp_path}",
+                "hint: wait for it to finish, then run this one again",
+            ]
+    finally:
+        os.close(fd)
+    interrupted = run_envsnap("restore", "--without-pip", cwd=tmp_path)
+    assert interrupted.returncode == 2, interrupted.stderr
+    assert interrupted.stderr.splitlines()[0] == (
+        f"error: {tmp_path / '.venv'}: a previous restore was interrupted and left the old venv "
+        f"at {aside}"
+    )
+    recovered = run_envsnap("restore", "--recover", "--venv", str(tmp_path / ".venv"))
+    assert recovered.returncode == 0, recovered.stderr
+    assert tree_digest(tmp_path / ".venv") == before

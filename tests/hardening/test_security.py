@@ -189,7 +189,7 @@ def test_probe_is_isolated() -> None:
     import envsnap.environment as environment  # noqa: PLC0415
 
     calls: list[list[str]] = []
-    real_run = subprocess.run
+    real_run = subprocess.Popen
 
     def spy(cmd: list[str], **kwargs: object) -> object:
         calls.append(cmd)
@@ -200,6 +200,6 @@ def test_probe_is_isolated() -> None:
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PYTHONSTARTUP", "/nonexistent/startup.py")
-        patch.setattr(environment.subprocess, "run", spy)
+        patch.setattr(environment.subprocess, "Popen", spy)
         environment.probe(environment.Path(sys.executable))
     assert calls[0][1:3] == ["-I", "-S"]

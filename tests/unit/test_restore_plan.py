@@ -174,5 +174,5 @@ def test_a_second_restore_in_the_same_directory_is_refused(tmp_path: Path) -> No
             restore(plan)
     finally:
         os.close(fd)
-    assert info.value.message == f"another envsnap restore is working in {tmp_path}"
+    assert info.value.message == f"another envsnap restore is running in {tmp_path}"
     assert sorted(tmp_path.iterdir()) == []

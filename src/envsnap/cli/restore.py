@@ -72,6 +72,14 @@ _INDEX_OPTIONS = ("--index-url", "--extra-index-url", "--find-links")
     "--find-links", metavar="DIR|URL", multiple=True, help="Look for files here too (repeatable)."
 )
 @click.option("--no-index", is_flag=True, help="Use no index (with --find-links).")
+@click.option(
+    "--trusted-host",
+    "trusted_hosts",
+    metavar="HOST[:PORT]",
+    multiple=True,
+    help="Allow plain http to this host (repeatable; PIP_TRUSTED_HOST adds more). "
+    "Hashes are still checked.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
 @click.option("-v", "--verbose", is_flag=True, help="Show the installer's output.")
 @debug_option
@@ -93,6 +101,7 @@ def restore(
     extra_index_url: tuple[str, ...],
     find_links: tuple[str, ...],
     no_index: bool,
+    trusted_hosts: tuple[str, ...],
     quiet: bool,
     verbose: bool,
     debug: bool,
@@ -105,10 +114,15 @@ def restore(
     file, and only then replaces what was at --venv. On any failure, Ctrl-C or
     SIGTERM the old venv is put back untouched.
 
+    Plain-http indexes and files are refused unless their host is loopback or
+    given with --trusted-host (as pip does). Local paths outside the lock
+    file's directory are listed before anything is installed.
+
     Exit codes: 0 ok, 2 unusable input, 3 the build, install or check failed.
     """
     from envsnap import restore as engine  # noqa: PLC0415
     from envsnap.readers import default_lock_file  # noqa: PLC0415
+    from envsnap.secure import trusted_hosts_from as trusted_from  # noqa: PLC0415
 
     start = time.monotonic()
 
@@ -136,6 +150,7 @@ def restore(
             compile_bytecode=compile_bytecode,
             keep_old=keep_old,
             index_args=tuple(index_args),
+            trusted_hosts=trusted_from(trusted_hosts),
         )
         path = file if file is not None else default_lock_file()
         plan = engine.plan_restore(path, options)
