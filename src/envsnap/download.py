@@ -104,7 +104,7 @@ class Credentials:
             if parts.username is not None:
                 user = urllib.parse.unquote(parts.username)
                 password = urllib.parse.unquote(parts.password or "")
-                self._headers.setdefault(_host(url), _basic(user, password))
+                self._headers.setdefault(host_key(url), _basic(user, password))
         self._netrc: netrc.netrc | None = None
         if use_netrc:
             path = os.environ.get("NETRC") or str(Path.home() / ".netrc")
@@ -120,7 +120,7 @@ class Credentials:
             return _basic(
                 urllib.parse.unquote(parts.username), urllib.parse.unquote(parts.password or "")
             )
-        found = self._headers.get(_host(url))
+        found = self._headers.get(host_key(url))
         if found is None and self._netrc is not None and parts.hostname:
             entry = self._netrc.authenticators(parts.hostname)
             if entry is not None:
@@ -253,7 +253,7 @@ def _download(
     header = auth.header_for(url)
     if header is not None:
         headers["Authorization"] = header
-    http_request = urllib.request.Request(_without_userinfo(url), headers=headers)  # noqa: S310
+    http_request = urllib.request.Request(without_userinfo(url), headers=headers)  # noqa: S310
     last = ""
     for attempt in range(retries + 1):
         if attempt:
@@ -340,7 +340,8 @@ def _check(what: str, expected: str, found: str) -> None:
         )
 
 
-def _host(url: str) -> str:
+def host_key(url: str) -> str:
+    """Return ``scheme://host:port`` of a URL: the key credentials and outages are kept by."""
     parts = urllib.parse.urlsplit(url)
     return f"{parts.scheme}://{parts.hostname}:{parts.port or ''}"
 
@@ -350,7 +351,8 @@ def _basic(user: str, password: str) -> str:
     return f"Basic {token}"
 
 
-def _without_userinfo(url: str) -> str:
+def without_userinfo(url: str) -> str:
+    """Return ``url`` without any ``user:password@`` (credentials go in a header instead)."""
     parts = urllib.parse.urlsplit(url)
     if "@" not in parts.netloc:
         return url

@@ -23,12 +23,10 @@ thread pool) and gathers every failure into one
 
 from __future__ import annotations
 
-import base64
 import configparser
 import hashlib
 import html.parser
 import json
-import netrc
 import os
 import re
 import threading
@@ -50,6 +48,8 @@ from packaging.utils import (
     parse_wheel_filename,
 )
 
+from envsnap.cache import hash_file
+from envsnap.download import Credentials, host_key, without_userinfo
 from envsnap.errors import OperationError
 from envsnap.origin import strip_credentials
 
@@ -337,7 +337,7 @@ class Wheelhouse:
         files = []
         for path in paths:
             try:
-                digest, size = _hash_file(path)
+                digest, size = hash_file(path)
             except OSError as exc:
                 raise OperationError(
                     f"{name}=={version}: cannot read {path}: {exc.strerror or exc}"
@@ -368,16 +368,6 @@ def _parse_filename(filename: str) -> tuple[NormalizedName, Version] | None:
 
 def _ordered(files: Iterable[DistFile]) -> tuple[DistFile, ...]:
     return tuple(sorted(files, key=lambda f: (f.kind != "wheel", f.filename)))
-
-
-def _hash_file(path: Path) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
 
 
 # --------------------------------------------------------------------------- index
@@ -563,19 +553,12 @@ class SimpleIndex:
         self.backoff = backoff
         self._opener = opener or urllib.request.build_opener()
         self._indexes: list[tuple[str, str]] = []
-        self._auth: dict[str, str] = {}
+        self._credentials = Credentials(urls, use_netrc=use_netrc)
         self._down: dict[str, OperationError] = {}
         self._lock = threading.Lock()
         for raw in urls:
             clean, _ = strip_credentials(raw)
-            parts = urllib.parse.urlsplit(raw)
-            if parts.username is not None:
-                user = urllib.parse.unquote(parts.username)
-                password = urllib.parse.unquote(parts.password or "")
-                self._auth.setdefault(_host(raw), _basic(user, password))
             self._indexes.append((raw.rstrip("/") + "/", clean.rstrip("/")))
-        if use_netrc:
-            self._add_netrc()
 
     @property
     def urls(self) -> tuple[str, ...]:
@@ -651,15 +634,15 @@ class SimpleIndex:
         """
         if url.startswith("file:"):
             return _read_local(url, what=what)
-        host = _host(url)
+        host = host_key(url)
         with self._lock:
             down = self._down.get(host)
         if down is not None:
             raise down
         headers = {"Accept": accept, "User-Agent": "envsnap"}
-        if host in self._auth:
-            headers["Authorization"] = self._auth[host]
-        request = urllib.request.Request(_without_userinfo(url), headers=headers)  # noqa: S310
+        if auth := self._credentials.header_for(url):
+            headers["Authorization"] = auth
+        request = urllib.request.Request(without_userinfo(url), headers=headers)  # noqa: S310
         clean = strip_credentials(url)[0]
         last = ""
         for attempt in range(self.retries + 1):
@@ -686,7 +669,7 @@ class SimpleIndex:
                 reason = getattr(exc, "reason", exc)
                 strerror = reason.strerror if isinstance(reason, OSError) else None
                 last = strerror or str(reason) or type(reason).__name__
-        server = _without_userinfo(urllib.parse.urljoin(url, "/"))
+        server = without_userinfo(urllib.parse.urljoin(url, "/"))
         error = _Unreachable(
             f"cannot reach {server} ({last}; {self.retries + 1} attempts)",
             hint="check the index URL and your network, or use a local wheelhouse: "
@@ -695,22 +678,6 @@ class SimpleIndex:
         with self._lock:
             self._down.setdefault(host, error)
         raise error
-
-    def _add_netrc(self) -> None:
-        path = os.environ.get("NETRC") or str(Path.home() / ".netrc")
-        try:
-            entries = netrc.netrc(path)
-        except (OSError, netrc.NetrcParseError):
-            return
-        for raw, _ in self._indexes:
-            host = _host(raw)
-            hostname = urllib.parse.urlsplit(raw).hostname or ""
-            if host in self._auth:
-                continue
-            found = entries.authenticators(hostname)
-            if found is not None:
-                login, _, password = found
-                self._auth[host] = _basic(login, password or "")
 
 
 def _read_local(url: str, *, what: str) -> tuple[bytes, str, str] | None:
@@ -726,23 +693,6 @@ def _read_local(url: str, *, what: str) -> tuple[bytes, str, str] | None:
         return None
     except OSError as exc:
         raise OperationError(f"{what}: cannot read {path}: {exc.strerror or exc}") from None
-
-
-def _host(url: str) -> str:
-    parts = urllib.parse.urlsplit(url)
-    return f"{parts.scheme}://{parts.hostname}:{parts.port or ''}"
-
-
-def _basic(user: str, password: str) -> str:
-    token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
-    return f"Basic {token}"
-
-
-def _without_userinfo(url: str) -> str:
-    parts = urllib.parse.urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -265,9 +265,9 @@ def _archive(dist: InstalledDistribution, output_dir: Path | None) -> PackageArc
         hashes[algorithm] = digest
     local = _file_path(url)
     if not hashes and local is not None and local.is_file():
-        from envsnap.hashes import _hash_file  # noqa: PLC0415
+        from envsnap.cache import hash_file  # noqa: PLC0415
 
-        hashes["sha256"] = _hash_file(local)[0]
+        hashes["sha256"] = hash_file(local)[0]
     if not hashes:
         raise OperationError(
             f"{dist.display_name}: installed from {url} with no recorded hash, "
