@@ -202,7 +202,10 @@ def plan_requirements(
     whose hash the file allows is taken (pip's hash-checking mode: with
     ``--hash`` values only a matching file), else the sdist. ``name @ URL``
     lines to a wheel or sdist are fetched from the URL (their hash, when
-    given, checked); VCS, directory and editable lines go to pip.
+    given, checked); VCS, directory and editable lines go to pip. Without
+    ``--index-url`` (pip's built-in default index in play), packages that no
+    named index or wheelhouse has go to pip too, which fetches them from that
+    default index (``--no-deps``, their hashes enforced).
 
     Args:
         lock: the file, read; every package pinned.
@@ -225,14 +228,18 @@ def plan_requirements(
     pip_packages = []
     by_index = [p for p in wanted if not p.origin.is_direct and p.version is not None]
     found: dict[NormalizedName, ProjectFiles] = {}
-    if by_index:
-        source = source_for(settings)
-        if source is None:
-            raise OperationError(
-                "no index or wheelhouse to get the files from",
-                hint="name one with --index-url or --find-links (or use --installer pip)",
-            )
-        found = collect(source, [(p.name, p.version) for p in by_index if p.version], tags=tags)
+    # without --index-url pip also searches its built-in default index, whose
+    # address envsnap does not hard-code: what no named source has goes to pip
+    to_pip_default = settings.uses_pip_default_index
+    source = source_for(settings) if by_index else None
+    if source is not None:
+        pairs = [(p.name, p.version) for p in by_index if p.version]
+        found = collect(source, pairs, tags=tags, allow_missing=to_pip_default)
+    elif by_index and not to_pip_default:
+        raise OperationError(
+            "no index or wheelhouse to get the files from",
+            hint="name one with --index-url or --find-links (or use --installer pip)",
+        )
     rank = {tag: i for i, tag in enumerate(tags)}
     failures = []
     for package in wanted:
@@ -244,7 +251,9 @@ def plan_requirements(
                 files.append(direct_file)
             continue
         project = found.get(package.name)
-        if project is not None:
+        if project is None:  # only with to_pip_default: pip fetches it, hashes enforced
+            pip_packages.append(package)
+        else:
             planned = _index_file(package, project, rank)
             if isinstance(planned, str):
                 failures.append(planned)
@@ -433,7 +442,9 @@ def index_settings_from_args(
         trusted_hosts=trusted,
     )
     if "no-index" in merged:
-        return IndexSettings(find_links=tuple(find_links), trusted_hosts=settings.trusted_hosts)
+        return IndexSettings(
+            find_links=tuple(find_links), trusted_hosts=settings.trusted_hosts, no_index=True
+        )
     return settings
 
 

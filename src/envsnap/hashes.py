@@ -169,6 +169,7 @@ def collect(
     *,
     tags: Sequence[Tag] | None = None,
     jobs: int = DEFAULT_JOBS,
+    allow_missing: bool = False,
 ) -> dict[NormalizedName, ProjectFiles]:
     """Look up the files of many pinned versions, ``jobs`` at a time.
 
@@ -179,9 +180,12 @@ def collect(
             when given, each package must offer a compatible wheel or an
             sdist (what pip would need to install it there).
         jobs: the size of the thread pool (1 = one at a time).
+        allow_missing: leave packages the source does not have out of the
+            result instead of failing (another source will provide them).
 
     Returns:
-        ``{name: ProjectFiles}`` for every wanted pair.
+        ``{name: ProjectFiles}`` for every wanted pair (found ones only with
+        ``allow_missing``).
 
     Raises:
         OperationError: one or more packages failed; the message names them
@@ -222,7 +226,7 @@ def collect(
                     results[name] = outcome
     if fatal is not None:
         raise fatal
-    if missing:
+    if missing and not allow_missing:
         count = f"{len(missing)} packages" if len(missing) > 1 else "1 package"
         failures.insert(0, f"{count} not found in {source.describe()}: {_some(missing, 10)}")
     if failures:
@@ -386,6 +390,13 @@ class IndexSettings:
     trusted_hosts: tuple[str, ...] = ()
     """``--trusted-host`` / ``PIP_TRUSTED_HOST`` / pip config: plain-http hosts allowed
     (see :mod:`envsnap.secure`)."""
+    no_index: bool = False
+    """``--no-index``: not even pip's built-in default index is used."""
+
+    @property
+    def uses_pip_default_index(self) -> bool:
+        """Whether pip would also search its built-in default index (no ``--index-url``)."""
+        return self.index_url is None and not self.no_index
 
 
 def index_settings(

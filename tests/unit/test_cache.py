@@ -139,7 +139,7 @@ def test_index_settings_from_args(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     )
     assert index_settings_from_args(
         ["--no-index", "--find-links", "/wh"], file_options, base=tmp_path
-    ) == IndexSettings(find_links=("/wh", str(tmp_path / "wheels")))
+    ) == IndexSettings(find_links=("/wh", str(tmp_path / "wheels")), no_index=True)
 
 
 def test_unpack_rejects_a_member_that_does_not_match_record(tmp_path: Path) -> None:
