@@ -9,10 +9,10 @@ No code of the target environment is imported.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,7 +22,14 @@ from envsnap.errors import TargetError
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-__all__ = ["PROBE_TIMEOUT", "TargetEnvironment", "find_interpreter", "probe"]
+__all__ = [
+    "PROBE_TIMEOUT",
+    "PendingProbe",
+    "TargetEnvironment",
+    "find_interpreter",
+    "probe",
+    "start_probe",
+]
 
 PROBE_TIMEOUT = 20.0
 """Seconds the probe may take before the target counts as hung (env: ENVSNAP_PROBE_TIMEOUT)."""
@@ -32,8 +39,14 @@ _EXE = "python.exe" if sys.platform == "win32" else "python"
 
 # Runs inside the target interpreter: stdlib only, and it must not fail on any
 # Python 3.  A Python 2 target fails to compile the f-string and is reported.
+# It imports no more than it must (json alone would double its 15 ms): the
+# answer is ascii() of a dict of strings and lists, read back with
+# ast.literal_eval.  The marker values are those of packaging's
+# default_environment(); on CPython and PyPy under Linux and macOS they are
+# taken from sys and os.uname() as the platform module itself does, anywhere
+# else from platform.
 _PROBE = r"""
-import json, os, platform, site, sys, sysconfig
+import os, site, sys, sysconfig
 f"{sys.version_info}"
 def full(info):
     v = "{0.major}.{0.minor}.{0.micro}".format(info)
@@ -41,17 +54,29 @@ def full(info):
         v += info.releaselevel[0] + str(info.serial)
     return v
 impl = sys.implementation.name
+if impl in ("cpython", "pypy") and sys.platform in ("linux", "darwin"):
+    implementation = "CPython" if impl == "cpython" else "PyPy"
+    py_version = sys.version.split()[0]
+    if py_version.count(".") == 1:
+        py_version += ".0"
+    system, _, release, version, machine = os.uname()
+else:
+    import platform
+    implementation = platform.python_implementation()
+    py_version = platform.python_version()
+    system, release, version = platform.system(), platform.release(), platform.version()
+    machine = platform.machine()
 markers = {
     "implementation_name": impl,
     "implementation_version": full(sys.implementation.version),
     "os_name": os.name,
-    "platform_machine": platform.machine(),
-    "platform_release": platform.release(),
-    "platform_system": platform.system(),
-    "platform_version": platform.version(),
-    "python_full_version": platform.python_version(),
-    "platform_python_implementation": platform.python_implementation(),
-    "python_version": ".".join(platform.python_version_tuple()[:2]),
+    "platform_machine": machine,
+    "platform_release": release,
+    "platform_system": system,
+    "platform_version": version,
+    "python_full_version": py_version,
+    "platform_python_implementation": implementation,
+    "python_version": "%d.%d" % sys.version_info[:2],
     "sys_platform": sys.platform,
 }
 def dirs(prefixes):
@@ -73,17 +98,17 @@ own = []
 for p in [scheme["purelib"], scheme["platlib"]] + dirs([prefix]):
     if p not in own:
         own.append(p)
-json.dump({
+sys.stdout.write(ascii({
     "executable": sys.executable,
     "prefix": prefix,
     "base_prefix": sys.base_prefix,
     "version": list(sys.version_info[:3]),
-    "implementation": platform.python_implementation(),
+    "implementation": implementation,
     "platform": sysconfig.get_platform(),
     "site_packages": own,
     "base_site_packages": dirs([sys.base_prefix]) if sys.base_prefix != prefix else [],
     "markers": markers,
-}, sys.stdout)
+}))
 """
 
 
@@ -209,13 +234,18 @@ def _interpreter_at(path: Path, *, given: str) -> Path:
     return path
 
 
-def probe(interpreter: Path, *, timeout: float | None = None) -> TargetEnvironment:
+def probe(
+    interpreter: Path, *, timeout: float | None = None, started: PendingProbe | None = None
+) -> TargetEnvironment:
     """Probe a target interpreter in one isolated subprocess.
 
     Args:
         interpreter: the interpreter to run (see :func:`find_interpreter`).
         timeout: seconds to wait before giving up (default:
             ``$ENVSNAP_PROBE_TIMEOUT``, else :data:`PROBE_TIMEOUT`).
+        started: a probe already running (:func:`start_probe`); its answer is
+            used when it is a probe of ``interpreter``, instead of starting
+            another.
 
     Returns:
         The :class:`TargetEnvironment` it describes.
@@ -224,47 +254,139 @@ def probe(interpreter: Path, *, timeout: float | None = None) -> TargetEnvironme
         TargetError: the file is not a runnable Python 3, hangs past
             ``timeout``, or prints something that is not the probe's answer.
     """
+    if started is not None and started.interpreter == interpreter:
+        return started.result()
+    with start_probe(interpreter, timeout=timeout) as pending:
+        return pending.result()
+
+
+def start_probe(interpreter: Path, *, timeout: float | None = None) -> PendingProbe:
+    """Start probing a target interpreter and return at once.
+
+    The probe runs while the caller goes on (importing, reading files); the
+    answer is taken with :meth:`PendingProbe.result`. Nothing is raised here:
+    an interpreter that cannot be started raises the same :class:`TargetError`
+    from ``result()`` that :func:`probe` raises, so errors keep their place.
+    Use the handle as a context manager so that a probe whose answer is never
+    asked for is stopped.
+
+    Args:
+        interpreter: the interpreter to run (see :func:`find_interpreter`).
+        timeout: seconds from now until the target counts as hung (default:
+            ``$ENVSNAP_PROBE_TIMEOUT``, else :data:`PROBE_TIMEOUT`).
+
+    Returns:
+        The :class:`PendingProbe`.
+    """
     if timeout is None:
         try:
             timeout = float(os.environ.get("ENVSNAP_PROBE_TIMEOUT") or PROBE_TIMEOUT)
         except ValueError:
             timeout = PROBE_TIMEOUT
-    try:
-        # absolute: a bare relative name ("python2") must not be looked up on PATH
-        done = subprocess.run(
-            [os.fspath(interpreter.absolute()), "-I", "-S", "-c", _PROBE],
-            capture_output=True,
-            timeout=timeout,
-            check=False,
-            env=_probe_environ(),
-        )
-    except subprocess.TimeoutExpired:
-        raise TargetError(
-            f"{interpreter}: the interpreter did not answer within {timeout:g} s",
-            hint="check that it starts (run it with -c pass), or name another with --python",
-        ) from None
-    except OSError as exc:
-        raise TargetError(
-            f"{interpreter}: cannot run it: {exc.strerror or exc}",
-            hint="--python takes a venv directory or a Python 3 interpreter",
-        ) from None
-    if done.returncode != 0:
-        last = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        detail = last[-1] if last else f"exit code {done.returncode}"
-        if last and last[0].startswith("Unknown option: -"):
-            detail = f"{last[0]}: Python 2 or older"  # Python 2 has no -I
-        raise TargetError(
-            f"{interpreter}: not a usable Python 3 interpreter ({detail})",
-            hint="envsnap reads Python 3 environments; name another with --python",
-        )
-    try:
-        raw = json.loads(done.stdout)
-        return _environment_from(interpreter, raw)
-    except (ValueError, KeyError, TypeError) as exc:
-        raise TargetError(
-            f"{interpreter}: unexpected answer from the interpreter probe ({exc})",
-            hint="is it a Python interpreter? name another with --python",
-        ) from None
+    return PendingProbe(interpreter, timeout)
+
+
+class PendingProbe:
+    """A probe of a target interpreter running in the background (:func:`start_probe`)."""
+
+    __slots__ = ("_deadline", "_error", "_process", "_result", "_timeout", "interpreter")
+
+    def __init__(self, interpreter: Path, timeout: float) -> None:
+        """Start the probe process; see :func:`start_probe`."""
+        self.interpreter = interpreter
+        """The interpreter being probed (as given)."""
+        self._timeout = timeout
+        self._deadline = time.monotonic() + timeout
+        self._result: TargetEnvironment | None = None
+        self._error: TargetError | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+        try:
+            # absolute: a bare relative name ("python2") must not be looked up on PATH
+            self._process = subprocess.Popen(
+                [os.fspath(interpreter.absolute()), "-I", "-S", "-c", _PROBE],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=_probe_environ(),
+            )
+        except OSError as exc:
+            self._error = TargetError(
+                f"{interpreter}: cannot run it: {exc.strerror or exc}",
+                hint="--python takes a venv directory or a Python 3 interpreter",
+            )
+
+    def result(self) -> TargetEnvironment:
+        """Wait for the probe's answer (once; later calls return the same).
+
+        Returns:
+            The :class:`TargetEnvironment` the target described.
+
+        Raises:
+            TargetError: as :func:`probe` does.
+        """
+        if self._error is not None:
+            raise self._error
+        if self._result is None:
+            try:
+                self._result = self._collect()
+            except TargetError as exc:
+                self._error = exc
+                raise
+        return self._result
+
+    def cancel(self) -> None:
+        """Stop the probe if it still runs (its answer is no longer wanted)."""
+        process, self._process = self._process, None
+        if process is not None:
+            if process.poll() is None:
+                process.kill()
+            process.communicate()
+
+    def __enter__(self) -> PendingProbe:
+        """Return the probe itself."""
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        """Stop the probe if its answer was not taken."""
+        self.cancel()
+
+    def _collect(self) -> TargetEnvironment:
+        """Wait for the process and turn its output into a :class:`TargetEnvironment`."""
+        process, self._process = self._process, None
+        if process is None:
+            raise TargetError(f"{self.interpreter}: the probe was cancelled")
+        try:
+            stdout, stderr = process.communicate(
+                timeout=max(0.0, self._deadline - time.monotonic())
+            )
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+            raise TargetError(
+                f"{self.interpreter}: the interpreter did not answer within {self._timeout:g} s",
+                hint="check that it starts (run it with -c pass), or name another with --python",
+            ) from None
+        if process.returncode != 0:
+            last = stderr.decode("utf-8", "replace").strip().splitlines()
+            detail = last[-1] if last else f"exit code {process.returncode}"
+            if last and last[0].startswith("Unknown option: -"):
+                detail = f"{last[0]}: Python 2 or older"  # Python 2 has no -I
+            raise TargetError(
+                f"{self.interpreter}: not a usable Python 3 interpreter ({detail})",
+                hint="envsnap reads Python 3 environments; name another with --python",
+            )
+        import ast  # noqa: PLC0415 - only here; the CLI has it loaded already (click)
+
+        try:
+            raw = ast.literal_eval(stdout.decode("utf-8", "replace"))
+            if not isinstance(raw, dict):
+                raise TypeError("malformed probe answer")
+            return _environment_from(self.interpreter, raw)
+        except (ValueError, KeyError, TypeError, SyntaxError, RecursionError) as exc:
+            raise TargetError(
+                f"{self.interpreter}: unexpected answer from the interpreter probe ({exc})",
+                hint="is it a Python interpreter? name another with --python",
+            ) from None
 
 
 def _probe_environ() -> dict[str, str]:

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from packaging.requirements import Requirement
     from packaging.version import Version
 
+    from envsnap.environment import PendingProbe
     from envsnap.project import ProjectDeclaration
 
 __all__ = [
@@ -189,6 +190,7 @@ def take_snapshot(
     project: ProjectDeclaration | None = None,
     include_system: bool = False,
     environment: TargetEnvironment | None = None,
+    started_probe: PendingProbe | None = None,
 ) -> Snapshot:
     """Probe a target environment and snapshot it.
 
@@ -199,6 +201,9 @@ def take_snapshot(
         include_system: list the base installation's distributions too,
             when the venv sees them (``include-system-site-packages``).
         environment: an already probed target; ``python`` is then ignored.
+        started_probe: a probe started earlier
+            (:func:`envsnap.environment.start_probe`, as the CLI does before
+            its imports); its answer is used if it probes the same interpreter.
 
     Returns:
         The :class:`Snapshot`.
@@ -206,7 +211,7 @@ def take_snapshot(
     Raises:
         envsnap.errors.TargetError: the target is missing, broken or not a Python.
     """
-    env = environment or probe(find_interpreter(python))
+    env = environment or probe(find_interpreter(python), started=started_probe)
     base = env.base_site_packages if env.include_system_site_packages else ()
     # Reading makes a great many small objects and no reference cycles: the
     # cyclic garbage collector would run ~150 times for nothing (10-25 % of

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import pytest
 from click.testing import CliRunner
 
-from envsnap import __version__
+from envsnap import __version__, environment
 from envsnap.cli import COMMANDS, cli, handle_errors
-from envsnap.errors import InputError, OperationError
+from envsnap.errors import InputError, OperationError, TargetError
+
+if TYPE_CHECKING:
+    from envsnap.environment import PendingProbe
 
 
 def test_help_lists_every_command_with_its_line() -> None:
@@ -75,3 +80,104 @@ def test_python_dash_m_envsnap() -> None:
         f"envsnap, version {__version__}\n",
         "",
     )
+
+
+# ---- the probe started before the command's imports ----------------------------------------
+
+
+@pytest.fixture
+def probes(monkeypatch: pytest.MonkeyPatch) -> list[PendingProbe]:
+    """Record every probe the CLI starts."""
+    started: list[PendingProbe] = []
+    real = environment.start_probe
+
+    def spy(interpreter: Path, **kwargs: float | None) -> PendingProbe:
+        started.append(real(interpreter, **kwargs))
+        return started[-1]
+
+    monkeypatch.setattr(environment, "start_probe", spy)
+    return started
+
+
+def test_freeze_probes_the_target_once_started_early(
+    probes: list[PendingProbe], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(
+        cli, ["freeze", "-p", sys.executable, "--top-level-only"], env={"PYTHONPATH": ""}
+    )
+    assert result.exit_code == 0, result.stderr
+    assert [p.interpreter for p in probes] == [Path(sys.executable)]
+    assert probes[0].result().prefix == Path(sys.prefix)
+    assert result.stdout.splitlines()[0].startswith(f"# envsnap {__version__} freeze - CPython")
+
+
+def test_an_error_before_the_snapshot_stops_the_started_probe(
+    probes: list[PendingProbe], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["check", "missing.txt", "-p", sys.executable])
+    assert (result.exit_code, result.stderr) == (
+        2,
+        "error: missing.txt: no such file\nhint: give an existing lock file\n",
+    )
+    assert len(probes) == 1
+    with pytest.raises(TargetError, match="the probe was cancelled"):
+        probes[0].result()
+
+
+def test_an_unresolvable_target_is_reported_in_its_turn(
+    probes: list[PendingProbe], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    gone = tmp_path / "gone"
+    missing_file = CliRunner().invoke(cli, ["check", "missing.txt", "-p", str(gone)])
+    assert missing_file.stderr.startswith("error: missing.txt: no such file\n")
+    header = "# envsnap 0.1.0 freeze - CPython 3.11.7, linux x86_64 - 0 top-level, 0 transitive"
+    (tmp_path / "requirements.txt").write_text(f"{header}\n# top-level\n", encoding="utf-8")
+    no_target = CliRunner().invoke(cli, ["freeze", "-p", str(gone)])
+    assert (no_target.exit_code, no_target.stderr) == (
+        2,
+        f"error: {gone}: no such file or directory (--python)\n",
+    )
+    assert probes == []  # nothing to start for a target that does not exist
+    no_env = CliRunner().invoke(cli, ["check", "requirements.txt", "--no-env"])
+    assert no_env.exit_code == 2  # no pyproject.toml; and no probe for --no-env
+    assert probes == []
+
+
+def test_diff_probes_both_environments_at_once(
+    probes: list[PendingProbe], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    header = "# envsnap 0.1.0 freeze - CPython 3.11.7, linux x86_64 - 0 top-level, 0 transitive"
+    (tmp_path / "requirements.txt").write_text(f"{header}\n# top-level\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["diff", sys.prefix, sys.executable])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith(f"OK env {sys.prefix} matches env {sys.prefix} (")
+    assert [p.interpreter for p in probes] == [
+        Path(sys.prefix) / "bin" / "python",
+        Path(sys.executable),
+    ]
+    files = CliRunner().invoke(cli, ["diff", "requirements.txt", "requirements.txt"])
+    assert files.exit_code == 0
+    assert len(probes) == 2  # no probe for lock files
+
+
+def test_main_leaves_the_objects_of_the_run_to_the_exit(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """After the command, ``main`` moves every object out of the collector's reach."""
+    import gc  # noqa: PLC0415
+
+    from envsnap.cli import main  # noqa: PLC0415
+
+    monkeypatch.setattr(sys, "argv", ["envsnap", "--version"])
+    try:
+        with pytest.raises(SystemExit) as info:
+            main()
+        assert info.value.code == 0
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+    assert capsys.readouterr().out == f"envsnap, version {__version__}\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 import sysconfig
@@ -10,7 +11,14 @@ from pathlib import Path
 import pytest
 from packaging.markers import default_environment
 
-from envsnap.environment import TargetEnvironment, find_interpreter, probe
+from envsnap.environment import (
+    _PROBE,
+    PendingProbe,
+    TargetEnvironment,
+    find_interpreter,
+    probe,
+    start_probe,
+)
 from envsnap.errors import TargetError
 from support.fake_site import make_environment
 
@@ -235,6 +243,77 @@ def test_probe_timeout(tmp_path: Path) -> None:
     with pytest.raises(TargetError) as info:
         probe(path, timeout=0.3)
     assert info.value.message == f"{path}: the interpreter did not answer within 0.3 s"
+
+
+def test_probe_markers_without_the_fast_path_are_the_same() -> None:
+    """Off CPython/PyPy the probe asks ``platform``: both ways give the same markers."""
+    prelude = (
+        "import sys, types; sys.implementation = types.SimpleNamespace("
+        "**{**vars(sys.implementation), 'name': 'other'}); "
+    )
+    script = f"{prelude}exec(compile({_PROBE!r}, 'probe', 'exec'))"
+    done = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", script], capture_output=True, check=True
+    )
+    markers = ast.literal_eval(done.stdout.decode("ascii"))["markers"]
+    expected = {k: v for k, v in default_environment().items() if k != "extra"}
+    assert markers == {**expected, "implementation_name": "other"}
+
+
+# ---- start_probe: the probe running in the background -------------------------------------
+
+
+def test_started_probe_gives_what_probe_gives() -> None:
+    with start_probe(Path(sys.executable)) as pending:
+        assert isinstance(pending, PendingProbe)
+        assert pending.interpreter == Path(sys.executable)
+        first = pending.result()
+        assert pending.result() is first  # asked twice: one process, one answer
+    assert first == probe(Path(sys.executable))
+
+
+def test_probe_takes_the_answer_of_a_started_probe_of_the_same_interpreter(
+    tmp_path: Path,
+) -> None:
+    with start_probe(Path(sys.executable)) as pending:
+        env = pending.result()
+        assert probe(Path(sys.executable), started=pending) is env
+    # a started probe of another interpreter is not used
+    other = _script(tmp_path, "#!/bin/sh\nexit 4\n")
+    with start_probe(other) as pending, pytest.raises(TargetError, match=r"\(exit code 4\)$"):
+        probe(other, started=pending)
+    with start_probe(other) as pending:
+        assert probe(Path(sys.executable), started=pending) == env
+
+
+def test_started_probe_raises_its_error_only_when_asked(tmp_path: Path) -> None:
+    path = _script(tmp_path, "#!/bin/sh\n", mode=0o644)
+    with start_probe(path) as pending:  # nothing raised here
+        for _ in range(2):
+            with pytest.raises(TargetError) as info:
+                pending.result()
+            assert info.value.message == f"{path}: cannot run it: Permission denied"
+            assert info.value.hint == "--python takes a venv directory or a Python 3 interpreter"
+
+
+def test_started_probe_timeout_counts_from_the_start(tmp_path: Path) -> None:
+    path = _script(tmp_path, "#!/bin/sh\nexec sleep 30\n")
+    with start_probe(path, timeout=0.3) as pending, pytest.raises(TargetError) as info:
+        pending.result()
+    assert info.value.message == f"{path}: the interpreter did not answer within 0.3 s"
+
+
+def test_a_probe_whose_answer_is_not_taken_is_stopped(tmp_path: Path) -> None:
+    path = _script(tmp_path, "#!/bin/sh\nexec sleep 30\n")
+    pending = start_probe(path)
+    process = pending._process  # the child itself is what is checked
+    assert process is not None
+    assert process.poll() is None
+    with pending:
+        pass
+    assert process.returncode is not None  # killed and reaped, not left running
+    with pytest.raises(TargetError, match=r": the probe was cancelled$"):
+        pending.result()
 
 
 # ---- TargetEnvironment ---------------------------------------------------------------------

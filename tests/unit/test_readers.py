@@ -286,3 +286,54 @@ def test_default_lock_file(tmp_path: Path) -> None:
     assert default_lock_file(tmp_path) == tmp_path / "requirements.txt"
     (tmp_path / "pylock.toml").write_text("", encoding="utf-8")
     assert default_lock_file(tmp_path) == tmp_path / "pylock.toml"
+
+
+PINS = (
+    "# envsnap 0.1.0 freeze - CPython 3.11.7, linux x86_64 - 6 top-level, 0 transitive\n"
+    "# top-level\n"
+    "Foo.Bar_baz==1.0\n"
+    "a==1!2.0.post1+local.7\n"
+    "b-c==01.00RC1\n"
+    "d==2.0 --hash=sha256:00ff\n"
+    "e==1.0.dev3 \\\n    --hash=sha256:aa\n"
+    "Z==0\n"
+)
+
+
+def test_plain_pins_read_without_requirement_parse_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``name==version`` lines skip Requirement(); the Lock is the one it would give."""
+    import re  # noqa: PLC0415
+
+    path = tmp_path / "requirements.txt"
+    path.write_text(PINS, encoding="utf-8")
+    fast = requirements.load(path)
+    assert fast == pip_requirements.load(path)
+    assert [(p.display_name, p.version) for p in fast.packages] == [
+        ("a", Version("1!2.0.post1+local.7")),
+        ("b-c", Version("1.0rc1")),
+        ("d", Version("2.0")),
+        ("e", Version("1.0.dev3")),
+        ("Foo.Bar_baz", Version("1.0")),
+        ("Z", Version("0")),
+    ]
+    monkeypatch.setattr(requirements, "_PIN", re.compile(r"(?!)"))  # Requirement() for all
+    assert requirements.load(path) == fast
+
+
+@pytest.mark.parametrize(
+    ("pin", "message"),
+    [
+        ("alpha==1.*", "alpha==1.* is not pinned as name==version"),
+        ("alpha==1..0", "invalid requirement: "),
+        ("alpha==1.0==2", "invalid requirement: "),
+        ("-alpha==1.0", "option -alpha==1.0 is not part of a file envsnap writes"),
+    ],
+)
+def test_pins_that_are_not_plain_keep_their_errors(tmp_path: Path, pin: str, message: str) -> None:
+    path = tmp_path / "requirements.txt"
+    path.write_text(PINS.partition("# top-level")[0] + f"# top-level\n{pin}\n", encoding="utf-8")
+    with pytest.raises(LockFileError) as info:
+        requirements.load(path)
+    assert info.value.message.startswith(f"{path}:3: {message}")

@@ -383,7 +383,7 @@ def test_public_api_take_snapshot(site: FakeSite, monkeypatch: pytest.MonkeyPatc
 
     site("demo", "1.0")
     env = site.environment()
-    monkeypatch.setattr(module, "probe", lambda interpreter: env)
+    monkeypatch.setattr(module, "probe", lambda interpreter, started: env)
     monkeypatch.setattr(module, "find_interpreter", lambda python: Path(str(python)))
     first = envsnap.take_snapshot("anything")
     second = envsnap.take_snapshot("anything", include_system=True)

@@ -10,19 +10,30 @@ Exit codes (DESIGN): 0 ok, 1 drift found (check/diff), 2 unusable input,
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from envsnap import __version__
 from envsnap.errors import EnvsnapError
 
-__all__ = ["COMMANDS", "debug_option", "handle_errors", "main", "python_option"]
+if TYPE_CHECKING:
+    from envsnap.environment import PendingProbe
+
+__all__ = [
+    "COMMANDS",
+    "debug_option",
+    "handle_errors",
+    "main",
+    "python_option",
+    "started_probe",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -105,6 +116,39 @@ def handle_errors(*, debug: bool = False) -> Iterator[None]:
         sys.exit(130)
 
 
+@contextmanager
+def started_probe(python: str | None, *, skip: bool = False) -> Iterator[PendingProbe | None]:
+    """Start probing the target environment now, to run while the command imports.
+
+    A command enters this before its heavy imports (packaging and the
+    snapshot engine take 40-60 ms, the probe 15-30 ms) and hands what it
+    yields to :func:`envsnap.snapshot.take_snapshot`. A target that cannot be
+    resolved yields ``None``: ``take_snapshot`` raises that error again, in
+    its turn, so a missing FILE is still reported before a missing target. A
+    probe whose answer is not taken is stopped on exit.
+
+    Args:
+        python: ``-p/--python`` (see :func:`envsnap.environment.find_interpreter`).
+        skip: yield ``None`` without starting anything (the command reads no env).
+
+    Yields:
+        The running :class:`~envsnap.environment.PendingProbe`, or ``None``.
+    """
+    from envsnap.environment import find_interpreter, start_probe  # noqa: PLC0415
+
+    interpreter = None
+    if not skip:
+        try:
+            interpreter = find_interpreter(python)
+        except EnvsnapError:
+            interpreter = None
+    if interpreter is None:
+        yield None
+        return
+    with start_probe(interpreter) as pending:
+        yield pending
+
+
 def note_pythonpath() -> None:
     """Say once that the caller's ``PYTHONPATH`` does not reach the target probe."""
     if os.environ.get("PYTHONPATH"):
@@ -116,5 +160,15 @@ def note_pythonpath() -> None:
 
 
 def main() -> None:
-    """Run the ``envsnap`` console script."""
-    cli(prog_name="envsnap")
+    """Run the ``envsnap`` console script.
+
+    When the command is done, every object left is moved out of the garbage
+    collector's reach (:func:`gc.freeze`): the interpreter's shutdown would
+    otherwise walk them all once more, 15-30 ms on every run (measured with
+    bench/run.py) for a process that is about to end. Exit handlers and
+    stream flushing are unaffected.
+    """
+    try:
+        cli(prog_name="envsnap")
+    finally:
+        gc.freeze()

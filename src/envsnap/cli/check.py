@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING
 
 import click
 
-from envsnap.cli import debug_option, handle_errors, note_pythonpath, python_option
+from envsnap.cli import (
+    debug_option,
+    handle_errors,
+    note_pythonpath,
+    python_option,
+    started_probe,
+)
 from envsnap.reports import REPORT_FORMATS
 
 if TYPE_CHECKING:
@@ -177,10 +183,12 @@ def check(
 
     Exit codes: 0 clean, 1 drift, 2 unusable input, 3 could not finish.
     """
-    from envsnap.drift import Report, combine  # noqa: PLC0415
     from envsnap.errors import InputError  # noqa: PLC0415
 
-    with handle_errors(debug=debug):
+    with handle_errors(debug=debug), started_probe(python, skip=no_env) as probing:
+        # the probe runs meanwhile: import the heavy modules only now
+        from envsnap.drift import Report, combine  # noqa: PLC0415
+
         path = file or _default_file()
         if not path.is_file():
             raise InputError(f"{path}: no such file", hint="give an existing lock file")
@@ -194,7 +202,7 @@ def check(
             from envsnap.snapshot import take_snapshot  # noqa: PLC0415
 
             note_pythonpath()
-            snapshot = take_snapshot(python, project=declaration)
+            snapshot = take_snapshot(python, project=declaration, started_probe=probing)
             for warning in snapshot.warnings:
                 click.echo(f"warning: {warning}", err=True)
             markers = snapshot.environment.markers
@@ -236,7 +244,6 @@ def _read_declaration(
     tool settings).
     """
     from envsnap.errors import InputError  # noqa: PLC0415
-    from envsnap.project import read_project  # noqa: PLC0415
     from envsnap.snapshot import default_project  # noqa: PLC0415
 
     path = project or default_project()
@@ -247,6 +254,8 @@ def _read_declaration(
                 hint="give it with --project PATH",
             )
         return None
+    from envsnap.project import read_project  # noqa: PLC0415
+
     declaration = read_project(path, extras=extras, groups=groups)
     if declaration.name is None and not declaration.dependencies and not required:
         return None

@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING
 
 import click
 
-from envsnap.cli import debug_option, handle_errors
+from envsnap.cli import debug_option, handle_errors, started_probe
 from envsnap.cli.check import emit, read_lock_file, report_options
 
 if TYPE_CHECKING:
+    from envsnap.environment import PendingProbe
     from envsnap.lock import Lock
 
 
@@ -24,12 +25,13 @@ def _is_environment(path: Path) -> bool:
     return path.name.lower().startswith("python") and os.access(path, os.X_OK)
 
 
-def load_side(arg: str) -> tuple[Lock, str]:
+def load_side(arg: str, *, probing: PendingProbe | None = None) -> tuple[Lock, str]:
     """Turn one argument of ``diff`` into a :class:`Lock` and its label.
 
     A directory or an executable ``python*`` file is an environment (probed
     and snapshotted, then described as a lock); anything else is read as a
-    requirements or pylock file.
+    requirements or pylock file. ``probing`` is the probe of that
+    environment if it was started already (:func:`envsnap.cli.started_probe`).
 
     Raises:
         InputError: the path does not exist, or is not a usable file or environment.
@@ -43,7 +45,7 @@ def load_side(arg: str) -> tuple[Lock, str]:
         from envsnap.drift import lock_from_snapshot  # noqa: PLC0415
         from envsnap.snapshot import take_snapshot  # noqa: PLC0415
 
-        snapshot = take_snapshot(path)
+        snapshot = take_snapshot(path, started_probe=probing)
         for warning in snapshot.warnings:
             click.echo(f"warning: {warning}", err=True)
         return lock_from_snapshot(snapshot), f"env {snapshot.environment.prefix}"
@@ -74,11 +76,16 @@ def diff(
 
     Exit codes: 0 same, 1 differ, 2 unusable input, 3 could not finish.
     """
-    from envsnap.drift import compare_locks  # noqa: PLC0415
+    with (
+        handle_errors(debug=debug),
+        # both environments (if they are) are probed at once, during the imports
+        started_probe(a, skip=not _is_environment(Path(a))) as probing_a,
+        started_probe(b, skip=not _is_environment(Path(b))) as probing_b,
+    ):
+        from envsnap.drift import compare_locks  # noqa: PLC0415
 
-    with handle_errors(debug=debug):
-        a_lock, a_label = load_side(a)
-        b_lock, b_label = load_side(b)
+        a_lock, a_label = load_side(a, probing=probing_a)
+        b_lock, b_label = load_side(b, probing=probing_b)
         report = compare_locks(
             a_lock,
             b_lock,

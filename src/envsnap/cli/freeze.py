@@ -7,7 +7,13 @@ from typing import TYPE_CHECKING
 
 import click
 
-from envsnap.cli import debug_option, handle_errors, note_pythonpath, python_option
+from envsnap.cli import (
+    debug_option,
+    handle_errors,
+    note_pythonpath,
+    python_option,
+    started_probe,
+)
 from envsnap.formats import FORMATS, DumpOptions, format_for_path, get_writer
 
 if TYPE_CHECKING:
@@ -120,10 +126,11 @@ def freeze(
     packages it comes via). Never changes the environment.
     """
     from envsnap.errors import InputError  # noqa: PLC0415
-    from envsnap.project import read_project  # noqa: PLC0415
-    from envsnap.snapshot import default_project, take_snapshot  # noqa: PLC0415
 
-    with handle_errors(debug=debug):
+    with handle_errors(debug=debug), started_probe(python) as probing:
+        # the probe runs meanwhile: import the heavy modules only now
+        from envsnap.snapshot import default_project, take_snapshot  # noqa: PLC0415
+
         fmt = format_name or (format_for_path(output) if output else "requirements")
         if fmt not in FORMATS:
             raise InputError(
@@ -139,13 +146,17 @@ def freeze(
                 hint="name the project with --project PATH",
             )
         if project_path is not None:
+            from envsnap.project import read_project  # noqa: PLC0415
+
             try:
                 declaration = read_project(project_path, extras=extras, groups=groups)
             except InputError as exc:
                 if project is not None or extras or groups:
                     raise
                 click.echo(f"warning: {exc.message}; declared dependencies not used", err=True)
-        snap = take_snapshot(python, project=declaration, include_system=include_system)
+        snap = take_snapshot(
+            python, project=declaration, include_system=include_system, started_probe=probing
+        )
         for warning in snap.warnings:
             click.echo(f"warning: {warning}", err=True)
         for unmet in snap.unsatisfied:

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import click
 
-from envsnap.cli import debug_option, handle_errors, note_pythonpath, python_option
+from envsnap.cli import (
+    debug_option,
+    handle_errors,
+    note_pythonpath,
+    python_option,
+    started_probe,
+)
 
 _FORMATS = ("dot", "json", "mermaid", "text")
 
@@ -49,13 +55,14 @@ def tree(
     above)" when met again, and a dependency cycle "(cycle)"; neither is
     expanded twice.
     """
-    from envsnap.snapshot import take_snapshot  # noqa: PLC0415
-    from envsnap.tree import build_tree  # noqa: PLC0415
-    from envsnap.tree_render import TREE_FORMATS  # noqa: PLC0415
+    with handle_errors(debug=debug), started_probe(python) as probing:
+        # the probe runs meanwhile: import the heavy modules only now
+        from envsnap.snapshot import take_snapshot  # noqa: PLC0415
+        from envsnap.tree import build_tree  # noqa: PLC0415
+        from envsnap.tree_render import TREE_FORMATS  # noqa: PLC0415
 
-    with handle_errors(debug=debug):
         note_pythonpath()
-        snapshot = take_snapshot(python)
+        snapshot = take_snapshot(python, started_probe=probing)
         for warning in snapshot.warnings:
             click.echo(f"warning: {warning}", err=True)
         graph = build_tree(

@@ -10,7 +10,6 @@ writes them), PEP 610 origins of direct URLs, and pinning rules.
 
 from __future__ import annotations
 
-import configparser
 import os
 import re
 import urllib.parse
@@ -267,7 +266,7 @@ def editable_package(
     path = _file_path(target) if scheme == "file" else Path(target)
     if not path.is_absolute():
         path = base_dir / path
-    path = Path(os.path.normpath(path))
+    path = Path(os.path.normpath(path.absolute()))
     display = _project_name(path)
     if display is None:
         raise LockFileError(
@@ -297,6 +296,8 @@ def _project_name(path: Path) -> str | None:
             name = None
         if isinstance(name, str) and name:
             return name
+    import configparser  # noqa: PLC0415 - only for -e lines of setup.cfg projects (3 ms)
+
     config = configparser.ConfigParser()
     try:
         config.read(path / "setup.cfg", encoding="utf-8")

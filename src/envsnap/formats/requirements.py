@@ -40,6 +40,12 @@ __all__ = ["HEADER_PREFIX", "dump", "load", "requirement_line"]
 HEADER_PREFIX = "# envsnap "
 """Every file envsnap writes starts with this; readers use it to know the file."""
 
+# ``name==version`` (PEP 508 name, PEP 440 version characters): nearly every
+# line of a file envsnap wrote. It is read without packaging.requirements (35
+# us a line); anything else, or a version that does not parse, goes through
+# Requirement() and its errors.
+_PIN = re.compile(r"([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)==([0-9A-Za-z.!+_-]+)")
+
 
 def dump(snapshot: Snapshot, options: DumpOptions) -> str:
     """Render a snapshot as a requirements file.
@@ -181,9 +187,7 @@ def load(path: Path) -> Lock:
             raise LockFileError(f"{where}: requirement before the '# top-level' section line")
         package = _strict_package(text, line.number, where, path.parent)
         package = replace(
-            package,
-            top_level=section == rl.TOP_LEVEL,
-            reason=notes.reasons.get(line.number),
+            package, top_level=section == rl.TOP_LEVEL, reason=notes.reasons.get(line.number)
         )
         if package.name in packages:
             raise LockFileError(f"{where}: {package.name} is listed twice")
@@ -202,6 +206,7 @@ def _strict_package(text: str, number: int, where: str, base_dir: Path) -> Locke
     """Parse one requirement line of an envsnap file (see :func:`load`)."""
     from packaging.requirements import InvalidRequirement, Requirement  # noqa: PLC0415
     from packaging.utils import canonicalize_name  # noqa: PLC0415
+    from packaging.version import InvalidVersion, Version  # noqa: PLC0415
 
     from envsnap.formats import _requirement_lines as rl  # noqa: PLC0415
     from envsnap.lock import LockedPackage  # noqa: PLC0415
@@ -222,6 +227,19 @@ def _strict_package(text: str, number: int, where: str, base_dir: Path) -> Locke
         )
     if rest and rest[0].startswith("-"):
         raise LockFileError(f"{where}: option {rest[0]} is not part of a file envsnap writes")
+    if len(rest) == 1 and (pin := _PIN.fullmatch(rest[0])):
+        try:
+            pinned = Version(pin[2])
+        except InvalidVersion:
+            pass  # Requirement() below says what is wrong
+        else:
+            return LockedPackage(
+                name=canonicalize_name(pin[1]),
+                display_name=pin[1],
+                version=pinned,
+                hashes=found,
+                line=number,
+            )
     try:
         requirement = Requirement(" ".join(rest))
     except InvalidRequirement as exc:
