@@ -1,7 +1,7 @@
 """Benchmark envsnap beside its peers: read an env (freeze/check/tree) and restore one.
 
 Usage (from a clone, with a Python >= 3.10 that has ``installer``:
-``pip install -e '.[bench]'``)::
+``pip install -e .``)::
 
     python bench/run.py                        # sizes 10,100,500,2000, 5 runs each
     python bench/run.py --quick                # sizes 10,100, 3 runs
@@ -723,9 +723,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         import installer  # noqa: F401, PLC0415
     except ImportError:
-        raise SystemExit(
-            "bench/run.py needs the installer library: pip install -e '.[bench]'"
-        ) from None
+        raise SystemExit("bench/run.py needs the installer library: pip install -e .") from None
     tools = prepare_tools(cache, use_peers=not args.no_peers)
     for note in tools.notes:
         log(f"note: {note}")

@@ -308,13 +308,15 @@ class _Graph:
         roots = [name for name in sorted(self.dists) if not self.parents.get(name)]
         for name in roots:
             dist = self.dists[name]
+            base = {canonicalize_name(r.name) for r in self._requirements(dist, None)}
             for extra in dist.provides_extras:
                 if extra in self.active[name]:
                     continue
                 reqs = list(self._requirements(dist, extra))
                 names = {canonicalize_name(r.name) for r in reqs}
-                # an extra met only by pip/setuptools (seeded into every venv) says nothing
-                if names - TOOLING and all(self._satisfied(r) for r in reqs):
+                # an extra met only by pip/setuptools (seeded into every venv), or
+                # only by what the package requires anyway, says nothing
+                if names - TOOLING - base and all(self._satisfied(r) for r in reqs):
                     self.inferred[name].add(extra)
                     self.active[name].add(extra)
                     self._add_edges(dist, extra)

@@ -170,6 +170,14 @@ def test_inferred_extras_for_roots(site: FakeSite) -> None:
     }
 
 
+def test_an_extra_adding_nothing_to_the_base_is_not_inferred(site: FakeSite) -> None:
+    site("tool", "1.0", "helper", 'helper>=1; extra == "speed"', extras=["speed"])
+    site("helper", "1.0")
+    result = snap(site)
+    assert result.inferred_extras == {}
+    assert kinds(result) == {"helper": "via tool", "tool": "root"}
+
+
 def test_inference_does_not_depend_on_name_order(site: FakeSite) -> None:
     # both are roots before inference: each one's extra is inferred
     site("aaa", "1.0", 'zzz; extra == "z"', extras=["z"])
