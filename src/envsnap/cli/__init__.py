@@ -16,6 +16,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -31,6 +32,7 @@ __all__ = [
     "debug_option",
     "handle_errors",
     "main",
+    "project_options",
     "python_option",
     "started_probe",
 ]
@@ -90,6 +92,44 @@ def python_option(func: F) -> F:
         help="Target environment: a venv directory or a Python interpreter "
         "[default: $VIRTUAL_ENV, else ./.venv, else the running venv; env: ENVSNAP_PYTHON].",
     )(func)
+
+
+def project_options(*, project_help: str, also: str) -> Callable[[F], F]:
+    """Add ``--project``, ``--extra`` and ``--group``: which declarations of a project count.
+
+    Args:
+        project_help: the ``--project`` help after "pyproject.toml (or its directory)".
+        also: the ``--extra``/``--group`` help as a format string with ``{what}``,
+            e.g. ``"Also check {what}"``.
+
+    Returns:
+        A decorator adding the three options (values ``project``, ``extras``, ``groups``).
+    """
+
+    def decorate(func: F) -> F:
+        func = click.option(
+            "--group",
+            "groups",
+            multiple=True,
+            metavar="NAME",
+            help=also.format(what="this PEP 735 dependency group") + " ('*' for all).",
+        )(func)
+        func = click.option(
+            "--extra",
+            "extras",
+            multiple=True,
+            metavar="NAME",
+            help=also.format(what="this optional-dependency group of the project")
+            + " ('*' for all).",
+        )(func)
+        return click.option(
+            "--project",
+            type=click.Path(path_type=Path, exists=True),
+            help=f"pyproject.toml (or its directory) {project_help} "
+            "[default: ./pyproject.toml if present].",
+        )(func)
+
+    return decorate
 
 
 def debug_option(func: F) -> F:

@@ -13,6 +13,7 @@ from envsnap.cli import (
     debug_option,
     handle_errors,
     note_pythonpath,
+    project_options,
     python_option,
     started_probe,
 )
@@ -126,26 +127,7 @@ def _default_file() -> Path:
 @click.command()
 @click.argument("file", required=False, type=click.Path(path_type=Path, dir_okay=False))
 @python_option
-@click.option(
-    "--project",
-    type=click.Path(path_type=Path, exists=True),
-    help="pyproject.toml (or its directory) to check the lock against "
-    "[default: ./pyproject.toml if present].",
-)
-@click.option(
-    "--extra",
-    "extras",
-    multiple=True,
-    metavar="NAME",
-    help="Also check this optional-dependency group of the project ('*' for all).",
-)
-@click.option(
-    "--group",
-    "groups",
-    multiple=True,
-    metavar="NAME",
-    help="Also check this PEP 735 dependency group ('*' for all).",
-)
+@project_options(project_help="to check the lock against", also="Also check {what}")
 @click.option(
     "--no-env", is_flag=True, help="Check only the lock against pyproject.toml (no venv needed)."
 )

@@ -11,6 +11,7 @@ from envsnap.cli import (
     debug_option,
     handle_errors,
     note_pythonpath,
+    project_options,
     python_option,
     started_probe,
 )
@@ -53,25 +54,8 @@ if TYPE_CHECKING:
     is_flag=True,
     help="Include the base Python's packages of a venv made with --system-site-packages.",
 )
-@click.option(
-    "--project",
-    type=click.Path(path_type=Path, exists=True),
-    help="pyproject.toml (or its directory) whose dependencies count as declared "
-    "[default: ./pyproject.toml if present].",
-)
-@click.option(
-    "--extra",
-    "extras",
-    multiple=True,
-    metavar="NAME",
-    help="Also count this optional-dependency group of the project as declared ('*' for all).",
-)
-@click.option(
-    "--group",
-    "groups",
-    multiple=True,
-    metavar="NAME",
-    help="Also count this PEP 735 dependency group as declared ('*' for all).",
+@project_options(
+    project_help="whose dependencies count as declared", also="Also count {what} as declared"
 )
 @click.option(
     "--hashes",
