@@ -14,7 +14,6 @@ not in b"; ``extra`` means "in b, not in a".
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal, get_args
@@ -42,7 +41,6 @@ __all__ = [
     "compare_env_to_lock",
     "compare_lock_to_project",
     "compare_locks",
-    "locate_pylock_lines",
     "lock_from_snapshot",
 ]
 
@@ -434,40 +432,6 @@ def compare_lock_to_project(
         b_label=_lock_label(lock),
         checked=len(seen),
     )
-
-
-_PYLOCK_NAME = re.compile(r"""^\s*name\s*=\s*["']([^"']+)["']""")
-
-
-def locate_pylock_lines(lock: Lock, text: str) -> Lock:
-    """Fill in the ``line`` of each package of a pylock lock that has none.
-
-    The line is that of the package's ``name = "..."`` key in its
-    ``[[packages]]`` table (where a review annotation should land). Only the
-    first table of a name is used (several versions of one name under
-    different markers share it).
-
-    Args:
-        lock: a lock read from ``text``.
-        text: the file's text.
-
-    Returns:
-        The lock with lines set where they were ``None`` and found.
-    """
-    lines: dict[NormalizedName, int] = {}
-    in_package = False
-    for number, raw in enumerate(text.splitlines(), start=1):
-        stripped = raw.strip()
-        if stripped.startswith("["):
-            in_package = stripped == "[[packages]]"
-            continue
-        if in_package and (found := _PYLOCK_NAME.match(raw)):
-            lines.setdefault(canonicalize_name(found[1]), number)
-            in_package = False
-    packages = tuple(
-        replace(p, line=lines.get(p.name)) if p.line is None else p for p in lock.packages
-    )
-    return replace(lock, packages=packages)
 
 
 def _closure(snapshot: Snapshot, names: set[NormalizedName]) -> set[NormalizedName]:

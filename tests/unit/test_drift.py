@@ -20,7 +20,6 @@ from envsnap.drift import (
     compare_env_to_lock,
     compare_lock_to_project,
     compare_locks,
-    locate_pylock_lines,
     lock_from_snapshot,
 )
 from envsnap.lock import Lock, LockedPackage
@@ -416,27 +415,4 @@ def test_stale_skips_packages_requested_in_env() -> None:
     ]
     assert kinds(compare_lock_to_project(the_lock, decl, requested=["IPython"])) == [
         ("stale", "old")
-    ]
-
-
-def test_locate_pylock_lines() -> None:
-    text = (
-        'lock-version = "1.0"\n'
-        "[[packages]]\n"
-        'name = "Alpha"\n'
-        'version = "1.0"\n'
-        "[[packages.wheels]]\n"
-        'name = "alpha-1.0-py3-none-any.whl"\n'
-        "[[packages]]\n"
-        'version = "2.0"\n'
-        "name = 'beta'\n"
-        "[tool.envsnap]\n"
-        'name = "not-a-package"\n'
-    )
-    the_lock = lock(pkg("alpha", "1.0"), pkg("beta", "2.0", 99), pkg("gamma", "1.0"))
-    located = locate_pylock_lines(the_lock, text)
-    assert [(p.name, p.line) for p in located.packages] == [
-        ("alpha", 3),
-        ("beta", 99),
-        ("gamma", None),
     ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from packaging.version import Version
 from envsnap.distributions import read_distributions
 from envsnap.errors import InputError, LockFileError, OperationError
 from envsnap.formats import DumpOptions, get_writer
-from envsnap.formats.pylock import SelectedFile, dump, load, select_files
+from envsnap.formats.pylock import SelectedFile, dump, load, package_lines, select_files
 from envsnap.hashes import DistFile, ProjectFiles, StaticSource, Wheelhouse
 from envsnap.lock import Lock, LockedPackage
 from envsnap.origin import Origin
@@ -178,7 +179,11 @@ def test_round_trip(web: FakeSite, tmp_path: Path) -> None:
     def hashes(project: str) -> tuple[str, ...]:
         return tuple(sorted(f"sha256:{f.sha256}" for f in SOURCE.projects[N(project)].files))
 
-    assert load(path) == Lock(
+    loaded = load(path)
+    lines = package_lines(path.read_text(encoding="utf-8"))
+    assert [p.line for p in loaded.packages] == [lines[p.name] for p in loaded.packages]
+    without_lines = tuple(replace(p, line=None) for p in loaded.packages)
+    assert replace(loaded, packages=without_lines) == Lock(
         path=path,
         format="pylock",
         python_version="3.11.7",
@@ -476,3 +481,22 @@ def test_select_files_refuses_another_python(web: FakeSite, tmp_path: Path) -> N
         f"{path}: does not apply to this environment: python_full_version '3.12.1' in "
         "provided environment does not satisfy the Python version requirement '==3.11.*'"
     )
+
+
+def test_package_lines_point_at_each_name_key() -> None:
+    text = (
+        'lock-version = "1.0"\n'
+        "[[packages]]\n"
+        'name = "Alpha"\n'
+        'version = "1.0"\n'
+        "[[packages.wheels]]\n"
+        'name = "alpha-1.0-py3-none-any.whl"\n'
+        "[[packages]]\n"
+        'version = "2.0"\n'
+        "name = 'beta'\n"
+        "[[packages]]\n"
+        'name = "beta"\n'
+        "[tool.envsnap]\n"
+        'name = "not-a-package"\n'
+    )
+    assert package_lines(text) == {"alpha": 3, "beta": 9}

@@ -101,10 +101,6 @@ def read_lock_file(path: Path) -> Lock:
     from envsnap.readers import read_lock  # noqa: PLC0415
 
     lock = read_lock(path)
-    if lock.format == "pylock" and any(p.line is None for p in lock.packages):
-        from envsnap.drift import locate_pylock_lines  # noqa: PLC0415
-
-        lock = locate_pylock_lines(lock, path.read_text(encoding="utf-8", errors="replace"))
     for problem in lock.problems:
         click.echo(f"warning: {problem}", err=True)
     return lock

@@ -28,6 +28,7 @@ and envsnap alike.
 from __future__ import annotations
 
 import os
+import re
 import sys
 import urllib.parse
 import urllib.request
@@ -413,7 +414,38 @@ def load(path: Path) -> Lock:
             or not a valid PEP 751 lock (the validator's message and key path,
             e.g. ``packages[3].wheels[0]``).
     """
-    return _lock_from(path, read_pylock(path))
+    text, pylock = _read(path)
+    return _lock_from(path, pylock, package_lines(text))
+
+
+_NAME_KEY = re.compile(r"""^\s*name\s*=\s*["']([^"']+)["']""")
+
+
+def package_lines(text: str) -> dict[NormalizedName, int]:
+    """Find the line of each package's ``name = "..."`` key in a pylock file's text.
+
+    That is where a review annotation about the package should land (TOML
+    parsers give no positions). Only the first ``[[packages]]`` table of a
+    name counts (several versions of one name under different markers share
+    its line).
+
+    Args:
+        text: the file's text.
+
+    Returns:
+        ``{normalized name: 1-based line}``.
+    """
+    lines: dict[NormalizedName, int] = {}
+    in_package = False
+    for number, raw in enumerate(text.splitlines(), start=1):
+        stripped = raw.strip()
+        if stripped.startswith("["):
+            in_package = stripped == "[[packages]]"
+            continue
+        if in_package and (found := _NAME_KEY.match(raw)):
+            lines.setdefault(canonicalize_name(found[1]), number)
+            in_package = False
+    return lines
 
 
 def read_pylock(path: Path) -> Pylock:
@@ -428,6 +460,11 @@ def read_pylock(path: Path) -> Pylock:
     Raises:
         LockFileError: see :func:`load`.
     """
+    return _read(path)[1]
+
+
+def _read(path: Path) -> tuple[str, Pylock]:
+    """Return the file's text and its validated :class:`Pylock` (errors as in :func:`load`)."""
     from packaging.pylock import Pylock, PylockValidationError  # noqa: PLC0415
 
     try:
@@ -437,7 +474,7 @@ def read_pylock(path: Path) -> Pylock:
         raise LockFileError(f"{path}: cannot read: {detail or exc}") from None
     data = _parse_toml(path, text)
     try:
-        return Pylock.from_dict(data)
+        return text, Pylock.from_dict(data)
     except PylockValidationError as exc:
         where = f" (at {exc.context})" if exc.context else ""
         raise LockFileError(
@@ -464,7 +501,7 @@ def _parse_toml(path: Path, text: str) -> dict[str, Any]:
     return unwrapped
 
 
-def _lock_from(path: Path, pylock: Pylock) -> Lock:
+def _lock_from(path: Path, pylock: Pylock, lines: Mapping[NormalizedName, int]) -> Lock:
     tool = _tool_table(pylock)
     top_level = {canonicalize_name(str(n)) for n in tool.get("top-level", []) if isinstance(n, str)}
     reasons_raw = tool.get("reasons", {})
@@ -491,6 +528,7 @@ def _lock_from(path: Path, pylock: Pylock) -> Lock:
                 else (),
                 top_level=package.name in top_level,
                 reason=reason if isinstance(reason, str) else None,
+                line=lines.get(package.name),
             )
         )
     packages.sort(key=lambda p: (p.name, p.version or Version("0")))
