@@ -246,6 +246,21 @@ def test_freeze_cli_refuses_plain_http(tmp_path: Path, monkeypatch: pytest.Monke
         hint="pass --trusted-host 0.0.0.0:9 (or set PIP_TRUSTED_HOST)",
     )
     assert not out.exists()
+    trusted = invoke(
+        "freeze",
+        "-p",
+        str(venv),
+        "-o",
+        str(out),
+        "--index-url",
+        "http://0.0.0.0:9/s/",
+        "--trusted-host",
+        "0.0.0.0:9",
+    )
+    assert trusted.exit_code == 3  # allowed now, and nothing listens there
+    assert "is plain http" not in trusted.output
+    assert "error: cannot reach http://0.0.0.0:9/" in trusted.output
+    assert not out.exists()
 
 
 # ------------------------------------------------------------------ paths outside the project

@@ -82,6 +82,13 @@ if TYPE_CHECKING:
     metavar="URL",
     help="Another index, asked after --index-url [env: PIP_EXTRA_INDEX_URL].",
 )
+@click.option(
+    "--trusted-host",
+    "trusted_hosts",
+    multiple=True,
+    metavar="HOST[:PORT]",
+    help="Allow this plain-http index host (repeatable; as pip's option) [env: PIP_TRUSTED_HOST].",
+)
 @debug_option
 def freeze(
     python: str | None,
@@ -99,6 +106,7 @@ def freeze(
     find_links: tuple[str, ...],
     index_url: str | None,
     extra_index_urls: tuple[str, ...],
+    trusted_hosts: tuple[str, ...],
     debug: bool,
 ) -> None:
     """Snapshot the target environment: top-level pins, then transitive ones.
@@ -162,7 +170,7 @@ def freeze(
         )
         if fmt == "pylock" or hashes:  # file hashes: envsnap.hashes (issue 5)
             options = _with_hash_source(
-                snap, options, fmt, hashes, find_links, index_url, extra_index_urls
+                snap, options, fmt, hashes, find_links, index_url, extra_index_urls, trusted_hosts
             )
         text = get_writer(fmt)(snap, options)
         if output is None:
@@ -187,6 +195,7 @@ def _with_hash_source(
     find_links: tuple[str, ...],
     index_url: str | None,
     extra_index_urls: tuple[str, ...],
+    trusted_hosts: tuple[str, ...],
 ) -> DumpOptions:
     """Add the hash source (pylock.toml) or the ``--hash`` values (requirements.txt)."""
     import dataclasses  # noqa: PLC0415
@@ -197,7 +206,10 @@ def _with_hash_source(
     if fmt not in {"pylock", "requirements"}:
         raise InputError(f"--hashes does not apply to the {fmt} format")
     settings = hashes_mod.index_settings(
-        index_url=index_url, extra_index_urls=extra_index_urls, find_links=find_links
+        index_url=index_url,
+        extra_index_urls=extra_index_urls,
+        find_links=find_links,
+        trusted_hosts=trusted_hosts,
     )
     if hashes_mod.has_credentials(settings):
         click.echo("note: index credentials are used for requests, never written", err=True)
