@@ -63,6 +63,7 @@ if TYPE_CHECKING:
     from envsnap.venvs import Interpreter
 
 __all__ = [
+    "KEPT_MARK",
     "OLD_MARK",
     "RestoreOptions",
     "RestorePlan",
@@ -77,6 +78,10 @@ __all__ = [
 OLD_MARK = ".envsnap-old-"
 """An existing venv ``DIR`` is kept as ``.DIR.envsnap-old-PID`` (``.venv.envsnap-old-PID``
 for ``.venv``) next to it during a restore."""
+
+KEPT_MARK = ".envsnap-kept-"
+"""With ``keep_old`` the replaced venv ends as ``.DIR.envsnap-kept-PID``: a name
+:func:`find_leftovers` does not take for an interrupted restore."""
 
 TRASH_MARK = ".envsnap-trash-"
 """A replaced venv is deleted from ``.DIR.envsnap-trash-PID/venv``."""
@@ -521,7 +526,9 @@ def restore(
         kept = None
         if old is not None:
             if plan.options.keep_old:
-                kept = old
+                kept = old.with_name(old.name.replace(OLD_MARK, KEPT_MARK))
+                with _signals_deferred():
+                    old.rename(kept)
             else:
                 # moved first (atomic): a kill during the delete must not leave a
                 # half-deleted venv that looks like a leftover to --recover

@@ -131,15 +131,21 @@ def test_replaces_an_existing_venv_and_keep_old(
         cwd=tmp_path,
     )
     assert done.returncode == 0, done.stderr
-    kept = tmp_path / f".venv.envsnap-old-{_pid_of(done.stderr)}"
+    kept = tmp_path / f".venv.envsnap-kept-{_pid_of(done.stderr)}"
     assert done.stderr.splitlines()[-1] == f"kept the old venv at {kept}"
     assert pip_freeze(old_venv / "bin" / "python") == ["solo==1.0"]
     assert pip_freeze(kept / "bin" / "python") == ["omega==1.0"]
     assert not (old_venv / "bin" / "pip").exists()
+    # a kept venv is not mistaken for one an interrupted restore left behind
+    again = run_envsnap(
+        "restore", "--without-pip", "--no-index", "--find-links", str(wheelhouse), cwd=tmp_path
+    )
+    assert again.returncode == 0, again.stderr
+    assert kept.is_dir()
 
 
 def _pid_of(stderr: str) -> str:
-    match = re.search(r"envsnap-old-(\d+)", stderr)
+    match = re.search(r"envsnap-kept-(\d+)", stderr)
     assert match, stderr
     return match[1]
 
