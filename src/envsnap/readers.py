@@ -49,11 +49,23 @@ def read_lock(path: Path) -> Lock:
         )
     if path.is_dir():
         raise LockFileError(f"{path}: is a directory, not a lock file")
-    if format_for_path(path) == "pylock":
+    kind = format_for_path(path)
+    if kind == "json":
+        raise LockFileError(
+            f"{path}: a JSON file, not a lock file (envsnap freeze --format json is a report)",
+            hint="compare requirements files or pylock.toml files",
+        )
+    if kind == "pylock" or path.suffix == ".toml":
         from envsnap.formats import pylock  # noqa: PLC0415
 
-        lock = pylock.load(path)
-        return replace(lock, complete=True)
+        lock = replace(pylock.load(path), complete=True)
+        if kind != "pylock":
+            note = (
+                f"{path.name}: read as a pylock file; PEP 751 names them "
+                "pylock.toml or pylock.NAME.toml"
+            )
+            lock = replace(lock, problems=(*lock.problems, note))
+        return lock
     from envsnap.formats.requirements import HEADER_PREFIX  # noqa: PLC0415
 
     try:
@@ -70,25 +82,30 @@ def read_lock(path: Path) -> Lock:
     return pip_requirements.load(path)
 
 
-def default_lock_file(cwd: Path | None = None) -> Path:
+def default_lock_file(cwd: Path | None = None, *, command: str = "restore") -> Path:
     """Return the lock file to use when none is named.
 
     Args:
         cwd: the directory to look in (default: the current one).
+        command: the envsnap command asking, for the hint.
 
     Returns:
-        ``cwd/pylock.toml`` if it exists, else ``cwd/requirements.txt``.
+        ``cwd/pylock.toml`` if it exists, else ``cwd/requirements.txt``
+        (relative paths when ``cwd`` is not given).
 
     Raises:
         InputError: neither exists.
     """
-    here = Path.cwd() if cwd is None else cwd
+    # relative to the current directory when none is given, so reports (and
+    # GitHub annotations) name the file as the repository does
+    here = Path() if cwd is None else cwd
     for name in DEFAULT_LOCK_FILES:
         candidate = here / name
         if candidate.is_file():
             return candidate
+    here = here.absolute()
     raise InputError(
         f"no lock file: neither {' nor '.join(DEFAULT_LOCK_FILES)} in {here}",
-        hint="name the file (envsnap restore FILE), or write one with "
+        hint=f"name the file (envsnap {command} FILE), or write one with "
         "`envsnap freeze -o requirements.txt`",
     )

@@ -186,7 +186,8 @@ def test_no_default_file_exit_2(env: FakeSite) -> None:
     Path("requirements.txt").unlink()
     result = run("check")
     assert result.exit_code == 2
-    assert result.stderr.startswith("error: no lock file given, and neither pylock.toml nor ")
+    assert result.stderr.startswith("error: no lock file: neither pylock.toml nor requirements.txt")
+    assert "hint: name the file (envsnap check FILE)" in result.stderr
     assert "hint: name the file (envsnap check FILE)" in result.stderr
 
 

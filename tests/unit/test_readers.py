@@ -337,3 +337,24 @@ def test_pins_that_are_not_plain_keep_their_errors(tmp_path: Path, pin: str, mes
     with pytest.raises(LockFileError) as info:
         requirements.load(path)
     assert info.value.message.startswith(f"{path}:3: {message}")
+
+
+def test_a_json_snapshot_is_not_a_lock_file(tmp_path: Path) -> None:
+    snap = tmp_path / "snap.json"
+    snap.write_text('{"schema": "envsnap.snapshot/1"}\n', encoding="utf-8")
+    with pytest.raises(LockFileError) as caught:
+        read_lock(snap)
+    assert caught.value.message == (
+        f"{snap}: a JSON file, not a lock file (envsnap freeze --format json is a report)"
+    )
+
+
+def test_a_toml_lock_under_another_name_is_read_as_pylock(tmp_path: Path) -> None:
+    other = tmp_path / "uv.toml"
+    other.write_bytes((FIXTURES.parent / "pylock" / "uv-lock.toml").read_bytes())
+    lock = read_lock(other)
+    assert lock.format == "pylock"
+    assert lock.complete
+    assert lock.problems[-1] == (
+        "uv.toml: read as a pylock file; PEP 751 names them pylock.toml or pylock.NAME.toml"
+    )

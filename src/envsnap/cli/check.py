@@ -29,9 +29,6 @@ if TYPE_CHECKING:
 
     F = TypeVar("F", bound=Callable[..., Any])
 
-DEFAULT_FILES = ("pylock.toml", "requirements.txt")
-"""Looked for in the current directory when no FILE is given, in this order."""
-
 
 def report_options(func: F) -> F:
     """Add the options ``check`` and ``diff`` share: format, ignore, allow-extra, all, -v."""
@@ -106,20 +103,6 @@ def read_lock_file(path: Path) -> Lock:
     return lock
 
 
-def _default_file() -> Path:
-    from envsnap.errors import InputError  # noqa: PLC0415
-
-    for name in DEFAULT_FILES:
-        path = Path(name)
-        if path.is_file():
-            return path
-    raise InputError(
-        f"no lock file given, and neither pylock.toml nor requirements.txt is in {Path.cwd()}",
-        hint="name the file (envsnap check FILE), or write one with envsnap freeze -o "
-        "requirements.txt",
-    )
-
-
 @click.command()
 @click.argument("file", required=False, type=click.Path(path_type=Path, dir_okay=False))
 @python_option
@@ -166,8 +149,9 @@ def check(
     with handle_errors(debug=debug), started_probe(python, skip=no_env) as probing:
         # the probe runs meanwhile: import the heavy modules only now
         from envsnap.drift import Report, combine  # noqa: PLC0415
+        from envsnap.readers import default_lock_file  # noqa: PLC0415
 
-        path = file or _default_file()
+        path = file or default_lock_file(command="check")
         if not path.is_file():
             raise InputError(f"{path}: no such file", hint="give an existing lock file")
         lock = read_lock_file(path)

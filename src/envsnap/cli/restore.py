@@ -152,7 +152,7 @@ def restore(
             index_args=tuple(index_args),
             trusted_hosts=trusted_from(trusted_hosts),
         )
-        path = file if file is not None else default_lock_file()
+        path = file if file is not None else default_lock_file(Path.cwd())
         plan = engine.plan_restore(path, options)
         progress(
             "read",
