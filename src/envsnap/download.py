@@ -357,9 +357,3 @@ def without_userinfo(url: str) -> str:
     if "@" not in parts.netloc:
         return url
     return urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
-
-
-def known_hashes(files: Mapping[str, str]) -> str | None:
-    """Return the sha256 of a ``{algorithm: digest}`` mapping, if it has one."""
-    value = files.get("sha256")
-    return value.lower() if value else None

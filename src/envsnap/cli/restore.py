@@ -10,11 +10,10 @@ from typing import TYPE_CHECKING
 import click
 
 from envsnap.cli import debug_option, handle_errors
+from envsnap.installers import INSTALLERS
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-
-_INDEX_OPTIONS = ("--index-url", "--extra-index-url", "--find-links")
 
 
 @click.command()
@@ -36,7 +35,7 @@ _INDEX_OPTIONS = ("--index-url", "--extra-index-url", "--find-links")
 @click.option("--strict", is_flag=True, help="Refuse a file that does not pin every package.")
 @click.option(
     "--installer",
-    type=click.Choice(["direct", "pip", "uv"]),
+    type=click.Choice(INSTALLERS),
     default="direct",
     show_default=True,
     help="direct: envsnap fetches, verifies and installs the wheels itself (pip only for "

@@ -56,7 +56,7 @@ def to_dict(snapshot: Snapshot, options: DumpOptions) -> dict[str, Any]:
         "schema": SCHEMA,
         "envsnap": __version__,
         "environment": {
-            "interpreter": os.fspath(env.interpreter),
+            "interpreter": os.fspath(env.interpreter.absolute()),
             "prefix": os.fspath(env.prefix),
             "base_prefix": os.fspath(env.base_prefix),
             "is_venv": env.is_venv,
