@@ -225,22 +225,28 @@ def plan_restore(file: Path, options: RestoreOptions) -> RestorePlan:
             hint="pin every package (envsnap freeze writes such files), or drop --strict "
             "to let pip resolve them",
         )
+    # the file is read once here for what the Lock does not carry: pip's
+    # --trusted-host lines, and the lines of a pylock file's URLs and paths
+    text = _lock_text(lock)
+    lines = text.splitlines()
+    sources = _pylock_sources(lock, text)
+    file_trusted = _TRUSTED_LINE.findall(text) if lock.format == "requirements" else []
     settings = direct.index_settings_from_args(
         options.index_args,
         lock.index_options,
         base=file.parent.absolute(),
-        trusted_hosts=[*options.trusted_hosts, *_file_trusted_hosts(lock)],
+        trusted_hosts=[*options.trusted_hosts, *file_trusted],
     )
     check_secure(
         [
             *((u, "--index-url") for u in (settings.index_url,) if u),
             *((u, "--extra-index-url") for u in settings.extra_index_urls),
             *((u, "--find-links") for u in settings.find_links if "://" in u),
-            *_file_urls(lock, file),
+            *_file_urls(lock, file, lines, sources),
         ],
         settings.trusted_hosts,
     )
-    notes += _outside_notes(lock, file)
+    notes += _outside_notes(lock, file, lines, sources)
     target = options.venv.absolute()
     # under the lock: a running restore's moved-aside venv is not an interrupted one
     with _target_lock(target) if target.parent.is_dir() else contextlib.nullcontext():
@@ -295,24 +301,14 @@ def plan_restore(file: Path, options: RestoreOptions) -> RestorePlan:
 _TRUSTED_LINE = re.compile(r"^\s*--trusted-host(?:\s+|=)(\S+)", re.MULTILINE)
 
 
-def _file_trusted_hosts(lock: Lock) -> list[str]:
-    """Return the ``--trusted-host`` lines of a requirements file (pip honours them there)."""
-    if lock.format != "requirements" or lock.path is None:
-        return []
-    try:
-        text = lock.path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return []
-    return _TRUSTED_LINE.findall(text)
-
-
-def _file_lines(lock: Lock) -> list[str]:
+def _lock_text(lock: Lock) -> str:
+    """Return the lock file's text ("" without a readable file: read_lock accepted it)."""
     if lock.path is None:
-        return []
+        return ""
     try:
-        return lock.path.read_text(encoding="utf-8", errors="replace").splitlines()
+        return lock.path.read_text(encoding="utf-8", errors="replace")
     except OSError:
-        return []
+        return ""
 
 
 def _line_of(lines: list[str], needle: str) -> int | None:
@@ -323,16 +319,16 @@ def _line_of(lines: list[str], needle: str) -> int | None:
     return None
 
 
-def _pylock_sources(lock: Lock) -> list[tuple[str, str, str]]:
+def _pylock_sources(lock: Lock, text: str) -> list[tuple[str, str, str]]:
     """Return ``(package, "url"|"path", value)`` for every file/dir a pylock file names."""
     from envsnap.errors import LockFileError  # noqa: PLC0415
     from envsnap.formats.pylock import _parse_toml  # noqa: PLC0415
 
-    if lock.format != "pylock" or lock.path is None:
+    if lock.format != "pylock" or lock.path is None or not text:
         return []
     try:
-        data = _parse_toml(lock.path, lock.path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, LockFileError):  # read_lock accepted it
+        data = _parse_toml(lock.path, text)
+    except LockFileError:  # read_lock accepted it
         return []
     found: list[tuple[str, str, str]] = []
     packages = data.get("packages")
@@ -353,15 +349,16 @@ def _pylock_sources(lock: Lock) -> list[tuple[str, str, str]]:
     return found
 
 
-def _file_urls(lock: Lock, file: Path) -> list[tuple[str, str]]:
+def _file_urls(
+    lock: Lock, file: Path, lines: list[str], sources: list[tuple[str, str, str]]
+) -> list[tuple[str, str]]:
     """Return the ``(url, FILE:LINE)`` of every http(s) URL the file itself downloads from."""
-    lines = _file_lines(lock)
     found: list[tuple[str, str]] = []
 
     def where(line: int | None) -> str:
         return f"{file}:{line}" if line else str(file)
 
-    for _name, key, value in _pylock_sources(lock):
+    for _name, key, value in sources:
         if key == "url" and "://" in value:
             found.append((value, where(_line_of(lines, f'"{value}"'))))
     if lock.format == "requirements":
@@ -408,12 +405,13 @@ def _with_resolved_paths(lock: Lock, file: Path) -> Lock:
     return replace(lock, packages=tuple(packages))
 
 
-def _outside_notes(lock: Lock, file: Path) -> list[str]:
+def _outside_notes(
+    lock: Lock, file: Path, lines: list[str], sources: list[tuple[str, str, str]]
+) -> list[str]:
     """Return a note for each local path of the file outside its directory (the project)."""
     project = file.parent.resolve()
-    lines = _file_lines(lock)
     items: list[tuple[str, Path, int | None]] = []
-    for name, key, value in _pylock_sources(lock):
+    for name, key, value in sources:
         local = _local_path(value) if key == "url" else Path(value)
         if local is not None:
             items.append((name, local, _line_of(lines, f'"{value}"')))
