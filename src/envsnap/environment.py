@@ -10,19 +10,19 @@ No code of the target environment is imported.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from envsnap._subprocess import BoundedProcess, OutputTooLargeError, ProcessTimeoutError
 from envsnap.errors import TargetError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
 __all__ = [
+    "PROBE_OUTPUT_LIMIT",
     "PROBE_TIMEOUT",
     "PendingProbe",
     "TargetEnvironment",
@@ -33,6 +33,9 @@ __all__ = [
 
 PROBE_TIMEOUT = 20.0
 """Seconds the probe may take before the target counts as hung (env: ENVSNAP_PROBE_TIMEOUT)."""
+
+PROBE_OUTPUT_LIMIT = 16 << 20
+"""Bytes the probe may print on stdout (and on stderr); its answer is about 2 KB."""
 
 _BIN = "Scripts" if sys.platform == "win32" else "bin"
 _EXE = "python.exe" if sys.platform == "win32" else "python"
@@ -289,24 +292,22 @@ def start_probe(interpreter: Path, *, timeout: float | None = None) -> PendingPr
 class PendingProbe:
     """A probe of a target interpreter running in the background (:func:`start_probe`)."""
 
-    __slots__ = ("_deadline", "_error", "_process", "_result", "_timeout", "interpreter")
+    __slots__ = ("_error", "_process", "_result", "_timeout", "interpreter")
 
     def __init__(self, interpreter: Path, timeout: float) -> None:
         """Start the probe process; see :func:`start_probe`."""
         self.interpreter = interpreter
         """The interpreter being probed (as given)."""
         self._timeout = timeout
-        self._deadline = time.monotonic() + timeout
         self._result: TargetEnvironment | None = None
         self._error: TargetError | None = None
-        self._process: subprocess.Popen[bytes] | None = None
+        self._process: BoundedProcess | None = None
         try:
             # absolute: a bare relative name ("python2") must not be looked up on PATH
-            self._process = subprocess.Popen(
+            self._process = BoundedProcess(
                 [os.fspath(interpreter.absolute()), "-I", "-S", "-c", _PROBE],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
+                timeout=timeout,
+                max_output=PROBE_OUTPUT_LIMIT,
                 env=_probe_environ(),
             )
         except OSError as exc:
@@ -338,9 +339,7 @@ class PendingProbe:
         """Stop the probe if it still runs (its answer is no longer wanted)."""
         process, self._process = self._process, None
         if process is not None:
-            if process.poll() is None:
-                process.kill()
-            process.communicate()
+            process.kill()
 
     def __enter__(self) -> PendingProbe:
         """Return the probe itself."""
@@ -356,19 +355,21 @@ class PendingProbe:
         if process is None:
             raise TargetError(f"{self.interpreter}: the probe was cancelled")
         try:
-            stdout, stderr = process.communicate(
-                timeout=max(0.0, self._deadline - time.monotonic())
-            )
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.communicate()
+            done = process.wait()
+        except ProcessTimeoutError:
             raise TargetError(
                 f"{self.interpreter}: the interpreter did not answer within {self._timeout:g} s",
                 hint="check that it starts (run it with -c pass), or name another with --python",
             ) from None
-        if process.returncode != 0:
-            last = stderr.decode("utf-8", "replace").strip().splitlines()
-            detail = last[-1] if last else f"exit code {process.returncode}"
+        except OutputTooLargeError as exc:
+            raise TargetError(
+                f"{self.interpreter}: the interpreter's answer is too large "
+                f"({exc.stream} over {exc.limit // (1 << 20)} MiB)",
+                hint="is it a Python interpreter? name another with --python",
+            ) from None
+        if done.returncode != 0:
+            last = done.stderr.decode("utf-8", "replace").strip().splitlines()
+            detail = last[-1] if last else f"exit code {done.returncode}"
             if last and last[0].startswith("Unknown option: -"):
                 detail = f"{last[0]}: Python 2 or older"  # Python 2 has no -I
             raise TargetError(
@@ -378,13 +379,14 @@ class PendingProbe:
         import ast  # noqa: PLC0415 - only here; the CLI has it loaded already (click)
 
         try:
-            raw = ast.literal_eval(stdout.decode("utf-8", "replace"))
+            raw = ast.literal_eval(done.stdout.decode("utf-8", "replace"))
             if not isinstance(raw, dict):
                 raise TypeError("malformed probe answer")
             return _environment_from(self.interpreter, raw)
-        except (ValueError, KeyError, TypeError, SyntaxError, RecursionError) as exc:
+        except (ValueError, KeyError, TypeError, SyntaxError, RecursionError, MemoryError) as exc:
             raise TargetError(
-                f"{self.interpreter}: unexpected answer from the interpreter probe ({exc})",
+                f"{self.interpreter}: unexpected answer from the interpreter probe "
+                f"({type(exc).__name__ if isinstance(exc, MemoryError) else exc})",
                 hint="is it a Python interpreter? name another with --python",
             ) from None
 

@@ -78,17 +78,23 @@ def probe_version(interpreter: Path) -> str:
     Raises:
         InputError: it does not run or does not answer like a Python.
     """
+    from envsnap._subprocess import (  # noqa: PLC0415
+        BoundedProcess,
+        OutputTooLargeError,
+        ProcessTimeoutError,
+    )
+
     try:
-        done = subprocess.run(
-            [os.fspath(interpreter), "-I", "-c", _PROBE],
-            capture_output=True,
-            text=True,
-            timeout=_PROBE_TIMEOUT,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise InputError(f"{interpreter}: cannot run it as a Python interpreter ({exc})") from None
-    lines = done.stdout.splitlines()
+        with BoundedProcess(
+            [os.fspath(interpreter), "-I", "-c", _PROBE], timeout=_PROBE_TIMEOUT, max_output=1 << 20
+        ) as process:
+            done = process.wait()
+    except (OSError, ProcessTimeoutError, OutputTooLargeError) as exc:
+        detail = f"no answer within {exc} s" if isinstance(exc, ProcessTimeoutError) else exc
+        raise InputError(
+            f"{interpreter}: cannot run it as a Python interpreter ({detail})"
+        ) from None
+    lines = done.stdout.decode("utf-8", "replace").splitlines()
     version = lines[0].strip() if lines else ""
     if done.returncode != 0 or not version.replace(".", "").isdigit():
         raise InputError(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 import sysconfig
@@ -308,10 +309,11 @@ def test_a_probe_whose_answer_is_not_taken_is_stopped(tmp_path: Path) -> None:
     pending = start_probe(path)
     process = pending._process  # the child itself is what is checked
     assert process is not None
-    assert process.poll() is None
+    os.kill(process.pid, 0)  # running
     with pending:
         pass
-    assert process.returncode is not None  # killed and reaped, not left running
+    with pytest.raises(ProcessLookupError):  # killed and reaped, not left running
+        os.kill(process.pid, 0)
     with pytest.raises(TargetError, match=r": the probe was cancelled$"):
         pending.result()
 
