@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write to FILE (atomically) instead of stdout; the format follows the "
+    help="Write to FILE (atomically; '-' is stdout) instead of stdout; the format follows the "
     "name (pylock*.toml, *.json, else requirements).",
 )
 @click.option(
@@ -119,6 +119,8 @@ def freeze(
     """
     from envsnap.errors import InputError  # noqa: PLC0415
 
+    if output == Path("-"):  # stdout, as when no file is named
+        output = None
     with handle_errors(debug=debug), started_probe(python) as probing:
         # the probe runs meanwhile: import the heavy modules only now
         from envsnap.snapshot import default_project, take_snapshot  # noqa: PLC0415
@@ -176,12 +178,9 @@ def freeze(
         if output is None:
             click.echo(text, nl=False)
             return
-        from envsnap._io import atomic_write  # noqa: PLC0415
+        from envsnap._io import write_output  # noqa: PLC0415
 
-        try:
-            atomic_write(output, text)
-        except OSError as exc:
-            raise InputError(f"{output}: cannot write: {exc.strerror or exc}") from None
+        write_output(output, text)
         listed = snap.listed(include_tools=include_tools, exclude=exclude)
         top = sum(1 for d in listed if snap.reasons[d.name].top_level)
         click.echo(f"wrote {output}: {top} top-level, {len(listed) - top} transitive", err=True)
