@@ -1,4 +1,10 @@
-"""Writing files: atomic replacement, and the rules for a user's output file.
+"""Reading files we do not control with a bound; writing files atomically.
+
+:func:`read_limited` and :func:`open_regular` read files of a target
+environment or a user (metadata, ``RECORD``, lock files): regular files only,
+checked without blocking (a FIFO named ``METADATA`` must not hang a freeze, a
+link to ``/dev/zero`` must not fill memory), and at most a stated number of
+bytes. The limits are the ``*_LIMIT`` constants below.
 
 :func:`atomic_write` replaces a file envsnap owns: a reader sees the old file
 or the new one, never half. :func:`write_output` writes ``-o FILE``: atomically
@@ -13,10 +19,117 @@ import os
 import stat
 import tempfile
 from pathlib import Path
+from typing import BinaryIO
 
 from envsnap.errors import EnvsnapError, InputError, OperationError
 
-__all__ = ["atomic_write", "write_output"]
+__all__ = [
+    "LOCK_FILE_LIMIT",
+    "METADATA_LIMIT",
+    "RECORD_LIMIT",
+    "RECORD_ROWS_LIMIT",
+    "SMALL_FILE_LIMIT",
+    "FileTooLargeError",
+    "NotRegularFileError",
+    "atomic_write",
+    "open_regular",
+    "read_limited",
+    "write_output",
+]
+
+METADATA_LIMIT = 64 << 20
+"""Bytes read of a core-metadata header block (``METADATA``, ``PKG-INFO``) or a
+``requires.txt``: far over any real one (the largest descriptions are a few MB)."""
+
+RECORD_LIMIT = 32 << 20
+"""Bytes of a ``RECORD`` (the largest real ones are a few MB)."""
+
+RECORD_ROWS_LIMIT = 200_000
+"""Verifiable rows of a ``RECORD``: several times the file count of the largest
+distributions; at about 800 bytes a row while checking, under 200 MB."""
+
+LOCK_FILE_LIMIT = 64 << 20
+"""Bytes of a lock file, requirements file or ``pyproject.toml``."""
+
+SMALL_FILE_LIMIT = 4 << 20
+"""Bytes of the small files of a distribution: ``direct_url.json``,
+``INSTALLER``, ``*.egg-link``, ``*.pth``, setuptools' editable finder, and
+``pyvenv.cfg``."""
+
+_KINDS = {
+    stat.S_IFDIR: "a directory",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFIFO: "a FIFO",
+    stat.S_IFSOCK: "a socket",
+}
+
+
+class NotRegularFileError(OSError):
+    """A file to read is a device, FIFO or socket (``strerror`` says which)."""
+
+    def __init__(self, path: Path, mode: int) -> None:
+        kind = _KINDS.get(stat.S_IFMT(mode), "not a regular file")
+        super().__init__(errno.EINVAL, f"not a regular file ({kind})", os.fspath(path))
+
+
+class FileTooLargeError(OSError):
+    """A file to read is over its limit (``strerror`` names the limit)."""
+
+    def __init__(self, path: Path, limit: int) -> None:
+        super().__init__(errno.EFBIG, f"larger than the {_size(limit)} limit", os.fspath(path))
+        self.limit = limit
+        """The limit, in bytes."""
+
+
+def _size(limit: int) -> str:
+    return f"{limit >> 20} MiB" if limit >= 1 << 20 else f"{limit} bytes"
+
+
+def open_regular(path: Path) -> BinaryIO:
+    """Open a regular file for reading in binary mode, refusing anything else at once.
+
+    The file is opened with ``O_NONBLOCK`` (so a FIFO does not wait for a
+    writer) and checked with :func:`os.fstat` on the open descriptor (so it
+    is the file read that is checked); ``O_NONBLOCK`` has no effect on
+    regular files.
+
+    Raises:
+        IsADirectoryError: ``path`` is a directory.
+        NotRegularFileError: ``path`` is a device, FIFO or socket.
+        OSError: it cannot be opened (missing, no permission, a link loop).
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags)
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), os.fspath(path))
+        if not stat.S_ISREG(mode):
+            raise NotRegularFileError(path, mode)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_limited(path: Path, limit: int) -> bytes:
+    """Return the bytes of a regular file of at most ``limit`` bytes.
+
+    Args:
+        path: the file.
+        limit: the most bytes it may hold (one of the ``*_LIMIT`` constants).
+
+    Raises:
+        FileTooLargeError: it holds more (only ``limit + 1`` bytes are read).
+        NotRegularFileError, IsADirectoryError, OSError: as :func:`open_regular`.
+    """
+    with open_regular(path) as handle:
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise FileTooLargeError(path, limit)
+    return data
+
 
 _NO_ROOM = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
 """Write errors that are about the file system, not about the name given (exit 3)."""

@@ -29,6 +29,13 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import InvalidName, NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from envsnap._io import (
+    METADATA_LIMIT,
+    SMALL_FILE_LIMIT,
+    FileTooLargeError,
+    open_regular,
+    read_limited,
+)
 from envsnap.origin import Origin, redact_urls, strip_credentials
 
 if TYPE_CHECKING:
@@ -374,24 +381,18 @@ def _read_metadata(path: Path, warnings: list[MetadataWarning]) -> dict[str, lis
     body is skipped. Keys are lower-cased; values keep their order.
     """
     try:
-        with path.open("rb") as handle:
-            chunks = [handle.read(_HEADER_CHUNK)]
-            tail = chunks[0]  # search only the new bytes: a 50 MB header stays linear
-            while tail and b"\n\n" not in tail and b"\r\n\r\n" not in tail:
-                more = handle.read(_HEADER_CHUNK)
-                if not more:
-                    break
-                chunks.append(more)
-                tail = tail[-3:] + more
-            raw = b"".join(chunks)
+        raw = _read_header_block(path)
     except FileNotFoundError:
         warnings.append(MetadataWarning(path.parent, f"no {path.name} file: skipped"))
         return None
     except OSError as exc:
         warnings.append(MetadataWarning(path, f"cannot read: {exc.strerror}: skipped"))
         return None
-    raw = raw.replace(b"\r\n", b"\n")
-    head = raw.split(b"\n\n", 1)[0]
+    head = raw.replace(b"\r\n", b"\n")
+    del raw  # a header block may be tens of MB: one copy at a time
+    end = head.find(b"\n\n")  # mixed line ends (``\n\r\n``) end the block too
+    if end >= 0:
+        head = head[:end]
     try:
         text = head.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -414,13 +415,38 @@ def _read_metadata(path: Path, warnings: list[MetadataWarning]) -> dict[str, lis
     return headers
 
 
+def _read_header_block(path: Path) -> bytes:
+    """Return the bytes of a metadata file up to its first blank line (or its end).
+
+    Reads a regular file only (:func:`~envsnap._io.open_regular`: a FIFO or a
+    device is refused at once) and at most :data:`~envsnap._io.METADATA_LIMIT`
+    bytes of header.
+
+    Raises:
+        FileTooLargeError: no blank line within the limit.
+        OSError: the file cannot be opened or is not a regular file.
+    """
+    raw = bytearray()
+    with open_regular(path) as handle:
+        while more := handle.read(_HEADER_CHUNK):
+            searched = max(0, len(raw) - 3)  # search only the new bytes: stays linear
+            raw += more
+            ends = (raw.find(b"\n\n", searched), raw.find(b"\r\n\r\n", searched))
+            if max(ends) >= 0:
+                del raw[min(i for i in ends if i >= 0) :]
+                break
+            if len(raw) > METADATA_LIMIT:
+                raise FileTooLargeError(path, METADATA_LIMIT)
+    return bytes(raw)
+
+
 _SECTION = re.compile(r"^\[(?P<extra>[^:\]]*)(?::(?P<marker>.*))?\]$")
 
 
 def _egg_requires(path: Path, warnings: list[MetadataWarning]) -> Iterator[str]:
     """Turn setuptools' ``requires.txt`` into ``Requires-Dist`` strings."""
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        text = read_limited(path, METADATA_LIMIT).decode("utf-8", "replace")
     except FileNotFoundError:
         return
     except OSError as exc:
@@ -453,7 +479,7 @@ def _egg_requires(path: Path, warnings: list[MetadataWarning]) -> Iterator[str]:
 def _read_direct_url(path: Path, warnings: list[MetadataWarning]) -> Origin | None:
     """Read ``direct_url.json`` (PEP 610) into an :class:`Origin`, or ``None``."""
     try:
-        raw = path.read_bytes()
+        raw = read_limited(path, SMALL_FILE_LIMIT)
     except FileNotFoundError:
         return None
     except OSError as exc:
@@ -500,11 +526,12 @@ def _read_direct_url(path: Path, warnings: list[MetadataWarning]) -> Origin | No
 
 
 def _first_line(path: Path) -> str | None:
+    """Return the first line of a small regular file, stripped (``None``: empty or unreadable)."""
     try:
-        with path.open(encoding="utf-8", errors="replace") as handle:
-            return handle.readline().strip() or None
+        data = read_limited(path, SMALL_FILE_LIMIT)
     except OSError:
         return None
+    return data.decode("utf-8", "replace").partition("\n")[0].strip() or None
 
 
 _FINDER_MAPPING = re.compile(r"MAPPING\s*(?::[^=]*)?=\s*\{\s*'[^']*'\s*:\s*'(?P<path>[^']*)'")
@@ -529,7 +556,8 @@ def _editable_pth_roots(site_dir: Path, entries: Sequence[os.DirEntry[str]]) -> 
             continue
         finder = site_dir / f"__editable___{match['name']}_{_finder_suffix(entry.name)}finder.py"
         try:
-            found = _FINDER_MAPPING.search(finder.read_text(encoding="utf-8", errors="replace"))
+            text = read_limited(finder, SMALL_FILE_LIMIT).decode("utf-8", "replace")
+            found = _FINDER_MAPPING.search(text)
         except OSError:
             continue
         if found:

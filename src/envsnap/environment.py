@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from envsnap._io import SMALL_FILE_LIMIT, read_limited
 from envsnap._subprocess import BoundedProcess, OutputTooLargeError, ProcessTimeoutError
 from envsnap.errors import TargetError
 
@@ -438,7 +439,7 @@ def _unique_dirs(value: object) -> list[Path]:
 def _include_system(prefix: Path) -> bool:
     """Read ``include-system-site-packages`` from ``pyvenv.cfg`` (PEP 405)."""
     try:
-        text = (prefix / "pyvenv.cfg").read_text(encoding="utf-8", errors="replace")
+        text = read_limited(prefix / "pyvenv.cfg", SMALL_FILE_LIMIT).decode("utf-8", "replace")
     except OSError:
         return False
     for line in text.splitlines():

@@ -17,12 +17,20 @@ from __future__ import annotations
 import base64
 import csv
 import hashlib
+import io
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from envsnap._io import (
+    RECORD_LIMIT,
+    RECORD_ROWS_LIMIT,
+    NotRegularFileError,
+    open_regular,
+    read_limited,
+)
 from envsnap.drift import Change
 from envsnap.errors import OperationError
 
@@ -67,32 +75,40 @@ def read_record(dist_info: Path) -> list[RecordEntry] | None:
         distro packages).
 
     Raises:
-        OperationError: the RECORD exists but cannot be read.
+        OperationError: the RECORD exists but cannot be read, is not a regular
+            file, is over :data:`~envsnap._io.RECORD_LIMIT` or is not valid CSV.
     """
     record = dist_info / "RECORD"
     try:
-        text = record.read_text(encoding="utf-8", errors="replace")
+        text = read_limited(record, RECORD_LIMIT).decode("utf-8", "replace")
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise OperationError(f"{record}: cannot read: {exc.strerror}") from None
+        raise OperationError(
+            f"{record}: cannot read: {exc.strerror}",
+            hint="reinstall the package (pip install --force-reinstall --no-deps NAME)",
+        ) from None
     site_dir = dist_info.parent
-    entries = []
+    entries: list[RecordEntry] = []
     try:
-        rows = list(csv.reader(text.splitlines()))
+        for row in csv.reader(io.StringIO(text)):
+            if len(row) < 2 or not row[0] or not row[1]:
+                continue
+            algorithm, sep, digest = row[1].partition("=")
+            if not sep or algorithm not in hashlib.algorithms_guaranteed:
+                continue
+            if len(entries) == RECORD_ROWS_LIMIT:
+                raise OperationError(
+                    f"{record}: more than {RECORD_ROWS_LIMIT:,} rows with a hash",
+                    hint="reinstall the package (pip install --force-reinstall --no-deps NAME)",
+                )
+            file = Path(os.path.normpath(site_dir / row[0]))
+            entries.append(RecordEntry(path=row[0], file=file, algorithm=algorithm, digest=digest))
     except csv.Error as exc:  # e.g. a field over csv's 128 KiB limit
         raise OperationError(
             f"{record}: malformed RECORD ({exc})",
             hint="reinstall the package (pip install --force-reinstall --no-deps NAME)",
         ) from None
-    for row in rows:
-        if len(row) < 2 or not row[0] or not row[1]:
-            continue
-        algorithm, sep, digest = row[1].partition("=")
-        if not sep or algorithm not in hashlib.algorithms_guaranteed:
-            continue
-        file = Path(os.path.normpath(site_dir / row[0]))
-        entries.append(RecordEntry(path=row[0], file=file, algorithm=algorithm, digest=digest))
     return entries
 
 
@@ -100,11 +116,18 @@ def _digest(entry: RecordEntry) -> str | None:
     """Hash one file; ``None`` when it does not exist."""
     hasher = hashlib.new(entry.algorithm)
     try:
-        with entry.file.open("rb") as handle:
+        # a regular file only: a FIFO or /dev/zero listed in RECORD must not hang the check
+        with open_regular(entry.file) as handle:
             while chunk := handle.read(_CHUNK):
                 hasher.update(chunk)
     except (FileNotFoundError, NotADirectoryError):
         return None
+    except NotRegularFileError as exc:
+        raise OperationError(
+            f"{entry.file}: cannot read: {exc.strerror}",
+            hint="RECORD lists it as an installed file: reinstall the package "
+            "(pip install --force-reinstall --no-deps NAME)",
+        ) from None
     except OSError as exc:
         raise OperationError(
             f"{entry.file}: cannot read: {exc.strerror}",

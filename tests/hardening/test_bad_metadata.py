@@ -8,7 +8,7 @@ what is wrong (as pip does). RECORD problems are met by ``check --verify-files``
 from __future__ import annotations
 
 import os
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -21,6 +21,9 @@ from hardening.corpus import (
     lines_of,
     site_packages,
 )
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 HEADER_END = " top-level, "
 
@@ -149,14 +152,14 @@ def test_unreadable_metadata_permission_error(
     """The non-root case, whoever runs the tests: opening METADATA raises PermissionError."""
     venv = fake_target(monkeypatch, tmp_path, "missing-dependency")
     metadata = site_packages(venv) / "needy-1.0.dist-info" / "METADATA"
-    real_open = Path.open
+    real_open = distributions_module.open_regular
 
-    def guarded(self: Path, *args: object, **kwargs: object) -> object:
-        if self == metadata:
-            raise PermissionError(13, "Permission denied", str(self))
-        return real_open(self, *args, **kwargs)  # type: ignore[call-overload]
+    def guarded(path: Path) -> object:
+        if path == metadata:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path)
 
-    monkeypatch.setattr(distributions_module.Path, "open", guarded)
+    monkeypatch.setattr(distributions_module, "open_regular", guarded)
     result = invoke("freeze", "-p", str(venv))
     assert_no_traceback(result)
     assert result.exit_code == 0
