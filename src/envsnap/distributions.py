@@ -486,12 +486,12 @@ def _read_direct_url(path: Path, warnings: list[MetadataWarning]) -> Origin | No
         warnings.append(MetadataWarning(path, f"cannot read: {exc.strerror}"))
         return None
     # only here: most installs from an index have no direct_url.json (json: 3-5 ms)
-    import json  # noqa: PLC0415
-
     from packaging.direct_url import DirectUrl, DirectUrlValidationError  # noqa: PLC0415
 
+    from envsnap._compat import load_json  # noqa: PLC0415
+
     try:
-        data = json.loads(raw)
+        data = load_json(raw)
         if not isinstance(data, dict):
             raise ValueError(f"a JSON {type(data).__name__}, not an object")
         direct = DirectUrl.from_dict(data)

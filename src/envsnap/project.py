@@ -7,13 +7,13 @@ extras, and selected PEP 735 ``[dependency-groups]`` (resolved with
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 
+from envsnap._compat import read_toml
 from envsnap.errors import InputError
 
 if TYPE_CHECKING:
@@ -55,23 +55,6 @@ class ProjectDeclaration:
         return frozenset(dep.name for dep in self.dependencies)
 
 
-def _load_toml(path: Path) -> dict[str, Any]:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
-    try:
-        if sys.version_info >= (3, 11):
-            import tomllib  # noqa: PLC0415
-
-            return tomllib.loads(data.decode("utf-8"))
-        import tomlkit  # noqa: PLC0415
-
-        return tomlkit.parse(data.decode("utf-8")).unwrap()
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: invalid TOML: {exc}") from None
-
-
 def read_project(
     path: Path, *, extras: Sequence[str] = (), groups: Sequence[str] = ()
 ) -> ProjectDeclaration:
@@ -90,7 +73,7 @@ def read_project(
             valid PEP 508, or a selected extra or group does not exist.
     """
     file = path / "pyproject.toml" if path.is_dir() else path
-    data = _load_toml(file)
+    _, data = read_toml(file)
     project = data.get("project", {})
     if not isinstance(project, dict):
         raise InputError(f"{file}: [project] must be a table")

@@ -282,20 +282,16 @@ def editable_package(
 
 def _project_name(path: Path) -> str | None:
     """Return ``[project] name`` of pyproject.toml, else ``[metadata] name`` of setup.cfg."""
-    try:
-        text = (path / "pyproject.toml").read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        text = None
-    if text is not None:
-        import tomlkit  # noqa: PLC0415
-        from tomlkit.exceptions import TOMLKitError  # noqa: PLC0415
+    from envsnap._compat import read_toml  # noqa: PLC0415
+    from envsnap.errors import InputError  # noqa: PLC0415
 
-        try:
-            name = tomlkit.parse(text).get("project", {}).get("name")
-        except TOMLKitError:
-            name = None
-        if isinstance(name, str) and name:
-            return name
+    try:
+        project = read_toml(path / "pyproject.toml")[1].get("project")
+    except InputError:  # missing or unreadable: setup.cfg may name it
+        project = None
+    name = project.get("name") if isinstance(project, dict) else None
+    if isinstance(name, str) and name:
+        return name
     import configparser  # noqa: PLC0415 - only for -e lines of setup.cfg projects (3 ms)
 
     config = configparser.ConfigParser()

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
@@ -467,12 +466,9 @@ def _read(path: Path) -> tuple[str, Pylock]:
     """Return the file's text and its validated :class:`Pylock` (errors as in :func:`load`)."""
     from packaging.pylock import Pylock, PylockValidationError  # noqa: PLC0415
 
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        detail = exc.strerror if isinstance(exc, OSError) else str(exc)
-        raise LockFileError(f"{path}: cannot read: {detail or exc}") from None
-    data = _parse_toml(path, text)
+    from envsnap._compat import read_toml  # noqa: PLC0415
+
+    text, data = read_toml(path, error=LockFileError)
     try:
         return text, Pylock.from_dict(data)
     except PylockValidationError as exc:
@@ -484,21 +480,9 @@ def _read(path: Path) -> tuple[str, Pylock]:
 
 
 def _parse_toml(path: Path, text: str) -> dict[str, Any]:
-    if sys.version_info >= (3, 11):
-        import tomllib  # noqa: PLC0415
+    from envsnap._compat import parse_toml  # noqa: PLC0415
 
-        try:
-            return tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise LockFileError(f"{path}: invalid TOML: {exc}") from None
-    import tomlkit  # noqa: PLC0415
-    from tomlkit.exceptions import ParseError  # noqa: PLC0415
-
-    try:
-        unwrapped: dict[str, Any] = tomlkit.parse(text).unwrap()
-    except ParseError as exc:
-        raise LockFileError(f"{path}: invalid TOML: {exc}") from None
-    return unwrapped
+    return parse_toml(text, path, error=LockFileError)
 
 
 def _lock_from(path: Path, pylock: Pylock, lines: Mapping[NormalizedName, int]) -> Lock:
