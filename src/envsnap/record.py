@@ -122,7 +122,7 @@ def _digest(entry: RecordEntry) -> str | None:
                 hasher.update(chunk)
     except (FileNotFoundError, NotADirectoryError):
         return None
-    except NotRegularFileError as exc:
+    except (NotRegularFileError, IsADirectoryError) as exc:
         raise OperationError(
             f"{entry.file}: cannot read: {exc.strerror}",
             hint="RECORD lists it as an installed file: reinstall the package "

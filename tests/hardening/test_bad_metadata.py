@@ -246,7 +246,12 @@ def test_record_listing_a_directory(monkeypatch: pytest.MonkeyPatch, tmp_path: P
     venv = fake_target(monkeypatch, tmp_path, "record-lists-directory")
     _, result = _freeze_then_verify(venv, tmp_path)
     directory = site_packages(venv) / "rec"
-    assert_error(result, 3, f"error: {directory}: cannot read: Is a directory")  # type: ignore[arg-type]
+    assert_error(
+        result,  # type: ignore[arg-type]
+        3,
+        f"error: {directory}: cannot read: Is a directory",
+        hint="RECORD lists it as an installed file: reinstall the package",
+    )
 
 
 def test_every_dist_info_case_is_tested() -> None:
