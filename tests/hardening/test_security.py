@@ -186,6 +186,7 @@ def test_requirements_index_option_credentials_not_printed(
 
 def test_probe_is_isolated() -> None:
     """The probe command line itself: ``-I -S`` (no site, no user site, no PYTHON* vars)."""
+    import envsnap._subprocess as bounded  # noqa: PLC0415
     import envsnap.environment as environment  # noqa: PLC0415
 
     calls: list[list[str]] = []
@@ -200,6 +201,6 @@ def test_probe_is_isolated() -> None:
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PYTHONSTARTUP", "/nonexistent/startup.py")
-        patch.setattr(environment.subprocess, "Popen", spy)
+        patch.setattr(bounded.subprocess, "Popen", spy)
         environment.probe(environment.Path(sys.executable))
     assert calls[0][1:3] == ["-I", "-S"]
