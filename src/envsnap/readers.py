@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -66,10 +67,13 @@ def read_lock(path: Path) -> Lock:
             )
             lock = replace(lock, problems=(*lock.problems, note))
         return lock
+    from envsnap._io import LOCK_FILE_LIMIT, FileTooLargeError, open_regular  # noqa: PLC0415
     from envsnap.formats.requirements import HEADER_PREFIX  # noqa: PLC0415
 
-    try:
-        with path.open("rb") as handle:
+    try:  # a FIFO or a device is refused here, before a reader blocks on it or fills memory
+        with open_regular(path) as handle:
+            if os.fstat(handle.fileno()).st_size > LOCK_FILE_LIMIT:
+                raise FileTooLargeError(path, LOCK_FILE_LIMIT)
             first = handle.read(len(HEADER_PREFIX))
     except OSError as exc:
         raise LockFileError(f"{path}: cannot read: {exc.strerror or exc}") from None

@@ -25,7 +25,13 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from envsnap._io import METADATA_LIMIT, RECORD_LIMIT, RECORD_ROWS_LIMIT, SMALL_FILE_LIMIT
+from envsnap._io import (
+    LOCK_FILE_LIMIT,
+    METADATA_LIMIT,
+    RECORD_LIMIT,
+    RECORD_ROWS_LIMIT,
+    SMALL_FILE_LIMIT,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -281,3 +287,33 @@ def test_interpreter_flooding_stdout(tmp_path: Path) -> None:
         "hint: is it a Python interpreter? name another with --python",
     ]
     assert run.stdout == ""
+
+
+# ---- lock files ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero", "huge-requirements", "huge-pylock"])
+def test_lock_file_that_is_special_or_huge(kind: str, tmp_path: Path) -> None:
+    """restore and diff read the lock first: a FIFO, a device or 1 GiB is refused, exit 2."""
+    other = tmp_path / "requirements.txt"
+    other.write_text("ok==1.0\n", encoding="utf-8")
+    if kind == "fifo":
+        lock = tmp_path / "lock.txt"
+        os.mkfifo(lock)
+        detail = "not a regular file (a FIFO)"
+    elif kind == "dev-zero":
+        lock = tmp_path / "lock.txt"
+        lock.symlink_to("/dev/zero")
+        detail = "not a regular file (a character device)"
+    else:
+        lock = tmp_path / ("pylock.toml" if kind == "huge-pylock" else "lock.txt")
+        _sparse(lock, GIB, b"ok==1.0\n" if kind == "huge-requirements" else b"")
+        detail = f"larger than the {LOCK_FILE_LIMIT >> 20} MiB limit"
+    for args in (
+        ("diff", str(lock), str(other)),
+        ("restore", str(lock), "--venv", str(tmp_path / "new"), "--dry-run"),
+    ):
+        run = envsnap(*args, cwd=tmp_path)
+        assert run.code == 2, run
+        assert run.stderr.splitlines()[0] == f"error: {lock}: cannot read: {detail}"
+    assert not (tmp_path / "new").exists()
