@@ -256,7 +256,8 @@ def probe(
 
     Raises:
         TargetError: the file is not a runnable Python 3, hangs past
-            ``timeout``, or prints something that is not the probe's answer.
+            ``timeout``, prints more than :data:`PROBE_OUTPUT_LIMIT`, or prints
+            something that is not the probe's answer.
     """
     if started is not None and started.interpreter == interpreter:
         return started.result()
@@ -273,6 +274,12 @@ def start_probe(interpreter: Path, *, timeout: float | None = None) -> PendingPr
     from ``result()`` that :func:`probe` raises, so errors keep their place.
     Use the handle as a context manager so that a probe whose answer is never
     asked for is stopped.
+
+    The interpreter may be a wrapper (a pyenv shim) whose children inherit the
+    pipes: it runs in its own process group, killed as a whole at the timeout
+    or once the interpreter itself has exited, and its output is read against
+    the deadline up to :data:`PROBE_OUTPUT_LIMIT`
+    (:class:`envsnap._subprocess.BoundedProcess`).
 
     Args:
         interpreter: the interpreter to run (see :func:`find_interpreter`).

@@ -1,13 +1,23 @@
-"""Atomic writes: the old file or the new one, never half, no temp files left."""
+"""_io: atomic writes (old file or new, never half), output files, bounded reads."""
 
 from __future__ import annotations
 
+import errno
 import os
+import sys
 from typing import TYPE_CHECKING
 
 import pytest
 
-from envsnap._io import atomic_write
+from envsnap._io import (
+    FileTooLargeError,
+    NotRegularFileError,
+    atomic_write,
+    open_regular,
+    read_limited,
+    write_output,
+)
+from envsnap.errors import InputError, OperationError
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -68,3 +78,59 @@ def test_destination_is_a_directory(tmp_path: Path) -> None:
     with pytest.raises(IsADirectoryError):
         atomic_write(tmp_path / "d", "x")
     assert [p.name for p in tmp_path.iterdir()] == ["d"]
+
+
+# ---- bounded reads ---------------------------------------------------------------------------
+
+
+def test_read_limited_reads_up_to_the_limit(tmp_path: Path) -> None:
+    path = tmp_path / "f"
+    path.write_bytes(b"x" * 10)
+    assert read_limited(path, 10) == b"x" * 10
+    with pytest.raises(FileTooLargeError) as info:
+        read_limited(path, 9)
+    assert info.value.strerror == "larger than the 9 bytes limit"
+    assert info.value.filename == str(path)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="FIFOs")
+def test_open_regular_refuses_fifos_and_directories_without_blocking(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "fifo")  # no writer: a plain open would wait for good
+    with pytest.raises(NotRegularFileError) as info:
+        open_regular(tmp_path / "fifo")
+    assert info.value.strerror == "not a regular file (a FIFO)"
+    with pytest.raises(IsADirectoryError):
+        open_regular(tmp_path)
+    with pytest.raises(FileNotFoundError):
+        open_regular(tmp_path / "missing")
+
+
+# ---- write_output ------------------------------------------------------------------------------
+
+
+def test_write_output_errors_carry_their_exit_codes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(InputError) as missing:
+        write_output(tmp_path / "nodir" / "r.txt", "x")
+    assert (
+        missing.value.message
+        == f"{tmp_path / 'nodir' / 'r.txt'}: cannot write: No such file or directory"
+    )
+    monkeypatch.setattr(os, "fsync", _raise_enospc)
+    with pytest.raises(OperationError) as full:
+        write_output(tmp_path / "r.txt", "x")
+    assert full.value.exit_code == 3
+    assert full.value.message == f"{tmp_path / 'r.txt'}: cannot write: No space left on device"
+    assert list(tmp_path.iterdir()) == []
+
+
+def _raise_enospc(fd: int) -> None:
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def test_write_output_follows_a_dangling_link(tmp_path: Path) -> None:
+    (tmp_path / "link").symlink_to("target.txt")
+    write_output(tmp_path / "link", "x\n")
+    assert (tmp_path / "target.txt").read_text(encoding="utf-8") == "x\n"
+    assert (tmp_path / "link").is_symlink()
