@@ -317,3 +317,15 @@ def test_lock_file_that_is_special_or_huge(kind: str, tmp_path: Path) -> None:
         assert run.code == 2, run
         assert run.stderr.splitlines()[0] == f"error: {lock}: cannot read: {detail}"
     assert not (tmp_path / "new").exists()
+
+
+def test_included_requirements_file_of_one_gigabyte(tmp_path: Path) -> None:
+    big = tmp_path / "big.txt"
+    _sparse(big, GIB, b"ok==1.0\n")
+    lock = tmp_path / "lock.txt"
+    lock.write_text("ok==1.0\n-r big.txt\n", encoding="utf-8")
+    run = envsnap("diff", str(lock), str(lock), cwd=tmp_path)
+    assert run.code == 2, run
+    assert run.stderr.splitlines()[0] == (
+        f"error: {big}: cannot read: larger than the {LOCK_FILE_LIMIT >> 20} MiB limit"
+    )

@@ -63,10 +63,13 @@ def read_text(path: Path) -> str:
     """Return the text of a requirements file.
 
     Raises:
-        LockFileError: missing, a directory, unreadable, or not UTF-8.
+        LockFileError: missing, a directory, unreadable, not a regular file,
+            over :data:`~envsnap._io.LOCK_FILE_LIMIT`, or not UTF-8.
     """
-    try:
-        return path.read_text(encoding="utf-8")
+    from envsnap._io import LOCK_FILE_LIMIT, read_limited  # noqa: PLC0415
+
+    try:  # a regular file of at most 64 MiB: an included FIFO or /dev/zero is refused
+        return read_limited(path, LOCK_FILE_LIMIT).decode("utf-8")
     except FileNotFoundError:
         raise LockFileError(
             f"{path}: no such file",
