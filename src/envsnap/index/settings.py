@@ -225,9 +225,7 @@ def _config_debug(python: str, env: Mapping[str, str]) -> str | None:
 
     from envsnap.cache import default_cache_dir  # noqa: PLC0415
 
-    key = json.dumps(
-        [python, _stat(Path(python)), *(env.get(v) for v in _LOCATION_VARIABLES)]
-    )
+    key = json.dumps([python, _stat(Path(python)), *(env.get(v) for v in _LOCATION_VARIABLES)])
     entry = default_cache_dir() / "pip-config" / hashlib.sha256(key.encode()).hexdigest()
     try:
         stored = json.loads(entry.read_text(encoding="utf-8"))

@@ -188,7 +188,6 @@ class SimpleIndex(_Remote):
                 return ProjectFiles(name=name, version=version, files=ordered(files), index=clean)
         return None
 
-
     def _from_cache(self, name: NormalizedName, version: Version) -> ProjectFiles | None:
         """Answer from cached pages alone when the first index that has a page lists the version."""
         import time  # noqa: PLC0415
