@@ -17,7 +17,7 @@ header, sections and ``# via`` lines, so that this reader and the strict one
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -138,12 +138,14 @@ def load(path: Path) -> Lock:
         spec = str(package.specifier) if package.specifier else " (no version)"
         problems.append(f"{where}: {package.display_name}{spec} is not pinned to one version")
     envsnap_file = bool(lines) and lines[0].text.startswith(HEADER_PREFIX)
-    notes = rl.scan_annotations(lines) if envsnap_file else rl.Annotations()
+    notes = rl.scan_annotations(lines) if envsnap_file else rl.scan_via_annotations(lines)
     packages = []
     for name in sorted(by_name):
         package = by_name[name]
-        if envsnap_file and package.line is not None:
+        if package.line is not None:
             package = _annotated(package, notes)
+        elif not envsnap_file:  # from a -r include: pip install -r requests it too
+            package = replace(package, top_level=True, reason="requested")
         packages.append(package)
     return Lock(
         path=path,
@@ -189,8 +191,6 @@ def _refuse_duplicates(path: Path, lines: list[rl.LogicalLine]) -> None:
 
 
 def _annotated(package: LockedPackage, notes: rl.Annotations) -> LockedPackage:
-    from dataclasses import replace  # noqa: PLC0415
-
     return replace(
         package,
         top_level=package.line in notes.top_level_lines,
@@ -199,8 +199,6 @@ def _annotated(package: LockedPackage, notes: rl.Annotations) -> LockedPackage:
 
 
 def _with_version(package: LockedPackage, version: Version) -> LockedPackage:
-    from dataclasses import replace  # noqa: PLC0415
-
     return replace(package, version=version, specifier=None)
 
 
