@@ -141,6 +141,10 @@ class RestorePlan:
     """Whether an existing venv at ``target`` will be replaced."""
     no_deps: bool
     """Install exactly the file's packages (it pins the whole closure)."""
+    closure_check: bool = False
+    """The file pins every package but does not say it pins the whole closure:
+    the direct backend reads its wheels' requirements, installs exactly the
+    file when they are all pinned, and hands the file to pip's resolver when not."""
     require_hashes: bool
     """Hash-checking mode (the file has hashes)."""
     options: RestoreOptions
@@ -168,7 +172,14 @@ class RestorePlan:
             )
             + (" without pip" if not self.options.with_pip else ""),
             f"install with {self.installer}"
-            + (" --no-deps" if self.no_deps else " (resolving dependencies)")
+            + (
+                " --no-deps"
+                if self.no_deps
+                else " --no-deps if its wheels' requirements are all pinned by the file, "
+                "else with pip (resolving dependencies)"
+                if self.closure_check
+                else " (resolving dependencies)"
+            )
             + (" --require-hashes" if self.require_hashes else ""),
             "verify against the file, then mark the top-level packages as REQUESTED",
         ]
@@ -268,11 +279,17 @@ def plan_restore(file: Path, options: RestoreOptions) -> RestorePlan:
             f"the file was made with Python {recorded}; building with {interpreter.version} "
             "as --python says"
         )
-    no_deps = lock.complete and all(p.pinned for p in lock.packages)
+    pinned = all(p.pinned for p in lock.packages)
+    no_deps = lock.complete and pinned
     installer = options.installer
-    if installer == "direct" and not no_deps:
+    # a fully pinned file that envsnap did not write (pip-compile, uv, pip
+    # freeze) may be a lock: the direct backend reads its wheels' METADATA
+    closure_check = (
+        installer == "direct" and pinned and not no_deps and lock.format == "requirements"
+    )
+    if installer == "direct" and not no_deps and not closure_check:
         installer = "pip"
-    if not no_deps:
+    if not no_deps and not closure_check:
         notes.append(
             f"the file does not pin the whole dependency closure: {installer} resolves the rest"
         )
@@ -290,6 +307,7 @@ def plan_restore(file: Path, options: RestoreOptions) -> RestorePlan:
         interpreter=interpreter,
         replaces=replaces,
         no_deps=no_deps,
+        closure_check=closure_check,
         require_hashes=any(p.hashes for p in lock.packages),
         options=options,
         installer=installer,
@@ -635,8 +653,9 @@ def _build(
     environment = probe(python)
 
     lock = plan.lock
+    no_deps = plan.no_deps
     if plan.installer == "direct":
-        lock = _install_direct(plan, python, environment, say, output, counter)
+        lock, no_deps = _install_direct(plan, python, environment, say, output, counter)
     else:
         if options.with_pip:
             _seed_pip(plan, python, environment)
@@ -646,7 +665,7 @@ def _build(
     say("verify", f"{plan.target} against {plan.file}")
     set_requested(environment.site_packages, [p.name for p in lock.top_level])
     snapshot = take_snapshot(environment=environment)
-    report = compare_env_to_lock(snapshot, lock, allow_extra=not plan.no_deps)
+    report = compare_env_to_lock(snapshot, lock, allow_extra=not no_deps)
     if report:
         lines = [_change_line(c) for c in report.drift]
         raise OperationError(
@@ -656,14 +675,16 @@ def _build(
             "(run `envsnap check` on it), or --strict to refuse unpinned files",
         )
     notes: list[str] = []
-    if not plan.no_deps:
+    if not no_deps:
         listed = {p.name for p in lock.packages}
         added = [
             f"{d.display_name}=={d.version}" for d in snapshot.listed() if d.name not in listed
         ]
         if added:
             notes.append(
-                f"{plan.installer} added packages the file does not list: " + ", ".join(added)
+                # the direct backend resolves nothing: pip did, when the closure had a gap
+                f"{'pip' if plan.installer == 'direct' else plan.installer} added packages "
+                "the file does not list: " + ", ".join(added)
             )
     return python, report, tuple(notes)
 
@@ -687,15 +708,22 @@ def _install_direct(
     say: Callable[[str, str], None],
     output: Callable[[str], None] | None,
     counter: Callable[[str, int, int], None] | None,
-) -> Lock:
-    """Plan, fetch, verify and install with the direct backend; return the Lock to verify.
+) -> tuple[Lock, bool]:
+    """Plan, fetch, verify and install with the direct backend.
 
     For a pylock file the Lock is narrowed to the packages selected for this
     environment (its extras and groups), so verification expects exactly those.
+    With ``plan.closure_check`` the files are fetched first and their wheels'
+    requirements checked (:func:`envsnap.closure.find_gaps`); when something
+    is not pinned, a note says what and pip installs the file, resolving.
+
+    Returns:
+        ``(the Lock to verify against, whether exactly its packages were installed)``.
     """
     from dataclasses import replace  # noqa: PLC0415
 
     from envsnap import direct  # noqa: PLC0415
+    from envsnap.closure import find_gaps  # noqa: PLC0415
     from envsnap.hashes import environment_tags  # noqa: PLC0415
 
     options = plan.options
@@ -716,20 +744,40 @@ def _install_direct(
     else:
         install_plan = direct.plan_requirements(plan.lock, environment, tags, settings)
         lock = plan.lock
-    say("install", f"{install_plan.count} packages with direct")
+    credentials = [u for u in (settings.index_url, *settings.extra_index_urls) if u]
     try:
         with _cache(options) as cache:
+            fetched = None
+            if plan.closure_check:
+                say("check", f"{install_plan.count} pinned packages: reading their requirements")
+                fetched = direct.fetch(
+                    install_plan, cache, credentials_urls=credentials, counter=counter
+                )
+                gaps = find_gaps(
+                    plan.lock,
+                    direct.wheel_requirements(install_plan, cache, fetched),
+                    environment.markers,
+                )
+                if gaps:
+                    more = f" (and {len(gaps) - 1} more)" if len(gaps) > 1 else ""
+                    say("note", f"{plan.file.name}: {gaps[0].describe()}{more}; pip resolves it")
+                    if options.with_pip:
+                        _seed_pip(plan, python, environment)
+                    _install_with(plan, python, say, output)
+                    return lock, False
+            say("install", f"{install_plan.count} packages with direct")
             direct.install(
                 install_plan,
                 python=python,
                 environment=environment,
                 cache=cache,
                 index_args=[*options.index_args, *_trust_args("pip", plan.trusted_hosts)],
-                credentials_urls=[u for u in (settings.index_url, *settings.extra_index_urls) if u],
+                credentials_urls=credentials,
                 with_pip=options.with_pip,
                 compile_bytecode=options.compile_bytecode,
                 counter=counter,
                 output=output,
+                fetched=fetched,
             )
     except OSError as exc:
         raise OperationError(
@@ -737,7 +785,7 @@ def _install_direct(
             hint="check the permissions of the cache directory (ENVSNAP_CACHE_DIR) "
             "or use --no-cache",
         ) from None
-    return lock
+    return lock, True
 
 
 def _seed_pip(plan: RestorePlan, python: Path, environment: TargetEnvironment) -> None:
