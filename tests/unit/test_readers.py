@@ -235,7 +235,11 @@ def test_pip_reader_no_index() -> None:
 @pytest.mark.parametrize(
     ("name", "message"),
     [
-        ("hand-invalid.txt", "hand-invalid.txt:2: Invalid requirement: 'beta=1.0'"),
+        (
+            "hand-invalid.txt",
+            "hand-invalid.txt:2: Invalid requirement: 'beta=1.0': Expected semicolon "
+            "(after name with no version specifier) or end",
+        ),
         (
             "hand-missing-include.txt",
             "hand-missing-include.txt:1: -r does-not-exist.txt: no such file",
