@@ -40,7 +40,8 @@ class Gap:
     kind: Literal["unpinned", "conflict", "unknown"]
     """``unpinned``: no pin of the required name; ``conflict``: its pin is
     outside the required specifier; ``unknown``: the package's requirements
-    cannot be read without building it (an sdist, a VCS checkout, a directory)."""
+    cannot be read before pip installs it (no wheel: an sdist, a VCS checkout,
+    a directory, a file envsnap leaves to pip)."""
     requirement: Requirement | None = None
     """The requirement (``unpinned`` and ``conflict``)."""
     pinned: str | None = None
@@ -51,10 +52,10 @@ class Gap:
 
         ``flask==3.1.3 requires blinker>=1.9, which the file does not pin``;
         ``... requires blinker>=1.9, but the file pins blinker==1.8.2``;
-        ``kappa==1.0: its requirements are known only once it is built``.
+        ``kappa==1.0: no wheel to read its requirements from``.
         """
         if self.kind == "unknown":
-            return f"{self.package}: its requirements are known only once it is built"
+            return f"{self.package}: no wheel to read its requirements from"
         wanted = _without_marker(self.requirement)
         if self.kind == "conflict":
             return f"{self.package} requires {wanted}, but the file pins {self.pinned}"

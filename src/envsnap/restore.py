@@ -55,7 +55,9 @@ from envsnap.errors import InputError, OperationError
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
 
+    from envsnap import direct
     from envsnap.cache import FileCache
+    from envsnap.closure import Gap
     from envsnap.drift import Report
     from envsnap.environment import TargetEnvironment
     from envsnap.installers import InstallerName
@@ -723,7 +725,6 @@ def _install_direct(
     from dataclasses import replace  # noqa: PLC0415
 
     from envsnap import direct  # noqa: PLC0415
-    from envsnap.closure import find_gaps  # noqa: PLC0415
     from envsnap.hashes import environment_tags  # noqa: PLC0415
 
     options = plan.options
@@ -750,13 +751,8 @@ def _install_direct(
             fetched = None
             if plan.closure_check:
                 say("check", f"{install_plan.count} pinned packages: reading their requirements")
-                fetched = direct.fetch(
-                    install_plan, cache, credentials_urls=credentials, counter=counter
-                )
-                gaps = find_gaps(
-                    plan.lock,
-                    direct.wheel_requirements(install_plan, cache, fetched),
-                    environment.markers,
+                gaps, fetched = _closure_gaps(
+                    plan.lock, install_plan, cache, environment, credentials, counter
                 )
                 if gaps:
                     more = f" (and {len(gaps) - 1} more)" if len(gaps) > 1 else ""
@@ -786,6 +782,36 @@ def _install_direct(
             "or use --no-cache",
         ) from None
     return lock, True
+
+
+def _closure_gaps(
+    lock: Lock,
+    install_plan: direct.InstallPlan,
+    cache: FileCache,
+    environment: TargetEnvironment,
+    credentials: Sequence[str],
+    counter: Callable[[str, int, int], None] | None,
+) -> tuple[tuple[Gap, ...], dict[str, Path] | None]:
+    """Fetch the wheels of a pinned file and list what their requirements leave unmet.
+
+    A package that has no wheel in the plan (an sdist, a direct reference pip
+    installs) is a gap at once, and nothing is fetched: pip will resolve.
+
+    Returns:
+        ``(the gaps, the fetched files or None)``.
+    """
+    from dataclasses import replace  # noqa: PLC0415
+
+    from envsnap import direct  # noqa: PLC0415
+    from envsnap.closure import find_gaps  # noqa: PLC0415
+
+    wheels = {f.name for f in install_plan.files if f.is_wheel}
+    unread = [p for p in lock.packages if p.name in install_plan.names and p.name not in wheels]
+    if unread:
+        return find_gaps(replace(lock, packages=tuple(unread)), {}, environment.markers), None
+    fetched = direct.fetch(install_plan, cache, credentials_urls=credentials, counter=counter)
+    requires = direct.wheel_requirements(install_plan, cache, fetched)
+    return find_gaps(lock, requires, environment.markers), fetched
 
 
 def _seed_pip(plan: RestorePlan, python: Path, environment: TargetEnvironment) -> None:

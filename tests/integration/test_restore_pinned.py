@@ -167,3 +167,20 @@ def test_a_file_without_annotations_marks_every_line_requested(
         "gamma==1.0",
         "# transitive",
     ]
+
+
+def test_a_pinned_sdist_goes_to_pip_without_a_fetch(tmp_path: Path, wheelhouse: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("kappa==1.0\nsolo==1.0\n", encoding="utf-8")
+    log: list[str] = []
+    with serve_index(wheelhouse, log=log) as url:
+        done = run_envsnap(
+            "restore", "requirements.txt", "--without-pip", "--index-url", url, cwd=tmp_path
+        )
+    assert done.returncode == 0, done.stderr
+    lines = stages(done.stderr)
+    assert (
+        "note: requirements.txt: kappa==1.0: no wheel to read its requirements from; "
+        "pip resolves it"
+    ) in lines
+    assert pip_freeze(tmp_path / ".venv" / "bin" / "python") == ["kappa==1.0", "solo==1.0"]
+    assert requested(tmp_path / ".venv") == ["kappa", "solo"]
