@@ -450,3 +450,72 @@ def test_via_annotations(
     path = tmp_path / "requirements.txt"
     path.write_text(text, encoding="utf-8")
     assert _classes(path) == expected
+
+
+PINNED_FILES = [FIXTURES / "pip-compile-hashes.txt", FIXTURES / "uv-compile.txt"]
+
+
+@pytest.mark.parametrize("path", PINNED_FILES, ids=lambda p: p.name)
+def test_plain_pinned_files_read_without_pip_api_give_the_same_lock(path: Path) -> None:
+    plain = requirements.load_pinned(path)
+    assert plain is not None
+    assert plain == pip_requirements.load(path)
+    assert read_lock(path) == plain
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "alpha==1.0\nbeta==2.0\n",
+        'alpha[x,Y]==1.0 ; python_version >= "3"  # via -r req.in\n',
+        'alpha==1.0\nbeta==2.0 ; python_version < "3"\n',  # false here: left out by both
+        "--index-url https://mirror.example.invalid/simple/\n-f ./wheels\n--no-index\n"
+        "--trusted-host mirror.example.invalid\n--prefer-binary\nalpha===1.0\n",
+        "alpha==1.0 \\\n    --hash=sha256:"
+        + "a" * 64
+        + " \\\n    --hash=sha512:"
+        + "b" * 128
+        + "\n",
+    ],
+)
+def test_plain_reader_agrees_with_pip_api(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "requirements.txt"
+    path.write_text(text, encoding="utf-8")
+    plain = requirements.load_pinned(path)
+    assert plain is not None
+    assert plain == pip_requirements.load(path)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "alpha>=1.0\n",  # unpinned
+        "alpha==1.*\n",
+        "-r other.txt\n",
+        "-e ./proj\n",
+        "alpha @ https://files.example.invalid/alpha-1.0-py3-none-any.whl\n",
+        "alpha==1.0 --frobnicate\n",
+        "--frobnicate\n",
+        "alpha==1.0\nAlpha==2.0\n",
+        "foo bar==1.0\n",
+        "alpha==1.0 --hash=md5:" + "a" * 32 + "\n",
+        "\ufeffalpha==1.0\n",
+    ],
+)
+def test_plain_reader_leaves_anything_else_to_pip_api(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "requirements.txt"
+    path.write_text(text, encoding="utf-8")
+    assert requirements.load_pinned(path) is None
+
+
+def test_read_lock_of_a_plain_pinned_file_does_not_import_pip_api() -> None:
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    code = (
+        "import sys; from pathlib import Path; from envsnap.readers import read_lock; "
+        f"lock = read_lock(Path({str(PINNED_FILES[0])!r})); "
+        "print(len(lock.packages), 'pip_api' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout == "8 False\n"
