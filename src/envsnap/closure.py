@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     from envsnap.lock import Lock, LockedPackage
 
-__all__ = ["Gap", "find_gaps"]
+__all__ = ["Gap", "find_gaps", "unreadable"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -46,6 +46,8 @@ class Gap:
     """The requirement (``unpinned`` and ``conflict``)."""
     pinned: str | None = None
     """The file's pin of the required name, as ``name==version`` (``conflict``)."""
+    detail: str | None = None
+    """Why the requirements cannot be read (``unknown``), when the caller knows."""
 
     def describe(self) -> str:
         """Return one line for the user.
@@ -55,7 +57,8 @@ class Gap:
         ``kappa==1.0: no wheel to read its requirements from``.
         """
         if self.kind == "unknown":
-            return f"{self.package}: no wheel to read its requirements from"
+            why = self.detail or "no wheel to read its requirements from"
+            return f"{self.package}: {why}"
         wanted = _without_marker(self.requirement)
         if self.kind == "conflict":
             return f"{self.package} requires {wanted}, but the file pins {self.pinned}"
@@ -126,6 +129,16 @@ def find_gaps(
                 asked[target] |= more
                 todo.append(target)
     return tuple(gaps[key] for key in sorted(gaps))
+
+
+def unreadable(package: LockedPackage, detail: str) -> Gap:
+    """Return the ``unknown`` gap of a package whose requirements cannot be read.
+
+    Args:
+        package: the package.
+        detail: why, for the user (``only an sdist for this environment``).
+    """
+    return Gap(package=_label(package), kind="unknown", detail=detail)
 
 
 def _unmet(label: str, requirement: Requirement, pin: LockedPackage | None) -> Gap | None:

@@ -800,15 +800,25 @@ def _closure_gaps(
     Returns:
         ``(the gaps, the fetched files or None)``.
     """
-    from dataclasses import replace  # noqa: PLC0415
-
     from envsnap import direct  # noqa: PLC0415
-    from envsnap.closure import find_gaps  # noqa: PLC0415
+    from envsnap.closure import find_gaps, unreadable  # noqa: PLC0415
 
     wheels = {f.name for f in install_plan.files if f.is_wheel}
-    unread = [p for p in lock.packages if p.name in install_plan.names and p.name not in wheels]
+    sdists = {f.name for f in install_plan.files if not f.is_wheel}
+    unread = [
+        unreadable(
+            p,
+            "only an sdist for this environment"
+            if p.name in sdists
+            else "a direct reference pip installs"
+            if p.origin.is_direct
+            else "on no named index or wheelhouse (pip fetches it)",
+        )
+        for p in lock.packages
+        if p.name in install_plan.names and p.name not in wheels
+    ]
     if unread:
-        return find_gaps(replace(lock, packages=tuple(unread)), {}, environment.markers), None
+        return tuple(unread), None
     fetched = direct.fetch(install_plan, cache, credentials_urls=credentials, counter=counter)
     requires = direct.wheel_requirements(install_plan, cache, fetched)
     return find_gaps(lock, requires, environment.markers), fetched

@@ -179,8 +179,7 @@ def test_a_pinned_sdist_goes_to_pip_without_a_fetch(tmp_path: Path, wheelhouse: 
     assert done.returncode == 0, done.stderr
     lines = stages(done.stderr)
     assert (
-        "note: requirements.txt: kappa==1.0: no wheel to read its requirements from; "
-        "pip resolves it"
+        "note: requirements.txt: kappa==1.0: only an sdist for this environment; pip resolves it"
     ) in lines
     assert pip_freeze(tmp_path / ".venv" / "bin" / "python") == ["kappa==1.0", "solo==1.0"]
     assert requested(tmp_path / ".venv") == ["kappa", "solo"]

@@ -7,7 +7,7 @@ from packaging.requirements import Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
-from envsnap.closure import Gap, find_gaps
+from envsnap.closure import Gap, find_gaps, unreadable
 from envsnap.lock import Lock, LockedPackage
 from envsnap.origin import Origin
 
@@ -136,3 +136,8 @@ def test_a_direct_origin_meets_a_requirement_by_name() -> None:
 def test_a_cycle_ends() -> None:
     file = lock(pin("cyca==1"), pin("cycb==1"))
     assert find_gaps(file, requires(cyca=["cycb"], cycb=["cyca[x]"]), LINUX) == ()
+
+
+def test_an_unreadable_gap_says_why() -> None:
+    gap = unreadable(pin("kappa==1.0"), "only an sdist for this environment")
+    assert gap.describe() == "kappa==1.0: only an sdist for this environment"
