@@ -12,7 +12,11 @@ The steps (each reported to a ``progress`` callback, never printed here):
    fetched into a content-addressed cache, every hash verified before
    anything is installed, wheels installed with the ``installer`` library),
    or with pip or uv (:mod:`envsnap.installers`): ``--no-deps`` when the file
-   pins the whole closure, ``--require-hashes`` when it has hashes; then make
+   pins the whole closure, ``--require-hashes`` when it has hashes. A file
+   that pins every package without saying it pins the closure (pip-compile,
+   uv, pip freeze) is checked from its wheels' requirements
+   (:mod:`envsnap.closure`): installed exactly when nothing is missing,
+   resolved by pip when something is (a note names it); then make
    the REQUESTED markers match the file's top-level list, so that
    ``envsnap freeze`` of the new venv writes the same file;
 4. **verify**: snapshot the venv and compare it with the Lock through

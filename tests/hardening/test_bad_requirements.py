@@ -191,3 +191,12 @@ def test_lines_pip_accepts_are_read(tmp_path: Path, text: str) -> None:
     path = tmp_path / "requirements.txt"
     path.write_text(text, encoding="utf-8")
     assert [p.name for p in pip_requirements.load(path).packages] == ["alpha"]
+
+
+def test_a_bad_line_of_a_constraint_file_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "constraints.txt").write_text("beta==1.0 --frobnicate\n", encoding="utf-8")
+    path = tmp_path / "requirements.txt"
+    path.write_text("alpha==1.0\n-c constraints.txt\n", encoding="utf-8")
+    result = invoke("restore", str(path), "--venv", str(tmp_path / "new-venv"))
+    assert_error(result, 2, f"error: {tmp_path / 'constraints.txt'}:1: --frobnicate: not an")
+    assert not (tmp_path / "new-venv").exists()

@@ -5,13 +5,19 @@ This is the only module that imports :mod:`pip_api` (lazily: the import runs
 into ``packaging`` types at once; nothing of pip-api leaves this module.
 
 pip-api parses requirement lines, ``-r`` includes and ``--hash`` options.
-What it does not return is handled here with a small scan of each file:
+Every line of the file and of its includes is first checked here as pip
+splits and parses it (an unknown option, an option without its value, text
+that is not PEP 508 stop the read with ``FILE:LINE``, as pip stops; pip-api
+alone ignores unknown options and joins the words of ``foo bar==1`` into
+``foobar==1``). What pip-api does not return is collected by the same scan:
 index options (``--index-url``, ``--extra-index-url``, ``--find-links``,
 ``--no-index``), ``-c`` constraint files (their ``==`` pins fill in unpinned
 requirements), ``-e`` lines (paths relative to the file's directory, as
-``envsnap freeze`` writes them) and, for a file envsnap wrote, its
-header, sections and ``# via`` lines, so that this reader and the strict one
-(:func:`envsnap.formats.requirements.load`) give the same Lock.
+``envsnap freeze`` writes them). For a file envsnap wrote, its header,
+sections and ``# via`` lines are read, so that this reader and the strict one
+(:func:`envsnap.formats.requirements.load`) give the same Lock; for a file of
+pip-compile or uv, their ``# via`` annotations
+(:func:`~envsnap.formats._requirement_lines.scan_via_annotations`).
 """
 
 from __future__ import annotations
@@ -319,7 +325,7 @@ def _package(item: Any, path: Path, lines: list[rl.LogicalLine]) -> LockedPackag
     )
 
 
-def _scan(path: Path) -> _Scan:
+def _scan(path: Path) -> _Scan:  # noqa: PLR0912 - one branch per pip option family
     """Check every line of ``path`` and its includes as pip does; collect what pip-api does not.
 
     Each logical line is split as pip splits it (``req_file.break_args_options``:
@@ -340,8 +346,10 @@ def _scan(path: Path) -> _Scan:
     constraints: list[Path] = []
     editables: list[tuple[Path, rl.LogicalLine, str]] = []
     todo, seen = [path], set()
-    while todo:
-        file = todo.pop(0)
+    checked: list[Path] = []  # constraint files: pip parses their lines too
+    while todo or checked:
+        constraint = not todo
+        file = (todo or checked).pop(0)
         if file in seen:
             continue
         seen.add(file)
@@ -354,6 +362,8 @@ def _scan(path: Path) -> _Scan:
             if requirement:
                 _check_requirement(requirement, where)
                 continue
+            if constraint:
+                continue
             for option, value in options:
                 if option in INDEX_OPTIONS:
                     index_options.append(option if value is None else f"{option} {value}")
@@ -363,7 +373,11 @@ def _scan(path: Path) -> _Scan:
                     if not included.is_file():
                         short = "-r" if option == "--requirement" else "-c"
                         raise LockFileError(f"{where}: {short} {value}: no such file")
-                    (todo if option == "--requirement" else constraints).append(included)
+                    if option == "--requirement":
+                        todo.append(included)
+                    else:
+                        constraints.append(included)
+                        checked.append(included)
                 elif option == "--editable":
                     if not value:
                         raise LockFileError(f"{where}: -e without a path or URL")
