@@ -36,8 +36,11 @@ ERRORS: dict[str, tuple[str, str | None]] = {
     "conflicting-pins-case.txt": (":2: alpha is listed twice (also on line 1)", "one requirement"),
     "include-loop-a.txt": (": Double requirement given: alpha==1.0", None),
     "missing-include.txt": (":2: -r does-not-exist.txt: no such file", None),
-    "bad-hash-syntax.txt": (": cannot parse the file (", "--hash=ALGORITHM:HEX"),
-    "bad-hash-algorithm.txt": (": Invalid --hash kind sha999, expected one of", None),
+    "bad-hash-syntax.txt": (":1: cannot parse --hash=sha256", "--hash=ALGORITHM:HEX"),
+    "bad-hash-algorithm.txt": (
+        ":1: Invalid --hash kind sha999, expected one of sha256, sha384, sha512",
+        None,
+    ),
     "bom.txt": (":1: the file starts with a byte-order mark (BOM)", "UTF-8 without a BOM"),
     "not-utf8.txt": (": not UTF-8 text (invalid continuation byte)", None),
     "invalid-marker.txt": (":2: Invalid requirement: ", None),
@@ -146,6 +149,11 @@ PIP_REJECTS = [
         "--index-url\nalpha==1.0\n",
         ":1: --index-url needs a value",
         id="index-option-without-its-value",
+    ),
+    pytest.param(
+        "alpha==1.0 --config-settings novalue\n",
+        ":1: --config-settings novalue: not of the form KEY=VALUE",
+        id="config-settings-without-equals",
     ),
     pytest.param(
         "alpha==1.0 'unclosed\n",

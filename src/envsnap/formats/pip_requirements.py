@@ -275,10 +275,8 @@ def _parse(path: Path) -> list[Any]:
         ) from None
     except UnicodeDecodeError as exc:
         raise LockFileError(f"{path}: not UTF-8 text ({exc.reason})") from None
-    except ValueError as exc:  # pip-api's own parsing, e.g. --hash=sha256 without ':'
-        raise LockFileError(
-            f"{path}: cannot parse the file ({exc})", hint="pip writes --hash=ALGORITHM:HEX"
-        ) from None
+    except ValueError as exc:  # pip-api's own parsing, e.g. a file: URL of another host
+        raise LockFileError(f"{path}: cannot parse the file ({exc})") from None
     items = list(parsed.values())
     for item in items:
         if isinstance(item, UnparsedRequirement):
@@ -433,8 +431,36 @@ def _split_line(text: str, where: str) -> tuple[str, list[tuple[str, str | None]
                     hint=f"write {spelling} VALUE (pip's requirements format)",
                 )
             attached = words_left.pop(0)
+        _check_value(long, attached, where)
         options.append((long, attached))
     return requirement, options
+
+
+_HASH_KINDS = ("sha256", "sha384", "sha512")
+"""The ``--hash`` algorithms pip allows."""
+
+
+def _check_value(option: str, value: str, where: str) -> None:
+    """Refuse the option values pip's parser refuses (``--hash``, ``--config-settings``).
+
+    Raises:
+        LockFileError: ``FILE:LINE`` and what pip expects.
+    """
+    if option == "--hash":
+        kind, colon, digest = value.partition(":")
+        if not colon or not digest:
+            raise LockFileError(
+                f"{where}: cannot parse --hash={value}", hint="pip writes --hash=ALGORITHM:HEX"
+            )
+        if kind not in _HASH_KINDS:
+            raise LockFileError(
+                f"{where}: Invalid --hash kind {kind}, expected one of {', '.join(_HASH_KINDS)}"
+            )
+    elif option == "--config-settings" and "=" not in value:
+        raise LockFileError(
+            f"{where}: --config-settings {value}: not of the form KEY=VALUE",
+            hint="pip takes --config-settings KEY=VALUE",
+        )
 
 
 def _check_requirement(text: str, where: str) -> None:
