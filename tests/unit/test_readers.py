@@ -469,6 +469,11 @@ def test_plain_pinned_files_read_without_pip_api_give_the_same_lock(path: Path) 
         "alpha==1.0\nbeta==2.0\n",
         'alpha[x,Y]==1.0 ; python_version >= "3"  # via -r req.in\n',
         'alpha==1.0\nbeta==2.0 ; python_version < "3"\n',  # false here: left out by both
+        # uv --universal: one name twice, disjoint markers
+        "numpy==1.26.4 ; python_full_version < '3.0'\n"
+        "    # via -r requirements.in\n"
+        "numpy==2.1.0 ; python_full_version >= '3.0'\n"
+        "    # via -r requirements.in\n",
         "--index-url https://mirror.example.invalid/simple/\n-f ./wheels\n--no-index\n"
         "--trusted-host mirror.example.invalid\n--prefer-binary\nalpha===1.0\n",
         "alpha==1.0 \\\n    --hash=sha256:"
