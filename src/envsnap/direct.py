@@ -538,9 +538,11 @@ def install(
         OperationError: a file cannot be fetched or does not match its hash
             (nothing installed then), or an install failed.
     """
-    if fetched is None:
-        fetched = fetch(plan, cache, credentials_urls=credentials_urls, counter=counter)
-    local = fetched
+    local = (
+        fetch(plan, cache, credentials_urls=credentials_urls, counter=counter)
+        if fetched is None
+        else fetched
+    )
     wheels = [f for f in plan.files if f.is_wheel]
     sdists = [f for f in plan.files if not f.is_wheel]
     jobs = _wheel_jobs(wheels, local, cache, environment, with_pip=with_pip)
