@@ -42,6 +42,7 @@ T = TypeVar("T")
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
 
+    from packaging.requirements import Requirement
     from packaging.tags import Tag
     from packaging.utils import NormalizedName
     from packaging.version import Version
@@ -57,12 +58,15 @@ if TYPE_CHECKING:
 
 __all__ = [
     "INSTALL_JOBS",
+    "METADATA_LIMIT",
     "InstallPlan",
     "PlannedFile",
+    "fetch",
     "install",
     "plan_pylock",
     "plan_requirements",
     "venv_scheme",
+    "wheel_requirements",
 ]
 
 INSTALL_JOBS = 2
@@ -453,6 +457,7 @@ def install(
     compile_bytecode: bool = False,
     counter: Callable[[str, int, int], None] | None = None,
     output: Callable[[str], None] | None = None,
+    fetched: Mapping[str, Path] | None = None,
 ) -> None:
     """Fetch, verify and install a plan into the venv of ``python``.
 
@@ -471,10 +476,46 @@ def install(
             ``install`` count files (in the calling thread), ``bytes`` counts
             downloaded bytes against the known total (from download threads).
         output: called with each line of pip's output, when pip runs (``-v``).
+        fetched: what :func:`fetch` returned for this plan, when it ran already.
 
     Raises:
         OperationError: a file cannot be fetched or does not match its hash
             (nothing installed then), or an install failed.
+    """
+    local = fetch(plan, cache, client=client, counter=counter) if fetched is None else fetched
+    wheels = [f for f in plan.files if f.is_wheel]
+    sdists = [f for f in plan.files if not f.is_wheel]
+    jobs = _wheel_jobs(wheels, local, cache, environment, with_pip=with_pip)
+    _install_jobs(jobs, python=python, environment=environment, counter=counter)
+    if sdists or plan.pip_lines:
+        _install_with_pip(sdists, plan.pip_lines, local, python, index_args, output)
+    if compile_bytecode:
+        _compile(python, environment)
+
+
+def fetch(
+    plan: InstallPlan,
+    cache: FileCache,
+    *,
+    client: HttpClient | None = None,
+    counter: Callable[[str, int, int], None] | None = None,
+) -> dict[str, Path]:
+    """Fetch the plan's files into ``cache``, each sha256 checked.
+
+    A wheel whose unpacked cache entry is intact is not fetched again.
+
+    Args:
+        plan: from :func:`plan_requirements` / :func:`plan_pylock`.
+        cache: the file cache.
+        client: the HTTP client (default: one with ``~/.netrc`` only).
+        counter: called as ``counter(stage, done, total)`` (``download`` files,
+            ``bytes`` downloaded).
+
+    Returns:
+        sha256 -> the file in the cache, for every file fetched.
+
+    Raises:
+        OperationError: a file cannot be fetched or does not match its hash.
     """
     from envsnap.index.download import FileRequest, fetch_all  # noqa: PLC0415
 
@@ -490,21 +531,81 @@ def install(
         )
         for f in needed
     ]
-    local = fetch_all(
+    return fetch_all(
         requests,
         cache,
         client=client,
         progress=(lambda done, total: counter("download", done, total)) if counter else None,
         on_bytes=_byte_counter(requests, counter) if counter else None,
     )
-    wheels = [f for f in plan.files if f.is_wheel]
-    sdists = [f for f in plan.files if not f.is_wheel]
-    jobs = _wheel_jobs(wheels, local, cache, environment, with_pip=with_pip)
-    _install_jobs(jobs, python=python, environment=environment, counter=counter)
-    if sdists or plan.pip_lines:
-        _install_with_pip(sdists, plan.pip_lines, local, python, index_args, output)
-    if compile_bytecode:
-        _compile(python, environment)
+
+
+METADATA_LIMIT = 16 * 1024 * 1024
+"""The largest wheel ``METADATA`` read for its requirements, in bytes."""
+
+
+def wheel_requirements(
+    plan: InstallPlan, cache: FileCache, fetched: Mapping[str, Path]
+) -> dict[NormalizedName, list[Requirement] | None]:
+    """Read the ``Requires-Dist`` of every wheel of a fetched plan (core metadata).
+
+    Args:
+        plan: the plan, after :func:`fetch`.
+        cache: the cache it was fetched into (an intact unpacked wheel is
+            read from its entry, the others from the wheel file).
+        fetched: what :func:`fetch` returned.
+
+    Returns:
+        Normalized name -> the wheel's requirements; ``None`` for a package
+        installed from an sdist or by pip (no wheel to read), or whose
+        ``METADATA`` is missing, larger than :data:`METADATA_LIMIT` or not
+        valid (pip's resolver then decides).
+    """
+    from packaging.utils import canonicalize_name  # noqa: PLC0415
+
+    found: dict[NormalizedName, list[Requirement] | None] = {
+        canonicalize_name(name): None for name in plan.names
+    }
+    for planned in plan.files:
+        if planned.is_wheel:
+            found[planned.name] = _read_requires(cache, planned, fetched)
+    return found
+
+
+def _read_requires(
+    cache: FileCache, planned: PlannedFile, fetched: Mapping[str, Path]
+) -> list[Requirement] | None:
+    """Return the ``Requires-Dist`` of one wheel, or ``None`` when it cannot be read."""
+    import zipfile  # noqa: PLC0415
+
+    from packaging.metadata import parse_email  # noqa: PLC0415
+    from packaging.requirements import InvalidRequirement, Requirement  # noqa: PLC0415
+
+    data: bytes | None = None
+    try:
+        entry = cache.get_unpacked(planned.sha256)
+        if planned.sha256 not in fetched and entry is not None:
+            for info in entry.glob("*.dist-info/METADATA"):
+                if info.stat().st_size <= METADATA_LIMIT:
+                    data = info.read_bytes()
+        elif planned.sha256 in fetched:
+            with zipfile.ZipFile(fetched[planned.sha256]) as wheel:
+                members = [
+                    m
+                    for m in wheel.infolist()
+                    if m.filename.count("/") == 1 and m.filename.endswith(".dist-info/METADATA")
+                ]
+                if len(members) == 1 and members[0].file_size <= METADATA_LIMIT:
+                    data = wheel.read(members[0])
+    except (OSError, zipfile.BadZipFile):
+        return None
+    if data is None:
+        return None
+    raw, _ = parse_email(data)
+    try:
+        return [Requirement(text) for text in raw.get("requires_dist", [])]
+    except InvalidRequirement:
+        return None
 
 
 def _byte_counter(

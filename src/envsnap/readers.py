@@ -6,6 +6,9 @@
 - a requirements file whose first line is envsnap's header: the strict,
   packaging-only reader :func:`envsnap.formats.requirements.load` (no pip-api
   import, no pip call);
+- a plain pinned file of another tool (``pip-compile``, ``uv pip compile``,
+  ``pip freeze``: pins, hashes, index options, comments): the same,
+  :func:`envsnap.formats.requirements.load_pinned`;
 - any other requirements file: :func:`envsnap.formats.pip_requirements.load`
   (pip-api: ``-r``/``-c`` includes, hashes, editables, direct URLs).
 """
@@ -77,10 +80,13 @@ def read_lock(path: Path) -> Lock:
             first = handle.read(len(HEADER_PREFIX))
     except OSError as exc:
         raise LockFileError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    if first == HEADER_PREFIX.encode():
-        from envsnap.formats import requirements  # noqa: PLC0415
+    from envsnap.formats import requirements  # noqa: PLC0415
 
+    if first == HEADER_PREFIX.encode():
         return requirements.load(path)
+    plain = requirements.load_pinned(path)
+    if plain is not None:
+        return plain
     from envsnap.formats import pip_requirements  # noqa: PLC0415
 
     return pip_requirements.load(path)

@@ -12,7 +12,11 @@ The steps (each reported to a ``progress`` callback, never printed here):
    fetched into a content-addressed cache, every hash verified before
    anything is installed, wheels installed with the ``installer`` library),
    or with pip or uv (:mod:`envsnap.installers`): ``--no-deps`` when the file
-   pins the whole closure, ``--require-hashes`` when it has hashes; then make
+   pins the whole closure, ``--require-hashes`` when it has hashes. A file
+   that pins every package without saying it pins the closure (pip-compile,
+   uv, pip freeze) is checked from its wheels' requirements
+   (:mod:`envsnap.closure`): installed exactly when nothing is missing,
+   resolved by pip when something is (a note names it); then make
    the REQUESTED markers match the file's top-level list, so that
    ``envsnap freeze`` of the new venv writes the same file;
 4. **verify**: snapshot the venv and compare it with the Lock through
@@ -55,9 +59,12 @@ from envsnap.errors import InputError, OperationError
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
 
+    from envsnap import direct
     from envsnap.cache import FileCache
+    from envsnap.closure import Gap
     from envsnap.drift import Report
     from envsnap.environment import TargetEnvironment
+    from envsnap.index.http import HttpClient
     from envsnap.index.settings import IndexSettings
     from envsnap.installers import InstallerName
     from envsnap.lock import Lock
@@ -142,6 +149,10 @@ class RestorePlan:
     """Whether an existing venv at ``target`` will be replaced."""
     no_deps: bool
     """Install exactly the file's packages (it pins the whole closure)."""
+    closure_check: bool = False
+    """The file pins every package but does not say it pins the whole closure:
+    the direct backend reads its wheels' requirements, installs exactly the
+    file when they are all pinned, and hands the file to pip's resolver when not."""
     require_hashes: bool
     """Hash-checking mode (the file has hashes)."""
     options: RestoreOptions
@@ -171,7 +182,14 @@ class RestorePlan:
             )
             + (" without pip" if not self.options.with_pip else ""),
             f"install with {self.installer}"
-            + (" --no-deps" if self.no_deps else " (resolving dependencies)")
+            + (
+                " --no-deps"
+                if self.no_deps
+                else " --no-deps if its wheels' requirements are all pinned by the file, "
+                "else with pip (resolving dependencies)"
+                if self.closure_check
+                else " (resolving dependencies)"
+            )
             + (" --require-hashes" if self.require_hashes else ""),
             "verify against the file, then mark the top-level packages as REQUESTED",
         ]
@@ -271,11 +289,17 @@ def plan_restore(file: Path, options: RestoreOptions) -> RestorePlan:
             f"the file was made with Python {recorded}; building with {interpreter.version} "
             "as --python says"
         )
-    no_deps = lock.complete and all(p.pinned for p in lock.packages)
+    pinned = all(p.pinned for p in lock.packages)
+    no_deps = lock.complete and pinned
     installer = options.installer
-    if installer == "direct" and not no_deps:
+    # a fully pinned file that envsnap did not write (pip-compile, uv, pip
+    # freeze) may be a lock: the direct backend reads its wheels' METADATA
+    closure_check = (
+        installer == "direct" and pinned and not no_deps and lock.format == "requirements"
+    )
+    if installer == "direct" and not no_deps and not closure_check:
         installer = "pip"
-    if not no_deps:
+    if not no_deps and not closure_check:
         notes.append(
             f"the file does not pin the whole dependency closure: {installer} resolves the rest"
         )
@@ -293,6 +317,7 @@ def plan_restore(file: Path, options: RestoreOptions) -> RestorePlan:
         interpreter=interpreter,
         replaces=replaces,
         no_deps=no_deps,
+        closure_check=closure_check,
         require_hashes=any(p.hashes for p in lock.packages),
         options=options,
         installer=installer,
@@ -639,8 +664,9 @@ def _build(
     environment = probe(python)
 
     lock = plan.lock
+    no_deps = plan.no_deps
     if plan.installer == "direct":
-        lock = _install_direct(plan, python, environment, say, output, counter)
+        lock, no_deps = _install_direct(plan, python, environment, say, output, counter)
     else:
         if options.with_pip:
             _seed_pip(plan, python, environment)
@@ -650,7 +676,7 @@ def _build(
     say("verify", f"{plan.target} against {plan.file}")
     set_requested(environment.site_packages, [p.name for p in lock.top_level])
     snapshot = take_snapshot(environment=environment)
-    report = compare_env_to_lock(snapshot, lock, allow_extra=not plan.no_deps)
+    report = compare_env_to_lock(snapshot, lock, allow_extra=not no_deps)
     if report:
         lines = [_change_line(c) for c in report.drift]
         raise OperationError(
@@ -660,14 +686,16 @@ def _build(
             "(run `envsnap check` on it), or --strict to refuse unpinned files",
         )
     notes: list[str] = []
-    if not plan.no_deps:
+    if not no_deps:
         listed = {p.name for p in lock.packages}
         added = [
             f"{d.display_name}=={d.version}" for d in snapshot.listed() if d.name not in listed
         ]
         if added:
             notes.append(
-                f"{plan.installer} added packages the file does not list: " + ", ".join(added)
+                # the direct backend resolves nothing: pip did, when the closure had a gap
+                f"{'pip' if plan.installer == 'direct' else plan.installer} added packages "
+                "the file does not list: " + ", ".join(added)
             )
     return python, report, tuple(notes)
 
@@ -691,11 +719,17 @@ def _install_direct(
     say: Callable[[str, str], None],
     output: Callable[[str], None] | None,
     counter: Callable[[str, int, int], None] | None,
-) -> Lock:
-    """Plan, fetch, verify and install with the direct backend; return the Lock to verify.
+) -> tuple[Lock, bool]:
+    """Plan, fetch, verify and install with the direct backend.
 
     For a pylock file the Lock is narrowed to the packages selected for this
     environment (its extras and groups), so verification expects exactly those.
+    With ``plan.closure_check`` the files are fetched first and their wheels'
+    requirements checked (:func:`envsnap.closure.find_gaps`); when something
+    is not pinned, a note says what and pip installs the file, resolving.
+
+    Returns:
+        ``(the Lock to verify against, whether exactly its packages were installed)``.
     """
     from dataclasses import replace  # noqa: PLC0415
 
@@ -733,6 +767,19 @@ def _install_direct(
                     plan.lock, environment, tags, settings, cache_root=cache.root, client=client
                 )
                 lock = plan.lock
+            fetched = None
+            if plan.closure_check:
+                say("check", f"{install_plan.count} pinned packages: reading their requirements")
+                gaps, fetched = _closure_gaps(
+                    plan.lock, install_plan, cache, environment, client, counter
+                )
+                if gaps:
+                    more = f" (and {len(gaps) - 1} more)" if len(gaps) > 1 else ""
+                    say("note", f"{plan.file.name}: {gaps[0].describe()}{more}; pip resolves it")
+                    if options.with_pip:
+                        _seed_pip(plan, python, environment)
+                    _install_with(plan, python, say, output)
+                    return lock, False
             wheels = sum(1 for f in install_plan.files if f.is_wheel)
             built = install_plan.count - wheels
             say(
@@ -751,6 +798,7 @@ def _install_direct(
                 compile_bytecode=options.compile_bytecode,
                 counter=counter,
                 output=output,
+                fetched=fetched,
             )
     except OSError as exc:
         raise OperationError(
@@ -758,7 +806,47 @@ def _install_direct(
             hint="check the permissions of the cache directory (ENVSNAP_CACHE_DIR) "
             "or use --no-cache",
         ) from None
-    return lock
+    return lock, True
+
+
+def _closure_gaps(
+    lock: Lock,
+    install_plan: direct.InstallPlan,
+    cache: FileCache,
+    environment: TargetEnvironment,
+    client: HttpClient,
+    counter: Callable[[str, int, int], None] | None,
+) -> tuple[tuple[Gap, ...], dict[str, Path] | None]:
+    """Fetch the wheels of a pinned file and list what their requirements leave unmet.
+
+    A package that has no wheel in the plan (an sdist, a direct reference pip
+    installs) is a gap at once, and nothing is fetched: pip will resolve.
+
+    Returns:
+        ``(the gaps, the fetched files or None)``.
+    """
+    from envsnap import direct  # noqa: PLC0415
+    from envsnap.closure import find_gaps, unreadable  # noqa: PLC0415
+
+    wheels = {f.name for f in install_plan.files if f.is_wheel}
+    sdists = {f.name for f in install_plan.files if not f.is_wheel}
+    unread = [
+        unreadable(
+            p,
+            "only an sdist for this environment"
+            if p.name in sdists
+            else "a direct reference pip installs"
+            if p.origin.is_direct
+            else "on no named index or wheelhouse (pip fetches it)",
+        )
+        for p in lock.packages
+        if p.name in install_plan.names and p.name not in wheels
+    ]
+    if unread:
+        return tuple(unread), None
+    fetched = direct.fetch(install_plan, cache, client=client, counter=counter)
+    requires = direct.wheel_requirements(install_plan, cache, fetched)
+    return find_gaps(lock, requires, environment.markers), fetched
 
 
 def _seed_pip(plan: RestorePlan, python: Path, environment: TargetEnvironment) -> None:

@@ -36,8 +36,11 @@ ERRORS: dict[str, tuple[str, str | None]] = {
     "conflicting-pins-case.txt": (":2: alpha is listed twice (also on line 1)", "one requirement"),
     "include-loop-a.txt": (": Double requirement given: alpha==1.0", None),
     "missing-include.txt": (":2: -r does-not-exist.txt: no such file", None),
-    "bad-hash-syntax.txt": (": cannot parse the file (", "--hash=ALGORITHM:HEX"),
-    "bad-hash-algorithm.txt": (": Invalid --hash kind sha999, expected one of", None),
+    "bad-hash-syntax.txt": (":1: cannot parse --hash=sha256", "--hash=ALGORITHM:HEX"),
+    "bad-hash-algorithm.txt": (
+        ":1: Invalid --hash kind sha999, expected one of sha256, sha384, sha512",
+        None,
+    ),
     "bom.txt": (":1: the file starts with a byte-order mark (BOM)", "UTF-8 without a BOM"),
     "not-utf8.txt": (": not UTF-8 text (invalid continuation byte)", None),
     "invalid-marker.txt": (":2: Invalid requirement: ", None),
@@ -123,3 +126,85 @@ def test_env_var_in_url_is_never_expanded(venv: Path) -> None:
 def test_every_requirements_case_is_tested() -> None:
     tested = {*ERRORS, "include-loop-b.txt", "unpinned.txt", "crlf.txt", "env-var-url.txt"}
     assert {p.name for p in REQ.iterdir()} == tested
+
+
+# issue 15 item 11: a line pip rejects is rejected before anything is created
+PIP_REJECTS = [
+    pytest.param(
+        "alpha==1.0\nbeta==1.0 --frobnicate\n",
+        ":2: --frobnicate: not an option pip accepts in a requirements file",
+        id="unknown-option-on-a-requirement-line",
+    ),
+    pytest.param(
+        "alpha==1.0\nfoo bar==1.0\n",
+        ":2: Invalid requirement: 'foo bar==1.0': Expected semicolon",
+        id="not-pep-508-that-pip-api-reads-as-foobar",
+    ),
+    pytest.param(
+        "alpha==1.0 \\\n    --hash\n",
+        ":1: --hash needs a value",
+        id="option-without-its-value",
+    ),
+    pytest.param(
+        "--index-url\nalpha==1.0\n",
+        ":1: --index-url needs a value",
+        id="index-option-without-its-value",
+    ),
+    pytest.param(
+        "alpha==1.0 --config-settings novalue\n",
+        ":1: --config-settings novalue: not of the form KEY=VALUE",
+        id="config-settings-without-equals",
+    ),
+    pytest.param(
+        "alpha==1.0 'unclosed\n",
+        ':1: Invalid requirement: "alpha==1.0 \'unclosed"',
+        id="stray-word",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "fragment"), PIP_REJECTS)
+def test_restore_refuses_a_line_pip_rejects_before_creating_anything(
+    tmp_path: Path, text: str, fragment: str
+) -> None:
+    path = tmp_path / "requirements.txt"
+    path.write_text(text, encoding="utf-8")
+    target = tmp_path / "new-venv"
+    result = invoke("restore", str(path), "--venv", str(target))
+    assert_error(result, 2, f"error: {path}{fragment}")
+    assert not target.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["requirements.txt"]
+
+
+def test_a_bad_line_of_an_included_file_is_named_with_its_file(tmp_path: Path) -> None:
+    (tmp_path / "base.txt").write_text("gamma==1.0\nbeta==1.0 --frobnicate\n", encoding="utf-8")
+    path = tmp_path / "requirements.txt"
+    path.write_text("alpha==1.0\n-r base.txt\n", encoding="utf-8")
+    result = invoke("restore", str(path), "--venv", str(tmp_path / "new-venv"))
+    assert_error(result, 2, f"error: {tmp_path / 'base.txt'}:2: --frobnicate: not an option")
+    assert not (tmp_path / "new-venv").exists()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "alpha==1.0 --pre\n",  # pip takes any of its options on a requirement line
+        "alpha==1.0 --hash sha256:" + ZERO + "\n",
+        "alpha==1.0 -C key=value\n",
+        "alpha @ https://files.example.invalid/alpha-1.0-py3-none-any.whl\n",
+        'alpha==1.0 ; python_version >= "3"  # a comment\n',
+    ],
+)
+def test_lines_pip_accepts_are_read(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "requirements.txt"
+    path.write_text(text, encoding="utf-8")
+    assert [p.name for p in pip_requirements.load(path).packages] == ["alpha"]
+
+
+def test_a_bad_line_of_a_constraint_file_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "constraints.txt").write_text("beta==1.0 --frobnicate\n", encoding="utf-8")
+    path = tmp_path / "requirements.txt"
+    path.write_text("alpha==1.0\n-c constraints.txt\n", encoding="utf-8")
+    result = invoke("restore", str(path), "--venv", str(tmp_path / "new-venv"))
+    assert_error(result, 2, f"error: {tmp_path / 'constraints.txt'}:1: --frobnicate: not an")
+    assert not (tmp_path / "new-venv").exists()

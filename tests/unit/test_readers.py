@@ -235,7 +235,11 @@ def test_pip_reader_no_index() -> None:
 @pytest.mark.parametrize(
     ("name", "message"),
     [
-        ("hand-invalid.txt", "hand-invalid.txt:2: Invalid requirement: 'beta=1.0'"),
+        (
+            "hand-invalid.txt",
+            "hand-invalid.txt:2: Invalid requirement: 'beta=1.0': Expected semicolon "
+            "(after name with no version specifier) or end",
+        ),
         (
             "hand-missing-include.txt",
             "hand-missing-include.txt:1: -r does-not-exist.txt: no such file",
@@ -358,3 +362,165 @@ def test_a_toml_lock_under_another_name_is_read_as_pylock(tmp_path: Path) -> Non
     assert lock.problems[-1] == (
         "uv.toml: read as a pylock file; PEP 751 names them pylock.toml or pylock.NAME.toml"
     )
+
+
+def _classes(path: Path) -> list[tuple[str, bool, str | None]]:
+    return [(p.name, p.top_level, p.reason) for p in pip_requirements.load(path).packages]
+
+
+def test_pip_compile_file_with_hashes_and_via_lines() -> None:
+    path = FIXTURES / "pip-compile-hashes.txt"
+    lock = pip_requirements.load(path)
+    assert lock.index_options == ("--extra-index-url https://mirror.example.invalid/simple/",)
+    assert lock.problems == ()
+    assert not lock.complete  # the closure check decides, from the wheels
+    assert all(p.pinned and p.hashes for p in lock.packages)
+    assert _classes(path) == [
+        ("babel", False, "via jinja2"),
+        ("blinker", False, "via flask"),
+        ("click", True, "requested"),  # -r and a package: top-level
+        ("flask", True, "requested"),
+        ("itsdangerous", False, "via flask"),
+        ("jinja2", True, "requested"),
+        ("markupsafe", False, "via flask, jinja2, werkzeug"),
+        ("werkzeug", False, "via flask"),
+    ]
+    jinja2 = lock.get("jinja2")
+    assert jinja2 is not None
+    assert (jinja2.extras, jinja2.version, jinja2.line) == (("i18n",), Version("3.1.6"), 31)
+    assert jinja2.hashes == (
+        "sha256:0137fb05990d35f1275a587e9aee6d56da821fc83491a0fb838183be43f66d6d",
+        "sha256:85ece4451f492d0c13c5dd7c13a64681a86afae63a5f347908daf103ce6d2f67",
+    )
+
+
+def test_uv_compiled_file_without_hashes() -> None:
+    path = FIXTURES / "uv-compile.txt"
+    lock = pip_requirements.load(path)
+    assert lock.problems == ()
+    assert lock.index_options == ()
+    assert all(p.pinned and not p.hashes for p in lock.packages)
+    assert [p.name for p in lock.top_level] == ["click", "flask", "jinja2"]
+    assert _classes(path)[-2:] == [
+        ("markupsafe", False, "via flask, jinja2, werkzeug"),
+        ("werkzeug", False, "via flask"),
+    ]
+
+
+def test_a_file_without_annotations_requests_every_line(tmp_path: Path) -> None:
+    path = tmp_path / "requirements.txt"
+    path.write_text("requests==2.34.2\nurllib3==2.8.0\n", encoding="utf-8")
+    assert _classes(path) == [("requests", True, "requested"), ("urllib3", True, "requested")]
+
+
+def test_included_files_are_requested_too() -> None:
+    lock = pip_requirements.load(FIXTURES / "hand-main.txt")
+    assert all(p.top_level and p.reason == "requested" for p in lock.packages)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            "a==1  # via -r requirements.in\nb==1  # via a, c\nc==1  # via a, -r x.in\n",
+            [("a", True, "requested"), ("b", False, "via a, c"), ("c", True, "requested")],
+            id="line-style",
+        ),
+        pytest.param(
+            "a==1\n    # via my-app (pyproject.toml)\nb==1\n    # via a\n",
+            [("a", True, "declared"), ("b", False, "via a")],
+            id="project-source",
+        ),
+        pytest.param(
+            "a==1\n    # via -c constraints.txt\nb==1\n    # via\n    #   -c c.txt\n    #   a\n",
+            [("a", True, "requested"), ("b", False, "via a")],
+            id="constraints",
+        ),
+        pytest.param(
+            "a==1\n    # via b\nb==1\n\n# The following packages are considered to be unsafe\n"
+            "# pip==25.0\n",
+            [("a", False, "via b"), ("b", True, "requested")],
+            id="unannotated-line-in-annotated-file",
+        ),
+    ],
+)
+def test_via_annotations(
+    tmp_path: Path, text: str, expected: list[tuple[str, bool, str | None]]
+) -> None:
+    path = tmp_path / "requirements.txt"
+    path.write_text(text, encoding="utf-8")
+    assert _classes(path) == expected
+
+
+PINNED_FILES = [FIXTURES / "pip-compile-hashes.txt", FIXTURES / "uv-compile.txt"]
+
+
+@pytest.mark.parametrize("path", PINNED_FILES, ids=lambda p: p.name)
+def test_plain_pinned_files_read_without_pip_api_give_the_same_lock(path: Path) -> None:
+    plain = requirements.load_pinned(path)
+    assert plain is not None
+    assert plain == pip_requirements.load(path)
+    assert read_lock(path) == plain
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "alpha==1.0\nbeta==2.0\n",
+        'alpha[x,Y]==1.0 ; python_version >= "3"  # via -r req.in\n',
+        'alpha==1.0\nbeta==2.0 ; python_version < "3"\n',  # false here: left out by both
+        # uv --universal: one name twice, disjoint markers
+        "numpy==1.26.4 ; python_full_version < '3.0'\n"
+        "    # via -r requirements.in\n"
+        "numpy==2.1.0 ; python_full_version >= '3.0'\n"
+        "    # via -r requirements.in\n",
+        "--index-url https://mirror.example.invalid/simple/\n-f ./wheels\n--no-index\n"
+        "--trusted-host mirror.example.invalid\n--prefer-binary\nalpha===1.0\n",
+        "alpha==1.0 \\\n    --hash=sha256:"
+        + "a" * 64
+        + " \\\n    --hash=sha512:"
+        + "b" * 128
+        + "\n",
+    ],
+)
+def test_plain_reader_agrees_with_pip_api(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "requirements.txt"
+    path.write_text(text, encoding="utf-8")
+    plain = requirements.load_pinned(path)
+    assert plain is not None
+    assert plain == pip_requirements.load(path)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "alpha>=1.0\n",  # unpinned
+        "alpha==1.*\n",
+        "-r other.txt\n",
+        "-e ./proj\n",
+        "alpha @ https://files.example.invalid/alpha-1.0-py3-none-any.whl\n",
+        "alpha==1.0 --frobnicate\n",
+        "--frobnicate\n",
+        "alpha==1.0\nAlpha==2.0\n",
+        "foo bar==1.0\n",
+        "alpha==1.0 --hash=md5:" + "a" * 32 + "\n",
+        "\ufeffalpha==1.0\n",
+    ],
+)
+def test_plain_reader_leaves_anything_else_to_pip_api(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "requirements.txt"
+    path.write_text(text, encoding="utf-8")
+    assert requirements.load_pinned(path) is None
+
+
+def test_read_lock_of_a_plain_pinned_file_does_not_import_pip_api() -> None:
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    code = (
+        "import sys; from pathlib import Path; from envsnap.readers import read_lock; "
+        f"lock = read_lock(Path({str(PINNED_FILES[0])!r})); "
+        "print(len(lock.packages), 'pip_api' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout == "8 False\n"

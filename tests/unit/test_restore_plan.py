@@ -110,11 +110,27 @@ def test_plan_for_an_envsnap_file(tmp_path: Path) -> None:
     assert plan.notes == (() if PY.startswith("3.12.") else (mismatch,))
 
 
-def test_plan_top_level_only_file_lets_pip_resolve(tmp_path: Path) -> None:
+def test_plan_top_level_only_file_is_checked_then_resolved_if_needed(tmp_path: Path) -> None:
     plan = plan_restore(FIXTURES / "envsnap-top-level-only.txt", options(tmp_path))
-    assert not plan.no_deps
-    assert plan.notes[-1] == (
+    assert (plan.no_deps, plan.closure_check, plan.installer) == (False, True, "direct")
+    with_pip = plan_restore(
+        FIXTURES / "envsnap-top-level-only.txt", options(tmp_path, installer="pip")
+    )
+    assert (with_pip.no_deps, with_pip.closure_check) == (False, False)
+    assert with_pip.notes[-1] == (
         "the file does not pin the whole dependency closure: pip resolves the rest"
+    )
+
+
+@pytest.mark.parametrize("name", ["pip-compile-hashes.txt", "uv-compile.txt"])
+def test_plan_for_a_pinned_file_of_another_tool(tmp_path: Path, name: str) -> None:
+    plan = plan_restore(FIXTURES / name, options(tmp_path))
+    assert (plan.no_deps, plan.closure_check, plan.installer) == (False, True, "direct")
+    assert plan.notes == ()
+    assert plan.describe()[3] == (
+        "install with direct --no-deps if its wheels' requirements are all pinned by the "
+        "file, else with pip (resolving dependencies)"
+        + (" --require-hashes" if "hashes" in name else "")
     )
 
 

@@ -37,6 +37,7 @@ __all__ = [
     "pinned_version",
     "read_text",
     "scan_annotations",
+    "scan_via_annotations",
 ]
 
 HEADER_RE = re.compile(r"^# envsnap \S+ \S+ - (?P<impl>\S+) (?P<version>\d+\.\d+(?:\.\d+)?)\b")
@@ -166,6 +167,93 @@ def scan_annotations(lines: Iterable[LogicalLine]) -> Annotations:
         reasons=reasons,
         complete=complete,
     )
+
+
+_INLINE_COMMENT = re.compile(r"(?:^|\s+)(#.*)$")
+"""pip's comment rule: ``#`` at the start or after whitespace starts a comment."""
+_PROJECT_ENTRY = re.compile(r"^\S+ \(.+\)$")
+"""A ``# via`` entry naming a project's own file: ``my-app (pyproject.toml)``."""
+
+
+def scan_via_annotations(lines: Iterable[LogicalLine]) -> Annotations:
+    """Read the ``# via`` annotations of a file pip-compile or ``uv pip compile`` wrote.
+
+    Both tools write, under each requirement (or after it on the same line
+    with ``--annotation-style line``), what asked for it::
+
+        click==8.1.8
+            # via
+            #   -r requirements.in
+            #   flask
+        blinker==1.9.0
+            # via flask
+        certifi==2025.1.31  # via requests
+
+    An entry ``-r FILE`` (a requirement of the input file) or ``NAME (FILE)``
+    (a dependency the project declares in ``pyproject.toml``, ``setup.cfg``...)
+    makes the package top-level, reason ``requested`` or ``declared``. One
+    that only other packages ask for is transitive, reason ``via a, b``
+    (the packages, in the file's order). ``-c FILE`` (a constraint) adds no
+    reason; a package with nothing but constraints is top-level. A file
+    without any ``# via`` line is read as ``pip install -r`` reads it: every
+    requirement is top-level, ``requested``; so is one that has no
+    annotation in an annotated file.
+
+    Args:
+        lines: the file's logical lines.
+
+    Returns:
+        The :class:`Annotations` (no Python version, never ``complete``):
+        ``top_level_lines`` and ``reasons`` for every requirement line
+        (a line not starting with ``#`` nor with an option other than ``-e``).
+    """
+    entries: dict[int, list[str]] = {}
+    order: list[int] = []
+    last: int | None = None
+    listing = False
+    for line in lines:
+        text = line.text.strip()
+        if not text:
+            listing = False
+            continue
+        if text.startswith("#"):
+            if last is not None and (text == "# via" or text.startswith(VIA_PREFIX)):
+                entries[last] += _via_entries(text.removeprefix("# via"))
+                listing = text == "# via"
+            elif listing and last is not None and text.startswith("#   "):
+                entries[last].append(text[1:].strip())
+            else:
+                listing = False
+            continue
+        listing = False
+        if text.startswith("-") and not text.startswith(("-e ", "--editable")):
+            last = None
+            continue
+        last = line.number
+        order.append(last)
+        entries[last] = []
+        comment = _INLINE_COMMENT.search(text)
+        if comment and comment[1].startswith(VIA_PREFIX):
+            entries[last] += _via_entries(comment[1].removeprefix("# via"))
+    annotated = any(entries.values())
+    top: set[int] = set()
+    reasons: dict[int, str] = {}
+    for number in order:
+        found = entries[number]
+        packages = [e for e in found if not e.startswith("-") and not _PROJECT_ENTRY.match(e)]
+        requested = not annotated or any(e.startswith(("-r ", "--requirement")) for e in found)
+        declared = any(_PROJECT_ENTRY.match(e) for e in found)
+        if requested or declared or not packages:
+            top.add(number)
+            reasons[number] = "declared" if declared and not requested else "requested"
+        else:
+            reasons[number] = "via " + ", ".join(packages)
+    return Annotations(top_level_lines=frozenset(top), reasons=reasons)
+
+
+def _via_entries(text: str) -> list[str]:
+    """Split the rest of a ``# via`` line (``a, -r x.in``) into its entries."""
+    return [entry.strip() for entry in text.split(",") if entry.strip()]
 
 
 def pinned_version(requirement: Requirement) -> Version | None:

@@ -5,19 +5,26 @@ This is the only module that imports :mod:`pip_api` (lazily: the import runs
 into ``packaging`` types at once; nothing of pip-api leaves this module.
 
 pip-api parses requirement lines, ``-r`` includes and ``--hash`` options.
-What it does not return is handled here with a small scan of each file:
+Every line of the file and of its includes is first checked here as pip
+splits and parses it (an unknown option, an option without its value, text
+that is not PEP 508 stop the read with ``FILE:LINE``, as pip stops; pip-api
+alone ignores unknown options and joins the words of ``foo bar==1`` into
+``foobar==1``). What pip-api does not return is collected by the same scan:
 index options (``--index-url``, ``--extra-index-url``, ``--find-links``,
 ``--no-index``), ``-c`` constraint files (their ``==`` pins fill in unpinned
 requirements), ``-e`` lines (paths relative to the file's directory, as
-``envsnap freeze`` writes them) and, for a file envsnap wrote, its
-header, sections and ``# via`` lines, so that this reader and the strict one
-(:func:`envsnap.formats.requirements.load`) give the same Lock.
+``envsnap freeze`` writes them). For a file envsnap wrote, its header,
+sections and ``# via`` lines are read, so that this reader and the strict one
+(:func:`envsnap.formats.requirements.load`) give the same Lock; for a file of
+pip-compile or uv, their ``# via`` annotations
+(:func:`~envsnap.formats._requirement_lines.scan_via_annotations`).
 """
 
 from __future__ import annotations
 
+import re
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,24 +42,49 @@ if TYPE_CHECKING:
 
 __all__ = ["load"]
 
-INDEX_OPTIONS = {
-    "-i": "--index-url",
-    "--index-url": "--index-url",
-    "--extra-index-url": "--extra-index-url",
-    "-f": "--find-links",
-    "--find-links": "--find-links",
-    "--no-index": "--no-index",
+PIP_OPTIONS: dict[str, tuple[str, bool]] = {
+    "-i": ("--index-url", True),
+    "--index-url": ("--index-url", True),
+    "--pypi-url": ("--index-url", True),
+    "--extra-index-url": ("--extra-index-url", True),
+    "--no-index": ("--no-index", False),
+    "-c": ("--constraint", True),
+    "--constraint": ("--constraint", True),
+    "-r": ("--requirement", True),
+    "--requirement": ("--requirement", True),
+    "-e": ("--editable", True),
+    "--editable": ("--editable", True),
+    "-f": ("--find-links", True),
+    "--find-links": ("--find-links", True),
+    "--no-binary": ("--no-binary", True),
+    "--only-binary": ("--only-binary", True),
+    "--prefer-binary": ("--prefer-binary", False),
+    "--require-hashes": ("--require-hashes", False),
+    "--no-require-hashes": ("--no-require-hashes", False),
+    "--pre": ("--pre", False),
+    "--all-releases": ("--all-releases", True),
+    "--only-final": ("--only-final", True),
+    "--trusted-host": ("--trusted-host", True),
+    "--use-feature": ("--use-feature", True),
+    "--hash": ("--hash", True),
+    "-C": ("--config-settings", True),
+    "--config-settings": ("--config-settings", True),
 }
-"""Option spellings pip accepts in a requirements file -> the long form kept."""
+"""Every option pip accepts in a requirements file (pip 26's ``req_file``
+``SUPPORTED_OPTIONS`` and ``SUPPORTED_OPTIONS_REQ``): spelling -> (long form,
+whether it takes a value). pip's parser takes any of them on any line."""
 
-_OTHER_OPTIONS = frozenset(
-    {"--no-binary", "--only-binary", "--prefer-binary", "--require-hashes", "--pre"}
-    | {"--trusted-host", "--use-feature", "--config-settings", "--hash"}
-)
-"""The other options pip accepts on a line of their own in a requirements file."""
+INDEX_OPTIONS = frozenset({"--index-url", "--extra-index-url", "--find-links", "--no-index"})
+"""The options kept in :attr:`Lock.index_options <envsnap.lock.Lock.index_options>`."""
+
+_COMMENT_RE = re.compile(r"(^|\s+)#.*$")
+"""pip's comment rule (``req_file.COMMENT_RE``)."""
 
 _SKIP_REGEX = r"^\s*-(?!r\b|-requirement\b)"
 """Lines pip-api must not see: every option line but ``-r`` (handled here)."""
+
+_URL_OR_PATH = re.compile(r"^([a-z][a-z0-9+.-]*://|[a-z]+\+|file:|\.|/|~)|[\\/]", re.IGNORECASE)
+"""A requirement pip reads as a URL or a local path, not as PEP 508 text."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,12 +170,14 @@ def load(path: Path) -> Lock:
         spec = str(package.specifier) if package.specifier else " (no version)"
         problems.append(f"{where}: {package.display_name}{spec} is not pinned to one version")
     envsnap_file = bool(lines) and lines[0].text.startswith(HEADER_PREFIX)
-    notes = rl.scan_annotations(lines) if envsnap_file else rl.Annotations()
+    notes = rl.scan_annotations(lines) if envsnap_file else rl.scan_via_annotations(lines)
     packages = []
     for name in sorted(by_name):
         package = by_name[name]
-        if envsnap_file and package.line is not None:
+        if package.line is not None:
             package = _annotated(package, notes)
+        elif not envsnap_file:  # from a -r include: pip install -r requests it too
+            package = replace(package, top_level=True, reason="requested")
         packages.append(package)
     return Lock(
         path=path,
@@ -189,8 +223,6 @@ def _refuse_duplicates(path: Path, lines: list[rl.LogicalLine]) -> None:
 
 
 def _annotated(package: LockedPackage, notes: rl.Annotations) -> LockedPackage:
-    from dataclasses import replace  # noqa: PLC0415
-
     return replace(
         package,
         top_level=package.line in notes.top_level_lines,
@@ -199,8 +231,6 @@ def _annotated(package: LockedPackage, notes: rl.Annotations) -> LockedPackage:
 
 
 def _with_version(package: LockedPackage, version: Version) -> LockedPackage:
-    from dataclasses import replace  # noqa: PLC0415
-
     return replace(package, version=version, specifier=None)
 
 
@@ -209,7 +239,8 @@ def _parse(path: Path) -> list[Any]:
     import argparse  # noqa: PLC0415
 
     try:
-        from pip_api._parse_requirements import (  # noqa: PLC0415
+        # pip-api's documented API (its README); its __init__ imports them without __all__
+        from pip_api import (  # type: ignore[attr-defined]  # noqa: PLC0415
             UnparsedRequirement,
             parse_requirements,
         )
@@ -244,10 +275,8 @@ def _parse(path: Path) -> list[Any]:
         ) from None
     except UnicodeDecodeError as exc:
         raise LockFileError(f"{path}: not UTF-8 text ({exc.reason})") from None
-    except ValueError as exc:  # pip-api's own parsing, e.g. --hash=sha256 without ':'
-        raise LockFileError(
-            f"{path}: cannot parse the file ({exc})", hint="pip writes --hash=ALGORITHM:HEX"
-        ) from None
+    except ValueError as exc:  # pip-api's own parsing, e.g. a file: URL of another host
+        raise LockFileError(f"{path}: cannot parse the file ({exc})") from None
     items = list(parsed.values())
     for item in items:
         if isinstance(item, UnparsedRequirement):
@@ -295,45 +324,161 @@ def _package(item: Any, path: Path, lines: list[rl.LogicalLine]) -> LockedPackag
 
 
 def _scan(path: Path) -> _Scan:  # noqa: PLR0912 - one branch per pip option family
-    """Collect index options, ``-c`` files and ``-e`` lines of ``path`` and its includes."""
+    """Check every line of ``path`` and its includes as pip does; collect what pip-api does not.
+
+    Each logical line is split as pip splits it (``req_file.break_args_options``:
+    the requirement is the words before the first one starting with ``-``, the
+    options the rest). Every option must be one pip accepts, with its value;
+    requirement text must be PEP 508 (``packaging``), unless it is a URL or a
+    path (pip's other forms, read by pip-api), because pip-api joins the words
+    of a line and so reads ``foo bar==1`` as ``foobar==1``.
+
+    Returns:
+        The index options, ``-c`` files and ``-e`` lines, in file order.
+
+    Raises:
+        LockFileError: an unknown option, an option without its value, text
+            that is not a requirement, a missing include (``FILE:LINE``).
+    """
     index_options: list[str] = []
     constraints: list[Path] = []
     editables: list[tuple[Path, rl.LogicalLine, str]] = []
     todo, seen = [path], set()
-    while todo:
-        file = todo.pop(0)
+    checked: list[Path] = []  # constraint files: pip parses their lines too
+    while todo or checked:
+        constraint = not todo
+        file = (todo or checked).pop(0)
         if file in seen:
             continue
         seen.add(file)
         for line in rl.logical_lines(rl.read_text(file)):
-            words = _words(line.text)
-            if not words or not words[0].startswith("-"):
-                continue
-            option, _, value = words[0].partition("=")
-            if not value and len(words) > 1:
-                value = words[1]
             where = f"{file}:{line.number}"
-            if option in INDEX_OPTIONS:
-                long = INDEX_OPTIONS[option]
-                index_options.append(long if long == "--no-index" else f"{long} {value}")
-            elif option in {"-r", "--requirement", "-c", "--constraint"}:
-                included = file.parent / value
-                if not included.is_file():
-                    raise LockFileError(f"{where}: {option} {value}: no such file")
-                if option in {"-r", "--requirement"}:
-                    todo.append(included)
-                else:
-                    constraints.append(included)
-            elif option in {"-e", "--editable"}:
-                if not value:
-                    raise LockFileError(f"{where}: -e without a path or URL")
-                editables.append((file, line, value))
-            elif option not in _OTHER_OPTIONS:  # pip: "no such option"
-                raise LockFileError(
-                    f"{where}: {option}: not an option pip accepts in a requirements file",
-                    hint="remove the line, or fix the option's spelling",
-                )
+            text = _COMMENT_RE.sub("", line.text).strip()
+            if not text:
+                continue
+            requirement, options = _split_line(text, where)
+            if requirement:
+                _check_requirement(requirement, where)
+                continue
+            if constraint:
+                continue
+            for option, value in options:
+                if option in INDEX_OPTIONS:
+                    index_options.append(option if value is None else f"{option} {value}")
+                elif option in {"--requirement", "--constraint"}:
+                    assert value is not None  # noqa: S101 - _split_line: takes a value
+                    included = file.parent / value
+                    if not included.is_file():
+                        short = "-r" if option == "--requirement" else "-c"
+                        raise LockFileError(f"{where}: {short} {value}: no such file")
+                    if option == "--requirement":
+                        todo.append(included)
+                    else:
+                        constraints.append(included)
+                        checked.append(included)
+                elif option == "--editable":
+                    if not value:
+                        raise LockFileError(f"{where}: -e without a path or URL")
+                    editables.append((file, line, value))
     return _Scan(tuple(index_options), tuple(constraints), tuple(editables))
+
+
+def _split_line(text: str, where: str) -> tuple[str, list[tuple[str, str | None]]]:
+    """Split a line into its requirement text and options, as pip does.
+
+    Returns:
+        ``(requirement text or "", [(long option, value or None), ...])``.
+
+    Raises:
+        LockFileError: an option pip does not know, or one without its value.
+    """
+    words = text.split(" ")
+    first = next((i for i, w in enumerate(words) if w.startswith("-")), len(words))
+    requirement = " ".join(words[:first]).strip()
+    try:
+        words_left = shlex.split(" ".join(words[first:]))
+    except ValueError:
+        raise LockFileError(
+            f"{where}: cannot split the options: {' '.join(words[first:])}",
+            hint="close the quotes",
+        ) from None
+    options: list[tuple[str, str | None]] = []
+    while words_left:
+        word = words_left.pop(0)
+        if not word.startswith("-") or word == "-":
+            continue  # pip's option parser ignores stray words after the options
+        if word.startswith("--"):
+            spelling, equals, value = word.partition("=")
+            attached: str | None = value if equals else None
+        else:
+            spelling, attached = word[:2], word[2:] or None
+        known = PIP_OPTIONS.get(spelling)
+        if known is None:
+            raise LockFileError(
+                f"{where}: {spelling}: not an option pip accepts in a requirements file",
+                hint="remove the line, or fix the option's spelling",
+            )
+        long, takes_value = known
+        if not takes_value:
+            options.append((long, None))
+            continue
+        if attached is None:
+            if not words_left:
+                if long == "--editable":
+                    raise LockFileError(f"{where}: -e without a path or URL")
+                raise LockFileError(
+                    f"{where}: {spelling} needs a value",
+                    hint=f"write {spelling} VALUE (pip's requirements format)",
+                )
+            attached = words_left.pop(0)
+        _check_value(long, attached, where)
+        options.append((long, attached))
+    return requirement, options
+
+
+_HASH_KINDS = ("sha256", "sha384", "sha512")
+"""The ``--hash`` algorithms pip allows."""
+
+
+def _check_value(option: str, value: str, where: str) -> None:
+    """Refuse the option values pip's parser refuses (``--hash``, ``--config-settings``).
+
+    Raises:
+        LockFileError: ``FILE:LINE`` and what pip expects.
+    """
+    if option == "--hash":
+        kind, colon, digest = value.partition(":")
+        if not colon or not digest:
+            raise LockFileError(
+                f"{where}: cannot parse --hash={value}", hint="pip writes --hash=ALGORITHM:HEX"
+            )
+        if kind not in _HASH_KINDS:
+            raise LockFileError(
+                f"{where}: Invalid --hash kind {kind}, expected one of {', '.join(_HASH_KINDS)}"
+            )
+    elif option == "--config-settings" and "=" not in value:
+        raise LockFileError(
+            f"{where}: --config-settings {value}: not of the form KEY=VALUE",
+            hint="pip takes --config-settings KEY=VALUE",
+        )
+
+
+def _check_requirement(text: str, where: str) -> None:
+    """Refuse requirement text pip refuses: what is neither PEP 508 nor a URL or path.
+
+    Raises:
+        LockFileError: ``FILE:LINE: Invalid requirement: 'TEXT': REASON``.
+    """
+    try:
+        Requirement(text)
+    except InvalidRequirement as exc:
+        if _URL_OR_PATH.search(text.split(";", 1)[0]):
+            return  # pip's URL and path forms: pip-api reads (and checks) them
+        reason = str(exc).splitlines()[0]
+        raise LockFileError(
+            f"{where}: Invalid requirement: {text!r}: {reason}",
+            hint="pip's requirement format is PEP 508: name[extras] specifier ; marker",
+        ) from None
 
 
 def _words(text: str) -> list[str]:

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from envsnap.lock import Lock, LockedPackage
     from envsnap.snapshot import Snapshot
 
-__all__ = ["HEADER_PREFIX", "dump", "load", "requirement_line"]
+__all__ = ["HEADER_PREFIX", "dump", "load", "load_pinned", "requirement_line"]
 
 HEADER_PREFIX = "# envsnap "
 """Every file envsnap writes starts with this; readers use it to know the file."""
@@ -199,6 +199,137 @@ def load(path: Path) -> Lock:
         python_version=notes.python_version,
         written_by_envsnap=True,
         complete=notes.complete,
+    )
+
+
+_PLAIN_OPTIONS = {
+    "-i": "--index-url",
+    "--index-url": "--index-url",
+    "--extra-index-url": "--extra-index-url",
+    "-f": "--find-links",
+    "--find-links": "--find-links",
+}
+"""Index options :func:`load_pinned` reads (spelling -> the long form kept)."""
+_PLAIN_FLAGS = frozenset({"--no-index", "--pre", "--prefer-binary", "--require-hashes"})
+_HASH_OPTION = re.compile(r"--hash=(sha256|sha384|sha512):[0-9a-fA-F]+")
+_COMMENT = re.compile(r"(^|\s+)#.*$")
+
+
+def load_pinned(path: Path) -> Lock | None:
+    """Read a fully pinned requirements file of another tool without pip-api, if it is plain.
+
+    ``pip-compile``, ``uv pip compile`` and ``pip freeze`` write files of
+    ``name[extras]==version [; marker]`` lines with ``--hash=ALG:HEX``
+    options, index option lines (``--index-url``, ``--extra-index-url``,
+    ``--find-links``, ``--no-index``, ``--trusted-host``...) and comments.
+    Such a file is read here on ``packaging`` alone (pip-api's import runs
+    ``python -m pip`` and costs most of a second), giving the same Lock as
+    :func:`envsnap.formats.pip_requirements.load` (a test checks it on every
+    fixture): a requirement whose marker is false on this interpreter is
+    left out, as pip-api leaves it out; ``# via`` annotations give the
+    top-level packages (:func:`~envsnap.formats._requirement_lines.scan_via_annotations`).
+
+    Args:
+        path: the file.
+
+    Returns:
+        The :class:`~envsnap.lock.Lock`, or ``None`` when any line is outside
+        that grammar (an include, an editable, a direct URL, an unpinned or
+        invalid requirement, a name listed twice, another option...): the
+        pip-api reader then reads the file and names what is wrong.
+
+    Raises:
+        LockFileError: the file cannot be read.
+    """
+    from envsnap.formats import _requirement_lines as rl  # noqa: PLC0415
+    from envsnap.lock import Lock  # noqa: PLC0415
+
+    text = rl.read_text(path)
+    if text.startswith(("\ufeff", HEADER_PREFIX)):
+        return None
+    lines = rl.logical_lines(text)
+    index_options: list[str] = []
+    packages: dict[str, LockedPackage] = {}
+    for line in lines:
+        words = _COMMENT.sub("", line.text).split()
+        if not words:
+            continue
+        if words[0].startswith("-"):
+            kept = _plain_option(words)
+            if kept is None:
+                return None
+            index_options += kept
+            continue
+        plain, package = _plain_pin(words, line.number)
+        if not plain or (package is not None and package.name in packages):
+            return None
+        if package is not None:  # None: its marker is false here
+            packages[package.name] = package
+    notes = rl.scan_via_annotations(lines)
+    return Lock(
+        path=path,
+        format="requirements",
+        packages=tuple(
+            replace(
+                packages[name],
+                top_level=packages[name].line in notes.top_level_lines,
+                reason=notes.reasons.get(packages[name].line or 0),
+            )
+            for name in sorted(packages)
+        ),
+        index_options=tuple(index_options),
+    )
+
+
+def _plain_option(words: list[str]) -> list[str] | None:
+    """Return what an option line of a plain file adds to ``index_options``; ``None``: not plain."""
+    option, equals, value = words[0].partition("=")
+    rest = ([value] if equals else []) + words[1:]
+    if option in _PLAIN_FLAGS and not rest:
+        return [option] if option == "--no-index" else []
+    if len(rest) != 1:
+        return None
+    if option in _PLAIN_OPTIONS:
+        return [f"{_PLAIN_OPTIONS[option]} {rest[0]}"]
+    if option in {"--trusted-host", "--only-binary", "--no-binary"}:
+        return []
+    return None
+
+
+def _plain_pin(words: list[str], number: int) -> tuple[bool, LockedPackage | None]:
+    """Read ``name[extras]==version [; marker] [--hash=ALG:HEX ...]`` (pip's word split).
+
+    Returns:
+        ``(False, None)``: not such a line; ``(True, None)``: its marker is
+        false on this interpreter (pip-api leaves it out); else the package.
+    """
+    from packaging.requirements import InvalidRequirement, Requirement  # noqa: PLC0415
+    from packaging.utils import canonicalize_name  # noqa: PLC0415
+
+    from envsnap.formats import _requirement_lines as rl  # noqa: PLC0415
+    from envsnap.lock import LockedPackage  # noqa: PLC0415
+
+    first = next((i for i, w in enumerate(words) if w.startswith("-")), len(words))
+    hashes = words[first:]
+    if not all(_HASH_OPTION.fullmatch(h) for h in hashes):
+        return False, None
+    try:
+        requirement = Requirement(" ".join(words[:first]))
+    except InvalidRequirement:
+        return False, None
+    version = rl.pinned_version(requirement)
+    if requirement.url or version is None:
+        return False, None
+    if requirement.marker is not None and not requirement.marker.evaluate():
+        return True, None
+    return True, LockedPackage(
+        name=canonicalize_name(requirement.name),
+        display_name=requirement.name,
+        version=version,
+        hashes=tuple(sorted({h.removeprefix("--hash=") for h in hashes})),
+        marker=requirement.marker,
+        extras=tuple(sorted(canonicalize_name(e) for e in requirement.extras)),
+        line=number,
     )
 
 

@@ -1,0 +1,52 @@
+"""direct.wheel_requirements: the Requires-Dist of a fetched plan's wheels."""
+
+from __future__ import annotations
+
+import zipfile
+from typing import TYPE_CHECKING
+
+from packaging.requirements import Requirement
+
+from envsnap.cache import FileCache
+from envsnap.direct import InstallPlan, PlannedFile, wheel_requirements
+from envsnap.wheels import unpack_wheel
+from support.wheels import build_wheel, file_sha256
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+def planned(name: str, filename: str, sha256: str) -> PlannedFile:
+    return PlannedFile(name=name, version=None, filename=filename, sha256=sha256)  # type: ignore[arg-type]
+
+
+def test_requirements_from_the_wheel_file_the_unpacked_entry_or_none(tmp_path: Path) -> None:
+    cache = FileCache(tmp_path / "cache")
+    fetched_wheel = build_wheel(
+        tmp_path / "w", "alpha", "1.0", requires=["beta>=1"], extras={"fast": ["epsilon"]}
+    )
+    cached_wheel = build_wheel(tmp_path / "w", "beta", "1.0", requires=["gamma"])
+    cached_sha = file_sha256(cached_wheel)
+    cache.add_unpacked(cached_sha, lambda dest: unpack_wheel(cached_wheel, cached_wheel.name, dest))
+    broken = tmp_path / "w" / "broken-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(broken, "w") as archive:
+        archive.writestr("broken-1.0.dist-info/METADATA", "Name: broken\nRequires-Dist: a b c\n")
+    plan = InstallPlan(
+        files=(
+            planned("alpha", fetched_wheel.name, file_sha256(fetched_wheel)),
+            planned("beta", cached_wheel.name, cached_sha),
+            planned("kappa", "kappa-1.0.tar.gz", "0" * 64),
+            planned("broken", broken.name, file_sha256(broken)),
+        ),
+        pip_lines=("vcs-thing @ git+https://example.invalid/x@" + "1" * 40,),
+        names=frozenset({"alpha", "beta", "kappa", "broken", "vcs-thing"}),
+    )
+    fetched = {file_sha256(fetched_wheel): fetched_wheel, file_sha256(broken): broken}
+    found = wheel_requirements(plan, cache, fetched)
+    assert found == {
+        "alpha": [Requirement("beta>=1"), Requirement('epsilon; extra == "fast"')],
+        "beta": [Requirement("gamma")],
+        "kappa": None,  # an sdist: pip builds it
+        "broken": None,  # invalid Requires-Dist: pip's resolver decides
+        "vcs-thing": None,
+    }
