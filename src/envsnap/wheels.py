@@ -52,6 +52,7 @@ from installer.records import Hash, RecordEntry, parse_record_file
 from installer.sources import WheelSource
 from installer.utils import copyfileobj_with_hashing, make_file_executable, parse_wheel_filename
 
+from envsnap.cache import write_error
 from envsnap.errors import OperationError
 
 if TYPE_CHECKING:
@@ -150,10 +151,10 @@ def unpack_wheel(archive: Path, filename: str, dest: Path) -> None:
             manifest = _unpack(zipped, dest)
         (dest / _MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
     except _WriteError as exc:
-        raise _fs_error(f"{filename}: cannot unpack it into {dest.parent}", exc.error) from None
+        raise write_error(f"{filename}: cannot unpack it into {dest.parent}", exc.error) from None
     except (zipfile.BadZipFile, ValueError, KeyError, EOFError, zlib.error, OSError) as exc:
-        if isinstance(exc, OSError) and exc.errno in _NO_SPACE:
-            raise _fs_error(f"{filename}: cannot unpack it into {dest.parent}", exc) from None
+        if isinstance(exc, OSError) and exc.errno in {errno.ENOSPC, errno.EDQUOT}:
+            raise write_error(f"{filename}: cannot unpack it into {dest.parent}", exc) from None
         raise OperationError(
             f"{filename}: not a valid wheel ({exc})",
             hint="the file is damaged or not a wheel: regenerate the lock file",
@@ -164,7 +165,6 @@ MAX_UNPACKED_BYTES = 16 << 30
 """The most one wheel may unpack to (16 GiB; the largest wheels in use unpack to a few GB)."""
 _MAX_RECORD_BYTES = 64 << 20
 """The most ``RECORD`` (and a signature file) may hold (large wheels have a few MB)."""
-_NO_SPACE = {errno.ENOSPC, errno.EDQUOT}
 
 
 class _WriteError(Exception):
@@ -173,18 +173,6 @@ class _WriteError(Exception):
     def __init__(self, error: OSError) -> None:
         super().__init__(str(error))
         self.error = error
-
-
-def _fs_error(what: str, error: OSError) -> OperationError:
-    """Describe a failed write: ``no space left on device`` for ENOSPC/EDQUOT."""
-    if error.errno in _NO_SPACE:
-        return OperationError(
-            f"{what}: no space left on device",
-            hint="free some space (the cache is $ENVSNAP_CACHE_DIR, or use --no-cache), "
-            "then run again",
-        )
-    where = f" ({error.filename})" if error.filename else ""
-    return OperationError(f"{what}: {error.strerror or error}{where}")
 
 
 def member_path(name: str) -> str:
@@ -651,7 +639,11 @@ def install_unpacked(job: WheelJob, scheme: Mapping[str, str], *, interpreter: P
         )
         install(source, destination, metadata)
     except OSError as exc:
-        raise _fs_error(f"{job.filename}: cannot install it", exc) from None
+        raise write_error(
+            f"{job.filename}: cannot install it",
+            exc,
+            hint="free some space on the venv's disk, then run again",
+        ) from None
     except ValueError as exc:
         raise OperationError(f"{job.filename}: cannot install it: {exc}") from None
 

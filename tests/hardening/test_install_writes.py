@@ -508,3 +508,35 @@ def test_a_full_disk_while_unpacking_is_reported_as_such(tmp_path: Path, small_d
     )
     assert "regenerate" not in (info.value.hint or "")
     assert list(cache.unpacked_path(hash_file(wheel)[0]).parent.iterdir()) == []
+
+
+def test_a_full_disk_while_unpacking_fails_a_restore_with_exit_3(
+    tmp_path: Path, small_disk: Path
+) -> None:
+    """The same through ``envsnap restore``: the cache on a full disk, the wheel from an index."""
+    files = tmp_path / "files"
+    files.mkdir()
+    wheel = _bomb(tmp_path, 4 << 20, listed_size=4 << 20)
+    wheel = wheel.rename(files / wheel.name)
+    digest = hash_file(wheel)[0]
+    with serve_index(files) as index:
+        url = f"{index.removesuffix('simple/')}files/{wheel.name}"
+        wheel_line = f'wheels = [{{ url = "{url}", hashes = {{ sha256 = "{digest}" }} }}]\n'
+        (tmp_path / "pylock.toml").write_text(
+            'lock-version = "1.0"\ncreated-by = "tests"\n\n[[packages]]\nname = "alpha"\n'
+            f'version = "1.0"\n{wheel_line}',
+            encoding="utf-8",
+        )
+        done = run_envsnap(
+            "restore", "pylock.toml", "--venv", "target", "--without-pip",
+            cwd=tmp_path, env={"ENVSNAP_CACHE_DIR": os.fspath(small_disk / "cache")},
+        )  # fmt: skip
+    assert done.returncode == 3, done.stderr
+    entries = small_disk / "cache" / "unpacked" / "sha256" / digest[:2]
+    assert done.stderr.splitlines()[-2:] == [
+        f"error: {wheel.name}: cannot unpack it into {entries}: no space left on device",
+        "hint: free some space, or set ENVSNAP_CACHE_DIR to a larger disk (or use --no-cache), "
+        "then run again",
+    ]
+    assert list(entries.iterdir()) == []
+    assert not (tmp_path / "target").exists()
