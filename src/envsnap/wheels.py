@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import errno
 import hashlib
 import io
 import json
@@ -41,6 +40,7 @@ import posixpath
 import re
 import secrets
 import shutil
+import stat
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -69,7 +69,6 @@ __all__ = [
     "UnpackedWheel",
     "WheelJob",
     "install_unpacked",
-    "member_path",
     "unpack_wheel",
     "unpacked_intact",
 ]
@@ -109,13 +108,23 @@ def unpacked_intact(root: Path) -> bool:
         root: an entry made by :func:`unpack_wheel`.
 
     Returns:
-        ``False`` when a file is missing, changed, or the manifest unreadable.
+        ``False`` when a file is missing, changed, not a regular file (a
+        symlink would be linked into the venv as a symlink), or the manifest
+        unreadable. Files are hashed in chunks: memory stays flat for large ones.
     """
     try:
         manifest = json.loads((root / _MANIFEST).read_text(encoding="utf-8"))
         for name, hash_, size, _ in manifest:
-            data = (root / str(name)).read_bytes()
-            if len(data) != int(size) or not Hash.parse(str(hash_)).validate(data):
+            expected = Hash.parse(str(hash_))
+            path = os.path.join(root, str(name))  # noqa: PTH118 - per member
+            status = os.lstat(path)
+            if not stat.S_ISREG(status.st_mode) or status.st_size != int(size):
+                return False
+            digest = hashlib.new(expected.name)
+            with open(path, "rb") as stream:  # noqa: PTH123
+                while chunk := stream.read(_CHUNK):
+                    digest.update(chunk)
+            if base64.urlsafe_b64encode(digest.digest()).decode().rstrip("=") != expected.value:
                 return False
     except (OSError, ValueError, TypeError):
         return False
@@ -149,12 +158,13 @@ def unpack_wheel(archive: Path, filename: str, dest: Path) -> None:
         parse_wheel_filename(filename)
         with zipfile.ZipFile(archive) as zipped:
             manifest = _unpack(zipped, dest)
-        (dest / _MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+        try:
+            (dest / _MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+        except OSError as exc:
+            raise _WriteError(exc) from None
     except _WriteError as exc:
         raise write_error(f"{filename}: cannot unpack it into {dest.parent}", exc.error) from None
     except (zipfile.BadZipFile, ValueError, KeyError, EOFError, zlib.error, OSError) as exc:
-        if isinstance(exc, OSError) and exc.errno in {errno.ENOSPC, errno.EDQUOT}:
-            raise write_error(f"{filename}: cannot unpack it into {dest.parent}", exc) from None
         raise OperationError(
             f"{filename}: not a valid wheel ({exc})",
             hint="the file is damaged or not a wheel: regenerate the lock file",
@@ -175,7 +185,7 @@ class _WriteError(Exception):
         self.error = error
 
 
-def member_path(name: str) -> str:
+def _member_path(name: str) -> str:
     """Return an archive member's path normalised, or raise ``ValueError`` when it is unsafe.
 
     ``posixpath.normpath`` (``a//b``, ``a/./b`` are ``a/b``); refused: an
@@ -209,7 +219,7 @@ def _unpack(zipped: zipfile.ZipFile, dest: Path) -> list[list[object]]:
     records: dict[str, RecordEntry] = {}
     for row in parse_record_file(record.decode("utf-8").splitlines()):
         try:
-            key = member_path(row[0])
+            key = _member_path(row[0])
         except ValueError:  # an unsafe row matches no member
             continue
         records[key] = RecordEntry.from_elements(*row)
@@ -240,7 +250,7 @@ def _plan_members(
     """
     names: dict[str, zipfile.ZipInfo] = {}
     for info in infos:
-        name = member_path(info.filename)
+        name = _member_path(info.filename)
         if name in names:
             raise ValueError(f"member {info.filename!r} names {name}, which another member names")
         if name == _MANIFEST:
@@ -293,7 +303,7 @@ def _extract(
             out = open(target, "xb")  # noqa: PTH123, SIM115 - closed below
         except OSError as exc:
             raise _WriteError(exc) from None
-        with out:
+        try:
             while chunk := stream.read(_CHUNK):
                 size += len(chunk)
                 if size > limit:
@@ -302,16 +312,15 @@ def _extract(
                         "(its RECORD size, or what is left of the size limit)"
                     )
                 digest.update(chunk)
-                try:
-                    out.write(chunk)
-                except OSError as exc:
-                    raise _WriteError(exc) from None
-            try:
-                out.flush()
-                if (info.external_attr >> 16) & 0o111:
-                    os.chmod(target, 0o755)  # noqa: S103 - an executable member, as pip installs it
-            except OSError as exc:
-                raise _WriteError(exc) from None
+                out.write(chunk)
+            out.flush()
+            if (info.external_attr >> 16) & 0o111:
+                os.chmod(target, 0o755)  # noqa: S103 - an executable member, as pip installs it
+        except OSError as exc:  # a full disk, mostly (a read error of the archive is rare)
+            raise _WriteError(exc) from None
+        finally:
+            with contextlib.suppress(OSError):  # what flush() did not write is lost anyway
+                out.close()
     return base64.urlsafe_b64encode(digest.digest()).decode("ascii").rstrip("="), size
 
 

@@ -27,7 +27,7 @@ import pytest
 from envsnap import wheels
 from envsnap.cache import FileCache, hash_file
 from envsnap.errors import OperationError
-from envsnap.wheels import WheelJob, install_unpacked, unpack_wheel
+from envsnap.wheels import WheelJob, install_unpacked, unpack_wheel, unpacked_intact
 from support.index import serve_index
 from support.venvs import run_envsnap
 
@@ -369,6 +369,19 @@ def test_a_write_over_a_linked_file_never_changes_the_cache(tmp_path: Path, venv
     assert (entry / "alpha-1.0.data" / "scripts" / "tool").read_bytes() == script
     assert {k: v for k, v in digests(cache.root).items() if k in cache_before} == cache_before
     assert digests(other) == other_before
+
+
+def test_a_cache_entry_holding_a_symlink_is_not_reused(tmp_path: Path) -> None:
+    """A member swapped for a symlink (same target content) would be linked as a symlink."""
+    wheel = craft_wheel(tmp_path / "wheels", "alpha", [MODULE])
+    cache = FileCache(tmp_path / "cache")
+    entry = cache.add_unpacked(hash_file(wheel)[0], lambda d: unpack_wheel(wheel, wheel.name, d))
+    assert unpacked_intact(entry)
+    outside = tmp_path / "outside.py"
+    outside.write_bytes(MODULE[1])
+    (entry / "alpha" / "__init__.py").unlink()
+    (entry / "alpha" / "__init__.py").symlink_to(outside)
+    assert not unpacked_intact(entry)
 
 
 def test_metadata_envsnap_writes_replaces_the_wheels_own(tmp_path: Path, venv: Path) -> None:
