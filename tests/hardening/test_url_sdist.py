@@ -217,3 +217,43 @@ def test_checked_filename_keeps_valid_names() -> None:
     name: NormalizedName = "evil-pkg"  # type: ignore[assignment]
     for filename in ("evil_pkg-1.0.tar.gz", "Evil.Pkg-1.0.zip", "evil_pkg-1.0-py3-none-any.whl"):
         assert checked_filename(name, filename) == filename
+
+
+def test_a_direct_url_line_for_pip_keeps_its_hash_and_subdirectory() -> None:
+    """What the direct backend hands pip for a ``name @ URL`` sdist (``requirements_text``)."""
+    from packaging.version import Version  # noqa: PLC0415
+
+    from envsnap.installers import requirements_text  # noqa: PLC0415
+    from envsnap.lock import Lock, LockedPackage  # noqa: PLC0415
+    from envsnap.origin import Origin  # noqa: PLC0415
+
+    def package(
+        name: str, *, hashes: tuple[str, ...] = (), sub: str | None = None
+    ) -> LockedPackage:
+        return LockedPackage(
+            name=name,  # type: ignore[arg-type]
+            display_name=name,
+            version=None if not hashes else Version("1.0"),
+            hashes=hashes,
+            origin=Origin(
+                kind="archive",
+                url=f"https://h/{name}-1.0.tar.gz",
+                archive_hash="sha256=ab",
+                subdirectory=sub,
+            ),
+        )
+
+    lock = Lock(
+        path=None,
+        format="requirements",
+        packages=(
+            package("a"),
+            package("b", sub="src/b"),
+            package("c", hashes=("sha256:ab",), sub="c"),
+        ),
+    )
+    assert requirements_text(lock) == (
+        "a @ https://h/a-1.0.tar.gz#sha256=ab\n"
+        "b @ https://h/b-1.0.tar.gz#sha256=ab&subdirectory=src/b\n"
+        "c @ https://h/c-1.0.tar.gz#subdirectory=c --hash=sha256:ab\n"
+    )
