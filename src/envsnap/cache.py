@@ -21,6 +21,7 @@ or ``~/.cache/envsnap`` on Linux).
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import shutil
@@ -31,7 +32,9 @@ from typing import TYPE_CHECKING, BinaryIO
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
-__all__ = ["CACHE_ENV", "FileCache", "default_cache_dir", "hash_file"]
+from envsnap.errors import OperationError
+
+__all__ = ["CACHE_ENV", "FileCache", "default_cache_dir", "hash_file", "write_error"]
 
 CACHE_ENV = "ENVSNAP_CACHE_DIR"
 """The environment variable that overrides the cache root."""
@@ -49,6 +52,25 @@ def default_cache_dir() -> Path:
         base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
         return Path(base) / "envsnap"
     return Path(platformdirs.user_cache_dir("envsnap", appauthor=False))
+
+
+def write_error(what: str, error: OSError, *, hint: str | None = None) -> OperationError:
+    """Describe a failed write: ``WHAT: no space left on device`` for ENOSPC/EDQUOT, else its cause.
+
+    Args:
+        what: what was being written (``"alpha-1.0-py3-none-any.whl: cannot unpack it into DIR"``).
+        error: the ``OSError``.
+        hint: what to do about a full disk (default: about the cache's disk).
+    """
+    if error.errno in {errno.ENOSPC, errno.EDQUOT}:
+        return OperationError(
+            f"{what}: no space left on device",
+            hint=hint
+            or f"free some space, or set {CACHE_ENV} to a larger disk (or use --no-cache), "
+            "then run again",
+        )
+    where = f" ({error.filename})" if error.filename else ""
+    return OperationError(f"{what}: {error.strerror or error}{where}")
 
 
 def hash_file(path: Path) -> tuple[str, int]:
@@ -142,19 +164,25 @@ class FileCache:
 
         Returns:
             The entry's path.
+
+        Raises:
+            OperationError: the cache cannot be written (a full disk says so).
         """
         final = self.unpacked_path(sha256)
         if final.is_dir():
             return final
-        final.parent.mkdir(parents=True, exist_ok=True)
-        scratch = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{sha256[:12]}-"))
+        try:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            scratch = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{sha256[:12]}-"))
+        except OSError as exc:
+            raise write_error(f"cannot write to the cache at {self.root}", exc) from None
         try:
             fill(scratch)
             try:
                 scratch.rename(final)
-            except OSError:
+            except OSError as exc:
                 if not final.is_dir():  # not a concurrent run that won the race
-                    raise
+                    raise write_error(f"cannot write to the cache at {self.root}", exc) from None
         finally:
             if scratch.exists():
                 shutil.rmtree(scratch, ignore_errors=True)

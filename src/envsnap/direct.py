@@ -165,13 +165,19 @@ def plan_pylock(
             if package is not None:
                 pip_packages.append(package)
             continue
+        filename = selected.filename or _url_filename(selected.url)
+        if selected.kind == "archive" and not filename.endswith(".whl"):
+            package = lock.get(selected.name)  # pip fetches it and records its URL (PEP 610)
+            if package is not None:
+                pip_packages.append(package)
+            continue
         sha256 = selected.hashes.get("sha256")
         if not sha256:
             raise OperationError(
-                f"{selected.name}: the lock file has no sha256 for {selected.filename}",
+                f"{selected.name}: the lock file has no sha256 for {filename}",
                 hint="envsnap verifies every file by its sha256; regenerate the lock file",
             )
-        filename = selected.filename or selected.url.rsplit("/", 1)[-1]
+        checked_filename(selected.name, filename, selected.url)
         direct = None
         if selected.kind == "archive":
             direct = {"url": _public(selected.url), "archive_info": {"hashes": {"sha256": sha256}}}
@@ -182,7 +188,7 @@ def plan_pylock(
             PlannedFile(
                 name=selected.name,
                 version=selected.version,
-                filename=urllib.parse.unquote(filename),
+                filename=filename,
                 sha256=sha256.lower(),
                 url=None if local else selected.url,
                 path=local,
@@ -323,12 +329,23 @@ def _index_file(
 
 
 def _direct_file(package: LockedPackage) -> PlannedFile | None:
-    """Plan a ``name @ URL`` archive with a sha256; ``None`` when pip must handle it."""
+    """Plan a ``name @ URL`` wheel with a sha256; ``None`` when pip must handle it.
+
+    A direct-URL sdist goes to pip with its URL (``name @ URL#sha256=...``):
+    pip builds it and records the URL in ``direct_url.json`` (PEP 610), which
+    a staged copy installed as ``name==version`` would lose (and such a line
+    usually has no version).
+
+    Raises:
+        LockFileError: the URL names a ``.whl`` that is not a wheel file name
+            of this package (see :func:`checked_filename`).
+    """
     url = package.origin.url or ""
-    name = urllib.parse.unquote(urllib.parse.urlsplit(url).path.rsplit("/", 1)[-1])
+    name = _url_filename(url)
     digest = _sha256_of(package.hashes, package.origin.archive_hash)
-    if package.origin.kind != "archive" or digest is None or not _is_dist(name):
+    if package.origin.kind != "archive" or digest is None or not name.endswith(".whl"):
         return None
+    checked_filename(package.name, name, url)
     local = _local_path(url)
     return PlannedFile(
         name=package.name,
@@ -376,8 +393,58 @@ def _sha256_of(hashes: Sequence[str], archive_hash: str | None) -> str | None:
     return None
 
 
-def _is_dist(filename: str) -> bool:
-    return filename.endswith((".whl", ".tar.gz", ".zip"))
+def _url_filename(url: str) -> str:
+    """Return the URL-decoded last segment of a URL's path (how pip names a link's file)."""
+    return urllib.parse.unquote(urllib.parse.urlsplit(url).path.rsplit("/", 1)[-1])
+
+
+def checked_filename(name: NormalizedName, filename: str, url: str | None = None) -> str:
+    """Return ``filename`` once it is a plain wheel or sdist file name of the package ``name``.
+
+    Such names are only ever used to tell a wheel from an sdist, in messages,
+    and (sdists) to derive the name pip finds a staged copy by; files are
+    stored by their sha256. A name decoded from a URL may still be a path
+    (``..%2F..%2Fx.tar.gz``) or another project's file: a wrong or hostile
+    lock file, refused before anything is fetched.
+
+    Args:
+        name: the package's normalized name.
+        filename: the file name (from the lock, the index, or the URL).
+        url: where it comes from, for the message.
+
+    Raises:
+        LockFileError: not one path segment, not a wheel (PEP 427) or sdist
+            (PEP 625, ``.tar.gz``/``.zip``) file name, or one of another project.
+    """
+    from packaging.utils import (  # noqa: PLC0415
+        InvalidSdistFilename,
+        InvalidWheelFilename,
+        parse_sdist_filename,
+        parse_wheel_filename,
+    )
+
+    from envsnap.errors import LockFileError  # noqa: PLC0415
+
+    where = f" (from {_public(url)})" if url else ""
+    hint = "the lock file is damaged or was edited by hand: regenerate it"
+    project = None
+    if filename and not filename.startswith(".") and not set(filename) & {"/", "\\", "\0"}:
+        try:
+            if filename.endswith(".whl"):
+                project = parse_wheel_filename(filename)[0]
+            else:
+                project = parse_sdist_filename(filename)[0]
+        except (InvalidWheelFilename, InvalidSdistFilename):
+            project = None
+    if project is None:
+        raise LockFileError(
+            f"{name}: {filename!r}{where} is not a wheel or sdist file name", hint=hint
+        )
+    if project != name:
+        raise LockFileError(
+            f"{name}: {filename!r}{where} is a file of {project}, not of {name}", hint=hint
+        )
+    return filename
 
 
 def _local_path(url: str) -> Path | None:
@@ -749,14 +816,15 @@ def _install_with_pip(
         staging.mkdir()
         requirement_lines = list(lines)
         for sdist in sdists:
-            target = staging / sdist.filename
+            target = staging / checked_filename(sdist.name, sdist.filename, sdist.url)
             with contextlib.suppress(OSError):
                 os.link(local[sdist.sha256], target)
             if not target.exists():
                 import shutil  # noqa: PLC0415
 
                 shutil.copyfile(local[sdist.sha256], target)
-            requirement_lines.append(f"{sdist.name}=={sdist.version} --hash=sha256:{sdist.sha256}")
+            pin = f"=={sdist.version}" if sdist.version else ""
+            requirement_lines.append(f"{sdist.name}{pin} --hash=sha256:{sdist.sha256}")
         requirements = Path(scratch) / "requirements.txt"
         requirements.write_text("\n".join(requirement_lines) + "\n", encoding="utf-8")
         command = install_command(

@@ -228,6 +228,16 @@ def requirements_text(lock: Lock) -> str:
                 url = f"{origin.vcs}+{origin.url}" + (f"@{revision}" if revision else "")
                 sub = f"#subdirectory={origin.subdirectory}" if origin.subdirectory else ""
                 line = f"{package.display_name} @ {url}{sub}"
+            case "archive":
+                # pip reads a hash (checked without hash-checking mode) and the
+                # project's subdirectory from the URL's fragment
+                fragment = (
+                    [origin.archive_hash] if origin.archive_hash and not package.hashes else []
+                )
+                if origin.subdirectory:
+                    fragment.append(f"subdirectory={origin.subdirectory}")
+                line = f"{package.display_name} @ {origin.url}"
+                line += f"#{'&'.join(fragment)}" if fragment else ""
             case _:
                 line = f"{package.display_name} @ {origin.url}"
         if package.marker is not None and not line.startswith("-e"):

@@ -84,8 +84,10 @@ __all__ = [
 ]
 
 OLD_MARK = ".envsnap-old-"
-"""An existing venv ``DIR`` is kept as ``.DIR.envsnap-old-PID`` (``.venv.envsnap-old-PID``
-for ``.venv``) next to it during a restore."""
+"""An existing venv ``DIR`` is kept as ``.DIR.envsnap-old-PID`` next to it during a restore.
+
+``DIR`` is the target's exact name, so ``.venv`` is kept as ``..venv.envsnap-old-PID``
+and ``venv`` as ``.venv.envsnap-old-PID``: two targets never share an aside-name."""
 
 KEPT_MARK = ".envsnap-kept-"
 """With ``keep_old`` the replaced venv ends as ``.DIR.envsnap-kept-PID``: a name
@@ -93,6 +95,9 @@ KEPT_MARK = ".envsnap-kept-"
 
 TRASH_MARK = ".envsnap-trash-"
 """A replaced venv is deleted from ``.DIR.envsnap-trash-PID/venv``."""
+
+REPLACED_MARK = ".envsnap-replaced-"
+""":func:`recover` moves what stood at the target to ``.DIR.envsnap-replaced-PID``."""
 
 TRASH_FILE = "ENVSNAP-TRASH"
 """The marker file in a trash directory: envsnap made it, it may be deleted."""
@@ -481,19 +486,46 @@ def _check_target(target: Path) -> bool:
     return False
 
 
-def _hidden(target: Path) -> str:
-    """``.venv`` stays ``.venv``, ``env`` becomes ``.env``: the stem of the hidden siblings."""
-    return target.name if target.name.startswith(".") else f".{target.name}"
+def _aside(target: Path, mark: str, pid: int | None = None) -> Path:
+    """Return the hidden sibling ``.NAME{mark}PID`` of ``target`` (this process's PID by default).
+
+    ``NAME`` is the target's exact name: ``.venv`` and ``venv`` get
+    ``..venv...`` and ``.venv...``.
+    """
+    return target.parent / f".{target.name}{mark}{os.getpid() if pid is None else pid}"
+
+
+def _asides(target: Path, mark: str) -> list[tuple[Path, int]]:
+    """Return ``target``'s siblings named by :func:`_aside` with ``mark``, and their PIDs.
+
+    The parent directory is listed and each name compared with the exact
+    prefix (no glob: ``[``, ``*`` and ``?`` are ordinary in a user's path);
+    only ASCII digits may follow it, so ``venv.envsnap-old-1``'s asides are
+    not ``venv``'s.
+    """
+    prefix = f".{target.name}{mark}"
+    try:
+        names = [entry.name for entry in target.parent.iterdir()]
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    found = []
+    for name in names:
+        pid = name[len(prefix) :]
+        if name.startswith(prefix) and pid.isascii() and pid.isdigit():
+            found.append((target.parent / name, int(pid)))
+    return found
 
 
 def find_leftovers(target: Path) -> list[Path]:
-    """Return old venvs of ``target`` kept by a restore that did not finish (newest first)."""
-    parent = target.parent
-    if not parent.is_dir():
-        return []
-    found = [
-        p for p in parent.glob(f"{_hidden(target)}{OLD_MARK}*") if p.is_dir() and not p.is_symlink()
-    ]
+    """Return old venvs of ``target`` kept by a restore that did not finish (newest first).
+
+    Args:
+        target: the venv directory (absolute).
+
+    Returns:
+        Its ``.NAME.envsnap-old-PID`` siblings that are directories (not symlinks).
+    """
+    found = [p for p, _ in _asides(target, OLD_MARK) if p.is_dir() and not p.is_symlink()]
     return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
 
 
@@ -537,7 +569,7 @@ def restore(
                 hint=f"put it back with `envsnap restore --recover --venv {target}`",
             )
         replaces = _check_target(target)
-        old = target.parent / f"{_hidden(target)}{OLD_MARK}{os.getpid()}" if replaces else None
+        old = _aside(target, OLD_MARK) if replaces else None
         existed_empty = target.is_dir() and not replaces
         if old is not None:
             with _signals_deferred():
@@ -553,14 +585,14 @@ def restore(
         kept = None
         if old is not None:
             if plan.options.keep_old:
-                kept = old.with_name(old.name.replace(OLD_MARK, KEPT_MARK))
+                kept = _aside(target, KEPT_MARK)
                 with _signals_deferred():
                     old.rename(kept)
             else:
                 # moved first (atomic): a kill during the delete must not leave a
                 # half-deleted venv that looks like a leftover to --recover
                 with _signals_deferred():
-                    _delete(old, old.with_name(old.name.replace(OLD_MARK, TRASH_MARK)))
+                    _delete(old, _aside(target, TRASH_MARK))
         say("done", f"{target} matches {plan.file}")
         return RestoreResult(
             target=target,
@@ -622,13 +654,9 @@ def remove_stale_trash(target: Path) -> list[Path]:
     Returns:
         The directories removed.
     """
-    parent = target.parent
     removed: list[Path] = []
-    if not parent.is_dir():
-        return removed
-    for trash in sorted(parent.glob(f"{_hidden(target)}{TRASH_MARK}*")):
-        pid = trash.name.rpartition(TRASH_MARK)[2]
-        if not pid.isdigit() or _alive(int(pid)):
+    for trash, pid in sorted(_asides(target, TRASH_MARK)):
+        if _alive(pid):
             continue
         if trash.is_symlink() or not trash.is_dir():
             continue
@@ -1034,7 +1062,7 @@ def recover(venv: Path) -> tuple[Path, Path | None]:
             raise InputError(f"{target}: no old venv left by an interrupted restore")
         moved = None
         if target.exists() or target.is_symlink():
-            moved = target.parent / f"{_hidden(target)}.envsnap-replaced-{os.getpid()}"
+            moved = _aside(target, REPLACED_MARK)
             target.rename(moved)
         leftovers[0].rename(target)
         return target, moved

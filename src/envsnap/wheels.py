@@ -31,13 +31,18 @@ Per PEP 376/627/610 each installed ``.dist-info`` gets ``INSTALLER``
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import io
 import json
 import os
 import posixpath
+import re
+import secrets
 import shutil
+import stat
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
@@ -45,12 +50,13 @@ from typing import TYPE_CHECKING, Any, BinaryIO, cast
 from installer.destinations import SchemeDictionaryDestination
 from installer.records import Hash, RecordEntry, parse_record_file
 from installer.sources import WheelSource
-from installer.utils import parse_wheel_filename
+from installer.utils import copyfileobj_with_hashing, make_file_executable, parse_wheel_filename
 
+from envsnap.cache import write_error
 from envsnap.errors import OperationError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
+    from collections.abc import Callable, Collection, Iterator, Mapping
 
     from installer.sources import WheelContentElement
     from installer.utils import Scheme
@@ -58,6 +64,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "INSTALLER_NAME",
+    "MAX_UNPACKED_BYTES",
     "LinkingDestination",
     "UnpackedWheel",
     "WheelJob",
@@ -101,13 +108,23 @@ def unpacked_intact(root: Path) -> bool:
         root: an entry made by :func:`unpack_wheel`.
 
     Returns:
-        ``False`` when a file is missing, changed, or the manifest unreadable.
+        ``False`` when a file is missing, changed, not a regular file (a
+        symlink would be linked into the venv as a symlink), or the manifest
+        unreadable. Files are hashed in chunks: memory stays flat for large ones.
     """
     try:
         manifest = json.loads((root / _MANIFEST).read_text(encoding="utf-8"))
         for name, hash_, size, _ in manifest:
-            data = (root / str(name)).read_bytes()
-            if len(data) != int(size) or not Hash.parse(str(hash_)).validate(data):
+            expected = Hash.parse(str(hash_))
+            path = os.path.join(root, str(name))  # noqa: PTH118 - per member
+            status = os.lstat(path)
+            if not stat.S_ISREG(status.st_mode) or status.st_size != int(size):
+                return False
+            digest = hashlib.new(expected.name)
+            with open(path, "rb") as stream:  # noqa: PTH123
+                while chunk := stream.read(_CHUNK):
+                    digest.update(chunk)
+            if base64.urlsafe_b64encode(digest.digest()).decode().rstrip("=") != expected.value:
                 return False
     except (OSError, ValueError, TypeError):
         return False
@@ -118,9 +135,14 @@ def unpack_wheel(archive: Path, filename: str, dest: Path) -> None:
     """Unpack a wheel into the empty directory ``dest``, checking every member.
 
     Every member must be listed in the wheel's ``RECORD`` with the sha256
-    and size it has (``RECORD`` itself, and signature files, excepted), and
-    must stay inside ``dest`` (no absolute or ``..`` paths). Executable bits
-    of the members are kept.
+    and size it has (``RECORD`` itself, and signature files, excepted). A
+    member's path is normalised (``a/./b`` is ``a/b``) and must be relative,
+    without ``..``, backslashes or a drive letter, and name no other member.
+    A member is refused before it is written when ``RECORD`` does not list
+    it, and stops being written as soon as it grows past its ``RECORD``
+    size, so a zip bomb writes at most what ``RECORD`` declares; all members
+    together may not exceed :data:`MAX_UNPACKED_BYTES`. Executable bits of
+    the members are kept.
 
     Args:
         archive: the wheel file (any name: the cache stores it by hash).
@@ -128,70 +150,189 @@ def unpack_wheel(archive: Path, filename: str, dest: Path) -> None:
         dest: an empty directory.
 
     Raises:
-        OperationError: not a wheel, or a member that does not match ``RECORD``.
+        OperationError: not a wheel, a member that does not match ``RECORD``
+            or has an unsafe path, or the file system refused a write (a full
+            disk is reported as such, not as a bad wheel).
     """
     try:
         parse_wheel_filename(filename)
         with zipfile.ZipFile(archive) as zipped:
-            manifest = _unpack(zipped, filename, dest)
-    except (zipfile.BadZipFile, ValueError, KeyError, OSError) as exc:
+            manifest = _unpack(zipped, dest)
+        try:
+            (dest / _MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+        except OSError as exc:
+            raise _WriteError(exc) from None
+    except _WriteError as exc:
+        raise write_error(f"{filename}: cannot unpack it into {dest.parent}", exc.error) from None
+    except (zipfile.BadZipFile, ValueError, KeyError, EOFError, zlib.error, OSError) as exc:
         raise OperationError(
             f"{filename}: not a valid wheel ({exc})",
             hint="the file is damaged or not a wheel: regenerate the lock file",
         ) from None
-    (dest / _MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
 
 
-def _unpack(zipped: zipfile.ZipFile, filename: str, dest: Path) -> list[list[object]]:
+MAX_UNPACKED_BYTES = 16 << 30
+"""The most one wheel may unpack to (16 GiB; the largest wheels in use unpack to a few GB)."""
+_MAX_RECORD_BYTES = 64 << 20
+"""The most ``RECORD`` (and a signature file) may hold (large wheels have a few MB)."""
+
+
+class _WriteError(Exception):
+    """An ``OSError`` of writing the unpacked copy (not of reading the wheel)."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _member_path(name: str) -> str:
+    """Return an archive member's path normalised, or raise ``ValueError`` when it is unsafe.
+
+    ``posixpath.normpath`` (``a//b``, ``a/./b`` are ``a/b``); refused: an
+    absolute path, a ``..`` that leaves the root, a backslash, a NUL, a
+    drive letter (``C:``), and the empty path. The zip format's separator is
+    ``/`` (APPNOTE 4.4.17), so a backslash is never a separator in a wheel.
+    """
+    if (
+        not name
+        or "\\" in name
+        or "\x00" in name
+        or name.startswith("/")
+        or (len(name) > 1 and name[1] == ":" and name[0].isalpha())
+    ):
+        raise ValueError(f"member {name!r} has an unsafe path")
+    normal = posixpath.normpath(name)
+    if normal in {".", ".."} or normal.startswith("../"):
+        raise ValueError(f"member {name!r} would be written outside the venv")
+    return normal
+
+
+def _unpack(zipped: zipfile.ZipFile, dest: Path) -> list[list[object]]:
     """Extract and check every member; return the manifest rows (os.path: per-member speed)."""
-    names = [info.filename for info in zipped.infolist()]
+    infos = [i for i in zipped.infolist() if not i.filename.endswith("/")]
+    names = [i.filename for i in infos]
     info_dirs = {n.split("/", 1)[0] for n in names if n.split("/", 1)[0].endswith(".dist-info")}
     if len(info_dirs) != 1:
         raise ValueError(f"expected one .dist-info directory, found {len(info_dirs)}")
     record_name = f"{info_dirs.pop()}/RECORD"
-    rows = parse_record_file(zipped.read(record_name).decode("utf-8").splitlines())
-    records = {row[0]: row for row in rows}
+    record = _read_limited(zipped, zipped.getinfo(record_name), _MAX_RECORD_BYTES)
+    records: dict[str, RecordEntry] = {}
+    for row in parse_record_file(record.decode("utf-8").splitlines()):
+        try:
+            key = _member_path(row[0])
+        except ValueError:  # an unsafe row matches no member
+            continue
+        records[key] = RecordEntry.from_elements(*row)
+    declared = sum(e.size or 0 for e in records.values())
+    if declared > MAX_UNPACKED_BYTES:
+        raise ValueError(f"RECORD declares {declared} bytes, more than {MAX_UNPACKED_BYTES}")
+    planned = _plan_members(infos, records, record_name)
     root = os.path.abspath(dest)  # noqa: PTH100
     manifest: list[list[object]] = []
-    for info in zipped.infolist():
-        name = info.filename
-        if name.endswith("/") or "__pycache__" in name.split("/")[:-1]:
+    budget = MAX_UNPACKED_BYTES
+    for info, name, entry, limit in planned:
+        value, size = _extract(zipped, info, os.path.join(root, name), min(limit, budget))  # noqa: PTH118
+        budget -= size
+        if entry is None:
             continue
-        value, size = _extract(zipped, info, root)
-        if name == record_name or posixpath.basename(name) in {"RECORD.jws", "RECORD.p7s"}:
-            continue
-        row = records.get(name)
-        if row is None:
-            raise ValueError(f"{name} is not listed in RECORD")
-        _check_member(zipped, info, RecordEntry.from_elements(*row), value, size)
+        _check_member(zipped, info, name, entry, value, size)
         manifest.append([name, f"sha256={value}", size, bool((info.external_attr >> 16) & 0o111)])
     return manifest
 
 
-def _extract(zipped: zipfile.ZipFile, info: zipfile.ZipInfo, root: str) -> tuple[str, int]:
-    """Write one member under ``root``; return its urlsafe-base64 sha256 and size."""
-    name = info.filename
-    target = os.path.abspath(os.path.join(root, name))  # noqa: PTH100, PTH118
-    if name.startswith("/") or os.path.commonpath([root, target]) != root:
-        raise ValueError(f"member {name!r} would be written outside the venv")
-    os.makedirs(os.path.dirname(target), exist_ok=True)  # noqa: PTH103, PTH120
+def _plan_members(
+    infos: list[zipfile.ZipInfo], records: Mapping[str, RecordEntry], record_name: str
+) -> list[tuple[zipfile.ZipInfo, str, RecordEntry | None, int]]:
+    """Check every member before one is written: ``(info, path, RECORD entry, size limit)``.
+
+    ``RECORD`` and signature files get no entry (they are not checked
+    against ``RECORD``) and a fixed limit; ``__pycache__`` members are left out.
+    """
+    names: dict[str, zipfile.ZipInfo] = {}
+    for info in infos:
+        name = _member_path(info.filename)
+        if name in names:
+            raise ValueError(f"member {info.filename!r} names {name}, which another member names")
+        if name == _MANIFEST:
+            raise ValueError(f"member {name!r} has a name envsnap reserves")
+        names[name] = info
+    planned: list[tuple[zipfile.ZipInfo, str, RecordEntry | None, int]] = []
+    for name, info in names.items():
+        if "__pycache__" in name.split("/")[:-1]:
+            continue
+        if name == record_name or posixpath.basename(name) in {"RECORD.jws", "RECORD.p7s"}:
+            planned.append((info, name, None, _MAX_RECORD_BYTES))
+            continue
+        entry = records.get(name)
+        planned.append((info, name, entry, _size_limit(name, info, entry)))
+    return planned
+
+
+def _size_limit(name: str, info: zipfile.ZipInfo, entry: RecordEntry | None) -> int:
+    """Return how many bytes a member may unpack to: its RECORD size (checked before writing)."""
+    if entry is None:
+        raise ValueError(f"{name} is not listed in RECORD")
+    if entry.size is None:
+        return MAX_UNPACKED_BYTES
+    if info.file_size != entry.size:
+        raise ValueError(f"{name} does not match its RECORD size")
+    return entry.size
+
+
+def _read_limited(zipped: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
+    """Read a member into memory, refusing one larger than ``limit`` bytes."""
+    with zipped.open(info) as stream:
+        data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError(f"{info.filename} is larger than {limit} bytes")
+    return data
+
+
+def _extract(
+    zipped: zipfile.ZipFile, info: zipfile.ZipInfo, target: str, limit: int
+) -> tuple[str, int]:
+    """Write one member to ``target`` (a new file); return its urlsafe-base64 sha256 and size.
+
+    Stops with ``ValueError`` once more than ``limit`` bytes came out.
+    """
     digest = hashlib.sha256()
     size = 0
-    with zipped.open(info) as stream, open(target, "wb") as out:  # noqa: PTH123
-        while chunk := stream.read(_CHUNK):
-            digest.update(chunk)
-            out.write(chunk)
-            size += len(chunk)
-    if (info.external_attr >> 16) & 0o111:
-        os.chmod(target, 0o755)  # noqa: S103 - an executable member, as pip installs it
+    with zipped.open(info) as stream:
+        try:
+            os.makedirs(os.path.dirname(target), exist_ok=True)  # noqa: PTH103, PTH120
+            out = open(target, "xb")  # noqa: PTH123, SIM115 - closed below
+        except OSError as exc:
+            raise _WriteError(exc) from None
+        try:
+            while chunk := stream.read(_CHUNK):
+                size += len(chunk)
+                if size > limit:
+                    raise ValueError(
+                        f"{info.filename} unpacks to more than {limit} bytes "
+                        "(its RECORD size, or what is left of the size limit)"
+                    )
+                digest.update(chunk)
+                out.write(chunk)
+            out.flush()
+            if (info.external_attr >> 16) & 0o111:
+                os.chmod(target, 0o755)  # noqa: S103 - an executable member, as pip installs it
+        except OSError as exc:  # a full disk, mostly (a read error of the archive is rare)
+            raise _WriteError(exc) from None
+        finally:
+            with contextlib.suppress(OSError):  # what flush() did not write is lost anyway
+                out.close()
     return base64.urlsafe_b64encode(digest.digest()).decode("ascii").rstrip("="), size
 
 
 def _check_member(
-    zipped: zipfile.ZipFile, info: zipfile.ZipInfo, entry: RecordEntry, value: str, size: int
+    zipped: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    name: str,
+    entry: RecordEntry,
+    value: str,
+    size: int,
 ) -> None:
     """Compare a member's sha256/size with its RECORD row (other algorithms re-hashed)."""
-    name = info.filename
     expected = entry.hash_
     if (
         expected is not None
@@ -219,15 +360,24 @@ class UnpackedWheel(WheelSource):
         root: the unpacked entry.
         filename: the wheel's file name.
         extra_scripts: console scripts to add to its entry points.
+        replaced: ``.dist-info`` files the installer writes itself
+            (``INSTALLER``, ``REQUESTED``, ``direct_url.json``): the wheel's
+            own copies are left out, as pip replaces them.
     """
 
     def __init__(
-        self, root: Path, filename: str, extra_scripts: tuple[tuple[str, str], ...] = ()
+        self,
+        root: Path,
+        filename: str,
+        extra_scripts: tuple[tuple[str, str], ...] = (),
+        *,
+        replaced: Collection[str] = (),
     ) -> None:
         parsed = parse_wheel_filename(filename)
         super().__init__(distribution=parsed.distribution, version=parsed.version)
         self.root = root
         self._extra = extra_scripts
+        self._replaced = frozenset(replaced)
         self._manifest: list[list[object]] = json.loads(
             (root / _MANIFEST).read_text(encoding="utf-8")
         )
@@ -262,7 +412,10 @@ class UnpackedWheel(WheelSource):
         :class:`LinkingDestination` is never opened.
         """
         root = os.fspath(self.root)
+        skipped = {f"{self._info_dir}/{name}" for name in self._replaced}
         for name, hash_, size, executable in self._manifest:
+            if name in skipped:
+                continue
             stream = _LazyFile(os.path.join(root, str(name)))  # noqa: PTH118 - per member
             try:
                 yield (str(name), str(hash_), str(size)), cast("BinaryIO", stream), bool(executable)
@@ -330,7 +483,22 @@ class LinkingDestination(SchemeDictionaryDestination):
 
     ``members`` maps each unpacked file (absolute path) to its RECORD entry;
     a stream opened on one of them is linked (or copied when linking fails)
-    rather than read and written. Existing files are replaced, as pip does.
+    rather than read and written.
+
+    Every file is made under a temporary name in its directory and renamed
+    over the destination (``os.replace``): an existing file is replaced as
+    pip replaces it, but a symlink there (the venv's ``bin/python3`` points
+    into the base interpreter) or a hard link into the cache is replaced,
+    never written through. A file is refused (``OperationError``) when it
+    would replace the venv's interpreter, activation scripts or
+    ``pyvenv.cfg``, leave its scheme directory, or name a path the wheel
+    already wrote.
+
+    Args:
+        scheme_dict: the venv's scheme directories (``data`` is its prefix).
+        interpreter: the venv's interpreter, for shebangs.
+        members: ``{unpacked file: its RECORD entry}``.
+        wheel: the wheel's file name, for messages.
     """
 
     members: Mapping[str, RecordEntry] = {}
@@ -341,39 +509,113 @@ class LinkingDestination(SchemeDictionaryDestination):
         *,
         interpreter: str,
         members: Mapping[str, RecordEntry],
+        wheel: str,
     ) -> None:
         super().__init__(
             scheme_dict=scheme_dict,
             interpreter=interpreter,
             script_kind="win-amd64" if os.name == "nt" else "posix",
-            overwrite_existing=True,
         )
         self.members = members
-        self._made: set[Path] = set()
+        self.wheel = wheel
+        self._made: set[str] = set()
+        self._written: set[str] = set()
+        self._scripts = os.path.abspath(scheme_dict["scripts"])  # noqa: PTH100
+        self._config = os.path.join(os.path.abspath(scheme_dict["data"]), "pyvenv.cfg")  # noqa: PTH100, PTH118
 
     def write_to_fs(
         self, scheme: Scheme, path: str, stream: BinaryIO, is_executable: bool
     ) -> RecordEntry:
-        """Link the file when it comes unchanged from the cache, else write it."""
-        target = self._path_with_destdir(scheme, path)
-        parent = target.parent
-        if parent not in self._made:
-            parent.mkdir(parents=True, exist_ok=True)
-            self._made.add(parent)
+        """Link the file when it comes unchanged from the cache, else write it; never in place."""
+        target = self._target(scheme, path)
         source = getattr(stream, "name", None)
         entry = self.members.get(source) if isinstance(source, str) else None
         if entry is None or not isinstance(source, str):
-            return super().write_to_fs(scheme, path, stream, is_executable)
-        try:
-            os.link(source, target)
-        except FileExistsError:
-            target.unlink()
-            os.link(source, target)
-        except OSError:
-            shutil.copyfile(source, target)
-            if is_executable:
-                target.chmod(0o755)
+            written: list[tuple[str, int]] = []
+
+            def write(temporary: str) -> None:
+                with open(temporary, "xb") as out:  # noqa: PTH123
+                    written.append(copyfileobj_with_hashing(stream, out, self.hash_algorithm))
+                if is_executable:
+                    make_file_executable(Path(temporary))
+
+            _replace(target, write)
+            return RecordEntry(path, Hash(self.hash_algorithm, written[0][0]), written[0][1])
+
+        def link(temporary: str) -> None:
+            try:
+                os.link(source, temporary)
+            except OSError:  # another file system, or no hard links there
+                shutil.copyfile(source, temporary)
+                if is_executable:
+                    make_file_executable(Path(temporary))
+
+        _replace(target, link)
         return RecordEntry(path, entry.hash_, entry.size)
+
+    def _target(self, scheme: Scheme, path: str) -> str:
+        """Return the absolute path a file goes to, after the checks the class describes."""
+        base = os.path.abspath(self.scheme_dict[scheme])  # noqa: PTH100
+        target = os.path.abspath(os.path.join(base, path))  # noqa: PTH100, PTH118
+        if "\\" in path or os.path.commonpath([base, target]) != base or target == base:
+            raise OperationError(
+                f"{self.wheel}: refused {path!r}: it would be written outside {base}",
+                hint="the wheel is unsafe; nothing of the restore was kept",
+            )
+        what = self._protected(target)
+        if what:
+            raise OperationError(
+                f"{self.wheel}: refused {path!r} ({scheme}): it would replace the venv's "
+                f"{what} {target}",
+                hint="the wheel is unsafe; nothing of the restore was kept",
+            )
+        if target in self._written:
+            raise OperationError(
+                f"{self.wheel}: refused {path!r} ({scheme}): the wheel already wrote {target}",
+                hint="the wheel is unsafe; nothing of the restore was kept",
+            )
+        self._written.add(target)
+        parent = os.path.dirname(target)  # noqa: PTH120
+        if parent not in self._made:
+            os.makedirs(parent, exist_ok=True)  # noqa: PTH103
+            self._made.add(parent)
+        return target
+
+    def _protected(self, target: str) -> str | None:
+        """Name the venv's own file ``target`` is (``None``: not one of them)."""
+        if target == self._config:
+            return "configuration"
+        directory, name = os.path.split(target)
+        if directory != self._scripts:
+            return None
+        if _INTERPRETER.fullmatch(name):
+            return "interpreter"
+        if name.casefold().startswith(("activate", "deactivate")):
+            return "activation script"
+        return None
+
+
+_INTERPRETER = re.compile(r"(python|pypy)w?(\d+(\.\d+)?)?(\.exe)?|venvlauncher\.exe", re.IGNORECASE)
+"""The names ``venv`` gives a venv's interpreter (``python``, ``python3``, ``python3.12``...)."""
+
+
+def _replace(target: str, make: Callable[[str], None]) -> None:
+    """Create a file with ``make(temporary)`` next to ``target``, then rename it over ``target``.
+
+    The rename replaces whatever ``target`` is (a file, a symlink, a hard
+    link) by a new inode; the temporary file is removed if anything fails.
+    """
+    temporary = os.path.join(  # noqa: PTH118
+        os.path.dirname(target),  # noqa: PTH120
+        f".envsnap-{secrets.token_hex(8)}.tmp",
+    )
+    try:
+        make(temporary)
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)  # noqa: PTH108
+        raise
 
 
 def install_unpacked(job: WheelJob, scheme: Mapping[str, str], *, interpreter: Path) -> None:
@@ -387,24 +629,31 @@ def install_unpacked(job: WheelJob, scheme: Mapping[str, str], *, interpreter: P
         interpreter: the venv's interpreter, for script shebangs.
 
     Raises:
-        OperationError: the wheel cannot be installed (the message names it).
+        OperationError: the wheel cannot be installed, or is refused (see
+            :class:`LinkingDestination`); the message names it.
     """
     from installer import install  # noqa: PLC0415
 
+    metadata = {"INSTALLER": INSTALLER_NAME + b"\n"}
+    if job.requested:
+        metadata["REQUESTED"] = b""
+    if job.direct_url is not None:
+        metadata["direct_url.json"] = json.dumps(job.direct_url, sort_keys=True).encode()
     try:
-        source = UnpackedWheel(job.unpacked, job.filename, job.extra_scripts)
+        source = UnpackedWheel(job.unpacked, job.filename, job.extra_scripts, replaced=metadata)
         paths = dict(scheme)
         paths["headers"] = os.fspath(Path(paths["headers"]) / source.distribution)
         destination = LinkingDestination(
-            paths, interpreter=os.fspath(interpreter), members=source.members
+            paths, interpreter=os.fspath(interpreter), members=source.members, wheel=job.filename
         )
-        metadata = {"INSTALLER": INSTALLER_NAME + b"\n"}
-        if job.requested:
-            metadata["REQUESTED"] = b""
-        if job.direct_url is not None:
-            metadata["direct_url.json"] = json.dumps(job.direct_url, sort_keys=True).encode()
         install(source, destination, metadata)
-    except (OSError, ValueError) as exc:
+    except OSError as exc:
+        raise write_error(
+            f"{job.filename}: cannot install it",
+            exc,
+            hint="free some space on the venv's disk, then run again",
+        ) from None
+    except ValueError as exc:
         raise OperationError(f"{job.filename}: cannot install it: {exc}") from None
 
 

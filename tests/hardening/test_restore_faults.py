@@ -146,7 +146,7 @@ def _drive(args: list[str], *, kill_at: int, count_file: Path | None = None) -> 
 
 
 def _leftovers(work: Path) -> list[Path]:
-    return sorted(work.glob(".venv.envsnap-old-*"))
+    return sorted(work.glob("..venv.envsnap-old-*"))
 
 
 def _is_new_venv(venv: Path) -> bool:
@@ -211,7 +211,7 @@ def test_sigkill_at_many_points_loses_nothing(tmp_path: Path, wheelhouse: Path) 
         site = next((work / ".venv" / "lib").glob("python3*/site-packages"))
         assert (site / "gamma-1.0.dist-info").is_dir()
         assert not (site / "precious.py").exists()
-        assert list(work.glob(".venv.envsnap-trash-*")) == []  # a killed delete is finished
+        assert list(work.glob("..venv.envsnap-trash-*")) == []  # a killed delete is finished
     assert lost == [], f"the old venv was damaged after SIGKILL at events {lost} of {events}"
     assert sum(outcomes.values()) == len(points) >= 20
     assert outcomes.get("leftover", 0) >= 5, outcomes  # most points are mid-restore
@@ -522,20 +522,20 @@ def _dead_pid() -> int:
 
 
 def test_stale_trash_is_removed_by_the_next_restore(tmp_path: Path, wheelhouse: Path) -> None:
-    """A run killed while deleting the replaced venv leaves ``.venv.envsnap-trash-PID``."""
+    """A run killed while deleting the replaced venv leaves ``..venv.envsnap-trash-PID``."""
     solo = next(wheelhouse.glob("solo-1.0-*.whl"))
     _pylock(tmp_path / "pylock.toml", ("solo", solo.as_uri(), _sha(solo)))
     dead = _dead_pid()
-    stale = tmp_path / f".venv.envsnap-trash-{dead}"
+    stale = tmp_path / f"..venv.envsnap-trash-{dead}"
     (stale / "venv" / "lib").mkdir(parents=True)
     (stale / "ENVSNAP-TRASH").write_text(f"{dead}\n", encoding="utf-8")
     (stale / "venv" / "lib" / "half-deleted.py").write_text("", encoding="utf-8")
-    empty = tmp_path / f".venv.envsnap-trash-{_dead_pid()}"
+    empty = tmp_path / f"..venv.envsnap-trash-{_dead_pid()}"
     empty.mkdir()  # killed between mkdir and the marker
-    alive = tmp_path / f".venv.envsnap-trash-{os.getpid()}"  # a live process: not touched
+    alive = tmp_path / f"..venv.envsnap-trash-{os.getpid()}"  # a live process: not touched
     (alive / "venv").mkdir(parents=True)
     (alive / "ENVSNAP-TRASH").write_text("x\n", encoding="utf-8")
-    foreign = tmp_path / f".venv.envsnap-trash-{dead}0"  # not what envsnap makes: kept
+    foreign = tmp_path / f"..venv.envsnap-trash-{dead}0"  # not what envsnap makes: kept
     foreign.mkdir()
     (foreign / "notes.txt").write_text("mine\n", encoding="utf-8")
     _old_venv(tmp_path / ".venv")
@@ -558,7 +558,7 @@ def test_interrupted_versus_running(tmp_path: Path, wheelhouse: Path) -> None:
     solo = next(wheelhouse.glob("solo-1.0-*.whl"))
     _pylock(tmp_path / "pylock.toml", ("solo", solo.as_uri(), _sha(solo)))
     before = _old_venv(tmp_path / ".venv")
-    aside = tmp_path / f".venv.envsnap-old-{_dead_pid()}"
+    aside = tmp_path / f"..venv.envsnap-old-{_dead_pid()}"
     (tmp_path / ".venv").rename(aside)  # what a run does before it builds
     (tmp_path / ".venv").mkdir()  # its partial new venv
     (tmp_path / ".venv" / "bin").mkdir()

@@ -131,7 +131,7 @@ def test_replaces_an_existing_venv_and_keep_old(
         cwd=tmp_path,
     )
     assert done.returncode == 0, done.stderr
-    kept = tmp_path / f".venv.envsnap-kept-{_pid_of(done.stderr)}"
+    kept = tmp_path / f"..venv.envsnap-kept-{_pid_of(done.stderr)}"
     assert done.stderr.splitlines()[-1] == f"kept the old venv at {kept}"
     assert pip_freeze(old_venv / "bin" / "python") == ["solo==1.0"]
     assert pip_freeze(kept / "bin" / "python") == ["omega==1.0"]
@@ -220,7 +220,7 @@ def test_sigterm_during_a_slow_install_puts_the_old_venv_back(
             assert process.poll() is None, process.communicate()
             time.sleep(0.05)
         assert any(p.endswith(".whl") for p in log), log
-        assert any(p.startswith(".venv.envsnap-old-") for p in siblings(tmp_path))
+        assert any(p.startswith("..venv.envsnap-old-") for p in siblings(tmp_path))
         process.send_signal(signal.SIGTERM)
         stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr
@@ -346,7 +346,7 @@ def test_leftover_old_venv_is_reported_and_recovered(tmp_path: Path, old_venv: P
         tmp_path / "requirements.txt",
         HEADER.format(v=PY, top=1, rest=0) + "# top-level\nsolo==1.0\n",
     )
-    crashed = tmp_path / ".venv.envsnap-old-4242"
+    crashed = tmp_path / "..venv.envsnap-old-4242"
     old_venv.rename(crashed)
     (tmp_path / ".venv").mkdir()
     write(tmp_path / ".venv" / "pyvenv.cfg", "home = /nowhere\n")
@@ -362,7 +362,7 @@ def test_leftover_old_venv_is_reported_and_recovered(tmp_path: Path, old_venv: P
     assert done.returncode == 0, done.stderr
     pid = re.search(r"replaced-(\d+)", done.stderr)
     assert pid, done.stderr
-    moved = tmp_path / f".venv.envsnap-replaced-{pid[1]}"
+    moved = tmp_path / f"..venv.envsnap-replaced-{pid[1]}"
     assert done.stderr.splitlines() == [
         f"moved what was at {tmp_path / '.venv'} to {moved} (not deleted)",
         f"recovered the old venv at {tmp_path / '.venv'}",

@@ -176,9 +176,9 @@ def test_plan_targets(tmp_path: Path) -> None:
 
 def test_find_leftovers(tmp_path: Path) -> None:
     assert find_leftovers(tmp_path / ".venv") == []
-    (tmp_path / ".venv.envsnap-old-12").mkdir()
+    (tmp_path / "..venv.envsnap-old-12").mkdir()
     (tmp_path / ".env.envsnap-old-13").mkdir()
-    assert find_leftovers(tmp_path / ".venv") == [tmp_path / ".venv.envsnap-old-12"]
+    assert find_leftovers(tmp_path / ".venv") == [tmp_path / "..venv.envsnap-old-12"]
     assert find_leftovers(tmp_path / "env") == [tmp_path / ".env.envsnap-old-13"]
 
 
