@@ -638,10 +638,14 @@ def _build(
     if plan.installer == "direct":
         lock = _install_direct(plan, python, environment, say, output, counter)
     else:
-        if options.with_pip:
-            _seed_pip(plan, python, environment)
-        _install_with(plan, python, say, output)
+        with _cache(options) as cache:
+            pip_path = _seed_pip(plan, python, environment, cache)
+            _install_with(plan, python, say, output, pip_path)
         environment = probe(python)
+    if options.with_pip:
+        from envsnap.pip_seed import check_pip  # noqa: PLC0415
+
+        say("check", f"pip {check_pip(python)} runs in {plan.target}")
 
     say("verify", f"{plan.target} against {plan.file}")
     set_requested(environment.site_packages, [p.name for p in lock.top_level])
@@ -740,11 +744,20 @@ def _install_direct(
     return lock
 
 
-def _seed_pip(plan: RestorePlan, python: Path, environment: TargetEnvironment) -> None:
-    """Install pip into the new venv from its wheel (for the pip and uv backends)."""
-    from envsnap import direct  # noqa: PLC0415
+def _seed_pip(
+    plan: RestorePlan, python: Path, environment: TargetEnvironment, cache: FileCache
+) -> Path | None:
+    """Prepare pip for the pip and uv backends (:mod:`envsnap.pip_seed`).
 
-    with _cache(plan.options) as cache:
+    Returns:
+        ``None`` once pip is installed into the new venv (or not wanted); for
+        ``--installer pip --without-pip`` the unpacked pip wheel that runs
+        from ``PYTHONPATH`` instead (the venv keeps no pip).
+    """
+    from envsnap import direct  # noqa: PLC0415
+    from envsnap.pip_seed import choose_pip_wheel, pip_wheel_job  # noqa: PLC0415
+
+    if plan.options.with_pip:
         direct.install(
             direct.InstallPlan(files=()),
             python=python,
@@ -752,6 +765,11 @@ def _seed_pip(plan: RestorePlan, python: Path, environment: TargetEnvironment) -
             cache=cache,
             with_pip=True,
         )
+        return None
+    if plan.installer != "pip":
+        return None
+    seed = choose_pip_wheel(environment, cache)
+    return pip_wheel_job(seed, cache, environment.python_version).unpacked
 
 
 def _install_with(
@@ -759,8 +777,9 @@ def _install_with(
     python: Path,
     say: Callable[[str, str], None],
     output: Callable[[str], None] | None,
+    pip_path: Path | None = None,
 ) -> None:
-    """Install the file with pip or uv (one subprocess reading a requirements file)."""
+    """Install the file with pip (the new venv's) or uv (one subprocess reading the file)."""
     from envsnap.installers import install_command, requirements_text, run_logged  # noqa: PLC0415
 
     installer: Literal["pip", "uv"] = "uv" if plan.installer == "uv" else "pip"
@@ -781,8 +800,9 @@ def _install_with(
             index_args=[*options.index_args, *_trust_args(installer, plan.trusted_hosts)],
             verbose=output is not None,
             cwd=plan.file.parent,
+            pip_path=pip_path,
         )
-        code, tail = run_logged(install.argv, cwd=install.cwd, output=output)
+        code, tail = run_logged(install.argv, cwd=install.cwd, output=output, env=install.env)
     if code != 0:
         raise OperationError(
             _failed(f"{installer} could not install {plan.file}", code, tail),
