@@ -246,7 +246,9 @@ def plan_restore(file: Path, options: RestoreOptions) -> RestorePlan:
         ],
         settings.trusted_hosts,
     )
-    notes += _outside_notes(lock, file, lines, sources)
+    local = _local_sources(lock, file, lines, sources)
+    _check_local_sources(file, local, sources)
+    notes += _outside_notes(file, local)
     target = options.venv.absolute()
     # under the lock: a running restore's moved-aside venv is not an interrupted one
     with _target_lock(target) if target.parent.is_dir() else contextlib.nullcontext():
@@ -262,6 +264,7 @@ def plan_restore(file: Path, options: RestoreOptions) -> RestorePlan:
     interpreter = find_base_interpreter(
         lock.python_version, python=options.python, search_path=options.search_path
     )
+    notes += interpreter.skipped
     recorded = lock.python_version
     if recorded and interpreter.major_minor != ".".join(recorded.split(".")[:2]):
         notes.append(
@@ -405,11 +408,14 @@ def _with_resolved_paths(lock: Lock, file: Path) -> Lock:
     return replace(lock, packages=tuple(packages))
 
 
-def _outside_notes(
+def _local_sources(
     lock: Lock, file: Path, lines: list[str], sources: list[tuple[str, str, str]]
-) -> list[str]:
-    """Return a note for each local path of the file outside its directory (the project)."""
-    project = file.parent.resolve()
+) -> list[tuple[str, Path, int | None]]:
+    """Return ``(package, absolute path, line)`` for every local path the file installs from.
+
+    Relative paths resolve from the lock file's directory (PEP 751; pip runs
+    from there for a requirements file).
+    """
     items: list[tuple[str, Path, int | None]] = []
     for name, key, value in sources:
         local = _local_path(value) if key == "url" else Path(value)
@@ -421,13 +427,54 @@ def _outside_notes(
             local = _local_path(url) if url and package.origin.kind != "vcs" else None
             if local is not None:
                 items.append((package.display_name, local, package.line))
+    base = file.parent.absolute()
+    return [
+        (name, Path(os.path.normpath(base / local)), line)
+        for name, local, line in sorted(items, key=lambda item: item[2] or 0)
+    ]
+
+
+def _outside_notes(file: Path, local: list[tuple[str, Path, int | None]]) -> list[str]:
+    """Return a note for each local path of the file outside its directory (the project)."""
+    project = file.parent.resolve()
     notes = []
-    for name, local, line in sorted(items, key=lambda item: item[2] or 0):
-        path = Path(os.path.normpath(file.parent.absolute() / local))
+    for name, path, line in local:
         if not path.resolve().is_relative_to(project):
             where = f"{file}:{line}" if line else str(file)
             notes.append(f"{where}: {name} comes from {path}, outside {project}")
     return notes
+
+
+def _check_local_sources(
+    file: Path, local: list[tuple[str, Path, int | None]], sources: list[tuple[str, str, str]]
+) -> None:
+    """Refuse a file whose package can come from no local path that exists (before building).
+
+    A package of a pylock file may list several wheels (one per platform);
+    it is refused only when none of its local files exists and it has no
+    remote one.
+
+    Raises:
+        InputError: the first such package, as ``FILE:LINE: NAME: PATH does not exist``.
+    """
+    remote = {
+        name
+        for name, key, value in sources
+        if key == "url" and "://" in value and not value.startswith("file:")
+    }
+    present = {name for name, path, _line in local if path.exists()}
+    missing = [item for item in local if item[0] not in present and item[0] not in remote]
+    if not missing:
+        return
+    name, path, line = missing[0]
+    where = f"{file}:{line}" if line else str(file)
+    more = len({m[0] for m in missing}) - 1
+    raise InputError(
+        f"{where}: {name}: {path} does not exist"
+        + (f" (and {more} more package(s) with missing paths)" if more else ""),
+        hint=f"relative paths in a lock file resolve from its directory ({file.parent.absolute()},"
+        " PEP 751): keep the lock file where its paths lead, or fix the path; nothing was built",
+    )
 
 
 def _check_target(target: Path) -> bool:

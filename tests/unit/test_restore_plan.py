@@ -46,7 +46,7 @@ def test_mismatch_names_what_was_found(tmp_path: Path) -> None:
     bindir = tmp_path / "bin"
     python3 = fake_python(bindir, "python3", "3.12.1")
     with pytest.raises(InputError) as info:
-        find_base_interpreter("3.10.4", search_path=str(bindir))
+        find_base_interpreter("3.10.4", search_path=str(bindir), environ={"HOME": str(tmp_path)})
     assert info.value.message == (
         f"the lock file was made with Python 3.10.4 and no Python 3.10 was found "
         f"({python3} is 3.12.1)"

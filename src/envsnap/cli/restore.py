@@ -157,12 +157,12 @@ def restore(
             "read",
             f"{path}: {len(plan.lock.packages)} packages ({len(plan.lock.top_level)} top-level)",
         )
-        for note in plan.notes:
-            click.echo(f"note: {note}", err=True)
-        if dry_run:
+        if dry_run:  # the plan holds the notes: each is printed once
             for line in plan.describe():
                 click.echo(line)
             return
+        for note in plan.notes if not quiet else ():
+            click.echo(f"note: {note}", err=True)
         echo_output = (lambda line: click.echo(line, err=True)) if verbose else None
         live = not quiet and sys.stderr.isatty()
         ticker = _Ticker() if live else None
@@ -173,9 +173,9 @@ def restore(
         finally:
             if ticker is not None:
                 ticker.end()
-        for note in result.notes:
+        for note in result.notes if not quiet else ():
             click.echo(f"note: {note}", err=True)
-        if result.kept_old is not None:
+        if result.kept_old is not None and not quiet:
             click.echo(f"kept the old venv at {result.kept_old}", err=True)
 
 
