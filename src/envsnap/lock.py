@@ -78,6 +78,9 @@ class Lock:
     complete: bool = False
     """Whether the file pins the whole dependency closure (an envsnap file with a
     ``# transitive`` section, a pylock file), so it installs with ``--no-deps``."""
+    system_site_packages: tuple[str, ...] | None = None
+    """For a venv frozen with ``include-system-site-packages``: the base packages
+    it relied on (``name==version``, :mod:`envsnap.base_packages`); ``None``: not such a venv."""
 
     def get(self, name: str) -> LockedPackage | None:
         """Return the package called ``name`` (any spelling), or ``None``."""

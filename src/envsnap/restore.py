@@ -153,6 +153,12 @@ class RestorePlan:
     paths outside the project)."""
     trusted_hosts: tuple[str, ...] = ()
     """Plain-http hosts the user trusts (command line, file, environment, pip config)."""
+    system_site_packages: bool = False
+    """Make the venv see the base site-packages (the file's venv did, and the base
+    interpreter provides the packages it used: :mod:`envsnap.base_packages`)."""
+    base_installs: tuple[str, ...] = ()
+    """``name==version`` of base packages the file's venv used that the base
+    interpreter does not provide: installed into the venv instead."""
 
     def describe(self) -> list[str]:
         """Return the plan as lines for ``--dry-run``."""
@@ -166,10 +172,16 @@ class RestorePlan:
                 if self.replaces
                 else ""
             )
-            + (" without pip" if not self.options.with_pip else ""),
+            + (" without pip" if not self.options.with_pip else "")
+            + (", seeing the base Python's site-packages" if self.system_site_packages else ""),
             f"install with {self.installer}"
             + (" --no-deps" if self.no_deps else " (resolving dependencies)")
             + (" --require-hashes" if self.require_hashes else ""),
+            *(
+                [f"install the base packages the file's venv used: {', '.join(self.base_installs)}"]
+                if self.base_installs
+                else []
+            ),
             "verify against the file, then mark the top-level packages as REQUESTED",
         ]
         return [*lines, *(f"note: {n}" for n in self.notes)]
@@ -265,6 +277,11 @@ def plan_restore(file: Path, options: RestoreOptions) -> RestorePlan:
         lock.python_version, python=options.python, search_path=options.search_path
     )
     notes += interpreter.skipped
+    system_site: bool = False
+    base_installs: tuple[str, ...] = ()
+    if lock.system_site_packages is not None:
+        system_site, base_installs, note = _system_site_plan(file, lock, interpreter)
+        notes.append(note)
     recorded = lock.python_version
     if recorded and interpreter.major_minor != ".".join(recorded.split(".")[:2]):
         notes.append(
@@ -298,6 +315,45 @@ def plan_restore(file: Path, options: RestoreOptions) -> RestorePlan:
         installer=installer,
         notes=tuple(notes),
         trusted_hosts=settings.trusted_hosts,
+        system_site_packages=system_site,
+        base_installs=base_installs,
+    )
+
+
+def _system_site_plan(
+    file: Path, lock: Lock, interpreter: Interpreter
+) -> tuple[bool, tuple[str, ...], str]:
+    """Decide how the new venv gets the base packages the file's venv used.
+
+    The base interpreter is probed once and its site-packages read: when it
+    provides every recorded ``name==version``, the new venv sees them too
+    (``include-system-site-packages``, as the frozen venv did); otherwise it
+    is made isolated and they are installed into it.
+
+    Returns:
+        ``(see the base site-packages, pins to install, note for the user)``.
+    """
+    from envsnap.base_packages import base_versions, missing_from  # noqa: PLC0415
+    from envsnap.environment import probe  # noqa: PLC0415
+
+    pins = lock.system_site_packages or ()
+    base = probe(interpreter.path)
+    dirs = base.base_site_packages if base.is_venv else base.site_packages
+    missing = missing_from(pins, base_versions(dirs))
+    if not missing:
+        used = f" for {', '.join(pins)}" if pins else ""
+        return (
+            True,
+            (),
+            f"{file}: it was frozen from a venv that sees the base Python's site-packages; "
+            f"the new venv sees those of {base.base_prefix} too{used}",
+        )
+    return (
+        False,
+        tuple(pins),
+        f"{file}: it was frozen from a venv that sees the base Python's site-packages, but "
+        f"{interpreter.path} does not provide {', '.join(missing)}: the new venv is isolated "
+        f"and gets {', '.join(pins)} installed from the index",
     )
 
 
@@ -677,7 +733,9 @@ def _build(
         f"{plan.target} with venv (Python {plan.interpreter.version})"
         + (", pip from its wheel" if options.with_pip else ""),
     )
-    creator = create_venv(plan.target, plan.interpreter)
+    creator = create_venv(
+        plan.target, plan.interpreter, system_site_packages=plan.system_site_packages
+    )
     python = check_created(plan.target, creator)
     environment = probe(python)
 
@@ -688,6 +746,9 @@ def _build(
         with _cache(options) as cache:
             pip_path = _seed_pip(plan, python, environment, cache)
             _install_with(plan, python, say, output, pip_path)
+        environment = probe(python)
+    if plan.base_installs:
+        lock = _install_base_packages(plan, python, environment, say, output, lock)
         environment = probe(python)
     if options.with_pip:
         from envsnap.pip_seed import check_pip  # noqa: PLC0415
@@ -855,6 +916,70 @@ def _install_with(
             _failed(f"{installer} could not install {plan.file}", code, tail),
             hint=_install_hint(tail),
         )
+
+
+def _install_base_packages(
+    plan: RestorePlan,
+    python: Path,
+    environment: TargetEnvironment,
+    say: Callable[[str, str], None],
+    output: Callable[[str], None] | None,
+    lock: Lock,
+) -> Lock:
+    """Install the base packages the file's venv used (``--no-deps``); return the Lock to verify.
+
+    They come from the index options the restore uses, without hashes (the
+    file records versions only), through the new venv's pip (uv with
+    ``--installer uv``).
+    """
+    from dataclasses import replace  # noqa: PLC0415
+
+    from packaging.utils import canonicalize_name  # noqa: PLC0415
+    from packaging.version import Version  # noqa: PLC0415
+
+    from envsnap.installers import install_command, run_logged  # noqa: PLC0415
+    from envsnap.lock import LockedPackage  # noqa: PLC0415
+    from envsnap.pip_seed import choose_pip_wheel, pip_wheel_job  # noqa: PLC0415
+
+    installer: Literal["pip", "uv"] = "uv" if plan.installer == "uv" else "pip"
+    say("install", f"{len(plan.base_installs)} base packages with {installer}")
+    with _cache(plan.options) as cache, tempfile.TemporaryDirectory(prefix="envsnap-") as scratch:
+        pip_path = None
+        if installer == "pip" and not plan.options.with_pip:
+            seed = choose_pip_wheel(environment, cache)
+            pip_path = pip_wheel_job(seed, cache, environment.python_version).unpacked
+        requirements = Path(scratch) / "requirements.txt"
+        requirements.write_text("\n".join(plan.base_installs) + "\n", encoding="utf-8")
+        install = install_command(
+            installer,
+            venv_python=python,
+            requirements=requirements,
+            no_deps=True,
+            require_hashes=False,
+            index_args=[
+                *plan.lock.index_options,
+                *plan.options.index_args,
+                *_trust_args(installer, plan.trusted_hosts),
+            ],
+            verbose=output is not None,
+            cwd=plan.file.parent,
+            pip_path=pip_path,
+        )
+        code, tail = run_logged(install.argv, cwd=install.cwd, output=output, env=install.env)
+    if code != 0:
+        raise OperationError(
+            _failed(f"{installer} could not install the base packages", code, tail),
+            hint=_install_hint(tail),
+        )
+    added = []
+    for pin in plan.base_installs:
+        name, _, version = pin.partition("==")
+        added.append(
+            LockedPackage(name=canonicalize_name(name), display_name=name, version=Version(version))
+        )
+    known = {p.name for p in lock.packages}
+    packages = [*lock.packages, *(p for p in added if p.name not in known)]
+    return replace(lock, packages=tuple(sorted(packages, key=lambda p: p.name)))
 
 
 def _trust_args(installer: Literal["pip", "uv"], hosts: Sequence[str]) -> list[str]:

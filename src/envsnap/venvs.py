@@ -340,7 +340,9 @@ def _py_launcher(request: str) -> Path | None:  # pragma: no cover - Windows onl
     return Path(path) if done.returncode == 0 and path else None
 
 
-def create_venv(target: Path, interpreter: Interpreter) -> str:
+def create_venv(
+    target: Path, interpreter: Interpreter, *, system_site_packages: bool = False
+) -> str:
     """Create a venv without pip at ``target`` (PEP 405); return how it was made.
 
     In-process with :class:`venv.EnvBuilder` (symlinks where the platform
@@ -350,6 +352,8 @@ def create_venv(target: Path, interpreter: Interpreter) -> str:
     Args:
         target: the directory (missing or empty).
         interpreter: the base interpreter.
+        system_site_packages: let the venv see the base installation's
+            site-packages (``include-system-site-packages = true``).
 
     Returns:
         The creator's name for messages (``venv``).
@@ -361,11 +365,16 @@ def create_venv(target: Path, interpreter: Interpreter) -> str:
         import venv  # noqa: PLC0415
 
         try:
-            venv.EnvBuilder(with_pip=False, symlinks=os.name != "nt").create(target)
+            venv.EnvBuilder(
+                with_pip=False,
+                symlinks=os.name != "nt",
+                system_site_packages=system_site_packages,
+            ).create(target)
         except (OSError, subprocess.CalledProcessError) as exc:
             raise OperationError(f"venv could not create {target}: {exc}") from None
         return "venv"
-    command = [os.fspath(interpreter.path), "-m", "venv", "--without-pip", os.fspath(target)]
+    command = [os.fspath(interpreter.path), "-m", "venv", "--without-pip"]
+    command += [*(["--system-site-packages"] if system_site_packages else []), os.fspath(target)]
     try:
         done = subprocess.run(command, capture_output=True, text=True, check=False)
     except OSError as exc:

@@ -150,6 +150,7 @@ def load(path: Path) -> Lock:
         format="requirements",
         packages=tuple(packages),
         python_version=notes.python_version,
+        system_site_packages=notes.system_site_packages,
         written_by_envsnap=envsnap_file,
         index_options=scan.index_options,
         problems=tuple(problems),
