@@ -212,8 +212,15 @@ def requirements_text(lock: Lock) -> str:
     """Render a Lock as a pip requirements file (for a pylock file).
 
     ``name==version`` for an index package, ``name @ URL`` for an archive or
-    a local directory, ``name @ vcs+URL@COMMIT`` for a VCS checkout, ``-e PATH``
-    for an editable one; ``--hash`` options and markers kept.
+    a local directory, ``vcs+URL@COMMIT#egg=name`` for a VCS checkout, ``-e
+    PATH`` for an editable one; ``--hash`` options and markers kept.
+
+    A VCS checkout is written as pip's URL line with an ``#egg=`` name, not
+    as ``name @ git+file:///...``: the pips that Python 3.8-3.12 bundle for
+    ensurepip (22.0.4-23.2.1; 24.2 of 3.13 accepts it) refuse a direct
+    reference without a host (``Invalid URL``). Both forms install the same
+    commit and record the same ``direct_url.json`` (measured with pip 23.2.1,
+    26.x and uv).
     """
     lines = []
     for package in lock.packages:
@@ -230,8 +237,8 @@ def requirements_text(lock: Lock) -> str:
             case "vcs":
                 revision = origin.commit or origin.requested_revision
                 url = f"{origin.vcs}+{origin.url}" + (f"@{revision}" if revision else "")
-                sub = f"#subdirectory={origin.subdirectory}" if origin.subdirectory else ""
-                line = f"{package.display_name} @ {url}{sub}"
+                sub = f"&subdirectory={origin.subdirectory}" if origin.subdirectory else ""
+                line = f"{url}#egg={package.display_name}{sub}"
             case _:
                 line = f"{package.display_name} @ {origin.url}"
         if package.marker is not None and not line.startswith("-e"):

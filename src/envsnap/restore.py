@@ -895,10 +895,19 @@ def _install_with(
     say("install", f"{len(plan.lock.packages)} packages with {installer}")
     with contextlib.ExitStack() as stack:
         requirements = plan.file
-        if plan.lock.format != "requirements":
+        # a file envsnap wrote is rendered from the Lock when it has VCS lines,
+        # in the form old pips accept (requirements_text); others go as they are
+        vcs = plan.lock.written_by_envsnap and any(
+            p.origin.kind == "vcs" for p in plan.lock.packages
+        )
+        if plan.lock.format != "requirements" or vcs:
             scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="envsnap-")))
             requirements = scratch / "requirements.txt"
-            requirements.write_text(requirements_text(plan.lock), encoding="utf-8")
+            lines = _absolute_options(plan.lock.index_options, plan.file.parent)
+            requirements.write_text(
+                "".join(f"{line}\n" for line in lines) + requirements_text(plan.lock),
+                encoding="utf-8",
+            )
         install = install_command(
             installer,
             venv_python=python,
@@ -980,6 +989,23 @@ def _install_base_packages(
     known = {p.name for p in lock.packages}
     packages = [*lock.packages, *(p for p in added if p.name not in known)]
     return replace(lock, packages=tuple(sorted(packages, key=lambda p: p.name)))
+
+
+def _absolute_options(options: Sequence[str], base: Path) -> list[str]:
+    """Return index option lines with a relative ``--find-links DIR`` made absolute from ``base``.
+
+    pip reads a relative path in a requirements file from that file's
+    directory; a rendered copy lives elsewhere.
+    """
+    found = []
+    for option in options:
+        flag, _, value = option.partition(" ")
+        if flag == "--find-links" and value and "://" not in value:
+            local = Path(value).expanduser()
+            if not local.is_absolute() and (base / local).exists():
+                option = f"{flag} {(base / local).absolute()}"  # noqa: PLW2901
+        found.append(option)
+    return found
 
 
 def _trust_args(installer: Literal["pip", "uv"], hosts: Sequence[str]) -> list[str]:
