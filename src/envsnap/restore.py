@@ -764,8 +764,7 @@ def _build(
         raise OperationError(
             f"{plan.target} does not match {plan.file} after the install:\n  "
             + "\n  ".join(lines[:TAIL]),
-            hint="the file may not describe an installable environment "
-            "(run `envsnap check` on it), or --strict to refuse unpinned files",
+            hint=_verify_hint(plan, report),
         )
     notes: list[str] = []
     if not plan.no_deps:
@@ -1006,6 +1005,23 @@ def _absolute_options(options: Sequence[str], base: Path) -> list[str]:
                 option = f"{flag} {(base / local).absolute()}"  # noqa: PLW2901
         found.append(option)
     return found
+
+
+def _verify_hint(plan: RestorePlan, report: Report) -> str:
+    """Name the likely fix for a restore whose result does not match the file."""
+    broken = any(c.kind == "broken" for c in report.drift)
+    if broken and plan.lock.system_site_packages is None and plan.lock.complete:
+        return (
+            "a package needs one the file does not list; if the venv it was frozen from "
+            "saw the base Python's packages (--system-site-packages), freeze it again with "
+            "this envsnap (it records them) or with --include-system"
+        )
+    if broken and plan.base_installs:
+        return "a base package the file's venv used is missing: check the index has it"
+    return (
+        "the file may not describe an installable environment "
+        "(run `envsnap check` on it), or --strict to refuse unpinned files"
+    )
 
 
 def _trust_args(installer: Literal["pip", "uv"], hosts: Sequence[str]) -> list[str]:

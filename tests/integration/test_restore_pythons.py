@@ -57,30 +57,30 @@ def test_restore_for_another_python_gets_a_pip_that_runs(
     """freeze -> restore -> freeze is byte-identical and the new venv's pip runs on that Python."""
     (tmp_path / "hand.txt").write_text("alpha==1.0\nsolo==1.0\n", encoding="utf-8")
     index = ("--index-url", loopback_index)
+    # a hand-written file: pip resolves it, the new venv's pip (made for that Python)
     first = run_envsnap(
         "restore", "hand.txt", "--venv", "a", "--python", version, *index, cwd=tmp_path
     )
     if first.returncode == 2 and "no such interpreter" in first.stderr:
         pytest.skip(f"no Python {version} on this machine: {first.stderr.strip()}")
     assert first.returncode == 0, first.stderr
+    assert "install: 2 packages with pip" in first.stderr
     assert run_envsnap("freeze", "-p", "a", "-o", "one.txt", cwd=tmp_path).returncode == 0
-    for installer in ("direct", "pip"):
-        target = f"b-{installer}"
-        done = run_envsnap(
-            "restore", "one.txt", "--venv", target, "--installer", installer, *index, cwd=tmp_path
-        )
-        assert done.returncode == 0, done.stderr
-        # the file records the exact version: no --python needed to find it again
-        assert f"(Python {version}." in done.stderr
-        check = re.search(r"^check: pip (\S+) runs in ", done.stderr, re.MULTILINE)
-        assert check is not None, done.stderr
-        shown = pip_version(tmp_path / target / "bin" / "python")
-        assert shown.startswith(f"pip {check.group(1)} from {tmp_path / target}")
+    # envsnap's own file: the direct backend (the pip backend ran above)
+    done = run_envsnap("restore", "one.txt", "--venv", "b", *index, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    # the file records the exact version: no --python needed to find it again
+    assert f"(Python {version}." in done.stderr
+    check = re.search(r"^check: pip (\S+) runs in ", done.stderr, re.MULTILINE)
+    assert check is not None, done.stderr
+    for venv in ("a", "b"):
+        shown = pip_version(tmp_path / venv / "bin" / "python")
+        assert shown.startswith(f"pip {check.group(1)} from {tmp_path / venv}")
         assert shown.rstrip().endswith(f"(python {version})")
-        assert (tmp_path / target / "bin" / f"pip{version}").exists()
-        again = run_envsnap("freeze", "-p", target, "-o", "two.txt", cwd=tmp_path)
-        assert again.returncode == 0, again.stderr
-        assert (tmp_path / "two.txt").read_bytes() == (tmp_path / "one.txt").read_bytes()
+        assert (tmp_path / venv / "bin" / f"pip{version}").exists()
+    again = run_envsnap("freeze", "-p", "b", "-o", "two.txt", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert (tmp_path / "two.txt").read_bytes() == (tmp_path / "one.txt").read_bytes()
 
 
 def test_a_pip_that_does_not_run_fails_the_restore_and_keeps_the_old_venv(
@@ -365,3 +365,25 @@ def test_a_shim_that_exits_127_first_on_path_is_skipped(tmp_path: Path, wheelhou
     assert quiet.returncode == 0, quiet.stderr
     assert quiet.stderr == ""  # -q: errors only, no notes
     assert PY in (tmp_path / ".venv" / "pyvenv.cfg").read_text(encoding="utf-8")
+
+
+def test_a_file_from_a_system_site_venv_without_the_record_gets_a_hint_that_says_so(
+    tmp_path: Path, wheelhouse: Path
+) -> None:
+    """A file an older envsnap froze from a --system-site-packages venv: alpha needs beta."""
+    (tmp_path / "requirements.txt").write_text(
+        f"# envsnap 0.1.0 freeze - CPython {PY}, linux x86_64 - 1 top-level, 0 transitive\n"
+        "# top-level\nalpha==1.0\n# transitive\n",
+        encoding="utf-8",
+    )
+    done = run_envsnap(
+        "restore", "--python", sys.executable, "--without-pip",
+        "--no-index", "--find-links", str(wheelhouse), cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 3, done.stderr
+    assert done.stderr.splitlines()[-1] == (
+        "hint: a package needs one the file does not list; if the venv it was frozen from "
+        "saw the base Python's packages (--system-site-packages), freeze it again with "
+        "this envsnap (it records them) or with --include-system"
+    )
+    assert not (tmp_path / ".venv").exists()

@@ -176,3 +176,19 @@ def test_a_second_restore_in_the_same_directory_is_refused(tmp_path: Path) -> No
         os.close(fd)
     assert info.value.message == f"another envsnap restore is running in {tmp_path}"
     assert sorted(tmp_path.iterdir()) == []
+
+
+def test_a_note_about_a_line_of_an_included_file_names_that_file_and_line(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "inc.txt").write_text("# included\n\nalpha>=1\n", encoding="utf-8")
+    top = tmp_path / "requirements.txt"
+    top.write_text("-r sub/inc.txt\nbeta\n", encoding="utf-8")
+    plan = plan_restore(top, options(tmp_path))
+    assert [n for n in plan.notes if "pinned" in n] == [
+        f"{tmp_path / 'sub' / 'inc.txt'}:3: alpha>=1 is not pinned to one version",
+        f"{top}:2: beta (no version) is not pinned to one version",
+    ]
+    described = [line for line in plan.describe() if line.startswith("note:")]
+    assert len(described) == len(set(described)) == len(plan.notes)

@@ -100,8 +100,10 @@ def load(path: Path) -> Lock:
     scan = _scan(path)
     raw = _parse(path)
     by_name: dict[NormalizedName, LockedPackage] = {}
+    found_at: dict[NormalizedName, str] = {}  # FILE:LINE, of -r includes too (for notes)
     for item in raw:
         package = _package(item, path, lines)
+        found_at[package.name] = f"{item.filename}:{_physical(item)}"
         if package.name in by_name:  # pip refuses two requirements of one name too
             raise LockFileError(
                 f"{item.filename}:{_physical(item)}: {package.name} is listed twice",
@@ -134,7 +136,7 @@ def load(path: Path) -> Lock:
         if pin is not None:
             by_name[name] = _with_version(package, pin)
             continue
-        where = f"{path}:{package.line}" if package.line else str(path)
+        where = found_at.get(name) or (f"{path}:{package.line}" if package.line else str(path))
         spec = str(package.specifier) if package.specifier else " (no version)"
         problems.append(f"{where}: {package.display_name}{spec} is not pinned to one version")
     envsnap_file = bool(lines) and lines[0].text.startswith(HEADER_PREFIX)
