@@ -14,8 +14,12 @@ Creator choice, measured on this project's 2-core CI box with CPython 3.11
 So every venv is made by the standard library without pip, in envsnap's own
 process when the base interpreter is the one running envsnap (or its base),
 else by ``BASE -m venv --without-pip``. pip is then installed like any other
-wheel (:mod:`envsnap.wheels`, from the unpacked cache), from the pip wheel
-virtualenv ships or the one ensurepip bundles: no network, no ensurepip run.
+wheel (:mod:`envsnap.wheels`, from the unpacked cache), a wheel chosen for the
+new venv's Python (:mod:`envsnap.pip_seed`): no network, no ensurepip run.
+
+Base interpreters are found like uv finds them (:func:`candidates`): ``PATH``,
+pyenv, asdf and uv-managed installs, the ``py`` launcher on Windows; one that
+does not run is skipped.
 """
 
 from __future__ import annotations
