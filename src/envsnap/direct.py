@@ -19,7 +19,7 @@ installed):
    (:mod:`envsnap.wheels`), two at a time (the work is file-system calls and
    zlib, which release the GIL). pip is seeded the same way. What only pip
    can install (an sdist, a VCS checkout, a local directory, an editable) is
-   handed to the host pip with ``--no-deps``, after the wheels.
+   handed to the new venv's pip with ``--no-deps``, after the wheels.
 """
 
 from __future__ import annotations

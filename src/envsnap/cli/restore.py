@@ -30,7 +30,8 @@ if TYPE_CHECKING:
     "--python",
     "python",
     metavar="INTERP",
-    help="Base interpreter for the new venv [default: python3.X on PATH matching the file].",
+    help="Base interpreter for the new venv: a path, a version (3.12) or a name on PATH "
+    "[default: a Python matching the file, on PATH or in pyenv/asdf/uv installs].",
 )
 @click.option("--strict", is_flag=True, help="Refuse a file that does not pin every package.")
 @click.option(
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
     default="direct",
     show_default=True,
     help="direct: envsnap fetches, verifies and installs the wheels itself (pip only for "
-    "sdists, VCS and directories); pip: the host's pip; uv: uv (the 'uv' extra).",
+    "sdists, VCS and directories); pip: the new venv's own pip; uv: uv (the 'uv' extra).",
 )
 @click.option("--without-pip", is_flag=True, help="Do not put pip into the new venv.")
 @click.option(
