@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
     from packaging.utils import NormalizedName
 
+    from envsnap.distributions import InstalledDistribution
     from envsnap.snapshot import Snapshot
 
 __all__ = ["HEADER_LINE", "base_versions", "missing_from", "parse_pins", "relied_on"]
@@ -37,11 +38,16 @@ HEADER_LINE = "# system-site-packages:"
 """The requirements-file header line that records them (after envsnap's first line)."""
 
 
-def relied_on(snapshot: Snapshot) -> list[str] | None:
+def relied_on(
+    snapshot: Snapshot, listed: Iterable[InstalledDistribution] | None = None
+) -> list[str] | None:
     """Return the base packages the snapshot's venv relies on, as sorted ``name==version`` pins.
 
     Args:
         snapshot: a snapshot of the target.
+        listed: the distributions the output lists (default:
+            ``snapshot.listed()``, without pip, setuptools, wheel): a base
+            package counts when one of these is joined to it.
 
     Returns:
         ``None`` when the target does not see a base site-packages (not a
@@ -53,7 +59,8 @@ def relied_on(snapshot: Snapshot) -> list[str] | None:
     if not env.include_system_site_packages or snapshot.include_system:
         return None
     by_name = {d.name: d for d in snapshot.distributions}
-    local = {d.name for d in snapshot.listed(include_tools=True) if not d.in_base}
+    chosen = snapshot.listed() if listed is None else listed
+    local = {d.name for d in chosen if not d.in_base}
     base = {name for name, d in by_name.items() if d.in_base}
     found: set[NormalizedName] = set()
     queue: deque[NormalizedName] = deque()

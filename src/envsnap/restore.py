@@ -341,7 +341,7 @@ def _system_site_plan(
     dirs = base.base_site_packages if base.is_venv else base.site_packages
     missing = missing_from(pins, base_versions(dirs))
     if not missing:
-        used = f" for {', '.join(pins)}" if pins else ""
+        used = f" for {_some(pins)}" if pins else ""
         return (
             True,
             (),
@@ -352,9 +352,16 @@ def _system_site_plan(
         False,
         tuple(pins),
         f"{file}: it was frozen from a venv that sees the base Python's site-packages, but "
-        f"{interpreter.path} does not provide {', '.join(missing)}: the new venv is isolated "
-        f"and gets {', '.join(pins)} installed from the index",
+        f"{interpreter.path} does not provide {_some(missing)}: the new venv is isolated "
+        f"and gets {_some(pins)} installed from the index",
     )
+
+
+def _some(pins: Sequence[str], shown: int = 5) -> str:
+    """``a==1, b==2`` or, for a long list, ``a==1, ... and 25 more``."""
+    if len(pins) <= shown:
+        return ", ".join(pins)
+    return ", ".join(pins[:shown]) + f" and {len(pins) - shown} more"
 
 
 _TRUSTED_LINE = re.compile(r"^\s*--trusted-host(?:\s+|=)(\S+)", re.MULTILINE)

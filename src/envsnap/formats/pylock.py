@@ -153,7 +153,7 @@ def build(
         tool["extras"] = extras
     from envsnap.base_packages import relied_on  # noqa: PLC0415
 
-    system = relied_on(snapshot)
+    system = relied_on(snapshot, listed)
     if system is not None:  # the venv saw the base site-packages and used these
         tool["system-site-packages"] = system
     lock = Pylock(

@@ -66,7 +66,7 @@ def dump(snapshot: Snapshot, options: DumpOptions) -> str:
     lines = [
         f"{HEADER_PREFIX}{__version__} freeze - {env.describe()} - "
         f"{len(top)} top-level, {len(rest)} transitive",
-        *_system_site_line(snapshot),
+        *_system_site_line(snapshot, listed),
         "# top-level",
     ]
     lines += [_hashed(requirement_line(d, options.output_dir), d, options) for d in top]
@@ -80,11 +80,11 @@ def dump(snapshot: Snapshot, options: DumpOptions) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _system_site_line(snapshot: Snapshot) -> list[str]:
+def _system_site_line(snapshot: Snapshot, listed: list[InstalledDistribution]) -> list[str]:
     """``# system-site-packages: a==1, b==2`` for a venv that sees the base site-packages."""
     from envsnap.base_packages import HEADER_LINE, relied_on  # noqa: PLC0415
 
-    pins = relied_on(snapshot)
+    pins = relied_on(snapshot, listed)
     if pins is None:
         return []
     return [f"{HEADER_LINE} {', '.join(pins) if pins else '(none used)'}"]

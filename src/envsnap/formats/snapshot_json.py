@@ -67,7 +67,7 @@ def to_dict(snapshot: Snapshot, options: DumpOptions) -> dict[str, Any]:
             "platform": env.platform,
             "site_packages": [os.fspath(p) for p in env.site_packages],
             "include_system_site_packages": env.include_system_site_packages,
-            "system_site_packages_used": relied_on(snapshot),
+            "system_site_packages_used": relied_on(snapshot, listed),
             "markers": dict(sorted(env.markers.items())),
         },
         "packages": packages,
