@@ -579,6 +579,7 @@ def _wheel_jobs(
     from envsnap.pip_seed import (  # noqa: PLC0415
         choose_pip_wheel,
         pip_wheel_job,
+        register_pip_wheel,
         unpacked_console_scripts,
     )
     from envsnap.wheels import WheelJob  # noqa: PLC0415
@@ -594,6 +595,8 @@ def _wheel_jobs(
     def unpacked(item: tuple[str, str, Path | None, PlannedFile]) -> WheelJob:
         sha256, filename, path, planned = item
         entry = _unpack(cache, sha256, filename, path)
+        if planned.name == "pip":  # a later venv may be seeded with it
+            register_pip_wheel(cache, sha256, filename)
         return WheelJob(
             filename=filename,
             unpacked=entry,

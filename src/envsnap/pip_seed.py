@@ -6,7 +6,9 @@ A venv made by ``venv --without-pip`` gets pip like any other wheel
 1. the wheels the **new venv's own** Python bundles for ``ensurepip``
    (``BASE/lib/pythonX.Y/ensurepip/_bundled``; Debian's
    ``/usr/share/python-wheels``): made for that Python, so always usable;
-2. pip wheels already unpacked in envsnap's cache (a lock file that listed pip).
+2. pip wheels already unpacked in envsnap's cache: another Python's bundled
+   wheel seeded before, or a pip that a lock file listed (noted in the
+   cache's ``pip-wheels/`` directory, :func:`register_pip_wheel`).
 
 Of those, the newest whose ``Requires-Python`` (core metadata) admits the
 venv's Python wins: the newest pip for Python 3.13 does not run on 3.8 or 3.9,
@@ -49,6 +51,7 @@ __all__ = [
     "choose_pip_wheel",
     "pip_console_scripts",
     "pip_wheel_job",
+    "register_pip_wheel",
     "unpacked_console_scripts",
 ]
 
@@ -153,26 +156,51 @@ def _bundled_wheel(path: Path, source: str) -> PipWheel | None:
     )
 
 
+_REGISTRY = "pip-wheels"
+"""Directory of the cache naming its unpacked pip wheels: one file per wheel, named by
+its sha256, holding its file name (listing the whole cache would cost ~0.1 s at 3000 entries)."""
+
+
+def register_pip_wheel(cache: FileCache, sha256: str, filename: str) -> None:
+    """Note in the cache that the unpacked entry ``sha256`` is the pip wheel ``filename``."""
+    from envsnap._io import atomic_write  # noqa: PLC0415
+
+    if _PIP_WHEEL.match(filename) is None:
+        return
+    registry = cache.root / _REGISTRY
+    marker = registry / sha256.lower()
+    if not marker.exists():
+        registry.mkdir(parents=True, exist_ok=True)
+        atomic_write(marker, filename + "\n")
+
+
 def _cached_wheels(cache: FileCache) -> list[PipWheel]:
-    """Return the pip wheels unpacked in ``cache`` (``unpacked/sha256/hh/HASH/pip-V.dist-info``)."""
+    """Return the pip wheels unpacked in ``cache`` (those :func:`register_pip_wheel` noted)."""
     found = []
-    for info in (cache.root / "unpacked" / "sha256").glob("*/*/pip-*.dist-info"):
+    try:
+        markers = list((cache.root / _REGISTRY).iterdir())
+    except OSError:
+        return []
+    for marker in markers:
+        entry = cache.get_unpacked(marker.name)
         try:
-            version = Version(info.name[len("pip-") : -len(".dist-info")])
-            metadata = (info / "METADATA").read_text(encoding="utf-8", errors="replace")
-            tags = HeaderParser().parsestr((info / "WHEEL").read_text(encoding="utf-8"))
+            filename = marker.read_text(encoding="utf-8").strip()
+            match = _PIP_WHEEL.match(filename)
+            if entry is None or match is None:
+                continue
+            version = Version(match.group(1))
+            metadata = (entry / f"pip-{match.group(1)}.dist-info" / "METADATA").read_text(
+                encoding="utf-8", errors="replace"
+            )
         except (OSError, InvalidVersion):
-            continue
-        tag = str(tags.get("Tag", ""))
-        if not tag.endswith("-none-any"):
             continue
         found.append(
             PipWheel(
                 version=version,
-                filename=f"pip-{version}-{tag}.whl",
+                filename=filename,
                 requires_python=_requires_python(metadata),
                 source="cache",
-                unpacked=info.parent,
+                unpacked=entry,
             )
         )
     return found
@@ -275,6 +303,7 @@ def pip_wheel_job(wheel: PipWheel, cache: FileCache, python_version: tuple[int, 
             entry = cache.add_unpacked(
                 sha256, lambda dest: unpack_wheel(archive, wheel.filename, dest)
             )
+        register_pip_wheel(cache, sha256, wheel.filename)
     elif entry is None or not unpacked_intact(entry):
         raise OperationError(
             f"{wheel.filename}: the cached copy is damaged",

@@ -20,6 +20,7 @@ from envsnap import installers
 from envsnap.cache import FileCache, hash_file
 from envsnap.cli import cli
 from envsnap.errors import InputError
+from envsnap.pip_seed import register_pip_wheel
 from envsnap.venvs import find_base_interpreter
 from envsnap.wheels import unpack_wheel
 from support.venvs import clean_env, make_venv, pip_install, run_envsnap
@@ -102,7 +103,9 @@ def test_a_pip_that_does_not_run_fails_the_restore_and_keeps_the_old_venv(
         },
     )
     cache = FileCache(tmp_path / "cache")
-    cache.add_unpacked(hash_file(broken)[0], lambda dest: unpack_wheel(broken, broken.name, dest))
+    sha256 = hash_file(broken)[0]
+    cache.add_unpacked(sha256, lambda dest: unpack_wheel(broken, broken.name, dest))
+    register_pip_wheel(cache, sha256, broken.name)
     old = make_venv(tmp_path / ".venv")
     (tmp_path / ".venv" / "marker").write_text("the user's venv\n", encoding="utf-8")
     (tmp_path / "requirements.txt").write_text(

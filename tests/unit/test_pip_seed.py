@@ -10,7 +10,12 @@ from packaging.version import Version
 
 from envsnap.cache import FileCache, hash_file
 from envsnap.errors import OperationError
-from envsnap.pip_seed import choose_pip_wheel, pip_console_scripts, pip_wheel_job
+from envsnap.pip_seed import (
+    choose_pip_wheel,
+    pip_console_scripts,
+    pip_wheel_job,
+    register_pip_wheel,
+)
 from envsnap.wheels import unpack_wheel
 from support.fake_site import make_environment
 from support.wheels import build_wheel
@@ -84,6 +89,7 @@ def test_the_newest_wheel_the_venvs_python_supports_wins(tmp_path: Path) -> None
     )
     sha = hash_file(newer)[0]
     cache.add_unpacked(sha, lambda dest: unpack_wheel(newer, newer.name, dest))
+    register_pip_wheel(cache, sha, newer.name)
     assert choose_pip_wheel(env38, cache).version == Version("23.0.1")
     # ... but it is for 3.12, whose bundled wheel is older
     bundled12 = tmp_path / "base" / "lib" / "python3.12" / "ensurepip" / "_bundled"
