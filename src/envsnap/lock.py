@@ -50,6 +50,9 @@ class LockedPackage:
     """The recorded classification (``requested``, ``via a, b``...), when any."""
     line: int | None = None
     """1-based line of the file where the package is (for annotations)."""
+    location: str | None = field(default=None, compare=False)
+    """``FILE:LINE`` where the package is written, an included (``-r``) file's
+    too, for messages (not part of equality: the readers differ); ``None`` when unknown."""
 
     @property
     def pinned(self) -> bool:

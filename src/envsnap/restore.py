@@ -473,43 +473,50 @@ def _with_resolved_paths(lock: Lock, file: Path) -> Lock:
 
 def _local_sources(
     lock: Lock, file: Path, lines: list[str], sources: list[tuple[str, str, str]]
-) -> list[tuple[str, Path, int | None]]:
-    """Return ``(package, absolute path, line)`` for every local path the file installs from.
+) -> list[tuple[str, Path, str | None]]:
+    """Return ``(package, absolute path, FILE:LINE)`` for every local path the file installs from.
 
     Relative paths resolve from the lock file's directory (PEP 751; pip runs
     from there for a requirements file).
     """
-    items: list[tuple[str, Path, int | None]] = []
+    items: list[tuple[str, Path, str | None]] = []
     for name, key, value in sources:
         local = _local_path(value) if key == "url" else Path(value)
         if local is not None:
-            items.append((name, local, _line_of(lines, f'"{value}"')))
+            line = _line_of(lines, f'"{value}"')
+            items.append((name, local, f"{file}:{line}" if line else None))
     if lock.format == "requirements":
         for package in lock.packages:
             url = package.origin.url
             local = _local_path(url) if url and package.origin.kind != "vcs" else None
             if local is not None:
-                items.append((package.display_name, local, package.line))
+                where = package.location or (f"{file}:{package.line}" if package.line else None)
+                items.append((package.display_name, local, where))
     base = file.parent.absolute()
     return [
-        (name, Path(os.path.normpath(base / local)), line)
-        for name, local, line in sorted(items, key=lambda item: item[2] or 0)
+        (name, Path(os.path.normpath(base / local)), where)
+        for name, local, where in sorted(items, key=lambda item: _line_number(item[2]))
     ]
 
 
-def _outside_notes(file: Path, local: list[tuple[str, Path, int | None]]) -> list[str]:
+def _line_number(where: str | None) -> int:
+    """Return the line of ``FILE:LINE`` (0 without one), to sort notes in file order."""
+    number = (where or "").rpartition(":")[2]
+    return int(number) if number.isdigit() else 0
+
+
+def _outside_notes(file: Path, local: list[tuple[str, Path, str | None]]) -> list[str]:
     """Return a note for each local path of the file outside its directory (the project)."""
     project = file.parent.resolve()
     notes = []
-    for name, path, line in local:
+    for name, path, where in local:
         if not path.resolve().is_relative_to(project):
-            where = f"{file}:{line}" if line else str(file)
-            notes.append(f"{where}: {name} comes from {path}, outside {project}")
+            notes.append(f"{where or file}: {name} comes from {path}, outside {project}")
     return notes
 
 
 def _check_local_sources(
-    file: Path, local: list[tuple[str, Path, int | None]], sources: list[tuple[str, str, str]]
+    file: Path, local: list[tuple[str, Path, str | None]], sources: list[tuple[str, str, str]]
 ) -> None:
     """Refuse a file whose package can come from no local path that exists (before building).
 
@@ -525,15 +532,14 @@ def _check_local_sources(
         for name, key, value in sources
         if key == "url" and "://" in value and not value.startswith("file:")
     }
-    present = {name for name, path, _line in local if path.exists()}
+    present = {name for name, path, _where in local if path.exists()}
     missing = [item for item in local if item[0] not in present and item[0] not in remote]
     if not missing:
         return
-    name, path, line = missing[0]
-    where = f"{file}:{line}" if line else str(file)
+    name, path, where = missing[0]
     more = len({m[0] for m in missing}) - 1
     raise InputError(
-        f"{where}: {name}: {path} does not exist"
+        f"{where or file}: {name}: {path} does not exist"
         + (f" (and {more} more package(s) with missing paths)" if more else ""),
         hint=f"relative paths in a lock file resolve from its directory ({file.parent.absolute()},"
         " PEP 751): keep the lock file where its paths lead, or fix the path; nothing was built",

@@ -192,3 +192,20 @@ def test_a_note_about_a_line_of_an_included_file_names_that_file_and_line(
     ]
     described = [line for line in plan.describe() if line.startswith("note:")]
     assert len(described) == len(set(described)) == len(plan.notes)
+
+
+def test_a_missing_path_in_an_included_file_is_named_with_its_file_and_line(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "local.txt").write_text(
+        "# local packages\ngamma @ file:///nowhere/gamma-1.0.tar.gz\n", encoding="utf-8"
+    )
+    top = tmp_path / "requirements.txt"
+    top.write_text("-r sub/local.txt\n", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        plan_restore(top, options(tmp_path))
+    assert info.value.message == (
+        f"{tmp_path / 'sub' / 'local.txt'}:2: gamma: /nowhere/gamma-1.0.tar.gz does not exist"
+    )
+    assert not (tmp_path / "venv").exists()

@@ -17,7 +17,7 @@ header, sections and ``# via`` lines, so that this reader and the strict one
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -100,10 +100,10 @@ def load(path: Path) -> Lock:
     scan = _scan(path)
     raw = _parse(path)
     by_name: dict[NormalizedName, LockedPackage] = {}
-    found_at: dict[NormalizedName, str] = {}  # FILE:LINE, of -r includes too (for notes)
     for item in raw:
-        package = _package(item, path, lines)
-        found_at[package.name] = f"{item.filename}:{_physical(item)}"
+        package = replace(
+            _package(item, path, lines), location=f"{item.filename}:{_physical(item)}"
+        )
         if package.name in by_name:  # pip refuses two requirements of one name too
             raise LockFileError(
                 f"{item.filename}:{_physical(item)}: {package.name} is listed twice",
@@ -126,6 +126,7 @@ def load(path: Path) -> Lock:
             origin=origin,
             hashes=hashes,
             line=line.number if file == path else None,
+            location=where,
         )
     pins = _constraint_pins(scan.constraints)
     problems = []
@@ -136,7 +137,7 @@ def load(path: Path) -> Lock:
         if pin is not None:
             by_name[name] = _with_version(package, pin)
             continue
-        where = found_at.get(name) or (f"{path}:{package.line}" if package.line else str(path))
+        where = package.location or str(path)
         spec = str(package.specifier) if package.specifier else " (no version)"
         problems.append(f"{where}: {package.display_name}{spec} is not pinned to one version")
     envsnap_file = bool(lines) and lines[0].text.startswith(HEADER_PREFIX)
@@ -192,8 +193,6 @@ def _refuse_duplicates(path: Path, lines: list[rl.LogicalLine]) -> None:
 
 
 def _annotated(package: LockedPackage, notes: rl.Annotations) -> LockedPackage:
-    from dataclasses import replace  # noqa: PLC0415
-
     return replace(
         package,
         top_level=package.line in notes.top_level_lines,
@@ -202,8 +201,6 @@ def _annotated(package: LockedPackage, notes: rl.Annotations) -> LockedPackage:
 
 
 def _with_version(package: LockedPackage, version: Version) -> LockedPackage:
-    from dataclasses import replace  # noqa: PLC0415
-
     return replace(package, version=version, specifier=None)
 
 
