@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from envsnap.distributions import InstalledDistribution
     from envsnap.snapshot import Snapshot
 
-__all__ = ["HEADER_LINE", "base_versions", "missing_from", "parse_pins", "relied_on"]
+__all__ = ["HEADER_LINE", "base_versions", "missing_from", "relied_on"]
 
 HEADER_LINE = "# system-site-packages:"
 """The requirements-file header line that records them (after envsnap's first line)."""
@@ -76,16 +76,6 @@ def relied_on(
                 found.add(edge.child)
                 queue.append(edge.child)
     return [f"{by_name[n].display_name}=={by_name[n].version}" for n in sorted(found)]
-
-
-def parse_pins(pins: Iterable[str]) -> dict[NormalizedName, str]:
-    """Return ``{normalized name: version}`` of ``name==version`` pins (others skipped)."""
-    found: dict[NormalizedName, str] = {}
-    for pin in pins:
-        name, sep, version = pin.partition("==")
-        if sep and name.strip() and version.strip():
-            found[canonicalize_name(name.strip())] = version.strip()
-    return found
 
 
 def base_versions(site_dirs: Sequence[Path]) -> dict[NormalizedName, str]:

@@ -875,7 +875,6 @@ def _seed_pip(
         from ``PYTHONPATH`` instead (the venv keeps no pip).
     """
     from envsnap import direct  # noqa: PLC0415
-    from envsnap.pip_seed import choose_pip_wheel, pip_wheel_job  # noqa: PLC0415
 
     if plan.options.with_pip:
         direct.install(
@@ -888,6 +887,13 @@ def _seed_pip(
         return None
     if plan.installer != "pip":
         return None
+    return _unpacked_pip(environment, cache)
+
+
+def _unpacked_pip(environment: TargetEnvironment, cache: FileCache) -> Path:
+    """Return the unpacked pip wheel for the venv's Python, to run from ``PYTHONPATH``."""
+    from envsnap.pip_seed import choose_pip_wheel, pip_wheel_job  # noqa: PLC0415
+
     seed = choose_pip_wheel(environment, cache)
     return pip_wheel_job(seed, cache, environment.python_version).unpacked
 
@@ -956,19 +962,18 @@ def _install_base_packages(
     from dataclasses import replace  # noqa: PLC0415
 
     from packaging.utils import canonicalize_name  # noqa: PLC0415
-    from packaging.version import Version  # noqa: PLC0415
+    from packaging.version import InvalidVersion, Version  # noqa: PLC0415
 
     from envsnap.installers import install_command, run_logged  # noqa: PLC0415
     from envsnap.lock import LockedPackage  # noqa: PLC0415
-    from envsnap.pip_seed import choose_pip_wheel, pip_wheel_job  # noqa: PLC0415
 
     installer: Literal["pip", "uv"] = "uv" if plan.installer == "uv" else "pip"
     say("install", f"{len(plan.base_installs)} base packages with {installer}")
+    file_options = _absolute_options(plan.lock.index_options, plan.file.parent)
     with _cache(plan.options) as cache, tempfile.TemporaryDirectory(prefix="envsnap-") as scratch:
         pip_path = None
         if installer == "pip" and not plan.options.with_pip:
-            seed = choose_pip_wheel(environment, cache)
-            pip_path = pip_wheel_job(seed, cache, environment.python_version).unpacked
+            pip_path = _unpacked_pip(environment, cache)
         requirements = Path(scratch) / "requirements.txt"
         requirements.write_text("\n".join(plan.base_installs) + "\n", encoding="utf-8")
         install = install_command(
@@ -978,7 +983,7 @@ def _install_base_packages(
             no_deps=True,
             require_hashes=False,
             index_args=[
-                *plan.lock.index_options,
+                *(word for line in file_options for word in line.split(None, 1)),
                 *plan.options.index_args,
                 *_trust_args(installer, plan.trusted_hosts),
             ],
@@ -994,10 +999,15 @@ def _install_base_packages(
         )
     added = []
     for pin in plan.base_installs:
-        name, _, version = pin.partition("==")
-        added.append(
-            LockedPackage(name=canonicalize_name(name), display_name=name, version=Version(version))
-        )
+        name, _, version = (part.strip() for part in pin.partition("=="))
+        try:
+            added.append(
+                LockedPackage(
+                    name=canonicalize_name(name), display_name=name, version=Version(version)
+                )
+            )
+        except InvalidVersion:  # a hand-edited header: pip installed it as written
+            continue
     known = {p.name for p in lock.packages}
     packages = [*lock.packages, *(p for p in added if p.name not in known)]
     return replace(lock, packages=tuple(sorted(packages, key=lambda p: p.name)))
