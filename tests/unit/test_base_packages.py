@@ -9,6 +9,7 @@ from packaging.utils import canonicalize_name
 from envsnap.base_packages import missing_from, relied_on
 from envsnap.distributions import read_distributions
 from envsnap.formats import DumpOptions, pip_requirements
+from envsnap.formats import pylock as pylock_format
 from envsnap.formats import requirements as requirements_format
 from envsnap.readers import read_lock
 from envsnap.snapshot import build_snapshot
@@ -90,3 +91,28 @@ def test_missing_from_compares_pep440_versions() -> None:
     provided = {canonicalize_name("certifi"): "2024.8.30", canonicalize_name("Hub"): "1.0.0"}
     assert missing_from(["certifi==2024.8.30", "hub==1.0", "idna==3.7"], provided) == ["idna==3.7"]
     assert missing_from(["certifi==2024.2.2"], provided) == ["certifi==2024.2.2"]
+
+
+def test_pylock_records_them_in_tool_envsnap_and_reads_them_back(
+    site: FakeSite, tmp_path: Path
+) -> None:
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    site(
+        "vcspkg",
+        "1.0",
+        "certifi",
+        requested=True,
+        direct_url={
+            "url": "https://git.example/v.git",
+            "vcs_info": {"vcs": "git", "commit_id": commit},
+        },
+    )
+    base = FakeSite(tmp_path / "base")
+    base("certifi", "2024.8.30")
+    dists, _ = read_distributions([site.root], [base.root])
+    env = site.environment(base_site_packages=(base.root,), include_system_site_packages=True)
+    text = pylock_format.dump(build_snapshot(env, dists), DumpOptions(output_dir=tmp_path))
+    assert 'system-site-packages = ["certifi==2024.8.30"]\n' in text
+    path = tmp_path / "pylock.toml"
+    path.write_text(text, encoding="utf-8")
+    assert read_lock(path).system_site_packages == ("certifi==2024.8.30",)
