@@ -19,7 +19,7 @@ installed):
    (:mod:`envsnap.wheels`), two at a time (the work is file-system calls and
    zlib, which release the GIL). pip is seeded the same way. What only pip
    can install (an sdist, a VCS checkout, a local directory, an editable) is
-   handed to the host pip with ``--no-deps``, after the wheels.
+   handed to the new venv's pip with ``--no-deps``, after the wheels.
 """
 
 from __future__ import annotations
@@ -535,7 +535,7 @@ def install(
         cache: the file cache (a temporary one for ``--no-cache``).
         index_args: index options for pip's part (sdists, VCS, directories).
         client: the HTTP client for downloads (default: one with ``~/.netrc`` only).
-        with_pip: also install pip (from the wheel virtualenv or ensurepip ships).
+        with_pip: also install pip (:func:`envsnap.pip_seed.choose_pip_wheel`).
         compile_bytecode: compile the installed modules once, in the venv's
             interpreter (``compileall``), like ``pip``'s default or uv's
             ``--compile-bytecode``.
@@ -555,7 +555,13 @@ def install(
     jobs = _wheel_jobs(wheels, local, cache, environment, with_pip=with_pip)
     _install_jobs(jobs, python=python, environment=environment, counter=counter)
     if sdists or plan.pip_lines:
-        _install_with_pip(sdists, plan.pip_lines, local, python, index_args, output)
+        pip_path = None
+        if not with_pip:  # pip for the venv's Python, run from the cache, not left there
+            from envsnap.pip_seed import choose_pip_wheel, pip_wheel_job  # noqa: PLC0415
+
+            seed = choose_pip_wheel(environment, cache)
+            pip_path = pip_wheel_job(seed, cache, environment.python_version).unpacked
+        _install_with_pip(sdists, plan.pip_lines, local, python, index_args, output, pip_path)
     if compile_bytecode:
         _compile(python, environment)
 
@@ -701,43 +707,41 @@ def _wheel_jobs(
     *,
     with_pip: bool,
 ) -> list[WheelJob]:
-    from envsnap.cache import hash_file  # noqa: PLC0415
-    from envsnap.wheels import WheelJob, pip_extra_scripts, pip_seed_wheel  # noqa: PLC0415
+    from envsnap.pip_seed import (  # noqa: PLC0415
+        choose_pip_wheel,
+        pip_wheel_job,
+        register_pip_wheel,
+        unpacked_console_scripts,
+    )
+    from envsnap.wheels import WheelJob  # noqa: PLC0415
 
-    items: list[tuple[str, str, Path | None, PlannedFile | None]] = [
+    items: list[tuple[str, str, Path | None, PlannedFile]] = [
         (f.sha256, f.filename, local.get(f.sha256), f) for f in wheels
     ]
+    seeded: list[WheelJob] = []
     if with_pip and not any(f.name == "pip" for f in wheels):
-        seed = pip_seed_wheel()
-        if seed is None:
-            raise OperationError(
-                "no pip wheel to seed the venv with (neither virtualenv's nor ensurepip's)",
-                hint="use --without-pip, or install virtualenv next to envsnap",
-            )
-        items.append((hash_file(seed)[0], seed.name, seed, None))
+        seed = choose_pip_wheel(environment, cache)
+        seeded.append(pip_wheel_job(seed, cache, environment.python_version))
 
-    def unpacked(item: tuple[str, str, Path | None, PlannedFile | None]) -> WheelJob:
+    def unpacked(item: tuple[str, str, Path | None, PlannedFile]) -> WheelJob:
         sha256, filename, path, planned = item
         entry = _unpack(cache, sha256, filename, path)
-        if planned is None:
-            return WheelJob(
-                filename=filename,
-                unpacked=entry,
-                extra_scripts=pip_extra_scripts(environment.python_version),
-            )
+        if planned.name == "pip":  # a later venv may be seeded with it
+            register_pip_wheel(cache, sha256, filename)
         return WheelJob(
             filename=filename,
             unpacked=entry,
             requested=planned.requested,
             direct_url=planned.direct_url,
-            extra_scripts=pip_extra_scripts(environment.python_version)
+            # pipX.Y of the venv's Python, as pip writes them when it installs itself
+            console_scripts=unpacked_console_scripts(entry, environment.python_version)
             if planned.name == "pip"
-            else (),
+            else None,
         )
 
     if all(cache.get_unpacked(item[0]) is not None for item in items):
-        return [unpacked(item) for item in items]
-    return _all_or_raise(run_parallel(unpacked, items, jobs=INSTALL_JOBS))
+        return [*(unpacked(item) for item in items), *seeded]
+    return [*_all_or_raise(run_parallel(unpacked, items, jobs=INSTALL_JOBS)), *seeded]
 
 
 def _reusable(cache: FileCache, sha256: str) -> bool:
@@ -807,8 +811,9 @@ def _install_with_pip(
     python: Path,
     index_args: Sequence[str],
     output: Callable[[str], None] | None,
+    pip_path: Path | None = None,
 ) -> None:
-    """Install what needs pip: verified sdists (staged under their names) and pip-only lines."""
+    """Install what needs pip (the venv's): verified sdists (staged) and pip-only lines."""
     from envsnap.installers import install_command, run_logged  # noqa: PLC0415
 
     with tempfile.TemporaryDirectory(prefix="envsnap-pip-") as scratch:
@@ -836,8 +841,9 @@ def _install_with_pip(
             index_args=[*index_args, "--find-links", os.fspath(staging)],
             verbose=output is not None,
             cwd=Path.cwd(),
+            pip_path=pip_path,
         )
-        code, tail = run_logged(command.argv, cwd=command.cwd, output=output)
+        code, tail = run_logged(command.argv, cwd=command.cwd, output=output, env=command.env)
     if code != 0:
         shown = "".join(f"\n  | {line}" for line in tail[-15:])
         raise OperationError(

@@ -1,8 +1,11 @@
 """Installer backends (pip, uv) and the REQUESTED markers after an install.
 
-Both backends install into a venv from the outside: pip with the host's own
-pip (``python -m pip --python VENV/bin/python install``, pip >= 22.3), or
-``uv pip install --python VENV/bin/python``. Both read the requirements file
+pip runs inside the new venv (``VENV/bin/python -m pip install``): the pip
+the venv keeps, chosen for its Python (:mod:`envsnap.pip_seed`), never the
+one beside envsnap, so what is accepted does not depend on envsnap's own
+pip; a venv made ``--without-pip`` runs a pip wheel unpacked in the cache
+from ``PYTHONPATH``. uv installs from the outside (``uv pip install
+--python VENV/bin/python``). Both read the requirements file
 itself, so its ``-r``/``-c`` includes and index option lines keep their pip
 meaning; a pylock file is first turned into an equivalent requirements file
 (:func:`requirements_text`).
@@ -16,7 +19,6 @@ import io
 import os
 import shutil
 import subprocess
-import sys
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,6 +61,8 @@ class InstallCommand:
     """Where it runs (the lock file's directory: relative ``-e`` paths start there)."""
     installer: Literal["pip", "uv"]
     """Which backend."""
+    env: dict[str, str] | None = None
+    """Its environment (``None``: envsnap's); set to put pip on ``PYTHONPATH``."""
 
 
 def find_uv() -> Path:
@@ -94,6 +98,7 @@ def install_command(
     index_args: Sequence[str] = (),
     verbose: bool = False,
     cwd: Path | None = None,
+    pip_path: Path | None = None,
 ) -> InstallCommand:
     """Build the install command for one backend.
 
@@ -109,28 +114,22 @@ def install_command(
             passed through after the file's own options.
         verbose: let the installer print its normal output (else ``-q``).
         cwd: where it runs (default: the requirements file's directory).
+        pip_path: for pip in a venv that has none: a directory holding the
+            ``pip`` package (an unpacked pip wheel), put on ``PYTHONPATH``.
 
     Returns:
         The :class:`InstallCommand`.
 
     Raises:
-        InputError: ``uv`` asked for and not installed; pip missing from the
-            interpreter running envsnap.
+        InputError: ``uv`` asked for and not installed.
     """
     flags = [*(["--no-deps"] if no_deps else []), *(["--require-hashes"] if require_hashes else [])]
     match installer:
         case "pip":
-            if importlib.util.find_spec("pip") is None:
-                raise InputError(
-                    "pip is not installed in the interpreter running envsnap",
-                    hint="install envsnap where pip is, or use --installer uv",
-                )
             argv = [
-                sys.executable,
+                os.fspath(venv_python),
                 "-m",
                 "pip",
-                "--python",
-                os.fspath(venv_python),
                 "install",
                 "--disable-pip-version-check",
                 "--no-input",
@@ -146,7 +145,12 @@ def install_command(
                 *([] if verbose else ["--quiet"]),
             ]
     argv += [*flags, *index_args, "-r", os.fspath(requirements)]
-    return InstallCommand(argv=tuple(argv), cwd=cwd or requirements.parent, installer=installer)
+    env = None
+    if installer == "pip" and pip_path is not None:
+        env = {**os.environ, "PYTHONPATH": os.fspath(pip_path)}
+    return InstallCommand(
+        argv=tuple(argv), cwd=cwd or requirements.parent, installer=installer, env=env
+    )
 
 
 def run_logged(
@@ -208,8 +212,15 @@ def requirements_text(lock: Lock) -> str:
     """Render a Lock as a pip requirements file (for a pylock file).
 
     ``name==version`` for an index package, ``name @ URL`` for an archive or
-    a local directory, ``name @ vcs+URL@COMMIT`` for a VCS checkout, ``-e PATH``
-    for an editable one; ``--hash`` options and markers kept.
+    a local directory, ``vcs+URL@COMMIT#egg=name`` for a VCS checkout, ``-e
+    PATH`` for an editable one; ``--hash`` options and markers kept.
+
+    A VCS checkout is written as pip's URL line with an ``#egg=`` name, not
+    as ``name @ git+file:///...``: the pips that Python 3.8-3.12 bundle for
+    ensurepip (22.0.4-23.2.1; 24.2 of 3.13 accepts it) refuse a direct
+    reference without a host (``Invalid URL``). Both forms install the same
+    commit and record the same ``direct_url.json`` (measured with pip 23.2.1,
+    26.x and uv).
     """
     lines = []
     for package in lock.packages:
@@ -226,8 +237,8 @@ def requirements_text(lock: Lock) -> str:
             case "vcs":
                 revision = origin.commit or origin.requested_revision
                 url = f"{origin.vcs}+{origin.url}" + (f"@{revision}" if revision else "")
-                sub = f"#subdirectory={origin.subdirectory}" if origin.subdirectory else ""
-                line = f"{package.display_name} @ {url}{sub}"
+                sub = f"&subdirectory={origin.subdirectory}" if origin.subdirectory else ""
+                line = f"{url}#egg={package.display_name}{sub}"
             case "archive":
                 # pip reads a hash (checked without hash-checking mode) and the
                 # project's subdirectory from the URL's fragment

@@ -50,6 +50,9 @@ class LockedPackage:
     """The recorded classification (``requested``, ``via a, b``...), when any."""
     line: int | None = None
     """1-based line of the file where the package is (for annotations)."""
+    location: str | None = field(default=None, compare=False)
+    """``FILE:LINE`` where the package is written, an included (``-r``) file's
+    too, for messages (not part of equality: the readers differ); ``None`` when unknown."""
 
     @property
     def pinned(self) -> bool:
@@ -78,6 +81,9 @@ class Lock:
     complete: bool = False
     """Whether the file pins the whole dependency closure (an envsnap file with a
     ``# transitive`` section, a pylock file), so it installs with ``--no-deps``."""
+    system_site_packages: tuple[str, ...] | None = None
+    """For a venv frozen with ``include-system-site-packages``: the base packages
+    it relied on (``name==version``, :mod:`envsnap.base_packages`); ``None``: not such a venv."""
 
     def get(self, name: str) -> LockedPackage | None:
         """Return the package called ``name`` (any spelling), or ``None``."""

@@ -172,6 +172,12 @@ class RestorePlan:
     """Plain-http hosts the user trusts (command line, file, environment, pip config)."""
     index_settings: IndexSettings | None = None
     """The indexes pip would use for this file (options, file lines, pip's configuration)."""
+    system_site_packages: bool = False
+    """Make the venv see the base site-packages (the file's venv did, and the base
+    interpreter provides the packages it used: :mod:`envsnap.base_packages`)."""
+    base_installs: tuple[str, ...] = ()
+    """``name==version`` of base packages the file's venv used that the base
+    interpreter does not provide: installed into the venv instead."""
 
     def describe(self) -> list[str]:
         """Return the plan as lines for ``--dry-run``."""
@@ -185,7 +191,8 @@ class RestorePlan:
                 if self.replaces
                 else ""
             )
-            + (" without pip" if not self.options.with_pip else ""),
+            + (" without pip" if not self.options.with_pip else "")
+            + (", seeing the base Python's site-packages" if self.system_site_packages else ""),
             f"install with {self.installer}"
             + (
                 " --no-deps"
@@ -196,6 +203,11 @@ class RestorePlan:
                 else " (resolving dependencies)"
             )
             + (" --require-hashes" if self.require_hashes else ""),
+            *(
+                [f"install the base packages the file's venv used: {', '.join(self.base_installs)}"]
+                if self.base_installs
+                else []
+            ),
             "verify against the file, then mark the top-level packages as REQUESTED",
         ]
         return [*lines, *(f"note: {n}" for n in self.notes)]
@@ -272,7 +284,10 @@ def plan_restore(file: Path, options: RestoreOptions) -> RestorePlan:
         ],
         settings.trusted_hosts,
     )
-    notes += [*settings.notes, *_outside_notes(lock, file, lines, sources)]
+    notes += settings.notes
+    local = _local_sources(lock, file, lines, sources)
+    _check_local_sources(file, local, sources)
+    notes += _outside_notes(file, local)
     target = options.venv.absolute()
     # under the lock: a running restore's moved-aside venv is not an interrupted one
     with _target_lock(target) if target.parent.is_dir() else contextlib.nullcontext():
@@ -288,6 +303,12 @@ def plan_restore(file: Path, options: RestoreOptions) -> RestorePlan:
     interpreter = find_base_interpreter(
         lock.python_version, python=options.python, search_path=options.search_path
     )
+    notes += interpreter.skipped
+    system_site: bool = False
+    base_installs: tuple[str, ...] = ()
+    if lock.system_site_packages is not None:
+        system_site, base_installs, note = _system_site_plan(file, lock, interpreter)
+        notes.append(note)
     recorded = lock.python_version
     if recorded and interpreter.major_minor != ".".join(recorded.split(".")[:2]):
         notes.append(
@@ -329,7 +350,53 @@ def plan_restore(file: Path, options: RestoreOptions) -> RestorePlan:
         notes=tuple(notes),
         trusted_hosts=settings.trusted_hosts,
         index_settings=settings,
+        system_site_packages=system_site,
+        base_installs=base_installs,
     )
+
+
+def _system_site_plan(
+    file: Path, lock: Lock, interpreter: Interpreter
+) -> tuple[bool, tuple[str, ...], str]:
+    """Decide how the new venv gets the base packages the file's venv used.
+
+    The base interpreter is probed once and its site-packages read: when it
+    provides every recorded ``name==version``, the new venv sees them too
+    (``include-system-site-packages``, as the frozen venv did); otherwise it
+    is made isolated and they are installed into it.
+
+    Returns:
+        ``(see the base site-packages, pins to install, note for the user)``.
+    """
+    from envsnap.base_packages import base_versions, missing_from  # noqa: PLC0415
+    from envsnap.environment import probe  # noqa: PLC0415
+
+    pins = lock.system_site_packages or ()
+    base = probe(interpreter.path)
+    dirs = base.base_site_packages if base.is_venv else base.site_packages
+    missing = missing_from(pins, base_versions(dirs))
+    if not missing:
+        used = f" for {_some(pins)}" if pins else ""
+        return (
+            True,
+            (),
+            f"{file}: it was frozen from a venv that sees the base Python's site-packages; "
+            f"the new venv sees those of {base.base_prefix} too{used}",
+        )
+    return (
+        False,
+        tuple(pins),
+        f"{file}: it was frozen from a venv that sees the base Python's site-packages, but "
+        f"{interpreter.path} does not provide {_some(missing)}: the new venv is isolated "
+        f"and gets {_some(pins)} installed from the index",
+    )
+
+
+def _some(pins: Sequence[str], shown: int = 5) -> str:
+    """``a==1, b==2`` or, for a long list, ``a==1, ... and 25 more``."""
+    if len(pins) <= shown:
+        return ", ".join(pins)
+    return ", ".join(pins[:shown]) + f" and {len(pins) - shown} more"
 
 
 _TRUSTED_LINE = re.compile(r"^\s*--trusted-host(?:\s+|=)(\S+)", re.MULTILINE)
@@ -439,29 +506,79 @@ def _with_resolved_paths(lock: Lock, file: Path) -> Lock:
     return replace(lock, packages=tuple(packages))
 
 
-def _outside_notes(
+def _local_sources(
     lock: Lock, file: Path, lines: list[str], sources: list[tuple[str, str, str]]
-) -> list[str]:
-    """Return a note for each local path of the file outside its directory (the project)."""
-    project = file.parent.resolve()
-    items: list[tuple[str, Path, int | None]] = []
+) -> list[tuple[str, Path, str | None]]:
+    """Return ``(package, absolute path, FILE:LINE)`` for every local path the file installs from.
+
+    Relative paths resolve from the lock file's directory (PEP 751; pip runs
+    from there for a requirements file).
+    """
+    items: list[tuple[str, Path, str | None]] = []
     for name, key, value in sources:
         local = _local_path(value) if key == "url" else Path(value)
         if local is not None:
-            items.append((name, local, _line_of(lines, f'"{value}"')))
+            line = _line_of(lines, f'"{value}"')
+            items.append((name, local, f"{file}:{line}" if line else None))
     if lock.format == "requirements":
         for package in lock.packages:
             url = package.origin.url
             local = _local_path(url) if url and package.origin.kind != "vcs" else None
             if local is not None:
-                items.append((package.display_name, local, package.line))
+                where = package.location or (f"{file}:{package.line}" if package.line else None)
+                items.append((package.display_name, local, where))
+    base = file.parent.absolute()
+    return [
+        (name, Path(os.path.normpath(base / local)), where)
+        for name, local, where in sorted(items, key=lambda item: _line_number(item[2]))
+    ]
+
+
+def _line_number(where: str | None) -> int:
+    """Return the line of ``FILE:LINE`` (0 without one), to sort notes in file order."""
+    number = (where or "").rpartition(":")[2]
+    return int(number) if number.isdigit() else 0
+
+
+def _outside_notes(file: Path, local: list[tuple[str, Path, str | None]]) -> list[str]:
+    """Return a note for each local path of the file outside its directory (the project)."""
+    project = file.parent.resolve()
     notes = []
-    for name, local, line in sorted(items, key=lambda item: item[2] or 0):
-        path = Path(os.path.normpath(file.parent.absolute() / local))
+    for name, path, where in local:
         if not path.resolve().is_relative_to(project):
-            where = f"{file}:{line}" if line else str(file)
-            notes.append(f"{where}: {name} comes from {path}, outside {project}")
+            notes.append(f"{where or file}: {name} comes from {path}, outside {project}")
     return notes
+
+
+def _check_local_sources(
+    file: Path, local: list[tuple[str, Path, str | None]], sources: list[tuple[str, str, str]]
+) -> None:
+    """Refuse a file whose package can come from no local path that exists (before building).
+
+    A package of a pylock file may list several wheels (one per platform);
+    it is refused only when none of its local files exists and it has no
+    remote one.
+
+    Raises:
+        InputError: the first such package, as ``FILE:LINE: NAME: PATH does not exist``.
+    """
+    remote = {
+        name
+        for name, key, value in sources
+        if key == "url" and "://" in value and not value.startswith("file:")
+    }
+    present = {name for name, path, _where in local if path.exists()}
+    missing = [item for item in local if item[0] not in present and item[0] not in remote]
+    if not missing:
+        return
+    name, path, where = missing[0]
+    more = len({m[0] for m in missing}) - 1
+    raise InputError(
+        f"{where or file}: {name}: {path} does not exist"
+        + (f" (and {more} more package(s) with missing paths)" if more else ""),
+        hint=f"relative paths in a lock file resolve from its directory ({file.parent.absolute()},"
+        " PEP 751): keep the lock file where its paths lead, or fix the path; nothing was built",
+    )
 
 
 def _check_target(target: Path) -> bool:
@@ -687,7 +804,9 @@ def _build(
         f"{plan.target} with venv (Python {plan.interpreter.version})"
         + (", pip from its wheel" if options.with_pip else ""),
     )
-    creator = create_venv(plan.target, plan.interpreter)
+    creator = create_venv(
+        plan.target, plan.interpreter, system_site_packages=plan.system_site_packages
+    )
     python = check_created(plan.target, creator)
     environment = probe(python)
 
@@ -696,10 +815,17 @@ def _build(
     if plan.installer == "direct":
         lock, no_deps = _install_direct(plan, python, environment, say, output, counter)
     else:
-        if options.with_pip:
-            _seed_pip(plan, python, environment)
-        _install_with(plan, python, say, output)
+        with _cache(options) as cache:
+            pip_path = _seed_pip(plan, python, environment, cache)
+            _install_with(plan, python, say, output, pip_path)
         environment = probe(python)
+    if plan.base_installs:
+        lock = _install_base_packages(plan, python, environment, say, output, lock)
+        environment = probe(python)
+    if options.with_pip:
+        from envsnap.pip_seed import check_pip  # noqa: PLC0415
+
+        say("check", f"pip {check_pip(python)} runs in {plan.target}")
 
     say("verify", f"{plan.target} against {plan.file}")
     set_requested(environment.site_packages, [p.name for p in lock.top_level])
@@ -710,8 +836,7 @@ def _build(
         raise OperationError(
             f"{plan.target} does not match {plan.file} after the install:\n  "
             + "\n  ".join(lines[:TAIL]),
-            hint="the file may not describe an installable environment "
-            "(run `envsnap check` on it), or --strict to refuse unpinned files",
+            hint=_verify_hint(plan, report),
         )
     notes: list[str] = []
     if not no_deps:
@@ -804,9 +929,8 @@ def _install_direct(
                 if gaps:
                     more = f" (and {len(gaps) - 1} more)" if len(gaps) > 1 else ""
                     say("note", f"{plan.file.name}: {gaps[0].describe()}{more}; pip resolves it")
-                    if options.with_pip:
-                        _seed_pip(plan, python, environment)
-                    _install_with(plan, python, say, output)
+                    pip_path = _seed_pip(plan, python, environment, cache)
+                    _install_with(plan, python, say, output, pip_path)
                     return lock, False
             wheels = sum(1 for f in install_plan.files if f.is_wheel)
             built = install_plan.count - wheels
@@ -877,11 +1001,19 @@ def _closure_gaps(
     return find_gaps(lock, requires, environment.markers), fetched
 
 
-def _seed_pip(plan: RestorePlan, python: Path, environment: TargetEnvironment) -> None:
-    """Install pip into the new venv from its wheel (for the pip and uv backends)."""
+def _seed_pip(
+    plan: RestorePlan, python: Path, environment: TargetEnvironment, cache: FileCache
+) -> Path | None:
+    """Prepare pip for the pip and uv backends (:mod:`envsnap.pip_seed`).
+
+    Returns:
+        ``None`` once pip is installed into the new venv (or not wanted); for
+        ``--installer pip --without-pip`` the unpacked pip wheel that runs
+        from ``PYTHONPATH`` instead (the venv keeps no pip).
+    """
     from envsnap import direct  # noqa: PLC0415
 
-    with _cache(plan.options) as cache:
+    if plan.options.with_pip:
         direct.install(
             direct.InstallPlan(files=()),
             python=python,
@@ -889,6 +1021,18 @@ def _seed_pip(plan: RestorePlan, python: Path, environment: TargetEnvironment) -
             cache=cache,
             with_pip=True,
         )
+        return None
+    if plan.installer != "pip":
+        return None
+    return _unpacked_pip(environment, cache)
+
+
+def _unpacked_pip(environment: TargetEnvironment, cache: FileCache) -> Path:
+    """Return the unpacked pip wheel for the venv's Python, to run from ``PYTHONPATH``."""
+    from envsnap.pip_seed import choose_pip_wheel, pip_wheel_job  # noqa: PLC0415
+
+    seed = choose_pip_wheel(environment, cache)
+    return pip_wheel_job(seed, cache, environment.python_version).unpacked
 
 
 def _install_with(
@@ -896,8 +1040,9 @@ def _install_with(
     python: Path,
     say: Callable[[str, str], None],
     output: Callable[[str], None] | None,
+    pip_path: Path | None = None,
 ) -> None:
-    """Install the file with pip or uv (one subprocess reading a requirements file)."""
+    """Install the file with pip (the new venv's) or uv (one subprocess reading the file)."""
     from envsnap.installers import install_command, requirements_text, run_logged  # noqa: PLC0415
 
     installer: Literal["pip", "uv"] = "uv" if plan.installer == "uv" else "pip"
@@ -905,10 +1050,19 @@ def _install_with(
     say("install", f"{len(plan.lock.packages)} packages with {installer}")
     with contextlib.ExitStack() as stack:
         requirements = plan.file
-        if plan.lock.format != "requirements":
+        # a file envsnap wrote is rendered from the Lock when it has VCS lines,
+        # in the form old pips accept (requirements_text); others go as they are
+        vcs = plan.lock.written_by_envsnap and any(
+            p.origin.kind == "vcs" for p in plan.lock.packages
+        )
+        if plan.lock.format != "requirements" or vcs:
             scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="envsnap-")))
             requirements = scratch / "requirements.txt"
-            requirements.write_text(requirements_text(plan.lock), encoding="utf-8")
+            lines = _absolute_options(plan.lock.index_options, plan.file.parent)
+            requirements.write_text(
+                "".join(f"{line}\n" for line in lines) + requirements_text(plan.lock),
+                encoding="utf-8",
+            )
         install = install_command(
             installer,
             venv_python=python,
@@ -918,13 +1072,116 @@ def _install_with(
             index_args=[*options.index_args, *_trust_args(installer, plan.trusted_hosts)],
             verbose=output is not None,
             cwd=plan.file.parent,
+            pip_path=pip_path,
         )
-        code, tail = run_logged(install.argv, cwd=install.cwd, output=output)
+        code, tail = run_logged(install.argv, cwd=install.cwd, output=output, env=install.env)
     if code != 0:
         raise OperationError(
             _failed(f"{installer} could not install {plan.file}", code, tail),
             hint=_install_hint(tail),
         )
+
+
+def _install_base_packages(
+    plan: RestorePlan,
+    python: Path,
+    environment: TargetEnvironment,
+    say: Callable[[str, str], None],
+    output: Callable[[str], None] | None,
+    lock: Lock,
+) -> Lock:
+    """Install the base packages the file's venv used (``--no-deps``); return the Lock to verify.
+
+    They come from the index options the restore uses, without hashes (the
+    file records versions only), through the new venv's pip (uv with
+    ``--installer uv``).
+    """
+    from dataclasses import replace  # noqa: PLC0415
+
+    from packaging.utils import canonicalize_name  # noqa: PLC0415
+    from packaging.version import InvalidVersion, Version  # noqa: PLC0415
+
+    from envsnap.installers import install_command, run_logged  # noqa: PLC0415
+    from envsnap.lock import LockedPackage  # noqa: PLC0415
+
+    installer: Literal["pip", "uv"] = "uv" if plan.installer == "uv" else "pip"
+    say("install", f"{len(plan.base_installs)} base packages with {installer}")
+    file_options = _absolute_options(plan.lock.index_options, plan.file.parent)
+    with _cache(plan.options) as cache, tempfile.TemporaryDirectory(prefix="envsnap-") as scratch:
+        pip_path = None
+        if installer == "pip" and not plan.options.with_pip:
+            pip_path = _unpacked_pip(environment, cache)
+        requirements = Path(scratch) / "requirements.txt"
+        requirements.write_text("\n".join(plan.base_installs) + "\n", encoding="utf-8")
+        install = install_command(
+            installer,
+            venv_python=python,
+            requirements=requirements,
+            no_deps=True,
+            require_hashes=False,
+            index_args=[
+                *(word for line in file_options for word in line.split(None, 1)),
+                *plan.options.index_args,
+                *_trust_args(installer, plan.trusted_hosts),
+            ],
+            verbose=output is not None,
+            cwd=plan.file.parent,
+            pip_path=pip_path,
+        )
+        code, tail = run_logged(install.argv, cwd=install.cwd, output=output, env=install.env)
+    if code != 0:
+        raise OperationError(
+            _failed(f"{installer} could not install the base packages", code, tail),
+            hint=_install_hint(tail),
+        )
+    added = []
+    for pin in plan.base_installs:
+        name, _, version = (part.strip() for part in pin.partition("=="))
+        try:
+            added.append(
+                LockedPackage(
+                    name=canonicalize_name(name), display_name=name, version=Version(version)
+                )
+            )
+        except InvalidVersion:  # a hand-edited header: pip installed it as written
+            continue
+    known = {p.name for p in lock.packages}
+    packages = [*lock.packages, *(p for p in added if p.name not in known)]
+    return replace(lock, packages=tuple(sorted(packages, key=lambda p: p.name)))
+
+
+def _absolute_options(options: Sequence[str], base: Path) -> list[str]:
+    """Return index option lines with a relative ``--find-links DIR`` made absolute from ``base``.
+
+    pip reads a relative path in a requirements file from that file's
+    directory; a rendered copy lives elsewhere.
+    """
+    found = []
+    for option in options:
+        flag, _, value = option.partition(" ")
+        if flag == "--find-links" and value and "://" not in value:
+            local = Path(value).expanduser()
+            if not local.is_absolute() and (base / local).exists():
+                option = f"{flag} {(base / local).absolute()}"  # noqa: PLW2901
+        found.append(option)
+    return found
+
+
+def _verify_hint(plan: RestorePlan, report: Report) -> str:
+    """Name the likely fix for a restore whose result does not match the file."""
+    broken = any(c.kind == "broken" for c in report.drift)
+    if broken and plan.lock.system_site_packages is None and plan.lock.complete:
+        return (
+            "a package needs one the file does not list; if the venv it was frozen from "
+            "saw the base Python's packages (--system-site-packages), freeze it again with "
+            "this envsnap (it records them) or with --include-system"
+        )
+    if broken and plan.base_installs:
+        return "a base package the file's venv used is missing: check the index has it"
+    return (
+        "the file may not describe an installable environment "
+        "(run `envsnap check` on it), or --strict to refuse unpinned files"
+    )
 
 
 def _trust_args(installer: Literal["pip", "uv"], hosts: Sequence[str]) -> list[str]:

@@ -60,7 +60,6 @@ if TYPE_CHECKING:
 
     from installer.sources import WheelContentElement
     from installer.utils import Scheme
-    from packaging.version import Version
 
 __all__ = [
     "INSTALLER_NAME",
@@ -92,8 +91,9 @@ class WheelJob:
     """Write ``REQUESTED``: the lock file lists it as top-level."""
     direct_url: Mapping[str, object] | None = None
     """The PEP 610 ``direct_url.json`` content, for a direct-URL install."""
-    extra_scripts: tuple[tuple[str, str], ...] = ()
-    """More console scripts as ``(name, "module:attr")`` (``pip3.X`` for pip)."""
+    console_scripts: tuple[str, ...] | None = None
+    """``name = module:attr`` lines that replace the wheel's ``[console_scripts]``
+    (pip's versioned ``pipX.Y`` scripts, :mod:`envsnap.pip_seed`); ``None``: the wheel's own."""
 
 
 def unpacked_intact(root: Path) -> bool:
@@ -359,7 +359,8 @@ class UnpackedWheel(WheelSource):
     Args:
         root: the unpacked entry.
         filename: the wheel's file name.
-        extra_scripts: console scripts to add to its entry points.
+        console_scripts: ``name = module:attr`` lines replacing its
+            ``[console_scripts]`` section (``None``: keep the wheel's).
         replaced: ``.dist-info`` files the installer writes itself
             (``INSTALLER``, ``REQUESTED``, ``direct_url.json``): the wheel's
             own copies are left out, as pip replaces them.
@@ -369,14 +370,14 @@ class UnpackedWheel(WheelSource):
         self,
         root: Path,
         filename: str,
-        extra_scripts: tuple[tuple[str, str], ...] = (),
+        console_scripts: tuple[str, ...] | None = None,
         *,
         replaced: Collection[str] = (),
     ) -> None:
         parsed = parse_wheel_filename(filename)
         super().__init__(distribution=parsed.distribution, version=parsed.version)
         self.root = root
-        self._extra = extra_scripts
+        self._scripts = console_scripts
         self._replaced = frozenset(replaced)
         self._manifest: list[list[object]] = json.loads(
             (root / _MANIFEST).read_text(encoding="utf-8")
@@ -397,12 +398,11 @@ class UnpackedWheel(WheelSource):
         return sorted(p.name for p in (self.root / self._info_dir).iterdir() if p.is_file())
 
     def read_dist_info(self, filename: str) -> str:
-        """Read a ``.dist-info`` file (``entry_points.txt`` gains the extra scripts)."""
+        """Read a ``.dist-info`` file (``entry_points.txt`` with the replaced console scripts)."""
         path = self.root / self._info_dir / filename
         text = path.read_text(encoding="utf-8") if path.exists() else ""
-        if filename == "entry_points.txt" and self._extra:
-            lines = "".join(f"{name} = {target}\n" for name, target in self._extra)
-            text = text.replace("[console_scripts]\n", f"[console_scripts]\n{lines}", 1)
+        if filename == "entry_points.txt" and self._scripts is not None:
+            text = _replace_console_scripts(text, self._scripts)
         return text
 
     def get_contents(self) -> Iterator[WheelContentElement]:
@@ -434,7 +434,7 @@ class UnpackedWheel(WheelSource):
 
     def has_scripts(self) -> bool:
         """Whether the wheel declares entry points (so ``entry_points.txt`` is read)."""
-        return (self.root / self._info_dir / "entry_points.txt").exists() or bool(self._extra)
+        return (self.root / self._info_dir / "entry_points.txt").exists() or bool(self._scripts)
 
 
 class _LazyFile(io.RawIOBase):
@@ -640,7 +640,7 @@ def install_unpacked(job: WheelJob, scheme: Mapping[str, str], *, interpreter: P
     if job.direct_url is not None:
         metadata["direct_url.json"] = json.dumps(job.direct_url, sort_keys=True).encode()
     try:
-        source = UnpackedWheel(job.unpacked, job.filename, job.extra_scripts, replaced=metadata)
+        source = UnpackedWheel(job.unpacked, job.filename, job.console_scripts, replaced=metadata)
         paths = dict(scheme)
         paths["headers"] = os.fspath(Path(paths["headers"]) / source.distribution)
         destination = LinkingDestination(
@@ -657,53 +657,17 @@ def install_unpacked(job: WheelJob, scheme: Mapping[str, str], *, interpreter: P
         raise OperationError(f"{job.filename}: cannot install it: {exc}") from None
 
 
-def pip_seed_wheel() -> Path | None:
-    """Return a pip wheel to seed new venvs with, without the network.
-
-    The pip wheel virtualenv ships (``virtualenv.seed.wheels.embed``) of the
-    host pip's version, else its newest one, else the one the standard
-    library bundles for ``ensurepip``.
-    """
-    import importlib.util  # noqa: PLC0415
-
-    candidates: list[Path] = []
-    spec = importlib.util.find_spec("virtualenv")
-    if spec is not None and spec.submodule_search_locations:
-        embed = Path(next(iter(spec.submodule_search_locations))) / "seed" / "wheels" / "embed"
-        candidates += sorted(embed.glob("pip-*.whl"), key=_wheel_version, reverse=True)
-        try:
-            from importlib.metadata import version  # noqa: PLC0415
-
-            host = version("pip")
-        except ImportError:  # pragma: no cover - importlib.metadata is stdlib
-            host = ""
-        except Exception:  # noqa: BLE001 - no pip in the host: any embedded one does
-            host = ""
-        candidates.sort(key=lambda p: _wheel_version(p) != _parse(host))
-    spec = importlib.util.find_spec("ensurepip")
-    if spec is not None and spec.origin:
-        candidates += sorted(
-            (Path(spec.origin).parent / "_bundled").glob("pip-*.whl"),
-            key=_wheel_version,
-            reverse=True,
-        )
-    return candidates[0] if candidates else None
-
-
-def _wheel_version(path: Path) -> Version:
-    return _parse(path.name.split("-")[1])
-
-
-def _parse(text: str) -> Version:
-    from packaging.version import InvalidVersion, Version  # noqa: PLC0415
-
-    try:
-        return Version(text)
-    except InvalidVersion:
-        return Version("0")
-
-
-def pip_extra_scripts(python_version: tuple[int, ...]) -> tuple[tuple[str, str], ...]:
-    """``pip3.X`` for the venv's Python version, as ensurepip and pip install it."""
-    major, minor = python_version[:2]
-    return ((f"pip{major}.{minor}", "pip._internal.cli.main:cli"),)
+def _replace_console_scripts(text: str, scripts: tuple[str, ...]) -> str:
+    """Return an ``entry_points.txt`` text whose ``[console_scripts]`` section is ``scripts``."""
+    out: list[str] = []
+    skipping = False
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("["):
+            skipping = stripped == "[console_scripts]"
+            if skipping:
+                continue
+        if not skipping:
+            out.append(line)
+    section = ["[console_scripts]", *scripts, ""]
+    return "\n".join([*section, *out]).rstrip("\n") + "\n"

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from support.fake_site import FakeSite
 
 
-def test_pip_command(tmp_path: Path) -> None:
+def test_pip_command_runs_the_new_venvs_pip(tmp_path: Path) -> None:
     command = install_command(
         "pip",
         venv_python=tmp_path / "v" / "bin" / "python",
@@ -32,11 +32,9 @@ def test_pip_command(tmp_path: Path) -> None:
         index_args=("--no-index", "--find-links", "w"),
     )
     assert command.argv == (
-        sys.executable,
+        str(tmp_path / "v" / "bin" / "python"),  # never envsnap's own pip
         "-m",
         "pip",
-        "--python",
-        str(tmp_path / "v" / "bin" / "python"),
         "install",
         "--disable-pip-version-check",
         "--no-input",
@@ -50,6 +48,23 @@ def test_pip_command(tmp_path: Path) -> None:
         str(tmp_path / "requirements.txt"),
     )
     assert command.cwd == tmp_path
+    assert command.env is None
+
+
+def test_pip_command_for_a_venv_without_pip_puts_a_pip_wheel_on_pythonpath(
+    tmp_path: Path,
+) -> None:
+    command = install_command(
+        "pip",
+        venv_python=tmp_path / "v" / "bin" / "python",
+        requirements=tmp_path / "r.txt",
+        no_deps=False,
+        require_hashes=False,
+        pip_path=tmp_path / "unpacked-pip",
+    )
+    assert command.argv[:4] == (str(tmp_path / "v" / "bin" / "python"), "-m", "pip", "install")
+    assert command.env is not None
+    assert command.env["PYTHONPATH"] == str(tmp_path / "unpacked-pip")
 
 
 def test_uv_command_and_missing_uv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -152,7 +167,7 @@ def test_requirements_text_of_a_lock() -> None:
     assert requirements_text(lock) == (
         'alpha==1.0 ; sys_platform == "linux" --hash=sha256:aa --hash=sha256:bb\n'
         "-e /src/proj\n"
-        "tool @ git+https://h/t.git@c0ffee\n"
+        "git+https://h/t.git@c0ffee#egg=tool\n"
         "w @ https://h/w-1.0-py3-none-any.whl\n"
     )
 

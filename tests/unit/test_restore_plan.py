@@ -46,7 +46,7 @@ def test_mismatch_names_what_was_found(tmp_path: Path) -> None:
     bindir = tmp_path / "bin"
     python3 = fake_python(bindir, "python3", "3.12.1")
     with pytest.raises(InputError) as info:
-        find_base_interpreter("3.10.4", search_path=str(bindir))
+        find_base_interpreter("3.10.4", search_path=str(bindir), environ={"HOME": str(tmp_path)})
     assert info.value.message == (
         f"the lock file was made with Python 3.10.4 and no Python 3.10 was found "
         f"({python3} is 3.12.1)"
@@ -193,3 +193,36 @@ def test_a_second_restore_in_the_same_directory_is_refused(tmp_path: Path) -> No
         os.close(fd)
     assert info.value.message == f"another envsnap restore is running in {tmp_path}"
     assert sorted(tmp_path.iterdir()) == []
+
+
+def test_a_note_about_a_line_of_an_included_file_names_that_file_and_line(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "inc.txt").write_text("# included\n\nalpha>=1\n", encoding="utf-8")
+    top = tmp_path / "requirements.txt"
+    top.write_text("-r sub/inc.txt\nbeta\n", encoding="utf-8")
+    plan = plan_restore(top, options(tmp_path))
+    assert [n for n in plan.notes if "pinned" in n] == [
+        f"{tmp_path / 'sub' / 'inc.txt'}:3: alpha>=1 is not pinned to one version",
+        f"{top}:2: beta (no version) is not pinned to one version",
+    ]
+    described = [line for line in plan.describe() if line.startswith("note:")]
+    assert len(described) == len(set(described)) == len(plan.notes)
+
+
+def test_a_missing_path_in_an_included_file_is_named_with_its_file_and_line(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "local.txt").write_text(
+        "# local packages\ngamma @ file:///nowhere/gamma-1.0.tar.gz\n", encoding="utf-8"
+    )
+    top = tmp_path / "requirements.txt"
+    top.write_text("-r sub/local.txt\n", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        plan_restore(top, options(tmp_path))
+    assert info.value.message == (
+        f"{tmp_path / 'sub' / 'local.txt'}:2: gamma: /nowhere/gamma-1.0.tar.gz does not exist"
+    )
+    assert not (tmp_path / "venv").exists()

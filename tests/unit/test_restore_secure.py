@@ -270,24 +270,57 @@ def test_freeze_cli_refuses_plain_http(tmp_path: Path, monkeypatch: pytest.Monke
 
 def test_pylock_paths_outside_are_listed_before_install(tmp_path: Path) -> None:
     """fixtures/bad/pylock/pylock.paths-outside-restore.toml: two paths leave the project."""
-    lock = FIXTURES / "bad" / "pylock" / "pylock.paths-outside-restore.toml"
+    fixture = FIXTURES / "bad" / "pylock" / "pylock.paths-outside-restore.toml"
+    project = tmp_path / "fixtures" / "bad" / "pylock"
+    project.mkdir(parents=True)
+    wheels = tmp_path / "opt" / "wheels"
+    lock = project / "pylock.toml"
+    lock.write_text(
+        fixture.read_text(encoding="utf-8").replace("/opt/wheels", str(wheels)), encoding="utf-8"
+    )
+    gamma = tmp_path / "fixtures" / "outside" / "gamma-1.0.tar.gz"
+    for path in (
+        gamma,
+        project / "wheels" / "inside-1.0-py3-none-any.whl",
+        wheels / "solo-1.0-py3-none-any.whl",
+    ):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"")  # only their existence is checked before the build
     result = restore_cli(
         str(lock), "--venv", str(tmp_path / ".venv"), "--python", sys.executable, "--dry-run"
     )
     assert result.exit_code == 0, result.output
-    project = lock.parent
-    gamma = FIXTURES / "outside" / "gamma-1.0.tar.gz"
     notes = [
         f"{lock}:7: gamma comes from {gamma}, outside {project}",
-        f"{lock}:17: solo comes from /opt/wheels/solo-1.0-py3-none-any.whl, outside {project}",
-    ]
-    assert [line for line in result.stderr.splitlines() if line.startswith("note:")] == [
-        f"note: {n}" for n in notes
+        f"{lock}:17: solo comes from {wheels / 'solo-1.0-py3-none-any.whl'}, outside {project}",
     ]
     assert [line for line in result.stdout.splitlines() if line.startswith("note:")] == [
         f"note: {n}" for n in notes
     ]
+    assert "note:" not in result.stderr  # --dry-run prints each note once, in the plan
     assert not (tmp_path / ".venv").exists()
+
+
+def test_a_pylock_moved_away_from_its_paths_is_refused_before_anything_is_built(
+    tmp_path: Path,
+) -> None:
+    """PEP 751 paths resolve from the lock's directory; a missing one is exit 2, nothing built."""
+    lock = FIXTURES / "bad" / "pylock" / "pylock.paths-outside-restore.toml"
+    for extra in ((), ("--dry-run",)):
+        result = restore_cli(
+            str(lock), "--venv", str(tmp_path / ".venv"), "--python", sys.executable, *extra
+        )
+        gamma = FIXTURES / "outside" / "gamma-1.0.tar.gz"
+        assert result.exit_code == 2
+        assert result.stdout == ""
+        assert result.stderr == (
+            f"error: {lock}:7: gamma: {gamma} does not exist "
+            "(and 2 more package(s) with missing paths)\n"
+            f"hint: relative paths in a lock file resolve from its directory ({lock.parent}, "
+            "PEP 751): keep the lock file where its paths lead, or fix the path; "
+            "nothing was built\n"
+        )
+        assert not (tmp_path / ".venv").exists()
 
 
 def test_requirements_paths_resolve_from_the_lock_file(
@@ -304,13 +337,17 @@ def test_requirements_paths_resolve_from_the_lock_file(
         (where / "pyproject.toml").write_text(
             f'[project]\nname = "{name}"\nversion = "1.0"\n', encoding="utf-8"
         )
+    gamma = tmp_path / "opt" / "gamma-1.0.tar.gz"
+    for path in (tmp_path / "wheels" / "beta-1.0-py3-none-any.whl", gamma):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"")  # every local path must exist before anything is built
     file = _requirements(
         project,
         "# top-level",
         "-e ../elsewhere/pkg",
         "beta @ file:../wheels/beta-1.0-py3-none-any.whl",
         "delta @ file:local/delta",
-        "gamma @ file:///opt/gamma-1.0.tar.gz",
+        f"gamma @ {gamma.as_uri()}",
         "# transitive",
     )
     cwd = tmp_path / "cwd"
@@ -325,14 +362,14 @@ def test_requirements_paths_resolve_from_the_lock_file(
         "beta": (tmp_path / "wheels" / "beta-1.0-py3-none-any.whl").as_uri(),
         "delta": (project / "local" / "delta").as_uri(),
         "epsilon": (tmp_path / "elsewhere" / "pkg").as_uri(),
-        "gamma": "file:///opt/gamma-1.0.tar.gz",
+        "gamma": gamma.as_uri(),
     }
     shown = os.path.join("..", "project", "requirements.txt")
     assert [n for n in plan.notes if "comes from" in n] == [
         f"{shown}:3: epsilon comes from {tmp_path / 'elsewhere' / 'pkg'}, outside {project}",
         f"{shown}:4: beta comes from {tmp_path / 'wheels' / 'beta-1.0-py3-none-any.whl'}, "
         f"outside {project}",
-        f"{shown}:6: gamma comes from /opt/gamma-1.0.tar.gz, outside {project}",
+        f"{shown}:6: gamma comes from {gamma}, outside {project}",
     ]
     assert file.exists()
 
@@ -341,6 +378,7 @@ def test_symlink_inside_pointing_out_is_outside(tmp_path: Path) -> None:
     project = tmp_path / "project"
     project.mkdir()
     (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "solo-1.0-py3-none-any.whl").write_bytes(b"")
     (project / "link").symlink_to(tmp_path / "real")
     lock = project / "pylock.toml"
     lock.write_text(

@@ -54,6 +54,7 @@ def test_whole_document(site: FakeSite, tmp_path: Path) -> None:
             "platform": "linux-x86_64",
             "site_packages": [str(site.root)],
             "include_system_site_packages": False,
+            "system_site_packages_used": None,
             "markers": dict(sorted(LINUX_311.items())),
         },
         "packages": [

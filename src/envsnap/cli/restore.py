@@ -31,7 +31,8 @@ if TYPE_CHECKING:
     "--python",
     "python",
     metavar="INTERP",
-    help="Base interpreter for the new venv [default: python3.X on PATH matching the file].",
+    help="Base interpreter for the new venv: a path, a version (3.12) or a name on PATH "
+    "[default: a Python matching the file, on PATH or in pyenv/asdf/uv installs].",
 )
 @click.option("--strict", is_flag=True, help="Refuse a file that does not pin every package.")
 @click.option(
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
     default="direct",
     show_default=True,
     help="direct: envsnap fetches, verifies and installs the wheels itself (pip only for "
-    "sdists, VCS and directories); pip: the host's pip; uv: uv (the 'uv' extra).",
+    "sdists, VCS and directories); pip: the new venv's own pip; uv: uv (the 'uv' extra).",
 )
 @click.option("--without-pip", is_flag=True, help="Do not put pip into the new venv.")
 @click.option(
@@ -158,12 +159,12 @@ def restore(
             "read",
             f"{path}: {len(plan.lock.packages)} packages ({len(plan.lock.top_level)} top-level)",
         )
-        for note in plan.notes:
-            click.echo(f"note: {note}", err=True)
-        if dry_run:
+        if dry_run:  # the plan holds the notes: each is printed once
             for line in plan.describe():
                 click.echo(line)
             return
+        for note in plan.notes if not quiet else ():
+            click.echo(f"note: {note}", err=True)
         echo_output = (lambda line: click.echo(line, err=True)) if verbose else None
         live = not quiet and sys.stderr.isatty()
         ticker = _Ticker() if live else None
@@ -174,9 +175,9 @@ def restore(
         finally:
             if ticker is not None:
                 ticker.end()
-        for note in result.notes:
+        for note in result.notes if not quiet else ():
             click.echo(f"note: {note}", err=True)
-        if result.kept_old is not None:
+        if result.kept_old is not None and not quiet:
             click.echo(f"kept the old venv at {result.kept_old}", err=True)
 
 

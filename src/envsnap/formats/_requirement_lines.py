@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from packaging.utils import NormalizedName, canonicalize_name
 
+from envsnap.base_packages import HEADER_LINE as SYSTEM_SITE_LINE
 from envsnap.errors import LockFileError
 from envsnap.origin import Origin, strip_credentials
 
@@ -123,6 +124,8 @@ class Annotations:
     """Requirement line number -> ``via a, b`` from the ``# via`` line under it."""
     complete: bool = False
     """Whether the file has a ``# transitive`` section (it pins the closure)."""
+    system_site_packages: tuple[str, ...] | None = None
+    """The ``# system-site-packages:`` header line's pins (:mod:`envsnap.base_packages`)."""
 
 
 def scan_annotations(lines: Iterable[LogicalLine]) -> Annotations:
@@ -142,12 +145,16 @@ def scan_annotations(lines: Iterable[LogicalLine]) -> Annotations:
     reasons: dict[int, str] = {}
     last: int | None = None
     complete = False
+    system: tuple[str, ...] | None = None
     for line in lines:
         text = line.text.strip()
         if not text:
             continue
         if line.number == 1 and (match := HEADER_RE.match(text)):
             version = match["version"]
+        elif section is None and text.startswith(SYSTEM_SITE_LINE):
+            listed = text.removeprefix(SYSTEM_SITE_LINE).strip()
+            system = tuple(p.strip() for p in listed.split(",") if "==" in p)
         elif text == TOP_LEVEL:
             section, last = "top", None
         elif text == TRANSITIVE:
@@ -166,6 +173,7 @@ def scan_annotations(lines: Iterable[LogicalLine]) -> Annotations:
         transitive_lines=frozenset(transitive),
         reasons=reasons,
         complete=complete,
+        system_site_packages=system,
     )
 
 

@@ -133,7 +133,9 @@ def load(path: Path) -> Lock:
     raw = _parse(path)
     by_name: dict[NormalizedName, LockedPackage] = {}
     for item in raw:
-        package = _package(item, path, lines)
+        package = replace(
+            _package(item, path, lines), location=f"{item.filename}:{_physical(item)}"
+        )
         if package.name in by_name:  # pip refuses two requirements of one name too
             raise LockFileError(
                 f"{item.filename}:{_physical(item)}: {package.name} is listed twice",
@@ -156,6 +158,7 @@ def load(path: Path) -> Lock:
             origin=origin,
             hashes=hashes,
             line=line.number if file == path else None,
+            location=where,
         )
     pins = _constraint_pins(scan.constraints)
     problems = []
@@ -166,7 +169,7 @@ def load(path: Path) -> Lock:
         if pin is not None:
             by_name[name] = _with_version(package, pin)
             continue
-        where = f"{path}:{package.line}" if package.line else str(path)
+        where = package.location or str(path)
         spec = str(package.specifier) if package.specifier else " (no version)"
         problems.append(f"{where}: {package.display_name}{spec} is not pinned to one version")
     envsnap_file = bool(lines) and lines[0].text.startswith(HEADER_PREFIX)
@@ -184,6 +187,7 @@ def load(path: Path) -> Lock:
         format="requirements",
         packages=tuple(packages),
         python_version=notes.python_version,
+        system_site_packages=notes.system_site_packages,
         written_by_envsnap=envsnap_file,
         index_options=scan.index_options,
         problems=tuple(problems),

@@ -152,6 +152,11 @@ def build(
     }
     if extras:
         tool["extras"] = extras
+    from envsnap.base_packages import relied_on  # noqa: PLC0415
+
+    system = relied_on(snapshot, listed)
+    if system is not None:  # the venv saw the base site-packages and used these
+        tool["system-site-packages"] = system
     lock = Pylock(
         lock_version=Version("1.0"),
         environments=_environments(env.markers),
@@ -519,6 +524,7 @@ def _lock_from(path: Path, pylock: Pylock, lines: Mapping[NormalizedName, int]) 
         )
     packages.sort(key=lambda p: (p.name, p.version or Version("0")))
     python_version = tool.get("python-version")
+    system = tool.get("system-site-packages")
     return Lock(
         path=path,
         format="pylock",
@@ -526,6 +532,7 @@ def _lock_from(path: Path, pylock: Pylock, lines: Mapping[NormalizedName, int]) 
         python_version=python_version if isinstance(python_version, str) else None,
         written_by_envsnap=pylock.created_by == CREATED_BY,
         complete=True,
+        system_site_packages=tuple(str(p) for p in system) if isinstance(system, list) else None,
     )
 
 

@@ -66,6 +66,7 @@ def dump(snapshot: Snapshot, options: DumpOptions) -> str:
     lines = [
         f"{HEADER_PREFIX}{__version__} freeze - {env.describe()} - "
         f"{len(top)} top-level, {len(rest)} transitive",
+        *_system_site_line(snapshot, listed),
         "# top-level",
     ]
     lines += [_hashed(requirement_line(d, options.output_dir), d, options) for d in top]
@@ -77,6 +78,16 @@ def dump(snapshot: Snapshot, options: DumpOptions) -> str:
             if options.annotate and via:
                 lines.append(f"    # via {', '.join(via)}")
     return "\n".join(lines) + "\n"
+
+
+def _system_site_line(snapshot: Snapshot, listed: list[InstalledDistribution]) -> list[str]:
+    """``# system-site-packages: a==1, b==2`` for a venv that sees the base site-packages."""
+    from envsnap.base_packages import HEADER_LINE, relied_on  # noqa: PLC0415
+
+    pins = relied_on(snapshot, listed)
+    if pins is None:
+        return []
+    return [f"{HEADER_LINE} {', '.join(pins) if pins else '(none used)'}"]
 
 
 def _hashed(line: str, dist: InstalledDistribution, options: DumpOptions) -> str:
@@ -197,6 +208,7 @@ def load(path: Path) -> Lock:
         format="requirements",
         packages=tuple(packages[name] for name in sorted(packages)),
         python_version=notes.python_version,
+        system_site_packages=notes.system_site_packages,
         written_by_envsnap=True,
         complete=notes.complete,
     )

@@ -30,6 +30,8 @@ def to_dict(snapshot: Snapshot, options: DumpOptions) -> dict[str, Any]:
     if options.top_level_only:
         listed = [d for d in listed if snapshot.reasons[d.name].top_level]
     names = {d.name for d in listed}
+    from envsnap.base_packages import relied_on  # noqa: PLC0415
+
     env = snapshot.environment
     packages = []
     for dist in listed:
@@ -65,6 +67,7 @@ def to_dict(snapshot: Snapshot, options: DumpOptions) -> dict[str, Any]:
             "platform": env.platform,
             "site_packages": [os.fspath(p) for p in env.site_packages],
             "include_system_site_packages": env.include_system_site_packages,
+            "system_site_packages_used": relied_on(snapshot, listed),
             "markers": dict(sorted(env.markers.items())),
         },
         "packages": packages,
