@@ -1004,11 +1004,14 @@ def _closure_gaps(
 def _seed_pip(
     plan: RestorePlan, python: Path, environment: TargetEnvironment, cache: FileCache
 ) -> Path | None:
-    """Prepare pip for the pip and uv backends (:mod:`envsnap.pip_seed`).
+    """Prepare pip for a pip or uv install of the whole file (:mod:`envsnap.pip_seed`).
+
+    That is the pip and uv backends, and the direct backend handing a file
+    whose closure is incomplete to pip's resolver.
 
     Returns:
         ``None`` once pip is installed into the new venv (or not wanted); for
-        ``--installer pip --without-pip`` the unpacked pip wheel that runs
+        a pip install ``--without-pip`` the unpacked pip wheel that runs
         from ``PYTHONPATH`` instead (the venv keeps no pip).
     """
     from envsnap import direct  # noqa: PLC0415
@@ -1022,7 +1025,7 @@ def _seed_pip(
             with_pip=True,
         )
         return None
-    if plan.installer != "pip":
+    if plan.installer == "uv":
         return None
     return _unpacked_pip(environment, cache)
 

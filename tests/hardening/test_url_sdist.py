@@ -160,7 +160,7 @@ def test_an_encoded_path_in_an_sdist_url_writes_nothing_outside(tmp_path: Path, 
             cwd=tmp_path, env={"TMPDIR": os.fspath(tmp_path / "tmp")},
         )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert "install: 1 packages with direct" in done.stderr
+    assert "install: 1 packages (0 wheels direct, 1 built by pip)" in done.stderr
     assert log == [f"/dl/{ENCODED}"]  # fetched once, by pip, as the URL says
     assert not (tmp_path / "pwned.tar.gz").exists()
     outside = [p for p in listing(tmp_path) if not p.startswith(("target", "tmp/"))]
