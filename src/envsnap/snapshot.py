@@ -105,6 +105,10 @@ class Reason:
     """``declared``, ``requested``, ``root`` (top-level) or ``transitive``."""
     via: tuple[str, ...] = ()
     """For ``transitive``: the dependents, ``name`` or ``name[extra]``, sorted."""
+    explained_by: tuple[str, ...] = ()
+    """For a ``root`` kept top-level although an inferred extra reaches it
+    (its ``REQUESTED`` file carries no signal): those extras, ``name[extra]``.
+    The other reading of the same environment is ``transitive`` via them."""
 
     @property
     def top_level(self) -> bool:
@@ -135,8 +139,13 @@ class Snapshot:
     inferred_extras: Mapping[NormalizedName, frozenset[NormalizedName]] = field(
         default_factory=dict
     )
-    """Extras of packages nobody depends on, taken as requested because all of
-    their requirements are installed."""
+    """Extras of top-level packages inferred because they explain packages that
+    would otherwise be roots (see :func:`build_snapshot`)."""
+    top_level_extras: Mapping[NormalizedName, frozenset[NormalizedName]] = field(
+        default_factory=dict
+    )
+    """The extras written on each top-level line (``uvicorn[standard]``): the
+    inferred ones and the ones the project declares."""
     warnings: tuple[MetadataWarning, ...] = ()
     """Problems met while reading metadata."""
     include_system: bool = False
@@ -239,10 +248,23 @@ def build_snapshot(
     """Build the graph and classification of already-read distributions.
 
     Markers are evaluated in ``environment.markers`` (PEP 508). An extra of a
-    distribution is in effect when a dependent asks for it
-    (``name[extra]``), or the project declares it (``requests[socks]`` in
-    ``pyproject.toml``); for a distribution nobody depends on, an extra whose
-    requirements are all installed is taken as requested (*inferred*).
+    distribution is in effect when a dependent asks for it (``name[extra]``,
+    nested extras followed to a fixpoint), when the project declares it
+    (``requests[socks]`` in ``pyproject.toml``), or when it is *inferred*.
+
+    Classification, first rule wins: ``declared`` (the project names it),
+    ``requested`` (a ``REQUESTED`` file, PEP 376, from an installer that
+    writes it only for what the user named: not uv), ``root`` (nothing
+    requires it), else ``transitive``. A root is then *explained*, when it can
+    be, by an extra of a top-level package: the extra is inferred when every
+    requirement it brings in (its nested extras included) is installed and it
+    reaches that root; the extras explaining the most roots are taken first.
+    An explained root without a ``REQUESTED`` file becomes transitive
+    (``via web[fast]``); one with an untrustworthy ``REQUESTED`` file stays
+    top-level (``Reason.explained_by`` names the extra), since the user may
+    have typed it. An extra is never inferred to explain a package that owns
+    an inferred extra itself, so the top-level lines with their extras always
+    regenerate the environment. See docs/freeze.md.
 
     Args:
         environment: the target the distributions come from.
@@ -260,9 +282,16 @@ def build_snapshot(
         if (d.name, str(d.version)) != _BOGUS
     }
     graph = _Graph(environment.markers, dists)
-    graph.build(_declared_extras(project, environment.markers))
+    declared_extras = _declared_extras(project, environment.markers)
+    graph.build(declared_extras)
     problems = list(warnings) + graph.warnings
-    reasons = _classify(dists, graph, project)
+    reasons = _classify(dists, graph, project.names if project else frozenset())
+    line_extras: dict[NormalizedName, set[NormalizedName]] = defaultdict(set)
+    for name, extras in graph.inferred.items():
+        line_extras[name] |= extras
+    for name, extra in declared_extras:
+        if name in dists:
+            line_extras[name].add(extra)
     return Snapshot(
         environment=environment,
         distributions=tuple(dists.values()),
@@ -271,6 +300,9 @@ def build_snapshot(
         reasons=reasons,
         extras={n: frozenset(x) for n, x in graph.active.items() if x},
         inferred_extras={n: frozenset(x) for n, x in graph.inferred.items() if x},
+        top_level_extras={
+            n: frozenset(x) for n, x in sorted(line_extras.items()) if x and reasons[n].top_level
+        },
         warnings=tuple(problems),
         include_system=include_system,
         project=project,
@@ -303,24 +335,54 @@ class _Graph:
                 self.active[name].add(extra)
                 self._pending.append((name, extra))
         self._drain()
-        # the roots are fixed before any extra is inferred, so the result does
-        # not depend on the order the packages are looked at
-        roots = [name for name in sorted(self.dists) if not self.parents.get(name)]
-        for name in roots:
-            dist = self.dists[name]
-            base = {canonicalize_name(r.name) for r in self._requirements(dist, None)}
-            for extra in dist.provides_extras:
-                if extra in self.active[name]:
-                    continue
-                reqs = list(self._requirements(dist, extra))
-                names = {canonicalize_name(r.name) for r in reqs}
-                # an extra met only by pip/setuptools (seeded into every venv), or
-                # only by what the package requires anyway, says nothing
-                if names - TOOLING - base and all(self._satisfied(r) for r in reqs):
-                    self.inferred[name].add(extra)
-                    self.active[name].add(extra)
-                    self._add_edges(dist, extra)
-                    self._drain()
+
+    def closure(
+        self, name: NormalizedName, extra: NormalizedName
+    ) -> tuple[list[Edge], set[tuple[NormalizedName, NormalizedName]]] | None:
+        """Return what activating ``name[extra]`` would add, without adding it.
+
+        Nested extras (``a[x]`` requires ``b[x]``, or ``a[x]`` requires
+        ``a[y]``) are followed to a fixpoint; extras already in effect are not
+        walked again.
+
+        Returns:
+            ``(edges, activated)``: the new edges and the ``(name, extra)``
+            pairs that would come into effect; ``None`` when a requirement on
+            the way is not installed at an allowed version (the extra is then
+            not in this environment).
+        """
+        activated = {(name, extra)}
+        queue = [(name, extra)]
+        edges: list[Edge] = []
+        while queue:
+            parent, parent_extra = queue.pop()
+            for req in self._requirements(self.dists[parent], parent_extra):
+                child_name = canonicalize_name(req.name)
+                if not self._satisfied(req):
+                    return None
+                if child_name != parent:
+                    edges.append(
+                        Edge(parent=parent, child=child_name, requirement=req, extra=parent_extra)
+                    )
+                for wanted in req.extras:
+                    pair = (child_name, canonicalize_name(wanted))
+                    if pair[1] not in self.active.get(child_name, ()) and pair not in activated:
+                        activated.add(pair)
+                        queue.append(pair)
+        return edges, activated
+
+    def infer(self, name: NormalizedName, extra: NormalizedName) -> None:
+        """Put ``name[extra]`` in effect as inferred (its closure must be satisfied)."""
+        found = self.closure(name, extra)
+        if found is None:  # pragma: no cover - callers check the closure first
+            return
+        edges, activated = found
+        for pkg, pkg_extra in activated:
+            self.active[pkg].add(pkg_extra)
+        for edge in edges:
+            self.edges.append(edge)
+            self.parents[edge.child].add(edge.parent)
+        self.inferred[name].add(extra)
 
     def _satisfied(self, req: Requirement) -> bool:
         """Whether ``req`` is installed at a version its specifier allows."""
@@ -419,17 +481,30 @@ def _declared_extras(
 def _classify(
     dists: Mapping[NormalizedName, InstalledDistribution],
     graph: _Graph,
-    project: ProjectDeclaration | None,
+    declared: frozenset[NormalizedName],
 ) -> dict[NormalizedName, Reason]:
-    declared = project.names if project else frozenset()
+    """Classify every distribution and infer the extras that explain roots (see build_snapshot)."""
+    requested = {
+        name
+        for name, dist in dists.items()
+        if name not in declared
+        and dist.requested
+        and (dist.installer or "").lower() not in _REQUESTED_WITHOUT_SIGNAL
+    }
+    roots = {
+        name
+        for name in dists
+        if name not in declared and name not in requested and not graph.parents.get(name)
+    }
+    explained = _infer_extras(dists, graph, top_level={*declared, *requested, *roots}, roots=roots)
     reasons: dict[NormalizedName, Reason] = {}
     for name, dist in dists.items():
         if name in declared:
             reasons[name] = Reason(kind="declared")
-        elif dist.requested and (dist.installer or "").lower() not in _REQUESTED_WITHOUT_SIGNAL:
+        elif name in requested:
             reasons[name] = Reason(kind="requested")
-        elif not graph.parents.get(name):
-            reasons[name] = Reason(kind="root")
+        elif name in roots and (name not in explained or dist.requested):
+            reasons[name] = Reason(kind="root", explained_by=tuple(explained.get(name, ())))
     for name in _unreached_cycle_roots(dists, graph, set(reasons)):
         reasons[name] = Reason(kind="root")
     via: dict[NormalizedName, set[str]] = defaultdict(set)
@@ -445,6 +520,78 @@ def _classify(
         if name not in reasons:
             reasons[name] = Reason(kind="transitive", via=tuple(sorted(via[name], key=str.lower)))
     return reasons
+
+
+def _infer_extras(
+    dists: Mapping[NormalizedName, InstalledDistribution],
+    graph: _Graph,
+    *,
+    top_level: set[NormalizedName],
+    roots: set[NormalizedName],
+) -> dict[NormalizedName, list[str]]:
+    """Infer extras of top-level packages that explain roots; return root -> ``a[x]`` labels.
+
+    Greedy, deterministic: among the extras whose whole closure is installed,
+    take the one reaching the most unexplained roots (then the smallest, then
+    by name), put it in effect, and repeat until no extra explains anything.
+    pip, setuptools, wheel and distribute never need explaining (they are in
+    most venvs by default). A root that owns an inferred extra is not
+    explained away: its line must stay to carry the extra. An explained root
+    with a ``REQUESTED`` file (no signal, e.g. uv) stays top-level.
+    """
+    needs = {name for name in roots if name not in TOOLING}
+    top = set(top_level)
+    candidates = _candidate_extras(dists, graph, top, needs) if needs else {}
+    owners: set[NormalizedName] = set()
+    explained: dict[NormalizedName, list[str]] = defaultdict(list)
+    while True:
+        best: tuple[tuple[int, int, str, str], _ExtraKey, set[NormalizedName]] | None = None
+        for pair, (reached, size) in candidates.items():
+            owner, extra = pair
+            if owner not in top or extra in graph.active.get(owner, ()):
+                continue
+            gain = (reached & needs) - owners
+            key = (-len(gain), size, owner, extra)
+            if gain and (best is None or key < best[0]):
+                best = (key, pair, gain)
+        if best is None:
+            return explained
+        _, (owner, extra), gain = best
+        graph.infer(owner, extra)
+        owners.add(owner)
+        label = f"{dists[owner].display_name}[{extra}]"
+        for name in gain:
+            explained[name].append(label)
+            needs.discard(name)
+            if not dists[name].requested:
+                top.discard(name)
+
+
+_ExtraKey = tuple[NormalizedName, NormalizedName]
+
+
+def _candidate_extras(
+    dists: Mapping[NormalizedName, InstalledDistribution],
+    graph: _Graph,
+    top: set[NormalizedName],
+    needs: set[NormalizedName],
+) -> dict[_ExtraKey, tuple[set[NormalizedName], int]]:
+    """Return the extras of ``top`` packages not in effect, installed, and reaching ``needs``.
+
+    Each maps to ``(packages its closure reaches, number of edges it adds)``.
+    """
+    candidates: dict[_ExtraKey, tuple[set[NormalizedName], int]] = {}
+    for owner in sorted(top):
+        for extra in dists[owner].provides_extras:
+            if extra in graph.active.get(owner, ()):
+                continue
+            found = graph.closure(owner, extra)
+            if found is None:
+                continue
+            reached = {edge.child for edge in found[0]} - {owner}
+            if reached & needs:
+                candidates[owner, extra] = (reached, len(found[0]))
+    return candidates
 
 
 def _unreached_cycle_roots(
