@@ -40,6 +40,7 @@ __all__ = [
     "Unsatisfied",
     "build_snapshot",
     "take_snapshot",
+    "unmet_extra",
 ]
 
 TOOLING: frozenset[str] = frozenset({"pip", "setuptools", "wheel", "distribute"})
@@ -351,6 +352,13 @@ class _Graph:
             the way is not installed at an allowed version (the extra is then
             not in this environment).
         """
+        edges, activated, unmet = self.walk(name, extra)
+        return None if unmet is not None else (edges, activated)
+
+    def walk(
+        self, name: NormalizedName, extra: NormalizedName
+    ) -> tuple[list[Edge], set[tuple[NormalizedName, NormalizedName]], Unsatisfied | None]:
+        """Walk ``name[extra]`` as :meth:`closure` does; stop at the first unmet requirement."""
         activated = {(name, extra)}
         queue = [(name, extra)]
         edges: list[Edge] = []
@@ -359,7 +367,14 @@ class _Graph:
             for req in self._requirements(self.dists[parent], parent_extra):
                 child_name = canonicalize_name(req.name)
                 if not self._satisfied(req):
-                    return None
+                    child = self.dists.get(child_name)
+                    unmet = Unsatisfied(
+                        dependent=parent,
+                        requirement=req,
+                        extra=parent_extra,
+                        installed=child.version if child else None,
+                    )
+                    return edges, activated, unmet
                 if child_name != parent:
                     edges.append(
                         Edge(parent=parent, child=child_name, requirement=req, extra=parent_extra)
@@ -369,7 +384,7 @@ class _Graph:
                     if pair[1] not in self.active.get(child_name, ()) and pair not in activated:
                         activated.add(pair)
                         queue.append(pair)
-        return edges, activated
+        return edges, activated, None
 
     def infer(self, name: NormalizedName, extra: NormalizedName) -> None:
         """Put ``name[extra]`` in effect as inferred (its closure must be satisfied)."""
@@ -582,6 +597,8 @@ def _candidate_extras(
     """
     candidates: dict[_ExtraKey, tuple[set[NormalizedName], int]] = {}
     for owner in sorted(top):
+        if dists[owner].origin.editable:
+            continue  # an ``-e PATH`` line carries no extras in the files envsnap reads
         for extra in dists[owner].provides_extras:
             if extra in graph.active.get(owner, ()):
                 continue
@@ -640,6 +657,30 @@ def _reach(
                 seen.add(nxt)
                 stack.append(nxt)
     return seen
+
+
+def unmet_extra(snapshot: Snapshot, name: str, extra: str) -> Unsatisfied | None:
+    """Return the first requirement ``name[extra]`` brings in that the environment lacks.
+
+    Nested extras are followed (``a[x]`` requires ``b[y]``); markers are
+    evaluated for the snapshot's environment. Used by ``check`` for the
+    extras a lock file asks for (``uvicorn[standard]``).
+
+    Args:
+        snapshot: the environment.
+        name: the distribution (any spelling); it must be installed.
+        extra: the extra (any spelling).
+
+    Returns:
+        The unmet requirement (``Unsatisfied``), or ``None`` when the extra
+        is fully installed or ``name`` is not installed at all.
+    """
+    dists = {d.name: d for d in snapshot.distributions}
+    key = canonicalize_name(name)
+    if key not in dists:
+        return None
+    graph = _Graph(snapshot.environment.markers, dists)
+    return graph.walk(key, canonicalize_name(extra))[2]
 
 
 def default_project(cwd: Path | None = None) -> Path | None:

@@ -25,6 +25,7 @@ ENVSNAP_FILES = sorted(
 def test_fixture_set_is_there() -> None:
     assert [p.name for p in ENVSNAP_FILES] == [
         "envsnap-basic.txt",
+        "envsnap-extras.txt",
         "envsnap-hashes.txt",
         "envsnap-origins.txt",
         "envsnap-top-level-only.txt",
@@ -144,14 +145,9 @@ def test_strict_reader_refuses_outside_its_grammar(name: str, message: str) -> N
             "--hash options must come after the requirement",
         ),
         (
-            "# top-level\nalpha[x]==1.0\n",
-            3,
-            "markers and extras are not part of a file envsnap writes",
-        ),
-        (
             "# top-level\nalpha==1.0 ; python_version>'3'\n",
             3,
-            "markers and extras are not part of a file envsnap writes",
+            "markers are not part of a file envsnap writes",
         ),
         ("# top-level\nalpha==\n", 3, "invalid requirement: "),
         ("# top-level\nalpha===1.0\n", 3, "alpha===1.0 is not pinned as name==version"),
@@ -358,3 +354,14 @@ def test_a_toml_lock_under_another_name_is_read_as_pylock(tmp_path: Path) -> Non
     assert lock.problems[-1] == (
         "uv.toml: read as a pylock file; PEP 751 names them pylock.toml or pylock.NAME.toml"
     )
+
+
+def test_extras_on_top_level_lines_are_read() -> None:
+    lock = requirements.load(FIXTURES / "envsnap-extras.txt")
+    assert [(p.name, p.extras, p.top_level) for p in lock.packages] == [
+        ("asgiref", (), False),
+        ("flask", ("async", "dotenv"), True),
+        ("python-dotenv", (), False),
+        ("uvicorn", ("standard",), True),
+        ("uvloop", (), False),
+    ]
