@@ -23,7 +23,7 @@ from envsnap.environment import TargetEnvironment, find_interpreter, probe
 
 if TYPE_CHECKING:
     import os
-    from collections.abc import Iterable, Iterator, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
     from packaging.markers import Marker
     from packaging.requirements import Requirement
@@ -147,6 +147,8 @@ class Snapshot:
     )
     """The extras written on each top-level line (``uvicorn[standard]``): the
     inferred ones and the ones the project declares."""
+    explains: Mapping[str, tuple[NormalizedName, ...]] = field(default_factory=dict)
+    """For each inferred extra (``uvicorn[standard]``, display name), the roots it explains."""
     warnings: tuple[MetadataWarning, ...] = ()
     """Problems met while reading metadata."""
     include_system: bool = False
@@ -185,6 +187,84 @@ class Snapshot:
             if d.name not in skip and (self.include_system or not d.in_base)
         ]
 
+    def summary(self, *, include_tools: bool = False, exclude: Iterable[str] = ()) -> str:
+        """Return the one-line account of the classification, for stderr.
+
+        ``top-level: 11 (7 requested, 2 declared, 2 roots); extras inferred:
+        uvicorn[standard], Flask[async]``, counted over what :meth:`listed`
+        shows with the same arguments.
+        """
+        listed = self.listed(include_tools=include_tools, exclude=exclude)
+        counts: dict[str, int] = defaultdict(int)
+        for dist in listed:
+            counts[self.reasons[dist.name].kind] += 1
+        parts = [
+            f"{counts[kind]} {label}"
+            for kind, label in (("requested", "requested"), ("declared", "declared"))
+            if counts[kind]
+        ]
+        if counts["root"]:
+            parts.append(f"{counts['root']} root" + ("s" if counts["root"] > 1 else ""))
+        top = sum(counts[k] for k in ("requested", "declared", "root"))
+        names = {d.name: d.display_name for d in listed}
+        inferred = [
+            f"{names[n]}[{','.join(sorted(x))}]"
+            for n, x in sorted(self.inferred_extras.items())
+            if n in names
+        ]
+        text = f"top-level: {top}" + (f" ({', '.join(parts)})" if parts else "")
+        return text + f"; extras inferred: {', '.join(inferred) or 'none'}"
+
+    def explain(self, name: str) -> str:
+        """Return why ``name`` is top-level or transitive, for ``freeze --explain``.
+
+        Several lines: the classification, the ``REQUESTED`` and ``INSTALLER``
+        files (PEP 376) and what they are taken to mean, the dependents (with
+        their requirement), the extras in effect and which were inferred (and
+        what they explain), and for a root kept top-level although an extra
+        explains it, the other reading.
+
+        Raises:
+            KeyError: ``name`` is not installed.
+        """
+        dist = self._by_name.get(canonicalize_name(name))
+        if dist is None:
+            raise KeyError(name)
+        reason = self.reasons[dist.name]
+        kind = "top-level" if reason.top_level else "transitive"
+        lines = [f"{dist.display_name} {dist.version}: {kind} ({reason.describe()})"]
+        installer = dist.installer or "(no INSTALLER file)"
+        if dist.requested and installer.lower() in _REQUESTED_WITHOUT_SIGNAL:
+            requested = f"yes, but {installer} writes REQUESTED into every distribution: no signal"
+        elif dist.requested:
+            requested = "yes: the user named it when installing"
+        else:
+            requested = "no"
+        lines += [f"  REQUESTED: {requested}", f"  INSTALLER: {installer}"]
+        if self.project is not None and dist.name in self.project.names:
+            lines.append(f"  declared in {self.project.path}")
+        parents = self.parents(dist.name)
+        lines.append(f"  required by: {'nothing installed' if not parents else ''}".rstrip())
+        by_name = self._by_name
+        for edge in parents:
+            who = by_name[edge.parent].display_name + (f"[{edge.extra}]" if edge.extra else "")
+            lines.append(f"    {who} ({edge.requirement})")
+        active = sorted(self.extras.get(dist.name, ()))
+        inferred = self.inferred_extras.get(dist.name, frozenset())
+        lines.append(f"  extras in effect: {', '.join(active) or 'none'}")
+        for extra in sorted(inferred):
+            label = f"{dist.display_name}[{extra}]"
+            explains = sorted(by_name[n].display_name for n in self.explains.get(label, ()))
+            lines.append(f"  inferred: {label}, which explains {', '.join(explains)}")
+        if reason.explained_by:
+            via = ", ".join(reason.explained_by)
+            lines.append(
+                f"  also explained by {via}: kept top-level because its REQUESTED file carries "
+                "no signal and the user may have named it; the other reading, which "
+                f"regenerates the environment too: transitive via {via}"
+            )
+        return "\n".join(lines)
+
     def children(self, name: NormalizedName) -> list[Edge]:
         """Return the edges from ``name`` to what it requires."""
         return [e for e in self.edges if e.parent == name]
@@ -201,6 +281,7 @@ def take_snapshot(
     include_system: bool = False,
     environment: TargetEnvironment | None = None,
     started_probe: PendingProbe | None = None,
+    announce: Callable[[TargetEnvironment], None] | None = None,
 ) -> Snapshot:
     """Probe a target environment and snapshot it.
 
@@ -214,6 +295,8 @@ def take_snapshot(
         started_probe: a probe started earlier
             (:func:`envsnap.environment.start_probe`, as the CLI does before
             its imports); its answer is used if it probes the same interpreter.
+        announce: called with the probed target before anything is read (the
+            CLI says ``Using environment at: ...`` there).
 
     Returns:
         The :class:`Snapshot`.
@@ -222,6 +305,8 @@ def take_snapshot(
         envsnap.errors.TargetError: the target is missing, broken or not a Python.
     """
     env = environment or probe(find_interpreter(python), started=started_probe)
+    if announce is not None:
+        announce(env)
     base = env.base_site_packages if env.include_system_site_packages else ()
     # Reading makes a great many small objects and no reference cycles: the
     # cyclic garbage collector would run ~150 times for nothing (10-25 % of
@@ -286,7 +371,8 @@ def build_snapshot(
     declared_extras = _declared_extras(project, environment.markers)
     graph.build(declared_extras)
     problems = list(warnings) + graph.warnings
-    reasons = _classify(dists, graph, project.names if project else frozenset())
+    explains: dict[str, list[NormalizedName]] = defaultdict(list)
+    reasons = _classify(dists, graph, project.names if project else frozenset(), explains)
     line_extras: dict[NormalizedName, set[NormalizedName]] = defaultdict(set)
     for name, extras in graph.inferred.items():
         line_extras[name] |= extras
@@ -304,6 +390,7 @@ def build_snapshot(
         top_level_extras={
             n: frozenset(x) for n, x in sorted(line_extras.items()) if x and reasons[n].top_level
         },
+        explains={label: tuple(sorted(names)) for label, names in sorted(explains.items())},
         warnings=tuple(problems),
         include_system=include_system,
         project=project,
@@ -497,8 +584,12 @@ def _classify(
     dists: Mapping[NormalizedName, InstalledDistribution],
     graph: _Graph,
     declared: frozenset[NormalizedName],
+    explains: dict[str, list[NormalizedName]],
 ) -> dict[NormalizedName, Reason]:
-    """Classify every distribution and infer the extras that explain roots (see build_snapshot)."""
+    """Classify every distribution and infer the extras that explain roots (see build_snapshot).
+
+    ``explains`` is filled with ``a[x]`` -> the roots that inferred extra explains.
+    """
     requested = {
         name
         for name, dist in dists.items()
@@ -512,6 +603,9 @@ def _classify(
         if name not in declared and name not in requested and not graph.parents.get(name)
     }
     explained = _infer_extras(dists, graph, top_level={*declared, *requested, *roots}, roots=roots)
+    for name, labels in explained.items():
+        for label in labels:
+            explains[label].append(name)
     reasons: dict[NormalizedName, Reason] = {}
     for name, dist in dists.items():
         if name in declared:

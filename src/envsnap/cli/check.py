@@ -10,11 +10,13 @@ from typing import TYPE_CHECKING
 import click
 
 from envsnap.cli import (
+    announce_target,
     debug_option,
     handle_errors,
     note_pythonpath,
     project_options,
     python_option,
+    quiet_option,
     started_probe,
 )
 from envsnap.reports import REPORT_FORMATS
@@ -117,6 +119,7 @@ def read_lock_file(path: Path) -> Lock:
     "modified or missing ones.",
 )
 @report_options
+@quiet_option
 @debug_option
 def check(
     file: Path | None,
@@ -131,6 +134,7 @@ def check(
     allow_extra: bool,
     include_tools: bool,
     verbose: bool,
+    quiet: bool,
     debug: bool,
 ) -> None:
     """Report drift between the environment, FILE and pyproject.toml.
@@ -164,7 +168,12 @@ def check(
             from envsnap.snapshot import take_snapshot  # noqa: PLC0415
 
             note_pythonpath()
-            snapshot = take_snapshot(python, project=declaration, started_probe=probing)
+            snapshot = take_snapshot(
+                python,
+                project=declaration,
+                started_probe=probing,
+                announce=announce_target(quiet=quiet),
+            )
             for warning in snapshot.warnings:
                 click.echo(f"warning: {warning}", err=True)
             markers = snapshot.environment.markers
