@@ -372,7 +372,12 @@ def build_snapshot(
     graph.build(declared_extras)
     problems = list(warnings) + graph.warnings
     explains: dict[str, list[NormalizedName]] = defaultdict(list)
-    reasons = _classify(dists, graph, project.names if project else frozenset(), explains)
+    declared_lines: dict[NormalizedName, set[NormalizedName]] = defaultdict(set)
+    for name, extra in declared_extras:
+        declared_lines[name].add(extra)
+    reasons = _classify(
+        dists, graph, project.names if project else frozenset(), declared_lines, explains
+    )
     line_extras: dict[NormalizedName, set[NormalizedName]] = defaultdict(set)
     for name, extras in graph.inferred.items():
         line_extras[name] |= extras
@@ -411,6 +416,8 @@ class _Graph:
         self.active: dict[NormalizedName, set[NormalizedName]] = defaultdict(set)
         self.inferred: dict[NormalizedName, set[NormalizedName]] = defaultdict(set)
         self.parents: dict[NormalizedName, set[NormalizedName]] = defaultdict(set)
+        self.self_edges: list[Edge] = []
+        """Requirements of a package on its own extras (``p[all]`` requires ``p[io]``)."""
         self._pending: deque[tuple[NormalizedName, NormalizedName]] = deque()
         self._marker_cache: dict[tuple[int, str], bool] = {}
 
@@ -434,7 +441,8 @@ class _Graph:
         walked again.
 
         Returns:
-            ``(edges, activated)``: the new edges and the ``(name, extra)``
+            ``(edges, activated)``: the new edges (a package's requirement on
+            its own extras included) and the ``(name, extra)``
             pairs that would come into effect; ``None`` when a requirement on
             the way is not installed at an allowed version (the extra is then
             not in this environment).
@@ -462,10 +470,10 @@ class _Graph:
                         installed=child.version if child else None,
                     )
                     return edges, activated, unmet
-                if child_name != parent:
-                    edges.append(
-                        Edge(parent=parent, child=child_name, requirement=req, extra=parent_extra)
-                    )
+                # self edges too (``p[all]`` -> ``p[io]``): infer() keeps them apart
+                edges.append(
+                    Edge(parent=parent, child=child_name, requirement=req, extra=parent_extra)
+                )
                 for wanted in req.extras:
                     pair = (child_name, canonicalize_name(wanted))
                     if pair[1] not in self.active.get(child_name, ()) and pair not in activated:
@@ -474,7 +482,14 @@ class _Graph:
         return edges, activated, None
 
     def infer(self, name: NormalizedName, extra: NormalizedName) -> None:
-        """Put ``name[extra]`` in effect as inferred (its closure must be satisfied)."""
+        """Put ``name[extra]`` in effect as inferred (its closure must be satisfied).
+
+        An extra already in effect (a dependent asks for it, in a cycle) is
+        only marked: it is to be written on the line, its edges are there.
+        """
+        if extra in self.active.get(name, ()):
+            self.inferred[name].add(extra)
+            return
         found = self.closure(name, extra)
         if found is None:  # pragma: no cover - callers check the closure first
             return
@@ -482,9 +497,41 @@ class _Graph:
         for pkg, pkg_extra in activated:
             self.active[pkg].add(pkg_extra)
         for edge in edges:
+            if edge.child == edge.parent:
+                self.self_edges.append(edge)
+                continue
             self.edges.append(edge)
             self.parents[edge.child].add(edge.parent)
         self.inferred[name].add(extra)
+
+    def reach(
+        self,
+        lines: Mapping[NormalizedName, Iterable[NormalizedName]],
+        more_edges: Iterable[Edge] = (),
+    ) -> set[NormalizedName]:
+        """Return what installing ``lines`` (name -> extras) brings in, as a resolver would.
+
+        Base edges are followed, and an extra's edges only when that extra is
+        asked for: on a line, or by a requirement on the way (``b[x]``,
+        ``p[io]`` of ``p`` itself). ``more_edges`` are edges not added yet
+        (an extra's :meth:`closure`).
+        """
+        index: dict[tuple[NormalizedName, NormalizedName | None], list[Edge]] = defaultdict(list)
+        for edge in (*self.edges, *self.self_edges, *more_edges):
+            index[edge.parent, edge.extra].append(edge)
+        stack: list[tuple[NormalizedName, NormalizedName | None]] = []
+        for name, extras in lines.items():
+            stack += [(name, None), *((name, extra) for extra in extras)]
+        seen: set[tuple[NormalizedName, NormalizedName | None]] = set()
+        while stack:
+            item = stack.pop()
+            if item in seen:
+                continue
+            seen.add(item)
+            for edge in index.get(item, ()):
+                stack.append((edge.child, None))
+                stack += [(edge.child, canonicalize_name(x)) for x in edge.requirement.extras]
+        return {name for name, _ in seen}
 
     def _satisfied(self, req: Requirement) -> bool:
         """Whether ``req`` is installed at a version its specifier allows."""
@@ -511,11 +558,12 @@ class _Graph:
                 )
             if child is None:
                 continue
+            edge = Edge(parent=dist.name, child=child_name, requirement=req, extra=extra)
             if child_name != dist.name:
-                self.edges.append(
-                    Edge(parent=dist.name, child=child_name, requirement=req, extra=extra)
-                )
+                self.edges.append(edge)
                 self.parents[child_name].add(dist.name)
+            else:
+                self.self_edges.append(edge)
             for wanted in req.extras:
                 child_extra = canonicalize_name(wanted)
                 if child_extra not in self.active[child_name]:
@@ -584,11 +632,13 @@ def _classify(
     dists: Mapping[NormalizedName, InstalledDistribution],
     graph: _Graph,
     declared: frozenset[NormalizedName],
+    declared_lines: Mapping[NormalizedName, set[NormalizedName]],
     explains: dict[str, list[NormalizedName]],
 ) -> dict[NormalizedName, Reason]:
     """Classify every distribution and infer the extras that explain roots (see build_snapshot).
 
-    ``explains`` is filled with ``a[x]`` -> the roots that inferred extra explains.
+    ``declared_lines`` are the extras the project asks for, by name;
+    ``explains`` is filled with ``a[x]`` -> the packages that inferred extra explains.
     """
     requested = {
         name
@@ -614,8 +664,23 @@ def _classify(
             reasons[name] = Reason(kind="requested")
         elif name in roots and (name not in explained or dist.requested):
             reasons[name] = Reason(kind="root", explained_by=tuple(explained.get(name, ())))
-    for name in _unreached_cycle_roots(dists, graph, set(reasons)):
+    # packages no top-level line reaches (a cycle closed by an extra, sphinx <->
+    # sphinxcontrib-*): first an extra of a top-level package, then a root
+    for label, names in _explain_unreached(dists, graph, set(reasons), declared_lines).items():
+        explains[label] += names
+    for name in _unreached_cycle_roots(dists, graph, set(reasons), declared_lines):
         reasons[name] = Reason(kind="root")
+    via = _via(dists, graph)
+    for name in dists:
+        if name not in reasons:
+            reasons[name] = Reason(kind="transitive", via=tuple(sorted(via[name], key=str.lower)))
+    return reasons
+
+
+def _via(
+    dists: Mapping[NormalizedName, InstalledDistribution], graph: _Graph
+) -> dict[NormalizedName, set[str]]:
+    """Return each package's dependents as ``# via`` names them (``a``, ``b[x]``)."""
     via: dict[NormalizedName, set[str]] = defaultdict(set)
     plain = {(edge.parent, edge.child) for edge in graph.edges if edge.extra is None}
     for edge in graph.edges:
@@ -625,10 +690,7 @@ def _classify(
             via[edge.child].add(parent)
         else:
             via[edge.child].add(f"{parent}[{edge.extra}]")
-    for name in dists:
-        if name not in reasons:
-            reasons[name] = Reason(kind="transitive", via=tuple(sorted(via[name], key=str.lower)))
-    return reasons
+    return via
 
 
 def _infer_extras(
@@ -705,24 +767,81 @@ def _candidate_extras(
     return candidates
 
 
+def _lines(
+    graph: _Graph,
+    top_level: Iterable[NormalizedName],
+    declared_lines: Mapping[NormalizedName, set[NormalizedName]],
+) -> dict[NormalizedName, set[NormalizedName]]:
+    """Return the top-level lines as written: name -> inferred and declared extras."""
+    return {
+        name: graph.inferred.get(name, set()) | declared_lines.get(name, set())
+        for name in top_level
+    }
+
+
+def _explain_unreached(
+    dists: Mapping[NormalizedName, InstalledDistribution],
+    graph: _Graph,
+    top_level: set[NormalizedName],
+    declared_lines: Mapping[NormalizedName, set[NormalizedName]],
+) -> dict[str, list[NormalizedName]]:
+    """Infer extras of top-level packages that reach packages no top-level line reaches.
+
+    Such packages have dependents, so they are no roots: a cycle closed by an
+    extra (``a`` requires ``b[x]``, ``b[x]`` requires ``a``) that only an
+    extra of a top-level package brings in. Greedy as :func:`_infer_extras`.
+    Returns ``a[x]`` -> the packages it reaches.
+    """
+    found: dict[str, list[NormalizedName]] = {}
+    while True:
+        unreached = set(dists) - graph.reach(_lines(graph, top_level, declared_lines))
+        if not unreached:
+            return found
+        best: tuple[tuple[int, str, str], _ExtraKey, set[NormalizedName]] | None = None
+        for owner in sorted(top_level):
+            if dists[owner].origin.editable:
+                continue
+            for extra in dists[owner].provides_extras:
+                # an extra in effect counts too: a dependent inside the cycle asks for it
+                if extra in graph.inferred.get(owner, ()):
+                    continue
+                closure = graph.closure(owner, extra)
+                if closure is None:
+                    continue
+                gain = graph.reach({owner: {extra}}, closure[0]) & unreached
+                key = (-len(gain), owner, extra)
+                if gain and (best is None or key < best[0]):
+                    best = (key, (owner, extra), gain)
+        if best is None:
+            return found
+        _, (owner, extra), gain = best
+        graph.infer(owner, extra)
+        found[f"{dists[owner].display_name}[{extra}]"] = sorted(gain)
+
+
 def _unreached_cycle_roots(
     dists: Mapping[NormalizedName, InstalledDistribution],
     graph: _Graph,
     top_level: set[NormalizedName],
+    declared_lines: Mapping[NormalizedName, set[NormalizedName]],
 ) -> list[NormalizedName]:
-    """Pick one root for each dependency cycle that no top-level package reaches.
+    """Pick roots for the dependency cycles that no top-level line reaches.
 
     Such a cycle (e.g. sphinx <-> sphinxcontrib-*) has no package without
-    dependents, so it would have no top-level member at all. The member with
-    the most dependencies inside the cycle is taken as its root (sphinx,
-    rather than one of its plug-ins), ties broken by name.
+    dependents, so it would have no top-level member at all. Reaching is
+    what a resolver does from the top-level lines (:meth:`_Graph.reach`:
+    an extra's edges only when it is asked for). The member that brings in
+    most of what is left is taken, then the one with the most dependencies
+    inside the cycle (sphinx, rather than one of its plug-ins), ties broken
+    by name; until everything is reached.
     """
     children: dict[NormalizedName, set[NormalizedName]] = defaultdict(set)
     parents: dict[NormalizedName, set[NormalizedName]] = defaultdict(set)
     for edge in graph.edges:
         children[edge.parent].add(edge.child)
         parents[edge.child].add(edge.parent)
-    reached = _reach(top_level, children)
+    lines = _lines(graph, top_level, declared_lines)
+    reached = graph.reach(lines)
     roots: list[NormalizedName] = []
     while left := {n for n in dists if n not in reached}:
         # candidates: members of a cycle that nothing outside the cycle reaches
@@ -730,10 +849,14 @@ def _unreached_cycle_roots(
             n
             for n in left
             if _reach({n}, parents, within=left) <= _reach({n}, children, within=left)
-        ]
-        best = min(candidates, key=lambda n: (-len(children[n] & left), n))
+        ] or sorted(left)
+        best = min(
+            candidates,
+            key=lambda n: (-len(graph.reach({n: ()}) & left), -len(children[n] & left), n),
+        )
         roots.append(best)
-        reached |= _reach({best}, children)
+        lines[best] = set()
+        reached = graph.reach(lines)
     return roots
 
 
