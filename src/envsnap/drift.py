@@ -501,6 +501,7 @@ def _compare(
     b_by_name = {p.name: p for p in b.packages}
     a_names = {p.name for p in a.packages}
     record_top = bool(a.top_level) and bool(b.top_level)
+    record_extras = record_top and _records_extras(a) and _records_extras(b)
     changes: list[Change] = []
     notes: list[str] = []
     checked = 0
@@ -522,7 +523,7 @@ def _compare(
             continue
         checked += 1
         changes += _differences(want, have, line=line, path=path)
-        if record_top and want.top_level and have.top_level and want.extras != have.extras:
+        if record_extras and want.top_level and have.top_level and want.extras != have.extras:
             changes.append(
                 Change(
                     kind="changed",
@@ -681,6 +682,16 @@ def _pin(package: LockedPackage) -> str:
     if package.specifier:
         return f"{package.name}{package.specifier}"
     return package.name
+
+
+def _records_extras(lock: Lock) -> bool:
+    """Whether the lock says which extras its top-level entries ask for.
+
+    A full requirements file that envsnap writes has none on purpose (it must
+    stay usable as a pip constraints file); its top-level-only form, JSON,
+    pylock's ``[tool.envsnap]`` and an environment do.
+    """
+    return not (lock.format == "requirements" and lock.complete)
 
 
 def _with_extras(package: LockedPackage) -> str:

@@ -60,6 +60,10 @@ def dump(snapshot: Snapshot, options: DumpOptions) -> str:
         The file's text: the header, a ``# top-level`` section and (unless
         ``top_level_only``) a ``# transitive`` section, each sorted by
         normalized name, ending with a newline. Same snapshot, same text.
+        With ``top_level_only`` the top-level lines carry their extras
+        (``uvicorn[standard]==0.34.0``), so that the file regenerates the
+        environment; the full file has none, so it stays usable as a pip
+        constraints file (``-c``), which may not hold extras.
     """
     listed = snapshot.listed(include_tools=options.include_tools, exclude=options.exclude)
     top = [d for d in listed if snapshot.reasons[d.name].top_level]
@@ -69,11 +73,14 @@ def dump(snapshot: Snapshot, options: DumpOptions) -> str:
     if not options.top_level_only:
         counts += f", {len(rest)} transitive"
     lines = [f"{HEADER_PREFIX}{__version__} freeze - {env.describe()} - {counts}", "# top-level"]
+    # extras only where they are needed to regenerate the env: a top-level-only
+    # file. The full file pins everything anyway, and pip refuses extras in a
+    # constraints file ("Constraints cannot have extras"): it must stay usable
+    # as ``-c full.txt``.
+    line_extras = snapshot.top_level_extras if options.top_level_only else {}
     lines += [
         _hashed(
-            requirement_line(
-                d, options.output_dir, extras=snapshot.top_level_extras.get(d.name, ())
-            ),
+            requirement_line(d, options.output_dir, extras=line_extras.get(d.name, ())),
             d,
             options,
         )
