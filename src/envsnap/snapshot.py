@@ -640,6 +640,7 @@ def _classify(
     ``declared_lines`` are the extras the project asks for, by name;
     ``explains`` is filled with ``a[x]`` -> the packages that inferred extra explains.
     """
+    declared = frozenset(name for name in declared if name in dists)  # installed ones
     requested = {
         name
         for name, dist in dists.items()

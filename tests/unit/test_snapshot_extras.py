@@ -220,7 +220,6 @@ def test_check_reports_other_extras_and_extras_the_env_lacks(site: FakeSite) -> 
         (
             "p",
             "p[io]",
-            'requirements asks for p[io], which requires xio; extra == "io"; '
-            "it is not installed",
+            'requirements asks for p[io], which requires xio; extra == "io"; it is not installed',
         )
     ]

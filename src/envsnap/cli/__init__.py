@@ -221,9 +221,9 @@ def quiet_option(func: F) -> F:
     return click.option("-q", "--quiet", is_flag=True, help="Print errors and warnings only.")(func)
 
 
-def note_pythonpath() -> None:
-    """Say once that the caller's ``PYTHONPATH`` does not reach the target probe."""
-    if os.environ.get("PYTHONPATH"):
+def note_pythonpath(*, quiet: bool = False) -> None:
+    """Say once that the caller's ``PYTHONPATH`` does not reach the target probe (not with -q)."""
+    if os.environ.get("PYTHONPATH") and not quiet:
         click.echo(
             "note: PYTHONPATH is set in your shell; it is ignored when reading the "
             "target environment (the probe runs isolated)",

@@ -72,13 +72,16 @@ def report_options(func: F) -> F:
     return func
 
 
-def emit(report: Report, format_name: str, *, verbose: bool) -> None:
-    """Render ``report`` to stdout and exit 1 when it holds drift, else 0."""
+def emit(report: Report, format_name: str, *, verbose: bool, quiet: bool = False) -> None:
+    """Render ``report`` to stdout and exit 1 when it holds drift, else 0.
+
+    The report's notes go to stderr, unless ``quiet`` (``-q``).
+    """
     from envsnap.reports import get_renderer  # noqa: PLC0415
 
     if not verbose:
         report = report.without("reclassified")
-    for note in report.notes:
+    for note in () if quiet else report.notes:
         click.echo(f"note: {note}", err=True)
     if format_name == "text":
         from envsnap.reports.text import render as render_text  # noqa: PLC0415
@@ -167,7 +170,7 @@ def check(
             from envsnap.drift import compare_env_to_lock  # noqa: PLC0415
             from envsnap.snapshot import take_snapshot  # noqa: PLC0415
 
-            note_pythonpath()
+            note_pythonpath(quiet=quiet)
             snapshot = take_snapshot(
                 python,
                 project=declaration,
@@ -202,7 +205,7 @@ def check(
                     lock, declaration, markers=markers, ignore=ignore, requested=requested
                 )
             )
-        emit(combine(*reports), format_name, verbose=verbose)
+        emit(combine(*reports), format_name, verbose=verbose, quiet=quiet)
 
 
 def _read_declaration(

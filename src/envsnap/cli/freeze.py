@@ -152,7 +152,7 @@ def freeze(
                 f"the {fmt} format is not available in this version of envsnap",
                 hint=f"choose one of: {', '.join(sorted(FORMATS))}",
             )
-        note_pythonpath()
+        note_pythonpath(quiet=quiet)
         declaration = _declaration(project, extras, groups)
         snap = take_snapshot(
             python,
