@@ -11,6 +11,8 @@ from envsnap.formats.requirements import dump
 from envsnap.snapshot import Reason, Snapshot, build_snapshot
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from support.fake_site import FakeSite
 
 
@@ -223,3 +225,16 @@ def test_check_reports_other_extras_and_extras_the_env_lacks(site: FakeSite) -> 
             'requirements asks for p[io], which requires xio; extra == "io"; it is not installed',
         )
     ]
+
+
+def test_declared_but_not_installed_is_no_owner(site: FakeSite, tmp_path: Path) -> None:
+    from envsnap.project import read_project  # noqa: PLC0415
+
+    site("web", "1.0", 'ujson; extra == "fast"', extras=["fast"])
+    site("ujson", "5.0")
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text('[project]\nname = "me"\ndependencies = ["absent", "web"]\n')
+    dists, _ = read_distributions([site.root])
+    result = build_snapshot(site.environment(), dists, project=read_project(pyproject))
+    assert kinds(result) == {"ujson": "via web[fast]", "web": "declared"}
+    assert result.top_level_extras == {"web": frozenset({"fast"})}
