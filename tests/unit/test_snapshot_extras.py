@@ -238,3 +238,31 @@ def test_declared_but_not_installed_is_no_owner(site: FakeSite, tmp_path: Path) 
     result = build_snapshot(site.environment(), dists, project=read_project(pyproject))
     assert kinds(result) == {"ujson": "via web[fast]", "web": "declared"}
     assert result.top_level_extras == {"web": frozenset({"fast"})}
+
+
+def test_extras_round_trip_through_json_and_pylock(site: FakeSite, tmp_path: Path) -> None:
+    from envsnap.formats import pylock, snapshot_json  # noqa: PLC0415
+
+    def archive(name: str) -> dict[str, object]:
+        return {
+            "url": f"https://downloads.example/{name}-1.0.tar.gz",
+            "archive_info": {"hashes": {"sha256": "ab" * 32}},
+        }
+
+    site("app", "1.0", 'dep; extra == "x"', extras=["x"], requested=True, direct_url=archive("app"))
+    site("dep", "1.0", direct_url=archive("dep"))
+    result = snap(site)
+    data = snapshot_json.to_dict(result, DumpOptions())
+    assert [(p["name"], p["top_level_extras"], p["via"]) for p in data["packages"]] == [
+        ("app", ["x"], []),
+        ("dep", [], ["app[x]"]),
+    ]
+    out = tmp_path / "pylock.toml"
+    out.write_text(pylock.dump(result, DumpOptions(output_dir=tmp_path)), encoding="utf-8")
+    assert '[tool.envsnap.extras]\napp = ["x"]\n' in out.read_text(encoding="utf-8")
+    lock = pylock.load(out)
+    assert [(p.name, p.extras, p.top_level) for p in lock.packages] == [
+        ("app", ("x",), True),
+        ("dep", (), False),
+    ]
+    assert not compare_env_to_lock(result, lock)
