@@ -10,6 +10,7 @@ distribution whether it is top-level (``declared``, ``requested`` or
 from __future__ import annotations
 
 import gc
+import re
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -420,6 +421,9 @@ class _Graph:
         """Requirements of a package on its own extras (``p[all]`` requires ``p[io]``)."""
         self._pending: deque[tuple[NormalizedName, NormalizedName]] = deque()
         self._marker_cache: dict[tuple[int, str], bool] = {}
+        self._extra_groups: dict[
+            NormalizedName, dict[NormalizedName | None, list[Requirement]]
+        ] = {}
 
     def build(self, declared_extras: Iterable[tuple[NormalizedName, NormalizedName]] = ()) -> None:
         """Add every edge; ``declared_extras`` are ``(name, extra)`` the project asks for."""
@@ -578,7 +582,14 @@ class _Graph:
         With ``extra=None``: the unconditional ones; with an extra: only the
         ones that apply because of that extra (not the unconditional ones again).
         """
-        for req in dist.requires:
+        candidates: Sequence[Requirement] = dist.requires
+        if extra is not None:
+            # only the requirements whose marker names an extra can apply for one;
+            # moto has 300 of them across 40 extras: look at this extra's only
+            by_extra = self._by_extra(dist)
+            if None not in by_extra:
+                candidates = by_extra.get(extra, ())
+        for req in candidates:
             marker = req.marker
             if marker is None:
                 if extra is None:
@@ -590,6 +601,22 @@ class _Graph:
                     yield req
             elif not base and self._evaluate(dist, marker, extra):
                 yield req
+
+    def _by_extra(
+        self, dist: InstalledDistribution
+    ) -> dict[NormalizedName | None, list[Requirement]]:
+        """Group the requirements of ``dist`` whose marker names an extra by that extra.
+
+        Key ``None`` holds the ones whose marker could not be read that way.
+        """
+        groups = self._extra_groups.get(dist.name)
+        if groups is None:
+            groups = self._extra_groups[dist.name] = {}
+            for req in dist.requires:
+                if req.marker is not None:
+                    for extra in _marker_extras(req.marker):
+                        groups.setdefault(extra, []).append(req)
+        return groups
 
     def _evaluate(self, dist: InstalledDistribution, marker: Marker, extra: str) -> bool:
         key = (id(marker), extra)
@@ -606,6 +633,35 @@ class _Graph:
         # the marker object lives in the requirement cache, so its id stays unique
         self._marker_cache[key] = result
         return result
+
+
+_EXTRA_EQUALS = re.compile(r"""\bextra\s*==\s*['"]([^'"]+)['"]""")
+_MARKER_EXTRAS: dict[int, tuple[Marker, tuple[NormalizedName | None, ...]]] = {}
+"""id(marker) -> (marker, the extras it names): markers are shared by all dists."""
+
+
+def _marker_extras(marker: Marker) -> tuple[NormalizedName | None, ...]:
+    """Return the extras a marker compares ``extra ==`` with (PEP 685 normalized).
+
+    ``()`` when it does not mention ``extra`` (never an extra's own
+    requirement); ``(None,)`` when it does in another form (``extra !=``,
+    ``"x" == extra``): then it must be evaluated for every extra.
+    """
+    cached = _MARKER_EXTRAS.get(id(marker))
+    if cached is not None and cached[0] is marker:
+        return cached[1]
+    text = str(marker)
+    found = _EXTRA_EQUALS.findall(text)
+    result: tuple[NormalizedName | None, ...]
+    if "extra" not in text:
+        result = ()
+    elif found and text.count("extra") == len(found):
+        result = tuple(canonicalize_name(name) for name in found)
+    else:
+        result = (None,)
+    # the marker is kept in the entry, so its id cannot be reused meanwhile
+    _MARKER_EXTRAS[id(marker)] = (marker, result)
+    return result
 
 
 def _declared_extras(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import pytest
+
 from envsnap.distributions import read_distributions
 from envsnap.drift import compare_env_to_lock, lock_from_snapshot
 from envsnap.formats import DumpOptions
@@ -266,3 +268,21 @@ def test_extras_round_trip_through_json_and_pylock(site: FakeSite, tmp_path: Pat
         ("dep", (), False),
     ]
     assert not compare_env_to_lock(result, lock)
+
+
+@pytest.mark.parametrize(
+    "marker",
+    [
+        'extra == "X_Y"',  # PEP 685: compared normalized
+        '"x-y" == extra',  # reversed: read the slow way
+        'extra == "x-y" or extra == "extras"',  # a name holding the word "extra"
+        'python_version >= "3" and extra == "x.y"',
+    ],
+)
+def test_extra_markers_in_any_form(site: FakeSite, marker: str) -> None:
+    site("app", "1.0", f"dep; {marker}", 'other; extra != "x-y"', extras=["x-y"], requested=True)
+    site("dep", "1.0")
+    site("other", "1.0")  # applies without the extra (extra != "x-y" holds for "")
+    result = snap(site)
+    assert result.inferred_extras == {"app": frozenset({"x-y"})}
+    assert kinds(result) == {"app": "requested", "dep": "via app[x-y]", "other": "via app"}
