@@ -176,7 +176,7 @@ def test_project_checks_and_no_env(env: FakeSite, tmp_path: Path) -> None:
             ["diff", "requirements.txt", "missing.txt"],
             "error: missing.txt: no such file or directory\n",
         ),
-        (["tree", "--package", "nope"], "error: nope is not installed in "),
+        (["tree", "-q", "--package", "nope"], "error: nope is not installed in "),
     ],
 )
 def test_unusable_input_exit_2(env: FakeSite, args: list[str], message: str) -> None:
