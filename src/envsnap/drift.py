@@ -172,7 +172,8 @@ def lock_from_snapshot(snapshot: Snapshot, *, include_tools: bool = True) -> Loc
     Returns:
         A ``Lock`` of format ``environment``: every distribution
         :meth:`Snapshot.listed` shows, pinned to its installed version and
-        origin, with its classification as ``top_level``/``reason``.
+        origin, with its classification as ``top_level``/``reason`` and the
+        extras its top-level line asks for (what freeze writes).
     """
     packages = []
     for dist in snapshot.listed(include_tools=include_tools):
@@ -183,6 +184,7 @@ def lock_from_snapshot(snapshot: Snapshot, *, include_tools: bool = True) -> Loc
                 display_name=dist.display_name,
                 version=dist.version,
                 origin=dist.origin,
+                extras=tuple(sorted(snapshot.top_level_extras.get(dist.name, ()))),
                 top_level=bool(reason and reason.top_level),
                 reason=reason.describe() if reason else None,
             )
@@ -285,7 +287,40 @@ def compare_env_to_lock(
                 path=_path(lock) if locked and locked.line else None,
             )
         )
+    broken += _unmet_locked_extras(snapshot, lock, skip)
     return replace(report, changes=_sorted([*report.changes, *broken]))
+
+
+def _unmet_locked_extras(snapshot: Snapshot, lock: Lock, skip: set[NormalizedName]) -> list[Change]:
+    """``broken`` items for extras the lock asks for (``a[x]``) that the env does not hold."""
+    from envsnap.snapshot import unmet_extra  # noqa: PLC0415 - drift stays import-light
+
+    changes = []
+    for package in lock.packages:
+        if package.name in skip or snapshot.get(package.name) is None:
+            continue
+        for extra in package.extras:
+            unmet = unmet_extra(snapshot, package.name, extra)
+            if unmet is None:
+                continue
+            have = (
+                f"{unmet.installed} is installed"
+                if unmet.installed is not None
+                else "it is not installed"
+            )
+            changes.append(
+                Change(
+                    kind="broken",
+                    name=package.name,
+                    expected=f"{package.display_name}[{extra}]",
+                    found=None if unmet.installed is None else str(unmet.installed),
+                    detail=f"{_lock_label(lock)} asks for {package.display_name}[{extra}], "
+                    f"which requires {unmet.requirement}; {have}",
+                    line=package.line,
+                    path=_path(lock) if package.line else None,
+                )
+            )
+    return changes
 
 
 def compare_locks(
@@ -466,6 +501,7 @@ def _compare(
     b_by_name = {p.name: p for p in b.packages}
     a_names = {p.name for p in a.packages}
     record_top = bool(a.top_level) and bool(b.top_level)
+    record_extras = record_top and _records_extras(a) and _records_extras(b)
     changes: list[Change] = []
     notes: list[str] = []
     checked = 0
@@ -487,6 +523,18 @@ def _compare(
             continue
         checked += 1
         changes += _differences(want, have, line=line, path=path)
+        if record_extras and want.top_level and have.top_level and want.extras != have.extras:
+            changes.append(
+                Change(
+                    kind="changed",
+                    name=want.name,
+                    expected=_with_extras(want),
+                    found=_with_extras(have),
+                    detail="other extras on the top-level line",
+                    line=line,
+                    path=path,
+                )
+            )
         if record_top and want.top_level != have.top_level:
             changes.append(
                 Change(
@@ -634,6 +682,21 @@ def _pin(package: LockedPackage) -> str:
     if package.specifier:
         return f"{package.name}{package.specifier}"
     return package.name
+
+
+def _records_extras(lock: Lock) -> bool:
+    """Whether the lock says which extras its top-level entries ask for.
+
+    A full requirements file that envsnap writes has none on purpose (it must
+    stay usable as a pip constraints file); its top-level-only form, JSON,
+    pylock's ``[tool.envsnap]`` and an environment do.
+    """
+    return not (lock.format == "requirements" and lock.complete)
+
+
+def _with_extras(package: LockedPackage) -> str:
+    """``name[a,b]``, or ``name`` without extras."""
+    return f"{package.name}[{','.join(package.extras)}]" if package.extras else package.name
 
 
 def _classification(package: LockedPackage) -> str:

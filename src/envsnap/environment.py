@@ -32,6 +32,7 @@ __all__ = [
     "environment_tags",
     "find_interpreter",
     "probe",
+    "project_root",
     "start_probe",
 ]
 
@@ -177,10 +178,14 @@ def find_interpreter(
     """Resolve the target interpreter from ``-p/--python`` and the defaults.
 
     Args:
-        python: an interpreter path or a venv directory; ``None`` for the
-            default: ``$VIRTUAL_ENV``, else ``./.venv``, else the running
-            interpreter if it is itself a venv.
-        cwd: the directory ``./.venv`` is looked up in (default: the current one).
+        python: an interpreter path, a venv directory, or the name of a
+            virtualenvwrapper environment (``$WORKON_HOME/NAME``, default
+            ``~/.virtualenvs``, as ``workon NAME`` finds it) when no file of
+            that name exists; ``None`` for the default: ``$VIRTUAL_ENV``, else
+            the nearest ``.venv`` in the current directory or its parents up to
+            the project root (see :func:`project_root`). Never the system
+            Python, never the environment envsnap itself runs in, unless named.
+        cwd: the directory the ``.venv`` search starts from (default: the current one).
         environ: the environment variables to read (default: ``os.environ``).
 
     Returns:
@@ -189,24 +194,70 @@ def find_interpreter(
 
     Raises:
         TargetError: the path does not exist, is a broken venv, or no target
-            was given and none of the defaults applies (never the system
-            Python silently).
+            was given and none of the defaults applies.
     """
     env = os.environ if environ is None else environ
     here = Path.cwd() if cwd is None else cwd
     if python is not None:
-        return _interpreter_at(Path(python), given="--python")
+        path = Path(python)
+        named = _workon_env(os.fspath(python), env)
+        if named is not None and not path.exists() and not path.is_symlink():
+            return _interpreter_at(named, given=f"--python {python} ($WORKON_HOME)")
+        return _interpreter_at(path, given="--python")
     if env.get("VIRTUAL_ENV"):
         return _interpreter_at(Path(env["VIRTUAL_ENV"]), given="$VIRTUAL_ENV")
-    if (here / ".venv").exists() or (here / ".venv").is_symlink():
-        return _interpreter_at(here / ".venv", given="./.venv")
-    if sys.prefix != sys.base_prefix:
-        return Path(sys.executable)
+    for directory in _search_dirs(here):
+        candidate = directory / ".venv"
+        if candidate.exists() or candidate.is_symlink():
+            return _interpreter_at(candidate, given=os.fspath(candidate))
     raise TargetError(
-        "no target environment: $VIRTUAL_ENV is not set, there is no ./.venv, "
-        "and envsnap is not running inside a virtual environment",
-        hint="name one with --python PATH (a venv directory or its interpreter)",
+        "no target environment: $VIRTUAL_ENV is not set and there is no .venv in "
+        f"{here} or its parents up to the project root",
+        hint="name one with --python PATH (a venv directory, its interpreter, or a "
+        "$WORKON_HOME env name), activate a venv, or create ./.venv",
     )
+
+
+_PROJECT_MARKERS = (".git", "pyproject.toml")
+
+
+def project_root(start: Path) -> Path | None:
+    """Return the project root at or above ``start``, or ``None`` outside any project.
+
+    The nearest directory holding ``.git``, else the nearest holding
+    ``pyproject.toml``. ``.git`` first, so that a ``.venv`` at the root of a repository (a uv
+    workspace, say) is found from any member project inside it.
+    """
+    chain = [start, *start.parents]
+    for marker in _PROJECT_MARKERS:
+        for directory in chain:
+            if (directory / marker).exists():
+                return directory
+    return None
+
+
+def _search_dirs(start: Path) -> list[Path]:
+    """``start`` and its parents up to the project root (only ``start`` outside a project).
+
+    ``uv pip`` looks at every parent; stopping at the project root keeps a
+    stray ``~/.venv`` from being picked for a command run in an unrelated
+    directory.
+    """
+    start = start.absolute()
+    root = project_root(start)
+    if root is None:
+        return [start]
+    chain = [start, *start.parents]
+    return chain[: chain.index(root) + 1]
+
+
+def _workon_env(name: str, environ: Mapping[str, str]) -> Path | None:
+    """Return ``$WORKON_HOME/NAME`` (default ``~/.virtualenvs``) for a bare name, if it exists."""
+    if not name or os.sep in name or (os.altsep and os.altsep in name) or name in {".", ".."}:
+        return None
+    home = Path(environ.get("WORKON_HOME") or "~/.virtualenvs").expanduser()
+    candidate = home / name
+    return candidate if candidate.is_dir() else None
 
 
 def _interpreter_at(path: Path, *, given: str) -> Path:

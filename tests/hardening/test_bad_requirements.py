@@ -44,10 +44,7 @@ ERRORS: dict[str, tuple[str, str | None]] = {
     "bom.txt": (":1: the file starts with a byte-order mark (BOM)", "UTF-8 without a BOM"),
     "not-utf8.txt": (": not UTF-8 text (invalid continuation byte)", None),
     "invalid-marker.txt": (":2: Invalid requirement: ", None),
-    "envsnap-header-extras.txt": (
-        ":3: markers and extras are not part of a file envsnap writes",
-        None,
-    ),
+    "envsnap-header-marker.txt": (":3: markers are not part of a file envsnap writes", None),
     "editable-without-path.txt": (":2: -e without a path or URL", None),
 }
 

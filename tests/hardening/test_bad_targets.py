@@ -158,8 +158,8 @@ def test_system_python_subprocess(tmp_path: Path) -> None:
     assert done.returncode == 2, done.stderr
     errors = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
     assert errors == [
-        "error: no target environment: $VIRTUAL_ENV is not set, there is no ./.venv, "
-        "and envsnap is not running inside a virtual environment"
+        f"error: no target environment: $VIRTUAL_ENV is not set and there is no .venv in "
+        f"{tmp_path} or its parents up to the project root"
     ]
     assert "Traceback" not in done.stderr
 

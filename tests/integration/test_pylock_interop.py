@@ -32,6 +32,15 @@ pytestmark = pytest.mark.integration
 FROZEN = ["alpha==1.0", "beta==1.0", "gamma==1.0", "solo==1.0"]
 
 
+def head(venv: Path) -> str:
+    """What freeze says on stderr before anything else: its target and its decision."""
+    version = ".".join(map(str, sys.version_info[:3]))
+    return (
+        f"Using environment at: {venv} (Python {version})\n"
+        "top-level: 2 (2 requested); extras inferred: none\n"
+    )
+
+
 @pytest.fixture(scope="module")
 def source_venv(tmp_path_factory: pytest.TempPathFactory, wheelhouse: Path) -> Path:
     """A venv holding alpha -> beta -> gamma and solo, installed offline; its directory."""
@@ -53,7 +62,7 @@ def frozen(
     assert (done.returncode, done.stdout, done.stderr) == (
         0,
         "",
-        f"wrote {out}: 2 top-level, 2 transitive\n",
+        f"{head(source_venv)}wrote {out}: 2 top-level, 2 transitive\n",
     )
     return out
 
@@ -162,7 +171,7 @@ def test_index_down_is_exit_3_and_writes_nothing(source_venv: Path, tmp_path: Pa
         f"http://127.0.0.1:{port}/simple/",
     )
     assert (done.returncode, done.stdout) == (3, "")
-    assert done.stderr == (
+    assert done.stderr == head(source_venv) + (
         f"error: cannot reach http://127.0.0.1:{port}/ (Connection refused; 3 attempts)\n"
         "hint: check the index URL and your network, or use a local wheelhouse: "
         "pip download -d DIR -r requirements.txt, then --find-links DIR\n"
@@ -177,6 +186,7 @@ def test_no_hash_source_is_exit_3(source_venv: Path, tmp_path: Path) -> None:
     )
     assert (done.returncode, done.stdout) == (3, "")
     assert done.stderr.splitlines() == [
+        *head(source_venv).splitlines(),
         "error: pylock.toml needs the file hashes of 4 index packages and no hash source is set",
         "hint: name the index you install from with --index-url URL (or PIP_INDEX_URL), "
         "or a wheelhouse with --find-links DIR (pip download -d DIR -r requirements.txt)",
@@ -198,7 +208,7 @@ def test_project_missing_from_index_is_named(
             url,
         )
     assert (done.returncode, done.stdout) == (3, "")
-    assert done.stderr.splitlines()[0] == (
+    assert done.stderr.splitlines()[2] == (
         f"error: 1 package not found in the index at {url.rstrip('/')}: gamma==1.0"
     )
 
@@ -290,7 +300,7 @@ def test_index_credentials_are_used_but_never_written(
     )
     assert (done.returncode, done.stderr) == (
         0,
-        "note: index credentials are used for requests, never written\n"
+        head(source_venv) + "note: index credentials are used for requests, never written\n"
         f"wrote {out}: 2 top-level, 2 transitive\n",
     )
     text = out.read_text(encoding="utf-8")
@@ -313,5 +323,5 @@ def test_hashes_do_not_apply_to_json(source_venv: Path, wheelhouse: Path) -> Non
     assert (done.returncode, done.stdout, done.stderr) == (
         2,
         "",
-        "error: --hashes does not apply to the json format\n",
+        head(source_venv) + "error: --hashes does not apply to the json format\n",
     )

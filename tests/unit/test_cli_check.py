@@ -7,6 +7,7 @@ with fake ``*.dist-info`` trees, so the probe is real and no install is needed.
 from __future__ import annotations
 
 import json
+import sys
 import venv
 from pathlib import Path
 
@@ -48,11 +49,14 @@ def venv_label() -> str:
 
 def test_clean_exit_0(env: FakeSite) -> None:
     result = run("check")
+    version = ".".join(map(str, sys.version_info[:3]))
     assert (result.exit_code, result.stdout, result.stderr) == (
         0,
         f"OK requirements.txt matches {venv_label()} (2 packages)\n",
-        "",
+        f"Using environment at: .venv (Python {version})\n",
     )
+    quiet = run("check", "-q")
+    assert (quiet.exit_code, quiet.stdout, quiet.stderr) == (0, result.stdout, "")
 
 
 def test_drift_kinds_exit_1(env: FakeSite) -> None:
@@ -172,7 +176,7 @@ def test_project_checks_and_no_env(env: FakeSite, tmp_path: Path) -> None:
             ["diff", "requirements.txt", "missing.txt"],
             "error: missing.txt: no such file or directory\n",
         ),
-        (["tree", "--package", "nope"], "error: nope is not installed in "),
+        (["tree", "-q", "--package", "nope"], "error: nope is not installed in "),
     ],
 )
 def test_unusable_input_exit_2(env: FakeSite, args: list[str], message: str) -> None:
@@ -195,7 +199,7 @@ def test_unreadable_installed_file_exit_3(env: FakeSite) -> None:
     info = env.root / "urllib3-2.2.3.dist-info"
     (info / "RECORD").write_text("urllib3/__init__.py,sha256=abc,3\n", encoding="utf-8")
     (env.root / "urllib3" / "__init__.py").mkdir(parents=True)
-    result = run("check", "--verify-files")
+    result = run("check", "--verify-files", "-q")
     assert result.exit_code == 3
     assert result.stderr.startswith("error: ")
     assert "cannot read" in result.stderr

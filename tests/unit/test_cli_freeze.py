@@ -50,6 +50,14 @@ def py(site: FakeSite) -> str:
     return str(site.root.parents[2])
 
 
+def using(site: FakeSite) -> str:
+    """The line every command starts its stderr with (not with -q)."""
+    return f"Using environment at: {py(site)} (Python 3.11.7)\n"
+
+
+SUMMARY = "top-level: 1 (1 requested); extras inferred: none\n"
+
+
 @pytest.fixture
 def populated(fake: FakeSite) -> FakeSite:
     fake("requests", "2.32.3", "urllib3>=1.21.1", requested=True)
@@ -58,14 +66,16 @@ def populated(fake: FakeSite) -> FakeSite:
     return fake
 
 
-def test_stdout_is_the_file_stderr_is_quiet(populated: FakeSite) -> None:
+def test_stdout_is_the_file_stderr_says_the_target_and_the_decision(populated: FakeSite) -> None:
     result = run("-p", py(populated))
     assert result.exit_code == 0
     assert result.stdout == (
         f"{HEADER} - 1 top-level, 1 transitive\n"
         "# top-level\nrequests==2.32.3\n# transitive\nurllib3==2.2.3\n    # via requests\n"
     )
-    assert result.stderr == ""
+    assert result.stderr == using(populated) + SUMMARY
+    quiet = run("-p", py(populated), "-q")
+    assert (quiet.stdout, quiet.stderr) == (result.stdout, "")
 
 
 def test_options_reach_the_writer(populated: FakeSite) -> None:
@@ -97,7 +107,7 @@ def test_output_file_is_written_atomically(populated: FakeSite, tmp_path: Path) 
     result = run("-p", py(populated), "-o", str(out))
     assert result.exit_code == 0
     assert result.stdout == ""
-    assert result.stderr == f"wrote {out}: 1 top-level, 1 transitive\n"
+    assert result.stderr == using(populated) + SUMMARY + f"wrote {out}: 1 top-level, 1 transitive\n"
     assert out.read_text(encoding="utf-8") == run("-p", py(populated)).stdout
     assert out.stat().st_mode & 0o777 == 0o600
     assert sorted(p.name for p in out.parent.iterdir()) == ["requirements.txt"]
@@ -114,7 +124,9 @@ def test_output_into_a_missing_dir(populated: FakeSite, tmp_path: Path) -> None:
     result = run("-p", py(populated), "-o", str(out))
     assert result.exit_code == 2
     assert result.stdout == ""
-    assert result.stderr == f"error: {out}: cannot write: No such file or directory\n"
+    assert result.stderr == (
+        using(populated) + SUMMARY + f"error: {out}: cannot write: No such file or directory\n"
+    )
 
 
 def test_editable_path_relative_to_the_output_file(fake: FakeSite, tmp_path: Path) -> None:
@@ -133,9 +145,13 @@ def test_warnings_go_to_stderr(fake: FakeSite) -> None:
     result = run("-p", py(fake))
     assert result.exit_code == 0
     assert result.stderr == (
-        f"warning: {bad}: invalid version 'not-a-version': skipped\n"
-        "note: web[fast] taken as requested: all requirements of that extra are installed\n"
+        using(fake) + f"warning: {bad}: invalid version 'not-a-version': skipped\n"
+        "top-level: 1 (1 root); extras inferred: web[fast]\n"
     )
+    verbose = run("-p", py(fake), "-v")
+    assert verbose.stderr.splitlines()[-1] == "note: web[fast] inferred: it explains ujson"
+    quiet = run("-p", py(fake), "-q")
+    assert quiet.stderr == f"warning: {bad}: invalid version 'not-a-version': skipped\n"
     assert "bad" not in result.stdout
     assert result.stdout.splitlines()[-2:] == ["ujson==5.0", "    # via web[fast]"]
 
@@ -150,8 +166,8 @@ def test_credentials_stripped_with_a_warning(fake: FakeSite) -> None:
     assert result.exit_code == 0
     assert result.stdout.splitlines()[2] == "private @ https://example.invalid/p.whl"
     assert result.stderr == (
-        f"warning: {info / 'direct_url.json'}: credentials removed from the recorded URL; "
-        "never written out\n"
+        using(fake) + f"warning: {info / 'direct_url.json'}: credentials removed from the "
+        "recorded URL; never written out\ntop-level: 1 (1 root); extras inferred: none\n"
     )
     assert "pw" not in result.output
 
@@ -161,7 +177,7 @@ def test_pythonpath_note(populated: FakeSite) -> None:
     assert result.exit_code == 0
     assert result.stderr == (
         "note: PYTHONPATH is set in your shell; it is ignored when reading the "
-        "target environment (the probe runs isolated)\n"
+        "target environment (the probe runs isolated)\n" + using(populated) + SUMMARY
     )
 
 
@@ -208,7 +224,7 @@ def test_broken_default_pyproject_is_a_warning(populated: FakeSite, tmp_path: Pa
     result = run("-p", py(populated))
     assert result.exit_code == 0
     assert result.stderr.startswith(f"warning: {pyproject}: invalid TOML: ")
-    assert result.stderr.endswith("; declared dependencies not used\n")
+    assert result.stderr.endswith("; declared dependencies not used\n" + using(populated) + SUMMARY)
 
 
 def test_broken_explicit_project_is_exit_2(populated: FakeSite, tmp_path: Path) -> None:
@@ -291,9 +307,10 @@ def test_no_target_at_all(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     assert result.exit_code == 2
     assert result.stdout == ""
     assert result.stderr == (
-        "error: no target environment: $VIRTUAL_ENV is not set, there is no ./.venv, "
-        "and envsnap is not running inside a virtual environment\n"
-        "hint: name one with --python PATH (a venv directory or its interpreter)\n"
+        f"error: no target environment: $VIRTUAL_ENV is not set and there is no .venv in "
+        f"{tmp_path} or its parents up to the project root\n"
+        "hint: name one with --python PATH (a venv directory, its interpreter, or a "
+        "$WORKON_HOME env name), activate a venv, or create ./.venv\n"
     )
 
 
@@ -315,7 +332,11 @@ def test_real_venv_end_to_end(tmp_path: Path) -> None:
     planted("helper", "1.2")
     result = run("-p", str(venv))
     assert result.exit_code == 0, result.stderr
-    assert result.stderr == ""
+    version = ".".join(map(str, sys.version_info[:3]))
+    assert result.stderr == (
+        f"Using environment at: {venv} (Python {version})\n"
+        "top-level: 1 (1 requested); extras inferred: none\n"
+    )
     lines = result.stdout.splitlines()
     assert lines[0].startswith(f"# envsnap {__version__} freeze - CPython {sys.version_info[0]}.")
     assert lines[0].endswith(" - 1 top-level, 1 transitive")
@@ -335,8 +356,8 @@ def test_unsatisfied_requirements_are_warned_like_pip_check(fake: FakeSite) -> N
     fake("lib", "1.5")
     result = run("-p", py(fake))
     assert result.exit_code == 0
-    assert result.stderr == (
+    assert result.stderr == using(fake) + (
         "warning: app requires lib>=2, but lib 1.5 is installed\n"
-        "warning: app requires gone, but it is not installed\n"
+        "warning: app requires gone, but it is not installed\n" + SUMMARY
     )
     assert "lib==1.5\n    # via app\n" in result.stdout

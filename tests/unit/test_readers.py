@@ -25,6 +25,7 @@ ENVSNAP_FILES = sorted(
 def test_fixture_set_is_there() -> None:
     assert [p.name for p in ENVSNAP_FILES] == [
         "envsnap-basic.txt",
+        "envsnap-extras.txt",
         "envsnap-hashes.txt",
         "envsnap-origins.txt",
         "envsnap-top-level-only.txt",
@@ -144,14 +145,9 @@ def test_strict_reader_refuses_outside_its_grammar(name: str, message: str) -> N
             "--hash options must come after the requirement",
         ),
         (
-            "# top-level\nalpha[x]==1.0\n",
-            3,
-            "markers and extras are not part of a file envsnap writes",
-        ),
-        (
             "# top-level\nalpha==1.0 ; python_version>'3'\n",
             3,
-            "markers and extras are not part of a file envsnap writes",
+            "markers are not part of a file envsnap writes",
         ),
         ("# top-level\nalpha==\n", 3, "invalid requirement: "),
         ("# top-level\nalpha===1.0\n", 3, "alpha===1.0 is not pinned as name==version"),
@@ -524,3 +520,13 @@ def test_read_lock_of_a_plain_pinned_file_does_not_import_pip_api() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout == "8 False\n"
+
+
+def test_extras_on_top_level_lines_are_read() -> None:
+    lock = requirements.load(FIXTURES / "envsnap-extras.txt")
+    assert not lock.complete  # a top-level-only file: the only kind with extras
+    assert [(p.name, p.extras, p.top_level) for p in lock.packages] == [
+        ("flask", ("async", "dotenv"), True),
+        ("requests", (), True),
+        ("uvicorn", ("standard",), True),
+    ]

@@ -87,7 +87,7 @@ def test_golden_no_annotate_all_exclude(web: FakeSite) -> None:
 
 def test_golden_top_level_only(web: FakeSite) -> None:
     assert dump(snap(web), DumpOptions(top_level_only=True)) == (
-        f"{HEADER} - 2 top-level, 5 transitive\n# top-level\nrequests==2.32.3\nrich==13.9.4\n"
+        f"{HEADER} - 2 top-level\n# top-level\nrequests==2.32.3\nrich==13.9.4\n"
     )
 
 

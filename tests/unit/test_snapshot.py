@@ -178,12 +178,15 @@ def test_an_extra_adding_nothing_to_the_base_is_not_inferred(site: FakeSite) -> 
     assert kinds(result) == {"helper": "via tool", "tool": "root"}
 
 
-def test_inference_does_not_depend_on_name_order(site: FakeSite) -> None:
-    # both are roots before inference: each one's extra is inferred
+def test_two_roots_explaining_each_other_keep_one_line(site: FakeSite) -> None:
+    # a tie: either reading regenerates the env; the first name wins, and the
+    # root that carries the inferred extra is never explained away itself
     site("aaa", "1.0", 'zzz; extra == "z"', extras=["z"])
     site("zzz", "1.0", 'aaa; extra == "a"', extras=["a"])
     result = snap(site)
-    assert result.inferred_extras == {"aaa": frozenset({"z"}), "zzz": frozenset({"a"})}
+    assert result.inferred_extras == {"aaa": frozenset({"z"})}
+    assert result.top_level_extras == {"aaa": frozenset({"z"})}
+    assert kinds(result) == {"aaa": "root", "zzz": "via aaa[z]"}
 
 
 def test_unsatisfied_requirements(site: FakeSite) -> None:

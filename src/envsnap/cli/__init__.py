@@ -25,15 +25,17 @@ from envsnap import __version__
 from envsnap.errors import EnvsnapError
 
 if TYPE_CHECKING:
-    from envsnap.environment import PendingProbe
+    from envsnap.environment import PendingProbe, TargetEnvironment
 
 __all__ = [
     "COMMANDS",
+    "announce_target",
     "debug_option",
     "handle_errors",
     "main",
     "project_options",
     "python_option",
+    "quiet_option",
     "started_probe",
 ]
 
@@ -74,8 +76,9 @@ def cli() -> None:
     """Freeze a Python environment into a file and restore exactly that environment.
 
     The target environment of every command is given with -p/--python (a venv
-    directory or an interpreter). Default: $VIRTUAL_ENV, else ./.venv, else
-    the running interpreter if it is a venv; never the system Python silently.
+    directory, an interpreter, or a $WORKON_HOME env name). Default:
+    $VIRTUAL_ENV, else the nearest .venv up to the project root; never the
+    system Python nor envsnap's own environment silently.
 
     Exit codes: 0 ok, 1 drift (check, diff), 2 unusable input, 3 could not finish.
     """
@@ -89,8 +92,9 @@ def python_option(func: F) -> F:
         "python",
         metavar="PATH",
         envvar="ENVSNAP_PYTHON",
-        help="Target environment: a venv directory or a Python interpreter "
-        "[default: $VIRTUAL_ENV, else ./.venv, else the running venv; env: ENVSNAP_PYTHON].",
+        help="Target environment: a venv directory, a Python interpreter, or the name of "
+        "a $WORKON_HOME env [default: $VIRTUAL_ENV, else the nearest .venv up to the "
+        "project root; env: ENVSNAP_PYTHON].",
     )(func)
 
 
@@ -189,9 +193,37 @@ def started_probe(python: str | None, *, skip: bool = False) -> Iterator[Pending
         yield pending
 
 
-def note_pythonpath() -> None:
-    """Say once that the caller's ``PYTHONPATH`` does not reach the target probe."""
-    if os.environ.get("PYTHONPATH"):
+def announce_target(*, quiet: bool = False) -> Callable[[TargetEnvironment], None]:
+    """Return the callback that says which environment a command acts on.
+
+    Hand it to :func:`envsnap.snapshot.take_snapshot` (``announce=``): once
+    the target is probed it prints ``Using environment at: PATH (Python
+    X.Y.Z)`` on stderr, as uv does, unless ``quiet`` (``-q``). The path is
+    relative to the current directory when inside it.
+    """
+
+    def announce(environment: TargetEnvironment) -> None:
+        if quiet:
+            return
+        where = environment.prefix
+        try:
+            shown = os.fspath(where.relative_to(Path.cwd()))
+        except ValueError:
+            shown = os.fspath(where)
+        version = environment.python_version_text
+        click.echo(f"Using environment at: {shown} (Python {version})", err=True)
+
+    return announce
+
+
+def quiet_option(func: F) -> F:
+    """Add ``-q/--quiet``: errors and warnings only (no notes, no summary, no target line)."""
+    return click.option("-q", "--quiet", is_flag=True, help="Print errors and warnings only.")(func)
+
+
+def note_pythonpath(*, quiet: bool = False) -> None:
+    """Say once that the caller's ``PYTHONPATH`` does not reach the target probe (not with -q)."""
+    if os.environ.get("PYTHONPATH") and not quiet:
         click.echo(
             "note: PYTHONPATH is set in your shell; it is ignored when reading the "
             "target environment (the probe runs isolated)",

@@ -10,11 +10,13 @@ from typing import TYPE_CHECKING
 import click
 
 from envsnap.cli import (
+    announce_target,
     debug_option,
     handle_errors,
     note_pythonpath,
     project_options,
     python_option,
+    quiet_option,
     started_probe,
 )
 from envsnap.reports import REPORT_FORMATS
@@ -70,13 +72,16 @@ def report_options(func: F) -> F:
     return func
 
 
-def emit(report: Report, format_name: str, *, verbose: bool) -> None:
-    """Render ``report`` to stdout and exit 1 when it holds drift, else 0."""
+def emit(report: Report, format_name: str, *, verbose: bool, quiet: bool = False) -> None:
+    """Render ``report`` to stdout and exit 1 when it holds drift, else 0.
+
+    The report's notes go to stderr, unless ``quiet`` (``-q``).
+    """
     from envsnap.reports import get_renderer  # noqa: PLC0415
 
     if not verbose:
         report = report.without("reclassified")
-    for note in report.notes:
+    for note in () if quiet else report.notes:
         click.echo(f"note: {note}", err=True)
     if format_name == "text":
         from envsnap.reports.text import render as render_text  # noqa: PLC0415
@@ -117,6 +122,7 @@ def read_lock_file(path: Path) -> Lock:
     "modified or missing ones.",
 )
 @report_options
+@quiet_option
 @debug_option
 def check(
     file: Path | None,
@@ -131,6 +137,7 @@ def check(
     allow_extra: bool,
     include_tools: bool,
     verbose: bool,
+    quiet: bool,
     debug: bool,
 ) -> None:
     """Report drift between the environment, FILE and pyproject.toml.
@@ -163,8 +170,13 @@ def check(
             from envsnap.drift import compare_env_to_lock  # noqa: PLC0415
             from envsnap.snapshot import take_snapshot  # noqa: PLC0415
 
-            note_pythonpath()
-            snapshot = take_snapshot(python, project=declaration, started_probe=probing)
+            note_pythonpath(quiet=quiet)
+            snapshot = take_snapshot(
+                python,
+                project=declaration,
+                started_probe=probing,
+                announce=announce_target(quiet=quiet),
+            )
             for warning in snapshot.warnings:
                 click.echo(f"warning: {warning}", err=True)
             markers = snapshot.environment.markers
@@ -193,7 +205,7 @@ def check(
                     lock, declaration, markers=markers, ignore=ignore, requested=requested
                 )
             )
-        emit(combine(*reports), format_name, verbose=verbose)
+        emit(combine(*reports), format_name, verbose=verbose, quiet=quiet)
 
 
 def _read_declaration(

@@ -8,11 +8,13 @@ from typing import TYPE_CHECKING
 import click
 
 from envsnap.cli import (
+    announce_target,
     debug_option,
     handle_errors,
     note_pythonpath,
     project_options,
     python_option,
+    quiet_option,
     started_probe,
 )
 from envsnap.formats import FORMATS, DumpOptions, format_for_path, get_writer
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
     from packaging.utils import NormalizedName
 
     from envsnap.index.settings import IndexSettings
+    from envsnap.project import ProjectDeclaration
     from envsnap.snapshot import Snapshot
 
 
@@ -93,6 +96,21 @@ if TYPE_CHECKING:
     metavar="HOST[:PORT]",
     help="Allow this plain-http index host (repeatable; as pip's option) [env: PIP_TRUSTED_HOST].",
 )
+@click.option(
+    "--explain",
+    "explain",
+    multiple=True,
+    metavar="NAME",
+    help="Print why NAME is top-level or transitive (REQUESTED/INSTALLER, dependents, "
+    "extras) on stdout instead of writing the file (repeatable).",
+)
+@quiet_option
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="Also say, for each inferred extra, which packages it explains.",
+)
 @debug_option
 def freeze(
     python: str | None,
@@ -112,6 +130,9 @@ def freeze(
     extra_index_urls: tuple[str, ...],
     no_index: bool,
     trusted_hosts: tuple[str, ...],
+    explain: tuple[str, ...],
+    quiet: bool,
+    verbose: bool,
     debug: bool,
 ) -> None:
     """Snapshot the target environment: top-level pins, then transitive ones.
@@ -120,7 +141,9 @@ def freeze(
     site-packages only), builds the dependency graph for that environment's
     markers, and writes each package as top-level (declared in pyproject.toml,
     requested by the user, or required by nothing) or transitive (with the
-    packages it comes via). Never changes the environment.
+    packages it comes via). A package nothing requires is first explained by
+    an extra of a top-level package when it can be (written on that line:
+    uvicorn[standard]). Never changes the environment.
     """
     from envsnap.errors import InputError  # noqa: PLC0415
 
@@ -129,7 +152,7 @@ def freeze(
     with handle_errors(debug=debug), started_probe(python) as probing:
         # the probe runs meanwhile: import the heavy modules only now
         from envsnap.index.settings import index_settings  # noqa: PLC0415
-        from envsnap.snapshot import default_project, take_snapshot  # noqa: PLC0415
+        from envsnap.snapshot import take_snapshot  # noqa: PLC0415
 
         fmt = format_name or (format_for_path(output) if output else "requirements")
         if fmt not in FORMATS:
@@ -137,38 +160,24 @@ def freeze(
                 f"the {fmt} format is not available in this version of envsnap",
                 hint=f"choose one of: {', '.join(sorted(FORMATS))}",
             )
-        note_pythonpath()
-        declaration = None
-        project_path = project or default_project()
-        if project_path is None and (extras or groups):
-            raise InputError(
-                "--extra and --group select parts of a pyproject.toml, and there is none here",
-                hint="name the project with --project PATH",
-            )
-        if project_path is not None:
-            from envsnap.project import read_project  # noqa: PLC0415
-
-            try:
-                declaration = read_project(project_path, extras=extras, groups=groups)
-            except InputError as exc:
-                if project is not None or extras or groups:
-                    raise
-                click.echo(f"warning: {exc.message}; declared dependencies not used", err=True)
+        note_pythonpath(quiet=quiet)
+        declaration = _declaration(project, extras, groups)
         snap = take_snapshot(
-            python, project=declaration, include_system=include_system, started_probe=probing
+            python,
+            project=declaration,
+            include_system=include_system,
+            started_probe=probing,
+            announce=announce_target(quiet=quiet),
         )
         for warning in snap.warnings:
             click.echo(f"warning: {warning}", err=True)
         for unmet in snap.unsatisfied:
             # what pip check says; the file is written anyway, as pip freeze does
             click.echo(f"warning: {unmet.describe()}", err=True)
-        for name, inferred in sorted(snap.inferred_extras.items()):
-            extras_text = ",".join(sorted(inferred))
-            click.echo(
-                f"note: {name}[{extras_text}] taken as requested: all requirements of "
-                "that extra are installed",
-                err=True,
-            )
+        if explain:
+            _explain(snap, explain)
+            return
+        _say_decisions(snap, include_tools, exclude, quiet=quiet, verbose=verbose)
         options = DumpOptions(
             output_dir=output.parent if output else Path.cwd(),
             annotate=not no_annotate,
@@ -197,9 +206,76 @@ def freeze(
         from envsnap._io import write_output  # noqa: PLC0415
 
         write_output(output, text)
-        listed = snap.listed(include_tools=include_tools, exclude=exclude)
-        top = sum(1 for d in listed if snap.reasons[d.name].top_level)
-        click.echo(f"wrote {output}: {top} top-level, {len(listed) - top} transitive", err=True)
+        if not quiet:
+            listed = snap.listed(include_tools=include_tools, exclude=exclude)
+            top = sum(1 for d in listed if snap.reasons[d.name].top_level)
+            counts = f"{top} top-level"
+            if not top_level_only:
+                counts += f", {len(listed) - top} transitive"
+            click.echo(f"wrote {output}: {counts}", err=True)
+
+
+def _say_decisions(
+    snap: Snapshot,
+    include_tools: bool,
+    exclude: tuple[str, ...],
+    *,
+    quiet: bool,
+    verbose: bool,
+) -> None:
+    """Print the summary line (not with ``-q``); with ``-v``, what each inferred extra explains."""
+    if quiet:
+        return
+    click.echo(snap.summary(include_tools=include_tools, exclude=exclude), err=True)
+    if verbose:
+        for label, names in snap.explains.items():
+            by_name = {d.name: d.display_name for d in snap.distributions}
+            shown = ", ".join(sorted(by_name[n] for n in names))
+            click.echo(f"note: {label} inferred: it explains {shown}", err=True)
+
+
+def _declaration(
+    project: Path | None, extras: tuple[str, ...], groups: tuple[str, ...]
+) -> ProjectDeclaration | None:
+    """Read the project whose dependencies count as declared (``--project``, ``./pyproject.toml``).
+
+    A broken ``./pyproject.toml`` found by default is a warning; one named
+    with ``--project``, or any problem while ``--extra``/``--group`` are given,
+    is an error.
+    """
+    from envsnap.errors import InputError  # noqa: PLC0415
+    from envsnap.snapshot import default_project  # noqa: PLC0415
+
+    project_path = project or default_project()
+    if project_path is None and (extras or groups):
+        raise InputError(
+            "--extra and --group select parts of a pyproject.toml, and there is none here",
+            hint="name the project with --project PATH",
+        )
+    if project_path is None:
+        return None
+    from envsnap.project import read_project  # noqa: PLC0415
+
+    try:
+        return read_project(project_path, extras=extras, groups=groups)
+    except InputError as exc:
+        if project is not None or extras or groups:
+            raise
+        click.echo(f"warning: {exc.message}; declared dependencies not used", err=True)
+        return None
+
+
+def _explain(snap: Snapshot, names: tuple[str, ...]) -> None:
+    """Print :meth:`Snapshot.explain` for each name on stdout; exit 2 for one not installed."""
+    from envsnap.errors import InputError  # noqa: PLC0415
+
+    missing = [n for n in names if snap.get(n) is None]
+    if missing:
+        raise InputError(
+            f"--explain {missing[0]}: no such distribution in {snap.environment.prefix}",
+            hint="name an installed distribution (any spelling)",
+        )
+    click.echo("\n\n".join(snap.explain(n) for n in names))
 
 
 def _with_hash_source(

@@ -5,10 +5,12 @@ from __future__ import annotations
 import click
 
 from envsnap.cli import (
+    announce_target,
     debug_option,
     handle_errors,
     note_pythonpath,
     python_option,
+    quiet_option,
     started_probe,
 )
 
@@ -39,6 +41,7 @@ _FORMATS = ("dot", "json", "mermaid", "text")
     show_default=True,
     help="text (indented tree), json (schema envsnap.tree/1), dot (Graphviz) or mermaid.",
 )
+@quiet_option
 @debug_option
 def tree(
     python: str | None,
@@ -46,6 +49,7 @@ def tree(
     packages: tuple[str, ...],
     include_tools: bool,
     format_name: str,
+    quiet: bool,
     debug: bool,
 ) -> None:
     """Show the dependency tree of the target environment.
@@ -61,8 +65,10 @@ def tree(
         from envsnap.tree import build_tree  # noqa: PLC0415
         from envsnap.tree_render import TREE_FORMATS  # noqa: PLC0415
 
-        note_pythonpath()
-        snapshot = take_snapshot(python, started_probe=probing)
+        note_pythonpath(quiet=quiet)
+        snapshot = take_snapshot(
+            python, started_probe=probing, announce=announce_target(quiet=quiet)
+        )
         for warning in snapshot.warnings:
             click.echo(f"warning: {warning}", err=True)
         graph = build_tree(

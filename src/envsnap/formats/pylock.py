@@ -16,8 +16,9 @@ same snapshot and same files, same bytes.
   sha256, from a :mod:`envsnap.index.repository` source; direct URL installs (PEP 610)
   as ``archive`` / ``vcs`` / ``directory`` tables; ``dependencies`` naming the
   packages each one requires in that environment;
-- ``[tool.envsnap]``: ``python-version``, the ``top-level`` list and a reason
-  for every package, so ``check`` and ``tree`` work from the file alone.
+- ``[tool.envsnap]``: ``python-version``, the ``top-level`` list, a reason
+  for every package and the ``extras`` each top-level entry asks for
+  (``uvicorn = ["standard"]``), so ``check`` and ``tree`` work from the file alone.
 
 The reader parses with :mod:`tomllib` (tomlkit on Python 3.10), validates
 with ``Pylock.from_dict`` and maps every package to a
@@ -147,8 +148,11 @@ def build(
         "top-level": top,
         "reasons": {d.name: snapshot.reasons[d.name].describe() for d in listed},
     }
+    # the extras a top-level line asks for (``uvicorn[standard]``), as requirements.txt
     extras = {
-        d.name: sorted(snapshot.extras[d.name]) for d in listed if snapshot.extras.get(d.name)
+        d.name: sorted(snapshot.top_level_extras[d.name])
+        for d in listed
+        if d.name in snapshot.top_level_extras
     }
     if extras:
         tool["extras"] = extras

@@ -30,6 +30,8 @@ from envsnap.errors import LockFileError
 from envsnap.origin import Origin
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from envsnap.distributions import InstalledDistribution
     from envsnap.formats import DumpOptions
     from envsnap.lock import Lock, LockedPackage
@@ -58,18 +60,36 @@ def dump(snapshot: Snapshot, options: DumpOptions) -> str:
         The file's text: the header, a ``# top-level`` section and (unless
         ``top_level_only``) a ``# transitive`` section, each sorted by
         normalized name, ending with a newline. Same snapshot, same text.
+        With ``top_level_only`` the top-level lines carry their extras
+        (``uvicorn[standard]==0.34.0``), so that the file regenerates the
+        environment; the full file has none, so it stays usable as a pip
+        constraints file (``-c``), which may not hold extras.
     """
     listed = snapshot.listed(include_tools=options.include_tools, exclude=options.exclude)
     top = [d for d in listed if snapshot.reasons[d.name].top_level]
     rest = [d for d in listed if not snapshot.reasons[d.name].top_level]
     env = snapshot.environment
+    counts = f"{len(top)} top-level"
+    if not options.top_level_only:
+        counts += f", {len(rest)} transitive"
     lines = [
-        f"{HEADER_PREFIX}{__version__} freeze - {env.describe()} - "
-        f"{len(top)} top-level, {len(rest)} transitive",
+        f"{HEADER_PREFIX}{__version__} freeze - {env.describe()} - {counts}",
         *_system_site_line(snapshot, listed),
         "# top-level",
     ]
-    lines += [_hashed(requirement_line(d, options.output_dir), d, options) for d in top]
+    # extras only where they are needed to regenerate the env: a top-level-only
+    # file. The full file pins everything anyway, and pip refuses extras in a
+    # constraints file ("Constraints cannot have extras"): it must stay usable
+    # as ``-c full.txt``.
+    line_extras = snapshot.top_level_extras if options.top_level_only else {}
+    lines += [
+        _hashed(
+            requirement_line(d, options.output_dir, extras=line_extras.get(d.name, ())),
+            d,
+            options,
+        )
+        for d in top
+    ]
     if not options.top_level_only:
         lines.append("# transitive")
         for dist in rest:
@@ -96,7 +116,9 @@ def _hashed(line: str, dist: InstalledDistribution, options: DumpOptions) -> str
     return "".join([line, *(f" \\\n    --hash={h}" for h in hashes)])
 
 
-def requirement_line(dist: InstalledDistribution, output_dir: Path | None = None) -> str:
+def requirement_line(
+    dist: InstalledDistribution, output_dir: Path | None = None, *, extras: Iterable[str] = ()
+) -> str:
     """Return the pip requirement line that reinstalls ``dist`` from its origin.
 
     Args:
@@ -104,13 +126,16 @@ def requirement_line(dist: InstalledDistribution, output_dir: Path | None = None
         output_dir: where the file goes; an editable path inside it is written
             relative to it (``-e ./pkg``), as pip resolves ``-e`` paths
             relative to the current directory.
+        extras: extras to ask for (PEP 508 ``name[a,b]``), sorted on output;
+            not written on an ``-e`` line.
 
     Returns:
-        ``name==version``, ``-e PATH``, ``name @ URL[#sha256=...]`` or
-        ``name @ vcs+URL@COMMIT[#subdirectory=...]``.
+        ``name[extras]==version``, ``-e PATH``, ``name[extras] @ URL[#sha256=...]``
+        or ``name[extras] @ vcs+URL@COMMIT[#subdirectory=...]``.
     """
     origin = dist.origin
-    name = dist.display_name
+    wanted = sorted(extras)
+    name = dist.display_name + (f"[{','.join(wanted)}]" if wanted else "")
     match origin.kind:
         case "index":
             return f"{name}=={dist.version}"
@@ -387,8 +412,8 @@ def _strict_package(text: str, number: int, where: str, base_dir: Path) -> Locke
         requirement = Requirement(" ".join(rest))
     except InvalidRequirement as exc:
         raise LockFileError(f"{where}: invalid requirement: {exc}") from None
-    if requirement.marker is not None or requirement.extras:
-        raise LockFileError(f"{where}: markers and extras are not part of a file envsnap writes")
+    if requirement.marker is not None:
+        raise LockFileError(f"{where}: markers are not part of a file envsnap writes")
     version = None
     if requirement.url is None:
         version = rl.pinned_version(requirement)
@@ -404,5 +429,6 @@ def _strict_package(text: str, number: int, where: str, base_dir: Path) -> Locke
         version=version,
         origin=rl.origin_from_url(requirement.url) if requirement.url else Origin(),
         hashes=found,
+        extras=tuple(sorted(canonicalize_name(e) for e in requirement.extras)),
         line=number,
     )

@@ -47,6 +47,8 @@ def to_dict(snapshot: Snapshot, options: DumpOptions) -> dict[str, Any]:
                 "requires": [str(r) for r in dist.requires],
                 "extras": sorted(snapshot.extras.get(dist.name, ())),
                 "inferred_extras": sorted(snapshot.inferred_extras.get(dist.name, ())),
+                "top_level_extras": sorted(snapshot.top_level_extras.get(dist.name, ())),
+                "explained_by": list(reason.explained_by),
                 "requires_python": str(dist.requires_python) if dist.requires_python else None,
                 "origin": _origin(dist.origin),
                 "installer": dist.installer,
