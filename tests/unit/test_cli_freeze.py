@@ -361,3 +361,25 @@ def test_unsatisfied_requirements_are_warned_like_pip_check(fake: FakeSite) -> N
         "warning: app requires gone, but it is not installed\n" + SUMMARY
     )
     assert "lib==1.5\n    # via app\n" in result.stdout
+
+
+def test_explain_prints_and_writes_nothing(populated: FakeSite, tmp_path: Path) -> None:
+    out = tmp_path / "work" / "requirements.txt"
+    result = run("-p", py(populated), "--explain", "URLLIB3", "-o", str(out))
+    assert result.exit_code == 0
+    assert result.stdout == (
+        "urllib3 2.2.3: transitive (via requests)\n"
+        "  REQUESTED: no\n"
+        "  INSTALLER: pip\n"
+        "  required by:\n"
+        "    requests (urllib3>=1.21.1)\n"
+        "  extras in effect: none\n"
+    )
+    assert result.stderr == using(populated)
+    assert not out.exists()
+    missing = run("-p", py(populated), "--explain", "nope")
+    assert (missing.exit_code, missing.stdout) == (2, "")
+    assert missing.stderr.splitlines()[1:] == [
+        f"error: --explain nope: no such distribution in {py(populated)}",
+        "hint: name an installed distribution (any spelling)",
+    ]
