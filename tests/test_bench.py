@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from packaging.requirements import InvalidRequirement, Requirement
 
-from envsnap.distributions import _parse_simple
+from envsnap.environment.distributions import _parse_simple
 
 REPO = Path(__file__).resolve().parent.parent
 

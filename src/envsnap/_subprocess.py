@@ -1,7 +1,7 @@
 """Run a short program of the user's with a deadline and a bound on its output.
 
-The interpreter probes (:func:`envsnap.environment.start_probe`,
-:func:`envsnap.venvs.probe_version`) run a file the user named. It may be a
+The interpreter probes (:func:`envsnap.environment.target.start_probe`,
+:func:`envsnap.install.venvs.probe_version`) run a file the user named. It may be a
 wrapper (a pyenv shim, a shell script) whose own children inherit the pipes, it
 may hang, and it may print without end. So, on POSIX:
 

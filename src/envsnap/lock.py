@@ -83,7 +83,7 @@ class Lock:
     ``# transitive`` section, a pylock file), so it installs with ``--no-deps``."""
     system_site_packages: tuple[str, ...] | None = None
     """For a venv frozen with ``include-system-site-packages``: the base packages
-    it relied on (``name==version``, :mod:`envsnap.base_packages`); ``None``: not such a venv."""
+    it relied on (``name==version``, see ``base_packages``); ``None``: not such a venv."""
 
     def get(self, name: str) -> LockedPackage | None:
         """Return the package called ``name`` (any spelling), or ``None``."""

@@ -2,7 +2,7 @@
 
 ``fixtures/bad/`` holds the corpus (see its README.md). The CLI runs through
 click's :class:`~click.testing.CliRunner` on a fake target: the probe is
-replaced by a :class:`~envsnap.environment.TargetEnvironment` over a copy of
+replaced by a :class:`~envsnap.environment.target.TargetEnvironment` over a copy of
 a corpus tree, so no interpreter is started.
 """
 
@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING
 
 from click.testing import CliRunner, Result
 
-import envsnap.snapshot as snapshot_module
+import envsnap.environment.snapshot as snapshot_module
 from envsnap.cli import cli
 from support.fake_site import make_environment
 
 if TYPE_CHECKING:
     import pytest
 
-    from envsnap.environment import TargetEnvironment
+    from envsnap.environment.target import TargetEnvironment
 
 BAD = Path(__file__).resolve().parents[2] / "fixtures" / "bad"
 """The corpus directory."""
@@ -40,7 +40,7 @@ def fake_target(
     """Make a fake venv under ``tmp_path`` whose site-packages is a copy of ``case``.
 
     Args:
-        monkeypatch: replaces :func:`envsnap.snapshot.probe` for the test.
+        monkeypatch: replaces :func:`envsnap.environment.snapshot.probe` for the test.
         tmp_path: where the venv goes (``tmp_path / "venv"``); also the cwd.
         case: a directory of ``fixtures/bad/dist-info`` (name or path), or ``None``
             for an empty site-packages.

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-import envsnap.distributions as distributions_module
+import envsnap.environment.distributions as distributions_module
 from hardening.corpus import (
     assert_error,
     assert_no_traceback,

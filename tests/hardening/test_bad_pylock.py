@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from envsnap.readers import read_lock
+from envsnap.lockfiles.readers import read_lock
 from hardening.corpus import BAD, assert_error, assert_no_traceback, fake_target, invoke
 from support.fake_site import FakeSite
 

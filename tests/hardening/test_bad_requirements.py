@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from envsnap.formats import pip_requirements
-from envsnap.readers import read_lock
+from envsnap.lockfiles.readers import read_lock
+from envsnap.lockfiles.requirements import read_any as pip_requirements
 from hardening.corpus import BAD, assert_error, assert_no_traceback, fake_target, invoke, lines_of
 from support.fake_site import FakeSite
 

@@ -23,9 +23,9 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from envsnap.distributions import read_distributions
-from envsnap.drift import compare_env_to_lock, lock_from_snapshot
-from envsnap.snapshot import build_snapshot
+from envsnap.compare.drift import compare_env_to_lock, lock_from_snapshot
+from envsnap.environment.distributions import read_distributions
+from envsnap.environment.snapshot import build_snapshot
 from support.fake_site import FakeSite
 
 NAMES = [f"pkg{i}" for i in range(8)]

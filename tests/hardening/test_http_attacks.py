@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from envsnap.cache import FileCache
 from envsnap.errors import OperationError
 from envsnap.index.download import FileRequest, fetch_all
+from envsnap.index.file_cache import FileCache
 from envsnap.index.http import Credentials, HttpClient, Limits
 from support.venvs import clean_env
 

@@ -1,7 +1,7 @@
 """Issue 15 items 1, 2 and 6 (unpacking): a wheel writes only its own files, inside the venv.
 
-Crafted wheels go through the real code path (:func:`envsnap.wheels.unpack_wheel`
-into a :class:`~envsnap.cache.FileCache`, then :func:`install_unpacked` into a
+Crafted wheels go through the real code path (:func:`envsnap.install.wheels.unpack_wheel`
+into a :class:`~envsnap.index.file_cache.FileCache`, then :func:`install_unpacked` into a
 venv, and once a whole ``envsnap restore`` from a loopback index). The venv's
 base interpreter is a *copy* of the running one (its ``lib`` linked), so an
 install that wrote through the venv's ``bin/python3`` symlink would change it.
@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from envsnap import wheels
-from envsnap.cache import FileCache, hash_file
 from envsnap.errors import OperationError
-from envsnap.wheels import WheelJob, install_unpacked, unpack_wheel, unpacked_intact
+from envsnap.index.file_cache import FileCache, hash_file
+from envsnap.install import wheels
+from envsnap.install.wheels import WheelJob, install_unpacked, unpack_wheel, unpacked_intact
 from support.index import serve_index
 from support.venvs import run_envsnap
 

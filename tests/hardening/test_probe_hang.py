@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 
 from envsnap._subprocess import BoundedProcess, ProcessTimeoutError
-from envsnap.environment import probe
+from envsnap.environment.target import probe
 from envsnap.errors import TargetError
-from envsnap.venvs import probe_version
+from envsnap.install.venvs import probe_version
 from hardening.corpus import assert_error, invoke
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX shell scripts as targets")
@@ -109,7 +109,7 @@ def test_probe_version_of_a_wrapper_whose_child_hangs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """``restore --python`` asks the base interpreter's version the same bounded way."""
-    import envsnap.venvs as venvs_module  # noqa: PLC0415
+    import envsnap.install.venvs as venvs_module  # noqa: PLC0415
 
     monkeypatch.setattr(venvs_module, "_PROBE_TIMEOUT", 1.0)
     pidfile = tmp_path / "sleeper.pid"

@@ -27,15 +27,16 @@ from hypothesis import strategies as st
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from envsnap.distributions import read_distributions
-from envsnap.drift import compare_env_to_lock
+from envsnap.compare.drift import compare_env_to_lock
+from envsnap.environment.distributions import read_distributions
+from envsnap.environment.snapshot import TOOLING, Snapshot, build_snapshot
 from envsnap.errors import InputError
-from envsnap.formats import DumpOptions, pylock
-from envsnap.formats import pip_requirements as pip_reader
-from envsnap.formats import requirements as strict_reader
 from envsnap.index.repository import DistFile, ProjectFiles, StaticSource
 from envsnap.lock import Lock
-from envsnap.snapshot import TOOLING, Snapshot, build_snapshot
+from envsnap.lockfiles import DumpOptions
+from envsnap.lockfiles.pylock import read as pylock
+from envsnap.lockfiles.requirements import read_any as pip_reader
+from envsnap.lockfiles.requirements import write as strict_reader
 from support.fake_site import FakeSite, make_environment
 
 SETTINGS = settings(

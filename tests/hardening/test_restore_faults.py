@@ -40,7 +40,7 @@ _DRIVER = r"""
 import os, signal, sys
 kill_at = int(os.environ["HARDENING_KILL_AT"])
 count_file = os.environ.get("HARDENING_COUNT_FILE")
-WATCHED_PY = ("/envsnap/restore.py", "/envsnap/venvs.py", "/envsnap/installers.py")
+WATCHED_PY = ("/envsnap/restore/", "/envsnap/install/venvs.py", "/envsnap/install/external.py")
 WATCHED_C = {"rename", "replace", "unlink", "rmdir", "mkdir", "open", "fork_exec", "symlink",
              "flock", "rmtree", "write"}
 count = 0
@@ -50,11 +50,11 @@ def profile(frame, event, arg):
     name = frame.f_code.co_filename
     if not active:
         code = frame.f_code
-        if event == "call" and name.endswith("/restore.py") and code.co_name == "restore":
+        if event == "call" and "/envsnap/restore/" in name and code.co_name == "restore":
             active = True
         else:
             return
-    if event == "call" and name.endswith(WATCHED_PY):
+    if event == "call" and any(part in name for part in WATCHED_PY):
         count += 1
     elif event == "c_call" and getattr(arg, "__name__", "") in WATCHED_C:
         count += 1
@@ -233,7 +233,7 @@ def test_disk_full_during_install(
         encoding="utf-8",
     )
     uv.chmod(0o755)
-    import envsnap.installers as installers  # noqa: PLC0415
+    import envsnap.install.external as installers  # noqa: PLC0415
 
     monkeypatch.setattr(installers, "find_uv", lambda: uv)
     from click.testing import CliRunner  # noqa: PLC0415

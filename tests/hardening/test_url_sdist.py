@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from envsnap.direct import checked_filename
 from envsnap.errors import LockFileError
+from envsnap.install.builtin import checked_filename
 from support.index import serve_index
 from support.venvs import make_venv, pip_install, run_envsnap
 from support.wheels import build_sdist, build_wheel
@@ -223,7 +223,7 @@ def test_a_direct_url_line_for_pip_keeps_its_hash_and_subdirectory() -> None:
     """What the direct backend hands pip for a ``name @ URL`` sdist (``requirements_text``)."""
     from packaging.version import Version  # noqa: PLC0415
 
-    from envsnap.installers import requirements_text  # noqa: PLC0415
+    from envsnap.install.external import requirements_text  # noqa: PLC0415
     from envsnap.lock import Lock, LockedPackage  # noqa: PLC0415
     from envsnap.origin import Origin  # noqa: PLC0415
 

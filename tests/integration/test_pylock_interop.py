@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from packaging.pylock import Pylock
 
-from envsnap.formats.pylock import load
+from envsnap.lockfiles.pylock.read import load
 from support.index import serve_index
 from support.venvs import clean_env, make_venv, pip_freeze, pip_install, run_envsnap, venv_root
 from support.wheels import file_sha256

@@ -16,13 +16,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from envsnap import installers
-from envsnap.cache import FileCache, hash_file
 from envsnap.cli import cli
 from envsnap.errors import InputError
-from envsnap.pip_seed import register_pip_wheel
-from envsnap.venvs import find_base_interpreter
-from envsnap.wheels import unpack_wheel
+from envsnap.index.file_cache import FileCache, hash_file
+from envsnap.install import external as installers
+from envsnap.install.pip_seed import register_pip_wheel
+from envsnap.install.venvs import find_base_interpreter
+from envsnap.install.wheels import unpack_wheel
 from support.venvs import clean_env, make_venv, pip_install, run_envsnap
 from support.wheels import build_wheel, write_project
 

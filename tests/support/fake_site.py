@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from envsnap.environment import TargetEnvironment
+from envsnap.environment.target import TargetEnvironment
 
 __all__ = ["LINUX_311", "FakeSite", "make_environment", "site"]
 

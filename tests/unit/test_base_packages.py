@@ -6,13 +6,14 @@ from typing import TYPE_CHECKING
 
 from packaging.utils import canonicalize_name
 
-from envsnap.base_packages import missing_from, relied_on
-from envsnap.distributions import read_distributions
-from envsnap.formats import DumpOptions, pip_requirements
-from envsnap.formats import pylock as pylock_format
-from envsnap.formats import requirements as requirements_format
-from envsnap.readers import read_lock
-from envsnap.snapshot import build_snapshot
+from envsnap.environment.base_packages import missing_from, relied_on
+from envsnap.environment.distributions import read_distributions
+from envsnap.environment.snapshot import build_snapshot
+from envsnap.lockfiles import DumpOptions
+from envsnap.lockfiles.pylock import read as pylock_format
+from envsnap.lockfiles.readers import read_lock
+from envsnap.lockfiles.requirements import read_any as pip_requirements
+from envsnap.lockfiles.requirements import write as requirements_format
 from support.fake_site import FakeSite
 
 if TYPE_CHECKING:

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from envsnap.cache import FileCache, default_cache_dir, hash_file
 from envsnap.errors import OperationError
 from envsnap.index.download import FileRequest, fetch_all
+from envsnap.index.file_cache import FileCache, default_cache_dir, hash_file
 from envsnap.index.http import Credentials, HttpClient, Limits
 from envsnap.index.settings import IndexSettings, settings_from_pip_args
-from envsnap.wheels import WheelJob, install_unpacked, unpack_wheel
+from envsnap.install.wheels import WheelJob, install_unpacked, unpack_wheel
 from support.index import serve_index
 from support.wheels import build_wheel
 

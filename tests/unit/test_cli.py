@@ -11,12 +11,13 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from envsnap import __version__, environment
+from envsnap import __version__
 from envsnap.cli import COMMANDS, cli, handle_errors
+from envsnap.environment import target as environment
 from envsnap.errors import InputError, OperationError, TargetError
 
 if TYPE_CHECKING:
-    from envsnap.environment import PendingProbe
+    from envsnap.environment.target import PendingProbe
 
 
 def test_help_lists_every_command_with_its_line() -> None:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 from click.testing import CliRunner, Result
 
-import envsnap.snapshot as snapshot_module
+import envsnap.environment.snapshot as snapshot_module
 from envsnap import __version__
 from envsnap.cli import cli
 from support.fake_site import FakeSite
@@ -18,7 +18,7 @@ from support.fake_site import FakeSite
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from envsnap.environment import TargetEnvironment
+    from envsnap.environment.target import TargetEnvironment
 
 HEADER = f"# envsnap {__version__} freeze - CPython 3.11.7, linux x86_64"
 

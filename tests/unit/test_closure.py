@@ -1,4 +1,4 @@
-"""The closure check of a pinned file (envsnap.closure)."""
+"""The closure check of a pinned file (envsnap.compare.closure)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from packaging.requirements import Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
-from envsnap.closure import Gap, find_gaps, unreadable
+from envsnap.compare.closure import Gap, find_gaps, unreadable
 from envsnap.lock import Lock, LockedPackage
 from envsnap.origin import Origin
 

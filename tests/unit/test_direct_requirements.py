@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 
 from packaging.requirements import Requirement
 
-from envsnap.cache import FileCache
-from envsnap.direct import InstallPlan, PlannedFile, wheel_requirements
-from envsnap.wheels import unpack_wheel
+from envsnap.index.file_cache import FileCache
+from envsnap.install.builtin import InstallPlan, PlannedFile, wheel_requirements
+from envsnap.install.wheels import unpack_wheel
 from support.wheels import build_wheel, file_sha256
 
 if TYPE_CHECKING:

@@ -11,7 +11,7 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from envsnap.distributions import MetadataWarning, read_distributions
+from envsnap.environment.distributions import MetadataWarning, read_distributions
 from envsnap.origin import Origin
 from support.fake_site import FakeSite
 

@@ -12,8 +12,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from envsnap.distributions import read_distributions
-from envsnap.drift import (
+from envsnap.compare.drift import (
     Change,
     Report,
     combine,
@@ -22,10 +21,11 @@ from envsnap.drift import (
     compare_locks,
     lock_from_snapshot,
 )
+from envsnap.environment.distributions import read_distributions
+from envsnap.environment.project import DeclaredDependency, ProjectDeclaration
+from envsnap.environment.snapshot import Snapshot, build_snapshot
 from envsnap.lock import Lock, LockedPackage
 from envsnap.origin import Origin
-from envsnap.project import DeclaredDependency, ProjectDeclaration
-from envsnap.snapshot import Snapshot, build_snapshot
 
 if TYPE_CHECKING:
     from support.fake_site import FakeSite

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from packaging.markers import default_environment
 
-from envsnap.environment import (
+from envsnap.environment.target import (
     _PROBE,
     PendingProbe,
     TargetEnvironment,
@@ -417,7 +417,7 @@ def test_describe_and_is_venv(tmp_path: Path) -> None:
 
 
 def test_pyvenv_cfg_include_system(tmp_path: Path) -> None:
-    from envsnap.environment import _include_system  # noqa: PLC0415 - private helper under test
+    from envsnap.environment.target import _include_system  # noqa: PLC0415 - private helper under test
 
     assert _include_system(tmp_path) is False
     (tmp_path / "pyvenv.cfg").write_text(

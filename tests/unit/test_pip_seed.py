@@ -8,22 +8,22 @@ from typing import TYPE_CHECKING
 import pytest
 from packaging.version import Version
 
-from envsnap.cache import FileCache, hash_file
 from envsnap.errors import OperationError
-from envsnap.pip_seed import (
+from envsnap.index.file_cache import FileCache, hash_file
+from envsnap.install.pip_seed import (
     choose_pip_wheel,
     pip_console_scripts,
     pip_wheel_job,
     register_pip_wheel,
 )
-from envsnap.wheels import unpack_wheel
+from envsnap.install.wheels import unpack_wheel
 from support.fake_site import make_environment
 from support.wheels import build_wheel
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from envsnap.environment import TargetEnvironment
+    from envsnap.environment.target import TargetEnvironment
 
 ENTRY_POINTS = (
     "[console_scripts]\n"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from envsnap.environment.project import read_project
 from envsnap.errors import InputError
-from envsnap.project import read_project
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "pyproject"
 FULL = FIXTURES / "full.toml"

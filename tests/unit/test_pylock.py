@@ -15,15 +15,15 @@ from packaging.tags import Tag
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
-from envsnap.distributions import read_distributions
+from envsnap.environment.distributions import read_distributions
+from envsnap.environment.snapshot import Snapshot, build_snapshot
 from envsnap.errors import InputError, LockFileError, OperationError
-from envsnap.formats import DumpOptions, get_writer
-from envsnap.formats.pylock import SelectedFile, dump, load, package_lines, select_files
 from envsnap.index.repository import DistFile, ProjectFiles, StaticSource
 from envsnap.index.wheelhouse import Wheelhouse
 from envsnap.lock import Lock, LockedPackage
+from envsnap.lockfiles import DumpOptions, get_writer
+from envsnap.lockfiles.pylock.read import SelectedFile, dump, load, package_lines, select_files
 from envsnap.origin import Origin
-from envsnap.snapshot import Snapshot, build_snapshot
 from support.fake_site import LINUX_311, FakeSite
 from support.wheels import build_wheel, file_sha256
 

@@ -11,10 +11,11 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from envsnap.errors import InputError, LockFileError
-from envsnap.formats import pip_requirements, requirements
 from envsnap.lock import LockedPackage
+from envsnap.lockfiles.readers import default_lock_file, read_lock
+from envsnap.lockfiles.requirements import read_any as pip_requirements
+from envsnap.lockfiles.requirements import write as requirements
 from envsnap.origin import Origin
-from envsnap.readers import default_lock_file, read_lock
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "requirements"
 ENVSNAP_FILES = sorted(
@@ -514,7 +515,7 @@ def test_read_lock_of_a_plain_pinned_file_does_not_import_pip_api() -> None:
     import sys  # noqa: PLC0415
 
     code = (
-        "import sys; from pathlib import Path; from envsnap.readers import read_lock; "
+        "import sys; from pathlib import Path; from envsnap.lockfiles.readers import read_lock; "
         f"lock = read_lock(Path({str(PINNED_FILES[0])!r})); "
         "print(len(lock.packages), 'pip_api' in sys.modules)"
     )

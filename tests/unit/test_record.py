@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from envsnap.distributions import read_distributions
-from envsnap.drift import Change
+from envsnap.compare.drift import Change
+from envsnap.environment.distributions import read_distributions
+from envsnap.environment.record import read_record, verify_distribution, verify_files
+from envsnap.environment.snapshot import Snapshot, build_snapshot
 from envsnap.errors import OperationError
-from envsnap.record import read_record, verify_distribution, verify_files
-from envsnap.snapshot import Snapshot, build_snapshot
 
 if TYPE_CHECKING:
     from support.fake_site import FakeSite

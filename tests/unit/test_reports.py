@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from envsnap.drift import KINDS, Change, Report
-from envsnap.reports import HEADINGS, REPORT_FORMATS, get_renderer, github, message, summary, text
-from envsnap.reports import json as json_report
+from envsnap.compare.drift import KINDS, Change, Report
+from envsnap.render import report_github as github
+from envsnap.render import report_json as json_report
+from envsnap.render import report_text as text
+from envsnap.render.report import HEADINGS, REPORT_FORMATS, get_renderer, message, summary
 
 GOLDEN = Path(__file__).parents[1] / "golden"
 LOCK = "/repo/requirements.txt"

@@ -9,11 +9,11 @@ import pytest
 from packaging.version import Version
 
 from envsnap import __version__
-from envsnap.distributions import InstalledDistribution, read_distributions
-from envsnap.formats import DumpOptions, format_for_path, get_writer
-from envsnap.formats.requirements import dump, requirement_line
+from envsnap.environment.distributions import InstalledDistribution, read_distributions
+from envsnap.environment.snapshot import Snapshot, build_snapshot
+from envsnap.lockfiles import DumpOptions, format_for_path, get_writer
+from envsnap.lockfiles.requirements.write import dump, requirement_line
 from envsnap.origin import Origin
-from envsnap.snapshot import Snapshot, build_snapshot
 
 if TYPE_CHECKING:
     from support.fake_site import FakeSite

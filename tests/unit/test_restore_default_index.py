@@ -14,11 +14,11 @@ from packaging.tags import sys_tags
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from envsnap.direct import plan_requirements
-from envsnap.environment import probe
+from envsnap.environment.target import probe
 from envsnap.errors import OperationError
 from envsnap.index import settings as settings_module
 from envsnap.index.settings import IndexSettings
+from envsnap.install.builtin import plan_requirements
 from envsnap.lock import Lock, LockedPackage
 from support.index import serve_index
 from support.wheels import build_wheel

@@ -14,7 +14,7 @@ from packaging.version import Version
 
 from envsnap.cli.restore import _ended, _Ticker
 from envsnap.errors import InputError
-from envsnap.installers import install_command, requirements_text, run_logged, set_requested
+from envsnap.install.external import install_command, requirements_text, run_logged, set_requested
 from envsnap.lock import Lock, LockedPackage
 from envsnap.origin import Origin
 

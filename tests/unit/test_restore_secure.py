@@ -18,10 +18,10 @@ from envsnap.cli import cli
 from envsnap.errors import InputError
 from envsnap.index.http import http_timeout
 from envsnap.index.repository import source_for
+from envsnap.index.secure import check_secure, is_secure, trusted_hosts_from
 from envsnap.index.settings import index_settings
 from envsnap.index.simple_index import SimpleIndex
-from envsnap.restore import RestoreOptions, plan_restore
-from envsnap.secure import check_secure, is_secure, trusted_hosts_from
+from envsnap.restore.plan import RestoreOptions, plan_restore
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 PY = "{}.{}.{}".format(*sys.version_info[:3])

@@ -8,9 +8,16 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.version import Version
 
-from envsnap.distributions import read_distributions
-from envsnap.project import read_project
-from envsnap.snapshot import Edge, Reason, Snapshot, Unsatisfied, build_snapshot, take_snapshot
+from envsnap.environment.distributions import read_distributions
+from envsnap.environment.project import read_project
+from envsnap.environment.snapshot import (
+    Edge,
+    Reason,
+    Snapshot,
+    Unsatisfied,
+    build_snapshot,
+    take_snapshot,
+)
 from support.fake_site import LINUX_311, FakeSite
 
 
@@ -390,7 +397,7 @@ def test_result_is_independent_of_input_order(site: FakeSite, order: int) -> Non
 
 def test_public_api_take_snapshot(site: FakeSite, monkeypatch: pytest.MonkeyPatch) -> None:
     import envsnap  # noqa: PLC0415
-    import envsnap.snapshot as module  # noqa: PLC0415
+    import envsnap.environment.snapshot as module  # noqa: PLC0415
 
     site("demo", "1.0")
     env = site.environment()

@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from envsnap.distributions import read_distributions
-from envsnap.drift import compare_env_to_lock, lock_from_snapshot
-from envsnap.formats import DumpOptions
-from envsnap.formats.requirements import dump
-from envsnap.snapshot import Reason, Snapshot, build_snapshot
+from envsnap.compare.drift import compare_env_to_lock, lock_from_snapshot
+from envsnap.environment.distributions import read_distributions
+from envsnap.environment.snapshot import Reason, Snapshot, build_snapshot
+from envsnap.lockfiles import DumpOptions
+from envsnap.lockfiles.requirements.write import dump
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -230,7 +230,7 @@ def test_check_reports_other_extras_and_extras_the_env_lacks(site: FakeSite) -> 
 
 
 def test_declared_but_not_installed_is_no_owner(site: FakeSite, tmp_path: Path) -> None:
-    from envsnap.project import read_project  # noqa: PLC0415
+    from envsnap.environment.project import read_project  # noqa: PLC0415
 
     site("web", "1.0", 'ujson; extra == "fast"', extras=["fast"])
     site("ujson", "5.0")
@@ -243,7 +243,8 @@ def test_declared_but_not_installed_is_no_owner(site: FakeSite, tmp_path: Path) 
 
 
 def test_extras_round_trip_through_json_and_pylock(site: FakeSite, tmp_path: Path) -> None:
-    from envsnap.formats import pylock, snapshot_json  # noqa: PLC0415
+    from envsnap.lockfiles import snapshot_json  # noqa: PLC0415
+    from envsnap.lockfiles.pylock import read as pylock  # noqa: PLC0415
 
     def archive(name: str) -> dict[str, object]:
         return {

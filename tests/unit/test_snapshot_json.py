@@ -6,10 +6,10 @@ import json
 from typing import TYPE_CHECKING
 
 from envsnap import __version__
-from envsnap.distributions import read_distributions
-from envsnap.formats import DumpOptions
-from envsnap.formats.snapshot_json import SCHEMA, dump, to_dict
-from envsnap.snapshot import Snapshot, build_snapshot
+from envsnap.environment.distributions import read_distributions
+from envsnap.environment.snapshot import Snapshot, build_snapshot
+from envsnap.lockfiles import DumpOptions
+from envsnap.lockfiles.snapshot_json import SCHEMA, dump, to_dict
 from support.fake_site import LINUX_311, FakeSite
 
 if TYPE_CHECKING:

@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from envsnap.distributions import read_distributions
+from envsnap.environment.distributions import read_distributions
+from envsnap.environment.snapshot import Snapshot, build_snapshot
 from envsnap.errors import InputError
-from envsnap.snapshot import Snapshot, build_snapshot
-from envsnap.tree import build_tree
-from envsnap.tree_render import render_dot, render_json, render_mermaid, render_text
+from envsnap.render.tree import build_tree
+from envsnap.render.tree_formats import render_dot, render_json, render_mermaid, render_text
 
 if TYPE_CHECKING:
     from support.fake_site import FakeSite

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from envsnap.errors import InputError
-from envsnap.venvs import candidates, find_base_interpreter
+from envsnap.install.venvs import candidates, find_base_interpreter
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -25,7 +25,7 @@ from envsnap import __version__
 from envsnap.errors import EnvsnapError
 
 if TYPE_CHECKING:
-    from envsnap.environment import PendingProbe, TargetEnvironment
+    from envsnap.environment.target import PendingProbe, TargetEnvironment
 
 __all__ = [
     "COMMANDS",
@@ -166,19 +166,19 @@ def started_probe(python: str | None, *, skip: bool = False) -> Iterator[Pending
 
     A command enters this before its heavy imports (packaging and the
     snapshot engine take 40-60 ms, the probe 15-30 ms) and hands what it
-    yields to :func:`envsnap.snapshot.take_snapshot`. A target that cannot be
+    yields to :func:`envsnap.environment.snapshot.take_snapshot`. A target that cannot be
     resolved yields ``None``: ``take_snapshot`` raises that error again, in
     its turn, so a missing FILE is still reported before a missing target. A
     probe whose answer is not taken is stopped on exit.
 
     Args:
-        python: ``-p/--python`` (see :func:`envsnap.environment.find_interpreter`).
+        python: ``-p/--python`` (see :func:`envsnap.environment.target.find_interpreter`).
         skip: yield ``None`` without starting anything (the command reads no env).
 
     Yields:
-        The running :class:`~envsnap.environment.PendingProbe`, or ``None``.
+        The running :class:`~envsnap.environment.target.PendingProbe`, or ``None``.
     """
-    from envsnap.environment import find_interpreter, start_probe  # noqa: PLC0415
+    from envsnap.environment.target import find_interpreter, start_probe  # noqa: PLC0415
 
     interpreter = None
     if not skip:
@@ -196,7 +196,7 @@ def started_probe(python: str | None, *, skip: bool = False) -> Iterator[Pending
 def announce_target(*, quiet: bool = False) -> Callable[[TargetEnvironment], None]:
     """Return the callback that says which environment a command acts on.
 
-    Hand it to :func:`envsnap.snapshot.take_snapshot` (``announce=``): once
+    Hand it to :func:`envsnap.environment.snapshot.take_snapshot` (``announce=``): once
     the target is probed it prints ``Using environment at: PATH (Python
     X.Y.Z)`` on stderr, as uv does, unless ``quiet`` (``-q``). The path is
     relative to the current directory when inside it.

@@ -19,15 +19,15 @@ from envsnap.cli import (
     quiet_option,
     started_probe,
 )
-from envsnap.reports import REPORT_FORMATS
+from envsnap.render.report import REPORT_FORMATS
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any, TypeVar
 
-    from envsnap.drift import Report
+    from envsnap.compare.drift import Report
+    from envsnap.environment.project import ProjectDeclaration
     from envsnap.lock import Lock
-    from envsnap.project import ProjectDeclaration
 
     F = TypeVar("F", bound=Callable[..., Any])
 
@@ -77,19 +77,19 @@ def emit(report: Report, format_name: str, *, verbose: bool, quiet: bool = False
 
     The report's notes go to stderr, unless ``quiet`` (``-q``).
     """
-    from envsnap.reports import get_renderer  # noqa: PLC0415
+    from envsnap.render.report import get_renderer  # noqa: PLC0415
 
     if not verbose:
         report = report.without("reclassified")
     for note in () if quiet else report.notes:
         click.echo(f"note: {note}", err=True)
     if format_name == "text":
-        from envsnap.reports.text import render as render_text  # noqa: PLC0415
+        from envsnap.render.report_text import render as render_text  # noqa: PLC0415
 
         color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
         text = render_text(report, color=color)
     elif format_name == "github":
-        from envsnap.reports.github import render as render_github  # noqa: PLC0415
+        from envsnap.render.report_github import render as render_github  # noqa: PLC0415
 
         text = render_github(report, root=Path.cwd())
     else:
@@ -100,7 +100,7 @@ def emit(report: Report, format_name: str, *, verbose: bool, quiet: bool = False
 
 def read_lock_file(path: Path) -> Lock:
     """Read a lock or requirements file, printing the reader's remarks as warnings."""
-    from envsnap.readers import read_lock  # noqa: PLC0415
+    from envsnap.lockfiles.readers import read_lock  # noqa: PLC0415
 
     lock = read_lock(path)
     for problem in lock.problems:
@@ -155,8 +155,8 @@ def check(
 
     with handle_errors(debug=debug), started_probe(python, skip=no_env) as probing:
         # the probe runs meanwhile: import the heavy modules only now
-        from envsnap.drift import Report, combine  # noqa: PLC0415
-        from envsnap.readers import default_lock_file  # noqa: PLC0415
+        from envsnap.compare.drift import Report, combine  # noqa: PLC0415
+        from envsnap.lockfiles.readers import default_lock_file  # noqa: PLC0415
 
         path = file or default_lock_file(command="check")
         if not path.is_file():
@@ -167,8 +167,8 @@ def check(
         markers = None
         requested: list[str] = []
         if not no_env:
-            from envsnap.drift import compare_env_to_lock  # noqa: PLC0415
-            from envsnap.snapshot import take_snapshot  # noqa: PLC0415
+            from envsnap.compare.drift import compare_env_to_lock  # noqa: PLC0415
+            from envsnap.environment.snapshot import take_snapshot  # noqa: PLC0415
 
             note_pythonpath(quiet=quiet)
             snapshot = take_snapshot(
@@ -191,14 +191,14 @@ def check(
                 )
             )
             if verify_files:
-                from envsnap.record import verify_files as verify  # noqa: PLC0415
+                from envsnap.environment.record import verify_files as verify  # noqa: PLC0415
 
                 changes = verify(snapshot, ignore=ignore)
                 reports.append(Report(changes=tuple(changes), a_label="RECORD", b_label="files"))
         elif verify_files:
             raise InputError("--verify-files needs an environment; it cannot go with --no-env")
         if declaration is not None:
-            from envsnap.drift import compare_lock_to_project  # noqa: PLC0415
+            from envsnap.compare.drift import compare_lock_to_project  # noqa: PLC0415
 
             reports.append(
                 compare_lock_to_project(
@@ -217,8 +217,8 @@ def _read_declaration(
     required), or when the file declares nothing (no ``[project]`` table, only
     tool settings).
     """
+    from envsnap.environment.snapshot import default_project  # noqa: PLC0415
     from envsnap.errors import InputError  # noqa: PLC0415
-    from envsnap.snapshot import default_project  # noqa: PLC0415
 
     path = project or default_project()
     if path is None:
@@ -228,7 +228,7 @@ def _read_declaration(
                 hint="give it with --project PATH",
             )
         return None
-    from envsnap.project import read_project  # noqa: PLC0415
+    from envsnap.environment.project import read_project  # noqa: PLC0415
 
     declaration = read_project(path, extras=extras, groups=groups)
     if declaration.name is None and not declaration.dependencies and not required:

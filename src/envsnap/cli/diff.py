@@ -12,7 +12,7 @@ from envsnap.cli import debug_option, handle_errors, started_probe
 from envsnap.cli.check import emit, read_lock_file, report_options
 
 if TYPE_CHECKING:
-    from envsnap.environment import PendingProbe
+    from envsnap.environment.target import PendingProbe
     from envsnap.lock import Lock
 
 
@@ -42,8 +42,8 @@ def load_side(arg: str, *, probing: PendingProbe | None = None) -> tuple[Lock, s
     if not path.exists():
         raise InputError(f"{arg}: no such file or directory", hint="give a lock file or a venv")
     if _is_environment(path):
-        from envsnap.drift import lock_from_snapshot  # noqa: PLC0415
-        from envsnap.snapshot import take_snapshot  # noqa: PLC0415
+        from envsnap.compare.drift import lock_from_snapshot  # noqa: PLC0415
+        from envsnap.environment.snapshot import take_snapshot  # noqa: PLC0415
 
         snapshot = take_snapshot(path, started_probe=probing)
         for warning in snapshot.warnings:
@@ -82,7 +82,7 @@ def diff(
         started_probe(a, skip=not _is_environment(Path(a))) as probing_a,
         started_probe(b, skip=not _is_environment(Path(b))) as probing_b,
     ):
-        from envsnap.drift import compare_locks  # noqa: PLC0415
+        from envsnap.compare.drift import compare_locks  # noqa: PLC0415
 
         a_lock, a_label = load_side(a, probing=probing_a)
         b_lock, b_label = load_side(b, probing=probing_b)

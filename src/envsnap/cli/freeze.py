@@ -17,14 +17,14 @@ from envsnap.cli import (
     quiet_option,
     started_probe,
 )
-from envsnap.formats import FORMATS, DumpOptions, format_for_path, get_writer
+from envsnap.lockfiles import FORMATS, DumpOptions, format_for_path, get_writer
 
 if TYPE_CHECKING:
     from packaging.utils import NormalizedName
 
+    from envsnap.environment.project import ProjectDeclaration
+    from envsnap.environment.snapshot import Snapshot
     from envsnap.index.settings import IndexSettings
-    from envsnap.project import ProjectDeclaration
-    from envsnap.snapshot import Snapshot
 
 
 @click.command()
@@ -151,8 +151,8 @@ def freeze(
         output = None
     with handle_errors(debug=debug), started_probe(python) as probing:
         # the probe runs meanwhile: import the heavy modules only now
+        from envsnap.environment.snapshot import take_snapshot  # noqa: PLC0415
         from envsnap.index.settings import index_settings  # noqa: PLC0415
-        from envsnap.snapshot import take_snapshot  # noqa: PLC0415
 
         fmt = format_name or (format_for_path(output) if output else "requirements")
         if fmt not in FORMATS:
@@ -243,8 +243,8 @@ def _declaration(
     with ``--project``, or any problem while ``--extra``/``--group`` are given,
     is an error.
     """
+    from envsnap.environment.snapshot import default_project  # noqa: PLC0415
     from envsnap.errors import InputError  # noqa: PLC0415
-    from envsnap.snapshot import default_project  # noqa: PLC0415
 
     project_path = project or default_project()
     if project_path is None and (extras or groups):
@@ -254,7 +254,7 @@ def _declaration(
         )
     if project_path is None:
         return None
-    from envsnap.project import read_project  # noqa: PLC0415
+    from envsnap.environment.project import read_project  # noqa: PLC0415
 
     try:
         return read_project(project_path, extras=extras, groups=groups)
@@ -284,7 +284,7 @@ def _with_hash_source(
     """Add the hash source (pylock.toml) or the ``--hash`` values (requirements.txt)."""
     import dataclasses  # noqa: PLC0415
 
-    from envsnap.environment import environment_tags  # noqa: PLC0415
+    from envsnap.environment.target import environment_tags  # noqa: PLC0415
     from envsnap.errors import InputError, OperationError  # noqa: PLC0415
     from envsnap.index.repository import collect, pip_hashes, source_for  # noqa: PLC0415
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from envsnap.cli import debug_option, handle_errors
-from envsnap.installers import INSTALLERS
+from envsnap.install.external import INSTALLERS
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -122,8 +122,8 @@ def restore(
     Exit codes: 0 ok, 2 unusable input, 3 the build, install or check failed.
     """
     from envsnap import restore as engine  # noqa: PLC0415
-    from envsnap.readers import default_lock_file  # noqa: PLC0415
-    from envsnap.secure import trusted_hosts_from as trusted_from  # noqa: PLC0415
+    from envsnap.index.secure import trusted_hosts_from as trusted_from  # noqa: PLC0415
+    from envsnap.lockfiles.readers import default_lock_file  # noqa: PLC0415
 
     start = time.monotonic()
 

@@ -61,9 +61,9 @@ def tree(
     """
     with handle_errors(debug=debug), started_probe(python) as probing:
         # the probe runs meanwhile: import the heavy modules only now
-        from envsnap.snapshot import take_snapshot  # noqa: PLC0415
-        from envsnap.tree import build_tree  # noqa: PLC0415
-        from envsnap.tree_render import TREE_FORMATS  # noqa: PLC0415
+        from envsnap.environment.snapshot import take_snapshot  # noqa: PLC0415
+        from envsnap.render.tree import build_tree  # noqa: PLC0415
+        from envsnap.render.tree_formats import TREE_FORMATS  # noqa: PLC0415
 
         note_pythonpath(quiet=quiet)
         snapshot = take_snapshot(

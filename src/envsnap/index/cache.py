@@ -1,7 +1,7 @@
 """Index pages kept on disk, revalidated with ``ETag`` / ``Last-Modified`` (as pip and uv do).
 
 A page is stored under ``pages/<sha256 of its URL and Accept header>`` in the
-cache root (the same root as :class:`envsnap.cache.FileCache`), as one JSON
+cache root (the same root as :class:`envsnap.index.file_cache.FileCache`), as one JSON
 line of metadata followed by the body. A page is used without any request
 while its ``Cache-Control: max-age`` lasts; after that it is asked again with
 ``If-None-Match`` / ``If-Modified-Since``, and a ``304 Not Modified`` keeps it.

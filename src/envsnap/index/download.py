@@ -6,7 +6,7 @@ returns a local path for each, after checking every hash. Nothing is installed
 from a file that was not verified, and :func:`fetch_all` finishes (or fails)
 for all files before the caller installs any of them.
 
-- a file whose hash is already in the :class:`~envsnap.cache.FileCache` is not
+- a file whose hash is already in the :class:`~envsnap.index.file_cache.FileCache` is not
   fetched again (no request at all);
 - a local file (a ``file:`` URL, a wheelhouse path) is hashed in place and
   used from there;
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from pathlib import Path
 
-    from envsnap.cache import FileCache
+    from envsnap.index.file_cache import FileCache
     from envsnap.index.http import HttpClient
 
 __all__ = ["DOWNLOAD_JOBS", "FileRequest", "fetch_all"]
@@ -167,7 +167,7 @@ def _fetch(
     on_bytes: Callable[[int], None] | None,
 ) -> Path:
     """Return a verified local path for one request (see :func:`fetch_all`)."""
-    from envsnap.cache import hash_file  # noqa: PLC0415
+    from envsnap.index.file_cache import hash_file  # noqa: PLC0415
 
     cached = cache.get_file(request.sha256)
     if cached is not None:

@@ -10,7 +10,7 @@ and what a hostile server must not get around:
   (``$NETRC``) are sent as a header to their own origin only, and never
   appear in a message;
 - **redirects** are followed here, hop by hop: each hop must pass pip's
-  secure-origin rule (:func:`envsnap.secure.is_secure`), and a hop to
+  secure-origin rule (:func:`envsnap.index.secure.is_secure`), and a hop to
   another origin (scheme, host, port) loses the ``Authorization`` header
   (as requests and pip do);
 - pip's ``cert`` (CA bundle) and ``client-cert`` settings are honoured;
@@ -38,8 +38,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from envsnap.errors import InputError, OperationError
+from envsnap.index.secure import is_secure
 from envsnap.origin import strip_credentials
-from envsnap.secure import is_secure
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence

@@ -287,7 +287,7 @@ def source_for(
         settings: see :func:`envsnap.index.settings.index_settings`; pip's
             default index is searched unless an index URL or ``no_index`` is set.
         cache_root: where pages and downloaded files are kept (default: the
-            user cache, :func:`envsnap.cache.default_cache_dir`).
+            user cache, :func:`envsnap.index.file_cache.default_cache_dir`).
         client: the HTTP client (default: one made from ``settings``).
         limits: time and size bounds for the default client.
 
@@ -298,16 +298,16 @@ def source_for(
     Raises:
         InputError: an index or find-links URL is plain http to a host that
             is neither a secure origin nor trusted (pip's rule,
-            :func:`envsnap.secure.check_secure`).
+            :func:`envsnap.index.secure.check_secure`).
         OperationError: a wheelhouse directory cannot be read; pip's default
             index is needed and no pip is installed beside envsnap.
     """
-    from envsnap.cache import FileCache, default_cache_dir  # noqa: PLC0415
     from envsnap.index.cache import PageCache  # noqa: PLC0415
+    from envsnap.index.file_cache import FileCache, default_cache_dir  # noqa: PLC0415
     from envsnap.index.http import Credentials, HttpClient  # noqa: PLC0415
+    from envsnap.index.secure import check_secure  # noqa: PLC0415
     from envsnap.index.simple_index import FlatLinks, SimpleIndex  # noqa: PLC0415
     from envsnap.index.wheelhouse import Wheelhouse  # noqa: PLC0415
-    from envsnap.secure import check_secure  # noqa: PLC0415
 
     urls = settings.index_urls()
     remote_links = [u for u in settings.find_links if "://" in u and not u.startswith("file:")]

@@ -64,7 +64,7 @@ class IndexSettings:
     """``--find-links`` / ``PIP_FIND_LINKS`` / pip config: directories or flat-page URLs."""
     trusted_hosts: tuple[str, ...] = ()
     """``--trusted-host`` / ``PIP_TRUSTED_HOST`` / pip config: plain-http hosts allowed
-    (see :mod:`envsnap.secure`)."""
+    (see :mod:`envsnap.index.secure`)."""
     no_index: bool = False
     """``--no-index``: not even pip's built-in default index is used."""
     cert: str | None = None
@@ -223,7 +223,7 @@ def _config_debug(python: str, env: Mapping[str, str]) -> str | None:
     import hashlib  # noqa: PLC0415
     import json  # noqa: PLC0415
 
-    from envsnap.cache import default_cache_dir  # noqa: PLC0415
+    from envsnap.index.file_cache import default_cache_dir  # noqa: PLC0415
 
     key = json.dumps([python, _stat(Path(python)), *(env.get(v) for v in _LOCATION_VARIABLES)])
     entry = default_cache_dir() / "pip-config" / hashlib.sha256(key.encode()).hexdigest()

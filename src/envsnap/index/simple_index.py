@@ -37,8 +37,8 @@ if TYPE_CHECKING:
     from packaging.utils import NormalizedName
     from packaging.version import Version
 
-    from envsnap.cache import FileCache
     from envsnap.index.cache import PageCache
+    from envsnap.index.file_cache import FileCache
 
 __all__ = ["PINNED_PAGE_AGE", "FlatLinks", "SimpleIndex"]
 
@@ -93,7 +93,7 @@ class _Remote:
         """Download a link without a hash (into the file cache when there is one) and hash it."""
         import tempfile  # noqa: PLC0415
 
-        from envsnap.cache import hash_file  # noqa: PLC0415
+        from envsnap.index.file_cache import hash_file  # noqa: PLC0415
 
         clean = strip_credentials(link.url)[0]
         missing = OperationError(

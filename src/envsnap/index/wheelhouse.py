@@ -12,8 +12,8 @@ from packaging.utils import (
     parse_wheel_filename,
 )
 
-from envsnap.cache import hash_file
 from envsnap.errors import OperationError
+from envsnap.index.file_cache import hash_file
 from envsnap.index.repository import DistFile, ProjectFiles, ordered
 
 if TYPE_CHECKING:

@@ -10,14 +10,14 @@ from packaging.tags import sys_tags
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from envsnap.cache import FileCache
-from envsnap.direct import plan_requirements
-from envsnap.environment import probe
+from envsnap.environment.target import probe
 from envsnap.index import settings as settings_module
 from envsnap.index import simple_index
 from envsnap.index.cache import CachedPage, PageCache, max_age
 from envsnap.index.download import FileRequest, fetch_all
+from envsnap.index.file_cache import FileCache
 from envsnap.index.settings import IndexSettings
+from envsnap.install.builtin import plan_requirements
 from envsnap.lock import Lock, LockedPackage
 from support.index import serve_index
 from support.wheels import build_wheel

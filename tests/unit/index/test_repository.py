@@ -16,7 +16,7 @@ from packaging.tags import Tag
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
-from envsnap.environment import environment_tags
+from envsnap.environment.target import environment_tags
 from envsnap.errors import OperationError
 from envsnap.index import settings as settings_module
 from envsnap.index.http import Limits

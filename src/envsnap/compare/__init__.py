@@ -1,0 +1,5 @@
+"""Comparisons: drift between an environment, lock files and ``pyproject.toml``; closure gaps.
+
+Pure functions over the models (``Snapshot``, ``Lock``, ``ProjectDeclaration``)
+returning a :class:`~envsnap.compare.drift.Report`; rendering is ``render/``'s job.
+"""

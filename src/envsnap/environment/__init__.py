@@ -1,0 +1,9 @@
+"""The target environment: find and probe it, read its distributions, snapshot it.
+
+``target`` finds the interpreter and probes it once (paths, markers, tags);
+``distributions`` reads ``*.dist-info`` / ``*.egg-info``; ``snapshot`` builds
+the dependency graph and classifies every package; ``project`` reads what
+``pyproject.toml`` declares; ``record`` verifies installed files against RECORD;
+``base_packages`` covers a venv that sees the base installation's site-packages.
+See docs/architecture.md.
+"""

@@ -1,0 +1,967 @@
+"""The snapshot engine: distributions -> dependency graph -> classification.
+
+A :class:`Snapshot` is what one environment holds at one moment: its
+distributions, the edges between them (markers and extras evaluated for *that*
+environment, PEP 508), the requirements that are not satisfied, and for each
+distribution whether it is top-level (``declared``, ``requested`` or
+``root``) or ``transitive`` (with the packages it comes ``via``).
+"""
+
+from __future__ import annotations
+
+import gc
+import re
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
+from packaging.utils import NormalizedName, canonicalize_name
+
+from envsnap.environment.distributions import (
+    InstalledDistribution,
+    MetadataWarning,
+    read_distributions,
+)
+from envsnap.environment.target import TargetEnvironment, find_interpreter, probe
+
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+
+    from packaging.markers import Marker
+    from packaging.requirements import Requirement
+    from packaging.version import Version
+
+    from envsnap.environment.project import ProjectDeclaration
+    from envsnap.environment.target import PendingProbe
+
+__all__ = [
+    "TOOLING",
+    "Edge",
+    "Reason",
+    "Snapshot",
+    "Unsatisfied",
+    "build_snapshot",
+    "take_snapshot",
+    "unmet_extra",
+]
+
+TOOLING: frozenset[str] = frozenset({"pip", "setuptools", "wheel", "distribute"})
+"""Left out of output unless asked for, as ``pip freeze`` does without ``--all``."""
+
+# Debian/Ubuntu's patched pip reports this for every venv; it is not real.
+_BOGUS = ("pkg-resources", "0.0.0")
+
+# uv writes REQUESTED into every distribution it installs: no signal there.
+_REQUESTED_WITHOUT_SIGNAL = frozenset({"uv"})
+
+Kind = Literal["declared", "requested", "root", "transitive"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Edge:
+    """``parent`` requires ``child`` in this environment."""
+
+    parent: NormalizedName
+    """The dependent distribution."""
+    child: NormalizedName
+    """The distribution it requires (installed)."""
+    requirement: Requirement
+    """The ``Requires-Dist`` entry of ``parent`` that makes the edge."""
+    extra: NormalizedName | None = None
+    """The extra of ``parent`` the requirement belongs to, if any."""
+
+    @property
+    def label(self) -> str:
+        """``parent`` or ``parent[extra]``, normalized (``# via`` lines use display names)."""
+        return f"{self.parent}[{self.extra}]" if self.extra else self.parent
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Unsatisfied:
+    """A requirement of an installed distribution that the environment does not meet."""
+
+    dependent: NormalizedName
+    """The distribution whose requirement it is."""
+    requirement: Requirement
+    """The requirement (PEP 508)."""
+    extra: NormalizedName | None = None
+    """The extra of ``dependent`` it belongs to, if any."""
+    installed: Version | None = None
+    """The installed version of the required name, or ``None`` when missing."""
+
+    def describe(self) -> str:
+        """Return a ``pip check``-style line: ``a 1.0 requires b>=2, but b 1.0 is installed``."""
+        who = f"{self.dependent}[{self.extra}]" if self.extra else self.dependent
+        found = (
+            f"{canonicalize_name(self.requirement.name)} {self.installed} is installed"
+            if self.installed is not None
+            else "it is not installed"
+        )
+        return f"{who} requires {self.requirement}, but {found}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reason:
+    """Why a distribution is in the environment."""
+
+    kind: Kind
+    """``declared``, ``requested``, ``root`` (top-level) or ``transitive``."""
+    via: tuple[str, ...] = ()
+    """For ``transitive``: the dependents, ``name`` or ``name[extra]``, sorted."""
+    explained_by: tuple[str, ...] = ()
+    """For a ``root`` kept top-level although an inferred extra reaches it
+    (its ``REQUESTED`` file carries no signal): those extras, ``name[extra]``.
+    The other reading of the same environment is ``transitive`` via them."""
+
+    @property
+    def top_level(self) -> bool:
+        """Whether this makes the distribution a top-level one."""
+        return self.kind != "transitive"
+
+    def describe(self) -> str:
+        """Return ``requested`` or ``via a, b[x]`` for humans."""
+        return f"via {', '.join(self.via)}" if self.kind == "transitive" else self.kind
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Snapshot:
+    """An environment's distributions, their graph and their classification."""
+
+    environment: TargetEnvironment
+    """The probed target."""
+    distributions: tuple[InstalledDistribution, ...]
+    """Every distribution read, sorted by normalized name (base ones included)."""
+    edges: tuple[Edge, ...] = ()
+    """The dependency edges, sorted by (parent, child, extra)."""
+    unsatisfied: tuple[Unsatisfied, ...] = ()
+    """Requirements not met: name missing or version outside the specifier."""
+    reasons: Mapping[NormalizedName, Reason] = field(default_factory=dict)
+    """The classification of each distribution."""
+    extras: Mapping[NormalizedName, frozenset[NormalizedName]] = field(default_factory=dict)
+    """The extras in effect for each distribution (asked for by a dependent, or inferred)."""
+    inferred_extras: Mapping[NormalizedName, frozenset[NormalizedName]] = field(
+        default_factory=dict
+    )
+    """Extras of top-level packages inferred because they explain packages that
+    would otherwise be roots (see :func:`build_snapshot`)."""
+    top_level_extras: Mapping[NormalizedName, frozenset[NormalizedName]] = field(
+        default_factory=dict
+    )
+    """The extras written on each top-level line (``uvicorn[standard]``): the
+    inferred ones and the ones the project declares."""
+    explains: Mapping[str, tuple[NormalizedName, ...]] = field(default_factory=dict)
+    """For each inferred extra (``uvicorn[standard]``, display name), the roots it explains."""
+    warnings: tuple[MetadataWarning, ...] = ()
+    """Problems met while reading metadata."""
+    include_system: bool = False
+    """Whether distributions of the base installation are part of the output."""
+    project: ProjectDeclaration | None = None
+    """The ``pyproject.toml`` declaration used for ``declared``, if any."""
+
+    def get(self, name: str) -> InstalledDistribution | None:
+        """Return the distribution called ``name`` (any spelling), or ``None``."""
+        return self._by_name.get(canonicalize_name(name))
+
+    @property
+    def _by_name(self) -> dict[NormalizedName, InstalledDistribution]:
+        return {d.name: d for d in self.distributions}
+
+    def listed(
+        self, *, include_tools: bool = False, exclude: Iterable[str] = ()
+    ) -> list[InstalledDistribution]:
+        """Return the distributions an output lists, sorted by normalized name.
+
+        Args:
+            include_tools: keep pip, setuptools, wheel and distribute
+                (``pip freeze --all``).
+            exclude: names (any spelling) to leave out.
+
+        Returns:
+            The environment's own distributions (plus the base ones when the
+            snapshot was taken with ``include_system``), minus the left-out ones.
+        """
+        skip = {canonicalize_name(n) for n in exclude}
+        if not include_tools:
+            skip |= {canonicalize_name(n) for n in TOOLING}
+        return [
+            d
+            for d in self.distributions
+            if d.name not in skip and (self.include_system or not d.in_base)
+        ]
+
+    def summary(self, *, include_tools: bool = False, exclude: Iterable[str] = ()) -> str:
+        """Return the one-line account of the classification, for stderr.
+
+        ``top-level: 11 (7 requested, 2 declared, 2 roots); extras inferred:
+        uvicorn[standard], Flask[async]``, counted over what :meth:`listed`
+        shows with the same arguments.
+        """
+        listed = self.listed(include_tools=include_tools, exclude=exclude)
+        counts: dict[str, int] = defaultdict(int)
+        for dist in listed:
+            counts[self.reasons[dist.name].kind] += 1
+        parts = [
+            f"{counts[kind]} {label}"
+            for kind, label in (("requested", "requested"), ("declared", "declared"))
+            if counts[kind]
+        ]
+        if counts["root"]:
+            parts.append(f"{counts['root']} root" + ("s" if counts["root"] > 1 else ""))
+        top = sum(counts[k] for k in ("requested", "declared", "root"))
+        names = {d.name: d.display_name for d in listed}
+        inferred = [
+            f"{names[n]}[{','.join(sorted(x))}]"
+            for n, x in sorted(self.inferred_extras.items())
+            if n in names
+        ]
+        text = f"top-level: {top}" + (f" ({', '.join(parts)})" if parts else "")
+        return text + f"; extras inferred: {', '.join(inferred) or 'none'}"
+
+    def explain(self, name: str) -> str:
+        """Return why ``name`` is top-level or transitive, for ``freeze --explain``.
+
+        Several lines: the classification, the ``REQUESTED`` and ``INSTALLER``
+        files (PEP 376) and what they are taken to mean, the dependents (with
+        their requirement), the extras in effect and which were inferred (and
+        what they explain), and for a root kept top-level although an extra
+        explains it, the other reading.
+
+        Raises:
+            KeyError: ``name`` is not installed.
+        """
+        dist = self._by_name.get(canonicalize_name(name))
+        if dist is None:
+            raise KeyError(name)
+        reason = self.reasons[dist.name]
+        kind = "top-level" if reason.top_level else "transitive"
+        lines = [f"{dist.display_name} {dist.version}: {kind} ({reason.describe()})"]
+        installer = dist.installer or "(no INSTALLER file)"
+        if dist.requested and installer.lower() in _REQUESTED_WITHOUT_SIGNAL:
+            requested = f"yes, but {installer} writes REQUESTED into every distribution: no signal"
+        elif dist.requested:
+            requested = "yes: the user named it when installing"
+        else:
+            requested = "no"
+        lines += [f"  REQUESTED: {requested}", f"  INSTALLER: {installer}"]
+        if self.project is not None and dist.name in self.project.names:
+            lines.append(f"  declared in {self.project.path}")
+        parents = self.parents(dist.name)
+        lines.append(f"  required by: {'nothing installed' if not parents else ''}".rstrip())
+        by_name = self._by_name
+        for edge in parents:
+            who = by_name[edge.parent].display_name + (f"[{edge.extra}]" if edge.extra else "")
+            lines.append(f"    {who} ({edge.requirement})")
+        active = sorted(self.extras.get(dist.name, ()))
+        inferred = self.inferred_extras.get(dist.name, frozenset())
+        lines.append(f"  extras in effect: {', '.join(active) or 'none'}")
+        for extra in sorted(inferred):
+            label = f"{dist.display_name}[{extra}]"
+            explains = sorted(by_name[n].display_name for n in self.explains.get(label, ()))
+            lines.append(f"  inferred: {label}, which explains {', '.join(explains)}")
+        if reason.explained_by:
+            via = ", ".join(reason.explained_by)
+            lines.append(
+                f"  also explained by {via}: kept top-level because its REQUESTED file carries "
+                "no signal and the user may have named it; the other reading, which "
+                f"regenerates the environment too: transitive via {via}"
+            )
+        return "\n".join(lines)
+
+    def children(self, name: NormalizedName) -> list[Edge]:
+        """Return the edges from ``name`` to what it requires."""
+        return [e for e in self.edges if e.parent == name]
+
+    def parents(self, name: NormalizedName) -> list[Edge]:
+        """Return the edges from what requires ``name`` to it."""
+        return [e for e in self.edges if e.child == name]
+
+
+def take_snapshot(
+    python: str | os.PathLike[str] | None = None,
+    *,
+    project: ProjectDeclaration | None = None,
+    include_system: bool = False,
+    environment: TargetEnvironment | None = None,
+    started_probe: PendingProbe | None = None,
+    announce: Callable[[TargetEnvironment], None] | None = None,
+) -> Snapshot:
+    """Probe a target environment and snapshot it.
+
+    Args:
+        python: an interpreter path or venv directory (see
+            :func:`envsnap.environment.target.find_interpreter` for the defaults).
+        project: declared dependencies, to classify them as ``declared``.
+        include_system: list the base installation's distributions too,
+            when the venv sees them (``include-system-site-packages``).
+        environment: an already probed target; ``python`` is then ignored.
+        started_probe: a probe started earlier
+            (:func:`envsnap.environment.target.start_probe`, as the CLI does before
+            its imports); its answer is used if it probes the same interpreter.
+        announce: called with the probed target before anything is read (the
+            CLI says ``Using environment at: ...`` there).
+
+    Returns:
+        The :class:`Snapshot`.
+
+    Raises:
+        envsnap.errors.TargetError: the target is missing, broken or not a Python.
+    """
+    env = environment or probe(find_interpreter(python), started=started_probe)
+    if announce is not None:
+        announce(env)
+    base = env.base_site_packages if env.include_system_site_packages else ()
+    # Reading makes a great many small objects and no reference cycles: the
+    # cyclic garbage collector would run ~150 times for nothing (10-25 % of
+    # the time on 2000 dists, bench/run.py), so it pauses meanwhile.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        dists, warnings = read_distributions(env.site_packages, base)
+        return build_snapshot(
+            env, dists, warnings=warnings, project=project, include_system=include_system
+        )
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def build_snapshot(
+    environment: TargetEnvironment,
+    distributions: Sequence[InstalledDistribution],
+    *,
+    warnings: Sequence[MetadataWarning] = (),
+    project: ProjectDeclaration | None = None,
+    include_system: bool = False,
+) -> Snapshot:
+    """Build the graph and classification of already-read distributions.
+
+    Markers are evaluated in ``environment.markers`` (PEP 508). An extra of a
+    distribution is in effect when a dependent asks for it (``name[extra]``,
+    nested extras followed to a fixpoint), when the project declares it
+    (``requests[socks]`` in ``pyproject.toml``), or when it is *inferred*.
+
+    Classification, first rule wins: ``declared`` (the project names it),
+    ``requested`` (a ``REQUESTED`` file, PEP 376, from an installer that
+    writes it only for what the user named: not uv), ``root`` (nothing
+    requires it), else ``transitive``. A root is then *explained*, when it can
+    be, by an extra of a top-level package: the extra is inferred when every
+    requirement it brings in (its nested extras included) is installed and it
+    reaches that root; the extras explaining the most roots are taken first.
+    An explained root without a ``REQUESTED`` file becomes transitive
+    (``via web[fast]``); one with an untrustworthy ``REQUESTED`` file stays
+    top-level (``Reason.explained_by`` names the extra), since the user may
+    have typed it. An extra is never inferred to explain a package that owns
+    an inferred extra itself, so the top-level lines with their extras always
+    regenerate the environment. See docs/freeze.md.
+
+    Args:
+        environment: the target the distributions come from.
+        distributions: as returned by :func:`read_distributions`.
+        warnings: reading problems to carry along.
+        project: declared dependencies, classified as ``declared``.
+        include_system: see :meth:`Snapshot.listed`.
+
+    Returns:
+        The :class:`Snapshot`.
+    """
+    dists = {
+        d.name: d
+        for d in sorted(distributions, key=lambda d: d.name)
+        if (d.name, str(d.version)) != _BOGUS
+    }
+    graph = _Graph(environment.markers, dists)
+    declared_extras = _declared_extras(project, environment.markers)
+    graph.build(declared_extras)
+    problems = list(warnings) + graph.warnings
+    explains: dict[str, list[NormalizedName]] = defaultdict(list)
+    declared_lines: dict[NormalizedName, set[NormalizedName]] = defaultdict(set)
+    for name, extra in declared_extras:
+        declared_lines[name].add(extra)
+    reasons = _classify(
+        dists, graph, project.names if project else frozenset(), declared_lines, explains
+    )
+    line_extras: dict[NormalizedName, set[NormalizedName]] = defaultdict(set)
+    for name, extras in graph.inferred.items():
+        line_extras[name] |= extras
+    for name, extra in declared_extras:
+        if name in dists:
+            line_extras[name].add(extra)
+    return Snapshot(
+        environment=environment,
+        distributions=tuple(dists.values()),
+        edges=tuple(sorted(graph.edges, key=lambda e: (e.parent, e.child, e.extra or ""))),
+        unsatisfied=tuple(graph.unsatisfied),
+        reasons=reasons,
+        extras={n: frozenset(x) for n, x in graph.active.items() if x},
+        inferred_extras={n: frozenset(x) for n, x in graph.inferred.items() if x},
+        top_level_extras={
+            n: frozenset(x) for n, x in sorted(line_extras.items()) if x and reasons[n].top_level
+        },
+        explains={label: tuple(sorted(names)) for label, names in sorted(explains.items())},
+        warnings=tuple(problems),
+        include_system=include_system,
+        project=project,
+    )
+
+
+class _Graph:
+    """Edges between installed distributions, extras followed to a fixpoint."""
+
+    def __init__(
+        self, markers: Mapping[str, str], dists: Mapping[NormalizedName, InstalledDistribution]
+    ) -> None:
+        self.markers = dict(markers)
+        self.dists = dists
+        self.edges: list[Edge] = []
+        self.unsatisfied: list[Unsatisfied] = []
+        self.warnings: list[MetadataWarning] = []
+        self.active: dict[NormalizedName, set[NormalizedName]] = defaultdict(set)
+        self.inferred: dict[NormalizedName, set[NormalizedName]] = defaultdict(set)
+        self.parents: dict[NormalizedName, set[NormalizedName]] = defaultdict(set)
+        self.self_edges: list[Edge] = []
+        """Requirements of a package on its own extras (``p[all]`` requires ``p[io]``)."""
+        self._pending: deque[tuple[NormalizedName, NormalizedName]] = deque()
+        self._marker_cache: dict[tuple[int, str], bool] = {}
+        self._extra_groups: dict[
+            NormalizedName, dict[NormalizedName | None, list[Requirement]]
+        ] = {}
+
+    def build(self, declared_extras: Iterable[tuple[NormalizedName, NormalizedName]] = ()) -> None:
+        """Add every edge; ``declared_extras`` are ``(name, extra)`` the project asks for."""
+        for dist in self.dists.values():
+            self._add_edges(dist, None)
+        for name, extra in declared_extras:
+            if name in self.dists and extra not in self.active[name]:
+                self.active[name].add(extra)
+                self._pending.append((name, extra))
+        self._drain()
+
+    def closure(
+        self, name: NormalizedName, extra: NormalizedName
+    ) -> tuple[list[Edge], set[tuple[NormalizedName, NormalizedName]]] | None:
+        """Return what activating ``name[extra]`` would add, without adding it.
+
+        Nested extras (``a[x]`` requires ``b[x]``, or ``a[x]`` requires
+        ``a[y]``) are followed to a fixpoint; extras already in effect are not
+        walked again.
+
+        Returns:
+            ``(edges, activated)``: the new edges (a package's requirement on
+            its own extras included) and the ``(name, extra)``
+            pairs that would come into effect; ``None`` when a requirement on
+            the way is not installed at an allowed version (the extra is then
+            not in this environment).
+        """
+        edges, activated, unmet = self.walk(name, extra)
+        return None if unmet is not None else (edges, activated)
+
+    def walk(
+        self, name: NormalizedName, extra: NormalizedName
+    ) -> tuple[list[Edge], set[tuple[NormalizedName, NormalizedName]], Unsatisfied | None]:
+        """Walk ``name[extra]`` as :meth:`closure` does; stop at the first unmet requirement."""
+        activated = {(name, extra)}
+        queue = [(name, extra)]
+        edges: list[Edge] = []
+        while queue:
+            parent, parent_extra = queue.pop()
+            for req in self._requirements(self.dists[parent], parent_extra):
+                child_name = canonicalize_name(req.name)
+                if not self._satisfied(req):
+                    child = self.dists.get(child_name)
+                    unmet = Unsatisfied(
+                        dependent=parent,
+                        requirement=req,
+                        extra=parent_extra,
+                        installed=child.version if child else None,
+                    )
+                    return edges, activated, unmet
+                # self edges too (``p[all]`` -> ``p[io]``): infer() keeps them apart
+                edges.append(
+                    Edge(parent=parent, child=child_name, requirement=req, extra=parent_extra)
+                )
+                for wanted in req.extras:
+                    pair = (child_name, canonicalize_name(wanted))
+                    if pair[1] not in self.active.get(child_name, ()) and pair not in activated:
+                        activated.add(pair)
+                        queue.append(pair)
+        return edges, activated, None
+
+    def infer(self, name: NormalizedName, extra: NormalizedName) -> None:
+        """Put ``name[extra]`` in effect as inferred (its closure must be satisfied).
+
+        An extra already in effect (a dependent asks for it, in a cycle) is
+        only marked: it is to be written on the line, its edges are there.
+        """
+        if extra in self.active.get(name, ()):
+            self.inferred[name].add(extra)
+            return
+        found = self.closure(name, extra)
+        if found is None:  # pragma: no cover - callers check the closure first
+            return
+        edges, activated = found
+        for pkg, pkg_extra in activated:
+            self.active[pkg].add(pkg_extra)
+        for edge in edges:
+            if edge.child == edge.parent:
+                self.self_edges.append(edge)
+                continue
+            self.edges.append(edge)
+            self.parents[edge.child].add(edge.parent)
+        self.inferred[name].add(extra)
+
+    def reach(
+        self,
+        lines: Mapping[NormalizedName, Iterable[NormalizedName]],
+        more_edges: Iterable[Edge] = (),
+    ) -> set[NormalizedName]:
+        """Return what installing ``lines`` (name -> extras) brings in, as a resolver would.
+
+        Base edges are followed, and an extra's edges only when that extra is
+        asked for: on a line, or by a requirement on the way (``b[x]``,
+        ``p[io]`` of ``p`` itself). ``more_edges`` are edges not added yet
+        (an extra's :meth:`closure`).
+        """
+        index: dict[tuple[NormalizedName, NormalizedName | None], list[Edge]] = defaultdict(list)
+        for edge in (*self.edges, *self.self_edges, *more_edges):
+            index[edge.parent, edge.extra].append(edge)
+        stack: list[tuple[NormalizedName, NormalizedName | None]] = []
+        for name, extras in lines.items():
+            stack += [(name, None), *((name, extra) for extra in extras)]
+        seen: set[tuple[NormalizedName, NormalizedName | None]] = set()
+        while stack:
+            item = stack.pop()
+            if item in seen:
+                continue
+            seen.add(item)
+            for edge in index.get(item, ()):
+                stack.append((edge.child, None))
+                stack += [(edge.child, canonicalize_name(x)) for x in edge.requirement.extras]
+        return {name for name, _ in seen}
+
+    def _satisfied(self, req: Requirement) -> bool:
+        """Whether ``req`` is installed at a version its specifier allows."""
+        dist = self.dists.get(canonicalize_name(req.name))
+        return dist is not None and req.specifier.contains(dist.version, prereleases=True)
+
+    def _drain(self) -> None:
+        while self._pending:
+            name, extra = self._pending.popleft()
+            self._add_edges(self.dists[name], extra)
+
+    def _add_edges(self, dist: InstalledDistribution, extra: NormalizedName | None) -> None:
+        for req in self._requirements(dist, extra):
+            child_name = canonicalize_name(req.name)
+            child = self.dists.get(child_name)
+            if child is None or not req.specifier.contains(child.version, prereleases=True):
+                self.unsatisfied.append(
+                    Unsatisfied(
+                        dependent=dist.name,
+                        requirement=req,
+                        extra=extra,
+                        installed=child.version if child else None,
+                    )
+                )
+            if child is None:
+                continue
+            edge = Edge(parent=dist.name, child=child_name, requirement=req, extra=extra)
+            if child_name != dist.name:
+                self.edges.append(edge)
+                self.parents[child_name].add(dist.name)
+            else:
+                self.self_edges.append(edge)
+            for wanted in req.extras:
+                child_extra = canonicalize_name(wanted)
+                if child_extra not in self.active[child_name]:
+                    self.active[child_name].add(child_extra)
+                    self._pending.append((child_name, child_extra))
+
+    def _requirements(
+        self, dist: InstalledDistribution, extra: NormalizedName | None
+    ) -> Iterator[Requirement]:
+        """Yield the requirements of ``dist`` that apply here for ``extra``.
+
+        With ``extra=None``: the unconditional ones; with an extra: only the
+        ones that apply because of that extra (not the unconditional ones again).
+        """
+        candidates: Sequence[Requirement] = dist.requires
+        if extra is not None:
+            # only the requirements whose marker names an extra can apply for one;
+            # moto has 300 of them across 40 extras: look at this extra's only
+            by_extra = self._by_extra(dist)
+            if None not in by_extra:
+                candidates = by_extra.get(extra, ())
+        for req in candidates:
+            marker = req.marker
+            if marker is None:
+                if extra is None:
+                    yield req
+                continue
+            base = self._evaluate(dist, marker, "")
+            if extra is None:
+                if base:
+                    yield req
+            elif not base and self._evaluate(dist, marker, extra):
+                yield req
+
+    def _by_extra(
+        self, dist: InstalledDistribution
+    ) -> dict[NormalizedName | None, list[Requirement]]:
+        """Group the requirements of ``dist`` whose marker names an extra by that extra.
+
+        Key ``None`` holds the ones whose marker could not be read that way.
+        """
+        groups = self._extra_groups.get(dist.name)
+        if groups is None:
+            groups = self._extra_groups[dist.name] = {}
+            for req in dist.requires:
+                if req.marker is not None:
+                    for extra in _marker_extras(req.marker):
+                        groups.setdefault(extra, []).append(req)
+        return groups
+
+    def _evaluate(self, dist: InstalledDistribution, marker: Marker, extra: str) -> bool:
+        key = (id(marker), extra)
+        cached = self._marker_cache.get(key)
+        if cached is not None:
+            return cached
+        try:
+            result = marker.evaluate({**self.markers, "extra": extra})
+        except (InvalidMarker, UndefinedComparison, UndefinedEnvironmentName) as exc:
+            self.warnings.append(
+                MetadataWarning(dist.location, f"marker {str(marker)!r} cannot be evaluated: {exc}")
+            )
+            result = False
+        # the marker object lives in the requirement cache, so its id stays unique
+        self._marker_cache[key] = result
+        return result
+
+
+_EXTRA_EQUALS = re.compile(r"""\bextra\s*==\s*['"]([^'"]+)['"]""")
+_MARKER_EXTRAS: dict[int, tuple[Marker, tuple[NormalizedName | None, ...]]] = {}
+"""id(marker) -> (marker, the extras it names): markers are shared by all dists."""
+
+
+def _marker_extras(marker: Marker) -> tuple[NormalizedName | None, ...]:
+    """Return the extras a marker compares ``extra ==`` with (PEP 685 normalized).
+
+    ``()`` when it does not mention ``extra`` (never an extra's own
+    requirement); ``(None,)`` when it does in another form (``extra !=``,
+    ``"x" == extra``): then it must be evaluated for every extra.
+    """
+    cached = _MARKER_EXTRAS.get(id(marker))
+    if cached is not None and cached[0] is marker:
+        return cached[1]
+    text = str(marker)
+    found = _EXTRA_EQUALS.findall(text)
+    result: tuple[NormalizedName | None, ...]
+    if "extra" not in text:
+        result = ()
+    elif found and text.count("extra") == len(found):
+        result = tuple(canonicalize_name(name) for name in found)
+    else:
+        result = (None,)
+    # the marker is kept in the entry, so its id cannot be reused meanwhile
+    _MARKER_EXTRAS[id(marker)] = (marker, result)
+    return result
+
+
+def _declared_extras(
+    project: ProjectDeclaration | None, markers: Mapping[str, str]
+) -> list[tuple[NormalizedName, NormalizedName]]:
+    """Return the ``(name, extra)`` pairs the project's applicable requirements ask for."""
+    if project is None:
+        return []
+    pairs: list[tuple[NormalizedName, NormalizedName]] = []
+    for dep in project.dependencies:
+        marker = dep.requirement.marker
+        try:
+            applies = marker is None or marker.evaluate({**markers, "extra": ""})
+        except (InvalidMarker, UndefinedComparison, UndefinedEnvironmentName):
+            applies = False
+        if applies:
+            pairs += [
+                (dep.name, canonicalize_name(extra)) for extra in sorted(dep.requirement.extras)
+            ]
+    return pairs
+
+
+def _classify(
+    dists: Mapping[NormalizedName, InstalledDistribution],
+    graph: _Graph,
+    declared: frozenset[NormalizedName],
+    declared_lines: Mapping[NormalizedName, set[NormalizedName]],
+    explains: dict[str, list[NormalizedName]],
+) -> dict[NormalizedName, Reason]:
+    """Classify every distribution and infer the extras that explain roots (see build_snapshot).
+
+    ``declared_lines`` are the extras the project asks for, by name;
+    ``explains`` is filled with ``a[x]`` -> the packages that inferred extra explains.
+    """
+    declared = frozenset(name for name in declared if name in dists)  # installed ones
+    requested = {
+        name
+        for name, dist in dists.items()
+        if name not in declared
+        and dist.requested
+        and (dist.installer or "").lower() not in _REQUESTED_WITHOUT_SIGNAL
+    }
+    roots = {
+        name
+        for name in dists
+        if name not in declared and name not in requested and not graph.parents.get(name)
+    }
+    explained = _infer_extras(dists, graph, top_level={*declared, *requested, *roots}, roots=roots)
+    for name, labels in explained.items():
+        for label in labels:
+            explains[label].append(name)
+    reasons: dict[NormalizedName, Reason] = {}
+    for name, dist in dists.items():
+        if name in declared:
+            reasons[name] = Reason(kind="declared")
+        elif name in requested:
+            reasons[name] = Reason(kind="requested")
+        elif name in roots and (name not in explained or dist.requested):
+            reasons[name] = Reason(kind="root", explained_by=tuple(explained.get(name, ())))
+    # packages no top-level line reaches (a cycle closed by an extra, sphinx <->
+    # sphinxcontrib-*): first an extra of a top-level package, then a root
+    for label, names in _explain_unreached(dists, graph, set(reasons), declared_lines).items():
+        explains[label] += names
+    for name in _unreached_cycle_roots(dists, graph, set(reasons), declared_lines):
+        reasons[name] = Reason(kind="root")
+    via = _via(dists, graph)
+    for name in dists:
+        if name not in reasons:
+            reasons[name] = Reason(kind="transitive", via=tuple(sorted(via[name], key=str.lower)))
+    return reasons
+
+
+def _via(
+    dists: Mapping[NormalizedName, InstalledDistribution], graph: _Graph
+) -> dict[NormalizedName, set[str]]:
+    """Return each package's dependents as ``# via`` names them (``a``, ``b[x]``)."""
+    via: dict[NormalizedName, set[str]] = defaultdict(set)
+    plain = {(edge.parent, edge.child) for edge in graph.edges if edge.extra is None}
+    for edge in graph.edges:
+        parent = dists[edge.parent].display_name
+        if edge.extra is None or (edge.parent, edge.child) in plain:
+            # a parent that needs the child anyway is named without its extra
+            via[edge.child].add(parent)
+        else:
+            via[edge.child].add(f"{parent}[{edge.extra}]")
+    return via
+
+
+def _infer_extras(
+    dists: Mapping[NormalizedName, InstalledDistribution],
+    graph: _Graph,
+    *,
+    top_level: set[NormalizedName],
+    roots: set[NormalizedName],
+) -> dict[NormalizedName, list[str]]:
+    """Infer extras of top-level packages that explain roots; return root -> ``a[x]`` labels.
+
+    Greedy, deterministic: among the extras whose whole closure is installed,
+    take the one reaching the most unexplained roots (then the smallest, then
+    by name), put it in effect, and repeat until no extra explains anything.
+    pip, setuptools, wheel and distribute never need explaining (they are in
+    most venvs by default). A root that owns an inferred extra is not
+    explained away: its line must stay to carry the extra. An explained root
+    with a ``REQUESTED`` file (no signal, e.g. uv) stays top-level.
+    """
+    needs = {name for name in roots if name not in TOOLING}
+    top = set(top_level)
+    candidates = _candidate_extras(dists, graph, top, needs) if needs else {}
+    owners: set[NormalizedName] = set()
+    explained: dict[NormalizedName, list[str]] = defaultdict(list)
+    while True:
+        best: tuple[tuple[int, int, str, str], _ExtraKey, set[NormalizedName]] | None = None
+        for pair, (reached, size) in candidates.items():
+            owner, extra = pair
+            if owner not in top or extra in graph.active.get(owner, ()):
+                continue
+            gain = (reached & needs) - owners
+            key = (-len(gain), size, owner, extra)
+            if gain and (best is None or key < best[0]):
+                best = (key, pair, gain)
+        if best is None:
+            return explained
+        _, (owner, extra), gain = best
+        graph.infer(owner, extra)
+        owners.add(owner)
+        label = f"{dists[owner].display_name}[{extra}]"
+        for name in gain:
+            explained[name].append(label)
+            needs.discard(name)
+            if not dists[name].requested:
+                top.discard(name)
+
+
+_ExtraKey = tuple[NormalizedName, NormalizedName]
+
+
+def _candidate_extras(
+    dists: Mapping[NormalizedName, InstalledDistribution],
+    graph: _Graph,
+    top: set[NormalizedName],
+    needs: set[NormalizedName],
+) -> dict[_ExtraKey, tuple[set[NormalizedName], int]]:
+    """Return the extras of ``top`` packages not in effect, installed, and reaching ``needs``.
+
+    Each maps to ``(packages its closure reaches, number of edges it adds)``.
+    """
+    candidates: dict[_ExtraKey, tuple[set[NormalizedName], int]] = {}
+    for owner in sorted(top):
+        if dists[owner].origin.editable:
+            continue  # an ``-e PATH`` line carries no extras in the files envsnap reads
+        for extra in dists[owner].provides_extras:
+            if extra in graph.active.get(owner, ()):
+                continue
+            found = graph.closure(owner, extra)
+            if found is None:
+                continue
+            reached = {edge.child for edge in found[0]} - {owner}
+            if reached & needs:
+                candidates[owner, extra] = (reached, len(found[0]))
+    return candidates
+
+
+def _lines(
+    graph: _Graph,
+    top_level: Iterable[NormalizedName],
+    declared_lines: Mapping[NormalizedName, set[NormalizedName]],
+) -> dict[NormalizedName, set[NormalizedName]]:
+    """Return the top-level lines as written: name -> inferred and declared extras."""
+    return {
+        name: graph.inferred.get(name, set()) | declared_lines.get(name, set())
+        for name in top_level
+    }
+
+
+def _explain_unreached(
+    dists: Mapping[NormalizedName, InstalledDistribution],
+    graph: _Graph,
+    top_level: set[NormalizedName],
+    declared_lines: Mapping[NormalizedName, set[NormalizedName]],
+) -> dict[str, list[NormalizedName]]:
+    """Infer extras of top-level packages that reach packages no top-level line reaches.
+
+    Such packages have dependents, so they are no roots: a cycle closed by an
+    extra (``a`` requires ``b[x]``, ``b[x]`` requires ``a``) that only an
+    extra of a top-level package brings in. Greedy as :func:`_infer_extras`.
+    Returns ``a[x]`` -> the packages it reaches.
+    """
+    found: dict[str, list[NormalizedName]] = {}
+    while True:
+        unreached = set(dists) - graph.reach(_lines(graph, top_level, declared_lines))
+        if not unreached:
+            return found
+        best: tuple[tuple[int, str, str], _ExtraKey, set[NormalizedName]] | None = None
+        for owner in sorted(top_level):
+            if dists[owner].origin.editable:
+                continue
+            for extra in dists[owner].provides_extras:
+                # an extra in effect counts too: a dependent inside the cycle asks for it
+                if extra in graph.inferred.get(owner, ()):
+                    continue
+                closure = graph.closure(owner, extra)
+                if closure is None:
+                    continue
+                gain = graph.reach({owner: {extra}}, closure[0]) & unreached
+                key = (-len(gain), owner, extra)
+                if gain and (best is None or key < best[0]):
+                    best = (key, (owner, extra), gain)
+        if best is None:
+            return found
+        _, (owner, extra), gain = best
+        graph.infer(owner, extra)
+        found[f"{dists[owner].display_name}[{extra}]"] = sorted(gain)
+
+
+def _unreached_cycle_roots(
+    dists: Mapping[NormalizedName, InstalledDistribution],
+    graph: _Graph,
+    top_level: set[NormalizedName],
+    declared_lines: Mapping[NormalizedName, set[NormalizedName]],
+) -> list[NormalizedName]:
+    """Pick roots for the dependency cycles that no top-level line reaches.
+
+    Such a cycle (e.g. sphinx <-> sphinxcontrib-*) has no package without
+    dependents, so it would have no top-level member at all. Reaching is
+    what a resolver does from the top-level lines (:meth:`_Graph.reach`:
+    an extra's edges only when it is asked for). The member that brings in
+    most of what is left is taken, then the one with the most dependencies
+    inside the cycle (sphinx, rather than one of its plug-ins), ties broken
+    by name; until everything is reached.
+    """
+    children: dict[NormalizedName, set[NormalizedName]] = defaultdict(set)
+    parents: dict[NormalizedName, set[NormalizedName]] = defaultdict(set)
+    for edge in graph.edges:
+        children[edge.parent].add(edge.child)
+        parents[edge.child].add(edge.parent)
+    lines = _lines(graph, top_level, declared_lines)
+    reached = graph.reach(lines)
+    roots: list[NormalizedName] = []
+    while left := {n for n in dists if n not in reached}:
+        # candidates: members of a cycle that nothing outside the cycle reaches
+        candidates = [
+            n
+            for n in left
+            if _reach({n}, parents, within=left) <= _reach({n}, children, within=left)
+        ] or sorted(left)
+        best = min(
+            candidates,
+            key=lambda n: (-len(graph.reach({n: ()}) & left), -len(children[n] & left), n),
+        )
+        roots.append(best)
+        lines[best] = set()
+        reached = graph.reach(lines)
+    return roots
+
+
+def _reach(
+    start: set[NormalizedName],
+    adjacency: Mapping[NormalizedName, set[NormalizedName]],
+    within: set[NormalizedName] | None = None,
+) -> set[NormalizedName]:
+    """Return ``start`` and every node reachable from it (optionally inside ``within``)."""
+    seen = set(start)
+    stack = list(start)
+    while stack:
+        for nxt in adjacency.get(stack.pop(), ()):
+            if nxt not in seen and (within is None or nxt in within):
+                seen.add(nxt)
+                stack.append(nxt)
+    return seen
+
+
+def unmet_extra(snapshot: Snapshot, name: str, extra: str) -> Unsatisfied | None:
+    """Return the first requirement ``name[extra]`` brings in that the environment lacks.
+
+    Nested extras are followed (``a[x]`` requires ``b[y]``); markers are
+    evaluated for the snapshot's environment. Used by ``check`` for the
+    extras a lock file asks for (``uvicorn[standard]``).
+
+    Args:
+        snapshot: the environment.
+        name: the distribution (any spelling); it must be installed.
+        extra: the extra (any spelling).
+
+    Returns:
+        The unmet requirement (``Unsatisfied``), or ``None`` when the extra
+        is fully installed or ``name`` is not installed at all.
+    """
+    dists = {d.name: d for d in snapshot.distributions}
+    key = canonicalize_name(name)
+    if key not in dists:
+        return None
+    graph = _Graph(snapshot.environment.markers, dists)
+    return graph.walk(key, canonicalize_name(extra))[2]
+
+
+def default_project(cwd: Path | None = None) -> Path | None:
+    """Return ``./pyproject.toml`` if it exists (the default ``--project``)."""
+    path = (cwd or Path.cwd()) / "pyproject.toml"
+    return path if path.is_file() else None

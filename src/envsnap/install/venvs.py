@@ -1,0 +1,421 @@
+"""Base interpreters and virtual environment creation (PEP 405).
+
+Creator choice, measured on this project's 2-core CI box with CPython 3.11
+(wall time, median of 3):
+
+==================================================  =======
+``python -m venv DIR`` (ensurepip seeds pip)         9-17 s
+``virtualenv --no-setuptools --no-wheel DIR``        2.3 s (app-data seeding, copies)
+``python -m venv --without-pip DIR`` (subprocess)    0.25 s
+``venv.EnvBuilder(with_pip=False)`` in-process       0.01 s
+  + pip seeded from its wheel, warm cache (linked)   0.05 s
+==================================================  =======
+
+So every venv is made by the standard library without pip, in envsnap's own
+process when the base interpreter is the one running envsnap (or its base),
+else by ``BASE -m venv --without-pip``. pip is then installed like any other
+wheel (:mod:`envsnap.install.wheels`, from the unpacked cache), a wheel chosen for the
+new venv's Python (:mod:`envsnap.install.pip_seed`): no network, no ensurepip run.
+
+Base interpreters are found like uv finds them (:func:`candidates`): ``PATH``,
+pyenv, asdf and uv-managed installs, the ``py`` launcher on Windows; one that
+does not run is skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from envsnap.errors import InputError, OperationError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+
+__all__ = [
+    "BIN_DIR",
+    "Interpreter",
+    "candidates",
+    "create_venv",
+    "find_base_interpreter",
+    "is_venv",
+    "probe_version",
+    "venv_python",
+]
+
+BIN_DIR = "Scripts" if os.name == "nt" else "bin"
+"""The scripts directory of a venv on this platform."""
+_PROBE = "import sys; print('%d.%d.%d' % sys.version_info[:3]); print(sys.executable)"
+_PROBE_TIMEOUT = 60.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Interpreter:
+    """A base interpreter to build a venv from."""
+
+    path: Path
+    """The interpreter as found (``--python`` or on ``PATH``), not resolved."""
+    version: str
+    """``major.minor.micro`` it reports."""
+    executable: Path | None = field(default=None, compare=False)
+    """``sys.executable`` it reports (resolves shims), when probed."""
+    skipped: tuple[str, ...] = field(default=(), compare=False)
+    """Candidates tried before it that did not run (``skipped PATH: ...``), for notes."""
+
+    @property
+    def major_minor(self) -> str:
+        """``3.11`` of ``3.11.7``."""
+        return ".".join(self.version.split(".")[:2])
+
+
+def is_venv(path: Path) -> bool:
+    """Return whether ``path`` is a virtual environment (has ``pyvenv.cfg``, PEP 405)."""
+    return (path / "pyvenv.cfg").is_file()
+
+
+def venv_python(venv: Path) -> Path:
+    """Return the interpreter of the venv at ``venv`` (``bin/python``)."""
+    return venv / BIN_DIR / ("python.exe" if os.name == "nt" else "python")
+
+
+def probe_version(interpreter: Path) -> str:
+    """Ask an interpreter for its ``major.minor.micro`` (one isolated ``-I`` call).
+
+    Raises:
+        InputError: it does not run or does not answer like a Python.
+    """
+    from envsnap._subprocess import (  # noqa: PLC0415
+        BoundedProcess,
+        OutputTooLargeError,
+        ProcessTimeoutError,
+    )
+
+    try:
+        with BoundedProcess(
+            [os.fspath(interpreter), "-I", "-c", _PROBE], timeout=_PROBE_TIMEOUT, max_output=1 << 20
+        ) as process:
+            done = process.wait()
+    except (OSError, ProcessTimeoutError, OutputTooLargeError) as exc:
+        detail = f"no answer within {exc} s" if isinstance(exc, ProcessTimeoutError) else exc
+        raise InputError(
+            f"{interpreter}: cannot run it as a Python interpreter ({detail})"
+        ) from None
+    lines = done.stdout.decode("utf-8", "replace").splitlines()
+    version = lines[0].strip() if lines else ""
+    if done.returncode != 0 or not version.replace(".", "").isdigit():
+        raise InputError(
+            f"{interpreter}: not a working Python interpreter (exit {done.returncode})",
+            hint="name another one with --python",
+        )
+    if len(lines) > 1 and lines[1].strip():
+        _reported[interpreter] = Path(lines[1].strip())
+    return version
+
+
+def _probe(interpreter: Path) -> Interpreter:
+    """Return the interpreter with its version and reported ``sys.executable``."""
+    version = probe_version(interpreter)
+    return Interpreter(path=interpreter, version=version, executable=_reported.get(interpreter))
+
+
+_reported: dict[Path, Path] = {}
+"""``sys.executable`` reported by each interpreter :func:`probe_version` ran."""
+
+
+_VERSION_REQUEST = re.compile(r"^(?:python|cpython|py)?(\d+(?:\.\d+){0,2})$", re.IGNORECASE)
+"""``3.12``, ``python3.12``, ``cpython3.12.1``: a version request, as uv reads ``--python``."""
+
+
+def find_base_interpreter(
+    wanted: str | None,
+    *,
+    python: str | os.PathLike[str] | None = None,
+    search_path: str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Interpreter:
+    """Pick the interpreter a new venv is made from.
+
+    Candidates are probed in order (one isolated call each); one that does
+    not run (a pyenv shim for a version that is not installed exits 127) is
+    skipped, and the reason kept in :attr:`Interpreter.skipped`.
+
+    Args:
+        wanted: the version the lock file records (``3.11.7`` or ``3.11``), or
+            ``None`` when it records none.
+        python: ``--python``: an interpreter path (used as given: an error if
+            it does not run); a version request (``3.12``, ``python3.12``,
+            ``cpython3.12.1``), looked for like :func:`candidates` does;
+            or another name on ``PATH`` (``pypy3``). It wins over ``wanted``
+            (a mismatch is the caller's to report).
+        search_path: the ``PATH`` to search (default: ``$PATH``).
+        environ: the variables naming managed installs (``PYENV_ROOT``,
+            ``ASDF_DATA_DIR``, ``UV_PYTHON_INSTALL_DIR``, ``XDG_DATA_HOME``,
+            ``HOME``; default: ``os.environ``).
+
+    Returns:
+        With ``python``: that interpreter. Else the interpreter running
+        envsnap when ``wanted`` is unknown or has its ``major.minor`` (no
+        search, no subprocess); else the first candidate whose
+        ``major.minor`` matches ``wanted``.
+
+    Raises:
+        InputError: ``python`` is not found or is a path that is not a
+            Python; no candidate matches (the message names what was found
+            and skipped, the hint names ``--python``).
+    """
+    env = os.environ if environ is None else environ
+    if python is not None:
+        return _find_requested(os.fspath(python), search_path, env)
+    running = Interpreter(
+        path=Path(sys.executable),
+        version=".".join(map(str, sys.version_info[:3])),
+        executable=Path(sys.executable),
+    )
+    major_minor = ".".join(wanted.split(".")[:2]) if wanted else running.major_minor
+    if wanted is None or running.major_minor == major_minor:
+        return running
+    found, seen, skipped = _first_matching(
+        candidates(major_minor, search_path=search_path, environ=env), major_minor
+    )
+    if found is not None:
+        return found
+    where = "; ".join([*seen, *skipped]) or f"neither python{major_minor} nor python3 is on PATH"
+    raise InputError(
+        f"the lock file was made with Python {wanted} and no Python {major_minor} "
+        f"was found ({where})",
+        hint=f"install Python {major_minor}, or choose an interpreter with --python PATH",
+    )
+
+
+def _find_requested(python: str, search_path: str | None, env: Mapping[str, str]) -> Interpreter:
+    """Return the interpreter ``--python`` names: a path, a version request or a name."""
+    given = Path(python).expanduser()
+    if os.sep in python or (os.altsep and os.altsep in python) or given.exists():
+        if not given.exists():
+            raise InputError(
+                f"--python {python}: no such interpreter",
+                hint="give a path, a version such as 3.12, or a name on PATH such as python3.12",
+            )
+        return _probe(given)
+    request = _VERSION_REQUEST.match(python)
+    if request is not None:
+        version = request.group(1)
+        found_in = candidates(version, search_path=search_path, environ=env)
+    else:
+        found_in = _on_path([python], search_path)
+        version = None
+    found, seen, skipped = _first_matching(found_in, version)
+    if found is not None:
+        return found
+    where = "; ".join([*seen, *skipped])
+    raise InputError(
+        f"--python {python}: no such interpreter" + (f" ({where})" if where else ""),
+        hint="give a path, a version such as 3.12, or a name on PATH such as python3.12",
+    )
+
+
+def _matches(version: str, request: str | None) -> bool:
+    """Whether ``3.12.1`` is what ``3``, ``3.12`` or ``3.12.1`` asks for (``None``: any)."""
+    if request is None:
+        return True
+    parts = request.split(".")
+    return version.split(".")[: len(parts)] == parts
+
+
+def _first_matching(
+    found_in: Iterable[Path], request: str | None
+) -> tuple[Interpreter | None, list[str], list[str]]:
+    """Probe candidates in order; return the first matching one, what was seen and skipped."""
+    seen: list[str] = []
+    skipped: list[str] = []
+    done: set[str] = set()
+    for path in found_in:
+        real = os.path.realpath(path)
+        if real in done:
+            continue
+        done.add(real)
+        try:
+            candidate = _probe(path)
+        except InputError as exc:
+            skipped.append(f"skipped {path}: {exc.message.removeprefix(f'{path}: ')}")
+            continue
+        if _matches(candidate.version, request):
+            return replace(candidate, skipped=tuple(skipped)), seen, skipped
+        seen.append(f"{path} is {candidate.version}")
+    return None, seen, skipped
+
+
+def candidates(
+    request: str,
+    *,
+    search_path: str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Iterator[Path]:
+    """Yield the interpreters that may be Python ``request`` (``3``, ``3.12``, ``3.12.1``).
+
+    In this order, like uv's discovery: ``pythonX.Y`` (then ``python3`` and
+    ``python``) in each ``PATH`` directory; pyenv's installs
+    (``$PYENV_ROOT/versions``, else ``~/.pyenv/versions``); asdf's
+    (``$ASDF_DATA_DIR/installs/python``, else ``~/.asdf``); uv-managed ones
+    (``$UV_PYTHON_INSTALL_DIR``, else ``$XDG_DATA_HOME/uv/python``, else
+    ``~/.local/share/uv/python``); on Windows the ``py`` launcher
+    (``py -X.Y``). Managed installs come newest first. Nothing is run here:
+    the caller probes each one.
+    """
+    env = os.environ if environ is None else environ
+    parts = request.split(".")
+    names = [f"python{'.'.join(parts[:2])}"] if len(parts) > 1 else []
+    yield from _on_path([*names, f"python{parts[0]}", "python"], search_path)
+    home = Path(env["HOME"]) if env.get("HOME") else Path.home()
+    xdg = Path(env["XDG_DATA_HOME"]) if env.get("XDG_DATA_HOME") else home / ".local" / "share"
+    roots = [
+        Path(env.get("PYENV_ROOT") or home / ".pyenv") / "versions",
+        Path(env.get("ASDF_DATA_DIR") or home / ".asdf") / "installs" / "python",
+    ]
+    for root in roots:
+        yield from _managed(root, request, lambda name: name)
+    uv_root = Path(env.get("UV_PYTHON_INSTALL_DIR") or xdg / "uv" / "python")
+    # cpython-3.12.1-linux-x86_64-gnu
+    yield from _managed(uv_root, request, lambda name: name.split("-")[1] if "-" in name else "")
+    if os.name == "nt":  # pragma: no cover - the py launcher exists on Windows only
+        launcher = _py_launcher(request)
+        if launcher is not None:
+            yield launcher
+
+
+def _on_path(names: Sequence[str], search_path: str | None) -> Iterator[Path]:
+    """Yield each name's executable in every ``PATH`` directory (all of them, like ``which -a``)."""
+    directories = (search_path if search_path is not None else os.environ.get("PATH", "")).split(
+        os.pathsep
+    )
+    for name in names:
+        for directory in directories:
+            if directory:
+                found = shutil.which(name, path=directory)
+                if found:
+                    yield Path(found)
+
+
+def _managed(root: Path, request: str, version_of: Callable[[str], str]) -> Iterator[Path]:
+    """Yield ``bin/pythonX.Y`` of the installs under ``root`` matching ``request``, newest first."""
+    try:
+        entries = [p for p in root.iterdir() if p.is_dir()]
+    except OSError:
+        return
+    found: list[tuple[tuple[int, ...], Path]] = []
+    for entry in entries:
+        version = version_of(entry.name)
+        if not re.fullmatch(r"\d+\.\d+\.\d+", version) or not _matches(version, request):
+            continue
+        major, minor, _ = version.split(".")
+        names = (f"python{major}.{minor}", f"python{major}", "python")
+        executable = next(
+            (
+                directory / f"{name}{suffix}"
+                for directory in (entry / BIN_DIR, entry)
+                for name in names
+                for suffix in ("", ".exe")
+                if (directory / f"{name}{suffix}").is_file()
+            ),
+            None,
+        )
+        if executable is not None:
+            found.append((tuple(int(x) for x in version.split(".")), executable))
+    for _, executable in sorted(found, key=lambda item: item[0], reverse=True):
+        yield executable
+
+
+def _py_launcher(request: str) -> Path | None:  # pragma: no cover - Windows only
+    """Ask the Windows ``py`` launcher for Python ``request``'s executable."""
+    launcher = shutil.which("py")
+    if launcher is None:
+        return None
+    try:
+        done = subprocess.run(
+            [launcher, f"-{request}", "-I", "-c", "import sys; print(sys.executable)"],
+            capture_output=True,
+            text=True,
+            timeout=_PROBE_TIMEOUT,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    path = done.stdout.strip()
+    return Path(path) if done.returncode == 0 and path else None
+
+
+def create_venv(
+    target: Path, interpreter: Interpreter, *, system_site_packages: bool = False
+) -> str:
+    """Create a venv without pip at ``target`` (PEP 405); return how it was made.
+
+    In-process with :class:`venv.EnvBuilder` (symlinks where the platform
+    allows) when ``interpreter`` is the Python running envsnap or that
+    Python's base; otherwise ``INTERPRETER -m venv --without-pip``.
+
+    Args:
+        target: the directory (missing or empty).
+        interpreter: the base interpreter.
+        system_site_packages: let the venv see the base installation's
+            site-packages (``include-system-site-packages = true``).
+
+    Returns:
+        The creator's name for messages (``venv``).
+
+    Raises:
+        OperationError: the venv could not be created.
+    """
+    if _is_running(interpreter):
+        import venv  # noqa: PLC0415
+
+        try:
+            venv.EnvBuilder(
+                with_pip=False,
+                symlinks=os.name != "nt",
+                system_site_packages=system_site_packages,
+            ).create(target)
+        except (OSError, subprocess.CalledProcessError) as exc:
+            raise OperationError(f"venv could not create {target}: {exc}") from None
+        return "venv"
+    command = [os.fspath(interpreter.path), "-m", "venv", "--without-pip"]
+    command += [*(["--system-site-packages"] if system_site_packages else []), os.fspath(target)]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+    except OSError as exc:
+        raise OperationError(f"cannot run {interpreter.path}: {exc.strerror or exc}") from None
+    if done.returncode != 0:
+        tail = (done.stdout + done.stderr).strip().splitlines()[-5:]
+        raise OperationError(
+            f"venv could not create {target} (exit {done.returncode})"
+            + "".join(f"\n  | {line}" for line in tail)
+        )
+    return "venv"
+
+
+def _is_running(interpreter: Interpreter) -> bool:
+    """Whether ``interpreter`` is the Python running envsnap (or its base)."""
+    if interpreter.executable is None:
+        return False
+    ours = {
+        os.path.realpath(p)
+        for p in (sys.executable, getattr(sys, "_base_executable", sys.executable))
+    }
+    return os.path.realpath(interpreter.executable) in ours
+
+
+def check_created(target: Path, creator: str) -> Path:
+    """Return the new venv's interpreter after ``creator`` ran.
+
+    Raises:
+        OperationError: the venv or its interpreter is missing.
+    """
+    python = venv_python(target)
+    if not is_venv(target) or not python.exists():
+        raise OperationError(f"{creator} did not create a venv at {target}")
+    return python

@@ -1,0 +1,1 @@
+"""pylock.toml (PEP 751): write a snapshot as a standard lock file, read any valid one."""

@@ -1,0 +1,115 @@
+"""Report renderers: one module per output format, each a pure ``render(report, ...) -> str``.
+
+:data:`REPORT_FORMATS` maps a format name to its module (imported only when
+used); the CLI takes its ``--format`` choices from the keys. The sentences
+shared by every format live here, so text, JSON and GitHub annotations say the
+same thing.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from envsnap.compare.drift import Change, ChangeKind, Report
+
+__all__ = ["HEADINGS", "REPORT_FORMATS", "Renderer", "get_renderer", "message", "summary"]
+
+REPORT_FORMATS: dict[str, str] = {
+    "text": "envsnap.render.report_text",
+    "json": "envsnap.render.report_json",
+    "github": "envsnap.render.report_github",
+}
+"""Format name -> module holding its ``render``."""
+
+HEADINGS: dict[ChangeKind, str] = {
+    "missing": "missing",
+    "extra": "extra",
+    "changed": "version changed",
+    "source-changed": "source changed",
+    "broken": "broken requirements",
+    "missing-declared": "declared but not locked",
+    "outside-specifier": "locked outside the declared specifier",
+    "stale": "stale (top-level, no longer declared)",
+    "file-modified": "installed files modified",
+    "file-missing": "installed files missing",
+    "reclassified": "reclassified (not drift)",
+}
+"""The heading of each kind in human output."""
+
+
+class Renderer(Protocol):
+    """A report renderer: a pure function of the report."""
+
+    def __call__(self, report: Report, /) -> str:
+        """Return the rendered report (ends with a newline)."""
+        ...
+
+
+def get_renderer(name: str) -> Renderer:
+    """Return the ``render`` function of format ``name`` (a key of :data:`REPORT_FORMATS`).
+
+    Raises:
+        KeyError: unknown format name.
+    """
+    import importlib  # noqa: PLC0415
+
+    module = importlib.import_module(REPORT_FORMATS[name])
+    renderer: Renderer = module.render
+    return renderer
+
+
+def message(change: Change, report: Report) -> str:  # noqa: PLR0911 - one sentence per kind
+    """Return one plain sentence describing ``change`` on its own.
+
+    Args:
+        change: the item.
+        report: the report it belongs to (for the names of both sides).
+
+    Returns:
+        E.g. ``idna==3.10 is in requirements.txt but not in env /srv/.venv``.
+    """
+    a, b, name = report.a_label, report.b_label, change.name
+    match change.kind:
+        case "missing":
+            return f"{change.expected} is in {a} but not in {b}"
+        case "extra":
+            return f"{change.found} is in {b} but not in {a}"
+        case "changed":
+            extra = f" ({change.detail})" if change.detail else ""
+            return f"{name}: {a} has {change.expected}, {b} has {change.found}{extra}"
+        case "source-changed":
+            return f"{name}: {change.detail}: {a} has {change.expected}, {b} has {change.found}"
+        case "broken":
+            return change.detail or f"{name} requires {change.expected}"
+        case "missing-declared":
+            return f"{change.expected} is {change.detail} but not in the lock"
+        case "outside-specifier":
+            return f"{name}=={change.found} is locked, outside {change.expected} ({change.detail})"
+        case "stale":
+            return f"{change.found} is {change.detail}"
+        case "file-modified":
+            return f"{name}: {change.detail} was changed after install (its RECORD hash differs)"
+        case "file-missing":
+            return f"{name}: {change.detail} was deleted after install (it is listed in RECORD)"
+        case "reclassified":
+            return f"{name}: {change.expected} in {a}, {change.found} in {b}"
+
+
+def summary(report: Report) -> str:
+    """Return the one-line summary: ``OK ...`` when clean, else the counts.
+
+    Examples: ``OK requirements.txt matches env /srv/.venv (12 packages)``;
+    ``drift: 1 missing, 2 changed (requirements.txt vs env /srv/.venv)`` (the
+    kinds by their schema names).
+    """
+    counts = report.counts()
+    info = counts.pop("reclassified", 0)
+    tail = f"; {info} reclassified (not drift)" if info else ""
+    if not report:
+        plural = "" if report.checked == 1 else "s"
+        return (
+            f"OK {report.a_label} matches {report.b_label} ({report.checked} package{plural}{tail})"
+        )
+    parts = ", ".join(f"{n} {kind}" for kind, n in counts.items())
+    return f"drift: {parts} ({report.a_label} vs {report.b_label}){tail}"

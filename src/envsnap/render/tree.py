@@ -1,0 +1,131 @@
+"""Graph views of a snapshot: the dependency tree, forward or reversed.
+
+Built from the snapshot's edges (markers and extras already evaluated for the
+target environment). Like ``pipdeptree``, each root is expanded in full once;
+a package met again is shown but marked ``repeated`` and not expanded again,
+and a package that is its own ancestor is marked ``cycle``. Rendering lives in
+:mod:`envsnap.render.tree_formats`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from packaging.utils import NormalizedName, canonicalize_name
+
+from envsnap.errors import InputError
+
+if TYPE_CHECKING:
+    from collections.abc import Collection
+
+    from packaging.requirements import Requirement
+    from packaging.version import Version
+
+    from envsnap.environment.snapshot import Edge, Snapshot
+
+__all__ = ["Tree", "TreeNode", "build_tree"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TreeNode:
+    """One package in the tree, under the package that leads to it."""
+
+    name: NormalizedName
+    """PEP 503 normalized name."""
+    display_name: str
+    """The name as the distribution spells it."""
+    version: Version
+    """The installed version."""
+    requirement: Requirement | None = None
+    """The requirement of the dependent on the dependency (``None`` for a root)."""
+    extra: NormalizedName | None = None
+    """The dependent's extra that brings the requirement, if any."""
+    children: tuple[TreeNode, ...] = ()
+    """Dependencies (forward) or dependents (reverse), sorted by name."""
+    repeated: bool = False
+    """Expanded elsewhere in the tree already; ``children`` left empty."""
+    cycle: bool = False
+    """An ancestor of itself on this path; ``children`` left empty."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Tree:
+    """The roots of a dependency tree and which way it goes."""
+
+    roots: tuple[TreeNode, ...]
+    """Top-level packages (forward), leaves (reverse), or the ``--package`` ones."""
+    reverse: bool = False
+    """Children are dependents (what requires the parent) instead of dependencies."""
+
+
+def build_tree(
+    snapshot: Snapshot,
+    *,
+    reverse: bool = False,
+    packages: Collection[str] = (),
+    include_tools: bool = False,
+) -> Tree:
+    """Build the dependency tree of an environment.
+
+    Args:
+        snapshot: the environment.
+        reverse: show, under each package, what depends on it
+            (``pipdeptree --reverse``); roots are then the packages that require
+            nothing.
+        packages: names (any spelling) to start from instead of the default roots.
+        include_tools: keep pip, setuptools, wheel and distribute as roots
+            (they always appear where something requires them).
+
+    Returns:
+        The :class:`Tree`. Forward roots are the top-level packages
+        (``declared``, ``requested`` or ``root``), sorted by name.
+
+    Raises:
+        InputError: a name in ``packages`` is not installed.
+    """
+    dists = {d.name: d for d in snapshot.distributions}
+    adjacency: dict[NormalizedName, list[Edge]] = defaultdict(list)
+    for edge in snapshot.edges:
+        adjacency[edge.child if reverse else edge.parent].append(edge)
+    if packages:
+        roots = []
+        for wanted in packages:
+            name = canonicalize_name(wanted)
+            if name not in dists:
+                raise InputError(
+                    f"{wanted} is not installed in {snapshot.environment.prefix}",
+                    hint="envsnap tree without --package lists what is installed",
+                )
+            roots.append(name)
+    else:
+        listed = [d.name for d in snapshot.listed(include_tools=include_tools)]
+        if reverse:
+            dependents = {edge.parent for edge in snapshot.edges}
+            roots = [n for n in listed if n not in dependents]
+        else:
+            reasons = snapshot.reasons
+            roots = [n for n in listed if n not in reasons or reasons[n].top_level]
+    expanded: set[NormalizedName] = set()
+
+    def node(name: NormalizedName, via: Edge | None, path: tuple[NormalizedName, ...]) -> TreeNode:
+        dist = dists[name]
+        base = TreeNode(
+            name=name,
+            display_name=dist.display_name,
+            version=dist.version,
+            requirement=via.requirement if via else None,
+            extra=via.extra if via else None,
+        )
+        if name in path:
+            return replace(base, cycle=True)
+        edges = adjacency.get(name, [])
+        if name in expanded and edges:
+            return replace(base, repeated=True)
+        expanded.add(name)
+        ordered = sorted(edges, key=lambda e: (e.parent if reverse else e.child, e.extra or ""))
+        children = tuple(node(e.parent if reverse else e.child, e, (*path, name)) for e in ordered)
+        return replace(base, children=children)
+
+    return Tree(roots=tuple(node(name, None, ()) for name in roots), reverse=reverse)
