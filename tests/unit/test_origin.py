@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from envsnap.origin import Origin, redact_urls, strip_credentials
+from envsnap._urls import redact_urls, strip_credentials
+from envsnap.origin import Origin
 
 
 @pytest.mark.parametrize(

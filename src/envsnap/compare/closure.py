@@ -17,8 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
 from packaging.utils import canonicalize_name
+
+from envsnap._markers import marker_holds
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -154,22 +155,14 @@ def _unmet(label: str, requirement: Requirement, pin: LockedPackage | None) -> G
 
 def _holds(package: LockedPackage, markers: Mapping[str, str]) -> bool:
     """Whether the package's own marker holds (an unevaluable one counts as true)."""
-    if package.marker is None:
-        return True
-    try:
-        return bool(package.marker.evaluate({**markers, "extra": ""}))
-    except (InvalidMarker, UndefinedComparison, UndefinedEnvironmentName):
-        return True
+    return marker_holds(package.marker, markers)
 
 
 def _applies(requirement: Requirement, markers: Mapping[str, str], extra: str) -> bool:
     """Whether a requirement applies for ``extra`` (``""``: the package without extras)."""
     if requirement.marker is None:
         return extra == ""
-    try:
-        return bool(requirement.marker.evaluate({**markers, "extra": extra}))
-    except (InvalidMarker, UndefinedComparison, UndefinedEnvironmentName):
-        return True
+    return marker_holds(requirement.marker, markers, extra=extra)
 
 
 def _label(package: LockedPackage) -> str:

@@ -18,9 +18,10 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal, get_args
 
-from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
 from packaging.utils import NormalizedName, canonicalize_name
 
+from envsnap._markers import marker_holds
+from envsnap.environment import TOOLING
 from envsnap.lock import Lock, LockedPackage
 
 if TYPE_CHECKING:
@@ -63,8 +64,6 @@ KINDS: tuple[ChangeKind, ...] = get_args(ChangeKind)
 
 INFORMATIONAL: frozenset[ChangeKind] = frozenset({"reclassified"})
 """Kinds shown for information only: they never count as drift."""
-
-_TOOLING = frozenset({"pip", "setuptools", "wheel", "distribute"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -497,7 +496,7 @@ def _compare(
 ) -> Report:
     """Compare side a (expected) with side b (found): the one comparison core."""
     skip = {canonicalize_name(n) for n in ignore}
-    quiet = set() if include_tools else set(_TOOLING)
+    quiet = set() if include_tools else set(TOOLING)
     b_by_name = {p.name: p for p in b.packages}
     a_names = {p.name for p in a.packages}
     record_top = bool(a.top_level) and bool(b.top_level)
@@ -665,12 +664,11 @@ def _applies(
     name: str = "",
 ) -> bool:
     """Evaluate a PEP 508 marker for an environment; one that cannot be evaluated applies."""
-    try:
-        return marker.evaluate({**markers, "extra": ""})
-    except (InvalidMarker, UndefinedComparison, UndefinedEnvironmentName) as exc:
-        if notes is not None:
-            notes.append(f"{name}: marker {str(marker)!r} cannot be evaluated ({exc}); checked")
-        return True
+    problems: list[str] = []
+    holds = marker_holds(marker, markers, problems=problems)
+    if notes is not None:
+        notes += [f"{name}: {problem}; checked" for problem in problems]
+    return holds
 
 
 def _pin(package: LockedPackage) -> str:

@@ -7,3 +7,7 @@ the dependency graph and classifies every package; ``project`` reads what
 ``base_packages`` covers a venv that sees the base installation's site-packages.
 See docs/architecture.md.
 """
+
+TOOLING: frozenset[str] = frozenset({"pip", "setuptools", "wheel", "distribute"})
+"""The installer tooling: left out of output unless asked for, as ``pip freeze`` does without
+``--all``; never marked requested by a restore."""

@@ -36,7 +36,8 @@ from envsnap._io import (
     open_regular,
     read_limited,
 )
-from envsnap.origin import Origin, redact_urls, strip_credentials
+from envsnap._urls import redact_urls, strip_credentials
+from envsnap.origin import Origin
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Sequence

@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
 from packaging.utils import NormalizedName, canonicalize_name
 
+from envsnap._markers import marker_holds
+from envsnap.environment import TOOLING
 from envsnap.environment.distributions import (
     InstalledDistribution,
     MetadataWarning,
@@ -48,8 +49,6 @@ __all__ = [
     "unmet_extra",
 ]
 
-TOOLING: frozenset[str] = frozenset({"pip", "setuptools", "wheel", "distribute"})
-"""Left out of output unless asked for, as ``pip freeze`` does without ``--all``."""
 
 # Debian/Ubuntu's patched pip reports this for every venv; it is not real.
 _BOGUS = ("pkg-resources", "0.0.0")
@@ -627,13 +626,9 @@ class _Graph:
         cached = self._marker_cache.get(key)
         if cached is not None:
             return cached
-        try:
-            result = marker.evaluate({**self.markers, "extra": extra})
-        except (InvalidMarker, UndefinedComparison, UndefinedEnvironmentName) as exc:
-            self.warnings.append(
-                MetadataWarning(dist.location, f"marker {str(marker)!r} cannot be evaluated: {exc}")
-            )
-            result = False
+        problems: list[str] = []
+        result = marker_holds(marker, self.markers, extra=extra, otherwise=False, problems=problems)
+        self.warnings += [MetadataWarning(dist.location, problem) for problem in problems]
         # the marker object lives in the requirement cache, so its id stays unique
         self._marker_cache[key] = result
         return result
@@ -677,11 +672,7 @@ def _declared_extras(
     pairs: list[tuple[NormalizedName, NormalizedName]] = []
     for dep in project.dependencies:
         marker = dep.requirement.marker
-        try:
-            applies = marker is None or marker.evaluate({**markers, "extra": ""})
-        except (InvalidMarker, UndefinedComparison, UndefinedEnvironmentName):
-            applies = False
-        if applies:
+        if marker_holds(marker, markers, otherwise=False):
             pairs += [
                 (dep.name, canonicalize_name(extra)) for extra in sorted(dep.requirement.extras)
             ]

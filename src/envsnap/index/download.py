@@ -23,12 +23,11 @@ package and file.
 from __future__ import annotations
 
 import threading
-import urllib.parse
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from envsnap._urls import strip_credentials
 from envsnap.errors import OperationError
-from envsnap.origin import strip_credentials
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -176,11 +175,10 @@ def _fetch(
             return cached
         cached.unlink(missing_ok=True)
     local = request.path
-    if local is None and request.url and request.url.startswith("file:"):
-        from pathlib import Path  # noqa: PLC0415
-        from urllib.request import url2pathname  # noqa: PLC0415
+    if local is None and request.url:
+        from envsnap._urls import file_url_path  # noqa: PLC0415
 
-        local = Path(url2pathname(urllib.parse.urlsplit(request.url).path))
+        local = file_url_path(request.url)
     what = f"{request.package}: {request.filename}"
     if local is not None:
         try:

@@ -37,9 +37,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from envsnap._urls import strip_credentials
 from envsnap.errors import InputError, OperationError
 from envsnap.index.secure import is_secure
-from envsnap.origin import strip_credentials
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence

@@ -343,10 +343,9 @@ def source_for(
 def _link_path(link: str) -> Path | None:
     """Return the directory of a local find-links entry (a path or ``file:`` URL), else None."""
     if link.startswith("file:"):
-        import urllib.parse  # noqa: PLC0415
-        from urllib.request import url2pathname  # noqa: PLC0415
+        from envsnap._urls import file_url_path  # noqa: PLC0415
 
-        path = Path(url2pathname(urllib.parse.urlsplit(link).path))
+        path = file_url_path(link) or Path(link)
     elif "://" in link:
         return None
     else:

@@ -19,8 +19,8 @@ import os
 import urllib.parse
 from typing import TYPE_CHECKING
 
+from envsnap._urls import strip_credentials
 from envsnap.errors import InputError
-from envsnap.origin import strip_credentials
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence

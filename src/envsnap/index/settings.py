@@ -25,13 +25,12 @@ import os
 import re
 import subprocess
 import sys
-import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from envsnap._urls import file_url_path, strip_credentials
 from envsnap.errors import OperationError
-from envsnap.origin import strip_credentials
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -341,9 +340,7 @@ def _existing(locations: Sequence[str], notes: list[str]) -> list[str]:
 
 def _local(location: str) -> Path | None:
     if location.startswith("file:"):
-        from urllib.request import url2pathname  # noqa: PLC0415
-
-        return Path(url2pathname(urllib.parse.urlsplit(location).path))
+        return file_url_path(location)
     if "://" in location:
         return None
     return Path(location)

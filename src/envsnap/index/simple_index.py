@@ -24,12 +24,12 @@ import urllib.parse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from envsnap._urls import file_url_path, strip_credentials
 from envsnap.errors import OperationError
 from envsnap.index.http import Credentials, HttpClient, Limits, Page
 from envsnap.index.repository import DistFile, ProjectFiles, ordered
 from envsnap.index.simple_api import ACCEPT, Link, parse_page
 from envsnap.index.wheelhouse import parse_filename
-from envsnap.origin import strip_credentials
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -100,11 +100,10 @@ class _Remote:
             f"{what}: the index lists it but answers 404 Not Found ({clean})",
             hint="the index is inconsistent; try again later or use another index",
         )
-        if link.url.startswith("file:"):
-            from urllib.request import url2pathname  # noqa: PLC0415
-
+        local = file_url_path(link.url)
+        if local is not None:
             try:
-                return hash_file(Path(url2pathname(urllib.parse.urlsplit(link.url).path)))
+                return hash_file(local)
             except FileNotFoundError:
                 raise missing from None
             except OSError as exc:
@@ -266,9 +265,7 @@ class FlatLinks(_Remote):
 
 def _read_local(url: str, *, what: str) -> Page | None:
     """Read a ``file:`` URL of a local index: a directory means its ``index.html``."""
-    from urllib.request import url2pathname  # noqa: PLC0415
-
-    path = Path(url2pathname(urllib.parse.urlsplit(url).path))
+    path = file_url_path(url) or Path(url)
     content_type = "application/octet-stream"
     if path.is_dir():
         path /= "index.html"

@@ -280,14 +280,9 @@ def plan_requirements(
 
 def _applies(package: LockedPackage, markers: dict[str, str]) -> bool:
     """Whether a package's marker holds for the venv (an unevaluable marker counts as true)."""
-    from packaging.markers import InvalidMarker, UndefinedEnvironmentName  # noqa: PLC0415
+    from envsnap._markers import marker_holds  # noqa: PLC0415
 
-    if package.marker is None:
-        return True
-    try:
-        return bool(package.marker.evaluate(markers))
-    except (InvalidMarker, UndefinedEnvironmentName):
-        return True
+    return marker_holds(package.marker, markers)
 
 
 def _pip_lines(lock: Lock, packages: Sequence[LockedPackage]) -> tuple[str, ...]:
@@ -448,15 +443,13 @@ def checked_filename(name: NormalizedName, filename: str, url: str | None = None
 
 
 def _local_path(url: str) -> Path | None:
-    if url.startswith("file:"):
-        from urllib.request import url2pathname  # noqa: PLC0415
+    from envsnap._urls import file_url_path  # noqa: PLC0415
 
-        return Path(url2pathname(urllib.parse.urlsplit(url).path))
-    return None
+    return file_url_path(url)
 
 
 def _public(url: str) -> str:
-    from envsnap.origin import strip_credentials  # noqa: PLC0415
+    from envsnap._urls import strip_credentials  # noqa: PLC0415
 
     return strip_credentials(url)[0]
 

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Literal
 
 from packaging.utils import canonicalize_name
 
+from envsnap.environment import TOOLING
 from envsnap.errors import InputError, OperationError
 
 if TYPE_CHECKING:
@@ -229,11 +230,9 @@ def requirements_text(lock: Lock) -> str:
             case "index":
                 line = f"{package.display_name}=={package.version}"
             case "directory" if origin.editable and origin.url:
-                import urllib.parse  # noqa: PLC0415
-                import urllib.request  # noqa: PLC0415
+                from envsnap._urls import file_url_path  # noqa: PLC0415
 
-                path = urllib.request.url2pathname(urllib.parse.urlsplit(origin.url).path)
-                line = f"-e {path}"
+                line = f"-e {file_url_path(origin.url) or origin.url}"
             case "vcs":
                 revision = origin.commit or origin.requested_revision
                 url = f"{origin.vcs}+{origin.url}" + (f"@{revision}" if revision else "")
@@ -280,7 +279,7 @@ def set_requested(site_packages: Sequence[Path], top_level: Collection[str]) -> 
     for root in site_packages:
         for info in sorted(root.glob("*.dist-info")):
             name = canonicalize_name(info.name[: -len(".dist-info")].rsplit("-", 1)[0])
-            if name in {"pip", "setuptools", "wheel", "distribute"}:
+            if name in TOOLING:
                 continue
             marker = info / "REQUESTED"
             if name in wanted and not marker.exists():

@@ -472,14 +472,9 @@ def _file_urls(
 
 def _local_path(value: str) -> Path | None:
     """Return the path of a ``file:`` URL or a bare path (``./x``, ``../x``, ``/x``), else None."""
-    import urllib.parse  # noqa: PLC0415
-    from urllib.request import url2pathname  # noqa: PLC0415
+    from envsnap._urls import local_path  # noqa: PLC0415
 
-    if value.startswith("file:"):
-        return Path(url2pathname(urllib.parse.urlsplit(value).path))
-    if "://" in value or not value.startswith((".", "/", "~")):
-        return None
-    return Path(value).expanduser()
+    return local_path(value)
 
 
 def _with_resolved_paths(lock: Lock, file: Path) -> Lock:
@@ -1195,7 +1190,7 @@ def _trust_args(installer: Literal["pip", "uv"], hosts: Sequence[str]) -> list[s
 
 def _failed(what: str, code: int, tail: list[str]) -> str:
     """Return ``what (exit N):`` and the command's last lines, indented."""
-    from envsnap.origin import redact_urls  # noqa: PLC0415
+    from envsnap._urls import redact_urls  # noqa: PLC0415
 
     lines = [redact_urls(line) for line in tail[-TAIL:]]
     return f"{what} (exit {code})" + "".join(f"\n  | {line}" for line in lines)

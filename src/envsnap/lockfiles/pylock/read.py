@@ -307,10 +307,9 @@ def _directory(origin: Origin, output_dir: Path | None) -> PackageDirectory:
 
 def _file_path(url: str) -> Path | None:
     """Return the local path of a ``file:`` URL, else ``None``."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme != "file":
-        return None
-    return Path(urllib.request.url2pathname(parts.path))
+    from envsnap._urls import file_url_path  # noqa: PLC0415
+
+    return file_url_path(url)
 
 
 def _portable_path(path: Path, output_dir: Path | None) -> str:

@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING
 
 from packaging.utils import NormalizedName, canonicalize_name
 
+from envsnap._urls import strip_credentials
 from envsnap.environment.base_packages import HEADER_LINE as SYSTEM_SITE_LINE
 from envsnap.errors import LockFileError
-from envsnap.origin import Origin, strip_credentials
+from envsnap.origin import Origin
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -327,9 +328,9 @@ def origin_from_url(url: str, *, editable: bool = False) -> Origin:
 
 
 def _file_path(url: str) -> Path:
-    from urllib.request import url2pathname  # noqa: PLC0415 - 30 ms import, file: URLs only
+    from envsnap._urls import file_url_path  # noqa: PLC0415
 
-    return Path(url2pathname(urllib.parse.urlsplit(url).path))
+    return file_url_path(url) or Path(url)
 
 
 def editable_package(

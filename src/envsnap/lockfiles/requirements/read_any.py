@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 
+from envsnap._markers import marker_holds
 from envsnap.errors import LockFileError, OperationError
 from envsnap.lock import Lock, LockedPackage
 from envsnap.lockfiles.requirements import lines as rl
@@ -215,7 +216,7 @@ def _refuse_duplicates(path: Path, lines: list[rl.LogicalLine]) -> None:
             requirement = Requirement(text)
         except InvalidRequirement:
             continue  # reported with its line by the parse
-        if requirement.marker is not None and not requirement.marker.evaluate():
+        if not marker_holds(requirement.marker, None):
             continue
         name = canonicalize_name(requirement.name)
         if name in seen:

@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import os
 import re
-import urllib.parse
 from dataclasses import replace
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from envsnap import __version__
@@ -31,6 +29,7 @@ from envsnap.origin import Origin
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
+    from pathlib import Path
 
     from envsnap.environment.distributions import InstalledDistribution
     from envsnap.environment.snapshot import Snapshot
@@ -156,12 +155,11 @@ def requirement_line(
 
 def _editable_path(url: str, output_dir: Path | None) -> str:
     """Turn a ``file:`` URL into a path, relative to ``output_dir`` when inside it."""
-    parsed = urllib.parse.urlsplit(url)
-    if parsed.scheme != "file":
-        return url
-    from urllib.request import url2pathname  # noqa: PLC0415 - 30 ms import, file: URLs only
+    from envsnap._urls import file_url_path  # noqa: PLC0415
 
-    path = Path(url2pathname(parsed.path))
+    path = file_url_path(url)
+    if path is None:
+        return url
     if output_dir is not None:
         base = output_dir.resolve()
         try:
@@ -343,6 +341,7 @@ def _plain_pin(words: list[str], number: int) -> tuple[bool, LockedPackage | Non
     from packaging.requirements import InvalidRequirement, Requirement  # noqa: PLC0415
     from packaging.utils import canonicalize_name  # noqa: PLC0415
 
+    from envsnap._markers import marker_holds  # noqa: PLC0415
     from envsnap.lock import LockedPackage  # noqa: PLC0415
     from envsnap.lockfiles.requirements import lines as rl  # noqa: PLC0415
 
@@ -357,7 +356,7 @@ def _plain_pin(words: list[str], number: int) -> tuple[bool, LockedPackage | Non
     version = rl.pinned_version(requirement)
     if requirement.url or version is None:
         return False, None
-    if requirement.marker is not None and not requirement.marker.evaluate():
+    if not marker_holds(requirement.marker, None):
         return True, None
     return True, LockedPackage(
         name=canonicalize_name(requirement.name),

@@ -1,0 +1,58 @@
+"""PEP 508 markers evaluated for one environment, with one rule for a marker that cannot be.
+
+A marker can fail to evaluate (``python_version ~= "foo"``, an unknown
+variable): packaging raises one of :data:`UNEVALUABLE`. Every caller goes
+through :func:`marker_holds`, which catches exactly those and lets the caller
+say what such a marker means for it (``otherwise``) and collect why.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from packaging.markers import Marker
+
+__all__ = ["UNEVALUABLE", "marker_holds"]
+
+UNEVALUABLE = (InvalidMarker, UndefinedComparison, UndefinedEnvironmentName)
+"""The errors packaging raises for a marker that cannot be evaluated."""
+
+
+def marker_holds(
+    marker: Marker | None,
+    environment: Mapping[str, str] | None,
+    *,
+    extra: str = "",
+    otherwise: bool = True,
+    problems: list[str] | None = None,
+) -> bool:
+    """Whether ``marker`` holds in ``environment`` (PEP 508), for ``extra``.
+
+    Args:
+        marker: the marker; ``None`` (no marker) always holds.
+        environment: the marker variables of the target environment (a probe's
+            ``markers``); ``None``: the running interpreter's, as pip does when
+            it reads a requirements file.
+        extra: the value of the ``extra`` variable (``""``: no extra).
+        otherwise: the answer for a marker that cannot be evaluated.
+        problems: if given, gets one ``marker '...' cannot be evaluated: why``
+            line per such marker.
+
+    Returns:
+        The marker's value, or ``otherwise``.
+    """
+    if marker is None:
+        return True
+    try:
+        if environment is None:
+            return bool(marker.evaluate())
+        return bool(marker.evaluate({**environment, "extra": extra}))
+    except UNEVALUABLE as exc:
+        if problems is not None:
+            problems.append(f"marker {str(marker)!r} cannot be evaluated: {exc}")
+        return otherwise
