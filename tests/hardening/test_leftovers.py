@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from envsnap.restore.plan import find_leftovers
+from envsnap.restore import find_leftovers
 from support.venvs import clean_env, make_venv, run_envsnap
 
 if TYPE_CHECKING:

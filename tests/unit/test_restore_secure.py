@@ -21,7 +21,7 @@ from envsnap.index.repository import source_for
 from envsnap.index.secure import check_secure, is_secure, trusted_hosts_from
 from envsnap.index.settings import index_settings
 from envsnap.index.simple_index import SimpleIndex
-from envsnap.restore.plan import RestoreOptions, plan_restore
+from envsnap.restore import RestoreOptions, plan_restore
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 PY = "{}.{}.{}".format(*sys.version_info[:3])

@@ -1,0 +1,476 @@
+"""Build the venv a restore plan describes: create, install through a backend, mark, verify.
+
+Create a venv from the plan's base interpreter (:mod:`envsnap.install.venvs`:
+the standard library's ``venv`` without ensurepip; pip from its wheel);
+install with the built-in backend (:mod:`envsnap.install.builtin`: files
+fetched into a content-addressed cache, every hash verified before anything
+is installed) or with pip or uv (:mod:`envsnap.install.external`); make the
+REQUESTED markers match the file's top-level list; then verify by comparing a
+snapshot of the venv with the Lock (:func:`envsnap.compare.drift.compare_env_to_lock`,
+the comparison ``check`` uses). The caller (:mod:`envsnap.restore.swap`) cleans up
+on failure.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from envsnap.errors import OperationError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Sequence
+
+    from envsnap.compare.closure import Gap
+    from envsnap.compare.drift import Report
+    from envsnap.environment.target import TargetEnvironment
+    from envsnap.index.file_cache import FileCache
+    from envsnap.index.http import HttpClient
+    from envsnap.install import builtin as direct
+    from envsnap.lock import Lock
+    from envsnap.restore.plan import RestoreOptions, RestorePlan
+
+__all__ = ["TAIL", "build_venv"]
+
+TAIL = 15
+"""How many installer output lines / drift items an error shows."""
+
+
+def build_venv(
+    plan: RestorePlan,
+    say: Callable[[str, str], None],
+    output: Callable[[str], None] | None,
+    counter: Callable[[str, int, int], None] | None = None,
+) -> tuple[Path, Report, tuple[str, ...]]:
+    """Create, install, mark and verify; the caller cleans up on failure."""
+    from envsnap.compare.drift import compare_env_to_lock  # noqa: PLC0415
+    from envsnap.environment.snapshot import take_snapshot  # noqa: PLC0415
+    from envsnap.environment.target import probe  # noqa: PLC0415
+    from envsnap.install.external import set_requested  # noqa: PLC0415
+    from envsnap.install.venvs import check_created, create_venv  # noqa: PLC0415
+
+    options = plan.options
+    say(
+        "create",
+        f"{plan.target} with venv (Python {plan.interpreter.version})"
+        + (", pip from its wheel" if options.with_pip else ""),
+    )
+    creator = create_venv(
+        plan.target, plan.interpreter, system_site_packages=plan.system_site_packages
+    )
+    python = check_created(plan.target, creator)
+    environment = probe(python)
+
+    lock = plan.lock
+    no_deps = plan.no_deps
+    if plan.installer == "direct":
+        lock, no_deps = _install_direct(plan, python, environment, say, output, counter)
+    else:
+        with _cache(options) as cache:
+            pip_path = _seed_pip(plan, python, environment, cache)
+            _install_with(plan, python, say, output, pip_path)
+        environment = probe(python)
+    if plan.base_installs:
+        lock = _install_base_packages(plan, python, environment, say, output, lock)
+        environment = probe(python)
+    if options.with_pip:
+        from envsnap.install.pip_seed import check_pip  # noqa: PLC0415
+
+        say("check", f"pip {check_pip(python)} runs in {plan.target}")
+
+    say("verify", f"{plan.target} against {plan.file}")
+    set_requested(environment.site_packages, [p.name for p in lock.top_level])
+    snapshot = take_snapshot(environment=environment)
+    report = compare_env_to_lock(snapshot, lock, allow_extra=not no_deps)
+    if report:
+        lines = [_change_line(c) for c in report.drift]
+        raise OperationError(
+            f"{plan.target} does not match {plan.file} after the install:\n  "
+            + "\n  ".join(lines[:TAIL]),
+            hint=_verify_hint(plan, report),
+        )
+    notes: list[str] = []
+    if not no_deps:
+        listed = {p.name for p in lock.packages}
+        added = [
+            f"{d.display_name}=={d.version}" for d in snapshot.listed() if d.name not in listed
+        ]
+        if added:
+            notes.append(
+                # the direct backend resolves nothing: pip did, when the closure had a gap
+                f"{'pip' if plan.installer == 'direct' else plan.installer} added packages "
+                "the file does not list: " + ", ".join(added)
+            )
+    return python, report, tuple(notes)
+
+
+@contextlib.contextmanager
+def _cache(options: RestoreOptions) -> Iterator[FileCache]:
+    """Yield the user's file cache, or a temporary one for ``--no-cache``."""
+    from envsnap.index.file_cache import FileCache, default_cache_dir  # noqa: PLC0415
+
+    if options.use_cache:
+        yield FileCache(default_cache_dir())
+    else:
+        with FileCache.temporary() as cache:
+            yield cache
+
+
+def _install_direct(
+    plan: RestorePlan,
+    python: Path,
+    environment: TargetEnvironment,
+    say: Callable[[str, str], None],
+    output: Callable[[str], None] | None,
+    counter: Callable[[str, int, int], None] | None,
+) -> tuple[Lock, bool]:
+    """Plan, fetch, verify and install with the direct backend.
+
+    For a pylock file the Lock is narrowed to the packages selected for this
+    environment (its extras and groups), so verification expects exactly those.
+    With ``plan.closure_check`` the files are fetched first and their wheels'
+    requirements checked (:func:`envsnap.compare.closure.find_gaps`); when something
+    is not pinned, a note says what and pip installs the file, resolving.
+
+    Returns:
+        ``(the Lock to verify against, whether exactly its packages were installed)``.
+    """
+    from dataclasses import replace  # noqa: PLC0415
+
+    from envsnap.environment.target import environment_tags  # noqa: PLC0415
+    from envsnap.index.http import Credentials, HttpClient  # noqa: PLC0415
+    from envsnap.index.settings import settings_from_pip_args  # noqa: PLC0415
+    from envsnap.install import builtin as direct  # noqa: PLC0415
+
+    options = plan.options
+    tags = environment_tags(environment)
+    settings = plan.index_settings or settings_from_pip_args(
+        options.index_args,
+        plan.lock.index_options,
+        base=plan.file.parent.absolute(),
+        trusted_hosts=plan.trusted_hosts,
+    )
+    client = HttpClient(
+        credentials=Credentials([u for u in (settings.index_url, *settings.extra_index_urls) if u]),
+        trusted_hosts=settings.trusted_hosts,
+        cert=settings.cert,
+        client_cert=settings.client_cert,
+    )
+    try:
+        with _cache(options) as cache:
+            if plan.lock.format == "pylock":
+                install_plan = direct.plan_pylock(
+                    plan.lock, environment, tags, extras=options.extras, groups=options.groups
+                )
+                names = install_plan.names
+                lock = replace(
+                    plan.lock, packages=tuple(p for p in plan.lock.packages if p.name in names)
+                )
+            else:
+                install_plan = direct.plan_requirements(
+                    plan.lock, environment, tags, settings, cache_root=cache.root, client=client
+                )
+                lock = plan.lock
+            fetched = None
+            if plan.closure_check:
+                say("check", f"{install_plan.count} pinned packages: reading their requirements")
+                gaps, fetched = _closure_gaps(
+                    plan.lock, install_plan, cache, environment, client, counter
+                )
+                if gaps:
+                    more = f" (and {len(gaps) - 1} more)" if len(gaps) > 1 else ""
+                    say("note", f"{plan.file.name}: {gaps[0].describe()}{more}; pip resolves it")
+                    pip_path = _seed_pip(plan, python, environment, cache)
+                    _install_with(plan, python, say, output, pip_path)
+                    return lock, False
+            wheels = sum(1 for f in install_plan.files if f.is_wheel)
+            built = install_plan.count - wheels
+            say(
+                "install",
+                f"{install_plan.count} packages ({wheels} wheels direct"
+                + (f", {built} built by pip)" if built else ")"),
+            )
+            direct.install(
+                install_plan,
+                python=python,
+                environment=environment,
+                cache=cache,
+                index_args=[*options.index_args, *_trust_args("pip", plan.trusted_hosts)],
+                client=client,
+                with_pip=options.with_pip,
+                compile_bytecode=options.compile_bytecode,
+                counter=counter,
+                output=output,
+                fetched=fetched,
+            )
+    except OSError as exc:
+        raise OperationError(
+            f"cannot use the cache or the venv: {exc}",
+            hint="check the permissions of the cache directory (ENVSNAP_CACHE_DIR) "
+            "or use --no-cache",
+        ) from None
+    return lock, True
+
+
+def _closure_gaps(
+    lock: Lock,
+    install_plan: direct.InstallPlan,
+    cache: FileCache,
+    environment: TargetEnvironment,
+    client: HttpClient,
+    counter: Callable[[str, int, int], None] | None,
+) -> tuple[tuple[Gap, ...], dict[str, Path] | None]:
+    """Fetch the wheels of a pinned file and list what their requirements leave unmet.
+
+    A package that has no wheel in the plan (an sdist, a direct reference pip
+    installs) is a gap at once, and nothing is fetched: pip will resolve.
+
+    Returns:
+        ``(the gaps, the fetched files or None)``.
+    """
+    from envsnap.compare.closure import find_gaps, unreadable  # noqa: PLC0415
+    from envsnap.install import builtin as direct  # noqa: PLC0415
+
+    wheels = {f.name for f in install_plan.files if f.is_wheel}
+    sdists = {f.name for f in install_plan.files if not f.is_wheel}
+    unread = [
+        unreadable(
+            p,
+            "only an sdist for this environment"
+            if p.name in sdists
+            else "a direct reference pip installs"
+            if p.origin.is_direct
+            else "on no named index or wheelhouse (pip fetches it)",
+        )
+        for p in lock.packages
+        if p.name in install_plan.names and p.name not in wheels
+    ]
+    if unread:
+        return tuple(unread), None
+    fetched = direct.fetch(install_plan, cache, client=client, counter=counter)
+    requires = direct.wheel_requirements(install_plan, cache, fetched)
+    return find_gaps(lock, requires, environment.markers), fetched
+
+
+def _seed_pip(
+    plan: RestorePlan, python: Path, environment: TargetEnvironment, cache: FileCache
+) -> Path | None:
+    """Prepare pip for a pip or uv install of the whole file (:mod:`envsnap.install.pip_seed`).
+
+    That is the pip and uv backends, and the direct backend handing a file
+    whose closure is incomplete to pip's resolver.
+
+    Returns:
+        ``None`` once pip is installed into the new venv (or not wanted); for
+        a pip install ``--without-pip`` the unpacked pip wheel that runs
+        from ``PYTHONPATH`` instead (the venv keeps no pip).
+    """
+    from envsnap.install import builtin as direct  # noqa: PLC0415
+
+    if plan.options.with_pip:
+        direct.install(
+            direct.InstallPlan(files=()),
+            python=python,
+            environment=environment,
+            cache=cache,
+            with_pip=True,
+        )
+        return None
+    if plan.installer == "uv":
+        return None
+    return _unpacked_pip(environment, cache)
+
+
+def _unpacked_pip(environment: TargetEnvironment, cache: FileCache) -> Path:
+    """Return the unpacked pip wheel for the venv's Python, to run from ``PYTHONPATH``."""
+    from envsnap.install.pip_seed import choose_pip_wheel, pip_wheel_job  # noqa: PLC0415
+
+    seed = choose_pip_wheel(environment, cache)
+    return pip_wheel_job(seed, cache, environment.python_version).unpacked
+
+
+def _install_with(
+    plan: RestorePlan,
+    python: Path,
+    say: Callable[[str, str], None],
+    output: Callable[[str], None] | None,
+    pip_path: Path | None = None,
+) -> None:
+    """Install the file with pip (the new venv's) or uv (one subprocess reading the file)."""
+    from envsnap.install.external import install_command, requirements_text, run_logged  # noqa: PLC0415
+
+    installer: Literal["pip", "uv"] = "uv" if plan.installer == "uv" else "pip"
+    options = plan.options
+    say("install", f"{len(plan.lock.packages)} packages with {installer}")
+    with contextlib.ExitStack() as stack:
+        requirements = plan.file
+        # a file envsnap wrote is rendered from the Lock when it has VCS lines,
+        # in the form old pips accept (requirements_text); others go as they are
+        vcs = plan.lock.written_by_envsnap and any(
+            p.origin.kind == "vcs" for p in plan.lock.packages
+        )
+        if plan.lock.format != "requirements" or vcs:
+            scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="envsnap-")))
+            requirements = scratch / "requirements.txt"
+            lines = _absolute_options(plan.lock.index_options, plan.file.parent)
+            requirements.write_text(
+                "".join(f"{line}\n" for line in lines) + requirements_text(plan.lock),
+                encoding="utf-8",
+            )
+        install = install_command(
+            installer,
+            venv_python=python,
+            requirements=requirements,
+            no_deps=plan.no_deps,
+            require_hashes=plan.require_hashes,
+            index_args=[*options.index_args, *_trust_args(installer, plan.trusted_hosts)],
+            verbose=output is not None,
+            cwd=plan.file.parent,
+            pip_path=pip_path,
+        )
+        code, tail = run_logged(install.argv, cwd=install.cwd, output=output, env=install.env)
+    if code != 0:
+        raise OperationError(
+            _failed(f"{installer} could not install {plan.file}", code, tail),
+            hint=_install_hint(tail),
+        )
+
+
+def _install_base_packages(
+    plan: RestorePlan,
+    python: Path,
+    environment: TargetEnvironment,
+    say: Callable[[str, str], None],
+    output: Callable[[str], None] | None,
+    lock: Lock,
+) -> Lock:
+    """Install the base packages the file's venv used (``--no-deps``); return the Lock to verify.
+
+    They come from the index options the restore uses, without hashes (the
+    file records versions only), through the new venv's pip (uv with
+    ``--installer uv``).
+    """
+    from dataclasses import replace  # noqa: PLC0415
+
+    from packaging.utils import canonicalize_name  # noqa: PLC0415
+    from packaging.version import InvalidVersion, Version  # noqa: PLC0415
+
+    from envsnap.install.external import install_command, run_logged  # noqa: PLC0415
+    from envsnap.lock import LockedPackage  # noqa: PLC0415
+
+    installer: Literal["pip", "uv"] = "uv" if plan.installer == "uv" else "pip"
+    say("install", f"{len(plan.base_installs)} base packages with {installer}")
+    file_options = _absolute_options(plan.lock.index_options, plan.file.parent)
+    with _cache(plan.options) as cache, tempfile.TemporaryDirectory(prefix="envsnap-") as scratch:
+        pip_path = None
+        if installer == "pip" and not plan.options.with_pip:
+            pip_path = _unpacked_pip(environment, cache)
+        requirements = Path(scratch) / "requirements.txt"
+        requirements.write_text("\n".join(plan.base_installs) + "\n", encoding="utf-8")
+        install = install_command(
+            installer,
+            venv_python=python,
+            requirements=requirements,
+            no_deps=True,
+            require_hashes=False,
+            index_args=[
+                *(word for line in file_options for word in line.split(None, 1)),
+                *plan.options.index_args,
+                *_trust_args(installer, plan.trusted_hosts),
+            ],
+            verbose=output is not None,
+            cwd=plan.file.parent,
+            pip_path=pip_path,
+        )
+        code, tail = run_logged(install.argv, cwd=install.cwd, output=output, env=install.env)
+    if code != 0:
+        raise OperationError(
+            _failed(f"{installer} could not install the base packages", code, tail),
+            hint=_install_hint(tail),
+        )
+    added = []
+    for pin in plan.base_installs:
+        name, _, version = (part.strip() for part in pin.partition("=="))
+        try:
+            added.append(
+                LockedPackage(
+                    name=canonicalize_name(name), display_name=name, version=Version(version)
+                )
+            )
+        except InvalidVersion:  # a hand-edited header: pip installed it as written
+            continue
+    known = {p.name for p in lock.packages}
+    packages = [*lock.packages, *(p for p in added if p.name not in known)]
+    return replace(lock, packages=tuple(sorted(packages, key=lambda p: p.name)))
+
+
+def _absolute_options(options: Sequence[str], base: Path) -> list[str]:
+    """Return index option lines with a relative ``--find-links DIR`` made absolute from ``base``.
+
+    pip reads a relative path in a requirements file from that file's
+    directory; a rendered copy lives elsewhere.
+    """
+    found = []
+    for option in options:
+        flag, _, value = option.partition(" ")
+        if flag == "--find-links" and value and "://" not in value:
+            local = Path(value).expanduser()
+            if not local.is_absolute() and (base / local).exists():
+                option = f"{flag} {(base / local).absolute()}"  # noqa: PLW2901
+        found.append(option)
+    return found
+
+
+def _verify_hint(plan: RestorePlan, report: Report) -> str:
+    """Name the likely fix for a restore whose result does not match the file."""
+    broken = any(c.kind == "broken" for c in report.drift)
+    if broken and plan.lock.system_site_packages is None and plan.lock.complete:
+        return (
+            "a package needs one the file does not list; if the venv it was frozen from "
+            "saw the base Python's packages (--system-site-packages), freeze it again with "
+            "this envsnap (it records them) or with --include-system"
+        )
+    if broken and plan.base_installs:
+        return "a base package the file's venv used is missing: check the index has it"
+    return (
+        "the file may not describe an installable environment "
+        "(run `envsnap check` on it), or --strict to refuse unpinned files"
+    )
+
+
+def _trust_args(installer: Literal["pip", "uv"], hosts: Sequence[str]) -> list[str]:
+    """Return ``--trusted-host H`` (pip) / ``--allow-insecure-host H`` (uv) for each host."""
+    option = "--trusted-host" if installer == "pip" else "--allow-insecure-host"
+    return [arg for host in hosts for arg in (option, host)]
+
+
+def _failed(what: str, code: int, tail: list[str]) -> str:
+    """Return ``what (exit N):`` and the command's last lines, indented."""
+    from envsnap._urls import redact_urls  # noqa: PLC0415
+
+    lines = [redact_urls(line) for line in tail[-TAIL:]]
+    return f"{what} (exit {code})" + "".join(f"\n  | {line}" for line in lines)
+
+
+def _install_hint(tail: list[str]) -> str:
+    text = "\n".join(tail)
+    if "DO NOT MATCH THE HASHES" in text or "hash mismatch" in text.lower():
+        return (
+            "a downloaded file does not match the hash in the lock file: the file or "
+            "the index changed; nothing was replaced"
+        )
+    return "nothing was replaced; rerun with -v to see the installer's full output"
+
+
+def _change_line(change: object) -> str:
+    from envsnap.compare.drift import Change  # noqa: PLC0415
+
+    assert isinstance(change, Change)  # noqa: S101 - Report.drift holds Changes
+    parts = [change.kind, change.name]
+    if change.expected or change.found:
+        parts.append(f"(file: {change.expected or '-'}, venv: {change.found or '-'})")
+    if change.detail:
+        parts.append(f"- {change.detail}")
+    return " ".join(parts)

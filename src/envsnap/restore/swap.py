@@ -1,0 +1,397 @@
+"""Swap a restored venv into place: move the old one aside, build, swap, or put it back.
+
+Nothing is lost: an existing venv at the target is renamed to a hidden
+sibling first (venvs are not relocatable, so the new one is built in place);
+on any failure, Ctrl-C or SIGTERM the partial venv is removed and the old one
+renamed back; on success the old one is deleted (or kept with ``keep_old``).
+A crash that skipped this leaves the sibling behind: the next run refuses and
+:func:`recover` puts it back. A lock on the parent directory (``flock``) keeps
+two restores of one target from interleaving; the check for leftovers runs
+under that lock, so a restore started while another one runs is told so. A
+replaced venv is deleted as ``.NAME.envsnap-trash-PID/venv`` next to a marker
+file; a trash directory left by a killed run (its PID gone) is removed by the
+next one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from envsnap.errors import InputError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from pathlib import Path
+
+    from envsnap.compare.drift import Report
+    from envsnap.restore.plan import RestorePlan
+
+__all__ = [
+    "KEPT_MARK",
+    "OLD_MARK",
+    "RestoreResult",
+    "check_target",
+    "find_leftovers",
+    "recover",
+    "remove_stale_trash",
+    "restore",
+    "target_lock",
+]
+
+OLD_MARK = ".envsnap-old-"
+"""An existing venv ``DIR`` is kept as ``.DIR.envsnap-old-PID`` next to it during a restore.
+
+``DIR`` is the target's exact name, so ``.venv`` is kept as ``..venv.envsnap-old-PID``
+and ``venv`` as ``.venv.envsnap-old-PID``: two targets never share an aside-name."""
+
+
+KEPT_MARK = ".envsnap-kept-"
+"""With ``keep_old`` the replaced venv ends as ``.DIR.envsnap-kept-PID``: a name
+:func:`find_leftovers` does not take for an interrupted restore."""
+
+
+TRASH_MARK = ".envsnap-trash-"
+"""A replaced venv is deleted from ``.DIR.envsnap-trash-PID/venv``."""
+
+
+REPLACED_MARK = ".envsnap-replaced-"
+""":func:`recover` moves what stood at the target to ``.DIR.envsnap-replaced-PID``."""
+
+
+TRASH_FILE = "ENVSNAP-TRASH"
+"""The marker file in a trash directory: envsnap made it, it may be deleted."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RestoreResult:
+    """What a successful restore did."""
+
+    target: Path
+    """The new venv."""
+    python: Path
+    """Its interpreter."""
+    installed: int
+    """How many packages the file lists."""
+    report: Report
+    """The verification (no drift; may list extras pip added when resolving)."""
+    kept_old: Path | None = None
+    """Where the replaced venv was kept (``keep_old``)."""
+    notes: tuple[str, ...] = field(default_factory=tuple)
+    """Remarks (packages pip added that the file does not list...)."""
+
+
+def check_target(target: Path) -> bool:
+    """Return whether ``target`` is a venv to replace; refuse anything else but emptiness."""
+    from envsnap.install.venvs import is_venv  # noqa: PLC0415
+
+    if target.is_symlink() or (target.exists() and not target.is_dir()):
+        raise InputError(
+            f"{target}: exists and is not a directory",
+            hint="choose another place with --venv DIR",
+        )
+    if not target.exists():
+        return False
+    if is_venv(target):
+        return True
+    if any(target.iterdir()):
+        raise InputError(
+            f"{target}: exists, is not a virtual environment (no pyvenv.cfg) and is not empty",
+            hint="envsnap never deletes what it did not create: choose another --venv DIR, "
+            "or empty it yourself",
+        )
+    return False
+
+
+def _aside(target: Path, mark: str, pid: int | None = None) -> Path:
+    """Return the hidden sibling ``.NAME{mark}PID`` of ``target`` (this process's PID by default).
+
+    ``NAME`` is the target's exact name: ``.venv`` and ``venv`` get
+    ``..venv...`` and ``.venv...``.
+    """
+    return target.parent / f".{target.name}{mark}{os.getpid() if pid is None else pid}"
+
+
+def _asides(target: Path, mark: str) -> list[tuple[Path, int]]:
+    """Return ``target``'s siblings named by :func:`_aside` with ``mark``, and their PIDs.
+
+    The parent directory is listed and each name compared with the exact
+    prefix (no glob: ``[``, ``*`` and ``?`` are ordinary in a user's path);
+    only ASCII digits may follow it, so ``venv.envsnap-old-1``'s asides are
+    not ``venv``'s.
+    """
+    prefix = f".{target.name}{mark}"
+    try:
+        names = [entry.name for entry in target.parent.iterdir()]
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    found = []
+    for name in names:
+        pid = name[len(prefix) :]
+        if name.startswith(prefix) and pid.isascii() and pid.isdigit():
+            found.append((target.parent / name, int(pid)))
+    return found
+
+
+def find_leftovers(target: Path) -> list[Path]:
+    """Return old venvs of ``target`` kept by a restore that did not finish (newest first).
+
+    Args:
+        target: the venv directory (absolute).
+
+    Returns:
+        Its ``.NAME.envsnap-old-PID`` siblings that are directories (not symlinks).
+    """
+    found = [p for p, _ in _asides(target, OLD_MARK) if p.is_dir() and not p.is_symlink()]
+    return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
+
+
+def restore(
+    plan: RestorePlan,
+    *,
+    progress: Callable[[str, str], None] | None = None,
+    output: Callable[[str], None] | None = None,
+    counter: Callable[[str, int, int], None] | None = None,
+) -> RestoreResult:
+    """Build, install, verify and swap in the venv a plan describes.
+
+    Args:
+        plan: from :func:`plan_restore`.
+        progress: called as ``progress(stage, message)`` at each stage
+            (``create``, ``install``, ``verify``, ``done``).
+        output: called with each line of the installer's output (``-v``).
+        counter: called as ``counter(stage, done, total)`` while the direct
+            backend downloads (``download``) and installs (``install``) files.
+
+    Returns:
+        The :class:`RestoreResult`.
+
+    Raises:
+        InputError: another restore holds the target (never waits forever).
+        OperationError: the venv could not be created, the install failed
+            (the installer's last lines in the message; a hash mismatch names
+            the package), or the result does not match the file. In every
+            case the old venv is back in place, byte for byte.
+        KeyboardInterrupt: Ctrl-C or SIGTERM; same clean-up first.
+    """
+    from envsnap.restore.build import build_venv  # noqa: PLC0415 - plan_restore needs none of it
+
+    say = progress or (lambda _stage, _message: None)
+    target = plan.target
+    with target_lock(target), _signals_as_interrupt():
+        for stale in remove_stale_trash(target):
+            say("clean", f"removed {stale}, left by a restore that was killed while deleting")
+        leftovers = find_leftovers(target)
+        if leftovers:
+            raise InputError(
+                f"{target}: a previous restore left the old venv at {leftovers[0]}",
+                hint=f"put it back with `envsnap restore --recover --venv {target}`",
+            )
+        replaces = check_target(target)
+        old = _aside(target, OLD_MARK) if replaces else None
+        existed_empty = target.is_dir() and not replaces
+        if old is not None:
+            with _signals_deferred():
+                target.rename(old)
+        try:
+            result = build_venv(plan, say, output, counter)
+        except BaseException:
+            with _signals_deferred():
+                _remove_partial(target, keep_empty_dir=existed_empty)
+                if old is not None:
+                    old.rename(target)
+            raise
+        kept = None
+        if old is not None:
+            if plan.options.keep_old:
+                kept = _aside(target, KEPT_MARK)
+                with _signals_deferred():
+                    old.rename(kept)
+            else:
+                # moved first (atomic): a kill during the delete must not leave a
+                # half-deleted venv that looks like a leftover to --recover
+                with _signals_deferred():
+                    _delete(old, _aside(target, TRASH_MARK))
+        say("done", f"{target} matches {plan.file}")
+        return RestoreResult(
+            target=target,
+            python=result[0],
+            installed=len(plan.lock.packages),
+            report=result[1],
+            kept_old=kept,
+            notes=result[2],
+        )
+
+
+def _delete(old: Path, trash: Path) -> None:
+    """Delete a replaced venv through a marked trash directory (see :func:`remove_stale_trash`).
+
+    Every state a kill can leave is recognisable: an empty ``trash``, one
+    holding only the marker, or the marker and (part of) the venv; the
+    marker goes last.
+    """
+    if trash.exists():  # our PID was used before by a killed restore
+        _empty_trash(trash)
+    trash.mkdir(exist_ok=True)
+    (trash / TRASH_FILE).write_text(f"{os.getpid()}\n", encoding="utf-8")
+    old.rename(trash / "venv")
+    _empty_trash(trash)
+
+
+def _empty_trash(trash: Path) -> None:
+    shutil.rmtree(trash / "venv", ignore_errors=True)
+    with contextlib.suppress(FileNotFoundError):
+        (trash / TRASH_FILE).unlink()
+    with contextlib.suppress(OSError):
+        trash.rmdir()
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process ``pid`` exists (one of another user counts as alive)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # PermissionError: it exists
+        return True
+    return True
+
+
+def remove_stale_trash(target: Path) -> list[Path]:
+    """Remove the trash directories of ``target`` that killed restores left behind.
+
+    Only ``.NAME.envsnap-trash-PID`` directories whose process is gone and
+    that hold nothing but the marker file and a ``venv`` directory (or
+    nothing) are removed: what envsnap made. The caller holds the target's
+    lock, so no running restore is deleting them.
+
+    Args:
+        target: the venv directory (absolute).
+
+    Returns:
+        The directories removed.
+    """
+    removed: list[Path] = []
+    for trash, pid in sorted(_asides(target, TRASH_MARK)):
+        if _alive(pid):
+            continue
+        if trash.is_symlink() or not trash.is_dir():
+            continue
+        entries = {p.name for p in trash.iterdir()}
+        ours = entries <= {TRASH_FILE, "venv"} and (TRASH_FILE in entries or not entries)
+        if ours:
+            _empty_trash(trash)
+            removed.append(trash)
+    return removed
+
+
+def _remove_partial(target: Path, *, keep_empty_dir: bool) -> None:
+    """Remove what this restore built at ``target`` (it did not exist or was empty)."""
+    if target.is_symlink() or target.is_file():
+        target.unlink()
+    elif target.exists():
+        shutil.rmtree(target, ignore_errors=True)
+    if keep_empty_dir:
+        target.mkdir(exist_ok=True)
+
+
+@contextlib.contextmanager
+def target_lock(target: Path) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``target``'s parent directory for the restore.
+
+    Raises:
+        InputError: the parent is missing; another restore holds the lock.
+    """
+    parent = target.parent
+    if not parent.is_dir():
+        raise InputError(f"{parent}: no such directory (the parent of --venv)")
+    try:
+        import fcntl  # noqa: PLC0415
+    except ImportError:  # pragma: no cover - Windows: no flock, restore still safe alone
+        yield
+        return
+    fd = os.open(parent, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise InputError(
+                f"another envsnap restore is running in {parent}",
+                hint="wait for it to finish, then run this one again",
+            ) from None
+        yield
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def _signals_as_interrupt() -> Iterator[None]:
+    """Turn SIGTERM (and SIGHUP) into ``KeyboardInterrupt`` while restoring, so clean-up runs."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    names = [s for s in ("SIGTERM", "SIGHUP") if hasattr(signal, s)]
+    previous = {name: signal.signal(getattr(signal, name), interrupt) for name in names}
+    try:
+        yield
+    finally:
+        for name, handler in previous.items():
+            signal.signal(getattr(signal, name), handler)
+
+
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Hold back Ctrl-C and SIGTERM during a rename, rollback or delete.
+
+    Those steps must not stop half way. Signals that arrive meanwhile are
+    delivered when the block ends (POSIX ``pthread_sigmask``).
+    """
+    if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - Windows
+        yield
+        return
+    names = [s for s in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, s)]
+    held = {getattr(signal, name) for name in names}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def recover(venv: Path) -> tuple[Path, Path | None]:
+    """Put back the old venv an interrupted restore left next to ``venv``.
+
+    Whatever is at ``venv`` now (the partial venv of the crashed run) is not
+    deleted: it is renamed to ``.NAME.envsnap-replaced-PID`` next to it.
+
+    Args:
+        venv: the target directory of the interrupted restore.
+
+    Returns:
+        ``(restored venv, where the thing that was at venv went or None)``.
+
+    Raises:
+        InputError: there is nothing to recover.
+    """
+    target = venv.absolute()
+    with target_lock(target), _signals_deferred():
+        leftovers = find_leftovers(target)
+        if not leftovers:
+            raise InputError(f"{target}: no old venv left by an interrupted restore")
+        moved = None
+        if target.exists() or target.is_symlink():
+            moved = _aside(target, REPLACED_MARK)
+            target.rename(moved)
+        leftovers[0].rename(target)
+        return target, moved
