@@ -34,9 +34,11 @@ from envsnap.errors import InputError
 from envsnap.index.repository import DistFile, ProjectFiles, StaticSource
 from envsnap.lock import Lock
 from envsnap.lockfiles import DumpOptions
-from envsnap.lockfiles.pylock import read as pylock
+from envsnap.lockfiles.pylock import read as pylock_reader
+from envsnap.lockfiles.pylock import write as pylock
 from envsnap.lockfiles.requirements import read_any as pip_reader
-from envsnap.lockfiles.requirements import write as strict_reader
+from envsnap.lockfiles.requirements import read_strict as strict_reader
+from envsnap.lockfiles.requirements import write as requirements_writer
 from support.fake_site import FakeSite, make_environment
 
 SETTINGS = settings(
@@ -185,8 +187,8 @@ def test_freeze_read_back_with_both_readers(dists: list[dict[str, Any]]) -> None
         assert snapshot.warnings == ()
         assert snapshot.unsatisfied == ()
         options = DumpOptions(output_dir=root)
-        text = strict_reader.dump(snapshot, options)
-        assert strict_reader.dump(_snapshot(site), options) == text  # byte-identical
+        text = requirements_writer.dump(snapshot, options)
+        assert requirements_writer.dump(_snapshot(site), options) == text  # byte-identical
         path = root / "requirements.txt"
         path.write_text(text, encoding="utf-8")
         strict = strict_reader.load(path)
@@ -217,7 +219,7 @@ def test_pylock_round_trip(dists: list[dict[str, Any]]) -> None:
         assert pylock.dump(_snapshot(site), options) == text
         path = root / "pylock.toml"
         path.write_text(text, encoding="utf-8")
-        lock = pylock.load(path)
+        lock = pylock_reader.load(path)
         listed = snapshot.listed()
         assert [p.name for p in lock.packages] == [d.name for d in listed]
         for package, dist in zip(lock.packages, listed, strict=True):
@@ -340,4 +342,4 @@ def test_pylock_reader_never_crashes(lines: list[str]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "pylock.toml"
         path.write_text("\n".join(lines), encoding="utf-8")
-        _outcome(pylock.load, path)
+        _outcome(pylock_reader.load, path)

@@ -10,7 +10,7 @@ from envsnap.environment.base_packages import missing_from, relied_on
 from envsnap.environment.distributions import read_distributions
 from envsnap.environment.snapshot import build_snapshot
 from envsnap.lockfiles import DumpOptions
-from envsnap.lockfiles.pylock import read as pylock_format
+from envsnap.lockfiles.pylock import write as pylock_format
 from envsnap.lockfiles.readers import read_lock
 from envsnap.lockfiles.requirements import read_any as pip_requirements
 from envsnap.lockfiles.requirements import write as requirements_format

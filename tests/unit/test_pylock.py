@@ -22,7 +22,9 @@ from envsnap.index.repository import DistFile, ProjectFiles, StaticSource
 from envsnap.index.wheelhouse import Wheelhouse
 from envsnap.lock import Lock, LockedPackage
 from envsnap.lockfiles import DumpOptions, get_writer
-from envsnap.lockfiles.pylock.read import SelectedFile, dump, load, package_lines, select_files
+from envsnap.lockfiles.pylock.read import load, package_lines
+from envsnap.lockfiles.pylock.select import SelectedFile, select_files
+from envsnap.lockfiles.pylock.write import dump
 from envsnap.origin import Origin
 from support.fake_site import LINUX_311, FakeSite
 from support.wheels import build_wheel, file_sha256

@@ -14,7 +14,7 @@ from envsnap.errors import InputError, LockFileError
 from envsnap.lock import LockedPackage
 from envsnap.lockfiles.readers import default_lock_file, read_lock
 from envsnap.lockfiles.requirements import read_any as pip_requirements
-from envsnap.lockfiles.requirements import write as requirements
+from envsnap.lockfiles.requirements import read_strict as requirements
 from envsnap.origin import Origin
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "requirements"

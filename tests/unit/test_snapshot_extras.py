@@ -244,7 +244,8 @@ def test_declared_but_not_installed_is_no_owner(site: FakeSite, tmp_path: Path) 
 
 def test_extras_round_trip_through_json_and_pylock(site: FakeSite, tmp_path: Path) -> None:
     from envsnap.lockfiles import snapshot_json  # noqa: PLC0415
-    from envsnap.lockfiles.pylock import read as pylock  # noqa: PLC0415
+    from envsnap.lockfiles.pylock import read as pylock_reader  # noqa: PLC0415
+    from envsnap.lockfiles.pylock import write as pylock  # noqa: PLC0415
 
     def archive(name: str) -> dict[str, object]:
         return {
@@ -263,7 +264,7 @@ def test_extras_round_trip_through_json_and_pylock(site: FakeSite, tmp_path: Pat
     out = tmp_path / "pylock.toml"
     out.write_text(pylock.dump(result, DumpOptions(output_dir=tmp_path)), encoding="utf-8")
     assert '[tool.envsnap.extras]\napp = ["x"]\n' in out.read_text(encoding="utf-8")
-    lock = pylock.load(out)
+    lock = pylock_reader.load(out)
     assert [(p.name, p.extras, p.top_level) for p in lock.packages] == [
         ("app", ("x",), True),
         ("dep", (), False),

@@ -6,7 +6,7 @@ installed):
 
 1. **plan** (:func:`plan_pylock`, :func:`plan_requirements`): the file each
    package needs. A pylock file records its files: PEP 751 selection for the
-   venv's markers and tags (:func:`envsnap.lockfiles.pylock.read.select_files`),
+   venv's markers and tags (:func:`envsnap.lockfiles.pylock.select.select_files`),
    lock extras and groups honoured. A requirements file names versions: the
    files come from the indexes/wheelhouses pip would use, its default index
    included (:mod:`envsnap.index`), the best wheel for the venv's tags among those
@@ -151,7 +151,7 @@ def plan_pylock(
         InputError: the lock does not apply to this environment.
         OperationError: an entry has no sha256 to verify it with.
     """
-    from envsnap.lockfiles.pylock.read import select_files  # noqa: PLC0415
+    from envsnap.lockfiles.pylock.select import select_files  # noqa: PLC0415
 
     assert lock.path is not None  # noqa: S101 - read from a file
     top = {p.name for p in lock.top_level}

@@ -52,7 +52,7 @@ class Writer(Protocol):
 FORMATS: dict[str, str] = {
     "requirements": "envsnap.lockfiles.requirements.write",
     "json": "envsnap.lockfiles.snapshot_json",
-    "pylock": "envsnap.lockfiles.pylock.read",
+    "pylock": "envsnap.lockfiles.pylock.write",
 }
 """Format name -> module holding its ``dump`` (imported only when used)."""
 

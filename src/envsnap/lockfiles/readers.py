@@ -4,11 +4,11 @@
 
 - ``pylock.toml`` / ``pylock.NAME.toml`` (PEP 751 names): :mod:`envsnap.lockfiles.pylock.read`;
 - a requirements file whose first line is envsnap's header: the strict,
-  packaging-only reader :func:`envsnap.lockfiles.requirements.write.load` (no pip-api
+  packaging-only reader :func:`envsnap.lockfiles.requirements.read_strict.load` (no pip-api
   import, no pip call);
 - a plain pinned file of another tool (``pip-compile``, ``uv pip compile``,
   ``pip freeze``: pins, hashes, index options, comments): the same,
-  :func:`envsnap.lockfiles.requirements.write.load_pinned`;
+  :func:`envsnap.lockfiles.requirements.read_strict.load_pinned`;
 - any other requirements file: :func:`envsnap.lockfiles.requirements.read_any.load`
   (pip-api: ``-r``/``-c`` includes, hashes, editables, direct URLs).
 """
@@ -71,7 +71,7 @@ def read_lock(path: Path) -> Lock:
             lock = replace(lock, problems=(*lock.problems, note))
         return lock
     from envsnap._io import LOCK_FILE_LIMIT, FileTooLargeError, open_regular  # noqa: PLC0415
-    from envsnap.lockfiles.requirements.write import HEADER_PREFIX  # noqa: PLC0415
+    from envsnap.lockfiles.requirements.lines import HEADER_PREFIX  # noqa: PLC0415
 
     try:  # a FIFO or a device is refused here, before a reader blocks on it or fills memory
         with open_regular(path) as handle:
@@ -80,7 +80,7 @@ def read_lock(path: Path) -> Lock:
             first = handle.read(len(HEADER_PREFIX))
     except OSError as exc:
         raise LockFileError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    from envsnap.lockfiles.requirements import write as requirements  # noqa: PLC0415
+    from envsnap.lockfiles.requirements import read_strict as requirements  # noqa: PLC0415
 
     if first == HEADER_PREFIX.encode():
         return requirements.load(path)

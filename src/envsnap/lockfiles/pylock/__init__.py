@@ -1,1 +1,10 @@
-"""pylock.toml (PEP 751): write a snapshot as a standard lock file, read any valid one."""
+"""pylock.toml (PEP 751): ``write`` a snapshot, ``read`` any valid file, ``select`` files.
+
+``select`` chooses the one file of each package a venv installs.
+"""
+
+CREATED_BY = "envsnap"
+"""The ``created-by`` value of the files envsnap writes."""
+
+TOOL = "envsnap"
+"""The ``[tool.NAME]`` table envsnap writes and reads."""

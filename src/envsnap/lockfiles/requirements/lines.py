@@ -51,6 +51,9 @@ _ARCHIVE_SUFFIXES = (".whl", ".zip", ".tar.gz", ".tgz", ".tar.bz2", ".tbz", ".ta
 _HASH_NAMES = ("sha256", "sha384", "sha512", "sha224", "sha1", "md5")
 _COMMIT_RE = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
 
+HEADER_PREFIX = "# envsnap "
+"""Every file envsnap writes starts with this; readers use it to know the file."""
+
 
 @dataclass(frozen=True, slots=True)
 class LogicalLine:

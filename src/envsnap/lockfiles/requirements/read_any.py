@@ -15,7 +15,7 @@ index options (``--index-url``, ``--extra-index-url``, ``--find-links``,
 requirements), ``-e`` lines (paths relative to the file's directory, as
 ``envsnap freeze`` writes them). For a file envsnap wrote, its header,
 sections and ``# via`` lines are read, so that this reader and the strict one
-(:func:`envsnap.lockfiles.requirements.write.load`) give the same Lock; for a file of
+(:func:`envsnap.lockfiles.requirements.read_strict.load`) give the same Lock; for a file of
 pip-compile or uv, their ``# via`` annotations
 (:func:`~envsnap.lockfiles.requirements.lines.scan_via_annotations`).
 """
@@ -35,7 +35,7 @@ from envsnap._markers import marker_holds
 from envsnap.errors import LockFileError, OperationError
 from envsnap.lock import Lock, LockedPackage
 from envsnap.lockfiles.requirements import lines as rl
-from envsnap.lockfiles.requirements.write import HEADER_PREFIX
+from envsnap.lockfiles.requirements.lines import HEADER_PREFIX
 from envsnap.origin import Origin
 
 if TYPE_CHECKING:
