@@ -23,7 +23,7 @@ from envsnap.index.settings import index_settings
 from envsnap.index.simple_index import SimpleIndex
 from envsnap.restore import RestoreOptions, plan_restore
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[3] / "fixtures"
 PY = "{}.{}.{}".format(*sys.version_info[:3])
 NO_CONFIG = {"PIP_CONFIG_FILE": os.devnull}
 HEADER = f"# envsnap 0.1.0 freeze - CPython {PY}, linux x86_64 - 1 top-level, 0 transitive\n"

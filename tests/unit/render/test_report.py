@@ -14,7 +14,7 @@ from envsnap.render import report_json as json_report
 from envsnap.render import report_text as text
 from envsnap.render.report import HEADINGS, REPORT_FORMATS, get_renderer, message, summary
 
-GOLDEN = Path(__file__).parents[1] / "golden"
+GOLDEN = Path(__file__).parents[2] / "golden"
 LOCK = "/repo/requirements.txt"
 
 ALL_KINDS = Report(

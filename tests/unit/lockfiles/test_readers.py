@@ -17,7 +17,7 @@ from envsnap.lockfiles.requirements import read_any as pip_requirements
 from envsnap.lockfiles.requirements import read_strict as requirements
 from envsnap.origin import Origin
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "requirements"
+FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "requirements"
 ENVSNAP_FILES = sorted(
     p for p in FIXTURES.glob("envsnap-*.txt") if not p.name.startswith("envsnap-bad-")
 )

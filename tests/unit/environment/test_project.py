@@ -10,7 +10,7 @@ import pytest
 from envsnap.environment.project import read_project
 from envsnap.errors import InputError
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "pyproject"
+FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "pyproject"
 FULL = FIXTURES / "full.toml"
 
 

@@ -34,7 +34,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomlkit as tomllib
 
-FIXTURES = Path(__file__).parents[2] / "fixtures" / "pylock"
+FIXTURES = Path(__file__).parents[3] / "fixtures" / "pylock"
 N = NormalizedName
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 ARCHIVE_SHA = "ab" * 32

@@ -15,7 +15,7 @@ from envsnap.environment.distributions import MetadataWarning, read_distribution
 from envsnap.origin import Origin
 from support.fake_site import FakeSite
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "metadata"
+FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "metadata"
 
 
 def read(site: FakeSite) -> tuple[dict[str, object], list[str]]:

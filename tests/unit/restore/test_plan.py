@@ -13,7 +13,7 @@ from envsnap.errors import InputError, LockFileError
 from envsnap.install.venvs import Interpreter, create_venv, find_base_interpreter
 from envsnap.restore import RestoreOptions, find_leftovers, plan_restore, restore
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "requirements"
+FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "requirements"
 PY = "{}.{}.{}".format(*sys.version_info[:3])
 
 
