@@ -2,9 +2,11 @@
 
 - SIGKILL at many points, from venv creation to verification and the swap:
   a driver runs the real CLI in a new session and, at the k-th interesting
-  event (a call into restore/venvs/installers, or a rename/unlink/rmdir/
-  mkdir/open/exec at the C level), kills its whole process group (envsnap
-  and the installer it started). After each kill the next ``restore`` finds
+  event (a call of an envsnap function, or a rename/unlink/rmdir/mkdir/
+  open/exec at the C level, counted per restore stage: aside, create,
+  install, verify, swap), kills its whole process group (envsnap and the
+  installer it started). The points are spread over every stage, so moving
+  code between files cannot move them. After each kill the next ``restore`` finds
   the leftover and refuses with a hint, ``restore --recover`` puts the old
   venv back, and the old venv is byte-for-byte what it was; then a normal
   restore succeeds.
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import signal
 import subprocess
@@ -34,44 +37,81 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.integration
 
 KILL_POINTS = 20
-"""SIGKILL points per run of the suite, spread evenly over every event of a restore."""
+"""SIGKILL points per run of the suite, spread over the events of each restore stage."""
+
+STAGES = ("aside", "create", "install", "verify", "swap")
+"""The stages of a restore, in order (its progress stages, plus ``aside`` before the first
+and ``swap`` after the build): every one gets kill points, whatever file holds its code."""
+
+
+def kill_points(stages: dict[str, int], total: int) -> list[tuple[str, int]]:
+    """Choose about ``total`` kill points, ``(stage, event)``, spread evenly over each stage.
+
+    ``stages`` maps each stage of :data:`STAGES` to its number of events in
+    a run; events are numbered from 1 within their stage. The last two
+    events of a stage are left out: the install stage's count varies by one
+    or two between runs (the installer's output is read in chunks).
+    """
+    per_stage = max(2, total // len(STAGES))
+    points: list[tuple[str, int]] = []
+    for stage in STAGES:
+        last = max(1, stages[stage] - 2)
+        shown = min(per_stage, last)
+        points += sorted({(stage, 1 + (last - 1) * i // max(1, shown - 1)) for i in range(shown)})
+    return points
+
 
 _DRIVER = r"""
-import os, signal, sys
-kill_at = int(os.environ["HARDENING_KILL_AT"])
+import json, os, signal, sys
+kill_stage, _, kill_at = os.environ["HARDENING_KILL_AT"].partition(":")
+kill_at = int(kill_at or 0)
 count_file = os.environ.get("HARDENING_COUNT_FILE")
-WATCHED_PY = ("/envsnap/restore/", "/envsnap/install/venvs.py", "/envsnap/install/external.py")
 WATCHED_C = {"rename", "replace", "unlink", "rmdir", "mkdir", "open", "fork_exec", "symlink",
              "flock", "rmtree", "write"}
-count = 0
-active = False
+stage = None
+stages = {}
 def profile(frame, event, arg):
-    global count, active
-    name = frame.f_code.co_filename
-    if not active:
-        code = frame.f_code
-        if event == "call" and "/envsnap/restore/" in name and code.co_name == "restore":
-            active = True
-        else:
-            return
-    if event == "call" and any(part in name for part in WATCHED_PY):
-        count += 1
-    elif event == "c_call" and getattr(arg, "__name__", "") in WATCHED_C:
-        count += 1
-    else:
+    if stage is None:
         return
-    if count == kill_at:
+    if event == "call":
+        if not frame.f_globals.get("__name__", "").startswith("envsnap."):
+            return
+    elif event != "c_call" or getattr(arg, "__name__", "") not in WATCHED_C:
+        return
+    stages[stage] = stages.get(stage, 0) + 1
+    if stage == kill_stage and stages[stage] == kill_at:
         os.killpg(os.getpgid(0), signal.SIGKILL)
-sys.setprofile(profile)
+import envsnap.restore as engine
+import envsnap.restore.build as build
+real_restore, real_build = engine.restore, build.build_venv
+def restore(plan, *, progress=None, **kwargs):
+    global stage
+    def staged(name, message):
+        global stage
+        stage = name
+        if progress is not None:
+            progress(name, message)
+    stage = "aside"
+    try:
+        return real_restore(plan, progress=staged, **kwargs)
+    finally:
+        stage = None
+def build_venv(plan, say, *args, **kwargs):
+    global stage
+    result = real_build(plan, say, *args, **kwargs)
+    stage = "swap"
+    return result
+engine.restore, build.build_venv = restore, build_venv
 sys.argv = ["envsnap", *sys.argv[1:]]
 from envsnap.cli import main
 try:
+    sys.setprofile(profile)
     main()
 finally:
     sys.setprofile(None)
     if count_file:
         with open(count_file, "w") as handle:
-            handle.write(str(count))
+            json.dump(stages, handle)
 """
 
 
@@ -129,8 +169,8 @@ def _restore_args(lock: Path, wheelhouse: Path) -> list[str]:
     ]
 
 
-def _drive(args: list[str], *, kill_at: int, count_file: Path | None = None) -> tuple[int, str]:
-    env = clean_env(HARDENING_KILL_AT=str(kill_at))
+def _drive(args: list[str], *, kill_at: str, count_file: Path | None = None) -> tuple[int, str]:
+    env = clean_env(HARDENING_KILL_AT=kill_at)
     if count_file is not None:
         env["HARDENING_COUNT_FILE"] = str(count_file)
     done = subprocess.run(
@@ -168,15 +208,16 @@ def test_sigkill_at_many_points_loses_nothing(tmp_path: Path, wheelhouse: Path) 
     lock.write_text(_lock_text("gamma==1.0", "solo==1.0"), encoding="utf-8")
     _old_venv(probe_dir / ".venv")
     count_file = tmp_path / "events"
-    code, err = _drive(_restore_args(lock, wheelhouse), kill_at=0, count_file=count_file)
+    code, err = _drive(_restore_args(lock, wheelhouse), kill_at="", count_file=count_file)
     assert code == 0, err
-    events = int(count_file.read_text(encoding="utf-8"))
-    assert events > KILL_POINTS
-    points = sorted({1 + (events - 1) * i // (KILL_POINTS - 1) for i in range(KILL_POINTS)})
-    lost: list[int] = []
+    stages = json.loads(count_file.read_text(encoding="utf-8"))
+    assert [s for s in stages if s in STAGES] == list(STAGES), stages
+    points = kill_points(stages, KILL_POINTS)
+    lost: list[str] = []
     outcomes: dict[str, int] = {}
-    for point in points:
-        work = tmp_path / f"kill-{point}"
+    for stage, event in points:
+        point = f"{stage}:{event}"
+        work = tmp_path / f"kill-{stage}-{event}"
         work.mkdir()
         lock = work / "requirements.txt"
         lock.write_text(_lock_text("gamma==1.0", "solo==1.0"), encoding="utf-8")
@@ -212,7 +253,9 @@ def test_sigkill_at_many_points_loses_nothing(tmp_path: Path, wheelhouse: Path) 
         assert (site / "gamma-1.0.dist-info").is_dir()
         assert not (site / "precious.py").exists()
         assert list(work.glob("..venv.envsnap-trash-*")) == []  # a killed delete is finished
-    assert lost == [], f"the old venv was damaged after SIGKILL at events {lost} of {events}"
+    assert lost == [], (
+        f"the old venv was damaged after SIGKILL at {lost} (events per stage: {stages})"
+    )
     assert sum(outcomes.values()) == len(points) >= 20
     assert outcomes.get("leftover", 0) >= 5, outcomes  # most points are mid-restore
 
