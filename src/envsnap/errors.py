@@ -2,7 +2,7 @@
 
 Every error a user can cause or meet is an :class:`EnvsnapError` carrying a
 one-line message, an optional hint and the exit code the CLI uses for it
-(DESIGN: 2 = unusable input, 3 = could not finish). Anything else escaping the
+(docs/architecture.md: 2 = unusable input, 3 = could not finish). Anything else escaping the
 library is a bug.
 """
 
