@@ -8,7 +8,7 @@ model, so restore, check and diff never look at a file format.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Literal
 
 from packaging.utils import NormalizedName, canonicalize_name
 
@@ -21,7 +21,19 @@ if TYPE_CHECKING:
     from packaging.specifiers import SpecifierSet
     from packaging.version import Version
 
-__all__ = ["Lock", "LockedPackage"]
+__all__ = ["Lock", "LockedFile", "LockedPackage"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LockedFile:
+    """A file or directory a lock names for a package, as written, with where it is written."""
+
+    key: Literal["url", "path"]
+    """Whether the file gives a URL (``http(s):``, ``file:``) or a path (relative to the file)."""
+    value: str
+    """The URL or path as written."""
+    where: str | None = None
+    """``FILE:LINE`` where it is written, for messages; ``None`` when unknown."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -53,6 +65,10 @@ class LockedPackage:
     location: str | None = field(default=None, compare=False)
     """``FILE:LINE`` where the package is written, an included (``-r``) file's
     too, for messages (not part of equality: the readers differ); ``None`` when unknown."""
+    files: tuple[LockedFile, ...] = field(default=(), compare=False)
+    """Every file, archive or directory the lock names for the package (a PEP 751
+    package's wheels, sdist, archive or directory; a requirements line's direct
+    URL or ``-e`` path), so restore checks trust and local paths from the model."""
 
     @property
     def pinned(self) -> bool:
@@ -76,6 +92,15 @@ class Lock:
     """Whether envsnap wrote the file (its header or ``created-by``)."""
     index_options: tuple[str, ...] = ()
     """pip options found in the file (``--index-url URL``, ``--find-links DIR``...)."""
+    trusted_hosts: tuple[str, ...] = ()
+    """Hosts the file's ``--trusted-host`` lines allow over plain http (pip's rule)."""
+    pip_reads_it: bool = False
+    """Whether pip and uv read the file itself (``-r FILE``, a requirements file); else
+    an installer run gets requirements rendered from this Lock."""
+    pylock: Any = field(default=None, compare=False, repr=False)
+    """The validated PEP 751 document (:class:`packaging.pylock.Pylock`) of a pylock
+    file, kept so the built-in backend selects its files (PEP 751's installation
+    steps, extras, dependency groups) without reading the file again; else ``None``."""
     problems: tuple[str, ...] = field(default_factory=tuple)
     """Non-fatal findings of the reader (unpinned lines, ...), one line each."""
     complete: bool = False

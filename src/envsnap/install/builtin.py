@@ -138,7 +138,7 @@ def plan_pylock(
     """Plan the install of a pylock file from the files it records (PEP 751).
 
     Args:
-        lock: the file, read (``lock.path`` is selected again with its extras/groups).
+        lock: the pylock file, read (its PEP 751 document is selected with extras/groups).
         environment: the probed new venv (its markers).
         tags: the venv's supported tags, most preferred first.
         extras: lock extras to install.
@@ -153,13 +153,10 @@ def plan_pylock(
     """
     from envsnap.lockfiles.pylock.select import select_files  # noqa: PLC0415
 
-    assert lock.path is not None  # noqa: S101 - read from a file
     top = {p.name for p in lock.top_level}
     files: list[PlannedFile] = []
     pip_packages = []
-    for selected in select_files(
-        lock.path, environment.markers, tags, extras=extras, groups=groups
-    ):
+    for selected in select_files(lock, environment.markers, tags, extras=extras, groups=groups):
         if selected.kind in ("vcs", "directory"):
             package = lock.get(selected.name)
             if package is not None:

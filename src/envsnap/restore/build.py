@@ -160,7 +160,7 @@ def _install_direct(
     )
     try:
         with _cache(options) as cache:
-            if plan.lock.format == "pylock":
+            if plan.lock.pylock is not None:  # files listed by the file (PEP 751)
                 install_plan = direct.plan_pylock(
                     plan.lock, environment, tags, extras=options.extras, groups=options.groups
                 )
@@ -311,7 +311,7 @@ def _install_with(
         vcs = plan.lock.written_by_envsnap and any(
             p.origin.kind == "vcs" for p in plan.lock.packages
         )
-        if plan.lock.format != "requirements" or vcs:
+        if not plan.lock.pip_reads_it or vcs:
             scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="envsnap-")))
             requirements = scratch / "requirements.txt"
             lines = _absolute_options(plan.lock.index_options, plan.file.parent)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,7 +26,7 @@ if TYPE_CHECKING:
     from envsnap.index.settings import IndexSettings
     from envsnap.install.external import InstallerName
     from envsnap.install.venvs import Interpreter
-    from envsnap.lock import Lock
+    from envsnap.lock import Lock, LockedFile
 
 __all__ = ["RestoreOptions", "RestorePlan", "plan_restore"]
 
@@ -171,29 +170,24 @@ def plan_restore(file: Path, options: RestoreOptions) -> RestorePlan:
             hint="pin every package (envsnap freeze writes such files), or drop --strict "
             "to let pip resolve them",
         )
-    # the file is read once here for what the Lock does not carry: pip's
-    # --trusted-host lines, and the lines of a pylock file's URLs and paths
-    text = _lock_text(lock)
-    lines = text.splitlines()
-    sources = _pylock_sources(lock, text)
-    file_trusted = _TRUSTED_LINE.findall(text) if lock.format == "requirements" else []
+    sources = _sources(lock)
     settings = settings_from_pip_args(
         options.index_args,
         lock.index_options,
         base=file.parent.absolute(),
-        trusted_hosts=[*options.trusted_hosts, *file_trusted],
+        trusted_hosts=[*options.trusted_hosts, *lock.trusted_hosts],
     )
     check_secure(
         [
             *((u, "--index-url") for u in (settings.index_url,) if u),
             *((u, "--extra-index-url") for u in settings.extra_index_urls),
             *((u, "--find-links") for u in settings.find_links if "://" in u),
-            *_file_urls(lock, file, lines, sources),
+            *((s.value, s.where or str(file)) for _, s in sources if "://" in s.value),
         ],
         settings.trusted_hosts,
     )
     notes += settings.notes
-    local = _local_sources(lock, file, lines, sources)
+    local = _local_sources(file, sources)
     _check_local_sources(file, local, sources)
     notes += _outside_notes(file, local)
     target = options.venv.absolute()
@@ -228,9 +222,8 @@ def plan_restore(file: Path, options: RestoreOptions) -> RestorePlan:
     installer = options.installer
     # a fully pinned file that envsnap did not write (pip-compile, uv, pip
     # freeze) may be a lock: the direct backend reads its wheels' METADATA
-    closure_check = (
-        installer == "direct" and pinned and not no_deps and lock.format == "requirements"
-    )
+    # (a PEP 751 file is complete: no_deps already holds for it)
+    closure_check = installer == "direct" and pinned and not no_deps
     if installer == "direct" and not no_deps and not closure_check:
         installer = "pip"
     if not no_deps and not closure_check:
@@ -238,7 +231,7 @@ def plan_restore(file: Path, options: RestoreOptions) -> RestorePlan:
             f"the file does not pin the whole dependency closure: {installer} resolves the rest"
         )
     if (options.extras or options.groups is not None) and (
-        lock.format != "pylock" or installer != "direct"
+        lock.pylock is None or installer != "direct"
     ):
         raise InputError(
             "--extra and --group select parts of a pylock file, installed by the direct installer",
@@ -307,86 +300,8 @@ def _some(pins: Sequence[str], shown: int = 5) -> str:
     return ", ".join(pins[:shown]) + f" and {len(pins) - shown} more"
 
 
-_TRUSTED_LINE = re.compile(r"^\s*--trusted-host(?:\s+|=)(\S+)", re.MULTILINE)
-
-
-def _lock_text(lock: Lock) -> str:
-    """Return the lock file's text ("" without a readable file: read_lock accepted it)."""
-    if lock.path is None:
-        return ""
-    try:
-        return lock.path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return ""
-
-
-def _line_of(lines: list[str], needle: str) -> int | None:
-    """Return the 1-based line holding ``needle`` (a quoted TOML string), if any."""
-    for number, line in enumerate(lines, 1):
-        if needle in line:
-            return number
-    return None
-
-
-def _pylock_sources(lock: Lock, text: str) -> list[tuple[str, str, str]]:
-    """Return ``(package, "url"|"path", value)`` for every file/dir a pylock file names."""
-    from envsnap.errors import LockFileError  # noqa: PLC0415
-    from envsnap.lockfiles.pylock.read import _parse_toml  # noqa: PLC0415
-
-    if lock.format != "pylock" or lock.path is None or not text:
-        return []
-    try:
-        data = _parse_toml(lock.path, text)
-    except LockFileError:  # read_lock accepted it
-        return []
-    found: list[tuple[str, str, str]] = []
-    packages = data.get("packages")
-    for package in packages if isinstance(packages, list) else []:
-        if not isinstance(package, dict):
-            continue
-        name = str(package.get("name", "?"))
-        wheels = package.get("wheels")
-        entries = [*(wheels if isinstance(wheels, list) else [])]
-        entries += [package.get(key) for key in ("sdist", "archive", "directory")]
-        for entry in entries:
-            if not isinstance(entry, dict):
-                continue
-            for key in ("url", "path"):
-                value = entry.get(key)
-                if isinstance(value, str):
-                    found.append((name, key, value))
-    return found
-
-
-def _file_urls(
-    lock: Lock, file: Path, lines: list[str], sources: list[tuple[str, str, str]]
-) -> list[tuple[str, str]]:
-    """Return the ``(url, FILE:LINE)`` of every http(s) URL the file itself downloads from."""
-    found: list[tuple[str, str]] = []
-
-    def where(line: int | None) -> str:
-        return f"{file}:{line}" if line else str(file)
-
-    for _name, key, value in sources:
-        if key == "url" and "://" in value:
-            found.append((value, where(_line_of(lines, f'"{value}"'))))
-    if lock.format == "requirements":
-        for package in lock.packages:
-            url = package.origin.url
-            if url and package.origin.kind == "archive" and "://" in url:
-                found.append((url, where(package.line)))
-    return found
-
-
-def _local_path(value: str) -> Path | None:
-    """Return the path of a ``file:`` URL or a bare path (``./x``, ``../x``, ``/x``), else None."""
-    from envsnap._urls import local_path  # noqa: PLC0415
-
-    return local_path(value)
-
-
 def _with_resolved_paths(lock: Lock, file: Path) -> Lock:
-    """Make the relative ``file:`` URLs and paths of a requirements file absolute.
+    """Make the relative ``file:`` URLs and paths of the Lock's origins absolute.
 
     They resolve from the file's directory (pip runs from there; PEP 751 says
     the same of pylock paths, which the pylock reader already resolves), so a
@@ -394,13 +309,13 @@ def _with_resolved_paths(lock: Lock, file: Path) -> Lock:
     """
     from dataclasses import replace  # noqa: PLC0415
 
-    if lock.format != "requirements":
-        return lock
+    from envsnap._urls import local_path  # noqa: PLC0415
+
     base = file.parent.absolute()
     packages = []
     for package in lock.packages:
         url = package.origin.url
-        local = _local_path(url) if url and package.origin.kind != "vcs" else None
+        local = local_path(url) if url and package.origin.kind != "vcs" else None
         if local is not None and not local.is_absolute():
             absolute = Path(os.path.normpath(base / local)).as_uri()
             packages.append(replace(package, origin=replace(package.origin, url=absolute)))
@@ -409,27 +324,26 @@ def _with_resolved_paths(lock: Lock, file: Path) -> Lock:
     return replace(lock, packages=tuple(packages))
 
 
+def _sources(lock: Lock) -> list[tuple[str, LockedFile]]:
+    """Return ``(package, file)`` for every URL or path the Lock names, in package order."""
+    return [(package.display_name, f) for package in lock.packages for f in package.files]
+
+
 def _local_sources(
-    lock: Lock, file: Path, lines: list[str], sources: list[tuple[str, str, str]]
+    file: Path, sources: list[tuple[str, LockedFile]]
 ) -> list[tuple[str, Path, str | None]]:
     """Return ``(package, absolute path, FILE:LINE)`` for every local path the file installs from.
 
     Relative paths resolve from the lock file's directory (PEP 751; pip runs
-    from there for a requirements file).
+    from there for a requirements file), in file order.
     """
+    from envsnap._urls import local_path  # noqa: PLC0415
+
     items: list[tuple[str, Path, str | None]] = []
-    for name, key, value in sources:
-        local = _local_path(value) if key == "url" else Path(value)
+    for name, source in sources:
+        local = local_path(source.value) if source.key == "url" else Path(source.value)
         if local is not None:
-            line = _line_of(lines, f'"{value}"')
-            items.append((name, local, f"{file}:{line}" if line else None))
-    if lock.format == "requirements":
-        for package in lock.packages:
-            url = package.origin.url
-            local = _local_path(url) if url and package.origin.kind != "vcs" else None
-            if local is not None:
-                where = package.location or (f"{file}:{package.line}" if package.line else None)
-                items.append((package.display_name, local, where))
+            items.append((name, local, source.where))
     base = file.parent.absolute()
     return [
         (name, Path(os.path.normpath(base / local)), where)
@@ -454,7 +368,7 @@ def _outside_notes(file: Path, local: list[tuple[str, Path, str | None]]) -> lis
 
 
 def _check_local_sources(
-    file: Path, local: list[tuple[str, Path, str | None]], sources: list[tuple[str, str, str]]
+    file: Path, local: list[tuple[str, Path, str | None]], sources: list[tuple[str, LockedFile]]
 ) -> None:
     """Refuse a file whose package can come from no local path that exists (before building).
 
@@ -467,8 +381,8 @@ def _check_local_sources(
     """
     remote = {
         name
-        for name, key, value in sources
-        if key == "url" and "://" in value and not value.startswith("file:")
+        for name, source in sources
+        if source.key == "url" and "://" in source.value and not source.value.startswith("file:")
     }
     present = {name for name, path, _where in local if path.exists()}
     missing = [item for item in local if item[0] not in present and item[0] not in remote]

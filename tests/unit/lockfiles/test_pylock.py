@@ -282,7 +282,7 @@ def test_wheelhouse_paths_are_relative_to_the_lock(site: FakeSite, tmp_path: Pat
     ) in text
     lock_path = tmp_path / "out" / "pylock.toml"
     lock_path.write_text(text, encoding="utf-8")
-    assert select_files(lock_path, LINUX_311, [Tag("py3", "none", "any")]) == [
+    assert select_files(load(lock_path), LINUX_311, [Tag("py3", "none", "any")]) == [
         SelectedFile(
             name=N("solo"),
             version=Version("1.0"),
@@ -455,7 +455,7 @@ def test_invalid_toml_and_missing_file(tmp_path: Path) -> None:
 
 def test_select_files_for_an_environment() -> None:
     path = FIXTURES / "uv-lock.toml"
-    chosen = select_files(path, LINUX_311, [Tag("py3", "none", "any")])
+    chosen = select_files(load(path), LINUX_311, [Tag("py3", "none", "any")])
     assert [(s.name, s.kind, s.filename) for s in chosen] == [
         ("alpha", "wheel", "alpha-1.0-py3-none-any.whl"),
         ("beta", "wheel", "beta-1.0-py3-none-any.whl"),
@@ -463,7 +463,7 @@ def test_select_files_for_an_environment() -> None:
         ("gamma", "wheel", "gamma-1.0-py3-none-any.whl"),
     ]
     windows = {**LINUX_311, "sys_platform": "win32"}
-    assert [s.name for s in select_files(path, windows, [Tag("py3", "none", "any")])] == [
+    assert [s.name for s in select_files(load(path), windows, [Tag("py3", "none", "any")])] == [
         "alpha",
         "beta",
         "eta",
@@ -479,7 +479,7 @@ def test_select_files_refuses_another_python(web: FakeSite, tmp_path: Path) -> N
     path.write_text(dump(snap(web), opts), encoding="utf-8")
     py312 = {**LINUX_311, "python_full_version": "3.12.1", "python_version": "3.12"}
     with pytest.raises(InputError) as info:
-        select_files(path, py312, [Tag("py3", "none", "any")])
+        select_files(load(path), py312, [Tag("py3", "none", "any")])
     assert info.value.message == (
         f"{path}: does not apply to this environment: python_full_version '3.12.1' in "
         "provided environment does not satisfy the Python version requirement '==3.11.*'"

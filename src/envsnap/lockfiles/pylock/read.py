@@ -18,7 +18,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
 from envsnap.errors import LockFileError
-from envsnap.lock import Lock, LockedPackage
+from envsnap.lock import Lock, LockedFile, LockedPackage
 from envsnap.lockfiles.pylock import CREATED_BY, TOOL
 from envsnap.origin import Origin
 
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     )
 
 
-__all__ = ["load", "location_url", "package_lines", "read_pylock"]
+__all__ = ["load", "location_url", "package_lines"]
 
 
 def load(path: Path) -> Lock:
@@ -58,7 +58,7 @@ def load(path: Path) -> Lock:
             e.g. ``packages[3].wheels[0]``).
     """
     text, pylock = _read(path)
-    return _lock_from(path, pylock, package_lines(text))
+    return _lock_from(path, pylock, package_lines(text), _string_lines(text))
 
 
 _NAME_KEY = re.compile(r"""^\s*name\s*=\s*["']([^"']+)["']""")
@@ -91,21 +91,6 @@ def package_lines(text: str) -> dict[NormalizedName, int]:
     return lines
 
 
-def read_pylock(path: Path) -> Pylock:
-    """Parse and validate a pylock file.
-
-    Args:
-        path: the file.
-
-    Returns:
-        The validated :class:`packaging.pylock.Pylock`.
-
-    Raises:
-        LockFileError: see :func:`load`.
-    """
-    return _read(path)[1]
-
-
 def _read(path: Path) -> tuple[str, Pylock]:
     """Return the file's text and its validated :class:`Pylock` (errors as in :func:`load`)."""
     from packaging.pylock import Pylock, PylockValidationError  # noqa: PLC0415
@@ -123,13 +108,21 @@ def _read(path: Path) -> tuple[str, Pylock]:
         ) from None
 
 
-def _parse_toml(path: Path, text: str) -> dict[str, Any]:
-    from envsnap._compat import parse_toml  # noqa: PLC0415
-
-    return parse_toml(text, path, error=LockFileError)
+_QUOTED = re.compile(r'"([^"\\]*)"')
 
 
-def _lock_from(path: Path, pylock: Pylock, lines: Mapping[NormalizedName, int]) -> Lock:
+def _string_lines(text: str) -> dict[str, int]:
+    """Map each double-quoted string of the text to the first line holding it (1-based)."""
+    found: dict[str, int] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        for value in _QUOTED.findall(line):
+            found.setdefault(value, number)
+    return found
+
+
+def _lock_from(
+    path: Path, pylock: Pylock, lines: Mapping[NormalizedName, int], strings: Mapping[str, int]
+) -> Lock:
     tool = _tool_table(pylock)
     top_level = {canonicalize_name(str(n)) for n in tool.get("top-level", []) if isinstance(n, str)}
     reasons_raw = tool.get("reasons", {})
@@ -157,6 +150,7 @@ def _lock_from(path: Path, pylock: Pylock, lines: Mapping[NormalizedName, int]) 
                 top_level=package.name in top_level,
                 reason=reason if isinstance(reason, str) else None,
                 line=lines.get(package.name),
+                files=_files(package, path, strings),
             )
         )
     packages.sort(key=lambda p: (p.name, p.version or Version("0")))
@@ -170,7 +164,29 @@ def _lock_from(path: Path, pylock: Pylock, lines: Mapping[NormalizedName, int]) 
         written_by_envsnap=pylock.created_by == CREATED_BY,
         complete=True,
         system_site_packages=tuple(str(p) for p in system) if isinstance(system, list) else None,
+        pylock=pylock,
     )
+
+
+def _files(package: Package, path: Path, strings: Mapping[str, int]) -> tuple[LockedFile, ...]:
+    """Every wheel, sdist, archive and directory entry of ``package``: URL or path as written.
+
+    The line is the first one holding the quoted value (TOML parsers give no
+    positions, see :func:`_string_lines`); entries in the file's order: wheels,
+    sdist, archive, directory.
+    """
+    entries: list[Any] = [*(package.wheels or ())]
+    entries += [package.sdist, package.archive, package.directory]
+    found: list[LockedFile] = []
+    for entry in entries:
+        for key in ("url", "path"):
+            value = getattr(entry, key, None)
+            if isinstance(value, str):
+                line = strings.get(value)
+                found.append(
+                    LockedFile(key=key, value=value, where=f"{path}:{line}" if line else None)
+                )
+    return tuple(found)
 
 
 def _tool_table(pylock: Pylock) -> Mapping[str, Any]:

@@ -11,16 +11,17 @@ import urllib.request
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from envsnap.errors import InputError
-from envsnap.lockfiles.pylock.read import location_url, read_pylock
+from envsnap.errors import InputError, LockFileError
+from envsnap.lockfiles.pylock.read import location_url
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
-    from pathlib import Path
 
     from packaging.tags import Tag
     from packaging.utils import NormalizedName
     from packaging.version import Version
+
+    from envsnap.lock import Lock
 
 
 __all__ = ["SelectedFile", "select_files"]
@@ -54,7 +55,7 @@ class SelectedFile:
 
 
 def select_files(
-    lock_path: Path,
+    lock: Lock,
     markers: Mapping[str, str],
     tags: Sequence[Tag],
     *,
@@ -69,7 +70,8 @@ def select_files(
     each package the best wheel for ``tags`` is taken, else the sdist.
 
     Args:
-        lock_path: the pylock file.
+        lock: a pylock file read by :func:`envsnap.lockfiles.pylock.read.load`
+            (its ``pylock`` document; the file is not read again).
         markers: the PEP 508 marker environment of the interpreter that will
             install (e.g. :attr:`envsnap.environment.target.TargetEnvironment.markers`).
         tags: its supported tags, most preferred first.
@@ -80,7 +82,7 @@ def select_files(
         One :class:`SelectedFile` per package, sorted by name.
 
     Raises:
-        LockFileError: the file is unreadable or invalid.
+        LockFileError: the Lock was not read from a pylock file.
         InputError: the lock does not apply to this environment (Python
             version, environments, no wheel for these tags and no sdist).
     """
@@ -93,7 +95,13 @@ def select_files(
         PylockSelectError,
     )
 
-    pylock = read_pylock(lock_path)
+    pylock = lock.pylock
+    if pylock is None or lock.path is None:
+        raise LockFileError(
+            f"{lock.path or 'the lock'}: not read from a pylock file: no files to select from",
+            hint="restore it with --installer pip or uv",
+        )
+    lock_path = lock.path
     base = lock_path.parent.resolve()
     environment: Any = dict(markers)
     selected: list[SelectedFile] = []

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from packaging.requirements import Requirement
     from packaging.version import Version
 
+    from envsnap.lock import LockedPackage
+
 __all__ = [
     "Annotations",
     "LogicalLine",
@@ -40,6 +42,7 @@ __all__ = [
     "read_text",
     "scan_annotations",
     "scan_via_annotations",
+    "with_files",
 ]
 
 HEADER_RE = re.compile(r"^# envsnap \S+ \S+ - (?P<impl>\S+) (?P<version>\d+\.\d+(?:\.\d+)?)\b")
@@ -404,3 +407,26 @@ def _project_name(path: Path) -> str | None:
         return None
     name = config.get("metadata", "name", fallback=None)
     return name or None
+
+
+def with_files(packages: Iterable[LockedPackage], path: Path) -> tuple[LockedPackage, ...]:
+    """Give each package installed from a direct URL or a local path its :class:`LockedFile`.
+
+    A ``name @ URL`` archive and a ``-e PATH`` / ``file:`` directory name the
+    file restore fetches or reads; a VCS URL names a repository, not a file.
+    The file's place is the package's ``location`` (an included file's line
+    too), else ``path:line``.
+    """
+    from dataclasses import replace  # noqa: PLC0415
+
+    from envsnap.lock import LockedFile  # noqa: PLC0415
+
+    found = []
+    for package in packages:
+        url = package.origin.url
+        if url and package.origin.kind in ("archive", "directory"):
+            where = package.location or (f"{path}:{package.line}" if package.line else None)
+            found.append(replace(package, files=(LockedFile(key="url", value=url, where=where),)))
+        else:
+            found.append(package)
+    return tuple(found)

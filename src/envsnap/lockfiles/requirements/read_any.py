@@ -93,6 +93,7 @@ class _Scan:
     """What the small scan of the files found."""
 
     index_options: tuple[str, ...]
+    trusted_hosts: tuple[str, ...]
     constraints: tuple[Path, ...]
     editables: tuple[tuple[Path, rl.LogicalLine, str], ...]
 
@@ -186,11 +187,13 @@ def load(path: Path) -> Lock:
     return Lock(
         path=path,
         format="requirements",
-        packages=tuple(packages),
+        packages=rl.with_files(packages, path),
         python_version=notes.python_version,
         system_site_packages=notes.system_site_packages,
         written_by_envsnap=envsnap_file,
         index_options=scan.index_options,
+        trusted_hosts=scan.trusted_hosts,
+        pip_reads_it=True,
         problems=tuple(problems),
         complete=notes.complete,
     )
@@ -346,6 +349,7 @@ def _scan(path: Path) -> _Scan:  # noqa: PLR0912 - one branch per pip option fam
             that is not a requirement, a missing include (``FILE:LINE``).
     """
     index_options: list[str] = []
+    trusted_hosts: list[str] = []
     constraints: list[Path] = []
     editables: list[tuple[Path, rl.LogicalLine, str]] = []
     todo, seen = [path], set()
@@ -370,6 +374,8 @@ def _scan(path: Path) -> _Scan:  # noqa: PLR0912 - one branch per pip option fam
             for option, value in options:
                 if option in INDEX_OPTIONS:
                     index_options.append(option if value is None else f"{option} {value}")
+                elif option == "--trusted-host" and value:
+                    trusted_hosts.append(value)
                 elif option in {"--requirement", "--constraint"}:
                     assert value is not None  # noqa: S101 - _split_line: takes a value
                     included = file.parent / value
@@ -385,7 +391,7 @@ def _scan(path: Path) -> _Scan:  # noqa: PLR0912 - one branch per pip option fam
                     if not value:
                         raise LockFileError(f"{where}: -e without a path or URL")
                     editables.append((file, line, value))
-    return _Scan(tuple(index_options), tuple(constraints), tuple(editables))
+    return _Scan(tuple(index_options), tuple(trusted_hosts), tuple(constraints), tuple(editables))
 
 
 def _split_line(text: str, where: str) -> tuple[str, list[tuple[str, str | None]]]:

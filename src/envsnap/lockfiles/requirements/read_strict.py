@@ -91,11 +91,12 @@ def load(path: Path) -> Lock:
     return Lock(
         path=path,
         format="requirements",
-        packages=tuple(packages[name] for name in sorted(packages)),
+        packages=rl.with_files((packages[name] for name in sorted(packages)), path),
         python_version=notes.python_version,
         system_site_packages=notes.system_site_packages,
         written_by_envsnap=True,
         complete=notes.complete,
+        pip_reads_it=True,
     )
 
 
@@ -133,6 +134,7 @@ def load_pinned(path: Path) -> Lock | None:
         return None
     lines = rl.logical_lines(text)
     index_options: list[str] = []
+    trusted_hosts: list[str] = []
     packages: dict[str, LockedPackage] = {}
     for line in lines:
         words = _COMMENT.sub("", line.text).split()
@@ -143,6 +145,7 @@ def load_pinned(path: Path) -> Lock | None:
             if kept is None:
                 return None
             index_options += kept
+            trusted_hosts += _trusted_host(words)
             continue
         plain, package = _plain_pin(words, line.number)
         if not plain or (package is not None and package.name in packages):
@@ -162,7 +165,17 @@ def load_pinned(path: Path) -> Lock | None:
             for name in sorted(packages)
         ),
         index_options=tuple(index_options),
+        trusted_hosts=tuple(trusted_hosts),
+        pip_reads_it=True,
     )
+
+
+def _trusted_host(words: list[str]) -> list[str]:
+    """Return the host of a ``--trusted-host HOST`` / ``--trusted-host=HOST`` line, else ``[]``."""
+    option, equals, value = words[0].partition("=")
+    if option != "--trusted-host":
+        return []
+    return [value] if equals else words[1:2]
 
 
 def _plain_option(words: list[str]) -> list[str] | None:
