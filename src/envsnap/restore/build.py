@@ -299,7 +299,7 @@ def _install_with(
     pip_path: Path | None = None,
 ) -> None:
     """Install the file with pip (the new venv's) or uv (one subprocess reading the file)."""
-    from envsnap.install.external import install_command, requirements_text, run_logged  # noqa: PLC0415
+    from envsnap.install.external import requirements_text  # noqa: PLC0415
 
     installer: Literal["pip", "uv"] = "uv" if plan.installer == "uv" else "pip"
     options = plan.options
@@ -319,21 +319,55 @@ def _install_with(
                 "".join(f"{line}\n" for line in lines) + requirements_text(plan.lock),
                 encoding="utf-8",
             )
-        install = install_command(
+        _run_installer(
+            plan,
             installer,
-            venv_python=python,
-            requirements=requirements,
+            python,
+            requirements,
+            what=str(plan.file),
             no_deps=plan.no_deps,
             require_hashes=plan.require_hashes,
-            index_args=[*options.index_args, *_trust_args(installer, plan.trusted_hosts)],
-            verbose=output is not None,
-            cwd=plan.file.parent,
+            index_args=options.index_args,
+            output=output,
             pip_path=pip_path,
         )
-        code, tail = run_logged(install.argv, cwd=install.cwd, output=output, env=install.env)
+
+
+def _run_installer(
+    plan: RestorePlan,
+    installer: Literal["pip", "uv"],
+    python: Path,
+    requirements: Path,
+    *,
+    what: str,
+    no_deps: bool,
+    require_hashes: bool,
+    index_args: Sequence[str],
+    output: Callable[[str], None] | None,
+    pip_path: Path | None,
+) -> None:
+    """Run pip or uv on ``requirements`` for the new venv, with the plan's trusted hosts.
+
+    Raises:
+        OperationError: the installer failed (its last lines, credentials removed).
+    """
+    from envsnap.install.external import install_command, run_logged  # noqa: PLC0415
+
+    install = install_command(
+        installer,
+        venv_python=python,
+        requirements=requirements,
+        no_deps=no_deps,
+        require_hashes=require_hashes,
+        index_args=[*index_args, *_trust_args(installer, plan.trusted_hosts)],
+        verbose=output is not None,
+        cwd=plan.file.parent,
+        pip_path=pip_path,
+    )
+    code, tail = run_logged(install.argv, cwd=install.cwd, output=output, env=install.env)
     if code != 0:
         raise OperationError(
-            _failed(f"{installer} could not install {plan.file}", code, tail),
+            _failed(f"{installer} could not install {what}", code, tail),
             hint=_install_hint(tail),
         )
 
@@ -357,7 +391,6 @@ def _install_base_packages(
     from packaging.utils import canonicalize_name  # noqa: PLC0415
     from packaging.version import InvalidVersion, Version  # noqa: PLC0415
 
-    from envsnap.install.external import install_command, run_logged  # noqa: PLC0415
     from envsnap.lock import LockedPackage  # noqa: PLC0415
 
     installer: Literal["pip", "uv"] = "uv" if plan.installer == "uv" else "pip"
@@ -369,26 +402,20 @@ def _install_base_packages(
             pip_path = _unpacked_pip(environment, cache)
         requirements = Path(scratch) / "requirements.txt"
         requirements.write_text("\n".join(plan.base_installs) + "\n", encoding="utf-8")
-        install = install_command(
+        _run_installer(
+            plan,
             installer,
-            venv_python=python,
-            requirements=requirements,
+            python,
+            requirements,
+            what="the base packages",
             no_deps=True,
             require_hashes=False,
             index_args=[
                 *(word for line in file_options for word in line.split(None, 1)),
                 *plan.options.index_args,
-                *_trust_args(installer, plan.trusted_hosts),
             ],
-            verbose=output is not None,
-            cwd=plan.file.parent,
+            output=output,
             pip_path=pip_path,
-        )
-        code, tail = run_logged(install.argv, cwd=install.cwd, output=output, env=install.env)
-    if code != 0:
-        raise OperationError(
-            _failed(f"{installer} could not install the base packages", code, tail),
-            hint=_install_hint(tail),
         )
     added = []
     for pin in plan.base_installs:
