@@ -10,6 +10,10 @@ pip-tools' ``sync.diff()``. Nothing here reads files or prints; the result is a
 Side ``a`` is what is *expected* (the lock file, the older file), side ``b``
 what is *found* (the environment, the newer file). ``missing`` means "in a,
 not in b"; ``extra`` means "in b, not in a".
+
+Why one module of this size: every drift kind (missing, extra, changed, source changed,
+broken requirement, undeclared, stale) is one small pure function over the same models,
+and the Report they build; they are read together.
 """
 
 from __future__ import annotations

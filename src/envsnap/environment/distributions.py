@@ -13,6 +13,10 @@ the target environment is imported. Formats:
 
 Broken distributions do not stop the read: each becomes a
 :class:`MetadataWarning` naming its path.
+
+Why one module of this size: reading ``*.dist-info`` and ``*.egg-info`` (METADATA,
+requires.txt, direct_url.json, REQUESTED, INSTALLER) with bounded reads and a warning
+per bad file is one concern.
 """
 
 from __future__ import annotations

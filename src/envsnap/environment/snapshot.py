@@ -5,6 +5,10 @@ distributions, the edges between them (markers and extras evaluated for *that*
 environment, PEP 508), the requirements that are not satisfied, and for each
 distribution whether it is top-level (``declared``, ``requested`` or
 ``root``) or ``transitive`` (with the packages it comes ``via``).
+
+Why one module of this size: the Snapshot and its classification (top-level reasons,
+inferred extras, ``explain``) read the same graph state; split further, each half would
+reach into the other's private helpers.
 """
 
 from __future__ import annotations

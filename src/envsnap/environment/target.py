@@ -5,6 +5,9 @@ keeps ``PYTHONPATH`` and the user site out, ``-S`` keeps the environment's
 ``.pth`` files and ``sitecustomize`` from running code. It reports the
 prefixes, the site-packages directories and the PEP 508 marker environment.
 No code of the target environment is imported.
+
+Why one module of this size: finding the target, probing it in one isolated call (the
+probe script is inline) and its tags are one concern: what the target environment is.
 """
 
 from __future__ import annotations

@@ -22,6 +22,9 @@ and what a hostile server must not get around:
   second or more;
 - :meth:`HttpClient.cancel` stops every transfer at its next chunk (the
   caller removes partial files; see :mod:`envsnap.index.download`).
+
+Why one module of this size: one HTTP client (pooling, retries, credentials, proxies,
+certificates, the page cache) is one concern; its parts share the connection state.
 """
 
 from __future__ import annotations

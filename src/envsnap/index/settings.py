@@ -17,6 +17,9 @@ pip's order, highest first (pip's ``ConfigOptionParser``):
 ``--no-index`` (or ``PIP_NO_INDEX``/``no-index``) drops every index, the
 default included. A ``file:`` index or a find-links directory that does not
 exist is left out with a note, as pip warns and goes on.
+
+Why one module of this size: pip's settings in pip's order (options, PIP_* variables,
+every configuration scope, the built-in default index) are one concern.
 """
 
 from __future__ import annotations

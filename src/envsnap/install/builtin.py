@@ -20,6 +20,10 @@ installed):
    zlib, which release the GIL). pip is seeded the same way. What only pip
    can install (an sdist, a VCS checkout, a local directory, an editable) is
    handed to the new venv's pip with ``--no-deps``, after the wheels.
+
+Why one module of this size: it is the whole built-in backend (plan the files, fetch and
+verify them, install wheels, hand the rest to pip), one concern; its planning half is
+the next piece to move out, behind the backend seam of docs/architecture.md.
 """
 
 from __future__ import annotations

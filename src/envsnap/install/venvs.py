@@ -20,6 +20,9 @@ new venv's Python (:mod:`envsnap.install.pip_seed`): no network, no ensurepip ru
 Base interpreters are found like uv finds them (:func:`candidates`): ``PATH``,
 pyenv, asdf and uv-managed installs, the ``py`` launcher on Windows; one that
 does not run is skipped.
+
+Why one module of this size: finding base interpreters (PATH, pyenv, uv's) and creating
+a venv from one are one concern.
 """
 
 from __future__ import annotations

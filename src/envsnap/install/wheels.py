@@ -26,6 +26,10 @@ archive.
 Per PEP 376/627/610 each installed ``.dist-info`` gets ``INSTALLER``
 (``envsnap``), ``REQUESTED`` for the file's top-level packages only, and
 ``direct_url.json`` for a package installed from a direct URL.
+
+Why one module of this size: unpacking and installing a wheel safely (zip member checks,
+RECORD, scripts, bounded reads) is one concern with one set of limits; the checks are
+the bulk.
 """
 
 from __future__ import annotations

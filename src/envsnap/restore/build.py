@@ -9,6 +9,10 @@ REQUESTED markers match the file's top-level list; then verify by comparing a
 snapshot of the venv with the Lock (:func:`envsnap.compare.drift.compare_env_to_lock`,
 the comparison ``check`` uses). The caller (:mod:`envsnap.restore.swap`) cleans up
 on failure.
+
+Why one module of this size: each backend's install step (built-in, pip, uv, base
+packages, the closure check) lives here until the backend Protocol of
+docs/architecture.md takes them.
 """
 
 from __future__ import annotations

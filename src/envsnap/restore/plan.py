@@ -7,6 +7,10 @@ trusted (pip's rule, :mod:`envsnap.index.secure`), and lists every local path of
 the file (``path =``, ``directory =``, ``-e``, ``file:``) that lies outside the
 lock file's directory; relative ones resolve from that directory (PEP 751).
 Nothing is built here: the plan is what ``--dry-run`` shows.
+
+Why one module of this size: the plan's checks (pins, trust, local paths, base
+interpreter, system site-packages) each need the whole plan; it is the restore's one
+decision point.
 """
 
 from __future__ import annotations

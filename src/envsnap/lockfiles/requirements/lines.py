@@ -6,6 +6,9 @@ joining continuation lines the way pip does, envsnap's own annotations (the
 header, ``# top-level`` / ``# transitive`` sections and ``# via`` lines),
 ``-e`` lines (paths taken relative to the file's directory, as ``freeze``
 writes them), PEP 610 origins of direct URLs, and pinning rules.
+
+Why one module of this size: the line scanner both requirements readers share
+(continuations, comments, options, annotations, origins), one grammar.
 """
 
 from __future__ import annotations

@@ -18,6 +18,9 @@ sections and ``# via`` lines are read, so that this reader and the strict one
 (:func:`envsnap.lockfiles.requirements.read_strict.load`) give the same Lock; for a file of
 pip-compile or uv, their ``# via`` annotations
 (:func:`~envsnap.lockfiles.requirements.lines.scan_via_annotations`).
+
+Why one module of this size: pip's requirements-file grammar (every option pip accepts,
+includes, constraints, editables) is one concern, read as pip reads it.
 """
 
 from __future__ import annotations
