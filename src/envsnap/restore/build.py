@@ -20,9 +20,10 @@ from __future__ import annotations
 import contextlib
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from envsnap.errors import OperationError
+from envsnap.install.backend import PIP, program_backend
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from envsnap.index.file_cache import FileCache
     from envsnap.index.http import HttpClient
     from envsnap.install import builtin as direct
+    from envsnap.install.backend import ProgramBackend
     from envsnap.lock import Lock
     from envsnap.restore.plan import RestoreOptions, RestorePlan
 
@@ -201,7 +203,7 @@ def _install_direct(
                 python=python,
                 environment=environment,
                 cache=cache,
-                index_args=[*options.index_args, *_trust_args("pip", plan.trusted_hosts)],
+                index_args=[*options.index_args, *PIP.trust_args(plan.trusted_hosts)],
                 client=client,
                 with_pip=options.with_pip,
                 compile_bytecode=options.compile_bytecode,
@@ -282,7 +284,7 @@ def _seed_pip(
             with_pip=True,
         )
         return None
-    if plan.installer == "uv":
+    if not program_backend(plan.installer).runs_from_venv_pip:
         return None
     return _unpacked_pip(environment, cache)
 
@@ -305,9 +307,9 @@ def _install_with(
     """Install the file with pip (the new venv's) or uv (one subprocess reading the file)."""
     from envsnap.install.external import requirements_text  # noqa: PLC0415
 
-    installer: Literal["pip", "uv"] = "uv" if plan.installer == "uv" else "pip"
+    backend = program_backend(plan.installer)
     options = plan.options
-    say("install", f"{len(plan.lock.packages)} packages with {installer}")
+    say("install", f"{len(plan.lock.packages)} packages with {backend.name}")
     with contextlib.ExitStack() as stack:
         requirements = plan.file
         # a file envsnap wrote is rendered from the Lock when it has VCS lines,
@@ -325,7 +327,7 @@ def _install_with(
             )
         _run_installer(
             plan,
-            installer,
+            backend,
             python,
             requirements,
             what=str(plan.file),
@@ -339,7 +341,7 @@ def _install_with(
 
 def _run_installer(
     plan: RestorePlan,
-    installer: Literal["pip", "uv"],
+    backend: ProgramBackend,
     python: Path,
     requirements: Path,
     *,
@@ -358,12 +360,12 @@ def _run_installer(
     from envsnap.install.external import install_command, run_logged  # noqa: PLC0415
 
     install = install_command(
-        installer,
+        backend.name,
         venv_python=python,
         requirements=requirements,
         no_deps=no_deps,
         require_hashes=require_hashes,
-        index_args=[*index_args, *_trust_args(installer, plan.trusted_hosts)],
+        index_args=[*index_args, *backend.trust_args(plan.trusted_hosts)],
         verbose=output is not None,
         cwd=plan.file.parent,
         pip_path=pip_path,
@@ -371,7 +373,7 @@ def _run_installer(
     code, tail = run_logged(install.argv, cwd=install.cwd, output=output, env=install.env)
     if code != 0:
         raise OperationError(
-            _failed(f"{installer} could not install {what}", code, tail),
+            _failed(f"{backend.name} could not install {what}", code, tail),
             hint=_install_hint(tail),
         )
 
@@ -397,18 +399,18 @@ def _install_base_packages(
 
     from envsnap.lock import LockedPackage  # noqa: PLC0415
 
-    installer: Literal["pip", "uv"] = "uv" if plan.installer == "uv" else "pip"
-    say("install", f"{len(plan.base_installs)} base packages with {installer}")
+    backend = program_backend(plan.installer)
+    say("install", f"{len(plan.base_installs)} base packages with {backend.name}")
     file_options = _absolute_options(plan.lock.index_options, plan.file.parent)
     with _cache(plan.options) as cache, tempfile.TemporaryDirectory(prefix="envsnap-") as scratch:
         pip_path = None
-        if installer == "pip" and not plan.options.with_pip:
+        if backend.runs_from_venv_pip and not plan.options.with_pip:
             pip_path = _unpacked_pip(environment, cache)
         requirements = Path(scratch) / "requirements.txt"
         requirements.write_text("\n".join(plan.base_installs) + "\n", encoding="utf-8")
         _run_installer(
             plan,
-            installer,
+            backend,
             python,
             requirements,
             what="the base packages",
@@ -469,12 +471,6 @@ def _verify_hint(plan: RestorePlan, report: Report) -> str:
         "the file may not describe an installable environment "
         "(run `envsnap check` on it), or --strict to refuse unpinned files"
     )
-
-
-def _trust_args(installer: Literal["pip", "uv"], hosts: Sequence[str]) -> list[str]:
-    """Return ``--trusted-host H`` (pip) / ``--allow-insecure-host H`` (uv) for each host."""
-    option = "--trusted-host" if installer == "pip" else "--allow-insecure-host"
-    return [arg for host in hosts for arg in (option, host)]
 
 
 def _failed(what: str, code: int, tail: list[str]) -> str:
