@@ -28,10 +28,11 @@ Measured, in one run:
 2. restoring the ``web`` env from two files, the requirements envsnap froze
    and the same top-level names compiled by ``uv pip compile``, into a fresh
    directory: ``envsnap restore``, ``uv venv && uv pip sync``, ``python -m
-   venv && pip install -r``; warm (caches primed by a warm-up) and cold
-   (envsnap's, uv's and pip's caches emptied before each run; all three are
-   dedicated directories under ``--work``, so the user's caches are never
-   touched);
+   venv && pip install -r``; each command has its own envsnap, uv and pip
+   cache directories under ``--work`` (the user's caches are never touched).
+   Cold runs come first, each with its command's caches emptied; the warm runs
+   follow with the caches the last cold run left (both files pin the same
+   set);
 3. ``envsnap freeze -o pylock.toml`` of the ``web`` env with no index named:
    exit code, first error line, time.
 
@@ -445,33 +446,34 @@ def time_steps_round_robin(
     plans: dict[str, list[list[str]]],
     *,
     repeat: int,
-    warmup: bool,
-    env: dict[str, str],
+    envs: Mapping[str, Mapping[str, str]],
     cwd: Path,
-    before: Callable[[], None],
+    before: Callable[[str], None],
 ) -> tuple[dict[str, run.Timing], dict[str, str]]:
-    """Time multi-step commands (venv, then install) round-robin; ``before`` runs before each.
+    """Time multi-step commands (venv, then install) round-robin, no warm-up.
 
-    With ``warmup`` one untimed round comes first (it primes the caches). A
-    command that fails once is dropped, with its exit code and first error line.
+    ``envs[name]`` is the environment of command ``name``; ``before(name)``
+    runs before each of its runs (it empties the target, and the caches for a
+    cold run). A command that fails once is dropped, with its exit code and
+    first error line.
     """
     runs: dict[str, list[float]] = {name: [] for name in plans}
     failed: dict[str, str] = {}
-    for index in range(repeat + (1 if warmup else 0)):
+    for _ in range(repeat):
         for name, steps in plans.items():
             if name in failed:
                 continue
-            before()
+            before(name)
             total = 0.0
             for argv in steps:
-                seconds, why = run_once(argv, env=env, cwd=cwd)
+                seconds, why = run_once(argv, env=envs[name], cwd=cwd)
                 total += seconds
                 if why:
                     failed[name] = f"{' '.join(Path(a).name for a in argv[:3])}: {why}"
                     break
             if name in failed:
                 log(f"    {name:<24} failed: {failed[name]}")
-            elif index or not warmup:
+            else:
                 runs[name].append(total)
                 log(f"    {name:<24} {total:.2f} s")
     timings = {
@@ -479,7 +481,6 @@ def time_steps_round_robin(
         for name, values in runs.items()
         if values and name not in failed
     }
-    before()
     return timings, failed
 
 
@@ -670,14 +671,25 @@ def bench_restore(
     base: str,
     cache_variable: str,
 ) -> dict[str, object]:
-    """Time restores of the web env from envsnap's and uv's files, warm and cold."""
+    """Time restores of the web env from envsnap's and uv's files, cold then warm.
+
+    Returns the JSON entry: the files, and per column (``RESTORE_COLUMNS``)
+    the timings, the failures (exit code and first error line) and the ratios.
+    """
     _, _, dists, _, _ = run.real_env(str(venv))
-    caches = {
-        cache_variable: work / "cache" / "envsnap",
-        "UV_CACHE_DIR": work / "cache" / "uv",
-        "PIP_CACHE_DIR": work / "cache" / "pip",
-    }
-    env = field_environ({k: str(v) for k, v in caches.items()})
+
+    def caches(name: str) -> dict[str, Path]:
+        # each command has caches of its own, so a cold run of one cannot warm another
+        root = work / "cache" / re.sub(r"[^a-z]+", "-", name.lower()).strip("-")
+        return {
+            cache_variable: root / "envsnap",
+            "UV_CACHE_DIR": root / "uv",
+            "PIP_CACHE_DIR": root / "pip",
+        }
+
+    names = (ENVSNAP_RESTORE, UV_SYNC, PIP_INSTALL)
+    envs = {n: field_environ({k: str(v) for k, v in caches(n).items()}) for n in names}
+    env = envs[ENVSNAP_RESTORE]
     result: dict[str, object] = {"env": RESTORE_ENV, "dists": dists, "repeat": repeat}
     files: dict[str, str] = {}
     columns: dict[str, dict[str, object]] = {}
@@ -733,29 +745,29 @@ def bench_restore(
         ]
         return plans
 
-    def wipe_target() -> None:
+    def wipe_target(_: str) -> None:
         shutil.rmtree(target, ignore_errors=True)
 
-    def wipe_all() -> None:
-        wipe_target()
-        for path in caches.values():
+    def wipe_all(name: str) -> None:
+        wipe_target(name)
+        for path in caches(name).values():
             shutil.rmtree(path, ignore_errors=True)
 
-    for column in RESTORE_COLUMNS:
+    # cold first: the last cold run of each command leaves its caches primed
+    # (both files pin the same set), so the warm columns need no warm-up round
+    for column in sorted(RESTORE_COLUMNS, key=lambda c: not c.startswith("cold")):
         temperature, _, which = column.partition(", ")
         lock = sources.get(which)
         if lock is None:
             columns[column] = {"timings": {}, "failed": {}, "ratios": {}}
             continue
         log(f"restore {RESTORE_ENV}, {column}:")
-        cold = temperature == "cold"
         timings, failed = time_steps_round_robin(
             plans_for(lock),
             repeat=repeat,
-            warmup=not cold,
-            env=env,
+            envs=envs,
             cwd=scratch,
-            before=wipe_all if cold else wipe_target,
+            before=wipe_all if temperature == "cold" else wipe_target,
         )
         medians = {n: t.median for n, t in timings.items()}
         columns[column] = {
@@ -768,7 +780,8 @@ def bench_restore(
                 for k, v in ratios(medians, RESTORE_PAIRS).items()
             },
         }
-    result["caches"] = {k: str(v) for k, v in caches.items()}
+    wipe_target("")
+    result["caches"] = {n: {k: str(v) for k, v in caches(n).items()} for n in names}
     return result
 
 
