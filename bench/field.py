@@ -135,6 +135,10 @@ BIG = (
     "pre-commit",
     "tox",
     "nox",
+    "poetry",
+    "spacy",
+    "mkdocs-material",
+    "prefect",
 )
 ENVS: dict[str, tuple[str, ...]] = {"web": WEB, "mid": MID, "big": BIG}
 """Top-level requirements of each env (about 60, 140 and 460 distributions)."""
