@@ -4,7 +4,7 @@ Usage (any Python >= 3.10; real interpreters, never a shim)::
 
     python bench/field.py                          # envs web, mid, big; 5 reads, 3 restores
     python bench/field.py --quick                  # 3 reads, 1 restore each
-    python bench/field.py --envsnap-src /work/main # benchmark another source tree
+    python bench/field.py --envsnap-src ../main    # benchmark another source tree
     python bench/field.py --envs web --no-read     # restore and pylock only
 
 What "field" means here, unlike ``bench/run.py`` (the lab):
@@ -849,6 +849,7 @@ def pip_configuration(base: str) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.perf_counter()
+    load_before = os.getloadavg()[0]
     work: Path = args.work.resolve()
     work.mkdir(parents=True, exist_ok=True)
     scratch = work / "run"
@@ -907,6 +908,10 @@ def main(argv: list[str] | None = None) -> int:
     report["notes"] = notes
     report["elapsed"] = round(time.perf_counter() - started, 1)
     notes.append(f"one run took {report['elapsed']:.0f} s")
+    notes.append(
+        f"machine load (1-min average) {load_before:.1f} at the start, "
+        f"{os.getloadavg()[0]:.1f} at the end, on {os.cpu_count()} cores"
+    )
     text = render(report)
     report["table"] = text
     print(text)
