@@ -52,6 +52,7 @@ import statistics
 import subprocess
 import sys
 import time
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -711,9 +712,9 @@ def bench_restore(
         files["envsnap file"] = f"`envsnap freeze -o`, {_pins(ours)} pins"
     theirs = scratch / "requirements.uv.txt"
     if peers.uv:
-        names = scratch / "requirements.in"
-        names.write_text("".join(f"{r}\n" for r in ENVS[RESTORE_ENV]))
-        argv = [peers.uv, "pip", "compile", "-q", str(names), "-o", str(theirs)]
+        top_level = scratch / "requirements.in"
+        top_level.write_text("".join(f"{r}\n" for r in ENVS[RESTORE_ENV]))
+        argv = [peers.uv, "pip", "compile", "-q", str(top_level), "-o", str(theirs)]
         _, why = run_once([*argv, "--python", str(synth.venv_python(venv))], env=env, cwd=scratch)
         if why:
             files["uv file"] = f"uv pip compile failed: {why}"
@@ -886,24 +887,44 @@ def main(argv: list[str] | None = None) -> int:
             built[label] = ensure_env(label, ENVS[label], work, base)
         except RuntimeError as exc:
             notes.append(f"env {label} not built: {exc}")
-    report["envs"] = [
-        bench_read(peers, label, built[label], repeat=args.repeat, scratch=scratch, env=env)
-        for label in ([] if args.no_read else args.envs)
-        if label in built
-    ]
+
+    def guarded(what: str, step: Callable[[], dict[str, object]]) -> dict[str, object] | None:
+        # a bug of this script in one part must not lose the others' numbers
+        try:
+            return step()
+        except Exception as exc:
+            traceback.print_exc()
+            notes.append(f"{what}: not measured, bench/field.py failed: {exc!r}")
+            return None
+
+    envs = []
+    for label in [] if args.no_read else args.envs:
+        if label in built:
+            entry = guarded(
+                f"reading {label}",
+                lambda label=label: bench_read(
+                    peers, label, built[label], repeat=args.repeat, scratch=scratch, env=env
+                ),
+            )
+            envs += [entry] if entry else []
+    report["envs"] = envs
     if not args.no_restore and RESTORE_ENV in built:
         venv = built[RESTORE_ENV]
-        report["pylock"] = bench_pylock(
-            peers, venv, repeat=min(args.repeat, 2), scratch=scratch, env=env
+        report["pylock"] = guarded(
+            "pylock",
+            lambda: bench_pylock(peers, venv, repeat=min(args.repeat, 2), scratch=scratch, env=env),
         )
-        report["restore"] = bench_restore(
-            peers,
-            venv,
-            repeat=args.restore_repeat,
-            work=work,
-            scratch=scratch,
-            base=base,
-            cache_variable=envsnap_cache_variable(synth.venv_python(envsnap_venv)),
+        report["restore"] = guarded(
+            "restore",
+            lambda: bench_restore(
+                peers,
+                venv,
+                repeat=args.restore_repeat,
+                work=work,
+                scratch=scratch,
+                base=base,
+                cache_variable=envsnap_cache_variable(synth.venv_python(envsnap_venv)),
+            ),
         )
     report["notes"] = notes
     report["elapsed"] = round(time.perf_counter() - started, 1)
