@@ -556,13 +556,14 @@ def envsnap_cache_variable(python: Path) -> str:
 def ensure_env(label: str, requirements: tuple[str, ...], work: Path, base: str) -> Path:
     """Build ``work/env-LABEL`` with its own pip from the package index, once.
 
-    Reused while ``.field-requirements.txt`` in it lists the same requirements.
+    Reused while ``.field-requirements.txt`` in it lists the same requirements
+    and its ``pyvenv.cfg`` names the same base interpreter's directory.
     Raises RuntimeError with pip's first error line when the build fails.
     """
     venv = work / f"env-{label}"
     stamp = venv / ".field-requirements.txt"
     wanted = "".join(f"{r}\n" for r in requirements)
-    if stamp.exists() and stamp.read_text() == wanted:
+    if stamp.exists() and stamp.read_text() == wanted and _venv_home(venv) == _home(base):
         return venv
     shutil.rmtree(venv, ignore_errors=True)
     log(f"building env {label} ({len(requirements)} top-level) with pip from the index ...")
@@ -577,6 +578,22 @@ def ensure_env(label: str, requirements: tuple[str, ...], work: Path, base: str)
     log(f"  built in {seconds:.0f} s")
     stamp.write_text(wanted)
     return venv
+
+
+def _home(base: str) -> Path:
+    return Path(base).resolve().parent
+
+
+def _venv_home(venv: Path) -> Path | None:
+    """The ``home`` directory ``pyvenv.cfg`` names (the base interpreter's), or None."""
+    cfg = venv / "pyvenv.cfg"
+    if not cfg.exists():
+        return None
+    for line in cfg.read_text().splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key.strip() == "home":
+            return Path(value.strip()).resolve()
+    return None
 
 
 @dataclass(slots=True)
