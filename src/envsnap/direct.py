@@ -8,10 +8,10 @@ installed):
    package needs. A pylock file records its files: PEP 751 selection for the
    venv's markers and tags (:func:`envsnap.formats.pylock.select_files`),
    lock extras and groups honoured. A requirements file names versions: the
-   files come from the indexes/wheelhouses pip would use
-   (:mod:`envsnap.hashes`), the best wheel for the venv's tags among those
+   files come from the indexes/wheelhouses pip would use, its default index
+   included (:mod:`envsnap.index`), the best wheel for the venv's tags among those
    whose hash the file allows (pip's hash-checking mode).
-2. **fetch** (:func:`envsnap.download.fetch_all`): every file into the
+2. **fetch** (:func:`envsnap.index.download.fetch_all`): every file into the
    content-addressed cache (:mod:`envsnap.cache`), in parallel, each sha256
    checked; a cached file is not fetched again.
 3. **install** (:func:`install`): each wheel unpacked once into the cache
@@ -48,7 +48,10 @@ if TYPE_CHECKING:
 
     from envsnap.cache import FileCache
     from envsnap.environment import TargetEnvironment
-    from envsnap.hashes import DistFile, IndexSettings, ProjectFiles
+    from envsnap.index.download import FileRequest
+    from envsnap.index.http import HttpClient
+    from envsnap.index.repository import DistFile, ProjectFiles
+    from envsnap.index.settings import IndexSettings
     from envsnap.lock import Lock, LockedPackage
     from envsnap.wheels import WheelJob
 
@@ -56,7 +59,6 @@ __all__ = [
     "INSTALL_JOBS",
     "InstallPlan",
     "PlannedFile",
-    "index_settings_from_args",
     "install",
     "plan_pylock",
     "plan_requirements",
@@ -194,24 +196,28 @@ def plan_requirements(
     environment: TargetEnvironment,
     tags: Sequence[Tag],
     settings: IndexSettings,
+    *,
+    cache_root: Path | None = None,
+    client: HttpClient | None = None,
 ) -> InstallPlan:
     """Plan the install of a fully pinned requirements file from the indexes pip would use.
 
     Each ``name==version`` whose marker applies is looked up (in parallel)
-    in ``settings``' wheelhouses and indexes; the best wheel for ``tags``
-    whose hash the file allows is taken (pip's hash-checking mode: with
-    ``--hash`` values only a matching file), else the sdist. ``name @ URL``
-    lines to a wheel or sdist are fetched from the URL (their hash, when
-    given, checked); VCS, directory and editable lines go to pip. Without
-    ``--index-url`` (pip's built-in default index in play), packages that no
-    named index or wheelhouse has go to pip too, which fetches them from that
-    default index (``--no-deps``, their hashes enforced).
+    in ``settings``' find-links and indexes, pip's default index included
+    unless ``--index-url`` or ``--no-index`` says otherwise; the best wheel
+    for ``tags`` whose hash the file allows is taken (pip's hash-checking
+    mode: with ``--hash`` values only a matching file), else the sdist (pip
+    builds it). ``name @ URL`` lines to a wheel or sdist are fetched from the
+    URL (their hash, when given, checked); VCS, directory and editable lines
+    go to pip.
 
     Args:
         lock: the file, read; every package pinned.
         environment: the probed new venv.
         tags: its supported tags, most preferred first.
-        settings: where to look (``--index-url``/``--find-links``...).
+        settings: where to look (:mod:`envsnap.index.settings`).
+        cache_root: where index pages are cached (default: the user cache).
+        client: the HTTP client for the indexes (default: one from ``settings``).
 
     Returns:
         The :class:`InstallPlan`.
@@ -220,7 +226,7 @@ def plan_requirements(
         OperationError: a package is missing from every source, has no file
             for this environment, or no file matching the file's hashes.
     """
-    from envsnap.hashes import collect, source_for  # noqa: PLC0415
+    from envsnap.index.repository import collect, source_for  # noqa: PLC0415
 
     markers: dict[str, str] = dict(environment.markers)
     wanted = [p for p in lock.packages if _applies(p, markers)]
@@ -228,18 +234,15 @@ def plan_requirements(
     pip_packages = []
     by_index = [p for p in wanted if not p.origin.is_direct and p.version is not None]
     found: dict[NormalizedName, ProjectFiles] = {}
-    # without --index-url pip also searches its built-in default index, whose
-    # address envsnap does not hard-code: what no named source has goes to pip
-    to_pip_default = settings.uses_pip_default_index
-    source = source_for(settings) if by_index else None
-    if source is not None:
+    if by_index:
+        source = source_for(settings, cache_root=cache_root, client=client)
+        if source is None:
+            raise OperationError(
+                "--no-index and no --find-links: no place to get the files from",
+                hint="name a wheelhouse with --find-links DIR, or drop --no-index",
+            )
         pairs = [(p.name, p.version) for p in by_index if p.version]
-        found = collect(source, pairs, tags=tags, allow_missing=to_pip_default)
-    elif by_index and not to_pip_default:
-        raise OperationError(
-            "no index or wheelhouse to get the files from",
-            hint="name one with --index-url or --find-links (or use --installer pip)",
-        )
+        found = collect(source, pairs, tags=tags)
     rank = {tag: i for i, tag in enumerate(tags)}
     failures = []
     for package in wanted:
@@ -250,15 +253,11 @@ def plan_requirements(
             else:
                 files.append(direct_file)
             continue
-        project = found.get(package.name)
-        if project is None:  # only with to_pip_default: pip fetches it, hashes enforced
-            pip_packages.append(package)
+        planned = _index_file(package, found[package.name], rank)
+        if isinstance(planned, str):
+            failures.append(planned)
         else:
-            planned = _index_file(package, project, rank)
-            if isinstance(planned, str):
-                failures.append(planned)
-            else:
-                files.append(planned)
+            files.append(planned)
     if failures:
         raise OperationError(
             "; ".join(failures),
@@ -391,63 +390,6 @@ def _public(url: str) -> str:
     return strip_credentials(url)[0]
 
 
-def index_settings_from_args(
-    args: Sequence[str],
-    file_options: Sequence[str],
-    *,
-    base: Path,
-    trusted_hosts: Sequence[str] = (),
-) -> IndexSettings:
-    """Turn pip-style index options into :class:`~envsnap.hashes.IndexSettings`.
-
-    The command line's options win over the file's own option lines (as pip
-    applies them); without any index option, pip's environment variables and
-    configuration decide (:func:`envsnap.hashes.index_settings`).
-    ``--no-index`` keeps only the ``--find-links`` directories. Relative
-    paths in the file resolve against its directory.
-
-    Args:
-        args: ``("--index-url", URL, "--find-links", DIR, "--no-index", ...)``.
-        file_options: the file's lines, ``"--index-url URL"`` each.
-        base: the file's directory.
-        trusted_hosts: ``--trusted-host`` values (``PIP_TRUSTED_HOST`` and
-            pip's config add to them).
-    """
-    from envsnap.hashes import IndexSettings, index_settings  # noqa: PLC0415
-
-    def parse(tokens: Sequence[str], where: Path | None) -> dict[str, list[str]]:
-        found: dict[str, list[str]] = {}
-        items = list(tokens)
-        while items:
-            option = items.pop(0)
-            if option == "--no-index":
-                found.setdefault("no-index", []).append("")
-                continue
-            value = items.pop(0) if items else ""
-            if option == "--find-links" and where is not None and "://" not in value:
-                value = os.fspath(where / value)
-            found.setdefault(option.lstrip("-"), []).append(value)
-        return found
-
-    cli = parse(args, None)
-    from_file = parse([t for line in file_options for t in line.split(None, 1)], base)
-    merged = {**from_file, **cli}
-    find_links = cli.get("find-links", []) + from_file.get("find-links", [])
-    trusted = [*trusted_hosts, *cli.get("trusted-host", []), *from_file.get("trusted-host", [])]
-    index_url = merged.get("index-url", [None])[-1]
-    settings = index_settings(
-        index_url=index_url,
-        extra_index_urls=merged.get("extra-index-url", []),
-        find_links=find_links,
-        trusted_hosts=trusted,
-    )
-    if "no-index" in merged:
-        return IndexSettings(
-            find_links=tuple(find_links), trusted_hosts=settings.trusted_hosts, no_index=True
-        )
-    return settings
-
-
 # --------------------------------------------------------------------------- install
 
 
@@ -506,7 +448,7 @@ def install(
     environment: TargetEnvironment,
     cache: FileCache,
     index_args: Sequence[str] = (),
-    credentials_urls: Sequence[str] = (),
+    client: HttpClient | None = None,
     with_pip: bool = True,
     compile_bytecode: bool = False,
     counter: Callable[[str, int, int], None] | None = None,
@@ -520,19 +462,21 @@ def install(
         environment: its probe.
         cache: the file cache (a temporary one for ``--no-cache``).
         index_args: index options for pip's part (sdists, VCS, directories).
-        credentials_urls: index URLs whose credentials downloads may use.
+        client: the HTTP client for downloads (default: one with ``~/.netrc`` only).
         with_pip: also install pip (from the wheel virtualenv or ensurepip ships).
         compile_bytecode: compile the installed modules once, in the venv's
             interpreter (``compileall``), like ``pip``'s default or uv's
             ``--compile-bytecode``.
-        counter: called as ``counter(stage, done, total)`` (``download``, ``install``).
+        counter: called as ``counter(stage, done, total)``: ``download`` and
+            ``install`` count files (in the calling thread), ``bytes`` counts
+            downloaded bytes against the known total (from download threads).
         output: called with each line of pip's output, when pip runs (``-v``).
 
     Raises:
         OperationError: a file cannot be fetched or does not match its hash
             (nothing installed then), or an install failed.
     """
-    from envsnap.download import Credentials, FileRequest, fetch_all  # noqa: PLC0415
+    from envsnap.index.download import FileRequest, fetch_all  # noqa: PLC0415
 
     needed = [f for f in plan.files if not (f.is_wheel and _reusable(cache, f.sha256))]
     requests = [
@@ -549,8 +493,9 @@ def install(
     local = fetch_all(
         requests,
         cache,
-        credentials=Credentials(credentials_urls),
+        client=client,
         progress=(lambda done, total: counter("download", done, total)) if counter else None,
+        on_bytes=_byte_counter(requests, counter) if counter else None,
     )
     wheels = [f for f in plan.files if f.is_wheel]
     sdists = [f for f in plan.files if not f.is_wheel]
@@ -560,6 +505,24 @@ def install(
         _install_with_pip(sdists, plan.pip_lines, local, python, index_args, output)
     if compile_bytecode:
         _compile(python, environment)
+
+
+def _byte_counter(
+    requests: Sequence[FileRequest], counter: Callable[[str, int, int], None]
+) -> Callable[[int], None]:
+    """Return an ``on_bytes`` that reports ``counter("bytes", done, total)`` (thread-safe)."""
+    import threading  # noqa: PLC0415
+
+    total = sum(r.size or 0 for r in requests)
+    lock = threading.Lock()
+    done = [0]
+
+    def on_bytes(count: int) -> None:
+        with lock:
+            done[0] += count
+            counter("bytes", done[0], max(total, done[0]))
+
+    return on_bytes
 
 
 def _wheel_jobs(

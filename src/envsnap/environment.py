@@ -22,10 +22,13 @@ from envsnap.errors import TargetError
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    import packaging.tags
+
 __all__ = [
     "PROBE_TIMEOUT",
     "PendingProbe",
     "TargetEnvironment",
+    "environment_tags",
     "find_interpreter",
     "probe",
     "start_probe",
@@ -444,3 +447,40 @@ def _include_system(prefix: Path) -> bool:
         if sep and key.strip().lower() == "include-system-site-packages":
             return value.strip().lower() == "true"
     return False
+
+
+def environment_tags(env: TargetEnvironment) -> list[packaging.tags.Tag]:
+    """Return the wheel tags a target interpreter supports, most preferred first.
+
+    Computed with :mod:`packaging.tags` from the probed implementation, Python
+    version and platform. When the target runs on the host's platform (the
+    usual case), the host's platform tags are used (manylinux/musllinux from
+    its C library, macOS versions); otherwise only the target's own platform
+    tag.
+
+    Args:
+        env: the probed target.
+
+    Returns:
+        The supported tags, as :func:`packaging.tags.sys_tags` orders them.
+    """
+    import re  # noqa: PLC0415
+    import sysconfig  # noqa: PLC0415
+
+    from packaging import tags  # noqa: PLC0415
+
+    version = env.python_version[:2]
+    if env.platform == sysconfig.get_platform():
+        platforms = list(tags.platform_tags())
+    else:
+        platforms = [re.sub(r"[-.]", "_", env.platform)]
+    name = env.markers.get("implementation_name", "cpython")
+    abbreviation = tags.INTERPRETER_SHORT_NAMES.get(name, name)
+    interpreter = f"{abbreviation}{version[0]}{version[1]}"
+    found: list[tags.Tag] = []
+    if name == "cpython":
+        found += tags.cpython_tags(version, platforms=platforms)
+    else:
+        found += tags.generic_tags(interpreter=interpreter, platforms=platforms)
+    found += tags.compatible_tags(version, interpreter, platforms)
+    return found

@@ -58,6 +58,7 @@ if TYPE_CHECKING:
     from envsnap.cache import FileCache
     from envsnap.drift import Report
     from envsnap.environment import TargetEnvironment
+    from envsnap.index.settings import IndexSettings
     from envsnap.installers import InstallerName
     from envsnap.lock import Lock
     from envsnap.venvs import Interpreter
@@ -153,6 +154,8 @@ class RestorePlan:
     paths outside the project)."""
     trusted_hosts: tuple[str, ...] = ()
     """Plain-http hosts the user trusts (command line, file, environment, pip config)."""
+    index_settings: IndexSettings | None = None
+    """The indexes pip would use for this file (options, file lines, pip's configuration)."""
 
     def describe(self) -> list[str]:
         """Return the plan as lines for ``--dry-run``."""
@@ -211,7 +214,7 @@ def plan_restore(file: Path, options: RestoreOptions) -> RestorePlan:
             restore is running there; a plain-http URL to a host that is not
             trusted.
     """
-    from envsnap import direct  # noqa: PLC0415
+    from envsnap.index.settings import settings_from_pip_args  # noqa: PLC0415
     from envsnap.readers import read_lock  # noqa: PLC0415
     from envsnap.secure import check_secure  # noqa: PLC0415
     from envsnap.venvs import find_base_interpreter  # noqa: PLC0415
@@ -231,7 +234,7 @@ def plan_restore(file: Path, options: RestoreOptions) -> RestorePlan:
     lines = text.splitlines()
     sources = _pylock_sources(lock, text)
     file_trusted = _TRUSTED_LINE.findall(text) if lock.format == "requirements" else []
-    settings = direct.index_settings_from_args(
+    settings = settings_from_pip_args(
         options.index_args,
         lock.index_options,
         base=file.parent.absolute(),
@@ -246,7 +249,7 @@ def plan_restore(file: Path, options: RestoreOptions) -> RestorePlan:
         ],
         settings.trusted_hosts,
     )
-    notes += _outside_notes(lock, file, lines, sources)
+    notes += [*settings.notes, *_outside_notes(lock, file, lines, sources)]
     target = options.venv.absolute()
     # under the lock: a running restore's moved-aside venv is not an interrupted one
     with _target_lock(target) if target.parent.is_dir() else contextlib.nullcontext():
@@ -295,6 +298,7 @@ def plan_restore(file: Path, options: RestoreOptions) -> RestorePlan:
         installer=installer,
         notes=tuple(notes),
         trusted_hosts=settings.trusted_hosts,
+        index_settings=settings,
     )
 
 
@@ -696,36 +700,53 @@ def _install_direct(
     from dataclasses import replace  # noqa: PLC0415
 
     from envsnap import direct  # noqa: PLC0415
-    from envsnap.hashes import environment_tags  # noqa: PLC0415
+    from envsnap.environment import environment_tags  # noqa: PLC0415
+    from envsnap.index.http import Credentials, HttpClient  # noqa: PLC0415
+    from envsnap.index.settings import settings_from_pip_args  # noqa: PLC0415
 
     options = plan.options
     tags = environment_tags(environment)
-    settings = direct.index_settings_from_args(
+    settings = plan.index_settings or settings_from_pip_args(
         options.index_args,
         plan.lock.index_options,
         base=plan.file.parent.absolute(),
         trusted_hosts=plan.trusted_hosts,
     )
-    if plan.lock.format == "pylock":
-        install_plan = direct.plan_pylock(
-            plan.lock, environment, tags, extras=options.extras, groups=options.groups
-        )
-        lock = replace(
-            plan.lock, packages=tuple(p for p in plan.lock.packages if p.name in install_plan.names)
-        )
-    else:
-        install_plan = direct.plan_requirements(plan.lock, environment, tags, settings)
-        lock = plan.lock
-    say("install", f"{install_plan.count} packages with direct")
+    client = HttpClient(
+        credentials=Credentials([u for u in (settings.index_url, *settings.extra_index_urls) if u]),
+        trusted_hosts=settings.trusted_hosts,
+        cert=settings.cert,
+        client_cert=settings.client_cert,
+    )
     try:
         with _cache(options) as cache:
+            if plan.lock.format == "pylock":
+                install_plan = direct.plan_pylock(
+                    plan.lock, environment, tags, extras=options.extras, groups=options.groups
+                )
+                names = install_plan.names
+                lock = replace(
+                    plan.lock, packages=tuple(p for p in plan.lock.packages if p.name in names)
+                )
+            else:
+                install_plan = direct.plan_requirements(
+                    plan.lock, environment, tags, settings, cache_root=cache.root, client=client
+                )
+                lock = plan.lock
+            wheels = sum(1 for f in install_plan.files if f.is_wheel)
+            built = install_plan.count - wheels
+            say(
+                "install",
+                f"{install_plan.count} packages ({wheels} wheels direct"
+                + (f", {built} built by pip)" if built else ")"),
+            )
             direct.install(
                 install_plan,
                 python=python,
                 environment=environment,
                 cache=cache,
                 index_args=[*options.index_args, *_trust_args("pip", plan.trusted_hosts)],
-                credentials_urls=[u for u in (settings.index_url, *settings.extra_index_urls) if u],
+                client=client,
                 with_pip=options.with_pip,
                 compile_bytecode=options.compile_bytecode,
                 counter=counter,

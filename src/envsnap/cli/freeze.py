@@ -20,6 +20,7 @@ from envsnap.formats import FORMATS, DumpOptions, format_for_path, get_writer
 if TYPE_CHECKING:
     from packaging.utils import NormalizedName
 
+    from envsnap.index.settings import IndexSettings
     from envsnap.snapshot import Snapshot
 
 
@@ -60,7 +61,7 @@ if TYPE_CHECKING:
 @click.option(
     "--hashes",
     is_flag=True,
-    help="Add --hash=sha256:... lines to requirements.txt (from --find-links / the index).",
+    help="Add --hash=sha256:... lines to requirements.txt (from the index pip would use).",
 )
 @click.option(
     "--find-links",
@@ -68,13 +69,16 @@ if TYPE_CHECKING:
     multiple=True,
     metavar="DIR",
     type=click.Path(exists=True, file_okay=False),
-    help="A local wheelhouse to take file hashes from (pylock, --hashes) [env: PIP_FIND_LINKS].",
+    help="A local wheelhouse to take file hashes from (pylock, --hashes; added to pip's "
+    "configured ones) [env: PIP_FIND_LINKS].",
 )
 @click.option(
     "--index-url",
     metavar="URL",
-    help="Simple API root of the index to take file URLs and hashes from [env: PIP_INDEX_URL].",
+    help="Simple API root of the index to take file URLs and hashes from [default: the one "
+    "pip uses: PIP_INDEX_URL, pip's configuration, else pip's default index].",
 )
+@click.option("--no-index", is_flag=True, help="Use no index, only --find-links (as pip's option).")
 @click.option(
     "--extra-index-url",
     "extra_index_urls",
@@ -106,6 +110,7 @@ def freeze(
     find_links: tuple[str, ...],
     index_url: str | None,
     extra_index_urls: tuple[str, ...],
+    no_index: bool,
     trusted_hosts: tuple[str, ...],
     debug: bool,
 ) -> None:
@@ -121,6 +126,7 @@ def freeze(
 
     with handle_errors(debug=debug), started_probe(python) as probing:
         # the probe runs meanwhile: import the heavy modules only now
+        from envsnap.index.settings import index_settings  # noqa: PLC0415
         from envsnap.snapshot import default_project, take_snapshot  # noqa: PLC0415
 
         fmt = format_name or (format_for_path(output) if output else "requirements")
@@ -168,9 +174,19 @@ def freeze(
             include_tools=include_tools,
             exclude=frozenset(exclude),
         )
-        if fmt == "pylock" or hashes:  # file hashes: envsnap.hashes (issue 5)
+        if fmt == "pylock" or hashes:  # file hashes from the index pip would use
             options = _with_hash_source(
-                snap, options, fmt, hashes, find_links, index_url, extra_index_urls, trusted_hosts
+                snap,
+                options,
+                fmt,
+                settings=index_settings(
+                    index_url=index_url,
+                    extra_index_urls=extra_index_urls,
+                    find_links=find_links,
+                    trusted_hosts=trusted_hosts,
+                    no_index=no_index,
+                    commands=("download", "install"),
+                ),
             )
         text = get_writer(fmt)(snap, options)
         if output is None:
@@ -188,32 +204,22 @@ def freeze(
 
 
 def _with_hash_source(
-    snap: Snapshot,
-    options: DumpOptions,
-    fmt: str,
-    hashes: bool,
-    find_links: tuple[str, ...],
-    index_url: str | None,
-    extra_index_urls: tuple[str, ...],
-    trusted_hosts: tuple[str, ...],
+    snap: Snapshot, options: DumpOptions, fmt: str, *, settings: IndexSettings
 ) -> DumpOptions:
     """Add the hash source (pylock.toml) or the ``--hash`` values (requirements.txt)."""
     import dataclasses  # noqa: PLC0415
 
-    from envsnap import hashes as hashes_mod  # noqa: PLC0415
+    from envsnap.environment import environment_tags  # noqa: PLC0415
     from envsnap.errors import InputError, OperationError  # noqa: PLC0415
+    from envsnap.index.repository import collect, pip_hashes, source_for  # noqa: PLC0415
 
     if fmt not in {"pylock", "requirements"}:
         raise InputError(f"--hashes does not apply to the {fmt} format")
-    settings = hashes_mod.index_settings(
-        index_url=index_url,
-        extra_index_urls=extra_index_urls,
-        find_links=find_links,
-        trusted_hosts=trusted_hosts,
-    )
-    if hashes_mod.has_credentials(settings):
+    for note in settings.notes:
+        click.echo(f"note: {note}", err=True)
+    if settings.has_credentials():
         click.echo("note: index credentials are used for requests, never written", err=True)
-    source = hashes_mod.source_for(settings)
+    source = source_for(settings)
     if fmt == "pylock":
         return dataclasses.replace(options, hash_source=source)
     listed = snap.listed(include_tools=options.include_tools, exclude=options.exclude)
@@ -222,14 +228,11 @@ def _with_hash_source(
     if wanted:
         if source is None:
             raise OperationError(
-                "--hashes needs file hashes and no hash source is set",
-                hint="name the index you install from with --index-url URL (or PIP_INDEX_URL), "
-                "or a wheelhouse with --find-links DIR",
+                "--hashes needs file hashes, and --no-index leaves no index to take them from",
+                hint="drop --no-index, or name a wheelhouse with --find-links DIR",
             )
-        files = hashes_mod.collect(
-            source, wanted, tags=hashes_mod.environment_tags(snap.environment)
-        )
-        found = {name: hashes_mod.pip_hashes(f) for name, f in files.items()}
+        files = collect(source, wanted, tags=environment_tags(snap.environment))
+        found = {name: pip_hashes(f) for name, f in files.items()}
     for dist in listed:
         if dist.origin.archive_hash:
             found[dist.name] = ("sha256:" + dist.origin.archive_hash.partition("=")[2],)

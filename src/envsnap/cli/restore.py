@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -202,20 +203,65 @@ def _index_args(
 
 
 class _Ticker:
-    """A ``stage: done/total`` counter rewritten in place on a terminal's stderr."""
+    """One progress bar line on a terminal's stderr: files (and bytes) of the current stage.
+
+    Called as ``ticker(stage, done, total)`` by the restore core: ``download``
+    and ``install`` count packages, ``bytes`` counts downloaded bytes (shown on
+    the download bar). A new stage replaces the bar.
+    """
 
     def __init__(self) -> None:
-        self.shown = False
+        self._bar: Any = None  # click's ProgressBar (its class is not public)
+        self._stage = ""
+        self._bytes = (0, 0)
+        self._lock = threading.Lock()
+        self._drawn = 0.0
 
     def __call__(self, stage: str, done: int, total: int) -> None:
-        click.echo(f"\r\x1b[K  {stage}: {done}/{total}", err=True, nl=False, color=True)
-        self.shown = True
+        with self._lock:
+            self._tick(stage, done, total)
+
+    def _tick(self, stage: str, done: int, total: int) -> None:
+        if stage == "bytes":  # from download threads: redraw at most 10 times a second
+            self._bytes = (done, total)
+            now = time.monotonic()
+            if self._bar is not None and now - self._drawn > 0.1:
+                self._drawn = now
+                self._bar.render_progress()
+            return
+        if stage != self._stage or self._bar is None:
+            self._end()
+            self._stage = stage
+            self._bar = click.progressbar(
+                length=total,
+                label=f"  {stage}",
+                file=sys.stderr,
+                show_pos=True,
+                show_eta=False,
+                item_show_func=self._detail,
+                width=24,
+            )
+            self._bar.__enter__()
+        self._bar.update(done - self._bar.pos)
+
+    def _detail(self, _item: object) -> str | None:
+        done, total = self._bytes
+        if self._stage != "download" or not done:
+            return None
+        return f"{done / 1e6:.1f}/{total / 1e6:.1f} MB"
 
     def end(self) -> None:
-        """Clear the counter line."""
-        if self.shown:
-            click.echo("\r\x1b[K", err=True, nl=False, color=True)
-            self.shown = False
+        """Finish and clear the bar."""
+        with self._lock:
+            self._end()
+
+    def _end(self) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+            self._bar = None
+            click.echo("\r\x1b[K\x1b[1A\x1b[K", err=True, nl=False, color=True)
+        self._stage = ""
+        self._bytes = (0, 0)
 
 
 def _ended(

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
     from packaging.utils import NormalizedName
 
-    from envsnap.hashes import HashSource
+    from envsnap.index.repository import HashSource
     from envsnap.snapshot import Snapshot
 
 __all__ = ["FORMATS", "DumpOptions", "Writer", "format_for_path", "get_writer"]

@@ -13,7 +13,7 @@ same snapshot and same files, same bytes.
   ``environments`` semantics);
 - ``[[packages]]`` sorted by name: index packages with every wheel of the
   pinned version (all platforms) and the sdist, with URL or path, size and
-  sha256, from a :mod:`envsnap.hashes` source; direct URL installs (PEP 610)
+  sha256, from a :mod:`envsnap.index.repository` source; direct URL installs (PEP 610)
   as ``archive`` / ``vcs`` / ``directory`` tables; ``dependencies`` naming the
   packages each one requires in that environment;
 - ``[tool.envsnap]``: ``python-version``, the ``top-level`` list and a reason
@@ -61,7 +61,7 @@ if TYPE_CHECKING:
 
     from envsnap.distributions import InstalledDistribution
     from envsnap.formats import DumpOptions
-    from envsnap.hashes import DistFile, ProjectFiles
+    from envsnap.index.repository import DistFile, ProjectFiles
     from envsnap.snapshot import Snapshot
 
 __all__ = ["CREATED_BY", "SelectedFile", "build", "dump", "load", "render", "select_files"]
@@ -76,7 +76,7 @@ def dump(snapshot: Snapshot, options: DumpOptions) -> str:
     """Render a snapshot as a PEP 751 ``pylock.toml``.
 
     Index packages get their files from ``options.hash_source`` (looked up
-    in parallel, see :func:`envsnap.hashes.collect`), each of which must offer
+    in parallel, see :func:`envsnap.index.repository.collect`), each of which must offer
     a wheel compatible with the snapshot's environment or an sdist.
 
     Args:
@@ -94,7 +94,8 @@ def dump(snapshot: Snapshot, options: DumpOptions) -> str:
             package or its file for this environment is missing (naming it),
             or the lock does not validate. Nothing is written then.
     """
-    from envsnap.hashes import collect, environment_tags  # noqa: PLC0415
+    from envsnap.environment import environment_tags  # noqa: PLC0415
+    from envsnap.index.repository import collect  # noqa: PLC0415
 
     if options.top_level_only:
         raise InputError(
@@ -124,7 +125,8 @@ def build(
 
     Args:
         snapshot: the snapshot.
-        files: the files of every listed index package (see :func:`envsnap.hashes.collect`).
+        files: the files of every listed index package
+            (see :func:`envsnap.index.repository.collect`).
         options: the listing options and ``output_dir``.
 
     Returns:

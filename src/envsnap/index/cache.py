@@ -1,0 +1,110 @@
+"""Index pages kept on disk, revalidated with ``ETag`` / ``Last-Modified`` (as pip and uv do).
+
+A page is stored under ``pages/<sha256 of its URL and Accept header>`` in the
+cache root (the same root as :class:`envsnap.cache.FileCache`), as one JSON
+line of metadata followed by the body. A page is used without any request
+while its ``Cache-Control: max-age`` lasts; after that it is asked again with
+``If-None-Match`` / ``If-Modified-Since``, and a ``304 Not Modified`` keeps it.
+Entries appear by atomic rename, so a crash never leaves half a page.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+__all__ = ["CachedPage", "PageCache", "max_age"]
+
+_MAX_AGE = re.compile(r"(?:^|,)\s*max-age\s*=\s*(\d+)", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CachedPage:
+    """One stored page and what revalidates it."""
+
+    body: bytes
+    """The page's bytes."""
+    content_type: str
+    """Its ``Content-Type``."""
+    url: str
+    """The URL it finally came from (after redirects; credentials stripped)."""
+    etag: str | None = None
+    """The ``ETag`` the server gave."""
+    last_modified: str | None = None
+    """The ``Last-Modified`` the server gave."""
+    stored: float = 0.0
+    """When it was fetched or last revalidated (``time.time()``)."""
+    max_age: int | None = None
+    """``Cache-Control: max-age`` seconds, when the server gave one (``no-cache``: 0)."""
+
+    def fresh(self, now: float | None = None) -> bool:
+        """Whether it may be used without asking the server (its max-age has not passed)."""
+        moment = time.time() if now is None else now
+        return self.max_age is not None and 0 <= moment - self.stored < self.max_age
+
+    def validators(self) -> dict[str, str]:
+        """Return the conditional request headers (``If-None-Match``, ``If-Modified-Since``)."""
+        headers = {}
+        if self.etag:
+            headers["If-None-Match"] = self.etag
+        if self.last_modified:
+            headers["If-Modified-Since"] = self.last_modified
+        return headers
+
+
+def max_age(cache_control: str | None) -> int | None:
+    """Return the seconds a ``Cache-Control`` header allows reuse for (0 for ``no-cache``)."""
+    if not cache_control:
+        return None
+    lowered = cache_control.lower()
+    if "no-cache" in lowered or "no-store" in lowered:
+        return 0
+    found = _MAX_AGE.search(lowered)
+    return int(found[1]) if found else None
+
+
+class PageCache:
+    """The page cache under ``root`` (created on first write).
+
+    Args:
+        root: the directory for pages (``<cache root>/pages``).
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def _path(self, url: str, accept: str) -> Path:
+        key = hashlib.sha256(f"{url}\n{accept}".encode()).hexdigest()
+        return self.root / key[:2] / key
+
+    def get(self, url: str, accept: str) -> CachedPage | None:
+        """Return the stored page for ``url`` asked with ``accept``, or ``None``."""
+        try:
+            with self._path(url, accept).open("rb") as handle:
+                meta = json.loads(handle.readline())
+                body = handle.read()
+            return CachedPage(body=body, **meta)
+        except (OSError, ValueError, TypeError):
+            return None
+
+    def put(self, url: str, accept: str, page: CachedPage) -> None:
+        """Store a page (an unwritable cache is not an error: the page is just not kept)."""
+        path = self._path(url, accept)
+        meta = {k: v for k, v in asdict(page).items() if k != "body"}
+        with contextlib.suppress(OSError):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, name = tempfile.mkstemp(dir=path.parent, prefix=".page-")
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(json.dumps(meta).encode() + b"\n")
+                    handle.write(page.body)
+                os.replace(name, path)
+            finally:
+                Path(name).unlink(missing_ok=True)

@@ -1,0 +1,220 @@
+"""Fetch distribution files into the cache, in parallel, each verified by its sha256.
+
+:func:`fetch_all` takes the files a restore needs (:class:`FileRequest`: a URL
+or a local path plus the sha256 the lock file or the index promises) and
+returns a local path for each, after checking every hash. Nothing is installed
+from a file that was not verified, and :func:`fetch_all` finishes (or fails)
+for all files before the caller installs any of them.
+
+- a file whose hash is already in the :class:`~envsnap.cache.FileCache` is not
+  fetched again (no request at all);
+- a local file (a ``file:`` URL, a wheelhouse path) is hashed in place and
+  used from there;
+- an ``http(s)`` URL is streamed into a temporary file in the cache while it
+  is hashed (:meth:`envsnap.index.http.HttpClient.download`: retries,
+  credentials, redirects, size and time bounds), then moved to its entry.
+
+Ctrl-C or SIGTERM stops the transfers at once: the partial files are removed
+before the interruption goes on. Every failure is collected and reported
+together in one :class:`~envsnap.errors.OperationError` (exit 3) naming each
+package and file.
+"""
+
+from __future__ import annotations
+
+import threading
+import urllib.parse
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from envsnap.errors import OperationError
+from envsnap.origin import strip_credentials
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from pathlib import Path
+
+    from envsnap.cache import FileCache
+    from envsnap.index.http import HttpClient
+
+__all__ = ["DOWNLOAD_JOBS", "FileRequest", "fetch_all"]
+
+DOWNLOAD_JOBS = 8
+"""Parallel downloads (I/O bound: threads)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FileRequest:
+    """One file to fetch and verify."""
+
+    package: str
+    """``name==version`` (for messages)."""
+    filename: str
+    """The file's name (``idna-3.10-py3-none-any.whl``)."""
+    sha256: str
+    """The hex digest it must have."""
+    url: str | None = None
+    """An ``http(s):`` or ``file:`` URL (credentials allowed, never shown)."""
+    path: Path | None = None
+    """A local file (wins over ``url``)."""
+    size: int | None = None
+    """The size it must have, when known (a longer body is refused while streaming)."""
+
+
+class _Partial:
+    """The scratch files being written, removed at once when the caller is interrupted."""
+
+    def __init__(self) -> None:
+        self._paths: set[Path] = set()
+        self._lock = threading.Lock()
+
+    def add(self, path: Path) -> None:
+        with self._lock:
+            self._paths.add(path)
+
+    def discard(self, path: Path) -> None:
+        with self._lock:
+            self._paths.discard(path)
+
+    def remove_all(self) -> None:
+        with self._lock:
+            for path in self._paths:
+                path.unlink(missing_ok=True)
+            self._paths.clear()
+
+
+def fetch_all(
+    requests: Sequence[FileRequest],
+    cache: FileCache,
+    *,
+    client: HttpClient | None = None,
+    jobs: int = DOWNLOAD_JOBS,
+    progress: Callable[[int, int], None] | None = None,
+    on_bytes: Callable[[int], None] | None = None,
+) -> dict[str, Path]:
+    """Fetch and verify every requested file.
+
+    Args:
+        requests: the files.
+        cache: where downloads are stored (by sha256) and looked up first.
+        client: the HTTP client (default: one with ``~/.netrc`` credentials
+            and :meth:`~envsnap.index.http.Limits.from_environment` bounds).
+        jobs: parallel downloads.
+        progress: called as ``progress(done, total)`` after each file (in
+            the calling thread).
+        on_bytes: called with the length of each downloaded chunk (from the
+            download threads).
+
+    Returns:
+        ``{sha256: local path}`` for every request (a cache entry or the
+        local file itself).
+
+    Raises:
+        OperationError: one or more files could not be fetched or do not match
+            their hash; the message names each (package and file).
+        KeyboardInterrupt: Ctrl-C or SIGTERM (as the caller turns it into
+            one); the transfers are stopped and partial files removed first.
+    """
+    from envsnap._threads import run_parallel  # noqa: PLC0415
+    from envsnap.index.http import HttpClient  # noqa: PLC0415
+
+    unique = list({r.sha256.lower(): r for r in requests}.values())
+    remote = [r for r in unique if _is_remote(r) and cache.get_file(r.sha256) is None]
+    http = client or (HttpClient() if remote else None)
+    partial = _Partial()
+
+    def one(request: FileRequest) -> Path:
+        return _fetch(request, cache, http, partial, on_bytes)
+
+    try:
+        outcomes = run_parallel(one, unique, jobs=jobs, done=progress)
+    except BaseException:
+        if http is not None:
+            http.cancel()
+        partial.remove_all()
+        raise
+    found: dict[str, Path] = {}
+    failures: list[OperationError] = []
+    for request, outcome in zip(unique, outcomes, strict=True):
+        if isinstance(outcome, OperationError):
+            failures.append(outcome)
+        elif isinstance(outcome, BaseException):
+            raise outcome
+        else:
+            found[request.sha256.lower()] = outcome
+    if len(failures) == 1:
+        raise failures[0]
+    if failures:
+        messages = sorted(f.message for f in failures)
+        more = f" (and {len(messages) - 5} more)" if len(messages) > 5 else ""
+        raise OperationError(
+            "; ".join(messages[:5]) + more,
+            hint="nothing was installed; check the index and the lock file, "
+            "or regenerate the lock file if the files changed",
+        )
+    return found
+
+
+def _is_remote(request: FileRequest) -> bool:
+    return request.path is None and bool(request.url) and not str(request.url).startswith("file:")
+
+
+def _fetch(
+    request: FileRequest,
+    cache: FileCache,
+    client: HttpClient | None,
+    partial: _Partial,
+    on_bytes: Callable[[int], None] | None,
+) -> Path:
+    """Return a verified local path for one request (see :func:`fetch_all`)."""
+    from envsnap.cache import hash_file  # noqa: PLC0415
+
+    cached = cache.get_file(request.sha256)
+    if cached is not None:
+        # re-hashed on reuse: a hash given in the lock is always enforced
+        if hash_file(cached)[0] == request.sha256.lower():
+            return cached
+        cached.unlink(missing_ok=True)
+    local = request.path
+    if local is None and request.url and request.url.startswith("file:"):
+        from pathlib import Path  # noqa: PLC0415
+        from urllib.request import url2pathname  # noqa: PLC0415
+
+        local = Path(url2pathname(urllib.parse.urlsplit(request.url).path))
+    what = f"{request.package}: {request.filename}"
+    if local is not None:
+        try:
+            digest, _ = hash_file(local)
+        except OSError as exc:
+            raise OperationError(f"{what}: cannot read {local}: {exc.strerror or exc}") from None
+        _check(what, request.sha256, digest)
+        return local
+    if not request.url or client is None:
+        raise OperationError(f"{what}: the lock file gives no URL or path for it")
+    handle, scratch = cache.scratch_file()
+    partial.add(scratch)
+    try:
+        with handle:
+            answer = client.download(
+                request.url, handle, what=what, size=request.size, on_bytes=on_bytes
+            )
+        if answer is None:
+            raise OperationError(
+                f"{what}: 404 Not Found from {strip_credentials(request.url)[0]}",
+                hint="the file is gone from where the lock file says: regenerate the lock file",
+            )
+        _check(what, request.sha256, answer[0])
+        return cache.add_file(scratch, answer[0])
+    finally:
+        scratch.unlink(missing_ok=True)
+        partial.discard(scratch)
+
+
+def _check(what: str, expected: str, found: str) -> None:
+    if found != expected.lower():
+        raise OperationError(
+            f"{what}: hash mismatch: the lock file expects sha256 {expected.lower()}, "
+            f"the file has {found}",
+            hint="the file changed on the index or the lock file is wrong: nothing was "
+            "installed; regenerate the lock file if the change is expected",
+        )

@@ -1,0 +1,354 @@
+"""Repositories: where the files (and sha256 hashes) of a pinned version come from.
+
+An installed environment does not record the wheel or sdist it was installed
+from, so a lock file with hashes (``pylock.toml``, ``requirements.txt`` with
+``--hash``) and the built-in installer need a source of file names, URLs and
+hashes, behind one Protocol (:class:`HashSource`; pip-tools' ``repositories``
+have the same shape):
+
+- :class:`~envsnap.index.wheelhouse.Wheelhouse`: a local directory (pip's
+  ``--find-links DIR``);
+- :class:`~envsnap.index.simple_index.SimpleIndex`: indexes through the
+  Simple Repository API, and :class:`~envsnap.index.simple_index.FlatLinks`:
+  a ``--find-links URL`` page;
+- :class:`ChainSource`: the first source that has the version (pip's
+  find-links + index combination); :class:`StaticSource`: files known before.
+
+:func:`source_for` builds the chain pip's settings describe (pip's default
+index included); :func:`collect` asks a source for many packages in parallel
+and gathers every failure into one :class:`~envsnap.errors.OperationError`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal, Protocol
+
+from packaging.utils import InvalidWheelFilename, NormalizedName, parse_wheel_filename
+
+from envsnap._threads import run_parallel
+from envsnap.errors import OperationError
+from envsnap.index.http import Unreachable
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+    from datetime import datetime
+
+    from packaging.tags import Tag
+    from packaging.version import Version
+
+    from envsnap.index.http import HttpClient, Limits
+    from envsnap.index.settings import IndexSettings
+
+__all__ = [
+    "DEFAULT_JOBS",
+    "ChainSource",
+    "DistFile",
+    "HashSource",
+    "ProjectFiles",
+    "StaticSource",
+    "collect",
+    "ordered",
+    "pip_hashes",
+    "source_for",
+]
+
+DEFAULT_JOBS = 8
+"""Parallel requests/hashing jobs of :func:`collect`."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DistFile:
+    """One wheel or sdist of a pinned version."""
+
+    filename: str
+    """The file's name, e.g. ``idna-3.10-py3-none-any.whl``."""
+    hashes: Mapping[str, str]
+    """``{algorithm: hexdigest}``; always holds ``sha256``."""
+    url: str | None = None
+    """Where an index serves it (absolute, credentials stripped)."""
+    path: Path | None = None
+    """Where it lies on disk (wheelhouse files)."""
+    size: int | None = None
+    """Size in bytes, when known."""
+    upload_time: datetime | None = None
+    """Upload time (PEP 700), when the index gives it."""
+    yanked: bool = False
+    """Whether the index marks it yanked (PEP 592)."""
+
+    @property
+    def kind(self) -> Literal["wheel", "sdist"]:
+        """``wheel`` or ``sdist``, from the file name."""
+        return "wheel" if self.filename.endswith(".whl") else "sdist"
+
+    @property
+    def sha256(self) -> str:
+        """The sha256 hex digest."""
+        return self.hashes["sha256"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProjectFiles:
+    """The files of one pinned version, as one source offers them."""
+
+    name: NormalizedName
+    """The PEP 503 normalized name."""
+    version: Version
+    """The pinned version."""
+    files: tuple[DistFile, ...]
+    """Wheels sorted by file name, then sdists."""
+    index: str | None = None
+    """The index URL they came from (credentials stripped); ``None`` for a wheelhouse."""
+
+    @property
+    def wheels(self) -> tuple[DistFile, ...]:
+        """The wheels, sorted by file name."""
+        return tuple(f for f in self.files if f.kind == "wheel")
+
+    @property
+    def sdist(self) -> DistFile | None:
+        """The sdist (``.tar.gz`` preferred over ``.zip``), when any."""
+        sdists = sorted(
+            (f for f in self.files if f.kind == "sdist"),
+            key=lambda f: (not f.filename.endswith(".tar.gz"), f.filename),
+        )
+        return sdists[0] if sdists else None
+
+
+class HashSource(Protocol):
+    """Something that knows the files of a pinned version."""
+
+    def describe(self) -> str:
+        """Return a short description for messages (``the index at URL``...)."""
+        ...
+
+    def lookup(self, name: NormalizedName, version: Version) -> ProjectFiles | None:
+        """Return the files of ``name==version``, or ``None`` when the source lacks it.
+
+        Raises:
+            OperationError: the source cannot be read (unreachable index,
+                download failed, unreadable file).
+        """
+        ...
+
+
+def collect(
+    source: HashSource,
+    wanted: Iterable[tuple[NormalizedName, Version]],
+    *,
+    tags: Sequence[Tag] | None = None,
+    jobs: int = DEFAULT_JOBS,
+    allow_missing: bool = False,
+) -> dict[NormalizedName, ProjectFiles]:
+    """Look up the files of many pinned versions, ``jobs`` at a time.
+
+    Args:
+        source: where to look.
+        wanted: ``(name, version)`` pairs.
+        tags: the target environment's supported tags, most preferred first;
+            when given, each package must offer a compatible wheel or an
+            sdist (what pip would need to install it there).
+        jobs: the size of the thread pool (1 = one at a time).
+        allow_missing: leave packages the source does not have out of the
+            result instead of failing (another source will provide them).
+
+    Returns:
+        ``{name: ProjectFiles}`` for every wanted pair (found ones only with
+        ``allow_missing``).
+
+    Raises:
+        OperationError: one or more packages failed; the message names them
+            (packages not found in one list, then other failures), the hint
+            says how to proceed. An unreachable index is reported alone.
+    """
+    pairs = sorted(set(wanted))
+    results: dict[NormalizedName, ProjectFiles] = {}
+    missing: list[str] = []
+    failures: list[str] = []
+    fatal: OperationError | None = None
+
+    def one(pair: tuple[NormalizedName, Version]) -> ProjectFiles | None:
+        found = source.lookup(*pair)
+        if found is None or not found.files:
+            return None
+        if tags is not None and not _installable(found, tags):
+            name, version = pair
+            raise OperationError(
+                f"{name}=={version}: no file for this environment in {source.describe()} "
+                f"(no compatible wheel among {len(found.wheels)}, no sdist)"
+            )
+        return found
+
+    outcomes = run_parallel(one, pairs, jobs=jobs)
+    for (name, version), outcome in zip(pairs, outcomes, strict=True):
+        if isinstance(outcome, Unreachable):
+            fatal = fatal or outcome
+        elif isinstance(outcome, OperationError):
+            failures.append(outcome.message)
+        elif isinstance(outcome, BaseException):
+            raise outcome
+        elif outcome is None:
+            missing.append(f"{name}=={version}")
+        else:
+            results[name] = outcome
+    if fatal is not None:
+        raise fatal
+    if missing and not allow_missing:
+        count = f"{len(missing)} packages" if len(missing) > 1 else "1 package"
+        failures.insert(0, f"{count} not found in {source.describe()}: {_some(missing, 10)}")
+    if failures:
+        raise OperationError(
+            "; ".join(failures[:5]) + (f" (and {len(failures) - 5} more)" if failures[5:] else ""),
+            hint="add the missing files to the wheelhouse (pip download -d DIR NAME==VERSION) "
+            "or name an index that has them with --index-url / --extra-index-url",
+        )
+    return results
+
+
+def _some(items: Sequence[str], limit: int) -> str:
+    shown = ", ".join(items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
+def _installable(found: ProjectFiles, tags: Sequence[Tag]) -> bool:
+    if found.sdist is not None:
+        return True
+    supported = set(tags)
+    for wheel in found.wheels:
+        try:
+            file_tags = parse_wheel_filename(wheel.filename)[3]
+        except InvalidWheelFilename:
+            continue
+        if not supported.isdisjoint(file_tags):
+            return True
+    return False
+
+
+def pip_hashes(files: ProjectFiles) -> tuple[str, ...]:
+    """Return ``sha256:HEX`` for every file, sorted and unique (pip's ``--hash`` values)."""
+    return tuple(sorted({f"sha256:{f.sha256}" for f in files.files}))
+
+
+@dataclass(frozen=True, slots=True)
+class StaticSource:
+    """A source over files collected before (or written by hand in tests)."""
+
+    projects: Mapping[NormalizedName, ProjectFiles]
+    """The known files, by name."""
+    label: str = "the given files"
+    """What :meth:`describe` says."""
+
+    def describe(self) -> str:
+        """Return the label."""
+        return self.label
+
+    def lookup(self, name: NormalizedName, version: Version) -> ProjectFiles | None:
+        """Return the files of ``name`` if their version is ``version``."""
+        found = self.projects.get(name)
+        return found if found is not None and found.version == version else None
+
+
+@dataclass(frozen=True, slots=True)
+class ChainSource:
+    """Ask several sources in order; the first that has the version wins."""
+
+    sources: tuple[HashSource, ...]
+    """The sources, in the order to ask them."""
+
+    def describe(self) -> str:
+        """Name every source."""
+        return " or ".join(s.describe() for s in self.sources)
+
+    def lookup(self, name: NormalizedName, version: Version) -> ProjectFiles | None:
+        """Return the first source's answer that is not ``None``."""
+        for source in self.sources:
+            found = source.lookup(name, version)
+            if found is not None and found.files:
+                return found
+        return None
+
+
+def ordered(files: Iterable[DistFile]) -> tuple[DistFile, ...]:
+    """Return files with wheels first (by file name), then sdists: :attr:`ProjectFiles.files`."""
+    return tuple(sorted(files, key=lambda f: (f.kind != "wheel", f.filename)))
+
+
+def source_for(
+    settings: IndexSettings,
+    *,
+    cache_root: Path | None = None,
+    client: HttpClient | None = None,
+    limits: Limits | None = None,
+) -> HashSource | None:
+    """Build the source pip's settings describe: find-links first, then the indexes.
+
+    Args:
+        settings: see :func:`envsnap.index.settings.index_settings`; pip's
+            default index is searched unless an index URL or ``no_index`` is set.
+        cache_root: where pages and downloaded files are kept (default: the
+            user cache, :func:`envsnap.cache.default_cache_dir`).
+        client: the HTTP client (default: one made from ``settings``).
+        limits: time and size bounds for the default client.
+
+    Returns:
+        A :class:`ChainSource` (or the single source), or ``None`` when
+        nothing is configured (``--no-index`` without find-links).
+
+    Raises:
+        InputError: an index or find-links URL is plain http to a host that
+            is neither a secure origin nor trusted (pip's rule,
+            :func:`envsnap.secure.check_secure`).
+        OperationError: a wheelhouse directory cannot be read; pip's default
+            index is needed and no pip is installed beside envsnap.
+    """
+    from envsnap.cache import FileCache, default_cache_dir  # noqa: PLC0415
+    from envsnap.index.cache import PageCache  # noqa: PLC0415
+    from envsnap.index.http import Credentials, HttpClient  # noqa: PLC0415
+    from envsnap.index.simple_index import FlatLinks, SimpleIndex  # noqa: PLC0415
+    from envsnap.index.wheelhouse import Wheelhouse  # noqa: PLC0415
+    from envsnap.secure import check_secure  # noqa: PLC0415
+
+    urls = settings.index_urls()
+    remote_links = [u for u in settings.find_links if "://" in u and not u.startswith("file:")]
+    check_secure(
+        [
+            *((u, "--index-url") for u in urls[:1] if settings.index_url),
+            *((u, "--extra-index-url") for u in settings.extra_index_urls),
+            *((u, "--find-links") for u in remote_links),
+        ],
+        settings.trusted_hosts,
+    )
+    sources: list[HashSource] = [
+        Wheelhouse(path) for path in map(_link_path, settings.find_links) if path is not None
+    ]
+    if urls or remote_links:
+        root = cache_root or default_cache_dir()
+        http = client or HttpClient(
+            credentials=Credentials(urls),
+            trusted_hosts=settings.trusted_hosts,
+            cert=settings.cert,
+            client_cert=settings.client_cert,
+            limits=limits,
+        )
+        pages, files = PageCache(root / "pages"), FileCache(root)
+        sources += [FlatLinks(u, client=http, pages=pages, files=files) for u in remote_links]
+        if urls:
+            sources.append(SimpleIndex(urls, client=http, pages=pages, files=files))
+    if not sources:
+        return None
+    return sources[0] if len(sources) == 1 else ChainSource(tuple(sources))
+
+
+def _link_path(link: str) -> Path | None:
+    """Return the directory of a local find-links entry (a path or ``file:`` URL), else None."""
+    if link.startswith("file:"):
+        import urllib.parse  # noqa: PLC0415
+        from urllib.request import url2pathname  # noqa: PLC0415
+
+        path = Path(url2pathname(urllib.parse.urlsplit(link).path))
+    elif "://" in link:
+        return None
+    else:
+        path = Path(link)
+    return path if path.is_dir() else None

@@ -1,0 +1,352 @@
+"""The indexes pip would use: command line, ``PIP_*`` variables, pip's configuration, pip's default.
+
+pip's order, highest first (pip's ``ConfigOptionParser``):
+
+1. command-line options (``--index-url``...); list options
+   (``--extra-index-url``, ``--find-links``, ``--trusted-host``) add to the
+   configured values, as pip's ``append`` options do;
+2. ``PIP_*`` environment variables (whitespace-separated lists);
+3. pip's configuration files, asked of pip itself (``pip config debug``,
+   which lists every scope pip loads on this platform: global, user, site and
+   ``PIP_CONFIG_FILE``, each file with its values) and merged in pip's
+   override order; within the files, a command's section (``[install]``,
+   ``[download]``) wins over ``[global]``;
+4. pip's built-in default index, learned at run time from the pip installed
+   beside envsnap (:func:`pip_default_index`): no index host is written here.
+
+``--no-index`` (or ``PIP_NO_INDEX``/``no-index``) drops every index, the
+default included. A ``file:`` index or a find-links directory that does not
+exist is left out with a note, as pip warns and goes on.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import urllib.parse
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from envsnap.errors import OperationError
+from envsnap.origin import strip_credentials
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+__all__ = [
+    "IndexSettings",
+    "index_settings",
+    "parse_pip_config_debug",
+    "pip_config",
+    "pip_default_index",
+    "settings_from_pip_args",
+]
+
+_LIST_KEYS = ("extra-index-url", "find-links", "trusted-host")
+_KEYS = ("index-url", "no-index", "cert", "client-cert", *_LIST_KEYS)
+_VARIANTS = ("global", "user", "site", "env")
+"""pip's ``OVERRIDE_ORDER`` of configuration files (``env`` is ``PIP_CONFIG_FILE``)."""
+_TRUE = {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IndexSettings:
+    """The indexes pip would use, and where that came from."""
+
+    index_url: str | None = None
+    """``--index-url`` / ``PIP_INDEX_URL`` / pip config ``index-url``; ``None``: pip's default."""
+    extra_index_urls: tuple[str, ...] = ()
+    """``--extra-index-url`` / ``PIP_EXTRA_INDEX_URL`` / pip config."""
+    find_links: tuple[str, ...] = ()
+    """``--find-links`` / ``PIP_FIND_LINKS`` / pip config: directories or flat-page URLs."""
+    trusted_hosts: tuple[str, ...] = ()
+    """``--trusted-host`` / ``PIP_TRUSTED_HOST`` / pip config: plain-http hosts allowed
+    (see :mod:`envsnap.secure`)."""
+    no_index: bool = False
+    """``--no-index``: not even pip's built-in default index is used."""
+    cert: str | None = None
+    """``--cert`` / ``PIP_CERT``: a CA bundle to verify https with."""
+    client_cert: str | None = None
+    """``--client-cert`` / ``PIP_CLIENT_CERT``: a PEM file with a client key and certificate."""
+    notes: tuple[str, ...] = ()
+    """What was left out and why (a missing ``file:`` index or find-links directory)."""
+
+    @property
+    def uses_pip_default_index(self) -> bool:
+        """Whether pip's built-in default index is searched (no index URL, no ``--no-index``)."""
+        return self.index_url is None and not self.no_index
+
+    def index_urls(self) -> tuple[str, ...]:
+        """Return the index URLs to search, in order: the main index, then the extra ones.
+
+        The main index is ``index_url``, else pip's default (:func:`pip_default_index`);
+        none with ``no_index``.
+
+        Raises:
+            OperationError: pip's default is needed and no pip is installed beside envsnap.
+        """
+        if self.no_index:
+            return ()
+        main = self.index_url or pip_default_index()
+        return (main, *self.extra_index_urls)
+
+    def has_credentials(self) -> bool:
+        """Whether a named index URL carries ``user:password@`` (used, never written)."""
+        urls = [u for u in (self.index_url, *self.extra_index_urls) if u]
+        return any(strip_credentials(u)[1] for u in urls)
+
+
+def pip_default_index() -> str:
+    """Return pip's built-in default index URL (its Simple API root), asked of pip.
+
+    pip exposes it only as ``pip._internal.models.index.PyPI.simple_url``:
+    the one private name envsnap reads, here alone (a test fails loudly
+    when pip moves it).
+
+    Raises:
+        OperationError: no pip is importable beside envsnap.
+    """
+    try:
+        from pip._internal.models.index import PyPI  # noqa: PLC0415
+    except ImportError:
+        raise OperationError(
+            "no pip installed beside envsnap to learn its default index from",
+            hint="name the index with --index-url URL (or PIP_INDEX_URL), or install pip "
+            "next to envsnap",
+        ) from None
+    return str(PyPI.simple_url)
+
+
+def parse_pip_config_debug(text: str) -> dict[str, dict[str, str]]:
+    """Parse ``pip config debug`` into ``{variant: {"section.key": value}}``, files merged.
+
+    The output lists each variant (``env_var``, ``env``, ``global``, ``site``,
+    ``user``), its files in pip's load order (a later file overrides an
+    earlier one), and each file's ``section.key: value`` lines; a multi-line
+    value continues on the following unindented lines.
+
+    Args:
+        text: the command's standard output.
+
+    Returns:
+        The values of each file variant (``env_var`` is left out: envsnap reads
+        the ``PIP_*`` variables itself).
+    """
+    found: dict[str, dict[str, str]] = {}
+    variant = ""
+    last: tuple[str, str] | None = None
+    for line in text.splitlines():
+        stripped = line.strip()
+        head = stripped.removesuffix(":")
+        if not line.startswith(" ") and stripped.endswith(":") and head in (*_VARIANTS, "env_var"):
+            variant, last = head, None
+        elif line.startswith("    ") and ": " in stripped and variant in _VARIANTS:
+            key, _, value = stripped.partition(": ")
+            found.setdefault(variant, {})[key] = value
+            last = (variant, key)
+        elif line.startswith("  ") and not line.startswith("    "):
+            last = None  # a file line: "  PATH, exists: BOOL"
+        elif last is not None and stripped:
+            found[last[0]][last[1]] += "\n" + stripped
+    return found
+
+
+def pip_config(
+    commands: Sequence[str] = ("install",),
+    *,
+    environ: Mapping[str, str] | None = None,
+    python: str | None = None,
+) -> dict[str, str]:
+    """Return the index options of pip's configuration files, merged as pip merges them.
+
+    Asks the pip beside envsnap (``python -m pip config debug``, so every
+    platform's file locations and ``PIP_CONFIG_FILE`` are pip's own), then
+    takes files in pip's override order (global, user, site,
+    ``PIP_CONFIG_FILE``) and sections in its order (``[global]``, then each
+    of ``commands``).
+
+    Args:
+        commands: pip command sections that override ``[global]``, lowest first.
+        environ: the environment pip runs with (default ``os.environ``).
+        python: the interpreter whose pip to ask (default: envsnap's own).
+
+    Returns:
+        ``{key: value}`` for ``index-url``, ``extra-index-url``, ``find-links``,
+        ``trusted-host``, ``no-index``, ``cert``, ``client-cert``; ``{}`` when
+        pip cannot be asked or ``PIP_CONFIG_FILE`` is ``os.devnull``.
+    """
+    env = dict(os.environ if environ is None else environ)
+    if env.get("PIP_CONFIG_FILE") == os.devnull:
+        return {}  # pip loads no file at all then
+    env.pop("PIP_REQUIRE_VIRTUALENV", None)
+    try:
+        done = subprocess.run(
+            [python or sys.executable, "-m", "pip", "config", "debug"],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+            timeout=60,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return {}
+    if done.returncode != 0:
+        return {}
+    merged: dict[str, str] = {}
+    variants = parse_pip_config_debug(done.stdout)
+    for variant in _VARIANTS:
+        merged.update(variants.get(variant, {}))
+    found: dict[str, str] = {}
+    for section in ("global", *commands):
+        for key in _KEYS:
+            value = merged.get(f"{section}.{key}")
+            if value is not None:
+                found[key] = value
+    return found
+
+
+def index_settings(
+    *,
+    index_url: str | None = None,
+    extra_index_urls: Sequence[str] = (),
+    find_links: Sequence[str] = (),
+    trusted_hosts: Sequence[str] = (),
+    no_index: bool = False,
+    cert: str | None = None,
+    client_cert: str | None = None,
+    commands: Sequence[str] = ("install",),
+    environ: Mapping[str, str] | None = None,
+    config: Mapping[str, str] | None = None,
+) -> IndexSettings:
+    """Merge command-line options with ``PIP_*`` variables and pip's configuration, as pip does.
+
+    Args:
+        index_url: ``--index-url``.
+        extra_index_urls: ``--extra-index-url`` values (added to the configured ones).
+        find_links: ``--find-links`` values (added to the configured ones).
+        trusted_hosts: ``--trusted-host`` values (added to the configured ones).
+        no_index: ``--no-index``.
+        cert: ``--cert``.
+        client_cert: ``--client-cert``.
+        commands: the pip command sections to read (see :func:`pip_config`).
+        environ: the environment (default ``os.environ``).
+        config: pip's configuration values (default: :func:`pip_config`).
+
+    Returns:
+        The merged :class:`IndexSettings`; ``index_url`` stays ``None`` when
+        pip's default index applies.
+    """
+    env = os.environ if environ is None else environ
+    files = pip_config(commands, environ=env) if config is None else config
+
+    def configured(key: str) -> str | None:
+        variable = "PIP_" + key.upper().replace("-", "_")
+        value = env.get(variable)
+        return value if value is not None and value.strip() else files.get(key)
+
+    def listed(key: str, given: Sequence[str]) -> list[str]:
+        return [*(configured(key) or "").split(), *given]
+
+    notes: list[str] = []
+    extras = _existing([*dict.fromkeys(listed("extra-index-url", extra_index_urls))], notes)
+    main = index_url or configured("index-url")
+    if main is not None:
+        _existing([main], notes)  # kept: a skipped main index must not bring pip's default back
+    links = _existing([*dict.fromkeys(listed("find-links", find_links))], notes)
+    flag = (configured("no-index") or "").strip().lower() in _TRUE
+    return IndexSettings(
+        index_url=main,
+        extra_index_urls=tuple(extras),
+        find_links=tuple(links),
+        trusted_hosts=tuple(dict.fromkeys(listed("trusted-host", trusted_hosts))),
+        no_index=no_index or flag,
+        cert=cert or configured("cert"),
+        client_cert=client_cert or configured("client-cert"),
+        notes=tuple(notes),
+    )
+
+
+def _existing(locations: Sequence[str], notes: list[str]) -> list[str]:
+    """Keep the locations that exist; a missing ``file:`` index or directory gets a note."""
+    kept = []
+    for location in locations:
+        path = _local(location)
+        if path is not None and not path.exists():
+            notes.append(f"{location} is left out: no such file or directory (pip skips it too)")
+            continue
+        kept.append(location)
+    return kept
+
+
+def _local(location: str) -> Path | None:
+    if location.startswith("file:"):
+        from urllib.request import url2pathname  # noqa: PLC0415
+
+        return Path(url2pathname(urllib.parse.urlsplit(location).path))
+    if "://" in location:
+        return None
+    return Path(location)
+
+
+def settings_from_pip_args(
+    args: Sequence[str],
+    file_options: Sequence[str],
+    *,
+    base: Path,
+    trusted_hosts: Sequence[str] = (),
+    commands: Sequence[str] = ("install",),
+    environ: Mapping[str, str] | None = None,
+) -> IndexSettings:
+    """Turn pip-style index options (command line, then a requirements file's) into settings.
+
+    The command line's options win over the file's own option lines (as pip
+    applies them); then pip's environment variables and configuration (see
+    :func:`index_settings`). ``--no-index`` keeps only the find-links.
+    Relative find-links paths in the file resolve against its directory.
+
+    Args:
+        args: ``("--index-url", URL, "--find-links", DIR, "--no-index", ...)``.
+        file_options: the file's lines, ``"--index-url URL"`` each.
+        base: the file's directory.
+        trusted_hosts: ``--trusted-host`` values.
+        commands: pip command sections of its configuration to read.
+        environ: the environment (default ``os.environ``).
+
+    Returns:
+        The :class:`IndexSettings`.
+    """
+
+    def parse(tokens: Sequence[str], where: Path | None) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        items = list(tokens)
+        while items:
+            option = items.pop(0)
+            if option == "--no-index":
+                found.setdefault("no-index", []).append("")
+                continue
+            value = items.pop(0) if items else ""
+            if option == "--find-links" and where is not None and "://" not in value:
+                value = os.fspath(where / value)
+            found.setdefault(option.lstrip("-"), []).append(value)
+        return found
+
+    cli = parse(args, None)
+    from_file = parse([t for line in file_options for t in line.split(None, 1)], base)
+    merged = {**from_file, **cli}
+    return index_settings(
+        index_url=merged.get("index-url", [None])[-1],
+        extra_index_urls=merged.get("extra-index-url", []),
+        find_links=cli.get("find-links", []) + from_file.get("find-links", []),
+        trusted_hosts=[
+            *trusted_hosts,
+            *cli.get("trusted-host", []),
+            *from_file.get("trusted-host", []),
+        ],
+        no_index="no-index" in merged,
+        cert=merged.get("cert", [None])[-1],
+        client_cert=merged.get("client-cert", [None])[-1],
+        commands=commands,
+        environ=environ,
+    )

@@ -1,0 +1,166 @@
+"""Simple Repository API project pages: PEP 691 JSON and PEP 503 HTML.
+
+Some indexes and mirrors serve only HTML, and some ignore the ``Accept``
+header: the response's ``Content-Type`` decides how a page is read
+(:func:`parse_page`). The links are resolved against the page's final URL
+(and an HTML ``<base href>``); a ``#sha256=`` fragment (PEP 503) or the
+``hashes`` key (PEP 691) gives the hash, ``data-yanked`` / ``yanked`` PEP 592's
+yank, ``upload-time`` PEP 700's upload time.
+"""
+
+from __future__ import annotations
+
+import html.parser
+import json
+import re
+import urllib.parse
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING
+
+from envsnap.errors import OperationError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+__all__ = ["ACCEPT", "JSON_TYPE", "Link", "parse_page"]
+
+JSON_TYPE = "application/vnd.pypi.simple.v1+json"
+"""PEP 691's JSON content type."""
+ACCEPT = f"{JSON_TYPE}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"
+"""The ``Accept`` header of a project page request: JSON preferred, HTML accepted."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Link:
+    """One file link of a project page."""
+
+    filename: str
+    """The file's name (from the JSON ``filename``, else the URL's last path part)."""
+    url: str
+    """Its absolute URL, fragment removed."""
+    hashes: Mapping[str, str] = field(default_factory=dict)
+    """``{algorithm: hexdigest}`` the page gives (may be empty for HTML)."""
+    size: int | None = None
+    """Its size in bytes (PEP 700), when given."""
+    upload_time: datetime | None = None
+    """Its upload time (PEP 700), when given."""
+    yanked: bool = False
+    """Whether the index marks it yanked (PEP 592)."""
+
+
+def parse_page(body: bytes, content_type: str, base_url: str, *, where: str) -> list[Link]:
+    """Parse a Simple API project page, JSON (PEP 691) or HTML (PEP 503).
+
+    Args:
+        body: the page's bytes.
+        content_type: its ``Content-Type`` (JSON when PEP 691's type, or any
+            ``...json`` type whose body is a JSON object; HTML otherwise).
+        base_url: the URL it came from, to resolve relative links.
+        where: names the page in messages.
+
+    Returns:
+        Its file links, in page order.
+
+    Raises:
+        OperationError: the body is not a Simple API page.
+    """
+    mime = content_type.split(";", maxsplit=1)[0].strip().lower()
+    try:
+        if mime == JSON_TYPE or (mime.endswith("json") and body.lstrip()[:1] == b"{"):
+            return _parse_json(json.loads(body), base_url)
+        return _parse_html(body.decode("utf-8", "replace"), base_url)
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+        raise OperationError(
+            f"{where}: not a Simple API page ({exc})",
+            hint="--index-url takes the Simple API root of an index (usually ending in /simple)",
+        ) from None
+
+
+def _parse_json(data: dict[str, object], base_url: str) -> list[Link]:
+    files = data["files"]
+    if not isinstance(files, list):
+        raise TypeError("'files' is not a list")
+    links = []
+    for item in files:
+        hashes = {str(k).lower(): str(v) for k, v in dict(item.get("hashes") or {}).items()}
+        size = item.get("size")
+        uploaded = item.get("upload-time")
+        links.append(
+            Link(
+                filename=str(item["filename"]),
+                url=urllib.parse.urljoin(base_url, str(item["url"])),
+                hashes=hashes,
+                size=size if isinstance(size, int) and not isinstance(size, bool) else None,
+                upload_time=_parse_time(uploaded) if isinstance(uploaded, str) else None,
+                yanked=bool(item.get("yanked")),
+            )
+        )
+    return links
+
+
+def _parse_time(text: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
+
+
+class _AnchorParser(html.parser.HTMLParser):
+    def __init__(self, base_url: str) -> None:
+        super().__init__()
+        self.base_url = base_url
+        self.anchors: list[tuple[str, dict[str, str | None]]] = []
+        self._current: dict[str, str | None] | None = None
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "base":
+            href = dict(attrs).get("href")
+            if href:
+                self.base_url = urllib.parse.urljoin(self.base_url, href)
+        elif tag == "a":
+            self._current = dict(attrs)
+            self._text = []
+
+    def handle_data(self, data: str) -> None:
+        if self._current is not None:
+            self._text.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a" and self._current is not None:
+            href = self._current.get("href")
+            if href:
+                text = "".join(self._text).strip()
+                self.anchors.append((text, {**self._current, "href": href}))
+            self._current = None
+
+
+_FRAGMENT = re.compile(r"^(?P<algo>[a-z0-9_]+)=(?P<digest>[0-9a-fA-F]+)$")
+
+
+def _parse_html(text: str, base_url: str) -> list[Link]:
+    parser = _AnchorParser(base_url)
+    parser.feed(text)
+    parser.close()
+    links = []
+    for anchor_text, attrs in parser.anchors:
+        href = str(attrs["href"])
+        url, _, fragment = urllib.parse.urljoin(parser.base_url, href).partition("#")
+        path_name = urllib.parse.unquote(urllib.parse.urlsplit(url).path.rsplit("/", 1)[-1])
+        hashes = {}
+        found = _FRAGMENT.match(fragment)
+        if found:
+            hashes[found["algo"].lower()] = found["digest"].lower()
+        links.append(
+            Link(
+                filename=path_name or anchor_text,
+                url=url,
+                hashes=hashes,
+                yanked="data-yanked" in attrs,
+            )
+        )
+    return links

@@ -1,0 +1,237 @@
+"""Remote repositories: indexes through the Simple Repository API, and find-links pages.
+
+:class:`SimpleIndex` reads ``<index>/<name>/`` (PEP 691 JSON where the index
+offers it, PEP 503 HTML otherwise; :mod:`envsnap.index.simple_api`), through
+the one HTTP client (:mod:`envsnap.index.http`) and the page cache
+(:mod:`envsnap.index.cache`). ``file:`` indexes are read from disk, a
+directory through its ``index.html`` (as pip reads a local index). Links
+without a hash are downloaded once into the file cache and hashed there, so
+a restore finds them again without the network. :class:`FlatLinks` is a
+``--find-links URL``: one HTML page listing files of many projects.
+"""
+
+from __future__ import annotations
+
+import threading
+import urllib.parse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from envsnap.errors import OperationError
+from envsnap.index.http import Credentials, HttpClient, Limits, Page
+from envsnap.index.repository import DistFile, ProjectFiles, ordered
+from envsnap.index.simple_api import ACCEPT, Link, parse_page
+from envsnap.index.wheelhouse import parse_filename
+from envsnap.origin import strip_credentials
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from packaging.utils import NormalizedName
+    from packaging.version import Version
+
+    from envsnap.cache import FileCache
+    from envsnap.index.cache import PageCache
+
+__all__ = ["FlatLinks", "SimpleIndex"]
+
+
+class _Remote:
+    """What reading pages and hashing unhashed links share."""
+
+    def __init__(
+        self,
+        urls: Sequence[str],
+        client: HttpClient | None,
+        pages: PageCache | None,
+        files: FileCache | None,
+        limits: Limits | None,
+    ) -> None:
+        self.client = client or HttpClient(credentials=Credentials(urls), limits=limits)
+        self.pages = pages
+        self.files = files
+
+    def _page(self, url: str, *, what: str) -> Page | None:
+        if url.startswith("file:"):
+            return _read_local(url, what=what)
+        return self.client.get_page(url, accept=ACCEPT, what=what, cache=self.pages)
+
+    def _files(
+        self, links: Sequence[Link], name: NormalizedName, version: Version
+    ) -> list[DistFile]:
+        found = []
+        for link in links:
+            if parse_filename(link.filename) != (name, version):
+                continue
+            hashes, size = link.hashes, link.size
+            if "sha256" not in hashes:
+                digest, size = self._hash_url(link, what=f"{name}=={version}: {link.filename}")
+                hashes = {**hashes, "sha256": digest}
+            found.append(
+                DistFile(
+                    filename=link.filename,
+                    hashes={"sha256": hashes["sha256"]},
+                    url=strip_credentials(link.url)[0],
+                    size=size,
+                    upload_time=link.upload_time,
+                    yanked=link.yanked,
+                )
+            )
+        return found
+
+    def _hash_url(self, link: Link, *, what: str) -> tuple[str, int]:
+        """Download a link without a hash (into the file cache when there is one) and hash it."""
+        import tempfile  # noqa: PLC0415
+
+        from envsnap.cache import hash_file  # noqa: PLC0415
+
+        clean = strip_credentials(link.url)[0]
+        missing = OperationError(
+            f"{what}: the index lists it but answers 404 Not Found ({clean})",
+            hint="the index is inconsistent; try again later or use another index",
+        )
+        if link.url.startswith("file:"):
+            from urllib.request import url2pathname  # noqa: PLC0415
+
+            try:
+                return hash_file(Path(url2pathname(urllib.parse.urlsplit(link.url).path)))
+            except FileNotFoundError:
+                raise missing from None
+            except OSError as exc:
+                raise OperationError(f"{what}: cannot read {clean}: {exc.strerror}") from None
+        if self.files is not None:
+            handle, scratch = self.files.scratch_file()
+        else:
+            fd, name = tempfile.mkstemp(prefix="envsnap-hash-")
+            handle, scratch = open(fd, "wb"), Path(name)  # noqa: SIM115, PTH123
+        try:
+            with handle:
+                answer = self.client.download(link.url, handle, what=what, size=link.size)
+            if answer is None:
+                raise missing
+            if self.files is not None:
+                self.files.add_file(scratch, answer[0])
+            return answer
+        finally:
+            scratch.unlink(missing_ok=True)
+
+
+class SimpleIndex(_Remote):
+    """One or more indexes read through the Simple Repository API.
+
+    For each package the indexes are asked in order and the first one that
+    has the pinned version wins (uv's ``first-index`` strategy, which keeps
+    an extra index from shadowing the main one's files).
+
+    Args:
+        urls: the index URLs (main first, then extra ones), each the Simple
+            API root (``.../simple``); ``user:password@`` is used for
+            requests and never returned.
+        client: the HTTP client (default: one with these URLs' credentials).
+        pages: the page cache (default: none, every page fetched).
+        files: the file cache for unhashed links (default: a temporary file each).
+        limits: bounds for the default client.
+
+    Raises:
+        OperationError: no URL given.
+    """
+
+    def __init__(
+        self,
+        urls: Sequence[str],
+        *,
+        client: HttpClient | None = None,
+        pages: PageCache | None = None,
+        files: FileCache | None = None,
+        limits: Limits | None = None,
+    ) -> None:
+        if not urls:
+            raise OperationError("no index URL given")
+        super().__init__(urls, client, pages, files, limits)
+        self._indexes = [
+            (raw.rstrip("/") + "/", strip_credentials(raw)[0].rstrip("/")) for raw in urls
+        ]
+
+    @property
+    def urls(self) -> tuple[str, ...]:
+        """The index URLs without credentials."""
+        return tuple(clean for _, clean in self._indexes)
+
+    def describe(self) -> str:
+        """Return ``the index at URL`` (credentials stripped)."""
+        urls = self.urls
+        return f"the index at {urls[0]}" if len(urls) == 1 else f"the indexes {', '.join(urls)}"
+
+    def lookup(self, name: NormalizedName, version: Version) -> ProjectFiles | None:
+        """Return the files of ``name==version`` from the first index that has it."""
+        for raw, clean in self._indexes:
+            where = f"{clean}/{name}/"
+            page = self._page(urllib.parse.urljoin(raw, f"{name}/"), what=f"{name}: {where}")
+            if page is None:
+                continue
+            links = parse_page(page.body, page.content_type, page.url, where=where)
+            files = self._files(links, name, version)
+            if files:
+                return ProjectFiles(name=name, version=version, files=ordered(files), index=clean)
+        return None
+
+
+class FlatLinks(_Remote):
+    """A ``--find-links URL``: one HTML page of file links (read once, shared by all lookups).
+
+    Args:
+        url: the page.
+        client: the HTTP client.
+        pages: the page cache.
+        files: the file cache for unhashed links.
+        limits: bounds for the default client.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        client: HttpClient | None = None,
+        pages: PageCache | None = None,
+        files: FileCache | None = None,
+        limits: Limits | None = None,
+    ) -> None:
+        super().__init__([url], client, pages, files, limits)
+        self.url = url
+        self._links: list[Link] | None = None
+        self._lock = threading.Lock()
+
+    def describe(self) -> str:
+        """Return ``the find-links page URL``."""
+        return f"the find-links page {strip_credentials(self.url)[0]}"
+
+    def lookup(self, name: NormalizedName, version: Version) -> ProjectFiles | None:
+        """Return the files of ``name==version`` the page links to."""
+        with self._lock:
+            if self._links is None:
+                where = strip_credentials(self.url)[0]
+                page = self._page(self.url, what=where)
+                self._links = (
+                    []
+                    if page is None
+                    else parse_page(page.body, "text/html", page.url, where=where)
+                )
+        files = self._files(self._links, name, version)
+        return ProjectFiles(name=name, version=version, files=ordered(files)) if files else None
+
+
+def _read_local(url: str, *, what: str) -> Page | None:
+    """Read a ``file:`` URL of a local index: a directory means its ``index.html``."""
+    from urllib.request import url2pathname  # noqa: PLC0415
+
+    path = Path(url2pathname(urllib.parse.urlsplit(url).path))
+    content_type = "application/octet-stream"
+    if path.is_dir():
+        path /= "index.html"
+        content_type = "text/html"
+    try:
+        return Page(body=path.read_bytes(), content_type=content_type, url=url)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise OperationError(f"{what}: cannot read {path}: {exc.strerror or exc}") from None

@@ -1,0 +1,95 @@
+"""A local directory of wheels and sdists as a repository (pip's ``--find-links DIR``)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    NormalizedName,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+
+from envsnap.cache import hash_file
+from envsnap.errors import OperationError
+from envsnap.index.repository import DistFile, ProjectFiles, ordered
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from packaging.version import Version
+
+__all__ = ["Wheelhouse", "parse_filename"]
+
+_SDIST_SUFFIXES = (".tar.gz", ".zip")
+
+
+class Wheelhouse:
+    """A local directory of wheels and sdists (pip's ``--find-links DIR``).
+
+    The directory is listed once (not recursively, as pip does); only the
+    files of a version someone asks for are hashed, each read once.
+
+    Args:
+        directory: the wheelhouse.
+
+    Raises:
+        OperationError: the directory does not exist or cannot be listed.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        try:
+            entries = sorted(p for p in directory.iterdir() if p.is_file())
+        except OSError as exc:
+            raise OperationError(
+                f"{directory}: cannot read the wheelhouse: {exc.strerror or exc}",
+                hint="--find-links takes a directory of wheels/sdists (pip download -d DIR ...)",
+            ) from None
+        self._files: dict[tuple[NormalizedName, Version], list[Path]] = {}
+        for path in entries:
+            key = parse_filename(path.name)
+            if key is not None:
+                self._files.setdefault(key, []).append(path)
+
+    def describe(self) -> str:
+        """Return ``the wheelhouse DIR``."""
+        return f"the wheelhouse {self.directory}"
+
+    def lookup(self, name: NormalizedName, version: Version) -> ProjectFiles | None:
+        """Hash the files of ``name==version`` found in the directory."""
+        paths = self._files.get((name, version))
+        if not paths:
+            return None
+        files = []
+        for path in paths:
+            try:
+                digest, size = hash_file(path)
+            except OSError as exc:
+                raise OperationError(
+                    f"{name}=={version}: cannot read {path}: {exc.strerror or exc}"
+                ) from None
+            files.append(
+                DistFile(
+                    filename=path.name,
+                    hashes={"sha256": digest},
+                    path=path.resolve(),
+                    size=size,
+                )
+            )
+        return ProjectFiles(name=name, version=version, files=ordered(files))
+
+
+def parse_filename(filename: str) -> tuple[NormalizedName, Version] | None:
+    """Return ``(name, version)`` of a wheel or sdist file name, else ``None``."""
+    try:
+        if filename.endswith(".whl"):
+            name, version, _, _ = parse_wheel_filename(filename)
+            return name, version
+        if filename.endswith(_SDIST_SUFFIXES):
+            return parse_sdist_filename(filename)
+    except (InvalidWheelFilename, InvalidSdistFilename):
+        return None
+    return None
