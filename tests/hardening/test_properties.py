@@ -33,7 +33,7 @@ from envsnap.errors import InputError
 from envsnap.formats import DumpOptions, pylock
 from envsnap.formats import pip_requirements as pip_reader
 from envsnap.formats import requirements as strict_reader
-from envsnap.hashes import DistFile, ProjectFiles, StaticSource
+from envsnap.index.repository import DistFile, ProjectFiles, StaticSource
 from envsnap.lock import Lock
 from envsnap.snapshot import TOOLING, Snapshot, build_snapshot
 from support.fake_site import FakeSite, make_environment

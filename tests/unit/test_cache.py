@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from envsnap.cache import FileCache, default_cache_dir, hash_file
-from envsnap.direct import index_settings_from_args
-from envsnap.download import Credentials, FileRequest, fetch_all
 from envsnap.errors import OperationError
-from envsnap.hashes import IndexSettings
+from envsnap.index.download import FileRequest, fetch_all
+from envsnap.index.http import Credentials, HttpClient, Limits
+from envsnap.index.settings import IndexSettings, settings_from_pip_args
 from envsnap.wheels import WheelJob, install_unpacked, unpack_wheel
 from support.index import serve_index
 from support.wheels import build_wheel
@@ -113,9 +113,10 @@ def test_download_errors_name_package_and_file(tmp_path: Path) -> None:
             fetch_all([request], cache)
     assert info.value.message == f"solo==1.0: {wheel.name}: 404 Not Found from {file_url}"
     with pytest.raises(OperationError) as info:
-        fetch_all([request], cache, retries=1, backoff=0.01)
-    assert info.value.message.startswith(
-        f"solo==1.0: {wheel.name}: cannot download {file_url} (Connection refused; 2 attempts)"
+        fetch_all([request], cache, client=HttpClient(limits=Limits(retries=1, backoff=0.01)))
+    assert info.value.message == (
+        f"solo==1.0: {wheel.name}: cannot reach {url.removesuffix('simple/')} "
+        "(Connection refused; 2 attempts)"
     )
     assert not list((tmp_path / "cache/tmp").iterdir())
 
@@ -126,20 +127,27 @@ def test_credentials_come_from_index_urls_only_for_their_host() -> None:
     assert credentials.header_for("https://other.invalid/files/x.whl") is None
 
 
-def test_index_settings_from_args(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for key in [k for k in os.environ if k.startswith("PIP_")]:
-        monkeypatch.delenv(key)
-    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+def test_settings_from_pip_args(tmp_path: Path) -> None:
+    (tmp_path / "wheels").mkdir()
+    (tmp_path / "wh").mkdir()
+    environ = {"PIP_CONFIG_FILE": os.devnull}
     file_options = ["--index-url https://file.invalid/simple", "--find-links wheels"]
-    settings = index_settings_from_args(
-        ["--index-url", "https://cli.invalid/simple"], file_options, base=tmp_path
+    settings = settings_from_pip_args(
+        ["--index-url", "https://cli.invalid/simple"], file_options, base=tmp_path, environ=environ
     )
     assert settings == IndexSettings(
         index_url="https://cli.invalid/simple", find_links=(str(tmp_path / "wheels"),)
     )
-    assert index_settings_from_args(
-        ["--no-index", "--find-links", "/wh"], file_options, base=tmp_path
-    ) == IndexSettings(find_links=("/wh", str(tmp_path / "wheels")), no_index=True)
+    assert settings_from_pip_args(
+        ["--no-index", "--find-links", str(tmp_path / "wh")],
+        file_options,
+        base=tmp_path,
+        environ=environ,
+    ) == IndexSettings(
+        index_url="https://file.invalid/simple",
+        find_links=(str(tmp_path / "wh"), str(tmp_path / "wheels")),
+        no_index=True,
+    )
 
 
 def test_unpack_rejects_a_member_that_does_not_match_record(tmp_path: Path) -> None:

@@ -19,7 +19,8 @@ from envsnap.distributions import read_distributions
 from envsnap.errors import InputError, LockFileError, OperationError
 from envsnap.formats import DumpOptions, get_writer
 from envsnap.formats.pylock import SelectedFile, dump, load, package_lines, select_files
-from envsnap.hashes import DistFile, ProjectFiles, StaticSource, Wheelhouse
+from envsnap.index.repository import DistFile, ProjectFiles, StaticSource
+from envsnap.index.wheelhouse import Wheelhouse
 from envsnap.lock import Lock, LockedPackage
 from envsnap.origin import Origin
 from envsnap.snapshot import Snapshot, build_snapshot

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import io
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -156,13 +157,29 @@ def test_requirements_text_of_a_lock() -> None:
     )
 
 
-def test_the_terminal_counter_rewrites_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_terminal_progress_bar_shows_packages_and_bytes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
     ticker = _Ticker()
     lines: list[str] = []
     say = _ended(lambda stage, message: lines.append(f"{stage}: {message}"), ticker)
+    ticker("download", 0, 2)
+    ticker("bytes", 1_500_000, 3_000_000)
     ticker("download", 1, 2)
     ticker("download", 2, 2)
+    ticker("install", 2, 2)
     say("verify", "x")
     ticker.end()
-    assert capsys.readouterr().err == ("\r\x1b[K  download: 1/2\r\x1b[K  download: 2/2\r\x1b[K")
+    shown = terminal.getvalue()
+    assert "  download" in shown
+    assert "1/2" in shown
+    assert "1.5/3.0 MB" in shown
+    assert "  install" in shown
+    assert shown.endswith("\r\x1b[K\x1b[1A\x1b[K")
     assert lines == ["verify: x"]

@@ -14,10 +14,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from envsnap import hashes
 from envsnap.cli import cli
-from envsnap.download import http_timeout
 from envsnap.errors import InputError
+from envsnap.index.http import http_timeout
+from envsnap.index.repository import source_for
+from envsnap.index.settings import index_settings
+from envsnap.index.simple_index import SimpleIndex
 from envsnap.restore import RestoreOptions, plan_restore
 from envsnap.secure import check_secure, is_secure, trusted_hosts_from
 
@@ -215,20 +217,20 @@ def test_restore_refuses_plain_http_in_the_lock_file(tmp_path: Path) -> None:
 
 def test_freeze_hash_source_refuses_plain_http() -> None:
     """freeze's hash collection goes through ``source_for``: the same rule."""
-    settings = hashes.index_settings(index_url="http://0.0.0.0:9/simple/", environ=NO_CONFIG)
+    settings = index_settings(index_url="http://0.0.0.0:9/simple/", environ=NO_CONFIG)
     with pytest.raises(InputError) as info:
-        hashes.source_for(settings)
+        source_for(settings)
     assert info.value.message == (
         "--index-url: http://0.0.0.0:9/simple/ is plain http to a host that is not trusted"
     )
-    trusted = hashes.index_settings(
+    trusted = index_settings(
         index_url="http://0.0.0.0:9/simple/",
         environ={"PIP_TRUSTED_HOST": "0.0.0.0", "PIP_CONFIG_FILE": os.devnull},
     )
     assert trusted.trusted_hosts == ("0.0.0.0",)
-    assert isinstance(hashes.source_for(trusted), hashes.SimpleIndex)
-    loopback = hashes.index_settings(index_url="http://127.0.0.1:9/simple/", environ=NO_CONFIG)
-    assert isinstance(hashes.source_for(loopback), hashes.SimpleIndex)
+    assert isinstance(source_for(trusted), SimpleIndex)
+    loopback = index_settings(index_url="http://127.0.0.1:9/simple/", environ=NO_CONFIG)
+    assert isinstance(source_for(loopback), SimpleIndex)
 
 
 def test_freeze_cli_refuses_plain_http(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -159,6 +159,27 @@ def without_userinfo(url: str) -> str:
     return urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
+def _reason(exc: BaseException, timeout: float) -> str:
+    """Return the root cause of a urllib3 error in a few words (``Connection refused``)."""
+    import urllib3  # noqa: PLC0415
+
+    seen: list[BaseException] = []
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        current = todo.pop(0)
+        if current is None or current in seen:
+            continue
+        seen.append(current)
+        if isinstance(current, (TimeoutError, urllib3.exceptions.TimeoutError)) and not isinstance(
+            current, urllib3.exceptions.NewConnectionError
+        ):
+            return f"no answer for {timeout:g} s (ENVSNAP_HTTP_TIMEOUT)"
+        if isinstance(current, OSError) and current.strerror:
+            return current.strerror
+        todo += [getattr(current, "reason", None), current.__cause__, current.__context__]
+    return str(getattr(exc, "reason", None) or exc)
+
+
 def _basic(user: str, password: str) -> str:
     token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
     return f"Basic {token}"
@@ -331,7 +352,12 @@ class HttpClient:
             OperationError: as :meth:`get_page`; also a body longer or shorter
                 than ``size``; :class:`Cancelled` after :meth:`cancel`.
         """
-        response, _ = self._open(url, {"Accept": "*/*", "Accept-Encoding": "identity"}, what=what)
+        try:
+            response, _ = self._open(
+                url, {"Accept": "*/*", "Accept-Encoding": "identity"}, what=what
+            )
+        except Unreachable as exc:
+            raise Unreachable(f"{what}: {exc.message}", hint=exc.hint) from None
         try:
             if response.status in (404, 410):
                 return None
@@ -414,11 +440,8 @@ class HttpClient:
         if down is not None:
             raise down
 
-    def _unreachable(self, url: str, exc: Exception) -> Unreachable:
-        reason = getattr(exc, "reason", None) or exc
-        text = str(reason)
-        if "timed out" in text.lower() or "timeout" in type(reason).__name__.lower():
-            text = f"no answer for {self.limits.timeout:g} s (ENVSNAP_HTTP_TIMEOUT)"
+    def _unreachable(self, url: str, exc: Exception | str) -> Unreachable:
+        text = exc if isinstance(exc, str) else _reason(exc, self.limits.timeout)
         server = without_userinfo(urllib.parse.urljoin(url, "/"))
         error = Unreachable(
             f"cannot reach {server} ({text}; {self.limits.retries + 1} attempts)",
@@ -444,10 +467,7 @@ class HttpClient:
                 "or in ~/.netrc; envsnap never writes them to a file",
             )
         if status == 429 or status >= 500:
-            raise Unreachable(
-                f"{what}: {text} from {clean} ({self.limits.retries + 1} attempts)",
-                hint="the server is failing or limiting requests; try again later",
-            )
+            raise self._unreachable(url, text)
         raise OperationError(f"{what}: {text} from {clean}")
 
     def _read(self, response: urllib3.BaseHTTPResponse, *, what: str, limit: int) -> bytes:

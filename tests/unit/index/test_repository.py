@@ -1,11 +1,10 @@
-"""Hash sources: wheelhouse, Simple API index (JSON and HTML), collection, settings."""
+"""Repositories: wheelhouse, Simple API index (JSON and HTML), find-links pages, collection."""
 
 from __future__ import annotations
 
 import base64
 import dataclasses
 import hashlib
-import os
 import socket
 import threading
 from contextlib import contextmanager
@@ -17,22 +16,22 @@ from packaging.tags import Tag
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
+from envsnap.environment import environment_tags
 from envsnap.errors import OperationError
-from envsnap.hashes import (
+from envsnap.index import settings as settings_module
+from envsnap.index.http import Limits
+from envsnap.index.repository import (
     ChainSource,
     DistFile,
-    IndexSettings,
     ProjectFiles,
-    SimpleIndex,
     StaticSource,
-    Wheelhouse,
     collect,
-    environment_tags,
-    has_credentials,
-    index_settings,
     pip_hashes,
     source_for,
 )
+from envsnap.index.settings import IndexSettings
+from envsnap.index.simple_index import FlatLinks, SimpleIndex
+from envsnap.index.wheelhouse import Wheelhouse
 from support.fake_site import make_environment
 from support.index import serve_index
 from support.wheels import build_sdist, build_wheel, file_sha256
@@ -208,7 +207,7 @@ def test_index_down_is_unreachable_fast() -> None:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     url = f"http://127.0.0.1:{port}/simple/"
-    index = SimpleIndex([url], retries=1, backoff=0.01, timeout=2)
+    index = SimpleIndex([url], limits=Limits(retries=1, backoff=0.01, timeout=2))
     with pytest.raises(OperationError) as info:
         collect(index, [(N("alpha"), V("1.0")), (N("beta"), V("2.0"))])
     assert info.value.message == (
@@ -222,7 +221,7 @@ def test_index_down_is_unreachable_fast() -> None:
 def test_index_server_errors_are_retried_then_reported(house: Path) -> None:
     log: list[str] = []
     with serve_index(house, status_override={"/simple/alpha/": 503}, log=log) as url:
-        index = SimpleIndex([url], retries=2, backoff=0.01)
+        index = SimpleIndex([url], limits=Limits(retries=2, backoff=0.01))
         with pytest.raises(OperationError) as info:
             index.lookup(N("alpha"), V("1.0"))
     assert log == ["/simple/alpha/"] * 3
@@ -367,58 +366,32 @@ def test_not_a_simple_page(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- settings
 
 
-def test_index_settings_precedence(tmp_path: Path) -> None:
-    config = tmp_path / "pip.conf"
-    config.write_text(
-        "[global]\nindex-url = https://config.example/simple\n"
-        "extra-index-url = https://x1.example/simple\n  https://x2.example/simple\n"
-        "[install]\nfind-links = /wh\n",
-        encoding="utf-8",
-    )
-    from_config = index_settings(environ={"PIP_CONFIG_FILE": str(config)})
-    assert from_config == IndexSettings(
-        index_url="https://config.example/simple",
-        extra_index_urls=("https://x1.example/simple", "https://x2.example/simple"),
-        find_links=("/wh",),
-    )
-    from_env = index_settings(
-        environ={
-            "PIP_CONFIG_FILE": str(config),
-            "PIP_INDEX_URL": "https://env.example/simple",
-            "PIP_EXTRA_INDEX_URL": "https://e1.example/simple https://e2.example/simple",
-            "PIP_FIND_LINKS": "/a /b",
-        }
-    )
-    assert from_env == IndexSettings(
-        index_url="https://env.example/simple",
-        extra_index_urls=("https://e1.example/simple", "https://e2.example/simple"),
-        find_links=("/a", "/b"),
-    )
-    given = index_settings(
-        index_url="https://cli.example/simple",
-        extra_index_urls=["https://c.example/simple"],
-        find_links=["/c"],
-        environ={"PIP_INDEX_URL": "https://env.example/simple"},
-    )
-    assert given == IndexSettings(
-        index_url="https://cli.example/simple",
-        extra_index_urls=("https://c.example/simple",),
-        find_links=("/c",),
-    )
-    assert index_settings(environ={"PIP_CONFIG_FILE": os.devnull}) == IndexSettings()
-
-
-def test_source_for(house: Path) -> None:
-    assert source_for(IndexSettings()) is None
-    assert isinstance(source_for(IndexSettings(find_links=(str(house),))), Wheelhouse)
+def test_source_for(house: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(settings_module, "pip_default_index", lambda: "http://127.0.0.1:8/default")
+    assert source_for(IndexSettings(no_index=True)) is None
+    only_house = source_for(IndexSettings(find_links=(str(house),), no_index=True))
+    assert isinstance(only_house, Wheelhouse)
+    default = source_for(IndexSettings())
+    assert isinstance(default, SimpleIndex)
+    assert default.urls == ("http://127.0.0.1:8/default",)
+    extra = source_for(IndexSettings(extra_index_urls=("http://127.0.0.1:9/x",)))
+    assert isinstance(extra, SimpleIndex)
+    assert extra.urls == ("http://127.0.0.1:8/default", "http://127.0.0.1:9/x")
     assert isinstance(source_for(IndexSettings(index_url="http://127.0.0.1:9/s")), SimpleIndex)
     chain = source_for(
-        IndexSettings(index_url="http://u:p@127.0.0.1:9/s", find_links=(str(house), "/nonexistent"))
+        IndexSettings(
+            index_url="http://u:p@127.0.0.1:9/s",
+            find_links=(str(house), "/nonexistent", "http://127.0.0.1:9/links.html"),
+        )
     )
     assert isinstance(chain, ChainSource)
-    assert chain.describe() == f"the wheelhouse {house} or the index at http://127.0.0.1:9/s"
-    assert has_credentials(IndexSettings(index_url="http://u:p@127.0.0.1:9/s"))
-    assert not has_credentials(IndexSettings(extra_index_urls=("http://127.0.0.1:9/s",)))
+    assert chain.describe() == (
+        f"the wheelhouse {house} or the find-links page http://127.0.0.1:9/links.html "
+        "or the index at http://127.0.0.1:9/s"
+    )
+    assert isinstance(chain.sources[1], FlatLinks)
+    assert IndexSettings(index_url="http://u:p@127.0.0.1:9/s").has_credentials()
+    assert not IndexSettings(extra_index_urls=("http://127.0.0.1:9/s",)).has_credentials()
 
 
 def test_environment_tags_of_a_foreign_platform(tmp_path: Path) -> None:
