@@ -14,10 +14,13 @@ With ``json=True`` a request whose ``Accept`` asks for
 page. ``/simple/<name>`` (no slash, or a non-normalized name) redirects to the
 normalized page, as the package index does.
 
+Pages carry an ``ETag`` and answer ``304 Not Modified`` to a matching
+``If-None-Match`` (HTTP revalidation, as the package index does).
+
 Fault hooks (all optional): ``delay`` seconds before each file download;
 ``status_override`` maps a request path (``/files/x.whl``, ``/simple/alpha/``)
 to an HTTP status to answer instead; ``log`` is a list that receives every
-request path, in order (a cheap counter).
+request path, in order (a cheap counter); ``answers`` receives ``(path, status)``.
 """
 
 from __future__ import annotations
@@ -104,6 +107,7 @@ def _make_handler(
     delay: float,
     status_override: Mapping[str, int],
     log: MutableSequence[str] | None,
+    answers: MutableSequence[tuple[str, int]] | None = None,
 ) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -112,7 +116,15 @@ def _make_handler(
             """Keep test output quiet."""
 
         def _send(self, status: int, body: bytes, content_type: str) -> None:
+            etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
+            page = status == 200 and content_type != "application/octet-stream"
+            if page and self.headers.get("If-None-Match") == etag:
+                status, body = 304, b""
+            if answers is not None:
+                answers.append((self.path, status))
             self.send_response(status)
+            if page:
+                self.send_header("ETag", etag)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -226,6 +238,7 @@ def serve_index(
     delay: float = 0.0,
     status_override: Mapping[str, int] | None = None,
     log: MutableSequence[str] | None = None,
+    answers: MutableSequence[tuple[str, int]] | None = None,
 ) -> Iterator[str]:
     """Serve ``root`` as a simple index on 127.0.0.1 for the duration of the ``with``.
 
@@ -235,12 +248,18 @@ def serve_index(
         delay: seconds to wait before sending each file (not pages).
         status_override: request path -> HTTP status to answer instead.
         log: receives each request path.
+        answers: receives ``(path, status)`` of each answer.
 
     Yields:
         The index URL, ``http://127.0.0.1:PORT/simple/``.
     """
     handler = _make_handler(
-        _Index(root), json=json, delay=delay, status_override=status_override or {}, log=log
+        _Index(root),
+        json=json,
+        delay=delay,
+        status_override=status_override or {},
+        log=log,
+        answers=answers,
     )
     server = _QuietServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, name="envsnap-test-index", daemon=True)

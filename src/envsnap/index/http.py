@@ -72,6 +72,14 @@ class Unreachable(OperationError):
     """The server did not answer usefully after the retries (refused, DNS, timeouts, 5xx)."""
 
 
+class _BrokenBody(Exception):
+    """A body cut short (connection closed or read timeout): the download is tried again."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 class Cancelled(OperationError):
     """The transfer was stopped by :meth:`HttpClient.cancel` (Ctrl-C, SIGTERM)."""
 
@@ -271,6 +279,16 @@ class HttpClient:
         self._down: dict[str, OperationError] = {}
         self._lock = threading.Lock()
 
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self._pool.clear()
+
+    def __enter__(self) -> HttpClient:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
     def cancel(self) -> None:
         """Stop every transfer at its next chunk (each raises :class:`Cancelled`)."""
         self._cancelled.set()
@@ -318,6 +336,9 @@ class HttpClient:
                     etag=response.headers.get("ETag"),
                     last_modified=response.headers.get("Last-Modified"),
                 )
+        except BaseException:
+            response.close()  # half read: the connection cannot be reused
+            raise
         finally:
             response.release_conn()
         if cache is not None:
@@ -352,6 +373,38 @@ class HttpClient:
             OperationError: as :meth:`get_page`; also a body longer or shorter
                 than ``size``; :class:`Cancelled` after :meth:`cancel`.
         """
+        import urllib3  # noqa: PLC0415
+
+        retry = self._retry
+        while True:
+            out.seek(0)
+            out.truncate()
+            try:
+                return self._download_once(url, out, what=what, size=size, on_bytes=on_bytes)
+            except _BrokenBody as exc:
+                # a body cut short is retried too, counted and spaced by urllib3's Retry
+                try:
+                    retry = retry.increment(
+                        method="GET", url=url, error=urllib3.exceptions.ProtocolError(exc.reason)
+                    )
+                except urllib3.exceptions.MaxRetryError:
+                    raise OperationError(
+                        f"{what}: cannot download {strip_credentials(url)[0]} "
+                        f"({exc.reason}; {self.limits.retries + 1} attempts)",
+                        hint="nothing was installed; check the network and the index, "
+                        "then run again",
+                    ) from None
+                retry.sleep()
+
+    def _download_once(
+        self,
+        url: str,
+        out: BinaryIO,
+        *,
+        what: str,
+        size: int | None,
+        on_bytes: Callable[[int], None] | None,
+    ) -> tuple[str, int] | None:
         try:
             response, _ = self._open(
                 url, {"Accept": "*/*", "Accept-Encoding": "identity"}, what=what
@@ -371,13 +424,13 @@ class HttpClient:
                     on_bytes(len(chunk))
 
             got = self._stream(response, write, what=what, limit=limit, stated=size is not None)
+        except BaseException:
+            response.close()  # half read: the connection cannot be reused
+            raise
         finally:
             response.release_conn()
         if size is not None and got != size:
-            raise OperationError(
-                f"{what}: truncated download ({got} of {size} bytes, then the connection closed)",
-                hint="nothing was installed; check the network and the index, then run again",
-            )
+            raise _BrokenBody(f"truncated download ({got} of {size} bytes)")
         return digest.hexdigest(), got
 
     # ------------------------------------------------------------------ internals
@@ -519,10 +572,13 @@ class HttpClient:
                         hint="the server is too slow; try again later or use another index",
                     )
         except urllib3.exceptions.HTTPError as exc:
-            raise OperationError(
-                f"{what}: the download broke off after {total} bytes ({exc})",
-                hint="nothing was installed; check the network and the index, then run again",
-            ) from None
+            if isinstance(exc, urllib3.exceptions.ReadTimeoutError) or "timed out" in str(exc):
+                reason = f"no answer for {limits.timeout:g} s (ENVSNAP_HTTP_TIMEOUT)"
+            else:
+                reason = f"truncated download ({total} bytes, then the connection closed)"
+            if page:
+                raise OperationError(f"{what}: {reason}") from None
+            raise _BrokenBody(reason) from None
 
     @staticmethod
     def _too_large(

@@ -1,4 +1,4 @@
-"""The indexes pip would use: options, PIP_* variables, pip's configuration of each scope, default."""
+"""The indexes pip would use: options, PIP_* variables, pip's config of each scope, default."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import subprocess
 import sys
 import urllib.parse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pip
-import pytest
 
 from envsnap.index.settings import (
     IndexSettings,
@@ -19,6 +19,9 @@ from envsnap.index.settings import (
     pip_default_index,
 )
 from support.venvs import clean_env
+
+if TYPE_CHECKING:
+    import pytest
 
 
 def pip_env(tmp_path: Path, **extra: str) -> dict[str, str]:

@@ -1,0 +1,96 @@
+"""Index pages cached on disk and revalidated; a warm restore makes revalidation requests only."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from packaging.tags import sys_tags
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+from envsnap.cache import FileCache
+from envsnap.direct import plan_requirements
+from envsnap.environment import probe
+from envsnap.index import settings as settings_module
+from envsnap.index.cache import CachedPage, PageCache, max_age
+from envsnap.index.download import FileRequest, fetch_all
+from envsnap.index.settings import IndexSettings
+from envsnap.lock import Lock, LockedPackage
+from support.index import serve_index
+from support.wheels import build_wheel
+
+
+def test_pages_round_trip_and_freshness(tmp_path: Path) -> None:
+    cache = PageCache(tmp_path / "pages")
+    assert cache.get("http://127.0.0.1:1/simple/a/", "text/html") is None
+    page = CachedPage(
+        body=b"<html>\x00\xff</html>",
+        content_type="text/html",
+        url="http://127.0.0.1:1/simple/a/",
+        etag='"abc"',
+        last_modified="Wed, 21 Oct 2015 07:28:00 GMT",
+        stored=1000.0,
+        max_age=600,
+    )
+    cache.put("http://127.0.0.1:1/simple/a/", "text/html", page)
+    assert cache.get("http://127.0.0.1:1/simple/a/", "text/html") == page
+    assert cache.get("http://127.0.0.1:1/simple/a/", "application/json") is None
+    assert page.fresh(now=1599.0)
+    assert not page.fresh(now=1600.0)
+    assert page.validators() == {
+        "If-None-Match": '"abc"',
+        "If-Modified-Since": "Wed, 21 Oct 2015 07:28:00 GMT",
+    }
+    assert [p.name for p in (tmp_path / "pages").rglob("*") if p.name.startswith(".")] == []
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [(None, None), ("max-age=600, public", 600), ("no-cache", 0), ("public", None)],
+)
+def test_max_age(header: str | None, seconds: int | None) -> None:
+    assert max_age(header) == seconds
+
+
+def test_a_warm_restore_only_revalidates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Plan and fetch twice with pip's default index: the second time, 304s and no file."""
+    house = tmp_path / "house"
+    build_wheel(house, "alpha", "1.0")
+    build_wheel(house, "beta", "2.0")
+    lock = Lock(
+        path=None,
+        format="requirements",
+        packages=tuple(
+            LockedPackage(name=canonicalize_name(n), display_name=n, version=Version(v))
+            for n, v in (("alpha", "1.0"), ("beta", "2.0"))
+        ),
+        complete=True,
+    )
+    environment = probe(Path(sys.executable))
+    cache = FileCache(tmp_path / "cache")
+    answers: list[tuple[str, int]] = []
+
+    def restore_network_part() -> None:
+        plan = plan_requirements(
+            lock, environment, list(sys_tags()), IndexSettings(), cache_root=cache.root
+        )
+        requests = [
+            FileRequest(package=f.label, filename=f.filename, sha256=f.sha256, url=f.url)
+            for f in plan.files
+        ]
+        fetch_all(requests, cache)
+
+    with serve_index(house, answers=answers) as url:
+        monkeypatch.setattr(settings_module, "pip_default_index", lambda: url)
+        restore_network_part()
+        assert sorted(answers) == [
+            ("/files/alpha-1.0-py3-none-any.whl", 200),
+            ("/files/beta-2.0-py3-none-any.whl", 200),
+            ("/simple/alpha/", 200),
+            ("/simple/beta/", 200),
+        ]
+        answers.clear()
+        restore_network_part()
+    assert sorted(answers) == [("/simple/alpha/", 304), ("/simple/beta/", 304)]
