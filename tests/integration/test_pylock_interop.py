@@ -171,7 +171,10 @@ def test_index_down_is_exit_3_and_writes_nothing(source_venv: Path, tmp_path: Pa
 
 
 def test_no_hash_source_is_exit_3(source_venv: Path, tmp_path: Path) -> None:
-    done = run_envsnap("freeze", "-p", str(source_venv), "-o", str(tmp_path / "pylock.toml"))
+    """Only --no-index leaves no hash source (without it pip's default index is one)."""
+    done = run_envsnap(
+        "freeze", "-p", str(source_venv), "-o", str(tmp_path / "pylock.toml"), "--no-index"
+    )
     assert (done.returncode, done.stdout) == (3, "")
     assert done.stderr.splitlines() == [
         "error: pylock.toml needs the file hashes of 4 index packages and no hash source is set",

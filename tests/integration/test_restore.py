@@ -92,7 +92,7 @@ def test_round_trip_freeze_restore_freeze(tmp_path: Path, wheelhouse: Path) -> N
     assert stages(done.stderr) == [
         f"read: {file}: 7 packages (4 top-level) [Ns]",
         f"create: {target} with venv (Python {PY}), pip from its wheel [Ns]",
-        "install: 7 packages with direct [Ns]",
+        "install: 7 packages (7 wheels direct) [Ns]",
         f"verify: {target} against {file} [Ns]",
         f"done: {target} matches {file} [Ns]",
     ]

@@ -115,8 +115,7 @@ def test_download_errors_name_package_and_file(tmp_path: Path) -> None:
     with pytest.raises(OperationError) as info:
         fetch_all([request], cache, client=HttpClient(limits=Limits(retries=1, backoff=0.01)))
     assert info.value.message == (
-        f"solo==1.0: {wheel.name}: cannot reach {url.removesuffix('simple/')} "
-        "(Connection refused; 2 attempts)"
+        f"solo==1.0: {wheel.name}: cannot download {file_url} (Connection refused; 2 attempts)"
     )
     assert not list((tmp_path / "cache/tmp").iterdir())
 

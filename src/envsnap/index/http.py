@@ -71,6 +71,9 @@ _TIMEOUT = 15.0
 class Unreachable(OperationError):
     """The server did not answer usefully after the retries (refused, DNS, timeouts, 5xx)."""
 
+    reason = ""
+    """The cause in a few words (``Connection refused``, ``503 Service Unavailable``)."""
+
 
 class _BrokenBody(Exception):
     """A body cut short (connection closed or read timeout): the download is tried again."""
@@ -410,7 +413,11 @@ class HttpClient:
                 url, {"Accept": "*/*", "Accept-Encoding": "identity"}, what=what
             )
         except Unreachable as exc:
-            raise Unreachable(f"{what}: {exc.message}", hint=exc.hint) from None
+            raise OperationError(
+                f"{what}: cannot download {strip_credentials(url)[0]} "
+                f"({exc.reason}; {self.limits.retries + 1} attempts)",
+                hint="nothing was installed; check the network and the index, then run again",
+            ) from None
         try:
             if response.status in (404, 410):
                 return None
@@ -501,6 +508,7 @@ class HttpClient:
             hint="check the index URL and your network, or use a local wheelhouse: "
             "pip download -d DIR -r requirements.txt, then --find-links DIR",
         )
+        error.reason = text
         with self._lock:
             self._down.setdefault(host_key(url), error)
         return error
