@@ -1,0 +1,434 @@
+"""A portable lock from an installed environment: pins with markers, for many targets.
+
+:func:`portable_lock` resolves the environment's top-level requirements once
+per target (:func:`~envsnap.portable.resolver.resolve_target`; the installed
+pins fixed, names not installed taken from the index), then gives every pin
+the condition under which it is needed (:mod:`envsnap.portable.markers`):
+
+- a node is a pin, or a pin with one extra active; the top-level pins (and
+  the extras they were installed with) hold always;
+- an edge ``parent -> child`` holds where the parent holds *and* the edge's
+  ``Requires-Dist`` marker holds, its ``extra`` comparisons answered for the
+  parent's extra (an AND along a path);
+- a node holds where any edge into it holds (an OR over paths), computed to a
+  fixpoint (cycles are common through extras), simplified over the targets.
+
+The result is checked against the resolutions: on each target a pin's marker
+must hold exactly where that target's resolution chose it. Where it does not
+(one name resolved to different versions on different targets, say), the
+marker is narrowed by the set of targets that chose it.
+
+:func:`requirements_lines` writes the result as pip requirements lines.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from packaging.specifiers import SpecifierSet
+from packaging.utils import NormalizedName, canonicalize_name
+
+from envsnap.errors import InputError, OperationError
+from envsnap.portable.markers import (
+    FALSE,
+    TRUE,
+    Condition,
+    Evaluator,
+    all_of,
+    any_of,
+    parse_condition,
+    restrict_extra,
+    simplify,
+    to_marker,
+)
+from envsnap.portable.resolver import (
+    DistMetadata,
+    Pinned,
+    Release,
+    Resolution,
+    Wanted,
+    resolve_target,
+)
+from envsnap.portable.targets import (
+    DEFAULT_PLATFORMS,
+    KNOWN_PYTHONS,
+    Target,
+    make_targets,
+    python_versions_for,
+)
+from envsnap.snapshot import TOOLING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+
+    from packaging.markers import Marker
+    from packaging.version import Version
+
+    from envsnap.index.repository import DistFile
+    from envsnap.portable.resolver import CandidateSource
+    from envsnap.snapshot import Snapshot
+
+__all__ = [
+    "PortablePin",
+    "PortableResult",
+    "choose_targets",
+    "portable_lock",
+    "requirements_lines",
+]
+
+_Pin = tuple[NormalizedName, "Version"]
+_Node = tuple[NormalizedName, "Version", "NormalizedName | None"]
+
+_MAX_PASSES = 50
+"""Fixpoint passes over the graph before markers fall back to the target sets."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PortablePin:
+    """One pinned version in a portable lock."""
+
+    name: NormalizedName
+    """The normalized name."""
+    version: Version
+    """The pinned version."""
+    marker: Marker | None
+    """Where it is needed (PEP 508); ``None`` means on every target."""
+    installed: bool
+    """Whether it is the installed distribution (else added from the index)."""
+    targets: tuple[str, ...]
+    """The names of the targets it applies to."""
+    files: tuple[DistFile, ...] = ()
+    """Its files on the index (empty when the index has not got it, e.g. an editable)."""
+
+    def line(self) -> str:
+        """Return ``name==version`` with `` ; marker`` when it has one."""
+        pin = f"{self.name}=={self.version}"
+        return f"{pin} ; {self.marker}" if self.marker is not None else pin
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PortableResult:
+    """A portable lock: the pins with markers, and what each target lacks."""
+
+    targets: tuple[Target, ...]
+    """The supported targets (resolved), in order."""
+    requires_python: SpecifierSet
+    """The Python range of the supported targets (``>=3.10,<3.14``)."""
+    pins: tuple[PortablePin, ...]
+    """Every pin, by name then version."""
+    dropped: Mapping[str, str] = field(default_factory=dict)
+    """Targets left out (with ``drop_unresolvable``): target name -> why."""
+    missing_files: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Target name -> ``name==version`` of pins it needs with no wheel or sdist it can use."""
+    not_on_index: tuple[str, ...] = ()
+    """Installed ``name==version`` the source does not have (local builds, direct URLs)."""
+    left_out: tuple[str, ...] = ()
+    """Installed ``name==version`` no target needs (they are not in :attr:`pins`)."""
+
+
+def choose_targets(
+    snapshot: Snapshot,
+    pythons: Sequence[tuple[int, int]] | None = None,
+    platforms: Iterable[str] | None = None,
+) -> tuple[Target, ...]:
+    """Return the targets: the wanted minors every installed ``Requires-Python`` allows.
+
+    Args:
+        snapshot: the environment.
+        pythons: the CPython minors asked for (default: every one envsnap knows).
+        platforms: platform names (default: :data:`~envsnap.portable.targets.DEFAULT_PLATFORMS`).
+
+    Raises:
+        InputError: no asked-for minor fits every installed distribution (the
+            message names the narrowest ``Requires-Python``), or an unknown platform.
+    """
+    wanted = tuple(pythons) if pythons else KNOWN_PYTHONS
+    dists = snapshot.distributions
+    kept, combined = python_versions_for((d.requires_python for d in dists), wanted)
+    if not kept:
+        asked = ", ".join(f"{v[0]}.{v[1]}" for v in wanted)
+        blockers = sorted(
+            f"{d.name} {d.version} requires Python {d.requires_python}"
+            for d in dists
+            if d.requires_python is not None
+            and not any(python_versions_for([d.requires_python], wanted)[0])
+        )
+        raise InputError(
+            f"no Python version among {asked} fits every installed package "
+            f"(Requires-Python {combined or 'any'})"
+            + (f": {'; '.join(blockers[:3])}" if blockers else ""),
+            hint="ask for versions the installed packages support with --python-version",
+        )
+    return make_targets(kept, platforms if platforms is not None else DEFAULT_PLATFORMS)
+
+
+def _roots(snapshot: Snapshot) -> list[Wanted]:
+    """Return the top-level pins, with the extras they were installed with (not a parent's)."""
+    asked: dict[NormalizedName, set[NormalizedName]] = defaultdict(set)
+    for edge in snapshot.edges:
+        asked[edge.child].update(canonicalize_name(e) for e in edge.requirement.extras)
+    roots = []
+    for dist in snapshot.distributions:
+        reason = snapshot.reasons.get(dist.name)
+        if reason is None or not reason.top_level or dist.name in TOOLING:
+            continue
+        exact = SpecifierSet(f"=={dist.version}")
+        roots.append(Wanted(name=dist.name, specifier=exact))
+        extras = set(snapshot.extras.get(dist.name, ())) - asked[dist.name]
+        roots += [Wanted(name=dist.name, extra=e, specifier=exact) for e in sorted(extras)]
+    return roots
+
+
+def portable_lock(
+    snapshot: Snapshot,
+    targets: Sequence[Target],
+    source: CandidateSource,
+    *,
+    drop_unresolvable: bool = False,
+) -> PortableResult:
+    """Lock an installed environment for many targets (see the module docstring).
+
+    Args:
+        snapshot: the environment (its pins do not move).
+        targets: where the lock must install (:func:`choose_targets`).
+        source: releases and files of names not installed, and the files
+            of the installed pins.
+        drop_unresolvable: leave out a target that has no resolution (it is
+            listed in :attr:`PortableResult.dropped`) instead of failing.
+
+    Returns:
+        The pins with their markers and what each target lacks.
+
+    Raises:
+        OperationError: a target has no resolution (the message names the
+            target and the packages), every target was dropped, or the
+            source failed.
+    """
+    pinned = {
+        d.name: Pinned(
+            name=d.name,
+            version=d.version,
+            metadata=DistMetadata(requires=d.requires, requires_python=d.requires_python),
+        )
+        for d in snapshot.distributions
+    }
+    roots = _roots(snapshot)
+    wanted_names = {canonicalize_name(r.name) for d in snapshot.distributions for r in d.requires}
+    source.prefetch(sorted(set(pinned) | wanted_names))
+    resolutions: list[Resolution] = []
+    dropped: dict[str, str] = {}
+    for target in targets:
+        try:
+            resolutions.append(resolve_target(roots, target, source, pinned))
+        except OperationError as exc:
+            if not drop_unresolvable or "no resolution" not in exc.message:
+                raise
+            dropped[target.name] = exc.message
+    if not resolutions:
+        raise OperationError(
+            "no target has a resolution: " + "; ".join(dropped.values()),
+            hint="choose other targets with --platform / --python-version",
+        )
+    kept = tuple(r.target for r in resolutions)
+    evaluator = Evaluator([t.environment for t in kept])
+    chosen, releases = _chosen(resolutions)
+    conditions = _conditions(roots, resolutions, evaluator)
+    pins = []
+    for (name, version), mask in sorted(chosen.items()):
+        condition = _exact(conditions.get((name, version, None), FALSE), mask, kept, evaluator)
+        installed = name in pinned and pinned[name].version == version
+        release = releases.get((name, version))
+        pins.append(
+            PortablePin(
+                name=name,
+                version=version,
+                marker=to_marker(condition),
+                installed=installed,
+                targets=tuple(t.name for i, t in enumerate(kept) if mask >> i & 1),
+                files=release.files if release is not None else (),
+            )
+        )
+    left_out = sorted(
+        f"{d.name}=={d.version}"
+        for d in snapshot.distributions
+        if (d.name, d.version) not in chosen and d.name not in TOOLING
+    )
+    return PortableResult(
+        targets=kept,
+        requires_python=_python_range(kept),
+        pins=tuple(pins),
+        dropped=dropped,
+        missing_files=_missing_files(pins, kept, snapshot, source, releases),
+        not_on_index=_not_on_index(pins, snapshot, source),
+        left_out=tuple(left_out),
+    )
+
+
+def _chosen(
+    resolutions: Sequence[Resolution],
+) -> tuple[
+    dict[tuple[NormalizedName, Version], int], dict[tuple[NormalizedName, Version], Release]
+]:
+    """``(name, version) -> mask of targets choosing it``, and the releases of added pins."""
+    chosen: dict[_Pin, int] = defaultdict(int)
+    releases: dict[_Pin, Release] = {}
+    for index, resolution in enumerate(resolutions):
+        for candidate in resolution.candidates.values():
+            key = (candidate.name, candidate.version)
+            if candidate.extra is None:
+                chosen[key] |= 1 << index
+            if candidate.release is not None:
+                releases[key] = candidate.release
+    return dict(chosen), releases
+
+
+def _incoming(resolutions: Sequence[Resolution]) -> dict[_Node, set[tuple[_Node, Condition]]]:
+    """Return, for each node, the edges into it: ``(parent node, edge condition)``."""
+    incoming: dict[_Node, set[tuple[_Node, Condition]]] = defaultdict(set)
+    parsed: dict[tuple[str, NormalizedName | None], Condition] = {}
+    for resolution in resolutions:
+        for edge in resolution.edges:
+            parent: _Node = (edge.parent.name, edge.parent.version, edge.parent.extra)
+            key = (str(edge.requirement.marker), edge.parent.extra)
+            if key not in parsed:
+                parsed[key] = restrict_extra(
+                    parse_condition(edge.requirement.marker), edge.parent.extra
+                )
+            extras = sorted(canonicalize_name(e) for e in edge.requirement.extras)
+            for extra in (None, *extras):
+                incoming[(edge.child.name, edge.child.version, extra)].add((parent, parsed[key]))
+    return incoming
+
+
+def _conditions(
+    roots: Sequence[Wanted], resolutions: Sequence[Resolution], evaluator: Evaluator
+) -> dict[_Node, Condition]:
+    """Return the condition of every node (a pin, or a pin with an extra), to a fixpoint."""
+    incoming = _incoming(resolutions)
+    conditions: dict[_Node, Condition] = defaultdict(lambda: FALSE)
+    fixed = {
+        (candidate.name, candidate.version, candidate.extra)
+        for resolution in resolutions
+        for root in roots
+        if (candidate := resolution.candidates.get(root.identifier)) is not None
+    }
+    for node in fixed:
+        conditions[node] = TRUE
+    for _ in range(_MAX_PASSES):
+        changed = False
+        for node, edges in incoming.items():
+            if node in fixed:
+                continue
+            new = simplify(
+                any_of(*(all_of(conditions[parent], marker) for parent, marker in edges)),
+                evaluator,
+            )
+            if new != conditions[node]:
+                conditions[node] = new
+                changed = True
+        if not changed:
+            break
+    return dict(conditions)
+
+
+def _exact(
+    condition: Condition, mask: int, targets: Sequence[Target], evaluator: Evaluator
+) -> Condition:
+    """Narrow a pin's condition to the targets that chose it, where the two differ."""
+    if evaluator.mask(condition) == mask:
+        return condition
+    chosen = any_of(*(parse_condition(t.marker) for i, t in enumerate(targets) if mask >> i & 1))
+    narrowed = simplify(all_of(condition, chosen), evaluator)
+    return narrowed if evaluator.mask(narrowed) == mask else simplify(chosen, evaluator)
+
+
+def _python_range(targets: Sequence[Target]) -> SpecifierSet:
+    low = min(t.python for t in targets)
+    high = max(t.python for t in targets)
+    return SpecifierSet(f">={low[0]}.{low[1]},<{high[0]}.{high[1] + 1}")
+
+
+def _index_release(
+    source: CandidateSource, name: NormalizedName, version: Version
+) -> Release | None:
+    return next((r for r in source.releases(name) if r.version == version), None)
+
+
+def _missing_files(
+    pins: Sequence[PortablePin],
+    targets: Sequence[Target],
+    snapshot: Snapshot,
+    source: CandidateSource,
+    releases: Mapping[tuple[NormalizedName, Version], Release],
+) -> dict[str, tuple[str, ...]]:
+    missing: dict[str, list[str]] = defaultdict(list)
+    for pin in pins:
+        dist = snapshot.get(pin.name)
+        if dist is not None and dist.origin.is_direct:
+            continue
+        release = releases.get((pin.name, pin.version)) or _index_release(
+            source, pin.name, pin.version
+        )
+        if release is None:
+            continue
+        for target in targets:
+            if target.name in pin.targets and release.file_for(target.tags) is None:
+                missing[target.name].append(f"{pin.name}=={pin.version}")
+    return {name: tuple(found) for name, found in missing.items()}
+
+
+def _not_on_index(
+    pins: Sequence[PortablePin], snapshot: Snapshot, source: CandidateSource
+) -> tuple[str, ...]:
+    absent = []
+    for pin in pins:
+        dist = snapshot.get(pin.name)
+        if pin.installed and (
+            (dist is not None and dist.origin.is_direct)
+            or _index_release(source, pin.name, pin.version) is None
+        ):
+            absent.append(f"{pin.name}=={pin.version}")
+    return tuple(absent)
+
+
+def requirements_lines(result: PortableResult, *, hashes: bool = False) -> list[str]:
+    """Write a portable lock as pip requirements lines (PEP 508 markers).
+
+    Args:
+        result: the lock.
+        hashes: add ``--hash=sha256:...`` for every file of each pin (pip's
+            hash-checking mode needs them on every line).
+
+    Returns:
+        Lines without newlines: a header naming the targets, then one line per pin.
+
+    Raises:
+        OperationError: ``hashes`` is asked and a pin has no files on the index.
+    """
+    pythons = sorted({t.python for t in result.targets})
+    platforms = list(dict.fromkeys(t.platform.name for t in result.targets))
+    lines = [
+        "# envsnap freeze --portable",
+        f"# requires-python: {result.requires_python}",
+        "# python: " + ", ".join(f"{v[0]}.{v[1]}" for v in pythons),
+        "# platforms: " + ", ".join(platforms),
+    ]
+    lines += [f"# dropped {name}: {why}" for name, why in sorted(result.dropped.items())]
+    for pin in result.pins:
+        if not hashes:
+            lines.append(pin.line())
+            continue
+        digests = sorted({f.sha256 for f in pin.files})
+        if not digests:
+            raise OperationError(
+                f"{pin.name}=={pin.version}: no files on the index, so no hashes",
+                hint="write the file without hashes",
+            )
+        lines.append(pin.line() + " \\")
+        lines += [
+            f"    --hash=sha256:{d}" + (" \\" if i < len(digests) - 1 else "")
+            for i, d in enumerate(digests)
+        ]
+    return lines
