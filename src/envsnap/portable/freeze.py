@@ -239,7 +239,10 @@ def portable_lock(
     for (name, version), mask in sorted(chosen.items()):
         condition = _exact(conditions.get((name, version, None), FALSE), mask, kept, evaluator)
         installed = name in pinned and pinned[name].version == version
+        dist = snapshot.get(name)
         release = releases.get((name, version))
+        if release is None and installed and dist is not None and not dist.origin.is_direct:
+            release = _index_release(source, name, version)
         pins.append(
             PortablePin(
                 name=name,

@@ -226,8 +226,9 @@ class Evaluator:
     """Truth of conditions over a fixed list of target environments, as bit masks.
 
     Args:
-        environments: full PEP 508 marker environments (every variable set),
-            one per target; bit ``i`` of a mask is target ``i``.
+        environments: full PEP 508 marker environments, one per target;
+            bit ``i`` of a mask is target ``i``. Every variable must be set:
+            packaging fills a missing one from the running interpreter.
     """
 
     def __init__(self, environments: Sequence[Mapping[str, str]]) -> None:

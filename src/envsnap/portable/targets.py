@@ -241,9 +241,9 @@ def parse_python_versions(text: str) -> tuple[tuple[int, int], ...]:
             raise InputError(f"--python-version {text}: {part.strip()} is an empty range")
         found.update(v for v in KNOWN_PYTHONS if start <= v <= end)
         if start not in KNOWN_PYTHONS or end not in KNOWN_PYTHONS:
-            known = f"{KNOWN_PYTHONS[0][1]}-{KNOWN_PYTHONS[-1][1]}"
+            (a, b), (c, d) = KNOWN_PYTHONS[0], KNOWN_PYTHONS[-1]
             raise InputError(
-                f"--python-version {text}: envsnap targets CPython 3.{known} only",
+                f"--python-version {text}: envsnap targets CPython {a}.{b}-{c}.{d} only",
                 hint="give versions such as 3.12 or a range such as 3.10-3.13",
             )
     return tuple(sorted(found))
