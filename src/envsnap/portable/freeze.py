@@ -342,9 +342,50 @@ def _exact(
     """Narrow a pin's condition to the targets that chose it, where the two differ."""
     if evaluator.mask(condition) == mask:
         return condition
-    chosen = any_of(*(parse_condition(t.marker) for i, t in enumerate(targets) if mask >> i & 1))
+    chosen = _targets_condition(mask, targets)
     narrowed = simplify(all_of(condition, chosen), evaluator)
     return narrowed if evaluator.mask(narrowed) == mask else simplify(chosen, evaluator)
+
+
+def _targets_condition(mask: int, targets: Sequence[Target]) -> Condition:
+    """Return a condition holding on exactly the targets of ``mask``.
+
+    Per platform, the Python minors chosen are written as a range
+    (``python_version >= "3.11"``) where they are contiguous among the
+    targets' minors, else one ``==`` each; platforms with the same minors
+    share a conjunction.
+    """
+    minors = sorted({t.python for t in targets})
+    by_platform: dict[str, set[tuple[int, int]]] = defaultdict(set)
+    platforms = {}
+    for index, target in enumerate(targets):
+        if mask >> index & 1:
+            by_platform[target.platform.name].add(target.python)
+            platforms[target.platform.name] = target
+    parts = []
+    for name, chosen in by_platform.items():
+        env = platforms[name].environment
+        where = parse_condition(
+            f'sys_platform == "{env["sys_platform"]}" '
+            f'and platform_machine == "{env["platform_machine"]}"'
+        )
+        parts.append(all_of(where, _python_condition(sorted(chosen), minors)))
+    return any_of(*parts)
+
+
+def _python_condition(
+    chosen: Sequence[tuple[int, int]], minors: Sequence[tuple[int, int]]
+) -> Condition:
+    first, last = minors.index(chosen[0]), minors.index(chosen[-1])
+    if minors[first : last + 1] != list(chosen):
+        return any_of(*(parse_condition(f'python_version == "{a}.{b}"') for a, b in chosen))
+    atoms = []
+    if first > 0:
+        atoms.append(f'python_version >= "{chosen[0][0]}.{chosen[0][1]}"')
+    if last < len(minors) - 1:
+        after = minors[last + 1]
+        atoms.append(f'python_version < "{after[0]}.{after[1]}"')
+    return parse_condition(" and ".join(atoms)) if atoms else TRUE
 
 
 def _python_range(targets: Sequence[Target]) -> SpecifierSet:

@@ -405,10 +405,12 @@ def resolve_target(
     try:
         result = resolver.resolve(list(roots), max_rounds=MAX_ROUNDS)
     except resolvelib.ResolutionImpossible as exc:
-        causes: Iterable[RequirementInformation[Wanted, Candidate]] = exc.causes
+        causes: list[RequirementInformation[Wanted, Candidate]] = list(exc.causes)
+        # a requirement the installed pin meets is not what blocks
+        blocking = [c for c in causes if not _met_by_pin(c.requirement, pinned)] or causes
         raise OperationError(
             f"no resolution for {target.name}: "
-            + "; ".join(sorted({_cause(c, pinned, source) for c in causes})),
+            + "; ".join(sorted({_cause(c, pinned, source) for c in blocking})),
             hint="the installed versions stay as they are: upgrade or downgrade the package in "
             "the environment, or leave the target out (--platform / --python-version)",
         ) from None
@@ -425,6 +427,11 @@ def resolve_target(
             if child is not None and child.name != candidate.name:
                 edges.append(Edge(parent=candidate, requirement=requirement, child=child))
     return Resolution(target=target, candidates=chosen, edges=tuple(edges))
+
+
+def _met_by_pin(wanted: Wanted, pinned: Mapping[NormalizedName, Pinned]) -> bool:
+    pin = pinned.get(wanted.name)
+    return pin is not None and wanted.specifier.contains(pin.version, prereleases=True)
 
 
 def _cause(

@@ -1,0 +1,165 @@
+"""Portable lock of a real venv against a loopback index (wheels built here, no internet).
+
+The venv is built on this machine (CPython, Linux x86_64) by the host pip from
+the loopback index; the index also holds what other targets need:
+platform-conditional dependencies (``sys_platform``, ``platform_machine``,
+``python_version``), a package with only Linux wheels, and a release whose
+``Requires-Python`` sends Python 3.10 to an older version.
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+from typing import TYPE_CHECKING
+
+import pytest
+
+from envsnap.cache import FileCache
+from envsnap.errors import OperationError
+from envsnap.index.http import HttpClient
+from envsnap.portable.freeze import portable_lock, requirements_lines
+from envsnap.portable.source import IndexCandidates
+from envsnap.portable.targets import make_targets
+from envsnap.snapshot import take_snapshot
+from support.index import serve_index
+from support.venvs import make_venv, pip_install
+from support.wheels import build_wheel, metadata_text
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(
+        sys.platform != "linux" or platform.machine() != "x86_64",
+        reason="the venv installs a manylinux x86_64 wheel, built for this one platform",
+    ),
+]
+
+LINUX_WHEEL = "py3-none-manylinux_2_17_x86_64.manylinux2014_x86_64"
+PYTHONS = [(3, 10), (3, 11), (3, 12), (3, 13)]
+
+
+def build_index(root: Path) -> None:
+    build_wheel(
+        root,
+        "app",
+        "1.0",
+        requires=[
+            'wincolor; sys_platform == "win32"',
+            'ptyish; sys_platform != "win32"',
+            'backport; python_version < "3.11"',
+            'armfast; platform_machine == "aarch64" or platform_machine == "arm64"',
+            "nativeonly",
+            "pinnedlib",
+        ],
+    )
+    build_wheel(root, "wincolor", "1.0")
+    build_wheel(root, "wincolor", "2.0", requires_python=">=3.11", requires=["winhelper"])
+    build_wheel(root, "winhelper", "1.0")
+    build_wheel(root, "ptyish", "1.0")
+    build_wheel(root, "backport", "1.0")
+    build_wheel(root, "armfast", "1.0", tag="py3-none-macosx_11_0_arm64")
+    build_wheel(root, "armfast", "1.0", tag="py3-none-manylinux_2_17_aarch64")
+    build_wheel(root, "nativeonly", "1.0", tag=LINUX_WHEEL)
+    build_wheel(root, "pinnedlib", "1.0")
+    build_wheel(root, "pinnedlib", "2.0")
+    build_wheel(root, "needsnew", "1.0", requires=['pinnedlib>=2; sys_platform == "win32"'])
+    # the PEP 658 file of the first wheel resolution asks about (cp310-linux-x86_64)
+    (root / "backport-1.0-py3-none-any.whl.metadata").write_text(
+        metadata_text("backport", "1.0"), encoding="utf-8"
+    )
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list[str]]]:
+    root = tmp_path_factory.mktemp("portable-index")
+    build_index(root)
+    log: list[str] = []
+    with serve_index(root, log=log) as url:
+        yield url, log
+
+
+@pytest.fixture(scope="module")
+def venv(tmp_path_factory: pytest.TempPathFactory, index: tuple[str, list[str]]) -> Path:
+    python = make_venv(tmp_path_factory.mktemp("portable") / "venv")
+    pip_install(python, "app", "pinnedlib==1.0", index_url=index[0])
+    return python
+
+
+def source_for(url: str, tmp_path: Path) -> IndexCandidates:
+    return IndexCandidates([url], client=HttpClient(), files=FileCache(tmp_path / "cache"))
+
+
+def test_portable_lock_of_a_real_venv(
+    venv: Path, index: tuple[str, list[str]], tmp_path: Path
+) -> None:
+    url, log = index
+    snapshot = take_snapshot(venv)
+    assert {d.name for d in snapshot.distributions} == {
+        "app",
+        "ptyish",
+        "nativeonly",
+        "pinnedlib",
+    }
+    log.clear()
+    result = portable_lock(snapshot, make_targets(PYTHONS), source_for(url, tmp_path))
+    assert requirements_lines(result) == [
+        "# envsnap freeze --portable",
+        "# requires-python: <3.14,>=3.10",
+        "# python: 3.10, 3.11, 3.12, 3.13",
+        "# platforms: linux-x86_64, linux-aarch64, macos-x86_64, macos-arm64, windows-amd64",
+        "app==1.0",
+        'armfast==1.0 ; platform_machine == "aarch64" or platform_machine == "arm64"',
+        'backport==1.0 ; python_version < "3.11"',
+        "nativeonly==1.0",
+        "pinnedlib==1.0",
+        'ptyish==1.0 ; sys_platform != "win32"',
+        'wincolor==1.0 ; sys_platform == "win32" and python_version < "3.11"',
+        'wincolor==2.0 ; sys_platform == "win32" and python_version >= "3.11"',
+        'winhelper==1.0 ; sys_platform == "win32" and python_version >= "3.11"',
+    ]
+    # the Linux-only wheel: every other platform lacks a file for it
+    assert {name: set(pins) for name, pins in result.missing_files.items()} == {
+        f"cp3{m}-{p}": {"nativeonly==1.0"}
+        for m in (10, 11, 12, 13)
+        for p in ("linux-aarch64", "macos-x86_64", "macos-arm64", "windows-amd64")
+    }
+    assert result.not_on_index == ()
+    wincolor = next(p for p in result.pins if p.name == "wincolor" and str(p.version) == "2.0")
+    assert [f.filename for f in wincolor.files] == ["wincolor-2.0-py3-none-any.whl"]
+    # backport's PEP 658 file is read instead of its wheel; the next wheel has none, and
+    # after that 404 the index is not asked for .metadata again: wheels are downloaded
+    metadata_requests = [p for p in log if p.endswith(".metadata")]
+    assert metadata_requests[0] == "/files/backport-1.0-py3-none-any.whl.metadata"
+    assert len(metadata_requests) == 2
+    assert "/files/backport-1.0-py3-none-any.whl" not in log
+    assert "/files/wincolor-2.0-py3-none-any.whl" in log
+    # each project page is read once for all 20 targets
+    pages = [p for p in log if p.startswith("/simple/")]
+    assert len(pages) == len(set(pages))
+
+
+def test_an_installed_pin_that_blocks_a_target_is_named(
+    venv: Path, index: tuple[str, list[str]], tmp_path: Path
+) -> None:
+    python = make_venv(tmp_path / "blocked")
+    pip_install(python, "needsnew", "pinnedlib==1.0", index_url=index[0])
+    snapshot = take_snapshot(python)
+    targets = make_targets([(3, 12)], ["linux-x86_64", "windows-amd64"])
+    with pytest.raises(OperationError) as caught:
+        portable_lock(snapshot, targets, source_for(index[0], tmp_path))
+    assert caught.value.message == (
+        "no resolution for cp312-windows-amd64: pinnedlib>=2 (required by needsnew==1.0) "
+        "excludes the installed pinnedlib==1.0"
+    )
+    result = portable_lock(
+        snapshot, targets, source_for(index[0], tmp_path), drop_unresolvable=True
+    )
+    assert [t.name for t in result.targets] == ["cp312-linux-x86_64"]
+    assert [line for line in requirements_lines(result) if not line.startswith("#")] == [
+        "needsnew==1.0",
+        "pinnedlib==1.0",
+    ]
