@@ -215,8 +215,7 @@ def portable_lock(
         for d in snapshot.distributions
     }
     roots = _roots(snapshot)
-    wanted_names = {canonicalize_name(r.name) for d in snapshot.distributions for r in d.requires}
-    source.prefetch(sorted(set(pinned) | wanted_names))
+    source.prefetch(sorted(set(pinned) | _likely_added(snapshot, targets)))
     resolutions: list[Resolution] = []
     dropped: dict[str, str] = {}
     for target in targets:
@@ -267,6 +266,23 @@ def portable_lock(
         not_on_index=_not_on_index(pins, snapshot, source),
         left_out=tuple(left_out),
     )
+
+
+def _likely_added(snapshot: Snapshot, targets: Sequence[Target]) -> set[NormalizedName]:
+    """Return names not installed that an installed requirement may need on some target."""
+    evaluator = Evaluator([t.environment for t in targets])
+    installed = {d.name for d in snapshot.distributions}
+    found: set[NormalizedName] = set()
+    for dist in snapshot.distributions:
+        extras = (None, *snapshot.extras.get(dist.name, ()))
+        for requirement in dist.requires:
+            name = canonicalize_name(requirement.name)
+            if name in installed or name in found:
+                continue
+            condition = parse_condition(requirement.marker)
+            if any(evaluator.mask(restrict_extra(condition, e)) for e in extras):
+                found.add(name)
+    return found
 
 
 def _chosen(

@@ -252,3 +252,27 @@ def test_choose_targets_intersects_requires_python(site: FakeSite) -> None:
         "no Python version among 3.10 fits every installed package "
         "(Requires-Python <3.13,>=3.11): app 1.0 requires Python >=3.11"
     )
+
+
+def test_prefetch_asks_for_installed_names_and_those_a_target_may_need(site: FakeSite) -> None:
+    site(
+        "app",
+        "1.0",
+        "lib",
+        'winonly; sys_platform == "win32"',
+        'pypyonly; implementation_name == "pypy"',
+        'docs; extra == "docs"',
+        'speed; extra == "speed"',
+        extras=("docs", "speed"),
+        requested=True,
+    )
+    site("lib", "1.0")
+    site("speed", "1.0")  # app[speed] inferred: the extra is met
+    snapshot = snap(site)
+    source = indexed(MemorySource(), snapshot)
+    source.add("winonly", "1.0")
+    portable_lock(snapshot, make_targets([(3, 12)], ["linux-x86_64"]), source)
+    assert source.prefetched == ["app", "lib", "speed"]
+    source.prefetched.clear()
+    portable_lock(snapshot, make_targets([(3, 12)]), source)
+    assert source.prefetched == ["app", "lib", "speed", "winonly"]
