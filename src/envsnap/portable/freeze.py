@@ -155,10 +155,9 @@ def choose_targets(
             if d.requires_python is not None
             and not any(python_versions_for([d.requires_python], wanted)[0])
         )
+        why = "; ".join(blockers[:3]) or f"together they require Python {combined}"
         raise InputError(
-            f"no Python version among {asked} fits every installed package "
-            f"(Requires-Python {combined or 'any'})"
-            + (f": {'; '.join(blockers[:3])}" if blockers else ""),
+            f"no Python version among {asked} fits every installed package: {why}",
             hint="ask for versions the installed packages support with --python-version",
         )
     return make_targets(kept, platforms if platforms is not None else DEFAULT_PLATFORMS)

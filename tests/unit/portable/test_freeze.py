@@ -249,9 +249,12 @@ def test_choose_targets_intersects_requires_python(site: FakeSite) -> None:
     with pytest.raises(InputError) as caught:
         choose_targets(snapshot, [(3, 10)])
     assert caught.value.message == (
-        "no Python version among 3.10 fits every installed package "
-        "(Requires-Python <3.13,>=3.11): app 1.0 requires Python >=3.11"
+        "no Python version among 3.10 fits every installed package: "
+        "app 1.0 requires Python >=3.11"
     )
+    # each allows some minor, together none
+    with pytest.raises(InputError, match="together they require Python <3.13,>=3.11"):
+        choose_targets(snapshot, [(3, 10), (3, 13)])
 
 
 def test_prefetch_asks_for_installed_names_and_those_a_target_may_need(site: FakeSite) -> None:
