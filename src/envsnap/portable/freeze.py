@@ -67,6 +67,7 @@ if TYPE_CHECKING:
     from packaging.version import Version
 
     from envsnap.index.repository import DistFile
+    from envsnap.index.settings import IndexSettings
     from envsnap.portable.resolver import CandidateSource
     from envsnap.snapshot import Snapshot
 
@@ -74,7 +75,9 @@ __all__ = [
     "PortablePin",
     "PortableResult",
     "choose_targets",
+    "freeze_portable",
     "portable_lock",
+    "report_lines",
     "requirements_lines",
 ]
 
@@ -464,7 +467,8 @@ def requirements_lines(result: PortableResult, *, hashes: bool = False) -> list[
         Lines without newlines: a header naming the targets, then one line per pin.
 
     Raises:
-        OperationError: ``hashes`` is asked and a pin has no files on the index.
+        OperationError: ``hashes`` is asked and a pin has no files on the index,
+            or a file without a sha256.
     """
     pythons = sorted({t.python for t in result.targets})
     platforms = list(dict.fromkeys(t.platform.name for t in result.targets))
@@ -479,10 +483,12 @@ def requirements_lines(result: PortableResult, *, hashes: bool = False) -> list[
         if not hashes:
             lines.append(pin.line())
             continue
-        digests = sorted({f.sha256 for f in pin.files})
-        if not digests:
+        digests = sorted({f.hashes["sha256"] for f in pin.files if "sha256" in f.hashes})
+        if not digests or len(digests) < len(pin.files):
             raise OperationError(
-                f"{pin.name}=={pin.version}: no files on the index, so no hashes",
+                f"{pin.name}=={pin.version}: "
+                + ("the index gives no sha256" if pin.files else "not on the index")
+                + ", so no hashes",
                 hint="write the file without hashes",
             )
         lines.append(pin.line() + " \\")
@@ -491,3 +497,57 @@ def requirements_lines(result: PortableResult, *, hashes: bool = False) -> list[
             for i, d in enumerate(digests)
         ]
     return lines
+
+
+def report_lines(result: PortableResult) -> list[str]:
+    """Return what a user should hear about a portable lock (``warning: ...`` / ``note: ...``).
+
+    Targets dropped, targets lacking a file for some pin, installed pins the
+    index has not got (they cannot be installed elsewhere from the index),
+    installed pins no target needs, and the pins added from the index.
+    """
+    lines = [f"warning: target {name} left out: {why}" for name, why in result.dropped.items()]
+    for name, pins in sorted(result.missing_files.items()):
+        lines.append(f"warning: {name}: no wheel or sdist for {', '.join(pins)}")
+    if result.not_on_index:
+        lines.append(
+            "warning: not on the index, so installable only here: " + ", ".join(result.not_on_index)
+        )
+    if result.left_out:
+        lines.append("note: needed on no target, left out: " + ", ".join(result.left_out))
+    added = [f"{p.name}=={p.version}" for p in result.pins if not p.installed]
+    if added:
+        lines.append("note: added for other targets: " + ", ".join(added))
+    return lines
+
+
+def freeze_portable(
+    snapshot: Snapshot,
+    settings: IndexSettings,
+    *,
+    python_versions: str | None = None,
+    platforms: Sequence[str] = (),
+    drop_unresolvable: bool = False,
+) -> PortableResult:
+    """Lock ``snapshot`` for other targets from the index pip's settings name (the CLI's entry).
+
+    Args:
+        snapshot: the environment.
+        settings: the indexes (see :func:`envsnap.index.settings.index_settings`).
+        python_versions: ``3.12``, ``3.10-3.13`` or ``3.10,3.12`` (default: every
+            minor the installed packages allow).
+        platforms: platform names (default: Linux, macOS and Windows on their
+            common machines).
+        drop_unresolvable: leave out targets without a resolution.
+
+    Raises:
+        InputError: a bad Python range or platform, or no Python fits.
+        OperationError: a target has no resolution, or the index failed.
+    """
+    from envsnap.portable.source import IndexCandidates  # noqa: PLC0415
+    from envsnap.portable.targets import parse_python_versions  # noqa: PLC0415
+
+    pythons = parse_python_versions(python_versions) if python_versions else None
+    targets = choose_targets(snapshot, pythons, platforms or None)
+    source = IndexCandidates.from_settings(settings)
+    return portable_lock(snapshot, targets, source, drop_unresolvable=drop_unresolvable)

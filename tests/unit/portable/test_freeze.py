@@ -6,7 +6,12 @@ import pytest
 
 from envsnap.distributions import read_distributions
 from envsnap.errors import InputError, OperationError
-from envsnap.portable.freeze import choose_targets, portable_lock, requirements_lines
+from envsnap.portable.freeze import (
+    choose_targets,
+    portable_lock,
+    report_lines,
+    requirements_lines,
+)
 from envsnap.portable.targets import make_targets
 from envsnap.snapshot import Snapshot, build_snapshot
 from support.fake_site import LINUX_311, FakeSite
@@ -235,7 +240,7 @@ def test_hashes_for_every_file(site: FakeSite) -> None:
         f"    --hash=sha256:{digests[1]}",
     ]
     empty = portable_lock(snapshot, make_targets([(3, 12)]), MemorySource())
-    with pytest.raises(OperationError, match=r"app==1\.0: no files on the index, so no hashes"):
+    with pytest.raises(OperationError, match=r"app==1\.0: not on the index, so no hashes"):
         requirements_lines(empty, hashes=True)
 
 
@@ -249,11 +254,10 @@ def test_choose_targets_intersects_requires_python(site: FakeSite) -> None:
     with pytest.raises(InputError) as caught:
         choose_targets(snapshot, [(3, 10)])
     assert caught.value.message == (
-        "no Python version among 3.10 fits every installed package: "
-        "app 1.0 requires Python >=3.11"
+        "no Python version among 3.10 fits every installed package: app 1.0 requires Python >=3.11"
     )
     # each allows some minor, together none
-    with pytest.raises(InputError, match="together they require Python <3.13,>=3.11"):
+    with pytest.raises(InputError, match=r"together they require Python <3\.13,>=3\.11"):
         choose_targets(snapshot, [(3, 10), (3, 13)])
 
 
@@ -279,3 +283,20 @@ def test_prefetch_asks_for_installed_names_and_those_a_target_may_need(site: Fak
     source.prefetched.clear()
     portable_lock(snapshot, make_targets([(3, 12)]), source)
     assert source.prefetched == ["app", "lib", "speed", "winonly"]
+
+
+def test_report_lines(site: FakeSite) -> None:
+    site("app", "1.0", "native", "local-tool", 'colorama; os_name == "nt"', requested=True)
+    site("native", "1.0")
+    site("local-tool", "0.1")
+    snapshot = snap(site)
+    source = MemorySource()
+    source.add("app", "1.0")
+    source.add("colorama", "0.4.6")
+    source.add("native", "1.0", wheels=("cp312-cp312-manylinux_2_17_x86_64",))
+    targets = make_targets([(3, 12)], ["linux-x86_64", "windows-amd64"])
+    assert report_lines(portable_lock(snapshot, targets, source)) == [
+        "warning: cp312-windows-amd64: no wheel or sdist for native==1.0",
+        "warning: not on the index, so installable only here: local-tool==0.1",
+        "note: added for other targets: colorama==0.4.6",
+    ]
