@@ -23,7 +23,7 @@ from envsnap.portable.source import IndexCandidates
 from envsnap.portable.targets import make_targets
 from envsnap.snapshot import take_snapshot
 from support.index import serve_index
-from support.venvs import make_venv, pip_install
+from support.venvs import make_venv, pip_install, run_envsnap
 from support.wheels import build_wheel, metadata_text
 
 if TYPE_CHECKING:
@@ -162,4 +162,75 @@ def test_an_installed_pin_that_blocks_a_target_is_named(
     assert [line for line in requirements_lines(result) if not line.startswith("#")] == [
         "needsnew==1.0",
         "pinnedlib==1.0",
+    ]
+
+
+def test_cli_freeze_portable(venv: Path, index: tuple[str, list[str]], tmp_path: Path) -> None:
+    args = ["freeze", "-p", str(venv), "--portable", "--index-url", index[0]]
+    env = {"ENVSNAP_CACHE_DIR": str(tmp_path / "cache")}
+    proc = run_envsnap(*args, "--python-version", "3.10", "--platform", "windows-amd64", env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == [
+        "# envsnap freeze --portable",
+        "# requires-python: <3.11,>=3.10",
+        "# python: 3.10",
+        "# platforms: windows-amd64",
+        "app==1.0",
+        "backport==1.0",
+        "nativeonly==1.0",
+        "pinnedlib==1.0",
+        "wincolor==1.0",
+    ]
+    assert proc.stderr.splitlines()[-3:] == [
+        "warning: cp310-windows-amd64: no wheel or sdist for nativeonly==1.0",
+        "note: needed on no target, left out: ptyish==1.0",
+        "note: added for other targets: backport==1.0, wincolor==1.0",
+    ]
+    out = tmp_path / "portable.txt"
+    written = run_envsnap(*args, "--python-version", "3.12-3.13", "-o", str(out), env=env)
+    assert written.returncode == 0, written.stderr
+    assert written.stderr.splitlines()[-1] == f"wrote {out}: 7 pins for 10 targets"
+    assert out.read_text(encoding="utf-8").startswith("# envsnap freeze --portable\n")
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--platform", "windows-amd64"], "--python-version, --platform and --drop-unresolvable"),
+        (["--portable", "--format", "pylock"], "--portable writes the requirements format only"),
+        (["--portable", "--platform", "bsd"], "error: unknown platform 'bsd'"),
+        (["--portable", "--python-version", "3.10-3"], "3 is not a version like 3.12"),
+    ],
+)
+def test_cli_freeze_portable_bad_input_is_exit_2(
+    venv: Path, index: tuple[str, list[str]], extra: list[str], message: str
+) -> None:
+    proc = run_envsnap("freeze", "-p", str(venv), "--index-url", index[0], *extra)
+    assert proc.returncode == 2
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_cli_freeze_portable_without_resolution_is_exit_3(
+    index: tuple[str, list[str]], tmp_path: Path
+) -> None:
+    python = make_venv(tmp_path / "blocked")
+    pip_install(python, "needsnew", "pinnedlib==1.0", index_url=index[0])
+    proc = run_envsnap(
+        "freeze",
+        "-p",
+        str(python),
+        "--portable",
+        "--index-url",
+        index[0],
+        "--python-version",
+        "3.12",
+        env={"ENVSNAP_CACHE_DIR": str(tmp_path / "cache")},
+    )
+    assert proc.returncode == 3
+    assert proc.stderr.splitlines()[-2:] == [
+        "error: no resolution for cp312-windows-amd64: pinnedlib>=2 (required by needsnew==1.0) "
+        "excludes the installed pinnedlib==1.0",
+        "hint: the installed versions stay as they are: upgrade or downgrade the package in the "
+        "environment, or leave the target out (--platform / --python-version)",
     ]
