@@ -10,7 +10,10 @@ platform-conditional dependencies (``sys_platform``, ``platform_machine``,
 from __future__ import annotations
 
 import platform
+import shutil
+import subprocess
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -23,12 +26,11 @@ from envsnap.portable.source import IndexCandidates
 from envsnap.portable.targets import make_targets
 from envsnap.snapshot import take_snapshot
 from support.index import serve_index
-from support.venvs import make_venv, pip_install, run_envsnap
+from support.venvs import clean_env, make_venv, pip_install, run_checked, run_envsnap
 from support.wheels import build_wheel, metadata_text
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
-    from pathlib import Path
 
 pytestmark = [
     pytest.mark.integration,
@@ -67,6 +69,18 @@ def build_index(root: Path) -> None:
     build_wheel(root, "pinnedlib", "1.0")
     build_wheel(root, "pinnedlib", "2.0")
     build_wheel(root, "needsnew", "1.0", requires=['pinnedlib>=2; sys_platform == "win32"'])
+    # like app, with a wheel for every target
+    build_wheel(
+        root,
+        "crossapp",
+        "1.0",
+        requires=[
+            'wincolor; sys_platform == "win32"',
+            'ptyish; sys_platform != "win32"',
+            'backport; python_version < "3.11"',
+            'armfast; platform_machine == "aarch64" or platform_machine == "arm64"',
+        ],
+    )
     # the PEP 658 file of the first wheel resolution asks about (cp310-linux-x86_64)
     (root / "backport-1.0-py3-none-any.whl.metadata").write_text(
         metadata_text("backport", "1.0"), encoding="utf-8"
@@ -234,3 +248,62 @@ def test_cli_freeze_portable_without_resolution_is_exit_3(
         "hint: the installed versions stay as they are: upgrade or downgrade the package in the "
         "environment, or leave the target out (--platform / --python-version)",
     ]
+
+
+def portable_file(python: Path, url: str, tmp_path: Path, *args: str) -> Path:
+    out = tmp_path / "portable.txt"
+    proc = run_envsnap(
+        "freeze", "-p", str(python), "--portable", "--index-url", url, "-o", str(out), *args,
+        env={"ENVSNAP_CACHE_DIR": str(tmp_path / "cache")},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    return out
+
+
+@pytest.mark.parametrize("version", ["3.10", "3.13"])
+def test_restores_into_other_python_versions(
+    index: tuple[str, list[str]], tmp_path: Path, version: str
+) -> None:
+    # real interpreters only: pyenv's shims on PATH may not run the version asked for
+    found = sorted((Path.home() / ".pyenv" / "versions").glob(f"{version}.*/bin/python{version}"))
+    if not found:
+        pytest.skip(f"no pyenv Python {version} on this machine")
+    base = str(found[-1])
+    source = make_venv(tmp_path / "source")
+    pip_install(source, "crossapp", index_url=index[0])
+    frozen = portable_file(source, index[0], tmp_path, "--python-version", "3.10-3.13")
+    target = tmp_path / f"py{version}"
+    run_checked([base, "-m", "venv", "--without-pip", str(target)])
+    python = target / "bin" / "python"
+    pip_install(python, "-r", str(frozen), index_url=index[0])
+    run_checked([sys.executable, "-m", "pip", "--python", str(python), "check"])
+    listed = run_checked([sys.executable, "-m", "pip", "--python", str(python), "list"])
+    names = {line.split()[0] for line in listed.splitlines()[2:]}
+    expected = {"crossapp", "ptyish"} | ({"backport"} if version == "3.10" else set())
+    assert names - {"pip"} == expected
+
+
+@pytest.mark.parametrize(
+    ("uv_platform", "expected"),
+    [
+        ("windows", {"crossapp==1.0", "wincolor==2.0", "winhelper==1.0"}),
+        ("aarch64-apple-darwin", {"crossapp==1.0", "ptyish==1.0", "armfast==1.0"}),
+        ("aarch64-unknown-linux-gnu", {"crossapp==1.0", "ptyish==1.0", "armfast==1.0"}),
+        ("x86_64-apple-darwin", {"crossapp==1.0", "ptyish==1.0"}),
+    ],
+)
+def test_uv_accepts_it_for_other_platforms(
+    index: tuple[str, list[str]], tmp_path: Path, uv_platform: str, expected: set[str]
+) -> None:
+    uv = shutil.which("uv") or str(Path(sys.executable).with_name("uv"))
+    source = make_venv(tmp_path / "source")
+    pip_install(source, "crossapp", index_url=index[0])
+    frozen = portable_file(source, index[0], tmp_path, "--python-version", "3.12")
+    cmd = [uv, "pip", "install", "--dry-run", "--python-platform", uv_platform]
+    cmd += ["--python-version", "3.12", "--target", str(tmp_path / "t"), "--python", str(source)]
+    cmd += ["--index-url", index[0], "-r", str(frozen)]
+    done = subprocess.run(cmd, env=clean_env(), capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert {line.split()[1] for line in done.stderr.splitlines() if line.startswith(" + ")} == (
+        expected
+    )
