@@ -45,6 +45,7 @@ from envsnap.portable.markers import (
 )
 from envsnap.portable.resolver import (
     DistMetadata,
+    NoResolution,
     Pinned,
     Release,
     Resolution,
@@ -223,8 +224,8 @@ def portable_lock(
     for target in targets:
         try:
             resolutions.append(resolve_target(roots, target, source, pinned))
-        except OperationError as exc:
-            if not drop_unresolvable or "no resolution" not in exc.message:
+        except NoResolution as exc:
+            if not drop_unresolvable:
                 raise
             dropped[target.name] = exc.message
     if not resolutions:
@@ -264,8 +265,8 @@ def portable_lock(
         requires_python=_python_range(kept),
         pins=tuple(pins),
         dropped=dropped,
-        missing_files=_missing_files(pins, kept, snapshot, source, releases),
-        not_on_index=_not_on_index(pins, snapshot, source),
+        missing_files=_missing_files(pins, kept),
+        not_on_index=tuple(f"{p.name}=={p.version}" for p in pins if p.installed and not p.files),
         left_out=tuple(left_out),
     )
 
@@ -419,40 +420,18 @@ def _index_release(
 
 
 def _missing_files(
-    pins: Sequence[PortablePin],
-    targets: Sequence[Target],
-    snapshot: Snapshot,
-    source: CandidateSource,
-    releases: Mapping[tuple[NormalizedName, Version], Release],
+    pins: Sequence[PortablePin], targets: Sequence[Target]
 ) -> dict[str, tuple[str, ...]]:
+    """Return target name -> pins it needs whose files (when known) offer it nothing."""
     missing: dict[str, list[str]] = defaultdict(list)
     for pin in pins:
-        dist = snapshot.get(pin.name)
-        if dist is not None and dist.origin.is_direct:
+        if not pin.files:
             continue
-        release = releases.get((pin.name, pin.version)) or _index_release(
-            source, pin.name, pin.version
-        )
-        if release is None:
-            continue
+        release = Release(name=pin.name, version=pin.version, files=pin.files)
         for target in targets:
             if target.name in pin.targets and release.file_for(target.tags) is None:
                 missing[target.name].append(f"{pin.name}=={pin.version}")
     return {name: tuple(found) for name, found in missing.items()}
-
-
-def _not_on_index(
-    pins: Sequence[PortablePin], snapshot: Snapshot, source: CandidateSource
-) -> tuple[str, ...]:
-    absent = []
-    for pin in pins:
-        dist = snapshot.get(pin.name)
-        if pin.installed and (
-            (dist is not None and dist.origin.is_direct)
-            or _index_release(source, pin.name, pin.version) is None
-        ):
-            absent.append(f"{pin.name}=={pin.version}")
-    return tuple(absent)
 
 
 def requirements_lines(result: PortableResult, *, hashes: bool = False) -> list[str]:

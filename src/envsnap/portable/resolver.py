@@ -52,6 +52,7 @@ __all__ = [
     "CandidateSource",
     "DistMetadata",
     "Edge",
+    "NoResolution",
     "Pinned",
     "Provider",
     "Release",
@@ -62,6 +63,10 @@ __all__ = [
 
 MAX_ROUNDS = 20_000
 """resolvelib rounds before giving up (each round pins or backtracks one name)."""
+
+
+class NoResolution(OperationError):
+    """No set of candidates meets the requirements on a target (exit 3)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -393,10 +398,11 @@ def resolve_target(
         The chosen candidates and the edges between them.
 
     Raises:
-        OperationError: no resolution exists on the target (the message
-            names the target and each conflicting requirement, and says when
-            an installed pin is what excludes every candidate), resolution
-            took too long, or the source failed.
+        NoResolution: no resolution exists on the target (the message names
+            the target and each conflicting requirement, and says when an
+            installed pin is what excludes every candidate), or resolution
+            took too long.
+        OperationError: the source failed.
     """
     provider = Provider(target, source, pinned)
     resolver: resolvelib.Resolver[Wanted, Candidate, str] = resolvelib.Resolver(
@@ -408,14 +414,14 @@ def resolve_target(
         causes: list[RequirementInformation[Wanted, Candidate]] = list(exc.causes)
         # a requirement the installed pin meets is not what blocks
         blocking = [c for c in causes if not _met_by_pin(c.requirement, pinned)] or causes
-        raise OperationError(
+        raise NoResolution(
             f"no resolution for {target.name}: "
             + "; ".join(sorted({_cause(c, pinned, source) for c in blocking})),
             hint="the installed versions stay as they are: upgrade or downgrade the package in "
             "the environment, or leave the target out (--platform / --python-version)",
         ) from None
     except resolvelib.ResolutionTooDeep:
-        raise OperationError(
+        raise NoResolution(
             f"no resolution for {target.name} after {MAX_ROUNDS} rounds",
             hint="leave the target out (--platform / --python-version)",
         ) from None
