@@ -217,7 +217,7 @@ def test_a_page_that_says_1_5_gb_is_refused_before_reading() -> None:
         client().get_page(f"{base}/huge-page/", accept=ACCEPT, what="alpha: INDEX/alpha/")
     assert info.value.message == (
         f"alpha: INDEX/alpha/: the server says {3 * GB // 2} bytes, over envsnap's page "
-        f"limit ({64 << 20} bytes); stopped"
+        f"limit ({32 << 20} bytes); stopped"
     )
 
 
@@ -283,8 +283,8 @@ def test_an_endless_index_page_keeps_memory_bounded(tmp_path: Path) -> None:
     peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     assert done.returncode == 3, done.stderr
     assert done.stdout == (
-        f"alpha: {base}/endless/alpha/: the server sends more than {64 << 20} bytes, over "
-        f"envsnap's page limit ({64 << 20} bytes); stopped\n"
+        f"alpha: {base}/endless/alpha/: the server sends more than {32 << 20} bytes, over "
+        f"envsnap's page limit ({32 << 20} bytes); stopped\n"
     )
     assert "Traceback" not in done.stderr
     assert peak_kb < 500 * 1024

@@ -29,7 +29,7 @@ _MAX_AGE = re.compile(r"(?:^|,)\s*max-age\s*=\s*(\d+)", re.IGNORECASE)
 class CachedPage:
     """One stored page and what revalidates it."""
 
-    body: bytes
+    body: bytes | bytearray
     """The page's bytes."""
     content_type: str
     """Its ``Content-Type``."""

@@ -55,6 +55,7 @@ __all__ = [
     "HttpClient",
     "Limits",
     "Page",
+    "Refused",
     "Unreachable",
     "host_key",
     "http_timeout",
@@ -73,6 +74,14 @@ class Unreachable(OperationError):
 
     reason = ""
     """The cause in a few words (``Connection refused``, ``503 Service Unavailable``)."""
+
+
+class Refused(Unreachable):
+    """The server's answer was refused: over a size bound, too slow, an insecure redirect.
+
+    A misbehaving index stops the whole run at once, reported alone (as
+    :class:`Unreachable` does), not once per package.
+    """
 
 
 class _BrokenBody(Exception):
@@ -120,8 +129,9 @@ class Limits:
     """urllib3's ``backoff_factor``: the second retry waits this, each next one double."""
     jobs: int = 8
     """Parallel transfers, and pooled connections kept per host."""
-    page_bytes: int = 64 * _MB
-    """The largest index page accepted (the package index's biggest pages are a few MB)."""
+    page_bytes: int = 32 * _MB
+    """The largest index page accepted (``ENVSNAP_MAX_PAGE_MB``; the package index's
+    biggest pages are a few MB). Eight pages are read at once: 8 x 32 MiB bounds memory."""
     file_bytes: int = 4096 * _MB
     """The largest file accepted when neither the index nor the lock states its size."""
     deadline: float = 3600.0
@@ -131,19 +141,29 @@ class Limits:
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Limits:
-        """Return the defaults with ``ENVSNAP_HTTP_TIMEOUT`` applied.
+        """Return the defaults with ``ENVSNAP_HTTP_TIMEOUT`` and ``ENVSNAP_MAX_PAGE_MB`` applied.
 
         Raises:
-            InputError: the variable is not a positive number.
+            InputError: a variable is not a positive number.
         """
-        return cls(timeout=http_timeout(_TIMEOUT, environ=environ))
+        env = os.environ if environ is None else environ
+        pages = env.get("ENVSNAP_MAX_PAGE_MB", "").strip()
+        if pages and not (pages.isdigit() and int(pages) > 0):
+            raise InputError(
+                f"ENVSNAP_MAX_PAGE_MB={pages}: not a positive whole number of MiB",
+                hint="set it to the largest index page to accept, e.g. 64, or unset it",
+            )
+        return cls(
+            timeout=http_timeout(_TIMEOUT, environ=env),
+            page_bytes=int(pages) * _MB if pages else 32 * _MB,
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Page:
     """An index page as read (from the server or the page cache)."""
 
-    body: bytes
+    body: bytes | bytearray
     """Its bytes (at most :attr:`Limits.page_bytes`)."""
     content_type: str
     """Its ``Content-Type``."""
@@ -488,7 +508,7 @@ class HttpClient:
         shown = strip_credentials(current)[0]
         netloc = urllib.parse.urlsplit(shown).netloc
         origin = strip_credentials(first)[0]
-        raise OperationError(
+        raise Refused(
             f"{what}: {origin} redirects to {shown}, plain http to a host that is not trusted",
             hint=f"refused as pip refuses it; pass --trusted-host {netloc} if you trust "
             "the network to it (hashes are still checked)",
@@ -531,10 +551,10 @@ class HttpClient:
             raise self._unreachable(url, text)
         raise OperationError(f"{what}: {text} from {clean}")
 
-    def _read(self, response: urllib3.BaseHTTPResponse, *, what: str, limit: int) -> bytes:
-        chunks: list[bytes] = []
-        self._stream(response, chunks.append, what=what, limit=limit, stated=False, page=True)
-        return b"".join(chunks)
+    def _read(self, response: urllib3.BaseHTTPResponse, *, what: str, limit: int) -> bytearray:
+        body = bytearray()  # grown in place: no second copy of a large page
+        self._stream(response, body.extend, what=what, limit=limit, stated=False, page=True)
+        return body
 
     def _stream(
         self,
@@ -569,12 +589,12 @@ class HttpClient:
                 write(chunk)
                 elapsed = time.monotonic() - start
                 if elapsed > limits.deadline:
-                    raise OperationError(
+                    raise Refused(
                         f"{what}: took more than {limits.deadline:g} s ({total} bytes so far)",
                         hint="the server is too slow; try again later or use another index",
                     )
                 if elapsed > limits.timeout and total / elapsed < limits.min_rate:
-                    raise OperationError(
+                    raise Refused(
                         f"{what}: too slow ({total} bytes in {elapsed:.0f} s, under "
                         f"{limits.min_rate:g} bytes/s)",
                         hint="the server is too slow; try again later or use another index",
@@ -596,8 +616,8 @@ class HttpClient:
             f"says {declared} bytes" if declared is not None else f"sends more than {limit} bytes"
         )
         bound = "the size the index or lock file states" if stated else f"envsnap's {kind} limit"
-        return OperationError(
+        return Refused(
             f"{what}: the server {says}, over {bound} ({limit} bytes); stopped",
-            hint="the index or the lock file is wrong, or the server misbehaves; "
-            "nothing was installed",
+            hint="the server misbehaves (or the lock file states a wrong size); "
+            "nothing was written or installed",
         )

@@ -22,6 +22,7 @@ exist is left out with a note, as pip warns and goes on.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import urllib.parse
@@ -180,22 +181,11 @@ def pip_config(
     env = dict(os.environ if environ is None else environ)
     if env.get("PIP_CONFIG_FILE") == os.devnull:
         return {}  # pip loads no file at all then
-    env.pop("PIP_REQUIRE_VIRTUALENV", None)
-    try:
-        done = subprocess.run(
-            [python or sys.executable, "-m", "pip", "config", "debug"],
-            capture_output=True,
-            text=True,
-            env=env,
-            check=False,
-            timeout=60,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return {}
-    if done.returncode != 0:
+    text = _config_debug(python or sys.executable, env)
+    if text is None:
         return {}
     merged: dict[str, str] = {}
-    variants = parse_pip_config_debug(done.stdout)
+    variants = parse_pip_config_debug(text)
     for variant in _VARIANTS:
         merged.update(variants.get(variant, {}))
     found: dict[str, str] = {}
@@ -205,6 +195,75 @@ def pip_config(
             if value is not None:
                 found[key] = value
     return found
+
+
+_FILE_LINE = re.compile(r"^  (?P<path>\S.*), exists: (?:True|False)$", re.MULTILINE)
+_LOCATION_VARIABLES = (
+    "PIP_CONFIG_FILE",
+    "HOME",
+    "XDG_CONFIG_HOME",
+    "XDG_CONFIG_DIRS",
+    "APPDATA",
+    "PROGRAMDATA",
+    "PYTHONPATH",
+    "PYTHONHOME",
+)
+
+
+def _config_debug(python: str, env: Mapping[str, str]) -> str | None:
+    """Return ``pip config debug``'s output, reused while no file it names has changed.
+
+    Running pip costs a few tenths of a second. Its output names every file
+    pip would read (those that exist and those that do not), so a stored
+    answer stays right while each of those files has the same ``stat`` and
+    the variables that move them (``HOME``, ``XDG_*``, ``PIP_CONFIG_FILE``...)
+    and the interpreter are the same. Stored under the envsnap cache
+    (``pip-config/``); an unwritable cache just means asking pip each time.
+    """
+    import hashlib  # noqa: PLC0415
+    import json  # noqa: PLC0415
+
+    from envsnap.cache import default_cache_dir  # noqa: PLC0415
+
+    key = json.dumps([python, _stat(Path(python)), *(env.get(v) for v in _LOCATION_VARIABLES)])
+    entry = default_cache_dir() / "pip-config" / hashlib.sha256(key.encode()).hexdigest()
+    try:
+        stored = json.loads(entry.read_text(encoding="utf-8"))
+        if all(_stat(Path(path)) == sig for path, sig in stored["files"].items()):
+            return str(stored["stdout"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        pass
+    run_env = {k: v for k, v in env.items() if k != "PIP_REQUIRE_VIRTUALENV"}
+    try:
+        done = subprocess.run(
+            [python, "-m", "pip", "config", "debug"],
+            capture_output=True,
+            text=True,
+            env=run_env,
+            check=False,
+            timeout=60,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if done.returncode != 0:
+        return None
+    files = {m["path"]: _stat(Path(m["path"])) for m in _FILE_LINE.finditer(done.stdout)}
+    try:
+        from envsnap._io import atomic_write  # noqa: PLC0415
+
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(entry, json.dumps({"files": files, "stdout": done.stdout}))
+    except OSError:
+        pass
+    return done.stdout
+
+
+def _stat(path: Path) -> str:
+    try:
+        info = path.stat()
+    except OSError:
+        return "missing"
+    return f"{info.st_mtime_ns}:{info.st_size}:{info.st_ino}"
 
 
 def index_settings(

@@ -49,7 +49,9 @@ class Link:
     """Whether the index marks it yanked (PEP 592)."""
 
 
-def parse_page(body: bytes, content_type: str, base_url: str, *, where: str) -> list[Link]:
+def parse_page(
+    body: bytes | bytearray, content_type: str, base_url: str, *, where: str
+) -> list[Link]:
     """Parse a Simple API project page, JSON (PEP 691) or HTML (PEP 503).
 
     Args:

@@ -8,6 +8,13 @@ directory through its ``index.html`` (as pip reads a local index). Links
 without a hash are downloaded once into the file cache and hashed there, so
 a restore finds them again without the network. :class:`FlatLinks` is a
 ``--find-links URL``: one HTML page listing files of many projects.
+
+A pinned version's files do not change on an index once uploaded, so a
+cached page that already lists the pinned version (with hashes) is used
+without any request for :data:`PINNED_PAGE_AGE` seconds, whatever its
+``Cache-Control`` says (some proxies strip every cache header, which would
+make each restore fetch every page again); other lookups go through HTTP
+revalidation.
 """
 
 from __future__ import annotations
@@ -33,7 +40,10 @@ if TYPE_CHECKING:
     from envsnap.cache import FileCache
     from envsnap.index.cache import PageCache
 
-__all__ = ["FlatLinks", "SimpleIndex"]
+__all__ = ["PINNED_PAGE_AGE", "FlatLinks", "SimpleIndex"]
+
+PINNED_PAGE_AGE = 24 * 3600
+"""Seconds a cached page that lists a pinned version answers for it without a request."""
 
 
 class _Remote:
@@ -164,6 +174,9 @@ class SimpleIndex(_Remote):
 
     def lookup(self, name: NormalizedName, version: Version) -> ProjectFiles | None:
         """Return the files of ``name==version`` from the first index that has it."""
+        known = self._from_cache(name, version)
+        if known is not None:
+            return known
         for raw, clean in self._indexes:
             where = f"{clean}/{name}/"
             page = self._page(urllib.parse.urljoin(raw, f"{name}/"), what=f"{name}: {where}")
@@ -173,6 +186,37 @@ class SimpleIndex(_Remote):
             files = self._files(links, name, version)
             if files:
                 return ProjectFiles(name=name, version=version, files=ordered(files), index=clean)
+        return None
+
+    def _from_cache(self, name: NormalizedName, version: Version) -> ProjectFiles | None:
+        """Answer from cached pages alone when the first index that has a page lists the version."""
+        import time  # noqa: PLC0415
+
+        if self.pages is None:
+            return None
+        for raw, clean in self._indexes:
+            url = urllib.parse.urljoin(raw, f"{name}/")
+            where = f"{clean}/{name}/"
+            if url.startswith("file:"):
+                page = _read_local(url, what=f"{name}: {where}")
+                if page is None:
+                    continue
+            else:
+                cached = self.pages.get(strip_credentials(url)[0], ACCEPT)
+                if cached is None or not 0 <= time.time() - cached.stored < PINNED_PAGE_AGE:
+                    return None
+                page = Page(body=cached.body, content_type=cached.content_type, url=cached.url)
+            links = [
+                link
+                for link in parse_page(page.body, page.content_type, page.url, where=where)
+                if parse_filename(link.filename) == (name, version)
+            ]
+            if not links:
+                return None  # maybe uploaded since: ask the index
+            if any("sha256" not in link.hashes for link in links):
+                return None
+            files = self._files(links, name, version)
+            return ProjectFiles(name=name, version=version, files=ordered(files), index=clean)
         return None
 
 

@@ -216,3 +216,28 @@ def test_the_default_index_is_used_unless_named_or_no_index(
     )
     assert IndexSettings(index_url="http://127.0.0.1:7/").index_urls() == ("http://127.0.0.1:7/",)
     assert IndexSettings(no_index=True, extra_index_urls=("http://x.invalid/",)).index_urls() == ()
+
+
+def test_pips_answer_is_reused_until_a_file_it_names_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ENVSNAP_CACHE_DIR", str(tmp_path / "cache"))
+    env = pip_env(tmp_path)
+    user = write(
+        tmp_path / "user-config/pip/pip.conf", "[global]\nindex-url = https://a.invalid/\n"
+    )
+    assert indexes(pip_config(environ=env)) == {"index-url": "https://a.invalid/"}
+    runs: list[list[str]] = []
+    real_run = subprocess.run
+
+    def counting_run(argv: list[str], **kwargs: object) -> object:
+        runs.append(argv)
+        return real_run(argv, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(subprocess, "run", counting_run)
+    assert indexes(pip_config(environ=env)) == {"index-url": "https://a.invalid/"}
+    assert runs == []
+    user.write_text("[global]\nindex-url = https://changed.invalid/simple\n", encoding="utf-8")
+    os.utime(user, ns=(1, 1))
+    assert indexes(pip_config(environ=env)) == {"index-url": "https://changed.invalid/simple"}
+    assert len(runs) == 1
