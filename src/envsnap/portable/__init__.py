@@ -4,6 +4,7 @@
   as PEP 508 marker environments and PEP 425 tags;
 - :mod:`~envsnap.portable.markers`: conditions over markers, combined along
   dependency paths and simplified over the targets;
+- :mod:`~envsnap.portable.paths`: each pin's condition from the dependency paths;
 - :mod:`~envsnap.portable.resolver`: resolvelib over a candidate source, the
   installed pins fixed;
 - :mod:`~envsnap.portable.source`: the candidate source over the package index;

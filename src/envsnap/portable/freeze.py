@@ -3,22 +3,13 @@
 :func:`portable_lock` resolves the environment's top-level requirements once
 per target (:func:`~envsnap.portable.resolver.resolve_target`; the installed
 pins fixed, names not installed taken from the index), then gives every pin
-the condition under which it is needed (:mod:`envsnap.portable.markers`):
+the condition under which it is needed (:mod:`envsnap.portable.paths`: an OR
+over the dependency paths of the AND of the edge markers, simplified over
+the targets and checked against the resolutions).
 
-- a node is a pin, or a pin with one extra active; the top-level pins (and
-  the extras they were installed with) hold always;
-- an edge ``parent -> child`` holds where the parent holds *and* the edge's
-  ``Requires-Dist`` marker holds, its ``extra`` comparisons answered for the
-  parent's extra (an AND along a path);
-- a node holds where any edge into it holds (an OR over paths), computed to a
-  fixpoint (cycles are common through extras), simplified over the targets.
-
-The result is checked against the resolutions: on each target a pin's marker
-must hold exactly where that target's resolution chose it. Where it does not
-(one name resolved to different versions on different targets, say), the
-marker is narrowed by the set of targets that chose it.
-
-:func:`requirements_lines` writes the result as pip requirements lines.
+:func:`requirements_lines` writes the result as pip requirements lines,
+:func:`report_lines` says what the user should know about it, and
+:func:`freeze_portable` is the CLI's entry (targets and index from options).
 """
 
 from __future__ import annotations
@@ -33,16 +24,12 @@ from packaging.utils import NormalizedName, canonicalize_name
 from envsnap.errors import InputError, OperationError
 from envsnap.portable.markers import (
     FALSE,
-    TRUE,
-    Condition,
     Evaluator,
-    all_of,
-    any_of,
     parse_condition,
     restrict_extra,
-    simplify,
     to_marker,
 )
+from envsnap.portable.paths import narrowed, node_conditions
 from envsnap.portable.resolver import (
     DistMetadata,
     NoResolution,
@@ -83,10 +70,6 @@ __all__ = [
 ]
 
 _Pin = tuple[NormalizedName, "Version"]
-_Node = tuple[NormalizedName, "Version", "NormalizedName | None"]
-
-_MAX_PASSES = 50
-"""Fixpoint passes over the graph before markers fall back to the target sets."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -236,10 +219,11 @@ def portable_lock(
     kept = tuple(r.target for r in resolutions)
     evaluator = Evaluator([t.environment for t in kept])
     chosen, releases = _chosen(resolutions)
-    conditions = _conditions(roots, resolutions, evaluator)
+    conditions = node_conditions(roots, resolutions, evaluator)
     pins = []
     for (name, version), mask in sorted(chosen.items()):
-        condition = _exact(conditions.get((name, version, None), FALSE), mask, kept, evaluator)
+        condition = conditions.get((name, version, None), FALSE)
+        condition = narrowed(condition, mask, kept, evaluator)
         installed = name in pinned and pinned[name].version == version
         dist = snapshot.get(name)
         release = releases.get((name, version))
@@ -304,107 +288,6 @@ def _chosen(
             if candidate.release is not None:
                 releases[key] = candidate.release
     return dict(chosen), releases
-
-
-def _incoming(resolutions: Sequence[Resolution]) -> dict[_Node, set[tuple[_Node, Condition]]]:
-    """Return, for each node, the edges into it: ``(parent node, edge condition)``."""
-    incoming: dict[_Node, set[tuple[_Node, Condition]]] = defaultdict(set)
-    parsed: dict[tuple[str, NormalizedName | None], Condition] = {}
-    for resolution in resolutions:
-        for edge in resolution.edges:
-            parent: _Node = (edge.parent.name, edge.parent.version, edge.parent.extra)
-            key = (str(edge.requirement.marker), edge.parent.extra)
-            if key not in parsed:
-                parsed[key] = restrict_extra(
-                    parse_condition(edge.requirement.marker), edge.parent.extra
-                )
-            extras = sorted(canonicalize_name(e) for e in edge.requirement.extras)
-            for extra in (None, *extras):
-                incoming[(edge.child.name, edge.child.version, extra)].add((parent, parsed[key]))
-    return incoming
-
-
-def _conditions(
-    roots: Sequence[Wanted], resolutions: Sequence[Resolution], evaluator: Evaluator
-) -> dict[_Node, Condition]:
-    """Return the condition of every node (a pin, or a pin with an extra), to a fixpoint."""
-    incoming = _incoming(resolutions)
-    conditions: dict[_Node, Condition] = defaultdict(lambda: FALSE)
-    fixed = {
-        (candidate.name, candidate.version, candidate.extra)
-        for resolution in resolutions
-        for root in roots
-        if (candidate := resolution.candidates.get(root.identifier)) is not None
-    }
-    for node in fixed:
-        conditions[node] = TRUE
-    for _ in range(_MAX_PASSES):
-        changed = False
-        for node, edges in incoming.items():
-            if node in fixed:
-                continue
-            new = simplify(
-                any_of(*(all_of(conditions[parent], marker) for parent, marker in edges)),
-                evaluator,
-            )
-            if new != conditions[node]:
-                conditions[node] = new
-                changed = True
-        if not changed:
-            break
-    return dict(conditions)
-
-
-def _exact(
-    condition: Condition, mask: int, targets: Sequence[Target], evaluator: Evaluator
-) -> Condition:
-    """Narrow a pin's condition to the targets that chose it, where the two differ."""
-    if evaluator.mask(condition) == mask:
-        return condition
-    chosen = _targets_condition(mask, targets)
-    narrowed = simplify(all_of(condition, chosen), evaluator)
-    return narrowed if evaluator.mask(narrowed) == mask else simplify(chosen, evaluator)
-
-
-def _targets_condition(mask: int, targets: Sequence[Target]) -> Condition:
-    """Return a condition holding on exactly the targets of ``mask``.
-
-    Per platform, the Python minors chosen are written as a range
-    (``python_version >= "3.11"``) where they are contiguous among the
-    targets' minors, else one ``==`` each; platforms with the same minors
-    share a conjunction.
-    """
-    minors = sorted({t.python for t in targets})
-    by_platform: dict[str, set[tuple[int, int]]] = defaultdict(set)
-    platforms = {}
-    for index, target in enumerate(targets):
-        if mask >> index & 1:
-            by_platform[target.platform.name].add(target.python)
-            platforms[target.platform.name] = target
-    parts = []
-    for name, chosen in by_platform.items():
-        env = platforms[name].environment
-        where = parse_condition(
-            f'sys_platform == "{env["sys_platform"]}" '
-            f'and platform_machine == "{env["platform_machine"]}"'
-        )
-        parts.append(all_of(where, _python_condition(sorted(chosen), minors)))
-    return any_of(*parts)
-
-
-def _python_condition(
-    chosen: Sequence[tuple[int, int]], minors: Sequence[tuple[int, int]]
-) -> Condition:
-    first, last = minors.index(chosen[0]), minors.index(chosen[-1])
-    if minors[first : last + 1] != list(chosen):
-        return any_of(*(parse_condition(f'python_version == "{a}.{b}"') for a, b in chosen))
-    atoms = []
-    if first > 0:
-        atoms.append(f'python_version >= "{chosen[0][0]}.{chosen[0][1]}"')
-    if last < len(minors) - 1:
-        after = minors[last + 1]
-        atoms.append(f'python_version < "{after[0]}.{after[1]}"')
-    return parse_condition(" and ".join(atoms)) if atoms else TRUE
 
 
 def _python_range(targets: Sequence[Target]) -> SpecifierSet:
