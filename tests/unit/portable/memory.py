@@ -1,4 +1,4 @@
-"""An in-memory candidate source for the portable resolver's tests."""
+"""An in-memory candidate source for the portable resolver's tests, and small helpers."""
 
 from __future__ import annotations
 
@@ -10,8 +10,11 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
+from envsnap.distributions import read_distributions
 from envsnap.index.repository import DistFile
 from envsnap.portable.resolver import DistMetadata, Release
+from envsnap.snapshot import Snapshot, build_snapshot
+from support.fake_site import LINUX_311, FakeSite
 
 
 @dataclass
@@ -71,3 +74,19 @@ class MemorySource:
 
     def metadata(self, release: Release, file: DistFile) -> DistMetadata:
         return self.metadata_by_file[file.filename]
+
+
+def snap(site: FakeSite, markers: dict[str, str] | None = None) -> Snapshot:
+    dists, warnings = read_distributions([site.root])
+    return build_snapshot(site.environment(markers=markers or LINUX_311), dists, warnings=warnings)
+
+
+def pins_of(lines: list[str]) -> list[str]:
+    return [line for line in lines if not line.startswith("#")]
+
+
+def indexed(source: MemorySource, snapshot: Snapshot) -> MemorySource:
+    """Put every installed version on the source (py3 wheels)."""
+    for dist in snapshot.distributions:
+        source.add(dist.name, str(dist.version))
+    return source

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
-from envsnap.distributions import read_distributions
 from envsnap.errors import InputError, OperationError
 from envsnap.portable.freeze import (
     choose_targets,
@@ -13,27 +14,13 @@ from envsnap.portable.freeze import (
     requirements_lines,
 )
 from envsnap.portable.targets import make_targets
-from envsnap.snapshot import Snapshot, build_snapshot
 from support.fake_site import LINUX_311, FakeSite
-from unit.portable.memory import MemorySource
+from unit.portable.memory import MemorySource, indexed, pins_of, snap
+
+if TYPE_CHECKING:
+    from envsnap.snapshot import Snapshot
 
 PY310_313 = [(3, 10), (3, 11), (3, 12), (3, 13)]
-
-
-def snap(site: FakeSite, markers: dict[str, str] | None = None) -> Snapshot:
-    dists, warnings = read_distributions([site.root])
-    return build_snapshot(site.environment(markers=markers or LINUX_311), dists, warnings=warnings)
-
-
-def pins_of(lines: list[str]) -> list[str]:
-    return [line for line in lines if not line.startswith("#")]
-
-
-def indexed(source: MemorySource, snapshot: Snapshot) -> MemorySource:
-    """Put every installed version on the source (py3 wheels)."""
-    for dist in snapshot.distributions:
-        source.add(dist.name, str(dist.version))
-    return source
 
 
 @pytest.fixture
