@@ -18,8 +18,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import InvalidVersion
 
 from envsnap.errors import InputError, OperationError
 from envsnap.portable.markers import (
@@ -64,6 +66,7 @@ __all__ = [
     "PortableResult",
     "choose_targets",
     "freeze_portable",
+    "own_extras",
     "portable_lock",
     "report_lines",
     "requirements_lines",
@@ -151,20 +154,79 @@ def choose_targets(
 
 
 def _roots(snapshot: Snapshot) -> list[Wanted]:
-    """Return the top-level pins, with the extras they were installed with (not a parent's)."""
+    """Return the top-level pins (their extras come with them, see :func:`own_extras`)."""
+    return [
+        Wanted(name=d.name, specifier=SpecifierSet(f"=={d.version}"))
+        for d in snapshot.distributions
+        if (reason := snapshot.reasons.get(d.name)) is not None
+        and reason.top_level
+        and d.name not in TOOLING
+    ]
+
+
+def own_extras(snapshot: Snapshot) -> dict[NormalizedName, frozenset[NormalizedName]]:
+    """Return the extras each distribution is installed with on its own account.
+
+    pip records no extras, so these are the extras active in the snapshot
+    that no dependent asks for (requested with ``pip install x[extra]``, or
+    inferred by the snapshot), kept only where that extra's requirements are
+    installed here (following an extra that asks for other extras of its own
+    project: ``pandas[parquet]`` needs ``pandas[pyarrow]``, which needs
+    ``pyarrow``).
+    """
     asked: dict[NormalizedName, set[NormalizedName]] = defaultdict(set)
     for edge in snapshot.edges:
         asked[edge.child].update(canonicalize_name(e) for e in edge.requirement.extras)
-    roots = []
+    markers = dict(snapshot.environment.markers)
+    found = {}
     for dist in snapshot.distributions:
-        reason = snapshot.reasons.get(dist.name)
-        if reason is None or not reason.top_level or dist.name in TOOLING:
+        active = set(snapshot.extras.get(dist.name, ())) - asked[dist.name]
+        kept = frozenset(
+            e for e in active if _extra_installed(snapshot, dist.name, e, markers, set())
+        )
+        if kept:
+            found[dist.name] = kept
+    return found
+
+
+def _extra_installed(
+    snapshot: Snapshot,
+    name: NormalizedName,
+    extra: NormalizedName,
+    markers: dict[str, str],
+    seen: set[NormalizedName],
+) -> bool:
+    dist = snapshot.get(name)
+    if dist is None or extra in seen:
+        return dist is not None
+    seen.add(extra)
+    for requirement in dist.requires:
+        marker = requirement.marker
+        if marker is None or not _holds(marker, {**markers, "extra": extra}):
             continue
-        exact = SpecifierSet(f"=={dist.version}")
-        roots.append(Wanted(name=dist.name, specifier=exact))
-        extras = set(snapshot.extras.get(dist.name, ())) - asked[dist.name]
-        roots += [Wanted(name=dist.name, extra=e, specifier=exact) for e in sorted(extras)]
-    return roots
+        if _holds(marker, {**markers, "extra": ""}):
+            continue  # a base requirement, not the extra's
+        child = canonicalize_name(requirement.name)
+        if child == name:
+            if not all(
+                _extra_installed(snapshot, name, canonicalize_name(e), markers, seen)
+                for e in requirement.extras
+            ):
+                return False
+            continue
+        installed = snapshot.get(child)
+        if installed is None or not requirement.specifier.contains(
+            installed.version, prereleases=True
+        ):
+            return False
+    return True
+
+
+def _holds(marker: Marker, environment: dict[str, str]) -> bool:
+    try:
+        return marker.evaluate(environment)
+    except (InvalidMarker, InvalidVersion, UndefinedComparison, UndefinedEnvironmentName):
+        return False
 
 
 def portable_lock(
@@ -192,11 +254,13 @@ def portable_lock(
             target and the packages), every target was dropped, or the
             source failed.
     """
+    extras = own_extras(snapshot)
     pinned = {
         d.name: Pinned(
             name=d.name,
             version=d.version,
             metadata=DistMetadata(requires=d.requires, requires_python=d.requires_python),
+            extras=extras.get(d.name, frozenset()),
         )
         for d in snapshot.distributions
     }

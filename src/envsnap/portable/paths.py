@@ -62,7 +62,8 @@ def _incoming(resolutions: Sequence[Resolution]) -> dict[_Node, set[tuple[_Node,
                     parse_condition(edge.requirement.marker), edge.parent.extra
                 )
             extras = sorted(canonicalize_name(e) for e in edge.requirement.extras)
-            for extra in (None, *extras):
+            itself = edge.child == edge.parent
+            for extra in (*(() if itself else (None,)), *extras):
                 incoming[(edge.child.name, edge.child.version, extra)].add((parent, parsed[key]))
     return incoming
 

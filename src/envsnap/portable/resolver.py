@@ -19,15 +19,17 @@ index.
 
 from __future__ import annotations
 
+import functools
+from collections import deque
 from dataclasses import dataclass, field
 from functools import reduce
 from typing import TYPE_CHECKING, Protocol
 
 import resolvelib
 from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
+from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import (
-    InvalidSdistFilename,
     InvalidWheelFilename,
     NormalizedName,
     canonicalize_name,
@@ -40,7 +42,6 @@ from envsnap.errors import OperationError
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
-    from packaging.requirements import Requirement
     from packaging.tags import Tag
     from resolvelib.structs import RequirementInformation
 
@@ -80,14 +81,14 @@ class Release:
     files: tuple[DistFile, ...]
     """Its wheels and sdists (yanked ones included, marked)."""
 
-    def file_for(self, tags: Sequence[Tag]) -> DistFile | None:
+    def file_for(self, tags: tuple[Tag, ...]) -> DistFile | None:
         """Return the file pip would pick on a target accepting ``tags``.
 
         The wheel whose best tag comes first in ``tags`` (most preferred
         first), else an sdist; yanked files are never picked (PEP 592: a
         resolver ignores them unless pinned with ``==``).
         """
-        rank = {tag: index for index, tag in enumerate(tags)}
+        rank = _ranks(tags)
         best: tuple[int, DistFile] | None = None
         sdist = None
         for file in self.files:
@@ -96,14 +97,24 @@ class Release:
             if file.kind == "sdist":
                 sdist = sdist or file
                 continue
-            try:
-                file_tags = parse_wheel_filename(file.filename)[3]
-            except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
-                continue
-            found = min((rank[t] for t in file_tags if t in rank), default=None)
+            found = min((rank[t] for t in _wheel_tags(file.filename) if t in rank), default=None)
             if found is not None and (best is None or found < best[0]):
                 best = (found, file)
         return best[1] if best is not None else sdist
+
+
+@functools.lru_cache(maxsize=65536)
+def _wheel_tags(filename: str) -> frozenset[Tag]:
+    """Return a wheel file name's tags (empty for a name that is not a valid wheel's)."""
+    try:
+        return parse_wheel_filename(filename)[3]
+    except (InvalidWheelFilename, InvalidVersion):
+        return frozenset()
+
+
+@functools.lru_cache(maxsize=64)
+def _ranks(tags: tuple[Tag, ...]) -> dict[Tag, int]:
+    return {tag: index for index, tag in enumerate(tags)}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -155,6 +166,9 @@ class Pinned:
     """The installed version."""
     metadata: DistMetadata
     """Its installed metadata."""
+    extras: frozenset[NormalizedName] = frozenset()
+    """Extras it is installed with on its own account (requested, not asked by a
+    dependent): wherever it is needed, these extras' requirements are too."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -191,6 +205,8 @@ class Wanted:
     """The versions allowed."""
     requirement: Requirement | None = field(default=None, compare=False)
     """The ``Requires-Dist`` it comes from (``None`` for a root)."""
+    parent: Candidate | None = field(default=None, compare=False)
+    """The candidate that requires it (``None`` for a root), for messages."""
 
     @property
     def identifier(self) -> str:
@@ -361,23 +377,41 @@ class Provider(resolvelib.AbstractProvider[Wanted, Candidate, str]):
                 applied.append(requirement)
         self.applied[candidate] = applied
         wanted: list[Wanted] = []
+        exact = SpecifierSet(f"=={candidate.version}")
         if candidate.extra is not None:
-            exact = SpecifierSet(f"=={candidate.version}")
-            wanted.append(Wanted(name=candidate.name, specifier=exact))
+            wanted.append(Wanted(name=candidate.name, specifier=exact, parent=candidate))
+        else:
+            wanted += [
+                Wanted(name=candidate.name, extra=e, specifier=exact, parent=candidate)
+                for e in sorted(self.own_extras(candidate))
+            ]
         for requirement in applied:
             name = canonicalize_name(requirement.name)
             extras = sorted(canonicalize_name(e) for e in requirement.extras)
             if name == candidate.name:
                 # an extra that asks for other extras of its own project
-                exact = SpecifierSet(f"=={candidate.version}")
-                wanted += [Wanted(name=name, extra=e, specifier=exact) for e in extras]
+                wanted += [
+                    Wanted(name=name, extra=e, specifier=exact, parent=candidate) for e in extras
+                ]
                 continue
-            spec = requirement.specifier
-            wanted.append(Wanted(name=name, specifier=spec, requirement=requirement))
             wanted += [
-                Wanted(name=name, extra=e, specifier=spec, requirement=requirement) for e in extras
+                Wanted(
+                    name=name,
+                    extra=e,
+                    specifier=requirement.specifier,
+                    requirement=requirement,
+                    parent=candidate,
+                )
+                for e in (None, *extras)
             ]
         return wanted
+
+    def own_extras(self, candidate: Candidate) -> frozenset[NormalizedName]:
+        """Return the extras an installed pin carries wherever it goes (see :class:`Pinned`)."""
+        pin = self.pinned.get(candidate.name)
+        if pin is None or pin.version != candidate.version:
+            return frozenset()
+        return pin.extras
 
 
 def resolve_target(
@@ -387,6 +421,12 @@ def resolve_target(
     pinned: Mapping[NormalizedName, Pinned],
 ) -> Resolution:
     """Resolve ``roots`` for one target, the installed pins fixed.
+
+    The installed part is walked directly (an installed pin has one
+    candidate: nothing to search); resolvelib searches only from the
+    requirements on names not installed (``colorama`` on Windows), with the
+    installed pins as their only candidates where those requirements reach
+    them.
 
     Args:
         roots: the top-level requirements (an installed pin is ``==`` its version).
@@ -405,34 +445,74 @@ def resolve_target(
         OperationError: the source failed.
     """
     provider = Provider(target, source, pinned)
+    chosen: dict[str, Candidate] = {}
+    outside: list[Wanted] = []
+    todo = deque(roots)
+    while todo:
+        wanted = todo.popleft()
+        pin = pinned.get(wanted.name)
+        if pin is None:
+            outside.append(wanted)
+            continue
+        if not wanted.specifier.contains(pin.version, prereleases=True):
+            raise _no_resolution(target, [_cause(wanted, wanted.parent, pinned, source)])
+        candidate = Candidate(name=pin.name, version=pin.version, extra=wanted.extra)
+        if candidate.identifier not in chosen:
+            chosen[candidate.identifier] = candidate
+            todo.extend(provider.get_dependencies(candidate))
+    if outside:
+        chosen.update(_search(provider, outside, target, source, pinned))
+    edges = []
+    for candidate in chosen.values():
+        own = sorted(provider.own_extras(candidate)) if candidate.extra is None else ()
+        if own:
+            # the pin's own extras hold wherever the pin does: an edge to itself
+            itself = Requirement(f"{candidate.name}[{','.join(own)}]")
+            edges.append(Edge(parent=candidate, requirement=itself, child=candidate))
+        for requirement in provider.applied.get(candidate, ()):
+            child = chosen.get(canonicalize_name(requirement.name))
+            if child is not None and child.name != candidate.name:
+                edges.append(Edge(parent=candidate, requirement=requirement, child=child))
+    return Resolution(target=target, candidates=chosen, edges=tuple(edges))
+
+
+def _search(
+    provider: Provider,
+    wanted: list[Wanted],
+    target: Target,
+    source: CandidateSource,
+    pinned: Mapping[NormalizedName, Pinned],
+) -> dict[str, Candidate]:
+    """Run resolvelib from the requirements on names not installed."""
     resolver: resolvelib.Resolver[Wanted, Candidate, str] = resolvelib.Resolver(
         provider, resolvelib.BaseReporter()
     )
     try:
-        result = resolver.resolve(list(roots), max_rounds=MAX_ROUNDS)
+        return dict(resolver.resolve(wanted, max_rounds=MAX_ROUNDS).mapping)
     except resolvelib.ResolutionImpossible as exc:
         causes: list[RequirementInformation[Wanted, Candidate]] = list(exc.causes)
         # a requirement the installed pin meets is not what blocks
         blocking = [c for c in causes if not _met_by_pin(c.requirement, pinned)] or causes
-        raise NoResolution(
-            f"no resolution for {target.name}: "
-            + "; ".join(sorted({_cause(c, pinned, source) for c in blocking})),
-            hint="the installed versions stay as they are: upgrade or downgrade the package in "
-            "the environment, or leave the target out (--platform / --python-version)",
+        raise _no_resolution(
+            target,
+            [
+                _cause(c.requirement, c.parent or c.requirement.parent, pinned, source)
+                for c in blocking
+            ],
         ) from None
     except resolvelib.ResolutionTooDeep:
         raise NoResolution(
             f"no resolution for {target.name} after {MAX_ROUNDS} rounds",
             hint="leave the target out (--platform / --python-version)",
         ) from None
-    chosen = dict(result.mapping)
-    edges = []
-    for candidate in chosen.values():
-        for requirement in provider.applied.get(candidate, ()):
-            child = chosen.get(canonicalize_name(requirement.name))
-            if child is not None and child.name != candidate.name:
-                edges.append(Edge(parent=candidate, requirement=requirement, child=child))
-    return Resolution(target=target, candidates=chosen, edges=tuple(edges))
+
+
+def _no_resolution(target: Target, causes: Iterable[str]) -> NoResolution:
+    return NoResolution(
+        f"no resolution for {target.name}: " + "; ".join(sorted(set(causes))),
+        hint="the installed versions stay as they are: upgrade or downgrade the package in "
+        "the environment, or leave the target out (--platform / --python-version)",
+    )
 
 
 def _met_by_pin(wanted: Wanted, pinned: Mapping[NormalizedName, Pinned]) -> bool:
@@ -441,11 +521,11 @@ def _met_by_pin(wanted: Wanted, pinned: Mapping[NormalizedName, Pinned]) -> bool
 
 
 def _cause(
-    cause: RequirementInformation[Wanted, Candidate],
+    wanted: Wanted,
+    parent: Candidate | None,
     pinned: Mapping[NormalizedName, Pinned],
     source: CandidateSource,
 ) -> str:
-    wanted, parent = cause.requirement, cause.parent
     by = f"required by {parent}" if parent is not None else "top-level"
     pin = pinned.get(wanted.name)
     if pin is not None:
