@@ -9,6 +9,7 @@ import pytest
 from envsnap.errors import InputError, OperationError
 from envsnap.portable.freeze import (
     choose_targets,
+    own_extras,
     portable_lock,
     report_lines,
     requirements_lines,
@@ -287,3 +288,40 @@ def test_report_lines(site: FakeSite) -> None:
         "warning: not on the index, so installable only here: local-tool==0.1",
         "note: added for other targets: colorama==0.4.6",
     ]
+
+
+def test_an_extra_installed_with_a_package_goes_wherever_it_goes(site: FakeSite) -> None:
+    # tool[fast] is met here (speedy installed): on Windows the extra also wants winspeed
+    site(
+        "tool", "1.0",
+        'speedy; extra == "fast"', 'winspeed; extra == "fast" and sys_platform == "win32"',
+        extras=("fast",), requested=True,
+    )  # fmt: skip
+    site("speedy", "1.0")
+    snapshot = snap(site)
+    assert own_extras(snapshot) == {"tool": frozenset({"fast"})}
+    source = indexed(MemorySource(), snapshot)
+    source.add("winspeed", "2.0")
+    result = portable_lock(snapshot, make_targets([(3, 12)]), source)
+    assert pins_of(requirements_lines(result)) == [
+        "speedy==1.0",
+        "tool==1.0",
+        'winspeed==2.0 ; sys_platform == "win32"',
+    ]
+
+
+def test_an_extra_whose_own_extra_is_not_installed_is_not_carried(site: FakeSite) -> None:
+    # the pandas shape: data[parquet] asks for data[arrow], which needs arrow (not installed)
+    site(
+        "data", "2.0",
+        'data[arrow]; extra == "parquet"', 'arrow>=16; extra == "arrow"',
+        extras=("parquet", "arrow"), requested=True,
+    )  # fmt: skip
+    snapshot = snap(site)
+    # the snapshot takes data[parquet] as requested: its one requirement, data, is installed
+    assert snapshot.inferred_extras == {"data": frozenset({"parquet"})}
+    assert own_extras(snapshot) == {}
+    source = indexed(MemorySource(), snapshot)
+    source.add("arrow", "16.0")
+    result = portable_lock(snapshot, make_targets([(3, 12)]), source)
+    assert pins_of(requirements_lines(result)) == ["data==2.0"]
