@@ -111,6 +111,31 @@ if TYPE_CHECKING:
     is_flag=True,
     help="Also say, for each inferred extra, which packages it explains.",
 )
+@click.option(
+    "--portable",
+    is_flag=True,
+    help="Lock for other platforms and Python versions too: pins carry PEP 508 markers, and "
+    "what other targets need is resolved from the index (requirements format).",
+)
+@click.option(
+    "--python-version",
+    metavar="RANGE",
+    help="With --portable: CPython versions to support, e.g. 3.12, 3.10-3.13 [default: all "
+    "the installed packages allow].",
+)
+@click.option(
+    "--platform",
+    "platforms",
+    multiple=True,
+    metavar="NAME",
+    help="With --portable: a platform to support (repeatable), e.g. linux-x86_64, "
+    "macos-arm64, windows-amd64 [default: Linux, macOS, Windows].",
+)
+@click.option(
+    "--drop-unresolvable",
+    is_flag=True,
+    help="With --portable: leave out targets with no resolution instead of failing.",
+)
 @debug_option
 def freeze(
     python: str | None,
@@ -133,6 +158,10 @@ def freeze(
     explain: tuple[str, ...],
     quiet: bool,
     verbose: bool,
+    portable: bool,
+    python_version: str | None,
+    platforms: tuple[str, ...],
+    drop_unresolvable: bool,
     debug: bool,
 ) -> None:
     """Snapshot the target environment: top-level pins, then transitive ones.
@@ -178,6 +207,27 @@ def freeze(
             _explain(snap, explain)
             return
         _say_decisions(snap, include_tools, exclude, quiet=quiet, verbose=verbose)
+        if portable or python_version or platforms or drop_unresolvable:
+            settings = index_settings(
+                index_url=index_url,
+                extra_index_urls=extra_index_urls,
+                find_links=find_links,
+                trusted_hosts=trusted_hosts,
+                no_index=no_index,
+                commands=("download", "install"),
+            )
+            _freeze_portable(
+                snap,
+                settings,
+                fmt,
+                output,
+                hashes=hashes,
+                portable=portable,
+                python_version=python_version,
+                platforms=platforms,
+                drop_unresolvable=drop_unresolvable,
+            )
+            return
         options = DumpOptions(
             output_dir=output.parent if output else Path.cwd(),
             annotate=not no_annotate,
@@ -318,3 +368,54 @@ def _with_hash_source(
                 err=True,
             )
     return dataclasses.replace(options, hashes=found)
+
+
+def _freeze_portable(
+    snap: Snapshot,
+    settings: IndexSettings,
+    fmt: str,
+    output: Path | None,
+    *,
+    hashes: bool,
+    portable: bool,
+    python_version: str | None,
+    platforms: tuple[str, ...],
+    drop_unresolvable: bool,
+) -> None:
+    """Write the portable lock (``--portable``; see :mod:`envsnap.portable`)."""
+    from envsnap.portable.freeze import (  # noqa: PLC0415
+        freeze_portable,
+        report_lines,
+        requirements_lines,
+    )
+
+    if not portable:
+        raise click.UsageError(
+            "--python-version, --platform and --drop-unresolvable need --portable"
+        )
+    if fmt != "requirements":
+        raise click.UsageError(f"--portable writes the requirements format only, not {fmt}")
+    result = freeze_portable(
+        snap,
+        settings,
+        python_versions=python_version,
+        platforms=platforms,
+        drop_unresolvable=drop_unresolvable,
+    )
+    for line in report_lines(result):
+        click.echo(line, err=True)
+    text = "\n".join(requirements_lines(result, hashes=hashes)) + "\n"
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    from envsnap._io import atomic_write  # noqa: PLC0415
+
+    try:
+        atomic_write(output, text)
+    except OSError as exc:
+        from envsnap.errors import InputError  # noqa: PLC0415
+
+        raise InputError(f"{output}: cannot write: {exc.strerror or exc}") from None
+    click.echo(
+        f"wrote {output}: {len(result.pins)} pins for {len(result.targets)} targets", err=True
+    )
