@@ -58,6 +58,8 @@ Example:
     type=click.Choice(INSTALLERS),
     default="direct",
     show_default=True,
+    envvar="ENVSNAP_INSTALLER",
+    show_envvar=True,
     help="direct: envsnap fetches, verifies and installs the wheels itself (pip only for "
     "sdists, VCS and directories); pip: the new venv's own pip; uv: uv (the 'uv' extra).",
 )
@@ -68,7 +70,11 @@ Example:
     "[default: its default groups].",
 )
 @click.option(
-    "--no-cache", is_flag=True, help="Do not keep downloads in the cache (ENVSNAP_CACHE_DIR)."
+    "--no-cache",
+    is_flag=True,
+    envvar="ENVSNAP_NO_CACHE",
+    show_envvar=True,
+    help="Do not keep downloads in the cache (ENVSNAP_CACHE_DIR).",
 )
 @click.option(
     "--compile", "compile_bytecode", is_flag=True, help="Compile the installed modules to bytecode."

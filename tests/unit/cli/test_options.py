@@ -54,6 +54,8 @@ ALL_ENVSNAP_VARIABLES = (
     "ENVSNAP_PROJECT",
     "ENVSNAP_REPORT_FORMAT",
     "ENVSNAP_TREE_FORMAT",
+    "ENVSNAP_INSTALLER",
+    "ENVSNAP_NO_CACHE",
 )
 
 
@@ -295,6 +297,21 @@ def test_report_format_from_the_environment(work: Path) -> None:
     text = run("diff", "requirements.txt", "b.txt", "--format", "text",
                env={"ENVSNAP_REPORT_FORMAT": "json"})  # fmt: skip
     assert text.stdout.startswith("version changed (1):\n")  # the command line wins
+
+
+def test_restore_installer_and_no_cache_from_the_environment(
+    work: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ENVSNAP_INSTALLER", "pip")
+    monkeypatch.setenv("ENVSNAP_NO_CACHE", "1")
+    ctx = command("restore").make_context("restore", [])
+    assert (ctx.params["installer"], ctx.params["no_cache"]) == ("pip", True)
+    ctx = command("restore").make_context("restore", ["--installer", "uv"])
+    assert ctx.params["installer"] == "uv"  # the command line wins
+    # and the variable reaches the plan
+    result = run("restore", "--dry-run", "-p", sys.executable)
+    assert result.exit_code == 0, result.stderr
+    assert "\ninstall with pip --no-deps\n" in result.stdout
 
 
 def test_tree_format_from_the_environment(target: Path, work: Path) -> None:
