@@ -85,9 +85,9 @@ def _refuse_conflicts(ctx: click.Context, param: click.Parameter, value: Any) ->
             continue
         theirs = ctx.get_parameter_source(other)
         if mine is ParameterSource.ENVIRONMENT and theirs is ParameterSource.COMMANDLINE:
-            return type(value)()  # the command line wins: this one is off
+            return type(value)()  # the command line wins: this one is off (False, (), "")
         if mine is ParameterSource.COMMANDLINE and theirs is ParameterSource.ENVIRONMENT:
-            ctx.params[other] = type(ctx.params[other])()
+            ctx.params[other] = type(ctx.params[other])()  # the variable's one is off
             continue
         raise click.UsageError(
             f"{_long_name(ctx, other)} and {_long_name(ctx, name)} cannot be used together",
