@@ -7,15 +7,15 @@ from typing import TYPE_CHECKING
 
 import click
 
-from envsnap.cli import (
-    announce_target,
+from envsnap.cli import announce_target, note_pythonpath, started_probe
+from envsnap.cli.options import (
     debug_option,
-    handle_errors,
-    note_pythonpath,
+    format_option,
+    index_options,
     project_options,
     python_option,
     quiet_option,
-    started_probe,
+    verbose_option,
 )
 from envsnap.formats import FORMATS, DumpOptions, format_for_path, get_writer
 
@@ -27,8 +27,20 @@ if TYPE_CHECKING:
     from envsnap.snapshot import Snapshot
 
 
-@click.command()
-@python_option
+_EPILOG = """\b
+Exit codes: 0 written, 2 unusable input (a bad option, file or target;
+--explain of a name not installed), 3 could not finish (an index that
+does not answer, for pylock and --hashes).
+
+\b
+Examples:
+  envsnap freeze -p .venv -o requirements.txt
+  envsnap freeze -o pylock.toml --find-links ./wheels
+"""
+
+
+@click.command(epilog=_EPILOG)
+@python_option()
 @click.option(
     "-o",
     "--output",
@@ -36,14 +48,16 @@ if TYPE_CHECKING:
     help="Write to FILE (atomically; '-' is stdout) instead of stdout; the format follows the "
     "name (pylock*.toml, *.json, else requirements).",
 )
-@click.option(
-    "--format",
-    "format_name",
-    type=click.Choice(sorted(FORMATS)),
+@format_option(
+    FORMATS,
     help="Output format [default: from the --output name, else requirements].",
 )
 @click.option("--no-annotate", is_flag=True, help="Leave out the '# via' lines.")
-@click.option("--top-level-only", is_flag=True, help="Write only the top-level pins.")
+@click.option(
+    "--top-level-only",
+    is_flag=True,
+    help="Write only the top-level pins (requirements and json; a pylock lists every package).",
+)
 @click.option(
     "--exclude", multiple=True, metavar="NAME", help="Leave out this distribution (repeatable)."
 )
@@ -66,36 +80,7 @@ if TYPE_CHECKING:
     is_flag=True,
     help="Add --hash=sha256:... lines to requirements.txt (from the index pip would use).",
 )
-@click.option(
-    "--find-links",
-    "find_links",
-    multiple=True,
-    metavar="DIR",
-    type=click.Path(exists=True, file_okay=False),
-    help="A local wheelhouse to take file hashes from (pylock, --hashes; added to pip's "
-    "configured ones) [env: PIP_FIND_LINKS].",
-)
-@click.option(
-    "--index-url",
-    metavar="URL",
-    help="Simple API root of the index to take file URLs and hashes from [default: the one "
-    "pip uses: PIP_INDEX_URL, pip's configuration, else pip's default index].",
-)
-@click.option("--no-index", is_flag=True, help="Use no index, only --find-links (as pip's option).")
-@click.option(
-    "--extra-index-url",
-    "extra_index_urls",
-    multiple=True,
-    metavar="URL",
-    help="Another index, asked after --index-url [env: PIP_EXTRA_INDEX_URL].",
-)
-@click.option(
-    "--trusted-host",
-    "trusted_hosts",
-    multiple=True,
-    metavar="HOST[:PORT]",
-    help="Allow this plain-http index host (repeatable; as pip's option) [env: PIP_TRUSTED_HOST].",
-)
+@index_options(purpose="to take file URLs and hashes from (pylock, --hashes)")
 @click.option(
     "--explain",
     "explain",
@@ -104,13 +89,8 @@ if TYPE_CHECKING:
     help="Print why NAME is top-level or transitive (REQUESTED/INSTALLER, dependents, "
     "extras) on stdout instead of writing the file (repeatable).",
 )
-@quiet_option
-@click.option(
-    "-v",
-    "--verbose",
-    is_flag=True,
-    help="Also say, for each inferred extra, which packages it explains.",
-)
+@quiet_option()
+@verbose_option(help="Also say, for each inferred extra, which packages it explains.")
 @click.option(
     "--portable",
     is_flag=True,
@@ -150,9 +130,9 @@ def freeze(
     extras: tuple[str, ...],
     groups: tuple[str, ...],
     hashes: bool,
-    find_links: tuple[str, ...],
     index_url: str | None,
     extra_index_urls: tuple[str, ...],
+    find_links: tuple[str, ...],
     no_index: bool,
     trusted_hosts: tuple[str, ...],
     explain: tuple[str, ...],
@@ -162,7 +142,6 @@ def freeze(
     python_version: str | None,
     platforms: tuple[str, ...],
     drop_unresolvable: bool,
-    debug: bool,
 ) -> None:
     """Snapshot the target environment: top-level pins, then transitive ones.
 
@@ -178,17 +157,19 @@ def freeze(
 
     if output == Path("-"):  # stdout, as when no file is named
         output = None
-    with handle_errors(debug=debug), started_probe(python) as probing:
+    fmt = format_name or (format_for_path(output) if output else "requirements")
+    if fmt not in FORMATS:
+        raise InputError(
+            f"the {fmt} format is not available in this version of envsnap",
+            hint=f"choose one of: {', '.join(sorted(FORMATS))}",
+        )
+    chosen = f"--format {fmt}" if format_name or output is None else f"--output {output.name}"
+    _refuse_conflicts(fmt, chosen, top_level_only=top_level_only, hashes=hashes)
+    with started_probe(python) as probing:
         # the probe runs meanwhile: import the heavy modules only now
         from envsnap.index.settings import index_settings  # noqa: PLC0415
         from envsnap.snapshot import take_snapshot  # noqa: PLC0415
 
-        fmt = format_name or (format_for_path(output) if output else "requirements")
-        if fmt not in FORMATS:
-            raise InputError(
-                f"the {fmt} format is not available in this version of envsnap",
-                hint=f"choose one of: {', '.join(sorted(FORMATS))}",
-            )
         note_pythonpath(quiet=quiet)
         declaration = _declaration(project, extras, groups)
         snap = take_snapshot(
@@ -265,6 +246,24 @@ def freeze(
             click.echo(f"wrote {output}: {counts}", err=True)
 
 
+def _refuse_conflicts(fmt: str, chosen: str, *, top_level_only: bool, hashes: bool) -> None:
+    """Raise :class:`click.UsageError` for an option the format ``fmt`` cannot honour.
+
+    ``chosen`` names the format as the user chose it: ``--format X``, or the
+    ``--output NAME`` it follows from.
+    """
+    if top_level_only and fmt == "pylock":
+        raise click.UsageError(
+            f"--top-level-only and {chosen} cannot be used together: a pylock.toml "
+            "lists every package (write requirements.txt for the top-level pins)"
+        )
+    if hashes and fmt not in {"pylock", "requirements"}:  # a pylock has hashes anyway
+        raise click.UsageError(
+            f"--hashes and {chosen} cannot be used together: --hashes adds hashes to "
+            "requirements.txt"
+        )
+
+
 def _say_decisions(
     snap: Snapshot,
     include_tools: bool,
@@ -335,11 +334,9 @@ def _with_hash_source(
     import dataclasses  # noqa: PLC0415
 
     from envsnap.environment import environment_tags  # noqa: PLC0415
-    from envsnap.errors import InputError, OperationError  # noqa: PLC0415
+    from envsnap.errors import OperationError  # noqa: PLC0415
     from envsnap.index.repository import collect, pip_hashes, source_for  # noqa: PLC0415
 
-    if fmt not in {"pylock", "requirements"}:
-        raise InputError(f"--hashes does not apply to the {fmt} format")
     for note in settings.notes:
         click.echo(f"note: {note}", err=True)
     if settings.has_credentials():
