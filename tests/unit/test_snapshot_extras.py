@@ -187,7 +187,7 @@ def test_fresh_freeze_checks_clean_and_carries_extras(site: FakeSite) -> None:
 
 
 def test_a_file_of_another_tool_is_not_held_to_extras(site: FakeSite) -> None:
-    """uv and pip-compile drop the extras of their inputs: ``app==1.0`` is not ``app[x]`` missing."""
+    """uv and pip-compile drop their inputs' extras: ``app==1.0`` is not ``app[x]`` missing."""
     from dataclasses import replace  # noqa: PLC0415
 
     nested(site, installer="pip", requested=False)
