@@ -264,12 +264,14 @@ def _failure(
     return f"{' '.join(argv[:4])} ... exited {result.returncode}: {' | '.join(tail)}"
 
 
-def _run_once(argv: list[str], *, cwd: Path, ok: tuple[int, ...]) -> float:
+def _run_once(
+    argv: list[str], *, cwd: Path, ok: tuple[int, ...], env: dict[str, str] | None = None
+) -> float:
     start = time.perf_counter()
     result = subprocess.run(
         argv,
         cwd=cwd,
-        env=clean_environ(),
+        env=clean_environ() if env is None else env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         check=False,
@@ -287,6 +289,7 @@ def time_commands(
     cwd: Path,
     ok: dict[str, tuple[int, ...]],
     on_done: Callable[[str, Timing | str], None],
+    env: dict[str, str] | None = None,
 ) -> dict[str, Timing | str]:
     """Time commands round-robin: one warm-up each, then ``repeat`` rounds.
 
@@ -294,14 +297,15 @@ def time_commands(
     alike, so the ratios stay fair on a busy machine. A command gets fewer
     rounds when ``repeat`` runs would exceed :data:`BUDGET`; one whose warm-up
     alone exceeds it keeps the warm-up as its only run. Returns a
-    :class:`Timing` or the reason of failure, per command.
+    :class:`Timing` or the reason of failure, per command. ``env`` replaces
+    :func:`clean_environ` (``bench/field.py`` keeps the machine's pip settings).
     """
     runs: dict[str, list[float]] = {}
     rounds: dict[str, int] = {}
     failed: dict[str, str] = {}
     for name, argv in cmds.items():
         try:
-            warm = _run_once(argv, cwd=cwd, ok=ok.get(name, (0,)))
+            warm = _run_once(argv, cwd=cwd, ok=ok.get(name, (0,)), env=env)
         except (RuntimeError, OSError) as exc:
             failed[name] = f"failed: {exc}"
             on_done(name, failed[name])
@@ -315,7 +319,7 @@ def time_commands(
             if name in failed or rounds.get(name, 0) <= index:
                 continue
             try:
-                runs[name].append(_run_once(argv, cwd=cwd, ok=ok.get(name, (0,))))
+                runs[name].append(_run_once(argv, cwd=cwd, ok=ok.get(name, (0,)), env=env))
             except (RuntimeError, OSError) as exc:
                 failed[name] = f"failed: {exc}"
     out: dict[str, Timing | str] = {}

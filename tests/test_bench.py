@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from packaging.requirements import InvalidRequirement, Requirement
 
 from envsnap.environment.distributions import _parse_simple
+
+if TYPE_CHECKING:
+    from types import ModuleType
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -150,3 +155,136 @@ def test_simple_requirement_parser_leaves_invalid_lines_to_packaging(line: str) 
     assert _parse_simple(line) is None
     with pytest.raises(InvalidRequirement):
         Requirement(line)
+
+
+# --------------------------------------------------------------------------- bench/field.py
+
+
+def _load_field() -> ModuleType:
+    """Import bench/field.py (it puts bench/ on sys.path for its own imports)."""
+    spec = importlib.util.spec_from_file_location("bench_field", REPO / "bench" / "field.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+field = _load_field()
+
+
+def test_field_arguments_default_and_quick() -> None:
+    args = field.parse_args([])
+    assert (args.repeat, args.restore_repeat) == (5, 3)
+    assert args.envs == ["web", "mid", "big"]
+    assert args.envsnap_src == REPO
+    assert args.work == REPO / "bench" / "results" / "field"
+    assert args.json == REPO / "bench" / "results" / "field-latest.json"
+    assert not (args.quick or args.no_read or args.no_restore)
+
+    args = field.parse_args(
+        ["--quick", "--envs", "web,big", "--envsnap-src", "/src", "--work", "/w", "--repeat", "7"]
+    )
+    assert (args.repeat, args.restore_repeat) == (7, 1)
+    assert args.envs == ["web", "big"]
+    assert (args.envsnap_src, args.work) == (Path("/src"), Path("/w"))
+
+
+def test_field_arguments_refuse_an_unknown_env(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        field.parse_args(["--envs", "web,huge"])
+    assert exc.value.code == 2
+    assert "--envs: unknown huge (choose from web, mid, big)" in capsys.readouterr().err
+
+
+def test_field_ratios() -> None:
+    medians = {"envsnap freeze": 0.3, "pip freeze": 1.2, "uv pip freeze": 0.0}
+    got = field.ratios(
+        medians,
+        [
+            ("envsnap freeze", "pip freeze"),
+            ("envsnap freeze", "uv pip freeze"),
+            ("envsnap check", "pip freeze"),
+        ],
+    )
+    assert got == {
+        "envsnap freeze / pip freeze": 0.25,
+        "envsnap freeze / uv pip freeze": None,  # a peer that took no time gives no ratio
+        "envsnap check / pip freeze": None,  # a command that was not timed gives none either
+    }
+
+
+def test_field_first_error_line_skips_pip_location_warnings() -> None:
+    text = (
+        "WARNING: Location 'file:///opt/x/simple/a/' is ignored: it is neither a file nor a "
+        "directory.\n"
+        "Collecting a==1.0\n"
+        "ERROR: No matching distribution found for a==1.0\n"
+        "error: later line\n"
+    )
+    assert field.first_error_line(text) == "ERROR: No matching distribution found for a==1.0"
+    assert field.first_error_line("\nfirst\nlast one\n") == "last one"
+    assert field.first_error_line("") == ""
+
+
+def test_field_render_tables() -> None:
+    timing = {"median": 0.5, "runs": [0.5]}
+    report = {
+        "date": "2026-11-26 14:00 UTC",
+        "python": "3.12.1",
+        "envsnap": {"src": "/src", "commit": "abc1234", "version": "0.1.0", "install": "pip"},
+        "envs": [
+            {
+                "label": "web",
+                "dists": 58,
+                "timings": {"envsnap freeze": timing, "pip freeze": {"median": 2.0}},
+                "failed": {"pipdeptree": "exit 1: boom"},
+                "ratios": {"envsnap freeze / pip freeze": 0.25},
+                "check_exit": 0,
+            }
+        ],
+        "restore": {
+            "env": "web",
+            "dists": 58,
+            "files": {"envsnap file": "`envsnap freeze -o`, 57 pins"},
+            "columns": {
+                "warm, envsnap file": {
+                    "timings": {
+                        "envsnap restore": {"median": 12.5},
+                        "uv venv + uv pip sync": {"median": 0.5},
+                    },
+                    "failed": {"venv + pip install -r": "exit 1: ERROR: no"},
+                    "ratios": {"envsnap restore / uv venv + uv pip sync": 25.0},
+                }
+            },
+        },
+        "pylock": {"env": "web", "exit": 3, "error": "3 packages not found", "seconds": 1.25},
+        "notes": ["a note"],
+    }
+    text = field.render(report)
+    assert text.startswith(
+        "Field benchmark, 2026-11-26 14:00 UTC: envsnap 0.1.0 from /src at abc1234 (pip)\n"
+        "field: machine's default pip configuration, no index named; Python 3.12.1\n"
+    )
+    assert (
+        "| command        | web (58) |\n"
+        "|----------------|---------:|\n"
+        "| envsnap freeze |    0.500 |\n"
+        "| pip freeze     |    2.000 |\n"
+        "| pipdeptree     |   failed |\n"
+    ) in text
+    assert "| envsnap freeze / pip freeze    |     0.25 |\n" in text
+    assert "| envsnap check / pip freeze     |        - |\n" in text
+    assert "`envsnap check` against the env's own freeze, exit code: web 0\n" in text
+    restore_row = "| envsnap restore       |               12.5 |             - |"
+    assert restore_row in text
+    assert "| venv + pip install -r |             failed |" in text
+    assert "| envsnap restore / uv venv + uv pip sync |              25.00 |" in text
+    assert (
+        "`envsnap freeze -o pylock.toml` of web, no index named: "
+        "FAILED, exit 3: 3 packages not found (1.250 s)\n"
+    ) in text
+    assert text.endswith(
+        "Notes:\n- a note\n- web: pipdeptree: exit 1: boom\n"
+        "- restore warm, envsnap file: venv + pip install -r: exit 1: ERROR: no\n"
+    )

@@ -32,6 +32,7 @@ from envsnap._io import (
     RECORD_ROWS_LIMIT,
     SMALL_FILE_LIMIT,
 )
+from support.venvs import messages
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -78,7 +79,7 @@ def envsnap(*args: str, cwd: Path, env: dict[str, str] | None = None) -> Run:
         timeout=400,
     )
     raw = json.loads(done.stdout)
-    run = Run(raw["code"], raw["stdout"], raw["stderr"], raw["peak_kib"] / 1024)
+    run = Run(raw["code"], raw["stdout"], messages(raw["stderr"]), raw["peak_kib"] / 1024)
     assert "Traceback" not in run.stderr, run.stderr
     assert run.peak_mib < PEAK_LIMIT_MIB, run
     return run

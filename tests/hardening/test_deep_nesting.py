@@ -18,6 +18,7 @@ import pytest
 from envsnap._compat import load_json, load_toml, parse_toml
 from envsnap.errors import LockFileError
 from hardening.corpus import assert_error, assert_no_traceback, fake_target, invoke, site_packages
+from support.venvs import messages
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -106,12 +107,12 @@ def test_direct_url_json_nested(
     assert_no_traceback(result)
     assert result.exit_code == 0
     if depth == DEEP:
-        assert result.stderr == (
+        assert messages(result.stderr) == (
             f"warning: {durl}: invalid direct_url.json (nested too deeply): ignored\n"
         )
         assert result.stdout.splitlines()[2] == "durl==1.0"
     else:  # unknown keys are ignored (PEP 610), however deep
-        assert result.stderr == ""
+        assert messages(result.stderr) == ""
         assert result.stdout.splitlines()[2] == "durl @ https://example.invalid/durl-1.0.tar.gz"
 
 

@@ -18,6 +18,7 @@ import pytest
 
 from envsnap._urls import redact_urls, strip_credentials
 from hardening.corpus import assert_no_traceback, fake_target, invoke, site_packages
+from support.venvs import messages
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -71,7 +72,7 @@ def test_freeze_drops_the_signature_and_warns(
     result = invoke("freeze", "-p", str(venv), "-o", str(out))
     assert_no_traceback(result)
     assert result.exit_code == 0
-    assert result.stderr.splitlines()[0] == (
+    assert messages(result.stderr).splitlines()[0] == (
         f"warning: {durl}: credentials removed from the recorded URL; never written out"
     )
     assert out.read_text(encoding="utf-8").splitlines()[2] == f"durl @ {clean}#sha256={DIGEST}"

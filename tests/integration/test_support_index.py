@@ -13,7 +13,7 @@ import zipfile
 from typing import TYPE_CHECKING
 
 from support.index import JSON_CONTENT_TYPE, serve_index
-from support.venvs import clean_env
+from support.venvs import NO_INDEX, clean_env
 from support.wheels import build_sdist, build_wheel, file_sha256
 
 if TYPE_CHECKING:
@@ -143,11 +143,13 @@ def test_index_fault_hooks(tmp_path: Path) -> None:
 
 
 def test_clean_env_drops_pip_and_uv_settings(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple/")
-    monkeypatch.setenv("UV_INDEX_URL", "http://127.0.0.1:9/simple/")
+    monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:8/simple/")
+    monkeypatch.setenv("PIP_EXTRA_INDEX_URL", "http://127.0.0.1:8/simple/")
+    monkeypatch.setenv("UV_INDEX_URL", "http://127.0.0.1:8/simple/")
     monkeypatch.setenv("VIRTUAL_ENV", "/nowhere")
     env = clean_env(EXTRA="1")
-    assert not [k for k in env if k.startswith(("PIP_INDEX", "UV_")) or k == "VIRTUAL_ENV"]
+    assert not [k for k in env if k.startswith(("PIP_EXTRA", "UV_")) or k == "VIRTUAL_ENV"]
+    assert env["PIP_INDEX_URL"] == NO_INDEX  # a closed port stands in for the default index
     assert env["PIP_CONFIG_FILE"] == os.devnull
     assert (env["PIP_NO_INPUT"], env["PIP_DISABLE_PIP_VERSION_CHECK"], env["EXTRA"]) == (
         "1",

@@ -20,8 +20,10 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 __all__ = [
+    "NO_INDEX",
     "clean_env",
     "make_venv",
+    "messages",
     "pip_freeze",
     "pip_install",
     "run_checked",
@@ -31,11 +33,16 @@ __all__ = [
 ]
 
 
+NO_INDEX = "https://127.0.0.1:9/simple/"
+"""``PIP_INDEX_URL`` of every subprocess: a closed port, never the real default index."""
+
+
 def clean_env(**extra: str) -> dict[str, str]:
     """Return ``os.environ`` minus ``PIP_*``, ``UV_*``, ``VIRTUAL_ENV`` and ``PYTHONPATH``.
 
-    Sets ``PIP_CONFIG_FILE=os.devnull``, ``PIP_DISABLE_PIP_VERSION_CHECK=1``
-    and ``PIP_NO_INPUT=1``, then applies ``extra``.
+    Sets ``PIP_CONFIG_FILE=os.devnull``, ``PIP_DISABLE_PIP_VERSION_CHECK=1``,
+    ``PIP_NO_INPUT=1`` and ``PIP_INDEX_URL`` to :data:`NO_INDEX`, then
+    applies ``extra``.
     """
     dropped = ("PIP_", "UV_", "VIRTUALENV_")
     env = {
@@ -47,6 +54,9 @@ def clean_env(**extra: str) -> dict[str, str]:
         PIP_CONFIG_FILE=os.devnull,
         PIP_DISABLE_PIP_VERSION_CHECK="1",
         PIP_NO_INPUT="1",
+        # a closed loopback port stands in for pip's default index, so a test
+        # that names no index fails at once instead of reaching the network
+        PIP_INDEX_URL=NO_INDEX,
     )
     env.update(extra)
     return env
@@ -171,4 +181,17 @@ def run_envsnap(
         capture_output=True,
         text=True,
         check=False,
+    )
+
+
+def messages(stderr: str) -> str:
+    """Return ``stderr`` without the lines every run prints: the target and freeze's summary.
+
+    ``Using environment at: ...`` (every command) and ``top-level: ...``
+    (freeze) are asserted by the CLI tests; hardening tests look at the rest.
+    """
+    return "".join(
+        line
+        for line in stderr.splitlines(keepends=True)
+        if not line.startswith(("Using environment at: ", "top-level: "))
     )

@@ -2,10 +2,13 @@
 
 This package is the only place that imports click, prints or exits. Each
 command lives in its own module and is imported only when it runs (``--help``
-stays cheap); the table :data:`COMMANDS` names them.
+stays cheap); the table :data:`COMMANDS` names them, and
+:mod:`envsnap.cli.options` declares the options they share. Errors are turned
+into ``error: ...`` / ``hint: ...`` and an exit code once, by the group
+(:meth:`_LazyGroup.invoke`); ``--debug`` shows the traceback instead.
 
-Exit codes (DESIGN): 0 ok, 1 drift found (check/diff), 2 unusable input,
-3 could not finish.
+Exit codes (DESIGN): 0 ok, 1 drift found (check/diff), 2 unusable input
+(also click's usage errors), 3 could not finish, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -14,32 +17,29 @@ import gc
 import importlib
 import os
 import sys
-from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from envsnap import __version__
+from envsnap.cli.options import DEBUG_KEY, debug_option, version_option
 from envsnap.errors import EnvsnapError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
     from envsnap.environment.target import PendingProbe, TargetEnvironment
 
 __all__ = [
     "COMMANDS",
     "announce_target",
-    "debug_option",
+    "cli",
     "handle_errors",
     "main",
-    "project_options",
-    "python_option",
-    "quiet_option",
+    "note_pythonpath",
     "started_probe",
 ]
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "freeze": ("envsnap.cli.freeze", "Snapshot an environment into requirements.txt or JSON."),
@@ -52,7 +52,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 
 class _LazyGroup(click.Group):
-    """A group that imports a command's module only when the command runs."""
+    """A group that imports a command's module only when the command runs.
+
+    It also owns what every command shares: the error handling (an
+    :class:`EnvsnapError` becomes ``error:``/``hint:`` and its exit code, the
+    traceback only with ``--debug``) and a close-match suggestion for a
+    mistyped command name.
+    """
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
@@ -64,92 +70,76 @@ class _LazyGroup(click.Group):
         command: click.Command = getattr(module, cmd_name)
         return command
 
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name = args[0] if args else ""
+        mistyped = name and not name.startswith("-") and name not in COMMANDS
+        if mistyped and not ctx.resilient_parsing:  # not while completing
+            import difflib  # noqa: PLC0415 - only for a mistyped name
+
+            close = difflib.get_close_matches(name, COMMANDS, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            ctx.fail(f"No such command {name!r}.{hint}")
+        return super().resolve_command(ctx, args)
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
+    def invoke(self, ctx: click.Context) -> Any:  # noqa: ANN401 - what the command returns
+        with handle_errors(debug=lambda: bool(ctx.meta.get(DEBUG_KEY))):
+            return super().invoke(ctx)
 
-@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="envsnap")
+
+_EPILOG = """\b
+Shell completion (bash; zsh_source and fish_source likewise):
+  eval "$(_ENVSNAP_COMPLETE=bash_source envsnap)"
+
+\b
+Example:
+  envsnap freeze -o requirements.txt && envsnap check
+"""
+
+
+@click.group(
+    cls=_LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=_EPILOG,
+)
+@version_option
+@debug_option
 def cli() -> None:
     """Freeze a Python environment into a file and restore exactly that environment.
 
     The target environment of every command is given with -p/--python (a venv
     directory, an interpreter, or a $WORKON_HOME env name). Default:
     $VIRTUAL_ENV, else the nearest .venv up to the project root; never the
-    system Python nor envsnap's own environment silently.
+    system Python nor envsnap's own environment silently. For restore,
+    -p/--python names the interpreter the new venv is built from.
 
-    Exit codes: 0 ok, 1 drift (check, diff), 2 unusable input, 3 could not finish.
+    Exit codes: 0 ok, 1 drift (check, diff), 2 unusable input or usage error,
+    3 could not finish, 130 interrupted. An error prints one "error:" line and
+    a "hint:" line; --debug (or ENVSNAP_DEBUG=1) shows the traceback instead.
     """
-
-
-def python_option(func: F) -> F:
-    """Add ``-p/--python PATH``, the target environment shared by all commands."""
-    return click.option(
-        "-p",
-        "--python",
-        "python",
-        metavar="PATH",
-        envvar="ENVSNAP_PYTHON",
-        help="Target environment: a venv directory, a Python interpreter, or the name of "
-        "a $WORKON_HOME env [default: $VIRTUAL_ENV, else the nearest .venv up to the "
-        "project root; env: ENVSNAP_PYTHON].",
-    )(func)
-
-
-def project_options(*, project_help: str, also: str) -> Callable[[F], F]:
-    """Add ``--project``, ``--extra`` and ``--group``: which declarations of a project count.
-
-    Args:
-        project_help: the ``--project`` help after "pyproject.toml (or its directory)".
-        also: the ``--extra``/``--group`` help as a format string with ``{what}``,
-            e.g. ``"Also check {what}"``.
-
-    Returns:
-        A decorator adding the three options (values ``project``, ``extras``, ``groups``).
-    """
-
-    def decorate(func: F) -> F:
-        func = click.option(
-            "--group",
-            "groups",
-            multiple=True,
-            metavar="NAME",
-            help=also.format(what="this PEP 735 dependency group") + " ('*' for all).",
-        )(func)
-        func = click.option(
-            "--extra",
-            "extras",
-            multiple=True,
-            metavar="NAME",
-            help=also.format(what="this optional-dependency group of the project")
-            + " ('*' for all).",
-        )(func)
-        return click.option(
-            "--project",
-            type=click.Path(path_type=Path, exists=True),
-            help=f"pyproject.toml (or its directory) {project_help} "
-            "[default: ./pyproject.toml if present].",
-        )(func)
-
-    return decorate
-
-
-def debug_option(func: F) -> F:
-    """Add ``--debug``: show a traceback instead of the one-line error."""
-    return click.option(
-        "--debug", is_flag=True, help="Show the full traceback of an error (for bug reports)."
-    )(func)
 
 
 @contextmanager
-def handle_errors(*, debug: bool = False) -> Iterator[None]:
-    """Turn an :class:`EnvsnapError` into ``error: ...`` / ``hint: ...`` and its exit code."""
+def handle_errors(*, debug: bool | Callable[[], bool] = False) -> Iterator[None]:
+    """Turn an :class:`EnvsnapError` into ``error: ...`` / ``hint: ...`` and its exit code.
+
+    Args:
+        debug: re-raise the error instead (its traceback is shown), or a
+            function asked when an error happens (``--debug`` may be parsed
+            after the handler is entered).
+
+    A ``KeyboardInterrupt`` exits 130 with ``error: interrupted``.
+    """
     try:
         yield
     except EnvsnapError as exc:
-        if debug:
+        if debug() if callable(debug) else debug:
             raise
         click.echo(f"error: {exc.message}", err=True)
         if exc.hint:
@@ -214,11 +204,6 @@ def announce_target(*, quiet: bool = False) -> Callable[[TargetEnvironment], Non
         click.echo(f"Using environment at: {shown} (Python {version})", err=True)
 
     return announce
-
-
-def quiet_option(func: F) -> F:
-    """Add ``-q/--quiet``: errors and warnings only (no notes, no summary, no target line)."""
-    return click.option("-q", "--quiet", is_flag=True, help="Print errors and warnings only.")(func)
 
 
 def note_pythonpath(*, quiet: bool = False) -> None:

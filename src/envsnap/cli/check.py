@@ -9,15 +9,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from envsnap.cli import (
-    announce_target,
+from envsnap.cli import announce_target, note_pythonpath, started_probe
+from envsnap.cli.options import (
     debug_option,
-    handle_errors,
-    note_pythonpath,
+    format_option,
     project_options,
     python_option,
     quiet_option,
-    started_probe,
+    verbose_option,
 )
 from envsnap.render.report import REPORT_FORMATS
 
@@ -33,17 +32,14 @@ if TYPE_CHECKING:
 
 
 def report_options(func: F) -> F:
-    """Add the options ``check`` and ``diff`` share: format, ignore, allow-extra, all, -v."""
+    """Add the options ``check`` and ``diff`` share: format, ignore, allow-extra, all, -q, -v."""
     options = [
-        click.option(
-            "--format",
-            "format_name",
-            type=click.Choice(sorted(REPORT_FORMATS)),
+        format_option(
+            REPORT_FORMATS,
             default="text",
-            show_default=True,
             envvar="ENVSNAP_REPORT_FORMAT",
             help="text for people, json (schema envsnap.report/1), github for "
-            "GitHub Actions annotations [env: ENVSNAP_REPORT_FORMAT].",
+            "GitHub Actions annotations.",
         ),
         click.option(
             "--ignore",
@@ -60,11 +56,9 @@ def report_options(func: F) -> F:
             is_flag=True,
             help="Also report pip, setuptools, wheel and distribute when only one side has them.",
         ),
-        click.option(
-            "-v",
-            "--verbose",
-            is_flag=True,
-            help="Also show packages that moved between top-level and transitive (not drift).",
+        quiet_option(help="Print the report, errors and warnings only (no notes, no target line)."),
+        verbose_option(
+            help="Also show packages that moved between top-level and transitive (not drift)."
         ),
     ]
     for option in reversed(options):
@@ -108,9 +102,20 @@ def read_lock_file(path: Path) -> Lock:
     return lock
 
 
-@click.command()
+_EPILOG = """\b
+Exit codes: 0 clean, 1 drift, 2 unusable input (a bad option, file,
+project or target), 3 could not finish.
+
+\b
+Examples:
+  envsnap check                        # ./pylock.toml or ./requirements.txt vs the venv
+  envsnap check --no-env --format github requirements.txt
+"""
+
+
+@click.command(epilog=_EPILOG)
 @click.argument("file", required=False, type=click.Path(path_type=Path, dir_okay=False))
-@python_option
+@python_option()
 @project_options(project_help="to check the lock against", also="Also check {what}")
 @click.option(
     "--no-env", is_flag=True, help="Check only the lock against pyproject.toml (no venv needed)."
@@ -122,7 +127,6 @@ def read_lock_file(path: Path) -> Lock:
     "modified or missing ones.",
 )
 @report_options
-@quiet_option
 @debug_option
 def check(
     file: Path | None,
@@ -136,9 +140,8 @@ def check(
     ignore: tuple[str, ...],
     allow_extra: bool,
     include_tools: bool,
-    verbose: bool,
     quiet: bool,
-    debug: bool,
+    verbose: bool,
 ) -> None:
     """Report drift between the environment, FILE and pyproject.toml.
 
@@ -148,12 +151,15 @@ def check(
     (as pip check does), and declared dependencies the lock lacks, pins
     outside the declared range, or no longer declares. Never changes the
     environment.
-
-    Exit codes: 0 clean, 1 drift, 2 unusable input, 3 could not finish.
     """
     from envsnap.errors import InputError  # noqa: PLC0415
 
-    with handle_errors(debug=debug), started_probe(python, skip=no_env) as probing:
+    if verify_files and no_env:
+        raise click.UsageError(
+            "--verify-files and --no-env cannot be used together: "
+            "--verify-files reads the files of an environment"
+        )
+    with started_probe(python, skip=no_env) as probing:
         # the probe runs meanwhile: import the heavy modules only now
         from envsnap.compare.drift import Report, combine  # noqa: PLC0415
         from envsnap.lockfiles.readers import default_lock_file  # noqa: PLC0415
@@ -195,8 +201,6 @@ def check(
 
                 changes = verify(snapshot, ignore=ignore)
                 reports.append(Report(changes=tuple(changes), a_label="RECORD", b_label="files"))
-        elif verify_files:
-            raise InputError("--verify-files needs an environment; it cannot go with --no-env")
         if declaration is not None:
             from envsnap.compare.drift import compare_lock_to_project  # noqa: PLC0415
 

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 
 import click
 
-from envsnap.cli import debug_option, handle_errors, started_probe
+from envsnap.cli import started_probe
 from envsnap.cli.check import emit, read_lock_file, report_options
+from envsnap.cli.options import debug_option
 
 if TYPE_CHECKING:
     from envsnap.environment.target import PendingProbe
@@ -52,7 +53,17 @@ def load_side(arg: str, *, probing: PendingProbe | None = None) -> tuple[Lock, s
     return read_lock_file(path), arg
 
 
-@click.command()
+_EPILOG = """\b
+Exit codes: 0 same, 1 differ, 2 unusable input (a path that does not
+exist, an unreadable file or environment), 3 could not finish.
+
+\b
+Example:
+  envsnap diff old/requirements.txt requirements.txt
+"""
+
+
+@click.command(epilog=_EPILOG)
 @click.argument("a", metavar="A")
 @click.argument("b", metavar="B")
 @report_options
@@ -64,20 +75,17 @@ def diff(
     ignore: tuple[str, ...],
     allow_extra: bool,
     include_tools: bool,
+    quiet: bool,
     verbose: bool,
-    debug: bool,
 ) -> None:
     """Show what differs from A to B.
 
     A and B are each a requirements file, a pylock.toml, or an environment (a
     venv directory or its interpreter). Packages only in A are "missing",
     only in B "extra"; other versions are "changed", other origins "source
-    changed". Useful in review: envsnap diff old/requirements.txt requirements.txt.
-
-    Exit codes: 0 same, 1 differ, 2 unusable input, 3 could not finish.
+    changed". Useful in review.
     """
     with (
-        handle_errors(debug=debug),
         # both environments (if they are) are probed at once, during the imports
         started_probe(a, skip=not _is_environment(Path(a))) as probing_a,
         started_probe(b, skip=not _is_environment(Path(b))) as probing_b,
@@ -95,4 +103,4 @@ def diff(
             a_label=a_label,
             b_label=b_label,
         )
-        emit(report, format_name, verbose=verbose)
+        emit(report, format_name, verbose=verbose, quiet=quiet)

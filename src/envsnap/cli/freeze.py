@@ -7,15 +7,15 @@ from typing import TYPE_CHECKING
 
 import click
 
-from envsnap.cli import (
-    announce_target,
+from envsnap.cli import announce_target, note_pythonpath, started_probe
+from envsnap.cli.options import (
     debug_option,
-    handle_errors,
-    note_pythonpath,
+    format_option,
+    index_options,
     project_options,
     python_option,
     quiet_option,
-    started_probe,
+    verbose_option,
 )
 from envsnap.lockfiles import FORMATS, DumpOptions, format_for_path, get_writer
 
@@ -27,8 +27,20 @@ if TYPE_CHECKING:
     from envsnap.index.settings import IndexSettings
 
 
-@click.command()
-@python_option
+_EPILOG = """\b
+Exit codes: 0 written, 2 unusable input (a bad option, file or target;
+--explain of a name not installed), 3 could not finish (an index that
+does not answer, for pylock and --hashes).
+
+\b
+Examples:
+  envsnap freeze -p .venv -o requirements.txt
+  envsnap freeze -o pylock.toml --find-links ./wheels
+"""
+
+
+@click.command(epilog=_EPILOG)
+@python_option()
 @click.option(
     "-o",
     "--output",
@@ -36,14 +48,16 @@ if TYPE_CHECKING:
     help="Write to FILE (atomically; '-' is stdout) instead of stdout; the format follows the "
     "name (pylock*.toml, *.json, else requirements).",
 )
-@click.option(
-    "--format",
-    "format_name",
-    type=click.Choice(sorted(FORMATS)),
+@format_option(
+    FORMATS,
     help="Output format [default: from the --output name, else requirements].",
 )
 @click.option("--no-annotate", is_flag=True, help="Leave out the '# via' lines.")
-@click.option("--top-level-only", is_flag=True, help="Write only the top-level pins.")
+@click.option(
+    "--top-level-only",
+    is_flag=True,
+    help="Write only the top-level pins (requirements and json; a pylock lists every package).",
+)
 @click.option(
     "--exclude", multiple=True, metavar="NAME", help="Leave out this distribution (repeatable)."
 )
@@ -66,36 +80,7 @@ if TYPE_CHECKING:
     is_flag=True,
     help="Add --hash=sha256:... lines to requirements.txt (from the index pip would use).",
 )
-@click.option(
-    "--find-links",
-    "find_links",
-    multiple=True,
-    metavar="DIR",
-    type=click.Path(exists=True, file_okay=False),
-    help="A local wheelhouse to take file hashes from (pylock, --hashes; added to pip's "
-    "configured ones) [env: PIP_FIND_LINKS].",
-)
-@click.option(
-    "--index-url",
-    metavar="URL",
-    help="Simple API root of the index to take file URLs and hashes from [default: the one "
-    "pip uses: PIP_INDEX_URL, pip's configuration, else pip's default index].",
-)
-@click.option("--no-index", is_flag=True, help="Use no index, only --find-links (as pip's option).")
-@click.option(
-    "--extra-index-url",
-    "extra_index_urls",
-    multiple=True,
-    metavar="URL",
-    help="Another index, asked after --index-url [env: PIP_EXTRA_INDEX_URL].",
-)
-@click.option(
-    "--trusted-host",
-    "trusted_hosts",
-    multiple=True,
-    metavar="HOST[:PORT]",
-    help="Allow this plain-http index host (repeatable; as pip's option) [env: PIP_TRUSTED_HOST].",
-)
+@index_options(purpose="to take file URLs and hashes from (pylock, --hashes)")
 @click.option(
     "--explain",
     "explain",
@@ -104,12 +89,32 @@ if TYPE_CHECKING:
     help="Print why NAME is top-level or transitive (REQUESTED/INSTALLER, dependents, "
     "extras) on stdout instead of writing the file (repeatable).",
 )
-@quiet_option
+@quiet_option()
+@verbose_option(help="Also say, for each inferred extra, which packages it explains.")
 @click.option(
-    "-v",
-    "--verbose",
+    "--portable",
     is_flag=True,
-    help="Also say, for each inferred extra, which packages it explains.",
+    help="Lock for other platforms and Python versions too: pins carry PEP 508 markers, and "
+    "what other targets need is resolved from the index (requirements format).",
+)
+@click.option(
+    "--python-version",
+    metavar="RANGE",
+    help="With --portable: CPython versions to support, e.g. 3.12, 3.10-3.13 [default: all "
+    "the installed packages allow].",
+)
+@click.option(
+    "--platform",
+    "platforms",
+    multiple=True,
+    metavar="NAME",
+    help="With --portable: a platform to support (repeatable), e.g. linux-x86_64, "
+    "macos-arm64, windows-amd64 [default: Linux, macOS, Windows].",
+)
+@click.option(
+    "--drop-unresolvable",
+    is_flag=True,
+    help="With --portable: leave out targets with no resolution instead of failing.",
 )
 @debug_option
 def freeze(
@@ -125,15 +130,18 @@ def freeze(
     extras: tuple[str, ...],
     groups: tuple[str, ...],
     hashes: bool,
-    find_links: tuple[str, ...],
     index_url: str | None,
     extra_index_urls: tuple[str, ...],
+    find_links: tuple[str, ...],
     no_index: bool,
     trusted_hosts: tuple[str, ...],
     explain: tuple[str, ...],
     quiet: bool,
     verbose: bool,
-    debug: bool,
+    portable: bool,
+    python_version: str | None,
+    platforms: tuple[str, ...],
+    drop_unresolvable: bool,
 ) -> None:
     """Snapshot the target environment: top-level pins, then transitive ones.
 
@@ -149,17 +157,19 @@ def freeze(
 
     if output == Path("-"):  # stdout, as when no file is named
         output = None
-    with handle_errors(debug=debug), started_probe(python) as probing:
+    fmt = format_name or (format_for_path(output) if output else "requirements")
+    if fmt not in FORMATS:
+        raise InputError(
+            f"the {fmt} format is not available in this version of envsnap",
+            hint=f"choose one of: {', '.join(sorted(FORMATS))}",
+        )
+    chosen = f"--format {fmt}" if format_name or output is None else f"--output {output.name}"
+    _refuse_conflicts(fmt, chosen, top_level_only=top_level_only, hashes=hashes)
+    with started_probe(python) as probing:
         # the probe runs meanwhile: import the heavy modules only now
         from envsnap.environment.snapshot import take_snapshot  # noqa: PLC0415
         from envsnap.index.settings import index_settings  # noqa: PLC0415
 
-        fmt = format_name or (format_for_path(output) if output else "requirements")
-        if fmt not in FORMATS:
-            raise InputError(
-                f"the {fmt} format is not available in this version of envsnap",
-                hint=f"choose one of: {', '.join(sorted(FORMATS))}",
-            )
         note_pythonpath(quiet=quiet)
         declaration = _declaration(project, extras, groups)
         snap = take_snapshot(
@@ -178,6 +188,27 @@ def freeze(
             _explain(snap, explain)
             return
         _say_decisions(snap, include_tools, exclude, quiet=quiet, verbose=verbose)
+        if portable or python_version or platforms or drop_unresolvable:
+            settings = index_settings(
+                index_url=index_url,
+                extra_index_urls=extra_index_urls,
+                find_links=find_links,
+                trusted_hosts=trusted_hosts,
+                no_index=no_index,
+                commands=("download", "install"),
+            )
+            _freeze_portable(
+                snap,
+                settings,
+                fmt,
+                output,
+                hashes=hashes,
+                portable=portable,
+                python_version=python_version,
+                platforms=platforms,
+                drop_unresolvable=drop_unresolvable,
+            )
+            return
         options = DumpOptions(
             output_dir=output.parent if output else Path.cwd(),
             annotate=not no_annotate,
@@ -213,6 +244,24 @@ def freeze(
             if not top_level_only:
                 counts += f", {len(listed) - top} transitive"
             click.echo(f"wrote {output}: {counts}", err=True)
+
+
+def _refuse_conflicts(fmt: str, chosen: str, *, top_level_only: bool, hashes: bool) -> None:
+    """Raise :class:`click.UsageError` for an option the format ``fmt`` cannot honour.
+
+    ``chosen`` names the format as the user chose it: ``--format X``, or the
+    ``--output NAME`` it follows from.
+    """
+    if top_level_only and fmt == "pylock":
+        raise click.UsageError(
+            f"--top-level-only and {chosen} cannot be used together: a pylock.toml "
+            "lists every package (write requirements.txt for the top-level pins)"
+        )
+    if hashes and fmt not in {"pylock", "requirements"}:  # a pylock has hashes anyway
+        raise click.UsageError(
+            f"--hashes and {chosen} cannot be used together: --hashes adds hashes to "
+            "requirements.txt"
+        )
 
 
 def _say_decisions(
@@ -285,11 +334,9 @@ def _with_hash_source(
     import dataclasses  # noqa: PLC0415
 
     from envsnap.environment.target import environment_tags  # noqa: PLC0415
-    from envsnap.errors import InputError, OperationError  # noqa: PLC0415
+    from envsnap.errors import OperationError  # noqa: PLC0415
     from envsnap.index.repository import collect, pip_hashes, source_for  # noqa: PLC0415
 
-    if fmt not in {"pylock", "requirements"}:
-        raise InputError(f"--hashes does not apply to the {fmt} format")
     for note in settings.notes:
         click.echo(f"note: {note}", err=True)
     if settings.has_credentials():
@@ -318,3 +365,54 @@ def _with_hash_source(
                 err=True,
             )
     return dataclasses.replace(options, hashes=found)
+
+
+def _freeze_portable(
+    snap: Snapshot,
+    settings: IndexSettings,
+    fmt: str,
+    output: Path | None,
+    *,
+    hashes: bool,
+    portable: bool,
+    python_version: str | None,
+    platforms: tuple[str, ...],
+    drop_unresolvable: bool,
+) -> None:
+    """Write the portable lock (``--portable``; see :mod:`envsnap.portable`)."""
+    from envsnap.portable.freeze import (  # noqa: PLC0415
+        freeze_portable,
+        report_lines,
+        requirements_lines,
+    )
+
+    if not portable:
+        raise click.UsageError(
+            "--python-version, --platform and --drop-unresolvable need --portable"
+        )
+    if fmt != "requirements":
+        raise click.UsageError(f"--portable writes the requirements format only, not {fmt}")
+    result = freeze_portable(
+        snap,
+        settings,
+        python_versions=python_version,
+        platforms=platforms,
+        drop_unresolvable=drop_unresolvable,
+    )
+    for line in report_lines(result):
+        click.echo(line, err=True)
+    text = "\n".join(requirements_lines(result, hashes=hashes)) + "\n"
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    from envsnap._io import atomic_write  # noqa: PLC0415
+
+    try:
+        atomic_write(output, text)
+    except OSError as exc:
+        from envsnap.errors import InputError  # noqa: PLC0415
+
+        raise InputError(f"{output}: cannot write: {exc.strerror or exc}") from None
+    click.echo(
+        f"wrote {output}: {len(result.pins)} pins for {len(result.targets)} targets", err=True
+    )

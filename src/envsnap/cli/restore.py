@@ -10,14 +10,32 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from envsnap.cli import debug_option, handle_errors
+from envsnap.cli.options import (
+    debug_option,
+    extra_group_options,
+    index_options,
+    python_option,
+    quiet_option,
+    verbose_option,
+)
 from envsnap.install.external import INSTALLERS
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
 
-@click.command()
+_EPILOG = """\b
+Exit codes: 0 restored, 2 unusable input (a bad option or lock file, no
+matching interpreter), 3 the build, install or check failed (the old venv
+is back in place).
+
+\b
+Example:
+  envsnap restore pylock.toml --venv .venv -p 3.12
+"""
+
+
+@click.command(epilog=_EPILOG)
 @click.argument("file", required=False, type=click.Path(path_type=Path))
 @click.option(
     "--venv",
@@ -27,12 +45,12 @@ if TYPE_CHECKING:
     show_default=True,
     help="The venv directory to build (an existing venv there is replaced only on success).",
 )
-@click.option(
-    "--python",
-    "python",
-    metavar="INTERP",
-    help="Base interpreter for the new venv: a path, a version (3.12) or a name on PATH "
-    "[default: a Python matching the file, on PATH or in pyenv/asdf/uv installs].",
+@python_option(
+    help="The interpreter the new venv is built from (as uv's --python): a path, a "
+    "version (3.12) or a name on PATH [default: a Python matching the file, on PATH or in "
+    "pyenv/asdf/uv installs]. ENVSNAP_PYTHON is not read: it names an environment to read, "
+    "not one to build from.",
+    envvar=None,
 )
 @click.option("--strict", is_flag=True, help="Refuse a file that does not pin every package.")
 @click.option(
@@ -40,22 +58,23 @@ if TYPE_CHECKING:
     type=click.Choice(INSTALLERS),
     default="direct",
     show_default=True,
+    envvar="ENVSNAP_INSTALLER",
+    show_envvar=True,
     help="direct: envsnap fetches, verifies and installs the wheels itself (pip only for "
     "sdists, VCS and directories); pip: the new venv's own pip; uv: uv (the 'uv' extra).",
 )
 @click.option("--without-pip", is_flag=True, help="Do not put pip into the new venv.")
-@click.option(
-    "--extra", "extras", metavar="NAME", multiple=True, help="Install this extra of a pylock file."
+@extra_group_options(
+    extra_help="Install this extra of a pylock file (repeatable).",
+    group_help="Install this dependency group of a pylock file (repeatable) "
+    "[default: its default groups].",
 )
 @click.option(
-    "--group",
-    "groups",
-    metavar="NAME",
-    multiple=True,
-    help="Install this dependency group of a pylock file [default: its default groups].",
-)
-@click.option(
-    "--no-cache", is_flag=True, help="Do not keep downloads in the cache (ENVSNAP_CACHE_DIR)."
+    "--no-cache",
+    is_flag=True,
+    envvar="ENVSNAP_NO_CACHE",
+    show_envvar=True,
+    help="Do not keep downloads in the cache (ENVSNAP_CACHE_DIR).",
 )
 @click.option(
     "--compile", "compile_bytecode", is_flag=True, help="Compile the installed modules to bytecode."
@@ -67,22 +86,9 @@ if TYPE_CHECKING:
     is_flag=True,
     help="Put back the old venv an interrupted restore left next to --venv, and stop.",
 )
-@click.option("--index-url", metavar="URL", help="Base URL of the package index (pip's option).")
-@click.option("--extra-index-url", metavar="URL", multiple=True, help="Another index (repeatable).")
-@click.option(
-    "--find-links", metavar="DIR|URL", multiple=True, help="Look for files here too (repeatable)."
-)
-@click.option("--no-index", is_flag=True, help="Use no index (with --find-links).")
-@click.option(
-    "--trusted-host",
-    "trusted_hosts",
-    metavar="HOST[:PORT]",
-    multiple=True,
-    help="Allow plain http to this host (repeatable; PIP_TRUSTED_HOST adds more). "
-    "Hashes are still checked.",
-)
-@click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
-@click.option("-v", "--verbose", is_flag=True, help="Show the installer's output.")
+@index_options(purpose="to install from")
+@quiet_option(help="Print errors only.")
+@verbose_option(help="Show the installer's output.")
 @debug_option
 def restore(
     file: Path | None,
@@ -99,13 +105,12 @@ def restore(
     dry_run: bool,
     recover: bool,
     index_url: str | None,
-    extra_index_url: tuple[str, ...],
+    extra_index_urls: tuple[str, ...],
     find_links: tuple[str, ...],
     no_index: bool,
     trusted_hosts: tuple[str, ...],
     quiet: bool,
     verbose: bool,
-    debug: bool,
 ) -> None:
     """Build a fresh venv from FILE, verify it, and put it in place of --venv.
 
@@ -118,8 +123,6 @@ def restore(
     Plain-http indexes and files are refused unless their host is loopback or
     given with --trusted-host (as pip does). Local paths outside the lock
     file's directory are listed before anything is installed.
-
-    Exit codes: 0 ok, 2 unusable input, 3 the build, install or check failed.
     """
     from envsnap import restore as engine  # noqa: PLC0415
     from envsnap.index.secure import trusted_hosts_from as trusted_from  # noqa: PLC0415
@@ -131,54 +134,53 @@ def restore(
         if not quiet:
             click.echo(f"{stage}: {message} [{time.monotonic() - start:.1f}s]", err=True)
 
-    with handle_errors(debug=debug):
-        if recover:
-            target, moved = engine.recover(venv)
-            if moved is not None:
-                click.echo(f"moved what was at {target} to {moved} (not deleted)", err=True)
-            click.echo(f"recovered the old venv at {target}", err=True)
-            return
-        index_args = _index_args(index_url, extra_index_url, find_links, no_index=no_index)
-        options = engine.RestoreOptions(
-            venv=venv,
-            python=python,
-            strict=strict,
-            installer="uv" if installer == "uv" else "pip" if installer == "pip" else "direct",
-            with_pip=not without_pip,
-            extras=extras,
-            groups=groups or None,
-            use_cache=not no_cache,
-            compile_bytecode=compile_bytecode,
-            keep_old=keep_old,
-            index_args=tuple(index_args),
-            trusted_hosts=trusted_from(trusted_hosts),
+    if recover:
+        target, moved = engine.recover(venv)
+        if moved is not None:
+            click.echo(f"moved what was at {target} to {moved} (not deleted)", err=True)
+        click.echo(f"recovered the old venv at {target}", err=True)
+        return
+    index_args = _index_args(index_url, extra_index_urls, find_links, no_index=no_index)
+    options = engine.RestoreOptions(
+        venv=venv,
+        python=python,
+        strict=strict,
+        installer="uv" if installer == "uv" else "pip" if installer == "pip" else "direct",
+        with_pip=not without_pip,
+        extras=extras,
+        groups=groups or None,
+        use_cache=not no_cache,
+        compile_bytecode=compile_bytecode,
+        keep_old=keep_old,
+        index_args=tuple(index_args),
+        trusted_hosts=trusted_from(trusted_hosts),
+    )
+    path = file if file is not None else default_lock_file(Path.cwd())
+    plan = engine.plan_restore(path, options)
+    progress(
+        "read",
+        f"{path}: {len(plan.lock.packages)} packages ({len(plan.lock.top_level)} top-level)",
+    )
+    if dry_run:  # the plan holds the notes: each is printed once
+        for line in plan.describe():
+            click.echo(line)
+        return
+    for note in plan.notes if not quiet else ():
+        click.echo(f"note: {note}", err=True)
+    echo_output = (lambda line: click.echo(line, err=True)) if verbose else None
+    live = not quiet and sys.stderr.isatty()
+    ticker = _Ticker() if live else None
+    try:
+        result = engine.restore(
+            plan, progress=_ended(progress, ticker), output=echo_output, counter=ticker
         )
-        path = file if file is not None else default_lock_file(Path.cwd())
-        plan = engine.plan_restore(path, options)
-        progress(
-            "read",
-            f"{path}: {len(plan.lock.packages)} packages ({len(plan.lock.top_level)} top-level)",
-        )
-        if dry_run:  # the plan holds the notes: each is printed once
-            for line in plan.describe():
-                click.echo(line)
-            return
-        for note in plan.notes if not quiet else ():
-            click.echo(f"note: {note}", err=True)
-        echo_output = (lambda line: click.echo(line, err=True)) if verbose else None
-        live = not quiet and sys.stderr.isatty()
-        ticker = _Ticker() if live else None
-        try:
-            result = engine.restore(
-                plan, progress=_ended(progress, ticker), output=echo_output, counter=ticker
-            )
-        finally:
-            if ticker is not None:
-                ticker.end()
-        for note in result.notes if not quiet else ():
-            click.echo(f"note: {note}", err=True)
-        if result.kept_old is not None and not quiet:
-            click.echo(f"kept the old venv at {result.kept_old}", err=True)
+    finally:
+        if ticker is not None:
+            ticker.end()
+    for note in result.notes if not quiet else ():
+        click.echo(f"note: {note}", err=True)
+    if result.kept_old is not None and not quiet:
+        click.echo(f"kept the old venv at {result.kept_old}", err=True)
 
 
 def _index_args(

@@ -4,21 +4,24 @@ from __future__ import annotations
 
 import click
 
-from envsnap.cli import (
-    announce_target,
-    debug_option,
-    handle_errors,
-    note_pythonpath,
-    python_option,
-    quiet_option,
-    started_probe,
-)
+from envsnap.cli import announce_target, note_pythonpath, started_probe
+from envsnap.cli.options import debug_option, format_option, python_option, quiet_option
 
 _FORMATS = ("dot", "json", "mermaid", "text")
 
 
-@click.command()
-@python_option
+_EPILOG = """\b
+Exit codes: 0 shown, 2 unusable input (a bad target, a --package not
+installed), 3 could not finish.
+
+\b
+Example:
+  envsnap tree -p .venv --reverse --package urllib3
+"""
+
+
+@click.command(epilog=_EPILOG)
+@python_option()
 @click.option("--reverse", is_flag=True, help="Show what depends on each package instead.")
 @click.option(
     "--package",
@@ -33,15 +36,13 @@ _FORMATS = ("dot", "json", "mermaid", "text")
     is_flag=True,
     help="Also show pip, setuptools, wheel and distribute as roots.",
 )
-@click.option(
-    "--format",
-    "format_name",
-    type=click.Choice(_FORMATS),
+@format_option(
+    _FORMATS,
     default="text",
-    show_default=True,
+    envvar="ENVSNAP_TREE_FORMAT",
     help="text (indented tree), json (schema envsnap.tree/1), dot (Graphviz) or mermaid.",
 )
-@quiet_option
+@quiet_option()
 @debug_option
 def tree(
     python: str | None,
@@ -50,7 +51,6 @@ def tree(
     include_tools: bool,
     format_name: str,
     quiet: bool,
-    debug: bool,
 ) -> None:
     """Show the dependency tree of the target environment.
 
@@ -59,7 +59,7 @@ def tree(
     above)" when met again, and a dependency cycle "(cycle)"; neither is
     expanded twice.
     """
-    with handle_errors(debug=debug), started_probe(python) as probing:
+    with started_probe(python) as probing:
         # the probe runs meanwhile: import the heavy modules only now
         from envsnap.environment.snapshot import take_snapshot  # noqa: PLC0415
         from envsnap.render.tree import build_tree  # noqa: PLC0415

@@ -689,11 +689,15 @@ def _pin(package: LockedPackage) -> str:
 def _records_extras(lock: Lock) -> bool:
     """Whether the lock says which extras its top-level entries ask for.
 
-    A full requirements file that envsnap writes has none on purpose (it must
-    stay usable as a pip constraints file); its top-level-only form, JSON,
-    pylock's ``[tool.envsnap]`` and an environment do.
+    An environment does, and so do the files envsnap writes with them: a
+    top-level-only requirements file, JSON, pylock's ``[tool.envsnap]``. A
+    full requirements file that envsnap writes has none on purpose (it must
+    stay usable as a pip constraints file), and files of other tools
+    (pip-compile, uv, ``pip lock``) drop the extras their inputs named.
     """
-    return not (lock.format == "requirements" and lock.complete)
+    if lock.format == "environment":
+        return True
+    return lock.written_by_envsnap and not (lock.format == "requirements" and lock.complete)
 
 
 def _with_extras(package: LockedPackage) -> str:

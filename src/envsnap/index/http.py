@@ -352,6 +352,7 @@ class HttpClient:
             if response.status == 304 and cached is not None:
                 page = cached
             elif response.status in (404, 410):
+                response.close()  # its body unread: the connection cannot be reused
                 return None
             else:
                 body = self._read(response, what=what, limit=self.limits.page_bytes)

@@ -81,15 +81,22 @@ def build_venv(
     if plan.base_installs:
         lock = _install_base_packages(plan, python, environment, say, output, lock)
         environment = probe(python)
-    if options.with_pip:
-        from envsnap.install.pip_seed import check_pip  # noqa: PLC0415
+    with contextlib.ExitStack() as stack:
+        pip_check = None
+        if options.with_pip:
+            # pip's start-up (about a second) overlaps the verification
+            from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
 
-        say("check", f"pip {check_pip(python)} runs in {plan.target}")
+            from envsnap.install.pip_seed import check_pip  # noqa: PLC0415
 
+            pool = stack.enter_context(ThreadPoolExecutor(max_workers=1))
+            pip_check = pool.submit(check_pip, python)
+        set_requested(environment.site_packages, [p.name for p in lock.top_level])
+        snapshot = take_snapshot(environment=environment)
+        report = compare_env_to_lock(snapshot, lock, allow_extra=not no_deps)
+        if pip_check is not None:
+            say("check", f"pip {pip_check.result()} runs in {plan.target}")
     say("verify", f"{plan.target} against {plan.file}")
-    set_requested(environment.site_packages, [p.name for p in lock.top_level])
-    snapshot = take_snapshot(environment=environment)
-    report = compare_env_to_lock(snapshot, lock, allow_extra=not no_deps)
     if report:
         lines = [_change_line(c) for c in report.drift]
         raise OperationError(

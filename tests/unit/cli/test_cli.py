@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import subprocess
 import sys
 from pathlib import Path
@@ -28,15 +29,32 @@ def test_help_lists_every_command_with_its_line() -> None:
         assert line[:30] in result.stdout
 
 
-def test_version() -> None:
-    result = CliRunner().invoke(cli, ["--version"])
-    assert (result.exit_code, result.stdout) == (0, f"envsnap, version {__version__}\n")
+VERSION_LINE = (
+    f"envsnap {__version__} (Python {'.'.join(map(str, sys.version_info[:3]))}, "
+    f"packaging {importlib.metadata.version('packaging')})\n"
+)
 
 
-def test_unknown_command_is_a_usage_error() -> None:
-    result = CliRunner().invoke(cli, ["frieze"])
-    assert result.exit_code == 2
-    assert "No such command 'frieze'" in result.stderr
+@pytest.mark.parametrize("flag", ["--version", "-V"])
+def test_version(flag: str) -> None:
+    result = CliRunner().invoke(cli, [flag])
+    assert (result.exit_code, result.stdout, result.stderr) == (0, VERSION_LINE, "")
+
+
+@pytest.mark.parametrize(
+    ("typed", "suggestion"),
+    [
+        ("frieze", " Did you mean 'freeze'?"),
+        ("frezee", " Did you mean 'freeze'?"),
+        ("chek", " Did you mean 'check'?"),
+        ("resotre", " Did you mean 'restore'?"),
+        ("xyz", ""),
+    ],
+)
+def test_unknown_command_is_a_usage_error_with_a_close_match(typed: str, suggestion: str) -> None:
+    result = CliRunner().invoke(cli, [typed])
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.endswith(f"Error: No such command '{typed}'.{suggestion}\n")
 
 
 def test_freeze_help() -> None:
@@ -78,7 +96,7 @@ def test_python_dash_m_envsnap() -> None:
     )
     assert (done.returncode, done.stdout, done.stderr) == (
         0,
-        f"envsnap, version {__version__}\n",
+        VERSION_LINE,
         "",
     )
 
@@ -181,4 +199,4 @@ def test_main_leaves_the_objects_of_the_run_to_the_exit(
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
-    assert capsys.readouterr().out == f"envsnap, version {__version__}\n"
+    assert capsys.readouterr().out == VERSION_LINE

@@ -186,6 +186,25 @@ def test_fresh_freeze_checks_clean_and_carries_extras(site: FakeSite) -> None:
     assert not report, report.changes
 
 
+def test_a_file_of_another_tool_is_not_held_to_extras(site: FakeSite) -> None:
+    """uv and pip-compile drop their inputs' extras: ``app==1.0`` is not ``app[x]`` missing."""
+    from dataclasses import replace  # noqa: PLC0415
+
+    nested(site, installer="pip", requested=False)
+    result = snap(site)
+    fresh = lock_from_snapshot(result)
+    foreign = replace(
+        fresh,
+        format="requirements",
+        written_by_envsnap=False,
+        complete=False,
+        packages=tuple(replace(p, extras=()) for p in fresh.packages),
+    )
+    assert not compare_env_to_lock(result, foreign)
+    ours = replace(foreign, written_by_envsnap=True)  # an envsnap --top-level-only file
+    assert [c.name for c in compare_env_to_lock(result, ours).changes] == ["app"]
+
+
 def test_check_reports_other_extras_and_extras_the_env_lacks(site: FakeSite) -> None:
     from dataclasses import replace  # noqa: PLC0415
 

@@ -1,0 +1,479 @@
+"""A portable lock from an installed environment: pins with markers, for many targets.
+
+:func:`portable_lock` resolves the environment's top-level requirements once
+per target (:func:`~envsnap.portable.resolver.resolve_target`; the installed
+pins fixed, names not installed taken from the index), then gives every pin
+the condition under which it is needed (:mod:`envsnap.portable.paths`: an OR
+over the dependency paths of the AND of the edge markers, simplified over
+the targets and checked against the resolutions).
+
+:func:`requirements_lines` writes the result as pip requirements lines,
+:func:`report_lines` says what the user should know about it, and
+:func:`freeze_portable` is the CLI's entry (targets and index from options).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
+from packaging.specifiers import SpecifierSet
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import InvalidVersion
+
+from envsnap.environment import TOOLING
+from envsnap.errors import InputError, OperationError
+from envsnap.portable.markers import (
+    FALSE,
+    Evaluator,
+    parse_condition,
+    restrict_extra,
+    to_marker,
+)
+from envsnap.portable.paths import narrowed, node_conditions
+from envsnap.portable.resolver import (
+    DistMetadata,
+    NoResolution,
+    Pinned,
+    Release,
+    Resolution,
+    Wanted,
+    resolve_target,
+)
+from envsnap.portable.targets import (
+    DEFAULT_PLATFORMS,
+    KNOWN_PYTHONS,
+    Target,
+    make_targets,
+    python_versions_for,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+
+    from packaging.markers import Marker
+    from packaging.version import Version
+
+    from envsnap.environment.snapshot import Snapshot
+    from envsnap.index.repository import DistFile
+    from envsnap.index.settings import IndexSettings
+    from envsnap.portable.resolver import CandidateSource
+
+__all__ = [
+    "PortablePin",
+    "PortableResult",
+    "choose_targets",
+    "freeze_portable",
+    "own_extras",
+    "portable_lock",
+    "report_lines",
+    "requirements_lines",
+]
+
+_Pin = tuple[NormalizedName, "Version"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PortablePin:
+    """One pinned version in a portable lock."""
+
+    name: NormalizedName
+    """The normalized name."""
+    version: Version
+    """The pinned version."""
+    marker: Marker | None
+    """Where it is needed (PEP 508); ``None`` means on every target."""
+    installed: bool
+    """Whether it is the installed distribution (else added from the index)."""
+    targets: tuple[str, ...]
+    """The names of the targets it applies to."""
+    files: tuple[DistFile, ...] = ()
+    """Its files on the index (empty when the index has not got it, e.g. an editable)."""
+
+    def line(self) -> str:
+        """Return ``name==version`` with `` ; marker`` when it has one."""
+        pin = f"{self.name}=={self.version}"
+        return f"{pin} ; {self.marker}" if self.marker is not None else pin
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PortableResult:
+    """A portable lock: the pins with markers, and what each target lacks."""
+
+    targets: tuple[Target, ...]
+    """The supported targets (resolved), in order."""
+    requires_python: SpecifierSet
+    """The Python range of the supported targets (``>=3.10,<3.14``)."""
+    pins: tuple[PortablePin, ...]
+    """Every pin, by name then version."""
+    dropped: Mapping[str, str] = field(default_factory=dict)
+    """Targets left out (with ``drop_unresolvable``): target name -> why."""
+    missing_files: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Target name -> ``name==version`` of pins it needs with no wheel or sdist it can use."""
+    not_on_index: tuple[str, ...] = ()
+    """Installed ``name==version`` the source does not have (local builds, direct URLs)."""
+    left_out: tuple[str, ...] = ()
+    """Installed ``name==version`` no target needs (they are not in :attr:`pins`)."""
+
+
+def choose_targets(
+    snapshot: Snapshot,
+    pythons: Sequence[tuple[int, int]] | None = None,
+    platforms: Iterable[str] | None = None,
+) -> tuple[Target, ...]:
+    """Return the targets: the wanted minors every installed ``Requires-Python`` allows.
+
+    Args:
+        snapshot: the environment.
+        pythons: the CPython minors asked for (default: every one envsnap knows).
+        platforms: platform names (default: :data:`~envsnap.portable.targets.DEFAULT_PLATFORMS`).
+
+    Raises:
+        InputError: no asked-for minor fits every installed distribution (the
+            message names the narrowest ``Requires-Python``), or an unknown platform.
+    """
+    wanted = tuple(pythons) if pythons else KNOWN_PYTHONS
+    dists = snapshot.distributions
+    kept, combined = python_versions_for((d.requires_python for d in dists), wanted)
+    if not kept:
+        asked = ", ".join(f"{v[0]}.{v[1]}" for v in wanted)
+        blockers = sorted(
+            f"{d.name} {d.version} requires Python {d.requires_python}"
+            for d in dists
+            if d.requires_python is not None
+            and not any(python_versions_for([d.requires_python], wanted)[0])
+        )
+        why = "; ".join(blockers[:3]) or f"together they require Python {combined}"
+        raise InputError(
+            f"no Python version among {asked} fits every installed package: {why}",
+            hint="ask for versions the installed packages support with --python-version",
+        )
+    return make_targets(kept, platforms if platforms is not None else DEFAULT_PLATFORMS)
+
+
+def _roots(snapshot: Snapshot) -> list[Wanted]:
+    """Return the top-level pins (their extras come with them, see :func:`own_extras`)."""
+    return [
+        Wanted(name=d.name, specifier=SpecifierSet(f"=={d.version}"))
+        for d in snapshot.distributions
+        if (reason := snapshot.reasons.get(d.name)) is not None
+        and reason.top_level
+        and d.name not in TOOLING
+    ]
+
+
+def own_extras(snapshot: Snapshot) -> dict[NormalizedName, frozenset[NormalizedName]]:
+    """Return the extras each distribution is installed with on its own account.
+
+    pip records no extras, so these are the extras active in the snapshot
+    that no dependent asks for (requested with ``pip install x[extra]``, or
+    inferred by the snapshot), kept only where that extra's requirements are
+    installed here (following an extra that asks for other extras of its own
+    project: ``pandas[parquet]`` needs ``pandas[pyarrow]``, which needs
+    ``pyarrow``).
+    """
+    asked: dict[NormalizedName, set[NormalizedName]] = defaultdict(set)
+    for edge in snapshot.edges:
+        asked[edge.child].update(canonicalize_name(e) for e in edge.requirement.extras)
+    markers = dict(snapshot.environment.markers)
+    found = {}
+    for dist in snapshot.distributions:
+        active = set(snapshot.extras.get(dist.name, ())) - asked[dist.name]
+        kept = frozenset(
+            e for e in active if _extra_installed(snapshot, dist.name, e, markers, set())
+        )
+        if kept:
+            found[dist.name] = kept
+    return found
+
+
+def _extra_installed(
+    snapshot: Snapshot,
+    name: NormalizedName,
+    extra: NormalizedName,
+    markers: dict[str, str],
+    seen: set[NormalizedName],
+) -> bool:
+    dist = snapshot.get(name)
+    if dist is None or extra in seen:
+        return dist is not None
+    seen.add(extra)
+    for requirement in dist.requires:
+        marker = requirement.marker
+        if marker is None or not _holds(marker, {**markers, "extra": extra}):
+            continue
+        if _holds(marker, {**markers, "extra": ""}):
+            continue  # a base requirement, not the extra's
+        child = canonicalize_name(requirement.name)
+        if child == name:
+            if not all(
+                _extra_installed(snapshot, name, canonicalize_name(e), markers, seen)
+                for e in requirement.extras
+            ):
+                return False
+            continue
+        installed = snapshot.get(child)
+        if installed is None or not requirement.specifier.contains(
+            installed.version, prereleases=True
+        ):
+            return False
+    return True
+
+
+def _holds(marker: Marker, environment: dict[str, str]) -> bool:
+    try:
+        return marker.evaluate(environment)
+    except (InvalidMarker, InvalidVersion, UndefinedComparison, UndefinedEnvironmentName):
+        return False
+
+
+def portable_lock(
+    snapshot: Snapshot,
+    targets: Sequence[Target],
+    source: CandidateSource,
+    *,
+    drop_unresolvable: bool = False,
+) -> PortableResult:
+    """Lock an installed environment for many targets (see the module docstring).
+
+    Args:
+        snapshot: the environment (its pins do not move).
+        targets: where the lock must install (:func:`choose_targets`).
+        source: releases and files of names not installed, and the files
+            of the installed pins.
+        drop_unresolvable: leave out a target that has no resolution (it is
+            listed in :attr:`PortableResult.dropped`) instead of failing.
+
+    Returns:
+        The pins with their markers and what each target lacks.
+
+    Raises:
+        OperationError: a target has no resolution (the message names the
+            target and the packages), every target was dropped, or the
+            source failed.
+    """
+    extras = own_extras(snapshot)
+    pinned = {
+        d.name: Pinned(
+            name=d.name,
+            version=d.version,
+            metadata=DistMetadata(requires=d.requires, requires_python=d.requires_python),
+            extras=extras.get(d.name, frozenset()),
+        )
+        for d in snapshot.distributions
+    }
+    roots = _roots(snapshot)
+    source.prefetch(sorted(set(pinned) | _likely_added(snapshot, targets)))
+    resolutions: list[Resolution] = []
+    dropped: dict[str, str] = {}
+    for target in targets:
+        try:
+            resolutions.append(resolve_target(roots, target, source, pinned))
+        except NoResolution as exc:
+            if not drop_unresolvable:
+                raise
+            dropped[target.name] = exc.message
+    if not resolutions:
+        raise OperationError(
+            "no target has a resolution: " + "; ".join(dropped.values()),
+            hint="choose other targets with --platform / --python-version",
+        )
+    kept = tuple(r.target for r in resolutions)
+    evaluator = Evaluator([t.environment for t in kept])
+    chosen, releases = _chosen(resolutions)
+    conditions = node_conditions(roots, resolutions, evaluator)
+    pins = []
+    for (name, version), mask in sorted(chosen.items()):
+        condition = conditions.get((name, version, None), FALSE)
+        condition = narrowed(condition, mask, kept, evaluator)
+        installed = name in pinned and pinned[name].version == version
+        dist = snapshot.get(name)
+        release = releases.get((name, version))
+        if release is None and installed and dist is not None and not dist.origin.is_direct:
+            release = _index_release(source, name, version)
+        pins.append(
+            PortablePin(
+                name=name,
+                version=version,
+                marker=to_marker(condition),
+                installed=installed,
+                targets=tuple(t.name for i, t in enumerate(kept) if mask >> i & 1),
+                files=release.files if release is not None else (),
+            )
+        )
+    left_out = sorted(
+        f"{d.name}=={d.version}"
+        for d in snapshot.distributions
+        if (d.name, d.version) not in chosen and d.name not in TOOLING
+    )
+    return PortableResult(
+        targets=kept,
+        requires_python=_python_range(kept),
+        pins=tuple(pins),
+        dropped=dropped,
+        missing_files=_missing_files(pins, kept),
+        not_on_index=tuple(f"{p.name}=={p.version}" for p in pins if p.installed and not p.files),
+        left_out=tuple(left_out),
+    )
+
+
+def _likely_added(snapshot: Snapshot, targets: Sequence[Target]) -> set[NormalizedName]:
+    """Return names not installed that an installed requirement may need on some target."""
+    evaluator = Evaluator([t.environment for t in targets])
+    installed = {d.name for d in snapshot.distributions}
+    found: set[NormalizedName] = set()
+    for dist in snapshot.distributions:
+        extras = (None, *snapshot.extras.get(dist.name, ()))
+        for requirement in dist.requires:
+            name = canonicalize_name(requirement.name)
+            if name in installed or name in found:
+                continue
+            condition = parse_condition(requirement.marker)
+            if any(evaluator.mask(restrict_extra(condition, e)) for e in extras):
+                found.add(name)
+    return found
+
+
+def _chosen(
+    resolutions: Sequence[Resolution],
+) -> tuple[
+    dict[tuple[NormalizedName, Version], int], dict[tuple[NormalizedName, Version], Release]
+]:
+    """``(name, version) -> mask of targets choosing it``, and the releases of added pins."""
+    chosen: dict[_Pin, int] = defaultdict(int)
+    releases: dict[_Pin, Release] = {}
+    for index, resolution in enumerate(resolutions):
+        for candidate in resolution.candidates.values():
+            key = (candidate.name, candidate.version)
+            if candidate.extra is None:
+                chosen[key] |= 1 << index
+            if candidate.release is not None:
+                releases[key] = candidate.release
+    return dict(chosen), releases
+
+
+def _python_range(targets: Sequence[Target]) -> SpecifierSet:
+    low = min(t.python for t in targets)
+    high = max(t.python for t in targets)
+    return SpecifierSet(f">={low[0]}.{low[1]},<{high[0]}.{high[1] + 1}")
+
+
+def _index_release(
+    source: CandidateSource, name: NormalizedName, version: Version
+) -> Release | None:
+    return next((r for r in source.releases(name) if r.version == version), None)
+
+
+def _missing_files(
+    pins: Sequence[PortablePin], targets: Sequence[Target]
+) -> dict[str, tuple[str, ...]]:
+    """Return target name -> pins it needs whose files (when known) offer it nothing."""
+    missing: dict[str, list[str]] = defaultdict(list)
+    for pin in pins:
+        if not pin.files:
+            continue
+        release = Release(name=pin.name, version=pin.version, files=pin.files)
+        for target in targets:
+            if target.name in pin.targets and release.file_for(target.tags) is None:
+                missing[target.name].append(f"{pin.name}=={pin.version}")
+    return {name: tuple(found) for name, found in missing.items()}
+
+
+def requirements_lines(result: PortableResult, *, hashes: bool = False) -> list[str]:
+    """Write a portable lock as pip requirements lines (PEP 508 markers).
+
+    Args:
+        result: the lock.
+        hashes: add ``--hash=sha256:...`` for every file of each pin (pip's
+            hash-checking mode needs them on every line).
+
+    Returns:
+        Lines without newlines: a header naming the targets, then one line per pin.
+
+    Raises:
+        OperationError: ``hashes`` is asked and a pin has no files on the index,
+            or a file without a sha256.
+    """
+    pythons = sorted({t.python for t in result.targets})
+    platforms = list(dict.fromkeys(t.platform.name for t in result.targets))
+    lines = [
+        "# envsnap freeze --portable",
+        f"# requires-python: {result.requires_python}",
+        "# python: " + ", ".join(f"{v[0]}.{v[1]}" for v in pythons),
+        "# platforms: " + ", ".join(platforms),
+    ]
+    lines += [f"# dropped {name}: {why}" for name, why in sorted(result.dropped.items())]
+    for pin in result.pins:
+        if not hashes:
+            lines.append(pin.line())
+            continue
+        digests = sorted({f.hashes["sha256"] for f in pin.files if "sha256" in f.hashes})
+        if not digests or len(digests) < len(pin.files):
+            raise OperationError(
+                f"{pin.name}=={pin.version}: "
+                + ("the index gives no sha256" if pin.files else "not on the index")
+                + ", so no hashes",
+                hint="write the file without hashes",
+            )
+        lines.append(pin.line() + " \\")
+        lines += [
+            f"    --hash=sha256:{d}" + (" \\" if i < len(digests) - 1 else "")
+            for i, d in enumerate(digests)
+        ]
+    return lines
+
+
+def report_lines(result: PortableResult) -> list[str]:
+    """Return what a user should hear about a portable lock (``warning: ...`` / ``note: ...``).
+
+    Targets dropped, targets lacking a file for some pin, installed pins the
+    index has not got (they cannot be installed elsewhere from the index),
+    installed pins no target needs, and the pins added from the index.
+    """
+    lines = [f"warning: target {name} left out: {why}" for name, why in result.dropped.items()]
+    for name, pins in sorted(result.missing_files.items()):
+        lines.append(f"warning: {name}: no wheel or sdist for {', '.join(pins)}")
+    if result.not_on_index:
+        lines.append(
+            "warning: not on the index, so installable only here: " + ", ".join(result.not_on_index)
+        )
+    if result.left_out:
+        lines.append("note: needed on no target, left out: " + ", ".join(result.left_out))
+    added = [f"{p.name}=={p.version}" for p in result.pins if not p.installed]
+    if added:
+        lines.append("note: added for other targets: " + ", ".join(added))
+    return lines
+
+
+def freeze_portable(
+    snapshot: Snapshot,
+    settings: IndexSettings,
+    *,
+    python_versions: str | None = None,
+    platforms: Sequence[str] = (),
+    drop_unresolvable: bool = False,
+) -> PortableResult:
+    """Lock ``snapshot`` for other targets from the index pip's settings name (the CLI's entry).
+
+    Args:
+        snapshot: the environment.
+        settings: the indexes (see :func:`envsnap.index.settings.index_settings`).
+        python_versions: ``3.12``, ``3.10-3.13`` or ``3.10,3.12`` (default: every
+            minor the installed packages allow).
+        platforms: platform names (default: Linux, macOS and Windows on their
+            common machines).
+        drop_unresolvable: leave out targets without a resolution.
+
+    Raises:
+        InputError: a bad Python range or platform, or no Python fits.
+        OperationError: a target has no resolution, or the index failed.
+    """
+    from envsnap.portable.source import IndexCandidates  # noqa: PLC0415
+    from envsnap.portable.targets import parse_python_versions  # noqa: PLC0415
+
+    pythons = parse_python_versions(python_versions) if python_versions else None
+    targets = choose_targets(snapshot, pythons, platforms or None)
+    source = IndexCandidates.from_settings(settings)
+    return portable_lock(snapshot, targets, source, drop_unresolvable=drop_unresolvable)

@@ -1,0 +1,348 @@
+"""Conditions on PEP 508 markers: combined along dependency paths, simplified over targets.
+
+A portable lock gives each pin the condition under which it is needed: an OR
+over the dependency paths that reach it, an AND of the edge markers along each
+path (PEP 508 ``and``/``or``). Such conditions are kept here in disjunctive
+normal form, a :data:`Condition`: a set of conjunctions, each a set of
+*atoms* (one comparison such as ``sys_platform != "win32"``, in packaging's
+normal spelling). ``TRUE`` is the set holding the empty conjunction,
+``FALSE`` the empty set.
+
+Equivalence is decided by evaluating over the finite set of target
+environments (:class:`Evaluator`): two conditions are equal when they hold on
+the same targets. That is simpler than reasoning about version orders and
+string comparisons, and sound for the targets a portable lock supports (the
+file lists them); outside them a simplified marker may be broader, never
+narrower, than the paths it came from... for the targets it is exact.
+
+Markers are read with packaging's public :class:`~packaging.markers.Marker`
+only: an atom is validated and evaluated as a one-comparison ``Marker``, and
+the ``and``/``or`` structure is read by the small scanner below (packaging
+keeps its parse tree private).
+"""
+
+from __future__ import annotations
+
+import re
+from itertools import product
+from typing import TYPE_CHECKING
+
+from packaging.markers import InvalidMarker, Marker, UndefinedComparison, UndefinedEnvironmentName
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+
+__all__ = [
+    "FALSE",
+    "TRUE",
+    "Condition",
+    "Conjunction",
+    "Evaluator",
+    "all_of",
+    "any_of",
+    "parse_condition",
+    "restrict_extra",
+    "simplify",
+    "to_marker",
+]
+
+Conjunction = frozenset[str]
+"""Atoms that must all hold (each the normal text of a one-comparison marker)."""
+Condition = frozenset[Conjunction]
+"""Conjunctions of which one must hold (disjunctive normal form)."""
+
+TRUE: Condition = frozenset({frozenset()})
+"""Always needed (no marker)."""
+FALSE: Condition = frozenset()
+"""Never needed."""
+
+_TOKEN = re.compile(
+    r"""\s*(?:
+        (?P<open>\() | (?P<close>\)) |
+        (?P<string>'[^']*'|"[^"]*") |
+        (?P<op>===|==|!=|<=|>=|~=|<|>|not\s+in\b|in\b) |
+        (?P<keyword>and\b|or\b) |
+        (?P<name>[A-Za-z_][A-Za-z0-9_.]*)
+    )""",
+    re.VERBOSE,
+)
+
+_ATOM_CACHE: dict[str, str] = {}
+
+
+def _atom_text(left: str, op: str, right: str) -> str:
+    """Return packaging's normal spelling of one comparison (validated)."""
+    raw = f"{left} {' '.join(op.split())} {right}"
+    text = _ATOM_CACHE.get(raw)
+    if text is None:
+        text = _ATOM_CACHE[raw] = str(Marker(raw))
+    return text
+
+
+class _Scanner:
+    """Recursive descent over PEP 508's marker grammar, producing DNF."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.tokens: list[tuple[str, str]] = []
+        position = 0
+        while position < len(text):
+            if text[position:].strip() == "":
+                break
+            found = _TOKEN.match(text, position)
+            if found is None or found.end() == position:
+                raise InvalidMarker(f"cannot read marker {text!r} at {text[position:]!r}")
+            kind = found.lastgroup or ""
+            self.tokens.append((kind, found.group(kind)))
+            position = found.end()
+        self.position = 0
+
+    def _peek(self) -> tuple[str, str] | None:
+        return self.tokens[self.position] if self.position < len(self.tokens) else None
+
+    def _take(self, kind: str) -> str:
+        token = self._peek()
+        if token is None or token[0] != kind:
+            raise InvalidMarker(f"cannot read marker {self.text!r}: expected {kind}")
+        self.position += 1
+        return token[1]
+
+    def parse(self) -> Condition:
+        result = self._or()
+        if self._peek() is not None:
+            raise InvalidMarker(f"cannot read marker {self.text!r}: trailing text")
+        return result
+
+    def _or(self) -> Condition:
+        result = self._and()
+        while self._peek() == ("keyword", "or"):
+            self.position += 1
+            result = any_of(result, self._and())
+        return result
+
+    def _and(self) -> Condition:
+        result = self._item()
+        while self._peek() == ("keyword", "and"):
+            self.position += 1
+            result = all_of(result, self._item())
+        return result
+
+    def _item(self) -> Condition:
+        token = self._peek()
+        if token is not None and token[0] == "open":
+            self.position += 1
+            inner = self._or()
+            self._take("close")
+            return inner
+        left = self._value()
+        op = self._take("op")
+        right = self._value()
+        return frozenset({frozenset({_atom_text(left, op, right)})})
+
+    def _value(self) -> str:
+        token = self._peek()
+        if token is None or token[0] not in ("name", "string"):
+            raise InvalidMarker(f"cannot read marker {self.text!r}: expected a value")
+        self.position += 1
+        return token[1]
+
+
+def parse_condition(marker: Marker | str | None) -> Condition:
+    """Return a marker as a :data:`Condition` (``None`` means always: :data:`TRUE`).
+
+    Raises:
+        InvalidMarker: the text is not a PEP 508 marker.
+    """
+    if marker is None:
+        return TRUE
+    return _absorb(_Scanner(str(marker)).parse())
+
+
+def _absorb(conjunctions: Iterable[Conjunction]) -> Condition:
+    """Drop duplicates and every conjunction that contains another (``a or a and b`` = ``a``)."""
+    ordered = sorted(set(conjunctions), key=len)
+    kept: list[Conjunction] = []
+    for conjunction in ordered:
+        if not any(other <= conjunction for other in kept):
+            kept.append(conjunction)
+    return frozenset(kept)
+
+
+def any_of(*conditions: Condition) -> Condition:
+    """Return the OR of conditions."""
+    return _absorb(c for condition in conditions for c in condition)
+
+
+def all_of(*conditions: Condition) -> Condition:
+    """Return the AND of conditions (the product of their conjunctions)."""
+    result = TRUE
+    for condition in conditions:
+        result = _absorb(a | b for a, b in product(result, condition))
+    return result
+
+
+def _mentions_extra(atom: str) -> bool:
+    return re.search(r"(?<![\w.])extra(?![\w.])", atom) is not None
+
+
+def restrict_extra(condition: Condition, extra: str | None) -> Condition:
+    """Evaluate every ``extra`` comparison for one extra, keeping the other atoms.
+
+    ``extra == "cli"`` is true when ``extra`` is ``cli`` (names compared after
+    PEP 685 normalization, as packaging does), false otherwise; ``None`` means
+    the distribution's base requirements (pip evaluates them with ``extra ==
+    ""``).
+
+    Returns:
+        The condition without any ``extra`` atom.
+    """
+    value = "" if extra is None else canonicalize_name(extra)
+    kept: list[Conjunction] = []
+    for conjunction in condition:
+        atoms = set()
+        possible = True
+        for atom in conjunction:
+            if not _mentions_extra(atom):
+                atoms.add(atom)
+            elif not _evaluate(atom, {"extra": value}):
+                possible = False
+                break
+        if possible:
+            kept.append(frozenset(atoms))
+    return _absorb(kept)
+
+
+def _evaluate(atom: str, environment: Mapping[str, str]) -> bool:
+    try:
+        return Marker(atom).evaluate(dict(environment))
+    except (InvalidMarker, InvalidVersion, UndefinedComparison, UndefinedEnvironmentName):
+        # a comparison the environment cannot answer does not hold there
+        return False
+
+
+class Evaluator:
+    """Truth of conditions over a fixed list of target environments, as bit masks.
+
+    Args:
+        environments: full PEP 508 marker environments, one per target;
+            bit ``i`` of a mask is target ``i``. Every variable must be set:
+            packaging fills a missing one from the running interpreter.
+    """
+
+    def __init__(self, environments: Sequence[Mapping[str, str]]) -> None:
+        self.environments = [dict(env) for env in environments]
+        self.full = (1 << len(self.environments)) - 1
+        self._atoms: dict[str, int] = {}
+
+    def atom(self, atom: str) -> int:
+        """Return the mask of targets where one atom holds."""
+        mask = self._atoms.get(atom)
+        if mask is None:
+            mask = 0
+            for index, env in enumerate(self.environments):
+                if _evaluate(atom, env):
+                    mask |= 1 << index
+            self._atoms[atom] = mask
+        return mask
+
+    def conjunction(self, conjunction: Conjunction) -> int:
+        """Return the mask of targets where every atom holds."""
+        mask = self.full
+        for atom in conjunction:
+            mask &= self.atom(atom)
+        return mask
+
+    def mask(self, condition: Condition) -> int:
+        """Return the mask of targets where the condition holds."""
+        mask = 0
+        for conjunction in condition:
+            mask |= self.conjunction(conjunction)
+        return mask
+
+
+def _atom_key(atom: str) -> tuple[int, str]:
+    # the atoms tried first for removal: the least telling ones
+    order = ("platform_", "implementation", "os_name", "python_full", "sys_platform", "python_v")
+    for rank, prefix in enumerate(order):
+        if atom.startswith(prefix):
+            return (rank, atom)
+    return (len(order), atom)
+
+
+def simplify(condition: Condition, evaluator: Evaluator) -> Condition:
+    """Return the smallest-found condition that holds on exactly the same targets.
+
+    Steps (each keeps the set of targets where the condition holds): a
+    condition true on every target is :data:`TRUE`, false on every one
+    :data:`FALSE`; atoms true on every target and conjunctions false on every
+    target drop out; duplicates and absorbed conjunctions go (``a or (a and
+    b)`` is ``a``); then each atom of each conjunction is dropped where the
+    whole stays equal over the targets (``(a and b) or (a and not b)`` is
+    ``a``; ``python_version < "3.11" and python_version < "3.12"`` keeps one),
+    and each conjunction covered by the others is dropped.
+
+    Args:
+        condition: the condition.
+        evaluator: the targets.
+
+    Returns:
+        An equivalent condition over the targets; deterministic for equal input.
+    """
+    wanted = evaluator.mask(condition)
+    if wanted == evaluator.full:
+        return TRUE
+    if wanted == 0:
+        return FALSE
+    conjunctions = [
+        frozenset(a for a in c if evaluator.atom(a) != evaluator.full) for c in condition
+    ]
+    current = list(_absorb(c for c in conjunctions if evaluator.conjunction(c) != 0))
+    current.sort(key=lambda c: (len(c), sorted(c)))
+    # widen each conjunction as far as the whole stays within the wanted targets
+    for index, conjunction in enumerate(current):
+        for atom in sorted(conjunction, key=_atom_key):
+            smaller = current[index] - {atom}
+            if evaluator.conjunction(smaller) & ~wanted == 0:
+                current[index] = smaller
+    current = list(_absorb(current))
+    current.sort(key=lambda c: (-len(c), sorted(c)))
+    # drop conjunctions the others already cover
+    index = 0
+    while index < len(current):
+        rest = current[:index] + current[index + 1 :]
+        if rest and evaluator.mask(frozenset(rest)) == wanted:
+            current = rest
+        else:
+            index += 1
+    return frozenset(current)
+
+
+def to_marker(condition: Condition) -> Marker | None:
+    """Write a condition as a PEP 508 marker (``None`` for :data:`TRUE`).
+
+    Conjunctions are joined by ``or`` and parenthesized when there are
+    several; atoms and conjunctions are sorted, so equal conditions give the
+    same text.
+
+    Raises:
+        ValueError: the condition is :data:`FALSE` (no marker says "never").
+    """
+    if not condition:
+        raise ValueError("a condition that never holds has no marker")
+    if frozenset() in condition:
+        return None
+    parts = [" and ".join(sorted(c, key=_display_key)) for c in condition]
+    parts.sort()
+    if len(parts) == 1:
+        return Marker(parts[0])
+    return Marker(" or ".join(f"({p})" if " and " in p else p for p in parts))
+
+
+def _display_key(atom: str) -> tuple[int, str]:
+    order = ("sys_platform", "platform_system", "platform_machine", "os_name", "python_v")
+    for rank, prefix in enumerate(order):
+        if atom.startswith(prefix):
+            return (rank, atom)
+    return (len(order), atom)

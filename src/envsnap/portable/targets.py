@@ -1,0 +1,285 @@
+"""Targets of a portable lock: a CPython version on a platform, as markers and wheel tags.
+
+A :class:`Target` is what pip on another machine would see: a full PEP 508
+marker environment (every variable set, so any marker evaluates) and the PEP
+425 tags it accepts, most preferred first (:mod:`packaging.tags`, with the
+platform tags given explicitly rather than read from this machine).
+
+The platforms are a fixed table (:data:`PLATFORMS`); the default set is
+Linux (glibc) on x86_64 and aarch64, macOS on x86_64 and arm64, and Windows on
+amd64. Assumed baselines, as uv assumes them for its universal resolution:
+glibc 2.28 (``manylinux_2_28`` and older, PEP 600), musl 1.2, macOS 13 for
+x86_64 and arm64. The Python versions are CPython minors: those the user asks
+for (:func:`parse_python_versions`), kept where every installed distribution's
+``Requires-Python`` allows them (:func:`python_versions_for`). Each minor is
+represented by its ``.0`` release (``python_full_version`` ``3.12.0``): a
+``Requires-Python`` such as ``>=3.10.2`` leaves 3.10 out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from packaging.specifiers import SpecifierSet
+from packaging.tags import Tag, compatible_tags, cpython_tags, mac_platforms
+from packaging.version import Version
+
+from envsnap.errors import InputError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+
+__all__ = [
+    "DEFAULT_PLATFORMS",
+    "KNOWN_PYTHONS",
+    "PLATFORMS",
+    "Platform",
+    "Target",
+    "make_target",
+    "make_targets",
+    "parse_python_versions",
+    "python_versions_for",
+]
+
+KNOWN_PYTHONS: tuple[tuple[int, int], ...] = tuple((3, minor) for minor in range(8, 15))
+"""The CPython minors a portable lock may target (3.8 to 3.14)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Platform:
+    """An operating system and machine, as markers and wheel platform tags."""
+
+    name: str
+    """Its name on the command line (``linux-x86_64``)."""
+    sys_platform: str
+    """``sys.platform`` (``linux``, ``darwin``, ``win32``)."""
+    platform_system: str
+    """``platform.system()`` (``Linux``, ``Darwin``, ``Windows``)."""
+    platform_machine: str
+    """``platform.machine()`` as that system spells it (``x86_64``, ``arm64``, ``AMD64``)."""
+    os_name: str
+    """``os.name`` (``posix``, ``nt``)."""
+    platform_tags: tuple[str, ...]
+    """Wheel platform tags it accepts, most preferred first."""
+
+
+def _manylinux(arch: str, glibc_minor: int) -> tuple[str, ...]:
+    """PEP 600 tags from glibc 2.``glibc_minor`` down, with the legacy aliases (PEP 513/571/599)."""
+    legacy = {17: "manylinux2014", 12: "manylinux2010", 5: "manylinux1"}
+    found: list[str] = []
+    for minor in range(glibc_minor, 4, -1):
+        found.append(f"manylinux_2_{minor}_{arch}")
+        alias = legacy.get(minor)
+        # manylinux2010 and manylinux1 were defined for x86_64 and i686 only
+        if alias and (minor == 17 or arch in ("x86_64", "i686")):
+            found.append(f"{alias}_{arch}")
+    return (*found, f"linux_{arch}")
+
+
+def _musllinux(arch: str, musl_minor: int) -> tuple[str, ...]:
+    """PEP 656 tags from musl 1.``musl_minor`` down."""
+    return (*(f"musllinux_1_{m}_{arch}" for m in range(musl_minor, -1, -1)), f"linux_{arch}")
+
+
+def _linux(name: str, arch: str, tags_: tuple[str, ...]) -> Platform:
+    return Platform(
+        name=name,
+        sys_platform="linux",
+        platform_system="Linux",
+        platform_machine=arch,
+        os_name="posix",
+        platform_tags=tags_,
+    )
+
+
+def _macos(name: str, arch: str, version: tuple[int, int]) -> Platform:
+    return Platform(
+        name=name,
+        sys_platform="darwin",
+        platform_system="Darwin",
+        platform_machine=arch,
+        os_name="posix",
+        platform_tags=tuple(mac_platforms(version, arch)),
+    )
+
+
+def _windows(name: str, machine: str, tag: str) -> Platform:
+    return Platform(
+        name=name,
+        sys_platform="win32",
+        platform_system="Windows",
+        platform_machine=machine,
+        os_name="nt",
+        platform_tags=(tag,),
+    )
+
+
+PLATFORMS: Mapping[str, Platform] = {
+    p.name: p
+    for p in (
+        _linux("linux-x86_64", "x86_64", _manylinux("x86_64", 28)),
+        _linux("linux-aarch64", "aarch64", _manylinux("aarch64", 28)),
+        _linux("linux-musl-x86_64", "x86_64", _musllinux("x86_64", 2)),
+        _linux("linux-musl-aarch64", "aarch64", _musllinux("aarch64", 2)),
+        _macos("macos-x86_64", "x86_64", (13, 0)),
+        _macos("macos-arm64", "arm64", (13, 0)),
+        _windows("windows-amd64", "AMD64", "win_amd64"),
+        _windows("windows-arm64", "ARM64", "win_arm64"),
+    )
+}
+"""Every platform ``--platform`` accepts, by name."""
+
+DEFAULT_PLATFORMS: tuple[str, ...] = (
+    "linux-x86_64",
+    "linux-aarch64",
+    "macos-x86_64",
+    "macos-arm64",
+    "windows-amd64",
+)
+"""The platforms of a portable lock when none is named."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Target:
+    """One environment a portable lock must install on."""
+
+    python: tuple[int, int]
+    """The CPython minor, ``(3, 12)``."""
+    platform: Platform
+    """The operating system and machine."""
+    environment: Mapping[str, str]
+    """The full PEP 508 marker environment (``extra`` set to ``""``)."""
+    tags: tuple[Tag, ...]
+    """PEP 425 tags it accepts, most preferred first."""
+
+    @property
+    def name(self) -> str:
+        """``cp312-linux-x86_64``: how messages and reports name it."""
+        return f"cp{self.python[0]}{self.python[1]}-{self.platform.name}"
+
+    @property
+    def marker(self) -> str:
+        """A PEP 508 marker that holds on this target (for pylock's ``environments``)."""
+        env = self.environment
+        return (
+            f'python_version == "{env["python_version"]}" '
+            f'and sys_platform == "{env["sys_platform"]}" '
+            f'and platform_machine == "{env["platform_machine"]}"'
+        )
+
+
+def make_target(python: tuple[int, int], platform: Platform) -> Target:
+    """Return the target for a CPython minor on a platform (see the module docstring)."""
+    version = f"{python[0]}.{python[1]}"
+    full = f"{version}.0"
+    environment = {
+        "implementation_name": "cpython",
+        "implementation_version": full,
+        "os_name": platform.os_name,
+        "platform_machine": platform.platform_machine,
+        "platform_python_implementation": "CPython",
+        "platform_release": "",
+        "platform_system": platform.platform_system,
+        "platform_version": "",
+        "python_full_version": full,
+        "python_version": version,
+        "sys_platform": platform.sys_platform,
+        "extra": "",
+    }
+    interpreter = f"cp{python[0]}{python[1]}"
+    found = [
+        *cpython_tags(python, platforms=platform.platform_tags),
+        *compatible_tags(python, interpreter, platform.platform_tags),
+    ]
+    return Target(
+        python=python, platform=platform, environment=environment, tags=tuple(dict.fromkeys(found))
+    )
+
+
+def make_targets(
+    pythons: Iterable[tuple[int, int]], platforms: Iterable[str] = DEFAULT_PLATFORMS
+) -> tuple[Target, ...]:
+    """Return every (Python, platform) target, by Python then platform.
+
+    Args:
+        pythons: CPython minors.
+        platforms: names from :data:`PLATFORMS`.
+
+    Raises:
+        InputError: an unknown platform name, or no Python or no platform.
+    """
+    chosen = []
+    for name in dict.fromkeys(platforms):
+        platform = PLATFORMS.get(name.lower())
+        if platform is None:
+            raise InputError(
+                f"unknown platform {name!r}",
+                hint="choose among " + ", ".join(PLATFORMS),
+            )
+        chosen.append(platform)
+    versions = sorted(set(pythons))
+    if not chosen or not versions:
+        raise InputError("a portable lock needs at least one Python version and one platform")
+    return tuple(make_target(python, platform) for python in versions for platform in chosen)
+
+
+def parse_python_versions(text: str) -> tuple[tuple[int, int], ...]:
+    """Read a ``--python-version`` value: ``3.12``, ``3.10-3.13`` or ``3.10,3.12``.
+
+    Returns:
+        The CPython minors it names, ascending, each among :data:`KNOWN_PYTHONS`.
+
+    Raises:
+        InputError: the text is none of these forms, or names an unknown minor.
+    """
+    found: set[tuple[int, int]] = set()
+    for part in text.split(","):
+        low, _, high = part.strip().partition("-")
+        start, end = _minor(low, text), _minor(high or low, text)
+        if end < start:
+            raise InputError(f"--python-version {text}: {part.strip()} is an empty range")
+        found.update(v for v in KNOWN_PYTHONS if start <= v <= end)
+        if start not in KNOWN_PYTHONS or end not in KNOWN_PYTHONS:
+            (a, b), (c, d) = KNOWN_PYTHONS[0], KNOWN_PYTHONS[-1]
+            raise InputError(
+                f"--python-version {text}: envsnap targets CPython {a}.{b}-{c}.{d} only",
+                hint="give versions such as 3.12 or a range such as 3.10-3.13",
+            )
+    return tuple(sorted(found))
+
+
+def _minor(text: str, whole: str) -> tuple[int, int]:
+    pieces = text.strip().split(".")
+    if len(pieces) != 2 or not all(p.isdigit() for p in pieces):
+        raise InputError(
+            f"--python-version {whole}: {text.strip() or '(empty)'} is not a version like 3.12",
+            hint="give versions such as 3.12 or a range such as 3.10-3.13",
+        )
+    return (int(pieces[0]), int(pieces[1]))
+
+
+def python_versions_for(
+    requires_python: Iterable[SpecifierSet | None],
+    wanted: Sequence[tuple[int, int]] = KNOWN_PYTHONS,
+) -> tuple[tuple[tuple[int, int], ...], SpecifierSet]:
+    """Keep the wanted minors that every ``Requires-Python`` allows.
+
+    Args:
+        requires_python: the installed distributions' ``Requires-Python``
+            (``None`` where they state none).
+        wanted: the minors asked for.
+
+    Returns:
+        ``(minors, specifier)``: the minors whose ``.0`` release every
+        specifier contains, and the intersection of all specifiers (for the
+        lock's ``requires-python``; empty when none was stated).
+    """
+    combined = SpecifierSet()
+    for spec in requires_python:
+        if spec is not None:
+            combined &= spec
+    kept = tuple(
+        v for v in wanted if combined.contains(Version(f"{v[0]}.{v[1]}.0"), prereleases=True)
+    )
+    return kept, combined
