@@ -94,9 +94,9 @@ def test_round_trip_freeze_restore_freeze(tmp_path: Path, wheelhouse: Path) -> N
         f"read: {file}: 7 packages (4 top-level) [Ns]",
         f"create: {target} with venv (Python {PY}), pip from its wheel [Ns]",
         "install: 7 packages (7 wheels direct) [Ns]",
+        f"verify: {target} against {file} [Ns]",
         # the pip ensurepip bundles for this Python: the newest pip wheel at hand
         f"check: pip {ensurepip.version()} runs in {target} [Ns]",
-        f"verify: {target} against {file} [Ns]",
         f"done: {target} matches {file} [Ns]",
     ]
     again = run_envsnap("freeze", "-p", "restored", cwd=tmp_path)

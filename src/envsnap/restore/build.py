@@ -81,6 +81,7 @@ def build_venv(
     if plan.base_installs:
         lock = _install_base_packages(plan, python, environment, say, output, lock)
         environment = probe(python)
+    say("verify", f"{plan.target} against {plan.file}")
     with contextlib.ExitStack() as stack:
         pip_check = None
         if options.with_pip:
@@ -96,7 +97,6 @@ def build_venv(
         report = compare_env_to_lock(snapshot, lock, allow_extra=not no_deps)
         if pip_check is not None:
             say("check", f"pip {pip_check.result()} runs in {plan.target}")
-    say("verify", f"{plan.target} against {plan.file}")
     if report:
         lines = [_change_line(c) for c in report.drift]
         raise OperationError(
