@@ -131,7 +131,7 @@ def test_metadata_linked_to_dev_zero(venv: Path, tmp_path: Path) -> None:
     info = _site(venv) / "evil-1.0.dist-info"
     info.mkdir()
     (info / "METADATA").symlink_to("/dev/zero")
-    run = envsnap("freeze", "-p", str(venv), cwd=tmp_path)
+    run = envsnap("freeze", "-q", "-p", str(venv), cwd=tmp_path)
     assert run.code == 0, run
     assert run.stderr == (
         f"warning: {info / 'METADATA'}: cannot read: "
@@ -144,7 +144,7 @@ def test_metadata_that_is_a_fifo_does_not_hang_freeze(venv: Path, tmp_path: Path
     info = _site(venv) / "evil-1.0.dist-info"
     info.mkdir()
     os.mkfifo(info / "METADATA")
-    run = envsnap("freeze", "-p", str(venv), cwd=tmp_path)
+    run = envsnap("freeze", "-q", "-p", str(venv), cwd=tmp_path)
     assert run.code == 0, run
     assert run.stderr == (
         f"warning: {info / 'METADATA'}: cannot read: not a regular file (a FIFO): skipped\n"
@@ -157,7 +157,7 @@ def test_metadata_header_of_one_gigabyte(venv: Path, tmp_path: Path) -> None:
     info = _site(venv) / "evil-1.0.dist-info"
     info.mkdir()
     _sparse(info / "METADATA", GIB, b"Metadata-Version: 2.1\nName: evil\nVersion: 1.0\nX: ")
-    run = envsnap("freeze", "-p", str(venv), cwd=tmp_path)
+    run = envsnap("freeze", "-q", "-p", str(venv), cwd=tmp_path)
     assert run.code == 0, run
     assert run.stderr == (
         f"warning: {info / 'METADATA'}: cannot read: larger than the "
@@ -171,7 +171,7 @@ def test_metadata_with_a_one_gigabyte_body_is_read(venv: Path, tmp_path: Path) -
     info = _site(venv) / "big-1.0.dist-info"
     info.mkdir()
     _sparse(info / "METADATA", GIB, b"Metadata-Version: 2.1\nName: big\nVersion: 1.0\n\n")
-    run = envsnap("freeze", "-p", str(venv), cwd=tmp_path)
+    run = envsnap("freeze", "-q", "-p", str(venv), cwd=tmp_path)
     assert (run.code, run.stderr) == (0, "")
     assert _pins(run) == ["big==1.0", "ok==1.0"]
 
@@ -181,7 +181,7 @@ def test_small_files_linked_to_dev_zero_or_fifos(venv: Path, tmp_path: Path) -> 
     info = _dist_info(venv)
     (info / "direct_url.json").symlink_to("/dev/zero")
     os.mkfifo(info / "INSTALLER")
-    run = envsnap("freeze", "-p", str(venv), cwd=tmp_path)
+    run = envsnap("freeze", "-q", "-p", str(venv), cwd=tmp_path)
     assert run.code == 0, run
     assert run.stderr == (
         f"warning: {info / 'direct_url.json'}: cannot read: "
@@ -193,7 +193,7 @@ def test_small_files_linked_to_dev_zero_or_fifos(venv: Path, tmp_path: Path) -> 
 def test_direct_url_json_of_one_gigabyte(venv: Path, tmp_path: Path) -> None:
     info = _dist_info(venv)
     _sparse(info / "direct_url.json", GIB, b'{"url": "')
-    run = envsnap("freeze", "-p", str(venv), cwd=tmp_path)
+    run = envsnap("freeze", "-q", "-p", str(venv), cwd=tmp_path)
     assert run.code == 0, run
     assert run.stderr == (
         f"warning: {info / 'direct_url.json'}: cannot read: "
@@ -207,7 +207,7 @@ def test_egg_info_requires_txt_of_one_gigabyte(venv: Path, tmp_path: Path) -> No
     egg.mkdir()
     (egg / "PKG-INFO").write_text("Metadata-Version: 1.1\nName: egg\nVersion: 1.0\n", "utf-8")
     _sparse(egg / "requires.txt", GIB, b"ok\n")
-    run = envsnap("freeze", "-p", str(venv), cwd=tmp_path)
+    run = envsnap("freeze", "-q", "-p", str(venv), cwd=tmp_path)
     assert run.code == 0, run
     assert run.stderr == (
         f"warning: {egg / 'requires.txt'}: cannot read: "
@@ -221,9 +221,9 @@ def test_egg_info_requires_txt_of_one_gigabyte(venv: Path, tmp_path: Path) -> No
 
 def _verify(venv: Path, tmp_path: Path) -> Run:
     lock = tmp_path / "requirements.txt"
-    frozen = envsnap("freeze", "-p", str(venv), "-o", str(lock), cwd=tmp_path)
+    frozen = envsnap("freeze", "-q", "-p", str(venv), "-o", str(lock), cwd=tmp_path)
     assert frozen.code == 0, frozen
-    return envsnap("check", str(lock), "-p", str(venv), "--verify-files", cwd=tmp_path)
+    return envsnap("check", str(lock), "-q", "-p", str(venv), "--verify-files", cwd=tmp_path)
 
 
 def test_record_of_one_gigabyte(venv: Path, tmp_path: Path) -> None:
@@ -281,7 +281,7 @@ def test_interpreter_flooding_stdout(tmp_path: Path) -> None:
     target = tmp_path / "python"
     target.write_text("#!/bin/sh\nexec cat /dev/zero\n", encoding="utf-8")
     target.chmod(0o755)
-    run = envsnap("freeze", "-p", str(target), cwd=tmp_path)
+    run = envsnap("freeze", "-q", "-p", str(target), cwd=tmp_path)
     assert run.code == 2, run
     assert run.stderr.splitlines() == [
         f"error: {target}: the interpreter's answer is too large (stdout over 16 MiB)",

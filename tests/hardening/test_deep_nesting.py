@@ -69,7 +69,7 @@ def test_pyproject_nested_too_deeply(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     venv = fake_target(monkeypatch, tmp_path)
     project = tmp_path / "pyproject.toml"
     project.write_text(f'[project]\nname = "p"\nx = {_array(DEEP)}\n', encoding="utf-8")
-    result = invoke("freeze", "-p", str(venv), "--project", str(project))
+    result = invoke("freeze", "-q", "-p", str(venv), "--project", str(project))
     assert_error(result, 2, f"error: {project}: invalid TOML: nested too deeply")
     assert result.stdout == ""
 
@@ -103,7 +103,7 @@ def test_direct_url_json_nested(
         f'"x": {nested}}}',
         encoding="utf-8",
     )
-    result = invoke("freeze", "-p", str(venv))
+    result = invoke("freeze", "-q", "-p", str(venv))
     assert_no_traceback(result)
     assert result.exit_code == 0
     if depth == DEEP:

@@ -69,7 +69,7 @@ def test_freeze_drops_the_signature_and_warns(
         encoding="utf-8",
     )
     out = tmp_path / "requirements.txt"
-    result = invoke("freeze", "-p", str(venv), "-o", str(out))
+    result = invoke("freeze", "-q", "-p", str(venv), "-o", str(out))
     assert_no_traceback(result)
     assert result.exit_code == 0
     assert messages(result.stderr).splitlines()[0] == (
@@ -78,7 +78,7 @@ def test_freeze_drops_the_signature_and_warns(
     assert out.read_text(encoding="utf-8").splitlines()[2] == f"durl @ {clean}#sha256={DIGEST}"
     pylock = tmp_path / "pylock.toml"
     # the pylock writer takes the same origin: no secret there either
-    written = invoke("freeze", "-p", str(venv), "-o", str(pylock))
+    written = invoke("freeze", "-q", "-p", str(venv), "-o", str(pylock))
     assert written.exit_code == 0, written.stderr
     text = pylock.read_text(encoding="utf-8")
     for secret in ("0123abcd", "Signature", "sig=", "t0k3n", "s3cret", "AKIAEXAMPLE", "5f3a"):

@@ -47,13 +47,8 @@ file's directory; relative ones resolve from that directory (PEP 751).
 """
 
 from envsnap.restore.plan import RestoreOptions, RestorePlan, plan_restore
-from envsnap.restore.swap import (
-    RestoreResult,
-    find_leftovers,
-    recover,
-    remove_stale_trash,
-    restore,
-)
+from envsnap.restore.swap import RestoreResult, recover, remove_stale_trash, restore
+from envsnap.restore.target import find_leftovers
 
 __all__ = [
     "RestoreOptions",

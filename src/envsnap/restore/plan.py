@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from envsnap.errors import InputError
-from envsnap.restore.swap import check_target, find_leftovers, target_lock
+from envsnap.restore.target import check_target, find_leftovers, target_lock
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

@@ -24,6 +24,18 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from envsnap.errors import InputError
+from envsnap.restore.target import (
+    KEPT_MARK,
+    OLD_MARK,
+    REPLACED_MARK,
+    TRASH_FILE,
+    TRASH_MARK,
+    aside,
+    asides,
+    check_target,
+    find_leftovers,
+    target_lock,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -32,40 +44,7 @@ if TYPE_CHECKING:
     from envsnap.compare.drift import Report
     from envsnap.restore.plan import RestorePlan
 
-__all__ = [
-    "KEPT_MARK",
-    "OLD_MARK",
-    "RestoreResult",
-    "check_target",
-    "find_leftovers",
-    "recover",
-    "remove_stale_trash",
-    "restore",
-    "target_lock",
-]
-
-OLD_MARK = ".envsnap-old-"
-"""An existing venv ``DIR`` is kept as ``.DIR.envsnap-old-PID`` next to it during a restore.
-
-``DIR`` is the target's exact name, so ``.venv`` is kept as ``..venv.envsnap-old-PID``
-and ``venv`` as ``.venv.envsnap-old-PID``: two targets never share an aside-name."""
-
-
-KEPT_MARK = ".envsnap-kept-"
-"""With ``keep_old`` the replaced venv ends as ``.DIR.envsnap-kept-PID``: a name
-:func:`find_leftovers` does not take for an interrupted restore."""
-
-
-TRASH_MARK = ".envsnap-trash-"
-"""A replaced venv is deleted from ``.DIR.envsnap-trash-PID/venv``."""
-
-
-REPLACED_MARK = ".envsnap-replaced-"
-""":func:`recover` moves what stood at the target to ``.DIR.envsnap-replaced-PID``."""
-
-
-TRASH_FILE = "ENVSNAP-TRASH"
-"""The marker file in a trash directory: envsnap made it, it may be deleted."""
+__all__ = ["RestoreResult", "recover", "remove_stale_trash", "restore"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -84,71 +63,6 @@ class RestoreResult:
     """Where the replaced venv was kept (``keep_old``)."""
     notes: tuple[str, ...] = field(default_factory=tuple)
     """Remarks (packages pip added that the file does not list...)."""
-
-
-def check_target(target: Path) -> bool:
-    """Return whether ``target`` is a venv to replace; refuse anything else but emptiness."""
-    from envsnap.install.venvs import is_venv  # noqa: PLC0415
-
-    if target.is_symlink() or (target.exists() and not target.is_dir()):
-        raise InputError(
-            f"{target}: exists and is not a directory",
-            hint="choose another place with --venv DIR",
-        )
-    if not target.exists():
-        return False
-    if is_venv(target):
-        return True
-    if any(target.iterdir()):
-        raise InputError(
-            f"{target}: exists, is not a virtual environment (no pyvenv.cfg) and is not empty",
-            hint="envsnap never deletes what it did not create: choose another --venv DIR, "
-            "or empty it yourself",
-        )
-    return False
-
-
-def _aside(target: Path, mark: str, pid: int | None = None) -> Path:
-    """Return the hidden sibling ``.NAME{mark}PID`` of ``target`` (this process's PID by default).
-
-    ``NAME`` is the target's exact name: ``.venv`` and ``venv`` get
-    ``..venv...`` and ``.venv...``.
-    """
-    return target.parent / f".{target.name}{mark}{os.getpid() if pid is None else pid}"
-
-
-def _asides(target: Path, mark: str) -> list[tuple[Path, int]]:
-    """Return ``target``'s siblings named by :func:`_aside` with ``mark``, and their PIDs.
-
-    The parent directory is listed and each name compared with the exact
-    prefix (no glob: ``[``, ``*`` and ``?`` are ordinary in a user's path);
-    only ASCII digits may follow it, so ``venv.envsnap-old-1``'s asides are
-    not ``venv``'s.
-    """
-    prefix = f".{target.name}{mark}"
-    try:
-        names = [entry.name for entry in target.parent.iterdir()]
-    except (FileNotFoundError, NotADirectoryError):
-        return []
-    found = []
-    for name in names:
-        pid = name[len(prefix) :]
-        if name.startswith(prefix) and pid.isascii() and pid.isdigit():
-            found.append((target.parent / name, int(pid)))
-    return found
-
-
-def find_leftovers(target: Path) -> list[Path]:
-    """Return old venvs of ``target`` kept by a restore that did not finish (newest first).
-
-    Args:
-        target: the venv directory (absolute).
-
-    Returns:
-        Its ``.NAME.envsnap-old-PID`` siblings that are directories (not symlinks).
-    """
-    found = [p for p, _ in _asides(target, OLD_MARK) if p.is_dir() and not p.is_symlink()]
-    return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
 
 
 def restore(
@@ -193,7 +107,7 @@ def restore(
                 hint=f"put it back with `envsnap restore --recover --venv {target}`",
             )
         replaces = check_target(target)
-        old = _aside(target, OLD_MARK) if replaces else None
+        old = aside(target, OLD_MARK) if replaces else None
         existed_empty = target.is_dir() and not replaces
         if old is not None:
             with _signals_deferred():
@@ -209,14 +123,14 @@ def restore(
         kept = None
         if old is not None:
             if plan.options.keep_old:
-                kept = _aside(target, KEPT_MARK)
+                kept = aside(target, KEPT_MARK)
                 with _signals_deferred():
                     old.rename(kept)
             else:
                 # moved first (atomic): a kill during the delete must not leave a
                 # half-deleted venv that looks like a leftover to --recover
                 with _signals_deferred():
-                    _delete(old, _aside(target, TRASH_MARK))
+                    _delete(old, aside(target, TRASH_MARK))
         say("done", f"{target} matches {plan.file}")
         return RestoreResult(
             target=target,
@@ -279,7 +193,7 @@ def remove_stale_trash(target: Path) -> list[Path]:
         The directories removed.
     """
     removed: list[Path] = []
-    for trash, pid in sorted(_asides(target, TRASH_MARK)):
+    for trash, pid in sorted(asides(target, TRASH_MARK)):
         if _alive(pid):
             continue
         if trash.is_symlink() or not trash.is_dir():
@@ -300,35 +214,6 @@ def _remove_partial(target: Path, *, keep_empty_dir: bool) -> None:
         shutil.rmtree(target, ignore_errors=True)
     if keep_empty_dir:
         target.mkdir(exist_ok=True)
-
-
-@contextlib.contextmanager
-def target_lock(target: Path) -> Iterator[None]:
-    """Hold an exclusive ``flock`` on ``target``'s parent directory for the restore.
-
-    Raises:
-        InputError: the parent is missing; another restore holds the lock.
-    """
-    parent = target.parent
-    if not parent.is_dir():
-        raise InputError(f"{parent}: no such directory (the parent of --venv)")
-    try:
-        import fcntl  # noqa: PLC0415
-    except ImportError:  # pragma: no cover - Windows: no flock, restore still safe alone
-        yield
-        return
-    fd = os.open(parent, os.O_RDONLY)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise InputError(
-                f"another envsnap restore is running in {parent}",
-                hint="wait for it to finish, then run this one again",
-            ) from None
-        yield
-    finally:
-        os.close(fd)
 
 
 @contextlib.contextmanager
@@ -391,7 +276,7 @@ def recover(venv: Path) -> tuple[Path, Path | None]:
             raise InputError(f"{target}: no old venv left by an interrupted restore")
         moved = None
         if target.exists() or target.is_symlink():
-            moved = _aside(target, REPLACED_MARK)
+            moved = aside(target, REPLACED_MARK)
             target.rename(moved)
         leftovers[0].rename(target)
         return target, moved
