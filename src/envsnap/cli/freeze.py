@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -158,6 +159,13 @@ def freeze(
     if output == Path("-"):  # stdout, as when no file is named
         output = None
     fmt = format_name or (format_for_path(output) if output else "requirements")
+    named_toml = output is not None and output.suffix.lower() == ".toml"
+    if format_name is None and named_toml and fmt != "pylock":
+        # requirements text in a file named *.toml would help no one
+        raise InputError(
+            f"{output}: PEP 751 names a lock file pylock.toml or pylock.NAME.toml",
+            hint="name the output so, or say --format pylock or --format requirements",
+        )
     if fmt not in FORMATS:
         raise InputError(
             f"the {fmt} format is not available in this version of envsnap",
@@ -188,18 +196,19 @@ def freeze(
             _explain(snap, explain)
             return
         _say_decisions(snap, include_tools, exclude, quiet=quiet, verbose=verbose)
+        settings = functools.partial(  # the index pip would use, asked of pip only if needed
+            index_settings,
+            index_url=index_url,
+            extra_index_urls=extra_index_urls,
+            find_links=find_links,
+            trusted_hosts=trusted_hosts,
+            no_index=no_index,
+            commands=("download", "install"),
+        )
         if portable or python_version or platforms or drop_unresolvable:
-            settings = index_settings(
-                index_url=index_url,
-                extra_index_urls=extra_index_urls,
-                find_links=find_links,
-                trusted_hosts=trusted_hosts,
-                no_index=no_index,
-                commands=("download", "install"),
-            )
             _freeze_portable(
                 snap,
-                settings,
+                settings(),
                 fmt,
                 output,
                 hashes=hashes,
@@ -217,19 +226,7 @@ def freeze(
             exclude=frozenset(exclude),
         )
         if fmt == "pylock" or hashes:  # file hashes from the index pip would use
-            options = _with_hash_source(
-                snap,
-                options,
-                fmt,
-                settings=index_settings(
-                    index_url=index_url,
-                    extra_index_urls=extra_index_urls,
-                    find_links=find_links,
-                    trusted_hosts=trusted_hosts,
-                    no_index=no_index,
-                    commands=("download", "install"),
-                ),
-            )
+            options = _with_hash_source(snap, options, fmt, settings=settings())
         text = get_writer(fmt)(snap, options)
         if output is None:
             click.echo(text, nl=False)

@@ -119,6 +119,21 @@ def test_output_json_by_file_name(populated: FakeSite, tmp_path: Path) -> None:
     assert json.loads(out.read_text(encoding="utf-8"))["schema"] == "envsnap.snapshot/1"
 
 
+def test_a_toml_name_that_is_not_pep_751_is_refused(populated: FakeSite, tmp_path: Path) -> None:
+    out = tmp_path / "work" / "env-lock.toml"
+    result = run("-p", py(populated), "-o", str(out))
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"error: {out}: PEP 751 names a lock file pylock.toml or pylock.NAME.toml\n"
+        "hint: name the output so, or say --format pylock or --format requirements\n"
+    )
+    assert not out.exists()
+    named = run("-p", py(populated), "-o", str(out), "--format", "requirements")
+    assert named.exit_code == 0
+    assert out.read_text(encoding="utf-8") == run("-p", py(populated)).stdout
+
+
 def test_output_into_a_missing_dir(populated: FakeSite, tmp_path: Path) -> None:
     out = tmp_path / "nodir" / "r.txt"
     result = run("-p", py(populated), "-o", str(out))
