@@ -498,8 +498,11 @@ class LinkingDestination(SchemeDictionaryDestination):
     a stream opened on one of them is linked (or copied when linking fails)
     rather than read and written.
 
-    Every file is made under a temporary name in its directory and renamed
-    over the destination (``os.replace``): an existing file is replaced as
+    A file linked to a path where nothing is yet is linked there directly
+    (``os.link`` never replaces nor follows what is there: it fails, and the
+    file goes the way of the others). Every other file is made under a
+    temporary name in its directory and renamed over the destination
+    (``os.replace``): an existing file is replaced as
     pip replaces it, but a symlink there (the venv's ``bin/python3`` points
     into the base interpreter) or a hard link into the cache is replaced,
     never written through. A file is refused (``OperationError``) when it
@@ -555,7 +558,11 @@ class LinkingDestination(SchemeDictionaryDestination):
             _replace(target, write)
             return RecordEntry(path, Hash(self.hash_algorithm, written[0][0]), written[0][1])
 
-        def link(temporary: str) -> None:
+        with contextlib.suppress(OSError):  # a new path: one link, atomic, nothing replaced
+            os.link(source, target)
+            return RecordEntry(path, entry.hash_, entry.size)
+
+        def link(temporary: str) -> None:  # something is there, or no hard links
             try:
                 os.link(source, temporary)
             except OSError:  # another file system, or no hard links there
