@@ -384,6 +384,23 @@ def test_a_cache_entry_holding_a_symlink_is_not_reused(tmp_path: Path) -> None:
     assert not unpacked_intact(entry)
 
 
+def test_a_cache_entry_edited_in_place_is_not_reused(tmp_path: Path) -> None:
+    """Same size, mtime put back: the re-hash still sees the edit; a missing member too."""
+    wheel = craft_wheel(tmp_path / "wheels", "alpha", [MODULE])
+    cache = FileCache(tmp_path / "cache")
+    entry = cache.add_unpacked(hash_file(wheel)[0], lambda d: unpack_wheel(wheel, wheel.name, d))
+    member = entry / "alpha" / "__init__.py"
+    before = member.stat()
+    edited = bytes([member.read_bytes()[0] ^ 1]) + member.read_bytes()[1:]
+    with member.open("r+b") as handle:  # in place, as through a hard link in a venv
+        handle.write(edited)
+    os.utime(member, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert member.stat().st_size == before.st_size
+    assert not unpacked_intact(entry)
+    member.unlink()
+    assert not unpacked_intact(entry)
+
+
 def test_metadata_envsnap_writes_replaces_the_wheels_own(tmp_path: Path, venv: Path) -> None:
     """A wheel that ships ``INSTALLER`` gets envsnap's (as pip does), written once."""
     wheel = craft_wheel(

@@ -6,6 +6,11 @@ line of metadata followed by the body. A page is used without any request
 while its ``Cache-Control: max-age`` lasts; after that it is asked again with
 ``If-None-Match`` / ``If-Modified-Since``, and a ``304 Not Modified`` keeps it.
 Entries appear by atomic rename, so a crash never leaves half a page.
+
+What envsnap reads out of a page (its file links, grouped by version) is kept
+too, under ``pages/parsed/``, tagged with a *stamp* of the page it came from
+(:meth:`PageCache.derived`): a warm restore then reads a few small JSON
+objects instead of parsing every link of every project page again.
 """
 
 from __future__ import annotations
@@ -19,6 +24,10 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 __all__ = ["CachedPage", "PageCache", "max_age"]
 
@@ -93,6 +102,58 @@ class PageCache:
             return CachedPage(body=body, **meta)
         except (OSError, ValueError, TypeError):
             return None
+
+    def head(self, url: str, accept: str) -> tuple[CachedPage, str] | None:
+        """Return the stored page without its body (``b""``) and its stamp, or ``None``.
+
+        The stamp names this very entry: its validators and the inode, size and
+        modification time of its file. :meth:`put` always writes a new file
+        (atomic rename), so a page stored or revalidated since has another stamp.
+        """
+        try:
+            with self._path(url, accept).open("rb") as handle:
+                meta = json.loads(handle.readline())
+                status = os.fstat(handle.fileno())
+            page = CachedPage(body=b"", **meta)
+        except (OSError, ValueError, TypeError):
+            return None
+        stamp = json.dumps(
+            [page.etag, page.last_modified, status.st_ino, status.st_size, status.st_mtime_ns]
+        )
+        return page, stamp
+
+    def derived(self, key: str, stamp: str, make: Callable[[], object]) -> object:
+        """Return what ``make()`` read out of a page, kept from an earlier run when still valid.
+
+        Args:
+            key: names the page and what is read out of it (its URL and the
+                reader's version).
+            stamp: identifies the page's content (:meth:`head`'s stamp for a
+                cached page; for a local file its inode, size, mtime and
+                ctime); a kept value is used only under the same stamp.
+            make: reads the page; its result must be JSON-serialisable. It is
+                stored for the next run (an unwritable cache is not an error).
+
+        Returns:
+            The kept value, else ``make()``'s.
+        """
+        digest = hashlib.sha256(key.encode()).hexdigest()
+        path = self.root / "parsed" / digest[:2] / digest
+        with contextlib.suppress(OSError, ValueError, TypeError, KeyError):
+            kept = json.loads(path.read_bytes())
+            if kept["stamp"] == stamp:
+                return kept["data"]
+        data = make()
+        with contextlib.suppress(OSError):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, name = tempfile.mkstemp(dir=path.parent, prefix=".parsed-")
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(json.dumps({"stamp": stamp, "data": data}).encode())
+                os.replace(name, path)
+            finally:
+                Path(name).unlink(missing_ok=True)
+        return data
 
     def put(self, url: str, accept: str, page: CachedPage) -> None:
         """Store a page (an unwritable cache is not an error: the page is just not kept)."""

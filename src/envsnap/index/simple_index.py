@@ -19,10 +19,14 @@ revalidation.
 
 from __future__ import annotations
 
+import json
 import threading
 import urllib.parse
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from packaging.utils import canonicalize_version
 
 from envsnap._urls import file_url_path, strip_credentials
 from envsnap.errors import OperationError
@@ -32,7 +36,7 @@ from envsnap.index.simple_api import ACCEPT, Link, parse_page
 from envsnap.index.wheelhouse import parse_filename
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from packaging.utils import NormalizedName
     from packaging.version import Version
@@ -188,35 +192,110 @@ class SimpleIndex(_Remote):
         return None
 
     def _from_cache(self, name: NormalizedName, version: Version) -> ProjectFiles | None:
-        """Answer from cached pages alone when the first index that has a page lists the version."""
-        import time  # noqa: PLC0415
+        """Answer from cached pages alone when the first index that has a page lists the version.
 
+        A page is parsed once per content for each pin: the pin's links are kept
+        beside the page (:meth:`PageCache.derived`), stamped with the cached entry
+        (for a ``file:`` index, with the local file's inode, size, mtime and
+        ctime), so an unchanged page is not parsed again.
+        """
         if self.pages is None:
             return None
+        pages = self.pages
+        pin = _pin_key(name, version)
         for raw, clean in self._indexes:
-            url = urllib.parse.urljoin(raw, f"{name}/")
             where = f"{clean}/{name}/"
-            if url.startswith("file:"):
-                page = _read_local(url, what=f"{name}: {where}")
-                if page is None:
-                    continue
-            else:
-                cached = self.pages.get(strip_credentials(url)[0], ACCEPT)
-                if cached is None or not 0 <= time.time() - cached.stored < PINNED_PAGE_AGE:
-                    return None
-                page = Page(body=cached.body, content_type=cached.content_type, url=cached.url)
-            links = [
-                link
-                for link in parse_page(page.body, page.content_type, page.url, where=where)
-                if parse_filename(link.filename) == (name, version)
-            ]
-            if not links:
+            found = _stamped(pages, urllib.parse.urljoin(raw, f"{name}/"), what=f"{name}: {where}")
+            if found is None:
+                return None
+            if isinstance(found, _Absent):
+                continue
+            key, stamp, read = found
+
+            def make(read: Callable[[], Page | None] = read, where: str = where) -> object:
+                page = read()
+                if page is None:  # removed since: nothing kept, the index is asked
+                    return []
+                return [
+                    _link_to_json(link)
+                    for link in parse_page(page.body, page.content_type, page.url, where=where)
+                    if parse_filename(link.filename) == (name, version)
+                ]
+
+            kept = pages.derived(f"{key}\n{pin}", stamp, make)
+            links = [_link_from_json(item) for item in kept] if isinstance(kept, list) else []
+            if not links or any(parse_filename(link.filename) != (name, version) for link in links):
                 return None  # maybe uploaded since: ask the index
             if any("sha256" not in link.hashes for link in links):
                 return None
             files = self._files(links, name, version)
             return ProjectFiles(name=name, version=version, files=ordered(files), index=clean)
         return None
+
+
+class _Absent:
+    """A ``file:`` index without this project's page (the next index is asked)."""
+
+
+def _stamped(
+    pages: PageCache, url: str, *, what: str
+) -> tuple[str, str, Callable[[], Page | None]] | _Absent | None:
+    """Return ``(key, stamp, read)`` of a project page that may answer from the cache.
+
+    ``None``: a remote page not cached, or cached longer than :data:`PINNED_PAGE_AGE`.
+    """
+    import time  # noqa: PLC0415
+
+    if url.startswith("file:"):
+        local = _local_page(url)
+        try:
+            status = local.stat()
+        except FileNotFoundError:
+            return _Absent()
+        except OSError as exc:
+            raise OperationError(f"{what}: cannot read {local}: {exc.strerror or exc}") from None
+        stamp = json.dumps([status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns])
+        return f"links/{_GROUPED_FORMAT}/local\n{url}", stamp, lambda: _read_local(url, what=what)
+    clean = strip_credentials(url)[0]
+    head = pages.head(clean, ACCEPT)
+    if head is None or not 0 <= time.time() - head[0].stored < PINNED_PAGE_AGE:
+        return None
+
+    def read() -> Page | None:
+        cached = pages.get(clean, ACCEPT)
+        if cached is None:
+            return None
+        return Page(body=cached.body, content_type=cached.content_type, url=cached.url)
+
+    return f"links/{_GROUPED_FORMAT}/{ACCEPT}\n{clean}", head[1], read
+
+
+_GROUPED_FORMAT = 1
+"""The version of the kept links' format (a change makes every kept value unused)."""
+
+
+def _pin_key(name: str, version: Version) -> str:
+    """Return ``name==version`` with the version canonical (equal versions, one key)."""
+    return f"{name}=={canonicalize_version(version)}"
+
+
+def _link_to_json(link: Link) -> list[object]:
+    """Return a :class:`Link` as a JSON list (:func:`_link_from_json` reads it back)."""
+    uploaded = link.upload_time.isoformat() if link.upload_time else None
+    return [link.filename, link.url, dict(link.hashes), link.size, uploaded, link.yanked]
+
+
+def _link_from_json(item: list[Any]) -> Link:
+    """Rebuild a :class:`Link` that :func:`_link_to_json` wrote."""
+    filename, url, hashes, size, uploaded, yanked = item
+    return Link(
+        filename=str(filename),
+        url=str(url),
+        hashes={str(k): str(v) for k, v in dict(hashes).items()},
+        size=size if isinstance(size, int) else None,
+        upload_time=datetime.fromisoformat(uploaded) if isinstance(uploaded, str) else None,
+        yanked=bool(yanked),
+    )
 
 
 class FlatLinks(_Remote):
@@ -263,13 +342,16 @@ class FlatLinks(_Remote):
         return ProjectFiles(name=name, version=version, files=ordered(files)) if files else None
 
 
+def _local_page(url: str) -> Path:
+    """Return the file a ``file:`` URL of a local index reads: a directory's ``index.html``."""
+    path = file_url_path(url) or Path(url)
+    return path / "index.html" if path.is_dir() else path
+
+
 def _read_local(url: str, *, what: str) -> Page | None:
     """Read a ``file:`` URL of a local index: a directory means its ``index.html``."""
-    path = file_url_path(url) or Path(url)
-    content_type = "application/octet-stream"
-    if path.is_dir():
-        path /= "index.html"
-        content_type = "text/html"
+    path = _local_page(url)
+    content_type = "text/html" if path.name == "index.html" else "application/octet-stream"
     try:
         return Page(body=path.read_bytes(), content_type=content_type, url=url)
     except FileNotFoundError:

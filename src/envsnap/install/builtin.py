@@ -569,7 +569,9 @@ def fetch(
 ) -> dict[str, Path]:
     """Fetch the plan's files into ``cache``, each sha256 checked.
 
-    A wheel whose unpacked cache entry is intact is not fetched again.
+    A wheel whose unpacked cache entry is intact is not fetched again; the
+    entries are re-hashed :data:`INSTALL_JOBS` at a time (``hashlib`` releases
+    the GIL).
 
     Args:
         plan: from :func:`plan_requirements` / :func:`plan_pylock`.
@@ -586,7 +588,15 @@ def fetch(
     """
     from envsnap.index.download import FileRequest, fetch_all  # noqa: PLC0415
 
-    needed = [f for f in plan.files if not (f.is_wheel and _reusable(cache, f.sha256))]
+    wheels = sorted({f.sha256 for f in plan.files if f.is_wheel})
+    intact = dict(
+        zip(
+            wheels,
+            _all_or_raise(run_parallel(lambda h: _reusable(cache, h), wheels, jobs=INSTALL_JOBS)),
+            strict=True,
+        )
+    )
+    needed = [f for f in plan.files if not (f.is_wheel and intact[f.sha256])]
     requests = [
         FileRequest(
             package=f.label,

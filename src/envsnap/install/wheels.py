@@ -106,7 +106,13 @@ def unpacked_intact(root: Path) -> bool:
     Installed files are hard links to the entry's files, so editing one in
     place inside a venv edits the entry too. Re-hashing on every reuse keeps
     the rule that a hash, once given, is always enforced: a changed entry is
-    unpacked again from the verified archive.
+    unpacked again from the verified archive. (A stat-based shortcut does not
+    pay here: linking an entry into a venv, or removing such a venv, changes
+    the ctime of its files, so it would re-hash after every restore anyway.)
+
+    Each file is opened with ``O_NOFOLLOW`` and checked through its open
+    descriptor (one ``open``, ``fstat``, ``read`` each); ``hashlib`` releases
+    the GIL on large buffers, so entries checked in threads overlap.
 
     Args:
         root: an entry made by :func:`unpack_wheel`.
@@ -116,18 +122,21 @@ def unpacked_intact(root: Path) -> bool:
         symlink would be linked into the venv as a symlink), or the manifest
         unreadable. Files are hashed in chunks: memory stays flat for large ones.
     """
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
     try:
         manifest = json.loads((root / _MANIFEST).read_text(encoding="utf-8"))
         for name, hash_, size, _ in manifest:
             expected = Hash.parse(str(hash_))
-            path = os.path.join(root, str(name))  # noqa: PTH118 - per member
-            status = os.lstat(path)
-            if not stat.S_ISREG(status.st_mode) or status.st_size != int(size):
-                return False
-            digest = hashlib.new(expected.name)
-            with open(path, "rb") as stream:  # noqa: PTH123
-                while chunk := stream.read(_CHUNK):
+            fd = os.open(os.path.join(root, str(name)), flags)  # noqa: PTH118 - per member
+            try:
+                status = os.fstat(fd)
+                if not stat.S_ISREG(status.st_mode) or status.st_size != int(size):
+                    return False
+                digest = hashlib.new(expected.name)
+                while chunk := os.read(fd, _CHUNK):
                     digest.update(chunk)
+            finally:
+                os.close(fd)
             if base64.urlsafe_b64encode(digest.digest()).decode().rstrip("=") != expected.value:
                 return False
     except (OSError, ValueError, TypeError):
@@ -489,8 +498,11 @@ class LinkingDestination(SchemeDictionaryDestination):
     a stream opened on one of them is linked (or copied when linking fails)
     rather than read and written.
 
-    Every file is made under a temporary name in its directory and renamed
-    over the destination (``os.replace``): an existing file is replaced as
+    A file linked to a path where nothing is yet is linked there directly
+    (``os.link`` never replaces nor follows what is there: it fails, and the
+    file goes the way of the others). Every other file is made under a
+    temporary name in its directory and renamed over the destination
+    (``os.replace``): an existing file is replaced as
     pip replaces it, but a symlink there (the venv's ``bin/python3`` points
     into the base interpreter) or a hard link into the cache is replaced,
     never written through. A file is refused (``OperationError``) when it
@@ -546,7 +558,11 @@ class LinkingDestination(SchemeDictionaryDestination):
             _replace(target, write)
             return RecordEntry(path, Hash(self.hash_algorithm, written[0][0]), written[0][1])
 
-        def link(temporary: str) -> None:
+        with contextlib.suppress(OSError):  # a new path: one link, atomic, nothing replaced
+            os.link(source, target)
+            return RecordEntry(path, entry.hash_, entry.size)
+
+        def link(temporary: str) -> None:  # something is there, or no hard links
             try:
                 os.link(source, temporary)
             except OSError:  # another file system, or no hard links there

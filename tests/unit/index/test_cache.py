@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -104,3 +105,97 @@ def test_a_warm_restore_only_revalidates(tmp_path: Path, monkeypatch: pytest.Mon
     # revalidation only (urllib3 may repeat a request on a keep-alive connection the
     # server closed meanwhile: still a 304)
     assert set(answers) == {("/simple/alpha/", 304), ("/simple/beta/", 304)}
+
+
+def test_derived_values_are_kept_per_stamp(tmp_path: Path) -> None:
+    cache = PageCache(tmp_path / "pages")
+    url = "http://127.0.0.1:1/simple/a/"
+    assert cache.head(url, "text/html") is None
+    cache.put(url, "text/html", CachedPage(body=b"one", content_type="text/html", url=url))
+    head = cache.head(url, "text/html")
+    assert head is not None
+    assert head[0].body == b""
+    made: list[str] = []
+
+    def make(value: str) -> object:
+        made.append(value)
+        return [value]
+
+    assert cache.derived("k", head[1], lambda: make("first")) == ["first"]
+    assert cache.derived("k", head[1], lambda: make("second")) == ["first"]
+    assert made == ["first"]
+    # storing the page again (new body or a revalidation) gives it a new stamp
+    cache.put(url, "text/html", CachedPage(body=b"two", content_type="text/html", url=url))
+    again = cache.head(url, "text/html")
+    assert again is not None
+    assert again[1] != head[1]
+    assert cache.derived("k", again[1], lambda: make("third")) == ["third"]
+    assert made == ["first", "third"]
+
+
+def _page_html(house: Path, *names: str) -> str:
+    from envsnap.index.file_cache import hash_file  # noqa: PLC0415
+
+    links = "".join(f'<a href="{n}#sha256={hash_file(house / n)[0]}">{n}</a>' for n in names)
+    return f"<html><body>{links}</body></html>"
+
+
+def test_cached_pages_are_parsed_once_per_content(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cached remote page and a local ``file:`` page are parsed again only when they change."""
+    house = tmp_path / "house"
+    first = build_wheel(house, "alpha", "1.0").name
+    second = build_wheel(house, "alpha", "2.0").name
+    parsed: list[str] = []
+    real_parse = simple_index.parse_page
+
+    def counting(body: bytes, content_type: str, base_url: str, *, where: str) -> object:
+        parsed.append(base_url)
+        return real_parse(body, content_type, base_url, where=where)
+
+    monkeypatch.setattr(simple_index, "parse_page", counting)
+    pages = PageCache(tmp_path / "cache" / "pages")
+    alpha = canonicalize_name("alpha")
+
+    remote = "http://127.0.0.1:1/simple/alpha/"
+    files_url = house.as_uri() + "/"
+    body = _page_html(house, first).replace('href="', f'href="{files_url}')
+    pages.put(
+        remote,
+        simple_index.ACCEPT,
+        CachedPage(body=body.encode(), content_type="text/html", url=remote, stored=time.time()),
+    )
+    index = simple_index.SimpleIndex(["http://127.0.0.1:1/simple"], pages=pages)
+    for _ in range(2):
+        found = index.lookup(alpha, Version("1.0"))
+        assert found is not None
+        assert [f.filename for f in found.files] == [first]
+    assert parsed == [remote]
+    body = _page_html(house, first, second).replace('href="', f'href="{files_url}')
+    pages.put(
+        remote,
+        simple_index.ACCEPT,
+        CachedPage(body=body.encode(), content_type="text/html", url=remote, stored=time.time()),
+    )
+    found = index.lookup(alpha, Version("2.0"))
+    assert found is not None
+    assert [f.filename for f in found.files] == [second]
+    assert parsed == [remote, remote]
+
+    parsed.clear()
+    local_root = tmp_path / "local" / "simple"
+    (local_root / "alpha").mkdir(parents=True)
+    html = local_root / "alpha" / "index.html"
+    html.write_text(_page_html(house, first).replace('href="', f'href="{files_url}'))
+    local = simple_index.SimpleIndex([local_root.as_uri()], pages=pages)
+    for _ in range(2):
+        found = local.lookup(alpha, Version("1.0"))
+        assert found is not None
+        assert [f.filename for f in found.files] == [first]
+    assert len(parsed) == 1
+    html.write_text(_page_html(house, first, second).replace('href="', f'href="{files_url}'))
+    found = local.lookup(alpha, Version("2.0"))
+    assert found is not None
+    assert [f.filename for f in found.files] == [second]
+    assert len(parsed) == 2
