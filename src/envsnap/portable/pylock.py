@@ -74,9 +74,7 @@ def build_pylock(
         installed = any(p.installed for p in result.pins if p.name == name)
         reasons[name] = reason.describe() if reason is not None and installed else ADDED_REASON
     tool: dict[str, Any] = {
-        "top-level": [
-            n for n in names if (r := snapshot.reasons.get(n)) is not None and r.top_level
-        ],
+        "top-level": list(result.top_level),
         "reasons": reasons,
         "targets": [t.name for t in result.targets],
     }
