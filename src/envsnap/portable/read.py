@@ -95,15 +95,15 @@ def _pin(text: str, number: int, where: str) -> LockedPackage:
     from envsnap.lockfiles.requirements import lines as rl  # noqa: PLC0415
 
     words = text.split()
-    first = next((i for i, w in enumerate(words) if w.startswith("--")), len(words))
+    first = next((i for i, w in enumerate(words) if w.startswith("-")), len(words))
     hashes = words[first:]
     bad = [h for h in hashes if not h.startswith("--hash=")]
     try:
-        requirement = Requirement(" ".join(words[:first]))
+        requirement = Requirement(" ".join(words[:first])) if first else None
     except InvalidRequirement as exc:
-        raise LockFileError(f"{where}: not a requirement: {exc}") from None
-    version = rl.pinned_version(requirement)
-    if bad or requirement.url or version is None:
+        raise LockFileError(f"{where}: not a requirement: {str(exc).splitlines()[0]}") from None
+    version = rl.pinned_version(requirement) if requirement is not None else None
+    if bad or requirement is None or requirement.url or version is None:
         raise LockFileError(
             f"{where}: not a pin of a portable file: {text}",
             hint="a portable file has name==version [; marker] lines only; "
