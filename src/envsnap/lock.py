@@ -88,6 +88,9 @@ class Lock:
     """The packages, sorted by normalized name."""
     python_version: str | None = None
     """The ``major.minor[.micro]`` the file was made for, when recorded."""
+    requires_python: SpecifierSet | None = None
+    """The Python range a portable file was made for (``>=3.10,<3.14``), when it
+    records a range rather than one version: restore picks the newest Python in it."""
     written_by_envsnap: bool = False
     """Whether envsnap wrote the file (its header or ``created-by``)."""
     index_options: tuple[str, ...] = ()

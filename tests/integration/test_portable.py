@@ -9,14 +9,19 @@ platform-conditional dependencies (``sys_platform``, ``platform_machine``,
 
 from __future__ import annotations
 
+import hashlib
 import platform
 import shutil
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+import tomllib
+from packaging.pylock import Pylock
+from packaging.specifiers import SpecifierSet
 
 from envsnap.environment.snapshot import take_snapshot
 from envsnap.errors import OperationError
@@ -27,7 +32,7 @@ from envsnap.portable.source import IndexCandidates
 from envsnap.portable.targets import make_targets
 from support.index import serve_index
 from support.venvs import clean_env, make_venv, pip_install, run_checked, run_envsnap
-from support.wheels import build_wheel, metadata_text
+from support.wheels import build_sdist, build_wheel, metadata_text
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -65,6 +70,7 @@ def build_index(root: Path) -> None:
     build_wheel(root, "backport", "1.0")
     build_wheel(root, "armfast", "1.0", tag="py3-none-macosx_11_0_arm64")
     build_wheel(root, "armfast", "1.0", tag="py3-none-manylinux_2_17_aarch64")
+    build_sdist(root, "armfast", "1.0")
     build_wheel(root, "nativeonly", "1.0", tag=LINUX_WHEEL)
     build_wheel(root, "pinnedlib", "1.0")
     build_wheel(root, "pinnedlib", "2.0")
@@ -125,6 +131,7 @@ def test_portable_lock_of_a_real_venv(
         "# requires-python: <3.14,>=3.10",
         "# python: 3.10, 3.11, 3.12, 3.13",
         "# platforms: linux-x86_64, linux-aarch64, macos-x86_64, macos-arm64, windows-amd64",
+        "# top-level: app, pinnedlib",
         "app==1.0",
         'armfast==1.0 ; platform_machine == "aarch64" or platform_machine == "arm64"',
         'backport==1.0 ; python_version < "3.11"',
@@ -189,6 +196,7 @@ def test_cli_freeze_portable(venv: Path, index: tuple[str, list[str]], tmp_path:
         "# requires-python: <3.11,>=3.10",
         "# python: 3.10",
         "# platforms: windows-amd64",
+        "# top-level: app, pinnedlib",
         "app==1.0",
         "backport==1.0",
         "nativeonly==1.0",
@@ -211,7 +219,7 @@ def test_cli_freeze_portable(venv: Path, index: tuple[str, list[str]], tmp_path:
     ("extra", "message"),
     [
         (["--platform", "windows-amd64"], "--python-version, --platform and --drop-unresolvable"),
-        (["--portable", "--format", "pylock"], "--portable writes the requirements format only"),
+        (["--portable", "--format", "json"], "--portable writes requirements.txt or pylock.toml"),
         (["--portable", "--platform", "bsd"], "error: unknown platform 'bsd'"),
         (["--portable", "--python-version", "3.10-3"], "3 is not a version like 3.12"),
     ],
@@ -250,8 +258,10 @@ def test_cli_freeze_portable_without_resolution_is_exit_3(
     ]
 
 
-def portable_file(python: Path, url: str, tmp_path: Path, *args: str) -> Path:
-    out = tmp_path / "portable.txt"
+def portable_file(
+    python: Path, url: str, tmp_path: Path, *args: str, name: str = "portable.txt"
+) -> Path:
+    out = tmp_path / name
     proc = run_envsnap(
         "freeze", "-p", str(python), "--portable", "--index-url", url, "-o", str(out), *args,
         env={"ENVSNAP_CACHE_DIR": str(tmp_path / "cache")},
@@ -307,3 +317,133 @@ def test_uv_accepts_it_for_other_platforms(
     assert {line.split()[1] for line in done.stderr.splitlines() if line.startswith(" + ")} == (
         expected
     )
+
+
+def test_portable_pylock(index: tuple[str, list[str]], tmp_path: Path) -> None:
+    url = index[0]
+    source = make_venv(tmp_path / "source")
+    pip_install(source, "crossapp", index_url=url)
+    frozen = portable_file(
+        source, url, tmp_path, "--python-version", "3.10-3.13", name="pylock.toml"
+    )
+    data = tomllib.loads(frozen.read_text(encoding="utf-8"))
+    lock = Pylock.from_dict(data)
+    lock.validate()
+    assert lock.requires_python == SpecifierSet(">=3.10,<3.14")
+    assert [str(m) for m in lock.environments or ()] == [
+        f'python_version == "3.{minor}" and sys_platform == "{system}" '
+        f'and platform_machine == "{machine}"'
+        for minor in (10, 11, 12, 13)
+        for system, machine in [
+            ("linux", "x86_64"),
+            ("linux", "aarch64"),
+            ("darwin", "x86_64"),
+            ("darwin", "arm64"),
+            ("win32", "AMD64"),
+        ]
+    ]
+    pins = [(p.name, str(p.version), str(p.marker) if p.marker else None) for p in lock.packages]
+    assert pins == [
+        ("armfast", "1.0", 'platform_machine == "aarch64" or platform_machine == "arm64"'),
+        ("backport", "1.0", 'python_version < "3.11"'),
+        ("crossapp", "1.0", None),
+        ("ptyish", "1.0", 'sys_platform != "win32"'),
+        ("wincolor", "1.0", 'sys_platform == "win32" and python_version < "3.11"'),
+        ("wincolor", "2.0", 'sys_platform == "win32" and python_version >= "3.11"'),
+        ("winhelper", "1.0", 'sys_platform == "win32" and python_version >= "3.11"'),
+    ]  # fmt: skip
+    armfast = lock.packages[0]
+    assert [w.name for w in armfast.wheels or ()] == [
+        "armfast-1.0-py3-none-macosx_11_0_arm64.whl",
+        "armfast-1.0-py3-none-manylinux_2_17_aarch64.whl",
+    ]
+    assert armfast.sdist is not None
+    assert armfast.sdist.name == "armfast-1.0.tar.gz"
+    for package in lock.packages:
+        for file in [*(package.wheels or ()), *([package.sdist] if package.sdist else [])]:
+            assert file.url is not None
+            body = urllib.request.urlopen(file.url).read()
+            assert file.size is None  # the loopback index gives no PEP 700 size
+            assert file.hashes == {"sha256": hashlib.sha256(body).hexdigest()}
+    assert data["tool"]["envsnap"]["top-level"] == ["crossapp"]
+    assert (
+        data["tool"]["envsnap"]["reasons"]["wincolor"] == "added from the index for other targets"
+    )
+    assert data["tool"]["envsnap"]["reasons"]["ptyish"] == "via crossapp"
+
+
+@pytest.mark.parametrize(
+    ("uv_platform", "expected"),
+    [
+        ("windows", {"crossapp==1.0", "wincolor==2.0", "winhelper==1.0"}),
+        ("aarch64-apple-darwin", {"crossapp==1.0", "ptyish==1.0", "armfast==1.0"}),
+    ],
+)
+def test_uv_accepts_the_portable_pylock_for_other_platforms(
+    index: tuple[str, list[str]], tmp_path: Path, uv_platform: str, expected: set[str]
+) -> None:
+    uv = shutil.which("uv") or str(Path(sys.executable).with_name("uv"))
+    source = make_venv(tmp_path / "source")
+    pip_install(source, "crossapp", index_url=index[0])
+    frozen = portable_file(
+        source, index[0], tmp_path, "--python-version", "3.11-3.13", name="pylock.toml"
+    )
+    cmd = [uv, "pip", "install", "--dry-run", "--python-platform", uv_platform]
+    cmd += ["--python-version", "3.12", "--target", str(tmp_path / "t"), "--python", str(source)]
+    cmd += ["--preview-features", "pylock", "-r", str(frozen)]
+    done = subprocess.run(cmd, env=clean_env(), capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert {line.split()[1] for line in done.stderr.splitlines() if line.startswith(" + ")} == (
+        expected
+    )
+
+
+def _pyenv_python(version: str) -> str:
+    # real interpreters only: pyenv's shims on PATH may not run the version asked for
+    found = sorted((Path.home() / ".pyenv" / "versions").glob(f"{version}.*/bin/python{version}"))
+    if not found:
+        pytest.skip(f"no pyenv Python {version} on this machine")
+    return str(found[-1])
+
+
+@pytest.mark.parametrize("name", ["portable.txt", "pylock.toml"])
+@pytest.mark.parametrize("version", ["3.10", "3.13"])
+def test_envsnap_restore_installs_what_applies_there(
+    index: tuple[str, list[str]], tmp_path: Path, version: str, name: str
+) -> None:
+    base = _pyenv_python(version)
+    source = make_venv(tmp_path / "source")
+    pip_install(source, "crossapp", index_url=index[0])
+    frozen = portable_file(source, index[0], tmp_path, "--python-version", "3.10-3.13", name=name)
+    target = tmp_path / f"py{version}"
+    env = {"ENVSNAP_CACHE_DIR": str(tmp_path / "cache")}
+    restored = run_envsnap(
+        "restore", "--venv", str(target), "-p", base, "--index-url", index[0], str(frozen), env=env
+    )
+    assert restored.returncode == 0, restored.stderr
+    python = target / "bin" / "python"
+    run_checked([str(python), "-m", "pip", "check"])
+    listed = run_checked([str(python), "-m", "pip", "list", "--format", "freeze"])
+    expected = {"crossapp==1.0", "ptyish==1.0"} | (
+        {"backport==1.0"} if version == "3.10" else set()
+    )
+    assert {line for line in listed.splitlines() if not line.startswith("pip==")} == expected
+    checked = run_envsnap("check", "-p", str(python), str(frozen), cwd=tmp_path, env=env)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert checked.stdout.startswith(f"OK {frozen} matches env {target}")
+
+
+def test_restore_builds_from_the_newest_python_in_the_range(
+    index: tuple[str, list[str]], tmp_path: Path
+) -> None:
+    _pyenv_python("3.13")
+    source = make_venv(tmp_path / "source")
+    pip_install(source, "crossapp", index_url=index[0])
+    frozen = portable_file(source, index[0], tmp_path, "--python-version", "3.10-3.13")
+    target = tmp_path / "newest"
+    restored = run_envsnap(
+        "restore", "--venv", str(target), "--index-url", index[0], str(frozen),
+        env={"ENVSNAP_CACHE_DIR": str(tmp_path / "cache")},
+    )  # fmt: skip
+    assert restored.returncode == 0, restored.stderr
+    assert f"create: {target} with venv (Python 3.13." in restored.stderr

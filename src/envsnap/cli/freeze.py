@@ -387,8 +387,8 @@ def _freeze_portable(
         raise click.UsageError(
             "--python-version, --platform and --drop-unresolvable need --portable"
         )
-    if fmt != "requirements":
-        raise click.UsageError(f"--portable writes the requirements format only, not {fmt}")
+    if fmt not in ("requirements", "pylock"):
+        raise click.UsageError(f"--portable writes requirements.txt or pylock.toml, not {fmt}")
     result = freeze_portable(
         snap,
         settings,
@@ -398,7 +398,12 @@ def _freeze_portable(
     )
     for line in report_lines(result):
         click.echo(line, err=True)
-    text = "\n".join(requirements_lines(result, hashes=hashes)) + "\n"
+    if fmt == "pylock":
+        from envsnap.portable.pylock import pylock_text  # noqa: PLC0415
+
+        text = pylock_text(result, snap, output=output)
+    else:
+        text = "\n".join(requirements_lines(result, hashes=hashes)) + "\n"
     if output is None:
         click.echo(text, nl=False)
         return

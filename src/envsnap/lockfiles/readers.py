@@ -72,17 +72,22 @@ def read_lock(path: Path) -> Lock:
         return lock
     from envsnap._io import LOCK_FILE_LIMIT, FileTooLargeError, open_regular  # noqa: PLC0415
     from envsnap.lockfiles.requirements.lines import HEADER_PREFIX  # noqa: PLC0415
+    from envsnap.portable.read import PORTABLE_HEADER  # noqa: PLC0415
 
     try:  # a FIFO or a device is refused here, before a reader blocks on it or fills memory
         with open_regular(path) as handle:
             if os.fstat(handle.fileno()).st_size > LOCK_FILE_LIMIT:
                 raise FileTooLargeError(path, LOCK_FILE_LIMIT)
-            first = handle.read(len(HEADER_PREFIX))
+            first = handle.read(len(PORTABLE_HEADER))
     except OSError as exc:
         raise LockFileError(f"{path}: cannot read: {exc.strerror or exc}") from None
     from envsnap.lockfiles.requirements import read_strict as requirements  # noqa: PLC0415
 
-    if first == HEADER_PREFIX.encode():
+    if first == PORTABLE_HEADER.encode():  # markers kept for the target, not this interpreter
+        from envsnap.portable import read as portable  # noqa: PLC0415
+
+        return portable.load(path)
+    if first.startswith(HEADER_PREFIX.encode()):
         return requirements.load(path)
     plain = requirements.load_pinned(path)
     if plain is not None:

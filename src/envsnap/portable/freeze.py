@@ -116,6 +116,8 @@ class PortableResult:
     """Installed ``name==version`` the source does not have (local builds, direct URLs)."""
     left_out: tuple[str, ...] = ()
     """Installed ``name==version`` no target needs (they are not in :attr:`pins`)."""
+    top_level: tuple[NormalizedName, ...] = ()
+    """The top-level names (the resolution's roots), sorted."""
 
 
 def choose_targets(
@@ -316,6 +318,7 @@ def portable_lock(
         missing_files=_missing_files(pins, kept),
         not_on_index=tuple(f"{p.name}=={p.version}" for p in pins if p.installed and not p.files),
         left_out=tuple(left_out),
+        top_level=tuple(sorted(r.name for r in roots)),
     )
 
 
@@ -398,13 +401,20 @@ def requirements_lines(result: PortableResult, *, hashes: bool = False) -> list[
     """
     pythons = sorted({t.python for t in result.targets})
     platforms = list(dict.fromkeys(t.platform.name for t in result.targets))
+    from envsnap.portable.read import (  # noqa: PLC0415
+        PORTABLE_HEADER,
+        REQUIRES_PYTHON_LINE,
+        TOP_LEVEL_LINE,
+    )
+
     lines = [
-        "# envsnap freeze --portable",
-        f"# requires-python: {result.requires_python}",
+        PORTABLE_HEADER,
+        f"{REQUIRES_PYTHON_LINE}{result.requires_python}",
         "# python: " + ", ".join(f"{v[0]}.{v[1]}" for v in pythons),
         "# platforms: " + ", ".join(platforms),
     ]
     lines += [f"# dropped {name}: {why}" for name, why in sorted(result.dropped.items())]
+    lines.append(TOP_LEVEL_LINE + ", ".join(result.top_level))
     for pin in result.pins:
         if not hashes:
             lines.append(pin.line())

@@ -206,9 +206,14 @@ def plan_restore(file: Path, options: RestoreOptions) -> RestorePlan:
                 f"or delete {leftovers[0]} if you do not need it",
             )
         replaces = check_target(target)
-    interpreter = find_base_interpreter(
-        lock.python_version, python=options.python, search_path=options.search_path
-    )
+    if lock.python_version is None and lock.requires_python and options.python is None:
+        from envsnap.portable.interpreter import newest_in_range  # noqa: PLC0415
+
+        interpreter = newest_in_range(lock.requires_python, search_path=options.search_path)
+    else:
+        interpreter = find_base_interpreter(
+            lock.python_version, python=options.python, search_path=options.search_path
+        )
     notes += interpreter.skipped
     system_site: bool = False
     base_installs: tuple[str, ...] = ()

@@ -465,12 +465,6 @@ def test_plain_pinned_files_read_without_pip_api_give_the_same_lock(path: Path) 
     [
         "alpha==1.0\nbeta==2.0\n",
         'alpha[x,Y]==1.0 ; python_version >= "3"  # via -r req.in\n',
-        'alpha==1.0\nbeta==2.0 ; python_version < "3"\n',  # false here: left out by both
-        # uv --universal: one name twice, disjoint markers
-        "numpy==1.26.4 ; python_full_version < '3.0'\n"
-        "    # via -r requirements.in\n"
-        "numpy==2.1.0 ; python_full_version >= '3.0'\n"
-        "    # via -r requirements.in\n",
         "--index-url https://mirror.example.invalid/simple/\n-f ./wheels\n--no-index\n"
         "--trusted-host mirror.example.invalid\n--prefer-binary\nalpha===1.0\n",
         "alpha==1.0 \\\n    --hash=sha256:"
@@ -488,6 +482,33 @@ def test_plain_reader_agrees_with_pip_api(tmp_path: Path, text: str) -> None:
     assert plain == pip_requirements.load(path)
 
 
+def test_plain_reader_keeps_pins_whose_marker_is_false_here(tmp_path: Path) -> None:
+    # the venv restore builds (or check reads) may be another Python: it decides, not envsnap's
+    path = tmp_path / "requirements.txt"
+    path.write_text(
+        'alpha==1.0\nbeta==2.0 ; python_version < "3"\n'
+        # uv --universal: one name twice, disjoint markers
+        "numpy==2.1.0 ; python_full_version >= '3.0'\n"
+        "    # via -r requirements.in\n"
+        "numpy==1.26.4 ; python_full_version < '3.0'\n"
+        "    # via -r requirements.in\n",
+        encoding="utf-8",
+    )
+    plain = requirements.load_pinned(path)
+    assert plain is not None
+    assert read_lock(path) == plain
+    pins = [(p.name, str(p.version), str(p.marker) if p.marker else None) for p in plain.packages]
+    assert pins == [
+        ("alpha", "1.0", None),
+        ("beta", "2.0", 'python_version < "3"'),
+        ("numpy", "2.1.0", 'python_full_version >= "3.0"'),
+        ("numpy", "1.26.4", 'python_full_version < "3.0"'),
+    ]  # fmt: skip
+    assert [p.top_level for p in plain.packages] == [True, True, True, True]
+    # pip-api (files with includes, editables...) still leaves them out
+    assert [p.name for p in pip_requirements.load(path).packages] == ["alpha", "numpy"]
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -499,6 +520,7 @@ def test_plain_reader_agrees_with_pip_api(tmp_path: Path, text: str) -> None:
         "alpha==1.0 --frobnicate\n",
         "--frobnicate\n",
         "alpha==1.0\nAlpha==2.0\n",
+        'alpha==1.0\nalpha==2.0 ; python_version < "3"\n',  # twice, once unconditional
         "foo bar==1.0\n",
         "alpha==1.0 --hash=md5:" + "a" * 32 + "\n",
         "\ufeffalpha==1.0\n",

@@ -161,6 +161,8 @@ def _lock_from(
         format="pylock",
         packages=tuple(packages),
         python_version=python_version if isinstance(python_version, str) else None,
+        # a range matters where no one version is recorded (a portable lock, another tool's)
+        requires_python=pylock.requires_python if not isinstance(python_version, str) else None,
         written_by_envsnap=pylock.created_by == CREATED_BY,
         complete=True,
         system_site_packages=tuple(str(p) for p in system) if isinstance(system, list) else None,

@@ -54,7 +54,7 @@ if TYPE_CHECKING:
     from envsnap.lockfiles import DumpOptions
     from envsnap.origin import Origin
 
-__all__ = ["build", "dump", "render"]
+__all__ = ["build", "dump", "file_tables", "render", "validated"]
 
 
 def dump(snapshot: Snapshot, options: DumpOptions) -> str:
@@ -121,7 +121,7 @@ def build(
         OperationError: a package has no files, an archive has no hash, or
             the result does not validate (with the validator's key path).
     """
-    from packaging.pylock import Pylock, PylockValidationError  # noqa: PLC0415
+    from packaging.pylock import Pylock  # noqa: PLC0415
 
     listed = snapshot.listed(include_tools=options.include_tools, exclude=options.exclude)
     names = {d.name for d in listed}
@@ -154,6 +154,17 @@ def build(
         packages=packages,
         tool={TOOL: tool},
     )
+    return validated(lock)
+
+
+def validated(lock: Pylock) -> Pylock:
+    """Return ``lock`` once :meth:`packaging.pylock.Pylock.validate` accepts it.
+
+    Raises:
+        OperationError: it does not validate (the validator's key path in the message).
+    """
+    from packaging.pylock import PylockValidationError  # noqa: PLC0415
+
     try:
         lock.validate()
     except PylockValidationError as exc:
@@ -162,6 +173,23 @@ def build(
             hint="this is a bug in envsnap; please report it with --debug output",
         ) from None
     return lock
+
+
+def file_tables(
+    found: ProjectFiles, output_dir: Path | None
+) -> tuple[PackageSdist | None, list[PackageWheel] | None]:
+    """Return the ``sdist`` and ``wheels`` tables of one pinned version (PEP 751).
+
+    Args:
+        found: the version's files (URL or path, size, sha256).
+        output_dir: the lock file's directory (paths are written relative to it).
+
+    Returns:
+        Its sdist (``.tar.gz`` preferred) or ``None``, and every wheel (``None`` when none).
+    """
+    sdist = found.sdist
+    wheels = [_wheel(w, output_dir) for w in found.wheels]
+    return (_sdist(sdist, output_dir) if sdist is not None else None), wheels or None
 
 
 def _environments(markers: Mapping[str, str]) -> list[Marker] | None:

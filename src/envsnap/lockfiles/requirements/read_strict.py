@@ -110,8 +110,11 @@ def load_pinned(path: Path) -> Lock | None:
     Such a file is read here on ``packaging`` alone (pip-api's import runs
     ``python -m pip`` and costs most of a second), giving the same Lock as
     :func:`envsnap.lockfiles.requirements.read_any.load` (a test checks it on every
-    fixture): a requirement whose marker is false on this interpreter is
-    left out, as pip-api leaves it out; ``# via`` annotations give the
+    fixture) except one thing: a requirement whose marker is false on this
+    interpreter is kept with its marker (pip-api leaves it out), since the
+    venv that restore builds or check looks at may be another Python or
+    platform and decides; one name may be pinned twice under markers
+    (``uv pip compile --universal``). ``# via`` annotations give the
     top-level packages (:func:`~envsnap.lockfiles.requirements.lines.scan_via_annotations`).
 
     Args:
@@ -135,7 +138,7 @@ def load_pinned(path: Path) -> Lock | None:
     lines = rl.logical_lines(text)
     index_options: list[str] = []
     trusted_hosts: list[str] = []
-    packages: dict[str, LockedPackage] = {}
+    packages: list[LockedPackage] = []
     for line in lines:
         words = _COMMENT.sub("", line.text).split()
         if not words:
@@ -147,22 +150,25 @@ def load_pinned(path: Path) -> Lock | None:
             index_options += kept
             trusted_hosts += _trusted_host(words)
             continue
-        plain, package = _plain_pin(words, line.number)
-        if not plain or (package is not None and package.name in packages):
+        package = _plain_pin(words, line.number)
+        if package is None:
             return None
-        if package is not None:  # None: its marker is false here
-            packages[package.name] = package
+        same = [p for p in packages if p.name == package.name]
+        # one name twice only under markers (uv pip compile --universal); pip refuses the rest
+        if same and (package.marker is None or any(p.marker is None for p in same)):
+            return None
+        packages.append(package)
     notes = rl.scan_via_annotations(lines)
     return Lock(
         path=path,
         format="requirements",
         packages=tuple(
             replace(
-                packages[name],
-                top_level=packages[name].line in notes.top_level_lines,
-                reason=notes.reasons.get(packages[name].line or 0),
+                package,
+                top_level=package.line in notes.top_level_lines,
+                reason=notes.reasons.get(package.line or 0),
             )
-            for name in sorted(packages)
+            for package in sorted(packages, key=lambda p: p.name)  # stable: file order
         ),
         index_options=tuple(index_options),
         trusted_hosts=tuple(trusted_hosts),
@@ -193,34 +199,31 @@ def _plain_option(words: list[str]) -> list[str] | None:
     return None
 
 
-def _plain_pin(words: list[str], number: int) -> tuple[bool, LockedPackage | None]:
+def _plain_pin(words: list[str], number: int) -> LockedPackage | None:
     """Read ``name[extras]==version [; marker] [--hash=ALG:HEX ...]`` (pip's word split).
 
     Returns:
-        ``(False, None)``: not such a line; ``(True, None)``: its marker is
-        false on this interpreter (pip-api leaves it out); else the package.
+        The package with its marker (kept even where it is false on this
+        interpreter: the target decides), or ``None``: not such a line.
     """
     from packaging.requirements import InvalidRequirement, Requirement  # noqa: PLC0415
     from packaging.utils import canonicalize_name  # noqa: PLC0415
 
-    from envsnap._markers import marker_holds  # noqa: PLC0415
     from envsnap.lock import LockedPackage  # noqa: PLC0415
     from envsnap.lockfiles.requirements import lines as rl  # noqa: PLC0415
 
     first = next((i for i, w in enumerate(words) if w.startswith("-")), len(words))
     hashes = words[first:]
     if not all(_HASH_OPTION.fullmatch(h) for h in hashes):
-        return False, None
+        return None
     try:
         requirement = Requirement(" ".join(words[:first]))
     except InvalidRequirement:
-        return False, None
+        return None
     version = rl.pinned_version(requirement)
     if requirement.url or version is None:
-        return False, None
-    if not marker_holds(requirement.marker, None):
-        return True, None
-    return True, LockedPackage(
+        return None
+    return LockedPackage(
         name=canonicalize_name(requirement.name),
         display_name=requirement.name,
         version=version,

@@ -1,0 +1,130 @@
+"""Write a portable lock as a pylock.toml (PEP 751) for every target at once.
+
+- ``environments``: one marker per supported target (CPython minor, ``sys_platform``,
+  ``platform_machine``), so an installer refuses the file only elsewhere;
+- ``requires-python``: the targets' range (``>=3.10,<3.14``);
+- ``[[packages]]`` by name then version: each pin with its ``marker`` (none
+  when every target needs it), every wheel and the sdist of the pinned version
+  as the index lists them (URL, size, sha256); one name may
+  appear with several versions under disjoint markers;
+- ``[tool.envsnap]``: ``top-level`` and a reason per package, as the
+  non-portable writer keeps them (:func:`envsnap.lockfiles.pylock.write.build`),
+  and the ``targets`` the file was made for.
+
+The lock is validated by :mod:`packaging.pylock` before it is rendered.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from packaging.markers import Marker
+from packaging.version import Version
+
+from envsnap.errors import OperationError
+from envsnap.lockfiles.pylock import CREATED_BY, TOOL
+
+if TYPE_CHECKING:
+    from packaging.pylock import Package, Pylock
+
+    from envsnap.environment.snapshot import Snapshot
+    from envsnap.portable.freeze import PortablePin, PortableResult
+
+__all__ = ["ADDED_REASON", "build_pylock", "pylock_text"]
+
+ADDED_REASON = "added from the index for other targets"
+"""The ``[tool.envsnap]`` reason of a pin this environment has not got installed."""
+
+
+def build_pylock(
+    result: PortableResult, snapshot: Snapshot, *, output_dir: Path | None = None
+) -> Pylock:
+    """Build and validate the :class:`packaging.pylock.Pylock` of a portable lock.
+
+    Args:
+        result: the portable lock (:func:`envsnap.portable.freeze.portable_lock`).
+        snapshot: the environment it came from (top-level names and reasons).
+        output_dir: the lock file's directory (local file paths relative to it).
+
+    Returns:
+        The validated lock.
+
+    Raises:
+        OperationError: a pin has no file on the index (a local build, a
+            direct URL or an editable: a portable lock can only point at the
+            index), or the lock does not validate.
+    """
+    from packaging.pylock import Pylock  # noqa: PLC0415
+
+    from envsnap.lockfiles.pylock.write import validated  # noqa: PLC0415
+
+    lacking = [f"{p.name}=={p.version}" for p in result.pins if not p.files]
+    if lacking:
+        raise OperationError(
+            "a portable pylock.toml needs every pin's files on the index; not there: "
+            + ", ".join(lacking),
+            hint="write requirements.txt instead (--output requirements.txt), "
+            "or install those packages from the index",
+        )
+    names = sorted({p.name for p in result.pins})
+    reasons = {}
+    for name in names:
+        reason = snapshot.reasons.get(name)
+        installed = any(p.installed for p in result.pins if p.name == name)
+        reasons[name] = reason.describe() if reason is not None and installed else ADDED_REASON
+    tool: dict[str, Any] = {
+        "top-level": list(result.top_level),
+        "reasons": reasons,
+        "targets": [t.name for t in result.targets],
+    }
+    extras = {
+        n: sorted(snapshot.top_level_extras[n]) for n in names if n in snapshot.top_level_extras
+    }
+    if extras:
+        tool["extras"] = extras
+    if result.dropped:
+        tool["dropped"] = dict(sorted(result.dropped.items()))
+    lock = Pylock(
+        lock_version=Version("1.0"),
+        environments=[Marker(t.marker) for t in result.targets],
+        requires_python=result.requires_python,
+        created_by=CREATED_BY,
+        packages=[_package(pin, output_dir) for pin in result.pins],
+        tool={TOOL: tool},
+    )
+    return validated(lock)
+
+
+def _package(pin: PortablePin, output_dir: Path | None) -> Package:
+    from packaging.pylock import Package  # noqa: PLC0415
+
+    from envsnap.index.repository import ProjectFiles  # noqa: PLC0415
+    from envsnap.lockfiles.pylock.write import file_tables  # noqa: PLC0415
+
+    found = ProjectFiles(name=pin.name, version=pin.version, files=pin.files)
+    sdist, wheels = file_tables(found, output_dir)
+    return Package(
+        name=pin.name,
+        version=pin.version,
+        marker=pin.marker,
+        sdist=sdist,
+        wheels=wheels,
+    )
+
+
+def pylock_text(result: PortableResult, snapshot: Snapshot, *, output: Path | None) -> str:
+    """Render a portable lock as pylock.toml text (see :func:`build_pylock`).
+
+    Args:
+        result: the portable lock.
+        snapshot: the environment it came from.
+        output: where the file goes (``None``: stdout, paths relative to the cwd).
+
+    Raises:
+        OperationError: as :func:`build_pylock`.
+    """
+    from envsnap.lockfiles.pylock.write import render  # noqa: PLC0415
+
+    output_dir = output.parent if output is not None else Path.cwd()
+    return render(build_pylock(result, snapshot, output_dir=output_dir))
