@@ -64,6 +64,7 @@ __all__ = [
     "InstallPlan",
     "fetch",
     "install",
+    "plan_lock",
     "plan_pylock",
     "plan_requirements",
     "venv_scheme",
@@ -96,6 +97,31 @@ class InstallPlan:
 
 
 # --------------------------------------------------------------------------- plan
+
+
+def plan_lock(
+    lock: Lock,
+    environment: TargetEnvironment,
+    tags: Sequence[Tag],
+    settings: IndexSettings,
+    *,
+    extras: Sequence[str] = (),
+    groups: Sequence[str] | None = None,
+    cache_root: Path | None = None,
+    client: HttpClient | None = None,
+) -> InstallPlan:
+    """Plan the install of any lock: from the files it lists, else from the indexes.
+
+    A lock read from a pylock file lists its files (:func:`plan_pylock`, with
+    ``extras`` and ``groups``); one that names versions only is looked up
+    where ``settings`` say (:func:`plan_requirements`, with ``cache_root`` and
+    ``client``). Errors as theirs.
+    """
+    if lock.pylock is not None:
+        return plan_pylock(lock, environment, tags, extras=extras, groups=groups)
+    return plan_requirements(
+        lock, environment, tags, settings, cache_root=cache_root, client=client
+    )
 
 
 def plan_pylock(
