@@ -743,7 +743,7 @@ def _unpack(cache: FileCache, sha256: str, filename: str, path: Path | None) -> 
     if path is None:  # the entry vanished since the plan (another run cleaned the cache)
         raise OperationError(
             f"{filename}: gone from the cache while restoring; run again",
-            hint="or restore with --no-cache",
+            hint="or restore with use_cache=False",
         )
     return cache.add_unpacked(sha256, lambda dest: unpack_wheel(path, filename, dest))
 

@@ -274,7 +274,7 @@ def _install_builtin(
         raise OperationError(
             f"cannot use the cache or the venv: {exc}",
             hint="check the permissions of the cache directory (ENVSNAP_CACHE_DIR) "
-            "or use --no-cache",
+            "or use use_cache=False",
         ) from None
     return Installed(lock, exact=True, environment=environment)
 
@@ -536,7 +536,7 @@ def _verify_hint(plan: RestorePlan, report: Report) -> str:
         return "a base package the file's venv used is missing: check the index has it"
     return (
         "the file may not describe an installable environment "
-        "(run `envsnap check` on it), or --strict to refuse unpinned files"
+        "(run `envsnap check` on it), or strict=True to refuse unpinned files"
     )
 
 

@@ -87,7 +87,7 @@ def select_files(
     if pylock is None or lock.path is None:
         raise LockFileError(
             f"{lock.path or 'the lock'}: not read from a pylock file: no files to select from",
-            hint="restore it with --installer pip or uv",
+            hint="restore it with installer=pip or uv",
         )
     lock_path = lock.path
     base = lock_path.parent.resolve()
