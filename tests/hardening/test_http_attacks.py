@@ -23,9 +23,10 @@ from typing import TYPE_CHECKING
 import pytest
 
 from envsnap.errors import OperationError
-from envsnap.index.download import FileRequest, fetch_all
+from envsnap.index.download import fetch_all
 from envsnap.index.file_cache import FileCache
 from envsnap.index.http import Credentials, HttpClient, Limits
+from support.files import dist_file
 from support.venvs import clean_env
 
 if TYPE_CHECKING:
@@ -183,7 +184,7 @@ def test_a_redirect_to_plain_http_is_refused() -> None:
 def test_a_dripping_server_falls_under_the_minimum_rate(tmp_path: Path) -> None:
     cache = FileCache(tmp_path / "cache")
     with hostile() as base:
-        request = FileRequest(
+        request = dist_file(
             package="alpha==1.0", filename="alpha-1.0-py3-none-any.whl", sha256="0" * 64,
             url=f"{base}/drip", size=100000,
         )  # fmt: skip
@@ -197,7 +198,7 @@ def test_a_dripping_server_falls_under_the_minimum_rate(tmp_path: Path) -> None:
 def test_a_dripping_server_hits_the_deadline(tmp_path: Path) -> None:
     cache = FileCache(tmp_path / "cache")
     with hostile() as base:
-        request = FileRequest(
+        request = dist_file(
             package="alpha==1.0", filename="alpha-1.0-py3-none-any.whl", sha256="0" * 64,
             url=f"{base}/drip",
         )  # fmt: skip
@@ -234,7 +235,7 @@ def test_an_endless_page_stops_at_the_limit() -> None:
 def test_an_endless_download_stops_at_the_stated_size(tmp_path: Path, stated: int | None) -> None:
     cache = FileCache(tmp_path / "cache")
     with hostile() as base:
-        request = FileRequest(
+        request = dist_file(
             package="alpha==1.0", filename="alpha-1.0-py3-none-any.whl", sha256="0" * 64,
             url=f"{base}/endless-file", size=stated,
         )  # fmt: skip

@@ -7,7 +7,10 @@ stays cheap); the table :data:`COMMANDS` names them, and
 into ``error: ...`` / ``hint: ...`` and an exit code once, by the group
 (:meth:`_LazyGroup.invoke`); ``--debug`` shows the traceback instead.
 
-Exit codes (DESIGN): 0 ok, 1 drift found (check/diff), 2 unusable input
+Library errors name arguments (``python=PATH``, ``with_pip=False``); the
+handler shows them as this CLI's options (:func:`as_flags`).
+
+Exit codes (docs/architecture.md, errors.py): 0 ok, 1 drift found (check/diff), 2 unusable input
 (also click's usage errors), 3 could not finish, 130 interrupted.
 """
 
@@ -16,6 +19,7 @@ from __future__ import annotations
 import gc
 import importlib
 import os
+import re
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -125,6 +129,29 @@ def cli() -> None:
     """
 
 
+_FLAGS = {
+    "with_pip=False": "--without-pip",
+    "use_cache=False": "--no-cache",
+    "strict=True": "--strict",
+    "extras=": "--extra",
+    "groups=": "--group",
+}
+"""Library argument settings -> the option that sets them."""
+_VALUED = re.compile(r"\b(python|venv|installer|package)=(?=([^\s,.;:)]?))")
+"""``python=PATH`` and friends: the same-named option, its value after a space."""
+
+
+def as_flags(text: str) -> str:
+    """Return a library error's text with its argument names as this CLI's options.
+
+    ``name another with python=PATH`` becomes ``name another with --python PATH``,
+    ``with_pip=False`` becomes ``--without-pip`` (see :data:`_FLAGS`).
+    """
+    for argument, flag in _FLAGS.items():
+        text = text.replace(argument, flag)
+    return _VALUED.sub(lambda m: f"--{m[1]}" + (" " if m[2] else ""), text)
+
+
 @contextmanager
 def handle_errors(*, debug: bool | Callable[[], bool] = False) -> Iterator[None]:
     """Turn an :class:`EnvsnapError` into ``error: ...`` / ``hint: ...`` and its exit code.
@@ -141,9 +168,9 @@ def handle_errors(*, debug: bool | Callable[[], bool] = False) -> Iterator[None]
     except EnvsnapError as exc:
         if debug() if callable(debug) else debug:
             raise
-        click.echo(f"error: {exc.message}", err=True)
+        click.echo(f"error: {as_flags(exc.message)}", err=True)
         if exc.hint:
-            click.echo(f"hint: {exc.hint}", err=True)
+            click.echo(f"hint: {as_flags(exc.hint)}", err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         click.echo("error: interrupted", err=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import click
 
@@ -18,7 +18,7 @@ from envsnap.cli.options import (
     quiet_option,
     verbose_option,
 )
-from envsnap.render.report import REPORT_FORMATS
+from envsnap.render import REPORT_FORMATS
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from envsnap.compare.drift import Report
     from envsnap.environment.project import ProjectDeclaration
     from envsnap.lock import Lock
+    from envsnap.render import ReportFormat
 
     F = TypeVar("F", bound=Callable[..., Any])
 
@@ -71,23 +72,15 @@ def emit(report: Report, format_name: str, *, verbose: bool, quiet: bool = False
 
     The report's notes go to stderr, unless ``quiet`` (``-q``).
     """
-    from envsnap.render.report import get_renderer  # noqa: PLC0415
+    from envsnap.render import Style, render_report  # noqa: PLC0415
 
     if not verbose:
         report = report.without("reclassified")
     for note in () if quiet else report.notes:
         click.echo(f"note: {note}", err=True)
-    if format_name == "text":
-        from envsnap.render.report_text import render as render_text  # noqa: PLC0415
-
-        color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
-        text = render_text(report, color=color)
-    elif format_name == "github":
-        from envsnap.render.report_github import render as render_github  # noqa: PLC0415
-
-        text = render_github(report, root=Path.cwd())
-    else:
-        text = get_renderer(format_name)(report)
+    color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    style = Style(color=color, root=Path.cwd())
+    text = render_report(report, cast("ReportFormat", format_name), style)  # a click.Choice
     click.echo(text, nl=False)
     sys.exit(1 if report else 0)
 

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 import click
 
 from envsnap.cli import announce_target, note_pythonpath, started_probe
 from envsnap.cli.options import debug_option, format_option, python_option, quiet_option
+from envsnap.render import TREE_FORMATS
 
-_FORMATS = ("dot", "json", "mermaid", "text")
+if TYPE_CHECKING:
+    from envsnap.render import TreeFormat
+
+_FORMATS = sorted(TREE_FORMATS)
 
 
 _EPILOG = """\b
@@ -62,8 +68,8 @@ def tree(
     with started_probe(python) as probing:
         # the probe runs meanwhile: import the heavy modules only now
         from envsnap.environment.snapshot import take_snapshot  # noqa: PLC0415
+        from envsnap.render import render_tree  # noqa: PLC0415
         from envsnap.render.tree import build_tree  # noqa: PLC0415
-        from envsnap.render.tree_formats import TREE_FORMATS  # noqa: PLC0415
 
         note_pythonpath(quiet=quiet)
         snapshot = take_snapshot(
@@ -74,4 +80,4 @@ def tree(
         graph = build_tree(
             snapshot, reverse=reverse, packages=packages, include_tools=include_tools
         )
-        click.echo(TREE_FORMATS[format_name](graph), nl=False)
+        click.echo(render_tree(graph, cast("TreeFormat", format_name)), nl=False)

@@ -29,6 +29,7 @@ from envsnap.environment import TOOLING
 from envsnap.lock import Lock, LockedPackage
 
 if TYPE_CHECKING:
+    import os
     from collections.abc import Collection, Iterable, Mapping
 
     from packaging.markers import Marker
@@ -370,7 +371,7 @@ def compare_locks(
 
 def compare_lock_to_project(
     lock: Lock,
-    project: ProjectDeclaration,
+    project: ProjectDeclaration | str | os.PathLike[str],
     *,
     markers: Mapping[str, str] | None = None,
     ignore: Collection[str] = (),
@@ -395,7 +396,8 @@ def compare_lock_to_project(
 
     Args:
         lock: the lock (side a of the wording: what the file says).
-        project: the declaration (side b).
+        project: the declaration (side b), or a ``pyproject.toml`` path or its
+            directory (:func:`envsnap.environment.project.as_project`).
         markers: the PEP 508 marker values of the target, when known.
         ignore: names to leave out.
         requested: names the environment marks as requested (PEP 376
@@ -405,6 +407,9 @@ def compare_lock_to_project(
     Returns:
         The :class:`Report`, ``a_label`` the project file, ``b_label`` the lock.
     """
+    from envsnap.environment.project import as_project  # noqa: PLC0415
+
+    project = as_project(project)
     skip = {canonicalize_name(n) for n in ignore}
     if project.name:
         skip.add(project.name)

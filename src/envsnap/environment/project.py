@@ -8,7 +8,8 @@ extras, and selected PEP 735 ``[dependency-groups]`` (resolved with
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, overload
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name
@@ -17,10 +18,10 @@ from envsnap._compat import read_toml
 from envsnap.errors import InputError
 
 if TYPE_CHECKING:
+    import os
     from collections.abc import Sequence
-    from pathlib import Path
 
-__all__ = ["DeclaredDependency", "ProjectDeclaration", "read_project"]
+__all__ = ["DeclaredDependency", "ProjectDeclaration", "as_project", "read_project"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -136,3 +137,28 @@ def _selected(wanted: Sequence[str], table: object, file: Path, what: str) -> li
             raise InputError(f"{file}: no {what} entry named {name!r} (known: {known})")
         out.append(key)
     return out
+
+
+@overload
+def as_project(project: ProjectDeclaration | str | os.PathLike[str]) -> ProjectDeclaration: ...
+@overload
+def as_project(project: None) -> None: ...
+@overload
+def as_project(
+    project: ProjectDeclaration | str | os.PathLike[str] | None,
+) -> ProjectDeclaration | None: ...
+def as_project(
+    project: ProjectDeclaration | str | os.PathLike[str] | None,
+) -> ProjectDeclaration | None:
+    """Return ``project`` as a declaration: a path is read with :func:`read_project`.
+
+    Every library function that takes ``project=`` accepts a
+    :class:`ProjectDeclaration`, a ``pyproject.toml`` path or the directory
+    holding one (its ``[project]`` dependencies, no extras or groups), or ``None``.
+
+    Raises:
+        InputError: as :func:`read_project`, for a path.
+    """
+    if project is None or isinstance(project, ProjectDeclaration):
+        return project
+    return read_project(Path(project))

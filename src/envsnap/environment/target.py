@@ -205,8 +205,8 @@ def find_interpreter(
         path = Path(python)
         named = _workon_env(os.fspath(python), env)
         if named is not None and not path.exists() and not path.is_symlink():
-            return _interpreter_at(named, given=f"--python {python} ($WORKON_HOME)")
-        return _interpreter_at(path, given="--python")
+            return _interpreter_at(named, given=f"python={python} ($WORKON_HOME)")
+        return _interpreter_at(path, given="python=")
     if env.get("VIRTUAL_ENV"):
         return _interpreter_at(Path(env["VIRTUAL_ENV"]), given="$VIRTUAL_ENV")
     for directory in _search_dirs(here):
@@ -216,7 +216,7 @@ def find_interpreter(
     raise TargetError(
         "no target environment: $VIRTUAL_ENV is not set and there is no .venv in "
         f"{here} or its parents up to the project root",
-        hint="name one with --python PATH (a venv directory, its interpreter, or a "
+        hint="name one with python=PATH (a venv directory, its interpreter, or a "
         "$WORKON_HOME env name), activate a venv, or create ./.venv",
     )
 
@@ -277,18 +277,18 @@ def _interpreter_at(path: Path, *, given: str) -> Path:
                 raise TargetError(
                     f"{path}: broken virtual environment: {exe} points to missing "
                     f"{os.readlink(exe)}",
-                    hint="recreate it (python -m venv) or name another with --python",
+                    hint="recreate it (python -m venv) or name another with python=",
                 )
             if exe.exists():
                 return exe
         raise TargetError(
             f"{path}: no interpreter in {path / _BIN}",
-            hint="recreate the venv, or name the interpreter with --python",
+            hint="recreate the venv, or name the interpreter with python=",
         )
     if path.is_symlink() and not path.exists():
         raise TargetError(
             f"{path}: broken link to missing {os.readlink(path)}",
-            hint="recreate the venv, or name another interpreter with --python",
+            hint="recreate the venv, or name another interpreter with python=",
         )
     if not path.exists():
         raise TargetError(f"{path}: no such file or directory ({given})")
@@ -378,7 +378,7 @@ class PendingProbe:
         except OSError as exc:
             self._error = TargetError(
                 f"{interpreter}: cannot run it: {exc.strerror or exc}",
-                hint="--python takes a venv directory or a Python 3 interpreter",
+                hint="python= takes a venv directory or a Python 3 interpreter",
             )
 
     def result(self) -> TargetEnvironment:
@@ -424,13 +424,13 @@ class PendingProbe:
         except ProcessTimeoutError:
             raise TargetError(
                 f"{self.interpreter}: the interpreter did not answer within {self._timeout:g} s",
-                hint="check that it starts (run it with -c pass), or name another with --python",
+                hint="check that it starts (run it with -c pass), or name another with python=",
             ) from None
         except OutputTooLargeError as exc:
             raise TargetError(
                 f"{self.interpreter}: the interpreter's answer is too large "
                 f"({exc.stream} over {exc.limit // (1 << 20)} MiB)",
-                hint="is it a Python interpreter? name another with --python",
+                hint="is it a Python interpreter? name another with python=",
             ) from None
         if done.returncode != 0:
             last = done.stderr.decode("utf-8", "replace").strip().splitlines()
@@ -439,7 +439,7 @@ class PendingProbe:
                 detail = f"{last[0]}: Python 2 or older"  # Python 2 has no -I
             raise TargetError(
                 f"{self.interpreter}: not a usable Python 3 interpreter ({detail})",
-                hint="envsnap reads Python 3 environments; name another with --python",
+                hint="envsnap reads Python 3 environments; name another with python=",
             )
         import ast  # noqa: PLC0415 - only here; the CLI has it loaded already (click)
 
@@ -452,7 +452,7 @@ class PendingProbe:
             raise TargetError(
                 f"{self.interpreter}: unexpected answer from the interpreter probe "
                 f"({type(exc).__name__ if isinstance(exc, MemoryError) else exc})",
-                hint="is it a Python interpreter? name another with --python",
+                hint="is it a Python interpreter? name another with python=",
             ) from None
 
 

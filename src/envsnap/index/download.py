@@ -1,7 +1,7 @@
 """Fetch distribution files into the cache, in parallel, each verified by its sha256.
 
-:func:`fetch_all` takes the files a restore needs (:class:`FileRequest`: a URL
-or a local path plus the sha256 the lock file or the index promises) and
+:func:`fetch_all` takes the files a restore needs (:class:`~envsnap.distfile.DistFile`:
+a URL or a local path plus the sha256 the lock file or the index promises) and
 returns a local path for each, after checking every hash. Nothing is installed
 from a file that was not verified, and :func:`fetch_all` finishes (or fails)
 for all files before the caller installs any of them.
@@ -23,7 +23,6 @@ package and file.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from envsnap._urls import strip_credentials
@@ -33,31 +32,14 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from pathlib import Path
 
+    from envsnap.distfile import DistFile
     from envsnap.index.file_cache import FileCache
     from envsnap.index.http import HttpClient
 
-__all__ = ["DOWNLOAD_JOBS", "FileRequest", "fetch_all"]
+__all__ = ["DOWNLOAD_JOBS", "fetch_all"]
 
 DOWNLOAD_JOBS = 8
 """Parallel downloads (I/O bound: threads)."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class FileRequest:
-    """One file to fetch and verify."""
-
-    package: str
-    """``name==version`` (for messages)."""
-    filename: str
-    """The file's name (``idna-3.10-py3-none-any.whl``)."""
-    sha256: str
-    """The hex digest it must have."""
-    url: str | None = None
-    """An ``http(s):`` or ``file:`` URL (credentials allowed, never shown)."""
-    path: Path | None = None
-    """A local file (wins over ``url``)."""
-    size: int | None = None
-    """The size it must have, when known (a longer body is refused while streaming)."""
 
 
 class _Partial:
@@ -83,7 +65,7 @@ class _Partial:
 
 
 def fetch_all(
-    requests: Sequence[FileRequest],
+    requests: Sequence[DistFile],
     cache: FileCache,
     *,
     client: HttpClient | None = None,
@@ -122,7 +104,7 @@ def fetch_all(
     http = client or (HttpClient() if remote else None)
     partial = _Partial()
 
-    def one(request: FileRequest) -> Path:
+    def one(request: DistFile) -> Path:
         return _fetch(request, cache, http, partial, on_bytes)
 
     try:
@@ -140,7 +122,7 @@ def fetch_all(
         elif isinstance(outcome, BaseException):
             raise outcome
         else:
-            found[request.sha256.lower()] = outcome
+            found[request.sha256] = outcome
     if len(failures) == 1:
         raise failures[0]
     if failures:
@@ -154,12 +136,12 @@ def fetch_all(
     return found
 
 
-def _is_remote(request: FileRequest) -> bool:
+def _is_remote(request: DistFile) -> bool:
     return request.path is None and bool(request.url) and not str(request.url).startswith("file:")
 
 
 def _fetch(
-    request: FileRequest,
+    request: DistFile,
     cache: FileCache,
     client: HttpClient | None,
     partial: _Partial,
@@ -171,7 +153,7 @@ def _fetch(
     cached = cache.get_file(request.sha256)
     if cached is not None:
         # re-hashed on reuse: a hash given in the lock is always enforced
-        if hash_file(cached)[0] == request.sha256.lower():
+        if hash_file(cached)[0] == request.sha256:
             return cached
         cached.unlink(missing_ok=True)
     local = request.path
@@ -179,7 +161,7 @@ def _fetch(
         from envsnap._urls import file_url_path  # noqa: PLC0415
 
         local = file_url_path(request.url)
-    what = f"{request.package}: {request.filename}"
+    what = request.filename if request.name is None else f"{request.label}: {request.filename}"
     if local is not None:
         try:
             digest, _ = hash_file(local)

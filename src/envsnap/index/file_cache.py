@@ -66,7 +66,7 @@ def write_error(what: str, error: OSError, *, hint: str | None = None) -> Operat
         return OperationError(
             f"{what}: no space left on device",
             hint=hint
-            or f"free some space, or set {CACHE_ENV} to a larger disk (or use --no-cache), "
+            or f"free some space, or set {CACHE_ENV} to a larger disk (or use use_cache=False), "
             "then run again",
         )
     where = f" ({error.filename})" if error.filename else ""

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from packaging.utils import InvalidWheelFilename, NormalizedName, parse_wheel_filename
 
@@ -33,87 +33,26 @@ from envsnap.index.http import Unreachable
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
-    from datetime import datetime
 
     from packaging.tags import Tag
     from packaging.version import Version
 
+    from envsnap.distfile import ProjectFiles
     from envsnap.index.http import HttpClient, Limits
     from envsnap.index.settings import IndexSettings
 
 __all__ = [
     "DEFAULT_JOBS",
     "ChainSource",
-    "DistFile",
     "HashSource",
-    "ProjectFiles",
     "StaticSource",
     "collect",
-    "ordered",
     "pip_hashes",
     "source_for",
 ]
 
 DEFAULT_JOBS = 8
 """Parallel requests/hashing jobs of :func:`collect`."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class DistFile:
-    """One wheel or sdist of a pinned version."""
-
-    filename: str
-    """The file's name, e.g. ``idna-3.10-py3-none-any.whl``."""
-    hashes: Mapping[str, str]
-    """``{algorithm: hexdigest}``; always holds ``sha256``."""
-    url: str | None = None
-    """Where an index serves it (absolute, credentials stripped)."""
-    path: Path | None = None
-    """Where it lies on disk (wheelhouse files)."""
-    size: int | None = None
-    """Size in bytes, when known."""
-    upload_time: datetime | None = None
-    """Upload time (PEP 700), when the index gives it."""
-    yanked: bool = False
-    """Whether the index marks it yanked (PEP 592)."""
-
-    @property
-    def kind(self) -> Literal["wheel", "sdist"]:
-        """``wheel`` or ``sdist``, from the file name."""
-        return "wheel" if self.filename.endswith(".whl") else "sdist"
-
-    @property
-    def sha256(self) -> str:
-        """The sha256 hex digest."""
-        return self.hashes["sha256"]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ProjectFiles:
-    """The files of one pinned version, as one source offers them."""
-
-    name: NormalizedName
-    """The PEP 503 normalized name."""
-    version: Version
-    """The pinned version."""
-    files: tuple[DistFile, ...]
-    """Wheels sorted by file name, then sdists."""
-    index: str | None = None
-    """The index URL they came from (credentials stripped); ``None`` for a wheelhouse."""
-
-    @property
-    def wheels(self) -> tuple[DistFile, ...]:
-        """The wheels, sorted by file name."""
-        return tuple(f for f in self.files if f.kind == "wheel")
-
-    @property
-    def sdist(self) -> DistFile | None:
-        """The sdist (``.tar.gz`` preferred over ``.zip``), when any."""
-        sdists = sorted(
-            (f for f in self.files if f.kind == "sdist"),
-            key=lambda f: (not f.filename.endswith(".tar.gz"), f.filename),
-        )
-        return sdists[0] if sdists else None
 
 
 class HashSource(Protocol):
@@ -267,11 +206,6 @@ class ChainSource:
             if found is not None and found.files:
                 return found
         return None
-
-
-def ordered(files: Iterable[DistFile]) -> tuple[DistFile, ...]:
-    """Return files with wheels first (by file name), then sdists: :attr:`ProjectFiles.files`."""
-    return tuple(sorted(files, key=lambda f: (f.kind != "wheel", f.filename)))
 
 
 def source_for(

@@ -12,9 +12,9 @@ from packaging.utils import (
     parse_wheel_filename,
 )
 
+from envsnap.distfile import DistFile, ProjectFiles, ordered
 from envsnap.errors import OperationError
 from envsnap.index.file_cache import hash_file
-from envsnap.index.repository import DistFile, ProjectFiles, ordered
 
 if TYPE_CHECKING:
     from pathlib import Path

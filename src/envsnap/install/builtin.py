@@ -34,11 +34,12 @@ import shutil
 import subprocess
 import tempfile
 import urllib.parse
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar, cast
 
 from envsnap._threads import run_parallel
+from envsnap.distfile import DistFile, ProjectFiles
 from envsnap.errors import OperationError
 
 T = TypeVar("T")
@@ -49,13 +50,10 @@ if TYPE_CHECKING:
     from packaging.requirements import Requirement
     from packaging.tags import Tag
     from packaging.utils import NormalizedName
-    from packaging.version import Version
 
     from envsnap.environment.target import TargetEnvironment
-    from envsnap.index.download import FileRequest
     from envsnap.index.file_cache import FileCache
     from envsnap.index.http import HttpClient
-    from envsnap.index.repository import DistFile, ProjectFiles
     from envsnap.index.settings import IndexSettings
     from envsnap.install.wheels import WheelJob
     from envsnap.lock import Lock, LockedPackage
@@ -64,9 +62,9 @@ __all__ = [
     "INSTALL_JOBS",
     "METADATA_LIMIT",
     "InstallPlan",
-    "PlannedFile",
     "fetch",
     "install",
+    "plan_lock",
     "plan_pylock",
     "plan_requirements",
     "venv_scheme",
@@ -78,49 +76,19 @@ INSTALL_JOBS = 2
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class PlannedFile:
-    """One package to install from one verified file."""
-
-    name: NormalizedName
-    """The package's normalized name."""
-    version: Version | None
-    """Its version."""
-    filename: str
-    """The file's name (a wheel or an sdist)."""
-    sha256: str
-    """The hash the file must have."""
-    url: str | None = None
-    """Where to download it (``http(s):`` or ``file:``)."""
-    path: Path | None = None
-    """Where it lies on disk (a wheelhouse)."""
-    size: int | None = None
-    """Its size, when recorded."""
-    requested: bool = False
-    """A top-level package of the lock file (gets ``REQUESTED``)."""
-    direct_url: Mapping[str, object] | None = None
-    """PEP 610 ``direct_url.json`` for a direct-URL archive."""
-
-    @property
-    def is_wheel(self) -> bool:
-        """Whether the file is a wheel (else pip builds it)."""
-        return self.filename.endswith(".whl")
-
-    @property
-    def label(self) -> str:
-        """``name==version`` for messages."""
-        return f"{self.name}=={self.version}" if self.version else str(self.name)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class InstallPlan:
     """Everything the direct backend installs into one venv."""
 
-    files: tuple[PlannedFile, ...]
-    """Wheels (and sdists for pip), each with its hash."""
+    files: tuple[DistFile, ...]
+    """Wheels (and sdists for pip), each with its name, version and sha256."""
     pip_lines: tuple[str, ...] = ()
     """Requirement lines only pip can install (VCS, directories, editables)."""
     names: frozenset[str] = field(default_factory=frozenset)
     """Every package the plan installs (normalized names)."""
+    requested: frozenset[str] = field(default_factory=frozenset)
+    """The top-level packages of the lock file (their wheels get ``REQUESTED``)."""
+    direct_urls: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
+    """PEP 610 ``direct_url.json`` of each direct-URL wheel, by normalized name."""
 
     @property
     def count(self) -> int:
@@ -129,6 +97,31 @@ class InstallPlan:
 
 
 # --------------------------------------------------------------------------- plan
+
+
+def plan_lock(
+    lock: Lock,
+    environment: TargetEnvironment,
+    tags: Sequence[Tag],
+    settings: IndexSettings,
+    *,
+    extras: Sequence[str] = (),
+    groups: Sequence[str] | None = None,
+    cache_root: Path | None = None,
+    client: HttpClient | None = None,
+) -> InstallPlan:
+    """Plan the install of any lock: from the files it lists, else from the indexes.
+
+    A lock read from a pylock file lists its files (:func:`plan_pylock`, with
+    ``extras`` and ``groups``); one that names versions only is looked up
+    where ``settings`` say (:func:`plan_requirements`, with ``cache_root`` and
+    ``client``). Errors as theirs.
+    """
+    if lock.pylock is not None:
+        return plan_pylock(lock, environment, tags, extras=extras, groups=groups)
+    return plan_requirements(
+        lock, environment, tags, settings, cache_root=cache_root, client=client
+    )
 
 
 def plan_pylock(
@@ -157,49 +150,44 @@ def plan_pylock(
     """
     from envsnap.lockfiles.pylock.select import select_files  # noqa: PLC0415
 
-    top = {p.name for p in lock.top_level}
-    files: list[PlannedFile] = []
+    top = frozenset(p.name for p in lock.top_level)
+    files: list[DistFile] = []
+    direct_urls: dict[str, Mapping[str, object]] = {}
     pip_packages = []
     for selected in select_files(lock, environment.markers, tags, extras=extras, groups=groups):
-        if selected.kind in ("vcs", "directory"):
+        file = selected.file
+        if file is None or (selected.kind == "archive" and not file.is_wheel):
+            # vcs and directories; an archive sdist: pip fetches it and records its URL (PEP 610)
             package = lock.get(selected.name)
             if package is not None:
                 pip_packages.append(package)
             continue
-        filename = selected.filename or _url_filename(selected.url)
-        if selected.kind == "archive" and not filename.endswith(".whl"):
-            package = lock.get(selected.name)  # pip fetches it and records its URL (PEP 610)
-            if package is not None:
-                pip_packages.append(package)
-            continue
-        sha256 = selected.hashes.get("sha256")
+        url = file.url or ""
+        sha256 = file.hashes.get("sha256")
         if not sha256:
             raise OperationError(
-                f"{selected.name}: the lock file has no sha256 for {filename}",
+                f"{selected.name}: the lock file has no sha256 for {file.filename}",
                 hint="envsnap verifies every file by its sha256; regenerate the lock file",
             )
-        checked_filename(selected.name, filename, selected.url)
-        direct = None
+        checked_filename(selected.name, file.filename, url)
         if selected.kind == "archive":
-            direct = {"url": _public(selected.url), "archive_info": {"hashes": {"sha256": sha256}}}
+            direct: dict[str, object] = {
+                "url": _public(url),
+                "archive_info": {"hashes": {"sha256": sha256.lower()}},
+            }
             if selected.subdirectory:
                 direct["subdirectory"] = selected.subdirectory
-        local = _local_path(selected.url)
-        files.append(
-            PlannedFile(
-                name=selected.name,
-                version=selected.version,
-                filename=filename,
-                sha256=sha256.lower(),
-                url=None if local else selected.url,
-                path=local,
-                size=selected.size,
-                requested=selected.name in top,
-                direct_url=direct,
-            )
-        )
-    names = frozenset({f.name for f in files} | {p.name for p in pip_packages})
-    return InstallPlan(files=tuple(files), pip_lines=_pip_lines(lock, pip_packages), names=names)
+            direct_urls[selected.name] = direct
+        local = _local_path(url)
+        files.append(replace(file, url=None if local else url, path=local))
+    names = frozenset({f.name for f in files if f.name} | {p.name for p in pip_packages})
+    return InstallPlan(
+        files=tuple(files),
+        pip_lines=_pip_lines(lock, pip_packages),
+        names=names,
+        requested=top,
+        direct_urls=direct_urls,
+    )
 
 
 def plan_requirements(
@@ -241,7 +229,8 @@ def plan_requirements(
 
     markers: dict[str, str] = dict(environment.markers)
     wanted = [p for p in lock.packages if _applies(p, markers)]
-    files: list[PlannedFile] = []
+    files: list[DistFile] = []
+    direct_urls: dict[str, Mapping[str, object]] = {}
     pip_packages = []
     by_index = [p for p in wanted if not p.origin.is_direct and p.version is not None]
     found: dict[NormalizedName, ProjectFiles] = {}
@@ -262,7 +251,8 @@ def plan_requirements(
             if direct_file is None:
                 pip_packages.append(package)
             else:
-                files.append(direct_file)
+                files.append(direct_file[0])
+                direct_urls[package.name] = direct_file[1]
             continue
         planned = _index_file(package, found[package.name], rank)
         if isinstance(planned, str):
@@ -275,8 +265,14 @@ def plan_requirements(
             hint="the files on the index changed or the lock file is wrong: nothing was "
             "installed; regenerate the lock file if the change is expected",
         )
-    names = frozenset({f.name for f in files} | {p.name for p in pip_packages})
-    return InstallPlan(files=tuple(files), pip_lines=_pip_lines(lock, pip_packages), names=names)
+    names = frozenset({f.name for f in files if f.name} | {p.name for p in pip_packages})
+    return InstallPlan(
+        files=tuple(files),
+        pip_lines=_pip_lines(lock, pip_packages),
+        names=names,
+        requested=frozenset(p.name for p in wanted if p.top_level),
+        direct_urls=direct_urls,
+    )
 
 
 def _applies(package: LockedPackage, markers: dict[str, str]) -> bool:
@@ -300,7 +296,7 @@ def _pip_lines(lock: Lock, packages: Sequence[LockedPackage]) -> tuple[str, ...]
 
 def _index_file(
     package: LockedPackage, project: ProjectFiles, rank: Mapping[Tag, int]
-) -> PlannedFile | str:
+) -> DistFile | str:
     """Plan the best file of an index package, or return why there is none."""
     label = f"{package.name}=={package.version}"
     allowed = {h.split(":", 1)[1].lower() for h in package.hashes if h.startswith("sha256:")}
@@ -312,20 +308,13 @@ def _index_file(
             f"{label}: hash mismatch: no file of {project.index or 'the wheelhouse'} "
             f"matches the lock file's hashes ({', '.join(sorted(package.hashes))})"
         )
-    return PlannedFile(
-        name=package.name,
-        version=package.version,
-        filename=best.filename,
-        sha256=best.sha256,
-        url=best.url,
-        path=best.path,
-        size=best.size,
-        requested=package.top_level,
-    )
+    return replace(best, name=package.name, version=package.version)
 
 
-def _direct_file(package: LockedPackage) -> PlannedFile | None:
-    """Plan a ``name @ URL`` wheel with a sha256; ``None`` when pip must handle it.
+def _direct_file(package: LockedPackage) -> tuple[DistFile, dict[str, object]] | None:
+    """Plan a ``name @ URL`` wheel with a sha256 and its PEP 610 ``direct_url.json``.
+
+    Returns ``None`` when pip must handle it.
 
     A direct-URL sdist goes to pip with its URL (``name @ URL#sha256=...``):
     pip builds it and records the URL in ``direct_url.json`` (PEP 610), which
@@ -343,16 +332,15 @@ def _direct_file(package: LockedPackage) -> PlannedFile | None:
         return None
     checked_filename(package.name, name, url)
     local = _local_path(url)
-    return PlannedFile(
+    file = DistFile(
         name=package.name,
         version=package.version,
         filename=name,
-        sha256=digest,
+        hashes={"sha256": digest},
         url=None if local else url,
         path=local,
-        requested=package.top_level,
-        direct_url={"url": _public(url), "archive_info": {"hashes": {"sha256": digest}}},
     )
+    return file, {"url": _public(url), "archive_info": {"hashes": {"sha256": digest}}}
 
 
 def _best_file(
@@ -546,7 +534,7 @@ def install(
     local = fetch(plan, cache, client=client, counter=counter) if fetched is None else fetched
     wheels = [f for f in plan.files if f.is_wheel]
     sdists = [f for f in plan.files if not f.is_wheel]
-    jobs = _wheel_jobs(wheels, local, cache, environment, with_pip=with_pip)
+    jobs = _wheel_jobs(plan, wheels, local, cache, environment, with_pip=with_pip)
     _install_jobs(jobs, python=python, environment=environment, counter=counter)
     if sdists or plan.pip_lines:
         pip_path = None
@@ -586,7 +574,7 @@ def fetch(
     Raises:
         OperationError: a file cannot be fetched or does not match its hash.
     """
-    from envsnap.index.download import FileRequest, fetch_all  # noqa: PLC0415
+    from envsnap.index.download import fetch_all  # noqa: PLC0415
 
     wheels = sorted({f.sha256 for f in plan.files if f.is_wheel})
     intact = dict(
@@ -596,18 +584,7 @@ def fetch(
             strict=True,
         )
     )
-    needed = [f for f in plan.files if not (f.is_wheel and intact[f.sha256])]
-    requests = [
-        FileRequest(
-            package=f.label,
-            filename=f.filename,
-            sha256=f.sha256,
-            url=f.url,
-            path=f.path,
-            size=f.size,
-        )
-        for f in needed
-    ]
+    requests = [f for f in plan.files if not (f.is_wheel and intact[f.sha256])]
     return fetch_all(
         requests,
         cache,
@@ -644,13 +621,13 @@ def wheel_requirements(
         canonicalize_name(name): None for name in plan.names
     }
     for planned in plan.files:
-        if planned.is_wheel:
+        if planned.is_wheel and planned.name is not None:
             found[planned.name] = _read_requires(cache, planned, fetched)
     return found
 
 
 def _read_requires(
-    cache: FileCache, planned: PlannedFile, fetched: Mapping[str, Path]
+    cache: FileCache, planned: DistFile, fetched: Mapping[str, Path]
 ) -> list[Requirement] | None:
     """Return the ``Requires-Dist`` of one wheel, or ``None`` when it cannot be read."""
     import zipfile  # noqa: PLC0415
@@ -686,7 +663,7 @@ def _read_requires(
 
 
 def _byte_counter(
-    requests: Sequence[FileRequest], counter: Callable[[str, int, int], None]
+    requests: Sequence[DistFile], counter: Callable[[str, int, int], None]
 ) -> Callable[[int], None]:
     """Return an ``on_bytes`` that reports ``counter("bytes", done, total)`` (thread-safe)."""
     import threading  # noqa: PLC0415
@@ -704,7 +681,8 @@ def _byte_counter(
 
 
 def _wheel_jobs(
-    wheels: Sequence[PlannedFile],
+    plan: InstallPlan,
+    wheels: Sequence[DistFile],
     local: Mapping[str, Path],
     cache: FileCache,
     environment: TargetEnvironment,
@@ -719,7 +697,7 @@ def _wheel_jobs(
     )
     from envsnap.install.wheels import WheelJob  # noqa: PLC0415
 
-    items: list[tuple[str, str, Path | None, PlannedFile]] = [
+    items: list[tuple[str, str, Path | None, DistFile]] = [
         (f.sha256, f.filename, local.get(f.sha256), f) for f in wheels
     ]
     seeded: list[WheelJob] = []
@@ -727,7 +705,7 @@ def _wheel_jobs(
         seed = choose_pip_wheel(environment, cache)
         seeded.append(pip_wheel_job(seed, cache, environment.python_version))
 
-    def unpacked(item: tuple[str, str, Path | None, PlannedFile]) -> WheelJob:
+    def unpacked(item: tuple[str, str, Path | None, DistFile]) -> WheelJob:
         sha256, filename, path, planned = item
         entry = _unpack(cache, sha256, filename, path)
         if planned.name == "pip":  # a later venv may be seeded with it
@@ -735,8 +713,8 @@ def _wheel_jobs(
         return WheelJob(
             filename=filename,
             unpacked=entry,
-            requested=planned.requested,
-            direct_url=planned.direct_url,
+            requested=planned.name in plan.requested,
+            direct_url=plan.direct_urls.get(planned.name or ""),
             # pipX.Y of the venv's Python, as pip writes them when it installs itself
             console_scripts=unpacked_console_scripts(entry, environment.python_version)
             if planned.name == "pip"
@@ -775,7 +753,7 @@ def _unpack(cache: FileCache, sha256: str, filename: str, path: Path | None) -> 
     if path is None:  # the entry vanished since the plan (another run cleaned the cache)
         raise OperationError(
             f"{filename}: gone from the cache while restoring; run again",
-            hint="or restore with --no-cache",
+            hint="or restore with use_cache=False",
         )
     return cache.add_unpacked(sha256, lambda dest: unpack_wheel(path, filename, dest))
 
@@ -809,7 +787,7 @@ def _all_or_raise(outcomes: Sequence[T | BaseException]) -> list[T]:
 
 
 def _install_with_pip(
-    sdists: Sequence[PlannedFile],
+    sdists: Sequence[DistFile],
     lines: Sequence[str],
     local: Mapping[str, Path],
     python: Path,
@@ -825,6 +803,8 @@ def _install_with_pip(
         staging.mkdir()
         requirement_lines = list(lines)
         for sdist in sdists:
+            if sdist.name is None:  # the plans name every file; a caller's own plan may not
+                raise OperationError(f"{sdist.filename}: no package name to install it as")
             target = staging / checked_filename(sdist.name, sdist.filename, sdist.url)
             with contextlib.suppress(OSError):
                 os.link(local[sdist.sha256], target)

@@ -83,9 +83,9 @@ def find_uv() -> Path:
     if found:
         return Path(found)
     raise InputError(
-        "--installer uv: uv is not installed",
+        "installer=uv: uv is not installed",
         hint="install envsnap with its uv extra (pip install 'envsnap[uv]'), "
-        "or put uv on PATH, or use --installer pip",
+        "or put uv on PATH, or use installer=pip",
     )
 
 

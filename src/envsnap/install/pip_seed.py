@@ -233,7 +233,7 @@ def choose_pip_wheel(environment: TargetEnvironment, cache: FileCache) -> PipWhe
         raise OperationError(
             f"no pip wheel at hand supports Python {environment.python_version_text} "
             f"(pip wheels found: {seen})",
-            hint="restore with --without-pip, or install the ensurepip module of that "
+            hint="restore with with_pip=False, or install the ensurepip module of that "
             "Python (on Debian and Ubuntu: the python3.X-venv package)",
         )
     # newest first; on a tie the bundled wheel (its file is at hand, hashed once)
@@ -269,7 +269,7 @@ def pip_console_scripts(entry_points: str, python_version: tuple[int, ...]) -> l
     if not target:
         raise OperationError(
             "the pip wheel declares no `pip` console script in its entry_points.txt",
-            hint="restore with --without-pip, or clear envsnap's cache",
+            hint="restore with with_pip=False, or clear envsnap's cache",
         )
     major, minor = python_version[:2]
     kept = {name: value for name, value in scripts.items() if not _VERSIONED_PIP.match(name)}
@@ -357,7 +357,7 @@ def check_pip(python: Path) -> str:
         raise OperationError(
             f"the new venv's pip does not work: {python} -m pip --version "
             f"(exit {done.returncode})" + "".join(f"\n  | {line}" for line in tail),
-            hint="nothing was replaced; restore with --without-pip, or clear envsnap's cache",
+            hint="nothing was replaced; restore with with_pip=False, or clear envsnap's cache",
         )
     words = done.stdout.split()  # "pip 23.2.1 from /venv/lib/.../pip (python 3.8)"
     return words[1] if len(words) > 1 else done.stdout.strip()

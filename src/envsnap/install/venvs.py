@@ -114,7 +114,7 @@ def probe_version(interpreter: Path) -> str:
     if done.returncode != 0 or not version.replace(".", "").isdigit():
         raise InputError(
             f"{interpreter}: not a working Python interpreter (exit {done.returncode})",
-            hint="name another one with --python",
+            hint="name another one with python=",
         )
     if len(lines) > 1 and lines[1].strip():
         _reported[interpreter] = Path(lines[1].strip())
@@ -192,7 +192,7 @@ def find_base_interpreter(
     raise InputError(
         f"the lock file was made with Python {wanted} and no Python {major_minor} "
         f"was found ({where})",
-        hint=f"install Python {major_minor}, or choose an interpreter with --python PATH",
+        hint=f"install Python {major_minor}, or choose an interpreter with python=PATH",
     )
 
 
@@ -202,7 +202,7 @@ def _find_requested(python: str, search_path: str | None, env: Mapping[str, str]
     if os.sep in python or (os.altsep and os.altsep in python) or given.exists():
         if not given.exists():
             raise InputError(
-                f"--python {python}: no such interpreter",
+                f"python={python}: no such interpreter",
                 hint="give a path, a version such as 3.12, or a name on PATH such as python3.12",
             )
         return _probe(given)
@@ -218,7 +218,7 @@ def _find_requested(python: str, search_path: str | None, env: Mapping[str, str]
         return found
     where = "; ".join([*seen, *skipped])
     raise InputError(
-        f"--python {python}: no such interpreter" + (f" ({where})" if where else ""),
+        f"python={python}: no such interpreter" + (f" ({where})" if where else ""),
         hint="give a path, a version such as 3.12, or a name on PATH such as python3.12",
     )
 

@@ -56,8 +56,8 @@ if TYPE_CHECKING:
     from packaging.markers import Marker
     from packaging.version import Version
 
+    from envsnap.distfile import DistFile
     from envsnap.environment.snapshot import Snapshot
-    from envsnap.index.repository import DistFile
     from envsnap.index.settings import IndexSettings
     from envsnap.portable.resolver import CandidateSource
 

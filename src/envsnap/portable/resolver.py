@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from packaging.tags import Tag
     from resolvelib.structs import RequirementInformation
 
-    from envsnap.index.repository import DistFile
+    from envsnap.distfile import DistFile
     from envsnap.portable.targets import Target
 
 __all__ = [

@@ -35,8 +35,8 @@ from packaging.version import Version
 
 from envsnap._threads import run_parallel
 from envsnap._urls import strip_credentials
+from envsnap.distfile import DistFile, ordered
 from envsnap.errors import OperationError
-from envsnap.index.repository import DistFile, ordered
 from envsnap.index.simple_api import ACCEPT, parse_page
 from envsnap.index.wheelhouse import parse_filename
 from envsnap.portable.resolver import DistMetadata, Release
@@ -245,7 +245,7 @@ class IndexCandidates:
             raise OperationError(f"{what}: cannot read the archive ({exc})") from None
 
     def _download(self, file: DistFile, what: str) -> Path:
-        from envsnap.index.download import FileRequest, fetch_all  # noqa: PLC0415
+        from envsnap.index.download import fetch_all  # noqa: PLC0415
 
         sha256 = file.hashes.get("sha256")
         if sha256 is None:
@@ -253,14 +253,7 @@ class IndexCandidates:
                 f"{what}: the index gives no sha256 for it, so it is not downloaded",
                 hint="use an index that publishes hashes (PEP 503 #sha256= or PEP 691 hashes)",
             )
-        request = FileRequest(
-            package=what.partition(":")[0],
-            filename=file.filename,
-            sha256=sha256,
-            url=file.url,
-            size=file.size,
-        )
-        return fetch_all([request], self.files, client=self.client, jobs=1)[sha256.lower()]
+        return fetch_all([file], self.files, client=self.client, jobs=1)[sha256.lower()]
 
 
 def _sdist_metadata(path: Path, what: str) -> str:

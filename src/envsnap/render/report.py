@@ -1,26 +1,20 @@
 """Report renderers: one module per output format, each a pure ``render(report, ...) -> str``.
 
-:data:`REPORT_FORMATS` maps a format name to its module (imported only when
-used); the CLI takes its ``--format`` choices from the keys. The sentences
+:func:`envsnap.render.render_report` maps a format name to its module (imported
+only when used); the CLI takes its ``--format`` choices from
+:data:`envsnap.render.REPORT_FORMATS`. The sentences
 shared by every format live here, so text, JSON and GitHub annotations say the
 same thing.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from envsnap.compare.drift import Change, ChangeKind, Report
 
-__all__ = ["HEADINGS", "REPORT_FORMATS", "Renderer", "get_renderer", "message", "summary"]
-
-REPORT_FORMATS: dict[str, str] = {
-    "text": "envsnap.render.report_text",
-    "json": "envsnap.render.report_json",
-    "github": "envsnap.render.report_github",
-}
-"""Format name -> module holding its ``render``."""
+__all__ = ["HEADINGS", "message", "summary"]
 
 HEADINGS: dict[ChangeKind, str] = {
     "missing": "missing",
@@ -36,27 +30,6 @@ HEADINGS: dict[ChangeKind, str] = {
     "reclassified": "reclassified (not drift)",
 }
 """The heading of each kind in human output."""
-
-
-class Renderer(Protocol):
-    """A report renderer: a pure function of the report."""
-
-    def __call__(self, report: Report, /) -> str:
-        """Return the rendered report (ends with a newline)."""
-        ...
-
-
-def get_renderer(name: str) -> Renderer:
-    """Return the ``render`` function of format ``name`` (a key of :data:`REPORT_FORMATS`).
-
-    Raises:
-        KeyError: unknown format name.
-    """
-    import importlib  # noqa: PLC0415
-
-    module = importlib.import_module(REPORT_FORMATS[name])
-    renderer: Renderer = module.render
-    return renderer
 
 
 def message(change: Change, report: Report) -> str:  # noqa: PLR0911 - one sentence per kind

@@ -96,7 +96,7 @@ def build_tree(
             if name not in dists:
                 raise InputError(
                     f"{wanted} is not installed in {snapshot.environment.prefix}",
-                    hint="envsnap tree without --package lists what is installed",
+                    hint="envsnap tree without package= lists what is installed",
                 )
             roots.append(name)
     else:

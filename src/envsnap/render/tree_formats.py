@@ -1,6 +1,6 @@
 """Renderers of a dependency :class:`~envsnap.render.tree.Tree`: text, JSON, DOT, Mermaid.
 
-Each is a pure ``render_*(tree) -> str``; :data:`TREE_FORMATS` maps the
+Each is a pure ``render_*(tree) -> str``; :func:`envsnap.render.render_tree` maps the
 ``--format`` names to them.
 """
 
@@ -11,12 +11,9 @@ import re
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from envsnap.render.tree import Tree, TreeNode
 
 __all__ = [
-    "TREE_FORMATS",
     "TREE_SCHEMA",
     "render_dot",
     "render_json",
@@ -140,12 +137,3 @@ def render_mermaid(tree: Tree) -> str:
         arrow = f' -- "{spec}" --> ' if spec else " --> "
         lines.append(f"  {_mermaid_id(parent.name)}{arrow}{_mermaid_id(child.name)}")
     return "\n".join(lines) + "\n"
-
-
-TREE_FORMATS: dict[str, Callable[[Tree], str]] = {
-    "text": render_text,
-    "json": render_json,
-    "dot": render_dot,
-    "mermaid": render_mermaid,
-}
-"""``--format`` name -> renderer."""

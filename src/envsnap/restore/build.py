@@ -10,23 +10,27 @@ snapshot of the venv with the Lock (:func:`envsnap.compare.drift.compare_env_to_
 the comparison ``check`` uses). The caller (:mod:`envsnap.restore.swap`) cleans up
 on failure.
 
+Restore asks the :data:`BACKENDS` table (one :class:`Backend` per ``--installer``
+name) and never checks a backend's name or the lock's format.
+
 Why one module of this size: each backend's install step (built-in, pip, uv, base
-packages, the closure check) lives here until the backend Protocol of
-docs/architecture.md takes them.
+packages, the closure check) lives here, behind the :class:`Backend` seam of
+docs/architecture.md; moving them into ``install/`` is the next step.
 """
 
 from __future__ import annotations
 
 import contextlib
 import tempfile
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from envsnap.errors import OperationError
 from envsnap.install.backend import PIP, program_backend
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Sequence
+    from collections.abc import Callable, Iterator, Mapping, Sequence
 
     from envsnap.compare.closure import Gap
     from envsnap.compare.drift import Report
@@ -35,10 +39,11 @@ if TYPE_CHECKING:
     from envsnap.index.http import HttpClient
     from envsnap.install import builtin as direct
     from envsnap.install.backend import ProgramBackend
+    from envsnap.install.external import InstallerName
     from envsnap.lock import Lock
     from envsnap.restore.plan import RestoreOptions, RestorePlan
 
-__all__ = ["TAIL", "build_venv"]
+__all__ = ["BACKENDS", "TAIL", "Backend", "Installed", "build_venv"]
 
 TAIL = 15
 """How many installer output lines / drift items an error shows."""
@@ -69,15 +74,8 @@ def build_venv(
     python = check_created(plan.target, creator)
     environment = probe(python)
 
-    lock = plan.lock
-    no_deps = plan.no_deps
-    if plan.installer == "direct":
-        lock, no_deps = _install_direct(plan, python, environment, say, output, counter)
-    else:
-        with _cache(options) as cache:
-            pip_path = _seed_pip(plan, python, environment, cache)
-            _install_with(plan, python, say, output, pip_path)
-        environment = probe(python)
+    installed = BACKENDS[plan.installer](plan, python, environment, say, output, counter)
+    lock, no_deps, environment = installed.lock, installed.exact, installed.environment
     if plan.base_installs:
         lock = _install_base_packages(plan, python, environment, say, output, lock)
         environment = probe(python)
@@ -112,8 +110,8 @@ def build_venv(
         ]
         if added:
             notes.append(
-                # the direct backend resolves nothing: pip did, when the closure had a gap
-                f"{'pip' if plan.installer == 'direct' else plan.installer} added packages "
+                # the built-in backend resolves nothing: pip did, when the closure had a gap
+                f"{program_backend(plan.installer).name} added packages "
                 "the file does not list: " + ", ".join(added)
             )
     return python, report, tuple(notes)
@@ -131,27 +129,80 @@ def _cache(options: RestoreOptions) -> Iterator[FileCache]:
             yield cache
 
 
-def _install_direct(
+@dataclass(frozen=True, slots=True)
+class Installed:
+    """What a backend installed, for the verification after it."""
+
+    lock: Lock
+    """The Lock to verify against (narrowed to what applies to this venv)."""
+    exact: bool
+    """Whether exactly its packages were installed (else a resolver may have added some)."""
+    environment: TargetEnvironment
+    """The venv, probed after the install."""
+
+
+class Backend(Protocol):
+    """One install backend as restore asks it: install ``plan``'s lock into the new venv.
+
+    The table :data:`BACKENDS` maps every ``--installer`` name to one; restore
+    never checks a backend's name. Each one enforces the lock's hashes, passes
+    the plan's trusted hosts in its own form (:mod:`envsnap.install.backend`),
+    and raises :class:`~envsnap.errors.OperationError` with nothing installed
+    (the caller throws the new venv away) when it cannot finish.
+    """
+
+    def __call__(
+        self,
+        plan: RestorePlan,
+        python: Path,
+        environment: TargetEnvironment,
+        say: Callable[[str, str], None],
+        output: Callable[[str], None] | None,
+        counter: Callable[[str, int, int], None] | None,
+        /,
+    ) -> Installed:
+        """Install into the venv of ``python`` (probed as ``environment``)."""
+        ...
+
+
+def _install_program(
     plan: RestorePlan,
     python: Path,
     environment: TargetEnvironment,
     say: Callable[[str, str], None],
     output: Callable[[str], None] | None,
     counter: Callable[[str, int, int], None] | None,
-) -> tuple[Lock, bool]:
-    """Plan, fetch, verify and install with the direct backend.
+    /,
+) -> Installed:
+    """Install the whole file with pip or uv (one run, their own resolver and hash checks)."""
+    from envsnap.environment.target import probe  # noqa: PLC0415
 
-    For a pylock file the Lock is narrowed to the packages selected for this
-    environment (its extras and groups), so verification expects exactly those.
+    with _cache(plan.options) as cache:
+        pip_path = _seed_pip(plan, python, environment, cache)
+        _install_with(plan, python, say, output, pip_path)
+    return Installed(plan.lock, exact=plan.no_deps, environment=probe(python))
+
+
+def _install_builtin(
+    plan: RestorePlan,
+    python: Path,
+    environment: TargetEnvironment,
+    say: Callable[[str, str], None],
+    output: Callable[[str], None] | None,
+    counter: Callable[[str, int, int], None] | None,
+    /,
+) -> Installed:
+    """Plan, fetch, verify and install with the built-in backend.
+
+    The Lock is narrowed to the packages planned for this environment (a
+    pylock file's extras and groups, markers), so verification expects exactly those.
     With ``plan.closure_check`` the files are fetched first and their wheels'
     requirements checked (:func:`envsnap.compare.closure.find_gaps`); when something
     is not pinned, a note says what and pip installs the file, resolving.
 
     Returns:
-        ``(the Lock to verify against, whether exactly its packages were installed)``.
+        What was installed.
     """
-    from dataclasses import replace  # noqa: PLC0415
-
     from envsnap.environment.target import environment_tags  # noqa: PLC0415
     from envsnap.index.http import Credentials, HttpClient  # noqa: PLC0415
     from envsnap.index.settings import settings_from_pip_args  # noqa: PLC0415
@@ -173,19 +224,20 @@ def _install_direct(
     )
     try:
         with _cache(options) as cache:
-            if plan.lock.pylock is not None:  # files listed by the file (PEP 751)
-                install_plan = direct.plan_pylock(
-                    plan.lock, environment, tags, extras=options.extras, groups=options.groups
-                )
-                names = install_plan.names
-                lock = replace(
-                    plan.lock, packages=tuple(p for p in plan.lock.packages if p.name in names)
-                )
-            else:
-                install_plan = direct.plan_requirements(
-                    plan.lock, environment, tags, settings, cache_root=cache.root, client=client
-                )
-                lock = plan.lock
+            install_plan = direct.plan_lock(
+                plan.lock,
+                environment,
+                tags,
+                settings,
+                extras=options.extras,
+                groups=options.groups,
+                cache_root=cache.root,
+                client=client,
+            )
+            names = install_plan.names
+            lock = replace(
+                plan.lock, packages=tuple(p for p in plan.lock.packages if p.name in names)
+            )
             fetched = None
             if plan.closure_check:
                 say("check", f"{install_plan.count} pinned packages: reading their requirements")
@@ -197,7 +249,7 @@ def _install_direct(
                     say("note", f"{plan.file.name}: {gaps[0].describe()}{more}; pip resolves it")
                     pip_path = _seed_pip(plan, python, environment, cache)
                     _install_with(plan, python, say, output, pip_path)
-                    return lock, False
+                    return Installed(lock, exact=False, environment=environment)
             wheels = sum(1 for f in install_plan.files if f.is_wheel)
             built = install_plan.count - wheels
             say(
@@ -222,9 +274,17 @@ def _install_direct(
         raise OperationError(
             f"cannot use the cache or the venv: {exc}",
             hint="check the permissions of the cache directory (ENVSNAP_CACHE_DIR) "
-            "or use --no-cache",
+            "or use use_cache=False",
         ) from None
-    return lock, True
+    return Installed(lock, exact=True, environment=environment)
+
+
+BACKENDS: Mapping[InstallerName, Backend] = {
+    "direct": _install_builtin,
+    "pip": _install_program,
+    "uv": _install_program,
+}
+"""Every backend restore can install with, by its ``--installer`` name."""
 
 
 def _closure_gaps(
@@ -476,7 +536,7 @@ def _verify_hint(plan: RestorePlan, report: Report) -> str:
         return "a base package the file's venv used is missing: check the index has it"
     return (
         "the file may not describe an installable environment "
-        "(run `envsnap check` on it), or --strict to refuse unpinned files"
+        "(run `envsnap check` on it), or strict=True to refuse unpinned files"
     )
 
 

@@ -171,7 +171,7 @@ def plan_restore(file: Path, options: RestoreOptions) -> RestorePlan:
         raise InputError(
             f"{file}: {len(lock.problems)} requirement(s) not pinned to one version "
             f"(first: {lock.problems[0]})",
-            hint="pin every package (envsnap freeze writes such files), or drop --strict "
+            hint="pin every package (envsnap freeze writes such files), or drop strict=True "
             "to let pip resolve them",
         )
     sources = _sources(lock)
@@ -243,8 +243,8 @@ def plan_restore(file: Path, options: RestoreOptions) -> RestorePlan:
         lock.pylock is None or installer != "direct"
     ):
         raise InputError(
-            "--extra and --group select parts of a pylock file, installed by the direct installer",
-            hint="drop them, or restore a pylock.toml with --installer direct",
+            "extras= and groups= select parts of a pylock file, installed by the direct installer",
+            hint="drop them, or restore a pylock.toml with installer=direct",
         )
     return RestorePlan(
         lock=lock,

@@ -63,7 +63,7 @@ def check_target(target: Path) -> bool:
     if target.is_symlink() or (target.exists() and not target.is_dir()):
         raise InputError(
             f"{target}: exists and is not a directory",
-            hint="choose another place with --venv DIR",
+            hint="choose another place with venv=DIR",
         )
     if not target.exists():
         return False
@@ -72,7 +72,7 @@ def check_target(target: Path) -> bool:
     if any(target.iterdir()):
         raise InputError(
             f"{target}: exists, is not a virtual environment (no pyvenv.cfg) and is not empty",
-            hint="envsnap never deletes what it did not create: choose another --venv DIR, "
+            hint="envsnap never deletes what it did not create: choose another venv=DIR, "
             "or empty it yourself",
         )
     return False
@@ -130,7 +130,7 @@ def target_lock(target: Path) -> Iterator[None]:
     """
     parent = target.parent
     if not parent.is_dir():
-        raise InputError(f"{parent}: no such directory (the parent of --venv)")
+        raise InputError(f"{parent}: no such directory (the parent of venv=)")
     try:
         import fcntl  # noqa: PLC0415
     except ImportError:  # pragma: no cover - Windows: no flock, restore still safe alone

@@ -70,7 +70,7 @@ NO_TARGET = (
     "or its parents up to the project root"
 )
 NO_TARGET_HINT = (
-    "name one with --python PATH (a venv directory, its interpreter, or a $WORKON_HOME env "
+    "name one with python=PATH (a venv directory, its interpreter, or a $WORKON_HOME env "
     "name), activate a venv, or create ./.venv"
 )
 
@@ -158,13 +158,13 @@ def test_a_bare_name_finds_a_workon_home_env(
         find_interpreter("web", environ={"WORKON_HOME": str(home)})
     with pytest.raises(TargetError) as info:
         find_interpreter("nothing", environ={"WORKON_HOME": str(home)})
-    assert info.value.message == "nothing: no such file or directory (--python)"
+    assert info.value.message == "nothing: no such file or directory (python=)"
 
 
 def test_missing_path(tmp_path: Path) -> None:
     with pytest.raises(TargetError) as info:
         find_interpreter(tmp_path / "nope")
-    assert info.value.message == f"{tmp_path / 'nope'}: no such file or directory (--python)"
+    assert info.value.message == f"{tmp_path / 'nope'}: no such file or directory (python=)"
 
 
 def test_missing_virtual_env_names_the_variable(tmp_path: Path) -> None:
@@ -278,7 +278,7 @@ def test_probe_of_a_file_that_is_not_a_program(tmp_path: Path) -> None:
     with pytest.raises(TargetError) as info:
         probe(path)
     assert info.value.message == f"{path}: cannot run it: Exec format error"
-    assert info.value.hint == "--python takes a venv directory or a Python 3 interpreter"
+    assert info.value.hint == "python= takes a venv directory or a Python 3 interpreter"
 
 
 def test_probe_of_a_file_that_is_not_executable(tmp_path: Path) -> None:
@@ -372,7 +372,7 @@ def test_started_probe_raises_its_error_only_when_asked(tmp_path: Path) -> None:
             with pytest.raises(TargetError) as info:
                 pending.result()
             assert info.value.message == f"{path}: cannot run it: Permission denied"
-            assert info.value.hint == "--python takes a venv directory or a Python 3 interpreter"
+            assert info.value.hint == "python= takes a venv directory or a Python 3 interpreter"
 
 
 def test_started_probe_timeout_counts_from_the_start(tmp_path: Path) -> None:

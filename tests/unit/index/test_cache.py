@@ -15,7 +15,7 @@ from envsnap.environment.target import probe
 from envsnap.index import settings as settings_module
 from envsnap.index import simple_index
 from envsnap.index.cache import CachedPage, PageCache, max_age
-from envsnap.index.download import FileRequest, fetch_all
+from envsnap.index.download import fetch_all
 from envsnap.index.file_cache import FileCache
 from envsnap.index.settings import IndexSettings
 from envsnap.install.builtin import plan_requirements
@@ -82,11 +82,7 @@ def test_a_warm_restore_only_revalidates(tmp_path: Path, monkeypatch: pytest.Mon
         plan = plan_requirements(
             lock, environment, list(sys_tags()), IndexSettings(), cache_root=cache.root
         )
-        requests = [
-            FileRequest(package=f.label, filename=f.filename, sha256=f.sha256, url=f.url)
-            for f in plan.files
-        ]
-        fetch_all(requests, cache)
+        fetch_all(plan.files, cache)
 
     with serve_index(house, answers=answers) as url:
         monkeypatch.setattr(settings_module, "pip_default_index", lambda: url)

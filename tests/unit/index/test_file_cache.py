@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 
 from envsnap.errors import OperationError
-from envsnap.index.download import FileRequest, fetch_all
+from envsnap.index.download import fetch_all
 from envsnap.index.file_cache import FileCache, default_cache_dir, hash_file
 from envsnap.index.http import Credentials, HttpClient, Limits
 from envsnap.index.settings import IndexSettings, settings_from_pip_args
 from envsnap.install.wheels import WheelJob, install_unpacked, unpack_wheel
+from support.files import dist_file
 from support.index import serve_index
 from support.wheels import build_wheel
 
@@ -65,11 +66,9 @@ def test_fetch_local_files_and_report_every_mismatch(tmp_path: Path) -> None:
     wheel = build_wheel(tmp_path / "wh", "solo", "1.0")
     other = build_wheel(tmp_path / "wh", "omega", "1.0")
     cache = FileCache(tmp_path / "cache")
-    good = FileRequest(package="solo==1.0", filename=wheel.name, sha256=sha(wheel), path=wheel)
+    good = dist_file(package="solo==1.0", filename=wheel.name, sha256=sha(wheel), path=wheel)
     assert fetch_all([good], cache) == {sha(wheel): wheel}
-    bad = FileRequest(
-        package="omega==1.0", filename=other.name, sha256="0" * 64, url=other.as_uri()
-    )
+    bad = dist_file(package="omega==1.0", filename=other.name, sha256="0" * 64, url=other.as_uri())
     with pytest.raises(OperationError) as info:
         fetch_all([good, bad], cache)
     assert info.value.message == (
@@ -85,7 +84,7 @@ def test_download_once_then_from_the_cache(tmp_path: Path) -> None:
     log: list[str] = []
     with serve_index(tmp_path / "wh", log=log) as url:
         base = url.removesuffix("simple/")
-        request = FileRequest(
+        request = dist_file(
             package="solo==1.0",
             filename=wheel.name,
             sha256=sha(wheel),
@@ -106,7 +105,7 @@ def test_download_errors_name_package_and_file(tmp_path: Path) -> None:
     missing = f"/files/{wheel.name}"
     with serve_index(tmp_path / "wh", status_override={missing: 404}) as url:
         file_url = f"{url.removesuffix('simple/')}files/{wheel.name}"
-        request = FileRequest(
+        request = dist_file(
             package="solo==1.0", filename=wheel.name, sha256=sha(wheel), url=file_url
         )
         with pytest.raises(OperationError) as info:

@@ -6,9 +6,11 @@ import zipfile
 from typing import TYPE_CHECKING
 
 from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
+from envsnap.distfile import DistFile
 from envsnap.index.file_cache import FileCache
-from envsnap.install.builtin import InstallPlan, PlannedFile, wheel_requirements
+from envsnap.install.builtin import InstallPlan, wheel_requirements
 from envsnap.install.wheels import unpack_wheel
 from support.wheels import build_wheel, file_sha256
 
@@ -16,8 +18,8 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 
-def planned(name: str, filename: str, sha256: str) -> PlannedFile:
-    return PlannedFile(name=name, version=None, filename=filename, sha256=sha256)  # type: ignore[arg-type]
+def planned(name: str, filename: str, sha256: str) -> DistFile:
+    return DistFile(name=canonicalize_name(name), filename=filename, hashes={"sha256": sha256})
 
 
 def test_requirements_from_the_wheel_file_the_unpacked_entry_or_none(tmp_path: Path) -> None:

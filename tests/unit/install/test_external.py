@@ -98,10 +98,10 @@ def test_uv_command_and_missing_uv(tmp_path: Path, monkeypatch: pytest.MonkeyPat
             no_deps=True,
             require_hashes=False,
         )
-    assert info.value.message == "--installer uv: uv is not installed"
+    assert info.value.message == "installer=uv: uv is not installed"
     assert info.value.hint == (
         "install envsnap with its uv extra (pip install 'envsnap[uv]'), "
-        "or put uv on PATH, or use --installer pip"
+        "or put uv on PATH, or use installer=pip"
     )
 
 

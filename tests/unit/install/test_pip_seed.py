@@ -111,7 +111,7 @@ def test_no_wheel_for_that_python_names_what_was_found(tmp_path: Path) -> None:
         "no pip wheel at hand supports Python 3.8.18 (pip wheels found: 26.0)"
     )
     assert info.value.hint == (
-        "restore with --without-pip, or install the ensurepip module of that Python "
+        "restore with with_pip=False, or install the ensurepip module of that Python "
         "(on Debian and Ubuntu: the python3.X-venv package)"
     )
     assert info.value.exit_code == 3

@@ -105,7 +105,7 @@ def test_nothing_found_names_what_was_seen_and_skipped(tmp_path: Path) -> None:
             None, python="3.97", search_path=str(tmp_path / "bin"), environ={"HOME": str(tmp_path)}
         )
     assert info.value.message == (
-        f"--python 3.97: no such interpreter ({other} is 3.12.1; "
+        f"python=3.97: no such interpreter ({other} is 3.12.1; "
         f"skipped {broken}: not a working Python interpreter (exit 127))"
     )
     assert info.value.hint == (

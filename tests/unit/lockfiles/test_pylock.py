@@ -15,15 +15,16 @@ from packaging.tags import Tag
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
+from envsnap.distfile import DistFile, ProjectFiles
 from envsnap.environment.distributions import read_distributions
 from envsnap.environment.snapshot import Snapshot, build_snapshot
 from envsnap.errors import InputError, LockFileError, OperationError
-from envsnap.index.repository import DistFile, ProjectFiles, StaticSource
+from envsnap.index.repository import StaticSource
 from envsnap.index.wheelhouse import Wheelhouse
 from envsnap.lock import Lock, LockedPackage
 from envsnap.lockfiles import DumpOptions, get_writer
 from envsnap.lockfiles.pylock.read import load, package_lines
-from envsnap.lockfiles.pylock.select import SelectedFile, select_files
+from envsnap.lockfiles.pylock.select import Selection, select_files
 from envsnap.lockfiles.pylock.write import dump
 from envsnap.origin import Origin
 from support.fake_site import LINUX_311, FakeSite
@@ -283,14 +284,17 @@ def test_wheelhouse_paths_are_relative_to_the_lock(site: FakeSite, tmp_path: Pat
     lock_path = tmp_path / "out" / "pylock.toml"
     lock_path.write_text(text, encoding="utf-8")
     assert select_files(load(lock_path), LINUX_311, [Tag("py3", "none", "any")]) == [
-        SelectedFile(
+        Selection(
             name=N("solo"),
-            version=Version("1.0"),
             kind="wheel",
-            url=wheel.resolve().as_uri(),
-            hashes={"sha256": file_sha256(wheel)},
-            filename=wheel.name,
-            size=wheel.stat().st_size,
+            file=DistFile(
+                name=N("solo"),
+                version=Version("1.0"),
+                url=wheel.resolve().as_uri(),
+                hashes={"sha256": file_sha256(wheel)},
+                filename=wheel.name,
+                size=wheel.stat().st_size,
+            ),
         )
     ]
 
@@ -456,7 +460,7 @@ def test_invalid_toml_and_missing_file(tmp_path: Path) -> None:
 def test_select_files_for_an_environment() -> None:
     path = FIXTURES / "uv-lock.toml"
     chosen = select_files(load(path), LINUX_311, [Tag("py3", "none", "any")])
-    assert [(s.name, s.kind, s.filename) for s in chosen] == [
+    assert [(s.name, s.kind, s.file and s.file.filename) for s in chosen] == [
         ("alpha", "wheel", "alpha-1.0-py3-none-any.whl"),
         ("beta", "wheel", "beta-1.0-py3-none-any.whl"),
         ("eta", "wheel", "eta-1.0-py3-none-any.whl"),

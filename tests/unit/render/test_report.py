@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 
 from envsnap.compare.drift import KINDS, Change, Report
+from envsnap.render import REPORT_FORMATS, ReportFormat, Style, render_report
 from envsnap.render import report_github as github
 from envsnap.render import report_json as json_report
 from envsnap.render import report_text as text
-from envsnap.render.report import HEADINGS, REPORT_FORMATS, get_renderer, message, summary
+from envsnap.render.report import HEADINGS, message, summary
 
 GOLDEN = Path(__file__).parents[2] / "golden"
 LOCK = "/repo/requirements.txt"
@@ -191,6 +192,15 @@ def test_github_escapes_and_relative_paths() -> None:
     )
 
 
-@pytest.mark.parametrize("name", sorted(REPORT_FORMATS))
-def test_registry(name: str) -> None:
-    assert get_renderer(name)(CLEAN).endswith("\n")
+@pytest.mark.parametrize("name", REPORT_FORMATS)
+def test_registry(name: ReportFormat) -> None:
+    assert render_report(CLEAN, name).endswith("\n")
+
+
+def test_the_registry_passes_the_style_to_each_renderer() -> None:
+    style = Style(color=True, root=Path("/repo"))
+    assert REPORT_FORMATS == ("text", "json", "github")
+    assert render_report(ALL_KINDS, "text", style) == text.render(ALL_KINDS, color=True)
+    assert render_report(ALL_KINDS, "text") == text.render(ALL_KINDS)
+    assert render_report(ALL_KINDS, "json", style) == json_report.render(ALL_KINDS)
+    assert render_report(ALL_KINDS, "github", style) == github.render(ALL_KINDS, root=Path("/repo"))

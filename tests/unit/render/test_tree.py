@@ -10,6 +10,7 @@ import pytest
 from envsnap.environment.distributions import read_distributions
 from envsnap.environment.snapshot import Snapshot, build_snapshot
 from envsnap.errors import InputError
+from envsnap.render import TREE_FORMATS, render_tree
 from envsnap.render.tree import build_tree
 from envsnap.render.tree_formats import render_dot, render_json, render_mermaid, render_text
 
@@ -139,3 +140,16 @@ def test_dot_and_mermaid(graph: Snapshot) -> None:
     )
     reverse = render_mermaid(build_tree(graph, reverse=True, packages=["lib"]))
     assert '  n_app -- ">=1" --> n_lib\n' in reverse
+
+
+def test_the_registry_maps_every_tree_format(graph: Snapshot) -> None:
+    tree = build_tree(graph)
+    renderers = {
+        "text": render_text,
+        "json": render_json,
+        "dot": render_dot,
+        "mermaid": render_mermaid,
+    }
+    assert TREE_FORMATS == ("text", "json", "dot", "mermaid")
+    for name in TREE_FORMATS:
+        assert render_tree(tree, name) == renderers[name](tree)

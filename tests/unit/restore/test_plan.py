@@ -51,7 +51,7 @@ def test_mismatch_names_what_was_found(tmp_path: Path) -> None:
         f"the lock file was made with Python 3.10.4 and no Python 3.10 was found "
         f"({python3} is 3.12.1)"
     )
-    assert info.value.hint == "install Python 3.10, or choose an interpreter with --python PATH"
+    assert info.value.hint == "install Python 3.10, or choose an interpreter with python=PATH"
     assert info.value.exit_code == 2
 
 
@@ -64,7 +64,7 @@ def test_python_option_wins_and_is_checked(tmp_path: Path) -> None:
     )
     with pytest.raises(InputError) as info:
         find_base_interpreter(None, python=tmp_path / "nope")
-    assert info.value.message == f"--python {tmp_path / 'nope'}: no such interpreter"
+    assert info.value.message == f"python={tmp_path / 'nope'}: no such interpreter"
     broken = bindir / "broken"
     broken.write_text("#!/bin/sh\nexit 7\n", encoding="utf-8")
     broken.chmod(0o755)

@@ -9,8 +9,9 @@ from __future__ import annotations
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
+from envsnap.distfile import DistFile
 from envsnap.errors import InputError, LockFileError
 from envsnap.lockfiles.pylock.read import location_url
 
@@ -19,37 +20,24 @@ if TYPE_CHECKING:
 
     from packaging.tags import Tag
     from packaging.utils import NormalizedName
-    from packaging.version import Version
 
     from envsnap.lock import Lock
 
 
-__all__ = ["SelectedFile", "select_files"]
+__all__ = ["Selection", "select_files"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SelectedFile:
+class Selection:
     """What to install for one package of a lock, for one environment."""
 
     name: NormalizedName
     """The package's normalized name."""
-    version: Version | None
-    """The locked version (``None`` for a directory)."""
-    kind: str
-    """``wheel``, ``sdist``, ``archive``, ``vcs`` or ``directory``."""
-    url: str
-    """Where to get it: an ``http(s):`` or ``file:`` URL (lock-relative paths
-    resolved), or for ``vcs`` the repository URL."""
-    hashes: Mapping[str, str]
-    """``{algorithm: hexdigest}`` to verify before installing (empty for vcs/directory)."""
-    filename: str | None = None
-    """The file name of a wheel/sdist/archive, when known."""
-    size: int | None = None
-    """Bytes, when recorded."""
-    editable: bool = False
-    """A ``directory`` to install in editable mode."""
-    commit: str | None = None
-    """The commit of a ``vcs`` entry."""
+    kind: Literal["wheel", "sdist", "archive", "vcs", "directory"]
+    """The PEP 751 entry chosen."""
+    file: DistFile | None = None
+    """For ``wheel``, ``sdist`` and ``archive``: the file, its hashes (to verify
+    before installing) and its ``url`` (lock-relative paths resolved to ``file:``)."""
     subdirectory: str | None = None
     """The project's subdirectory inside an archive, repository or directory."""
 
@@ -61,7 +49,7 @@ def select_files(
     *,
     extras: Sequence[str] = (),
     groups: Sequence[str] | None = None,
-) -> list[SelectedFile]:
+) -> list[Selection]:
     """Select what to install from a pylock file for one environment (PEP 751).
 
     Follows the PEP's installation steps through ``Pylock.select``: the
@@ -79,7 +67,7 @@ def select_files(
         groups: dependency groups to install (``None``: the lock's defaults).
 
     Returns:
-        One :class:`SelectedFile` per package, sorted by name.
+        One :class:`Selection` per package, sorted by name.
 
     Raises:
         LockFileError: the Lock was not read from a pylock file.
@@ -99,63 +87,56 @@ def select_files(
     if pylock is None or lock.path is None:
         raise LockFileError(
             f"{lock.path or 'the lock'}: not read from a pylock file: no files to select from",
-            hint="restore it with --installer pip or uv",
+            hint="restore it with installer=pip or uv",
         )
     lock_path = lock.path
     base = lock_path.parent.resolve()
     environment: Any = dict(markers)
-    selected: list[SelectedFile] = []
+    selected: list[Selection] = []
     try:
         for package, entry in pylock.select(
             environment=environment, tags=tags, extras=extras, dependency_groups=groups
         ):
-            common: dict[str, Any] = {"name": package.name, "version": package.version}
+            file: dict[str, Any] = {"name": package.name, "version": package.version}
             match entry:
                 case PackageWheel() | PackageSdist():
                     url = location_url(entry.path, base) if entry.path else entry.url or ""
-                    selected.append(
-                        SelectedFile(
-                            **common,
-                            kind="wheel" if isinstance(entry, PackageWheel) else "sdist",
-                            url=url,
-                            hashes=dict(entry.hashes),
-                            filename=entry.filename,
-                            size=entry.size,
-                        )
+                    kind: Literal["wheel", "sdist"] = (
+                        "wheel" if isinstance(entry, PackageWheel) else "sdist"
                     )
+                    dist = DistFile(
+                        **file,
+                        filename=entry.filename,
+                        hashes=dict(entry.hashes),
+                        url=url,
+                        size=entry.size,
+                    )
+                    selected.append(Selection(name=package.name, kind=kind, file=dist))
                 case PackageArchive():
                     url = location_url(entry.path, base) if entry.path else entry.url or ""
+                    dist = DistFile(
+                        **file,
+                        filename=urllib.parse.unquote(url.rsplit("/", 1)[-1]),
+                        hashes=dict(entry.hashes),
+                        url=url,
+                        size=entry.size,
+                    )
                     selected.append(
-                        SelectedFile(
-                            **common,
+                        Selection(
+                            name=package.name,
                             kind="archive",
-                            url=url,
-                            hashes=dict(entry.hashes),
-                            filename=urllib.parse.unquote(url.rsplit("/", 1)[-1]) or None,
-                            size=entry.size,
+                            file=dist,
                             subdirectory=entry.subdirectory,
                         )
                     )
                 case PackageVcs():
                     selected.append(
-                        SelectedFile(
-                            **common,
-                            kind="vcs",
-                            url=entry.url or location_url(entry.path or "", base),
-                            hashes={},
-                            commit=entry.commit_id,
-                            subdirectory=entry.subdirectory,
-                        )
+                        Selection(name=package.name, kind="vcs", subdirectory=entry.subdirectory)
                     )
                 case PackageDirectory():
                     selected.append(
-                        SelectedFile(
-                            **common,
-                            kind="directory",
-                            url=location_url(entry.path, base),
-                            hashes={},
-                            editable=bool(entry.editable),
-                            subdirectory=entry.subdirectory,
+                        Selection(
+                            name=package.name, kind="directory", subdirectory=entry.subdirectory
                         )
                     )
     except PylockSelectError as exc:

@@ -48,9 +48,9 @@ if TYPE_CHECKING:
     )
     from packaging.utils import NormalizedName
 
+    from envsnap.distfile import DistFile, ProjectFiles
     from envsnap.environment.distributions import InstalledDistribution
     from envsnap.environment.snapshot import Snapshot
-    from envsnap.index.repository import DistFile, ProjectFiles
     from envsnap.lockfiles import DumpOptions
     from envsnap.origin import Origin
 

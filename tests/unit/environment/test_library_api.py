@@ -1,0 +1,125 @@
+"""The library API: Snapshot and Lock render themselves, project= takes a path,
+errors name arguments."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+import pytest
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+from envsnap.cli import as_flags
+from envsnap.compare.drift import compare_lock_to_project
+from envsnap.environment.distributions import read_distributions
+from envsnap.environment.project import read_project
+from envsnap.environment.snapshot import Snapshot, build_snapshot
+from envsnap.errors import InputError
+from envsnap.lock import Lock, LockedPackage
+from envsnap.lockfiles import DumpOptions, get_writer
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from support.fake_site import FakeSite
+
+
+def snap(site: FakeSite, **kwargs: object) -> Snapshot:
+    dists, warnings = read_distributions([site.root])
+    return build_snapshot(site.environment(), dists, warnings=warnings, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def app(site: FakeSite) -> FakeSite:
+    site("app", "1.0", "dep>=1", requested=True)
+    site("dep", "2.0")
+    return site
+
+
+def test_to_requirements_is_the_requirements_writer(app: FakeSite, tmp_path: Path) -> None:
+    snapshot = snap(app)
+    writer = get_writer("requirements")
+    assert snapshot.to_requirements() == writer(snapshot, DumpOptions())
+    assert snapshot.to_requirements(top_level_only=True) == writer(
+        snapshot, DumpOptions(top_level_only=True)
+    )
+    assert "app==1.0\n" in snapshot.to_requirements(top_level_only=True)
+    assert "dep==2.0" not in snapshot.to_requirements(top_level_only=True)
+
+
+def test_dump_chooses_the_format_from_the_name(app: FakeSite, tmp_path: Path) -> None:
+    snapshot = snap(app)
+    text = snapshot.dump(tmp_path / "requirements.txt").read_text(encoding="utf-8")
+    assert text == get_writer("requirements")(snapshot, DumpOptions(output_dir=tmp_path))
+    written = snapshot.dump(tmp_path / "env.json")
+    data = json.loads(written.read_text(encoding="utf-8"))
+    assert [d["name"] for d in data["packages"]] == ["app", "dep"]
+    forced = snapshot.dump(tmp_path / "out.lock", format="json")
+    assert forced.read_text(encoding="utf-8") == written.read_text(encoding="utf-8")
+
+
+def test_render_refuses_an_unknown_format_or_option(app: FakeSite) -> None:
+    snapshot = snap(app)
+    with pytest.raises(InputError) as info:
+        snapshot.render("yaml")
+    assert (info.value.message, info.value.hint) == (
+        "unknown format 'yaml'",
+        "format= takes json, pylock, requirements",
+    )
+    with pytest.raises(InputError) as info:
+        snapshot.to_requirements(colour=True)
+    assert "colour" in info.value.message
+
+
+def test_lock_dump_writes_its_requirements(tmp_path: Path) -> None:
+    lock = Lock(
+        path=None,
+        format="pylock",
+        packages=(
+            LockedPackage(
+                name=canonicalize_name("Alpha"),
+                display_name="Alpha",
+                version=Version("1.0"),
+                hashes=("sha256:" + "a" * 64,),
+                top_level=True,
+            ),
+        ),
+        index_options=("--index-url http://127.0.0.1:9/simple/",),
+    )
+    path = lock.dump(tmp_path / "requirements.txt")
+    assert path.read_text(encoding="utf-8") == (
+        f"--index-url http://127.0.0.1:9/simple/\nAlpha==1.0 --hash=sha256:{'a' * 64}\n"
+    )
+    with pytest.raises(InputError) as info:
+        lock.dump(tmp_path / "pylock.toml")
+    assert info.value.message.endswith("Lock.dump writes requirements files, not pylock")
+
+
+def test_project_accepts_a_path(app: FakeSite, tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "me"\nversion = "0"\ndependencies = ["app", "missing"]\n',
+        encoding="utf-8",
+    )
+    by_path = snap(app, project=tmp_path)
+    assert by_path.project == read_project(tmp_path)
+    assert by_path.reasons == snap(app, project=read_project(tmp_path)).reasons
+    lock = Lock(path=None, format="requirements", packages=())
+    assert compare_lock_to_project(lock, tmp_path / "pyproject.toml") == compare_lock_to_project(
+        lock, read_project(tmp_path)
+    )
+
+
+def test_library_errors_name_arguments_and_the_cli_shows_options() -> None:
+    assert as_flags("name another with python=PATH (a venv directory)") == (
+        "name another with --python PATH (a venv directory)"
+    )
+    assert as_flags("python=/x: no such interpreter (python=)") == (
+        "--python /x: no such interpreter (--python)"
+    )
+    assert as_flags("restore with with_pip=False, or use use_cache=False") == (
+        "restore with --without-pip, or use --no-cache"
+    )
+    assert as_flags("extras= and groups= need installer=direct; drop strict=True") == (
+        "--extra and --group need --installer direct; drop --strict"
+    )
