@@ -91,7 +91,6 @@ def load(path: Path) -> Lock:
 
 def _pin(text: str, number: int, where: str) -> LockedPackage:
     """Read ``name==version [; marker] [--hash=ALG:HEX ...]``."""
-    from envsnap.lock import LockedPackage  # noqa: PLC0415
     from envsnap.lockfiles.requirements import lines as rl  # noqa: PLC0415
 
     words = text.split()
@@ -109,13 +108,4 @@ def _pin(text: str, number: int, where: str) -> LockedPackage:
             hint="a portable file has name==version [; marker] lines only; "
             "write it again with envsnap freeze --portable",
         )
-    return LockedPackage(
-        name=canonicalize_name(requirement.name),
-        display_name=requirement.name,
-        version=version,
-        hashes=tuple(sorted({h.removeprefix("--hash=") for h in hashes})),
-        marker=requirement.marker,
-        extras=tuple(sorted(canonicalize_name(e) for e in requirement.extras)),
-        reason=None,
-        line=number,
-    )
+    return rl.pinned_package(requirement, version, hashes, number)

@@ -293,6 +293,30 @@ def pinned_version(requirement: Requirement) -> Version | None:
         return None
 
 
+def pinned_package(
+    requirement: Requirement, version: Version, hashes: Iterable[str], line: int
+) -> LockedPackage:
+    """Return the :class:`~envsnap.lock.LockedPackage` of a ``name==version`` line.
+
+    Args:
+        requirement: the line's PEP 508 requirement (its extras and marker are kept).
+        version: its pin (:func:`pinned_version`).
+        hashes: the line's ``--hash=ALG:HEX`` options (pip's syntax), in any order.
+        line: the line number, for messages.
+    """
+    from envsnap.lock import LockedPackage  # noqa: PLC0415
+
+    return LockedPackage(
+        name=canonicalize_name(requirement.name),
+        display_name=requirement.name,
+        version=version,
+        hashes=tuple(sorted({h.removeprefix("--hash=") for h in hashes})),
+        marker=requirement.marker,
+        extras=tuple(sorted(canonicalize_name(e) for e in requirement.extras)),
+        line=line,
+    )
+
+
 def origin_from_url(url: str, *, editable: bool = False) -> Origin:
     """Turn a requirement's direct URL into a PEP 610 :class:`Origin`.
 

@@ -207,9 +207,7 @@ def _plain_pin(words: list[str], number: int) -> LockedPackage | None:
         interpreter: the target decides), or ``None``: not such a line.
     """
     from packaging.requirements import InvalidRequirement, Requirement  # noqa: PLC0415
-    from packaging.utils import canonicalize_name  # noqa: PLC0415
 
-    from envsnap.lock import LockedPackage  # noqa: PLC0415
     from envsnap.lockfiles.requirements import lines as rl  # noqa: PLC0415
 
     first = next((i for i, w in enumerate(words) if w.startswith("-")), len(words))
@@ -223,15 +221,7 @@ def _plain_pin(words: list[str], number: int) -> LockedPackage | None:
     version = rl.pinned_version(requirement)
     if requirement.url or version is None:
         return None
-    return LockedPackage(
-        name=canonicalize_name(requirement.name),
-        display_name=requirement.name,
-        version=version,
-        hashes=tuple(sorted({h.removeprefix("--hash=") for h in hashes})),
-        marker=requirement.marker,
-        extras=tuple(sorted(canonicalize_name(e) for e in requirement.extras)),
-        line=number,
-    )
+    return rl.pinned_package(requirement, version, hashes, number)
 
 
 def _strict_package(text: str, number: int, where: str, base_dir: Path) -> LockedPackage:
