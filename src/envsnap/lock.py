@@ -132,10 +132,10 @@ class Lock:
 
         The file's pip options (:attr:`index_options`) first, then one line per
         package with its hashes and marker
-        (:func:`envsnap.install.external.requirements_text`, the text pip and
+        (:func:`envsnap.lockfiles.requirements.write.requirements_text`, the text pip and
         uv get for a pylock file).
         """
-        from envsnap.install.external import requirements_text  # noqa: PLC0415
+        from envsnap.lockfiles.requirements.write import requirements_text  # noqa: PLC0415
 
         options = "".join(f"{line}\n" for line in self.index_options)
         return options + requirements_text(self)

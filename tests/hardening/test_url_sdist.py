@@ -223,8 +223,8 @@ def test_a_direct_url_line_for_pip_keeps_its_hash_and_subdirectory() -> None:
     """What the direct backend hands pip for a ``name @ URL`` sdist (``requirements_text``)."""
     from packaging.version import Version  # noqa: PLC0415
 
-    from envsnap.install.external import requirements_text  # noqa: PLC0415
     from envsnap.lock import Lock, LockedPackage  # noqa: PLC0415
+    from envsnap.lockfiles.requirements.write import requirements_text  # noqa: PLC0415
     from envsnap.origin import Origin  # noqa: PLC0415
 
     def package(

@@ -288,7 +288,7 @@ def _pip_lines(lock: Lock, packages: Sequence[LockedPackage]) -> tuple[str, ...]
         return ()
     from dataclasses import replace  # noqa: PLC0415
 
-    from envsnap.install.external import requirements_text  # noqa: PLC0415
+    from envsnap.lockfiles.requirements.write import requirements_text  # noqa: PLC0415
 
     text = requirements_text(replace(lock, packages=tuple(packages)))
     return tuple(line for line in text.splitlines() if line)

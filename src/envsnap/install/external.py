@@ -8,7 +8,7 @@ from ``PYTHONPATH``. uv installs from the outside (``uv pip install
 --python VENV/bin/python``). Both read the requirements file
 itself, so its ``-r``/``-c`` includes and index option lines keep their pip
 meaning; a pylock file is first turned into an equivalent requirements file
-(:func:`requirements_text`).
+(:func:`envsnap.lockfiles.requirements.write.requirements_text`).
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ from envsnap.errors import InputError, OperationError
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection, Sequence
 
-    from envsnap.lock import Lock
 
 __all__ = [
     "INSTALLERS",
@@ -40,7 +39,6 @@ __all__ = [
     "InstallerName",
     "find_uv",
     "install_command",
-    "requirements_text",
     "run_logged",
     "set_requested",
 ]
@@ -207,53 +205,6 @@ def run_logged(
         if process.stdout is not None:
             process.stdout.close()
     return code, [line for line in tail if line.strip()]
-
-
-def requirements_text(lock: Lock) -> str:
-    """Render a Lock as a pip requirements file (for a pylock file).
-
-    ``name==version`` for an index package, ``name @ URL`` for an archive or
-    a local directory, ``vcs+URL@COMMIT#egg=name`` for a VCS checkout, ``-e
-    PATH`` for an editable one; ``--hash`` options and markers kept.
-
-    A VCS checkout is written as pip's URL line with an ``#egg=`` name, not
-    as ``name @ git+file:///...``: the pips that Python 3.8-3.12 bundle for
-    ensurepip (22.0.4-23.2.1; 24.2 of 3.13 accepts it) refuse a direct
-    reference without a host (``Invalid URL``). Both forms install the same
-    commit and record the same ``direct_url.json`` (measured with pip 23.2.1,
-    26.x and uv).
-    """
-    lines = []
-    for package in lock.packages:
-        origin = package.origin
-        match origin.kind:
-            case "index":
-                line = f"{package.display_name}=={package.version}"
-            case "directory" if origin.editable and origin.url:
-                from envsnap._urls import file_url_path  # noqa: PLC0415
-
-                line = f"-e {file_url_path(origin.url) or origin.url}"
-            case "vcs":
-                revision = origin.commit or origin.requested_revision
-                url = f"{origin.vcs}+{origin.url}" + (f"@{revision}" if revision else "")
-                sub = f"&subdirectory={origin.subdirectory}" if origin.subdirectory else ""
-                line = f"{url}#egg={package.display_name}{sub}"
-            case "archive":
-                # pip reads a hash (checked without hash-checking mode) and the
-                # project's subdirectory from the URL's fragment
-                fragment = (
-                    [origin.archive_hash] if origin.archive_hash and not package.hashes else []
-                )
-                if origin.subdirectory:
-                    fragment.append(f"subdirectory={origin.subdirectory}")
-                line = f"{package.display_name} @ {origin.url}"
-                line += f"#{'&'.join(fragment)}" if fragment else ""
-            case _:
-                line = f"{package.display_name} @ {origin.url}"
-        if package.marker is not None and not line.startswith("-e"):
-            line += f" ; {package.marker}"
-        lines.append(line + "".join(f" --hash={h}" for h in package.hashes))
-    return "\n".join(lines) + "\n"
 
 
 def set_requested(site_packages: Sequence[Path], top_level: Collection[str]) -> tuple[int, int]:

@@ -372,7 +372,7 @@ def _install_with(
     pip_path: Path | None = None,
 ) -> None:
     """Install the file with pip (the new venv's) or uv (one subprocess reading the file)."""
-    from envsnap.install.external import requirements_text  # noqa: PLC0415
+    from envsnap.lockfiles.requirements.write import requirements_text  # noqa: PLC0415
 
     backend = program_backend(plan.installer)
     options = plan.options

@@ -14,8 +14,9 @@ from packaging.version import Version
 
 from envsnap.cli.restore import _ended, _Ticker
 from envsnap.errors import InputError
-from envsnap.install.external import install_command, requirements_text, run_logged, set_requested
+from envsnap.install.external import install_command, run_logged, set_requested
 from envsnap.lock import Lock, LockedPackage
+from envsnap.lockfiles.requirements.write import requirements_text
 from envsnap.origin import Origin
 
 if TYPE_CHECKING:
