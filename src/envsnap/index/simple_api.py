@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from envsnap.errors import OperationError
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
 __all__ = ["ACCEPT", "JSON_TYPE", "Link", "parse_page"]
 
@@ -50,7 +50,12 @@ class Link:
 
 
 def parse_page(
-    body: bytes | bytearray, content_type: str, base_url: str, *, where: str
+    body: bytes | bytearray,
+    content_type: str,
+    base_url: str,
+    *,
+    where: str,
+    keep: Callable[[str], bool] | None = None,
 ) -> list[Link]:
     """Parse a Simple API project page, JSON (PEP 691) or HTML (PEP 503).
 
@@ -60,6 +65,9 @@ def parse_page(
             ``...json`` type whose body is a JSON object; HTML otherwise).
         base_url: the URL it came from, to resolve relative links.
         where: names the page in messages.
+        keep: called with each file name; only the links it keeps are built
+            (a big project's page lists tens of thousands of files, a pin
+            needs a few).
 
     Returns:
         Its file links, in page order.
@@ -70,8 +78,9 @@ def parse_page(
     mime = content_type.split(";", maxsplit=1)[0].strip().lower()
     try:
         if mime == JSON_TYPE or (mime.endswith("json") and body.lstrip()[:1] == b"{"):
-            return _parse_json(json.loads(body), base_url)
-        return _parse_html(body.decode("utf-8", "replace"), base_url)
+            return _parse_json(json.loads(body), base_url, keep)
+        links = _parse_html(body.decode("utf-8", "replace"), base_url)
+        return links if keep is None else [link for link in links if keep(link.filename)]
     except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
         raise OperationError(
             f"{where}: not a Simple API page ({exc})",
@@ -79,18 +88,23 @@ def parse_page(
         ) from None
 
 
-def _parse_json(data: dict[str, object], base_url: str) -> list[Link]:
+def _parse_json(
+    data: dict[str, object], base_url: str, keep: Callable[[str], bool] | None
+) -> list[Link]:
     files = data["files"]
     if not isinstance(files, list):
         raise TypeError("'files' is not a list")
     links = []
     for item in files:
+        filename = str(item["filename"])
+        if keep is not None and not keep(filename):
+            continue
         hashes = {str(k).lower(): str(v) for k, v in dict(item.get("hashes") or {}).items()}
         size = item.get("size")
         uploaded = item.get("upload-time")
         links.append(
             Link(
-                filename=str(item["filename"]),
+                filename=filename,
                 url=urllib.parse.urljoin(base_url, str(item["url"])),
                 hashes=hashes,
                 size=size if isinstance(size, int) and not isinstance(size, bool) else None,

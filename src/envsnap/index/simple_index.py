@@ -33,7 +33,7 @@ from envsnap.distfile import DistFile, ProjectFiles, ordered
 from envsnap.errors import OperationError
 from envsnap.index.http import Credentials, HttpClient, Limits, Page
 from envsnap.index.simple_api import ACCEPT, Link, parse_page
-from envsnap.index.wheelhouse import parse_filename
+from envsnap.index.wheelhouse import parse_filename, pin_filter
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -185,7 +185,9 @@ class SimpleIndex(_Remote):
             page = self._page(urllib.parse.urljoin(raw, f"{name}/"), what=f"{name}: {where}")
             if page is None:
                 continue
-            links = parse_page(page.body, page.content_type, page.url, where=where)
+            links = parse_page(
+                page.body, page.content_type, page.url, where=where, keep=pin_filter(name, version)
+            )
             files = self._files(links, name, version)
             if files:
                 return ProjectFiles(name=name, version=version, files=ordered(files), index=clean)
@@ -216,10 +218,12 @@ class SimpleIndex(_Remote):
                 page = read()
                 if page is None:  # removed since: nothing kept, the index is asked
                     return []
+                keep = pin_filter(name, version)
                 return [
                     _link_to_json(link)
-                    for link in parse_page(page.body, page.content_type, page.url, where=where)
-                    if parse_filename(link.filename) == (name, version)
+                    for link in parse_page(
+                        page.body, page.content_type, page.url, where=where, keep=keep
+                    )
                 ]
 
             kept = pages.derived(f"{key}\n{pin}", stamp, make)

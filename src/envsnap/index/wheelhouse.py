@@ -11,17 +11,17 @@ from packaging.utils import (
     parse_sdist_filename,
     parse_wheel_filename,
 )
+from packaging.version import InvalidVersion, Version
 
 from envsnap.distfile import DistFile, ProjectFiles, ordered
 from envsnap.errors import OperationError
 from envsnap.index.file_cache import hash_file
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
-    from packaging.version import Version
-
-__all__ = ["Wheelhouse", "parse_filename"]
+__all__ = ["Wheelhouse", "parse_filename", "pin_filter"]
 
 _SDIST_SUFFIXES = (".tar.gz", ".zip")
 
@@ -80,6 +80,36 @@ class Wheelhouse:
                 )
             )
         return ProjectFiles(name=name, version=version, files=ordered(files))
+
+
+def pin_filter(name: NormalizedName, version: Version) -> Callable[[str], bool]:
+    """Return a test of a file name: is it a wheel or an sdist of ``name==version``.
+
+    The same answer as ``parse_filename(f) == (name, version)``, quicker on
+    a page of thousands of files: the version part (a wheel's second
+    ``-`` field, PEP 427; an sdist's text after its last ``-``, as
+    ``packaging`` reads it) is compared first, each distinct text parsed once.
+    """
+    versions: dict[str, bool] = {}
+
+    def same_version(text: str) -> bool:
+        found = versions.get(text)
+        if found is None:
+            try:
+                found = versions[text] = Version(text) == version
+            except InvalidVersion:
+                found = versions[text] = False
+        return found
+
+    def keep(filename: str) -> bool:
+        if filename.endswith(".whl"):
+            text = filename.split("-")[1] if filename.count("-") in {4, 5} else ""
+        else:
+            suffix = next((s for s in _SDIST_SUFFIXES if filename.endswith(s)), None)
+            text = filename[: -len(suffix)].rpartition("-")[2] if suffix else ""
+        return bool(text) and same_version(text) and parse_filename(filename) == (name, version)
+
+    return keep
 
 
 def parse_filename(filename: str) -> tuple[NormalizedName, Version] | None:

@@ -60,7 +60,7 @@ from envsnap.errors import OperationError
 from envsnap.index.file_cache import write_error
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Collection, Iterator, Mapping
+    from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 
     from installer.sources import WheelContentElement
     from installer.utils import Scheme
@@ -241,6 +241,7 @@ def _unpack(zipped: zipfile.ZipFile, dest: Path) -> list[list[object]]:
         raise ValueError(f"RECORD declares {declared} bytes, more than {MAX_UNPACKED_BYTES}")
     planned = _plan_members(infos, records, record_name)
     root = os.path.abspath(dest)  # noqa: PTH100
+    _make_dirs(root, [name for _, name, _, _ in planned])
     manifest: list[list[object]] = []
     budget = MAX_UNPACKED_BYTES
     for info, name, entry, limit in planned:
@@ -251,6 +252,26 @@ def _unpack(zipped: zipfile.ZipFile, dest: Path) -> list[list[object]]:
         _check_member(zipped, info, name, entry, value, size)
         manifest.append([name, f"sha256={value}", size, bool((info.external_attr >> 16) & 0o111)])
     return manifest
+
+
+def _make_dirs(root: str, names: Sequence[str]) -> None:
+    """Create every directory the members need under ``root``, each with one ``mkdir``.
+
+    One call per directory, parents first: a ``makedirs`` per member would
+    repeat thousands of failing ``mkdir`` calls, and metadata calls are what
+    unpacking costs on a slow file system.
+    """
+    needed: set[str] = set()
+    for name in names:
+        parent = posixpath.dirname(name)
+        while parent and parent not in needed:
+            needed.add(parent)
+            parent = posixpath.dirname(parent)
+    try:
+        for directory in sorted(needed, key=lambda d: d.count("/")):
+            os.mkdir(os.path.join(root, directory))  # noqa: PTH102, PTH118
+    except OSError as exc:
+        raise _WriteError(exc) from None
 
 
 def _plan_members(
@@ -312,7 +333,6 @@ def _extract(
     size = 0
     with zipped.open(info) as stream:
         try:
-            os.makedirs(os.path.dirname(target), exist_ok=True)  # noqa: PTH103, PTH120
             out = open(target, "xb")  # noqa: PTH123, SIM115 - closed below
         except OSError as exc:
             raise _WriteError(exc) from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -146,9 +147,9 @@ def test_cached_pages_are_parsed_once_per_content(
     parsed: list[str] = []
     real_parse = simple_index.parse_page
 
-    def counting(body: bytes, content_type: str, base_url: str, *, where: str) -> object:
+    def counting(body: bytes, content_type: str, base_url: str, **options: Any) -> object:
         parsed.append(base_url)
-        return real_parse(body, content_type, base_url, where=where)
+        return real_parse(body, content_type, base_url, **options)
 
     monkeypatch.setattr(simple_index, "parse_page", counting)
     pages = PageCache(tmp_path / "cache" / "pages")

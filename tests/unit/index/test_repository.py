@@ -24,7 +24,7 @@ from envsnap.index.http import Limits
 from envsnap.index.repository import ChainSource, StaticSource, collect, pip_hashes, source_for
 from envsnap.index.settings import IndexSettings
 from envsnap.index.simple_index import FlatLinks, SimpleIndex
-from envsnap.index.wheelhouse import Wheelhouse
+from envsnap.index.wheelhouse import Wheelhouse, parse_filename, pin_filter
 from support.fake_site import make_environment
 from support.index import serve_index
 from support.wheels import build_sdist, build_wheel, file_sha256
@@ -80,6 +80,30 @@ def test_wheelhouse_misses_other_versions_and_names(house: Path) -> None:
     assert source.lookup(N("beta"), V("1.0")) is None
     assert source.lookup(N("gamma"), V("1.0")) is None
     assert source.describe() == f"the wheelhouse {house}"
+
+
+@pytest.mark.parametrize(
+    ("filename", "kept"),
+    [
+        ("demo-1.0-py3-none-any.whl", True),
+        ("demo-1.0.0-py3-none-any.whl", True),  # 1.0.0 == 1.0 (PEP 440)
+        ("demo-1.0-1build-cp312-cp312-manylinux_2_17_x86_64.whl", True),
+        ("Demo-1.0.tar.gz", True),
+        ("demo-1.0.zip", True),
+        ("demo-1.0.post1-py3-none-any.whl", False),
+        ("demo-1.01-py3-none-any.whl", False),  # 1.01 is 1.1
+        ("demo_extra-1.0-py3-none-any.whl", False),  # another project
+        ("demo-extra-1.0.tar.gz", False),
+        ("demo-1.0-py3-any.whl", False),  # too few fields: not a wheel
+        ("demo-1.0.tar.bz2", False),
+        ("demo-not.a.version.tar.gz", False),
+        ("demo.tar.gz", False),
+    ],
+)
+def test_pin_filter_agrees_with_parse_filename(filename: str, kept: bool) -> None:
+    keep = pin_filter(N("demo"), V("1.0"))
+    assert keep(filename) is kept
+    assert (parse_filename(filename) == (N("demo"), V("1.0"))) is kept
 
 
 def test_wheelhouse_missing_directory(tmp_path: Path) -> None:
