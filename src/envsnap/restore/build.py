@@ -74,21 +74,24 @@ def build_venv(
     python = check_created(plan.target, creator)
     environment = probe(python)
 
-    installed = BACKENDS[plan.installer](plan, python, environment, say, output, counter)
-    lock, no_deps, environment = installed.lock, installed.exact, installed.environment
-    if plan.base_installs:
-        lock = _install_base_packages(plan, python, environment, say, output, lock)
-        environment = probe(python)
-    say("verify", f"{plan.target} against {plan.file}")
     with contextlib.ExitStack() as stack:
-        pip_check = None
-        if options.with_pip:
-            # pip's start-up (about a second) overlaps the verification
-            from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+        from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
 
-            from envsnap.install.pip_seed import check_pip  # noqa: PLC0415
+        from envsnap.install.pip_seed import check_pip  # noqa: PLC0415
 
-            pool = stack.enter_context(ThreadPoolExecutor(max_workers=1))
+        # pip's start-up (about a second) overlaps the install and the verification
+        pool = stack.enter_context(ThreadPoolExecutor(max_workers=1))
+        seeded = _seed_pip_first(plan, python, environment)
+        pip_check = pool.submit(check_pip, python) if seeded else None
+        installed = BACKENDS[plan.installer](
+            plan, python, environment, say, output, counter, seeded
+        )
+        lock, no_deps, environment = installed.lock, installed.exact, installed.environment
+        if plan.base_installs:
+            lock = _install_base_packages(plan, python, environment, say, output, lock)
+            environment = probe(python)
+        say("verify", f"{plan.target} against {plan.file}")
+        if options.with_pip and pip_check is None:  # the file's own pip
             pip_check = pool.submit(check_pip, python)
         set_requested(environment.site_packages, [p.name for p in lock.top_level])
         snapshot = take_snapshot(environment=environment)
@@ -159,9 +162,13 @@ class Backend(Protocol):
         say: Callable[[str, str], None],
         output: Callable[[str], None] | None,
         counter: Callable[[str, int, int], None] | None,
+        seeded: bool,
         /,
     ) -> Installed:
-        """Install into the venv of ``python`` (probed as ``environment``)."""
+        """Install into the venv of ``python`` (probed as ``environment``).
+
+        ``seeded``: pip's wheel is in the venv already (:func:`_seed_pip_first`).
+        """
         ...
 
 
@@ -172,13 +179,14 @@ def _install_program(
     say: Callable[[str, str], None],
     output: Callable[[str], None] | None,
     counter: Callable[[str, int, int], None] | None,
+    seeded: bool,
     /,
 ) -> Installed:
     """Install the whole file with pip or uv (one run, their own resolver and hash checks)."""
     from envsnap.environment.target import probe  # noqa: PLC0415
 
     with _cache(plan.options) as cache:
-        pip_path = _seed_pip(plan, python, environment, cache)
+        pip_path = _seed_pip(plan, python, environment, cache, seeded=seeded)
         _install_with(plan, python, say, output, pip_path)
     return Installed(plan.lock, exact=plan.no_deps, environment=probe(python))
 
@@ -190,6 +198,7 @@ def _install_builtin(
     say: Callable[[str, str], None],
     output: Callable[[str], None] | None,
     counter: Callable[[str, int, int], None] | None,
+    seeded: bool,
     /,
 ) -> Installed:
     """Plan, fetch, verify and install with the built-in backend.
@@ -247,7 +256,7 @@ def _install_builtin(
                 if gaps:
                     more = f" (and {len(gaps) - 1} more)" if len(gaps) > 1 else ""
                     say("note", f"{plan.file.name}: {gaps[0].describe()}{more}; pip resolves it")
-                    pip_path = _seed_pip(plan, python, environment, cache)
+                    pip_path = _seed_pip(plan, python, environment, cache, seeded=seeded)
                     _install_with(plan, python, say, output, pip_path)
                     return Installed(lock, exact=False, environment=environment)
             wheels = sum(1 for f in install_plan.files if f.is_wheel)
@@ -264,7 +273,7 @@ def _install_builtin(
                 cache=cache,
                 index_args=[*options.index_args, *PIP.trust_args(plan.trusted_hosts)],
                 client=client,
-                with_pip=options.with_pip,
+                with_pip=options.with_pip and not seeded,
                 compile_bytecode=options.compile_bytecode,
                 counter=counter,
                 output=output,
@@ -327,8 +336,43 @@ def _closure_gaps(
     return find_gaps(lock, requires, environment.markers), fetched
 
 
+def _seed_pip_first(plan: RestorePlan, python: Path, environment: TargetEnvironment) -> bool:
+    """Install pip's wheel into the new venv before the file, unless the file pins pip.
+
+    Done first so that the check that pip runs overlaps the install. A file
+    that pins pip gets its own pip from the backend instead (two pips in one
+    venv would be two ``.dist-info`` directories).
+
+    Returns:
+        Whether pip was installed.
+    """
+    if not plan.options.with_pip or any(p.name == "pip" for p in plan.lock.packages):
+        return False
+    with _cache(plan.options) as cache:
+        _install_pip_wheel(python, environment, cache)
+    return True
+
+
+def _install_pip_wheel(python: Path, environment: TargetEnvironment, cache: FileCache) -> None:
+    """Install pip's wheel (:func:`envsnap.install.pip_seed.choose_pip_wheel`) into a venv."""
+    from envsnap.install import builtin as direct  # noqa: PLC0415
+
+    direct.install(
+        direct.InstallPlan(files=()),
+        python=python,
+        environment=environment,
+        cache=cache,
+        with_pip=True,
+    )
+
+
 def _seed_pip(
-    plan: RestorePlan, python: Path, environment: TargetEnvironment, cache: FileCache
+    plan: RestorePlan,
+    python: Path,
+    environment: TargetEnvironment,
+    cache: FileCache,
+    *,
+    seeded: bool,
 ) -> Path | None:
     """Prepare pip for a pip or uv install of the whole file (:mod:`envsnap.install.pip_seed`).
 
@@ -336,20 +380,13 @@ def _seed_pip(
     whose closure is incomplete to pip's resolver.
 
     Returns:
-        ``None`` once pip is installed into the new venv (or not wanted); for
-        a pip install ``--without-pip`` the unpacked pip wheel that runs
-        from ``PYTHONPATH`` instead (the venv keeps no pip).
+        ``None`` once pip is in the new venv (``seeded``: it is already) or
+        not wanted; for a pip install ``--without-pip`` the unpacked pip
+        wheel that runs from ``PYTHONPATH`` instead (the venv keeps no pip).
     """
-    from envsnap.install import builtin as direct  # noqa: PLC0415
-
     if plan.options.with_pip:
-        direct.install(
-            direct.InstallPlan(files=()),
-            python=python,
-            environment=environment,
-            cache=cache,
-            with_pip=True,
-        )
+        if not seeded:
+            _install_pip_wheel(python, environment, cache)
         return None
     if not program_backend(plan.installer).runs_from_venv_pip:
         return None
