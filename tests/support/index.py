@@ -39,6 +39,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import ssl
     from collections.abc import Iterator, Mapping, MutableSequence
     from pathlib import Path
 
@@ -239,6 +240,7 @@ def serve_index(
     status_override: Mapping[str, int] | None = None,
     log: MutableSequence[str] | None = None,
     answers: MutableSequence[tuple[str, int]] | None = None,
+    tls: ssl.SSLContext | None = None,
 ) -> Iterator[str]:
     """Serve ``root`` as a simple index on 127.0.0.1 for the duration of the ``with``.
 
@@ -249,9 +251,10 @@ def serve_index(
         status_override: request path -> HTTP status to answer instead.
         log: receives each request path.
         answers: receives ``(path, status)`` of each answer.
+        tls: serve ``https`` with this server context.
 
     Yields:
-        The index URL, ``http://127.0.0.1:PORT/simple/``.
+        The index URL, ``http://127.0.0.1:PORT/simple/`` (``https`` with ``tls``).
     """
     handler = _make_handler(
         _Index(root),
@@ -262,10 +265,13 @@ def serve_index(
         answers=answers,
     )
     server = _QuietServer(("127.0.0.1", 0), handler)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, name="envsnap-test-index", daemon=True)
     thread.start()
+    scheme = "https" if tls is not None else "http"
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/simple/"
+        yield f"{scheme}://127.0.0.1:{server.server_address[1]}/simple/"
     finally:
         server.shutdown()
         server.server_close()

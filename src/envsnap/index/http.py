@@ -13,7 +13,9 @@ and what a hostile server must not get around:
   secure-origin rule (:func:`envsnap.index.secure.is_secure`), and a hop to
   another origin (scheme, host, port) loses the ``Authorization`` header
   (as requests and pip do);
-- pip's ``cert`` (CA bundle) and ``client-cert`` settings are honoured;
+- pip's ``cert`` (CA bundle) and ``client-cert`` settings are honoured, and a
+  ``--trusted-host`` is fetched over ``https`` without certificate verification
+  (pip's rule; hashes are still checked);
 - **bounds**: a page larger than :attr:`Limits.page_bytes` or a file larger
   than the size the index or lock states (else :attr:`Limits.file_bytes`)
   is refused while streaming, never held in memory; a file must arrive
@@ -42,7 +44,7 @@ from typing import TYPE_CHECKING
 
 from envsnap._urls import strip_credentials
 from envsnap.errors import InputError, OperationError
-from envsnap.index.secure import is_secure
+from envsnap.index.secure import is_secure, is_trusted
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -263,7 +265,9 @@ class HttpClient:
 
     Args:
         credentials: auth for index origins (default: ``~/.netrc`` only).
-        trusted_hosts: ``--trusted-host`` values: plain http allowed to them.
+        trusted_hosts: ``--trusted-host`` values: plain http allowed to them,
+            and their ``https`` certificates not verified (as pip does; the
+            files' hashes are still checked).
         cert: a CA bundle (pip's ``cert``); default: the system's.
         client_cert: a PEM file with a client key and certificate (pip's ``client-cert``).
         limits: time and size bounds (default :meth:`Limits.from_environment`).
@@ -301,6 +305,8 @@ class HttpClient:
             ca_certs=cert,
             cert_file=client_cert,
         )
+        self._insecure: urllib3.PoolManager | None = None
+        self._client_cert = client_cert
         self._cancelled = threading.Event()
         self._down: dict[str, OperationError] = {}
         self._lock = threading.Lock()
@@ -308,6 +314,29 @@ class HttpClient:
     def close(self) -> None:
         """Close every pooled connection."""
         self._pool.clear()
+        if self._insecure is not None:
+            self._insecure.clear()
+
+    def _pool_for(self, url: str) -> urllib3.PoolManager:
+        """Return the pool for ``url``: unverified TLS for a trusted ``https`` host."""
+        if not (url[:6].lower() == "https:" and is_trusted(url, self.trusted_hosts)):
+            return self._pool
+        with self._lock:
+            if self._insecure is None:
+                import urllib3  # noqa: PLC0415
+
+                # the user named the host: pip warns nothing either
+                urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+                self._insecure = urllib3.PoolManager(
+                    num_pools=8,
+                    maxsize=max(1, self.limits.jobs),
+                    retries=self._retry,
+                    timeout=urllib3.Timeout(connect=self.limits.timeout, read=self.limits.timeout),
+                    cert_reqs="CERT_NONE",
+                    assert_hostname=False,
+                    cert_file=self._client_cert,
+                )
+            return self._insecure
 
     def __enter__(self) -> HttpClient:
         return self
@@ -481,7 +510,7 @@ class HttpClient:
             if auth is not None:
                 sent["Authorization"] = auth
             try:
-                response = self._pool.request(
+                response = self._pool_for(current).request(
                     "GET",
                     without_userinfo(current),
                     headers=sent,

@@ -25,7 +25,7 @@ from envsnap.errors import InputError
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
 
-__all__ = ["check_secure", "is_secure", "trusted_hosts_from"]
+__all__ = ["check_secure", "is_secure", "is_trusted", "trusted_hosts_from"]
 
 _LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
 
@@ -72,17 +72,33 @@ def is_secure(url: str, trusted: Iterable[str] = ()) -> bool:
         address = None
     if address is not None and any(address in net for net in _LOOPBACK):
         return True
+    return is_trusted(url, trusted)
+
+
+def is_trusted(url: str, trusted: Iterable[str] = ()) -> bool:
+    """Return whether ``url``'s host is a ``--trusted-host`` (pip's rule, any scheme).
+
+    A bare ``HOST`` trusts every port of it, ``HOST:PORT`` only that port
+    (80 for ``http``, 443 for ``https`` when the URL names none). pip also
+    skips TLS certificate verification for such a host over ``https``.
+
+    Args:
+        url: the URL.
+        trusted: ``HOST`` or ``HOST:PORT`` values.
+    """
+    parts = urllib.parse.urlsplit(url)
+    host = (parts.hostname or "").lower()
     try:
-        port = parts.port
+        port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
     except ValueError:
-        port = None
+        return False
     for entry in trusted:
         wanted = urllib.parse.urlsplit(f"//{entry.strip().lower()}")
         try:
             wanted_port = wanted.port
         except ValueError:
             continue
-        if wanted.hostname == host and wanted_port in (None, port or 80):
+        if wanted.hostname == host and wanted_port in (None, port):
             return True
     return False
 
