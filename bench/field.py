@@ -459,16 +459,24 @@ def time_steps_round_robin(
 
     ``envs[name]`` is the environment of command ``name``; ``before(name)``
     runs before each of its runs (it empties the target, and the caches for a
-    cold run). A command that fails once is dropped, with its exit code and
-    first error line.
+    cold run). Its deletions are then flushed (``sync``) outside the timing,
+    so that writing them back is not charged to the command that runs next.
+    Each round starts one command later: no command always follows the same
+    one (pip's venv holds real copies, uv's and envsnap's hard links, so the
+    deletions before them differ). A command that fails once is dropped, with
+    its exit code and first error line.
     """
     runs: dict[str, list[float]] = {name: [] for name in plans}
     failed: dict[str, str] = {}
-    for _ in range(repeat):
-        for name, steps in plans.items():
+    names = list(plans)
+    for round_number in range(repeat):
+        shift = round_number % len(names)
+        for name in names[shift:] + names[:shift]:
+            steps = plans[name]
             if name in failed:
                 continue
             before(name)
+            os.sync()
             total = 0.0
             for argv in steps:
                 seconds, why = run_once(argv, env=envs[name], cwd=cwd)

@@ -248,7 +248,8 @@ def index_options(*, purpose: str) -> Callable[[F], F]:
                 "trusted_hosts",
                 metavar="HOST[:PORT]",
                 multiple=True,
-                help="Allow plain http to this host (repeatable; hashes are still checked) "
+                help="Allow plain http to this host, and https without certificate "
+                "verification, as pip does (repeatable; hashes are still checked) "
                 "[pip also reads: PIP_TRUSTED_HOST].",
             ),
         ],
