@@ -30,9 +30,11 @@ Measured, in one run:
    directory: ``envsnap restore``, ``uv venv && uv pip sync``, ``python -m
    venv && pip install -r``; each command has its own envsnap, uv and pip
    cache directories under ``--work`` (the user's caches are never touched).
-   Cold runs come first, each with its command's caches emptied; the warm runs
-   follow with the caches the last cold run left (both files pin the same
-   set);
+   Each run restores into a new directory; a cold run gets new, empty
+   caches, a warm run the command's own caches, primed by one untimed run
+   of each command and file. Nothing is deleted between timed runs (the
+   directories go after each column), pending writes are flushed before
+   each run, and each round starts one command later;
 3. ``envsnap freeze -o pylock.toml`` of the ``web`` env with no index named:
    exit code, first error line, time.
 
@@ -44,6 +46,7 @@ never stops the run. The table goes to stdout, everything (with every run) to
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import re
@@ -65,7 +68,7 @@ import run  # noqa: E402
 import synth  # noqa: E402
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping
+    from collections.abc import Callable, Iterable, Mapping, Sequence
 
 FIELD = "field: machine's default pip configuration, no index named"
 
@@ -448,38 +451,36 @@ def time_reads(
 
 
 def time_steps_round_robin(
-    plans: dict[str, list[list[str]]],
+    names: Sequence[str],
     *,
     repeat: int,
-    envs: Mapping[str, Mapping[str, str]],
+    prepare: Callable[[str], tuple[list[list[str]], Mapping[str, str]]],
     cwd: Path,
-    before: Callable[[str], None],
 ) -> tuple[dict[str, run.Timing], dict[str, str]]:
     """Time multi-step commands (venv, then install) round-robin, no warm-up.
 
-    ``envs[name]`` is the environment of command ``name``; ``before(name)``
-    runs before each of its runs (it empties the target, and the caches for a
-    cold run). Its deletions are then flushed (``sync``) outside the timing,
-    so that writing them back is not charged to the command that runs next.
-    Each round starts one command later: no command always follows the same
-    one (pip's venv holds real copies, uv's and envsnap's hard links, so the
-    deletions before them differ). A command that fails once is dropped, with
-    its exit code and first error line.
+    ``prepare(name)`` gives one run of command ``name``: its steps and its
+    environment, with a target (and, for a cold run, caches) no run used
+    before, so nothing is deleted between timed runs: deleting a venv is
+    file-system work that would be charged to whichever command runs next
+    (pip's venv holds real copies, uv's and envsnap's hard links). Pending
+    writes are flushed (``sync``) before each run, outside the timing. Each
+    round starts one command later, so no command always follows the same
+    one. A command that fails once is dropped, with its exit code and first
+    error line.
     """
-    runs: dict[str, list[float]] = {name: [] for name in plans}
+    runs: dict[str, list[float]] = {name: [] for name in names}
     failed: dict[str, str] = {}
-    names = list(plans)
     for round_number in range(repeat):
         shift = round_number % len(names)
-        for name in names[shift:] + names[:shift]:
-            steps = plans[name]
+        for name in [*names[shift:], *names[:shift]]:
             if name in failed:
                 continue
-            before(name)
+            steps, env = prepare(name)
             os.sync()
             total = 0.0
             for argv in steps:
-                seconds, why = run_once(argv, env=envs[name], cwd=cwd)
+                seconds, why = run_once(argv, env=env, cwd=cwd)
                 total += seconds
                 if why:
                     failed[name] = f"{' '.join(Path(a).name for a in argv[:3])}: {why}"
@@ -708,9 +709,13 @@ def bench_restore(
     """
     _, _, dists, _, _ = run.real_env(str(venv))
 
-    def caches(name: str) -> dict[str, Path]:
-        # each command has caches of its own, so a cold run of one cannot warm another
-        root = work / "cache" / re.sub(r"[^a-z]+", "-", name.lower()).strip("-")
+    def caches(name: str, cold_run: int | None = None) -> dict[str, Path]:
+        # each command has caches of its own, so a cold run of one cannot warm another;
+        # a cold run gets new, empty ones (nothing is deleted between timed runs)
+        slug = re.sub(r"[^a-z]+", "-", name.lower()).strip("-")
+        root = work / "cache" / slug
+        if cold_run is not None:
+            root = work / "cache-cold" / f"{slug}-{cold_run}"
         return {
             cache_variable: root / "envsnap",
             "UV_CACHE_DIR": root / "uv",
@@ -718,8 +723,7 @@ def bench_restore(
         }
 
     names = (ENVSNAP_RESTORE, UV_SYNC, PIP_INSTALL)
-    envs = {n: field_environ({k: str(v) for k, v in caches(n).items()}) for n in names}
-    env = envs[ENVSNAP_RESTORE]
+    env = field_environ({k: str(v) for k, v in caches(ENVSNAP_RESTORE).items()})
     result: dict[str, object] = {"env": RESTORE_ENV, "dists": dists, "repeat": repeat}
     files: dict[str, str] = {}
     columns: dict[str, dict[str, object]] = {}
@@ -752,40 +756,57 @@ def bench_restore(
     else:
         files["uv file"] = "uv unavailable"
 
-    target = scratch / "restored"
     options, base_option = _restore_options(peers.envsnap, env, scratch)
-    py = str(synth.venv_python(target))
+    targets = scratch / "restored"
+    counter = itertools.count()
 
-    def plans_for(lock: Path) -> dict[str, list[list[str]]]:
-        plans: dict[str, list[list[str]]] = {}
-        argv = [peers.envsnap, "restore", str(lock), "--venv", str(target), "-q"]
-        if "--venv" not in options:
-            argv = [peers.envsnap, "restore", str(lock), str(target), "-q"]
-        if base_option:
-            argv += [base_option, base]
-        plans[ENVSNAP_RESTORE] = [argv]
-        if peers.uv:
-            plans[UV_SYNC] = [
-                [peers.uv, "venv", "-q", "--python", base, str(target)],
-                [peers.uv, "pip", "sync", "-q", str(lock), "--python", py],
+    def steps(name: str, lock: Path, target: Path) -> list[list[str]]:
+        py = str(synth.venv_python(target))
+        if name == ENVSNAP_RESTORE:
+            argv = [peers.envsnap, "restore", str(lock), "--venv", str(target), "-q"]
+            if "--venv" not in options:
+                argv = [peers.envsnap, "restore", str(lock), str(target), "-q"]
+            return [argv + ([base_option, base] if base_option else [])]
+        if name == UV_SYNC:
+            return [
+                [peers.uv or "uv", "venv", "-q", "--python", base, str(target)],
+                [peers.uv or "uv", "pip", "sync", "-q", str(lock), "--python", py],
             ]
-        plans[PIP_INSTALL] = [
+        return [
             [base, "-m", "venv", str(target)],
             [py, "-m", "pip", "install", "-q", "-r", str(lock)],
         ]
-        return plans
 
-    def wipe_target(_: str) -> None:
-        shutil.rmtree(target, ignore_errors=True)
+    def one_run(
+        lock: Path, *, cold: bool
+    ) -> Callable[[str], tuple[list[list[str]], Mapping[str, str]]]:
+        def prepare(name: str) -> tuple[list[list[str]], Mapping[str, str]]:
+            number = next(counter)
+            targets.mkdir(parents=True, exist_ok=True)
+            found = caches(name, number if cold else None)
+            run_env = field_environ({k: str(v) for k, v in found.items()})
+            return steps(name, lock, targets / str(number)), run_env
 
-    def wipe_all(name: str) -> None:
-        wipe_target(name)
-        for path in caches(name).values():
+        return prepare
+
+    def clean_up() -> None:  # outside the timing
+        for path in (targets, work / "cache-cold"):
             shutil.rmtree(path, ignore_errors=True)
+        os.sync()
 
-    # cold first: the last cold run of each command leaves its caches primed
-    # (both files pin the same set), so the warm columns need no warm-up round
-    for column in sorted(RESTORE_COLUMNS, key=lambda c: not c.startswith("cold")):
+    commands = [n for n in names if n != UV_SYNC or peers.uv]
+    clean_up()
+    # the warm caches are primed by one untimed run of each command and file
+    log(f"restore {RESTORE_ENV}: priming the warm caches (untimed) ...")
+    for lock in sources.values():
+        prepare = one_run(lock, cold=False)
+        for name in commands:
+            argv_list, run_env = prepare(name)
+            for argv in argv_list:
+                if run_once(argv, env=run_env, cwd=scratch)[1]:
+                    break
+    clean_up()
+    for column in RESTORE_COLUMNS:
         temperature, _, which = column.partition(", ")
         lock = sources.get(which)
         if lock is None:
@@ -793,12 +814,12 @@ def bench_restore(
             continue
         log(f"restore {RESTORE_ENV}, {column}:")
         timings, failed = time_steps_round_robin(
-            plans_for(lock),
+            commands,
             repeat=repeat,
-            envs=envs,
+            prepare=one_run(lock, cold=temperature == "cold"),
             cwd=scratch,
-            before=wipe_all if temperature == "cold" else wipe_target,
         )
+        clean_up()
         medians = {n: t.median for n, t in timings.items()}
         columns[column] = {
             "timings": {
@@ -810,7 +831,6 @@ def bench_restore(
                 for k, v in ratios(medians, RESTORE_PAIRS).items()
             },
         }
-    wipe_target("")
     result["caches"] = {n: {k: str(v) for k, v in caches(n).items()} for n in names}
     return result
 
