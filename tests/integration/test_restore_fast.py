@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import sys
 import threading
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.integration
 
 PY = "{}.{}.{}".format(*sys.version_info[:3])
+TAG = sys.implementation.cache_tag
 
 
 @pytest.fixture
@@ -99,7 +101,37 @@ def test_round_trip_then_a_second_restore_downloads_nothing(
     assert (site / "pip").is_dir()
     assert (tmp_path / "one" / "bin" / f"pip{sys.version_info[0]}.{sys.version_info[1]}").exists()
     assert not (next((tmp_path / "two" / "lib").glob("python*/site-packages")) / "pip").exists()
-    assert not list(site.rglob("__pycache__"))
+    # no bytecode without --compile, but pip's from the check that pip runs
+    assert {p.relative_to(site).parts[0] for p in site.rglob("__pycache__")} == {"pip"}
+    kept = list((cache / "pip-bytecode").glob("*/manifest.json"))
+    assert len(kept) == 1
+    for name, digest in json.loads(kept[0].read_text(encoding="utf-8")):
+        assert (site / name).read_bytes() == (kept[0].parent / name).read_bytes()
+        assert sha(kept[0].parent / name) == digest
+
+
+def test_a_second_venv_gets_the_kept_pip_bytecode(
+    tmp_path: Path, wheelhouse: Path, cache: Path
+) -> None:
+    """The first restore's pip check leaves pip's bytecode in the cache; the next venv links it."""
+    (tmp_path / "requirements.txt").write_text(
+        f"# envsnap 0.1.0 freeze - CPython {PY}, linux x86_64 - 1 top-level, 0 transitive\n"
+        "# top-level\nsolo==1.0\n# transitive\n",
+        encoding="utf-8",
+    )
+    for name in ("one", "two"):
+        done = run_envsnap(
+            "restore", "--venv", name, "--no-index", "--find-links", str(wheelhouse),
+            cwd=tmp_path,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert "check: pip " in done.stderr
+    (kept,) = (cache / "pip-bytecode").glob("*/manifest.json")
+    rows = json.loads(kept.read_text(encoding="utf-8"))
+    assert any(name == f"pip/__pycache__/__init__.{TAG}.pyc" for name, _ in rows)
+    site = next((tmp_path / "two" / "lib").glob("python*/site-packages"))
+    for name, _ in rows:
+        assert (site / name).stat().st_ino == (kept.parent / name).stat().st_ino
 
 
 def test_an_installed_file_edited_in_place_does_not_reach_the_next_restore(

@@ -329,12 +329,13 @@ def unpacked_console_scripts(entry: Path, python_version: tuple[int, ...]) -> tu
     return tuple(pip_console_scripts(texts[0] if texts else "", python_version))
 
 
-def check_pip(python: Path) -> str:
+def check_pip(python: Path, *, write_bytecode: bool = False) -> str:
     """Run ``PYTHON -m pip --version`` in the new venv; return pip's version (``23.2.1``).
 
     Isolated from the user's pip configuration and ``PYTHONPATH``, so what
-    runs is the venv's own pip; ``-B`` writes no bytecode (``--compile``
-    decides that).
+    runs is the venv's own pip; ``-B`` writes no bytecode unless
+    ``write_bytecode`` (then the modules pip imports get their ``.pyc``, as on
+    any first run of pip; :mod:`envsnap.install.pip_bytecode` keeps them).
 
     Raises:
         OperationError: pip does not start (its last lines in the message).
@@ -343,7 +344,7 @@ def check_pip(python: Path) -> str:
     env.update(PIP_CONFIG_FILE=os.devnull, PIP_DISABLE_PIP_VERSION_CHECK="1")
     try:
         done = subprocess.run(
-            [os.fspath(python), "-B", "-m", "pip", "--version"],
+            [os.fspath(python), *([] if write_bytecode else ["-B"]), "-m", "pip", "--version"],
             capture_output=True,
             text=True,
             env=env,

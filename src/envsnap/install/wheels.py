@@ -458,12 +458,13 @@ class UnpackedWheel(WheelSource):
     @property
     def members(self) -> dict[str, RecordEntry]:
         """``{absolute path of the unpacked file: its RECORD entry}``."""
-        found = {}
-        for name, hash_, size, _ in self._manifest:
-            found[os.fspath(self.root / str(name))] = RecordEntry(
+        root = os.fspath(self.root)
+        return {
+            os.path.join(root, str(name)): RecordEntry(  # noqa: PTH118 - per member
                 str(name), Hash.parse(str(hash_)), int(str(size))
             )
-        return found
+            for name, hash_, size, _ in self._manifest
+        }
 
     def has_scripts(self) -> bool:
         """Whether the wheel declares entry points (so ``entry_points.txt`` is read)."""
@@ -556,6 +557,7 @@ class LinkingDestination(SchemeDictionaryDestination):
         self.wheel = wheel
         self._made: set[str] = set()
         self._written: set[str] = set()
+        self._bases: dict[str, str] = {}
         self._scripts = os.path.abspath(scheme_dict["scripts"])  # noqa: PTH100
         self._config = os.path.join(os.path.abspath(scheme_dict["data"]), "pyvenv.cfg")  # noqa: PTH100, PTH118
 
@@ -595,9 +597,12 @@ class LinkingDestination(SchemeDictionaryDestination):
 
     def _target(self, scheme: Scheme, path: str) -> str:
         """Return the absolute path a file goes to, after the checks the class describes."""
-        base = os.path.abspath(self.scheme_dict[scheme])  # noqa: PTH100
-        target = os.path.abspath(os.path.join(base, path))  # noqa: PTH100, PTH118
-        if "\\" in path or os.path.commonpath([base, target]) != base or target == base:
+        base = self._bases.get(scheme)
+        if base is None:
+            base = self._bases[scheme] = os.path.abspath(self.scheme_dict[scheme])  # noqa: PTH100
+        target = os.path.normpath(os.path.join(base, path))  # noqa: PTH118
+        # inside base, not base itself (a prefix test: commonpath costs ~10 µs a file)
+        if "\\" in path or not target.startswith(base.rstrip(os.sep) + os.sep):
             raise OperationError(
                 f"{self.wheel}: refused {path!r}: it would be written outside {base}",
                 hint="the wheel is unsafe; nothing of the restore was kept",

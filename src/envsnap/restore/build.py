@@ -82,9 +82,9 @@ def build_venv(
         # pip's start-up (about a second) overlaps the install and the verification
         pool = stack.enter_context(ThreadPoolExecutor(max_workers=1))
         seeded = _seed_pip_first(plan, python, environment)
-        pip_check = pool.submit(check_pip, python) if seeded else None
+        pip_check = pool.submit(_check_seeded_pip, plan, python, seeded) if seeded else None
         installed = BACKENDS[plan.installer](
-            plan, python, environment, say, output, counter, seeded
+            plan, python, environment, say, output, counter, seeded is not None
         )
         lock, no_deps, environment = installed.lock, installed.exact, installed.environment
         if plan.base_installs:
@@ -336,7 +336,23 @@ def _closure_gaps(
     return find_gaps(lock, requires, environment.markers), fetched
 
 
-def _seed_pip_first(plan: RestorePlan, python: Path, environment: TargetEnvironment) -> bool:
+@dataclass(frozen=True, slots=True)
+class _SeededPip:
+    """pip's wheel, installed into the new venv before the file."""
+
+    entry: Path
+    """Its unpacked cache entry."""
+    purelib: Path
+    """The venv's ``purelib``."""
+    tag: str | None
+    """The venv's bytecode tag (``cpython-312``); ``None``: no bytecode kept."""
+    bytecode: bool
+    """Whether kept bytecode was linked in (:mod:`envsnap.install.pip_bytecode`)."""
+
+
+def _seed_pip_first(
+    plan: RestorePlan, python: Path, environment: TargetEnvironment
+) -> _SeededPip | None:
     """Install pip's wheel into the new venv before the file, unless the file pins pip.
 
     Done first so that the check that pip runs overlaps the install. A file
@@ -344,13 +360,44 @@ def _seed_pip_first(plan: RestorePlan, python: Path, environment: TargetEnvironm
     venv would be two ``.dist-info`` directories).
 
     Returns:
-        Whether pip was installed.
+        What was installed, or ``None`` (not wanted, or the file pins pip).
     """
+    from envsnap.install.builtin import venv_scheme  # noqa: PLC0415
+    from envsnap.install.pip_bytecode import bytecode_tag, link_pip_bytecode  # noqa: PLC0415
+    from envsnap.install.pip_seed import choose_pip_wheel, pip_wheel_job  # noqa: PLC0415
+    from envsnap.install.wheels import install_unpacked  # noqa: PLC0415
+
     if not plan.options.with_pip or any(p.name == "pip" for p in plan.lock.packages):
-        return False
+        return None
     with _cache(plan.options) as cache:
-        _install_pip_wheel(python, environment, cache)
-    return True
+        job = pip_wheel_job(choose_pip_wheel(environment, cache), cache, environment.python_version)
+        scheme = venv_scheme(python, environment)
+        install_unpacked(job, scheme, interpreter=python)
+        purelib, tag = Path(scheme["purelib"]), bytecode_tag(environment)
+        if not plan.options.use_cache:
+            tag = None  # a temporary cache keeps nothing
+        linked = tag is not None and link_pip_bytecode(cache, job.unpacked, purelib, tag)
+    return _SeededPip(entry=job.unpacked, purelib=purelib, tag=tag, bytecode=linked)
+
+
+def _check_seeded_pip(plan: RestorePlan, python: Path, seeded: _SeededPip) -> str:
+    """Check that the seeded pip runs; keep the bytecode that first run writes.
+
+    Returns:
+        pip's version.
+
+    Raises:
+        OperationError: pip does not start.
+    """
+    from envsnap.install.pip_bytecode import keep_pip_bytecode  # noqa: PLC0415
+    from envsnap.install.pip_seed import check_pip  # noqa: PLC0415
+
+    keep = seeded.tag is not None and not seeded.bytecode
+    version = check_pip(python, write_bytecode=keep)
+    if keep and seeded.tag is not None:
+        with _cache(plan.options) as cache:
+            keep_pip_bytecode(cache, seeded.entry, seeded.purelib, seeded.tag)
+    return version
 
 
 def _install_pip_wheel(python: Path, environment: TargetEnvironment, cache: FileCache) -> None:
