@@ -57,6 +57,15 @@ def write_lock(path: Path, files: list[tuple[str, str, str, str]]) -> Path:
     return path
 
 
+def write_solo(path: Path) -> None:
+    """envsnap's requirements file pinning the one package ``solo``: the whole closure."""
+    path.write_text(
+        f"# envsnap 0.1.0 freeze - CPython {PY}, linux x86_64 - 1 top-level, 0 transitive\n"
+        "# top-level\nsolo==1.0\n# transitive\n",
+        encoding="utf-8",
+    )
+
+
 def files_url(index_url: str, wheel: Path) -> str:
     return f"{index_url.removesuffix('simple/')}files/{wheel.name}"
 
@@ -114,11 +123,7 @@ def test_a_second_venv_gets_the_kept_pip_bytecode(
     tmp_path: Path, wheelhouse: Path, cache: Path
 ) -> None:
     """The first restore's pip check leaves pip's bytecode in the cache; the next venv links it."""
-    (tmp_path / "requirements.txt").write_text(
-        f"# envsnap 0.1.0 freeze - CPython {PY}, linux x86_64 - 1 top-level, 0 transitive\n"
-        "# top-level\nsolo==1.0\n# transitive\n",
-        encoding="utf-8",
-    )
+    write_solo(tmp_path / "requirements.txt")
     for name in ("one", "two"):
         done = run_envsnap(
             "restore", "--venv", name, "--no-index", "--find-links", str(wheelhouse),
@@ -137,11 +142,7 @@ def test_a_second_venv_gets_the_kept_pip_bytecode(
 def test_an_installed_file_edited_in_place_does_not_reach_the_next_restore(
     tmp_path: Path, wheelhouse: Path, cache: Path
 ) -> None:
-    (tmp_path / "requirements.txt").write_text(
-        f"# envsnap 0.1.0 freeze - CPython {PY}, linux x86_64 - 1 top-level, 0 transitive\n"
-        "# top-level\nsolo==1.0\n# transitive\n",
-        encoding="utf-8",
-    )
+    write_solo(tmp_path / "requirements.txt")
     with serve_index(wheelhouse) as url:
         args = ("--without-pip", "--index-url", url)
         first = run_envsnap("restore", "--venv", "one", *args, cwd=tmp_path)
@@ -168,11 +169,7 @@ def test_an_installed_file_edited_in_place_does_not_reach_the_next_restore(
 
 
 def test_compile_and_no_cache(tmp_path: Path, wheelhouse: Path, cache: Path) -> None:
-    (tmp_path / "requirements.txt").write_text(
-        f"# envsnap 0.1.0 freeze - CPython {PY}, linux x86_64 - 1 top-level, 0 transitive\n"
-        "# top-level\nsolo==1.0\n# transitive\n",
-        encoding="utf-8",
-    )
+    write_solo(tmp_path / "requirements.txt")
     done = run_envsnap(
         "restore",
         "--without-pip",

@@ -40,7 +40,7 @@ import time
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from envsnap._urls import strip_credentials
 from envsnap.errors import InputError, OperationError
@@ -296,17 +296,9 @@ class HttpClient:
             raise_on_status=False,
             respect_retry_after_header=False,
         )
-        self._pool = urllib3.PoolManager(
-            num_pools=32,
-            maxsize=max(1, self.limits.jobs),
-            retries=self._retry,
-            timeout=urllib3.Timeout(connect=self.limits.timeout, read=self.limits.timeout),
-            cert_reqs="CERT_REQUIRED",
-            ca_certs=cert,
-            cert_file=client_cert,
-        )
-        self._insecure: urllib3.PoolManager | None = None
         self._client_cert = client_cert
+        self._pool = self._make_pool(verify=True, ca_certs=cert)
+        self._insecure: urllib3.PoolManager | None = None
         self._cancelled = threading.Event()
         self._down: dict[str, OperationError] = {}
         self._lock = threading.Lock()
@@ -327,16 +319,29 @@ class HttpClient:
 
                 # the user named the host: pip warns nothing either
                 urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
-                self._insecure = urllib3.PoolManager(
-                    num_pools=8,
-                    maxsize=max(1, self.limits.jobs),
-                    retries=self._retry,
-                    timeout=urllib3.Timeout(connect=self.limits.timeout, read=self.limits.timeout),
-                    cert_reqs="CERT_NONE",
-                    assert_hostname=False,
-                    cert_file=self._client_cert,
-                )
+                self._insecure = self._make_pool(verify=False)
             return self._insecure
+
+    def _make_pool(self, *, verify: bool, ca_certs: str | None = None) -> urllib3.PoolManager:
+        """Return a pool with this client's bounds, retries and client certificate.
+
+        ``verify``: check servers' certificates (against ``ca_certs``, else the system's).
+        """
+        import urllib3  # noqa: PLC0415
+
+        tls: dict[str, Any] = (
+            {"cert_reqs": "CERT_REQUIRED", "ca_certs": ca_certs}
+            if verify
+            else {"cert_reqs": "CERT_NONE", "assert_hostname": False}
+        )
+        return urllib3.PoolManager(
+            num_pools=32,
+            maxsize=max(1, self.limits.jobs),
+            retries=self._retry,
+            timeout=urllib3.Timeout(connect=self.limits.timeout, read=self.limits.timeout),
+            cert_file=self._client_cert,
+            **tls,
+        )
 
     def __enter__(self) -> HttpClient:
         return self
