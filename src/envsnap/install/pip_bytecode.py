@@ -4,9 +4,10 @@ Restore checks the seeded pip with ``python -m pip --version``
 (:func:`envsnap.install.pip_seed.check_pip`). Without bytecode that run
 compiles every pip module it imports: about 0.6 s of CPU, the largest part of a
 warm restore's own work. The first check in a venv writes that bytecode
-(``__pycache__/*.cpython-312.pyc``, as any first run of pip does); it is then
-kept in the cache, per pip entry and interpreter tag, with the sha256 of each
-file, and later venvs get it by hard links before their check.
+into a scratch directory (``PYTHONPYCACHEPREFIX``, so nothing is written
+beside the sources, the base Python's standard library included); pip's part
+is then kept in the cache, per pip entry and interpreter tag, with the sha256
+of each file, and venvs get it by hard links (``__pycache__/*.cpython-312.pyc``).
 
 The bytecode stays valid in every venv: a ``.pyc`` records its source's
 modification time and size, and the venvs' sources are hard links to one
@@ -38,8 +39,11 @@ _MANIFEST = "manifest.json"
 
 
 def bytecode_tag(environment: TargetEnvironment) -> str | None:
-    """Return the interpreter's bytecode tag (``cpython-312``), ``None`` when not CPython."""
-    if environment.implementation != "CPython":
+    """Return the interpreter's bytecode tag (``cpython-312``).
+
+    ``None`` when it is not CPython, or older than 3.8 (no ``PYTHONPYCACHEPREFIX``).
+    """
+    if environment.implementation != "CPython" or environment.python_version[:2] < (3, 8):
         return None
     major, minor = environment.python_version[:2]
     return f"cpython-{major}{minor}"
@@ -87,15 +91,29 @@ def link_pip_bytecode(cache: FileCache, entry: Path, purelib: Path, tag: str) ->
     return True
 
 
-def keep_pip_bytecode(cache: FileCache, entry: Path, purelib: Path, tag: str) -> None:
-    """Keep the bytecode a pip run wrote in a venv's ``purelib/pip`` for later venvs.
+def keep_pip_bytecode(cache: FileCache, entry: Path, written: Path, tag: str) -> None:
+    """Keep pip's bytecode that a run of the venv's pip wrote under ``written``.
+
+    Args:
+        cache: the file cache.
+        entry: pip's unpacked cache entry.
+        written: the run's ``PYTHONPYCACHEPREFIX``: it mirrors each source's
+            absolute directory; pip's files are those under ``site-packages/pip``.
+        tag: :func:`bytecode_tag` of the venv's Python.
 
     Written beside the cache's other entries under a temporary name and
     renamed into place, so a concurrent restore sees all of it or none; an
     unwritable cache is not an error (the bytecode is just not kept).
     """
     root = _kept(cache, entry, tag)
-    found = sorted((purelib / "pip").rglob(f"__pycache__/*.{tag}.pyc"))
+    found: list[tuple[str, Path]] = []
+    suffix = f".{tag}.pyc"
+    for path in sorted(written.rglob(f"*{suffix}")):
+        parts = path.relative_to(written).parts
+        if "site-packages" in parts:
+            inside = parts[len(parts) - parts[::-1].index("site-packages") :]
+            if inside[0] == "pip":  # pip/a/b.cpython-312.pyc -> pip/a/__pycache__/b...
+                found.append(("/".join([*inside[:-1], "__pycache__", inside[-1]]), path))
     if root.exists() or not found:
         return
     with contextlib.suppress(OSError):
@@ -103,8 +121,7 @@ def keep_pip_bytecode(cache: FileCache, entry: Path, purelib: Path, tag: str) ->
         scratch = Path(tempfile.mkdtemp(dir=root.parent, prefix=f".{root.name}-"))
         try:
             rows = []
-            for path in found:
-                name = path.relative_to(purelib).as_posix()
+            for name, path in found:
                 copy = scratch / name
                 copy.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(path, copy)

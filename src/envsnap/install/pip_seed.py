@@ -329,22 +329,26 @@ def unpacked_console_scripts(entry: Path, python_version: tuple[int, ...]) -> tu
     return tuple(pip_console_scripts(texts[0] if texts else "", python_version))
 
 
-def check_pip(python: Path, *, write_bytecode: bool = False) -> str:
+def check_pip(python: Path, *, bytecode_dir: Path | None = None) -> str:
     """Run ``PYTHON -m pip --version`` in the new venv; return pip's version (``23.2.1``).
 
     Isolated from the user's pip configuration and ``PYTHONPATH``, so what
-    runs is the venv's own pip; ``-B`` writes no bytecode unless
-    ``write_bytecode`` (then the modules pip imports get their ``.pyc``, as on
-    any first run of pip; :mod:`envsnap.install.pip_bytecode` keeps them).
+    runs is the venv's own pip. ``-B`` writes no bytecode; with
+    ``bytecode_dir`` the bytecode of every module imported goes there instead
+    (``PYTHONPYCACHEPREFIX``, Python 3.8+), never beside the sources: the
+    base installation's standard library is not written to
+    (:mod:`envsnap.install.pip_bytecode` keeps pip's part).
 
     Raises:
         OperationError: pip does not start (its last lines in the message).
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "PYTHON"))}
     env.update(PIP_CONFIG_FILE=os.devnull, PIP_DISABLE_PIP_VERSION_CHECK="1")
+    if bytecode_dir is not None:
+        env["PYTHONPYCACHEPREFIX"] = os.fspath(bytecode_dir)
     try:
         done = subprocess.run(
-            [os.fspath(python), *([] if write_bytecode else ["-B"]), "-m", "pip", "--version"],
+            [os.fspath(python), *([] if bytecode_dir else ["-B"]), "-m", "pip", "--version"],
             capture_output=True,
             text=True,
             env=env,

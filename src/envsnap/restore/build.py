@@ -389,14 +389,16 @@ def _check_seeded_pip(plan: RestorePlan, python: Path, seeded: _SeededPip) -> st
     Raises:
         OperationError: pip does not start.
     """
-    from envsnap.install.pip_bytecode import keep_pip_bytecode  # noqa: PLC0415
+    from envsnap.install.pip_bytecode import keep_pip_bytecode, link_pip_bytecode  # noqa: PLC0415
     from envsnap.install.pip_seed import check_pip  # noqa: PLC0415
 
-    keep = seeded.tag is not None and not seeded.bytecode
-    version = check_pip(python, write_bytecode=keep)
-    if keep and seeded.tag is not None:
+    if seeded.tag is None or seeded.bytecode:
+        return check_pip(python)
+    with tempfile.TemporaryDirectory(prefix="envsnap-bytecode-") as written:
+        version = check_pip(python, bytecode_dir=Path(written))
         with _cache(plan.options) as cache:
-            keep_pip_bytecode(cache, seeded.entry, seeded.purelib, seeded.tag)
+            keep_pip_bytecode(cache, seeded.entry, Path(written), seeded.tag)
+            link_pip_bytecode(cache, seeded.entry, seeded.purelib, seeded.tag)
     return version
 
 
