@@ -64,7 +64,8 @@ def link_pip_bytecode(cache: FileCache, entry: Path, purelib: Path, tag: str) ->
 
     Returns:
         Whether bytecode was linked: ``False`` when none is kept, or any kept
-        file is missing or no longer has its sha256 (nothing is linked then).
+        file is missing or no longer has its sha256 (nothing is linked then,
+        and a changed copy is removed).
     """
     root = _kept(cache, entry, tag)
     try:
@@ -74,6 +75,7 @@ def link_pip_bytecode(cache: FileCache, entry: Path, purelib: Path, tag: str) ->
             if Path(name).is_absolute() or ".." in Path(name).parts:
                 return False
             if hashlib.sha256((root / name).read_bytes()).hexdigest() != digest:
+                shutil.rmtree(root, ignore_errors=True)  # the next check keeps a new copy
                 return False
     except (OSError, ValueError, TypeError):
         return False

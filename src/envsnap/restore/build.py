@@ -14,8 +14,9 @@ Restore asks the :data:`BACKENDS` table (one :class:`Backend` per ``--installer`
 name) and never checks a backend's name or the lock's format.
 
 Why one module of this size: each backend's install step (built-in, pip, uv, base
-packages, the closure check) lives here, behind the :class:`Backend` seam of
-docs/architecture.md; moving them into ``install/`` is the next step.
+packages, the closure check) and pip's seeding and check, which every backend
+shares, live here, behind the :class:`Backend` seam of docs/architecture.md;
+moving them into ``install/`` is the next step.
 """
 
 from __future__ import annotations
@@ -280,11 +281,7 @@ def _install_builtin(
                 fetched=fetched,
             )
     except OSError as exc:
-        raise OperationError(
-            f"cannot use the cache or the venv: {exc}",
-            hint="check the permissions of the cache directory (ENVSNAP_CACHE_DIR) "
-            "or use use_cache=False",
-        ) from None
+        raise _cache_error(exc) from None
     return Installed(lock, exact=True, environment=environment)
 
 
@@ -336,6 +333,15 @@ def _closure_gaps(
     return find_gaps(lock, requires, environment.markers), fetched
 
 
+def _cache_error(exc: OSError) -> OperationError:
+    """Return the error for an ``OSError`` of the cache or the new venv during the install."""
+    return OperationError(
+        f"cannot use the cache or the venv: {exc}",
+        hint="check the permissions of the cache directory (ENVSNAP_CACHE_DIR) "
+        "or use use_cache=False",
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class _SeededPip:
     """pip's wheel, installed into the new venv before the file."""
@@ -369,14 +375,18 @@ def _seed_pip_first(
 
     if not plan.options.with_pip or any(p.name == "pip" for p in plan.lock.packages):
         return None
-    with _cache(plan.options) as cache:
-        job = pip_wheel_job(choose_pip_wheel(environment, cache), cache, environment.python_version)
-        scheme = venv_scheme(python, environment)
-        install_unpacked(job, scheme, interpreter=python)
-        purelib, tag = Path(scheme["purelib"]), bytecode_tag(environment)
-        if not plan.options.use_cache:
-            tag = None  # a temporary cache keeps nothing
-        linked = tag is not None and link_pip_bytecode(cache, job.unpacked, purelib, tag)
+    try:
+        with _cache(plan.options) as cache:
+            seed = choose_pip_wheel(environment, cache)
+            job = pip_wheel_job(seed, cache, environment.python_version)
+            scheme = venv_scheme(python, environment)
+            install_unpacked(job, scheme, interpreter=python)
+            purelib, tag = Path(scheme["purelib"]), bytecode_tag(environment)
+            if not plan.options.use_cache:
+                tag = None  # a temporary cache keeps nothing
+            linked = tag is not None and link_pip_bytecode(cache, job.unpacked, purelib, tag)
+    except OSError as exc:
+        raise _cache_error(exc) from None
     return _SeededPip(entry=job.unpacked, purelib=purelib, tag=tag, bytecode=linked)
 
 

@@ -79,6 +79,7 @@ def test_a_changed_kept_file_is_not_used(tmp_path: Path, cache: FileCache) -> No
     second = purelib_with_pip(tmp_path / "two")
     assert link_pip_bytecode(cache, ENTRY, second, TAG) is False
     assert not list(second.rglob("*.pyc"))
+    assert not (cache.root / KEPT / f"ab12-{TAG}").exists()  # the next check keeps a new copy
 
 
 def test_a_manifest_naming_a_path_outside_is_not_used(tmp_path: Path, cache: FileCache) -> None:
