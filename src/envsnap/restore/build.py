@@ -368,26 +368,19 @@ def _seed_pip_first(
     Returns:
         What was installed, or ``None`` (not wanted, or the file pins pip).
     """
-    from envsnap.install.builtin import venv_scheme  # noqa: PLC0415
     from envsnap.install.pip_bytecode import bytecode_tag, link_pip_bytecode  # noqa: PLC0415
-    from envsnap.install.pip_seed import choose_pip_wheel, pip_wheel_job  # noqa: PLC0415
-    from envsnap.install.wheels import install_unpacked  # noqa: PLC0415
 
     if not plan.options.with_pip or any(p.name == "pip" for p in plan.lock.packages):
         return None
     try:
         with _cache(plan.options) as cache:
-            seed = choose_pip_wheel(environment, cache)
-            job = pip_wheel_job(seed, cache, environment.python_version)
-            scheme = venv_scheme(python, environment)
-            install_unpacked(job, scheme, interpreter=python)
-            purelib, tag = Path(scheme["purelib"]), bytecode_tag(environment)
-            if not plan.options.use_cache:
-                tag = None  # a temporary cache keeps nothing
-            linked = tag is not None and link_pip_bytecode(cache, job.unpacked, purelib, tag)
+            entry, purelib = _install_pip_wheel(python, environment, cache)
+            # a temporary cache keeps nothing
+            tag = bytecode_tag(environment) if plan.options.use_cache else None
+            linked = tag is not None and link_pip_bytecode(cache, entry, purelib, tag)
     except OSError as exc:
         raise _cache_error(exc) from None
-    return _SeededPip(entry=job.unpacked, purelib=purelib, tag=tag, bytecode=linked)
+    return _SeededPip(entry=entry, purelib=purelib, tag=tag, bytecode=linked)
 
 
 def _check_seeded_pip(plan: RestorePlan, python: Path, seeded: _SeededPip) -> str:
@@ -412,17 +405,25 @@ def _check_seeded_pip(plan: RestorePlan, python: Path, seeded: _SeededPip) -> st
     return version
 
 
-def _install_pip_wheel(python: Path, environment: TargetEnvironment, cache: FileCache) -> None:
-    """Install pip's wheel (:func:`envsnap.install.pip_seed.choose_pip_wheel`) into a venv."""
-    from envsnap.install import builtin as direct  # noqa: PLC0415
+def _install_pip_wheel(
+    python: Path, environment: TargetEnvironment, cache: FileCache
+) -> tuple[Path, Path]:
+    """Install pip's wheel (:func:`envsnap.install.pip_seed.choose_pip_wheel`) into a venv.
 
-    direct.install(
-        direct.InstallPlan(files=()),
-        python=python,
-        environment=environment,
-        cache=cache,
-        with_pip=True,
-    )
+    Returns:
+        ``(pip's unpacked cache entry, the venv's purelib)``.
+
+    Raises:
+        OperationError: no pip wheel fits, or it cannot be installed.
+    """
+    from envsnap.install.builtin import venv_scheme  # noqa: PLC0415
+    from envsnap.install.pip_seed import choose_pip_wheel, pip_wheel_job  # noqa: PLC0415
+    from envsnap.install.wheels import install_unpacked  # noqa: PLC0415
+
+    job = pip_wheel_job(choose_pip_wheel(environment, cache), cache, environment.python_version)
+    scheme = venv_scheme(python, environment)
+    install_unpacked(job, scheme, interpreter=python)
+    return job.unpacked, Path(scheme["purelib"])
 
 
 def _seed_pip(
