@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 from envsnap.errors import OperationError
 
-__all__ = ["CACHE_ENV", "FileCache", "default_cache_dir", "hash_file", "write_error"]
+__all__ = ["CACHE_ENV", "FileCache", "cache_error", "default_cache_dir", "hash_file", "write_error"]
 
 CACHE_ENV = "ENVSNAP_CACHE_DIR"
 """The environment variable that overrides the cache root."""
@@ -71,6 +71,14 @@ def write_error(what: str, error: OSError, *, hint: str | None = None) -> Operat
         )
     where = f" ({error.filename})" if error.filename else ""
     return OperationError(f"{what}: {error.strerror or error}{where}")
+
+
+def cache_error(exc: OSError) -> OperationError:
+    """Return the error for an ``OSError`` of the cache or the new venv during an install."""
+    return OperationError(
+        f"cannot use the cache or the venv: {exc}",
+        hint=f"check the permissions of the cache directory ({CACHE_ENV}) or use use_cache=False",
+    )
 
 
 def hash_file(path: Path) -> tuple[str, int]:

@@ -2,7 +2,10 @@
 
 Three modules, one per stage: :mod:`~envsnap.restore.plan` (read, choose,
 refuse), :mod:`~envsnap.restore.build` (create, install, mark, verify) and
-:mod:`~envsnap.restore.swap` (move aside, swap in, recover). See
+:mod:`~envsnap.restore.swap` (move aside, swap in, recover). The build uses
+:mod:`~envsnap.restore.backends` (one per ``--installer``: prepare, then
+install), :mod:`~envsnap.restore.seed` (pip in the new venv) and
+:mod:`~envsnap.restore.programs` (pip or uv run on the whole file). See
 docs/architecture.md.
 
 The steps (each reported to a ``progress`` callback, never printed here):

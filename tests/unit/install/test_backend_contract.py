@@ -1,6 +1,6 @@
 """The backend contract: every backend restore can install with passes the same tests.
 
-Each test runs once per entry of :data:`envsnap.restore.build.BACKENDS`
+Each test runs once per entry of :data:`envsnap.restore.backends.BACKENDS`
 (built-in, pip, uv) through the seam restore uses (``plan_restore`` then
 ``build_venv``), on wheels built here and served from the loopback index.
 """
@@ -15,7 +15,8 @@ import pytest
 
 from envsnap.errors import OperationError
 from envsnap.install.backend import program_backend
-from envsnap.restore.build import BACKENDS, build_venv
+from envsnap.restore.backends import BACKENDS
+from envsnap.restore.build import build_venv
 from envsnap.restore.plan import RestoreOptions, plan_restore
 from support.index import serve_index
 from support.venvs import clean_env
