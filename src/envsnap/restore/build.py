@@ -23,6 +23,7 @@ from envsnap.restore.programs import TAIL, install_base_packages
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
+    from concurrent.futures import Future
     from pathlib import Path
 
     from envsnap.compare.drift import Report
@@ -44,8 +45,8 @@ def build_venv(
     Two threads: one creates the venv, probes it and installs pip's wheel
     (mostly waiting on subprocesses), while this one probes the base
     interpreter and runs the backend's :meth:`~envsnap.restore.backends.Backend.prepare`
-    (plan, downloads, re-hash of cache entries); pip's check then runs
-    alongside the install and the verification.
+    (plan, downloads, re-hash of cache entries). pip's check starts as soon
+    as pip is in, and runs alongside the rest.
 
     Args:
         plan: from :func:`envsnap.restore.plan.plan_restore`.
@@ -80,15 +81,21 @@ def build_venv(
     # leaving the block waits for the threads: the caller never removes a venv being made
     with _cache(options) as cache, ThreadPoolExecutor(max_workers=2) as pool:
         run = RestoreRun(cache, say, output, counter)
+
+        def make() -> tuple[NewVenv, Future[str] | None]:
+            venv = _make_venv(plan, cache)
+            # pip's check starts once pip is in: a first check also writes pip's bytecode
+            if venv.seeded is None:
+                return venv, None
+            return venv, pool.submit(check_seeded_pip, venv.python, venv.seeded, cache)
+
         with start_probe(plan.interpreter.path) as base_probe:
-            making = pool.submit(_make_venv, plan, cache)
+            making = pool.submit(make)
             base = base_probe.result()
         prepared = backend.prepare(plan, base, run)
-        venv = making.result()
+        venv, pip_check = making.result()
         if not _same_target(base, venv.environment):  # never seen; plan for the venv itself
             prepared = backend.prepare(plan, venv.environment, run)
-        seeded = venv.seeded
-        pip_check = pool.submit(check_seeded_pip, venv.python, seeded, cache) if seeded else None
         installed = backend.install(plan, prepared, venv, run)
         lock, no_deps, environment = installed.lock, installed.exact, installed.environment
         if plan.base_installs:
