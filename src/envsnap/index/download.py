@@ -72,6 +72,7 @@ def fetch_all(
     jobs: int = DOWNLOAD_JOBS,
     progress: Callable[[int, int], None] | None = None,
     on_bytes: Callable[[int], None] | None = None,
+    on_fetched: Callable[[DistFile, Path], None] | None = None,
 ) -> dict[str, Path]:
     """Fetch and verify every requested file.
 
@@ -85,6 +86,9 @@ def fetch_all(
             the calling thread).
         on_bytes: called with the length of each downloaded chunk (from the
             download threads).
+        on_fetched: called as ``on_fetched(request, local path)`` once a file
+            is verified, in its download thread, while others download (an
+            ``OperationError`` it raises counts as that file's failure).
 
     Returns:
         ``{sha256: local path}`` for every request (a cache entry or the
@@ -105,7 +109,10 @@ def fetch_all(
     partial = _Partial()
 
     def one(request: DistFile) -> Path:
-        return _fetch(request, cache, http, partial, on_bytes)
+        path = _fetch(request, cache, http, partial, on_bytes)
+        if on_fetched is not None:
+            on_fetched(request, path)
+        return path
 
     try:
         outcomes = run_parallel(one, unique, jobs=jobs, done=progress)

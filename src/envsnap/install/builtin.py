@@ -555,11 +555,12 @@ def fetch(
     client: HttpClient | None = None,
     counter: Callable[[str, int, int], None] | None = None,
 ) -> dict[str, Path]:
-    """Fetch the plan's files into ``cache``, each sha256 checked.
+    """Fetch the plan's files into ``cache``, each sha256 checked, and unpack the wheels.
 
     A wheel whose unpacked cache entry is intact is not fetched again; the
     entries are re-hashed :data:`INSTALL_JOBS` at a time (``hashlib`` releases
-    the GIL).
+    the GIL). Every other wheel is unpacked into the cache as soon as it is
+    verified, :data:`INSTALL_JOBS` at a time, while the rest download.
 
     Args:
         plan: from :func:`plan_requirements` / :func:`plan_pylock`.
@@ -572,8 +573,11 @@ def fetch(
         sha256 -> the file in the cache, for every file fetched.
 
     Raises:
-        OperationError: a file cannot be fetched or does not match its hash.
+        OperationError: a file cannot be fetched, does not match its hash, or
+            is not a valid wheel.
     """
+    import threading  # noqa: PLC0415
+
     from envsnap.index.download import fetch_all  # noqa: PLC0415
 
     wheels = sorted({f.sha256 for f in plan.files if f.is_wheel})
@@ -585,12 +589,20 @@ def fetch(
         )
     )
     requests = [f for f in plan.files if not (f.is_wheel and intact[f.sha256])]
+    unpacking = threading.Semaphore(INSTALL_JOBS)  # more threads only fight for the GIL
+
+    def unpack(request: DistFile, path: Path) -> None:
+        if request.is_wheel:
+            with unpacking:
+                _unpack(cache, request.sha256, request.filename, path)
+
     return fetch_all(
         requests,
         cache,
         client=client,
         progress=(lambda done, total: counter("download", done, total)) if counter else None,
         on_bytes=_byte_counter(requests, counter) if counter else None,
+        on_fetched=unpack,
     )
 
 
