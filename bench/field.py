@@ -159,9 +159,16 @@ READ_PAIRS = (
     ("envsnap check", "pip-chill"),
 )
 ENVSNAP_RESTORE = "envsnap restore"
+ENVSNAP_BARE = "envsnap restore --without-pip"
+"""No pip in the new venv, as ``uv venv`` makes it: the like-for-like row against uv."""
 UV_SYNC = "uv venv + uv pip sync"
 PIP_INSTALL = "venv + pip install -r"
-RESTORE_PAIRS = ((ENVSNAP_RESTORE, UV_SYNC), (ENVSNAP_RESTORE, PIP_INSTALL))
+RESTORE_COMMANDS = (ENVSNAP_RESTORE, ENVSNAP_BARE, UV_SYNC, PIP_INSTALL)
+RESTORE_PAIRS = (
+    (ENVSNAP_RESTORE, UV_SYNC),
+    (ENVSNAP_BARE, UV_SYNC),
+    (ENVSNAP_RESTORE, PIP_INSTALL),
+)
 RESTORE_COLUMNS = ("warm, envsnap file", "warm, uv file", "cold, envsnap file", "cold, uv file")
 
 _ERROR = re.compile(
@@ -329,7 +336,7 @@ def render(report: Mapping[str, object]) -> str:
         ]
         columns = restore["columns"]
         rows = []
-        for name in (ENVSNAP_RESTORE, UV_SYNC, PIP_INSTALL):
+        for name in RESTORE_COMMANDS:
             cells = []
             for col in RESTORE_COLUMNS:
                 got = columns.get(col, {})
@@ -722,7 +729,7 @@ def bench_restore(
             "PIP_CACHE_DIR": root / "pip",
         }
 
-    names = (ENVSNAP_RESTORE, UV_SYNC, PIP_INSTALL)
+    names = RESTORE_COMMANDS
     env = field_environ({k: str(v) for k, v in caches(ENVSNAP_RESTORE).items()})
     result: dict[str, object] = {"env": RESTORE_ENV, "dists": dists, "repeat": repeat}
     files: dict[str, str] = {}
@@ -762,11 +769,12 @@ def bench_restore(
 
     def steps(name: str, lock: Path, target: Path) -> list[list[str]]:
         py = str(synth.venv_python(target))
-        if name == ENVSNAP_RESTORE:
+        if name in {ENVSNAP_RESTORE, ENVSNAP_BARE}:
             argv = [peers.envsnap, "restore", str(lock), "--venv", str(target), "-q"]
             if "--venv" not in options:
                 argv = [peers.envsnap, "restore", str(lock), str(target), "-q"]
-            return [argv + ([base_option, base] if base_option else [])]
+            bare = ["--without-pip"] if name == ENVSNAP_BARE else []
+            return [argv + bare + ([base_option, base] if base_option else [])]
         if name == UV_SYNC:
             return [
                 [peers.uv or "uv", "venv", "-q", "--python", base, str(target)],
@@ -794,7 +802,11 @@ def bench_restore(
             shutil.rmtree(path, ignore_errors=True)
         os.sync()
 
-    commands = [n for n in names if n != UV_SYNC or peers.uv]
+    commands = [
+        n
+        for n in names
+        if (n != UV_SYNC or peers.uv) and (n != ENVSNAP_BARE or "--without-pip" in options)
+    ]
     clean_up()
     # the warm caches are primed by one untimed run of each command and file
     log(f"restore {RESTORE_ENV}: priming the warm caches (untimed) ...")

@@ -251,10 +251,14 @@ def test_field_render_tables() -> None:
                 "warm, envsnap file": {
                     "timings": {
                         "envsnap restore": {"median": 12.5},
+                        "envsnap restore --without-pip": {"median": 9.0},
                         "uv venv + uv pip sync": {"median": 0.5},
                     },
                     "failed": {"venv + pip install -r": "exit 1: ERROR: no"},
-                    "ratios": {"envsnap restore / uv venv + uv pip sync": 25.0},
+                    "ratios": {
+                        "envsnap restore / uv venv + uv pip sync": 25.0,
+                        "envsnap restore --without-pip / uv venv + uv pip sync": 18.0,
+                    },
                 }
             },
         },
@@ -276,10 +280,18 @@ def test_field_render_tables() -> None:
     assert "| envsnap freeze / pip freeze    |     0.25 |\n" in text
     assert "| envsnap check / pip freeze     |        - |\n" in text
     assert "`envsnap check` against the env's own freeze, exit code: web 0\n" in text
-    restore_row = "| envsnap restore       |               12.5 |             - |"
-    assert restore_row in text
-    assert "| venv + pip install -r |             failed |" in text
-    assert "| envsnap restore / uv venv + uv pip sync |              25.00 |" in text
+    assert (
+        "| envsnap restore               |               12.5 |             - |"
+        "                  - |             - |\n"
+        "| envsnap restore --without-pip |              9.000 |             - |"
+        "                  - |             - |\n"
+        "| uv venv + uv pip sync         |              0.500 |             - |"
+        "                  - |             - |\n"
+        "| venv + pip install -r         |             failed |             - |"
+        "                  - |             - |\n"
+    ) in text
+    assert "| envsnap restore / uv venv + uv pip sync               |              25.00 |" in text
+    assert "| envsnap restore --without-pip / uv venv + uv pip sync |              18.00 |" in text
     assert (
         "`envsnap freeze -o pylock.toml` of web, no index named: "
         "FAILED, exit 3: 3 packages not found (1.250 s)\n"
