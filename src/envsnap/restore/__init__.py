@@ -5,7 +5,8 @@ refuse), :mod:`~envsnap.restore.build` (create, install, mark, verify) and
 :mod:`~envsnap.restore.swap` (move aside, swap in, recover). The build uses
 :mod:`~envsnap.restore.backends` (one per ``--installer``: prepare, then
 install), :mod:`~envsnap.restore.seed` (pip in the new venv) and
-:mod:`~envsnap.restore.programs` (pip or uv run on the whole file). See
+:mod:`~envsnap.restore.programs` (pip or uv run on the whole file), which
+share :mod:`~envsnap.restore.context`. See
 docs/architecture.md.
 
 The steps (each reported to a ``progress`` callback, never printed here):

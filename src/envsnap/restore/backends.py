@@ -26,53 +26,25 @@ from envsnap.install.backend import PIP
 from envsnap.restore.programs import install_file
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Mapping
     from pathlib import Path
 
     from envsnap.compare.closure import Gap
     from envsnap.environment.target import TargetEnvironment
-    from envsnap.index.file_cache import FileCache
     from envsnap.index.http import HttpClient
     from envsnap.index.settings import IndexSettings
     from envsnap.install import builtin as direct
     from envsnap.install.external import InstallerName
     from envsnap.lock import Lock
+    from envsnap.restore.context import NewVenv, RestoreRun
     from envsnap.restore.plan import RestorePlan
-    from envsnap.restore.seed import SeededPip
 
 __all__ = [
     "BACKENDS",
     "Backend",
     "Installed",
-    "NewVenv",
     "Prepared",
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class RestoreRun:
-    """What every step of one restore shares: the cache and the progress callbacks."""
-
-    cache: FileCache
-    """The file cache (a temporary one for ``--no-cache``)."""
-    say: Callable[[str, str], None]
-    """Called as ``say(stage, message)`` at each stage."""
-    output: Callable[[str], None] | None = None
-    """Called with each line of an installer's output (``-v``)."""
-    counter: Callable[[str, int, int], None] | None = None
-    """Called as ``counter(stage, done, total)`` while files are downloaded and installed."""
-
-
-@dataclass(frozen=True, slots=True)
-class NewVenv:
-    """The venv a restore builds, once created, probed and given pip."""
-
-    python: Path
-    """Its interpreter."""
-    environment: TargetEnvironment
-    """Its probe."""
-    seeded: SeededPip | None
-    """pip's wheel, installed before the file (:func:`envsnap.restore.seed.seed_pip`)."""
 
 
 @dataclass(frozen=True, slots=True)

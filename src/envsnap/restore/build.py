@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 
 from envsnap.errors import OperationError
 from envsnap.install.backend import program_backend
-from envsnap.restore.backends import BACKENDS, NewVenv, RestoreRun
+from envsnap.restore.backends import BACKENDS
+from envsnap.restore.context import NewVenv, RestoreRun
 from envsnap.restore.programs import TAIL, install_base_packages
 
 if TYPE_CHECKING:

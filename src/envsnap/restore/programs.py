@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     from envsnap.install.backend import ProgramBackend
     from envsnap.lock import Lock
-    from envsnap.restore.backends import NewVenv, RestoreRun
+    from envsnap.restore.context import NewVenv, RestoreRun
     from envsnap.restore.plan import RestorePlan
 
 __all__ = ["TAIL", "install_base_packages", "install_file"]
