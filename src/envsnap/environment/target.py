@@ -16,7 +16,7 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from envsnap._io import SMALL_FILE_LIMIT, read_limited
 from envsnap._subprocess import BoundedProcess, OutputTooLargeError, ProcessTimeoutError
@@ -35,6 +35,7 @@ __all__ = [
     "environment_tags",
     "find_interpreter",
     "probe",
+    "probe_running",
     "project_root",
     "start_probe",
 ]
@@ -109,7 +110,7 @@ own = []
 for p in [scheme["purelib"], scheme["platlib"]] + dirs([prefix]):
     if p not in own:
         own.append(p)
-sys.stdout.write(ascii({
+answer = {
     "executable": sys.executable,
     "prefix": prefix,
     "base_prefix": sys.base_prefix,
@@ -119,8 +120,10 @@ sys.stdout.write(ascii({
     "site_packages": own,
     "base_site_packages": dirs([sys.base_prefix]) if sys.base_prefix != prefix else [],
     "markers": markers,
-}))
+}
 """
+_PRINT = "\nsys.stdout.write(ascii(answer))\n"
+"""Appended to :data:`_PROBE` when it runs in a subprocess: the answer goes to stdout."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -322,6 +325,18 @@ def probe(
         return pending.result()
 
 
+def probe_running() -> TargetEnvironment:
+    """Probe the interpreter running envsnap, in-process (no subprocess).
+
+    The same probe code as :func:`probe` runs here, so the answer is the
+    one a subprocess of this interpreter would give (``interpreter`` is
+    ``sys.executable``).
+    """
+    namespace: dict[str, object] = {"__name__": "__envsnap_probe__"}
+    exec(compile(_PROBE, "<envsnap probe>", "exec"), namespace)  # noqa: S102 - our own constant
+    return _environment_from(Path(sys.executable), cast("dict[str, object]", namespace["answer"]))
+
+
 def start_probe(interpreter: Path, *, timeout: float | None = None) -> PendingProbe:
     """Start probing a target interpreter and return at once.
 
@@ -370,7 +385,7 @@ class PendingProbe:
         try:
             # absolute: a bare relative name ("python2") must not be looked up on PATH
             self._process = BoundedProcess(
-                [os.fspath(interpreter.absolute()), "-I", "-S", "-c", _PROBE],
+                [os.fspath(interpreter.absolute()), "-I", "-S", "-c", _PROBE + _PRINT],
                 timeout=timeout,
                 max_output=PROBE_OUTPUT_LIMIT,
                 env=_probe_environ(),

@@ -47,6 +47,7 @@ __all__ = [
     "candidates",
     "create_venv",
     "find_base_interpreter",
+    "is_running",
     "is_venv",
     "probe_version",
     "venv_python",
@@ -383,7 +384,7 @@ def create_venv(
     Raises:
         OperationError: the venv could not be created.
     """
-    if _is_running(interpreter):
+    if is_running(interpreter):
         import venv  # noqa: PLC0415
 
         try:
@@ -410,7 +411,7 @@ def create_venv(
     return "venv"
 
 
-def _is_running(interpreter: Interpreter) -> bool:
+def is_running(interpreter: Interpreter) -> bool:
     """Whether ``interpreter`` is the Python running envsnap (or its base)."""
     if interpreter.executable is None:
         return False

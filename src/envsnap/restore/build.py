@@ -67,7 +67,7 @@ def build_venv(
 
     from envsnap.compare.drift import compare_env_to_lock  # noqa: PLC0415
     from envsnap.environment.snapshot import take_snapshot  # noqa: PLC0415
-    from envsnap.environment.target import probe, start_probe  # noqa: PLC0415
+    from envsnap.environment.target import probe  # noqa: PLC0415
     from envsnap.install.external import set_requested  # noqa: PLC0415
     from envsnap.install.pip_seed import check_pip  # noqa: PLC0415
     from envsnap.restore.seed import check_seeded_pip  # noqa: PLC0415
@@ -90,9 +90,8 @@ def build_venv(
                 return venv, None
             return venv, pool.submit(check_seeded_pip, venv.python, venv.seeded, cache)
 
-        with start_probe(plan.interpreter.path) as base_probe:
-            making = pool.submit(make)
-            base = base_probe.result()
+        making = pool.submit(make)
+        base = _probe_base(plan)
         prepared = backend.prepare(plan, base, run)
         venv, pip_check = making.result()
         if not _same_target(base, venv.environment):  # never seen; plan for the venv itself
@@ -144,6 +143,14 @@ def _make_venv(plan: RestorePlan, cache: FileCache) -> NewVenv:
     python = check_created(plan.target, creator)
     environment = probe(python)
     return NewVenv(python, environment, seed_pip(plan, python, environment, cache))
+
+
+def _probe_base(plan: RestorePlan) -> TargetEnvironment:
+    """Probe the base interpreter: in-process when it is the Python running envsnap."""
+    from envsnap.environment.target import probe, probe_running  # noqa: PLC0415
+    from envsnap.install.venvs import is_running  # noqa: PLC0415
+
+    return probe_running() if is_running(plan.interpreter) else probe(plan.interpreter.path)
 
 
 def _same_target(base: TargetEnvironment, venv: TargetEnvironment) -> bool:

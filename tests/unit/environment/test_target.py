@@ -13,11 +13,13 @@ import pytest
 from packaging.markers import default_environment
 
 from envsnap.environment.target import (
+    _PRINT,
     _PROBE,
     PendingProbe,
     TargetEnvironment,
     find_interpreter,
     probe,
+    probe_running,
     start_probe,
 )
 from envsnap.errors import TargetError
@@ -221,6 +223,10 @@ def test_probe_of_the_running_interpreter() -> None:
     assert env.python_version_text == "{}.{}.{}".format(*sys.version_info[:3])
 
 
+def test_the_running_interpreter_probed_in_process_answers_as_a_subprocess_does() -> None:
+    assert probe_running() == probe(Path(sys.executable))
+
+
 def test_probe_of_a_venv(venv: Path) -> None:
     env = probe(venv / "bin" / "python")
     assert env.prefix == venv
@@ -330,7 +336,7 @@ def test_probe_markers_without_the_fast_path_are_the_same() -> None:
         "import sys, types; sys.implementation = types.SimpleNamespace("
         "**{**vars(sys.implementation), 'name': 'other'}); "
     )
-    script = f"{prelude}exec(compile({_PROBE!r}, 'probe', 'exec'))"
+    script = f"{prelude}exec(compile({_PROBE + _PRINT!r}, 'probe', 'exec'))"
     done = subprocess.run(
         [sys.executable, "-I", "-S", "-c", script], capture_output=True, check=True
     )

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from envsnap.environment import target as target_module
 from envsnap.errors import OperationError
+from envsnap.restore import build as build_module
 from envsnap.restore.backends import BACKENDS
 from envsnap.restore.build import build_venv
 from envsnap.restore.plan import RestoreOptions, plan_restore
@@ -25,10 +25,11 @@ from support.venvs import clean_env
 from support.wheels import build_wheel, file_sha256
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Iterator
 
-    from envsnap.environment.target import PendingProbe, TargetEnvironment
+    from envsnap.environment.target import TargetEnvironment
     from envsnap.restore.backends import Prepared
+    from envsnap.restore.plan import RestorePlan
 
 pytestmark = pytest.mark.integration
 
@@ -103,31 +104,15 @@ def test_a_venv_whose_markers_differ_from_its_base_is_planned_again(
     prepared_for: list[Path],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    real_start: Callable[..., PendingProbe] = target_module.start_probe
+    real_probe = build_module._probe_base
 
-    class OtherMarkers:
+    def probe_base(plan: RestorePlan) -> TargetEnvironment:
         """The base's probe, with a marker no venv of it has."""
+        found = real_probe(plan)
+        markers = {**found.markers, "platform_release": "not-this-kernel"}
+        return dataclasses.replace(found, markers=markers)
 
-        def __init__(self, pending: PendingProbe) -> None:
-            self.pending = pending
-
-        def __enter__(self) -> OtherMarkers:
-            return self
-
-        def __exit__(self, *exc_info: object) -> None:
-            self.pending.__exit__(*exc_info)
-
-        def result(self) -> TargetEnvironment:
-            found = self.pending.result()
-            markers = {**found.markers, "platform_release": "not-this-kernel"}
-            return dataclasses.replace(found, markers=markers)
-
-    def start_probe(interpreter: Path, **options: object) -> object:
-        pending = real_start(interpreter, **options)
-        # the venv's own probe (also through start_probe) keeps its markers
-        return pending if interpreter.is_relative_to(tmp_path) else OtherMarkers(pending)
-
-    monkeypatch.setattr(target_module, "start_probe", start_probe)
+    monkeypatch.setattr(build_module, "_probe_base", probe_base)
     restore(house, index, tmp_path)
     assert prepared_for == [Path(sys.prefix), tmp_path / "venv"]
     assert installed(tmp_path / "venv") == ["alpha-1.0.dist-info", "beta-1.0.dist-info"]
