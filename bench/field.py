@@ -46,6 +46,7 @@ never stops the run. The table goes to stdout, everything (with every run) to
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import json
 import os
@@ -820,15 +821,15 @@ def bench_restore(
     clean_up()
     for column in RESTORE_COLUMNS:
         temperature, _, which = column.partition(", ")
-        lock = sources.get(which)
-        if lock is None:
+        source = sources.get(which)
+        if source is None:
             columns[column] = {"timings": {}, "failed": {}, "ratios": {}}
             continue
         log(f"restore {RESTORE_ENV}, {column}:")
         timings, failed = time_steps_round_robin(
             commands,
             repeat=repeat,
-            prepare=one_run(lock, cold=temperature == "cold"),
+            prepare=one_run(source, cold=temperature == "cold"),
             cwd=scratch,
         )
         clean_up()
@@ -959,8 +960,14 @@ def main(argv: list[str] | None = None) -> int:
         if label in built:
             entry = guarded(
                 f"reading {label}",
-                lambda label=label: bench_read(
-                    peers, label, built[label], repeat=args.repeat, scratch=scratch, env=env
+                functools.partial(
+                    bench_read,
+                    peers,
+                    label,
+                    built[label],
+                    repeat=args.repeat,
+                    scratch=scratch,
+                    env=env,
                 ),
             )
             envs += [entry] if entry else []

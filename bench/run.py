@@ -57,7 +57,7 @@ sys.path.insert(0, str(HERE))
 import synth  # noqa: E402
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
 DEFAULT_SIZES = (10, 100, 500, 2000)
 PEERS = ("uv", "pipdeptree", "pip-chill")
@@ -287,7 +287,7 @@ def time_commands(
     *,
     repeat: int,
     cwd: Path,
-    ok: dict[str, tuple[int, ...]],
+    ok: Mapping[str, tuple[int, ...]],
     on_done: Callable[[str, Timing | str], None],
     env: dict[str, str] | None = None,
 ) -> dict[str, Timing | str]:
@@ -650,8 +650,8 @@ def render(report: dict[str, object], results: list[EnvResult]) -> str:
         if lines:
             out += ["", "| restore ratio | value |", "|---|---:|", *lines]
     notes = report.get("notes")
-    if notes:
-        out += ["", "Notes:", *(f"- {n}" for n in notes)]  # type: ignore[union-attr]
+    if isinstance(notes, list) and notes:
+        out += ["", "Notes:", *(f"- {n}" for n in notes)]
     return "\n".join(out) + "\n"
 
 

@@ -263,7 +263,7 @@ def build_env(
     subprocess.run([base_python, "-m", "venv", "--without-pip", str(env_dir)], check=True)
     python = venv_python(env_dir)
     wheels = ensure_wheels(wheel_dir, size)
-    depended = set()
+    depended: set[int] = set()
     for index in range(size):
         depended |= plan(index).installed_deps
     requested = {plan(i).module for i in range(size) if i not in depended}
