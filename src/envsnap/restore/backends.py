@@ -131,14 +131,15 @@ class _Direct:
         from envsnap.environment.target import environment_tags  # noqa: PLC0415
         from envsnap.install import builtin as direct  # noqa: PLC0415
 
-        client = _client(plan)
+        settings = _settings(plan)
+        client = _client(settings)
         fetched: Mapping[str, Path] | None = None
         try:
             files = direct.plan_lock(
                 plan.lock,
                 base,
                 environment_tags(base),
-                _settings(plan),
+                settings,
                 extras=plan.options.extras,
                 groups=plan.options.groups,
                 cache_root=run.cache.root,
@@ -217,11 +218,10 @@ def _settings(plan: RestorePlan) -> IndexSettings:
     )
 
 
-def _client(plan: RestorePlan) -> HttpClient:
-    """Return the HTTP client for the plan's indexes (their credentials, trust and certificates)."""
+def _client(settings: IndexSettings) -> HttpClient:
+    """Return the HTTP client for these indexes (their credentials, trust and certificates)."""
     from envsnap.index.http import Credentials, HttpClient  # noqa: PLC0415
 
-    settings = _settings(plan)
     return HttpClient(
         credentials=Credentials([u for u in (settings.index_url, *settings.extra_index_urls) if u]),
         trusted_hosts=settings.trusted_hosts,

@@ -43,9 +43,9 @@ def build_venv(
 ) -> tuple[Path, Report, tuple[str, ...]]:
     """Create, install, mark and verify the new venv at ``plan.target``.
 
-    Two threads: one creates the venv, probes it and installs pip's wheel
-    (mostly waiting on subprocesses), while this one probes the base
-    interpreter and runs the backend's :meth:`~envsnap.restore.backends.Backend.prepare`
+    Two threads: one creates the venv, probes it and installs pip's wheel,
+    while this one probes the base interpreter (in-process when it is the
+    Python running envsnap) and runs the backend's :meth:`~envsnap.restore.backends.Backend.prepare`
     (plan, downloads, re-hash of cache entries). pip's check starts as soon
     as pip is in, and runs alongside the rest.
 
