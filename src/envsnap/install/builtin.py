@@ -617,8 +617,8 @@ def wheel_requirements(
 
     Args:
         plan: the plan, after :func:`fetch`.
-        cache: the cache it was fetched into (an intact unpacked wheel is
-            read from its entry, the others from the wheel file).
+        cache: the cache it was fetched into (a wheel is read from its
+            unpacked entry, which fetch made; without one, from the wheel file).
         fetched: what :func:`fetch` returned.
 
     Returns:
@@ -650,7 +650,7 @@ def _read_requires(
     data: bytes | None = None
     try:
         entry = cache.get_unpacked(planned.sha256)
-        if planned.sha256 not in fetched and entry is not None:
+        if entry is not None:
             for info in entry.glob("*.dist-info/METADATA"):
                 if info.stat().st_size <= METADATA_LIMIT:
                     data = info.read_bytes()
@@ -733,9 +733,8 @@ def _wheel_jobs(
             else None,
         )
 
-    if all(cache.get_unpacked(item[0]) is not None for item in items):
-        return [*(unpacked(item) for item in items), *seeded]
-    return [*_all_or_raise(run_parallel(unpacked, items, jobs=INSTALL_JOBS)), *seeded]
+    # fetch() unpacked every wheel; _unpack only covers an entry gone since then
+    return [*(unpacked(item) for item in items), *seeded]
 
 
 def _reusable(cache: FileCache, sha256: str) -> bool:
