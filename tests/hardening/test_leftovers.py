@@ -45,7 +45,7 @@ def tree_digest(root: Path) -> dict[str, str]:
 def user_venv(path: Path, marker: str) -> dict[str, str]:
     """A real venv holding a file that says whose it is."""
     make_venv(path)
-    (path / "whose.txt").write_text(f"{marker}\n", encoding="utf-8")
+    (path / "bin" / "whose.txt").write_text(f"{marker}\n", encoding="utf-8")  # inside the layout
     return tree_digest(path)
 
 

@@ -107,7 +107,7 @@ def test_a_pip_that_does_not_run_fails_the_restore_and_keeps_the_old_venv(
     cache.add_unpacked(sha256, lambda dest: unpack_wheel(broken, broken.name, dest))
     register_pip_wheel(cache, sha256, broken.name)
     old = make_venv(tmp_path / ".venv")
-    (tmp_path / ".venv" / "marker").write_text("the user's venv\n", encoding="utf-8")
+    (tmp_path / ".venv" / "bin" / "marker").write_text("the user's venv\n", encoding="utf-8")
     (tmp_path / "requirements.txt").write_text(
         f"# envsnap 0.1.0 freeze - CPython {PY}, linux x86_64 - 1 top-level, 0 transitive\n"
         "# top-level\nsolo==1.0\n# transitive\n",  # the whole closure: the direct backend
@@ -125,7 +125,8 @@ def test_a_pip_that_does_not_run_fails_the_restore_and_keeps_the_old_venv(
         "hint: nothing was replaced; restore with --without-pip, or clear envsnap's cache",
     ]
     assert old.exists()
-    assert (tmp_path / ".venv" / "marker").read_text(encoding="utf-8") == "the user's venv\n"
+    marker = tmp_path / ".venv" / "bin" / "marker"
+    assert marker.read_text(encoding="utf-8") == "the user's venv\n"
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".venv")) == [".venv"]
 
 

@@ -21,6 +21,7 @@ import shutil
 import signal
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from envsnap.errors import InputError
@@ -34,12 +35,12 @@ from envsnap.restore.target import (
     asides,
     check_target,
     find_leftovers,
+    refuse_foreign,
     target_lock,
 )
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
-    from pathlib import Path
 
     from envsnap.compare.drift import Report
     from envsnap.restore.plan import RestorePlan
@@ -258,7 +259,9 @@ def recover(venv: Path) -> tuple[Path, Path | None]:
     """Put back the old venv an interrupted restore left next to ``venv``.
 
     Whatever is at ``venv`` now (the partial venv of the crashed run) is not
-    deleted: it is renamed to ``.NAME.envsnap-replaced-PID`` next to it.
+    deleted: it is renamed to ``.NAME.envsnap-replaced-PID`` next to it. Only a
+    venv (:func:`~envsnap.restore.target.refuse_foreign`) or an empty directory
+    is moved so: anything else is the user's, and stays where it is.
 
     Args:
         venv: the target directory of the interrupted restore.
@@ -267,13 +270,22 @@ def recover(venv: Path) -> tuple[Path, Path | None]:
         ``(restored venv, where the thing that was at venv went or None)``.
 
     Raises:
-        InputError: there is nothing to recover.
+        InputError: there is nothing to recover; what is at ``venv`` is not
+            a venv (a project, a file, a link) and so is not moved.
     """
-    target = venv.absolute()
+    target = Path(os.path.normpath(venv.absolute()))
     with target_lock(target), _signals_deferred():
         leftovers = find_leftovers(target)
         if not leftovers:
             raise InputError(f"{target}: no old venv left by an interrupted restore")
+        if target.is_symlink() or (target.exists() and not target.is_dir()):
+            raise InputError(
+                f"{target}: is not a directory; refused, nothing was moved",
+                hint=f"move it away yourself, then run --recover again; the old venv is at "
+                f"{leftovers[0]}",
+            )
+        if target.is_dir():  # a killed restore leaves (part of) a venv there, never a project
+            refuse_foreign(target)
         moved = None
         if target.exists() or target.is_symlink():
             moved = aside(target, REPLACED_MARK)

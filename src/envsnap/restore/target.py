@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from envsnap.errors import InputError
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
-    from pathlib import Path
 
 __all__ = [
     "KEPT_MARK",
@@ -25,10 +25,13 @@ __all__ = [
     "REPLACED_MARK",
     "TRASH_FILE",
     "TRASH_MARK",
+    "VENV_LAYOUT",
     "aside",
     "asides",
     "check_target",
     "find_leftovers",
+    "foreign_entries",
+    "refuse_foreign",
     "target_lock",
 ]
 
@@ -56,11 +59,47 @@ TRASH_FILE = "ENVSNAP-TRASH"
 """The marker file in a trash directory: envsnap made it, it may be deleted."""
 
 
+VENV_LAYOUT = frozenset(
+    {
+        "pyvenv.cfg",  # PEP 405
+        "bin",
+        "Scripts",
+        "include",
+        "Include",
+        "lib",
+        "Lib",
+        "lib64",
+        ".gitignore",  # uv, virtualenv and Python 3.13's venv: "*"
+        "CACHEDIR.TAG",  # uv, virtualenv
+        ".lock",  # uv's lock on the venv
+        ".project",  # virtualenvwrapper and pipenv: the project's path
+        "pip-selfcheck.json",  # pip before 20
+        "selfcheck.json",
+    }
+)
+"""Names a venv holds at its top by its layout (PEP 405) or the tools that make it."""
+
+
 def check_target(target: Path) -> bool:
-    """Return whether ``target`` is a venv to replace; refuse anything else but emptiness."""
+    """Return whether ``target`` is a venv to replace; refuse anything else but emptiness.
+
+    A directory with a ``pyvenv.cfg`` is replaced only when it holds nothing
+    but a venv (:func:`foreign_entries`): a project made with ``python -m venv .``
+    keeps its sources and ``.git`` there, and a restore deletes the old venv.
+
+    Raises:
+        InputError: ``target`` is a file or a symbolic link; a venv that holds
+            more than a venv (the message names what); a non-empty directory
+            that is not a venv.
+    """
     from envsnap.install.venvs import is_venv  # noqa: PLC0415
 
-    if target.is_symlink() or (target.exists() and not target.is_dir()):
+    if target.is_symlink():
+        raise InputError(
+            f"{target}: is a symbolic link; envsnap replaces only a venv directory itself",
+            hint="name the directory the link points to, or another place with venv=DIR",
+        )
+    if target.exists() and not target.is_dir():
         raise InputError(
             f"{target}: exists and is not a directory",
             hint="choose another place with venv=DIR",
@@ -68,6 +107,7 @@ def check_target(target: Path) -> bool:
     if not target.exists():
         return False
     if is_venv(target):
+        refuse_foreign(target)
         return True
     if any(target.iterdir()):
         raise InputError(
@@ -76,6 +116,98 @@ def check_target(target: Path) -> bool:
             "or empty it yourself",
         )
     return False
+
+
+def refuse_foreign(target: Path) -> None:
+    """Refuse a directory that holds what a venv does not (:func:`foreign_entries`).
+
+    Raises:
+        InputError: exit 2, naming up to five of the entries.
+    """
+    foreign = foreign_entries(target)
+    if not foreign:
+        return
+    shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+    raise InputError(
+        f"{target}: holds {shown}, which no venv holds; refused, nothing was built or moved",
+        hint="envsnap replaces only a directory that holds nothing but a venv (a project "
+        "made with `python -m venv .` keeps its files there): restore into another "
+        "directory with venv=DIR, such as a .venv inside the project",
+    )
+
+
+def foreign_entries(venv: Path) -> list[str]:
+    """Return the top-level entries of ``venv`` that no venv layout and no RECORD accounts for.
+
+    A venv holds :data:`VENV_LAYOUT`, the files its distributions installed
+    (PEP 376/627 ``RECORD`` rows; data files such as ``share/`` lie beside
+    ``bin``), and pip's checkouts of editable VCS installs in ``src/NAME``
+    (PEP 610 ``direct_url.json`` pointing there). Anything else (``.git``,
+    ``pyproject.toml``, a ``src/`` of sources) is the user's. RECORDs are read
+    only when some entry is outside the layout, bounded like every read.
+
+    Args:
+        venv: a directory (a venv, or what a killed restore left of one).
+
+    Returns:
+        The names, sorted; ``src/NAME`` for an unaccounted entry of ``src``.
+    """
+    names = {entry.name for entry in venv.iterdir()}
+    unknown = names - VENV_LAYOUT
+    if not unknown:
+        return []
+    accounted, checkouts = _installed_entries(venv)
+    unknown -= accounted
+    found = sorted(unknown - {"src"})
+    if "src" in unknown:
+        source = venv / "src"
+        entries = {e.name for e in source.iterdir()} if source.is_dir() else {""}
+        found += sorted(f"src/{name}" if name else "src" for name in entries - checkouts)
+    return found
+
+
+def _installed_entries(venv: Path) -> tuple[set[str], set[str]]:
+    """Return the top-level names the venv's RECORD rows reach, and its ``src/`` checkouts."""
+    import csv  # noqa: PLC0415
+    import io  # noqa: PLC0415
+    import json  # noqa: PLC0415
+
+    from envsnap._io import RECORD_LIMIT, SMALL_FILE_LIMIT, read_limited  # noqa: PLC0415
+    from envsnap._urls import file_url_path  # noqa: PLC0415
+
+    top: set[str] = set()
+    checkouts: set[str] = set()
+    infos = [*venv.glob("lib*/python*/site-packages/*.dist-info")]
+    infos += venv.glob("Lib/site-packages/*.dist-info")
+    for info in infos:
+        try:
+            text = read_limited(info / "RECORD", RECORD_LIMIT).decode("utf-8", "replace")
+        except OSError:
+            text = ""
+        for row in csv.reader(io.StringIO(text)):
+            first = _first_part(venv, info.parent / row[0]) if row else None
+            if first is not None:
+                top.add(first)
+        try:
+            recorded = json.loads(read_limited(info / "direct_url.json", SMALL_FILE_LIMIT))
+            url = recorded.get("url") if isinstance(recorded, dict) else None
+        except (OSError, ValueError):
+            url = None
+        local = file_url_path(url) if isinstance(url, str) else None
+        if local is not None and _first_part(venv, local) == "src":
+            relative = Path(os.path.normpath(local)).relative_to(venv)
+            if len(relative.parts) == 2:
+                checkouts.add(relative.parts[1])
+    return top, checkouts
+
+
+def _first_part(venv: Path, place: Path) -> str | None:
+    """Return the first part of ``place`` inside ``venv`` (``..`` folded lexically), or ``None``."""
+    try:
+        parts = Path(os.path.normpath(place)).relative_to(venv).parts
+    except ValueError:
+        return None
+    return parts[0] if parts else None
 
 
 def aside(target: Path, mark: str, pid: int | None = None) -> Path:
