@@ -105,6 +105,12 @@ class Lock:
     """The validated PEP 751 document (:class:`packaging.pylock.Pylock`) of a pylock
     file, kept so the built-in backend selects its files (PEP 751's installation
     steps, extras, dependency groups) without reading the file again; else ``None``."""
+    expansions: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+    """``(where, "${NAME}")`` for each ``${NAME}`` the file (or one it includes)
+    writes, which pip and uv would replace with an environment variable's value;
+    ``where`` is ``FILE:LINE``, or ``FILE (at KEY)`` in a pylock file. Restore
+    refuses such a file: the value would go to the host the URL names
+    (:data:`envsnap._text.EXPANSION`)."""
     problems: tuple[str, ...] = field(default_factory=tuple)
     """Non-fatal findings of the reader (unpinned lines, ...), one line each."""
     complete: bool = False
@@ -135,9 +141,13 @@ class Lock:
         (:func:`envsnap.lockfiles.requirements.write.requirements_text`, the text pip and
         uv get for a pylock file).
         """
-        from envsnap.lockfiles.requirements.write import requirements_text  # noqa: PLC0415
+        from envsnap.lockfiles.requirements.write import (  # noqa: PLC0415
+            pip_line,
+            requirements_text,
+        )
 
-        options = "".join(f"{line}\n" for line in self.index_options)
+        source = str(self.path or "the lock")
+        options = "".join(f"{pip_line(line, source=source)}\n" for line in self.index_options)
         return options + requirements_text(self)
 
     def dump(self, path: str | os.PathLike[str]) -> Path:

@@ -241,8 +241,9 @@ def serve_index(
     log: MutableSequence[str] | None = None,
     answers: MutableSequence[tuple[str, int]] | None = None,
     tls: ssl.SSLContext | None = None,
+    host: str = "127.0.0.1",
 ) -> Iterator[str]:
-    """Serve ``root`` as a simple index on 127.0.0.1 for the duration of the ``with``.
+    """Serve ``root`` as a simple index on loopback for the duration of the ``with``.
 
     Args:
         root: directory of wheels/sdists (flat).
@@ -252,9 +253,10 @@ def serve_index(
         log: receives each request path.
         answers: receives ``(path, status)`` of each answer.
         tls: serve ``https`` with this server context.
+        host: the loopback address to listen on (``127.0.0.2`` stands in for another host).
 
     Yields:
-        The index URL, ``http://127.0.0.1:PORT/simple/`` (``https`` with ``tls``).
+        The index URL, ``http://HOST:PORT/simple/`` (``https`` with ``tls``).
     """
     handler = _make_handler(
         _Index(root),
@@ -264,14 +266,15 @@ def serve_index(
         log=log,
         answers=answers,
     )
-    server = _QuietServer(("127.0.0.1", 0), handler)
+    assert host.startswith("127."), "tests send traffic to loopback addresses only"
+    server = _QuietServer((host, 0), handler)
     if tls is not None:
         server.socket = tls.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, name="envsnap-test-index", daemon=True)
     thread.start()
     scheme = "https" if tls is not None else "http"
     try:
-        yield f"{scheme}://127.0.0.1:{server.server_address[1]}/simple/"
+        yield f"{scheme}://{host}:{server.server_address[1]}/simple/"
     finally:
         server.shutdown()
         server.server_close()

@@ -156,6 +156,9 @@ def as_flags(text: str) -> str:
 def handle_errors(*, debug: bool | Callable[[], bool] = False) -> Iterator[None]:
     """Turn an :class:`EnvsnapError` into ``error: ...`` / ``hint: ...`` and its exit code.
 
+    The credentials of every URL in the two lines are masked
+    (:func:`envsnap._urls.redact_urls`).
+
     Args:
         debug: re-raise the error instead (its traceback is shown), or a
             function asked when an error happens (``--debug`` may be parsed
@@ -168,9 +171,12 @@ def handle_errors(*, debug: bool | Callable[[], bool] = False) -> Iterator[None]
     except EnvsnapError as exc:
         if debug() if callable(debug) else debug:
             raise
-        click.echo(f"error: {as_flags(exc.message)}", err=True)
+        from envsnap._urls import redact_urls  # noqa: PLC0415 - only when something failed
+
+        # an error may quote a URL of a lock, an index or an installer's output
+        click.echo(f"error: {redact_urls(as_flags(exc.message))}", err=True)
         if exc.hint:
-            click.echo(f"hint: {as_flags(exc.hint)}", err=True)
+            click.echo(f"hint: {redact_urls(as_flags(exc.hint))}", err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         click.echo("error: interrupted", err=True)

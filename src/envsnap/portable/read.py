@@ -86,6 +86,7 @@ def load(path: Path) -> Lock:
         written_by_envsnap=True,
         complete=True,
         pip_reads_it=True,
+        expansions=rl.expansions(path, lines),
     )
 
 

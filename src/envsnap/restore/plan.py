@@ -154,7 +154,8 @@ def plan_restore(file: Path, options: RestoreOptions) -> RestorePlan:
 
     Raises:
         LockFileError: the file is missing or invalid.
-        InputError: ``strict`` and unpinned requirements; the target exists
+        InputError: ``${NAME}`` in the file (:func:`_refuse_expansions`);
+            ``strict`` and unpinned requirements; the target exists
             and is not a venv and not empty (or is a file); no matching base
             interpreter; a leftover venv from an interrupted restore; another
             restore is running there; a plain-http URL to a host that is not
@@ -166,6 +167,7 @@ def plan_restore(file: Path, options: RestoreOptions) -> RestorePlan:
     from envsnap.lockfiles.readers import read_lock  # noqa: PLC0415
 
     lock = _with_resolved_paths(read_lock(file), file)
+    _refuse_expansions(lock)
     notes = list(lock.problems)
     if lock.problems and options.strict:
         raise InputError(
@@ -194,7 +196,7 @@ def plan_restore(file: Path, options: RestoreOptions) -> RestorePlan:
     local = _local_sources(file, sources)
     _check_local_sources(file, local, sources)
     notes += _outside_notes(file, local)
-    target = options.venv.absolute()
+    target = Path(os.path.normpath(options.venv.absolute()))  # `..` named, not `..`'s name
     # under the lock: a running restore's moved-aside venv is not an interrupted one
     with target_lock(target) if target.parent.is_dir() else contextlib.nullcontext():
         leftovers = find_leftovers(target)  # first: a crash may leave a partial venv at target
@@ -262,6 +264,30 @@ def plan_restore(file: Path, options: RestoreOptions) -> RestorePlan:
         index_settings=settings,
         system_site_packages=system_site,
         base_installs=base_installs,
+    )
+
+
+def _refuse_expansions(lock: Lock) -> None:
+    """Refuse a file whose ``${NAME}`` pip or uv would expand (:attr:`Lock.expansions`).
+
+    Both installers replace ``${NAME}`` in a requirements file with the
+    variable's value, which would then go to the host the line names, and
+    into their messages.
+
+    Raises:
+        InputError: the first place, and how many more there are.
+    """
+    from envsnap.lockfiles.requirements.write import EXPANSION_HINT  # noqa: PLC0415
+
+    if not lock.expansions:
+        return
+    where, name = lock.expansions[0]
+    more = len(lock.expansions) - 1
+    raise InputError(
+        f"{where}: holds {name}, which pip and uv would replace with an environment "
+        "variable's value; refused, nothing was built"
+        + (f" (and {more} more place(s))" if more else ""),
+        hint=EXPANSION_HINT,
     )
 
 

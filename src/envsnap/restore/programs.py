@@ -38,7 +38,7 @@ def install_file(plan: RestorePlan, venv: NewVenv, run: RestoreRun) -> None:
         OperationError: no pip fits the venv, or the installer failed (its
             last lines in the message).
     """
-    from envsnap.lockfiles.requirements.write import requirements_text  # noqa: PLC0415
+    from envsnap.lockfiles.requirements.write import pip_line, requirements_text  # noqa: PLC0415
 
     backend = program_backend(plan.installer)
     options = plan.options
@@ -57,8 +57,10 @@ def install_file(plan: RestorePlan, venv: NewVenv, run: RestoreRun) -> None:
             scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="envsnap-")))
             requirements = scratch / "requirements.txt"
             lines = _absolute_options(plan.lock.index_options, plan.file.parent)
+            checked = (pip_line(line, source=str(plan.file), installer=True) for line in lines)
             requirements.write_text(
-                "".join(f"{line}\n" for line in lines) + requirements_text(plan.lock),
+                "".join(f"{line}\n" for line in checked)
+                + requirements_text(plan.lock, installer=True),
                 encoding="utf-8",
             )
         _run_installer(
@@ -125,6 +127,7 @@ def install_base_packages(plan: RestorePlan, venv: NewVenv, run: RestoreRun, loc
     from packaging.version import InvalidVersion, Version  # noqa: PLC0415
 
     from envsnap.lock import LockedPackage  # noqa: PLC0415
+    from envsnap.lockfiles.requirements.write import pip_line  # noqa: PLC0415
 
     backend = program_backend(plan.installer)
     run.say("install", f"{len(plan.base_installs)} base packages with {backend.name}")
@@ -132,7 +135,8 @@ def install_base_packages(plan: RestorePlan, venv: NewVenv, run: RestoreRun, loc
     pip_path = pip_for_installer(plan, venv.python, venv.environment, run.cache, seeded=True)
     with tempfile.TemporaryDirectory(prefix="envsnap-") as scratch:
         requirements = Path(scratch) / "requirements.txt"
-        requirements.write_text("\n".join(plan.base_installs) + "\n", encoding="utf-8")
+        lines = (pip_line(p, source=str(plan.file), installer=True) for p in plan.base_installs)
+        requirements.write_text("\n".join(lines) + "\n", encoding="utf-8")
         _run_installer(
             plan,
             backend,

@@ -11,19 +11,21 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
+from envsnap._text import EXPANSION, first_control
 from envsnap.errors import LockFileError
 from envsnap.lock import Lock, LockedFile, LockedPackage
 from envsnap.lockfiles.pylock import CREATED_BY, TOOL
 from envsnap.origin import Origin
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterator, Mapping
 
     from packaging.pylock import (
         Package,
@@ -57,8 +59,14 @@ def load(path: Path) -> Lock:
             or not a valid PEP 751 lock (the validator's message and key path,
             e.g. ``packages[3].wheels[0]``).
     """
-    text, pylock = _read(path)
-    return _lock_from(path, pylock, package_lines(text), _string_lines(text))
+    text, data, pylock = _read(path)
+    expansions = tuple(
+        (f"{path} (at {key})", found[0])
+        for key, value in _strings(data)
+        for found in EXPANSION.finditer(value)
+    )
+    lock = _lock_from(path, pylock, package_lines(text), _string_lines(text))
+    return replace(lock, expansions=expansions) if expansions else lock
 
 
 _NAME_KEY = re.compile(r"""^\s*name\s*=\s*["']([^"']+)["']""")
@@ -91,21 +99,53 @@ def package_lines(text: str) -> dict[NormalizedName, int]:
     return lines
 
 
-def _read(path: Path) -> tuple[str, Pylock]:
-    """Return the file's text and its validated :class:`Pylock` (errors as in :func:`load`)."""
+def _read(path: Path) -> tuple[str, dict[str, Any], Pylock]:
+    """Return the file's text, its data and its :class:`Pylock` (errors as in :func:`load`).
+
+    Raises:
+        LockFileError: also for a string value holding a control character
+            (:func:`envsnap._text.first_control`), naming its key path.
+    """
     from packaging.pylock import Pylock, PylockValidationError  # noqa: PLC0415
 
     from envsnap._compat import read_toml  # noqa: PLC0415
 
     text, data = read_toml(path, error=LockFileError)
+    for key, value in _strings(data):
+        char = first_control(value)
+        if char is not None:
+            raise LockFileError(
+                f"{path}: {key} holds a control character ({char}); refused",
+                hint="a lock's names, versions, URLs, paths and markers are one line of "
+                "printable text each: regenerate the file",
+            )
     try:
-        return text, Pylock.from_dict(data)
+        return text, data, Pylock.from_dict(data)
     except PylockValidationError as exc:
         where = f" (at {exc.context})" if exc.context else ""
         raise LockFileError(
             f"{path}: not a valid pylock file (PEP 751): {exc.message}{where}",
             hint="fix or regenerate it (envsnap freeze -o pylock.toml, pip lock, uv pip compile)",
         ) from None
+
+
+def _strings(value: object, key: str = "") -> Iterator[tuple[str, str]]:
+    """Yield ``(key path, string)`` for every string of a pylock document, in order.
+
+    Key paths read like packaging's validation errors (``packages[3].vcs.url``).
+    The ``[tool]`` tables of other tools are theirs and are not walked (envsnap
+    reads only ``tool.envsnap``).
+    """
+    if isinstance(value, str):
+        yield key, value
+    elif isinstance(value, dict):
+        for name, item in value.items():
+            if name == "tool" and isinstance(item, dict):
+                item = {TOOL: item[TOOL]} if TOOL in item else {}  # noqa: PLW2901
+            yield from _strings(item, f"{key}.{name}" if key else str(name))
+    elif isinstance(value, list):
+        for number, item in enumerate(value):
+            yield from _strings(item, f"{key}[{number}]")
 
 
 _QUOTED = re.compile(r'"([^"\\]*)"')

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from packaging.utils import NormalizedName, canonicalize_name
 
+from envsnap._text import EXPANSION, first_line_control
 from envsnap._urls import strip_credentials
 from envsnap.environment.base_packages import HEADER_LINE as SYSTEM_SITE_LINE
 from envsnap.errors import LockFileError
@@ -39,6 +40,7 @@ __all__ = [
     "Annotations",
     "LogicalLine",
     "editable_package",
+    "expansions",
     "logical_lines",
     "origin_from_url",
     "pinned_version",
@@ -76,12 +78,14 @@ def read_text(path: Path) -> str:
 
     Raises:
         LockFileError: missing, a directory, unreadable, not a regular file,
-            over :data:`~envsnap._io.LOCK_FILE_LIMIT`, or not UTF-8.
+            over :data:`~envsnap._io.LOCK_FILE_LIMIT`, not UTF-8, or holding
+            a control character other than tab, LF and CR
+            (:func:`envsnap._text.first_line_control`: pip would split the line there).
     """
     from envsnap._io import LOCK_FILE_LIMIT, read_limited  # noqa: PLC0415
 
     try:  # a regular file of at most 64 MiB: an included FIFO or /dev/zero is refused
-        return read_limited(path, LOCK_FILE_LIMIT).decode("utf-8")
+        text = read_limited(path, LOCK_FILE_LIMIT).decode("utf-8")
     except FileNotFoundError:
         raise LockFileError(
             f"{path}: no such file",
@@ -93,6 +97,27 @@ def read_text(path: Path) -> str:
         raise LockFileError(f"{path}: not UTF-8 text ({exc.reason})") from None
     except OSError as exc:
         raise LockFileError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    stray = first_line_control(text)
+    if stray is not None:
+        line, char = stray
+        raise LockFileError(
+            f"{path}:{line}: holds a control character ({char}); refused",
+            hint="a requirements file holds printable text only: pip would read the rest "
+            "as more lines or options",
+        )
+    return text
+
+
+def expansions(path: Path, lines: Iterable[LogicalLine]) -> tuple[tuple[str, str], ...]:
+    """Return ``(FILE:LINE, "${NAME}")`` for each ``${NAME}`` pip or uv would expand.
+
+    Comments count too: pip expands variables before it strips them.
+    """
+    return tuple(
+        (f"{path}:{line.number}", found[0])
+        for line in lines
+        for found in EXPANSION.finditer(line.text)
+    )
 
 
 def logical_lines(text: str) -> list[LogicalLine]:

@@ -99,6 +99,8 @@ class _Scan:
     trusted_hosts: tuple[str, ...]
     constraints: tuple[Path, ...]
     editables: tuple[tuple[Path, rl.LogicalLine, str], ...]
+    expansions: tuple[tuple[str, str], ...]
+    """Every ``${NAME}`` in the files, with its ``FILE:LINE`` (:func:`~.lines.expansions`)."""
 
 
 def load(path: Path) -> Lock:
@@ -199,6 +201,7 @@ def load(path: Path) -> Lock:
         pip_reads_it=True,
         problems=tuple(problems),
         complete=notes.complete,
+        expansions=scan.expansions,
     )
 
 
@@ -357,13 +360,16 @@ def _scan(path: Path) -> _Scan:  # noqa: PLR0912 - one branch per pip option fam
     editables: list[tuple[Path, rl.LogicalLine, str]] = []
     todo, seen = [path], set()
     checked: list[Path] = []  # constraint files: pip parses their lines too
+    expansions: list[tuple[str, str]] = []
     while todo or checked:
         constraint = not todo
         file = (todo or checked).pop(0)
         if file in seen:
             continue
         seen.add(file)
-        for line in rl.logical_lines(rl.read_text(file)):
+        lines = rl.logical_lines(rl.read_text(file))
+        expansions += rl.expansions(file, lines)
+        for line in lines:
             where = f"{file}:{line.number}"
             text = _COMMENT_RE.sub("", line.text).strip()
             if not text:
@@ -394,7 +400,13 @@ def _scan(path: Path) -> _Scan:  # noqa: PLR0912 - one branch per pip option fam
                     if not value:
                         raise LockFileError(f"{where}: -e without a path or URL")
                     editables.append((file, line, value))
-    return _Scan(tuple(index_options), tuple(trusted_hosts), tuple(constraints), tuple(editables))
+    return _Scan(
+        tuple(index_options),
+        tuple(trusted_hosts),
+        tuple(constraints),
+        tuple(editables),
+        tuple(expansions),
+    )
 
 
 def _split_line(text: str, where: str) -> tuple[str, list[tuple[str, str | None]]]:

@@ -97,6 +97,7 @@ def load(path: Path) -> Lock:
         written_by_envsnap=True,
         complete=notes.complete,
         pip_reads_it=True,
+        expansions=rl.expansions(path, lines),
     )
 
 
@@ -173,6 +174,7 @@ def load_pinned(path: Path) -> Lock | None:
         index_options=tuple(index_options),
         trusted_hosts=tuple(trusted_hosts),
         pip_reads_it=True,
+        expansions=rl.expansions(path, lines),
     )
 
 

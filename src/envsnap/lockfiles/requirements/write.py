@@ -22,6 +22,8 @@ import os
 from typing import TYPE_CHECKING
 
 from envsnap import __version__
+from envsnap._text import EXPANSION, first_control
+from envsnap.errors import InputError
 from envsnap.lockfiles.requirements.lines import HEADER_PREFIX
 
 if TYPE_CHECKING:
@@ -33,7 +35,7 @@ if TYPE_CHECKING:
     from envsnap.lock import Lock
     from envsnap.lockfiles import DumpOptions
 
-__all__ = ["HEADER_PREFIX", "dump", "requirement_line", "requirements_text"]
+__all__ = ["HEADER_PREFIX", "dump", "pip_line", "requirement_line", "requirements_text"]
 
 
 def dump(snapshot: Snapshot, options: DumpOptions) -> str:
@@ -120,6 +122,12 @@ def requirement_line(
         ``name[extras]==version``, ``-e PATH``, ``name[extras] @ URL[#sha256=...]``
         or ``name[extras] @ vcs+URL@COMMIT[#subdirectory=...]``.
     """
+    return pip_line(_requirement_text(dist, output_dir, extras), source=str(dist.location))
+
+
+def _requirement_text(
+    dist: InstalledDistribution, output_dir: Path | None, extras: Iterable[str]
+) -> str:
     origin = dist.origin
     wanted = sorted(extras)
     name = dist.display_name + (f"[{','.join(wanted)}]" if wanted else "")
@@ -159,7 +167,51 @@ def _editable_path(url: str, output_dir: Path | None) -> str:
     return os.fspath(path)
 
 
-def requirements_text(lock: Lock) -> str:
+def pip_line(text: str, *, source: str, installer: bool = False) -> str:
+    """Return ``text`` as one line of a requirements file, after checking it is one line.
+
+    Every line envsnap writes for pip or uv is built here, so a value read
+    from a lock, an environment or an index can never add a line of its own
+    (a URL holding a newline and ``--index-url ...``).
+
+    Args:
+        text: the line, without its newline.
+        source: where its values come from (``FILE:LINE``, a ``.dist-info``),
+            for the message.
+        installer: the line goes to pip or uv now (not into a file for the
+            user): ``${NAME}`` is refused too, since both would replace it
+            with an environment variable's value (:data:`envsnap._text.EXPANSION`).
+
+    Returns:
+        ``text`` unchanged.
+
+    Raises:
+        InputError: a control character, or (``installer``) ``${NAME}``.
+    """
+    char = first_control(text)
+    if char is not None:
+        raise InputError(
+            f"{source}: a value holds a control character ({char}); refused",
+            hint="envsnap writes one line per requirement: fix or reinstall that package",
+        )
+    expansion = EXPANSION.search(text) if installer else None
+    if expansion is not None:
+        raise InputError(
+            f"{source}: holds {expansion[0]}, which pip and uv would replace with an "
+            "environment variable's value; refused",
+            hint=EXPANSION_HINT,
+        )
+    return text
+
+
+EXPANSION_HINT = (
+    "envsnap never hands ${NAME} to an installer: write the value out if it is not a "
+    "secret; give an index's credentials through pip's configuration, netrc or keyring"
+)
+"""What to do about a ``${NAME}`` in a lock (:func:`pip_line`, restore's plan)."""
+
+
+def requirements_text(lock: Lock, *, installer: bool = False) -> str:
     """Render a Lock as a pip requirements file (for a pylock file).
 
     ``name==version`` for an index package, ``name @ URL`` for an archive or
@@ -172,6 +224,13 @@ def requirements_text(lock: Lock) -> str:
     reference without a host (``Invalid URL``). Both forms install the same
     commit and record the same ``direct_url.json`` (measured with pip 23.2.1,
     26.x and uv).
+
+    Args:
+        lock: the Lock.
+        installer: the text goes to pip or uv now (:func:`pip_line`).
+
+    Raises:
+        InputError: a value holds a control character, or (``installer``) ``${NAME}``.
     """
     lines = []
     for package in lock.packages:
@@ -202,5 +261,7 @@ def requirements_text(lock: Lock) -> str:
                 line = f"{package.display_name} @ {origin.url}"
         if package.marker is not None and not line.startswith("-e"):
             line += f" ; {package.marker}"
-        lines.append(line + "".join(f" --hash={h}" for h in package.hashes))
+        line += "".join(f" --hash={h}" for h in package.hashes)
+        source = package.location or str(lock.path or package.display_name)
+        lines.append(pip_line(line, source=source, installer=installer))
     return "\n".join(lines) + "\n"
