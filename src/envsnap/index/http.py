@@ -260,6 +260,19 @@ class Credentials:
         return found
 
 
+def _bypassed(host: str, port: int | None, no_proxy: str) -> bool:
+    """Whether ``NO_PROXY`` names ``host``: ``*``, the host, or a domain it ends in (curl's)."""
+    host = host.lower().rstrip(".")
+    for entry in (e.strip().lower() for e in no_proxy.split(",")):
+        name, _, entry_port = entry.rpartition(":") if entry.count(":") == 1 else (entry, "", "")
+        if entry_port and port is not None and entry_port != str(port):
+            continue
+        name = name.lstrip(".").rstrip(".")
+        if entry == "*" or (name and (host == name or host.endswith("." + name))):
+            return True
+    return False
+
+
 class HttpClient:
     """Pooled, retried, bounded GETs for pages and files (see the module docstring).
 
@@ -270,6 +283,9 @@ class HttpClient:
             files' hashes are still checked).
         cert: a CA bundle (pip's ``cert``); default: the system's.
         client_cert: a PEM file with a client key and certificate (pip's ``client-cert``).
+        proxy: pip's ``proxy`` setting, used for every request; without it the
+            ``HTTP_PROXY``/``HTTPS_PROXY`` variables are, except for the hosts
+            of ``NO_PROXY`` (as pip and requests do).
         limits: time and size bounds (default :meth:`Limits.from_environment`).
     """
 
@@ -280,6 +296,7 @@ class HttpClient:
         trusted_hosts: Sequence[str] = (),
         cert: str | None = None,
         client_cert: str | None = None,
+        proxy: str | None = None,
         limits: Limits | None = None,
     ) -> None:
         import urllib3  # noqa: PLC0415 - only when the network is used
@@ -297,51 +314,71 @@ class HttpClient:
             respect_retry_after_header=False,
         )
         self._client_cert = client_cert
-        self._pool = self._make_pool(verify=True, ca_certs=cert)
-        self._insecure: urllib3.PoolManager | None = None
+        self._ca_certs = cert
+        self._proxy = proxy
+        self._pools: dict[tuple[bool, str | None], urllib3.PoolManager] = {}
         self._cancelled = threading.Event()
         self._down: dict[str, OperationError] = {}
         self._lock = threading.Lock()
 
     def close(self) -> None:
         """Close every pooled connection."""
-        self._pool.clear()
-        if self._insecure is not None:
-            self._insecure.clear()
+        with self._lock:
+            for pool in self._pools.values():
+                pool.clear()
 
     def _pool_for(self, url: str) -> urllib3.PoolManager:
-        """Return the pool for ``url``: unverified TLS for a trusted ``https`` host."""
-        if not (url[:6].lower() == "https:" and is_trusted(url, self.trusted_hosts)):
-            return self._pool
+        """Return the pool for ``url``: through its proxy, unverified TLS for a trusted host."""
+        verify = not (url[:6].lower() == "https:" and is_trusted(url, self.trusted_hosts))
+        key = (verify, self._proxy_for(url))
         with self._lock:
-            if self._insecure is None:
-                import urllib3  # noqa: PLC0415
+            pool = self._pools.get(key)
+            if pool is None:
+                pool = self._pools[key] = self._make_pool(verify=verify, proxy=key[1])
+            return pool
 
-                # the user named the host: pip warns nothing either
-                urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
-                self._insecure = self._make_pool(verify=False)
-            return self._insecure
+    def _proxy_for(self, url: str) -> str | None:
+        """Return the proxy a request to ``url`` goes through, as pip would choose it."""
+        if self._proxy:
+            return self._proxy
+        import urllib.parse  # noqa: PLC0415
+        import urllib.request  # noqa: PLC0415
 
-    def _make_pool(self, *, verify: bool, ca_certs: str | None = None) -> urllib3.PoolManager:
+        parts = urllib.parse.urlsplit(url)
+        proxies = urllib.request.getproxies()  # HTTP_PROXY, HTTPS_PROXY, NO_PROXY...
+        chosen = proxies.get(parts.scheme.lower()) or proxies.get("all")
+        if not chosen or _bypassed(parts.hostname or "", parts.port, proxies.get("no", "")):
+            return None
+        return chosen
+
+    def _make_pool(self, *, verify: bool, proxy: str | None) -> urllib3.PoolManager:
         """Return a pool with this client's bounds, retries and client certificate.
 
-        ``verify``: check servers' certificates (against ``ca_certs``, else the system's).
+        ``verify``: check servers' certificates (against pip's ``cert``, else the
+        system's). ``proxy``: go through it (a CONNECT tunnel for ``https``).
         """
         import urllib3  # noqa: PLC0415
 
+        if not verify:  # the user named the host: pip warns nothing either
+            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
         tls: dict[str, Any] = (
-            {"cert_reqs": "CERT_REQUIRED", "ca_certs": ca_certs}
+            {"cert_reqs": "CERT_REQUIRED", "ca_certs": self._ca_certs}
             if verify
             else {"cert_reqs": "CERT_NONE", "assert_hostname": False}
         )
-        return urllib3.PoolManager(
-            num_pools=32,
-            maxsize=max(1, self.limits.jobs),
-            retries=self._retry,
-            timeout=urllib3.Timeout(connect=self.limits.timeout, read=self.limits.timeout),
-            cert_file=self._client_cert,
+        common: dict[str, Any] = {
+            "num_pools": 32,
+            "maxsize": max(1, self.limits.jobs),
+            "retries": self._retry,
+            "timeout": urllib3.Timeout(connect=self.limits.timeout, read=self.limits.timeout),
+            "cert_file": self._client_cert,
             **tls,
-        )
+        }
+        if proxy is None:
+            return urllib3.PoolManager(**common)
+        userinfo = urllib3.util.parse_url(proxy).auth
+        headers = urllib3.make_headers(proxy_basic_auth=userinfo) if userinfo else None
+        return urllib3.ProxyManager(proxy, proxy_headers=headers, **common)
 
     def __enter__(self) -> HttpClient:
         return self
@@ -416,7 +453,6 @@ class HttpClient:
         *,
         what: str,
         size: int | None = None,
-        on_bytes: Callable[[int], None] | None = None,
     ) -> tuple[str, int] | None:
         """Stream a file into ``out`` while hashing it.
 
@@ -425,7 +461,6 @@ class HttpClient:
             out: an open binary file.
             what: names the file in messages (``name==version: FILE``).
             size: the size the index or lock states; more bytes are refused.
-            on_bytes: called with the length of each chunk written.
 
         Returns:
             ``(sha256 hex digest, size)``, or ``None`` for 404/410.
@@ -441,7 +476,7 @@ class HttpClient:
             out.seek(0)
             out.truncate()
             try:
-                return self._download_once(url, out, what=what, size=size, on_bytes=on_bytes)
+                return self._download_once(url, out, what=what, size=size)
             except _BrokenBody as exc:
                 # a body cut short is retried too, counted and spaced by urllib3's Retry
                 try:
@@ -464,7 +499,6 @@ class HttpClient:
         *,
         what: str,
         size: int | None,
-        on_bytes: Callable[[int], None] | None,
     ) -> tuple[str, int] | None:
         try:
             response, _ = self._open(
@@ -485,8 +519,6 @@ class HttpClient:
             def write(chunk: bytes) -> None:
                 digest.update(chunk)
                 out.write(chunk)
-                if on_bytes is not None:
-                    on_bytes(len(chunk))
 
             got = self._stream(response, write, what=what, limit=limit, stated=size is not None)
         except BaseException:

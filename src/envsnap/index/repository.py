@@ -263,6 +263,7 @@ def source_for(
             trusted_hosts=settings.trusted_hosts,
             cert=settings.cert,
             client_cert=settings.client_cert,
+            proxy=settings.proxy,
             limits=limits,
         )
         pages, files = PageCache(root / "pages"), FileCache(root)

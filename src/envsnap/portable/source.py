@@ -120,6 +120,7 @@ class IndexCandidates:
             trusted_hosts=settings.trusted_hosts,
             cert=settings.cert,
             client_cert=settings.client_cert,
+            proxy=settings.proxy,
         )
         return cls(urls, client=client, files=FileCache(root), pages=PageCache(root / "pages"))
 
