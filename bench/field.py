@@ -163,13 +163,18 @@ ENVSNAP_RESTORE = "envsnap restore"
 ENVSNAP_BARE = "envsnap restore --without-pip"
 """No pip in the new venv, as ``uv venv`` makes it: the like-for-like row against uv."""
 UV_SYNC = "uv venv + uv pip sync"
+UV_SEED = "uv venv --seed + uv pip install --no-deps"
+"""What a default restore runs (pip seeded, the file installed exactly): its like-for-like row."""
 PIP_INSTALL = "venv + pip install -r"
-RESTORE_COMMANDS = (ENVSNAP_RESTORE, ENVSNAP_BARE, UV_SYNC, PIP_INSTALL)
+RESTORE_COMMANDS = (ENVSNAP_RESTORE, ENVSNAP_BARE, UV_SEED, UV_SYNC, PIP_INSTALL)
 RESTORE_PAIRS = (
-    (ENVSNAP_RESTORE, UV_SYNC),
+    (ENVSNAP_RESTORE, UV_SEED),
     (ENVSNAP_BARE, UV_SYNC),
     (ENVSNAP_RESTORE, PIP_INSTALL),
 )
+OWN_SHARE = ((ENVSNAP_RESTORE, UV_SEED), (ENVSNAP_BARE, UV_SYNC))
+"""envsnap's own share of a restore (start, plan, probe, verify, swap): its time minus
+that of the uv commands it runs, measured beside it."""
 RESTORE_COLUMNS = ("warm, envsnap file", "warm, uv file", "cold, envsnap file", "cold, uv file")
 
 _ERROR = re.compile(
@@ -359,6 +364,18 @@ def render(report: Mapping[str, object]) -> str:
         ]
         out += [""]
         out += md_table(["restore ratio", *RESTORE_COLUMNS], rows)
+        rows = [
+            [
+                f"{a} - {b}",
+                *(
+                    fmt_seconds(columns.get(col, {}).get("own_share", {}).get(f"{a} - {b}"))
+                    for col in RESTORE_COLUMNS
+                ),
+            ]
+            for a, b in OWN_SHARE
+        ]
+        out += ["", "envsnap's own share (its median minus the uv commands it runs, seconds):", ""]
+        out += md_table(["own share", *RESTORE_COLUMNS], rows)
         files = restore.get("files", {})
         out += [""] + [f"- {label}: {desc}" for label, desc in files.items()]
     pylock = report.get("pylock")
@@ -781,6 +798,21 @@ def bench_restore(
                 [peers.uv or "uv", "venv", "-q", "--python", base, str(target)],
                 [peers.uv or "uv", "pip", "sync", "-q", str(lock), "--python", py],
             ]
+        if name == UV_SEED:
+            return [
+                [peers.uv or "uv", "venv", "-q", "--seed", "--python", base, str(target)],
+                [
+                    peers.uv or "uv",
+                    "pip",
+                    "install",
+                    "-q",
+                    "--no-deps",
+                    "-r",
+                    str(lock),
+                    "--python",
+                    py,
+                ],
+            ]
         return [
             [base, "-m", "venv", str(target)],
             [py, "-m", "pip", "install", "-q", "-r", str(lock)],
@@ -806,7 +838,8 @@ def bench_restore(
     commands = [
         n
         for n in names
-        if (n != UV_SYNC or peers.uv) and (n != ENVSNAP_BARE or "--without-pip" in options)
+        if (n not in {UV_SYNC, UV_SEED} or peers.uv)
+        and (n != ENVSNAP_BARE or "--without-pip" in options)
     ]
     clean_up()
     # the warm caches are primed by one untimed run of each command and file
@@ -842,6 +875,11 @@ def bench_restore(
             "ratios": {
                 k: None if v is None else round(v, 3)
                 for k, v in ratios(medians, RESTORE_PAIRS).items()
+            },
+            "own_share": {
+                f"{ours} - {peer}": round(medians[ours] - medians[peer], 3)
+                for ours, peer in OWN_SHARE
+                if medians.get(ours) is not None and medians.get(peer) is not None
             },
         }
     result["caches"] = {n: {k: str(v) for k, v in caches(n).items()} for n in names}
