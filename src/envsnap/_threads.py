@@ -29,7 +29,6 @@ def run_parallel(
     items: Sequence[T],
     *,
     jobs: int,
-    done: Callable[[int, int], None] | None = None,
 ) -> list[R | BaseException]:
     """Call ``function`` on every item, ``jobs`` at a time; keep the input order.
 
@@ -37,8 +36,6 @@ def run_parallel(
         function: the work for one item.
         items: the items.
         jobs: how many threads (at most one per item).
-        done: called as ``done(finished, total)`` after each item, in the
-            calling thread.
 
     Returns:
         For each item, its result or the :class:`Exception` it raised.
@@ -79,8 +76,6 @@ def run_parallel(
             except queue.Empty:
                 continue
             count += 1
-            if done is not None:
-                done(count, total)
     finally:
         stop.set()
     return cast("list[R | BaseException]", results)

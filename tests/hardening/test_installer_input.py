@@ -51,7 +51,7 @@ def _vcs_injection(url: str) -> str:
     )
 
 
-@pytest.mark.parametrize("installer", ["pip", "uv", "direct"])
+@pytest.mark.parametrize("installer", ["pip", "uv"])
 def test_newlines_in_a_pylock_vcs_url_are_refused(
     tmp_path: Path, other_host: tuple[str, list[str]], installer: str
 ) -> None:
@@ -125,7 +125,7 @@ def test_every_installer_line_is_checked() -> None:
 SECRET = "s3cr3t-value-of-the-env"
 
 
-@pytest.mark.parametrize("installer", ["pip", "uv", "direct"])
+@pytest.mark.parametrize("installer", ["pip", "uv"])
 def test_env_vars_are_never_handed_to_an_installer(
     tmp_path: Path, other_host: tuple[str, list[str]], installer: str
 ) -> None:

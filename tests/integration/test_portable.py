@@ -32,7 +32,7 @@ from envsnap.portable.source import IndexCandidates
 from envsnap.portable.targets import make_targets
 from support.index import serve_index
 from support.venvs import clean_env, make_venv, pip_install, run_checked, run_envsnap
-from support.wheels import build_sdist, build_wheel, metadata_text
+from support.wheels import build_sdist, build_wheel, metadata_text, seed_wheels
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -87,6 +87,7 @@ def build_index(root: Path) -> None:
             'armfast; platform_machine == "aarch64" or platform_machine == "arm64"',
         ],
     )
+    seed_wheels(root)  # what `uv venv --seed` takes from the index
     # the PEP 658 file of the first wheel resolution asks about (cp310-linux-x86_64)
     (root / "backport-1.0-py3-none-any.whl.metadata").write_text(
         metadata_text("backport", "1.0"), encoding="utf-8"
@@ -427,7 +428,8 @@ def test_envsnap_restore_installs_what_applies_there(
     expected = {"crossapp==1.0", "ptyish==1.0"} | (
         {"backport==1.0"} if version == "3.10" else set()
     )
-    assert {line for line in listed.splitlines() if not line.startswith("pip==")} == expected
+    tools = ("pip==", "setuptools==", "wheel==")  # seeded by uv before Python 3.12
+    assert {line for line in listed.splitlines() if not line.startswith(tools)} == expected
     checked = run_envsnap("check", "-p", str(python), str(frozen), cwd=tmp_path, env=env)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert checked.stdout.startswith(f"OK {frozen} matches env {target}")
@@ -446,4 +448,4 @@ def test_restore_builds_from_the_newest_python_in_the_range(
         env={"ENVSNAP_CACHE_DIR": str(tmp_path / "cache")},
     )  # fmt: skip
     assert restored.returncode == 0, restored.stderr
-    assert f"create: {target} with venv (Python 3.13." in restored.stderr
+    assert f"create: {target} with uv (Python 3.13." in restored.stderr

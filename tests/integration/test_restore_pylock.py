@@ -54,7 +54,7 @@ def test_envsnap_pylock_from_an_index_and_from_a_wheelhouse(
             "/files/mixed_case_name-0.5-py3-none-any.whl",
             "/files/solo-1.0-py3-none-any.whl",
         ]
-    assert "install: 5 packages (5 wheels direct)" in done.stderr
+    assert "install: 5 packages of pylock.toml with uv" in done.stderr
     assert run_envsnap("freeze", "-p", "new", cwd=tmp_path).stdout == requirements
     assert pip_freeze(tmp_path / "new" / "bin" / "python") == pip_freeze(source)
 
@@ -144,7 +144,6 @@ def test_lock_extras_and_groups(tmp_path: Path, wheelhouse: Path) -> None:
     )
     assert done.returncode == 2
     assert done.stderr.splitlines() == [
-        "error: --extra and --group select parts of a pylock file, installed by the direct "
-        "installer",
-        "hint: drop them, or restore a pylock.toml with --installer direct",
+        "error: --extra and --group select parts of a pylock file, which uv installs",
+        "hint: drop them, or restore with --installer uv",
     ]

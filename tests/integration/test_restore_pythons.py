@@ -7,7 +7,6 @@ a wheelhouse; pip is seeded from the target Python's own ensurepip wheel.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -18,11 +17,8 @@ from click.testing import CliRunner
 
 from envsnap.cli import cli
 from envsnap.errors import InputError
-from envsnap.index.file_cache import FileCache, hash_file
-from envsnap.install import external as installers
-from envsnap.install.pip_seed import register_pip_wheel
+from envsnap.install import backend as installers
 from envsnap.install.venvs import find_base_interpreter
-from envsnap.install.wheels import unpack_wheel
 from support.venvs import clean_env, make_venv, pip_install, run_envsnap
 from support.wheels import build_wheel, write_project
 
@@ -58,76 +54,30 @@ def test_restore_for_another_python_gets_a_pip_that_runs(
     """freeze -> restore -> freeze is byte-identical and the new venv's pip runs on that Python."""
     (tmp_path / "hand.txt").write_text("alpha==1.0\nsolo==1.0\n", encoding="utf-8")
     index = ("--index-url", loopback_index)
-    # a hand-written file: pip resolves it, the new venv's pip (made for that Python)
+    # a hand-written file: uv resolves it, with a pip for that Python from the index
     first = run_envsnap(
         "restore", "hand.txt", "--venv", "a", "--python", version, *index, cwd=tmp_path
     )
     if first.returncode == 2 and "no such interpreter" in first.stderr:
         pytest.skip(f"no Python {version} on this machine: {first.stderr.strip()}")
     assert first.returncode == 0, first.stderr
-    assert "install: 2 packages with pip" in first.stderr
+    assert "install: 2 packages with uv" in first.stderr
     assert run_envsnap("freeze", "-p", "a", "-o", "one.txt", cwd=tmp_path).returncode == 0
-    # envsnap's own file: the direct backend (the pip backend ran above)
-    done = run_envsnap("restore", "one.txt", "--venv", "b", *index, cwd=tmp_path)
+    # envsnap's own file, with the pip backend this time
+    done = run_envsnap(
+        "restore", "one.txt", "--venv", "b", "--installer", "pip", *index, cwd=tmp_path
+    )
     assert done.returncode == 0, done.stderr
     # the file records the exact version: no --python needed to find it again
     assert f"(Python {version}." in done.stderr
-    check = re.search(r"^check: pip (\S+) runs in ", done.stderr, re.MULTILINE)
-    assert check is not None, done.stderr
     for venv in ("a", "b"):
         shown = pip_version(tmp_path / venv / "bin" / "python")
-        assert shown.startswith(f"pip {check.group(1)} from {tmp_path / venv}")
+        assert shown.startswith("pip ")
+        assert f"from {tmp_path / venv}" in shown
         assert shown.rstrip().endswith(f"(python {version})")
-        assert (tmp_path / venv / "bin" / f"pip{version}").exists()
     again = run_envsnap("freeze", "-p", "b", "-o", "two.txt", cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     assert (tmp_path / "two.txt").read_bytes() == (tmp_path / "one.txt").read_bytes()
-
-
-def test_a_pip_that_does_not_run_fails_the_restore_and_keeps_the_old_venv(
-    tmp_path: Path, wheelhouse: Path
-) -> None:
-    """The check after the install is real: a pip that cannot start is exit 3, the old venv back.
-
-    A broken "pip 99" in a private cache is the newest pip wheel at hand, so it is seeded.
-    """
-    broken = build_wheel(
-        tmp_path / "broken",
-        "pip",
-        "99.0",
-        requires_python=">=3",
-        files={
-            "pip/__init__.py": "",
-            "pip/__main__.py": "raise SystemExit('pip 99 cannot start')\n",
-            "pip-99.0.dist-info/entry_points.txt": "[console_scripts]\npip = pip:main\n",
-        },
-    )
-    cache = FileCache(tmp_path / "cache")
-    sha256 = hash_file(broken)[0]
-    cache.add_unpacked(sha256, lambda dest: unpack_wheel(broken, broken.name, dest))
-    register_pip_wheel(cache, sha256, broken.name)
-    old = make_venv(tmp_path / ".venv")
-    (tmp_path / ".venv" / "bin" / "marker").write_text("the user's venv\n", encoding="utf-8")
-    (tmp_path / "requirements.txt").write_text(
-        f"# envsnap 0.1.0 freeze - CPython {PY}, linux x86_64 - 1 top-level, 0 transitive\n"
-        "# top-level\nsolo==1.0\n# transitive\n",  # the whole closure: the direct backend
-        encoding="utf-8",
-    )
-    done = run_envsnap(
-        "restore", "--python", sys.executable, "--no-index", "--find-links", str(wheelhouse),
-        cwd=tmp_path, env={"ENVSNAP_CACHE_DIR": str(tmp_path / "cache")},
-    )  # fmt: skip
-    assert done.returncode == 3, done.stderr
-    python = tmp_path / ".venv" / "bin" / "python"
-    assert done.stderr.splitlines()[-3:] == [
-        f"error: the new venv's pip does not work: {python} -m pip --version (exit 1)",
-        "  | pip 99 cannot start",
-        "hint: nothing was replaced; restore with --without-pip, or clear envsnap's cache",
-    ]
-    assert old.exists()
-    marker = tmp_path / ".venv" / "bin" / "marker"
-    assert marker.read_text(encoding="utf-8") == "the user's venv\n"
-    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".venv")) == [".venv"]
 
 
 def fake_base(tmp_path: Path) -> Path:
@@ -222,11 +172,12 @@ def test_system_site_packages_venv_round_trip(
         f"but {sys.executable} does not provide beta==1.0, gamma==1.0: the new venv is isolated "
         "and gets beta==1.0, gamma==1.0 installed from the index"
     ) in isolated.stderr.splitlines()
-    assert "install: 2 base packages with pip" in isolated.stderr
+    assert "install: 2 packages with uv" in isolated.stderr  # the base packages, --no-deps
     cfg = (tmp_path / "isolated" / "pyvenv.cfg").read_text(encoding="utf-8")
     assert "include-system-site-packages = false" in cfg
     names = sorted(p.name for p in (tmp_path / "isolated").glob("lib/python*/site-packages/*"))
-    assert [n for n in names if n.endswith(".dist-info") and not n.startswith("pip")] == [
+    tools = ("pip-", "setuptools-", "wheel-")  # uv seeds them before Python 3.12
+    assert [n for n in names if n.endswith(".dist-info") and not n.startswith(tools)] == [
         "alpha-1.0.dist-info",
         "beta-1.0.dist-info",
         "gamma-1.0.dist-info",
@@ -250,7 +201,7 @@ def git(*args: str, cwd: Path) -> str:
 def test_editable_vcs_and_archive_round_trip_through_the_new_venvs_pip(
     tmp_path: Path, wheelhouse: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The pip backend runs NEW_VENV/bin/python -m pip, never envsnap's own pip."""
+    """The pip backend runs NEW_VENV/bin/python -m pip, never envsnap's own pip (or uv)."""
     if shutil.which("git") is None:
         pytest.skip("git is not installed")
     repo = write_project(tmp_path / "gitlib", "gitlib", "1.0")
@@ -300,7 +251,10 @@ def test_editable_vcs_and_archive_round_trip_through_the_new_venvs_pip(
     )
     assert result.exit_code == 0, result.output
     new_python = project / "new" / "bin" / "python"
-    assert [argv[:4] for argv in ran] == [(str(new_python), "-m", "pip", "install")]
+    assert ran[0] == (sys.executable, "-m", "venv", str(project / "new"))
+    # then only the new venv's own pip: brought up to date, then the file
+    assert [argv[:4] for argv in ran[1:]] == [(str(new_python), "-m", "pip", "install")] * 2
+    assert (ran[1][-1], "--upgrade" in ran[1]) == ("pip", True)
     again = run_envsnap("freeze", "-p", "new", "-o", "again.txt", cwd=project)
     assert again.returncode == 0, again.stderr
     assert (project / "again.txt").read_bytes() == (project / "requirements.txt").read_bytes()

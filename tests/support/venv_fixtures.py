@@ -18,6 +18,7 @@ solo 1.0                      a lone package, no requirements
 Mixed.Case_Name 0.5           display name differs from the normalized ``mixed-case-name``
 omega 1.0 / omega 2.0         two versions of one lone package (upgrade/drift tests)
 kappa 1.0 (sdist only)        ``kappa-1.0.tar.gz``, built offline by an in-tree backend
+pip, setuptools, wheel        what ``uv venv --seed`` installs (``seed_wheels``)
 ============================  ==============================================
 
 ``WHEELHOUSE_PACKAGES`` holds the same facts as data. ``loopback_index``
@@ -38,7 +39,7 @@ import pytest
 
 from support.index import serve_index
 from support.venvs import make_venv
-from support.wheels import build_sdist, build_wheel
+from support.wheels import build_sdist, build_wheel, seed_wheels
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -74,11 +75,16 @@ SDIST_PACKAGES: dict[tuple[str, str], dict[str, object]] = {("kappa", "1.0"): {}
 
 
 def build_wheelhouse(dest: Path) -> Path:
-    """Build every package of ``WHEELHOUSE_PACKAGES`` / ``SDIST_PACKAGES`` into ``dest``."""
+    """Build every package of ``WHEELHOUSE_PACKAGES`` / ``SDIST_PACKAGES`` into ``dest``.
+
+    The seed wheels ``uv venv --seed`` takes from the index (pip, setuptools,
+    wheel: :func:`support.wheels.seed_wheels`) are there too.
+    """
     for (name, version), kwargs in WHEELHOUSE_PACKAGES.items():
         build_wheel(dest, name, version, **kwargs)  # type: ignore[arg-type]
     for (name, version), kwargs in SDIST_PACKAGES.items():
         build_sdist(dest, name, version, **kwargs)  # type: ignore[arg-type]
+    seed_wheels(dest)
     return dest
 
 

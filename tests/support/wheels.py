@@ -27,11 +27,11 @@ import re
 import tarfile
 import textwrap
 import zipfile
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
-    from pathlib import Path
 
 __all__ = [
     "build_sdist",
@@ -354,3 +354,26 @@ def build_sdist(
             archive.addfile(info, io.BytesIO(data))
     path.write_bytes(gzip.compress(buffer.getvalue(), mtime=0))
     return path
+
+
+def seed_wheels(dest: Path) -> list[Path]:
+    """Put the wheels ``uv venv --seed`` asks the index for into ``dest``; return them.
+
+    pip and setuptools come from the ``ensurepip`` bundles of this Python and
+    of its sibling installs (pyenv keeps them side by side), so each Python
+    finds a pip it supports, offline. ``wheel`` (seeded before Python 3.12) is
+    a small stand-in built here: nothing runs it.
+    """
+    import shutil  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    dest.mkdir(parents=True, exist_ok=True)
+    found: list[Path] = []
+    installs = {Path(sys.base_prefix), *Path(sys.base_prefix).parent.iterdir()}
+    for install in sorted(installs):
+        for wheel in sorted(install.glob("lib/python3*/ensurepip/_bundled/*.whl")):
+            if not (dest / wheel.name).exists():
+                shutil.copyfile(wheel, dest / wheel.name)
+                found.append(dest / wheel.name)
+    found.append(build_wheel(dest, "wheel", "0.45.1", requires_python=">=3.8"))
+    return found

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import sys
-import threading
-import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -18,20 +15,20 @@ from envsnap.cli.options import (
     quiet_option,
     verbose_option,
 )
-from envsnap.install.external import INSTALLERS
+from envsnap.install.backend import INSTALLERS, LINK_MODES
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
+    from envsnap.install.backend import LinkMode
 
 _EPILOG = """\b
 Exit codes: 0 restored, 2 unusable input (a bad option or lock file, no
-matching interpreter), 3 the build, install or check failed (the old venv
-is back in place).
+matching interpreter, a directory that is not only a venv), 3 the build,
+install or check failed (the old venv is back in place).
 
 \b
-Example:
+Examples:
   envsnap restore pylock.toml --venv .venv -p 3.12
+  envsnap restore --installer pip --link-mode copy
 """
 
 
@@ -43,7 +40,8 @@ Example:
     type=click.Path(path_type=Path, file_okay=False),
     default=Path(".venv"),
     show_default=True,
-    help="The venv directory to build (an existing venv there is replaced only on success).",
+    help="The venv directory to build (an existing venv there is replaced only on success; "
+    "a directory holding anything but a venv is refused).",
 )
 @python_option(
     help="The interpreter the new venv is built from (as uv's --python): a path, a "
@@ -56,31 +54,42 @@ Example:
 @click.option(
     "--installer",
     type=click.Choice(INSTALLERS),
-    default="direct",
-    show_default=True,
+    default=None,
     envvar="ENVSNAP_INSTALLER",
     show_envvar=True,
-    help="direct: envsnap fetches, verifies and installs the wheels itself (pip only for "
-    "sdists, VCS and directories); pip: the new venv's own pip; uv: uv (the 'uv' extra).",
+    help="uv: uv creates the venv and installs (the default); pip: the standard library's "
+    "venv and the new venv's own pip [default: uv, or pip where uv cannot serve the "
+    "interpreter, with a note].",
 )
-@click.option("--without-pip", is_flag=True, help="Do not put pip into the new venv.")
+@click.option("--without-pip", is_flag=True, help="Do not put pip into the new venv (uv installs).")
 @extra_group_options(
     extra_help="Install this extra of a pylock file (repeatable).",
     group_help="Install this dependency group of a pylock file (repeatable) "
     "[default: its default groups].",
 )
 @click.option(
-    "--no-cache",
-    is_flag=True,
-    envvar="ENVSNAP_NO_CACHE",
-    show_envvar=True,
-    help="Do not keep downloads in the cache (ENVSNAP_CACHE_DIR).",
+    "--link-mode",
+    type=click.Choice(LINK_MODES),
+    default=None,
+    help="How uv puts files from its cache into the venv [default: uv's, clone where the "
+    "file system can, else hardlink]. With hardlink or symlink, editing an installed file "
+    "edits uv's cache and every venv linked to it; copy costs disk and time.",
 )
 @click.option(
     "--compile", "compile_bytecode", is_flag=True, help="Compile the installed modules to bytecode."
 )
+@click.option("--offline", is_flag=True, help="Install from the installer's cache only.")
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    envvar="ENVSNAP_NO_CACHE",
+    show_envvar=True,
+    help="Let the installer neither read nor write its cache.",
+)
 @click.option("--keep-old", is_flag=True, help="Keep the replaced venv next to the new one.")
-@click.option("--dry-run", is_flag=True, help="Print the plan and change nothing.")
+@click.option(
+    "--dry-run", is_flag=True, help="Print the plan and the commands it would run; change nothing."
+)
 @click.option(
     "--recover",
     is_flag=True,
@@ -88,19 +97,21 @@ Example:
 )
 @index_options(purpose="to install from")
 @quiet_option(help="Print errors only.")
-@verbose_option(help="Show the installer's output.")
+@verbose_option(help="Show each installer command and its output.")
 @debug_option
 def restore(
     file: Path | None,
     venv: Path,
     python: str | None,
     strict: bool,
-    installer: str,
+    installer: str | None,
     without_pip: bool,
     extras: tuple[str, ...],
     groups: tuple[str, ...],
-    no_cache: bool,
+    link_mode: str | None,
     compile_bytecode: bool,
+    offline: bool,
+    no_cache: bool,
     keep_old: bool,
     dry_run: bool,
     recover: bool,
@@ -117,15 +128,20 @@ def restore(
     FILE defaults to ./pylock.toml, then ./requirements.txt. The new venv is
     made from an interpreter matching the Python version the file records,
     gets exactly the file's packages (hashes enforced), is checked against the
-    file, and only then replaces what was at --venv. On any failure, Ctrl-C or
-    SIGTERM the old venv is put back untouched.
+    file (versions, sources, every package's Requires-Python), and only then
+    replaces what was at --venv. On any failure, Ctrl-C or SIGTERM the old
+    venv is put back untouched.
 
-    Plain-http indexes and files are refused unless their host is loopback or
-    given with --trusted-host (as pip does). Local paths outside the lock
-    file's directory are listed before anything is installed.
+    uv installs, with the index pip would use (options, PIP_* variables,
+    pip's configuration, pip's default), trusted hosts, certificates and
+    proxies passed explicitly; uv's own configuration files are not read.
+    Plain-http indexes and files are refused unless their host is loopback
+    or given with --trusted-host (as pip does).
     """
+    import time  # noqa: PLC0415
+
     from envsnap import restore as engine  # noqa: PLC0415
-    from envsnap.index.secure import trusted_hosts_from as trusted_from  # noqa: PLC0415
+    from envsnap.index.settings import IndexOptions  # noqa: PLC0415
     from envsnap.lockfiles.readers import default_lock_file  # noqa: PLC0415
 
     start = time.monotonic()
@@ -140,20 +156,29 @@ def restore(
             click.echo(f"moved what was at {target} to {moved} (not deleted)", err=True)
         click.echo(f"recovered the old venv at {target}", err=True)
         return
-    index_args = _index_args(index_url, extra_index_urls, find_links, no_index=no_index)
     options = engine.RestoreOptions(
         venv=venv,
         python=python,
         strict=strict,
-        installer="uv" if installer == "uv" else "pip" if installer == "pip" else "direct",
+        installer="uv" if installer == "uv" else "pip" if installer == "pip" else None,
         with_pip=not without_pip,
         extras=extras,
         groups=groups or None,
-        use_cache=not no_cache,
+        link_mode=_link_mode(link_mode),
         compile_bytecode=compile_bytecode,
+        offline=offline,
+        use_cache=not no_cache,
         keep_old=keep_old,
-        index_args=tuple(index_args),
-        trusted_hosts=trusted_from(trusted_hosts),
+        index=IndexOptions(
+            index_url=index_url,
+            extra_index_urls=extra_index_urls,
+            # pip takes a relative path from its working directory (the file's)
+            find_links=tuple(
+                str(Path(f).absolute()) if Path(f).exists() else f for f in find_links
+            ),
+            no_index=no_index,
+            trusted_hosts=trusted_hosts,
+        ),
     )
     path = file if file is not None else default_lock_file(Path.cwd())
     plan = engine.plan_restore(path, options)
@@ -167,115 +192,20 @@ def restore(
         return
     for note in plan.notes if not quiet else ():
         click.echo(f"note: {note}", err=True)
-    echo_output = (lambda line: click.echo(line, err=True)) if verbose else None
-    live = not quiet and sys.stderr.isatty()
-    ticker = _Ticker() if live else None
-    try:
-        result = engine.restore(
-            plan, progress=_ended(progress, ticker), output=echo_output, counter=ticker
-        )
-    finally:
-        if ticker is not None:
-            ticker.end()
+    result = engine.restore(
+        plan,
+        progress=progress,
+        output=(lambda line: click.echo(f"  | {line}", err=True)) if verbose else None,
+    )
     for note in result.notes if not quiet else ():
         click.echo(f"note: {note}", err=True)
     if result.kept_old is not None and not quiet:
         click.echo(f"kept the old venv at {result.kept_old}", err=True)
 
 
-def _index_args(
-    index_url: str | None,
-    extra_index_url: tuple[str, ...],
-    find_links: tuple[str, ...],
-    *,
-    no_index: bool,
-) -> list[str]:
-    """Return pip's index options from the CLI's (relative --find-links made absolute)."""
-    index_args: list[str] = []
-    if index_url:
-        index_args += ["--index-url", index_url]
-    for url in extra_index_url:
-        index_args += ["--extra-index-url", url]
-    for link in find_links:
-        # pip takes a relative path from its working directory (the file's)
-        local = Path(link)
-        index_args += ["--find-links", str(local.absolute()) if local.exists() else link]
-    if no_index:
-        index_args.append("--no-index")
-    return index_args
-
-
-class _Ticker:
-    """One progress bar line on a terminal's stderr: files (and bytes) of the current stage.
-
-    Called as ``ticker(stage, done, total)`` by the restore core: ``download``
-    and ``install`` count packages, ``bytes`` counts downloaded bytes (shown on
-    the download bar). A new stage replaces the bar.
-    """
-
-    def __init__(self) -> None:
-        self._bar: Any = None  # click's ProgressBar (its class is not public)
-        self._stage = ""
-        self._bytes = (0, 0)
-        self._lock = threading.Lock()
-        self._drawn = 0.0
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        with self._lock:
-            self._tick(stage, done, total)
-
-    def _tick(self, stage: str, done: int, total: int) -> None:
-        if stage == "bytes":  # from download threads: redraw at most 10 times a second
-            self._bytes = (done, total)
-            now = time.monotonic()
-            if self._bar is not None and now - self._drawn > 0.1:
-                self._drawn = now
-                self._bar.render_progress()
-            return
-        if stage != self._stage or self._bar is None:
-            self._end()
-            self._stage = stage
-            self._bar = click.progressbar(
-                length=total,
-                label=f"  {stage}",
-                file=sys.stderr,
-                show_pos=True,
-                show_eta=False,
-                item_show_func=self._detail,
-                width=24,
-            )
-            self._bar.__enter__()
-        self._bar.update(done - self._bar.pos)
-
-    def _detail(self, _item: object) -> str | None:
-        done, total = self._bytes
-        if self._stage != "download" or not done:
-            return None
-        return f"{done / 1e6:.1f}/{total / 1e6:.1f} MB"
-
-    def end(self) -> None:
-        """Finish and clear the bar."""
-        with self._lock:
-            self._end()
-
-    def _end(self) -> None:
-        if self._bar is not None:
-            self._bar.__exit__(None, None, None)
-            self._bar = None
-            click.echo("\r\x1b[K\x1b[1A\x1b[K", err=True, nl=False, color=True)
-        self._stage = ""
-        self._bytes = (0, 0)
-
-
-def _ended(
-    progress: Callable[[str, str], None], ticker: _Ticker | None
-) -> Callable[[str, str], None]:
-    """Clear the counter before each stage line."""
-    if ticker is None:
-        return progress
-
-    def say(stage: str, message: str) -> None:
-        ticker.end()
-        progress(stage, message)
-
-    return say
+def _link_mode(value: str | None) -> LinkMode | None:
+    """Return ``--link-mode`` as the library's type."""
+    for mode in LINK_MODES:
+        if mode == value:
+            return mode
+    return None

@@ -51,6 +51,16 @@ __all__ = ["InstalledDistribution", "MetadataWarning", "read_distributions"]
 _HEADER_CHUNK = 16384
 
 
+REQUESTED_WITHOUT_SIGNAL = frozenset({"uv"})
+"""Installers (``INSTALLER``, PEP 376) that write ``REQUESTED`` into every
+distribution they install, named or not: the file alone is then no signal."""
+
+REQUESTED_MARK = "envsnap"
+"""The first line of the ``REQUESTED`` files a restore writes for the lock's
+top-level packages (PEP 376 leaves the content free), so that they count
+whatever ``INSTALLER`` says (:data:`REQUESTED_WITHOUT_SIGNAL`)."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class InstalledDistribution:
     """One installed distribution, as its metadata directory describes it."""
@@ -73,6 +83,9 @@ class InstalledDistribution:
     """First line of ``INSTALLER`` (PEP 376), e.g. ``pip`` or ``uv``."""
     requested: bool = False
     """A ``REQUESTED`` file exists (PEP 376): the user asked for it by name."""
+    marked: bool = False
+    """The ``REQUESTED`` file is envsnap's (its first line is :data:`REQUESTED_MARK`):
+    a restore made it say the lock's top-level list, whatever installer wrote it."""
     location: Path
     """The ``*.dist-info`` / ``*.egg-info`` path."""
     metadata_format: Literal["dist-info", "egg-info"] = "dist-info"
@@ -171,13 +184,18 @@ def _read_dist_info(
             Origin(kind="directory", url=Path(root).as_uri(), editable=True) if root else Origin()
         )
     installer = _first_line(path / "INSTALLER")
+    requested = (path / "REQUESTED").exists()
     return _build(
         path,
         headers,
         warnings,
         origin=origin,
         installer=installer,
-        requested=(path / "REQUESTED").exists(),
+        requested=requested,
+        # read only where the file alone says nothing: an installer that marks everything
+        marked=requested
+        and (installer or "").lower() in REQUESTED_WITHOUT_SIGNAL
+        and _first_line(path / "REQUESTED") == REQUESTED_MARK,
         metadata_format="dist-info",
         in_base=in_base,
     )
@@ -234,6 +252,7 @@ def _build(
     origin: Origin,
     installer: str | None,
     requested: bool,
+    marked: bool = False,
     metadata_format: Literal["dist-info", "egg-info"],
     in_base: bool,
 ) -> InstalledDistribution | None:
@@ -271,6 +290,7 @@ def _build(
         origin=origin,
         installer=installer,
         requested=requested,
+        marked=marked,
         location=path,
         metadata_format=metadata_format,
         in_base=in_base,

@@ -24,6 +24,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from envsnap._markers import marker_holds
 from envsnap.environment import TOOLING
 from envsnap.environment.distributions import (
+    REQUESTED_WITHOUT_SIGNAL,
     InstalledDistribution,
     MetadataWarning,
     read_distributions,
@@ -54,8 +55,6 @@ __all__ = [
 _BOGUS = ("pkg-resources", "0.0.0")
 
 # uv writes REQUESTED into every distribution it installs: no signal there.
-_REQUESTED_WITHOUT_SIGNAL = frozenset({"uv"})
-
 Kind = Literal["declared", "requested", "root", "transitive"]
 
 
@@ -250,7 +249,9 @@ class Snapshot:
         kind = "top-level" if reason.top_level else "transitive"
         lines = [f"{dist.display_name} {dist.version}: {kind} ({reason.describe()})"]
         installer = dist.installer or "(no INSTALLER file)"
-        if dist.requested and installer.lower() in _REQUESTED_WITHOUT_SIGNAL:
+        if dist.marked:
+            requested = "yes: a restore marked it top-level, as its lock file says"
+        elif dist.requested and installer.lower() in REQUESTED_WITHOUT_SIGNAL:
             requested = f"yes, but {installer} writes REQUESTED into every distribution: no signal"
         elif dist.requested:
             requested = "yes: the user named it when installing"
@@ -462,7 +463,7 @@ def _classify(
         for name, dist in dists.items()
         if name not in declared
         and dist.requested
-        and (dist.installer or "").lower() not in _REQUESTED_WITHOUT_SIGNAL
+        and (dist.marked or (dist.installer or "").lower() not in REQUESTED_WITHOUT_SIGNAL)
     }
     roots = {
         name

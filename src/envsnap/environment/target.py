@@ -16,7 +16,7 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from envsnap._io import SMALL_FILE_LIMIT, read_limited
 from envsnap._subprocess import BoundedProcess, OutputTooLargeError, ProcessTimeoutError
@@ -35,7 +35,6 @@ __all__ = [
     "environment_tags",
     "find_interpreter",
     "probe",
-    "probe_running",
     "project_root",
     "start_probe",
 ]
@@ -323,18 +322,6 @@ def probe(
         return started.result()
     with start_probe(interpreter, timeout=timeout) as pending:
         return pending.result()
-
-
-def probe_running() -> TargetEnvironment:
-    """Probe the interpreter running envsnap, in-process (no subprocess).
-
-    The same probe code as :func:`probe` runs here, so the answer is the
-    one a subprocess of this interpreter would give (``interpreter`` is
-    ``sys.executable``).
-    """
-    namespace: dict[str, object] = {"__name__": "__envsnap_probe__"}
-    exec(compile(_PROBE, "<envsnap probe>", "exec"), namespace)  # noqa: S102 - our own constant
-    return _environment_from(Path(sys.executable), cast("dict[str, object]", namespace["answer"]))
 
 
 def start_probe(interpreter: Path, *, timeout: float | None = None) -> PendingProbe:

@@ -1,10 +1,10 @@
 """Fetch distribution files into the cache, in parallel, each verified by its sha256.
 
-:func:`fetch_all` takes the files a restore needs (:class:`~envsnap.distfile.DistFile`:
-a URL or a local path plus the sha256 the lock file or the index promises) and
-returns a local path for each, after checking every hash. Nothing is installed
-from a file that was not verified, and :func:`fetch_all` finishes (or fails)
-for all files before the caller installs any of them.
+:func:`fetch_all` takes the files freeze needs (:class:`~envsnap.distfile.DistFile`:
+a URL or a local path plus the sha256 an index promises; ``--portable`` reads
+wheels of other versions for their metadata) and returns a local path for
+each, after checking every hash. Nothing is read from a file that was not
+verified.
 
 - a file whose hash is already in the :class:`~envsnap.index.file_cache.FileCache` is not
   fetched again (no request at all);
@@ -29,7 +29,7 @@ from envsnap._urls import strip_credentials
 from envsnap.errors import OperationError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Sequence
     from pathlib import Path
 
     from envsnap.distfile import DistFile
@@ -70,9 +70,6 @@ def fetch_all(
     *,
     client: HttpClient | None = None,
     jobs: int = DOWNLOAD_JOBS,
-    progress: Callable[[int, int], None] | None = None,
-    on_bytes: Callable[[int], None] | None = None,
-    on_fetched: Callable[[DistFile, Path], None] | None = None,
 ) -> dict[str, Path]:
     """Fetch and verify every requested file.
 
@@ -82,13 +79,6 @@ def fetch_all(
         client: the HTTP client (default: one with ``~/.netrc`` credentials
             and :meth:`~envsnap.index.http.Limits.from_environment` bounds).
         jobs: parallel downloads.
-        progress: called as ``progress(done, total)`` after each file (in
-            the calling thread).
-        on_bytes: called with the length of each downloaded chunk (from the
-            download threads).
-        on_fetched: called as ``on_fetched(request, local path)`` once a file
-            is verified, in its download thread, while others download (an
-            ``OperationError`` it raises counts as that file's failure).
 
     Returns:
         ``{sha256: local path}`` for every request (a cache entry or the
@@ -109,13 +99,10 @@ def fetch_all(
     partial = _Partial()
 
     def one(request: DistFile) -> Path:
-        path = _fetch(request, cache, http, partial, on_bytes)
-        if on_fetched is not None:
-            on_fetched(request, path)
-        return path
+        return _fetch(request, cache, http, partial)
 
     try:
-        outcomes = run_parallel(one, unique, jobs=jobs, done=progress)
+        outcomes = run_parallel(one, unique, jobs=jobs)
     except BaseException:
         if http is not None:
             http.cancel()
@@ -152,7 +139,6 @@ def _fetch(
     cache: FileCache,
     client: HttpClient | None,
     partial: _Partial,
-    on_bytes: Callable[[int], None] | None,
 ) -> Path:
     """Return a verified local path for one request (see :func:`fetch_all`)."""
     from envsnap.index.file_cache import hash_file  # noqa: PLC0415
@@ -183,7 +169,10 @@ def _fetch(
     try:
         with handle:
             answer = client.download(
-                request.url, handle, what=what, size=request.size, on_bytes=on_bytes
+                request.url,
+                handle,
+                what=what,
+                size=request.size,
             )
         if answer is None:
             raise OperationError(

@@ -15,7 +15,6 @@ still checked for files from a trusted host.
 from __future__ import annotations
 
 import ipaddress
-import os
 import urllib.parse
 from typing import TYPE_CHECKING
 
@@ -23,31 +22,11 @@ from envsnap._urls import strip_credentials
 from envsnap.errors import InputError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Iterable
 
-__all__ = ["check_secure", "is_secure", "is_trusted", "trusted_hosts_from"]
+__all__ = ["check_secure", "is_secure", "is_trusted"]
 
 _LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
-
-
-def trusted_hosts_from(
-    given: Sequence[str] = (), *, environ: Mapping[str, str] | None = None
-) -> tuple[str, ...]:
-    """Return the trusted hosts: ``given`` (``--trusted-host``) and ``PIP_TRUSTED_HOST``.
-
-    Like pip, the environment variable is a whitespace-separated list and
-    adds to the command line's values.
-
-    Args:
-        given: ``--trusted-host`` values (``HOST`` or ``HOST:PORT``).
-        environ: the environment (default ``os.environ``).
-
-    Returns:
-        The hosts, in order, without duplicates.
-    """
-    env = os.environ if environ is None else environ
-    found = [*given, *env.get("PIP_TRUSTED_HOST", "").split()]
-    return tuple(dict.fromkeys(h.strip() for h in found if h.strip()))
 
 
 def is_secure(url: str, trusted: Iterable[str] = ()) -> bool:

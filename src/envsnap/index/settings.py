@@ -39,19 +39,51 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
 __all__ = [
+    "IndexOptions",
     "IndexSettings",
     "index_settings",
     "parse_pip_config_debug",
     "pip_config",
     "pip_default_index",
-    "settings_from_pip_args",
+    "settings_for_lock",
 ]
 
 _LIST_KEYS = ("extra-index-url", "find-links", "trusted-host")
-_KEYS = ("index-url", "no-index", "cert", "client-cert", *_LIST_KEYS)
+_KEYS = (
+    "index-url",
+    "no-index",
+    "cert",
+    "client-cert",
+    "proxy",
+    "keyring-provider",
+    "timeout",
+    "default-timeout",
+    "retries",
+    *_LIST_KEYS,
+)
 _VARIANTS = ("global", "user", "site", "env")
 """pip's ``OVERRIDE_ORDER`` of configuration files (``env`` is ``PIP_CONFIG_FILE``)."""
 _TRUE = {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IndexOptions:
+    """Index options given on envsnap's command line, in pip's spelling and meaning.
+
+    The first of pip's layers (:func:`index_settings` adds ``PIP_*`` variables
+    and pip's configuration to them).
+    """
+
+    index_url: str | None = None
+    """``--index-url``."""
+    extra_index_urls: tuple[str, ...] = ()
+    """``--extra-index-url`` values."""
+    find_links: tuple[str, ...] = ()
+    """``--find-links`` values (a relative directory from the current one)."""
+    no_index: bool = False
+    """``--no-index``."""
+    trusted_hosts: tuple[str, ...] = ()
+    """``--trusted-host`` values."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -73,13 +105,19 @@ class IndexSettings:
     """``--cert`` / ``PIP_CERT``: a CA bundle to verify https with."""
     client_cert: str | None = None
     """``--client-cert`` / ``PIP_CLIENT_CERT``: a PEM file with a client key and certificate."""
+    proxy: str | None = None
+    """``PIP_PROXY`` / pip config ``proxy``: the proxy pip uses for every request, over
+    ``HTTP(S)_PROXY`` (which the installer and the HTTP client read themselves)."""
+    keyring_provider: str | None = None
+    """``PIP_KEYRING_PROVIDER`` / pip config ``keyring-provider`` (``auto``, ``disabled``,
+    ``import``, ``subprocess``); ``None``: pip's default, ``auto``."""
+    timeout: str | None = None
+    """``PIP_TIMEOUT`` / ``PIP_DEFAULT_TIMEOUT`` / pip config ``timeout``: seconds a
+    connection may stay silent; ``None``: the installer's default."""
+    retries: str | None = None
+    """``PIP_RETRIES`` / pip config ``retries``: attempts per request after the first."""
     notes: tuple[str, ...] = ()
     """What was left out and why (a missing ``file:`` index or find-links directory)."""
-
-    @property
-    def uses_pip_default_index(self) -> bool:
-        """Whether pip's built-in default index is searched (no index URL, no ``--no-index``)."""
-        return self.index_url is None and not self.no_index
 
     def index_urls(self) -> tuple[str, ...]:
         """Return the index URLs to search, in order: the main index, then the extra ones.
@@ -177,7 +215,8 @@ def pip_config(
 
     Returns:
         ``{key: value}`` for ``index-url``, ``extra-index-url``, ``find-links``,
-        ``trusted-host``, ``no-index``, ``cert``, ``client-cert``; ``{}`` when
+        ``trusted-host``, ``no-index``, ``cert``, ``client-cert``, ``proxy``,
+        ``keyring-provider``, ``timeout`` (``default-timeout``), ``retries``; ``{}`` when
         pip cannot be asked or ``PIP_CONFIG_FILE`` is ``os.devnull``.
     """
     env = dict(os.environ if environ is None else environ)
@@ -325,8 +364,23 @@ def index_settings(
         no_index=no_index or flag,
         cert=cert or configured("cert"),
         client_cert=client_cert or configured("client-cert"),
+        proxy=configured("proxy") or None,
+        keyring_provider=configured("keyring-provider") or None,
+        timeout=_number(configured("timeout") or configured("default-timeout")),
+        retries=_number(configured("retries")),
         notes=tuple(notes),
     )
+
+
+def _number(value: str | None) -> str | None:
+    """Return a setting that must be a number as written, or ``None`` (pip refuses others)."""
+    if value is None:
+        return None
+    try:
+        float(value)
+    except ValueError:
+        return None
+    return value.strip()
 
 
 def _existing(locations: Sequence[str], notes: list[str]) -> list[str]:
@@ -349,63 +403,47 @@ def _local(location: str) -> Path | None:
     return Path(location)
 
 
-def settings_from_pip_args(
-    args: Sequence[str],
+def settings_for_lock(
+    options: IndexOptions,
     file_options: Sequence[str],
     *,
     base: Path,
-    trusted_hosts: Sequence[str] = (),
     commands: Sequence[str] = ("install",),
     environ: Mapping[str, str] | None = None,
 ) -> IndexSettings:
-    """Turn pip-style index options (command line, then a requirements file's) into settings.
+    """Merge the command line's index options with a lock file's option lines, then pip's.
 
     The command line's options win over the file's own option lines (as pip
-    applies them); then pip's environment variables and configuration (see
-    :func:`index_settings`). ``--no-index`` keeps only the find-links.
-    Relative find-links paths in the file resolve against its directory.
+    applies them: a later ``--index-url`` replaces, list options add); then
+    pip's environment variables and configuration (see :func:`index_settings`).
+    ``--no-index`` from either keeps only the find-links. Relative find-links
+    paths of the file resolve against its directory.
 
     Args:
-        args: ``("--index-url", URL, "--find-links", DIR, "--no-index", ...)``.
-        file_options: the file's lines, ``"--index-url URL"`` each.
+        options: the command line's :class:`IndexOptions`.
+        file_options: the file's option lines, ``"--index-url URL"`` each
+            (:attr:`envsnap.lock.Lock.index_options`).
         base: the file's directory.
-        trusted_hosts: ``--trusted-host`` values.
         commands: pip command sections of its configuration to read.
         environ: the environment (default ``os.environ``).
 
     Returns:
         The :class:`IndexSettings`.
     """
-
-    def parse(tokens: Sequence[str], where: Path | None) -> dict[str, list[str]]:
-        found: dict[str, list[str]] = {}
-        items = list(tokens)
-        while items:
-            option = items.pop(0)
-            if option == "--no-index":
-                found.setdefault("no-index", []).append("")
-                continue
-            value = items.pop(0) if items else ""
-            if option == "--find-links" and where is not None and "://" not in value:
-                value = os.fspath(where / value)
-            found.setdefault(option.lstrip("-"), []).append(value)
-        return found
-
-    cli = parse(args, None)
-    from_file = parse([t for line in file_options for t in line.split(None, 1)], base)
-    merged = {**from_file, **cli}
+    from_file: dict[str, list[str]] = {}
+    for line in file_options:
+        option, _, value = line.partition(" ")
+        value = value.strip()
+        if option == "--find-links" and "://" not in value:
+            value = os.fspath(base / value)
+        from_file.setdefault(option.lstrip("-"), []).append(value)
+    file_index = from_file.get("index-url", [None])[-1]
     return index_settings(
-        index_url=merged.get("index-url", [None])[-1],
-        extra_index_urls=merged.get("extra-index-url", []),
-        find_links=cli.get("find-links", []) + from_file.get("find-links", []),
-        trusted_hosts=[
-            *trusted_hosts,
-            *cli.get("trusted-host", []),
-            *from_file.get("trusted-host", []),
-        ],
-        no_index="no-index" in merged,
-        cert=merged.get("cert", [None])[-1],
-        client_cert=merged.get("client-cert", [None])[-1],
+        index_url=options.index_url or file_index,
+        extra_index_urls=[*from_file.get("extra-index-url", []), *options.extra_index_urls],
+        find_links=[*options.find_links, *from_file.get("find-links", [])],
+        trusted_hosts=[*options.trusted_hosts, *from_file.get("trusted-host", [])],
+        no_index=options.no_index or "no-index" in from_file,
         commands=commands,
         environ=environ,
     )

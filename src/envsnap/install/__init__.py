@@ -1,7 +1,28 @@
-"""Installing into a venv: the built-in wheel installer, pip and uv, wheels, venv creation.
+"""Installing into a new venv: uv (the default) or the venv's own pip, behind one seam.
 
-``builtin`` fetches, verifies and installs wheels itself (through ``installer``);
-``external`` runs pip or uv as a program; ``wheels`` unpacks and installs one
-wheel; ``venvs`` finds base interpreters and creates venvs; ``pip_seed`` puts
-pip into a venv made ``--without-pip``. See docs/architecture.md.
+:mod:`~envsnap.install.backend` holds the requests and the :class:`Backend`
+Protocol; :mod:`~envsnap.install.uv` and :mod:`~envsnap.install.pip` render
+them as commands; :mod:`~envsnap.install.venvs` finds base interpreters;
+:mod:`~envsnap.install.dist_info` makes the REQUESTED markers say what is
+top-level and completes the records the installer leaves out. See docs/architecture.md.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from envsnap.install.backend import Backend, InstallerName
+
+__all__ = ["backend_for"]
+
+
+def backend_for(name: InstallerName) -> Backend:
+    """Return the backend called ``name`` (imported only when a restore runs)."""
+    if name == "pip":
+        from envsnap.install.pip import PIP  # noqa: PLC0415
+
+        return PIP
+    from envsnap.install.uv import UV  # noqa: PLC0415
+
+    return UV

@@ -1,67 +1,292 @@
-"""The seam between restore and the installers run as programs: pip and uv.
+"""The one seam between restore and the installers: requests in, commands out.
 
-Restore asks a :class:`ProgramBackend` for what differs between them (how
-each names a trusted plain-http host, whether it runs from the new venv's pip
-or brings its own) instead of checking a backend's name. The built-in
-backend (:mod:`envsnap.install.builtin`) installs wheels itself and hands
-what it cannot install to pip through this seam. See docs/architecture.md.
+envsnap decides and verifies; an installer (uv, or pip where uv cannot
+serve) creates the venv and installs. Restore hands a backend two typed
+requests, a :class:`VenvRequest` and an :class:`InstallRequest`, and never
+its whole plan; each backend turns them into :class:`Command` objects at the
+last moment (argv and the environment it runs with), which restore runs
+(:func:`run_command`) or shows (``--dry-run``, :meth:`Command.shown`).
+
+Nothing but the request shapes what an installer does: every setting (the
+index pip would use, trusted hosts, certificates, proxies, keyring) is passed
+explicitly, the installer's own configuration is off (uv ``--no-config``, pip
+``PIP_CONFIG_FILE=os.devnull``), and the caller's ``PIP_*``/``UV_*``
+variables are dropped.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+import shlex
+import subprocess
+from collections import deque
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, Protocol
 
+from envsnap.errors import OperationError
+
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Mapping, Sequence
+    from pathlib import Path
 
-__all__ = ["PIP", "PROGRAM_BACKENDS", "UV", "ProgramBackend", "program_backend"]
+    from envsnap.index.settings import IndexSettings
+
+__all__ = [
+    "INSTALLERS",
+    "LINK_MODES",
+    "Backend",
+    "Command",
+    "InstallRequest",
+    "InstallerName",
+    "LinkMode",
+    "VenvRequest",
+    "installer_environment",
+    "run_command",
+]
+
+InstallerName = Literal["uv", "pip"]
+INSTALLERS: tuple[InstallerName, ...] = ("uv", "pip")
+"""The backends, in the CLI's order: ``uv`` (the default) and the new venv's own pip."""
+
+LinkMode = Literal["clone", "hardlink", "copy", "symlink"]
+LINK_MODES: tuple[LinkMode, ...] = ("clone", "hardlink", "copy", "symlink")
+"""How uv puts files from its cache into the venv (uv's ``--link-mode``)."""
+
+TAIL_LINES = 15
+"""How many last lines of a failed command's output an error shows."""
 
 
-class ProgramBackend(Protocol):
-    """An installer run as a program on a requirements file."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VenvRequest:
+    """The venv to create."""
+
+    target: Path
+    """Its directory (absent or empty)."""
+    interpreter: Path
+    """The base interpreter."""
+    python_version: str
+    """The base interpreter's ``major.minor.micro``."""
+    with_pip: bool
+    """Put pip in (uv's ``--seed``: pip, plus setuptools and wheel before Python 3.12)."""
+    system_site_packages: bool = False
+    """Let the venv see the base interpreter's site-packages."""
+    index: IndexSettings
+    """Where pip comes from (uv resolves the newest pip for the venv's Python)."""
+    offline: bool = False
+    """Use the installer's cache only."""
+    no_cache: bool = False
+    """Neither read nor write the installer's cache."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InstallRequest:
+    """What to install into a venv, and from where.
+
+    Exactly one of :attr:`requirements` (lines rendered from the Lock and
+    checked by :func:`envsnap.lockfiles.requirements.write.pip_line`) and
+    :attr:`file` (a file the installer reads itself) is set.
+    """
+
+    requirements: str | None = None
+    """Requirement lines, one per package, with hashes and markers."""
+    file: Path | None = None
+    """A ``pylock.toml`` (uv reads PEP 751 itself) or a requirements file that
+    needs resolving (its includes and options keep pip's meaning)."""
+    extras: tuple[str, ...] = ()
+    """Extras of a pylock file to install (PEP 751)."""
+    groups: tuple[str, ...] = ()
+    """Dependency groups of a pylock file to install (empty: its defaults)."""
+    exact: bool
+    """The request is the whole dependency closure: install it with ``--no-deps``."""
+    require_hashes: bool = False
+    """Every package carries hashes: hash-checking mode (pip ``--require-hashes``);
+    hashes that are present are checked in any case."""
+    index: IndexSettings
+    """The indexes pip would use (command line, the file's lines, ``PIP_*``, pip's
+    configuration, pip's default)."""
+    offline: bool = False
+    """Use the installer's cache only (uv ``--offline``)."""
+    no_cache: bool = False
+    """Neither read nor write the installer's cache (uv ``--no-cache``, pip ``--no-cache-dir``)."""
+    compile_bytecode: bool = False
+    """Compile the installed modules to bytecode."""
+    link_mode: LinkMode | None = None
+    """uv's ``--link-mode`` (``None``: uv's default, clone or hard link)."""
+    cwd: Path
+    """Where it runs: relative paths of the file resolve from there (the lock's directory)."""
 
     @property
-    def name(self) -> Literal["pip", "uv"]:
-        """The name ``install_command`` takes and messages show."""
+    def count(self) -> int:
+        """How many requirement lines a rendered request holds (0 for a file)."""
+        return len((self.requirements or "").splitlines())
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Command:
+    """One installer run, rendered: what :func:`run_command` starts."""
+
+    argv: tuple[str, ...]
+    """The command line."""
+    cwd: Path
+    """Where it runs."""
+    env: Mapping[str, str] = field(default_factory=dict)
+    """Variables set for it over :func:`installer_environment`."""
+    what: str
+    """What it does, for messages (``uv could not install FILE``)."""
+
+    def shown(self) -> str:
+        """Return the command as a shell line, its URLs' secrets masked (``--dry-run``, ``-v``)."""
+        from envsnap._urls import redact_urls  # noqa: PLC0415
+
+        words = [f"{k}={v}" for k, v in sorted(self.env.items())] + list(self.argv)
+        return redact_urls(shlex.join(words))
+
+
+class Backend(Protocol):
+    """One installer as restore asks it (:data:`envsnap.install.BACKENDS` maps every name).
+
+    Each one enforces the lock's hashes and turns a request into commands;
+    restore never asks which backend it has.
+    """
+
+    @property
+    def name(self) -> InstallerName:
+        """``uv`` or ``pip``, for messages."""
         ...
 
-    @property
-    def runs_from_venv_pip(self) -> bool:
-        """Whether it runs as the new venv's ``python -m pip``.
+    def venv_commands(self, request: VenvRequest) -> list[Command]:
+        """Return the commands that create the venv (and put pip in, when asked)."""
+        ...
 
-        A venv made ``--without-pip`` then needs pip put on its ``PYTHONPATH``.
+    def install_commands(
+        self, request: InstallRequest, python: Path, requirements: Path | None
+    ) -> list[Command]:
+        """Return the commands that install ``request`` into the venv of ``python``.
+
+        Args:
+            request: what to install.
+            python: the venv's interpreter.
+            requirements: where :attr:`InstallRequest.requirements` was written
+                (``None`` for a request that names a file).
         """
         ...
 
-    def trust_args(self, hosts: Sequence[str]) -> list[str]:
-        """Return the options that let it use plain http with ``hosts``."""
-        ...
+
+_DROPPED = ("PIP_", "UV_")
+_KEPT = frozenset({"UV_CACHE_DIR", "UV_PYTHON_INSTALL_DIR"})
+"""Where uv keeps things, not what it installs."""
 
 
-@dataclass(frozen=True, slots=True)
-class _Program:
-    name: Literal["pip", "uv"]
-    runs_from_venv_pip: bool
-    trust_option: str
+def installer_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Return the environment an installer runs with: the caller's, minus ``PIP_*``/``UV_*``.
 
-    def trust_args(self, hosts: Sequence[str]) -> list[str]:
-        return [word for host in hosts for word in (self.trust_option, host)]
-
-
-PIP: ProgramBackend = _Program("pip", runs_from_venv_pip=True, trust_option="--trusted-host")
-"""pip: the new venv's own (``python -m pip``); ``--trusted-host HOST``."""
-UV: ProgramBackend = _Program("uv", runs_from_venv_pip=False, trust_option="--allow-insecure-host")
-"""uv: its own executable (``uv pip install --python``); ``--allow-insecure-host HOST``."""
-
-PROGRAM_BACKENDS: dict[str, ProgramBackend] = {"pip": PIP, "uv": UV}
-"""The program backends by name."""
-
-
-def program_backend(name: str) -> ProgramBackend:
-    """Return the program backend that installs for backend ``name``.
-
-    ``uv`` is uv; ``pip`` and the built-in ``direct`` backend (for what it
-    hands to pip: sdists, VCS and directory requirements) are pip.
+    Those variables would change what a restore installs (another index, a
+    constraint file, a link mode); envsnap has read pip's own into the
+    request already. ``UV_CACHE_DIR`` and ``UV_PYTHON_INSTALL_DIR`` stay;
+    ``HTTP(S)_PROXY``, ``NO_PROXY``, ``NETRC`` and ``SSL_CERT_FILE`` stay too
+    (both installers read them, as pip does). pip's configuration files are
+    turned off (``PIP_CONFIG_FILE=os.devnull``).
     """
-    return PROGRAM_BACKENDS.get(name, PIP)
+    env = {
+        key: value
+        for key, value in (os.environ if base is None else base).items()
+        if not key.startswith(_DROPPED) or key in _KEPT
+    }
+    env["PIP_CONFIG_FILE"] = os.devnull
+    return env
+
+
+def run_command(
+    command: Command,
+    *,
+    output: Callable[[str], None] | None = None,
+    base_env: Mapping[str, str] | None = None,
+) -> None:
+    """Run an installer command, streaming its output lines to ``output``.
+
+    Args:
+        command: the command.
+        output: called with each line of its combined stdout and stderr (``-v``).
+        base_env: the environment to start from (default ``os.environ``), see
+            :func:`installer_environment`.
+
+    Raises:
+        OperationError: the command cannot be started, or ends with a non-zero
+            code (its last lines, credentials masked, in the message).
+        BaseException: whatever interrupts the wait (Ctrl-C, SIGTERM turned
+            into ``KeyboardInterrupt``); the child is killed first.
+    """
+    code, tail = run_logged(
+        command.argv,
+        cwd=command.cwd,
+        output=output,
+        env={**installer_environment(base_env), **command.env},
+    )
+    if code != 0:
+        raise OperationError(_failed(command.what, code, tail), hint=_install_hint(tail))
+
+
+def run_logged(
+    argv: Sequence[str],
+    *,
+    cwd: Path | None = None,
+    output: Callable[[str], None] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> tuple[int, list[str]]:
+    """Run a command, streaming its output lines to ``output``; kill it if interrupted.
+
+    Returns:
+        ``(exit code, last non-blank lines of output)``.
+
+    Raises:
+        OperationError: the command cannot be started.
+        BaseException: whatever interrupts the wait; the child is killed first.
+    """
+    tail: deque[str] = deque(maxlen=TAIL_LINES)
+    try:
+        process = subprocess.Popen(
+            list(argv),
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            errors="replace",
+            env=None if env is None else dict(env),
+        )
+    except OSError as exc:
+        raise OperationError(f"cannot run {argv[0]}: {exc.strerror or exc}") from None
+    try:
+        assert process.stdout is not None  # noqa: S101 - set by stdout=PIPE
+        for line in process.stdout:
+            text = line.rstrip("\n")
+            if text.strip():
+                tail.append(text)
+            if output is not None:
+                output(text)
+        code = process.wait()
+    except BaseException:
+        process.kill()
+        process.wait()
+        raise
+    finally:
+        if process.stdout is not None:
+            process.stdout.close()
+    return code, list(tail)
+
+
+def _failed(what: str, code: int, tail: list[str]) -> str:
+    """Return ``what (exit N):`` and the command's last lines, indented, credentials masked."""
+    from envsnap._urls import redact_urls  # noqa: PLC0415
+
+    return f"{what} (exit {code})" + "".join(f"\n  | {redact_urls(line)}" for line in tail)
+
+
+def _install_hint(tail: list[str]) -> str:
+    text = "\n".join(tail).lower()
+    if "do not match the hashes" in text or "hash mismatch" in text:
+        return (
+            "a downloaded file does not match the hash in the lock file: the file or "
+            "the index changed; nothing was replaced"
+        )
+    return "nothing was replaced; rerun with -v to see the installer's full output"

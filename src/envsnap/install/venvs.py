@@ -1,28 +1,13 @@
-"""Base interpreters and virtual environment creation (PEP 405).
-
-Creator choice, measured on this project's 2-core CI box with CPython 3.11
-(wall time, median of 3):
-
-==================================================  =======
-``python -m venv DIR`` (ensurepip seeds pip)         9-17 s
-``virtualenv --no-setuptools --no-wheel DIR``        2.3 s (app-data seeding, copies)
-``python -m venv --without-pip DIR`` (subprocess)    0.25 s
-``venv.EnvBuilder(with_pip=False)`` in-process       0.01 s
-  + pip seeded from its wheel, warm cache (linked)   0.05 s
-==================================================  =======
-
-So every venv is made by the standard library without pip, in envsnap's own
-process when the base interpreter is the one running envsnap (or its base),
-else by ``BASE -m venv --without-pip``. pip is then installed like any other
-wheel (:mod:`envsnap.install.wheels`, from the unpacked cache), a wheel chosen for the
-new venv's Python (:mod:`envsnap.install.pip_seed`): no network, no ensurepip run.
+"""Base interpreters to build a venv from, and what makes a directory a venv (PEP 405).
 
 Base interpreters are found like uv finds them (:func:`candidates`): ``PATH``,
 pyenv, asdf and uv-managed installs, the ``py`` launcher on Windows; one that
-does not run is skipped.
+does not run is skipped. The venv itself is made by the install backend
+(:mod:`envsnap.install.uv`: ``uv venv``; :mod:`envsnap.install.pip`: the
+standard library's ``venv``).
 
-Why one module of this size: finding base interpreters (PATH, pyenv, uv's) and creating
-a venv from one are one concern.
+Why one module of this size: finding base interpreters (PATH, pyenv, asdf,
+uv's) is one concern.
 """
 
 from __future__ import annotations
@@ -45,9 +30,8 @@ __all__ = [
     "BIN_DIR",
     "Interpreter",
     "candidates",
-    "create_venv",
+    "check_created",
     "find_base_interpreter",
-    "is_running",
     "is_venv",
     "probe_version",
     "venv_python",
@@ -361,65 +345,6 @@ def _py_launcher(request: str) -> Path | None:  # pragma: no cover - Windows onl
         return None
     path = done.stdout.strip()
     return Path(path) if done.returncode == 0 and path else None
-
-
-def create_venv(
-    target: Path, interpreter: Interpreter, *, system_site_packages: bool = False
-) -> str:
-    """Create a venv without pip at ``target`` (PEP 405); return how it was made.
-
-    In-process with :class:`venv.EnvBuilder` (symlinks where the platform
-    allows) when ``interpreter`` is the Python running envsnap or that
-    Python's base; otherwise ``INTERPRETER -m venv --without-pip``.
-
-    Args:
-        target: the directory (missing or empty).
-        interpreter: the base interpreter.
-        system_site_packages: let the venv see the base installation's
-            site-packages (``include-system-site-packages = true``).
-
-    Returns:
-        The creator's name for messages (``venv``).
-
-    Raises:
-        OperationError: the venv could not be created.
-    """
-    if is_running(interpreter):
-        import venv  # noqa: PLC0415
-
-        try:
-            venv.EnvBuilder(
-                with_pip=False,
-                symlinks=os.name != "nt",
-                system_site_packages=system_site_packages,
-            ).create(target)
-        except (OSError, subprocess.CalledProcessError) as exc:
-            raise OperationError(f"venv could not create {target}: {exc}") from None
-        return "venv"
-    command = [os.fspath(interpreter.path), "-m", "venv", "--without-pip"]
-    command += [*(["--system-site-packages"] if system_site_packages else []), os.fspath(target)]
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
-    except OSError as exc:
-        raise OperationError(f"cannot run {interpreter.path}: {exc.strerror or exc}") from None
-    if done.returncode != 0:
-        tail = (done.stdout + done.stderr).strip().splitlines()[-5:]
-        raise OperationError(
-            f"venv could not create {target} (exit {done.returncode})"
-            + "".join(f"\n  | {line}" for line in tail)
-        )
-    return "venv"
-
-
-def is_running(interpreter: Interpreter) -> bool:
-    """Whether ``interpreter`` is the Python running envsnap (or its base)."""
-    if interpreter.executable is None:
-        return False
-    ours = {
-        os.path.realpath(p)
-        for p in (sys.executable, getattr(sys, "_base_executable", sys.executable))
-    }
-    return os.path.realpath(interpreter.executable) in ours
 
 
 def check_created(target: Path, creator: str) -> Path:

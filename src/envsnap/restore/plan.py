@@ -1,36 +1,33 @@
-"""Plan a restore from a Lock: the base interpreter, the backend, trust and local paths.
+"""Plan a restore from a Lock: the base interpreter, the installer, and what it will run.
 
 :func:`plan_restore` reads the file once into a :class:`~envsnap.lock.Lock`,
-picks a base interpreter whose ``major.minor`` matches it, refuses plain-http
-index, find-links and file URLs to hosts that are not secure origins unless
-trusted (pip's rule, :mod:`envsnap.index.secure`), and lists every local path of
-the file (``path =``, ``directory =``, ``-e``, ``file:``) that lies outside the
-lock file's directory; relative ones resolve from that directory (PEP 751).
+checks what it names (:mod:`envsnap.restore.sources`: local paths, ``${NAME}``;
+plain-http URLs to hosts that are not trusted, pip's rule,
+:mod:`envsnap.index.secure`), picks a base interpreter whose ``major.minor``
+matches it, chooses the installer (uv, or the venv's pip where uv cannot
+serve) and builds the requests it will run (:mod:`envsnap.restore.requests`).
 Nothing is built here: the plan is what ``--dry-run`` shows.
-
-Why one module of this size: the plan's checks (pins, trust, local paths, base
-interpreter, system site-packages) each need the whole plan; it is the restore's one
-decision point.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from envsnap.errors import InputError
+from envsnap.index.settings import IndexOptions
 from envsnap.restore.target import check_target, find_leftovers, target_lock
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from envsnap.index.settings import IndexSettings
-    from envsnap.install.external import InstallerName
+    from envsnap.install.backend import InstallerName, InstallRequest, LinkMode, VenvRequest
     from envsnap.install.venvs import Interpreter
-    from envsnap.lock import Lock, LockedFile
+    from envsnap.lock import Lock
 
 __all__ = ["RestoreOptions", "RestorePlan", "plan_restore"]
 
@@ -42,29 +39,31 @@ class RestoreOptions:
     venv: Path = Path(".venv")
     """The target directory."""
     python: str | None = None
-    """``--python``: the base interpreter (path or name on PATH)."""
+    """``--python``: the base interpreter (path, version request or name on PATH)."""
     strict: bool = False
     """Refuse a file that does not pin every package."""
-    installer: InstallerName = "direct"
-    """``direct`` (envsnap installs the wheels itself), ``pip`` or ``uv``."""
+    installer: InstallerName | None = None
+    """``uv`` or ``pip``; ``None``: uv, or pip where uv cannot serve (a note says why)."""
     with_pip: bool = True
-    """Seed pip into the new venv (``--without-pip`` turns it off)."""
+    """Put pip into the new venv (``--without-pip`` turns it off)."""
     extras: tuple[str, ...] = ()
     """``--extra``: extras of a pylock file to install (PEP 751)."""
     groups: tuple[str, ...] | None = None
     """``--group``: dependency groups of a pylock file (``None``: its defaults)."""
-    use_cache: bool = True
-    """Keep downloads in the user cache (``--no-cache``: a temporary one)."""
     compile_bytecode: bool = False
     """``--compile``: compile the installed modules to bytecode."""
+    link_mode: LinkMode | None = None
+    """``--link-mode``: how uv puts files from its cache into the venv."""
+    offline: bool = False
+    """``--offline``: the installer's cache only, no network."""
+    use_cache: bool = True
+    """``--no-cache`` turns it off: the installer neither reads nor writes its cache."""
     keep_old: bool = False
     """Keep the replaced venv (as the hidden sibling) instead of deleting it."""
-    index_args: tuple[str, ...] = ()
-    """``--index-url URL``, ``--extra-index-url URL``, ``--find-links X``, ``--no-index``."""
+    index: IndexOptions = field(default_factory=IndexOptions)
+    """The index options of the command line (pip's layers follow them)."""
     search_path: str | None = None
     """The ``PATH`` searched for base interpreters (default: ``$PATH``)."""
-    trusted_hosts: tuple[str, ...] = ()
-    """``--trusted-host``: plain-http hosts allowed (``PIP_TRUSTED_HOST`` adds to them)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -73,6 +72,9 @@ class RestorePlan:
 
     lock: Lock
     """The file's content."""
+    expected: Lock
+    """What the new venv must hold: the Lock, plus the base packages it installs
+    for a venv frozen with system site-packages."""
     file: Path
     """The lock file."""
     target: Path
@@ -81,64 +83,52 @@ class RestorePlan:
     """The base interpreter."""
     replaces: bool
     """Whether an existing venv at ``target`` will be replaced."""
-    no_deps: bool
-    """Install exactly the file's packages (it pins the whole closure)."""
-    closure_check: bool = False
-    """The file pins every package but does not say it pins the whole closure:
-    the direct backend reads its wheels' requirements, installs exactly the
-    file when they are all pinned, and hands the file to pip's resolver when not."""
-    require_hashes: bool
-    """Hash-checking mode (the file has hashes)."""
+    installer: InstallerName
+    """The backend that creates the venv and installs."""
+    venv: VenvRequest
+    """The venv to create."""
+    installs: tuple[InstallRequest, ...]
+    """What to install, in order."""
+    exact: bool
+    """The venv must hold exactly the file's packages (it pins the whole closure);
+    else the installer may add what the file leaves out."""
     options: RestoreOptions
     """The options it was made from."""
-    installer: InstallerName = "direct"
-    """The backend that will install (``direct`` falls back to pip for a file
-    that needs resolving)."""
     notes: tuple[str, ...] = ()
     """Things the user should know before the build (unpinned lines, version override,
-    paths outside the project)."""
-    trusted_hosts: tuple[str, ...] = ()
-    """Plain-http hosts the user trusts (command line, file, environment, pip config)."""
-    index_settings: IndexSettings | None = None
-    """The indexes pip would use for this file (options, file lines, pip's configuration)."""
-    system_site_packages: bool = False
-    """Make the venv see the base site-packages (the file's venv did, and the base
-    interpreter provides the packages it used: :mod:`envsnap.environment.base_packages`)."""
-    base_installs: tuple[str, ...] = ()
-    """``name==version`` of base packages the file's venv used that the base
-    interpreter does not provide: installed into the venv instead."""
+    paths outside the project, the installer chosen)."""
 
     def describe(self) -> list[str]:
-        """Return the plan as lines for ``--dry-run``."""
+        """Return the plan as lines for ``--dry-run``: each command it would run, secrets masked."""
+        from envsnap.install import backend_for  # noqa: PLC0415
+        from envsnap.install.venvs import venv_python  # noqa: PLC0415
+
+        backend = backend_for(self.installer)
+        rendered = Path("REQUIREMENTS")
         lines = [
-            f"read {self.file}: {len(self.lock.packages)} packages "
-            f"({len(self.lock.top_level)} top-level)",
             f"base interpreter: {self.interpreter.path} (Python {self.interpreter.version})",
             f"create {self.target}"
             + (
                 " (replacing the venv there, kept until the new one is verified)"
                 if self.replaces
                 else ""
-            )
-            + (" without pip" if not self.options.with_pip else "")
-            + (", seeing the base Python's site-packages" if self.system_site_packages else ""),
-            f"install with {self.installer}"
-            + (
-                " --no-deps"
-                if self.no_deps
-                else " --no-deps if its wheels' requirements are all pinned by the file, "
-                "else with pip (resolving dependencies)"
-                if self.closure_check
-                else " (resolving dependencies)"
-            )
-            + (" --require-hashes" if self.require_hashes else ""),
-            *(
-                [f"install the base packages the file's venv used: {', '.join(self.base_installs)}"]
-                if self.base_installs
-                else []
             ),
-            "verify against the file, then mark the top-level packages as REQUESTED",
+            *(f"  $ {c.shown()}" for c in backend.venv_commands(self.venv)),
         ]
+        for request in self.installs:
+            what = (
+                f"{request.count} packages rendered from {self.file} as REQUIREMENTS"
+                if request.requirements is not None
+                else f"{request.file}, read by {self.installer}"
+            )
+            lines.append(f"install {what}" + (" (exactly these)" if request.exact else ""))
+            commands = backend.install_commands(
+                request,
+                venv_python(self.target),
+                rendered if request.requirements is not None else None,
+            )
+            lines += [f"  $ {c.shown()}" for c in commands]
+        lines.append("verify against the file, then mark the top-level packages as REQUESTED")
         return [*lines, *(f"note: {n}" for n in self.notes)]
 
 
@@ -154,49 +144,104 @@ def plan_restore(file: Path, options: RestoreOptions) -> RestorePlan:
 
     Raises:
         LockFileError: the file is missing or invalid.
-        InputError: ``${NAME}`` in the file (:func:`_refuse_expansions`);
-            ``strict`` and unpinned requirements; the target exists
-            and is not a venv and not empty (or is a file); no matching base
-            interpreter; a leftover venv from an interrupted restore; another
-            restore is running there; a plain-http URL to a host that is not
-            trusted.
+        InputError: ``${NAME}`` in the file; ``strict`` and unpinned
+            requirements; the target is a file, a link, a non-empty directory
+            that is not a venv, or a venv holding more than a venv; no
+            matching base interpreter; a leftover venv from an interrupted
+            restore; another restore is running there; a plain-http URL to a
+            host that is not trusted; uv asked for and not installed; pip
+            asked for ``--without-pip``; the pylock's ``requires-python``
+            excludes the interpreter.
     """
     from envsnap.index.secure import check_secure  # noqa: PLC0415
-    from envsnap.index.settings import settings_from_pip_args  # noqa: PLC0415
-    from envsnap.install.venvs import find_base_interpreter  # noqa: PLC0415
+    from envsnap.index.settings import settings_for_lock  # noqa: PLC0415
     from envsnap.lockfiles.readers import read_lock  # noqa: PLC0415
+    from envsnap.restore import sources  # noqa: PLC0415
+    from envsnap.restore.requests import install_requests  # noqa: PLC0415
 
-    lock = _with_resolved_paths(read_lock(file), file)
-    _refuse_expansions(lock)
+    lock = sources.with_resolved_paths(read_lock(file), file)
+    sources.refuse_expansions(lock)
     notes = list(lock.problems)
     if lock.problems and options.strict:
         raise InputError(
             f"{file}: {len(lock.problems)} requirement(s) not pinned to one version "
             f"(first: {lock.problems[0]})",
             hint="pin every package (envsnap freeze writes such files), or drop strict=True "
-            "to let pip resolve them",
+            "to let the installer resolve them",
         )
-    sources = _sources(lock)
-    settings = settings_from_pip_args(
-        options.index_args,
+    given = options.index
+    settings = settings_for_lock(
+        replace(given, trusted_hosts=(*given.trusted_hosts, *lock.trusted_hosts)),
         lock.index_options,
         base=file.parent.absolute(),
-        trusted_hosts=[*options.trusted_hosts, *lock.trusted_hosts],
     )
     check_secure(
         [
             *((u, "--index-url") for u in (settings.index_url,) if u),
             *((u, "--extra-index-url") for u in settings.extra_index_urls),
             *((u, "--find-links") for u in settings.find_links if "://" in u),
-            *((s.value, s.where or str(file)) for _, s in sources if "://" in s.value),
+            *((s.value, s.where or str(file)) for s in sources.remote_sources(lock)),
         ],
         settings.trusted_hosts,
     )
     notes += settings.notes
-    local = _local_sources(file, sources)
-    _check_local_sources(file, local, sources)
-    notes += _outside_notes(file, local)
+    notes += sources.check_sources(file, lock)
     target = Path(os.path.normpath(options.venv.absolute()))  # `..` named, not `..`'s name
+    replaces = _check_target(target, options.venv)
+    interpreter = _base_interpreter(lock, options)
+    notes += interpreter.skipped
+    _check_requires_python(file, lock, interpreter)
+    recorded = lock.python_version
+    if recorded and interpreter.major_minor != ".".join(recorded.split(".")[:2]):
+        notes.append(
+            f"the file was made with Python {recorded}; building with {interpreter.version} "
+            "as --python says"
+        )
+    installer, why = _installer(options, interpreter)
+    if why:
+        notes.append(why)
+    system_site = False
+    base_installs: tuple[str, ...] = ()
+    if lock.system_site_packages is not None:
+        system_site, base_installs, note = _system_site_plan(file, lock, interpreter)
+        notes.append(note)
+    pinned = all(p.pinned for p in lock.packages)
+    exact = lock.complete and pinned
+    if not pinned:
+        notes.append(f"{installer} resolves what the file does not pin")
+    installs = install_requests(
+        lock,
+        installer,
+        index=settings,
+        cwd=file.parent.absolute(),
+        extras=options.extras,
+        groups=options.groups,
+        compile_bytecode=options.compile_bytecode,
+        link_mode=options.link_mode,
+        offline=options.offline,
+        no_cache=not options.use_cache,
+    )
+    expected = lock
+    if base_installs:
+        installs, expected = _with_base_installs(lock, installs, base_installs)
+    return RestorePlan(
+        lock=lock,
+        expected=expected,
+        file=file,
+        target=target,
+        interpreter=interpreter,
+        replaces=replaces,
+        installer=installer,
+        venv=_venv_request(target, interpreter, options, lock, settings, system_site),
+        installs=installs,
+        exact=exact,
+        options=options,
+        notes=tuple(notes),
+    )
+
+
+def _check_target(target: Path, named: Path) -> bool:
+    """Refuse a target with a leftover or that is not a venv; return whether one is replaced."""
     # under the lock: a running restore's moved-aside venv is not an interrupted one
     with target_lock(target) if target.parent.is_dir() else contextlib.nullcontext():
         leftovers = find_leftovers(target)  # first: a crash may leave a partial venv at target
@@ -204,91 +249,133 @@ def plan_restore(file: Path, options: RestoreOptions) -> RestorePlan:
             raise InputError(
                 f"{target}: a previous restore was interrupted and left the old venv at "
                 f"{leftovers[0]}",
-                hint=f"put it back with `envsnap restore --recover --venv {options.venv}`, "
+                hint=f"put it back with `envsnap restore --recover --venv {named}`, "
                 f"or delete {leftovers[0]} if you do not need it",
             )
-        replaces = check_target(target)
+        return check_target(target)
+
+
+def _base_interpreter(lock: Lock, options: RestoreOptions) -> Interpreter:
+    """Return the interpreter the file asks for (its version, else the newest in its range)."""
+    from envsnap.install.venvs import find_base_interpreter  # noqa: PLC0415
+
     if lock.python_version is None and lock.requires_python and options.python is None:
         from envsnap.portable.interpreter import newest_in_range  # noqa: PLC0415
 
-        interpreter = newest_in_range(lock.requires_python, search_path=options.search_path)
-    else:
-        interpreter = find_base_interpreter(
-            lock.python_version, python=options.python, search_path=options.search_path
-        )
-    notes += interpreter.skipped
-    system_site: bool = False
-    base_installs: tuple[str, ...] = ()
-    if lock.system_site_packages is not None:
-        system_site, base_installs, note = _system_site_plan(file, lock, interpreter)
-        notes.append(note)
-    recorded = lock.python_version
-    if recorded and interpreter.major_minor != ".".join(recorded.split(".")[:2]):
-        notes.append(
-            f"the file was made with Python {recorded}; building with {interpreter.version} "
-            "as --python says"
-        )
-    pinned = all(p.pinned for p in lock.packages)
-    no_deps = lock.complete and pinned
-    installer = options.installer
-    # a fully pinned file that envsnap did not write (pip-compile, uv, pip
-    # freeze) may be a lock: the direct backend reads its wheels' METADATA
-    # (a PEP 751 file is complete: no_deps already holds for it)
-    closure_check = installer == "direct" and pinned and not no_deps
-    if installer == "direct" and not no_deps and not closure_check:
-        installer = "pip"
-    if not no_deps and not closure_check:
-        notes.append(
-            f"the file does not pin the whole dependency closure: {installer} resolves the rest"
-        )
-    if (options.extras or options.groups is not None) and (
-        lock.pylock is None or installer != "direct"
-    ):
-        raise InputError(
-            "extras= and groups= select parts of a pylock file, installed by the direct installer",
-            hint="drop them, or restore a pylock.toml with installer=direct",
-        )
-    return RestorePlan(
-        lock=lock,
-        file=file,
-        target=target,
-        interpreter=interpreter,
-        replaces=replaces,
-        no_deps=no_deps,
-        closure_check=closure_check,
-        require_hashes=any(p.hashes for p in lock.packages),
-        options=options,
-        installer=installer,
-        notes=tuple(notes),
-        trusted_hosts=settings.trusted_hosts,
-        index_settings=settings,
-        system_site_packages=system_site,
-        base_installs=base_installs,
+        return newest_in_range(lock.requires_python, search_path=options.search_path)
+    return find_base_interpreter(
+        lock.python_version, python=options.python, search_path=options.search_path
     )
 
 
-def _refuse_expansions(lock: Lock) -> None:
-    """Refuse a file whose ``${NAME}`` pip or uv would expand (:attr:`Lock.expansions`).
-
-    Both installers replace ``${NAME}`` in a requirements file with the
-    variable's value, which would then go to the host the line names, and
-    into their messages.
+def _check_requires_python(file: Path, lock: Lock, interpreter: Interpreter) -> None:
+    """Refuse an interpreter outside a pylock file's ``requires-python`` (PEP 751), before building.
 
     Raises:
-        InputError: the first place, and how many more there are.
+        InputError: naming the range and the interpreter.
     """
-    from envsnap.lockfiles.requirements.write import EXPANSION_HINT  # noqa: PLC0415
-
-    if not lock.expansions:
+    pylock = lock.pylock
+    wanted = getattr(pylock, "requires_python", None)
+    if wanted is None or wanted.contains(interpreter.version, prereleases=True):
         return
-    where, name = lock.expansions[0]
-    more = len(lock.expansions) - 1
     raise InputError(
-        f"{where}: holds {name}, which pip and uv would replace with an environment "
-        "variable's value; refused, nothing was built"
-        + (f" (and {more} more place(s))" if more else ""),
-        hint=EXPANSION_HINT,
+        f"{file}: requires-python {wanted}, and {interpreter.path} is Python "
+        f"{interpreter.version}; nothing was built",
+        hint="choose a Python in that range with python=X.Y",
     )
+
+
+def _installer(options: RestoreOptions, interpreter: Interpreter) -> tuple[InstallerName, str]:
+    """Choose the installer: the one asked for, else uv unless it cannot serve.
+
+    Returns:
+        ``(name, note)``: the note says why pip was chosen instead of uv.
+
+    Raises:
+        InputError: uv asked for and cannot serve; pip with ``with_pip=False``.
+    """
+    from envsnap.install.uv import UV_OLDEST_PYTHON, find_uv  # noqa: PLC0415
+
+    version = tuple(int(x) for x in interpreter.version.split(".")[:2])
+    reason = ""
+    if version < UV_OLDEST_PYTHON:
+        reason = f"uv does not work with Python {interpreter.major_minor}"
+    else:
+        try:
+            find_uv()
+        except InputError as exc:
+            reason = exc.message
+    if options.installer == "uv" and reason:
+        raise InputError(f"installer=uv: {reason}", hint="restore with installer=pip")
+    installer: InstallerName = options.installer or ("pip" if reason else "uv")
+    if installer == "pip" and not options.with_pip:
+        raise InputError(
+            "installer=pip installs with the new venv's own pip: with_pip=False cannot go with it",
+            hint="drop with_pip=False, or restore with installer=uv",
+        )
+    note = (
+        f"installing with the new venv's pip: {reason}" if reason and not options.installer else ""
+    )
+    return installer, note
+
+
+def _venv_request(
+    target: Path,
+    interpreter: Interpreter,
+    options: RestoreOptions,
+    lock: Lock,
+    settings: IndexSettings,
+    system_site: bool,
+) -> VenvRequest:
+    """Return the venv to create: pip in it unless unwanted or the file brings its own."""
+    from envsnap.install.backend import VenvRequest  # noqa: PLC0415
+
+    pins_pip = any(p.name == "pip" for p in lock.packages)
+    return VenvRequest(
+        target=target,
+        interpreter=interpreter.path,
+        python_version=interpreter.version,
+        with_pip=options.with_pip and not pins_pip,
+        system_site_packages=system_site,
+        index=settings,
+        offline=options.offline,
+        no_cache=not options.use_cache,
+    )
+
+
+def _with_base_installs(
+    lock: Lock, installs: tuple[InstallRequest, ...], pins: tuple[str, ...]
+) -> tuple[tuple[InstallRequest, ...], Lock]:
+    """Add the request for base packages the file's venv used, and them to what to verify.
+
+    They come from the index, without hashes (the file records versions only),
+    ``--no-deps``.
+    """
+    from packaging.utils import canonicalize_name  # noqa: PLC0415
+    from packaging.version import InvalidVersion, Version  # noqa: PLC0415
+
+    from envsnap.lock import LockedPackage  # noqa: PLC0415
+    from envsnap.lockfiles.requirements.write import pip_line  # noqa: PLC0415
+
+    source = str(lock.path or "the lock")
+    text = "".join(f"{pip_line(pin, source=source, installer=True)}\n" for pin in pins)
+    request = replace(installs[0], requirements=text, file=None, exact=True, require_hashes=False)
+    added = []
+    for pin in pins:
+        name, _, version = (part.strip() for part in pin.partition("=="))
+        try:
+            added.append(
+                LockedPackage(
+                    name=canonicalize_name(name), display_name=name, version=Version(version)
+                )
+            )
+        except InvalidVersion:  # a hand-edited header: installed as written
+            continue
+    known = {p.name for p in lock.packages}
+    packages = sorted(
+        [*lock.packages, *(p for p in added if p.name not in known)], key=lambda p: p.name
+    )
+    return (*installs, request), replace(lock, packages=tuple(packages))
 
 
 def _system_site_plan(
@@ -333,101 +420,3 @@ def _some(pins: Sequence[str], shown: int = 5) -> str:
     if len(pins) <= shown:
         return ", ".join(pins)
     return ", ".join(pins[:shown]) + f" and {len(pins) - shown} more"
-
-
-def _with_resolved_paths(lock: Lock, file: Path) -> Lock:
-    """Make the relative ``file:`` URLs and paths of the Lock's origins absolute.
-
-    They resolve from the file's directory (pip runs from there; PEP 751 says
-    the same of pylock paths, which the pylock reader already resolves), so a
-    restore gives the same result from any working directory.
-    """
-    from dataclasses import replace  # noqa: PLC0415
-
-    from envsnap._urls import local_path  # noqa: PLC0415
-
-    base = file.parent.absolute()
-    packages = []
-    for package in lock.packages:
-        url = package.origin.url
-        local = local_path(url) if url and package.origin.kind != "vcs" else None
-        if local is not None and not local.is_absolute():
-            absolute = Path(os.path.normpath(base / local)).as_uri()
-            packages.append(replace(package, origin=replace(package.origin, url=absolute)))
-        else:
-            packages.append(package)
-    return replace(lock, packages=tuple(packages))
-
-
-def _sources(lock: Lock) -> list[tuple[str, LockedFile]]:
-    """Return ``(package, file)`` for every URL or path the Lock names, in package order."""
-    return [(package.display_name, f) for package in lock.packages for f in package.files]
-
-
-def _local_sources(
-    file: Path, sources: list[tuple[str, LockedFile]]
-) -> list[tuple[str, Path, str | None]]:
-    """Return ``(package, absolute path, FILE:LINE)`` for every local path the file installs from.
-
-    Relative paths resolve from the lock file's directory (PEP 751; pip runs
-    from there for a requirements file), in file order.
-    """
-    from envsnap._urls import local_path  # noqa: PLC0415
-
-    items: list[tuple[str, Path, str | None]] = []
-    for name, source in sources:
-        local = local_path(source.value) if source.key == "url" else Path(source.value)
-        if local is not None:
-            items.append((name, local, source.where))
-    base = file.parent.absolute()
-    return [
-        (name, Path(os.path.normpath(base / local)), where)
-        for name, local, where in sorted(items, key=lambda item: _line_number(item[2]))
-    ]
-
-
-def _line_number(where: str | None) -> int:
-    """Return the line of ``FILE:LINE`` (0 without one), to sort notes in file order."""
-    number = (where or "").rpartition(":")[2]
-    return int(number) if number.isdigit() else 0
-
-
-def _outside_notes(file: Path, local: list[tuple[str, Path, str | None]]) -> list[str]:
-    """Return a note for each local path of the file outside its directory (the project)."""
-    project = file.parent.resolve()
-    notes = []
-    for name, path, where in local:
-        if not path.resolve().is_relative_to(project):
-            notes.append(f"{where or file}: {name} comes from {path}, outside {project}")
-    return notes
-
-
-def _check_local_sources(
-    file: Path, local: list[tuple[str, Path, str | None]], sources: list[tuple[str, LockedFile]]
-) -> None:
-    """Refuse a file whose package can come from no local path that exists (before building).
-
-    A package of a pylock file may list several wheels (one per platform);
-    it is refused only when none of its local files exists and it has no
-    remote one.
-
-    Raises:
-        InputError: the first such package, as ``FILE:LINE: NAME: PATH does not exist``.
-    """
-    remote = {
-        name
-        for name, source in sources
-        if source.key == "url" and "://" in source.value and not source.value.startswith("file:")
-    }
-    present = {name for name, path, _where in local if path.exists()}
-    missing = [item for item in local if item[0] not in present and item[0] not in remote]
-    if not missing:
-        return
-    name, path, where = missing[0]
-    more = len({m[0] for m in missing}) - 1
-    raise InputError(
-        f"{where or file}: {name}: {path} does not exist"
-        + (f" (and {more} more package(s) with missing paths)" if more else ""),
-        hint=f"relative paths in a lock file resolve from its directory ({file.parent.absolute()},"
-        " PEP 751): keep the lock file where its paths lead, or fix the path; nothing was built",
-    )

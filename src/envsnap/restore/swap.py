@@ -71,7 +71,6 @@ def restore(
     *,
     progress: Callable[[str, str], None] | None = None,
     output: Callable[[str], None] | None = None,
-    counter: Callable[[str, int, int], None] | None = None,
 ) -> RestoreResult:
     """Build, install, verify and swap in the venv a plan describes.
 
@@ -80,8 +79,6 @@ def restore(
         progress: called as ``progress(stage, message)`` at each stage
             (``create``, ``install``, ``verify``, ``done``).
         output: called with each line of the installer's output (``-v``).
-        counter: called as ``counter(stage, done, total)`` while the direct
-            backend downloads (``download``) and installs (``install``) files.
 
     Returns:
         The :class:`RestoreResult`.
@@ -114,7 +111,7 @@ def restore(
             with _signals_deferred():
                 target.rename(old)
         try:
-            result = build_venv(plan, say, output, counter)
+            result = build_venv(plan, say, output)
         except BaseException:
             with _signals_deferred():
                 _remove_partial(target, keep_empty_dir=existed_empty)

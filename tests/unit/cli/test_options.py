@@ -311,7 +311,9 @@ def test_restore_installer_and_no_cache_from_the_environment(
     # and the variable reaches the plan
     result = run("restore", "--dry-run", "-p", sys.executable)
     assert result.exit_code == 0, result.stderr
-    assert "\ninstall with pip --no-deps\n" in result.stdout
+    assert "\n  $ " + sys.executable + " -m venv " in result.stdout
+    assert " pip install --disable-pip-version-check --no-input " in result.stdout
+    assert " --no-cache-dir -r REQUIREMENTS\n" in result.stdout
 
 
 def test_tree_format_from_the_environment(target: Path, work: Path) -> None:

@@ -19,7 +19,6 @@ from envsnap.environment.target import (
     TargetEnvironment,
     find_interpreter,
     probe,
-    probe_running,
     start_probe,
 )
 from envsnap.errors import TargetError
@@ -221,10 +220,6 @@ def test_probe_of_the_running_interpreter() -> None:
     assert dict(env.markers) == {k: v for k, v in default_environment().items() if k != "extra"}
     assert env.is_venv is (sys.prefix != sys.base_prefix)
     assert env.python_version_text == "{}.{}.{}".format(*sys.version_info[:3])
-
-
-def test_the_running_interpreter_probed_in_process_answers_as_a_subprocess_does() -> None:
-    assert probe_running() == probe(Path(sys.executable))
 
 
 def test_probe_of_a_venv(venv: Path) -> None:

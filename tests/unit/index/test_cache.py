@@ -1,28 +1,24 @@
-"""Index pages cached on disk and revalidated; a warm restore makes revalidation requests only."""
+"""Index pages cached on disk and revalidated; a second lookup makes revalidation requests only."""
 
 from __future__ import annotations
 
-import sys
 import time
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from packaging.tags import sys_tags
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from envsnap.environment.target import probe
 from envsnap.index import settings as settings_module
 from envsnap.index import simple_index
 from envsnap.index.cache import CachedPage, PageCache, max_age
-from envsnap.index.download import fetch_all
-from envsnap.index.file_cache import FileCache
+from envsnap.index.repository import source_for
 from envsnap.index.settings import IndexSettings
-from envsnap.install.builtin import plan_requirements
-from envsnap.lock import Lock, LockedPackage
 from support.index import serve_index
 from support.wheels import build_wheel
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def test_pages_round_trip_and_freshness(tmp_path: Path) -> None:
@@ -57,8 +53,8 @@ def test_max_age(header: str | None, seconds: int | None) -> None:
     assert max_age(header) == seconds
 
 
-def test_a_warm_restore_only_revalidates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Plan and fetch twice with pip's default index: no full page, no file the second time.
+def test_a_second_lookup_only_revalidates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Look two pins up twice on pip's default index (what freeze does): pages come from the cache.
 
     Pages that list the pinned versions answer from the cache; once they are
     older than PINNED_PAGE_AGE they are revalidated (304).
@@ -66,39 +62,26 @@ def test_a_warm_restore_only_revalidates(tmp_path: Path, monkeypatch: pytest.Mon
     house = tmp_path / "house"
     build_wheel(house, "alpha", "1.0")
     build_wheel(house, "beta", "2.0")
-    lock = Lock(
-        path=None,
-        format="requirements",
-        packages=tuple(
-            LockedPackage(name=canonicalize_name(n), display_name=n, version=Version(v))
-            for n, v in (("alpha", "1.0"), ("beta", "2.0"))
-        ),
-        complete=True,
-    )
-    environment = probe(Path(sys.executable))
-    cache = FileCache(tmp_path / "cache")
+    pins = [(canonicalize_name(n), Version(v)) for n, v in (("alpha", "1.0"), ("beta", "2.0"))]
     answers: list[tuple[str, int]] = []
 
-    def restore_network_part() -> None:
-        plan = plan_requirements(
-            lock, environment, list(sys_tags()), IndexSettings(), cache_root=cache.root
-        )
-        fetch_all(plan.files, cache)
+    def lookup() -> None:
+        source = source_for(IndexSettings(), cache_root=tmp_path / "cache")
+        assert source is not None
+        for name, version in pins:
+            found = source.lookup(name, version)
+            assert found is not None
+            assert [f.filename for f in found.files] == [f"{name}-{version}-py3-none-any.whl"]
 
     with serve_index(house, answers=answers) as url:
         monkeypatch.setattr(settings_module, "pip_default_index", lambda: url)
-        restore_network_part()
-        assert sorted(answers) == [
-            ("/files/alpha-1.0-py3-none-any.whl", 200),
-            ("/files/beta-2.0-py3-none-any.whl", 200),
-            ("/simple/alpha/", 200),
-            ("/simple/beta/", 200),
-        ]
+        lookup()
+        assert sorted(answers) == [("/simple/alpha/", 200), ("/simple/beta/", 200)]
         answers.clear()
-        restore_network_part()
+        lookup()
         assert answers == []
         monkeypatch.setattr(simple_index, "PINNED_PAGE_AGE", 0)
-        restore_network_part()
+        lookup()
     # revalidation only (urllib3 may repeat a request on a keep-alive connection the
     # server closed meanwhile: still a 304)
     assert set(answers) == {("/simple/alpha/", 304), ("/simple/beta/", 304)}

@@ -1,4 +1,4 @@
-"""pylock.toml writer and reader: golden output, validation, round trip, errors, selection."""
+"""pylock.toml writer and reader: golden output, validation, round trip, errors."""
 
 from __future__ import annotations
 
@@ -24,7 +24,6 @@ from envsnap.index.wheelhouse import Wheelhouse
 from envsnap.lock import Lock, LockedPackage
 from envsnap.lockfiles import DumpOptions, get_writer
 from envsnap.lockfiles.pylock.read import load, package_lines
-from envsnap.lockfiles.pylock.select import Selection, select_files
 from envsnap.lockfiles.pylock.write import dump
 from envsnap.origin import Origin
 from support.fake_site import LINUX_311, FakeSite
@@ -283,20 +282,9 @@ def test_wheelhouse_paths_are_relative_to_the_lock(site: FakeSite, tmp_path: Pat
     ) in text
     lock_path = tmp_path / "out" / "pylock.toml"
     lock_path.write_text(text, encoding="utf-8")
-    assert select_files(load(lock_path), LINUX_311, [Tag("py3", "none", "any")]) == [
-        Selection(
-            name=N("solo"),
-            kind="wheel",
-            file=DistFile(
-                name=N("solo"),
-                version=Version("1.0"),
-                url=wheel.resolve().as_uri(),
-                hashes={"sha256": file_sha256(wheel)},
-                filename=wheel.name,
-                size=wheel.stat().st_size,
-            ),
-        )
-    ]
+    solo = load(lock_path).get("solo")
+    assert solo is not None
+    assert [(f.key, f.value) for f in solo.files] == [("path", "wheels/solo-1.0-py3-none-any.whl")]
 
 
 def test_local_archive_without_recorded_hash_is_hashed(site: FakeSite, tmp_path: Path) -> None:
@@ -454,39 +442,6 @@ def test_invalid_toml_and_missing_file(tmp_path: Path) -> None:
         load(tmp_path / "missing.toml")
     assert (
         info.value.message == f"{tmp_path / 'missing.toml'}: cannot read: No such file or directory"
-    )
-
-
-def test_select_files_for_an_environment() -> None:
-    path = FIXTURES / "uv-lock.toml"
-    chosen = select_files(load(path), LINUX_311, [Tag("py3", "none", "any")])
-    assert [(s.name, s.kind, s.file and s.file.filename) for s in chosen] == [
-        ("alpha", "wheel", "alpha-1.0-py3-none-any.whl"),
-        ("beta", "wheel", "beta-1.0-py3-none-any.whl"),
-        ("eta", "wheel", "eta-1.0-py3-none-any.whl"),
-        ("gamma", "wheel", "gamma-1.0-py3-none-any.whl"),
-    ]
-    windows = {**LINUX_311, "sys_platform": "win32"}
-    assert [s.name for s in select_files(load(path), windows, [Tag("py3", "none", "any")])] == [
-        "alpha",
-        "beta",
-        "eta",
-        "gamma",
-        "zeta",
-    ]
-
-
-def test_select_files_refuses_another_python(web: FakeSite, tmp_path: Path) -> None:
-    opts = options(tmp_path)
-    assert opts.output_dir is not None
-    path = opts.output_dir / "pylock.toml"
-    path.write_text(dump(snap(web), opts), encoding="utf-8")
-    py312 = {**LINUX_311, "python_full_version": "3.12.1", "python_version": "3.12"}
-    with pytest.raises(InputError) as info:
-        select_files(load(path), py312, [Tag("py3", "none", "any")])
-    assert info.value.message == (
-        f"{path}: does not apply to this environment: python_full_version '3.12.1' in "
-        "provided environment does not satisfy the Python version requirement '==3.11.*'"
     )
 
 

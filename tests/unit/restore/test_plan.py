@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from envsnap.errors import InputError, LockFileError
-from envsnap.install.venvs import Interpreter, create_venv, find_base_interpreter
+from envsnap.install.uv import find_uv
+from envsnap.install.venvs import Interpreter, find_base_interpreter
 from envsnap.restore import RestoreOptions, find_leftovers, plan_restore, restore
 
 FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "requirements"
@@ -85,52 +86,63 @@ def test_the_running_interpreter_wins_when_its_version_matches(tmp_path: Path) -
     assert found.executable == Path(sys.executable)
 
 
-def test_create_venv_without_pip_in_process_or_by_subprocess(tmp_path: Path) -> None:
-    running = find_base_interpreter(None)
-    assert create_venv(tmp_path / "a", running) == "venv"
-    other = Interpreter(path=Path(sys.executable), version=PY)  # not known to be ours
-    assert create_venv(tmp_path / "b", other) == "venv"
-    for name in ("a", "b"):
-        assert (tmp_path / name / "pyvenv.cfg").is_file()
-        assert (tmp_path / name / "bin" / "python").exists()
-        assert not list((tmp_path / name).glob("lib/python*/site-packages/pip"))
-
-
 def options(tmp_path: Path, **kwargs: object) -> RestoreOptions:
     return RestoreOptions(venv=tmp_path / "venv", python=sys.executable, **kwargs)  # type: ignore[arg-type]
 
 
 def test_plan_for_an_envsnap_file(tmp_path: Path) -> None:
     plan = plan_restore(FIXTURES / "envsnap-hashes.txt", options(tmp_path))
-    assert plan.no_deps
-    assert plan.require_hashes
+    assert plan.exact
+    assert plan.installer == "uv"
+    (request,) = plan.installs
+    assert (request.exact, request.require_hashes, request.file) == (True, True, None)
+    assert request.requirements == (
+        f"alpha==1.0 --hash=sha256:{'0' * 64} --hash=sha256:{'1' * 64}\n"
+        f"Mixed.Case_Name==0.5 --hash=sha256:{'2' * 64}\n"
+    )
     assert not plan.replaces
     assert plan.target == tmp_path / "venv"
     mismatch = f"the file was made with Python 3.12.4; building with {PY} as --python says"
     assert plan.notes == (() if PY.startswith("3.12.") else (mismatch,))
 
 
-def test_plan_top_level_only_file_is_checked_then_resolved_if_needed(tmp_path: Path) -> None:
+def test_plan_top_level_only_file_resolves_the_rest(tmp_path: Path) -> None:
     plan = plan_restore(FIXTURES / "envsnap-top-level-only.txt", options(tmp_path))
-    assert (plan.no_deps, plan.closure_check, plan.installer) == (False, True, "direct")
+    (request,) = plan.installs
+    assert (plan.exact, request.exact, plan.installer) == (False, False, "uv")
+    assert plan.notes == ()  # pinned: what uv adds, if anything, is named after the install
     with_pip = plan_restore(
         FIXTURES / "envsnap-top-level-only.txt", options(tmp_path, installer="pip")
     )
-    assert (with_pip.no_deps, with_pip.closure_check) == (False, False)
-    assert with_pip.notes[-1] == (
-        "the file does not pin the whole dependency closure: pip resolves the rest"
-    )
+    assert with_pip.installer == "pip"
+    assert with_pip.notes == ()
 
 
 @pytest.mark.parametrize("name", ["pip-compile-hashes.txt", "uv-compile.txt"])
 def test_plan_for_a_pinned_file_of_another_tool(tmp_path: Path, name: str) -> None:
     plan = plan_restore(FIXTURES / name, options(tmp_path))
-    assert (plan.no_deps, plan.closure_check, plan.installer) == (False, True, "direct")
-    assert plan.notes == ()
+    (request,) = plan.installs
+    assert (plan.exact, request.exact, request.require_hashes) == (False, False, "hashes" in name)
+    uv = os.fspath(find_uv())
+    venv = tmp_path / "venv"
+    venv_line = f"  $ {uv} venv --no-config --no-python-downloads --no-project --python "
+    assert plan.describe()[:2] == [
+        f"base interpreter: {sys.executable} (Python {PY})",
+        f"create {venv}",
+    ]
+    assert plan.describe()[2].startswith(f"{venv_line}{sys.executable} --seed --index-url ")
+    assert plan.describe()[2].endswith(f" {venv}")
     assert plan.describe()[3] == (
-        "install with direct --no-deps if its wheels' requirements are all pinned by the "
-        "file, else with pip (resolving dependencies)"
-        + (" --require-hashes" if "hashes" in name else "")
+        f"install {request.count} packages rendered from {FIXTURES / name} as REQUIREMENTS"
+    )
+    assert plan.describe()[5:] == [
+        "verify against the file, then mark the top-level packages as REQUESTED"
+    ]
+    assert plan.describe()[4].startswith(
+        f"  $ {uv} pip install --no-config --no-python-downloads --python {venv}/bin/python "
+    )
+    assert plan.describe()[4].endswith(
+        (" --require-hashes" if "hashes" in name else "") + " -r REQUIREMENTS"
     )
 
 
@@ -143,12 +155,13 @@ def test_plan_strict_refuses_unpinned(tmp_path: Path) -> None:
         f"(first: {path}:9: delta>=2.0 is not pinned to one version)"
     )
     lenient = plan_restore(path, options(tmp_path, installer="uv"))
-    assert not lenient.no_deps
+    (request,) = lenient.installs
+    assert (lenient.exact, request.file) == (False, path)  # the installer reads it itself
     assert lenient.notes == (
         f"{path}:9: delta>=2.0 is not pinned to one version",
         f"{path}:11: epsilon==1.* is not pinned to one version",
         f"{path.parent / 'wheels'} is left out: no such file or directory (pip skips it too)",
-        "the file does not pin the whole dependency closure: uv resolves the rest",
+        "uv resolves what the file does not pin",
     )
 
 

@@ -18,8 +18,8 @@ from envsnap.cli import cli
 from envsnap.errors import InputError
 from envsnap.index.http import http_timeout
 from envsnap.index.repository import source_for
-from envsnap.index.secure import check_secure, is_secure, trusted_hosts_from
-from envsnap.index.settings import index_settings
+from envsnap.index.secure import check_secure, is_secure
+from envsnap.index.settings import IndexOptions, index_settings
 from envsnap.index.simple_index import SimpleIndex
 from envsnap.restore import RestoreOptions, plan_restore
 
@@ -80,14 +80,6 @@ def test_secure_origins_are_pips(url: str, *, secure: bool) -> None:
 def test_trusted_host_matching(trusted: str, url: str, *, secure: bool) -> None:
     """pip: a bare host trusts every port, ``HOST:PORT`` only that one."""
     assert is_secure(url, [trusted]) is secure
-
-
-def test_trusted_hosts_from_option_and_environment() -> None:
-    found = trusted_hosts_from(
-        ["a.example", "b.example:81"], environ={"PIP_TRUSTED_HOST": " c.example  a.example\n"}
-    )
-    assert found == ("a.example", "b.example:81", "c.example")
-    assert trusted_hosts_from(environ={}) == ()
 
 
 def test_check_secure_message_strips_credentials() -> None:
@@ -156,18 +148,20 @@ def test_restore_refuses_plain_http_option(
         [],  # from PIP_TRUSTED_HOST
     ],
 )
-def test_trusted_host_opts_in(tmp_path: Path, trust: list[str]) -> None:
+def test_trusted_host_opts_in(
+    tmp_path: Path, trust: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     file = _requirements(tmp_path, "# top-level", "solo==1.0", "# transitive")
+    if not trust:
+        monkeypatch.setenv("PIP_TRUSTED_HOST", "0.0.0.0")
     options = RestoreOptions(
         venv=tmp_path / ".venv",
         python=sys.executable,
-        index_args=("--index-url", "http://0.0.0.0:9/simple/"),
-        trusted_hosts=trusted_hosts_from(
-            trust[1::2], environ={} if trust else {"PIP_TRUSTED_HOST": "0.0.0.0"}
-        ),
+        index=IndexOptions(index_url="http://0.0.0.0:9/simple/", trusted_hosts=tuple(trust[1::2])),
     )
     plan = plan_restore(file, options)
-    assert "0.0.0.0" in ",".join(plan.trusted_hosts)
+    assert "0.0.0.0" in ",".join(plan.installs[0].index.trusted_hosts)
+    assert plan.venv.index == plan.installs[0].index
 
 
 def test_restore_reads_pip_trusted_host_and_file_lines(tmp_path: Path) -> None:
@@ -182,7 +176,7 @@ def test_restore_reads_pip_trusted_host_and_file_lines(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     plan = plan_restore(file, RestoreOptions(venv=tmp_path / ".venv", python=sys.executable))
-    assert plan.trusted_hosts == ("0.0.0.0",)
+    assert plan.installs[0].index.trusted_hosts == ("0.0.0.0",)
 
 
 def test_restore_refuses_plain_http_in_the_lock_file(tmp_path: Path) -> None:
@@ -201,9 +195,11 @@ def test_restore_refuses_plain_http_in_the_lock_file(tmp_path: Path) -> None:
         "that is not trusted"
     )
     options = RestoreOptions(
-        venv=tmp_path / ".venv", python=sys.executable, trusted_hosts=("files.example",)
+        venv=tmp_path / ".venv",
+        python=sys.executable,
+        index=IndexOptions(trusted_hosts=("files.example",)),
     )
-    assert plan_restore(lock, options).trusted_hosts == ("files.example",)
+    assert plan_restore(lock, options).installs[0].index.trusted_hosts == ("files.example",)
     direct = _requirements(
         tmp_path,
         "# top-level",

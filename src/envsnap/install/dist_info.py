@@ -1,0 +1,162 @@
+"""What a restore writes into the installed ``.dist-info`` directories after the install.
+
+Two records the installer leaves incomplete for envsnap's purposes:
+
+- ``REQUESTED`` (PEP 376/627) must name exactly the lock's top-level
+  packages, so that ``envsnap freeze`` of the new venv writes the same file:
+  pip writes it for every line of a requirements file, uv into every package;
+- ``direct_url.json`` (PEP 610) of a package installed from an archive URL
+  should carry the archive's hash, as pip records it; uv leaves
+  ``archive_info`` empty, and a freeze would lose the ``#sha256=`` the lock had.
+
+Each file is written atomically and its ``RECORD`` row given the new hash and
+size (PEP 376), so ``pip uninstall`` still removes it and ``check
+--verify-files`` still passes.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import io
+import json
+from typing import TYPE_CHECKING
+
+from packaging.utils import NormalizedName, canonicalize_name
+
+from envsnap.environment import TOOLING
+from envsnap.environment.distributions import REQUESTED_MARK
+
+if TYPE_CHECKING:
+    from collections.abc import Collection, Iterator, Sequence
+    from pathlib import Path
+
+    from envsnap.lock import Lock
+
+__all__ = ["record_archive_hashes", "set_requested"]
+
+MARK = f"{REQUESTED_MARK}\n".encode()
+"""The bytes of every ``REQUESTED`` file a restore writes."""
+
+
+def set_requested(site_packages: Sequence[Path], top_level: Collection[str]) -> tuple[int, int]:
+    """Make the REQUESTED markers of a venv say exactly which packages are top-level.
+
+    PEP 376 (as amended by PEP 627): ``REQUESTED`` in a ``.dist-info``
+    directory means the user asked for the distribution. pip writes it for
+    every package named in a requirements file and uv into every package it
+    installs, which would make every package top-level on the next ``envsnap
+    freeze``; so it is written for the names in ``top_level`` and removed
+    from all others (pip, setuptools, wheel left alone). Its content is
+    :data:`MARK`, so that a reader trusts it whatever ``INSTALLER`` says
+    (:data:`envsnap.environment.distributions.REQUESTED_MARK`).
+
+    Args:
+        site_packages: the venv's site-packages directories.
+        top_level: the names (any spelling) that must be marked.
+
+    Returns:
+        ``(created, removed)`` counts.
+    """
+    wanted = {canonicalize_name(n) for n in top_level}
+    created = removed = 0
+    for info, name in _dist_infos(site_packages):
+        if name in TOOLING:
+            continue
+        marker = info / "REQUESTED"
+        if name in wanted and _read(marker, len(MARK) + 1) != MARK:
+            created += not marker.exists()
+            _write_recorded(info, "REQUESTED", MARK)
+        elif name not in wanted and marker.exists():
+            marker.unlink()
+            _write_record_row(info, "REQUESTED", None)
+            removed += 1
+    return created, removed
+
+
+def record_archive_hashes(site_packages: Sequence[Path], lock: Lock) -> list[str]:
+    """Put the lock's archive hash into ``direct_url.json`` where the installer left none.
+
+    PEP 610's ``archive_info.hashes`` (and the older ``hash``) say which file
+    was installed. The installer checked the file against the lock's hash,
+    so that hash is the file's.
+
+    Args:
+        site_packages: the venv's site-packages directories.
+        lock: the restored Lock (its archive packages' ``archive_hash`` or hashes).
+
+    Returns:
+        The names of the distributions whose record was completed.
+    """
+    wanted: dict[NormalizedName, tuple[str, str]] = {}
+    for package in lock.packages:
+        if package.origin.kind != "archive":
+            continue
+        recorded = package.origin.archive_hash or ""
+        algorithm, _, digest = recorded.partition("=")
+        if not digest and package.hashes:
+            algorithm, _, digest = package.hashes[0].partition(":")
+        if digest:
+            wanted[package.name] = (algorithm, digest)
+    done: list[str] = []
+    for info, name in _dist_infos(site_packages):
+        if name not in wanted:
+            continue
+        try:
+            record = json.loads(_read(info / "direct_url.json", 1 << 20) or b"null")
+        except ValueError:
+            continue
+        archive = record.get("archive_info") if isinstance(record, dict) else None
+        if not isinstance(archive, dict) or archive.get("hashes") or archive.get("hash"):
+            continue
+        algorithm, digest = wanted[name]
+        archive["hashes"] = {algorithm: digest}
+        archive["hash"] = f"{algorithm}={digest}"
+        _write_recorded(info, "direct_url.json", json.dumps(record).encode())
+        done.append(name)
+    return done
+
+
+def _dist_infos(site_packages: Sequence[Path]) -> Iterator[tuple[Path, NormalizedName]]:
+    """Yield every ``.dist-info`` directory and its normalized name."""
+    for root in site_packages:
+        for info in sorted(root.glob("*.dist-info")):
+            yield info, canonicalize_name(info.name[: -len(".dist-info")].rsplit("-", 1)[0])
+
+
+def _read(path: Path, limit: int) -> bytes | None:
+    """Return up to ``limit`` bytes of a regular file, ``None`` when there is none."""
+    from envsnap._io import open_regular  # noqa: PLC0415
+
+    try:  # a regular file only: a FIFO planted there must not block
+        with open_regular(path) as handle:
+            return handle.read(limit)
+    except OSError:
+        return None
+
+
+def _write_recorded(info: Path, member: str, data: bytes) -> None:
+    """Write ``info/member`` atomically and give it its ``RECORD`` row (hash and size)."""
+    from envsnap._io import atomic_write  # noqa: PLC0415
+
+    atomic_write(info / member, data)
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+    _write_record_row(info, member, (f"sha256={digest}", str(len(data))))
+
+
+def _write_record_row(info: Path, member: str, row: tuple[str, str] | None) -> None:
+    """Set (or with ``None`` drop) the ``RECORD`` row of ``info/member`` (PEP 376 CSV)."""
+    from envsnap._io import RECORD_LIMIT, atomic_write  # noqa: PLC0415
+
+    text = _read(info / "RECORD", RECORD_LIMIT)
+    if text is None:
+        return
+    entry = f"{info.name}/{member}"
+    rows = csv.reader(io.StringIO(text.decode("utf-8", "replace")))
+    kept = [r for r in rows if r and r[0] != entry]
+    if row is not None:
+        kept.append([entry, *row])
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(kept)
+    atomic_write(info / "RECORD", buffer.getvalue())

@@ -1,0 +1,140 @@
+"""pip as restore's installer where uv cannot serve: the new venv's own pip.
+
+The venv is made by the base interpreter's standard library (``python -m
+venv``, ensurepip puts its bundled pip in), then pip is brought up to the
+newest release that supports the venv's Python, unless the lock pins pip
+itself (its install brings that one). Every install runs as the venv's
+``python -m pip``, so what pip accepts depends on the venv's Python, never on
+the pip beside envsnap. Settings are passed as options (credentials in
+``PIP_INDEX_URL``/``PIP_EXTRA_INDEX_URL``), pip's configuration is off.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from envsnap.install.backend import Command, InstallerName
+from envsnap.install.venvs import venv_python
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from envsnap.index.settings import IndexSettings
+    from envsnap.install.backend import InstallRequest, VenvRequest
+
+__all__ = ["PIP", "PipBackend", "index_arguments"]
+
+
+def index_arguments(settings: IndexSettings) -> tuple[list[str], dict[str, str]]:
+    """Render the index settings as pip's options and environment (credentials in the latter).
+
+    Returns:
+        ``(argv words, environment variables)``.
+    """
+    from envsnap._urls import strip_credentials  # noqa: PLC0415
+
+    argv: list[str] = []
+    env: dict[str, str] = {}
+    if settings.no_index:
+        argv.append("--no-index")
+    else:
+        main = settings.index_urls()[0]
+        extras = list(settings.extra_index_urls)
+        if any(strip_credentials(u)[1] for u in (main, *extras)):
+            env["PIP_INDEX_URL"] = main
+            if extras:
+                env["PIP_EXTRA_INDEX_URL"] = " ".join(extras)
+        else:
+            argv += ["--index-url", main, *(w for u in extras for w in ("--extra-index-url", u))]
+    for link in settings.find_links:
+        argv += ["--find-links", link]
+    for host in settings.trusted_hosts:
+        argv += ["--trusted-host", host]
+    for option, value in (
+        ("--cert", settings.cert),
+        ("--client-cert", settings.client_cert),
+        ("--proxy", settings.proxy),
+        ("--keyring-provider", settings.keyring_provider),
+        ("--timeout", settings.timeout),
+        ("--retries", settings.retries),
+    ):
+        if value:
+            argv += [option, value]
+    return argv, env
+
+
+@dataclass(frozen=True, slots=True)
+class PipBackend:
+    """``python -m venv``, then the venv's ``python -m pip install``."""
+
+    name: InstallerName = "pip"
+
+    def venv_commands(self, request: VenvRequest) -> list[Command]:
+        """Return ``BASE -m venv TARGET``, then ``pip install --upgrade pip`` (unless offline)."""
+        argv = [os.fspath(request.interpreter), "-m", "venv"]
+        if request.system_site_packages:
+            argv.append("--system-site-packages")
+        commands = [
+            Command(
+                argv=(*argv, os.fspath(request.target)),
+                cwd=request.target.parent,
+                what=f"venv could not create {request.target}",
+            )
+        ]
+        if request.with_pip and not request.offline:
+            index, env = index_arguments(request.index)
+            commands.append(
+                Command(
+                    argv=(
+                        *_pip(venv_python(request.target)),
+                        "--upgrade",
+                        *index,
+                        *(["--no-cache-dir"] if request.no_cache else []),
+                        "pip",
+                    ),
+                    cwd=request.target.parent,
+                    env=env,
+                    what=f"pip could not upgrade itself in {request.target}",
+                )
+            )
+        return commands
+
+    def install_commands(
+        self, request: InstallRequest, python: Path, requirements: Path | None
+    ) -> list[Command]:
+        """Return ``python -m pip install [--no-deps] [--require-hashes] -r FILE`` in the venv."""
+        index, env = index_arguments(request.index)
+        argv = [*_pip(python), *index]
+        if request.exact:
+            argv.append("--no-deps")
+        if request.require_hashes:
+            argv.append("--require-hashes")
+        argv.append("--compile" if request.compile_bytecode else "--no-compile")
+        if request.no_cache:
+            argv.append("--no-cache-dir")
+        source = requirements if requirements is not None else request.file
+        assert source is not None  # noqa: S101 - InstallRequest: one of the two is set
+        argv += ["-r", os.fspath(source)]
+        shown = os.fspath(request.file) if request.file is not None else "the lock's packages"
+        return [
+            Command(
+                argv=tuple(argv), cwd=request.cwd, env=env, what=f"pip could not install {shown}"
+            )
+        ]
+
+
+def _pip(python: Path) -> list[str]:
+    return [
+        os.fspath(python),
+        "-m",
+        "pip",
+        "install",
+        "--disable-pip-version-check",
+        "--no-input",
+    ]
+
+
+PIP = PipBackend()
+"""The pip backend."""

@@ -1,0 +1,196 @@
+"""uv as restore's installer: ``uv venv`` creates the venv, ``uv pip install`` fills it.
+
+The ``uv`` executable comes from the ``uv`` wheel, a dependency of envsnap
+(:func:`find_uv`, ``uv.find_uv_bin()`` as pypa/build finds it), else from
+``PATH``. Every run gets ``--no-config`` (a ``uv.toml`` or ``[tool.uv]`` of the
+user's project must not change what a restore installs), ``--no-python-downloads``
+(the interpreter is chosen by envsnap) and the index settings pip would use,
+rendered here (:func:`index_arguments`): pip's "best match across indexes"
+is uv's ``--index-strategy unsafe-best-match``.
+
+uv reads a ``pylock.toml`` itself (PEP 751: markers, extras, dependency
+groups, the lock's own file URLs and hashes), so a pylock file is handed to
+it as written; a requirements file is rendered from the Lock.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from envsnap.errors import InputError
+from envsnap.install.backend import Command, InstallerName
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from envsnap.index.settings import IndexSettings
+    from envsnap.install.backend import InstallRequest, VenvRequest
+
+__all__ = ["UV", "UvBackend", "find_uv", "index_arguments"]
+
+UV_OLDEST_PYTHON = (3, 6)
+"""uv works with CPython 3.6 and newer (its Python support policy: tier 2 for 3.6-3.9)."""
+
+
+def find_uv() -> Path:
+    """Return the ``uv`` executable: the ``uv`` package's, else the one on ``PATH``.
+
+    Raises:
+        InputError: neither is there.
+    """
+    from pathlib import Path  # noqa: PLC0415
+
+    try:
+        import uv  # noqa: PLC0415
+
+        return Path(uv.find_uv_bin())
+    except (ImportError, FileNotFoundError):
+        pass
+    found = shutil.which("uv")
+    if found:
+        return Path(found)
+    raise InputError(
+        "uv is not installed beside envsnap nor on PATH",
+        hint="reinstall envsnap (it depends on uv), or restore with installer=pip",
+    )
+
+
+def index_arguments(settings: IndexSettings) -> tuple[list[str], dict[str, str]]:
+    """Render the index settings pip would use as uv's options and environment.
+
+    Index URLs that carry credentials go in the environment
+    (``UV_INDEX_URL``, ``UV_EXTRA_INDEX_URL``), not on the command line that
+    other users of the machine can list. ``cert`` and ``client-cert`` become
+    ``SSL_CERT_FILE`` and ``SSL_CLIENT_CERT``, pip's ``proxy`` setting
+    ``HTTP_PROXY``/``HTTPS_PROXY`` (pip's setting wins over the variables, as
+    in pip), its ``timeout`` and ``retries`` ``UV_HTTP_TIMEOUT`` and
+    ``UV_HTTP_RETRIES``; a keyring is asked through its command (uv's only
+    provider) when pip would ask one.
+
+    Returns:
+        ``(argv words, environment variables)``.
+    """
+    argv, env = _index_urls(settings)
+    for link in settings.find_links:
+        argv += ["--find-links", link]
+    for host in settings.trusted_hosts:
+        argv += ["--allow-insecure-host", host]
+    keyring = _keyring_provider(settings.keyring_provider)
+    if keyring is not None:
+        argv += ["--keyring-provider", keyring]
+    variables = {
+        "SSL_CERT_FILE": settings.cert,
+        "SSL_CLIENT_CERT": settings.client_cert,
+        "HTTP_PROXY": settings.proxy,
+        "HTTPS_PROXY": settings.proxy,
+        "UV_HTTP_TIMEOUT": settings.timeout,
+        "UV_HTTP_RETRIES": settings.retries,
+    }
+    env.update({name: value for name, value in variables.items() if value})
+    return argv, env
+
+
+def _index_urls(settings: IndexSettings) -> tuple[list[str], dict[str, str]]:
+    """Render the index URLs: options, or variables when one carries credentials."""
+    from envsnap._urls import strip_credentials  # noqa: PLC0415
+
+    if settings.no_index:
+        return ["--no-index"], {}
+    main = settings.index_urls()[0]
+    extras = list(settings.extra_index_urls)
+    argv: list[str] = []
+    env: dict[str, str] = {}
+    if any(strip_credentials(u)[1] for u in (main, *extras)):
+        env["UV_INDEX_URL"] = main
+        if extras:
+            env["UV_EXTRA_INDEX_URL"] = " ".join(extras)
+    else:
+        argv += ["--index-url", main, *(w for u in extras for w in ("--extra-index-url", u))]
+    if extras:
+        argv += ["--index-strategy", "unsafe-best-match"]  # pip's choice across indexes
+    return argv, env
+
+
+def _keyring_provider(pip_setting: str | None) -> str | None:
+    """Map pip's ``keyring-provider`` to uv's: ``subprocess`` when pip would ask a keyring."""
+    setting = (pip_setting or "auto").lower()
+    if setting == "disabled":
+        return None
+    if setting == "subprocess" or shutil.which("keyring"):
+        return "subprocess"
+    return None
+
+
+def _cache_arguments(offline: bool, no_cache: bool) -> list[str]:
+    return [*(["--offline"] if offline else []), *(["--no-cache"] if no_cache else [])]
+
+
+@dataclass(frozen=True, slots=True)
+class UvBackend:
+    """``uv venv`` and ``uv pip install``: one command each."""
+
+    name: InstallerName = "uv"
+
+    def venv_commands(self, request: VenvRequest) -> list[Command]:
+        """Return ``uv venv [--seed] --python BASE TARGET`` (pip: the newest one it supports)."""
+        argv = [*self._base("venv"), "--no-project", "--python", os.fspath(request.interpreter)]
+        env: dict[str, str] = {}
+        if request.with_pip:
+            index, env = index_arguments(request.index)
+            argv += ["--seed", *index]
+        if request.system_site_packages:
+            argv.append("--system-site-packages")
+        argv += [*_cache_arguments(request.offline, request.no_cache), os.fspath(request.target)]
+        return [
+            Command(
+                argv=tuple(argv),
+                cwd=request.target.parent,
+                env=env,
+                what=f"uv could not create a venv at {request.target}",
+            )
+        ]
+
+    def install_commands(
+        self, request: InstallRequest, python: Path, requirements: Path | None
+    ) -> list[Command]:
+        """Return ``uv pip install --python VENV -r FILE``, with the request's settings."""
+        index, env = index_arguments(request.index)
+        argv = [*self._base("pip", "install"), "--python", os.fspath(python), *index]
+        if request.exact:
+            argv.append("--no-deps")
+        if request.require_hashes:
+            argv.append("--require-hashes")
+        if request.file is not None and request.file.suffix == ".toml":
+            argv += ["--preview-features", "pylock"]  # PEP 751 input: uv calls it a preview
+        argv += [w for extra in request.extras for w in ("--extra", extra)]
+        argv += [w for group in request.groups for w in ("--group", group)]
+        if request.compile_bytecode:
+            argv.append("--compile-bytecode")
+        if request.link_mode is not None:
+            argv += ["--link-mode", request.link_mode]
+        argv += _cache_arguments(request.offline, request.no_cache)
+        source = requirements if requirements is not None else request.file
+        assert source is not None  # noqa: S101 - InstallRequest: one of the two is set
+        argv += ["-r", os.fspath(source)]
+        shown = os.fspath(request.file) if request.file is not None else "the lock's packages"
+        return [
+            Command(
+                argv=tuple(argv), cwd=request.cwd, env=env, what=f"uv could not install {shown}"
+            )
+        ]
+
+    @staticmethod
+    def _base(*command: str) -> list[str]:
+        return [
+            os.fspath(find_uv()),
+            *command,
+            "--no-config",
+            "--no-python-downloads",
+        ]
+
+
+UV = UvBackend()
+"""The uv backend."""

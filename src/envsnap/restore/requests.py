@@ -1,0 +1,129 @@
+"""Turn a Lock into the install requests a backend runs: what to install, how exactly.
+
+A pylock file goes to uv as written (uv reads PEP 751 itself: markers,
+extras, dependency groups, the lock's own file URLs and hashes). Every other
+fully pinned Lock is rendered as requirement lines
+(:func:`envsnap.lockfiles.requirements.write.requirements_text`, each line
+checked by ``pip_line``), with ``--no-deps`` when the file pins the whole
+closure. A file that does not pin everything goes to the installer as written,
+which resolves the rest. pip's hash-checking mode takes every line or none,
+and refuses editables: for pip a Lock whose hashes cover only some packages
+is split into a hashed request and one for the rest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from envsnap.errors import InputError
+from envsnap.install.backend import InstallRequest
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from envsnap.index.settings import IndexSettings
+    from envsnap.install.backend import InstallerName, LinkMode
+    from envsnap.lock import Lock, LockedPackage
+
+__all__ = ["install_requests"]
+
+_LOCK_ONLY_MARKERS = ("extras", "dependency_groups")
+"""PEP 751 marker variables that only an installer reading the pylock file can evaluate."""
+
+
+def install_requests(
+    lock: Lock,
+    installer: InstallerName,
+    *,
+    index: IndexSettings,
+    cwd: Path,
+    extras: tuple[str, ...] = (),
+    groups: tuple[str, ...] | None = None,
+    compile_bytecode: bool = False,
+    link_mode: LinkMode | None = None,
+    offline: bool = False,
+    no_cache: bool = False,
+) -> tuple[InstallRequest, ...]:
+    """Return the install requests for ``lock``, in the order they run.
+
+    Args:
+        lock: the Lock (paths resolved).
+        installer: the backend that will run them.
+        index: the index settings pip would use.
+        cwd: the lock file's directory (relative paths start there).
+        extras: extras of a pylock file to install.
+        groups: dependency groups of a pylock file (``None``: its defaults).
+        compile_bytecode: compile the installed modules.
+        link_mode: uv's ``--link-mode``.
+        offline: the installer's cache only.
+        no_cache: no installer cache at all.
+
+    Returns:
+        One request, or for pip a hashed one and one for the unhashed rest.
+
+    Raises:
+        InputError: extras, groups or PEP 751 markers that only uv reads, with
+            the pip backend; a value that cannot be one requirement line.
+    """
+    base = InstallRequest(
+        exact=False,
+        index=index,
+        cwd=cwd,
+        compile_bytecode=compile_bytecode,
+        link_mode=link_mode,
+        offline=offline,
+        no_cache=no_cache,
+    )
+    if lock.pylock is not None and installer == "uv":
+        return (replace(base, file=lock.path, extras=extras, groups=groups or (), exact=True),)
+    if lock.pylock is not None:
+        _refuse_lock_only(lock, extras, groups)
+    if not all(p.pinned for p in lock.packages):
+        # the installer resolves: its own reading of the file, includes and all
+        return (replace(base, file=lock.path),)
+    hashed = tuple(p for p in lock.packages if p.hashes)
+    rest = tuple(p for p in lock.packages if not p.hashes)
+    if installer == "pip" and hashed and rest:
+        return (
+            _rendered(base, lock, hashed, exact=lock.complete, require_hashes=True),
+            _rendered(base, lock, rest, exact=True, require_hashes=False),
+        )
+    return (_rendered(base, lock, lock.packages, exact=lock.complete, require_hashes=not rest),)
+
+
+def _rendered(
+    base: InstallRequest,
+    lock: Lock,
+    packages: tuple[LockedPackage, ...],
+    *,
+    exact: bool,
+    require_hashes: bool,
+) -> InstallRequest:
+    """Return ``base`` with requirement lines rendered from some of the Lock's packages."""
+    from envsnap.lockfiles.requirements.write import requirements_text  # noqa: PLC0415
+
+    text = requirements_text(replace(lock, packages=packages), installer=True)
+    return replace(base, requirements=text, exact=exact, require_hashes=require_hashes)
+
+
+def _refuse_lock_only(lock: Lock, extras: tuple[str, ...], groups: tuple[str, ...] | None) -> None:
+    """Refuse what pip cannot do with a pylock file: extras, groups, PEP 751 markers.
+
+    Raises:
+        InputError: naming the option or the first package.
+    """
+    if extras or groups is not None:
+        raise InputError(
+            "extras= and groups= select parts of a pylock file, which uv installs",
+            hint="drop them, or restore with installer=uv",
+        )
+    for package in lock.packages:
+        marker = str(package.marker or "")
+        if any(name in marker for name in _LOCK_ONLY_MARKERS):
+            raise InputError(
+                f"{package.location or lock.path}: {package.display_name}'s marker ({marker}) "
+                "names extras or dependency groups, which only an installer reading the "
+                "pylock file evaluates",
+                hint="restore with installer=uv",
+            )

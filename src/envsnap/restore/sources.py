@@ -1,0 +1,168 @@
+"""What a lock file names, checked before anything is built: local paths and ``${NAME}``.
+
+Relative ``file:`` URLs and paths resolve from the lock file's directory
+(PEP 751; pip runs from there for a requirements file), so a restore gives
+the same result from any working directory. A package whose only files are
+local paths that do not exist is refused; a path outside the lock file's
+directory gets a note; a ``${NAME}`` that an installer would expand is
+refused (:attr:`envsnap.lock.Lock.expansions`).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from envsnap.errors import InputError
+
+if TYPE_CHECKING:
+    from envsnap.lock import Lock, LockedFile
+
+__all__ = ["check_sources", "refuse_expansions", "remote_sources", "with_resolved_paths"]
+
+
+def check_sources(file: Path, lock: Lock) -> list[str]:
+    """Refuse a package whose local files are all missing; return notes for paths outside.
+
+    Args:
+        file: the lock file.
+        lock: its Lock, paths resolved (:func:`with_resolved_paths`).
+
+    Returns:
+        A note for each local path outside the lock file's directory, in file order.
+
+    Raises:
+        InputError: a package can come from no local path that exists and no remote URL.
+    """
+    sources = _sources(lock)
+    local = _local_sources(file, sources)
+    _check_local_sources(file, local, sources)
+    return _outside_notes(file, local)
+
+
+def remote_sources(lock: Lock) -> list[LockedFile]:
+    """Return every URL of the Lock with a scheme (``https://``, ``file://``), in package order."""
+    return [source for _, source in _sources(lock) if "://" in source.value]
+
+
+def refuse_expansions(lock: Lock) -> None:
+    """Refuse a file whose ``${NAME}`` pip or uv would expand (:attr:`Lock.expansions`).
+
+    Both installers replace ``${NAME}`` in a requirements file with the
+    variable's value, which would then go to the host the line names, and
+    into their messages.
+
+    Raises:
+        InputError: the first place, and how many more there are.
+    """
+    from envsnap.lockfiles.requirements.write import EXPANSION_HINT  # noqa: PLC0415
+
+    if not lock.expansions:
+        return
+    where, name = lock.expansions[0]
+    more = len(lock.expansions) - 1
+    raise InputError(
+        f"{where}: holds {name}, which pip and uv would replace with an environment "
+        "variable's value; refused, nothing was built"
+        + (f" (and {more} more place(s))" if more else ""),
+        hint=EXPANSION_HINT,
+    )
+
+
+def with_resolved_paths(lock: Lock, file: Path) -> Lock:
+    """Make the relative ``file:`` URLs and paths of the Lock's origins absolute.
+
+    They resolve from the file's directory (pip runs from there; PEP 751 says
+    the same of pylock paths, which the pylock reader already resolves), so a
+    restore gives the same result from any working directory.
+    """
+    from dataclasses import replace  # noqa: PLC0415
+
+    from envsnap._urls import local_path  # noqa: PLC0415
+
+    base = file.parent.absolute()
+    packages = []
+    for package in lock.packages:
+        url = package.origin.url
+        local = local_path(url) if url and package.origin.kind != "vcs" else None
+        if local is not None and not local.is_absolute():
+            absolute = Path(os.path.normpath(base / local)).as_uri()
+            packages.append(replace(package, origin=replace(package.origin, url=absolute)))
+        else:
+            packages.append(package)
+    return replace(lock, packages=tuple(packages))
+
+
+def _sources(lock: Lock) -> list[tuple[str, LockedFile]]:
+    """Return ``(package, file)`` for every URL or path the Lock names, in package order."""
+    return [(package.display_name, f) for package in lock.packages for f in package.files]
+
+
+def _local_sources(
+    file: Path, sources: list[tuple[str, LockedFile]]
+) -> list[tuple[str, Path, str | None]]:
+    """Return ``(package, absolute path, FILE:LINE)`` for every local path the file installs from.
+
+    Relative paths resolve from the lock file's directory (PEP 751; pip runs
+    from there for a requirements file), in file order.
+    """
+    from envsnap._urls import local_path  # noqa: PLC0415
+
+    items: list[tuple[str, Path, str | None]] = []
+    for name, source in sources:
+        local = local_path(source.value) if source.key == "url" else Path(source.value)
+        if local is not None:
+            items.append((name, local, source.where))
+    base = file.parent.absolute()
+    return [
+        (name, Path(os.path.normpath(base / local)), where)
+        for name, local, where in sorted(items, key=lambda item: _line_number(item[2]))
+    ]
+
+
+def _line_number(where: str | None) -> int:
+    """Return the line of ``FILE:LINE`` (0 without one), to sort notes in file order."""
+    number = (where or "").rpartition(":")[2]
+    return int(number) if number.isdigit() else 0
+
+
+def _outside_notes(file: Path, local: list[tuple[str, Path, str | None]]) -> list[str]:
+    """Return a note for each local path of the file outside its directory (the project)."""
+    project = file.parent.resolve()
+    notes = []
+    for name, path, where in local:
+        if not path.resolve().is_relative_to(project):
+            notes.append(f"{where or file}: {name} comes from {path}, outside {project}")
+    return notes
+
+
+def _check_local_sources(
+    file: Path, local: list[tuple[str, Path, str | None]], sources: list[tuple[str, LockedFile]]
+) -> None:
+    """Refuse a file whose package can come from no local path that exists (before building).
+
+    A package of a pylock file may list several wheels (one per platform);
+    it is refused only when none of its local files exists and it has no
+    remote one.
+
+    Raises:
+        InputError: the first such package, as ``FILE:LINE: NAME: PATH does not exist``.
+    """
+    remote = {
+        name
+        for name, source in sources
+        if source.key == "url" and "://" in source.value and not source.value.startswith("file:")
+    }
+    present = {name for name, path, _where in local if path.exists()}
+    missing = [item for item in local if item[0] not in present and item[0] not in remote]
+    if not missing:
+        return
+    name, path, where = missing[0]
+    more = len({m[0] for m in missing}) - 1
+    raise InputError(
+        f"{where or file}: {name}: {path} does not exist"
+        + (f" (and {more} more package(s) with missing paths)" if more else ""),
+        hint=f"relative paths in a lock file resolve from its directory ({file.parent.absolute()},"
+        " PEP 751): keep the lock file where its paths lead, or fix the path; nothing was built",
+    )

@@ -1,0 +1,164 @@
+"""Verify a restored venv, whatever installed it: the lock's packages, and Pythons they admit.
+
+envsnap decides and verifies; the installer only installs. After the
+install the REQUESTED markers are made to say exactly which packages the
+file lists as top-level and archives get their hash recorded
+(:mod:`envsnap.install.dist_info`), so that ``envsnap freeze`` of the new
+venv writes the same file. Then the
+venv is read as ``check`` reads it and compared with what the plan expects
+(:func:`envsnap.compare.drift.compare_env_to_lock`: versions, origins,
+unmet requirements), and every installed distribution's ``Requires-Python``
+must admit the venv's Python: a lock frozen on 3.12 and built for 3.8 never
+ends in a venv whose packages cannot run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from envsnap.errors import OperationError
+
+if TYPE_CHECKING:
+    from envsnap.compare.drift import Change, Report
+    from envsnap.environment.distributions import InstalledDistribution
+    from envsnap.environment.target import TargetEnvironment
+    from envsnap.lock import Lock
+    from envsnap.restore.plan import RestorePlan
+
+__all__ = ["unsupported_python", "verify"]
+
+SHOWN = 15
+"""How many mismatches an error lists."""
+
+
+def verify(plan: RestorePlan, environment: TargetEnvironment) -> tuple[Report, tuple[str, ...]]:
+    """Mark the top-level packages and check the venv against the plan.
+
+    Args:
+        plan: the restore plan (:attr:`~envsnap.restore.plan.RestorePlan.expected`,
+            ``exact``, a pylock file's extras and groups).
+        environment: the new venv, probed.
+
+    Returns:
+        ``(the report, notes)``: a note names the packages the installer added
+        when the file does not pin the whole closure.
+
+    Raises:
+        OperationError: drift from the lock, or a distribution whose
+            ``Requires-Python`` excludes the venv's Python (each named).
+    """
+    from envsnap.compare.drift import compare_env_to_lock  # noqa: PLC0415
+    from envsnap.environment.snapshot import take_snapshot  # noqa: PLC0415
+    from envsnap.install.dist_info import record_archive_hashes, set_requested  # noqa: PLC0415
+
+    expected = _selected(plan, environment)
+    set_requested(environment.site_packages, [p.name for p in expected.top_level])
+    record_archive_hashes(environment.site_packages, expected)
+    snapshot = take_snapshot(environment=environment)
+    report = compare_env_to_lock(snapshot, expected, allow_extra=not plan.exact)
+    python = environment.python_version_text
+    unsupported = unsupported_python(snapshot.distributions, python)
+    if report or unsupported:
+        lines = [
+            *(
+                f"{d.display_name} {d.version} requires Python {d.requires_python}, "
+                f"the venv has {python}"
+                for d in unsupported
+            ),
+            *(_change_line(c) for c in report.drift),
+        ]
+        raise OperationError(
+            f"{plan.target} does not match {plan.file} after the install:\n  "
+            + "\n  ".join(lines[:SHOWN])
+            + (f"\n  ... and {len(lines) - SHOWN} more" if len(lines) > SHOWN else ""),
+            hint=_hint(plan, report, python if unsupported else None),
+        )
+    notes: list[str] = []
+    if not plan.exact:
+        listed = {p.name for p in expected.packages}
+        added = [
+            f"{d.display_name}=={d.version}" for d in snapshot.listed() if d.name not in listed
+        ]
+        if added:
+            notes.append(
+                f"{plan.installer} added packages the file does not list: " + ", ".join(added)
+            )
+    return report, tuple(notes)
+
+
+def unsupported_python(
+    distributions: list[InstalledDistribution] | tuple[InstalledDistribution, ...], python: str
+) -> list[InstalledDistribution]:
+    """Return the distributions whose ``Requires-Python`` (core metadata) excludes ``python``.
+
+    Args:
+        distributions: installed distributions.
+        python: the interpreter's ``major.minor.micro``.
+    """
+    return [
+        d
+        for d in distributions
+        if d.requires_python is not None
+        and not d.requires_python.contains(python, prereleases=True)
+    ]
+
+
+def _selected(plan: RestorePlan, environment: TargetEnvironment) -> Lock:
+    """Return what the venv must hold: a pylock file's packages selected as PEP 751 says.
+
+    A pylock package's marker may name the extras and dependency groups asked
+    for (``'dev' in dependency_groups``); ``Pylock.select`` evaluates them for
+    this venv's markers and tags. Other Locks are compared as they are.
+    """
+    from envsnap.environment.target import environment_tags  # noqa: PLC0415
+
+    lock = plan.expected
+    pylock = lock.pylock
+    if pylock is None or plan.installer != "uv":
+        return lock
+    chosen = {
+        package.name
+        for package, _ in pylock.select(
+            environment=dict(environment.markers),
+            tags=environment_tags(environment),
+            extras=plan.options.extras,
+            dependency_groups=plan.options.groups,
+        )
+    }
+    return replace(
+        lock,
+        packages=tuple(replace(p, marker=None) for p in lock.packages if p.name in chosen),
+    )
+
+
+def _change_line(change: Change) -> str:
+    parts = [change.kind, change.name]
+    if change.expected or change.found:
+        parts.append(f"(file: {change.expected or '-'}, venv: {change.found or '-'})")
+    if change.detail:
+        parts.append(f"- {change.detail}")
+    return " ".join(parts)
+
+
+def _hint(plan: RestorePlan, report: Report, python: str | None) -> str:
+    """Name the likely fix for a venv that does not match the file."""
+    if python is not None:
+        recorded = plan.lock.python_version
+        return (
+            f"the file's packages need another Python than {python}"
+            + (
+                f"; it was made with Python {recorded}: restore with python={recorded}"
+                if recorded
+                else ""
+            )
+            + "; the old venv is back"
+        )
+    broken = any(c.kind == "broken" for c in report.drift)
+    if broken and plan.lock.system_site_packages is None and plan.lock.complete:
+        return (
+            "a package needs one the file does not list; if the venv it was frozen from "
+            "saw the base Python's packages (--system-site-packages), freeze it again with "
+            "this envsnap (it records them) or with --include-system"
+        )
+    return "the file may not describe an installable environment (run `envsnap check` on it)"
