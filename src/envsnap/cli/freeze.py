@@ -102,7 +102,8 @@ Examples:
     "--python-version",
     metavar="RANGE",
     help="With --portable: CPython versions to support, e.g. 3.12, 3.10-3.13 [default: all "
-    "the installed packages allow].",
+    "the top-level packages allow; a version a top-level package excludes is left out, "
+    "with a warning].",
 )
 @click.option(
     "--platform",

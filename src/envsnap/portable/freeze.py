@@ -14,6 +14,7 @@ the targets and checked against the resolutions).
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -57,15 +58,18 @@ if TYPE_CHECKING:
     from packaging.version import Version
 
     from envsnap.distfile import DistFile
+    from envsnap.environment.distributions import InstalledDistribution
     from envsnap.environment.snapshot import Snapshot
     from envsnap.index.settings import IndexSettings
     from envsnap.portable.resolver import CandidateSource
 
 __all__ = [
+    "Narrowed",
     "PortablePin",
     "PortableResult",
     "choose_targets",
     "freeze_portable",
+    "narrowed_pythons",
     "own_extras",
     "portable_lock",
     "report_lines",
@@ -99,6 +103,23 @@ class PortablePin:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Narrowed:
+    """Python minors asked for that a top-level pin's ``Requires-Python`` leaves out."""
+
+    pin: str
+    """The top-level pin, ``name==version``."""
+    requires_python: SpecifierSet
+    """Its ``Requires-Python``."""
+    pythons: tuple[tuple[int, int], ...]
+    """The minors asked for that it excludes, ascending."""
+
+    def describe(self) -> str:
+        """Return ``app==1.0 requires Python >=3.10: Python 3.8, 3.9 left out``."""
+        minors = ", ".join(f"{a}.{b}" for a, b in self.pythons)
+        return f"{self.pin} requires Python {self.requires_python}: Python {minors} left out"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PortableResult:
     """A portable lock: the pins with markers, and what each target lacks."""
 
@@ -118,6 +139,8 @@ class PortableResult:
     """Installed ``name==version`` no target needs (they are not in :attr:`pins`)."""
     top_level: tuple[NormalizedName, ...] = ()
     """The top-level names (the resolution's roots), sorted."""
+    narrowed: tuple[Narrowed, ...] = ()
+    """Top-level pins that left out Python minors the user asked for."""
 
 
 def choose_targets(
@@ -125,7 +148,12 @@ def choose_targets(
     pythons: Sequence[tuple[int, int]] | None = None,
     platforms: Iterable[str] | None = None,
 ) -> tuple[Target, ...]:
-    """Return the targets: the wanted minors every installed ``Requires-Python`` allows.
+    """Return the targets: the wanted minors every top-level ``Requires-Python`` allows.
+
+    Only the top-level pins narrow the range: they never move. A transitive
+    pin whose ``Requires-Python`` leaves a minor out gets a second, older
+    entry from the index for it (:func:`~envsnap.portable.resolver.resolve_target`),
+    as uv writes ``annotated-types==0.7.0 ; python_version < "3.10"``.
 
     Args:
         snapshot: the environment.
@@ -133,11 +161,11 @@ def choose_targets(
         platforms: platform names (default: :data:`~envsnap.portable.targets.DEFAULT_PLATFORMS`).
 
     Raises:
-        InputError: no asked-for minor fits every installed distribution (the
+        InputError: no asked-for minor fits every top-level distribution (the
             message names the narrowest ``Requires-Python``), or an unknown platform.
     """
     wanted = tuple(pythons) if pythons else KNOWN_PYTHONS
-    dists = snapshot.distributions
+    dists = _top_level_dists(snapshot)
     kept, combined = python_versions_for((d.requires_python for d in dists), wanted)
     if not kept:
         asked = ", ".join(f"{v[0]}.{v[1]}" for v in wanted)
@@ -149,20 +177,59 @@ def choose_targets(
         )
         why = "; ".join(blockers[:3]) or f"together they require Python {combined}"
         raise InputError(
-            f"no Python version among {asked} fits every installed package: {why}",
-            hint="ask for versions the installed packages support with --python-version",
+            f"no Python version among {asked} fits every top-level package: {why}",
+            hint="ask for versions the top-level packages support with --python-version",
         )
     return make_targets(kept, platforms if platforms is not None else DEFAULT_PLATFORMS)
+
+
+def narrowed_pythons(
+    snapshot: Snapshot, pythons: Sequence[tuple[int, int]]
+) -> tuple[Narrowed, ...]:
+    """Return the top-level pins that leave out some of the minors asked for, by name.
+
+    Args:
+        snapshot: the environment.
+        pythons: the CPython minors asked for (``--python-version``).
+
+    Returns:
+        One :class:`Narrowed` per top-level pin whose ``Requires-Python``
+        excludes one or more of ``pythons`` (a minor counts by its ``.0``
+        release, as in :func:`~envsnap.portable.targets.python_versions_for`).
+    """
+    found = []
+    for dist in sorted(_top_level_dists(snapshot), key=lambda d: d.name):
+        if dist.requires_python is None:
+            continue
+        kept = set(python_versions_for([dist.requires_python], pythons)[0])
+        left_out = tuple(v for v in sorted(pythons) if v not in kept)
+        if left_out:
+            found.append(
+                Narrowed(
+                    pin=f"{dist.name}=={dist.version}",
+                    requires_python=dist.requires_python,
+                    pythons=left_out,
+                )
+            )
+    return tuple(found)
+
+
+def _top_level_dists(snapshot: Snapshot) -> list[InstalledDistribution]:
+    """Return the top-level distributions (the roots of :func:`_roots`)."""
+    return [
+        d
+        for d in snapshot.distributions
+        if (reason := snapshot.reasons.get(d.name)) is not None
+        and reason.top_level
+        and d.name not in TOOLING
+    ]
 
 
 def _roots(snapshot: Snapshot) -> list[Wanted]:
     """Return the top-level pins (their extras come with them, see :func:`own_extras`)."""
     return [
         Wanted(name=d.name, specifier=SpecifierSet(f"=={d.version}"))
-        for d in snapshot.distributions
-        if (reason := snapshot.reasons.get(d.name)) is not None
-        and reason.top_level
-        and d.name not in TOOLING
+        for d in _top_level_dists(snapshot)
     ]
 
 
@@ -413,6 +480,7 @@ def requirements_lines(result: PortableResult, *, hashes: bool = False) -> list[
         "# python: " + ", ".join(f"{v[0]}.{v[1]}" for v in pythons),
         "# platforms: " + ", ".join(platforms),
     ]
+    lines += [f"# narrowed: {n.describe()}" for n in result.narrowed]
     lines += [f"# dropped {name}: {why}" for name, why in sorted(result.dropped.items())]
     lines.append(TOP_LEVEL_LINE + ", ".join(result.top_level))
     for pin in result.pins:
@@ -438,11 +506,15 @@ def requirements_lines(result: PortableResult, *, hashes: bool = False) -> list[
 def report_lines(result: PortableResult) -> list[str]:
     """Return what a user should hear about a portable lock (``warning: ...`` / ``note: ...``).
 
-    Targets dropped, targets lacking a file for some pin, installed pins the
-    index has not got (they cannot be installed elsewhere from the index),
-    installed pins no target needs, and the pins added from the index.
+    Python minors asked for that a top-level pin leaves out, targets
+    dropped, targets lacking a file for some pin, installed pins the index
+    has not got (they cannot be installed elsewhere from the index),
+    installed pins no target needs, the older versions taken where an
+    installed transitive pin's ``Requires-Python`` leaves a target out, and
+    the pins added from the index.
     """
-    lines = [f"warning: target {name} left out: {why}" for name, why in result.dropped.items()]
+    lines = [f"warning: {n.describe()}" for n in result.narrowed]
+    lines += [f"warning: target {name} left out: {why}" for name, why in result.dropped.items()]
     for name, pins in sorted(result.missing_files.items()):
         lines.append(f"warning: {name}: no wheel or sdist for {', '.join(pins)}")
     if result.not_on_index:
@@ -451,10 +523,29 @@ def report_lines(result: PortableResult) -> list[str]:
         )
     if result.left_out:
         lines.append("note: needed on no target, left out: " + ", ".join(result.left_out))
-    added = [f"{p.name}=={p.version}" for p in result.pins if not p.installed]
+    installed = {p.name: p.version for p in result.pins if p.installed}
+    instead = [
+        f"{p.name}=={p.version} on {_pythons(p, result)} (installed: {installed[p.name]})"
+        for p in result.pins
+        if not p.installed and p.name in installed
+    ]
+    if instead:
+        lines.append(
+            "note: an installed version's Requires-Python leaves these targets out, so they "
+            "get another version: " + ", ".join(instead)
+        )
+    added = [
+        f"{p.name}=={p.version}" for p in result.pins if not p.installed and p.name not in installed
+    ]
     if added:
         lines.append("note: added for other targets: " + ", ".join(added))
     return lines
+
+
+def _pythons(pin: PortablePin, result: PortableResult) -> str:
+    """Return ``Python 3.8, 3.9``: the minors of the targets a pin applies to."""
+    minors = sorted({t.python for t in result.targets if t.name in pin.targets})
+    return "Python " + ", ".join(f"{a}.{b}" for a, b in minors)
 
 
 def freeze_portable(
@@ -471,7 +562,8 @@ def freeze_portable(
         snapshot: the environment.
         settings: the indexes (see :func:`envsnap.index.settings.index_settings`).
         python_versions: ``3.12``, ``3.10-3.13`` or ``3.10,3.12`` (default: every
-            minor the installed packages allow).
+            minor the top-level packages allow); minors a top-level pin leaves
+            out are named in :attr:`PortableResult.narrowed`.
         platforms: platform names (default: Linux, macOS and Windows on their
             common machines).
         drop_unresolvable: leave out targets without a resolution.
@@ -486,4 +578,7 @@ def freeze_portable(
     pythons = parse_python_versions(python_versions) if python_versions else None
     targets = choose_targets(snapshot, pythons, platforms or None)
     source = IndexCandidates.from_settings(settings)
-    return portable_lock(snapshot, targets, source, drop_unresolvable=drop_unresolvable)
+    result = portable_lock(snapshot, targets, source, drop_unresolvable=drop_unresolvable)
+    if pythons is None:  # nothing asked: the range is what the top-level pins allow
+        return result
+    return dataclasses.replace(result, narrowed=narrowed_pythons(snapshot, pythons))
