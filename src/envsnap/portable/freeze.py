@@ -112,6 +112,8 @@ class Narrowed:
     """Its ``Requires-Python``."""
     pythons: tuple[tuple[int, int], ...]
     """The minors asked for that it excludes, ascending."""
+    top_level: bool = True
+    """Whether the pin is top-level (a transitive one narrows only the default range)."""
 
     def describe(self) -> str:
         """Return ``app==1.0 requires Python >=3.10: Python 3.8, 3.9 left out``."""
@@ -140,7 +142,8 @@ class PortableResult:
     top_level: tuple[NormalizedName, ...] = ()
     """The top-level names (the resolution's roots), sorted."""
     narrowed: tuple[Narrowed, ...] = ()
-    """Top-level pins that left out Python minors the user asked for."""
+    """Pins that left Python minors out: top-level ones, of the minors asked for;
+    transitive ones, of the default range (see :func:`narrowed_pythons`)."""
 
 
 def choose_targets(
@@ -148,12 +151,16 @@ def choose_targets(
     pythons: Sequence[tuple[int, int]] | None = None,
     platforms: Iterable[str] | None = None,
 ) -> tuple[Target, ...]:
-    """Return the targets: the wanted minors every top-level ``Requires-Python`` allows.
+    """Return the targets: the wanted minors the installed ``Requires-Python`` allow.
 
-    Only the top-level pins narrow the range: they never move. A transitive
-    pin whose ``Requires-Python`` leaves a minor out gets a second, older
-    entry from the index for it (:func:`~envsnap.portable.resolver.resolve_target`),
-    as uv writes ``annotated-types==0.7.0 ; python_version < "3.10"``.
+    Minors asked for (``pythons``): only the top-level pins narrow them, as
+    they never move; a transitive pin whose ``Requires-Python`` leaves a
+    minor out gets a second, older entry from the index there
+    (:func:`~envsnap.portable.resolver.resolve_target`), as uv writes
+    ``annotated-types==0.7.0 ; python_version < "3.10"``. Nothing asked:
+    every minor envsnap knows that every distribution of the lock (pip and
+    the other tools left out) allows, the range the environment surely
+    covers; :func:`narrowed_pythons` names what left minors out.
 
     Args:
         snapshot: the environment.
@@ -161,13 +168,15 @@ def choose_targets(
         platforms: platform names (default: :data:`~envsnap.portable.targets.DEFAULT_PLATFORMS`).
 
     Raises:
-        InputError: no asked-for minor fits every top-level distribution (the
-            message names the narrowest ``Requires-Python``), or an unknown platform.
+        InputError: no asked-for minor fits every top-level distribution (no
+            minor fits every distribution, when none is asked for; the message
+            names the narrowest ``Requires-Python``), or an unknown platform.
     """
     wanted = tuple(pythons) if pythons else KNOWN_PYTHONS
-    dists = _top_level_dists(snapshot)
+    dists = _top_level_dists(snapshot) if pythons else _locked_dists(snapshot)
     kept, combined = python_versions_for((d.requires_python for d in dists), wanted)
     if not kept:
+        scope = "top-level" if pythons else "installed"
         asked = ", ".join(f"{v[0]}.{v[1]}" for v in wanted)
         blockers = sorted(
             f"{d.name} {d.version} requires Python {d.requires_python}"
@@ -177,41 +186,57 @@ def choose_targets(
         )
         why = "; ".join(blockers[:3]) or f"together they require Python {combined}"
         raise InputError(
-            f"no Python version among {asked} fits every top-level package: {why}",
-            hint="ask for versions the top-level packages support with --python-version",
+            f"no Python version among {asked} fits every {scope} package: {why}",
+            hint=f"ask for versions the {scope} packages support with --python-version",
         )
     return make_targets(kept, platforms if platforms is not None else DEFAULT_PLATFORMS)
 
 
 def narrowed_pythons(
-    snapshot: Snapshot, pythons: Sequence[tuple[int, int]]
+    snapshot: Snapshot, pythons: Sequence[tuple[int, int]] | None = None
 ) -> tuple[Narrowed, ...]:
-    """Return the top-level pins that leave out some of the minors asked for, by name.
+    """Return the pins that left minors out of the range of :func:`choose_targets`, by name.
 
     Args:
         snapshot: the environment.
-        pythons: the CPython minors asked for (``--python-version``).
+        pythons: the CPython minors asked for (``--python-version``), or
+            ``None`` when none were.
 
     Returns:
-        One :class:`Narrowed` per top-level pin whose ``Requires-Python``
-        excludes one or more of ``pythons`` (a minor counts by its ``.0``
-        release, as in :func:`~envsnap.portable.targets.python_versions_for`).
+        Minors asked for: one :class:`Narrowed` per top-level pin whose
+        ``Requires-Python`` excludes one or more of them. None asked: one per
+        transitive pin excluding minors every top-level pin allows (asked
+        for, those minors would get other versions of it). A minor counts by
+        its ``.0`` release, as in :func:`~envsnap.portable.targets.python_versions_for`.
     """
+    tops = _top_level_dists(snapshot)
+    if pythons is None:
+        top_names = {d.name for d in tops}
+        wanted = python_versions_for((d.requires_python for d in tops), KNOWN_PYTHONS)[0]
+        dists = [d for d in _locked_dists(snapshot) if d.name not in top_names]
+    else:
+        wanted, dists = tuple(pythons), tops
     found = []
-    for dist in sorted(_top_level_dists(snapshot), key=lambda d: d.name):
+    for dist in sorted(dists, key=lambda d: d.name):
         if dist.requires_python is None:
             continue
-        kept = set(python_versions_for([dist.requires_python], pythons)[0])
-        left_out = tuple(v for v in sorted(pythons) if v not in kept)
+        kept = set(python_versions_for([dist.requires_python], wanted)[0])
+        left_out = tuple(v for v in sorted(wanted) if v not in kept)
         if left_out:
             found.append(
                 Narrowed(
                     pin=f"{dist.name}=={dist.version}",
                     requires_python=dist.requires_python,
                     pythons=left_out,
+                    top_level=pythons is not None,
                 )
             )
     return tuple(found)
+
+
+def _locked_dists(snapshot: Snapshot) -> list[InstalledDistribution]:
+    """Return the distributions a lock may pin (pip and the other tools left out)."""
+    return [d for d in snapshot.distributions if d.name not in TOOLING]
 
 
 def _top_level_dists(snapshot: Snapshot) -> list[InstalledDistribution]:
@@ -513,7 +538,13 @@ def report_lines(result: PortableResult) -> list[str]:
     installed transitive pin's ``Requires-Python`` leaves a target out, and
     the pins added from the index.
     """
-    lines = [f"warning: {n.describe()}" for n in result.narrowed]
+    lines = [f"warning: {n.describe()}" for n in result.narrowed if n.top_level]
+    lines += [
+        f"note: {n.describe()} (ask for them with --python-version: older versions of it "
+        "are taken there)"
+        for n in result.narrowed
+        if not n.top_level
+    ]
     lines += [f"warning: target {name} left out: {why}" for name, why in result.dropped.items()]
     for name, pins in sorted(result.missing_files.items()):
         lines.append(f"warning: {name}: no wheel or sdist for {', '.join(pins)}")
@@ -562,8 +593,9 @@ def freeze_portable(
         snapshot: the environment.
         settings: the indexes (see :func:`envsnap.index.settings.index_settings`).
         python_versions: ``3.12``, ``3.10-3.13`` or ``3.10,3.12`` (default: every
-            minor the top-level packages allow); minors a top-level pin leaves
-            out are named in :attr:`PortableResult.narrowed`.
+            minor every distribution allows); minors a top-level pin leaves
+            out (or, by default, a transitive one) are named in
+            :attr:`PortableResult.narrowed`.
         platforms: platform names (default: Linux, macOS and Windows on their
             common machines).
         drop_unresolvable: leave out targets without a resolution.
@@ -579,6 +611,4 @@ def freeze_portable(
     targets = choose_targets(snapshot, pythons, platforms or None)
     source = IndexCandidates.from_settings(settings)
     result = portable_lock(snapshot, targets, source, drop_unresolvable=drop_unresolvable)
-    if pythons is None:  # nothing asked: the range is what the top-level pins allow
-        return result
     return dataclasses.replace(result, narrowed=narrowed_pythons(snapshot, pythons))

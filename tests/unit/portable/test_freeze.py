@@ -426,3 +426,35 @@ def test_a_target_a_top_level_pin_excludes_has_no_resolution(site: FakeSite) -> 
         snapshot, targets, indexed(MemorySource(), snapshot), drop_unresolvable=True
     )
     assert [t.name for t in result.targets] == ["cp310-linux-x86_64"]
+
+
+def test_by_default_the_range_is_what_every_installed_pin_allows_and_is_explained(
+    newer_helper: Snapshot,
+) -> None:
+    targets = choose_targets(newer_helper, None, ["linux-x86_64"])
+    assert [t.python for t in targets] == [(3, m) for m in range(11, 15)]
+    [narrowed] = narrowed_pythons(newer_helper)
+    assert not narrowed.top_level
+    assert (
+        narrowed.describe() == "helper==2.0 requires Python >=3.11: Python 3.8, 3.9, 3.10 left out"
+    )
+    source = indexed(MemorySource(), newer_helper)
+    result = dataclasses.replace(portable_lock(newer_helper, targets, source), narrowed=(narrowed,))
+    assert report_lines(result) == [
+        "note: helper==2.0 requires Python >=3.11: Python 3.8, 3.9, 3.10 left out (ask for "
+        "them with --python-version: older versions of it are taken there)"
+    ]
+    assert f"# narrowed: {narrowed.describe()}" in requirements_lines(result)
+    assert narrowed_pythons(newer_helper, [(3, 11), (3, 12)]) == ()
+
+
+def test_pip_is_not_locked_so_it_narrows_nothing(site: FakeSite) -> None:
+    site("app", "1.0", requested=True)
+    site("pip", "99.0", requires_python=">=3.12", requested=True)
+    snapshot = snap(site)
+    assert [t.python for t in choose_targets(snapshot, None, ["linux-x86_64"])][:2] == [
+        (3, 8),
+        (3, 9),
+    ]
+    assert narrowed_pythons(snapshot) == ()
+    assert narrowed_pythons(snapshot, [(3, 8)]) == ()
