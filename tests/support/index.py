@@ -17,6 +17,18 @@ normalized page, as the package index does.
 Pages carry an ``ETag`` and answer ``304 Not Modified`` to a matching
 ``If-None-Match`` (HTTP revalidation, as the package index does).
 
+PEP 658 metadata: a wheel with a ``<wheel>.metadata`` file beside it in
+``root`` is advertised on its page (HTML ``data-core-metadata`` and
+``data-dist-info-metadata``, JSON ``core-metadata`` and ``dist-info-metadata``)
+with the sha256 of the wheel's own ``METADATA``, as an index computes it at
+upload; ``/files/<wheel>.metadata`` serves that file as it is, so a test may
+make it lie. ``advertise_metadata=False`` leaves the advertisement out (the
+file is still served to anyone who asks); ``advertise_metadata="true"``
+advertises it without a hash (PEP 658's ``"true"`` / PEP 691's ``true``).
+
+``extra_links`` adds links to a project's page: ``{project: [(filename,
+href), ...]}``, the href written as given (a ``file:`` URL, say), no hash.
+
 Fault hooks (all optional): ``delay`` seconds before each file download;
 ``status_override`` maps a request path (``/files/x.whl``, ``/simple/alpha/``)
 to an HTTP status to answer instead; ``log`` is a list that receives every
@@ -36,11 +48,11 @@ from contextlib import contextmanager
 from email.parser import HeaderParser
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     import ssl
-    from collections.abc import Iterator, Mapping, MutableSequence
+    from collections.abc import Iterator, Mapping, MutableSequence, Sequence
     from pathlib import Path
 
 __all__ = ["JSON_CONTENT_TYPE", "normalize", "project_of", "serve_index"]
@@ -90,6 +102,16 @@ class _Index:
                 result.setdefault(project_of(path.name), []).append(path)
         return result
 
+    def metadata_sha256(self, path: Path) -> str | None:
+        """Return the sha256 of a wheel's own METADATA if ``<wheel>.metadata`` lies beside it."""
+        if not path.name.endswith(".whl") or not path.with_name(path.name + ".metadata").is_file():
+            return None
+        with zipfile.ZipFile(path) as archive:
+            for member in archive.namelist():
+                if member.count("/") == 1 and member.endswith(".dist-info/METADATA"):
+                    return hashlib.sha256(archive.read(member)).hexdigest()
+        return None
+
     def describe(self, path: Path) -> tuple[str, str | None]:
         """Return (sha256 hex, requires-python) of a file."""
         stat = path.stat()
@@ -109,7 +131,11 @@ def _make_handler(
     status_override: Mapping[str, int],
     log: MutableSequence[str] | None,
     answers: MutableSequence[tuple[str, int]] | None = None,
+    advertise_metadata: bool | Literal["true"] = True,
+    extra_links: Mapping[str, Sequence[tuple[str, str]]] | None = None,
 ) -> type[BaseHTTPRequestHandler]:
+    added = extra_links or {}
+
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
@@ -180,14 +206,17 @@ def _make_handler(
             self._send(HTTPStatus.OK, page.encode(), _HTML_CONTENT_TYPE)
 
         def _project_page(self, name: str) -> None:
-            files = index.projects().get(name)
-            if not files:
+            files = index.projects().get(name, [])
+            if not files and name not in added:
                 self._send(HTTPStatus.NOT_FOUND, b"no such project\n", "text/plain")
                 return
-            described = [(f, *index.describe(f)) for f in files]
+            described = [
+                (f, *index.describe(f), index.metadata_sha256(f) if advertise_metadata else None)
+                for f in files
+            ]
             if self._wants_json():
                 entries = []
-                for path, digest, requires_python in described:
+                for path, digest, requires_python, metadata in described:
                     entry: dict[str, object] = {
                         "filename": path.name,
                         "url": f"../../files/{path.name}",
@@ -195,20 +224,34 @@ def _make_handler(
                     }
                     if requires_python:
                         entry["requires-python"] = requires_python
+                    if metadata:
+                        value = True if advertise_metadata == "true" else {"sha256": metadata}
+                        entry["core-metadata"] = entry["dist-info-metadata"] = value
                     entries.append(entry)
+                entries += [
+                    {"filename": filename, "url": href, "hashes": {}}
+                    for filename, href in added.get(name, ())
+                ]
                 payload = {"meta": {"api-version": "1.0"}, "name": name, "files": entries}
                 self._send(HTTPStatus.OK, jsonlib.dumps(payload).encode(), JSON_CONTENT_TYPE)
                 return
             links = []
-            for path, digest, requires_python in described:
+            for path, digest, requires_python, metadata in described:
                 attr = (
                     f' data-requires-python="{html.escape(requires_python)}"'
                     if requires_python
                     else ""
                 )
+                if metadata:
+                    value = "true" if advertise_metadata == "true" else f"sha256={metadata}"
+                    attr += f' data-core-metadata="{value}" data-dist-info-metadata="{value}"'
                 links.append(
                     f'<a href="../../files/{path.name}#sha256={digest}"{attr}>{path.name}</a><br/>'
                 )
+            links += [
+                f'<a href="{html.escape(href)}">{html.escape(filename)}</a><br/>'
+                for filename, href in added.get(name, ())
+            ]
             page = "<!DOCTYPE html>\n<html><body>\n" + "\n".join(links) + "\n</body></html>\n"
             self._send(HTTPStatus.OK, page.encode(), _HTML_CONTENT_TYPE)
 
@@ -242,6 +285,8 @@ def serve_index(
     answers: MutableSequence[tuple[str, int]] | None = None,
     tls: ssl.SSLContext | None = None,
     host: str = "127.0.0.1",
+    advertise_metadata: bool | Literal["true"] = True,
+    extra_links: Mapping[str, Sequence[tuple[str, str]]] | None = None,
 ) -> Iterator[str]:
     """Serve ``root`` as a simple index on loopback for the duration of the ``with``.
 
@@ -254,6 +299,9 @@ def serve_index(
         answers: receives ``(path, status)`` of each answer.
         tls: serve ``https`` with this server context.
         host: the loopback address to listen on (``127.0.0.2`` stands in for another host).
+        advertise_metadata: advertise the ``.metadata`` files beside wheels (PEP 658),
+            with their sha256, or ``"true"`` without it.
+        extra_links: project -> ``(filename, href)`` links added to its page.
 
     Yields:
         The index URL, ``http://HOST:PORT/simple/`` (``https`` with ``tls``).
@@ -265,6 +313,8 @@ def serve_index(
         status_override=status_override or {},
         log=log,
         answers=answers,
+        advertise_metadata=advertise_metadata,
+        extra_links=extra_links,
     )
     assert host.startswith("127."), "tests send traffic to loopback addresses only"
     server = _QuietServer((host, 0), handler)

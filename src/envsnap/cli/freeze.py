@@ -102,7 +102,9 @@ Examples:
     "--python-version",
     metavar="RANGE",
     help="With --portable: CPython versions to support, e.g. 3.12, 3.10-3.13 [default: all "
-    "the installed packages allow].",
+    "the installed packages allow]. Versions asked for that a transitive package excludes "
+    "get other versions of it; those a top-level package excludes are left out, with a "
+    "warning.",
 )
 @click.option(
     "--platform",

@@ -5,7 +5,17 @@ header: the response's ``Content-Type`` decides how a page is read
 (:func:`parse_page`). The links are resolved against the page's final URL
 (and an HTML ``<base href>``); a ``#sha256=`` fragment (PEP 503) or the
 ``hashes`` key (PEP 691) gives the hash, ``data-yanked`` / ``yanked`` PEP 592's
-yank, ``upload-time`` PEP 700's upload time.
+yank, ``upload-time`` PEP 700's upload time, ``data-core-metadata`` /
+``core-metadata`` (PEP 658, named so by PEP 714; the older
+``data-dist-info-metadata`` / ``dist-info-metadata`` read where the new name
+is absent, as pip reads them) whether a ``.metadata`` file is served beside
+the file, and its hash.
+
+A page fetched over http(s) may link only http(s) URLs: a ``file:`` link
+(or any other scheme) there is ignored, so a remote index cannot make
+envsnap read a local file (``file:///etc/shadow`` would otherwise be hashed
+and its sha256 printed); pip refuses a redirect from http(s) to any other
+scheme for the same reason. A local (``file:``) page may link both.
 """
 
 from __future__ import annotations
@@ -47,6 +57,10 @@ class Link:
     """Its upload time (PEP 700), when given."""
     yanked: bool = False
     """Whether the index marks it yanked (PEP 592)."""
+    core_metadata: Mapping[str, str] | None = None
+    """PEP 658: ``None`` when the page does not say a ``.metadata`` file is
+    served; else the ``{algorithm: hexdigest}`` it gives for that file (empty
+    when it gives none, or none that can be read)."""
 
 
 def parse_page(
@@ -70,7 +84,8 @@ def parse_page(
             needs a few).
 
     Returns:
-        Its file links, in page order.
+        Its file links, in page order; on a page fetched over http(s), only
+        the http(s) ones (see the module docstring).
 
     Raises:
         OperationError: the body is not a Simple API page.
@@ -78,14 +93,57 @@ def parse_page(
     mime = content_type.split(";", maxsplit=1)[0].strip().lower()
     try:
         if mime == JSON_TYPE or (mime.endswith("json") and body.lstrip()[:1] == b"{"):
-            return _parse_json(json.loads(body), base_url, keep)
-        links = _parse_html(body.decode("utf-8", "replace"), base_url)
-        return links if keep is None else [link for link in links if keep(link.filename)]
+            links = _parse_json(json.loads(body), base_url, keep)
+        else:
+            links = _parse_html(body.decode("utf-8", "replace"), base_url)
+            links = links if keep is None else [link for link in links if keep(link.filename)]
     except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
         raise OperationError(
             f"{where}: not a Simple API page ({exc})",
             hint="--index-url takes the Simple API root of an index (usually ending in /simple)",
         ) from None
+    allowed = _LINK_SCHEMES.get(_scheme(base_url), frozenset())
+    return [link for link in links if _scheme(link.url) in allowed]
+
+
+_LINK_SCHEMES = {
+    "http": frozenset({"http", "https"}),
+    "https": frozenset({"http", "https"}),
+    "file": frozenset({"file", "http", "https"}),
+}
+"""The schemes a page may link to, by the scheme of the page's own URL."""
+
+
+def _scheme(url: str) -> str:
+    return urllib.parse.urlsplit(url).scheme.lower()
+
+
+def _hash_pairs(hashes: Mapping[object, object]) -> dict[str, str]:
+    """Return ``{algorithm: hexdigest}``, both lower case, of a page's hash table."""
+    return {str(k).lower(): str(v).lower() for k, v in hashes.items()}
+
+
+def _json_metadata(item: Mapping[str, object]) -> Mapping[str, str] | None:
+    """Read PEP 658/714's ``core-metadata`` (else ``dist-info-metadata``): bool or hashes."""
+    value = item.get("core-metadata")
+    if value is None:
+        value = item.get("dist-info-metadata")
+    if isinstance(value, dict):
+        return _hash_pairs(value)
+    return {} if value else None
+
+
+def _html_metadata(attrs: Mapping[str, str | None]) -> Mapping[str, str] | None:
+    """Read PEP 658/714's ``data-core-metadata`` (else ``data-dist-info-metadata``).
+
+    ``"true"`` (or a value that is no ``algorithm=hexdigest``) means served
+    without a usable hash, as pip reads it; absent means not served.
+    """
+    key = next((k for k in ("data-core-metadata", "data-dist-info-metadata") if k in attrs), None)
+    if key is None:
+        return None
+    found = _FRAGMENT.match(attrs[key] or "")
+    return {found["algo"].lower(): found["digest"].lower()} if found else {}
 
 
 def _parse_json(
@@ -99,7 +157,7 @@ def _parse_json(
         filename = str(item["filename"])
         if keep is not None and not keep(filename):
             continue
-        hashes = {str(k).lower(): str(v) for k, v in dict(item.get("hashes") or {}).items()}
+        hashes = _hash_pairs(dict(item.get("hashes") or {}))
         size = item.get("size")
         uploaded = item.get("upload-time")
         links.append(
@@ -110,6 +168,7 @@ def _parse_json(
                 size=size if isinstance(size, int) and not isinstance(size, bool) else None,
                 upload_time=_parse_time(uploaded) if isinstance(uploaded, str) else None,
                 yanked=bool(item.get("yanked")),
+                core_metadata=_json_metadata(item),
             )
         )
     return links
@@ -177,6 +236,7 @@ def _parse_html(text: str, base_url: str) -> list[Link]:
                 url=url,
                 hashes=hashes,
                 yanked="data-yanked" in attrs,
+                core_metadata=_html_metadata(attrs),
             )
         )
     return links

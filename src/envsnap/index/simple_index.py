@@ -30,10 +30,10 @@ from packaging.utils import canonicalize_version
 
 from envsnap._urls import file_url_path, strip_credentials
 from envsnap.distfile import DistFile, ProjectFiles, ordered
-from envsnap.errors import OperationError
+from envsnap.errors import InputError, OperationError
 from envsnap.index.http import Credentials, HttpClient, Limits, Page
 from envsnap.index.simple_api import ACCEPT, Link, parse_page
-from envsnap.index.wheelhouse import parse_filename, pin_filter
+from envsnap.index.wheelhouse import hash_local, parse_filename, pin_filter
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from envsnap.index.cache import PageCache
     from envsnap.index.file_cache import FileCache
 
-__all__ = ["PINNED_PAGE_AGE", "FlatLinks", "SimpleIndex"]
+__all__ = ["PINNED_PAGE_AGE", "FlatLinks", "SimpleIndex", "read_local_page"]
 
 PINNED_PAGE_AGE = 24 * 3600
 """Seconds a cached page that lists a pinned version answers for it without a request."""
@@ -67,7 +67,7 @@ class _Remote:
 
     def _page(self, url: str, *, what: str) -> Page | None:
         if url.startswith("file:"):
-            return _read_local(url, what=what)
+            return read_local_page(url, what=what, limit=self.client.limits.page_bytes)
         return self.client.get_page(url, accept=ACCEPT, what=what, cache=self.pages)
 
     def _files(
@@ -97,17 +97,15 @@ class _Remote:
         """Download a link without a hash (into the file cache when there is one) and hash it."""
         import tempfile  # noqa: PLC0415
 
-        from envsnap.index.file_cache import hash_file  # noqa: PLC0415
-
         clean = strip_credentials(link.url)[0]
         missing = OperationError(
             f"{what}: the index lists it but answers 404 Not Found ({clean})",
             hint="the index is inconsistent; try again later or use another index",
         )
         local = file_url_path(link.url)
-        if local is not None:
+        if local is not None:  # only a local page links file: URLs (simple_api)
             try:
-                return hash_file(local)
+                return hash_local(local, what=what)
             except FileNotFoundError:
                 raise missing from None
             except OSError as exc:
@@ -207,7 +205,12 @@ class SimpleIndex(_Remote):
         pin = _pin_key(name, version)
         for raw, clean in self._indexes:
             where = f"{clean}/{name}/"
-            found = _stamped(pages, urllib.parse.urljoin(raw, f"{name}/"), what=f"{name}: {where}")
+            found = _stamped(
+                pages,
+                urllib.parse.urljoin(raw, f"{name}/"),
+                what=f"{name}: {where}",
+                limit=self.client.limits.page_bytes,
+            )
             if found is None:
                 return None
             if isinstance(found, _Absent):
@@ -242,11 +245,12 @@ class _Absent:
 
 
 def _stamped(
-    pages: PageCache, url: str, *, what: str
+    pages: PageCache, url: str, *, what: str, limit: int
 ) -> tuple[str, str, Callable[[], Page | None]] | _Absent | None:
     """Return ``(key, stamp, read)`` of a project page that may answer from the cache.
 
     ``None``: a remote page not cached, or cached longer than :data:`PINNED_PAGE_AGE`.
+    ``limit``: the most bytes a local page may hold.
     """
     import time  # noqa: PLC0415
 
@@ -259,7 +263,11 @@ def _stamped(
         except OSError as exc:
             raise OperationError(f"{what}: cannot read {local}: {exc.strerror or exc}") from None
         stamp = json.dumps([status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns])
-        return f"links/{_GROUPED_FORMAT}/local\n{url}", stamp, lambda: _read_local(url, what=what)
+        return (
+            f"links/{_GROUPED_FORMAT}/local\n{url}",
+            stamp,
+            lambda: read_local_page(url, what=what, limit=limit),
+        )
     clean = strip_credentials(url)[0]
     head = pages.head(clean, ACCEPT)
     if head is None or not 0 <= time.time() - head[0].stored < PINNED_PAGE_AGE:
@@ -274,8 +282,9 @@ def _stamped(
     return f"links/{_GROUPED_FORMAT}/{ACCEPT}\n{clean}", head[1], read
 
 
-_GROUPED_FORMAT = 1
-"""The version of the kept links' format (a change makes every kept value unused)."""
+_GROUPED_FORMAT = 2
+"""The version of the kept links' format (a change makes every kept value unused): 2 since
+a remote page's ``file:`` links are dropped (links kept by format 1 may hold them)."""
 
 
 def _pin_key(name: str, version: Version) -> str:
@@ -352,13 +361,39 @@ def _local_page(url: str) -> Path:
     return path / "index.html" if path.is_dir() else path
 
 
-def _read_local(url: str, *, what: str) -> Page | None:
-    """Read a ``file:`` URL of a local index: a directory means its ``index.html``."""
+def read_local_page(url: str, *, what: str, limit: int) -> Page | None:
+    """Read a ``file:`` URL of a local index: a directory means its ``index.html``.
+
+    Args:
+        url: the page's URL.
+        what: names it in messages.
+        limit: the most bytes a page may hold (:attr:`Limits.page_bytes`).
+
+    Returns:
+        The page, or ``None`` when there is no such file.
+
+    Raises:
+        InputError: the page is not a regular file (a FIFO, a device: refused
+            at once, never read).
+        OperationError: it cannot be read, or is over ``limit``.
+    """
+    from envsnap._io import FileTooLargeError, NotRegularFileError, read_limited  # noqa: PLC0415
+
     path = _local_page(url)
     content_type = "text/html" if path.name == "index.html" else "application/octet-stream"
     try:
-        return Page(body=path.read_bytes(), content_type=content_type, url=url)
+        return Page(body=read_limited(path, limit), content_type=content_type, url=url)
     except FileNotFoundError:
         return None
+    except (NotRegularFileError, IsADirectoryError) as exc:
+        raise InputError(
+            f"{what}: {path}: {exc.strerror}, so not read",
+            hint="a local index holds regular files: remove or replace it",
+        ) from None
+    except FileTooLargeError as exc:
+        raise OperationError(
+            f"{what}: {path} is {exc.strerror}",
+            hint="raise ENVSNAP_MAX_PAGE_MB if the page is genuine",
+        ) from None
     except OSError as exc:
         raise OperationError(f"{what}: cannot read {path}: {exc.strerror or exc}") from None

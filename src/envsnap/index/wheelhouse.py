@@ -1,8 +1,16 @@
-"""A local directory of wheels and sdists as a repository (pip's ``--find-links DIR``)."""
+"""A local directory of wheels and sdists as a repository (pip's ``--find-links DIR``).
+
+Also the one way the index side reads a local distribution file
+(:func:`open_local`, :func:`hash_local`): a regular file only, checked on the
+open descriptor without blocking, so a FIFO or a device named like a wheel
+(in a wheelhouse, or linked from a local ``file:`` index) is refused at once
+(exit 2) instead of hanging freeze or filling memory.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import hashlib
+from typing import TYPE_CHECKING, BinaryIO
 
 from packaging.utils import (
     InvalidSdistFilename,
@@ -13,15 +21,17 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
+from envsnap._io import NotRegularFileError, open_regular
 from envsnap.distfile import DistFile, ProjectFiles, ordered
-from envsnap.errors import OperationError
-from envsnap.index.file_cache import hash_file
+from envsnap.errors import InputError, OperationError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
-__all__ = ["Wheelhouse", "parse_filename", "pin_filter"]
+__all__ = ["Wheelhouse", "hash_local", "open_local", "parse_filename", "pin_filter"]
+
+_CHUNK = 1 << 20
 
 _SDIST_SUFFIXES = (".tar.gz", ".zip")
 
@@ -30,7 +40,9 @@ class Wheelhouse:
     """A local directory of wheels and sdists (pip's ``--find-links DIR``).
 
     The directory is listed once (not recursively, as pip does); only the
-    files of a version someone asks for are hashed, each read once.
+    files of a version someone asks for are hashed, each read once. An entry
+    named like a wheel or sdist that is not a regular file (a FIFO, a link
+    to a device) is refused when its version is asked for (exit 2).
 
     Args:
         directory: the wheelhouse.
@@ -42,7 +54,8 @@ class Wheelhouse:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         try:
-            entries = sorted(p for p in directory.iterdir() if p.is_file())
+            # not is_file(): a FIFO named like a wheel is refused by lookup, not skipped
+            entries = sorted(p for p in directory.iterdir() if p.exists() and not p.is_dir())
         except OSError as exc:
             raise OperationError(
                 f"{directory}: cannot read the wheelhouse: {exc.strerror or exc}",
@@ -59,14 +72,19 @@ class Wheelhouse:
         return f"the wheelhouse {self.directory}"
 
     def lookup(self, name: NormalizedName, version: Version) -> ProjectFiles | None:
-        """Hash the files of ``name==version`` found in the directory."""
+        """Hash the files of ``name==version`` found in the directory.
+
+        Raises:
+            InputError: one is not a regular file.
+            OperationError: one cannot be read.
+        """
         paths = self._files.get((name, version))
         if not paths:
             return None
         files = []
         for path in paths:
             try:
-                digest, size = hash_file(path)
+                digest, size = hash_local(path, what=f"{name}=={version}")
             except OSError as exc:
                 raise OperationError(
                     f"{name}=={version}: cannot read {path}: {exc.strerror or exc}"
@@ -80,6 +98,52 @@ class Wheelhouse:
                 )
             )
         return ProjectFiles(name=name, version=version, files=ordered(files))
+
+
+def open_local(path: Path, *, what: str) -> BinaryIO:
+    """Open a local distribution file (wheelhouse, local index) for reading: regular files only.
+
+    Args:
+        path: the file.
+        what: names it in messages (``name==version``).
+
+    Returns:
+        The open binary file.
+
+    Raises:
+        InputError: ``path`` is a FIFO, a device, a socket or a directory
+            (checked on the open descriptor, opened without blocking).
+        OSError: it cannot be opened (missing, no permission).
+    """
+    try:
+        return open_regular(path)
+    except (NotRegularFileError, IsADirectoryError) as exc:
+        why = exc.strerror if isinstance(exc, NotRegularFileError) else "a directory, not a file"
+        raise InputError(
+            f"{what}: {path}: {why}, so not read",
+            hint="a wheelhouse or a local index holds regular files: remove or replace it",
+        ) from None
+
+
+def hash_local(path: Path, *, what: str) -> tuple[str, int]:
+    """Return ``(sha256 hex digest, size in bytes)`` of a local distribution file.
+
+    Raises:
+        InputError: not a regular file (see :func:`open_local`).
+        OSError: it cannot be read.
+    """
+    with open_local(path, what=what) as handle:
+        return hash_stream(handle)
+
+
+def hash_stream(stream: BinaryIO) -> tuple[str, int]:
+    """Return ``(sha256 hex digest, size in bytes)`` of what ``stream`` holds from here."""
+    digest = hashlib.sha256()
+    size = 0
+    while chunk := stream.read(_CHUNK):
+        digest.update(chunk)
+        size += len(chunk)
+    return digest.hexdigest(), size
 
 
 def pin_filter(name: NormalizedName, version: Version) -> Callable[[str], bool]:

@@ -14,6 +14,7 @@ the targets and checked against the resolutions).
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -57,15 +58,18 @@ if TYPE_CHECKING:
     from packaging.version import Version
 
     from envsnap.distfile import DistFile
+    from envsnap.environment.distributions import InstalledDistribution
     from envsnap.environment.snapshot import Snapshot
     from envsnap.index.settings import IndexSettings
     from envsnap.portable.resolver import CandidateSource
 
 __all__ = [
+    "Narrowed",
     "PortablePin",
     "PortableResult",
     "choose_targets",
     "freeze_portable",
+    "narrowed_pythons",
     "own_extras",
     "portable_lock",
     "report_lines",
@@ -99,6 +103,25 @@ class PortablePin:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Narrowed:
+    """Python minors asked for that a top-level pin's ``Requires-Python`` leaves out."""
+
+    pin: str
+    """The top-level pin, ``name==version``."""
+    requires_python: SpecifierSet
+    """Its ``Requires-Python``."""
+    pythons: tuple[tuple[int, int], ...]
+    """The minors asked for that it excludes, ascending."""
+    top_level: bool = True
+    """Whether the pin is top-level (a transitive one narrows only the default range)."""
+
+    def describe(self) -> str:
+        """Return ``app==1.0 requires Python >=3.10: Python 3.8, 3.9 left out``."""
+        minors = ", ".join(f"{a}.{b}" for a, b in self.pythons)
+        return f"{self.pin} requires Python {self.requires_python}: Python {minors} left out"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PortableResult:
     """A portable lock: the pins with markers, and what each target lacks."""
 
@@ -118,6 +141,9 @@ class PortableResult:
     """Installed ``name==version`` no target needs (they are not in :attr:`pins`)."""
     top_level: tuple[NormalizedName, ...] = ()
     """The top-level names (the resolution's roots), sorted."""
+    narrowed: tuple[Narrowed, ...] = ()
+    """Pins that left Python minors out: top-level ones, of the minors asked for;
+    transitive ones, of the default range (see :func:`narrowed_pythons`)."""
 
 
 def choose_targets(
@@ -125,7 +151,16 @@ def choose_targets(
     pythons: Sequence[tuple[int, int]] | None = None,
     platforms: Iterable[str] | None = None,
 ) -> tuple[Target, ...]:
-    """Return the targets: the wanted minors every installed ``Requires-Python`` allows.
+    """Return the targets: the wanted minors the installed ``Requires-Python`` allow.
+
+    Minors asked for (``pythons``): only the top-level pins narrow them, as
+    they never move; a transitive pin whose ``Requires-Python`` leaves a
+    minor out gets a second, older entry from the index there
+    (:func:`~envsnap.portable.resolver.resolve_target`), as uv writes
+    ``annotated-types==0.7.0 ; python_version < "3.10"``. Nothing asked:
+    every minor envsnap knows that every distribution of the lock (pip and
+    the other tools left out) allows, the range the environment surely
+    covers; :func:`narrowed_pythons` names what left minors out.
 
     Args:
         snapshot: the environment.
@@ -133,13 +168,15 @@ def choose_targets(
         platforms: platform names (default: :data:`~envsnap.portable.targets.DEFAULT_PLATFORMS`).
 
     Raises:
-        InputError: no asked-for minor fits every installed distribution (the
-            message names the narrowest ``Requires-Python``), or an unknown platform.
+        InputError: no asked-for minor fits every top-level distribution (no
+            minor fits every distribution, when none is asked for; the message
+            names the narrowest ``Requires-Python``), or an unknown platform.
     """
     wanted = tuple(pythons) if pythons else KNOWN_PYTHONS
-    dists = snapshot.distributions
+    dists = _top_level_dists(snapshot) if pythons else _locked_dists(snapshot)
     kept, combined = python_versions_for((d.requires_python for d in dists), wanted)
     if not kept:
+        scope = "top-level" if pythons else "installed"
         asked = ", ".join(f"{v[0]}.{v[1]}" for v in wanted)
         blockers = sorted(
             f"{d.name} {d.version} requires Python {d.requires_python}"
@@ -149,20 +186,75 @@ def choose_targets(
         )
         why = "; ".join(blockers[:3]) or f"together they require Python {combined}"
         raise InputError(
-            f"no Python version among {asked} fits every installed package: {why}",
-            hint="ask for versions the installed packages support with --python-version",
+            f"no Python version among {asked} fits every {scope} package: {why}",
+            hint=f"ask for versions the {scope} packages support with --python-version",
         )
     return make_targets(kept, platforms if platforms is not None else DEFAULT_PLATFORMS)
+
+
+def narrowed_pythons(
+    snapshot: Snapshot, pythons: Sequence[tuple[int, int]] | None = None
+) -> tuple[Narrowed, ...]:
+    """Return the pins that left minors out of the range of :func:`choose_targets`, by name.
+
+    Args:
+        snapshot: the environment.
+        pythons: the CPython minors asked for (``--python-version``), or
+            ``None`` when none were.
+
+    Returns:
+        Minors asked for: one :class:`Narrowed` per top-level pin whose
+        ``Requires-Python`` excludes one or more of them. None asked: one per
+        transitive pin excluding minors every top-level pin allows (asked
+        for, those minors would get other versions of it). A minor counts by
+        its ``.0`` release, as in :func:`~envsnap.portable.targets.python_versions_for`.
+    """
+    tops = _top_level_dists(snapshot)
+    if pythons is None:
+        top_names = {d.name for d in tops}
+        wanted = python_versions_for((d.requires_python for d in tops), KNOWN_PYTHONS)[0]
+        dists = [d for d in _locked_dists(snapshot) if d.name not in top_names]
+    else:
+        wanted, dists = tuple(pythons), tops
+    found = []
+    for dist in sorted(dists, key=lambda d: d.name):
+        if dist.requires_python is None:
+            continue
+        kept = set(python_versions_for([dist.requires_python], wanted)[0])
+        left_out = tuple(v for v in sorted(wanted) if v not in kept)
+        if left_out:
+            found.append(
+                Narrowed(
+                    pin=f"{dist.name}=={dist.version}",
+                    requires_python=dist.requires_python,
+                    pythons=left_out,
+                    top_level=pythons is not None,
+                )
+            )
+    return tuple(found)
+
+
+def _locked_dists(snapshot: Snapshot) -> list[InstalledDistribution]:
+    """Return the distributions a lock may pin (pip and the other tools left out)."""
+    return [d for d in snapshot.distributions if d.name not in TOOLING]
+
+
+def _top_level_dists(snapshot: Snapshot) -> list[InstalledDistribution]:
+    """Return the top-level distributions (the roots of :func:`_roots`)."""
+    return [
+        d
+        for d in snapshot.distributions
+        if (reason := snapshot.reasons.get(d.name)) is not None
+        and reason.top_level
+        and d.name not in TOOLING
+    ]
 
 
 def _roots(snapshot: Snapshot) -> list[Wanted]:
     """Return the top-level pins (their extras come with them, see :func:`own_extras`)."""
     return [
         Wanted(name=d.name, specifier=SpecifierSet(f"=={d.version}"))
-        for d in snapshot.distributions
-        if (reason := snapshot.reasons.get(d.name)) is not None
-        and reason.top_level
-        and d.name not in TOOLING
+        for d in _top_level_dists(snapshot)
     ]
 
 
@@ -413,6 +505,7 @@ def requirements_lines(result: PortableResult, *, hashes: bool = False) -> list[
         "# python: " + ", ".join(f"{v[0]}.{v[1]}" for v in pythons),
         "# platforms: " + ", ".join(platforms),
     ]
+    lines += [f"# narrowed: {n.describe()}" for n in result.narrowed]
     lines += [f"# dropped {name}: {why}" for name, why in sorted(result.dropped.items())]
     lines.append(TOP_LEVEL_LINE + ", ".join(result.top_level))
     for pin in result.pins:
@@ -438,11 +531,21 @@ def requirements_lines(result: PortableResult, *, hashes: bool = False) -> list[
 def report_lines(result: PortableResult) -> list[str]:
     """Return what a user should hear about a portable lock (``warning: ...`` / ``note: ...``).
 
-    Targets dropped, targets lacking a file for some pin, installed pins the
-    index has not got (they cannot be installed elsewhere from the index),
-    installed pins no target needs, and the pins added from the index.
+    Python minors asked for that a top-level pin leaves out, targets
+    dropped, targets lacking a file for some pin, installed pins the index
+    has not got (they cannot be installed elsewhere from the index),
+    installed pins no target needs, the older versions taken where an
+    installed transitive pin's ``Requires-Python`` leaves a target out, and
+    the pins added from the index.
     """
-    lines = [f"warning: target {name} left out: {why}" for name, why in result.dropped.items()]
+    lines = [f"warning: {n.describe()}" for n in result.narrowed if n.top_level]
+    lines += [
+        f"note: {n.describe()} (ask for them with --python-version: older versions of it "
+        "are taken there)"
+        for n in result.narrowed
+        if not n.top_level
+    ]
+    lines += [f"warning: target {name} left out: {why}" for name, why in result.dropped.items()]
     for name, pins in sorted(result.missing_files.items()):
         lines.append(f"warning: {name}: no wheel or sdist for {', '.join(pins)}")
     if result.not_on_index:
@@ -451,10 +554,29 @@ def report_lines(result: PortableResult) -> list[str]:
         )
     if result.left_out:
         lines.append("note: needed on no target, left out: " + ", ".join(result.left_out))
-    added = [f"{p.name}=={p.version}" for p in result.pins if not p.installed]
+    installed = {p.name: p.version for p in result.pins if p.installed}
+    instead = [
+        f"{p.name}=={p.version} on {_pythons(p, result)} (installed: {installed[p.name]})"
+        for p in result.pins
+        if not p.installed and p.name in installed
+    ]
+    if instead:
+        lines.append(
+            "note: an installed version's Requires-Python leaves these targets out, so they "
+            "get another version: " + ", ".join(instead)
+        )
+    added = [
+        f"{p.name}=={p.version}" for p in result.pins if not p.installed and p.name not in installed
+    ]
     if added:
         lines.append("note: added for other targets: " + ", ".join(added))
     return lines
+
+
+def _pythons(pin: PortablePin, result: PortableResult) -> str:
+    """Return ``Python 3.8, 3.9``: the minors of the targets a pin applies to."""
+    minors = sorted({t.python for t in result.targets if t.name in pin.targets})
+    return "Python " + ", ".join(f"{a}.{b}" for a, b in minors)
 
 
 def freeze_portable(
@@ -471,7 +593,9 @@ def freeze_portable(
         snapshot: the environment.
         settings: the indexes (see :func:`envsnap.index.settings.index_settings`).
         python_versions: ``3.12``, ``3.10-3.13`` or ``3.10,3.12`` (default: every
-            minor the installed packages allow).
+            minor every distribution allows); minors a top-level pin leaves
+            out (or, by default, a transitive one) are named in
+            :attr:`PortableResult.narrowed`.
         platforms: platform names (default: Linux, macOS and Windows on their
             common machines).
         drop_unresolvable: leave out targets without a resolution.
@@ -486,4 +610,5 @@ def freeze_portable(
     pythons = parse_python_versions(python_versions) if python_versions else None
     targets = choose_targets(snapshot, pythons, platforms or None)
     source = IndexCandidates.from_settings(settings)
-    return portable_lock(snapshot, targets, source, drop_unresolvable=drop_unresolvable)
+    result = portable_lock(snapshot, targets, source, drop_unresolvable=drop_unresolvable)
+    return dataclasses.replace(result, narrowed=narrowed_pythons(snapshot, pythons))

@@ -9,7 +9,9 @@
   appear with several versions under disjoint markers;
 - ``[tool.envsnap]``: ``top-level`` and a reason per package, as the
   non-portable writer keeps them (:func:`envsnap.lockfiles.pylock.write.build`),
-  and the ``targets`` the file was made for.
+  the ``targets`` the file was made for, and what was left out of the
+  request (``dropped`` targets; ``narrowed``: the Python minors a top-level
+  pin's ``Requires-Python`` excludes).
 
 The lock is validated by :mod:`packaging.pylock` before it is rendered.
 """
@@ -85,6 +87,14 @@ def build_pylock(
         tool["extras"] = extras
     if result.dropped:
         tool["dropped"] = dict(sorted(result.dropped.items()))
+    if result.narrowed:
+        tool["narrowed"] = {
+            n.pin: {
+                "requires-python": str(n.requires_python),
+                "left-out": [f"{a}.{b}" for a, b in n.pythons],
+            }
+            for n in result.narrowed
+        }
     lock = Pylock(
         lock_version=Version("1.0"),
         environments=[Marker(t.marker) for t in result.targets],

@@ -1,7 +1,13 @@
 """Resolve an installed environment's requirements for one other target, with resolvelib.
 
 The installed pins do not move: for an installed name the installed
-distribution is the only candidate (its metadata is the installed one). Every
+distribution is the only candidate (its metadata is the installed one), on
+every target its ``Requires-Python`` allows. A *transitive* pin whose
+``Requires-Python`` leaves a target out (``annotated-types`` 0.8.0 needs
+3.10, the lock is for 3.8 too) is chosen from the source on that target, as
+uv writes a second entry for ``python_version < "3.10"``; a *top-level* pin
+never moves, so such a target has no resolution (the caller leaves it out
+before, see :func:`envsnap.portable.freeze.choose_targets`). Every
 other name (``colorama`` that ``click`` wants on Windows, ``tomli`` that
 ``pytest`` wants on 3.10) is chosen from a :class:`CandidateSource`, newest
 version first, among the releases that have a file the target can install
@@ -420,9 +426,12 @@ def resolve_target(
     source: CandidateSource,
     pinned: Mapping[NormalizedName, Pinned],
 ) -> Resolution:
-    """Resolve ``roots`` for one target, the installed pins fixed.
+    """Resolve ``roots`` for one target, the installed pins fixed where they can be.
 
-    The installed part is walked directly (an installed pin has one
+    An installed pin is fixed on the target when it is top-level or its
+    ``Requires-Python`` allows the target's Python; a transitive pin whose
+    ``Requires-Python`` does not is chosen from ``source`` there, like any
+    name not installed. The installed part is walked directly (an installed pin has one
     candidate: nothing to search); resolvelib searches only from the
     requirements on names not installed (``colorama`` on Windows), with the
     installed pins as their only candidates where those requirements reach
@@ -440,28 +449,43 @@ def resolve_target(
     Raises:
         NoResolution: no resolution exists on the target (the message names
             the target and each conflicting requirement, and says when an
-            installed pin is what excludes every candidate), or resolution
+            installed pin is what excludes every candidate), a top-level
+            pin's ``Requires-Python`` leaves the target out, or resolution
             took too long.
         OperationError: the source failed.
     """
-    provider = Provider(target, source, pinned)
+    roots = list(roots)
+    python = Version(target.environment["python_full_version"])
+    top_level = {r.name for r in roots}
+    for name in sorted(top_level):
+        pin = pinned.get(name)
+        if pin is not None and not _admits(pin, python):
+            raise NoResolution(
+                f"no resolution for {target.name}: the installed top-level "
+                f"{pin.name}=={pin.version} requires Python {pin.metadata.requires_python}",
+                hint="leave the target out (--python-version)",
+            )
+    # a transitive pin whose Requires-Python leaves the target out is chosen from the source there
+    fixed = {n: p for n, p in pinned.items() if n in top_level or _admits(p, python)}
+    unfixed = {n: p for n, p in pinned.items() if n not in fixed}
+    provider = Provider(target, source, fixed)
     chosen: dict[str, Candidate] = {}
     outside: list[Wanted] = []
     todo = deque(roots)
     while todo:
         wanted = todo.popleft()
-        pin = pinned.get(wanted.name)
+        pin = fixed.get(wanted.name)
         if pin is None:
             outside.append(wanted)
             continue
         if not wanted.specifier.contains(pin.version, prereleases=True):
-            raise _no_resolution(target, [_cause(wanted, wanted.parent, pinned, source)])
+            raise _no_resolution(target, [_cause(wanted, wanted.parent, fixed, source)])
         candidate = Candidate(name=pin.name, version=pin.version, extra=wanted.extra)
         if candidate.identifier not in chosen:
             chosen[candidate.identifier] = candidate
             todo.extend(provider.get_dependencies(candidate))
     if outside:
-        chosen.update(_search(provider, outside, target, source, pinned))
+        chosen.update(_search(provider, outside, target, source, unfixed))
     edges = []
     for candidate in chosen.values():
         own = sorted(provider.own_extras(candidate)) if candidate.extra is None else ()
@@ -481,9 +505,14 @@ def _search(
     wanted: list[Wanted],
     target: Target,
     source: CandidateSource,
-    pinned: Mapping[NormalizedName, Pinned],
+    unfixed: Mapping[NormalizedName, Pinned],
 ) -> dict[str, Candidate]:
-    """Run resolvelib from the requirements on names not installed."""
+    """Run resolvelib from the requirements on names not installed (or not fixed here).
+
+    ``unfixed``: the installed pins whose ``Requires-Python`` leaves the target
+    out (they are chosen from the source there), for the messages.
+    """
+    pinned = provider.pinned
     resolver: resolvelib.Resolver[Wanted, Candidate, str] = resolvelib.Resolver(
         provider, resolvelib.BaseReporter()
     )
@@ -496,7 +525,7 @@ def _search(
         raise _no_resolution(
             target,
             [
-                _cause(c.requirement, c.parent or c.requirement.parent, pinned, source)
+                _cause(c.requirement, c.parent or c.requirement.parent, pinned, source, unfixed)
                 for c in blocking
             ],
         ) from None
@@ -525,6 +554,7 @@ def _cause(
     parent: Candidate | None,
     pinned: Mapping[NormalizedName, Pinned],
     source: CandidateSource,
+    unfixed: Mapping[NormalizedName, Pinned] | None = None,
 ) -> str:
     by = f"required by {parent}" if parent is not None else "top-level"
     pin = pinned.get(wanted.name)
@@ -534,4 +564,17 @@ def _cause(
             if not wanted.specifier.contains(pin.version, prereleases=True)
             else f"{wanted} ({by}) conflicts with the installed {wanted.name}=={pin.version}"
         )
-    return f"{wanted} ({by}): no version for this target in {source.describe()}"
+    found = f"{wanted} ({by}): no version for this target in {source.describe()}"
+    held = (unfixed or {}).get(wanted.name)
+    if held is not None:
+        found += (
+            f" (the installed {held.name}=={held.version} requires Python "
+            f"{held.metadata.requires_python})"
+        )
+    return found
+
+
+def _admits(pin: Pinned, python: Version) -> bool:
+    """Whether an installed pin's ``Requires-Python`` (if any) allows ``python``."""
+    requires_python = pin.metadata.requires_python
+    return requires_python is None or requires_python.contains(python, prereleases=True)

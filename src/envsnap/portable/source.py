@@ -9,9 +9,13 @@ index client of :mod:`envsnap.index`:
   project wins (uv's ``first-index`` strategy: an extra index cannot shadow
   the main one's files);
 - *what does a file require?* Its core metadata: the PEP 658 ``.metadata``
-  file next to the wheel where the index serves one (a few KB), else the
-  wheel itself, downloaded into the file cache (verified by the sha256 the
-  page gives) and read there; for an sdist, its ``PKG-INFO`` when that is
+  file next to the wheel where the project page advertises one *with a
+  hash* (a few KB; the file is checked against that hash, and a mismatch
+  stops the lock, exit 3: a ``.metadata`` file is never trusted without
+  it, nor fetched when the page does not advertise it), else the wheel
+  itself, downloaded into the file cache (verified by the sha256 the page
+  gives) and read there; a wheel of a local (``file:``) index is read in
+  place, a regular file only; for an sdist, its ``PKG-INFO`` when that is
   metadata 2.2 or later and declares neither ``Requires-Dist`` nor
   ``Requires-Python`` dynamic (PEP 643), since anything else needs a build.
 
@@ -21,12 +25,14 @@ metadata file is read once across all targets.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import tarfile
 import threading
 import urllib.parse
 import zipfile
 from collections import defaultdict
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from packaging.metadata import parse_email
 from packaging.requirements import InvalidRequirement, Requirement
@@ -34,7 +40,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
 from envsnap._threads import run_parallel
-from envsnap._urls import strip_credentials
+from envsnap._urls import file_url_path, strip_credentials
 from envsnap.distfile import DistFile, ordered
 from envsnap.errors import OperationError
 from envsnap.index.simple_api import ACCEPT, parse_page
@@ -42,7 +48,7 @@ from envsnap.index.wheelhouse import parse_filename
 from envsnap.portable.resolver import DistMetadata, Release
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
     from pathlib import Path
 
     from packaging.utils import NormalizedName
@@ -55,6 +61,10 @@ if TYPE_CHECKING:
 __all__ = ["IndexCandidates"]
 
 _METADATA_ACCEPT = "*/*"
+
+_METADATA_HASHES = ("sha256", "sha384", "sha512")
+"""Hashes of a PEP 658 ``.metadata`` file that are checked, preferred first (pip's
+``supported_hashes``); a page that gives none of these is not trusted for it."""
 
 
 class IndexCandidates:
@@ -89,7 +99,8 @@ class IndexCandidates:
         self.jobs = jobs
         self._releases: dict[NormalizedName, tuple[Release, ...]] = {}
         self._metadata: dict[str, DistMetadata] = {}
-        self._no_pep658: set[str] = set()
+        self._advertised: dict[str, Mapping[str, str]] = {}
+        """File URL -> the hashes its page gives for its PEP 658 ``.metadata`` file."""
         self._lock = threading.Lock()
 
     @classmethod
@@ -146,6 +157,7 @@ class IndexCandidates:
         if known is not None:
             return known
         found: tuple[Release, ...] = ()
+        advertised: dict[str, Mapping[str, str]] = {}
         for raw, clean in self._indexes:
             page = self._page(
                 urllib.parse.urljoin(raw, f"{name}/"), what=f"{name}: {clean}/{name}/"
@@ -158,6 +170,8 @@ class IndexCandidates:
                 parsed = parse_filename(link.filename)
                 if parsed is None or parsed[0] != name:
                     continue
+                if link.core_metadata is not None:
+                    advertised[link.url] = link.core_metadata
                 by_version[parsed[1]].append(
                     DistFile(
                         filename=link.filename,
@@ -175,13 +189,14 @@ class IndexCandidates:
                 break
         with self._lock:
             self._releases[name] = found
+            self._advertised.update(advertised)
         return found
 
     def _page(self, url: str, *, what: str) -> Page | None:
         if url.startswith("file:"):
-            from envsnap.index.simple_index import _read_local  # noqa: PLC0415
+            from envsnap.index.simple_index import read_local_page  # noqa: PLC0415
 
-            return _read_local(url, what=what)
+            return read_local_page(url, what=what, limit=self.client.limits.page_bytes)
         return self.client.get_page(url, accept=ACCEPT, what=what, cache=self.pages)
 
     def metadata(self, release: Release, file: DistFile) -> DistMetadata:
@@ -206,44 +221,47 @@ class IndexCandidates:
         return found
 
     def _pep658(self, file: DistFile, what: str) -> str | None:
-        """Return the ``.metadata`` file next to a wheel, or ``None`` where the index has none."""
+        """Return the ``.metadata`` file next to a wheel, checked against the page's hash.
+
+        ``None`` (read the wheel instead) where the page does not advertise
+        one, advertises one without a hash this module can check, or the
+        index answers 404 for it.
+
+        Raises:
+            OperationError: the file does not match the hash the page gives.
+        """
         if file.url is None or file.url.startswith("file:"):
             return None
-        host = urllib.parse.urlsplit(file.url).netloc
-        if host in self._no_pep658:
+        with self._lock:
+            advertised = self._advertised.get(file.url)
+        algorithm = next((a for a in _METADATA_HASHES if a in (advertised or {})), None)
+        if advertised is None or algorithm is None:
             return None
+        url = file.url + ".metadata"
         page = self.client.get_page(
-            file.url + ".metadata",
-            accept=_METADATA_ACCEPT,
-            what=f"{what}.metadata",
-            cache=self.pages,
+            url, accept=_METADATA_ACCEPT, what=f"{what}.metadata", cache=self.pages
         )
         if page is None:
-            # an index that lacks one .metadata file usually lacks them all
-            with self._lock:
-                self._no_pep658.add(host)
             return None
+        expected = advertised[algorithm]
+        found = hashlib.new(algorithm, page.body).hexdigest()
+        if found != expected:
+            raise OperationError(
+                f"{what}.metadata: hash mismatch: the project page gives {algorithm} "
+                f"{expected}, the file has {found} ({strip_credentials(url)[0]})",
+                hint="the index serves core metadata that does not match its own page; "
+                "nothing was written: try again later or use another index",
+            )
         return page.body.decode("utf-8", "replace")
 
     def _from_archive(self, file: DistFile, what: str) -> str:
-        path = self._download(file, what)
-        try:
-            if file.kind == "wheel":
-                with zipfile.ZipFile(path) as archive:
-                    member = next(
-                        (
-                            n
-                            for n in archive.namelist()
-                            if n.count("/") == 1 and n.endswith(".dist-info/METADATA")
-                        ),
-                        None,
-                    )
-                    if member is None:
-                        raise OperationError(f"{what}: the wheel has no .dist-info/METADATA")
-                    return archive.read(member).decode("utf-8", "replace")
-            return _sdist_metadata(path, what)
-        except (OSError, zipfile.BadZipFile, tarfile.TarError) as exc:
-            raise OperationError(f"{what}: cannot read the archive ({exc})") from None
+        local = file_url_path(file.url) if file.url else file.path
+        with contextlib.ExitStack() as stack:
+            if local is not None:
+                handle = stack.enter_context(_open_local(local, file, what))
+            else:
+                handle = stack.enter_context(self._download(file, what).open("rb"))
+            return _archive_metadata(handle, file, what)
 
     def _download(self, file: DistFile, what: str) -> Path:
         from envsnap.index.download import fetch_all  # noqa: PLC0415
@@ -257,9 +275,59 @@ class IndexCandidates:
         return fetch_all([file], self.files, client=self.client, jobs=1)[sha256.lower()]
 
 
-def _sdist_metadata(path: Path, what: str) -> str:
+def _open_local(path: Path, file: DistFile, what: str) -> BinaryIO:
+    """Open a local index's file (a regular file only), checked against the page's sha256.
+
+    Raises:
+        InputError: not a regular file (a FIFO, a device).
+        OperationError: it cannot be read, or its sha256 is not the page's.
+    """
+    from envsnap.index.wheelhouse import hash_stream, open_local  # noqa: PLC0415
+
+    try:
+        handle = open_local(path, what=what)
+    except OSError as exc:
+        raise OperationError(f"{what}: cannot read {path}: {exc.strerror or exc}") from None
+    expected = file.hashes.get("sha256", "").lower()
+    try:
+        found = hash_stream(handle)[0] if expected else ""
+        handle.seek(0)
+    except OSError as exc:
+        handle.close()
+        raise OperationError(f"{what}: cannot read {path}: {exc.strerror or exc}") from None
+    if found != expected:
+        handle.close()
+        raise OperationError(
+            f"{what}: hash mismatch: the index page gives sha256 {expected}, {path} has {found}",
+            hint="the local index is out of date: regenerate its pages",
+        )
+    return handle
+
+
+def _archive_metadata(handle: BinaryIO, file: DistFile, what: str) -> str:
+    """Return a wheel's ``METADATA``, or an sdist's static ``PKG-INFO``, read from ``handle``."""
+    try:
+        if file.kind == "wheel":
+            with zipfile.ZipFile(handle) as archive:
+                member = next(
+                    (
+                        n
+                        for n in archive.namelist()
+                        if n.count("/") == 1 and n.endswith(".dist-info/METADATA")
+                    ),
+                    None,
+                )
+                if member is None:
+                    raise OperationError(f"{what}: the wheel has no .dist-info/METADATA")
+                return archive.read(member).decode("utf-8", "replace")
+        return _sdist_metadata(handle, what)
+    except (OSError, zipfile.BadZipFile, tarfile.TarError) as exc:
+        raise OperationError(f"{what}: cannot read the archive ({exc})") from None
+
+
+def _sdist_metadata(handle: BinaryIO, what: str) -> str:
     """Return an sdist's ``PKG-INFO`` if its requirements are static (PEP 643)."""
-    with tarfile.open(path) as archive:
+    with tarfile.open(fileobj=handle) as archive:
         member = next(
             (
                 m
@@ -268,8 +336,8 @@ def _sdist_metadata(path: Path, what: str) -> str:
             ),
             None,
         )
-        handle = archive.extractfile(member) if member is not None else None
-        text = handle.read().decode("utf-8", "replace") if handle is not None else ""
+        extracted = archive.extractfile(member) if member is not None else None
+        text = extracted.read().decode("utf-8", "replace") if extracted is not None else ""
     raw, _ = parse_email(text)
     version = Version(raw.get("metadata_version", "1.0"))
     dynamic = {d.lower() for d in raw.get("dynamic", [])}

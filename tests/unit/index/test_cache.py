@@ -139,8 +139,9 @@ def test_cached_pages_are_parsed_once_per_content(
     alpha = canonicalize_name("alpha")
 
     remote = "http://127.0.0.1:1/simple/alpha/"
+    remote_files = "http://127.0.0.1:1/files/"
     files_url = house.as_uri() + "/"
-    body = _page_html(house, first).replace('href="', f'href="{files_url}')
+    body = _page_html(house, first).replace('href="', f'href="{remote_files}')
     pages.put(
         remote,
         simple_index.ACCEPT,
@@ -152,7 +153,7 @@ def test_cached_pages_are_parsed_once_per_content(
         assert found is not None
         assert [f.filename for f in found.files] == [first]
     assert parsed == [remote]
-    body = _page_html(house, first, second).replace('href="', f'href="{files_url}')
+    body = _page_html(house, first, second).replace('href="', f'href="{remote_files}')
     pages.put(
         remote,
         simple_index.ACCEPT,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from envsnap.errors import InputError, OperationError
 from envsnap.portable.freeze import (
     choose_targets,
+    narrowed_pythons,
     own_extras,
     portable_lock,
     report_lines,
@@ -242,7 +244,7 @@ def test_choose_targets_intersects_requires_python(site: FakeSite) -> None:
     with pytest.raises(InputError) as caught:
         choose_targets(snapshot, [(3, 10)])
     assert caught.value.message == (
-        "no Python version among 3.10 fits every installed package: app 1.0 requires Python >=3.11"
+        "no Python version among 3.10 fits every top-level package: app 1.0 requires Python >=3.11"
     )
     # each allows some minor, together none
     with pytest.raises(InputError, match=r"together they require Python <3\.13,>=3\.11"):
@@ -325,3 +327,134 @@ def test_an_extra_whose_own_extra_is_not_installed_is_not_carried(site: FakeSite
     source.add("arrow", "16.0")
     result = portable_lock(snapshot, make_targets([(3, 12)]), source)
     assert pins_of(requirements_lines(result)) == ["data==2.0"]
+
+
+@pytest.fixture
+def newer_helper(site: FakeSite) -> Snapshot:
+    """app (Python >=3.8) -> helper>=1, installed at 2.0, which needs Python 3.11."""
+    site("app", "1.0", "helper>=1", requires_python=">=3.8", requested=True)
+    site("helper", "2.0", requires_python=">=3.11")
+    return snap(site)
+
+
+def test_a_transitive_pin_that_needs_a_newer_python_gets_an_older_entry(
+    newer_helper: Snapshot,
+) -> None:
+    source = MemorySource()
+    source.add("app", "1.0", "helper>=1", requires_python=">=3.8")
+    source.add("helper", "2.0", requires_python=">=3.11")
+    source.add("helper", "1.0", "compat", requires_python=">=3.8")
+    source.add("compat", "1.0")
+    targets = make_targets([(3, 9), *PY310_313], ["linux-x86_64"])
+    assert choose_targets(newer_helper, [(3, 9), *PY310_313], ["linux-x86_64"]) == targets
+    result = portable_lock(newer_helper, targets, source)
+    assert requirements_lines(result)[1] == "# requires-python: <3.14,>=3.9"
+    assert pins_of(requirements_lines(result)) == [
+        "app==1.0",
+        'compat==1.0 ; python_version < "3.11"',
+        'helper==1.0 ; python_version < "3.11"',
+        'helper==2.0 ; python_version >= "3.11"',
+    ]
+    assert [(p.name, str(p.version), p.installed) for p in result.pins] == [
+        ("app", "1.0", True),
+        ("compat", "1.0", False),
+        ("helper", "1.0", False),
+        ("helper", "2.0", True),
+    ]
+    assert report_lines(result) == [
+        "note: an installed version's Requires-Python leaves these targets out, so they get "
+        "another version: helper==1.0 on Python 3.9, 3.10 (installed: 2.0)",
+        "note: added for other targets: compat==1.0",
+    ]
+
+
+def test_no_older_version_of_such_a_pin_names_its_requires_python(
+    newer_helper: Snapshot,
+) -> None:
+    source = MemorySource()
+    source.add("app", "1.0", "helper>=1", requires_python=">=3.8")
+    source.add("helper", "2.0", requires_python=">=3.11")
+    with pytest.raises(OperationError) as caught:
+        portable_lock(newer_helper, make_targets([(3, 10)], ["linux-x86_64"]), source)
+    assert caught.value.message == (
+        "no resolution for cp310-linux-x86_64: helper>=1 (required by app==1.0): no version "
+        "for this target in the test source (the installed helper==2.0 requires Python >=3.11)"
+    )
+
+
+def test_only_a_top_level_pin_narrows_the_range_and_it_is_named(site: FakeSite) -> None:
+    site("app", "1.0", "helper", requires_python=">=3.10", requested=True)
+    site("tool", "2.0", requires_python=">=3.9", requested=True)
+    site("helper", "2.0", requires_python=">=3.12")
+    snapshot = snap(site)
+    asked = [(3, 8), (3, 9), *PY310_313]
+    targets = choose_targets(snapshot, asked, ["linux-x86_64"])
+    assert [t.python for t in targets] == PY310_313
+    narrowed = narrowed_pythons(snapshot, asked)
+    assert [n.describe() for n in narrowed] == [
+        "app==1.0 requires Python >=3.10: Python 3.8, 3.9 left out",
+        "tool==2.0 requires Python >=3.9: Python 3.8 left out",
+    ]
+    assert narrowed_pythons(snapshot, PY310_313) == ()
+    source = indexed(MemorySource(), snapshot)
+    source.add("helper", "1.0")
+    result = dataclasses.replace(portable_lock(snapshot, targets, source), narrowed=narrowed)
+    assert requirements_lines(result)[1:6] == [
+        "# requires-python: <3.14,>=3.10",
+        "# python: 3.10, 3.11, 3.12, 3.13",
+        "# platforms: linux-x86_64",
+        "# narrowed: app==1.0 requires Python >=3.10: Python 3.8, 3.9 left out",
+        "# narrowed: tool==2.0 requires Python >=3.9: Python 3.8 left out",
+    ]
+    assert report_lines(result)[:2] == [
+        "warning: app==1.0 requires Python >=3.10: Python 3.8, 3.9 left out",
+        "warning: tool==2.0 requires Python >=3.9: Python 3.8 left out",
+    ]
+
+
+def test_a_target_a_top_level_pin_excludes_has_no_resolution(site: FakeSite) -> None:
+    site("app", "1.0", requires_python=">=3.10", requested=True)
+    snapshot = snap(site)
+    targets = make_targets([(3, 9), (3, 10)], ["linux-x86_64"])
+    with pytest.raises(OperationError) as caught:
+        portable_lock(snapshot, targets, indexed(MemorySource(), snapshot))
+    assert caught.value.message == (
+        "no resolution for cp39-linux-x86_64: the installed top-level app==1.0 requires "
+        "Python >=3.10"
+    )
+    result = portable_lock(
+        snapshot, targets, indexed(MemorySource(), snapshot), drop_unresolvable=True
+    )
+    assert [t.name for t in result.targets] == ["cp310-linux-x86_64"]
+
+
+def test_by_default_the_range_is_what_every_installed_pin_allows_and_is_explained(
+    newer_helper: Snapshot,
+) -> None:
+    targets = choose_targets(newer_helper, None, ["linux-x86_64"])
+    assert [t.python for t in targets] == [(3, m) for m in range(11, 15)]
+    [narrowed] = narrowed_pythons(newer_helper)
+    assert not narrowed.top_level
+    assert (
+        narrowed.describe() == "helper==2.0 requires Python >=3.11: Python 3.8, 3.9, 3.10 left out"
+    )
+    source = indexed(MemorySource(), newer_helper)
+    result = dataclasses.replace(portable_lock(newer_helper, targets, source), narrowed=(narrowed,))
+    assert report_lines(result) == [
+        "note: helper==2.0 requires Python >=3.11: Python 3.8, 3.9, 3.10 left out (ask for "
+        "them with --python-version: older versions of it are taken there)"
+    ]
+    assert f"# narrowed: {narrowed.describe()}" in requirements_lines(result)
+    assert narrowed_pythons(newer_helper, [(3, 11), (3, 12)]) == ()
+
+
+def test_pip_is_not_locked_so_it_narrows_nothing(site: FakeSite) -> None:
+    site("app", "1.0", requested=True)
+    site("pip", "99.0", requires_python=">=3.12", requested=True)
+    snapshot = snap(site)
+    assert [t.python for t in choose_targets(snapshot, None, ["linux-x86_64"])][:2] == [
+        (3, 8),
+        (3, 9),
+    ]
+    assert narrowed_pythons(snapshot) == ()
+    assert narrowed_pythons(snapshot, [(3, 8)]) == ()
