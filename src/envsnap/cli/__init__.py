@@ -119,9 +119,12 @@ def cli() -> None:
 
     The target environment of every command is given with -p/--python (a venv
     directory, an interpreter, or a $WORKON_HOME env name). Default:
-    $VIRTUAL_ENV, else the nearest .venv up to the project root; never the
-    system Python nor envsnap's own environment silently. For restore,
-    -p/--python names the interpreter the new venv is built from.
+    $VIRTUAL_ENV, else the nearest .venv up to the project root. A
+    $VIRTUAL_ENV that is envsnap's own environment (pre-commit, pipx and uv
+    tool set it so) is passed over with a note; a default that is not a venv
+    (.venv -> /usr) is refused: the system Python is read only when named. A
+    venv that an envsnap restore is rebuilding is not read (exit 2). For
+    restore, -p/--python names the interpreter the new venv is built from.
 
     Exit codes: 0 ok, 1 drift (check, diff), 2 unusable input or usage error,
     3 could not finish, 130 interrupted. An error prints one "error:" line and
