@@ -119,9 +119,12 @@ def cli() -> None:
 
     The target environment of every command is given with -p/--python (a venv
     directory, an interpreter, or a $WORKON_HOME env name). Default:
-    $VIRTUAL_ENV, else the nearest .venv up to the project root; never the
-    system Python nor envsnap's own environment silently. For restore,
-    -p/--python names the interpreter the new venv is built from.
+    $VIRTUAL_ENV, else the nearest .venv up to the project root. A
+    $VIRTUAL_ENV that is envsnap's own environment (pre-commit, pipx and uv
+    tool set it so) is passed over with a note; a default that is not a venv
+    (.venv -> /usr) is refused: the system Python is read only when named. A
+    venv that an envsnap restore is rebuilding is not read (exit 2). For
+    restore, -p/--python names the interpreter the new venv is built from.
 
     Exit codes: 0 ok, 1 drift (check, diff), 2 unusable input or usage error,
     3 could not finish, 130 interrupted. An error prints one "error:" line and
@@ -194,25 +197,33 @@ def started_probe(python: str | None, *, skip: bool = False) -> Iterator[Pending
     its turn, so a missing FILE is still reported before a missing target. A
     probe whose answer is not taken is stopped on exit.
 
+    The notes of the choice (:attr:`~envsnap.environment.target.TargetChoice.notes`:
+    a ``$VIRTUAL_ENV`` passed over) are said here, once, on stderr, unless the
+    command was given ``-q``.
+
     Args:
-        python: ``-p/--python`` (see :func:`envsnap.environment.target.find_interpreter`).
+        python: ``-p/--python`` (see :func:`envsnap.environment.target.choose_target`).
         skip: yield ``None`` without starting anything (the command reads no env).
 
     Yields:
         The running :class:`~envsnap.environment.target.PendingProbe`, or ``None``.
     """
-    from envsnap.environment.target import find_interpreter, start_probe  # noqa: PLC0415
+    from envsnap.environment.target import choose_target, start_probe  # noqa: PLC0415
 
-    interpreter = None
+    choice = None
     if not skip:
         try:
-            interpreter = find_interpreter(python)
+            choice = choose_target(python)
         except EnvsnapError:
-            interpreter = None
-    if interpreter is None:
+            choice = None
+    if choice is None:
         yield None
         return
-    with start_probe(interpreter) as pending:
+    ctx = click.get_current_context(silent=True)
+    if not (ctx is not None and ctx.params.get("quiet")):
+        for note in choice.notes:
+            click.echo(f"note: {as_flags(note)}", err=True)
+    with start_probe(choice.interpreter) as pending:
         yield pending
 
 
@@ -222,7 +233,9 @@ def announce_target(*, quiet: bool = False) -> Callable[[TargetEnvironment], Non
     Hand it to :func:`envsnap.environment.snapshot.take_snapshot` (``announce=``): once
     the target is probed it prints ``Using environment at: PATH (Python
     X.Y.Z)`` on stderr, as uv does, unless ``quiet`` (``-q``). The path is
-    relative to the current directory when inside it.
+    relative to the current directory when inside it. A target that is not a
+    venv (the system Python, named with ``-p``) is said to be one:
+    ``(Python X.Y.Z, not a virtual environment)``.
     """
 
     def announce(environment: TargetEnvironment) -> None:
@@ -234,7 +247,8 @@ def announce_target(*, quiet: bool = False) -> Callable[[TargetEnvironment], Non
         except ValueError:
             shown = os.fspath(where)
         version = environment.python_version_text
-        click.echo(f"Using environment at: {shown} (Python {version})", err=True)
+        kind = "" if environment.is_venv else ", not a virtual environment"
+        click.echo(f"Using environment at: {shown} (Python {version}{kind})", err=True)
 
     return announce
 

@@ -54,7 +54,8 @@ CONFLICTS: frozenset[frozenset[str]] = frozenset(
 
 TARGET_HELP = (
     "Target environment: a venv directory, a Python interpreter, or the name of a "
-    "$WORKON_HOME env [default: $VIRTUAL_ENV, else the nearest .venv up to the project root]."
+    "$WORKON_HOME env [default: $VIRTUAL_ENV unless it is envsnap's own, else the nearest "
+    ".venv up to the project root; a default must be a venv]."
 )
 
 

@@ -13,6 +13,7 @@ reach into the other's private helpers.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ from envsnap.environment.distributions import (
     read_distributions,
 )
 from envsnap.environment.graph import DependencyGraph, Edge, Unsatisfied
-from envsnap.environment.target import TargetEnvironment, find_interpreter, probe
+from envsnap.environment.target import TargetEnvironment, find_interpreter, guard_read, probe
 
 if TYPE_CHECKING:
     import os
@@ -310,7 +311,9 @@ def take_snapshot(
             (:func:`envsnap.environment.project.as_project`).
         include_system: list the base installation's distributions too,
             when the venv sees them (``include-system-site-packages``).
-        environment: an already probed target; ``python`` is then ignored.
+        environment: an already probed target; ``python`` is then ignored, and
+            so is a restore running beside it (the caller reads the venv it
+            builds, or has checked: :func:`envsnap.environment.target.guard_read`).
         started_probe: a probe started earlier
             (:func:`envsnap.environment.target.start_probe`, as the CLI does before
             its imports); its answer is used if it probes the same interpreter.
@@ -321,29 +324,33 @@ def take_snapshot(
         The :class:`Snapshot`.
 
     Raises:
-        envsnap.errors.TargetError: the target is missing, broken or not a Python.
+        envsnap.errors.TargetError: the target is missing, broken or not a Python;
+            an envsnap restore is running beside it, before or during the read
+            (:func:`envsnap.environment.target.guard_read`).
         envsnap.errors.InputError: ``project`` is a path that cannot be read.
     """
     from envsnap.environment.project import as_project  # noqa: PLC0415
 
     project = as_project(project)
     env = environment or probe(find_interpreter(python), started=started_probe)
-    if announce is not None:
-        announce(env)
-    base = env.base_site_packages if env.include_system_site_packages else ()
-    # Reading makes a great many small objects and no reference cycles: the
-    # cyclic garbage collector would run ~150 times for nothing (10-25 % of
-    # the time on 2000 dists, bench/run.py), so it pauses meanwhile.
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        dists, warnings = read_distributions(env.site_packages, base)
-        return build_snapshot(
-            env, dists, warnings=warnings, project=project, include_system=include_system
-        )
-    finally:
-        if was_enabled:
-            gc.enable()
+    # a restore's own verification passes the venv it builds under its lock
+    with guard_read(env) if environment is None else contextlib.nullcontext():
+        if announce is not None:
+            announce(env)
+        base = env.base_site_packages if env.include_system_site_packages else ()
+        # Reading makes a great many small objects and no reference cycles: the
+        # cyclic garbage collector would run ~150 times for nothing (10-25 % of
+        # the time on 2000 dists, bench/run.py), so it pauses meanwhile.
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            dists, warnings = read_distributions(env.site_packages, base)
+            return build_snapshot(
+                env, dists, warnings=warnings, project=project, include_system=include_system
+            )
+        finally:
+            if was_enabled:
+                gc.enable()
 
 
 def build_snapshot(
