@@ -252,12 +252,17 @@ def test_field_render_tables() -> None:
                     "timings": {
                         "envsnap restore": {"median": 12.5},
                         "envsnap restore --without-pip": {"median": 9.0},
+                        "uv venv --seed + uv pip install --no-deps": {"median": 0.6},
                         "uv venv + uv pip sync": {"median": 0.5},
                     },
                     "failed": {"venv + pip install -r": "exit 1: ERROR: no"},
                     "ratios": {
-                        "envsnap restore / uv venv + uv pip sync": 25.0,
+                        "envsnap restore / uv venv --seed + uv pip install --no-deps": 20.83,
                         "envsnap restore --without-pip / uv venv + uv pip sync": 18.0,
+                    },
+                    "own_share": {
+                        "envsnap restore - uv venv --seed + uv pip install --no-deps": 11.9,
+                        "envsnap restore --without-pip - uv venv + uv pip sync": 8.5,
                     },
                 }
             },
@@ -281,17 +286,26 @@ def test_field_render_tables() -> None:
     assert "| envsnap check / pip freeze     |        - |\n" in text
     assert "`envsnap check` against the env's own freeze, exit code: web 0\n" in text
     assert (
-        "| envsnap restore               |               12.5 |             - |"
+        "| envsnap restore                           |               12.5 |             - |"
         "                  - |             - |\n"
-        "| envsnap restore --without-pip |              9.000 |             - |"
+        "| envsnap restore --without-pip             |              9.000 |             - |"
         "                  - |             - |\n"
-        "| uv venv + uv pip sync         |              0.500 |             - |"
+        "| uv venv --seed + uv pip install --no-deps |              0.600 |             - |"
         "                  - |             - |\n"
-        "| venv + pip install -r         |             failed |             - |"
+        "| uv venv + uv pip sync                     |              0.500 |             - |"
+        "                  - |             - |\n"
+        "| venv + pip install -r                     |             failed |             - |"
         "                  - |             - |\n"
     ) in text
-    assert "| envsnap restore / uv venv + uv pip sync               |              25.00 |" in text
-    assert "| envsnap restore --without-pip / uv venv + uv pip sync |              18.00 |" in text
+    assert (
+        "| envsnap restore / uv venv --seed + uv pip install --no-deps |              20.83 |"
+    ) in text
+    assert (
+        "| envsnap restore --without-pip / uv venv + uv pip sync       |              18.00 |"
+    ) in text
+    assert (
+        "| envsnap restore - uv venv --seed + uv pip install --no-deps |               11.9 |"
+    ) in text
     assert (
         "`envsnap freeze -o pylock.toml` of web, no index named: "
         "FAILED, exit 3: 3 packages not found (1.250 s)\n"

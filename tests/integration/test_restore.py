@@ -91,6 +91,7 @@ def test_round_trip_freeze_restore_freeze(tmp_path: Path, wheelhouse: Path) -> N
     target = tmp_path / "restored"
     assert stages(done.stderr) == [
         f"read: {file}: 7 packages (4 top-level) [Ns]",
+        f"Using Python {PY} (from the file: made with Python {PY})",
         f"create: {target} with uv (Python {PY}, pip) [Ns]",
         "install: 7 packages with uv [Ns]",
         f"verify: {target} against {file} [Ns]",
@@ -330,7 +331,7 @@ def test_interpreter_mismatch_and_dry_run(tmp_path: Path) -> None:
     file = tmp_path / "requirements.txt"
     lines = done.stdout.splitlines()
     assert lines[:2] == [
-        f"base interpreter: {sys.executable} (Python {PY})",
+        f"base interpreter: {sys.executable} (Python {PY}, from --python)",
         f"create {tmp_path / '.venv'}",
     ]
     assert lines[3:4] == [

@@ -306,15 +306,14 @@ def test_a_shim_that_exits_127_first_on_path_is_skipped(tmp_path: Path, wheelhou
         cwd=tmp_path, env={"PATH": path},
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert (
-        f"note: skipped {shims / short}: not a working Python interpreter (exit 127)"
-        in done.stderr.splitlines()
-    )
+    assert str(shims) not in done.stderr  # a pyenv shim passed over is no news
     plan = run_envsnap(
         "restore", "--python", short.removeprefix("python"), "--dry-run",
         cwd=tmp_path, env={"PATH": path},
     )  # fmt: skip
-    assert f"base interpreter: {real / short} (Python {PY})" in plan.stdout.splitlines()
+    assert f"base interpreter: {real / short} (Python {PY}, from --python)" in (
+        plan.stdout.splitlines()
+    )
     quiet = run_envsnap(
         "restore", "-q", "--python", short.removeprefix("python"), "--without-pip",
         "--no-index", "--find-links", str(wheelhouse),

@@ -186,6 +186,8 @@ def restore(
         "read",
         f"{path}: {len(plan.lock.packages)} packages ({len(plan.lock.top_level)} top-level)",
     )
+    if not quiet:
+        click.echo(f"Using Python {plan.interpreter.version} ({plan.python_reason})", err=True)
     if dry_run:  # the plan holds the notes: each is printed once
         for line in plan.describe():
             click.echo(line)

@@ -110,7 +110,16 @@ if prefix == sys.base_prefix:
         if os.path.isfile(os.path.join(cand, "pyvenv.cfg")):
             prefix = cand
             break
-scheme = sysconfig.get_paths(vars={"base": prefix, "platbase": prefix})
+# A venv's own scheme: a distribution's default one (Debian's posix_local) may
+# point elsewhere, as site.venv() would have corrected under a normal start.
+name = None
+if prefix != sys.base_prefix or os.path.isfile(os.path.join(prefix, "pyvenv.cfg")):
+    names = sysconfig.get_scheme_names()
+    name = "venv" if "venv" in names else ("posix_prefix" if os.name == "posix" else None)
+if name:
+    scheme = sysconfig.get_paths(name, vars={"base": prefix, "platbase": prefix})
+else:
+    scheme = sysconfig.get_paths(vars={"base": prefix, "platbase": prefix})
 own = []
 for p in [scheme["purelib"], scheme["platlib"]] + dirs([prefix]):
     if p not in own:

@@ -17,7 +17,7 @@ import re
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,6 +32,7 @@ __all__ = [
     "candidates",
     "check_created",
     "find_base_interpreter",
+    "installed",
     "is_venv",
     "probe_version",
     "venv_python",
@@ -53,8 +54,6 @@ class Interpreter:
     """``major.minor.micro`` it reports."""
     executable: Path | None = field(default=None, compare=False)
     """``sys.executable`` it reports (resolves shims), when probed."""
-    skipped: tuple[str, ...] = field(default=(), compare=False)
-    """Candidates tried before it that did not run (``skipped PATH: ...``), for notes."""
 
     @property
     def major_minor(self) -> str:
@@ -131,7 +130,7 @@ def find_base_interpreter(
 
     Candidates are probed in order (one isolated call each); one that does
     not run (a pyenv shim for a version that is not installed exits 127) is
-    skipped, and the reason kept in :attr:`Interpreter.skipped`.
+    skipped; what was skipped is named only when no candidate matches.
 
     Args:
         wanted: the version the lock file records (``3.11.7`` or ``3.11``), or
@@ -222,30 +221,70 @@ def _first_matching(
     """Probe candidates; return the first matching one in order, what was seen and skipped.
 
     The probes run concurrently (a few at a time: each is an interpreter
-    start-up, about 0.1 s, and a pyenv shim that fails costs as much), so a
-    search through PATH and managed installs costs about one probe.
+    start-up, about 0.1 s), and the answer is given as soon as every
+    candidate before the first match has answered: later ones are not
+    waited for.
+    """
+    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+
+    paths = _unique(found_in)
+    seen: list[str] = []
+    skipped: list[str] = []
+    pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="envsnap-probe")
+    try:
+        for path, probing in [(p, pool.submit(_probe, p)) for p in paths]:
+            try:
+                found = probing.result()
+            except InputError as exc:
+                skipped.append(f"skipped {path}: {exc.message.removeprefix(f'{path}: ')}")
+                continue
+            if _matches(found.version, request):
+                # what was skipped on the way is no news once one is found
+                return found, seen, skipped
+            seen.append(f"{path} is {found.version}")
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+    return None, seen, skipped
+
+
+def _unique(paths: Iterable[Path]) -> list[Path]:
+    """Return the paths in order, each interpreter once (the first path that leads to it)."""
+    seen: set[str] = set()
+    unique = []
+    for path in paths:
+        real = os.path.realpath(path)
+        if real not in seen:
+            seen.add(real)
+            unique.append(path)
+    return unique
+
+
+def installed(
+    *, search_path: str | None = None, environ: Mapping[str, str] | None = None
+) -> list[Interpreter]:
+    """Return every Python 3 interpreter found, newest first, each probed once.
+
+    ``python3.X``, ``python3`` and ``python`` in every ``PATH`` directory,
+    then pyenv's, asdf's and uv's installs (:func:`candidates`); one that does
+    not run is left out.
+
+    Args:
+        search_path: the ``PATH`` to search (default: ``$PATH``).
+        environ: the variables naming managed installs (default: ``os.environ``).
     """
     from envsnap._threads import run_parallel  # noqa: PLC0415
 
-    paths: list[Path] = []
-    done: set[str] = set()
-    for path in found_in:
-        real = os.path.realpath(path)
-        if real not in done:
-            done.add(real)
-            paths.append(path)
-    seen: list[str] = []
-    skipped: list[str] = []
-    for path, outcome in zip(paths, run_parallel(_probe, paths, jobs=4), strict=True):
-        if isinstance(outcome, InputError):
-            skipped.append(f"skipped {path}: {outcome.message.removeprefix(f'{path}: ')}")
-            continue
-        if isinstance(outcome, BaseException):
-            raise outcome
-        if _matches(outcome.version, request):
-            return replace(outcome, skipped=tuple(skipped)), seen, skipped
-        seen.append(f"{path} is {outcome.version}")
-    return None, seen, skipped
+    env = os.environ if environ is None else environ
+    shims = _shim_dirs(env)
+    found = [p for p in _versioned_on_path(search_path) if os.path.realpath(p.parent) not in shims]
+    found += candidates("3", search_path=search_path, environ=env)
+    paths = _unique(found)
+    probed = [
+        outcome
+        for outcome in run_parallel(_probe, paths, jobs=4)
+        if isinstance(outcome, Interpreter)
+    ]
+    return sorted(probed, key=lambda i: tuple(int(x) for x in i.version.split(".")), reverse=True)
 
 
 def candidates(
@@ -257,7 +296,8 @@ def candidates(
     """Yield the interpreters that may be Python ``request`` (``3``, ``3.12``, ``3.12.1``).
 
     In this order, like uv's discovery: ``pythonX.Y`` (then ``python3`` and
-    ``python``) in each ``PATH`` directory; pyenv's installs
+    ``python``) in each ``PATH`` directory, pyenv's and asdf's shims left
+    out (they choose a version from the current directory); pyenv's installs
     (``$PYENV_ROOT/versions``, else ``~/.pyenv/versions``); asdf's
     (``$ASDF_DATA_DIR/installs/python``, else ``~/.asdf``); uv-managed ones
     (``$UV_PYTHON_INSTALL_DIR``, else ``$XDG_DATA_HOME/uv/python``, else
@@ -268,14 +308,15 @@ def candidates(
     env = os.environ if environ is None else environ
     parts = request.split(".")
     names = [f"python{'.'.join(parts[:2])}"] if len(parts) > 1 else []
-    yield from _on_path([*names, f"python{parts[0]}", "python"], search_path)
     home = Path(env["HOME"]) if env.get("HOME") else Path.home()
     xdg = Path(env["XDG_DATA_HOME"]) if env.get("XDG_DATA_HOME") else home / ".local" / "share"
-    roots = [
-        Path(env.get("PYENV_ROOT") or home / ".pyenv") / "versions",
-        Path(env.get("ASDF_DATA_DIR") or home / ".asdf") / "installs" / "python",
-    ]
-    for root in roots:
+    pyenv = Path(env.get("PYENV_ROOT") or home / ".pyenv")
+    asdf = Path(env.get("ASDF_DATA_DIR") or home / ".asdf")
+    shims = _shim_dirs(env)
+    for path in _on_path([*names, f"python{parts[0]}", "python"], search_path):
+        if os.path.realpath(path.parent) not in shims:
+            yield path
+    for root in (pyenv / "versions", asdf / "installs" / "python"):
         yield from _managed(root, request, lambda name: name)
     uv_root = Path(env.get("UV_PYTHON_INSTALL_DIR") or xdg / "uv" / "python")
     # cpython-3.12.1-linux-x86_64-gnu
@@ -284,6 +325,38 @@ def candidates(
         launcher = _py_launcher(request)
         if launcher is not None:
             yield launcher
+
+
+def _shim_dirs(env: Mapping[str, str]) -> set[str]:
+    """Return pyenv's and asdf's shim directories (resolved).
+
+    A shim picks its version from the current directory, and runs pyenv
+    (a tenth of a second, exit 127 for a version not installed): the
+    installs behind it are asked directly instead.
+    """
+    home = Path(env["HOME"]) if env.get("HOME") else Path.home()
+    pyenv = Path(env.get("PYENV_ROOT") or home / ".pyenv")
+    asdf = Path(env.get("ASDF_DATA_DIR") or home / ".asdf")
+    return {os.path.realpath(pyenv / "shims"), os.path.realpath(asdf / "shims")}
+
+
+_VERSIONED = re.compile(r"^python3\.\d+$")
+
+
+def _versioned_on_path(search_path: str | None) -> Iterator[Path]:
+    """Yield every executable ``python3.X`` in the ``PATH`` directories, in their order."""
+    directories = (search_path if search_path is not None else os.environ.get("PATH", "")).split(
+        os.pathsep
+    )
+    for directory in filter(None, directories):
+        try:
+            names = sorted(e.name for e in os.scandir(directory) if _VERSIONED.match(e.name))
+        except OSError:
+            continue
+        for name in names:
+            found = shutil.which(name, path=directory)
+            if found:
+                yield Path(found)
 
 
 def _on_path(names: Sequence[str], search_path: str | None) -> Iterator[Path]:

@@ -15,6 +15,8 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from envsnap.errors import OperationError
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -80,11 +82,28 @@ def build_venv(
             )
             say("install", f"{what} with {backend.name}")
             for command in backend.install_commands(request, python, requirements):
-                _run(command, say, output)
+                try:
+                    _run(command, say, output)
+                except OperationError as exc:
+                    raise OperationError(exc.message, hint=_install_hint(plan, exc)) from None
         environment = probing.result()
     say("verify", f"{plan.target} against {plan.file}")
     report, notes = verify(plan, environment)
     return python, report, notes
+
+
+def _install_hint(plan: RestorePlan, error: OperationError) -> str | None:
+    """Name ``-p X.Y`` when the file was made for another Python than the venv's."""
+    from envsnap.restore.python import wheel_python  # noqa: PLC0415
+
+    made = plan.lock.python_version or wheel_python(plan.lock)
+    if made is None or made.split(".")[:2] == plan.interpreter.major_minor.split("."):
+        return error.hint
+    minor = ".".join(made.split(".")[:2])
+    return (
+        f"the file was made for Python {minor} and the venv is {plan.interpreter.version}: "
+        f"restore with python={minor}; nothing was replaced"
+    )
 
 
 def _run(

@@ -81,6 +81,8 @@ class RestorePlan:
     """The venv directory to build (absolute)."""
     interpreter: Interpreter
     """The base interpreter."""
+    python_reason: str
+    """Why that one (``from .python-version``), for ``Using Python X (REASON)``."""
     replaces: bool
     """Whether an existing venv at ``target`` will be replaced."""
     installer: InstallerName
@@ -106,7 +108,8 @@ class RestorePlan:
         backend = backend_for(self.installer)
         rendered = Path("REQUIREMENTS")
         lines = [
-            f"base interpreter: {self.interpreter.path} (Python {self.interpreter.version})",
+            f"base interpreter: {self.interpreter.path} (Python {self.interpreter.version}, "
+            f"{self.python_reason})",
             f"create {self.target}"
             + (
                 " (replacing the venv there, kept until the new one is verified)"
@@ -157,6 +160,7 @@ def plan_restore(file: Path, options: RestoreOptions) -> RestorePlan:
     from envsnap.index.settings import settings_for_lock  # noqa: PLC0415
     from envsnap.lockfiles.readers import read_lock  # noqa: PLC0415
     from envsnap.restore import sources  # noqa: PLC0415
+    from envsnap.restore.python import choose_python  # noqa: PLC0415
     from envsnap.restore.requests import install_requests  # noqa: PLC0415
 
     lock = sources.with_resolved_paths(read_lock(file), file)
@@ -188,8 +192,8 @@ def plan_restore(file: Path, options: RestoreOptions) -> RestorePlan:
     notes += sources.check_sources(file, lock)
     target = Path(os.path.normpath(options.venv.absolute()))  # `..` named, not `..`'s name
     replaces = _check_target(target, options.venv)
-    interpreter = _base_interpreter(lock, options)
-    notes += interpreter.skipped
+    choice = choose_python(file, lock, python=options.python, search_path=options.search_path)
+    interpreter = choice.interpreter
     _check_requires_python(file, lock, interpreter)
     recorded = lock.python_version
     if recorded and interpreter.major_minor != ".".join(recorded.split(".")[:2]):
@@ -230,6 +234,7 @@ def plan_restore(file: Path, options: RestoreOptions) -> RestorePlan:
         file=file,
         target=target,
         interpreter=interpreter,
+        python_reason=choice.reason,
         replaces=replaces,
         installer=installer,
         venv=_venv_request(target, interpreter, options, lock, settings, system_site),
@@ -241,7 +246,30 @@ def plan_restore(file: Path, options: RestoreOptions) -> RestorePlan:
 
 
 def _check_target(target: Path, named: Path) -> bool:
-    """Refuse a target with a leftover or that is not a venv; return whether one is replaced."""
+    """Refuse a target with a leftover or that is not a venv; return whether one is replaced.
+
+    Also refused, before anything is built: the venv envsnap itself runs from
+    (it would be gone half way), and a mount point (the old venv cannot be
+    moved aside from it, so a failure could not put it back).
+    """
+    import sys  # noqa: PLC0415
+
+    if os.path.realpath(sys.prefix) == os.path.realpath(target):
+        raise InputError(
+            f"{target}: envsnap runs from this venv ({sys.executable}); replacing it would "
+            "remove envsnap half way through",
+            hint="run envsnap from an environment of its own: `uv tool install envsnap`, "
+            "pipx, or another venv",
+        )
+    if target.is_dir() and not target.is_symlink() and os.path.ismount(target):
+        from envsnap.errors import OperationError  # noqa: PLC0415
+
+        raise OperationError(
+            f"{target}: is a mount point; restore moves the old venv aside while it builds "
+            "the new one, and a mount point cannot be moved; nothing was built",
+            hint=f"restore into a directory inside the volume (venv={target / '.venv'}), "
+            "or mount the volume one level up",
+        )
     # under the lock: a running restore's moved-aside venv is not an interrupted one
     with target_lock(target) if target.parent.is_dir() else contextlib.nullcontext():
         leftovers = find_leftovers(target)  # first: a crash may leave a partial venv at target
@@ -253,19 +281,6 @@ def _check_target(target: Path, named: Path) -> bool:
                 f"or delete {leftovers[0]} if you do not need it",
             )
         return check_target(target)
-
-
-def _base_interpreter(lock: Lock, options: RestoreOptions) -> Interpreter:
-    """Return the interpreter the file asks for (its version, else the newest in its range)."""
-    from envsnap.install.venvs import find_base_interpreter  # noqa: PLC0415
-
-    if lock.python_version is None and lock.requires_python and options.python is None:
-        from envsnap.portable.interpreter import newest_in_range  # noqa: PLC0415
-
-        return newest_in_range(lock.requires_python, search_path=options.search_path)
-    return find_base_interpreter(
-        lock.python_version, python=options.python, search_path=options.search_path
-    )
 
 
 def _check_requires_python(file: Path, lock: Lock, interpreter: Interpreter) -> None:

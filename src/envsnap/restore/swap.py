@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from envsnap.errors import InputError
+from envsnap.errors import InputError, OperationError
 from envsnap.restore.target import (
     KEPT_MARK,
     OLD_MARK,
@@ -109,7 +109,7 @@ def restore(
         existed_empty = target.is_dir() and not replaces
         if old is not None:
             with _signals_deferred():
-                target.rename(old)
+                _move_aside(target, old)
         try:
             result = build_venv(plan, say, output)
         except BaseException:
@@ -138,6 +138,25 @@ def restore(
             kept_old=kept,
             notes=result[2],
         )
+
+
+def _move_aside(target: Path, old: Path) -> None:
+    """Rename the old venv to its hidden sibling, or say why it cannot be (nothing changed).
+
+    Raises:
+        OperationError: the parent directory is read-only or not ours to
+            write, the target is busy (a mount point): the rename is what keeps
+            the old venv while the new one is built.
+    """
+    try:
+        target.rename(old)
+    except OSError as exc:
+        raise OperationError(
+            f"{target}: cannot move it aside to {old.name} ({exc.strerror or exc}); "
+            "nothing was changed",
+            hint=f"restore keeps the old venv beside it while it builds: it needs to write "
+            f"to {target.parent}",
+        ) from None
 
 
 def _delete(old: Path, trash: Path) -> None:

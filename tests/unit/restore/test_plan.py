@@ -127,7 +127,7 @@ def test_plan_for_a_pinned_file_of_another_tool(tmp_path: Path, name: str) -> No
     venv = tmp_path / "venv"
     venv_line = f"  $ {uv} venv --no-config --no-python-downloads --no-project --python "
     assert plan.describe()[:2] == [
-        f"base interpreter: {sys.executable} (Python {PY})",
+        f"base interpreter: {sys.executable} (Python {PY}, from --python)",
         f"create {venv}",
     ]
     assert plan.describe()[2].startswith(f"{venv_line}{sys.executable} --seed --index-url ")
@@ -135,8 +135,10 @@ def test_plan_for_a_pinned_file_of_another_tool(tmp_path: Path, name: str) -> No
     assert plan.describe()[3] == (
         f"install {request.count} packages rendered from {FIXTURES / name} as REQUIREMENTS"
     )
+    made = "the file was made with Python 3.12; building with " + PY + " as --python says"
     assert plan.describe()[5:] == [
-        "verify against the file, then mark the top-level packages as REQUESTED"
+        "verify against the file, then mark the top-level packages as REQUESTED",
+        *([f"note: {made}"] if name.startswith("pip-compile") else []),  # its header
     ]
     assert plan.describe()[4].startswith(
         f"  $ {uv} pip install --no-config --no-python-downloads --python {venv}/bin/python "

@@ -171,6 +171,7 @@ def load_pinned(path: Path) -> Lock | None:
             )
             for package in sorted(packages, key=lambda p: p.name)  # stable: file order
         ),
+        python_version=notes.python_version,
         index_options=tuple(index_options),
         trusted_hosts=tuple(trusted_hosts),
         pip_reads_it=True,
