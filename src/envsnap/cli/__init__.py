@@ -22,7 +22,6 @@ import os
 import re
 import sys
 from contextlib import contextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -222,6 +221,8 @@ def announce_target(*, quiet: bool = False) -> Callable[[TargetEnvironment], Non
     def announce(environment: TargetEnvironment) -> None:
         if quiet:
             return
+        from pathlib import Path  # noqa: PLC0415 - not needed for --help
+
         where = environment.prefix
         try:
             shown = os.fspath(where.relative_to(Path.cwd()))
