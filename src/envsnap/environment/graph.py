@@ -34,10 +34,18 @@ from envsnap.environment.distributions import (
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping
+    from typing import TypeAlias
 
     from packaging.markers import Marker
     from packaging.requirements import Requirement
     from packaging.version import Version
+
+    _Step: TypeAlias = tuple[NormalizedName, NormalizedName, NormalizedName, int, Requirement | str]
+    """A requirement a walk met: parent, its extra, child, line position, the line or parsed."""
+    _Unmet: TypeAlias = tuple[
+        NormalizedName, NormalizedName, int, Requirement | str, Version | None
+    ]
+    """The first unmet requirement of a walk: parent, extra, position, line, installed version."""
 
 __all__ = ["DependencyGraph", "Edge", "Unsatisfied"]
 
@@ -137,8 +145,8 @@ class DependencyGraph:
             the way is not installed at an allowed version (the extra is then
             not in this environment).
         """
-        edges, activated, unmet = self.walk(name, extra)
-        return None if unmet is not None else (edges, activated)
+        steps, activated, unmet = self._walk(name, extra)
+        return None if unmet is not None else (self._edges(steps), activated)
 
     def walk(
         self, name: NormalizedName, extra: NormalizedName
@@ -147,14 +155,31 @@ class DependencyGraph:
 
         Returns:
             ``(edges, activated, unmet)``; with an unmet requirement, ``edges``
-            is empty (not built: the walk looks at a line of an extra without
-            parsing its marker, and parses only what it returns).
+            is empty (the walk looks at a line of an extra without parsing its
+            marker; only what it returns is parsed).
+        """
+        steps, activated, unmet = self._walk(name, extra)
+        if unmet is None:
+            return self._edges(steps), activated, None
+        parent, parent_extra, at, item, installed = unmet
+        requirement = self._requirement(self.dists[parent], at, item)
+        assert requirement is not None  # noqa: S101 - the walk met it parsed or simple
+        found = Unsatisfied(
+            dependent=parent, requirement=requirement, extra=parent_extra, installed=installed
+        )
+        return [], activated, found
+
+    def _walk(
+        self, name: NormalizedName, extra: NormalizedName
+    ) -> tuple[list[_Step], set[tuple[NormalizedName, NormalizedName]], _Unmet | None]:
+        """Follow ``name[extra]`` and its nested extras; stop at the first unmet requirement.
+
+        A line of an extra is looked at through :func:`simple_requirement`
+        (name, extras, specifier): its marker is parsed only if an edge is built.
         """
         activated = {(name, extra)}
         queue = [(name, extra)]
-        steps: list[
-            tuple[NormalizedName, NormalizedName, NormalizedName, int, Requirement | str]
-        ] = []
+        steps: list[_Step] = []
         while queue:
             parent, parent_extra = queue.pop()
             dist = self.dists[parent]
@@ -167,36 +192,31 @@ class DependencyGraph:
                     if parsed is None:
                         continue
                     item = parsed  # noqa: PLW2901 - the line, now parsed
-                    requested, extras, specifier = (
-                        parsed.name,
-                        tuple(parsed.extras),
-                        parsed.specifier,
-                    )
+                    requested, extras = parsed.name, tuple(parsed.extras)
+                    specifier = parsed.specifier
                 child_name = canonical_name(requested)
                 child = self.dists.get(child_name)
                 if child is None or not specifier.contains(child.version, prereleases=True):
-                    req = item if not isinstance(item, str) else self._parse(dist, at, item)
-                    assert req is not None  # noqa: S101 - a simple line parses
-                    unmet = Unsatisfied(
-                        dependent=parent,
-                        requirement=req,
-                        extra=parent_extra,
-                        installed=child.version if child else None,
-                    )
-                    return [], activated, unmet
+                    installed = child.version if child else None
+                    return steps, activated, (parent, parent_extra, at, item, installed)
                 steps.append((parent, parent_extra, child_name, at, item))
                 for wanted in extras:
                     pair = (child_name, canonical_name(wanted))
                     if pair[1] not in self.active.get(child_name, ()) and pair not in activated:
                         activated.add(pair)
                         queue.append(pair)
-        # self edges too (``p[all]`` -> ``p[io]``): infer() keeps them apart
-        edges = [
+        return steps, activated, None
+
+    def _edges(self, steps: list[_Step]) -> list[Edge]:
+        """Build the edges of a walk, its lines parsed now.
+
+        Self edges too (``p[all]`` -> ``p[io]``): :meth:`infer` keeps them apart.
+        """
+        return [
             Edge(parent=parent, child=child, requirement=req, extra=parent_extra)
             for parent, parent_extra, child, at, item in steps
             if (req := self._requirement(self.dists[parent], at, item)) is not None
         ]
-        return edges, activated, None
 
     def infer(self, name: NormalizedName, extra: NormalizedName) -> None:
         """Put ``name[extra]`` in effect as inferred (its closure must be satisfied).
