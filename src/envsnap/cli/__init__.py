@@ -136,7 +136,7 @@ _FLAGS = {
     "groups=": "--group",
 }
 """Library argument settings -> the option that sets them."""
-_VALUED = re.compile(r"\b(python|venv|installer|package)=(?=([^\s,.;:)]?))")
+_VALUED = r"\b(python|venv|installer|package)=(?=([^\s,.;:)]?))"
 """``python=PATH`` and friends: the same-named option, its value after a space."""
 
 
@@ -148,7 +148,7 @@ def as_flags(text: str) -> str:
     """
     for argument, flag in _FLAGS.items():
         text = text.replace(argument, flag)
-    return _VALUED.sub(lambda m: f"--{m[1]}" + (" " if m[2] else ""), text)
+    return re.sub(_VALUED, lambda m: f"--{m[1]}" + (" " if m[2] else ""), text)
 
 
 @contextmanager

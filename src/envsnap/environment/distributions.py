@@ -571,8 +571,9 @@ def _read_metadata(
             if values is not None:
                 values[-1] += " " + line.strip()
             continue
-        if first not in _MAY_START_WANTED and not first.isspace():
-            # a header whose name cannot be a wanted one (Classifier, License, ...)
+        if "!" <= first <= "~" and first not in _MAY_START_WANTED:
+            # a header whose name cannot be a wanted one (Classifier, License, ...); any
+            # other first character (space, non-ASCII) goes the long way below
             key, values = ("" if ":" in line else None), None
             continue
         name, sep, value = line.partition(":")
