@@ -6,6 +6,7 @@ Usage (any Python >= 3.10; real interpreters, never a shim)::
     python bench/field.py --quick                  # 3 reads, 1 restore each
     python bench/field.py --envsnap-src ../main    # benchmark another source tree
     python bench/field.py --envs web --no-read     # restore and pylock only
+    python bench/field.py --no-restore --baseline ../main   # reads, this tree against main
 
 What "field" means here, unlike ``bench/run.py`` (the lab):
 
@@ -23,8 +24,12 @@ Measured, in one run:
 
 1. reading, per env, medians of ``--repeat`` round-robin runs after one
    warm-up: ``envsnap freeze``, ``envsnap check`` (against the env's own
-   freeze), the env's own ``pip freeze``, ``uv pip freeze --python``,
-   ``pipdeptree --python``, ``pip-chill``; ratios envsnap / peer;
+   freeze), ``envsnap tree``, ``envsnap --help``, the env's own ``pip
+   freeze``, ``uv pip freeze --python``, ``pipdeptree --python`` (its tree)
+   and ``-o freeze``, ``pip-chill``; ratios envsnap / peer, and each against
+   issue 24's budgets; with ``--baseline SRC``, the same freeze, check and
+   tree of a second envsnap (another tree, e.g. main) in the same rounds,
+   and the ratio to it: a slowdown shows in one run, whatever the load;
 2. restoring the ``web`` env from two files, the requirements envsnap froze
    and the same top-level names compiled by ``uv pip compile``, into a fresh
    directory: ``envsnap restore``, ``uv venv && uv pip sync``, ``python -m
@@ -59,7 +64,7 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -159,6 +164,19 @@ READ_PAIRS = (
     ("envsnap check", "pipdeptree"),
     ("envsnap check", "pip-chill"),
 )
+BUDGETS = (
+    ("envsnap freeze", "pipdeptree -o freeze", 1.0),
+    ("envsnap check", "pipdeptree -o freeze", 1.0),
+    ("envsnap tree", "pipdeptree -o freeze", 1.0),
+    ("envsnap freeze", "pip freeze", 0.15),
+    ("envsnap check", "pip freeze", 0.15),
+    ("envsnap tree", "pip freeze", 0.15),
+)
+"""Issue 24: ``(ours, peer, most ours / peer may be)``, the same run."""
+HELP_BUDGET = 0.1
+"""Issue 24: seconds ``envsnap --help`` may take."""
+BASELINE_PAIRS = tuple((f"envsnap {c}", f"baseline {c}") for c in ("freeze", "check", "tree"))
+"""With ``--baseline``: this envsnap against the other one, the same run."""
 ENVSNAP_RESTORE = "envsnap restore"
 ENVSNAP_BARE = "envsnap restore --without-pip"
 """No pip in the new venv, as ``uv venv`` makes it: the like-for-like row against uv."""
@@ -231,6 +249,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="3 reads and 1 restore each")
     parser.add_argument("--no-read", action="store_true", help="skip the reading benchmark")
     parser.add_argument("--no-restore", action="store_true", help="skip restore and pylock")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="SRC",
+        help="also time freeze, check and tree of envsnap installed from SRC (another "
+        "tree, e.g. main), in the same rounds",
+    )
     args = parser.parse_args(argv)
     args.repeat = args.repeat or (3 if args.quick else 5)
     args.restore_repeat = args.restore_repeat or (1 if args.quick else 3)
@@ -309,6 +334,13 @@ def render(report: Mapping[str, object]) -> str:
         f"from {src.get('src', '?')} at {src.get('commit', '?')} ({src.get('install', '')})"
     )
     out.append(f"{FIELD}; Python {report.get('python', '?')}")
+    if deps := src.get("dependencies"):
+        out.append("envsnap's dependencies: " + ", ".join(f"{n} {v}" for n, v in deps.items()))
+    baseline = report.get("baseline")
+    if isinstance(baseline, dict):
+        out.append(
+            f"baseline: envsnap from {baseline.get('src', '?')} at {baseline.get('commit', '?')}"
+        )
     envs = report.get("envs") or []
     assert isinstance(envs, list)
     if envs:
@@ -333,6 +365,7 @@ def render(report: Mapping[str, object]) -> str:
         out += md_table(["ratio", *heads], rows)
         codes = ", ".join(f"{e['label']} {e.get('check_exit', '-')}" for e in envs)
         out += ["", f"`envsnap check` against the env's own freeze, exit code: {codes}"]
+        out += render_budgets(envs, heads)
     restore = report.get("restore")
     if isinstance(restore, dict):
         out += [
@@ -404,6 +437,39 @@ def render(report: Mapping[str, object]) -> str:
     return "\n".join(out) + "\n"
 
 
+def render_budgets(envs: Sequence[Mapping[str, Any]], heads: list[str]) -> list[str]:
+    """Render issue 24's budgets (and the baseline ratios, when timed) as tables.
+
+    Each cell is the ratio of this run and ``ok`` or ``over``; ``-`` when a
+    command was not timed.
+    """
+
+    def mark(value: float | None, most: float, fmt: Callable[[float | None], str]) -> str:
+        return "-" if value is None else f"{fmt(value)} {'ok' if value <= most else 'over'}"
+
+    rows = [
+        [
+            f"{a} / {b} <= {most:g}",
+            *(mark(e["ratios"].get(f"{a} / {b}"), most, fmt_ratio) for e in envs),
+        ]
+        for a, b, most in BUDGETS
+    ]
+    help_row = [f"envsnap --help <= {HELP_BUDGET:g} s"]
+    help_row += [
+        mark(_median(e["timings"].get("envsnap --help")), HELP_BUDGET, fmt_seconds) for e in envs
+    ]
+    out = ["", "### Against issue 24's budgets (ratios of this run)", ""]
+    out += md_table(["budget", *heads], [*rows, help_row])
+    if any(e["ratios"].get(f"{a} / {b}") is not None for e in envs for a, b in BASELINE_PAIRS):
+        rows = [
+            [f"{a} / {b}", *(fmt_ratio(e["ratios"].get(f"{a} / {b}")) for e in envs)]
+            for a, b in BASELINE_PAIRS
+        ]
+        out += ["", "### Against the baseline (this run; > 1: slower than the baseline)", ""]
+        out += md_table(["ratio", *heads], rows)
+    return out
+
+
 # --------------------------------------------------------------------------- running
 
 
@@ -457,7 +523,7 @@ def time_reads(
     cmds: dict[str, list[str]], *, repeat: int, env: dict[str, str], cwd: Path, label: str
 ) -> tuple[dict[str, run.Timing], dict[str, str]]:
     """Time reading commands round-robin with ``run.time_commands``; failures explained."""
-    ok = {name: (0, 1) for name in cmds if name.startswith("envsnap check")}
+    ok = {name: (0, 1) for name in cmds if name.endswith(" check")}  # 1: drift found
 
     def show(name: str, outcome: run.Timing | str) -> None:
         shown = f"{outcome.median:.3f} s" if isinstance(outcome, run.Timing) else "failed"
@@ -542,9 +608,16 @@ def git_describe(src: Path) -> str:
     return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
 
 
-def install_envsnap(src: Path, work: Path, base: str) -> tuple[Path, dict[str, str]]:
-    """Make ``work/envsnap-venv`` afresh and ``pip install SRC`` into it (not editable)."""
-    venv = work / "envsnap-venv"
+def install_envsnap(
+    src: Path, work: Path, base: str, *, name: str = "envsnap-venv"
+) -> tuple[Path, dict[str, Any]]:
+    """Make ``work/NAME`` afresh and ``pip install SRC`` into it (not editable).
+
+    Returns the venv and what was installed: source, commit, version, and the
+    versions of envsnap's dependencies that pip chose (a slower release of
+    one of them changes every number).
+    """
+    venv = work / name
     shutil.rmtree(venv, ignore_errors=True)
     log(f"installing envsnap from {src} into {venv} (pip install, not editable) ...")
     env = field_environ()
@@ -563,13 +636,33 @@ def install_envsnap(src: Path, work: Path, base: str) -> tuple[Path, dict[str, s
         check=False,
         env=env,
     )
-    info = {
+    info: dict[str, Any] = {
         "src": str(src),
         "commit": git_describe(src),
         "version": probe.stdout.strip() or "?",
         "install": "pip install SRC, not editable",
+        "dependencies": installed_versions(python, ("click", "packaging")),
     }
     return venv, info
+
+
+def installed_versions(python: Path, names: Sequence[str]) -> dict[str, str]:
+    """Return ``{name: version}`` of the distributions ``python`` has (``?``: not found)."""
+    script = (
+        "import sys\nfrom importlib.metadata import version, PackageNotFoundError\n"
+        "for name in sys.argv[1:]:\n"
+        "    try: print(name, version(name))\n"
+        "    except PackageNotFoundError: print(name, '?')\n"
+    )
+    done = subprocess.run(
+        [str(python), "-c", script, *names],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=field_environ(),
+    )
+    found = dict(line.split(" ", 1) for line in done.stdout.splitlines() if " " in line)
+    return {name: found.get(name, "?") for name in names}
 
 
 def envsnap_cache_variable(python: Path) -> str:
@@ -639,6 +732,8 @@ class Peers:
     pipdeptree: str | None
     pip_chill_dir: Path | None
     notes: list[str] = field(default_factory=list)
+    baseline: str | None = None
+    """The envsnap command installed from ``--baseline SRC``."""
 
 
 def read_commands(peers: Peers, venv: Path, lock: Path) -> dict[str, list[str]]:
@@ -648,12 +743,19 @@ def read_commands(peers: Peers, venv: Path, lock: Path) -> dict[str, list[str]]:
         "python -c pass": [python, "-c", "pass"],
         "envsnap freeze": [peers.envsnap, "freeze", "-p", str(venv)],
         "envsnap check": [peers.envsnap, "check", str(lock), "-p", str(venv)],
+        "envsnap tree": [peers.envsnap, "tree", "-p", str(venv)],
+        "envsnap --help": [peers.envsnap, "--help"],
         "pip freeze": [python, "-m", "pip", "freeze"],
     }
+    if peers.baseline:
+        cmds["baseline freeze"] = [peers.baseline, "freeze", "-p", str(venv)]
+        cmds["baseline check"] = [peers.baseline, "check", str(lock), "-p", str(venv)]
+        cmds["baseline tree"] = [peers.baseline, "tree", "-p", str(venv)]
     if peers.uv:
         cmds["uv pip freeze"] = [peers.uv, "pip", "freeze", "--python", python]
     if peers.pipdeptree:
         cmds["pipdeptree"] = [peers.pipdeptree, "--python", python]
+        cmds["pipdeptree -o freeze"] = [peers.pipdeptree, "--python", python, "-o", "freeze"]
     if peers.pip_chill_dir:
         cmds["pip-chill"] = [python, "-c", run._chill_script(peers.pip_chill_dir)]
     return cmds
@@ -674,6 +776,7 @@ def bench_read(
     if why:
         failed["envsnap check"] = f"no lock to check: envsnap freeze -o: {why}"
         del cmds["envsnap check"]
+        cmds.pop("baseline check", None)
     else:
         done = subprocess.run(
             cmds["envsnap check"], cwd=scratch, env=env, capture_output=True, text=True, check=False
@@ -691,7 +794,10 @@ def bench_read(
     entry["failed"] = failed
     entry["ratios"] = {
         k: None if v is None else round(v, 3)
-        for k, v in ratios({n: t.median for n, t in timings.items()}, READ_PAIRS).items()
+        for k, v in ratios(
+            {n: t.median for n, t in timings.items()},
+            [*READ_PAIRS, *((a, b) for a, b, _ in BUDGETS), *BASELINE_PAIRS],
+        ).items()
     }
     return entry
 
@@ -955,6 +1061,12 @@ def main(argv: list[str] | None = None) -> int:
     base = args.python
     envsnap_venv, info = install_envsnap(args.envsnap_src.resolve(), work, base)
     peers = prepare_peers(work, envsnap_venv)
+    baseline: dict[str, Any] | None = None
+    if args.baseline is not None:
+        baseline_venv, baseline = install_envsnap(
+            args.baseline.resolve(), work, base, name="baseline-venv"
+        )
+        peers.baseline = str(baseline_venv / "bin" / "envsnap")
     env = field_environ()
     report: dict[str, object] = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
@@ -967,6 +1079,7 @@ def main(argv: list[str] | None = None) -> int:
         ).stdout.strip(),
         "machine": run.machine(),
         "envsnap": info,
+        "baseline": baseline,
         "pip_config": pip_configuration(base),
         "repeat": args.repeat,
         "restore_repeat": args.restore_repeat,

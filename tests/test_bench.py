@@ -314,3 +314,35 @@ def test_field_render_tables() -> None:
         "Notes:\n- a note\n- web: pipdeptree: exit 1: boom\n"
         "- restore warm, envsnap file: venv + pip install -r: exit 1: ERROR: no\n"
     )
+
+
+def test_field_baseline_argument() -> None:
+    assert field.parse_args([]).baseline is None
+    assert field.parse_args(["--baseline", "../main"]).baseline == Path("../main")
+
+
+def test_field_render_budgets_and_baseline() -> None:
+    """Issue 24's budgets are marked ok or over; the baseline table shows when it was timed."""
+    timings = {
+        "envsnap --help": {"median": 0.08},
+        "envsnap freeze": {"median": 0.2},
+        "pipdeptree -o freeze": {"median": 0.1},
+        "pip freeze": {"median": 1.6},
+    }
+    medians = {name: t["median"] for name, t in timings.items()}
+    medians["baseline freeze"] = 0.4
+    pairs = [*((a, b) for a, b, _ in field.BUDGETS), *field.BASELINE_PAIRS]
+    env = {"label": "big", "dists": 448, "timings": timings, "ratios": field.ratios(medians, pairs)}
+    text = "\n".join(field.render_budgets([env], ["big (448)"]))
+    assert (
+        "| budget                                     | big (448) |\n"
+        "|--------------------------------------------|----------:|\n"
+        "| envsnap freeze / pipdeptree -o freeze <= 1 | 2.00 over |\n"
+        "| envsnap check / pipdeptree -o freeze <= 1  |         - |\n"
+        "| envsnap tree / pipdeptree -o freeze <= 1   |         - |\n"
+        "| envsnap freeze / pip freeze <= 0.15        |   0.12 ok |\n"
+    ) in text
+    assert "| envsnap --help <= 0.1 s                    |  0.080 ok |" in text
+    assert "| envsnap freeze / baseline freeze |      0.50 |" in text
+    env["ratios"] = field.ratios(medians, [(a, b) for a, b, _ in field.BUDGETS])
+    assert "baseline" not in "\n".join(field.render_budgets([env], ["big (448)"]))

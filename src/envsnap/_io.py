@@ -17,7 +17,6 @@ from __future__ import annotations
 import errno
 import os
 import stat
-import tempfile
 from pathlib import Path
 from typing import BinaryIO
 
@@ -76,7 +75,7 @@ class NotRegularFileError(OSError):
 class FileTooLargeError(OSError):
     """A file to read is over its limit (``strerror`` names the limit)."""
 
-    def __init__(self, path: Path, limit: int) -> None:
+    def __init__(self, path: str | os.PathLike[str], limit: int) -> None:
         super().__init__(errno.EFBIG, f"larger than the {_size(limit)} limit", os.fspath(path))
         self.limit = limit
         """The limit, in bytes."""
@@ -99,22 +98,46 @@ def open_regular(path: Path) -> BinaryIO:
         NotRegularFileError: ``path`` is a device, FIFO or socket.
         OSError: it cannot be opened (missing, no permission, a link loop).
     """
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
-    fd = os.open(path, flags)
+    fd, _ = open_regular_fd(path)
     try:
-        mode = os.fstat(fd).st_mode
-        if stat.S_ISDIR(mode):
-            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), os.fspath(path))
-        if not stat.S_ISREG(mode):
-            raise NotRegularFileError(path, mode)
         return os.fdopen(fd, "rb")
     except BaseException:
         os.close(fd)
         raise
 
 
-def read_limited(path: Path, limit: int) -> bytes:
+def open_regular_fd(path: str | os.PathLike[str]) -> tuple[int, int]:
+    """Open a regular file as :func:`open_regular` does; return ``(descriptor, size)``.
+
+    For readers that call :func:`os.read` themselves (no buffered file
+    object: it costs more than the read of a small file). The caller closes
+    the descriptor. ``size`` is ``st_size`` when it was opened.
+
+    Raises:
+        IsADirectoryError, NotRegularFileError, OSError: as :func:`open_regular`.
+    """
+    fd = os.open(path, _READ_FLAGS)
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), os.fspath(path))
+        if not stat.S_ISREG(info.st_mode):
+            raise NotRegularFileError(Path(path), info.st_mode)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, info.st_size
+
+
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+
+
+def read_limited(path: str | os.PathLike[str], limit: int) -> bytes:
     """Return the bytes of a regular file of at most ``limit`` bytes.
+
+    The buffer is sized by the file (``st_size``), not by ``limit``: a read of
+    a 4-byte ``INSTALLER`` must not allocate the 4 MiB it may hold (that cost
+    about 20 us a file). A file that grows meanwhile is read on, up to the limit.
 
     Args:
         path: the file.
@@ -124,11 +147,32 @@ def read_limited(path: Path, limit: int) -> bytes:
         FileTooLargeError: it holds more (only ``limit + 1`` bytes are read).
         NotRegularFileError, IsADirectoryError, OSError: as :func:`open_regular`.
     """
-    with open_regular(path) as handle:
-        data = handle.read(limit + 1)
+    fd, size = open_regular_fd(path)
+    try:
+        data = read_fd(fd, limit + 1, first=min(size, limit) + 1)
+    finally:
+        os.close(fd)
     if len(data) > limit:
         raise FileTooLargeError(path, limit)
     return data
+
+
+def read_fd(fd: int, most: int, *, first: int) -> bytes:
+    """Read from ``fd`` until its end, or until ``most`` bytes are read.
+
+    ``first`` is the size of the first read (the expected size plus one, so
+    that the end is seen at once). Later reads double what was read so far,
+    up to what is left of ``most``: each :func:`os.read` allocates what it
+    asks for, so asking for ``most`` at once would cost its size every time.
+    """
+    parts: list[bytes] = []
+    got = 0
+    ask = min(first, most)
+    while ask > 0 and (more := os.read(fd, ask)):
+        parts.append(more)
+        got += len(more)
+        ask = min(max(got, 8192), most - got)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 _NO_ROOM = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
@@ -157,6 +201,8 @@ def atomic_write(path: Path, data: str | bytes, *, encoding: str = "utf-8") -> N
             directory, or the disk is full; the destination is left as it was
             and the temporary file removed.
     """
+    import tempfile  # noqa: PLC0415 - 5 ms (random, shutil); reading commands never write
+
     raw = data.encode(encoding) if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

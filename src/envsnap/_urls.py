@@ -117,11 +117,10 @@ def _is_secret_field(field: str) -> bool:
     ).strip().lower() in SECRET_QUERY_KEYS and not _is_placeholder(urllib.parse.unquote(value))
 
 
-_URL_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/@\s'\"]+)@")
+_URL_USERINFO = r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/@\s'\"]+)@"
 _SECRET_NAMES = "|".join(re.escape(k) for k in sorted(SECRET_QUERY_KEYS, key=len, reverse=True))
-_SECRET_QUERY = re.compile(
-    rf"(?P<name>[?&;](?:{_SECRET_NAMES})=)(?P<value>[^&#\s'\"]*)", re.IGNORECASE
-)
+_SECRET_QUERY = rf"(?P<name>[?&;](?:{_SECRET_NAMES})=)(?P<value>[^&#\s'\"]*)"
+"""Both compiled on first use (:mod:`re` keeps them): most runs redact nothing."""
 
 
 def redact_urls(text: str) -> str:
@@ -144,4 +143,5 @@ def redact_urls(text: str) -> str:
             return match[0]
         return f"{match['name']}***"
 
-    return _SECRET_QUERY.sub(mask, _URL_USERINFO.sub(clean, text))
+    without_userinfo = re.sub(_URL_USERINFO, clean, text)
+    return re.sub(_SECRET_QUERY, mask, without_userinfo, flags=re.IGNORECASE)

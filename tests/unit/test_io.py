@@ -134,3 +134,25 @@ def test_write_output_follows_a_dangling_link(tmp_path: Path) -> None:
     write_output(tmp_path / "link", "x\n")
     assert (tmp_path / "target.txt").read_text(encoding="utf-8") == "x\n"
     assert (tmp_path / "link").is_symlink()
+
+
+@pytest.mark.parametrize("reported", [0, 3, 10_000])
+def test_read_limited_reads_the_whole_file_whatever_its_size_said(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reported: int
+) -> None:
+    """The first read is sized by ``st_size``; a file that grew (or a size of 0, as
+    ``/proc`` files report) is read on to its end, within the limit."""
+    path = tmp_path / "f"
+    path.write_bytes(b"x" * 20_000)
+    real_fstat = os.fstat
+
+    def fstat(fd: int) -> os.stat_result:
+        info = real_fstat(fd)
+        fields = list(info)
+        fields[6] = reported  # st_size
+        return os.stat_result(fields)
+
+    monkeypatch.setattr(os, "fstat", fstat)
+    assert read_limited(path, 20_000) == b"x" * 20_000
+    with pytest.raises(FileTooLargeError):
+        read_limited(path, 19_999)

@@ -22,7 +22,6 @@ import os
 import re
 import sys
 from contextlib import contextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -140,7 +139,7 @@ _FLAGS = {
     "groups=": "--group",
 }
 """Library argument settings -> the option that sets them."""
-_VALUED = re.compile(r"\b(python|venv|installer|package)=(?=([^\s,.;:)]?))")
+_VALUED = r"\b(python|venv|installer|package)=(?=([^\s,.;:)]?))"
 """``python=PATH`` and friends: the same-named option, its value after a space."""
 
 
@@ -152,7 +151,7 @@ def as_flags(text: str) -> str:
     """
     for argument, flag in _FLAGS.items():
         text = text.replace(argument, flag)
-    return _VALUED.sub(lambda m: f"--{m[1]}" + (" " if m[2] else ""), text)
+    return re.sub(_VALUED, lambda m: f"--{m[1]}" + (" " if m[2] else ""), text)
 
 
 @contextmanager
@@ -241,6 +240,8 @@ def announce_target(*, quiet: bool = False) -> Callable[[TargetEnvironment], Non
     def announce(environment: TargetEnvironment) -> None:
         if quiet:
             return
+        from pathlib import Path  # noqa: PLC0415 - not needed for --help
+
         where = environment.prefix
         try:
             shown = os.fspath(where.relative_to(Path.cwd()))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -178,7 +177,6 @@ def freeze(
     with started_probe(python) as probing:
         # the probe runs meanwhile: import the heavy modules only now
         from envsnap.environment.snapshot import take_snapshot  # noqa: PLC0415
-        from envsnap.index.settings import index_settings  # noqa: PLC0415
 
         note_pythonpath(quiet=quiet)
         declaration = _declaration(project, extras, groups)
@@ -198,15 +196,20 @@ def freeze(
             _explain(snap, explain)
             return
         _say_decisions(snap, include_tools, exclude, quiet=quiet, verbose=verbose)
-        settings = functools.partial(  # the index pip would use, asked of pip only if needed
-            index_settings,
-            index_url=index_url,
-            extra_index_urls=extra_index_urls,
-            find_links=find_links,
-            trusted_hosts=trusted_hosts,
-            no_index=no_index,
-            commands=("download", "install"),
-        )
+
+        def settings() -> IndexSettings:
+            """Return the index pip would use, asked of pip (and imported) only if needed."""
+            from envsnap.index.settings import index_settings  # noqa: PLC0415
+
+            return index_settings(
+                index_url=index_url,
+                extra_index_urls=extra_index_urls,
+                find_links=find_links,
+                trusted_hosts=trusted_hosts,
+                no_index=no_index,
+                commands=("download", "install"),
+            )
+
         if portable or python_version or platforms or drop_unresolvable:
             _freeze_portable(
                 snap,

@@ -18,7 +18,6 @@ Only click is imported here: this module loads with ``envsnap --help``.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
-from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -279,6 +278,8 @@ def project_options(*, project_help: str, also: str) -> Callable[[F], F]:
     Returns:
         A decorator adding the three options (values ``project``, ``extras``, ``groups``).
     """
+    from pathlib import Path  # noqa: PLC0415 - not needed for --help
+
     return lambda func: _apply(
         func,
         [

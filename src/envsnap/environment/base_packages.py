@@ -82,7 +82,7 @@ def base_versions(site_dirs: Sequence[Path]) -> dict[NormalizedName, str]:
     """Return ``{name: version}`` of the distributions in a base installation's site-packages."""
     from envsnap.environment.distributions import read_distributions  # noqa: PLC0415
 
-    dists, _warnings = read_distributions(site_dirs, ())
+    dists, _warnings = read_distributions(site_dirs, (), parse_requires=False)  # names only
     return {d.name: str(d.version) for d in dists}
 
 

@@ -14,6 +14,11 @@ the target environment is imported. Formats:
 Broken distributions do not stop the read: each becomes a
 :class:`MetadataWarning` naming its path.
 
+``Requires-Dist`` values are kept as text and parsed when something needs them
+(:func:`parse_requirement`, cached by text): reading 460 distributions meets
+about 4,400 of them, three in four for an extra (``; extra == "test"``) that
+the environment never asks for (docs/performance.md).
+
 Why one module of this size: reading ``*.dist-info`` and ``*.egg-info`` (METADATA,
 requires.txt, direct_url.json, REQUESTED, INSTALLER) with bounded reads and a warning
 per bad file is one concern.
@@ -23,9 +28,9 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, cast
 
 from packaging.markers import InvalidMarker, Marker
 from packaging.requirements import InvalidRequirement, Requirement
@@ -37,16 +42,23 @@ from envsnap._io import (
     METADATA_LIMIT,
     SMALL_FILE_LIMIT,
     FileTooLargeError,
-    open_regular,
+    open_regular_fd,
     read_limited,
 )
-from envsnap._urls import redact_urls, strip_credentials
 from envsnap.origin import Origin
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Sequence
+    from collections.abc import Iterator, Sequence
 
-__all__ = ["InstalledDistribution", "MetadataWarning", "read_distributions"]
+__all__ = [
+    "InstalledDistribution",
+    "MetadataWarning",
+    "canonical_name",
+    "extra_of",
+    "parse_requirement",
+    "read_distributions",
+    "simple_requirement",
+]
 
 _HEADER_CHUNK = 16384
 
@@ -71,8 +83,9 @@ class InstalledDistribution:
     """The name as the distribution spells it (``Name:`` of its metadata)."""
     version: Version
     """The installed version."""
-    requires: tuple[Requirement, ...] = ()
-    """``Requires-Dist`` (PEP 508), lines that did not parse left out."""
+    requires_dist: tuple[str, ...] = ()
+    """``Requires-Dist`` values as the metadata writes them (PEP 508 text);
+    :attr:`requires` holds them parsed."""
     provides_extras: tuple[NormalizedName, ...] = ()
     """``Provides-Extra``, normalized (PEP 685)."""
     requires_python: SpecifierSet | None = None
@@ -92,6 +105,24 @@ class InstalledDistribution:
     """Which kind of metadata directory was read."""
     in_base: bool = False
     """Found in the base installation's site-packages, not the venv's own."""
+    _requires: tuple[Requirement, ...] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+
+    @property
+    def requires(self) -> tuple[Requirement, ...]:
+        """``Requires-Dist`` parsed (PEP 508), lines that do not parse left out.
+
+        Parsed on first use (:func:`parse_requirement`); a line that does not
+        parse is skipped here without a word: the warning about it comes from
+        whoever needs the line (:func:`read_distributions`, the dependency graph).
+        """
+        if self._requires is None:
+            parsed = (parse_requirement(line)[0] for line in self.requires_dist)
+            found = tuple(r for r in parsed if not isinstance(r, str))
+            object.__setattr__(self, "_requires", found)  # a cache: the value is fixed
+            return found
+        return self._requires
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +139,10 @@ class MetadataWarning:
 
 
 def read_distributions(
-    site_dirs: Sequence[Path], base_dirs: Sequence[Path] = ()
+    site_dirs: Sequence[Path],
+    base_dirs: Sequence[Path] = (),
+    *,
+    parse_requires: bool = True,
 ) -> tuple[list[InstalledDistribution], list[MetadataWarning]]:
     """Read every distribution installed in ``site_dirs`` (and ``base_dirs``).
 
@@ -117,6 +151,12 @@ def read_distributions(
         base_dirs: base-installation directories to read too (their
             distributions get ``in_base=True``); a name found in ``site_dirs``
             hides the same name here, as it does on ``sys.path``.
+        parse_requires: parse every ``Requires-Dist`` line now and warn about
+            the ones that do not parse (each warning right after its
+            distribution's others). ``False``: leave them to whoever needs
+            them; :class:`~envsnap.environment.graph.DependencyGraph` parses
+            and warns about the lines it follows (the ones of an extra only
+            when the extra is in effect), which is what a snapshot needs.
 
     Returns:
         ``(distributions, warnings)``: distributions sorted by normalized
@@ -128,6 +168,9 @@ def read_distributions(
     for in_base, dirs in ((False, site_dirs), (True, base_dirs)):
         for site_dir in dirs:
             for dist in _read_dir(site_dir, warnings, in_base=in_base):
+                if parse_requires:
+                    problems = map(requirement_problem, dist.requires_dist)
+                    warnings += [MetadataWarning(dist.location, p) for p in problems if p]
                 first = found.get(dist.name)
                 if first is None:
                     found[dist.name] = dist
@@ -153,40 +196,45 @@ def _read_dir(
     editable_roots = _editable_pth_roots(site_dir, entries)
     for entry in entries:
         name = entry.name
-        path = Path(entry.path)
         if name.endswith(".dist-info"):
-            dist = _read_dist_info(path, warnings, editable_roots, in_base=in_base)
+            dist = _read_dist_info(entry.path, warnings, editable_roots, in_base=in_base)
         elif name.endswith(".egg-info"):
-            dist = _read_egg_info(path, warnings, Origin(), in_base=in_base)
+            dist = _read_egg_info(Path(entry.path), warnings, _INDEX, in_base=in_base)
         elif name.endswith(".egg-link"):
-            dist = _read_egg_link(path, warnings, in_base=in_base)
+            dist = _read_egg_link(Path(entry.path), warnings, in_base=in_base)
         else:
             continue
         if dist is not None:
             yield dist
 
 
+_INDEX = Origin()
+"""The origin of everything installed by name (no ``direct_url.json``): one shared value."""
+
+
 def _read_dist_info(
-    path: Path,
+    path: str,
     warnings: list[MetadataWarning],
     editable_roots: dict[str, str],
     *,
     in_base: bool,
 ) -> InstalledDistribution | None:
-    headers = _read_metadata(path / "METADATA", warnings)
+    # plain strings and os calls here: pathlib costs more than the reads (460 dists, 2,000 calls)
+    headers = _read_metadata(path + _SEP + "METADATA", warnings)
     if headers is None:
         return None
-    origin = _read_direct_url(path / "direct_url.json", warnings)
+    origin = _read_direct_url(path + _SEP + "direct_url.json", warnings)
     if origin is None:
-        stem = path.name[: -len(".dist-info")].partition("-")[0]
-        root = editable_roots.get(canonicalize_name(stem))
-        origin = (
-            Origin(kind="directory", url=Path(root).as_uri(), editable=True) if root else Origin()
-        )
-    installer = _first_line(path / "INSTALLER")
-    requested = (path / "REQUESTED").exists()
+        origin = _INDEX
+        if editable_roots:
+            stem = path.rpartition(_SEP)[2][: -len(".dist-info")].partition("-")[0]
+            root = editable_roots.get(canonicalize_name(stem))
+            if root:
+                origin = Origin(kind="directory", url=Path(root).as_uri(), editable=True)
+    installer = _first_line(path + _SEP + "INSTALLER")
+    requested = os.path.exists(path + _SEP + "REQUESTED")  # noqa: PTH110 - a str path
     return _build(
-        path,
+        Path(path),
         headers,
         warnings,
         origin=origin,
@@ -195,10 +243,13 @@ def _read_dist_info(
         # read only where the file alone says nothing: an installer that marks everything
         marked=requested
         and (installer or "").lower() in REQUESTED_WITHOUT_SIGNAL
-        and _first_line(path / "REQUESTED") == REQUESTED_MARK,
+        and _first_line(path + _SEP + "REQUESTED") == REQUESTED_MARK,
         metadata_format="dist-info",
         in_base=in_base,
     )
+
+
+_SEP = os.sep
 
 
 def _read_egg_info(
@@ -275,17 +326,16 @@ def _build(
     requires_python: SpecifierSet | None = None
     if rp := headers.get("requires-python"):
         try:
-            requires_python = SpecifierSet(rp[0])
+            requires_python = _specifier(rp[0])
         except InvalidSpecifier:
             warnings.append(MetadataWarning(path, f"invalid Requires-Python {rp[0]!r}: ignored"))
+    extras = headers.get("provides-extra")
     return InstalledDistribution(
         name=name,
         display_name=names[0],
         version=version,
-        requires=tuple(_requirements(path, headers.get("requires-dist", ()), warnings)),
-        provides_extras=tuple(
-            sorted({canonicalize_name(e) for e in headers.get("provides-extra", ())})
-        ),
+        requires_dist=tuple(headers.get("requires-dist", ())),
+        provides_extras=_normalized_extras(tuple(extras)) if extras else (),
         requires_python=requires_python,
         origin=origin,
         installer=installer,
@@ -295,6 +345,48 @@ def _build(
         metadata_format=metadata_format,
         in_base=in_base,
     )
+
+
+_CANONICAL: dict[str, NormalizedName] = {}
+
+
+def canonical_name(name: str) -> NormalizedName:
+    """Return :func:`~packaging.utils.canonicalize_name` of ``name`` (PEP 503), once per text.
+
+    The graph normalizes the name of every requirement it follows, thousands
+    of times for a few hundred distinct names.
+    """
+    found = _CANONICAL.get(name)
+    if found is None:
+        found = _CANONICAL[name] = canonicalize_name(name)
+    return found
+
+
+_SPECIFIERS: dict[str, SpecifierSet] = {}
+"""Specifier text -> :class:`SpecifierSet` (``Requires-Python`` and requirements share them)."""
+
+
+def _specifier(text: str) -> SpecifierSet:
+    """Return the :class:`SpecifierSet` of ``text``, parsed once per distinct text.
+
+    Raises:
+        InvalidSpecifier: ``text`` is not a PEP 440 specifier set.
+    """
+    found = _SPECIFIERS.get(text)
+    if found is None:
+        found = _SPECIFIERS[text] = SpecifierSet(text)
+    return found
+
+
+_EXTRAS: dict[tuple[str, ...], tuple[NormalizedName, ...]] = {}
+
+
+def _normalized_extras(extras: tuple[str, ...]) -> tuple[NormalizedName, ...]:
+    """``Provides-Extra`` values normalized (PEP 685), sorted, once per distinct list."""
+    found = _EXTRAS.get(extras)
+    if found is None:
+        found = _EXTRAS[extras] = tuple(sorted({canonicalize_name(e) for e in extras}))
+    return found
 
 
 _REQUIREMENT_CACHE: dict[str, tuple[Requirement | str, bool]] = {}
@@ -307,8 +399,8 @@ _SIMPLE_REQUIREMENT = re.compile(
     r"(?:\((?P<paren>[^;@\[\]()]*)\)|(?P<spec>[^;@\[\]()]*?))\s*(?:;(?P<marker>[^@]*))?"
 )
 _EXTRA_NAME = re.compile(r"\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*")
-_SPECIFIERS: dict[str, SpecifierSet] = {}
 _MARKERS: dict[str, Marker] = {}
+"""Marker text -> :class:`Marker`: parsed once, shared by every requirement that has it."""
 
 
 def _parse_simple(line: str) -> Requirement | None:
@@ -320,44 +412,91 @@ def _parse_simple(line: str) -> Requirement | None:
     text this or packaging finds invalid) returns ``None`` and goes through
     :class:`Requirement`, so odd forms and errors behave exactly as there.
     """
-    match = _SIMPLE_REQUIREMENT.fullmatch(line)
-    if match is None:
+    split = simple_requirement(line)
+    if split is None:
         return None
-    extras: set[str] = set()
-    if match["extras"] and match["extras"].strip():
-        for part in match["extras"].split(","):
-            extra = _EXTRA_NAME.fullmatch(part)
-            if extra is None:
+    name, extras, specifier = split
+    marker_text = line.partition(";")[2] if ";" in line else None
+    marker = None
+    if marker_text is not None:
+        marker = _MARKERS.get(marker_text)
+        if marker is None:
+            try:
+                marker = Marker(marker_text)
+            except InvalidMarker:
                 return None
-            extras.add(extra[1])
-    spec_text = match["spec"] if match["paren"] is None else match["paren"].strip()
-    if spec_text and not all(part.strip() for part in spec_text.split(",")):
-        return None
-    marker_text = match["marker"]
-    try:
-        specifier = _SPECIFIERS.get(spec_text)
-        if specifier is None:
-            specifier = _SPECIFIERS[spec_text] = SpecifierSet(spec_text)
-        marker = None
-        if marker_text is not None:
-            marker = _MARKERS.get(marker_text)
-            if marker is None:
-                marker = _MARKERS[marker_text] = Marker(marker_text)
-    except (InvalidSpecifier, InvalidMarker):
-        return None
+            _MARKERS[marker_text] = marker
     requirement = Requirement.__new__(Requirement)
-    requirement.name = match["name"]
+    requirement.name = name
     requirement.url = None
-    requirement.extras = extras
+    requirement.extras = set(extras)
     requirement.specifier = specifier
     requirement.marker = marker
     return requirement
 
 
+_SPLIT: dict[str, tuple[str, tuple[str, ...], SpecifierSet] | None] = {}
+
+
+def simple_requirement(line: str) -> tuple[str, tuple[str, ...], SpecifierSet] | None:
+    """Split a ``Requires-Dist`` line of the common form without parsing its marker.
+
+    Returns:
+        ``(name, extras, specifier)`` of a ``name[extras] specifiers ; marker``
+        line whose name, extras and specifiers are valid (the marker is not
+        looked at), once per distinct line; ``None`` for any other line (a URL,
+        odd spacing, an invalid part): :func:`parse_requirement` decides those.
+    """
+    if line in _SPLIT:
+        return _SPLIT[line]
+    found = _SPLIT[line] = _split(line)
+    return found
+
+
+def _split(line: str) -> tuple[str, tuple[str, ...], SpecifierSet] | None:
+    match = _SIMPLE_REQUIREMENT.fullmatch(line)
+    if match is None:
+        return None
+    extras: list[str] = []
+    if match["extras"] and match["extras"].strip():
+        for part in match["extras"].split(","):
+            extra = _EXTRA_NAME.fullmatch(part)
+            if extra is None:
+                return None
+            if extra[1] not in extras:
+                extras.append(extra[1])
+    spec_text = match["spec"] if match["paren"] is None else match["paren"].strip()
+    if spec_text and not all(part.strip() for part in spec_text.split(",")):
+        return None
+    try:
+        return match["name"], tuple(extras), _specifier(spec_text)
+    except InvalidSpecifier:
+        return None
+
+
+def parse_requirement(line: str) -> tuple[Requirement | str, bool]:
+    """Parse one ``Requires-Dist`` value (PEP 508), once per distinct text.
+
+    Credentials are removed from the URL of a ``name @ url`` line. The same
+    text gives the same :class:`Requirement` object every time (its
+    :class:`SpecifierSet` and :class:`Marker` are shared with every other line
+    that has the same text).
+
+    Returns:
+        ``(requirement, credentials_removed)``; for a line packaging rejects,
+        the requirement is the reason, a string (URLs in it redacted).
+    """
+    cached = _REQUIREMENT_CACHE.get(line)
+    if cached is None:
+        cached = _REQUIREMENT_CACHE[line] = _parse_requirement(line)
+    return cached
+
+
 def _parse_requirement(line: str) -> tuple[Requirement | str, bool]:
-    """Parse one ``Requires-Dist`` value; strip credentials from its URL (``name @ url``)."""
     if (simple := _parse_simple(line)) is not None:
         return simple, False
+    from envsnap._urls import redact_urls, strip_credentials  # noqa: PLC0415
+
     try:
         parsed = Requirement(line)
     except InvalidRequirement as exc:
@@ -369,51 +508,70 @@ def _parse_requirement(line: str) -> tuple[Requirement | str, bool]:
     return parsed, stripped
 
 
-def _requirements(
-    path: Path, lines: Iterable[str], warnings: list[MetadataWarning]
-) -> Iterator[Requirement]:
-    """Parse ``Requires-Dist`` lines (PEP 508), warning about the bad ones.
+def requirement_problem(line: str) -> str | None:
+    """Return the warning a ``Requires-Dist`` line deserves, or ``None`` for a good one.
 
     A line packaging rejects (e.g. ``scikit-learn (>=1.0.*)``, which old
-    setuptools wrote) is skipped with a warning, as pip skips it with a
-    deprecation warning; credentials in a ``name @ url`` line are removed.
-    Parsed lines are cached: the same line in many distributions is parsed once
-    and yields the same :class:`Requirement` object.
+    setuptools wrote) is skipped, as pip skips it with a deprecation warning;
+    a ``name @ url`` line loses the credentials in its URL. Both are said.
     """
-    for line in lines:
-        cached = _REQUIREMENT_CACHE.get(line)
-        if cached is None:
-            cached = _REQUIREMENT_CACHE[line] = _parse_requirement(line)
-        parsed, stripped = cached
-        if isinstance(parsed, str):
-            warnings.append(
-                MetadataWarning(
-                    path, f"invalid Requires-Dist {redact_urls(line)!r} skipped: {parsed}"
-                )
-            )
-            continue
-        if stripped:
-            warnings.append(
-                MetadataWarning(path, f"credentials removed from the URL of Requires-Dist {parsed}")
-            )
-        yield parsed
+    parsed, stripped = parse_requirement(line)
+    if isinstance(parsed, str):
+        from envsnap._urls import redact_urls  # noqa: PLC0415
+
+        return f"invalid Requires-Dist {redact_urls(line)!r} skipped: {parsed}"
+    if stripped:
+        return f"credentials removed from the URL of Requires-Dist {parsed}"
+    return None
 
 
-def _read_metadata(path: Path, warnings: list[MetadataWarning]) -> dict[str, list[str]] | None:
+_EXTRA_ONLY = re.compile(r"""\s*extra\s*==\s*(?:"([^"']+)"|'([^"']+)')\s*""")
+_EXTRA_OF: dict[str, str] = {}
+"""Line -> its extra (:func:`extra_of`), ``""`` for none."""
+
+
+def extra_of(line: str) -> NormalizedName | None:
+    """Return the extra a ``Requires-Dist`` line belongs to when that is all its marker says.
+
+    ``name[...] specifiers ; extra == "test"`` gives ``test`` (PEP 685
+    normalized): the line applies for that extra and never otherwise, so it
+    need not be parsed until the extra is in effect. Anything else gives
+    ``None``: no marker, another marker, a URL (whose ``;`` may belong to the
+    URL), or a marker naming the extra along with other variables. Decided
+    from the text alone, once per distinct line.
+    """
+    found = _EXTRA_OF.get(line)
+    if found is None:
+        requirement, semicolon, marker = line.partition(";")
+        match = _EXTRA_ONLY.fullmatch(marker) if semicolon and "@" not in requirement else None
+        found = _EXTRA_OF[line] = canonical_name(match[1] or match[2]) if match else ""
+    return cast("NormalizedName", found) if found else None
+
+
+_WANTED = frozenset({"name", "version", "requires-dist", "provides-extra", "requires-python"})
+"""The headers envsnap uses; the others (a whole licence folded into ``License:``) are skipped."""
+
+
+def _read_metadata(
+    path: str | Path, warnings: list[MetadataWarning]
+) -> dict[str, list[str]] | None:
     """Read the header block of a core-metadata file (RFC 822 style).
 
     Only the headers are read (up to the first blank line); the description
-    body is skipped. Keys are lower-cased; values keep their order.
+    body is skipped. Keys are lower-cased; values keep their order. Only the
+    headers in :data:`_WANTED` are kept: a folded ``License:`` of 60 KB
+    (matplotlib, scipy) is passed over line by line, not joined.
     """
     try:
         raw = _read_header_block(path)
     except FileNotFoundError:
-        warnings.append(MetadataWarning(path.parent, f"no {path.name} file: skipped"))
+        where = Path(path)
+        warnings.append(MetadataWarning(where.parent, f"no {where.name} file: skipped"))
         return None
     except OSError as exc:
-        warnings.append(MetadataWarning(path, f"cannot read: {exc.strerror}: skipped"))
+        warnings.append(MetadataWarning(Path(path), f"cannot read: {exc.strerror}: skipped"))
         return None
-    head = raw.replace(b"\r\n", b"\n")
+    head = raw.replace(b"\r\n", b"\n") if b"\r" in raw else raw
     del raw  # a header block may be tens of MB: one copy at a time
     end = head.find(b"\n\n")  # mixed line ends (``\n\r\n``) end the block too
     if end >= 0:
@@ -422,50 +580,79 @@ def _read_metadata(path: Path, warnings: list[MetadataWarning]) -> dict[str, lis
         text = head.decode("utf-8")
     except UnicodeDecodeError as exc:
         warnings.append(
-            MetadataWarning(path, f"not UTF-8 (byte {exc.start}); undecodable bytes replaced")
+            MetadataWarning(Path(path), f"not UTF-8 (byte {exc.start}); undecodable bytes replaced")
         )
         text = head.decode("utf-8", "replace")
     headers: dict[str, list[str]] = {}
-    key: str | None = None
+    key: str | None = None  # the header being read (None: none, after a line without ":")
+    values: list[str] | None = None  # where its values go; None: not kept
     for line in text.split("\n"):
-        if line[:1] in (" ", "\t") and key is not None:
-            headers[key][-1] += " " + line.strip()
+        first = line[:1]
+        if key is not None and first in _FOLDED:
+            if values is not None:
+                values[-1] += " " + line.strip()
+            continue
+        if "!" <= first <= "~" and first not in _MAY_START_WANTED:
+            # a header whose name cannot be a wanted one (Classifier, License, ...); any
+            # other first character (space, non-ASCII) goes the long way below
+            key, values = ("" if ":" in line else None), None
             continue
         name, sep, value = line.partition(":")
         if not sep:
             key = None
             continue
         key = name.strip().lower()
-        headers.setdefault(key, []).append(value.strip())
+        values = headers.setdefault(key, []) if key in _WANTED else None
+        if values is not None:
+            values.append(value.strip())
     return headers
 
 
-def _read_header_block(path: Path) -> bytes:
+_MAY_START_WANTED = frozenset("NnVvRrPp")
+"""First letters of the :data:`_WANTED` names (a name is stripped, then lower-cased)."""
+_FOLDED = (" ", "\t")
+
+
+def _read_header_block(path: str | Path) -> bytes:
     """Return the bytes of a metadata file up to its first blank line (or its end).
 
-    Reads a regular file only (:func:`~envsnap._io.open_regular`: a FIFO or a
-    device is refused at once) and at most :data:`~envsnap._io.METADATA_LIMIT`
-    bytes of header.
+    Reads a regular file only (:func:`~envsnap._io.open_regular_fd`: a FIFO
+    or a device is refused at once) and at most
+    :data:`~envsnap._io.METADATA_LIMIT` bytes of header.
 
     Raises:
         FileTooLargeError: no blank line within the limit.
         OSError: the file cannot be opened or is not a regular file.
     """
-    raw = bytearray()
-    with open_regular(path) as handle:
-        while more := handle.read(_HEADER_CHUNK):
+    fd, _ = open_regular_fd(path)
+    try:
+        first = os.read(fd, _HEADER_CHUNK)
+        end = _block_end(first, 0)
+        if end >= 0:  # nearly always: a header block is a few KB
+            return first[:end]
+        raw = bytearray(first)
+        while more := os.read(fd, _HEADER_CHUNK):
             searched = max(0, len(raw) - 3)  # search only the new bytes: stays linear
             raw += more
-            ends = (raw.find(b"\n\n", searched), raw.find(b"\r\n\r\n", searched))
-            if max(ends) >= 0:
-                del raw[min(i for i in ends if i >= 0) :]
+            end = _block_end(raw, searched)
+            if end >= 0:
+                del raw[end:]
                 break
             if len(raw) > METADATA_LIMIT:
-                raise FileTooLargeError(path, METADATA_LIMIT)
-    return bytes(raw)
+                raise FileTooLargeError(Path(path), METADATA_LIMIT)
+        return bytes(raw)
+    finally:
+        os.close(fd)
 
 
-_SECTION = re.compile(r"^\[(?P<extra>[^:\]]*)(?::(?P<marker>.*))?\]$")
+def _block_end(raw: bytes | bytearray, start: int) -> int:
+    """Where the first blank line (LF LF or CR LF CR LF) from ``start`` begins, or -1."""
+    ends = (raw.find(b"\n\n", start), raw.find(b"\r\n\r\n", start))
+    return min(i for i in ends if i >= 0) if max(ends) >= 0 else -1
+
+
+_SECTION = r"^\[(?P<extra>[^:\]]*)(?::(?P<marker>.*))?\]$"
+"""A ``requires.txt`` section header (egg-info only: compiled on first use by :mod:`re`)."""
 
 
 def _egg_requires(path: Path, warnings: list[MetadataWarning]) -> Iterator[str]:
@@ -482,7 +669,7 @@ def _egg_requires(path: Path, warnings: list[MetadataWarning]) -> Iterator[str]:
         line = raw_line.strip()
         if not line or line.startswith("#"):
             continue
-        if section := _SECTION.match(line):
+        if section := re.match(_SECTION, line):
             # ``[extra]``, ``[:marker]`` or ``[extra:marker]`` (setuptools' layout)
             parts = []
             if extra := section["extra"].strip():
@@ -501,19 +688,20 @@ def _egg_requires(path: Path, warnings: list[MetadataWarning]) -> Iterator[str]:
             yield f"{requirement.strip()} ; {condition}"
 
 
-def _read_direct_url(path: Path, warnings: list[MetadataWarning]) -> Origin | None:
+def _read_direct_url(path: str, warnings: list[MetadataWarning]) -> Origin | None:
     """Read ``direct_url.json`` (PEP 610) into an :class:`Origin`, or ``None``."""
     try:
         raw = read_limited(path, SMALL_FILE_LIMIT)
     except FileNotFoundError:
         return None
     except OSError as exc:
-        warnings.append(MetadataWarning(path, f"cannot read: {exc.strerror}"))
+        warnings.append(MetadataWarning(Path(path), f"cannot read: {exc.strerror}"))
         return None
     # only here: most installs from an index have no direct_url.json (json: 3-5 ms)
     from packaging.direct_url import DirectUrl, DirectUrlValidationError  # noqa: PLC0415
 
     from envsnap._compat import load_json  # noqa: PLC0415
+    from envsnap._urls import strip_credentials  # noqa: PLC0415
 
     try:
         data = load_json(raw)
@@ -521,12 +709,14 @@ def _read_direct_url(path: Path, warnings: list[MetadataWarning]) -> Origin | No
             raise ValueError(f"a JSON {type(data).__name__}, not an object")
         direct = DirectUrl.from_dict(data)
     except (ValueError, DirectUrlValidationError) as exc:
-        warnings.append(MetadataWarning(path, f"invalid direct_url.json ({exc}): ignored"))
+        warnings.append(MetadataWarning(Path(path), f"invalid direct_url.json ({exc}): ignored"))
         return None
     url, stripped = strip_credentials(direct.url)
     if stripped:
         warnings.append(
-            MetadataWarning(path, "credentials removed from the recorded URL; never written out")
+            MetadataWarning(
+                Path(path), "credentials removed from the recorded URL; never written out"
+            )
         )
     if direct.vcs_info is not None:
         return Origin(
@@ -550,7 +740,7 @@ def _read_direct_url(path: Path, warnings: list[MetadataWarning]) -> Origin | No
     return Origin(kind="directory", url=url, editable=editable, subdirectory=direct.subdirectory)
 
 
-def _first_line(path: Path) -> str | None:
+def _first_line(path: str | Path) -> str | None:
     """Return the first line of a small regular file, stripped (``None``: empty or unreadable)."""
     try:
         data = read_limited(path, SMALL_FILE_LIMIT)
@@ -559,7 +749,8 @@ def _first_line(path: Path) -> str | None:
     return data.decode("utf-8", "replace").partition("\n")[0].strip() or None
 
 
-_FINDER_MAPPING = re.compile(r"MAPPING\s*(?::[^=]*)?=\s*\{\s*'[^']*'\s*:\s*'(?P<path>[^']*)'")
+_FINDER_MAPPING = r"MAPPING\s*(?::[^=]*)?=\s*\{\s*'[^']*'\s*:\s*'(?P<path>[^']*)'"
+"""Compiled on first use by :mod:`re` (its cache): few environments have editable installs."""
 
 
 def _editable_pth_roots(site_dir: Path, entries: Sequence[os.DirEntry[str]]) -> dict[str, str]:
@@ -571,6 +762,8 @@ def _editable_pth_roots(site_dir: Path, entries: Sequence[os.DirEntry[str]]) -> 
     """
     roots: dict[str, str] = {}
     for entry in entries:
+        if not entry.name.startswith("__editable__."):
+            continue
         match = re.fullmatch(r"__editable__\.(?P<name>[^-]+)-.*\.pth", entry.name)
         if not match:
             continue
@@ -582,7 +775,7 @@ def _editable_pth_roots(site_dir: Path, entries: Sequence[os.DirEntry[str]]) -> 
         finder = site_dir / f"__editable___{match['name']}_{_finder_suffix(entry.name)}finder.py"
         try:
             text = read_limited(finder, SMALL_FILE_LIMIT).decode("utf-8", "replace")
-            found = _FINDER_MAPPING.search(text)
+            found = re.search(_FINDER_MAPPING, text)
         except OSError:
             continue
         if found:

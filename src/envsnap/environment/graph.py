@@ -5,6 +5,11 @@ installed distribution whose marker holds in the environment (PEP 508, with
 the ``extra`` variable set for each extra a parent asks for), follows extras
 to a fixpoint, and records the requirements no installed distribution
 satisfies (:class:`Unsatisfied`). Classification is ``snapshot``'s job.
+
+It parses a ``Requires-Dist`` line only when it needs it: a line whose marker
+is just ``extra == "name"`` (three in four of them) is parsed when that extra
+comes into effect or is looked at, and never otherwise; a line that does not
+parse is warned about then (:attr:`DependencyGraph.parse_warnings`).
 """
 
 from __future__ import annotations
@@ -17,14 +22,30 @@ from typing import TYPE_CHECKING
 from packaging.utils import NormalizedName, canonicalize_name
 
 from envsnap._markers import marker_holds
-from envsnap.environment.distributions import InstalledDistribution, MetadataWarning
+from envsnap.environment.distributions import (
+    InstalledDistribution,
+    MetadataWarning,
+    canonical_name,
+    extra_of,
+    parse_requirement,
+    requirement_problem,
+    simple_requirement,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Mapping, Sequence
+    from collections.abc import Iterable, Iterator, Mapping
+    from typing import TypeAlias
 
     from packaging.markers import Marker
     from packaging.requirements import Requirement
     from packaging.version import Version
+
+    _Step: TypeAlias = tuple[NormalizedName, NormalizedName, NormalizedName, int, Requirement | str]
+    """A requirement a walk met: parent, its extra, child, line position, the line or parsed."""
+    _Unmet: TypeAlias = tuple[
+        NormalizedName, NormalizedName, int, Requirement | str, Version | None
+    ]
+    """The first unmet requirement of a walk: parent, extra, position, line, installed version."""
 
 __all__ = ["DependencyGraph", "Edge", "Unsatisfied"]
 
@@ -83,6 +104,9 @@ class DependencyGraph:
         self.edges: list[Edge] = []
         self.unsatisfied: list[Unsatisfied] = []
         self.warnings: list[MetadataWarning] = []
+        """Markers that could not be evaluated."""
+        self.parse_warnings: list[MetadataWarning] = []
+        """``Requires-Dist`` lines the graph needed that do not parse (or lost credentials)."""
         self.active: dict[NormalizedName, set[NormalizedName]] = defaultdict(set)
         self.inferred: dict[NormalizedName, set[NormalizedName]] = defaultdict(set)
         self.parents: dict[NormalizedName, set[NormalizedName]] = defaultdict(set)
@@ -90,9 +114,10 @@ class DependencyGraph:
         """Requirements of a package on its own extras (``p[all]`` requires ``p[io]``)."""
         self._pending: deque[tuple[NormalizedName, NormalizedName]] = deque()
         self._marker_cache: dict[tuple[int, str], bool] = {}
-        self._extra_groups: dict[
-            NormalizedName, dict[NormalizedName | None, list[Requirement]]
-        ] = {}
+        self._lines: dict[NormalizedName, _Lines] = {}
+        self._warned: set[tuple[NormalizedName, int]] = set()
+        self._index: dict[tuple[NormalizedName, NormalizedName | None], list[Edge]] = {}
+        self._index_size = (-1, -1)
 
     def build(self, declared_extras: Iterable[tuple[NormalizedName, NormalizedName]] = ()) -> None:
         """Add every edge; ``declared_extras`` are ``(name, extra)`` the project asks for."""
@@ -120,39 +145,78 @@ class DependencyGraph:
             the way is not installed at an allowed version (the extra is then
             not in this environment).
         """
-        edges, activated, unmet = self.walk(name, extra)
-        return None if unmet is not None else (edges, activated)
+        steps, activated, unmet = self._walk(name, extra)
+        return None if unmet is not None else (self._edges(steps), activated)
 
     def walk(
         self, name: NormalizedName, extra: NormalizedName
     ) -> tuple[list[Edge], set[tuple[NormalizedName, NormalizedName]], Unsatisfied | None]:
-        """Walk ``name[extra]`` as :meth:`closure` does; stop at the first unmet requirement."""
+        """Walk ``name[extra]`` as :meth:`closure` does; stop at the first unmet requirement.
+
+        Returns:
+            ``(edges, activated, unmet)``; with an unmet requirement, ``edges``
+            is empty (the walk looks at a line of an extra without parsing its
+            marker; only what it returns is parsed).
+        """
+        steps, activated, unmet = self._walk(name, extra)
+        if unmet is None:
+            return self._edges(steps), activated, None
+        parent, parent_extra, at, item, installed = unmet
+        requirement = self._requirement(self.dists[parent], at, item)
+        assert requirement is not None  # noqa: S101 - the walk met it parsed or simple
+        found = Unsatisfied(
+            dependent=parent, requirement=requirement, extra=parent_extra, installed=installed
+        )
+        return [], activated, found
+
+    def _walk(
+        self, name: NormalizedName, extra: NormalizedName
+    ) -> tuple[list[_Step], set[tuple[NormalizedName, NormalizedName]], _Unmet | None]:
+        """Follow ``name[extra]`` and its nested extras; stop at the first unmet requirement.
+
+        A line of an extra is looked at through :func:`simple_requirement`
+        (name, extras, specifier): its marker is parsed only if an edge is built.
+        """
         activated = {(name, extra)}
         queue = [(name, extra)]
-        edges: list[Edge] = []
+        steps: list[_Step] = []
         while queue:
             parent, parent_extra = queue.pop()
-            for req in self._requirements(self.dists[parent], parent_extra):
-                child_name = canonicalize_name(req.name)
-                if not self._satisfied(req):
-                    child = self.dists.get(child_name)
-                    unmet = Unsatisfied(
-                        dependent=parent,
-                        requirement=req,
-                        extra=parent_extra,
-                        installed=child.version if child else None,
-                    )
-                    return edges, activated, unmet
-                # self edges too (``p[all]`` -> ``p[io]``): infer() keeps them apart
-                edges.append(
-                    Edge(parent=parent, child=child_name, requirement=req, extra=parent_extra)
-                )
-                for wanted in req.extras:
-                    pair = (child_name, canonicalize_name(wanted))
+            dist = self.dists[parent]
+            for at, item in self._extra_items(dist, parent_extra):
+                split = simple_requirement(item) if isinstance(item, str) else None
+                if split is not None:
+                    requested, extras, specifier = split
+                else:
+                    parsed = self._requirement(dist, at, item)
+                    if parsed is None:
+                        continue
+                    item = parsed  # noqa: PLW2901 - the line, now parsed
+                    requested, extras = parsed.name, tuple(parsed.extras)
+                    specifier = parsed.specifier
+                child_name = canonical_name(requested)
+                child = self.dists.get(child_name)
+                if child is None or not specifier.contains(child.version, prereleases=True):
+                    installed = child.version if child else None
+                    return steps, activated, (parent, parent_extra, at, item, installed)
+                steps.append((parent, parent_extra, child_name, at, item))
+                for wanted in extras:
+                    pair = (child_name, canonical_name(wanted))
                     if pair[1] not in self.active.get(child_name, ()) and pair not in activated:
                         activated.add(pair)
                         queue.append(pair)
-        return edges, activated, None
+        return steps, activated, None
+
+    def _edges(self, steps: list[_Step]) -> list[Edge]:
+        """Build the edges of a walk, its lines parsed now.
+
+        Self edges too (``p[all]`` -> ``p[io]``): :meth:`infer` keeps them apart.
+        """
+        return [
+            Edge(parent=parent, child=child, requirement=req, extra=parent_extra)
+            for parent, parent_extra, child, at, item in steps
+            if (req := self._requirement(self.dists[parent], at, item)) is not None
+        ]
 
     def infer(self, name: NormalizedName, extra: NormalizedName) -> None:
         """Put ``name[extra]`` in effect as inferred (its closure must be satisfied).
@@ -189,9 +253,10 @@ class DependencyGraph:
         ``p[io]`` of ``p`` itself). ``more_edges`` are edges not added yet
         (an extra's :meth:`closure`).
         """
-        index: dict[tuple[NormalizedName, NormalizedName | None], list[Edge]] = defaultdict(list)
-        for edge in (*self.edges, *self.self_edges, *more_edges):
-            index[edge.parent, edge.extra].append(edge)
+        index = self._edge_index()
+        more: dict[tuple[NormalizedName, NormalizedName | None], list[Edge]] = defaultdict(list)
+        for edge in more_edges:
+            more[edge.parent, edge.extra].append(edge)
         stack: list[tuple[NormalizedName, NormalizedName | None]] = []
         for name, extras in lines.items():
             stack += [(name, None), *((name, extra) for extra in extras)]
@@ -201,14 +266,24 @@ class DependencyGraph:
             if item in seen:
                 continue
             seen.add(item)
-            for edge in index.get(item, ()):
+            for edge in (*index.get(item, ()), *more.get(item, ())):
                 stack.append((edge.child, None))
-                stack += [(edge.child, canonicalize_name(x)) for x in edge.requirement.extras]
+                stack += [(edge.child, canonical_name(x)) for x in edge.requirement.extras]
         return {name for name, _ in seen}
+
+    def _edge_index(self) -> dict[tuple[NormalizedName, NormalizedName | None], list[Edge]]:
+        """Return the edges (self edges too) by ``(parent, extra)``; rebuilt after additions."""
+        size = (len(self.edges), len(self.self_edges))
+        if self._index_size != size:
+            self._index.clear()
+            for edge in (*self.edges, *self.self_edges):
+                self._index.setdefault((edge.parent, edge.extra), []).append(edge)
+            self._index_size = size
+        return self._index
 
     def _satisfied(self, req: Requirement) -> bool:
         """Whether ``req`` is installed at a version its specifier allows."""
-        dist = self.dists.get(canonicalize_name(req.name))
+        dist = self.dists.get(canonical_name(req.name))
         return dist is not None and req.specifier.contains(dist.version, prereleases=True)
 
     def _drain(self) -> None:
@@ -218,7 +293,7 @@ class DependencyGraph:
 
     def _add_edges(self, dist: InstalledDistribution, extra: NormalizedName | None) -> None:
         for req in self._requirements(dist, extra):
-            child_name = canonicalize_name(req.name)
+            child_name = canonical_name(req.name)
             child = self.dists.get(child_name)
             if child is None or not req.specifier.contains(child.version, prereleases=True):
                 self.unsatisfied.append(
@@ -238,7 +313,7 @@ class DependencyGraph:
             else:
                 self.self_edges.append(edge)
             for wanted in req.extras:
-                child_extra = canonicalize_name(wanted)
+                child_extra = canonical_name(wanted)
                 if child_extra not in self.active[child_name]:
                     self.active[child_name].add(child_extra)
                     self._pending.append((child_name, child_extra))
@@ -246,46 +321,85 @@ class DependencyGraph:
     def _requirements(
         self, dist: InstalledDistribution, extra: NormalizedName | None
     ) -> Iterator[Requirement]:
-        """Yield the requirements of ``dist`` that apply here for ``extra``.
+        """Yield the requirements of ``dist`` that apply here for ``extra``, in metadata order.
 
         With ``extra=None``: the unconditional ones; with an extra: only the
         ones that apply because of that extra (not the unconditional ones again).
         """
-        candidates: Sequence[Requirement] = dist.requires
-        if extra is not None:
-            # only the requirements whose marker names an extra can apply for one;
-            # moto has 300 of them across 40 extras: look at this extra's only
-            by_extra = self._by_extra(dist)
-            if None not in by_extra:
-                candidates = by_extra.get(extra, ())
-        for req in candidates:
-            marker = req.marker
-            if marker is None:
-                if extra is None:
+        lines = self._lines_of(dist)
+        if extra is None:
+            for _, req in lines.other:
+                marker = req.marker
+                if marker is None or self._evaluate(dist, marker, ""):
                     yield req
-                continue
-            base = self._evaluate(dist, marker, "")
-            if extra is None:
-                if base:
-                    yield req
-            elif not base and self._evaluate(dist, marker, extra):
-                yield req
+            return
+        dist_lines = (
+            (at, self._requirement(dist, at, item)) for at, item in self._extra_items(dist, extra)
+        )
+        yield from (req for _, req in dist_lines if req is not None)
 
-    def _by_extra(
-        self, dist: InstalledDistribution
-    ) -> dict[NormalizedName | None, list[Requirement]]:
-        """Group the requirements of ``dist`` whose marker names an extra by that extra.
+    def _extra_items(
+        self, dist: InstalledDistribution, extra: NormalizedName
+    ) -> Iterator[tuple[int, Requirement | str]]:
+        """Yield what applies for ``extra`` of ``dist``, in metadata order, with its position.
 
-        Key ``None`` holds the ones whose marker could not be read that way.
+        A line of this extra only (its marker is just ``extra == "x"``) comes
+        as its text, not parsed; any other line whose marker names an extra is
+        evaluated and comes parsed when it applies. moto has 300 lines across
+        40 extras: only this extra's are looked at.
         """
-        groups = self._extra_groups.get(dist.name)
-        if groups is None:
-            groups = self._extra_groups[dist.name] = {}
-            for req in dist.requires:
-                if req.marker is not None:
-                    for extra in _marker_extras(req.marker):
-                        groups.setdefault(extra, []).append(req)
-        return groups
+        lines = self._lines_of(dist)
+        own = lines.extra_only.get(extra, [])
+        groups = lines.by_extra
+        marked = lines.marked if None in groups else groups.get(extra, [])
+        entries: list[tuple[int, Requirement | str, bool]] = [
+            *((at, line, True) for at, line in own),
+            *((at, req, False) for at, req in marked),
+        ]
+        if own and marked:
+            entries.sort(key=_position)
+        for at, item, applies in entries:
+            # markers evaluated as they come, so that a walk that stops early evaluates no more
+            if applies or (
+                not isinstance(item, str)
+                and item.marker is not None
+                and not self._evaluate(dist, item.marker, "")
+                and self._evaluate(dist, item.marker, extra)
+            ):
+                yield at, item
+
+    def _requirement(
+        self, dist: InstalledDistribution, at: int, item: Requirement | str
+    ) -> Requirement | None:
+        """Return ``item`` parsed (line ``at`` of ``dist``), or ``None`` when it does not parse."""
+        return self._parse(dist, at, item) if isinstance(item, str) else item
+
+    def _lines_of(self, dist: InstalledDistribution) -> _Lines:
+        """Sort the ``Requires-Dist`` lines of ``dist`` (once): by extra, or parsed now."""
+        found = self._lines.get(dist.name)
+        if found is None:
+            found = self._lines[dist.name] = _Lines()
+            for at, line in enumerate(dist.requires_dist):
+                extra = extra_of(line)
+                if extra is not None:
+                    found.extra_only.setdefault(extra, []).append((at, line))
+                elif req := self._parse(dist, at, line):
+                    found.other.append((at, req))
+                    if req.marker is not None:
+                        found.marked.append((at, req))
+                        for name in _marker_extras(req.marker):
+                            found.by_extra.setdefault(name, []).append((at, req))
+        return found
+
+    def _parse(self, dist: InstalledDistribution, at: int, line: str) -> Requirement | None:
+        """Parse line ``at`` of ``dist`` (cached by text); warn about a bad one the first time."""
+        parsed, stripped = parse_requirement(line)
+        if (isinstance(parsed, str) or stripped) and (dist.name, at) not in self._warned:
+            self._warned.add((dist.name, at))
+            problem = requirement_problem(line)
+            if problem is not None:
+                self.parse_warnings.append(MetadataWarning(dist.location, problem))
+        return None if isinstance(parsed, str) else parsed
 
     def _evaluate(self, dist: InstalledDistribution, marker: Marker, extra: str) -> bool:
         key = (id(marker), extra)
@@ -298,6 +412,31 @@ class DependencyGraph:
         # the marker object lives in the requirement cache, so its id stays unique
         self._marker_cache[key] = result
         return result
+
+
+class _Lines:
+    """The ``Requires-Dist`` lines of one distribution, as the graph looks them up.
+
+    Each entry carries its position in the metadata, so that what an extra
+    brings is yielded in the metadata's order.
+    """
+
+    __slots__ = ("by_extra", "extra_only", "marked", "other")
+
+    def __init__(self) -> None:
+        self.extra_only: dict[NormalizedName, list[tuple[int, str]]] = {}
+        """Lines whose marker is just ``extra == "x"``, by extra, not parsed yet."""
+        self.other: list[tuple[int, Requirement]] = []
+        """Every other line that parses."""
+        self.marked: list[tuple[int, Requirement]] = []
+        """The ones of :attr:`other` with a marker."""
+        self.by_extra: dict[NormalizedName | None, list[tuple[int, Requirement]]] = {}
+        """The ones of :attr:`marked` by the extra their marker names (:func:`_marker_extras`);
+        ``None``: a marker that names ``extra`` in another way (each extra evaluates it)."""
+
+
+def _position(entry: tuple[int, Requirement | str, bool]) -> int:
+    return entry[0]
 
 
 _MARKER_EXTRAS: dict[int, tuple[Marker, tuple[NormalizedName | None, ...]]] = {}
@@ -323,7 +462,7 @@ def _marker_extras(marker: Marker) -> tuple[NormalizedName | None, ...]:
     if "extra" not in text:
         result = ()
     elif found and text.count("extra") == len(found):
-        result = tuple(canonicalize_name(name) for name in found)
+        result = tuple(canonical_name(name) for name in found)
     else:
         result = (None,)
     # the marker is kept in the entry, so its id cannot be reused meanwhile

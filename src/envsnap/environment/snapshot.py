@@ -329,9 +329,10 @@ def take_snapshot(
             (:func:`envsnap.environment.target.guard_read`).
         envsnap.errors.InputError: ``project`` is a path that cannot be read.
     """
-    from envsnap.environment.project import as_project  # noqa: PLC0415
+    if project is not None:
+        from envsnap.environment.project import as_project  # noqa: PLC0415
 
-    project = as_project(project)
+        project = as_project(project)
     env = environment or probe(find_interpreter(python), started=started_probe)
     # a restore's own verification passes the venv it builds under its lock
     with guard_read(env) if environment is None else contextlib.nullcontext():
@@ -344,7 +345,8 @@ def take_snapshot(
         was_enabled = gc.isenabled()
         gc.disable()
         try:
-            dists, warnings = read_distributions(env.site_packages, base)
+            # Requires-Dist lines are parsed (and a bad one warned about) as the graph needs them
+            dists, warnings = read_distributions(env.site_packages, base, parse_requires=False)
             return build_snapshot(
                 env, dists, warnings=warnings, project=project, include_system=include_system
             )
@@ -393,9 +395,10 @@ def build_snapshot(
     Returns:
         The :class:`Snapshot`.
     """
-    from envsnap.environment.project import as_project  # noqa: PLC0415
+    if project is not None:
+        from envsnap.environment.project import as_project  # noqa: PLC0415
 
-    project = as_project(project)
+        project = as_project(project)
     dists = {
         d.name: d
         for d in sorted(distributions, key=lambda d: d.name)
@@ -404,7 +407,7 @@ def build_snapshot(
     graph = DependencyGraph(environment.markers, dists)
     declared_extras = _declared_extras(project, environment.markers)
     graph.build(declared_extras)
-    problems = list(warnings) + graph.warnings
+    marker_problems = list(graph.warnings)  # the ones met while inferring extras are not said
     explains: dict[str, list[NormalizedName]] = defaultdict(list)
     declared_lines: dict[NormalizedName, set[NormalizedName]] = defaultdict(set)
     for name, extra in declared_extras:
@@ -418,6 +421,10 @@ def build_snapshot(
     for name, extra in declared_extras:
         if name in dists:
             line_extras[name].add(extra)
+    # the lines the graph parsed, inference included; one read_distributions parsed and
+    # warned about already (parse_requires=True) is not said twice
+    said = set(warnings)
+    parsing = [w for w in graph.parse_warnings if w not in said]
     return Snapshot(
         environment=environment,
         distributions=tuple(dists.values()),
@@ -430,7 +437,7 @@ def build_snapshot(
             n: frozenset(x) for n, x in sorted(line_extras.items()) if x and reasons[n].top_level
         },
         explains={label: tuple(sorted(names)) for label, names in sorted(explains.items())},
-        warnings=tuple(problems),
+        warnings=(*warnings, *parsing, *marker_problems),
         include_system=include_system,
         project=project,
     )

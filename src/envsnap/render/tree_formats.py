@@ -6,7 +6,6 @@ Each is a pure ``render_*(tree) -> str``; :func:`envsnap.render.render_tree` map
 
 from __future__ import annotations
 
-import json
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -88,6 +87,8 @@ def render_json(tree: Tree) -> str:
         "reverse": tree.reverse,
         "roots": [_node_dict(r) for r in tree.roots],
     }
+    import json  # noqa: PLC0415 - 3 ms, for this format only
+
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 

@@ -58,6 +58,10 @@ def using(site: FakeSite) -> str:
 SUMMARY = "top-level: 1 (1 requested); extras inferred: none\n"
 
 
+def lines_with(text: str, prefix: str) -> list[str]:
+    return [line for line in text.splitlines() if line.startswith(prefix)]
+
+
 @pytest.fixture
 def populated(fake: FakeSite) -> FakeSite:
     fake("requests", "2.32.3", "urllib3>=1.21.1", requested=True)
@@ -398,3 +402,29 @@ def test_explain_prints_and_writes_nothing(populated: FakeSite, tmp_path: Path) 
         f"error: --explain nope: no such distribution in {py(populated)}",
         "hint: name an installed distribution (any spelling)",
     ]
+
+
+def test_a_bad_requires_dist_of_an_extra_warns_only_when_the_extra_is_in_effect(
+    fake: FakeSite,
+) -> None:
+    """Lines of an extra are parsed when the extra matters, and a bad one is said then."""
+    lib = fake(
+        "lib",
+        "1.0",
+        'speedups (>=1.0.*) ; extra == "fast"',
+        'docs-tool; extra == "docs"',
+        extras=["fast", "docs"],
+        requested=True,
+    )
+    result = run("-p", py(fake))
+    assert result.exit_code == 0
+    assert result.stderr == using(fake) + SUMMARY  # nothing asks for lib[fast]: not parsed
+    fake("app", "1.0", "lib[fast]", requested=True)
+    result = run("-p", py(fake))
+    assert result.exit_code == 0
+    warning = result.stderr.splitlines()[1]
+    assert warning.startswith(
+        f"warning: {lib}: invalid Requires-Dist 'speedups (>=1.0.*) ; extra == \"fast\"' skipped: "
+    )
+    assert len(lines_with(result.stderr, "warning: ")) == 1
+    assert result.stdout.splitlines()[2:4] == ["app==1.0", "lib==1.0"]

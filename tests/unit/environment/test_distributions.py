@@ -7,13 +7,21 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from envsnap.environment.distributions import MetadataWarning, read_distributions
+from envsnap.environment.distributions import (
+    _WANTED,
+    MetadataWarning,
+    _read_metadata,
+    extra_of,
+    read_distributions,
+)
 from envsnap.origin import Origin
-from support.fake_site import FakeSite
+from support.fake_site import LINUX_311, FakeSite
 
 FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "metadata"
 
@@ -554,3 +562,108 @@ def test_egg_info_dir_without_requires_txt(site: FakeSite) -> None:
     site.egg_info("bare", "1.0")
     dists, warnings = read_distributions([site.root])
     assert (warnings, dists[0].requires) == ([], ())
+
+
+# ---- Requires-Dist kept as text, parsed on demand -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "extra"),
+    [
+        ('pytest; extra == "test"', "test"),
+        ("pytest ; extra=='Dev_Tools'", "dev-tools"),
+        ('pytest>=8 ;  extra  ==  "test"  ', "test"),
+        ("Sphinx (>=5.1.1) ; extra == 'docs'", "docs"),
+        ('pytest; python_version < "3.12" and extra == "test"', None),
+        ('pytest; "test" == extra', None),
+        ('pytest; extra != "test"', None),
+        ('pytest; extra == "it\'s"', None),
+        ("pytest", None),
+        ('pytest; python_version < "3.12"', None),
+        ('private @ https://example.invalid/p.whl ; extra == "x"', None),
+        ('private @ https://example.invalid/p;extra=="x"', None),
+    ],
+)
+def test_extra_of_names_the_extra_only_when_that_is_the_whole_marker(
+    line: str, extra: str | None
+) -> None:
+    assert extra_of(line) == extra
+    if extra is not None:  # packaging agrees: it holds for that extra only
+        marker = Requirement(line).marker
+        assert marker is not None
+        assert marker.evaluate({**LINUX_311, "extra": extra})
+        assert not marker.evaluate({**LINUX_311, "extra": ""})
+
+
+def test_requires_is_parsed_on_first_use_and_skips_bad_lines(site: FakeSite) -> None:
+    site("a", "1.0", "good>=1", "bad (>=1.0.*)", 'opt; extra == "x"', extras=["x"])
+    dists, _ = read_distributions([site.root], parse_requires=False)
+    [dist] = dists
+    assert dist.requires_dist == ("good>=1", "bad (>=1.0.*)", 'opt; extra == "x"')
+    assert dist.requires == (Requirement("good>=1"), Requirement('opt; extra == "x"'))
+    assert dist.requires is dist.requires  # parsed once
+
+
+def test_reading_without_parsing_leaves_bad_lines_unsaid(site: FakeSite) -> None:
+    info = site("a", "1.0", "bad (>=1.0.*)")
+    _, lazy = read_distributions([site.root], parse_requires=False)
+    _, eager = read_distributions([site.root])
+    assert lazy == []
+    assert [w.path for w in eager] == [info]
+
+
+def _reference_headers(text: str) -> dict[str, list[str]]:
+    """The header parser before the kept headers were picked out (every header kept)."""
+    headers: dict[str, list[str]] = {}
+    key: str | None = None
+    for line in text.split("\n"):
+        if line[:1] in (" ", "\t") and key is not None:
+            headers[key][-1] += " " + line.strip()
+            continue
+        name, sep, value = line.partition(":")
+        if not sep:
+            key = None
+            continue
+        key = name.strip().lower()
+        headers.setdefault(key, []).append(value.strip())
+    return headers
+
+
+HEADER_LINES = st.sampled_from(
+    [
+        "Name: pkg",
+        "name : Other",
+        "Version: 1.0",
+        "VERSION:2.0",
+        "Requires-Dist: a>=1",
+        "Requires-Dist: b ;",
+        "requires-dist : c",
+        "Provides-Extra: x",
+        "Requires-Python: >=3.8",
+        "Classifier: Topic :: A",
+        "License: MIT",
+        "  continued",
+        "\tmore; text",
+        " Name: folded-or-not",
+        "no colon here",
+        "\x0bName: odd-space",
+        "Pname: not-wanted",
+        "Version",
+        "",
+        ":",
+    ]
+)
+
+
+@given(st.lists(HEADER_LINES, max_size=12))
+@settings(max_examples=300, deadline=None)
+def test_header_parser_keeps_what_the_full_parser_read(
+    tmp_path_factory: pytest.TempPathFactory, lines: list[str]
+) -> None:
+    """The kept headers are read exactly as the parser that kept every header read them."""
+    path = tmp_path_factory.mktemp("meta") / "METADATA"
+    text = "\n".join(line for line in lines if line)  # a blank line would end the block
+    path.write_text(text + "\n\nbody: not a header\n", encoding="utf-8")
+    got = _read_metadata(str(path), [])
+    expected = {k: v for k, v in _reference_headers(text + "\n").items() if k in _WANTED}
+    assert got == expected

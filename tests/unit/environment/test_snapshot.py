@@ -437,3 +437,61 @@ def test_extras_the_project_declares_are_followed(site: FakeSite, tmp_path: Path
     }
     assert result.extras == {"requests": frozenset({"socks"})}
     assert result.inferred_extras == {}
+
+
+# ---- Requires-Dist parsed when the graph needs a line ------------------------------------
+
+
+def lazy_snap(site: FakeSite) -> Snapshot:
+    """Read as take_snapshot reads: Requires-Dist left to the graph."""
+    dists, warnings = read_distributions([site.root], parse_requires=False)
+    return build_snapshot(site.environment(), dists, warnings=warnings)
+
+
+def test_a_bad_line_of_an_extra_nobody_asks_for_is_not_parsed(site: FakeSite) -> None:
+    site(
+        "lib",
+        "1.0",
+        'fast (>=1.0.*) ; extra == "speed"',
+        "dep>=1",
+        extras=["speed"],
+        requested=True,  # no root to explain, so no extra is looked at
+    )
+    site("dep", "1.0")
+    result = lazy_snap(site)
+    assert result.warnings == ()
+    assert kinds(result) == {"dep": "via lib", "lib": "requested"}
+
+
+def test_a_bad_line_of_an_extra_in_effect_warns_as_reading_did(site: FakeSite) -> None:
+    lib = site("lib", "1.0", 'fast (>=1.0.*) ; extra == "speed"', extras=["speed"])
+    site("app", "1.0", "lib[speed]")
+    eager = snap(site)  # read_distributions parses every line and says it once
+    lazy = lazy_snap(site)
+    assert [str(w) for w in lazy.warnings] == [str(w) for w in eager.warnings]
+    [warning] = lazy.warnings
+    assert warning.path == lib
+    assert warning.message.startswith(
+        "invalid Requires-Dist 'fast (>=1.0.*) ; extra == \"speed\"' skipped: "
+    )
+    assert kinds(lazy) == kinds(eager) == {"app": "root", "lib": "via app"}
+
+
+def test_a_bad_unconditional_line_warns_once_however_it_is_read(site: FakeSite) -> None:
+    lib = site("lib", "1.0", "broken (>=1.0.*)", "dep")
+    site("dep", "1.0")
+    for result in (snap(site), lazy_snap(site)):
+        assert [w.path for w in result.warnings] == [lib]
+        assert result.warnings[0].message.startswith("invalid Requires-Dist 'broken (>=1.0.*)'")
+
+
+def test_an_extra_looked_at_for_inference_warns_about_its_bad_line(site: FakeSite) -> None:
+    """Inferring extras walks them all: a bad line met on the way is said."""
+    lib = site(
+        "lib", "1.0", 'helper; extra == "more"', 'gone (>=1.0.*) ; extra == "more"', extras=["more"]
+    )
+    site("helper", "1.0")
+    result = lazy_snap(site)
+    assert [w.path for w in result.warnings] == [lib]
+    assert result.inferred_extras == {"lib": frozenset({"more"})}
+    assert kinds(result) == {"helper": "via lib[more]", "lib": "root"}
