@@ -158,7 +158,7 @@ def plan_pylock(
         file = selected.file
         if file is None or (selected.kind == "archive" and not file.is_wheel):
             # vcs and directories; an archive sdist: pip fetches it and records its URL (PEP 610)
-            package = lock.get(selected.name)
+            package = lock.get(selected.name, environment.markers)
             if package is not None:
                 pip_packages.append(package)
             continue
