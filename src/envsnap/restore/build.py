@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from envsnap.compare.drift import Report
+    from envsnap.environment.snapshot import Snapshot
     from envsnap.environment.target import TargetEnvironment
     from envsnap.index.file_cache import FileCache
     from envsnap.restore.plan import RestoreOptions, RestorePlan
@@ -104,9 +105,20 @@ def build_venv(
         say("verify", f"{plan.target} against {plan.file}")
         if options.with_pip and pip_check is None:  # the file's own pip
             pip_check = pool.submit(check_pip, venv.python)
-        set_requested(environment.site_packages, [p.name for p in lock.top_level])
-        snapshot = take_snapshot(environment=environment)
-        report = compare_env_to_lock(snapshot, lock, allow_extra=not no_deps)
+        top: list[str] = [p.name for p in lock.top_level]
+        snapshot = None
+        if not top:  # the file does not say (pip lock, uv): what nothing requires was named
+            snapshot = take_snapshot(environment=environment)
+            top = _roots(snapshot)
+        set_requested(environment.site_packages, top)
+        snapshot = snapshot or take_snapshot(environment=environment)
+        report = compare_env_to_lock(
+            snapshot,
+            lock,
+            allow_extra=not no_deps,
+            extras=options.extras,  # the entries of a pylock file installed are the ones chosen
+            groups=options.groups,
+        )
         if pip_check is not None:
             say("check", f"pip {pip_check.result()} runs in {plan.target}")
     if report:
@@ -129,6 +141,21 @@ def build_venv(
                 "the file does not list: " + ", ".join(added)
             )
     return venv.python, report, tuple(notes)
+
+
+def _roots(snapshot: Snapshot) -> list[str]:
+    """Return the packages no other installed package requires (for a file without top-level).
+
+    An extra envsnap inferred does not count as requiring: without it, a
+    ``pip lock celery sqlalchemy`` file marks sqlalchemy as named, so the next
+    freeze keeps it top-level instead of explaining it by ``celery[sqlalchemy]``.
+    """
+    required = {
+        edge.child
+        for edge in snapshot.edges
+        if edge.extra is None or edge.extra not in snapshot.inferred_extras.get(edge.parent, ())
+    }
+    return [d.name for d in snapshot.distributions if d.name not in required]
 
 
 def _make_venv(plan: RestorePlan, cache: FileCache) -> NewVenv:
