@@ -168,7 +168,7 @@ def test_requirements_text_of_a_lock() -> None:
     assert requirements_text(lock) == (
         'alpha==1.0 ; sys_platform == "linux" --hash=sha256:aa --hash=sha256:bb\n'
         "-e /src/proj\n"
-        "git+https://h/t.git@c0ffee#egg=tool\n"
+        "tool @ git+https://h/t.git@c0ffee\n"
         "w @ https://h/w-1.0-py3-none-any.whl\n"
     )
 
