@@ -11,36 +11,51 @@ Side ``a`` is what is *expected* (the lock file, the older file), side ``b``
 what is *found* (the environment, the newer file). ``missing`` means "in a,
 not in b"; ``extra`` means "in b, not in a".
 
-Why one module of this size: every drift kind (missing, extra, changed, source changed,
-broken requirement, undeclared, stale) is one small pure function over the same models,
-and the Report they build; they are read together.
+The model (:class:`Change`, :class:`Report`) lives in
+:mod:`envsnap.compare.changes`, the comparison with ``pyproject.toml`` in
+:mod:`envsnap.compare.project`, how entries under markers meet in
+:mod:`envsnap.compare.pairs`; all are importable from here.
+
+Why one module of this size: the comparison core and the kinds it reports
+between two sides (missing, extra, changed, source changed, extras changed,
+broken, reclassified) are read together.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Literal, get_args
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from packaging.utils import NormalizedName, canonicalize_name
 
-from envsnap._markers import marker_holds
+from envsnap.compare.changes import (
+    INFORMATIONAL,
+    KINDS,
+    Change,
+    ChangeKind,
+    Report,
+    combine,
+    lock_label,
+    lock_path,
+    pin,
+    sorted_changes,
+    where,
+)
+from envsnap.compare.project import compare_lock_to_project
 from envsnap.environment import TOOLING
 from envsnap.lock import Lock, LockedPackage
 
 if TYPE_CHECKING:
-    import os
     from collections.abc import Collection, Iterable, Mapping
 
-    from packaging.markers import Marker
     from packaging.requirements import Requirement
 
     from envsnap.environment.graph import Edge, Unsatisfied
-    from envsnap.environment.project import ProjectDeclaration
     from envsnap.environment.snapshot import Snapshot
     from envsnap.origin import Origin
 
 __all__ = [
+    "INFORMATIONAL",
     "KINDS",
     "Change",
     "ChangeKind",
@@ -51,131 +66,6 @@ __all__ = [
     "compare_locks",
     "lock_from_snapshot",
 ]
-
-ChangeKind = Literal[
-    "missing",
-    "extra",
-    "changed",
-    "source-changed",
-    "extras-changed",
-    "broken",
-    "missing-declared",
-    "outside-specifier",
-    "stale",
-    "file-modified",
-    "file-missing",
-    "reclassified",
-]
-
-KINDS: tuple[ChangeKind, ...] = get_args(ChangeKind)
-"""Every kind, in the order reports show them."""
-
-INFORMATIONAL: frozenset[ChangeKind] = frozenset({"reclassified"})
-"""Kinds shown for information only: they never count as drift (an item of
-another kind may be informational too, see :attr:`Change.informational`)."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Change:
-    """One drift item: a package (or one of its files) that differs between two sides."""
-
-    kind: ChangeKind
-    """What differs (see :data:`KINDS`)."""
-    name: str
-    """The normalized name of the package concerned."""
-    expected: str | None = None
-    """What side a (the lock file, pyproject, RECORD) says, e.g. ``2.32.3``."""
-    found: str | None = None
-    """What side b (the environment, the other file) has, e.g. ``2.31.0``."""
-    detail: str | None = None
-    """A plain-language explanation, when the kind and values are not enough."""
-    line: int | None = None
-    """1-based line of :attr:`path` where the package is written, when known."""
-    path: str | None = None
-    """The file the item is about: the lock file (with ``line``), a file it
-    includes with ``-r``, ``pyproject.toml``, or for ``file-*`` kinds the installed file."""
-    informational: bool = False
-    """Shown for information only, never drift: ``extras-changed`` where the
-    expected side pins every package (the packages an extra brings in are
-    compared one by one, and an extra a lock asks for but the environment
-    does not meet is ``broken``). ``reclassified`` always is."""
-
-    @property
-    def is_drift(self) -> bool:
-        """Whether this item counts as drift (not ``reclassified``, not :attr:`informational`)."""
-        return not self.informational and self.kind not in INFORMATIONAL
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Report:
-    """The result of a comparison: drift items between side a and side b."""
-
-    changes: tuple[Change, ...]
-    """The items, sorted by kind (in :data:`KINDS` order) then name."""
-    a_label: str
-    """What side a is, for people: a file path or ``pyproject.toml``."""
-    b_label: str
-    """What side b is: an environment (``env /path/.venv``) or a file."""
-    checked: int = 0
-    """How many packages were compared (for the ``OK`` line)."""
-    notes: tuple[str, ...] = field(default_factory=tuple)
-    """Non-fatal remarks (unreadable markers, files not verifiable...)."""
-
-    def __bool__(self) -> bool:
-        """Return whether there is drift (informational items do not count)."""
-        return any(change.is_drift for change in self.changes)
-
-    @property
-    def drift(self) -> tuple[Change, ...]:
-        """The items that count as drift."""
-        return tuple(c for c in self.changes if c.is_drift)
-
-    def by_kind(self) -> dict[ChangeKind, list[Change]]:
-        """Group the items by kind, in :data:`KINDS` order, leaving out empty kinds."""
-        groups: dict[ChangeKind, list[Change]] = {}
-        for kind in KINDS:
-            items = [c for c in self.changes if c.kind == kind]
-            if items:
-                groups[kind] = items
-        return groups
-
-    def counts(self) -> dict[ChangeKind, int]:
-        """Return the number of items of each kind present, in :data:`KINDS` order."""
-        counter = Counter(c.kind for c in self.changes)
-        return {kind: counter[kind] for kind in KINDS if counter[kind]}
-
-    def without(self, *kinds: ChangeKind) -> Report:
-        """Return a copy of the report without the items of ``kinds``."""
-        return replace(self, changes=tuple(c for c in self.changes if c.kind not in kinds))
-
-    def drift_only(self) -> Report:
-        """Return a copy without the informational items (what ``check`` shows without ``-v``)."""
-        return replace(self, changes=self.drift)
-
-
-def _sorted(changes: Iterable[Change]) -> tuple[Change, ...]:
-    order = {kind: i for i, kind in enumerate(KINDS)}
-    return tuple(
-        sorted(changes, key=lambda c: (order[c.kind], c.name, c.path or "", c.expected or ""))
-    )
-
-
-def combine(first: Report, *others: Report) -> Report:
-    """Merge reports into one (labels of the first; items, counts and notes of all).
-
-    Args:
-        first: the main report (its labels are kept).
-        others: further reports, e.g. lock-vs-project and file verification.
-
-    Returns:
-        One :class:`Report` with every item, sorted.
-    """
-    changes = list(first.changes)
-    notes = list(first.notes)
-    for other in others:
-        changes += other.changes
-        notes += [n for n in other.notes if n not in notes]
-    return replace(first, changes=_sorted(changes), notes=tuple(notes))
 
 
 def lock_from_snapshot(snapshot: Snapshot, *, include_tools: bool = True) -> Lock:
@@ -275,20 +165,20 @@ def compare_env_to_lock(
         if unlisted:
             ignore = {*ignore, *unlisted}
             notes.append(
-                f"{_lock_label(lock)} does not pin the whole dependency tree: "
+                f"{lock_label(lock)} does not pin the whole dependency tree: "
                 "packages its entries require are not reported as extra"
             )
     report = _compare(
         lock,
         env_lock,
-        a_label=_lock_label(lock),
+        a_label=lock_label(lock),
         b_label=f"env {snapshot.environment.prefix}",
         by_name=True,
         ignore=ignore,
         allow_extra=allow_extra,
         skip_tools=False,
         include_tools=include_tools,
-        extra_path=_path(lock),
+        extra_path=lock_path(lock),
     )
     skip = {canonicalize_name(n) for n in ignore}
     installed = {d.name: d for d in snapshot.distributions}
@@ -305,7 +195,7 @@ def compare_env_to_lock(
         else:
             found = f"{child}=={item.installed}"
             detail = f"{who} requires {requirement}; {item.installed} is installed"
-        path, line = _where(lock, lock.get(item.dependent))
+        path, line = where(lock, lock.get(item.dependent))
         broken.append(
             Change(
                 kind="broken",
@@ -320,7 +210,7 @@ def compare_env_to_lock(
     broken += _unmet_locked_extras(snapshot, lock, skip)
     return replace(
         report,
-        changes=_sorted([*report.changes, *broken]),
+        changes=sorted_changes([*report.changes, *broken]),
         notes=tuple(dict.fromkeys([*notes, *report.notes])),
     )
 
@@ -350,14 +240,14 @@ def _unmet_locked_extras(snapshot: Snapshot, lock: Lock, skip: set[NormalizedNam
             chain = "".join(
                 f", which requires {link}" for link in _chain(snapshot, package.name, extra, unmet)
             )
-            path, line = _where(lock, package)
+            path, line = where(lock, package)
             changes.append(
                 Change(
                     kind="broken",
                     name=package.name,
                     expected=asked,
                     found=None if unmet.installed is None else str(unmet.installed),
-                    detail=f"{_lock_label(lock)} asks for {asked}{chain}, "
+                    detail=f"{lock_label(lock)} asks for {asked}{chain}, "
                     f"which requires {_without_marker(unmet.requirement)}; {have}",
                     line=line,
                     path=path,
@@ -453,134 +343,16 @@ def compare_locks(
     report = _compare(
         a,
         b,
-        a_label=a_label or _lock_label(a),
-        b_label=b_label or _lock_label(b),
+        a_label=a_label or lock_label(a),
+        b_label=b_label or lock_label(b),
         by_name=markers is not None,
         ignore=ignore,
         allow_extra=allow_extra,
         skip_tools=not include_tools,
         include_tools=include_tools,
-        extra_path=_path(a),
+        extra_path=lock_path(a),
     )
     return replace(report, notes=tuple(dict.fromkeys([*notes, *report.notes])))
-
-
-def compare_lock_to_project(
-    lock: Lock,
-    project: ProjectDeclaration | str | os.PathLike[str],
-    *,
-    markers: Mapping[str, str] | None = None,
-    ignore: Collection[str] = (),
-) -> Report:
-    """Compare a lock with the dependencies ``pyproject.toml`` declares.
-
-    - ``missing-declared``: a declared requirement (``[project]
-      dependencies``, selected optional dependencies and PEP 735 groups)
-      that the lock has no entry for. A requirement with a marker is
-      reported only when ``markers`` are given and the marker applies (a lock
-      taken on Linux need not pin a Windows-only dependency).
-    - ``outside-specifier``: the lock pins a version the declared specifier
-      does not allow (pre-releases allowed, as a pin is explicit). With
-      ``markers`` the lock is narrowed to that environment first; without,
-      an entry is outside when no declared requirement of its name allows it
-      (``click>=8.2 ; python_version >= "3.10"`` and ``click>=8 ;
-      python_version < "3.10"`` cover both of a universal file's pins).
-    - ``stale``: an entry the lock records as top-level because it was
-      *declared* (``declared``: requirements files envsnap writes say it under
-      the pin, pylock files in ``[tool.envsnap]``, pip-compile's ``# via
-      NAME (pyproject.toml)``) and that the project no longer declares. An
-      entry installed by name (``requested``) or that nothing required
-      (``root``) was never declared, so it is never stale; nor is one whose
-      reason the lock does not record.
-
-    The project itself (``[project] name``, e.g. an editable install or a
-    self-reference in a group) is never reported.
-
-    Args:
-        lock: the lock (side a of the wording: what the file says).
-        project: the declaration (side b), or a ``pyproject.toml`` path or its
-            directory (:func:`envsnap.environment.project.as_project`).
-        markers: the PEP 508 marker values of the target, when known.
-        ignore: names to leave out.
-
-    Returns:
-        The :class:`Report`, ``a_label`` the project file, ``b_label`` the lock.
-    """
-    from envsnap.environment.project import as_project  # noqa: PLC0415
-
-    project = as_project(project)
-    lock = lock.for_environment(markers)
-    skip = {canonicalize_name(n) for n in ignore}
-    if project.name:
-        skip.add(project.name)
-    changes: list[Change] = []
-    applicable = [
-        dep
-        for dep in project.dependencies
-        if dep.name not in skip
-        and (
-            markers is None
-            or dep.requirement.marker is None
-            or _applies(dep.requirement.marker, markers)
-        )
-    ]
-    for dep in applicable:
-        if lock.entries(dep.name):
-            continue
-        if dep.requirement.marker is not None and markers is None:
-            continue  # no target: a Windows-only dependency need not be locked here
-        changes.append(
-            Change(
-                kind="missing-declared",
-                name=dep.name,
-                expected=str(dep.requirement),
-                detail=f"declared in [{dep.source}]",
-                line=dep.line,
-                path=str(project.path),
-            )
-        )
-    for name in dict.fromkeys(dep.name for dep in applicable):
-        declared = [dep for dep in applicable if dep.name == name]
-        for locked in lock.entries(name):
-            if locked.version is None or any(
-                d.requirement.specifier.contains(locked.version, prereleases=True) for d in declared
-            ):
-                continue
-            path, line = _where(lock, locked)
-            changes.append(
-                Change(
-                    kind="outside-specifier",
-                    name=name,
-                    expected=" or ".join(str(d.requirement) for d in declared),
-                    found=str(locked.version),
-                    detail="declared in "
-                    + ", ".join(dict.fromkeys(f"[{d.source}]" for d in declared)),
-                    line=line,
-                    path=path,
-                )
-            )
-    for locked in lock.top_level:
-        if locked.name in project.names or locked.name in skip or locked.reason != "declared":
-            continue
-        path, line = _where(lock, locked)
-        changes.append(
-            Change(
-                kind="stale",
-                name=locked.name,
-                expected=None,
-                found=_pin(locked),
-                detail=f"no longer declared in {project.path.name} "
-                "(the lock records it as declared)",
-                line=line,
-                path=path,
-            )
-        )
-    return Report(
-        changes=_sorted(changes),
-        a_label=str(project.path),
-        b_label=_lock_label(lock),
-        checked=len({dep.name for dep in applicable}),
-    )
 
 
 def _closure(snapshot: Snapshot, lock: Lock) -> set[NormalizedName]:
@@ -648,12 +420,12 @@ def _compare(
             continue
         if have is None:
             if want is not None and pair.name not in quiet:
-                path, line = _where(a, want)
+                path, line = where(a, want)
                 changes.append(
                     Change(
                         kind="missing",
                         name=pair.name,
-                        expected=_pin(want),
+                        expected=pin(want),
                         detail=_others(pair.others, b_label),
                         line=line,
                         path=path,
@@ -662,12 +434,12 @@ def _compare(
             continue
         if want is None:
             if not allow_extra and pair.name not in quiet:
-                path, line = _where(b, have) if b.path is not None else (extra_path, None)
+                path, line = where(b, have) if b.path is not None else (extra_path, None)
                 changes.append(
                     Change(
                         kind="extra",
                         name=pair.name,
-                        found=_pin(have),
+                        found=pin(have),
                         detail=_others(pair.others, a_label),
                         line=line,
                         path=path,
@@ -675,7 +447,7 @@ def _compare(
                 )
             continue
         checked += 1
-        path, line = _where(a, want)
+        path, line = where(a, want)
         changes += _differences(want, have, line=line, path=path)
         if record_extras and want.top_level and have.top_level and want.extras != have.extras:
             changes.append(
@@ -700,12 +472,14 @@ def _compare(
                     path=path,
                 )
             )
-    return Report(changes=_sorted(changes), a_label=a_label, b_label=b_label, checked=checked)
+    return Report(
+        changes=sorted_changes(changes), a_label=a_label, b_label=b_label, checked=checked
+    )
 
 
 def _others(entries: Iterable[LockedPackage], label: str) -> str | None:
     """Say which entries of the name the other side has under other markers, if any."""
-    pins = [_pin(p) for p in entries]
+    pins = [pin(p) for p in entries]
     return f"{label} has {'; '.join(pins)}" if pins else None
 
 
@@ -816,32 +590,6 @@ def _url_key(url: str | None) -> str | None:
     return url.partition("#")[0].rstrip("/").replace("file://localhost/", "file:///")
 
 
-def _applies(
-    marker: Marker,
-    markers: Mapping[str, str],
-    *,
-    notes: list[str] | None = None,
-    name: str = "",
-) -> bool:
-    """Evaluate a PEP 508 marker for an environment; one that cannot be evaluated applies."""
-    problems: list[str] = []
-    holds = marker_holds(marker, markers, problems=problems)
-    if notes is not None:
-        notes += [f"{name}: {problem}; checked" for problem in problems]
-    return holds
-
-
-def _pin(package: LockedPackage) -> str:
-    """``name==version``, ``name @ URL`` or ``name SPEC``, with ``; marker``, for messages."""
-    if package.origin.is_direct:
-        text = f"{package.name} @ {package.origin.describe()}"
-    elif package.version is not None:
-        text = f"{package.name}=={package.version}"
-    else:
-        text = f"{package.name}{package.specifier or ''}"
-    return text if package.marker is None else f"{text} ; {package.marker}"
-
-
 def _records_extras(lock: Lock) -> bool:
     """Whether the lock says which extras its top-level entries ask for.
 
@@ -865,25 +613,3 @@ def _classification(package: LockedPackage) -> str:
     if package.top_level:
         return f"top-level ({package.reason})" if package.reason else "top-level"
     return f"transitive ({package.reason})" if package.reason else "transitive"
-
-
-def _path(lock: Lock) -> str | None:
-    return str(lock.path) if lock.path is not None else None
-
-
-def _where(lock: Lock, package: LockedPackage | None) -> tuple[str | None, int | None]:
-    """Return the file and line an item about ``package`` lands on.
-
-    The file the entry is written in (an ``-r`` include's own, with its line),
-    else the lock file; for a package the lock does not list, the lock file
-    without a line.
-    """
-    if package is None:
-        return _path(lock), None
-    if package.file is not None:
-        return str(package.file), package.line
-    return _path(lock), package.line
-
-
-def _lock_label(lock: Lock) -> str:
-    return str(lock.path) if lock.path is not None else lock.format
