@@ -14,10 +14,11 @@ from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvir
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from collections.abc import Set as AbstractSet
 
     from packaging.markers import Marker
 
-__all__ = ["UNEVALUABLE", "marker_holds"]
+__all__ = ["UNEVALUABLE", "entry_holds", "marker_holds"]
 
 UNEVALUABLE = (InvalidMarker, UndefinedComparison, UndefinedEnvironmentName)
 """The errors packaging raises for a marker that cannot be evaluated."""
@@ -56,3 +57,45 @@ def marker_holds(
         if problems is not None:
             problems.append(f"marker {str(marker)!r} cannot be evaluated: {exc}")
         return otherwise
+
+
+def entry_holds(
+    marker: Marker | None,
+    environment: Mapping[str, str],
+    *,
+    extras: AbstractSet[str] = frozenset(),
+    groups: AbstractSet[str] = frozenset(),
+    problems: list[str] | None = None,
+) -> bool:
+    """Whether the marker of a lock entry holds in ``environment`` (PEP 508, PEP 751).
+
+    A lock entry's marker may test the lock's ``extras`` and
+    ``dependency_groups`` (PEP 751: sets of the names being installed) besides
+    the PEP 508 variables; ``extra`` is ``""``, as pip evaluates a
+    requirements-file line. A marker that cannot be evaluated holds (the
+    entry is compared rather than silently left out) and is named in ``problems``.
+
+    Args:
+        marker: the entry's marker; ``None`` always holds.
+        environment: the marker variables of the environment at hand.
+        extras: the lock extras installed (PEP 751 ``extras``).
+        groups: the dependency groups installed (PEP 751 ``dependency_groups``).
+        problems: if given, gets one line per marker that cannot be evaluated.
+
+    Returns:
+        The marker's value, or ``True`` when it cannot be evaluated.
+    """
+    if marker is None:
+        return True
+    values: dict[str, str | AbstractSet[str]] = {
+        **environment,
+        "extra": "",
+        "extras": frozenset(extras),
+        "dependency_groups": frozenset(groups),
+    }
+    try:
+        return bool(marker.evaluate(values, context="lock_file"))
+    except UNEVALUABLE as exc:
+        if problems is not None:
+            problems.append(f"marker {str(marker)!r} cannot be evaluated: {exc}")
+        return True

@@ -7,15 +7,17 @@ model, so restore, check and diff never look at a file format.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from packaging.utils import NormalizedName, canonicalize_name
 
+from envsnap._markers import entry_holds
 from envsnap.origin import Origin
 
 if TYPE_CHECKING:
     import os
+    from collections.abc import Collection, Mapping
     from pathlib import Path
 
     from packaging.markers import Marker
@@ -62,7 +64,12 @@ class LockedPackage:
     reason: str | None = None
     """The recorded classification (``requested``, ``via a, b``...), when any."""
     line: int | None = None
-    """1-based line of the file where the package is (for annotations)."""
+    """1-based line where the package is written (for annotations): in :attr:`file`
+    when set, else in the lock file itself."""
+    file: Path | None = field(default=None, compare=False)
+    """The file the package is written in when it is not the lock file itself
+    (a requirements file included with ``-r``), so that a report lands on it;
+    ``None``: the lock file."""
     location: str | None = field(default=None, compare=False)
     """``FILE:LINE`` where the package is written, an included (``-r``) file's
     too, for messages (not part of equality: the readers differ); ``None`` when unknown."""
@@ -120,13 +127,120 @@ class Lock:
     """For a venv frozen with ``include-system-site-packages``: the base packages
     it relied on (``name==version``, see ``base_packages``); ``None``: not such a venv."""
 
-    def get(self, name: str) -> LockedPackage | None:
-        """Return the package called ``name`` (any spelling), or ``None``."""
+    def entries(self, name: str) -> tuple[LockedPackage, ...]:
+        """Return every entry called ``name`` (any spelling), in the Lock's order.
+
+        A file may pin one name several times, each under its own marker
+        (``uv pip compile --universal``, ``uv export``, uv's pylock.toml,
+        ``envsnap freeze --portable``): ``click==8.1.8 ; python_full_version <
+        '3.10'`` and ``click==8.5.1 ; python_full_version >= '3.10'``.
+        """
         wanted = canonicalize_name(name)
+        return tuple(p for p in self.packages if p.name == wanted)
+
+    def get(self, name: str, markers: Mapping[str, str] | None = None) -> LockedPackage | None:
+        """Return the entry called ``name`` (any spelling) that applies, or ``None``.
+
+        Args:
+            name: the package.
+            markers: the PEP 508 marker values of an environment: only an entry
+                whose marker holds there is returned (:meth:`for_environment`).
+                ``None``: any entry, which is right only for a Lock that holds one
+                entry per name (or one already narrowed with :meth:`for_environment`).
+
+        Raises:
+            ValueError: several entries apply (a file with one entry per marker,
+                read without ``markers``): choosing the first would compare
+                against a version that another Python or platform installs.
+        """
+        found = self.entries(name)
+        if markers is not None:
+            extras, groups = self.selection()
+            found = tuple(
+                p for p in found if entry_holds(p.marker, markers, extras=extras, groups=groups)
+            )
+        if len(found) > 1:
+            raise ValueError(
+                f"{name}: {len(found)} entries in {self.path or self.format}, one per marker; "
+                "narrow the Lock with for_environment(markers) first"
+            )
+        return found[0] if found else None
+
+    def for_environment(
+        self,
+        markers: Mapping[str, str] | None,
+        *,
+        extras: Collection[str] = (),
+        groups: Collection[str] | None = None,
+        problems: list[str] | None = None,
+    ) -> Lock:
+        """Return the Lock narrowed to the entries that apply to one environment.
+
+        Every comparison (restore's verification, ``check``, ``diff`` against an
+        environment) goes through this before it compares: an entry applies
+        when its marker holds for the environment's marker values (PEP 508;
+        for a pylock file also its ``extras`` and ``dependency_groups``, PEP
+        751), as pip and uv decide which lines of a file to install. A marker
+        that cannot be evaluated applies (and is named in ``problems``). A
+        name whose entries overlap (two apply) keeps the first, and
+        ``problems`` says so: pip would refuse such a file ("Double
+        requirement given").
+
+        Args:
+            markers: the environment's marker variables (a probe's ``markers``);
+                ``None``: no environment at hand, the Lock is returned as it is.
+            extras: the lock's extras being installed (pylock ``extras``).
+            groups: the dependency groups being installed; ``None``: the
+                lock's ``default-groups`` (PEP 751).
+            problems: if given, gets one line per unevaluable marker or overlap.
+
+        Returns:
+            A copy holding at most one entry per name.
+        """
+        if markers is None:
+            return self
+        chosen_extras, chosen_groups = self.selection(extras, groups)
+        kept: dict[NormalizedName, LockedPackage] = {}
         for package in self.packages:
-            if package.name == wanted:
-                return package
-        return None
+            if not entry_holds(
+                package.marker,
+                markers,
+                extras=chosen_extras,
+                groups=chosen_groups,
+                problems=problems,
+            ):
+                continue
+            first = kept.setdefault(package.name, package)
+            if first is not package and problems is not None:
+                problems.append(
+                    f"{package.name}: several entries apply to this environment "
+                    f"({first.marker or 'no marker'}; {package.marker or 'no marker'}): "
+                    "the first is compared"
+                )
+        return replace(self, packages=tuple(p for p in self.packages if kept.get(p.name) is p))
+
+    def selection(
+        self, extras: Collection[str] = (), groups: Collection[str] | None = None
+    ) -> tuple[frozenset[str], frozenset[str]]:
+        """Return the PEP 751 ``extras`` and ``dependency_groups`` to evaluate entry markers with.
+
+        Args:
+            extras: the lock extras being installed; ``*``: every extra the lock
+                lists (PEP 751 ``extras``).
+            groups: the dependency groups being installed (``*``: every group
+                the lock lists); ``None``: the lock's ``default-groups``
+                (a pylock file's; none for requirements).
+
+        Returns:
+            ``(extras, groups)``, for :func:`envsnap._markers.entry_holds`.
+        """
+        listed_extras = getattr(self.pylock, "extras", None) or ()
+        listed_groups = getattr(self.pylock, "dependency_groups", None) or ()
+        if groups is None:
+            groups = getattr(self.pylock, "default_groups", None) or ()
+        chosen_extras = {str(x) for x in (listed_extras if "*" in extras else extras)}
+        chosen_groups = {str(x) for x in (listed_groups if "*" in groups else groups)}
+        return frozenset(chosen_extras), frozenset(chosen_groups)
 
     @property
     def top_level(self) -> tuple[LockedPackage, ...]:

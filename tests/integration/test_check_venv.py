@@ -62,7 +62,8 @@ def test_install_after_freeze_is_drift(frozen: tuple[Path, Path], wheelhouse: Pa
     lock_text = (work / "pylock.toml").read_text(encoding="utf-8").splitlines()
     omega_line = lock_text.index('name = "omega"') + 1
     assert github.stdout == (
-        f"::error title=envsnap%3A extra::solo==1.0 is in env {env} but not in pylock.toml\n"
+        f"::error file=pylock.toml,title=envsnap%3A extra::solo==1.0 is in env {env} "
+        "but not in pylock.toml\n"
         f"::error file=pylock.toml,line={omega_line},title=envsnap%3A version changed::"
         f"omega: pylock.toml has 1.0, env {env} has 2.0\n"
         f"drift: 1 extra, 1 changed (pylock.toml vs env {env})\n"
@@ -71,9 +72,9 @@ def test_install_after_freeze_is_drift(frozen: tuple[Path, Path], wheelhouse: Pa
     diff = run_envsnap("diff", "requirements.txt", str(env), "--format", "json", cwd=work)
     assert diff.returncode == 1
     data = json.loads(diff.stdout)
-    assert [(c["kind"], c["package"], c["line"]) for c in data["changes"]] == [
-        ("extra", "solo", None),
-        ("changed", "omega", 4),
+    assert [(c["kind"], c["package"], c["file"], c["line"]) for c in data["changes"]] == [
+        ("extra", "solo", "requirements.txt", None),
+        ("changed", "omega", "requirements.txt", 4),
     ]
 
 
@@ -116,4 +117,43 @@ def test_tree_of_real_venv(shared_frozen: tuple[Path, Path]) -> None:
         "└── beta==1.0 [required: >=1]\n"
         "    └── gamma==1.0 [required: any]\n"
         "omega==1.0\n",
+    )
+
+
+def test_pips_install_of_envsnaps_pylock_checks_clean(
+    tmp_path: Path, wheelhouse: Path, loopback_index: str
+) -> None:
+    # pip marks every package of a pylock.toml REQUESTED (issue 22): epsilon is no longer
+    # explained by delta[fast]; the environment is the same, so that is not drift
+    source = make_venv(tmp_path / "source")
+    pip_install(source, "delta[fast]", find_links=wheelhouse)
+    frozen = run_envsnap(
+        "freeze",
+        "-p",
+        str(source),
+        "-o",
+        "pylock.toml",
+        "--index-url",
+        loopback_index,
+        cwd=tmp_path,
+    )
+    assert frozen.returncode == 0, frozen.stderr
+    assert '[tool.envsnap.extras]\ndelta = ["fast"]\n' in (tmp_path / "pylock.toml").read_text(
+        encoding="utf-8"
+    )
+    target = make_venv(tmp_path / "target")
+    pip_install(target, "-r", str(tmp_path / "pylock.toml"), index_url=loopback_index)
+    env = venv_root(target)
+    done = run_envsnap("check", "-p", str(target), "-q", cwd=tmp_path)
+    assert (done.returncode, done.stdout) == (0, f"OK pylock.toml matches env {env} (2 packages)\n")
+    shown = run_envsnap("check", "-p", str(target), "-v", cwd=tmp_path)
+    assert (shown.returncode, shown.stdout) == (
+        0,
+        "extras changed (not drift) (1):\n"
+        f"  delta: pylock.toml has delta[fast], env {env} has delta  (line 7)\n"
+        "reclassified (not drift) (1):\n"
+        "  epsilon: transitive (via delta[fast]) in pylock.toml, top-level (requested) in "
+        f"env {env}  (line 16)\n"
+        f"OK pylock.toml matches env {env} (2 packages; 1 extras-changed, 1 reclassified "
+        "(not drift))\n",
     )

@@ -450,3 +450,55 @@ def test_venv_with_dangling_interpreter_is_bad_input(venv_factory: Callable[...,
         f"error: {root}: broken virtual environment: {root}/bin/python points to missing "
         f"{real.name}\nhint: recreate it (python -m venv) or name another with --python\n"
     )
+
+
+def test_the_pip_python_bundles_installs_a_local_vcs_package_from_the_file(
+    tmp_path: Path, wheelhouse: Path
+) -> None:
+    # issue 22: `name @ git+file:///PATH@SHA` is refused by the pip that ensurepip gives
+    # Python 3.11 and 3.12 (23.2.1, "Invalid URL"); `python -m venv && pip install -r` works
+    import subprocess  # noqa: PLC0415
+    import venv  # noqa: PLC0415
+
+    from support.venvs import clean_env  # noqa: PLC0415
+
+    git_env = clean_env(
+        GIT_AUTHOR_NAME="t",
+        GIT_AUTHOR_EMAIL="t@example.invalid",
+        GIT_COMMITTER_NAME="t",
+        GIT_COMMITTER_EMAIL="t@example.invalid",
+        GIT_CONFIG_GLOBAL=os.devnull,
+        GIT_CONFIG_NOSYSTEM="1",
+    )
+    repo = write_project(tmp_path / "gitlib", "gitlib", "1.0", requires=["solo"])
+    for args in (("init", "-q"), ("add", "."), ("commit", "-q", "-m", "one")):
+        subprocess.run(["git", *args], cwd=repo, env=git_env, check=True, capture_output=True)
+    commit = (
+        subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=repo, env=git_env, check=True, capture_output=True
+        )
+        .stdout.decode()
+        .strip()
+    )
+    source = make_venv(tmp_path / "source")
+    pip_install(source, f"gitlib @ git+{repo.as_uri()}@{commit}", find_links=wheelhouse)
+    frozen = run_envsnap("freeze", "-p", str(source), "-q", "-o", "requirements.txt", cwd=tmp_path)
+    assert frozen.returncode == 0, frozen.stderr
+    text = (tmp_path / "requirements.txt").read_text(encoding="utf-8")
+    assert f"gitlib @ git+file://localhost{repo}@{commit}" in text.splitlines()
+    venv.EnvBuilder(with_pip=True, symlinks=True).create(tmp_path / "plain")
+    bundled = tmp_path / "plain" / "bin" / "python"
+    done = subprocess.run(
+        [
+            *(str(bundled), "-m", "pip", "install", "--no-index"),
+            *("--find-links", str(wheelhouse), "-r", "requirements.txt"),
+        ],
+        cwd=tmp_path,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    check = run_envsnap("check", "-p", str(bundled), "-q", "requirements.txt", cwd=tmp_path)
+    assert (check.returncode, check.stderr) == (0, ""), check.stdout

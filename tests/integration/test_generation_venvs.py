@@ -17,14 +17,23 @@ named by itself), and a self-referencing extra (``p[all]`` requires
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
 from typing import TYPE_CHECKING
 
 import pytest
 
 from envsnap import __version__
-from support.venvs import make_venv, pip_freeze, pip_install, run_checked, run_envsnap
-from support.wheels import build_wheel
+from support.venvs import (
+    clean_env,
+    make_venv,
+    pip_freeze,
+    pip_install,
+    run_checked,
+    run_envsnap,
+)
+from support.wheels import build_wheel, write_project
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -189,3 +198,60 @@ def test_pip_made_venv_explains_each_package(pip_venv: Path, tmp_path: Path) -> 
     assert summary.stderr.splitlines()[1] == (
         "top-level: 3 (3 requested); extras inferred: app[x], p[io]"
     )
+
+
+def git(*args: str, cwd: Path) -> str:
+    env = clean_env(
+        GIT_AUTHOR_NAME="t",
+        GIT_AUTHOR_EMAIL="t@example.invalid",
+        GIT_COMMITTER_NAME="t",
+        GIT_COMMITTER_EMAIL="t@example.invalid",
+        GIT_CONFIG_GLOBAL=os.devnull,
+        GIT_CONFIG_NOSYSTEM="1",
+    )
+    done = subprocess.run(
+        ["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+@pytest.mark.parametrize("installer", ["pip", "uv"])
+def test_with_editable_vcs_and_url_installs_too(
+    installer: str, wheels: Path, tmp_path: Path
+) -> None:
+    # pip: "Editable requirements are not allowed as constraints"; uv: "Unnamed
+    # requirements are not allowed as constraints" (issue 22). The top-level file
+    # installs every editable, the constraints name it (freeze --constraints)
+    repo = write_project(tmp_path / "gitlib", "gitlib", "1.0", requires=["deep"])
+    git("init", "-q", cwd=repo)
+    git("add", ".", cwd=repo)
+    git("commit", "-q", "-m", "one", cwd=repo)
+    commit = git("rev-parse", "HEAD", cwd=repo)
+    edlib = write_project(tmp_path / "edlib", "edlib", "1.0", requires=["solo2"])
+    with (edlib / "pyproject.toml").open("a", encoding="utf-8") as toml:
+        toml.write('\n[project]\nname = "edlib"\nversion = "1.0"\ndependencies = ["solo2"]\n')
+    archive = build_wheel(tmp_path / "files", "arclib", "1.0", requires=["pio"])
+    source = make_venv(tmp_path / "source")
+    named = ["app[x]", f"gitlib @ git+{repo.as_uri()}@{commit}", "-e", str(edlib), archive.as_uri()]
+    pip_install(source, *named, find_links=wheels)
+    top, constraints = tmp_path / "top.txt", tmp_path / "constraints.txt"
+    top.write_text(freeze(source, "--top-level-only"), encoding="utf-8")
+    constraints.write_text(freeze(source, "--constraints"), encoding="utf-8")
+    assert "# editable: edlib" in constraints.read_text(encoding="utf-8").splitlines()
+    target = make_venv(tmp_path / "target")
+    options = ("--no-index", "--find-links", str(wheels), "-r", str(top), "-c", str(constraints))
+    if installer == "pip":
+        pip_install(target, *options[3:], find_links=wheels)
+    else:
+        run_checked(
+            [
+                *(sys.executable, "-m", "uv", "pip", "install", "--no-config", "--offline"),
+                *("--python", str(target), *options),
+            ]
+        )
+    same = run_envsnap("diff", "-q", str(source.parent.parent), str(target.parent.parent))
+    assert (same.returncode, same.stderr) == (0, ""), same.stdout
+    for lock in (top, constraints):
+        result = run_envsnap("check", "-p", str(target), "-q", str(lock), cwd=tmp_path)
+        assert (result.returncode, result.stderr) == (0, ""), result.stdout

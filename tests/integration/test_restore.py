@@ -265,9 +265,8 @@ def test_missing_and_malformed_files(tmp_path: Path) -> None:
     done = run_envsnap("restore", "bad.txt", cwd=tmp_path)
     assert done.returncode == 2
     assert done.stderr.splitlines() == [
-        "error: bad.txt:2: Invalid requirement: 'beta=1.0': Expected semicolon "
-        "(after name with no version specifier) or end",
-        "hint: pip's requirement format is PEP 508: name[extras] specifier ; marker",
+        "error: bad.txt:2: Invalid requirement: 'beta=1.0': did you mean 'beta==1.0'?",
+        "hint: PEP 440's version operators are ==, !=, <=, >=, <, >, ~= and ===",
     ]
     write(tmp_path / "mine.txt", HEADER.format(v=PY, top=1, rest=0) + "# top-level\nalpha>=1\n")
     done = run_envsnap("restore", "mine.txt", cwd=tmp_path)

@@ -147,3 +147,33 @@ def test_lock_extras_and_groups(tmp_path: Path, wheelhouse: Path) -> None:
         "error: --extra and --group select parts of a pylock file, which uv installs",
         "hint: drop them, or restore with --installer uv",
     ]
+
+
+def test_a_lock_that_records_no_top_level_keeps_its_roots_named(
+    tmp_path: Path, wheelhouse: Path
+) -> None:
+    # `pip lock delta epsilon` records neither: restore marks what nothing requires as
+    # requested, so the next freeze keeps epsilon top-level instead of explaining it by
+    # delta[fast] (issue 22), and the lock's chain stays transitive
+    entries = []
+    for name in ("alpha", "beta", "delta", "epsilon", "gamma"):
+        wheel = next(wheelhouse.glob(f"{name}-*.whl"))
+        version = wheel.name.split("-")[1]
+        entries += [
+            "[[packages]]",
+            f'name = "{name}"',
+            f'version = "{version}"',
+            f'wheels = [{{ path = "{wheel}", hashes = {{ sha256 = "{sha(wheel)}" }} }}]',
+            "",
+        ]
+    header = ['lock-version = "1.0"', 'created-by = "pip"', ""]
+    (tmp_path / "pylock.toml").write_text("\n".join(header + entries), encoding="utf-8")
+    done = run_envsnap("restore", "--without-pip", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    frozen = run_envsnap("freeze", "-p", ".venv", "-q", "--top-level-only", cwd=tmp_path)
+    assert frozen.stdout.splitlines()[1:] == [
+        "# top-level",
+        "alpha==1.0",
+        "delta==2.0",
+        "epsilon==1.0",
+    ]

@@ -55,11 +55,13 @@ def report_options(func: F) -> F:
             "--all",
             "include_tools",
             is_flag=True,
-            help="Also report pip, setuptools, wheel and distribute when only one side has them.",
+            help="Also compare pip, setuptools, wheel and distribute, which are left out as "
+            "freeze leaves them out (check compares them anyway where the lock pins them).",
         ),
         quiet_option(help="Print the report, errors and warnings only (no notes, no target line)."),
         verbose_option(
-            help="Also show packages that moved between top-level and transitive (not drift)."
+            help="Also show what is not drift: packages that moved between top-level and "
+            "transitive, and other extras on a top-level line of a lock that pins every package."
         ),
     ]
     for option in reversed(options):
@@ -75,7 +77,7 @@ def emit(report: Report, format_name: str, *, verbose: bool, quiet: bool = False
     from envsnap.render import Style, render_report  # noqa: PLC0415
 
     if not verbose:
-        report = report.without("reclassified")
+        report = report.drift_only()
     for note in () if quiet else report.notes:
         click.echo(f"note: {note}", err=True)
     color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
@@ -164,7 +166,6 @@ def check(
         declaration = _read_declaration(project, extras, groups, required=no_env)
         reports: list[Report] = []
         markers = None
-        requested: list[str] = []
         if not no_env:
             from envsnap.compare.drift import compare_env_to_lock  # noqa: PLC0415
             from envsnap.environment.snapshot import take_snapshot  # noqa: PLC0415
@@ -179,7 +180,6 @@ def check(
             for warning in snapshot.warnings:
                 click.echo(f"warning: {warning}", err=True)
             markers = snapshot.environment.markers
-            requested = [n for n, r in snapshot.reasons.items() if r.kind == "requested"]
             reports.append(
                 compare_env_to_lock(
                     snapshot,
@@ -187,6 +187,8 @@ def check(
                     ignore=ignore,
                     allow_extra=allow_extra,
                     include_tools=include_tools,
+                    extras=extras,
+                    groups=groups or None,
                 )
             )
             if verify_files:
@@ -198,9 +200,7 @@ def check(
             from envsnap.compare.drift import compare_lock_to_project  # noqa: PLC0415
 
             reports.append(
-                compare_lock_to_project(
-                    lock, declaration, markers=markers, ignore=ignore, requested=requested
-                )
+                compare_lock_to_project(lock, declaration, markers=markers, ignore=ignore)
             )
         emit(combine(*reports), format_name, verbose=verbose, quiet=quiet)
 

@@ -13,6 +13,8 @@ from envsnap.cli.check import emit, read_lock_file, report_options
 from envsnap.cli.options import debug_option
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from envsnap.environment.target import PendingProbe
     from envsnap.lock import Lock
 
@@ -26,13 +28,17 @@ def _is_environment(path: Path) -> bool:
     return path.name.lower().startswith("python") and os.access(path, os.X_OK)
 
 
-def load_side(arg: str, *, probing: PendingProbe | None = None) -> tuple[Lock, str]:
-    """Turn one argument of ``diff`` into a :class:`Lock` and its label.
+def load_side(
+    arg: str, *, probing: PendingProbe | None = None
+) -> tuple[Lock, str, Mapping[str, str] | None]:
+    """Turn one argument of ``diff`` into a :class:`Lock`, its label and its markers.
 
     A directory or an executable ``python*`` file is an environment (probed
-    and snapshotted, then described as a lock); anything else is read as a
-    requirements or pylock file. ``probing`` is the probe of that
-    environment if it was started already (:func:`envsnap.cli.started_probe`).
+    and snapshotted, then described as a lock; its PEP 508 marker values are
+    returned, to select the entries of a lock on the other side); anything
+    else is read as a requirements or pylock file (markers ``None``).
+    ``probing`` is the probe of that environment if it was started already
+    (:func:`envsnap.cli.started_probe`).
 
     Raises:
         InputError: the path does not exist, or is not a usable file or environment.
@@ -49,8 +55,9 @@ def load_side(arg: str, *, probing: PendingProbe | None = None) -> tuple[Lock, s
         snapshot = take_snapshot(path, started_probe=probing)
         for warning in snapshot.warnings:
             click.echo(f"warning: {warning}", err=True)
-        return lock_from_snapshot(snapshot), f"env {snapshot.environment.prefix}"
-    return read_lock_file(path), arg
+        label = f"env {snapshot.environment.prefix}"
+        return lock_from_snapshot(snapshot), label, snapshot.environment.markers
+    return read_lock_file(path), arg, None
 
 
 _EPILOG = """\b
@@ -83,7 +90,9 @@ def diff(
     A and B are each a requirements file, a pylock.toml, or an environment (a
     venv directory or its interpreter). Packages only in A are "missing",
     only in B "extra"; other versions are "changed", other origins "source
-    changed". Useful in review.
+    changed". Entries with markers are selected for an environment on the
+    other side, else compared where their markers hold. pip, setuptools and
+    wheel are left out unless --all. Useful in review.
     """
     with (
         # both environments (if they are) are probed at once, during the imports
@@ -92,8 +101,8 @@ def diff(
     ):
         from envsnap.compare.drift import compare_locks  # noqa: PLC0415
 
-        a_lock, a_label = load_side(a, probing=probing_a)
-        b_lock, b_label = load_side(b, probing=probing_b)
+        a_lock, a_label, a_markers = load_side(a, probing=probing_a)
+        b_lock, b_label, b_markers = load_side(b, probing=probing_b)
         report = compare_locks(
             a_lock,
             b_lock,
@@ -102,5 +111,7 @@ def diff(
             include_tools=include_tools,
             a_label=a_label,
             b_label=b_label,
+            # a lock is read for the environment on the other side (two envs: no markers)
+            markers=b_markers if a_markers is None else a_markers if b_markers is None else None,
         )
         emit(report, format_name, verbose=verbose, quiet=quiet)

@@ -59,6 +59,12 @@ Examples:
     help="Write only the top-level pins (requirements and json; a pylock lists every package).",
 )
 @click.option(
+    "--constraints",
+    is_flag=True,
+    help="Write every pin as a pip constraints file (-c), editable installs as name @ "
+    "file:///PATH (with --top-level-only the two files regenerate the environment).",
+)
+@click.option(
     "--exclude", multiple=True, metavar="NAME", help="Leave out this distribution (repeatable)."
 )
 @click.option(
@@ -125,6 +131,7 @@ def freeze(
     format_name: str | None,
     no_annotate: bool,
     top_level_only: bool,
+    constraints: bool,
     exclude: tuple[str, ...],
     include_tools: bool,
     include_system: bool,
@@ -174,6 +181,12 @@ def freeze(
         )
     chosen = f"--format {fmt}" if format_name or output is None else f"--output {output.name}"
     _refuse_conflicts(fmt, chosen, top_level_only=top_level_only, hashes=hashes)
+    if constraints and (fmt != "requirements" or top_level_only or portable):
+        other = "--top-level-only" if top_level_only else "--portable" if portable else chosen
+        raise click.UsageError(
+            f"--constraints and {other} cannot be used together: --constraints writes every "
+            "pin of the environment as a requirements-format constraints file"
+        )
     with started_probe(python) as probing:
         # the probe runs meanwhile: import the heavy modules only now
         from envsnap.environment.snapshot import take_snapshot  # noqa: PLC0415
@@ -227,6 +240,7 @@ def freeze(
             output_dir=output.parent if output else Path.cwd(),
             annotate=not no_annotate,
             top_level_only=top_level_only,
+            constraints=constraints,
             include_tools=include_tools,
             exclude=frozenset(exclude),
         )

@@ -11,34 +11,51 @@ Side ``a`` is what is *expected* (the lock file, the older file), side ``b``
 what is *found* (the environment, the newer file). ``missing`` means "in a,
 not in b"; ``extra`` means "in b, not in a".
 
-Why one module of this size: every drift kind (missing, extra, changed, source changed,
-broken requirement, undeclared, stale) is one small pure function over the same models,
-and the Report they build; they are read together.
+The model (:class:`Change`, :class:`Report`) lives in
+:mod:`envsnap.compare.changes`, the comparison with ``pyproject.toml`` in
+:mod:`envsnap.compare.project`, how entries under markers meet in
+:mod:`envsnap.compare.pairs`; all are importable from here.
+
+Why one module of this size: the comparison core and the kinds it reports
+between two sides (missing, extra, changed, source changed, extras changed,
+broken, reclassified) are read together.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Literal, get_args
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from packaging.utils import NormalizedName, canonicalize_name
 
-from envsnap._markers import marker_holds
+from envsnap.compare.changes import (
+    INFORMATIONAL,
+    KINDS,
+    Change,
+    ChangeKind,
+    Report,
+    combine,
+    lock_label,
+    lock_path,
+    pin,
+    sorted_changes,
+    where,
+)
+from envsnap.compare.project import compare_lock_to_project
 from envsnap.environment import TOOLING
 from envsnap.lock import Lock, LockedPackage
 
 if TYPE_CHECKING:
-    import os
     from collections.abc import Collection, Iterable, Mapping
 
-    from packaging.markers import Marker
+    from packaging.requirements import Requirement
 
-    from envsnap.environment.project import ProjectDeclaration
+    from envsnap.environment.graph import Edge, Unsatisfied
     from envsnap.environment.snapshot import Snapshot
     from envsnap.origin import Origin
 
 __all__ = [
+    "INFORMATIONAL",
     "KINDS",
     "Change",
     "ChangeKind",
@@ -49,120 +66,6 @@ __all__ = [
     "compare_locks",
     "lock_from_snapshot",
 ]
-
-ChangeKind = Literal[
-    "missing",
-    "extra",
-    "changed",
-    "source-changed",
-    "broken",
-    "missing-declared",
-    "outside-specifier",
-    "stale",
-    "file-modified",
-    "file-missing",
-    "reclassified",
-]
-
-KINDS: tuple[ChangeKind, ...] = get_args(ChangeKind)
-"""Every kind, in the order reports show them."""
-
-INFORMATIONAL: frozenset[ChangeKind] = frozenset({"reclassified"})
-"""Kinds shown for information only: they never count as drift."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Change:
-    """One drift item: a package (or one of its files) that differs between two sides."""
-
-    kind: ChangeKind
-    """What differs (see :data:`KINDS`)."""
-    name: str
-    """The normalized name of the package concerned."""
-    expected: str | None = None
-    """What side a (the lock file, pyproject, RECORD) says, e.g. ``2.32.3``."""
-    found: str | None = None
-    """What side b (the environment, the other file) has, e.g. ``2.31.0``."""
-    detail: str | None = None
-    """A plain-language explanation, when the kind and values are not enough."""
-    line: int | None = None
-    """1-based line of the lock file where the package is, when known."""
-    path: str | None = None
-    """The file the item is about: the lock file (with ``line``), or for
-    ``file-*`` kinds the installed file."""
-
-    @property
-    def is_drift(self) -> bool:
-        """Whether this item counts as drift (everything but ``reclassified``)."""
-        return self.kind not in INFORMATIONAL
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Report:
-    """The result of a comparison: drift items between side a and side b."""
-
-    changes: tuple[Change, ...]
-    """The items, sorted by kind (in :data:`KINDS` order) then name."""
-    a_label: str
-    """What side a is, for people: a file path or ``pyproject.toml``."""
-    b_label: str
-    """What side b is: an environment (``env /path/.venv``) or a file."""
-    checked: int = 0
-    """How many packages were compared (for the ``OK`` line)."""
-    notes: tuple[str, ...] = field(default_factory=tuple)
-    """Non-fatal remarks (unreadable markers, files not verifiable...)."""
-
-    def __bool__(self) -> bool:
-        """Return whether there is drift (informational items do not count)."""
-        return any(change.is_drift for change in self.changes)
-
-    @property
-    def drift(self) -> tuple[Change, ...]:
-        """The items that count as drift."""
-        return tuple(c for c in self.changes if c.is_drift)
-
-    def by_kind(self) -> dict[ChangeKind, list[Change]]:
-        """Group the items by kind, in :data:`KINDS` order, leaving out empty kinds."""
-        groups: dict[ChangeKind, list[Change]] = {}
-        for kind in KINDS:
-            items = [c for c in self.changes if c.kind == kind]
-            if items:
-                groups[kind] = items
-        return groups
-
-    def counts(self) -> dict[ChangeKind, int]:
-        """Return the number of items of each kind present, in :data:`KINDS` order."""
-        counter = Counter(c.kind for c in self.changes)
-        return {kind: counter[kind] for kind in KINDS if counter[kind]}
-
-    def without(self, *kinds: ChangeKind) -> Report:
-        """Return a copy of the report without the items of ``kinds``."""
-        return replace(self, changes=tuple(c for c in self.changes if c.kind not in kinds))
-
-
-def _sorted(changes: Iterable[Change]) -> tuple[Change, ...]:
-    order = {kind: i for i, kind in enumerate(KINDS)}
-    return tuple(
-        sorted(changes, key=lambda c: (order[c.kind], c.name, c.path or "", c.expected or ""))
-    )
-
-
-def combine(first: Report, *others: Report) -> Report:
-    """Merge reports into one (labels of the first; items, counts and notes of all).
-
-    Args:
-        first: the main report (its labels are kept).
-        others: further reports, e.g. lock-vs-project and file verification.
-
-    Returns:
-        One :class:`Report` with every item, sorted.
-    """
-    changes = list(first.changes)
-    notes = list(first.notes)
-    for other in others:
-        changes += other.changes
-        notes += [n for n in other.notes if n not in notes]
-    return replace(first, changes=_sorted(changes), notes=tuple(notes))
 
 
 def lock_from_snapshot(snapshot: Snapshot, *, include_tools: bool = True) -> Lock:
@@ -209,24 +112,33 @@ def compare_env_to_lock(
     ignore: Collection[str] = (),
     allow_extra: bool = False,
     include_tools: bool = False,
+    extras: Collection[str] = (),
+    groups: Collection[str] | None = None,
 ) -> Report:
     """Compare an environment against the lock it should match.
 
-    Follows what ``pip freeze`` and ``pip check`` would show: a locked
-    package whose marker (PEP 508) applies to the environment's marker values
-    and that is not installed is ``missing``; an installed package that
+    The lock is first narrowed to the entries whose marker holds for the
+    environment (PEP 508, :meth:`Lock.for_environment`): a file that pins
+    ``click==8.1.8`` for Python < 3.10 and ``click==8.5.1`` for the rest is
+    compared with the one entry that applies, as pip and uv install it. Then,
+    as ``pip freeze`` and ``pip check`` would show it: a locked package that
+    is not installed is ``missing``; an installed package that
     :meth:`Snapshot.listed` shows (pip, setuptools, wheel left out unless
     ``include_tools``, as freeze does) and that the lock lacks is ``extra``;
     other versions are ``changed``; another origin (index, editable, direct
     URL, VCS commit, archive hash) is ``source-changed``; every unmet
-    requirement of an installed package is ``broken``. A package that became
-    top-level or transitive is ``reclassified`` (not drift), and only when the
-    lock records the classification.
+    requirement of an installed package is ``broken``, and so is an extra the
+    lock asks for (``a[x]``) whose requirements are not installed. A package
+    that became top-level or transitive is ``reclassified``, and other extras
+    on a top-level line are ``extras-changed``, when both sides record them:
+    neither is drift when the lock pins every package (an installer that
+    marks every package of a file as requested, as ``pip install -r`` does,
+    changes the classification, not the environment).
 
-    A lock that does not pin the whole tree (``Lock.complete`` false: a
-    hand-written requirements file) names only what the user wants: what its
-    entries require in the environment is then not ``extra``, and the
-    report carries a note saying so.
+    A lock that does not pin what its entries require in the environment
+    (``Lock.complete`` false: a hand-written or top-level-only file) names
+    only what the user wants: those requirements (with the extras the lock
+    asks for) are then not ``extra``, and the report carries a note saying so.
 
     Args:
         snapshot: the environment (side b).
@@ -234,32 +146,40 @@ def compare_env_to_lock(
         ignore: names (any spelling) to leave out entirely.
         allow_extra: do not report installed packages the lock lacks.
         include_tools: also report pip/setuptools/wheel as missing/extra.
+        extras: extras of a pylock file to count as installed (PEP 751 markers).
+        groups: its dependency groups (``None``: its ``default-groups``).
 
     Returns:
         The :class:`Report` (``a_label`` the lock file, ``b_label`` the env).
     """
+    notes: list[str] = []
+    lock = lock.for_environment(
+        snapshot.environment.markers, extras=extras, groups=groups, problems=notes
+    )
     env_lock = lock_from_snapshot(snapshot, include_tools=True)
-    notes: tuple[str, ...] = ()
+    locked = {p.name for p in lock.packages}
     if not lock.complete:
         # a hand-written file (requirements.in style) names only what the user
         # wants; what those packages require is expected, not extra
-        wanted = _closure(snapshot, {p.name for p in lock.packages})
-        ignore = {*ignore, *(n for n in wanted if lock.get(n) is None)}
-        notes = (
-            f"{_lock_label(lock)} does not pin the whole dependency tree: "
-            "packages its entries require are not reported as extra",
-        )
+        unlisted = _closure(snapshot, lock) - locked
+        if unlisted:
+            ignore = {*ignore, *unlisted}
+            notes.append(
+                f"{lock_label(lock)} does not pin the whole dependency tree: "
+                "packages its entries require are not reported as extra"
+            )
     report = _compare(
         lock,
         env_lock,
-        a_label=_lock_label(lock),
+        a_label=lock_label(lock),
         b_label=f"env {snapshot.environment.prefix}",
-        markers=snapshot.environment.markers,
+        by_name=True,
         ignore=ignore,
         allow_extra=allow_extra,
+        skip_tools=False,
         include_tools=include_tools,
+        extra_path=lock_path(lock),
     )
-    report = replace(report, notes=report.notes + notes)
     skip = {canonicalize_name(n) for n in ignore}
     installed = {d.name: d for d in snapshot.distributions}
     broken = []
@@ -268,18 +188,14 @@ def compare_env_to_lock(
             continue
         requirement = str(item.requirement)
         child = canonicalize_name(item.requirement.name)
+        who = installed[item.dependent].display_name
         if item.installed is None:
             found = None
-            detail = (
-                f"{installed[item.dependent].display_name} requires {requirement}; not installed"
-            )
+            detail = f"{who} requires {requirement}; not installed"
         else:
             found = f"{child}=={item.installed}"
-            detail = (
-                f"{installed[item.dependent].display_name} requires {requirement}; "
-                f"{item.installed} is installed"
-            )
-        locked = lock.get(item.dependent)
+            detail = f"{who} requires {requirement}; {item.installed} is installed"
+        path, line = where(lock, lock.get(item.dependent))
         broken.append(
             Change(
                 kind="broken",
@@ -287,16 +203,24 @@ def compare_env_to_lock(
                 expected=requirement,
                 found=found,
                 detail=detail,
-                line=locked.line if locked else None,
-                path=_path(lock) if locked and locked.line else None,
+                line=line,
+                path=path,
             )
         )
     broken += _unmet_locked_extras(snapshot, lock, skip)
-    return replace(report, changes=_sorted([*report.changes, *broken]))
+    return replace(
+        report,
+        changes=sorted_changes([*report.changes, *broken]),
+        notes=tuple(dict.fromkeys([*notes, *report.notes])),
+    )
 
 
 def _unmet_locked_extras(snapshot: Snapshot, lock: Lock, skip: set[NormalizedName]) -> list[Change]:
-    """``broken`` items for extras the lock asks for (``a[x]``) that the env does not hold."""
+    """``broken`` items for extras the lock asks for (``a[x]``) that the env does not hold.
+
+    The message names every link from the extra asked for to the requirement
+    that is not met: ``celery[redis]`` -> ``kombu[redis]`` -> ``redis>=4``.
+    """
     from envsnap.environment.snapshot import unmet_extra  # noqa: PLC0415 - drift stays import-light
 
     changes = []
@@ -312,19 +236,63 @@ def _unmet_locked_extras(snapshot: Snapshot, lock: Lock, skip: set[NormalizedNam
                 if unmet.installed is not None
                 else "it is not installed"
             )
+            asked = f"{package.display_name}[{extra}]"
+            chain = "".join(
+                f", which requires {link}" for link in _chain(snapshot, package.name, extra, unmet)
+            )
+            path, line = where(lock, package)
             changes.append(
                 Change(
                     kind="broken",
                     name=package.name,
-                    expected=f"{package.display_name}[{extra}]",
+                    expected=asked,
                     found=None if unmet.installed is None else str(unmet.installed),
-                    detail=f"{_lock_label(lock)} asks for {package.display_name}[{extra}], "
-                    f"which requires {unmet.requirement}; {have}",
-                    line=package.line,
-                    path=_path(lock) if package.line else None,
+                    detail=f"{lock_label(lock)} asks for {asked}{chain}, "
+                    f"which requires {_without_marker(unmet.requirement)}; {have}",
+                    line=line,
+                    path=path,
                 )
             )
     return changes
+
+
+def _without_marker(requirement: Requirement) -> str:
+    """Return ``name[extras] specifier``: the ``extra == ...`` marker says nothing here."""
+    from packaging.requirements import Requirement  # noqa: PLC0415
+
+    copy = Requirement(str(requirement))
+    copy.marker = None
+    return str(copy)
+
+
+def _chain(snapshot: Snapshot, name: NormalizedName, extra: str, unmet: Unsatisfied) -> list[str]:
+    """Return the extras between ``name[extra]`` and the one whose requirement is unmet.
+
+    Returns:
+        ``["kombu[redis]"]`` for ``celery[redis]`` -> ``kombu[redis]`` -> ``redis>=4``;
+        ``[]`` when the unmet requirement is ``name[extra]``'s own.
+    """
+    from envsnap.environment.graph import DependencyGraph  # noqa: PLC0415
+
+    start = (name, canonicalize_name(extra))
+    if (unmet.dependent, unmet.extra) == start:
+        return []
+    dists = {d.name: d for d in snapshot.distributions}
+    edges = DependencyGraph(snapshot.environment.markers, dists).walk(*start)[0]
+    came: dict[
+        tuple[NormalizedName, NormalizedName | None], tuple[NormalizedName, NormalizedName | None]
+    ] = {}
+    for edge in edges:
+        for wanted in edge.requirement.extras:
+            came.setdefault((edge.child, canonicalize_name(wanted)), (edge.parent, edge.extra))
+    links: list[tuple[NormalizedName, NormalizedName | None]] = []
+    node: tuple[NormalizedName, NormalizedName | None] = (unmet.dependent, unmet.extra)
+    while node != start and len(links) <= len(came):
+        links.append(node)
+        if node not in came:
+            break
+        node = came[node]
+    return [f"{dists[n].display_name}[{x}]" for n, x in reversed(links)]
 
 
 def compare_locks(
@@ -336,160 +304,82 @@ def compare_locks(
     include_tools: bool = False,
     a_label: str | None = None,
     b_label: str | None = None,
+    markers: Mapping[str, str] | None = None,
 ) -> Report:
     """Compare two locks (files, or environments through :func:`lock_from_snapshot`).
 
     Same kinds as :func:`compare_env_to_lock` except ``broken``: ``missing``
     is in ``a`` only, ``extra`` in ``b`` only, ``changed``/``source-changed``
-    differ, ``reclassified`` when both record a classification. Markers are
-    not evaluated: a difference in the files is a difference.
+    differ, ``reclassified`` and ``extras-changed`` when both record them
+    (``extras-changed`` is drift when either side does not pin every package:
+    installing them gives another set of packages).
+
+    With ``markers`` (an environment is one side, ``diff LOCK ENV``), both
+    locks are narrowed to the entries that apply there first. Without
+    (``diff A B`` of two files), entries are met by name and marker over a
+    grid of environments (:mod:`envsnap.compare.pairs`): a difference is
+    reported where installing A and B would give different packages.
+
+    pip, setuptools, wheel and distribute are left out, as freeze leaves them
+    out (a fresh venv's seeded pip is not a difference), unless ``include_tools``.
 
     Args:
         a: the expected / older side.
         b: the found / newer side.
         ignore: names to leave out.
         allow_extra: do not report entries only ``b`` has.
-        include_tools: report pip/setuptools/wheel/distribute present on one
-            side only (a difference in their versions is always reported).
+        include_tools: compare pip/setuptools/wheel/distribute too.
         a_label: how to name side a (default: its path or format).
         b_label: how to name side b.
+        markers: the PEP 508 marker values of the environment at hand, if any.
 
     Returns:
         The :class:`Report`.
     """
-    return _compare(
+    notes: list[str] = []
+    if markers is not None:
+        a = a.for_environment(markers, problems=notes)
+        b = b.for_environment(markers, problems=notes)
+    report = _compare(
         a,
         b,
-        a_label=a_label or _lock_label(a),
-        b_label=b_label or _lock_label(b),
-        markers=None,
+        a_label=a_label or lock_label(a),
+        b_label=b_label or lock_label(b),
+        by_name=markers is not None,
         ignore=ignore,
         allow_extra=allow_extra,
+        skip_tools=not include_tools,
         include_tools=include_tools,
+        extra_path=lock_path(a),
     )
+    return replace(report, notes=tuple(dict.fromkeys([*notes, *report.notes])))
 
 
-def compare_lock_to_project(
-    lock: Lock,
-    project: ProjectDeclaration | str | os.PathLike[str],
-    *,
-    markers: Mapping[str, str] | None = None,
-    ignore: Collection[str] = (),
-    requested: Collection[str] = (),
-) -> Report:
-    """Compare a lock with the dependencies ``pyproject.toml`` declares.
+def _closure(snapshot: Snapshot, lock: Lock) -> set[NormalizedName]:
+    """Return the lock's names and what they require in the environment, transitively.
 
-    - ``missing-declared``: a declared requirement (``[project]
-      dependencies``, selected optional dependencies and PEP 735 groups)
-      that the lock has no entry for. A requirement with a marker is
-      reported only when ``markers`` are given and the marker applies (a lock
-      taken on Linux need not pin a Windows-only dependency).
-    - ``outside-specifier``: the lock pins a version the declared specifier
-      does not allow (pre-releases allowed, as a pin is explicit).
-    - ``stale``: a top-level entry of the lock that the project does not
-      declare, unless the lock or the environment records it as
-      ``requested`` (the user installed it by name; it was never declared).
-      Only for locks that record top-level entries (envsnap's own files).
-
-    The project itself (``[project] name``, e.g. an editable install or a
-    self-reference in a group) is never reported.
-
-    Args:
-        lock: the lock (side a of the wording: what the file says).
-        project: the declaration (side b), or a ``pyproject.toml`` path or its
-            directory (:func:`envsnap.environment.project.as_project`).
-        markers: the PEP 508 marker values of the target, when known.
-        ignore: names to leave out.
-        requested: names the environment marks as requested (PEP 376
-            ``REQUESTED``), for a lock that does not record why a package is
-            top-level (requirements files).
-
-    Returns:
-        The :class:`Report`, ``a_label`` the project file, ``b_label`` the lock.
+    Base requirements are followed, and an extra's only when it is asked for:
+    on the lock's entry (``a[x]``) or by a requirement on the way (``b[y]``),
+    as a resolver installing the lock would. Extras envsnap inferred for the
+    environment are not: a top-level file without them does not bring their
+    packages in.
     """
-    from envsnap.environment.project import as_project  # noqa: PLC0415
-
-    project = as_project(project)
-    skip = {canonicalize_name(n) for n in ignore}
-    if project.name:
-        skip.add(project.name)
-    changes: list[Change] = []
-    seen: set[NormalizedName] = set()
-    for dep in project.dependencies:
-        name = dep.name
-        if name in skip:
-            continue
-        seen.add(name)
-        req = dep.requirement
-        locked = lock.get(name)
-        if locked is None:
-            applies = True
-            if req.marker is not None:
-                applies = markers is not None and _applies(req.marker, markers)
-            if applies:
-                changes.append(
-                    Change(
-                        kind="missing-declared",
-                        name=name,
-                        expected=str(req),
-                        detail=f"declared in [{dep.source}]",
-                        path=str(project.path),
-                    )
-                )
-            continue
-        if locked.version is not None and not req.specifier.contains(
-            locked.version, prereleases=True
-        ):
-            changes.append(
-                Change(
-                    kind="outside-specifier",
-                    name=name,
-                    expected=str(req),
-                    found=str(locked.version),
-                    detail=f"declared in [{dep.source}]",
-                    line=locked.line,
-                    path=_path(lock),
-                )
-            )
-    declared = project.names
-    by_hand = {canonicalize_name(n) for n in requested}
-    for locked in lock.top_level:
-        if locked.name in declared or locked.name in skip:
-            continue
-        if locked.reason == "requested" or locked.name in by_hand:
-            continue
-        changes.append(
-            Change(
-                kind="stale",
-                name=locked.name,
-                expected=None,
-                found=_pin(locked),
-                detail="top-level in the lock but not declared in " + project.path.name,
-                line=locked.line,
-                path=_path(lock),
-            )
-        )
-    return Report(
-        changes=_sorted(changes),
-        a_label=str(project.path),
-        b_label=_lock_label(lock),
-        checked=len(seen),
-    )
-
-
-def _closure(snapshot: Snapshot, names: set[NormalizedName]) -> set[NormalizedName]:
-    """Return ``names`` and everything they require in the environment, transitively."""
-    children: dict[NormalizedName, list[NormalizedName]] = {}
+    index: dict[tuple[NormalizedName, NormalizedName | None], list[Edge]] = {}
     for edge in snapshot.edges:
-        children.setdefault(edge.parent, []).append(edge.child)
-    seen = set(names)
-    stack = list(names)
+        index.setdefault((edge.parent, edge.extra), []).append(edge)
+    stack: list[tuple[NormalizedName, NormalizedName | None]] = []
+    for package in lock.packages:
+        stack += [(package.name, None), *((package.name, extra) for extra in package.extras)]
+    seen: set[tuple[NormalizedName, NormalizedName | None]] = set()
     while stack:
-        for child in children.get(stack.pop(), ()):
-            if child not in seen:
-                seen.add(child)
-                stack.append(child)
-    return seen
+        item = stack.pop()
+        if item in seen:
+            continue
+        seen.add(item)
+        for edge in index.get(item, ()):
+            stack.append((edge.child, None))
+            stack += [(edge.child, canonicalize_name(x)) for x in edge.requirement.extras]
+    return {name for name, _ in seen}
 
 
 def _compare(
@@ -498,78 +388,99 @@ def _compare(
     *,
     a_label: str,
     b_label: str,
-    markers: Mapping[str, str] | None,
+    by_name: bool,
     ignore: Collection[str],
     allow_extra: bool,
+    skip_tools: bool,
     include_tools: bool,
+    extra_path: str | None,
 ) -> Report:
-    """Compare side a (expected) with side b (found): the one comparison core."""
+    """Compare side a (expected) with side b (found): the one comparison core.
+
+    ``skip_tools`` leaves pip, setuptools, wheel and distribute out entirely
+    (``diff``); else, unless ``include_tools``, they are only not reported as
+    missing or extra (``check``: a lock that pins them has them compared).
+    ``extra_path`` is the file an ``extra`` item is about when side b is no
+    file (``check``: the lock file that lacks the package).
+    """
+    from envsnap.compare.pairs import pair_entries  # noqa: PLC0415
+
     skip = {canonicalize_name(n) for n in ignore}
+    if skip_tools:
+        skip |= {canonicalize_name(n) for n in TOOLING}
     quiet = set() if include_tools else set(TOOLING)
-    b_by_name = {p.name: p for p in b.packages}
-    a_names = {p.name for p in a.packages}
     record_top = bool(a.top_level) and bool(b.top_level)
     record_extras = record_top and _records_extras(a) and _records_extras(b)
+    extras_matter = not (a.complete and b.complete)
     changes: list[Change] = []
-    notes: list[str] = []
     checked = 0
-    for want in a.packages:
-        if want.name in skip:
+    for pair in pair_entries(a, b, by_name=by_name):
+        want, have = pair.a, pair.b
+        if pair.name in skip:
             continue
-        have = b_by_name.get(want.name)
-        line, path = want.line, _path(a)
         if have is None:
-            if want.name in quiet:
-                continue
-            if markers is not None and want.marker is not None:
-                applies = _applies(want.marker, markers, notes=notes, name=want.name)
-                if not applies:
-                    continue
-            changes.append(
-                Change(kind="missing", name=want.name, expected=_pin(want), line=line, path=path)
-            )
+            if want is not None and pair.name not in quiet:
+                path, line = where(a, want)
+                changes.append(
+                    Change(
+                        kind="missing",
+                        name=pair.name,
+                        expected=pin(want),
+                        detail=_others(pair.others, b_label),
+                        line=line,
+                        path=path,
+                    )
+                )
+            continue
+        if want is None:
+            if not allow_extra and pair.name not in quiet:
+                path, line = where(b, have) if b.path is not None else (extra_path, None)
+                changes.append(
+                    Change(
+                        kind="extra",
+                        name=pair.name,
+                        found=pin(have),
+                        detail=_others(pair.others, a_label),
+                        line=line,
+                        path=path,
+                    )
+                )
             continue
         checked += 1
+        path, line = where(a, want)
         changes += _differences(want, have, line=line, path=path)
         if record_extras and want.top_level and have.top_level and want.extras != have.extras:
             changes.append(
                 Change(
-                    kind="changed",
-                    name=want.name,
+                    kind="extras-changed",
+                    name=pair.name,
                     expected=_with_extras(want),
                     found=_with_extras(have),
-                    detail="other extras on the top-level line",
                     line=line,
                     path=path,
+                    informational=not extras_matter,
                 )
             )
         if record_top and want.top_level != have.top_level:
             changes.append(
                 Change(
                     kind="reclassified",
-                    name=want.name,
+                    name=pair.name,
                     expected=_classification(want),
                     found=_classification(have),
                     line=line,
                     path=path,
                 )
             )
-    if not allow_extra:
-        for have in b.packages:
-            if have.name in a_names or have.name in skip or have.name in quiet:
-                continue
-            changes.append(
-                Change(
-                    kind="extra", name=have.name, found=_pin(have), line=have.line, path=_path(b)
-                )
-            )
     return Report(
-        changes=_sorted(changes),
-        a_label=a_label,
-        b_label=b_label,
-        checked=checked,
-        notes=tuple(notes),
+        changes=sorted_changes(changes), a_label=a_label, b_label=b_label, checked=checked
     )
+
+
+def _others(entries: Iterable[LockedPackage], label: str) -> str | None:
+    """Say which entries of the name the other side has under other markers, if any."""
+    pins = [pin(p) for p in entries]
+    return f"{label} has {'; '.join(pins)}" if pins else None
 
 
 def _differences(
@@ -577,6 +488,7 @@ def _differences(
 ) -> list[Change]:
     """Version and origin differences of one package present on both sides."""
     changes = []
+    where = _region(want, have)
     if want.version is not None and have.version is not None:
         if want.version != have.version:
             changes.append(
@@ -585,6 +497,7 @@ def _differences(
                     name=want.name,
                     expected=str(want.version),
                     found=str(have.version),
+                    detail=where,
                     line=line,
                     path=path,
                 )
@@ -613,12 +526,20 @@ def _differences(
                 name=want.name,
                 expected=want.origin.describe(),
                 found=have.origin.describe(),
-                detail=why,
+                detail=why if where is None else f"{why}, {where}",
                 line=line,
                 path=path,
             )
         )
     return changes
+
+
+def _region(want: LockedPackage, have: LockedPackage) -> str | None:
+    """``where MARKER`` for two entries met under markers (``diff`` of two files), else ``None``."""
+    found = list(dict.fromkeys(str(m) for m in (want.marker, have.marker) if m is not None))
+    if not found:
+        return None
+    return "where " + " and ".join(f"({m})" if " or " in m else m for m in found)
 
 
 def _origin_difference(want: Origin, have: Origin) -> str | None:  # noqa: PLR0911 - one reason per field
@@ -659,36 +580,14 @@ def _origin_kind(origin: Origin) -> str:
 
 
 def _url_key(url: str | None) -> str | None:
-    """Compare URLs without a trailing slash or ``file://localhost``."""
+    """Compare URLs without a fragment, a trailing slash or ``file://localhost``.
+
+    The fragment holds the archive hash and the subdirectory, compared on
+    their own (uv keeps ``#sha256=`` in the ``direct_url.json`` URL, pip does not).
+    """
     if url is None:
         return None
-    return url.rstrip("/").replace("file://localhost/", "file:///")
-
-
-def _applies(
-    marker: Marker,
-    markers: Mapping[str, str],
-    *,
-    notes: list[str] | None = None,
-    name: str = "",
-) -> bool:
-    """Evaluate a PEP 508 marker for an environment; one that cannot be evaluated applies."""
-    problems: list[str] = []
-    holds = marker_holds(marker, markers, problems=problems)
-    if notes is not None:
-        notes += [f"{name}: {problem}; checked" for problem in problems]
-    return holds
-
-
-def _pin(package: LockedPackage) -> str:
-    """``name==version``, ``name @ URL`` or ``name SPEC`` for messages."""
-    if package.origin.is_direct:
-        return f"{package.name} @ {package.origin.describe()}"
-    if package.version is not None:
-        return f"{package.name}=={package.version}"
-    if package.specifier:
-        return f"{package.name}{package.specifier}"
-    return package.name
+    return url.partition("#")[0].rstrip("/").replace("file://localhost/", "file:///")
 
 
 def _records_extras(lock: Lock) -> bool:
@@ -714,11 +613,3 @@ def _classification(package: LockedPackage) -> str:
     if package.top_level:
         return f"top-level ({package.reason})" if package.reason else "top-level"
     return f"transitive ({package.reason})" if package.reason else "transitive"
-
-
-def _path(lock: Lock) -> str | None:
-    return str(lock.path) if lock.path is not None else None
-
-
-def _lock_label(lock: Lock) -> str:
-    return str(lock.path) if lock.path is not None else lock.format

@@ -7,7 +7,8 @@ extras, and selected PEP 735 ``[dependency-groups]`` (resolved with
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, overload
 
@@ -32,6 +33,9 @@ class DeclaredDependency:
     """The PEP 508 requirement as written."""
     source: str
     """``dependencies``, ``optional-dependencies.NAME`` or ``dependency-groups.NAME``."""
+    line: int | None = field(default=None, compare=False)
+    """1-based line of ``pyproject.toml`` where the requirement is written (for
+    annotations); ``None`` when it cannot be found in the text."""
 
     @property
     def name(self) -> NormalizedName:
@@ -74,7 +78,8 @@ def read_project(
             valid PEP 508, or a selected extra or group does not exist.
     """
     file = path / "pyproject.toml" if path.is_dir() else path
-    _, data = read_toml(file)
+    text, data = read_toml(file)
+    lines = _string_lines(text)
     project = data.get("project", {})
     if not isinstance(project, dict):
         raise InputError(f"{file}: [project] must be a table")
@@ -89,7 +94,11 @@ def read_project(
             except InvalidRequirement as exc:
                 message = f"{file}: invalid requirement {item!r} in {source}: {exc}"
                 raise InputError(message) from None
-            deps.append(DeclaredDependency(requirement=requirement, source=source))
+            deps.append(
+                DeclaredDependency(
+                    requirement=requirement, source=source, line=lines.get(str(item))
+                )
+            )
 
     add(project.get("dependencies", []), "dependencies")
     optional = project.get("optional-dependencies", {})
@@ -101,12 +110,15 @@ def read_project(
         from packaging.dependency_groups import DependencyGroupResolver  # noqa: PLC0415
         from packaging.errors import ExceptionGroup  # noqa: PLC0415
 
+        group_lines = _group_lines(groups_table, lines)
         try:
             resolver = DependencyGroupResolver(groups_table)
             for group in selected_groups:
                 source = f"dependency-groups.{group}"
                 deps.extend(
-                    DeclaredDependency(requirement=req, source=source)
+                    DeclaredDependency(
+                        requirement=req, source=source, line=group_lines.get(str(req))
+                    )
                     for req in resolver.resolve(group)
                 )
         except ExceptionGroup as group_error:
@@ -121,6 +133,40 @@ def read_project(
         name=canonicalize_name(name) if isinstance(name, str) else None,
         dependencies=tuple(deps),
     )
+
+
+_TOML_STRING = re.compile(r""""((?:[^"\\]|\\.)*)"|'([^']*)'""")
+"""A TOML basic (``"..."``, escapes kept) or literal (``'...'``) string on one line."""
+
+
+def _string_lines(text: str) -> dict[str, int]:
+    """Map each one-line TOML string of ``text`` to its first line (1-based).
+
+    TOML parsers give no positions; a requirement is found by its text.
+    """
+    found: dict[str, int] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        for basic, literal in _TOML_STRING.findall(line):
+            value = literal or basic.replace('\\"', '"').replace("\\\\", "\\")
+            found.setdefault(value, number)
+    return found
+
+
+def _group_lines(table: dict[str, object], lines: dict[str, int]) -> dict[str, int]:
+    """Map the normal form of each PEP 735 group requirement to its line.
+
+    packaging's resolver returns groups as parsed requirements, whose text
+    may differ from what was written (``pytest >= 8`` is ``pytest>=8``).
+    """
+    found: dict[str, int] = {}
+    for items in table.values():
+        for item in items if isinstance(items, list) else ():
+            if isinstance(item, str) and item in lines:
+                try:
+                    found.setdefault(str(Requirement(item)), lines[item])
+                except InvalidRequirement:
+                    continue
+    return found
 
 
 def _selected(wanted: Sequence[str], table: object, file: Path, what: str) -> list[str]:

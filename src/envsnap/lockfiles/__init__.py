@@ -30,7 +30,12 @@ class DumpOptions:
     annotate: bool = True
     """Write ``# via`` lines under transitive pins."""
     top_level_only: bool = False
-    """Write only the top-level distributions."""
+    """Write only the top-level distributions (and every editable install: pip and
+    uv take none as a constraint, so the top-level file must install it)."""
+    constraints: bool = False
+    """Write the full pins as a pip constraints file (``-c``): an editable install
+    as a named direct reference (``name @ file:///PATH``), which pip and uv accept
+    as a constraint where they refuse ``-e PATH``; requirements format only."""
     include_tools: bool = False
     """Keep pip, setuptools, wheel and distribute (``--all``)."""
     exclude: frozenset[str] = field(default_factory=frozenset)

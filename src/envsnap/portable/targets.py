@@ -38,6 +38,7 @@ __all__ = [
     "Target",
     "make_target",
     "make_targets",
+    "marker_environment",
     "parse_python_versions",
     "python_versions_for",
 ]
@@ -171,9 +172,22 @@ class Target:
 
 def make_target(python: tuple[int, int], platform: Platform) -> Target:
     """Return the target for a CPython minor on a platform (see the module docstring)."""
+    environment = marker_environment(python, platform)
+    interpreter = f"cp{python[0]}{python[1]}"
+    found = [
+        *cpython_tags(python, platforms=platform.platform_tags),
+        *compatible_tags(python, interpreter, platform.platform_tags),
+    ]
+    return Target(
+        python=python, platform=platform, environment=environment, tags=tuple(dict.fromkeys(found))
+    )
+
+
+def marker_environment(python: tuple[int, int], platform: Platform) -> dict[str, str]:
+    """Return the PEP 508 marker values of a CPython minor (its ``.0``) on a platform."""
     version = f"{python[0]}.{python[1]}"
     full = f"{version}.0"
-    environment = {
+    return {
         "implementation_name": "cpython",
         "implementation_version": full,
         "os_name": platform.os_name,
@@ -187,14 +201,6 @@ def make_target(python: tuple[int, int], platform: Platform) -> Target:
         "sys_platform": platform.sys_platform,
         "extra": "",
     }
-    interpreter = f"cp{python[0]}{python[1]}"
-    found = [
-        *cpython_tags(python, platforms=platform.platform_tags),
-        *compatible_tags(python, interpreter, platform.platform_tags),
-    ]
-    return Target(
-        python=python, platform=platform, environment=environment, tags=tuple(dict.fromkeys(found))
-    )
 
 
 def make_targets(

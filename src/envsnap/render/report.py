@@ -9,27 +9,34 @@ same thing.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from envsnap.compare.drift import Change, ChangeKind, Report
 
-__all__ = ["HEADINGS", "message", "summary"]
+__all__ = ["HEADINGS", "heading", "message", "summary"]
 
 HEADINGS: dict[ChangeKind, str] = {
     "missing": "missing",
     "extra": "extra",
     "changed": "version changed",
     "source-changed": "source changed",
+    "extras-changed": "extras changed",
     "broken": "broken requirements",
     "missing-declared": "declared but not locked",
     "outside-specifier": "locked outside the declared specifier",
     "stale": "stale (top-level, no longer declared)",
     "file-modified": "installed files modified",
     "file-missing": "installed files missing",
-    "reclassified": "reclassified (not drift)",
+    "reclassified": "reclassified",
 }
-"""The heading of each kind in human output."""
+"""The heading of each kind in human output (:func:`heading` adds "(not drift)")."""
+
+
+def heading(kind: ChangeKind, *, drift: bool) -> str:
+    """Return the heading of ``kind``, saying ``(not drift)`` for informational items."""
+    return HEADINGS[kind] if drift else f"{HEADINGS[kind]} (not drift)"
 
 
 def message(change: Change, report: Report) -> str:  # noqa: PLR0911 - one sentence per kind
@@ -43,13 +50,13 @@ def message(change: Change, report: Report) -> str:  # noqa: PLR0911 - one sente
         E.g. ``idna==3.10 is in requirements.txt but not in env /srv/.venv``.
     """
     a, b, name = report.a_label, report.b_label, change.name
+    extra = f" ({change.detail})" if change.detail else ""
     match change.kind:
         case "missing":
-            return f"{change.expected} is in {a} but not in {b}"
+            return f"{change.expected} is in {a} but not in {b}{extra}"
         case "extra":
-            return f"{change.found} is in {b} but not in {a}"
-        case "changed":
-            extra = f" ({change.detail})" if change.detail else ""
+            return f"{change.found} is in {b} but not in {a}{extra}"
+        case "changed" | "extras-changed":
             return f"{name}: {a} has {change.expected}, {b} has {change.found}{extra}"
         case "source-changed":
             return f"{name}: {change.detail}: {a} has {change.expected}, {b} has {change.found}"
@@ -76,13 +83,16 @@ def summary(report: Report) -> str:
     ``drift: 1 missing, 2 changed (requirements.txt vs env /srv/.venv)`` (the
     kinds by their schema names).
     """
-    counts = report.counts()
-    info = counts.pop("reclassified", 0)
-    tail = f"; {info} reclassified (not drift)" if info else ""
+    drift = replace(report, changes=report.drift)
+    info = report.counts()
+    for kind, count in drift.counts().items():
+        info[kind] -= count
+    parts = ", ".join(f"{n} {kind}" for kind, n in info.items() if n)
+    tail = f"; {parts} (not drift)" if parts else ""
     if not report:
         plural = "" if report.checked == 1 else "s"
         return (
             f"OK {report.a_label} matches {report.b_label} ({report.checked} package{plural}{tail})"
         )
-    parts = ", ".join(f"{n} {kind}" for kind, n in counts.items())
+    parts = ", ".join(f"{n} {kind}" for kind, n in drift.counts().items())
     return f"drift: {parts} ({report.a_label} vs {report.b_label}){tail}"

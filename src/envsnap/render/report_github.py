@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from envsnap.render.report import HEADINGS, message, summary
+from envsnap.render.report import heading, message, summary
 
 if TYPE_CHECKING:
     from envsnap.compare.drift import Change, Report
@@ -62,7 +62,8 @@ def render(report: Report, *, root: Path | None = None) -> str:
             props.append(f"file={_escape_property(file)}")
             if change.line is not None:
                 props.append(f"line={change.line}")
-        props.append(f"title={_escape_property('envsnap: ' + HEADINGS[change.kind])}")
+        title = "envsnap: " + heading(change.kind, drift=change.is_drift)
+        props.append(f"title={_escape_property(title)}")
         lines.append(f"::{level} {','.join(props)}::{_escape_data(message(change, report))}")
     lines.append(summary(report))
     return "\n".join(lines) + "\n"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from envsnap.render.report import HEADINGS, message, summary
+from envsnap.render.report import heading, message, summary
 
 if TYPE_CHECKING:
     from envsnap.compare.drift import Report
@@ -28,7 +28,9 @@ def render(report: Report, *, color: bool = False) -> str:
     Returns:
         For each kind present (in :data:`envsnap.compare.drift.KINDS` order) a
         ``heading (N):`` line and one indented line per item (with
-        ``(line N)`` when the lock line is known); then the summary line.
+        ``(line N)`` when its line in side a's file is known, ``(FILE, line
+        N)`` in another file: side b's, an ``-r`` include, ``pyproject.toml``);
+        then the summary line.
         Ends with a newline. ``report.notes`` are left to the caller (the
         CLI prints them on stderr), so a clean report is one ``OK`` line.
     """
@@ -38,10 +40,16 @@ def render(report: Report, *, color: bool = False) -> str:
 
     lines = []
     for kind, items in report.by_kind().items():
-        code = _YELLOW if kind == "reclassified" else _RED
-        lines.append(paint(f"{HEADINGS[kind]} ({len(items)}):", _BOLD + code))
+        drift = any(c.is_drift for c in items)
+        code = _RED if drift else _YELLOW
+        lines.append(paint(f"{heading(kind, drift=drift)} ({len(items)}):", _BOLD + code))
         for change in items:
-            where = f"  (line {change.line})" if change.line is not None else ""
+            where = ""
+            if change.line is not None:
+                own = change.path is None or change.path == report.a_label
+                where = (
+                    f"  (line {change.line})" if own else f"  ({change.path}, line {change.line})"
+                )
             lines.append(f"  {message(change, report)}{where}")
     lines.append(paint(summary(report), _RED if report else _GREEN))
     return "\n".join(lines) + "\n"

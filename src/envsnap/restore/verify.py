@@ -14,7 +14,6 @@ ends in a venv whose packages cannot run.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from envsnap.errors import OperationError
@@ -22,8 +21,8 @@ from envsnap.errors import OperationError
 if TYPE_CHECKING:
     from envsnap.compare.drift import Change, Report
     from envsnap.environment.distributions import InstalledDistribution
+    from envsnap.environment.snapshot import Snapshot
     from envsnap.environment.target import TargetEnvironment
-    from envsnap.lock import Lock
     from envsnap.restore.plan import RestorePlan
 
 __all__ = ["unsupported_python", "verify"]
@@ -52,11 +51,25 @@ def verify(plan: RestorePlan, environment: TargetEnvironment) -> tuple[Report, t
     from envsnap.environment.snapshot import take_snapshot  # noqa: PLC0415
     from envsnap.install.dist_info import record_archive_hashes, set_requested  # noqa: PLC0415
 
-    expected = _selected(plan, environment)
-    set_requested(environment.site_packages, [p.name for p in expected.top_level])
+    options = plan.options
+    expected = plan.expected.for_environment(
+        environment.markers, extras=options.extras, groups=options.groups
+    )
+    top: list[str] = [p.name for p in expected.top_level]
+    snapshot = None
+    if not top:  # the file does not say (pip lock, uv): what nothing requires was named
+        snapshot = take_snapshot(environment=environment)
+        top = _roots(snapshot)
+    set_requested(environment.site_packages, top)
     record_archive_hashes(environment.site_packages, expected)
     snapshot = take_snapshot(environment=environment)
-    report = compare_env_to_lock(snapshot, expected, allow_extra=not plan.exact)
+    report = compare_env_to_lock(
+        snapshot,
+        plan.expected,
+        allow_extra=not plan.exact,
+        extras=options.extras,  # the entries of a pylock file installed are the ones chosen
+        groups=options.groups,
+    )
     python = environment.python_version_text
     unsupported = unsupported_python(snapshot.distributions, python)
     if report or unsupported:
@@ -104,32 +117,19 @@ def unsupported_python(
     ]
 
 
-def _selected(plan: RestorePlan, environment: TargetEnvironment) -> Lock:
-    """Return what the venv must hold: a pylock file's packages selected as PEP 751 says.
+def _roots(snapshot: Snapshot) -> list[str]:
+    """Return the packages no other installed package requires (for a file without top-level).
 
-    A pylock package's marker may name the extras and dependency groups asked
-    for (``'dev' in dependency_groups``); ``Pylock.select`` evaluates them for
-    this venv's markers and tags. Other Locks are compared as they are.
+    An extra envsnap inferred does not count as requiring: without it, a
+    ``pip lock celery sqlalchemy`` file marks sqlalchemy as named, so the next
+    freeze keeps it top-level instead of explaining it by ``celery[sqlalchemy]``.
     """
-    from envsnap.environment.target import environment_tags  # noqa: PLC0415
-
-    lock = plan.expected
-    pylock = lock.pylock
-    if pylock is None or plan.installer != "uv":
-        return lock
-    chosen = {
-        package.name
-        for package, _ in pylock.select(
-            environment=dict(environment.markers),
-            tags=environment_tags(environment),
-            extras=plan.options.extras,
-            dependency_groups=plan.options.groups,
-        )
+    required = {
+        edge.child
+        for edge in snapshot.edges
+        if edge.extra is None or edge.extra not in snapshot.inferred_extras.get(edge.parent, ())
     }
-    return replace(
-        lock,
-        packages=tuple(replace(p, marker=None) for p in lock.packages if p.name in chosen),
-    )
+    return [d.name for d in snapshot.distributions if d.name not in required]
 
 
 def _change_line(change: Change) -> str:

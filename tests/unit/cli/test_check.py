@@ -111,7 +111,7 @@ def test_json_format(env: FakeSite) -> None:
             "expected": None,
             "found": "rich==13.9.4",
             "detail": None,
-            "file": None,
+            "file": "requirements.txt",
             "line": None,
             "drift": True,
             "message": f"rich==13.9.4 is in {venv_label()} but not in requirements.txt",
@@ -146,23 +146,32 @@ def test_project_checks_and_no_env(env: FakeSite, tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert result.stdout == (
         "declared but not locked (2):\n"
-        "  httpx is declared in [dependencies] but not in the lock\n"
-        "  pytest is declared in [dependency-groups.test] but not in the lock\n"
+        # side a is pyproject.toml here (--no-env): its lines bare, the lock's with its name
+        "  httpx is declared in [dependencies] but not in the lock  (line 4)\n"
+        "  pytest is declared in [dependency-groups.test] but not in the lock  (line 6)\n"
         "locked outside the declared specifier (1):\n"
-        "  requests==2.32.3 is locked, outside requests>=3 (declared in [dependencies])  (line 3)\n"
+        f"  requests==2.32.3 is locked, outside requests>=3 (declared in [dependencies])"
+        f"  (requirements.txt, line 3)\n"
         f"drift: 2 missing-declared, 1 outside-specifier ({tmp_path / 'pyproject.toml'} vs "
         "requirements.txt)\n"
     )
     (tmp_path / "pyproject.toml").write_text(
         '[project]\nname = "me"\nversion = "1"\ndependencies = ["urllib3"]\n', encoding="utf-8"
     )
-    assert run("check").exit_code == 0  # requests is REQUESTED in the env: installed by hand
+    # requests is top-level, not declared: installed by hand, never declared, not stale
+    assert run("check").exit_code == 0
     (env.root / "requests-2.32.3.dist-info" / "REQUESTED").unlink()
-    stale = run("check")
+    assert run("check", "--no-env").exit_code == 0
+    # a lock that records requests as declared: the project dropped it
+    declared = LOCK.replace("requests==2.32.3\n", "requests==2.32.3\n    # declared\n")
+    Path("requirements.txt").write_text(declared, encoding="utf-8")
+    stale = run("check", "--no-env")
     assert stale.exit_code == 1
-    assert (
-        "  requests==2.32.3 is top-level in the lock but not declared in pyproject.toml  (line 3)\n"
-        in stale.stdout
+    assert stale.stdout == (
+        "stale (top-level, no longer declared) (1):\n"
+        "  requests==2.32.3 is no longer declared in pyproject.toml (the lock records it as "
+        "declared)  (requirements.txt, line 3)\n"
+        f"drift: 1 stale ({tmp_path / 'pyproject.toml'} vs requirements.txt)\n"
     )
 
 
@@ -253,3 +262,61 @@ def test_hand_written_file_note_goes_to_stderr(env: FakeSite) -> None:
         f"OK requirements.in matches {venv_label()} (1 package)\n",
     )
     assert "note: requirements.in does not pin the whole dependency tree" in result.stderr
+
+
+@pytest.mark.parametrize("installer", ["pip", "uv"])
+@pytest.mark.parametrize(
+    ("name", "args"),
+    [
+        ("requirements.txt", ()),
+        ("top.txt", ("--top-level-only",)),
+        ("constraints.txt", ("--constraints",)),
+        ("pylock.toml", ()),
+    ],
+)
+def test_a_fresh_freeze_checks_clean_without_the_env(
+    env: FakeSite, tmp_path: Path, installer: str, name: str, args: tuple[str, ...]
+) -> None:
+    # the default pre-commit hook right after a freeze (issue 22): pytest was installed
+    # by name and never declared; in a uv-made venv nothing says so, it is a root
+    from support.wheels import build_wheel  # noqa: PLC0415
+
+    env("pytest", "8.3.4", requested=True, installer=installer)
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "me"\nversion = "1"\ndependencies = ["requests"]\n', encoding="utf-8"
+    )
+    wheels = tmp_path / "wheels"
+    for dist, version in (("requests", "2.32.3"), ("urllib3", "2.2.3"), ("pytest", "8.3.4")):
+        build_wheel(wheels, dist, version)
+    frozen = run("freeze", "-q", "-o", name, "--find-links", str(wheels), *args)
+    assert (frozen.exit_code, frozen.stderr) == (0, "")
+    checked = run("check", "--no-env", name)
+    assert (checked.exit_code, checked.stdout) == (
+        0,
+        f"OK {tmp_path / 'pyproject.toml'} matches {name} (1 package)\n",
+    )
+    assert run("check", "-q", name).exit_code == 0
+
+
+def test_annotations_land_on_the_file_that_holds_the_line(env: FakeSite, tmp_path: Path) -> None:
+    # issue 22: a pin of an -r include, an extra package, a pyproject finding
+    (tmp_path / "base.txt").write_text("# shared\nurllib3==2.0.0\n", encoding="utf-8")
+    Path("requirements.txt").write_text("-r base.txt\nrequests==2.32.3\n", encoding="utf-8")
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "me"\nversion = "1"\ndependencies = [\n    "requests",\n'
+        '    "httpx",\n]\n',
+        encoding="utf-8",
+    )
+    env("rich", "13.9.4")
+    result = run("check", "-q", "--format", "github")
+    label = venv_label()
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        f"::error file=requirements.txt,title=envsnap%3A extra::rich==13.9.4 is in {label} but "
+        "not in requirements.txt",
+        f"::error file=base.txt,line=2,title=envsnap%3A version changed::urllib3: "
+        f"requirements.txt has 2.0.0, {label} has 2.2.3",
+        "::error file=pyproject.toml,line=6,title=envsnap%3A declared but not locked::httpx is "
+        "declared in [dependencies] but not in the lock",
+        f"drift: 1 extra, 1 changed, 1 missing-declared (requirements.txt vs {label})",
+    ]

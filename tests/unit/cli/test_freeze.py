@@ -221,7 +221,8 @@ def test_project_extra_and_group(populated: FakeSite, tmp_path: Path) -> None:
     extra = run(
         "-p", py(populated), "--project", str(project), "--extra", "net", "--top-level-only"
     )
-    assert extra.stdout.splitlines()[2:] == ["requests==2.32.3", "urllib3==2.2.3"]
+    # a declared pin says so: check --no-env reports it stale once it is no longer declared
+    assert extra.stdout.splitlines()[2:] == ["requests==2.32.3", "urllib3==2.2.3", "    # declared"]
     group = run(
         "-p",
         py(populated),
@@ -428,3 +429,22 @@ def test_a_bad_requires_dist_of_an_extra_warns_only_when_the_extra_is_in_effect(
     )
     assert len(lines_with(result.stderr, "warning: ")) == 1
     assert result.stdout.splitlines()[2:4] == ["app==1.0", "lib==1.0"]
+
+
+@pytest.mark.parametrize(
+    ("args", "other"),
+    [
+        (("--top-level-only",), "--top-level-only"),
+        (("--format", "pylock"), "--format pylock"),
+        (("--format", "json"), "--format json"),
+    ],
+)
+def test_constraints_are_a_requirements_file_of_every_pin(
+    populated: FakeSite, args: tuple[str, ...], other: str
+) -> None:
+    result = run("-p", py(populated), "--constraints", *args)
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.endswith(
+        f"Error: --constraints and {other} cannot be used together: --constraints writes "
+        "every pin of the environment as a requirements-format constraints file\n"
+    )

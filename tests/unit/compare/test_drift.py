@@ -84,7 +84,8 @@ def test_missing_extra_changed(site: FakeSite) -> None:
     )
     assert report.changes == (
         Change(kind="missing", name="idna", expected="idna==3.10", line=3, path="requirements.txt"),
-        Change(kind="extra", name="rich", found="rich==13.9.4"),
+        # lands on the file that lacks it (a GitHub annotation on the lock, no line)
+        Change(kind="extra", name="rich", found="rich==13.9.4", path="requirements.txt"),
         Change(
             kind="changed",
             name="requests",
@@ -323,7 +324,7 @@ def test_lock_vs_project() -> None:
     the_lock = lock(
         pkg("requests", "2.32.3", 2, top_level=True),
         pkg("rich", "12.0", 3, top_level=True, reason="declared"),
-        pkg("old", "1.0", 4, top_level=True),
+        pkg("old", "1.0", 4, top_level=True, reason="declared"),
         pkg("ipython", "8.0", 5, top_level=True, reason="requested"),
         pkg("me", "0.1", 6, top_level=True),
         pkg("urllib3", "2.2.3", 7),
@@ -365,7 +366,7 @@ def test_lock_vs_project() -> None:
             kind="stale",
             name="old",
             found="old==1.0",
-            detail="top-level in the lock but not declared in pyproject.toml",
+            detail="no longer declared in pyproject.toml (the lock records it as declared)",
             line=4,
             path="requirements.txt",
         ),
@@ -406,13 +407,88 @@ def test_incomplete_lock_expects_dependencies(site: FakeSite) -> None:
     ]
 
 
-def test_stale_skips_packages_requested_in_env() -> None:
-    the_lock = lock(pkg("ipython", "8.0", 1, top_level=True), pkg("old", "1.0", 2, top_level=True))
-    decl = project()
-    assert kinds(compare_lock_to_project(the_lock, decl)) == [
-        ("stale", "ipython"),
-        ("stale", "old"),
-    ]
-    assert kinds(compare_lock_to_project(the_lock, decl, requested=["IPython"])) == [
-        ("stale", "old")
+def test_only_an_entry_declared_when_locked_goes_stale() -> None:
+    # pytest installed by hand (requested), a root nothing requires, one whose reason
+    # the file does not record: none was ever declared, so none is stale (issue 22)
+    the_lock = lock(
+        pkg("pytest", "8.0", 1, top_level=True, reason="requested"),
+        pkg("tool", "1.0", 2, top_level=True, reason="root"),
+        pkg("unknown", "1.0", 3, top_level=True),
+        pkg("old", "1.0", 4, top_level=True, reason="declared"),
+    )
+    assert kinds(compare_lock_to_project(the_lock, project())) == [("stale", "old")]
+    assert kinds(compare_lock_to_project(the_lock, project(("old", "dependencies")))) == []
+
+
+def test_a_universal_lock_is_compared_with_the_entry_that_applies(site: FakeSite) -> None:
+    # uv pip compile --universal: one name per marker; the env is Python 3.11 (issue 22)
+    site("click", "8.5.1")
+    site("rich", "13.9.4", "click")
+    universal = lock(
+        pkg("click", "8.1.8", 2, marker=Marker("python_full_version < '3.10'")),
+        pkg("click", "8.5.1", 4, marker=Marker("python_full_version >= '3.10'")),
+        pkg("colorama", "0.4.6", 6, marker=Marker("sys_platform == 'win32'")),
+        pkg("rich", "13.9.4", 8),
+        complete=False,  # a file of another tool: envsnap cannot tell it is complete
+    )
+    report = compare_env_to_lock(snap(site), universal)
+    # and no note that the file leaves something out: it pins what its entries require
+    assert (report.changes, report.checked, report.notes) == ((), 2, ())
+    site("click", "8.1.8", dir_name="click-8.1.8.dist-info")
+    (site.root / "click-8.5.1.dist-info").rename(site.root.parent / "gone")
+    (change,) = compare_env_to_lock(snap(site), universal).changes
+    assert change == Change(
+        kind="changed",
+        name="click",
+        expected="8.5.1",
+        found="8.1.8",
+        detail='where python_full_version >= "3.10"',
+        line=4,
+        path="requirements.txt",
+    )
+
+
+def test_the_note_about_an_incomplete_file_only_when_something_is_left_out(site: FakeSite) -> None:
+    site("requests", "2.32.3", "urllib3", requested=True)
+    site("urllib3", "2.2.3")
+    pinned = lock(pkg("requests", "2.32.3", 1), pkg("urllib3", "2.2.3", 2), complete=False)
+    assert compare_env_to_lock(snap(site), pinned).notes == ()
+    loose = lock(pkg("requests", "2.32.3", 1), complete=False)
+    assert compare_env_to_lock(snap(site), loose).notes == (
+        "requirements.txt does not pin the whole dependency tree: packages its entries "
+        "require are not reported as extra",
+    )
+
+
+def test_an_entry_of_an_included_file_is_reported_on_that_file(site: FakeSite) -> None:
+    site("requests", "2.31.0")
+    included = pkg("requests", "2.32.3", 3, file=Path("base.txt"))
+    (change,) = compare_env_to_lock(snap(site), lock(included)).changes
+    assert (change.kind, change.path, change.line) == ("changed", "base.txt", 3)
+
+
+def test_an_unmet_extra_names_every_link_of_its_chain(site: FakeSite) -> None:
+    site("celery", "5.4.0", "kombu", 'kombu[redis]; extra == "redis"', extras=["redis"])
+    site(
+        "kombu",
+        "5.4.0",
+        'redis>=4; extra == "redis"',
+        'packaging; extra == "redis"',
+        extras=["redis"],
+    )
+    site("redis", "5.0.0")
+    asks = lock(
+        pkg("celery", "5.4.0", 1, extras=(canonicalize_name("redis"),)),
+        pkg("kombu", "5.4.0", 2),
+        pkg("redis", "5.0.0", 3),
+    )
+    broken = [c for c in compare_env_to_lock(snap(site), asks).changes if c.kind == "broken"]
+    assert [(c.name, c.expected, c.detail, c.line) for c in broken] == [
+        (
+            "celery",
+            "celery[redis]",
+            "requirements.txt asks for celery[redis], which requires kombu[redis], "
+            "which requires packaging; it is not installed",
+            1,
+        )
     ]

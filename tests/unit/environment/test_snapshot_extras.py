@@ -223,8 +223,14 @@ def test_check_reports_other_extras_and_extras_the_env_lacks(site: FakeSite) -> 
         packages=tuple(replace(p, extras=()) if p.name == "app" else p for p in fresh.packages),
     )
     report = compare_env_to_lock(result, stale)
-    assert [(c.kind, c.name, c.expected, c.found, c.detail) for c in report.changes] == [
-        ("changed", "app", "app", "app[x]", "other extras on the top-level line")
+    # a lock that pins every package: the packages are compared, the extras are information
+    assert [(c.kind, c.name, c.expected, c.found, c.is_drift) for c in report.changes] == [
+        ("extras-changed", "app", "app", "app[x]", False)
+    ]
+    # a top-level-only file without the extra would not install what it brings in
+    partial = compare_env_to_lock(result, replace(stale, complete=False))
+    assert [(c.kind, c.is_drift) for c in partial.changes if c.name == "app"] == [
+        ("extras-changed", True)
     ]
     asks = Lock(
         path=None,
@@ -243,7 +249,7 @@ def test_check_reports_other_extras_and_extras_the_env_lacks(site: FakeSite) -> 
         (
             "p",
             "p[io]",
-            'requirements asks for p[io], which requires xio; extra == "io"; it is not installed',
+            "requirements asks for p[io], which requires xio; it is not installed",
         )
     ]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
 import sys
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -23,7 +24,7 @@ from envsnap.index.repository import StaticSource
 from envsnap.index.wheelhouse import Wheelhouse
 from envsnap.lock import Lock, LockedPackage
 from envsnap.lockfiles import DumpOptions, get_writer
-from envsnap.lockfiles.pylock.read import load, package_lines
+from envsnap.lockfiles.pylock.read import entry_lines, load
 from envsnap.lockfiles.pylock.write import dump
 from envsnap.origin import Origin
 from support.fake_site import LINUX_311, FakeSite
@@ -183,8 +184,8 @@ def test_round_trip(web: FakeSite, tmp_path: Path) -> None:
         return tuple(sorted(f"sha256:{f.sha256}" for f in SOURCE.projects[N(project)].files))
 
     loaded = load(path)
-    lines = package_lines(path.read_text(encoding="utf-8"))
-    assert [p.line for p in loaded.packages] == [lines[p.name] for p in loaded.packages]
+    lines = entry_lines(path.read_text(encoding="utf-8"))
+    assert [p.line for p in loaded.packages] == lines  # one table per package, sorted by name
     without_lines = tuple(replace(p, line=None) for p in loaded.packages)
     assert replace(loaded, packages=without_lines) == Lock(
         path=path,
@@ -248,8 +249,7 @@ def test_round_trip(web: FakeSite, tmp_path: Path) -> None:
                     kind="vcs",
                     url="https://git.example/vcspkg.git",
                     vcs="git",
-                    commit=COMMIT,
-                    requested_revision="main",
+                    commit=COMMIT,  # the branch asked for is not written: informational
                 ),
                 top_level=True,
                 reason="requested",
@@ -268,7 +268,8 @@ def test_origins_match_the_snapshot(web: FakeSite, tmp_path: Path) -> None:
     for dist in snapshot.listed():
         package = lock.get(dist.name)
         assert package is not None
-        assert package.origin == dist.origin
+        # all but the requested revision, which the lock leaves out (PEP 751: informational)
+        assert package.origin == replace(dist.origin, requested_revision=None)
 
 
 def test_wheelhouse_paths_are_relative_to_the_lock(site: FakeSite, tmp_path: Path) -> None:
@@ -445,7 +446,7 @@ def test_invalid_toml_and_missing_file(tmp_path: Path) -> None:
     )
 
 
-def test_package_lines_point_at_each_name_key() -> None:
+def test_entry_lines_point_at_each_tables_name_key() -> None:
     text = (
         'lock-version = "1.0"\n'
         "[[packages]]\n"
@@ -458,7 +459,48 @@ def test_package_lines_point_at_each_name_key() -> None:
         "name = 'beta'\n"
         "[[packages]]\n"
         'name = "beta"\n'
+        "[[packages]]\n"
+        'version = "3.0"\n'
         "[tool.envsnap]\n"
         'name = "not-a-package"\n'
     )
-    assert package_lines(text) == {"alpha": 3, "beta": 9}
+    # the second beta (another version, under its own marker) has its own line
+    assert entry_lines(text) == [3, 9, 11, None]
+
+
+@pytest.mark.parametrize(
+    "vcs_info",
+    [
+        {"vcs": "git", "commit_id": COMMIT},  # installed from the repository's default branch
+        # the same, restored: pip installs the commit and records it as the request
+        {"vcs": "git", "commit_id": COMMIT, "requested_revision": COMMIT},
+        {"vcs": "git", "commit_id": COMMIT, "requested_revision": "main"},
+    ],
+)
+def test_a_vcs_package_round_trips_byte_identical(
+    site: FakeSite, tmp_path: Path, vcs_info: dict[str, str]
+) -> None:
+    # issue 22: a restore through pip used to add requested-revision to the next freeze;
+    # pip records file://localhost/PATH as envsnap's requirements files write it
+    site(
+        "vcspkg",
+        "1.0",
+        requested=True,
+        direct_url={"url": "file:///src/repo", "vcs_info": vcs_info},
+    )
+    expected = dump(snap(site), options(tmp_path))
+    assert (
+        'vcs = {type = "git", url = "file:///src/repo", commit-id = "' + COMMIT + '"}' in expected
+    )
+    for info in site.root.glob("vcspkg-*.dist-info"):
+        shutil.rmtree(info)
+    site(
+        "vcspkg",
+        "1.0",
+        requested=True,
+        direct_url={
+            "url": "file://localhost/src/repo",
+            "vcs_info": {"vcs": "git", "commit_id": COMMIT, "requested_revision": COMMIT},
+        },
+    )
+    assert dump(snap(site), options(tmp_path)) == expected

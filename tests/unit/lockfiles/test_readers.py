@@ -207,10 +207,14 @@ def test_pip_reader_hand_written_file() -> None:
     assert omega is not None
     assert (omega.version, omega.specifier) == (Version("2.0"), None)
     assert lock.get("unused") is None
-    # from the -r include: no line of the main file
+    # from the -r include: its own file and line there (for annotations)
     gamma = lock.get("gamma")
     assert gamma is not None
-    assert (gamma.line, gamma.hashes) == (None, ("sha256:" + "3" * 64,))
+    assert (gamma.file, gamma.line, gamma.hashes) == (
+        FIXTURES / "hand-base.txt",
+        3,
+        ("sha256:" + "3" * 64,),
+    )
     solo = lock.get("solo")
     assert solo is not None
     assert solo.origin == Origin(
@@ -234,8 +238,7 @@ def test_pip_reader_no_index() -> None:
     [
         (
             "hand-invalid.txt",
-            "hand-invalid.txt:2: Invalid requirement: 'beta=1.0': Expected semicolon "
-            "(after name with no version specifier) or end",
+            "hand-invalid.txt:2: Invalid requirement: 'beta=1.0': did you mean 'beta==1.0'?",
         ),
         (
             "hand-missing-include.txt",
@@ -505,8 +508,8 @@ def test_plain_reader_keeps_pins_whose_marker_is_false_here(tmp_path: Path) -> N
         ("numpy", "1.26.4", 'python_full_version < "3.0"'),
     ]  # fmt: skip
     assert [p.top_level for p in plain.packages] == [True, True, True, True]
-    # pip-api (files with includes, editables...) still leaves them out
-    assert [p.name for p in pip_requirements.load(path).packages] == ["alpha", "numpy"]
+    # the pip-api reader (files with includes, editables...) keeps them too
+    assert pip_requirements.load(path).packages == plain.packages
 
 
 @pytest.mark.parametrize(
@@ -553,3 +556,89 @@ def test_extras_on_top_level_lines_are_read() -> None:
         ("requests", (), True),
         ("uvicorn", ("standard",), True),
     ]
+
+
+def test_pip_reader_keeps_every_line_whose_marker_is_false_here(tmp_path: Path) -> None:
+    # pip-api leaves them out on the Python running envsnap: the env at hand may be another
+    wheel = tmp_path / "wheels" / "colorama-0.4.6-py3-none-any.whl"
+    wheel.parent.mkdir()
+    wheel.write_bytes(b"")
+    (tmp_path / "inc.txt").write_text('tomli==2.2.1 ; python_version < "3"\n', encoding="utf-8")
+    path = tmp_path / "requirements.txt"
+    path.write_text(
+        "-r inc.txt\n"
+        'click==8.1.8 ; python_version < "3"\n'
+        'click==8.5.1 ; python_version >= "3"\n'
+        f'{wheel} ; sys_platform == "nowhere" --hash=sha256:{"a" * 64}\n'
+        "-e ./proj\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "proj").mkdir()
+    (tmp_path / "proj" / "pyproject.toml").write_text('[project]\nname = "proj"\n')
+    lock = pip_requirements.load(path)
+    found = [
+        (p.name, str(p.version), str(p.marker), p.line, p.file, p.hashes) for p in lock.packages
+    ]
+    assert found == [
+        ("click", "8.1.8", 'python_version < "3"', 2, None, ()),
+        ("click", "8.5.1", 'python_version >= "3"', 3, None, ()),
+        ("colorama", "0.4.6", 'sys_platform == "nowhere"', 4, None, (f"sha256:{'a' * 64}",)),
+        ("proj", "None", "None", 5, None, ()),
+        ("tomli", "2.2.1", 'python_version < "3"', 1, tmp_path / "inc.txt", ()),
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'alpha==1.0\nalpha==2.0 ; python_version < "3"\n',
+        'alpha==1.0 ; python_version < "3"\nAlpha==2.0\n',
+    ],
+)
+def test_a_name_twice_needs_a_marker_on_every_line(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "requirements.txt"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(LockFileError, match=r"requirements.txt:2: alpha is listed twice"):
+        pip_requirements.load(path)
+
+
+def test_a_constraints_file_reads_back_its_editables(tmp_path: Path) -> None:
+    lib = tmp_path / "lib"
+    path = tmp_path / "constraints.txt"
+    path.write_text(
+        "# envsnap 0.1.0 freeze - CPython 3.11.7, linux x86_64 - 1 top-level, 0 transitive\n"
+        "# editable: lib\n"
+        "# top-level\n"
+        f"lib @ {lib.as_uri()}\n"
+        "    # declared\n",
+        encoding="utf-8",
+    )
+    for lock in (requirements.load(path), pip_requirements.load(path)):
+        (package,) = lock.packages
+        assert package.origin == Origin(kind="directory", url=lib.as_uri(), editable=True)
+        assert package.reason == "declared"
+        # pip and uv would install it non-editable: restore renders the Lock instead
+        assert not lock.pip_reads_it
+
+
+def test_a_local_repository_written_with_localhost_reads_as_file_url(tmp_path: Path) -> None:
+    path = tmp_path / "requirements.txt"
+    commit = "c" * 40
+    path.write_text(f"pkg @ git+file://localhost/src/repo@{commit}\n", encoding="utf-8")
+    (package,) = read_lock(path).packages
+    assert package.origin == Origin(kind="vcs", url="file:///src/repo", vcs="git", commit=commit)
+
+
+@pytest.mark.parametrize(
+    ("line", "meant"),
+    [("rich=15.0.0", "rich==15.0.0"), ("rich=>13", "rich>=13"), ("rich[x] =< 14", "rich[x]<=14")],
+)
+def test_an_operator_typo_gets_what_was_meant(tmp_path: Path, line: str, meant: str) -> None:
+    path = tmp_path / "requirements.txt"
+    path.write_text(f"alpha==1.0\n{line}\n", encoding="utf-8")
+    with pytest.raises(LockFileError) as info:
+        read_lock(path)
+    assert info.value.message == (
+        f"{path}:2: Invalid requirement: {line!r}: did you mean {meant!r}?"
+    )
+    assert info.value.hint == "PEP 440's version operators are ==, !=, <=, >=, <, >, ~= and ==="

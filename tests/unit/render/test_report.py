@@ -25,7 +25,7 @@ ALL_KINDS = Report(
     notes=("uvloop: marker cannot be evaluated; checked",),
     changes=(
         Change(kind="missing", name="idna", expected="idna==3.10", line=3, path=LOCK),
-        Change(kind="extra", name="rich", found="rich==13.9.4"),
+        Change(kind="extra", name="rich", found="rich==13.9.4", path=LOCK),
         Change(
             kind="changed", name="requests", expected="2.32.3", found="2.31.0", line=2, path=LOCK
         ),
@@ -37,6 +37,15 @@ ALL_KINDS = Report(
             detail="from an index in one, editable directory in the other",
             line=5,
             path=LOCK,
+        ),
+        Change(
+            kind="extras-changed",
+            name="httpx",
+            expected="httpx[http2]",
+            found="httpx",
+            line=8,
+            path=LOCK,
+            informational=True,
         ),
         Change(
             kind="broken",
@@ -52,6 +61,7 @@ ALL_KINDS = Report(
             name="httpx",
             expected="httpx>=0.27",
             detail="declared in [dependencies]",
+            line=7,
             path="/repo/pyproject.toml",
         ),
         Change(
@@ -67,7 +77,7 @@ ALL_KINDS = Report(
             kind="stale",
             name="old",
             found="old==1.0",
-            detail="top-level in the lock but not declared in pyproject.toml",
+            detail="no longer declared in pyproject.toml (the lock records it as declared)",
             line=6,
             path=LOCK,
         ),
@@ -148,6 +158,34 @@ def test_clean_reports() -> None:
     assert github.render(CLEAN) == "OK requirements.txt matches env /repo/.venv (12 packages)\n"
     data = json.loads(json_report.render(CLEAN))
     assert (data["drift"], data["changes"], data["counts"]) == (False, [], {})
+
+
+def test_informational_items_say_not_drift_everywhere() -> None:
+    report = Report(
+        changes=(
+            Change(kind="extras-changed", name="h", expected="h[x]", found="h", informational=True),
+        ),
+        a_label="pylock.toml",
+        b_label="env /e",
+        checked=3,
+    )
+    assert not report
+    assert text.render(report) == (
+        "extras changed (not drift) (1):\n"
+        "  h: pylock.toml has h[x], env /e has h\n"
+        "OK pylock.toml matches env /e (3 packages; 1 extras-changed (not drift))\n"
+    )
+    assert github.render(report).splitlines()[0] == (
+        "::notice title=envsnap%3A extras changed (not drift)::"
+        "h: pylock.toml has h[x], env /e has h"
+    )
+    assert json.loads(json_report.render(report))["changes"][0]["drift"] is False
+    drifting = Report(
+        changes=(Change(kind="extras-changed", name="h", expected="h[x]", found="h"),),
+        a_label="top.txt",
+        b_label="new.txt",
+    )
+    assert text.render(drifting).splitlines()[0] == "extras changed (1):"
 
 
 def test_reclassified_only_is_clean() -> None:

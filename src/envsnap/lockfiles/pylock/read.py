@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from packaging.utils import NormalizedName, canonicalize_name
+from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from envsnap._text import EXPANSION, first_control
@@ -25,7 +25,7 @@ from envsnap.lockfiles.pylock import CREATED_BY, TOOL
 from envsnap.origin import Origin
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
+    from collections.abc import Iterator, Mapping, Sequence
 
     from packaging.pylock import (
         Package,
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     )
 
 
-__all__ = ["load", "location_url", "package_lines"]
+__all__ = ["entry_lines", "load", "location_url"]
 
 
 def load(path: Path) -> Lock:
@@ -65,36 +65,38 @@ def load(path: Path) -> Lock:
         for key, value in _strings(data)
         for found in EXPANSION.finditer(value)
     )
-    lock = _lock_from(path, pylock, package_lines(text), _string_lines(text))
+    lock = _lock_from(path, pylock, entry_lines(text), _string_lines(text))
     return replace(lock, expansions=expansions) if expansions else lock
 
 
 _NAME_KEY = re.compile(r"""^\s*name\s*=\s*["']([^"']+)["']""")
 
 
-def package_lines(text: str) -> dict[NormalizedName, int]:
-    """Find the line of each package's ``name = "..."`` key in a pylock file's text.
+def entry_lines(text: str) -> list[int | None]:
+    """Find the line of each ``[[packages]]`` table's ``name = "..."`` key, in file order.
 
-    That is where a review annotation about the package should land (TOML
-    parsers give no positions). Only the first ``[[packages]]`` table of a
-    name counts (several versions of one name under different markers share
-    its line).
+    That is where a review annotation about the entry should land (TOML
+    parsers give no positions); the n-th item belongs to the n-th package of
+    the document, so two entries of one name (one per marker) each have their own.
 
     Args:
         text: the file's text.
 
     Returns:
-        ``{normalized name: 1-based line}``.
+        One 1-based line per ``[[packages]]`` table, ``None`` where its
+        ``name`` key is not found on a line of its own.
     """
-    lines: dict[NormalizedName, int] = {}
+    lines: list[int | None] = []
     in_package = False
     for number, raw in enumerate(text.splitlines(), start=1):
         stripped = raw.strip()
         if stripped.startswith("["):
             in_package = stripped == "[[packages]]"
+            if in_package:
+                lines.append(None)
             continue
-        if in_package and (found := _NAME_KEY.match(raw)):
-            lines.setdefault(canonicalize_name(found[1]), number)
+        if in_package and _NAME_KEY.match(raw):
+            lines[-1] = number
             in_package = False
     return lines
 
@@ -161,7 +163,7 @@ def _string_lines(text: str) -> dict[str, int]:
 
 
 def _lock_from(
-    path: Path, pylock: Pylock, lines: Mapping[NormalizedName, int], strings: Mapping[str, int]
+    path: Path, pylock: Pylock, lines: Sequence[int | None], strings: Mapping[str, int]
 ) -> Lock:
     tool = _tool_table(pylock)
     top_level = {canonicalize_name(str(n)) for n in tool.get("top-level", []) if isinstance(n, str)}
@@ -171,7 +173,7 @@ def _lock_from(
     extras = extras_raw if isinstance(extras_raw, dict) else {}
     base = path.parent.resolve()
     packages = []
-    for package in pylock.packages:
+    for index, package in enumerate(pylock.packages):
         reason = reasons.get(package.name)
         package_extras = extras.get(package.name, [])
         packages.append(
@@ -189,7 +191,7 @@ def _lock_from(
                 else (),
                 top_level=package.name in top_level,
                 reason=reason if isinstance(reason, str) else None,
-                line=lines.get(package.name),
+                line=lines[index] if index < len(lines) else None,
                 files=_files(package, path, strings),
             )
         )

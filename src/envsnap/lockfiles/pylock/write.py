@@ -267,12 +267,23 @@ def _sdist(file: DistFile, output_dir: Path | None) -> PackageSdist:
 
 
 def _vcs(origin: Origin) -> PackageVcs:
+    """Return the ``vcs`` table: the repository and the exact commit installed.
+
+    ``requested-revision`` (what the user asked for, PEP 610) is left out: it
+    is informational (PEP 751), a restore installs the commit, and pip then
+    records the commit as the requested revision, so writing it would make a
+    frozen, restored and frozen-again environment differ from the first
+    lock. ``file://localhost/PATH`` (how pip records a repository envsnap's
+    requirements files name so) is written ``file:///PATH``, as uv records it.
+    """
     from packaging.pylock import PackageVcs  # noqa: PLC0415
 
+    url = origin.url
+    if url is not None and url.startswith("file://localhost/"):
+        url = "file:///" + url.removeprefix("file://localhost/")
     return PackageVcs(
         type=origin.vcs or "git",
-        url=origin.url,
-        requested_revision=origin.requested_revision,
+        url=url,
         commit_id=origin.commit or "",
         subdirectory=origin.subdirectory,
     )

@@ -39,7 +39,9 @@ if TYPE_CHECKING:
 __all__ = [
     "Annotations",
     "LogicalLine",
+    "did_you_mean",
     "editable_package",
+    "editables_named",
     "expansions",
     "logical_lines",
     "origin_from_url",
@@ -55,6 +57,11 @@ HEADER_RE = re.compile(r"^# envsnap \S+ \S+ - (?P<impl>\S+) (?P<version>\d+\.\d+
 TOP_LEVEL = "# top-level"
 TRANSITIVE = "# transitive"
 VIA_PREFIX = "# via "
+EDITABLE_LINE = "# editable:"
+"""The header line of a constraints file (``freeze --constraints``) naming the
+packages written ``name @ file:///PATH`` that are editable installs."""
+DECLARED_LINE = "    # declared"
+"""The line under a top-level pin the project declares (``freeze`` writes it)."""
 _ARCHIVE_SUFFIXES = (".whl", ".zip", ".tar.gz", ".tgz", ".tar.bz2", ".tbz", ".tar.xz", ".tar")
 _HASH_NAMES = ("sha256", "sha384", "sha512", "sha224", "sha1", "md5")
 _COMMIT_RE = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
@@ -156,15 +163,21 @@ class Annotations:
     transitive_lines: frozenset[int] = frozenset()
     """Line numbers of requirements under ``# transitive``."""
     reasons: dict[int, str] = field(default_factory=dict)
-    """Requirement line number -> ``via a, b`` from the ``# via`` line under it."""
+    """Requirement line number -> ``via a, b`` from the ``# via`` line under a
+    transitive pin, or ``declared`` from the line under a top-level one."""
     complete: bool = False
     """Whether the file has a ``# transitive`` section (it pins the closure)."""
     system_site_packages: tuple[str, ...] | None = None
     """The ``# system-site-packages:`` header line's pins."""
+    editable: frozenset[NormalizedName] = frozenset()
+    """The ``# editable:`` header line's names (a constraints file)."""
 
 
 def scan_annotations(lines: Iterable[LogicalLine]) -> Annotations:
-    """Read envsnap's header, sections and ``# via`` lines.
+    """Read envsnap's header, sections and the reason under each pin.
+
+    A ``    # via a, b`` line under a transitive pin, ``    # declared`` under a
+    top-level one.
 
     Args:
         lines: the file's logical lines; the first must be envsnap's header.
@@ -181,6 +194,7 @@ def scan_annotations(lines: Iterable[LogicalLine]) -> Annotations:
     last: int | None = None
     complete = False
     system: tuple[str, ...] | None = None
+    editable: set[NormalizedName] = set()
     for line in lines:
         text = line.text.strip()
         if not text:
@@ -190,12 +204,17 @@ def scan_annotations(lines: Iterable[LogicalLine]) -> Annotations:
         elif section is None and text.startswith(SYSTEM_SITE_LINE):
             listed = text.removeprefix(SYSTEM_SITE_LINE).strip()
             system = tuple(p.strip() for p in listed.split(",") if "==" in p)
+        elif section is None and text.startswith(EDITABLE_LINE):
+            names = text.removeprefix(EDITABLE_LINE).split(",")
+            editable |= {canonicalize_name(n.strip()) for n in names if n.strip()}
         elif text == TOP_LEVEL:
             section, last = "top", None
         elif text == TRANSITIVE:
             section, last, complete = "transitive", None, True
         elif text.startswith(VIA_PREFIX) and last is not None:
             reasons[last] = "via " + text.removeprefix(VIA_PREFIX).strip()
+        elif text == DECLARED_LINE.strip() and last is not None and section == "top":
+            reasons[last] = "declared"
         elif not text.startswith("#"):
             last = line.number
             if section == "top":
@@ -209,6 +228,7 @@ def scan_annotations(lines: Iterable[LogicalLine]) -> Annotations:
         reasons=reasons,
         complete=complete,
         system_site_packages=system,
+        editable=frozenset(editable),
     )
 
 
@@ -306,6 +326,26 @@ def _via_entries(text: str) -> list[str]:
     return [entry.strip() for entry in text.split(",") if entry.strip()]
 
 
+_TYPO = re.compile(
+    r"^\s*(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*(?:\s*\[[^\]]*\])?)\s*"
+    r"(?P<op>=>|=<|=(?![=<>]))\s*(?P<rest>[^=<>!~].*)$"
+)
+"""``name=1.0``, ``name=>1``, ``name=<2``: an operator PEP 440 does not have."""
+_OPERATORS = {"=": "==", "=>": ">=", "=<": "<="}
+
+
+def did_you_mean(text: str) -> str | None:
+    """Return the requirement ``text`` most likely meant, for a typo in its operator.
+
+    ``rich=15.0.0`` gives ``rich==15.0.0``, ``rich=>13`` gives ``rich>=13``,
+    ``rich=<14`` gives ``rich<=14``; ``None`` when ``text`` is no such typo.
+    """
+    found = _TYPO.match(text)
+    if found is None:
+        return None
+    return f"{found['name']}{_OPERATORS[found['op']]}{found['rest'].strip()}"
+
+
 def pinned_version(requirement: Requirement) -> Version | None:
     """Return the one version ``name==V`` / ``name===V`` allows, else ``None``.
 
@@ -353,8 +393,10 @@ def origin_from_url(url: str, *, editable: bool = False) -> Origin:
     """Turn a requirement's direct URL into a PEP 610 :class:`Origin`.
 
     ``vcs+URL@REV`` is a ``vcs`` origin (a 40/64-hex ``REV`` is the commit,
-    anything else the requested revision); a ``file:`` URL of a directory (or
-    of anything that is not an archive) is a ``directory``; everything else
+    anything else the requested revision; ``file://localhost/PATH``, as
+    envsnap writes a local repository, is read as ``file:///PATH``); a
+    ``file:`` URL of a directory (or of anything that is not an archive) is a
+    ``directory``; everything else
     is an ``archive``, whose ``#sha256=...`` fragment becomes its hash.
     ``#subdirectory=`` is kept; credentials are stripped.
     """
@@ -374,6 +416,8 @@ def origin_from_url(url: str, *, editable: bool = False) -> Origin:
                 commit = revision
             else:
                 requested = revision
+        if rest.startswith("file://localhost/"):
+            rest = "file:///" + rest.removeprefix("file://localhost/")
         return Origin(
             kind="vcs",
             url=rest,
@@ -466,6 +510,27 @@ def _project_name(path: Path) -> str | None:
         return None
     name = config.get("metadata", "name", fallback=None)
     return name or None
+
+
+def editables_named(
+    packages: Iterable[LockedPackage], notes: Annotations
+) -> tuple[list[LockedPackage], bool]:
+    """Mark the directory entries a constraints file's ``# editable:`` line names as editable.
+
+    Returns:
+        The packages, and whether any was marked (pip and uv, reading the file
+        itself, would install those non-editable: restore then renders the Lock).
+    """
+    from dataclasses import replace  # noqa: PLC0415
+
+    found, marked = [], False
+    for package in packages:
+        origin = package.origin
+        if package.name in notes.editable and origin.kind == "directory" and not origin.editable:
+            package = replace(package, origin=replace(origin, editable=True))  # noqa: PLW2901
+            marked = True
+        found.append(package)
+    return found, marked
 
 
 def with_files(packages: Iterable[LockedPackage], path: Path) -> tuple[LockedPackage, ...]:

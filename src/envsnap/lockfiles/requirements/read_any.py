@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,7 +35,6 @@ from typing import TYPE_CHECKING, Any
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 
-from envsnap._markers import marker_holds
 from envsnap.errors import LockFileError, OperationError
 from envsnap.lock import Lock, LockedPackage
 from envsnap.lockfiles.requirements import lines as rl
@@ -99,6 +99,8 @@ class _Scan:
     trusted_hosts: tuple[str, ...]
     constraints: tuple[Path, ...]
     editables: tuple[tuple[Path, rl.LogicalLine, str], ...]
+    requirements: tuple[tuple[Path, rl.LogicalLine, str], ...]
+    """Every requirement line (not ``-e``, not of a ``-c`` file): file, line, requirement text."""
     expansions: tuple[tuple[str, str], ...]
     """Every ``${NAME}`` in the files, with its ``FILE:LINE`` (:func:`~.lines.expansions`)."""
 
@@ -112,17 +114,25 @@ def load(path: Path) -> Lock:
     is not pinned to one version (``==`` without wildcard) or a direct URL
     becomes a package with ``version=None`` and its ``specifier``, and a
     ``problems`` line; a ``-c`` constraint pin fills in its version. Index
-    option lines are kept, in order, in ``index_options``. As in pip-api, a
-    requirement whose marker is false on this interpreter is left out.
-    ``line`` is set for packages of ``path`` itself (not of included files).
+    option lines are kept, in order, in ``index_options``.
+
+    Every requirement is kept with its marker, also one whose marker is false
+    on the interpreter running envsnap (pip-api leaves those out; this reader
+    reads them itself): the environment that restore builds or check looks
+    at may be another Python or platform, and the comparison selects
+    (:meth:`~envsnap.lock.Lock.for_environment`). One name may appear several
+    times when every one of its lines has a marker (``uv pip compile
+    --universal``, ``uv export``); pip refuses a name twice otherwise, and so
+    does this reader. A package of an included file has its ``file`` and its
+    ``line`` there.
 
     Args:
         path: the file.
 
     Returns:
         The :class:`~envsnap.lock.Lock` (format ``requirements``), packages
-        sorted by normalized name; for a file envsnap wrote, its header's
-        Python version, top-level sections and ``# via`` reasons too.
+        sorted by normalized name (then file order); for a file envsnap wrote,
+        its header's Python version, top-level sections and reasons too.
 
     Raises:
         LockFileError: an unreadable file (this one or an included one), an
@@ -137,103 +147,123 @@ def load(path: Path) -> Lock:
     lines = rl.logical_lines(text)
     _refuse_duplicates(path, lines)
     scan = _scan(path)
-    raw = _parse(path)
-    by_name: dict[NormalizedName, LockedPackage] = {}
-    for item in raw:
-        package = replace(
-            _package(item, path, lines), location=f"{item.filename}:{_physical(item)}"
-        )
-        if package.name in by_name:  # pip refuses two requirements of one name too
-            raise LockFileError(
-                f"{item.filename}:{_physical(item)}: {package.name} is listed twice",
-                hint="keep one requirement per package",
-            )
-        by_name[package.name] = package
+    physical = _Physical()
+    packages: list[LockedPackage] = []
+    parsed: set[tuple[Path, int]] = set()
+    for item in _parse(path):
+        number = physical(item)
+        parsed.add((Path(item.filename), number))
+        packages.append(_package(item, path, number))
+    for file, line, requirement in scan.requirements:
+        if (file, line.number) not in parsed:  # pip-api left it out: its marker is false here
+            packages.append(_unselected(path, file, line, requirement))
     for file, line, target in scan.editables:
         where = f"{file}:{line.number}"
         name, display, origin = rl.editable_package(target, base_dir=file.parent, where=where)
-        if name in by_name:
-            raise LockFileError(f"{where}: {name} is listed twice")
-        words = line.text.split()
-        hashes = tuple(
-            sorted({w.removeprefix("--hash=") for w in words if w.startswith("--hash=")})
+        packages.append(
+            LockedPackage(
+                name=name,
+                display_name=display,
+                version=None,
+                origin=origin,
+                hashes=_hashes(line.text),
+                line=line.number,
+                file=None if file == path else file,
+                location=where,
+            )
         )
-        by_name[name] = LockedPackage(
-            name=name,
-            display_name=display,
-            version=None,
-            origin=origin,
-            hashes=hashes,
-            line=line.number if file == path else None,
-            location=where,
-        )
+    packages.sort(key=lambda p: (p.file is not None, str(p.file or ""), p.line or 0))
+    _refuse_twice(packages)
     pins = _constraint_pins(scan.constraints)
     problems = []
-    for name, package in sorted(by_name.items()):
+    packages.sort(key=lambda p: (p.name, p.file is not None, str(p.file or ""), p.line or 0))
+    for index, package in enumerate(packages):
         if package.pinned:
             continue
-        pin = pins.get(name)
+        pin = pins.get(package.name)
         if pin is not None:
-            by_name[name] = _with_version(package, pin)
+            packages[index] = _with_version(package, pin)
             continue
-        where = package.location or str(path)
         spec = str(package.specifier) if package.specifier else " (no version)"
-        problems.append(f"{where}: {package.display_name}{spec} is not pinned to one version")
+        problems.append(
+            f"{package.location}: {package.display_name}{spec} is not pinned to one version"
+        )
     envsnap_file = bool(lines) and lines[0].text.startswith(HEADER_PREFIX)
     notes = rl.scan_annotations(lines) if envsnap_file else rl.scan_via_annotations(lines)
-    packages = []
-    for name in sorted(by_name):
-        package = by_name[name]
-        if package.line is not None:
-            package = _annotated(package, notes)
-        elif not envsnap_file:  # from a -r include: pip install -r requests it too
-            package = replace(package, top_level=True, reason="requested")
-        packages.append(package)
+    found = []
+    for package in packages:
+        if package.file is None:
+            found.append(_annotated(package, notes))
+        elif envsnap_file:
+            found.append(package)
+        else:  # from a -r include: pip install -r requests it too
+            found.append(replace(package, top_level=True, reason="requested"))
+    found, renamed = rl.editables_named(found, notes)
     return Lock(
         path=path,
         format="requirements",
-        packages=rl.with_files(packages, path),
+        packages=rl.with_files(found, path),
         python_version=notes.python_version,
         system_site_packages=notes.system_site_packages,
         written_by_envsnap=envsnap_file,
         index_options=scan.index_options,
         trusted_hosts=scan.trusted_hosts,
-        pip_reads_it=True,
+        pip_reads_it=not renamed,
         problems=tuple(problems),
         complete=notes.complete,
         expansions=scan.expansions,
     )
 
 
+def _refuse_twice(packages: list[LockedPackage]) -> None:
+    """Refuse a name listed twice unless every one of its entries has a marker.
+
+    pip refuses two requirements of one name ("Double requirement given");
+    uv's universal files pin one name once per disjoint marker, which pip
+    reads as one requirement on each interpreter.
+
+    Raises:
+        LockFileError: ``FILE:LINE: NAME is listed twice``, at the second entry.
+    """
+    seen: dict[NormalizedName, LockedPackage] = {}
+    for package in packages:
+        first = seen.setdefault(package.name, package)
+        if first is not package and (first.marker is None or package.marker is None):
+            raise LockFileError(
+                f"{package.location}: {package.name} is listed twice (also at {first.location})",
+                hint="keep one requirement per package, or give each one a marker",
+            )
+
+
 def _refuse_duplicates(path: Path, lines: list[rl.LogicalLine]) -> None:
-    """Refuse two requirements of one name in ``path``, as pip does.
+    """Refuse two requirements of one name in ``path``, unless both have a marker, as pip does.
 
     pip-api misses it when only the case differs (``alpha`` then ``Alpha``)
-    and keeps the last. Lines whose marker is false here are left out (as
-    pip-api leaves them out).
+    and keeps the last. Two lines that both carry a marker are allowed (one
+    per marker, see :func:`load`).
 
     Raises:
         LockFileError: a name appears twice (``FILE:LINE``, and the first line).
     """
-    seen: dict[NormalizedName, int] = {}
+    seen: dict[NormalizedName, tuple[int, bool]] = {}
     for line in lines:
-        words = _words(line.text)
-        if not words or words[0].startswith("-"):
+        text = _COMMENT_RE.sub("", line.text).strip()
+        if not text or text.startswith("-"):
             continue
-        text = " ".join(w for w in words if not w.startswith("--"))
+        words = text.split(" ")
+        end = next((i for i, w in enumerate(words) if w.startswith("-")), len(words))
         try:
-            requirement = Requirement(text)
+            requirement = Requirement(" ".join(words[:end]))
         except InvalidRequirement:
-            continue  # reported with its line by the parse
-        if not marker_holds(requirement.marker, None):
-            continue
+            continue  # reported with its line by the scan
         name = canonicalize_name(requirement.name)
-        if name in seen:
+        marked = requirement.marker is not None
+        first = seen.setdefault(name, (line.number, marked))
+        if first[0] != line.number and not (first[1] and marked):
             raise LockFileError(
-                f"{path}:{line.number}: {name} is listed twice (also on line {seen[name]})",
+                f"{path}:{line.number}: {name} is listed twice (also on line {first[0]})",
                 hint="keep one requirement per package",
             )
-        seen[name] = line.number
 
 
 def _annotated(package: LockedPackage, notes: rl.Annotations) -> LockedPackage:
@@ -295,33 +325,73 @@ def _parse(path: Path) -> list[Any]:
     for item in items:
         if isinstance(item, UnparsedRequirement):
             first = str(item.msg).splitlines()[0]
-            raise LockFileError(f"{item.filename}:{_physical(item)}: {first}")
+            raise LockFileError(f"{item.filename}:{_Physical()(item)}: {first}")
     return items
 
 
-def _physical(item: Any) -> int:  # noqa: ANN401 - a pip-api object
-    """Map pip-api's logical line number to the physical line of its file."""
-    try:
-        lines = rl.logical_lines(Path(item.filename).read_text(encoding="utf-8"))
-        return lines[int(item.lineno) - 1].number
-    except (OSError, UnicodeDecodeError, IndexError):
-        return int(item.lineno)
+class _Physical:
+    """Map pip-api's logical line numbers to physical lines, each file read once."""
+
+    def __init__(self) -> None:
+        self._lines: dict[str, list[rl.LogicalLine]] = {}
+
+    def __call__(self, item: Any) -> int:  # noqa: ANN401 - a pip-api object
+        """Return the physical line of a pip-api requirement in its file."""
+        filename = str(item.filename)
+        try:
+            if filename not in self._lines:
+                text = Path(filename).read_text(encoding="utf-8")
+                self._lines[filename] = rl.logical_lines(text)
+            return self._lines[filename][int(item.lineno) - 1].number
+        except (OSError, UnicodeDecodeError, IndexError):
+            return int(item.lineno)
 
 
-def _package(item: Any, path: Path, lines: list[rl.LogicalLine]) -> LockedPackage:  # noqa: ANN401
+def _package(item: Any, path: Path, number: int) -> LockedPackage:  # noqa: ANN401
     """Convert one pip-api requirement to a :class:`LockedPackage` (packaging types)."""
-    own = Path(item.filename) == path
-    number = lines[int(item.lineno) - 1].number if own else None
-    where = f"{item.filename}:{number if own else item.lineno}"
+    file = Path(item.filename)
+    where = f"{item.filename}:{number}"
     try:
         requirement = Requirement(str(item))
     except InvalidRequirement as exc:
         raise LockFileError(f"{where}: invalid requirement: {exc}") from None
-    hashes = tuple(
-        sorted(
-            {f"{kind}:{value}" for kind, values in (item.hashes or {}).items() for value in values}
-        )
-    )
+    hashes = [f"{kind}:{value}" for kind, values in (item.hashes or {}).items() for value in values]
+    own = file == path
+    return _locked(requirement, hashes, file=None if own else file, line=number, where=where)
+
+
+def _unselected(path: Path, file: Path, line: rl.LogicalLine, text: str) -> LockedPackage:
+    """Read a requirement pip-api left out because its marker is false on this interpreter.
+
+    PEP 508 text is read with ``packaging``; pip's URL and path forms
+    (``./x.whl ; marker``, ``git+URL#egg=name ; marker``) go through pip-api
+    without their marker, which is then put back.
+    """
+    where = f"{file}:{line.number}"
+    try:
+        requirement = Requirement(text)
+    except InvalidRequirement:
+        target, _, marker = text.partition("; " if "; " in text else ";")
+        with tempfile.TemporaryDirectory() as scratch:
+            one = Path(scratch) / "requirement.txt"
+            one.write_text(target.strip() + "\n", encoding="utf-8")
+            (item,) = _parse(one)
+        try:
+            requirement = Requirement(f"{item} ; {marker.strip()}")
+        except InvalidRequirement as exc:
+            raise LockFileError(f"{where}: invalid requirement: {exc}") from None
+    hashes = [v for option, v in _split_line(line.text, where)[1] if option == "--hash" and v]
+    own = file == path
+    return _locked(requirement, hashes, file=None if own else file, line=line.number, where=where)
+
+
+def _locked(
+    requirement: Requirement, hashes: list[str], *, file: Path | None, line: int, where: str
+) -> LockedPackage:
+    """Build the :class:`LockedPackage` of a requirement read at ``where`` (``FILE:LINE``).
+
+    ``file`` is the included file it is in, ``None`` for the lock file itself.
+    """
     version = None if requirement.url else rl.pinned_version(requirement)
     unpinned = version is None and requirement.url is None
     return LockedPackage(
@@ -330,10 +400,19 @@ def _package(item: Any, path: Path, lines: list[rl.LogicalLine]) -> LockedPackag
         version=version,
         specifier=requirement.specifier if unpinned else None,
         origin=rl.origin_from_url(requirement.url) if requirement.url else Origin(),
-        hashes=hashes,
+        hashes=tuple(sorted(set(hashes))),
         marker=requirement.marker,
         extras=tuple(sorted(canonicalize_name(e) for e in requirement.extras)),
-        line=number,
+        line=line,
+        file=file,
+        location=where,
+    )
+
+
+def _hashes(text: str) -> tuple[str, ...]:
+    """Return the ``--hash=ALG:HEX`` values of a line, sorted."""
+    return tuple(
+        sorted({w.removeprefix("--hash=") for w in text.split() if w.startswith("--hash=")})
     )
 
 
@@ -348,7 +427,7 @@ def _scan(path: Path) -> _Scan:  # noqa: PLR0912 - one branch per pip option fam
     of a line and so reads ``foo bar==1`` as ``foobar==1``.
 
     Returns:
-        The index options, ``-c`` files and ``-e`` lines, in file order.
+        The index options, ``-c`` files, ``-e`` and requirement lines, in file order.
 
     Raises:
         LockFileError: an unknown option, an option without its value, text
@@ -358,6 +437,7 @@ def _scan(path: Path) -> _Scan:  # noqa: PLR0912 - one branch per pip option fam
     trusted_hosts: list[str] = []
     constraints: list[Path] = []
     editables: list[tuple[Path, rl.LogicalLine, str]] = []
+    requirements: list[tuple[Path, rl.LogicalLine, str]] = []
     todo, seen = [path], set()
     checked: list[Path] = []  # constraint files: pip parses their lines too
     expansions: list[tuple[str, str]] = []
@@ -377,6 +457,8 @@ def _scan(path: Path) -> _Scan:  # noqa: PLR0912 - one branch per pip option fam
             requirement, options = _split_line(text, where)
             if requirement:
                 _check_requirement(requirement, where)
+                if not constraint:
+                    requirements.append((file, line, requirement))
                 continue
             if constraint:
                 continue
@@ -405,6 +487,7 @@ def _scan(path: Path) -> _Scan:  # noqa: PLR0912 - one branch per pip option fam
         tuple(trusted_hosts),
         tuple(constraints),
         tuple(editables),
+        tuple(requirements),
         tuple(expansions),
     )
 
@@ -493,26 +576,25 @@ def _check_requirement(text: str, where: str) -> None:
     """Refuse requirement text pip refuses: what is neither PEP 508 nor a URL or path.
 
     Raises:
-        LockFileError: ``FILE:LINE: Invalid requirement: 'TEXT': REASON``.
+        LockFileError: ``FILE:LINE: Invalid requirement: 'TEXT': REASON``, or
+            ``did you mean 'rich==15.0.0'?`` for an operator typo (``rich=15.0.0``).
     """
     try:
         Requirement(text)
     except InvalidRequirement as exc:
         if _URL_OR_PATH.search(text.split(";", 1)[0]):
             return  # pip's URL and path forms: pip-api reads (and checks) them
+        meant = rl.did_you_mean(text)
+        if meant is not None:
+            raise LockFileError(
+                f"{where}: Invalid requirement: {text!r}: did you mean {meant!r}?",
+                hint="PEP 440's version operators are ==, !=, <=, >=, <, >, ~= and ===",
+            ) from None
         reason = str(exc).splitlines()[0]
         raise LockFileError(
             f"{where}: Invalid requirement: {text!r}: {reason}",
             hint="pip's requirement format is PEP 508: name[extras] specifier ; marker",
         ) from None
-
-
-def _words(text: str) -> list[str]:
-    """Split a logical line into words, without its ``#`` comment."""
-    try:
-        return shlex.split(text, comments=True)
-    except ValueError:
-        return text.split()
 
 
 def _constraint_pins(files: tuple[Path, ...]) -> dict[NormalizedName, Version]:

@@ -88,15 +88,16 @@ def load(path: Path) -> Lock:
         if package.name in packages:
             raise LockFileError(f"{where}: {package.name} is listed twice")
         packages[package.name] = package
+    found, renamed = rl.editables_named((packages[name] for name in sorted(packages)), notes)
     return Lock(
         path=path,
         format="requirements",
-        packages=rl.with_files((packages[name] for name in sorted(packages)), path),
+        packages=rl.with_files(found, path),
         python_version=notes.python_version,
         system_site_packages=notes.system_site_packages,
         written_by_envsnap=True,
         complete=notes.complete,
-        pip_reads_it=True,
+        pip_reads_it=not renamed,
         expansions=rl.expansions(path, lines),
     )
 
@@ -268,7 +269,9 @@ def _strict_package(text: str, number: int, where: str, base_dir: Path) -> Locke
     try:
         requirement = Requirement(" ".join(rest))
     except InvalidRequirement as exc:
-        raise LockFileError(f"{where}: invalid requirement: {exc}") from None
+        meant = rl.did_you_mean(" ".join(rest))
+        reason = f"did you mean {meant!r}?" if meant else str(exc)
+        raise LockFileError(f"{where}: invalid requirement: {reason}") from None
     if requirement.marker is not None:
         raise LockFileError(f"{where}: markers are not part of a file envsnap writes")
     version = None

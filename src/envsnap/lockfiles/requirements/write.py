@@ -5,15 +5,32 @@ Layout::
     # envsnap 0.1.0 freeze - CPython 3.11.7, linux x86_64 - 2 top-level, 5 transitive
     # top-level
     requests==2.32.3
+        # declared
     rich==13.9.4
     # transitive
     certifi==2024.8.30
         # via requests
 
+A top-level pin the project declares is followed by ``# declared`` (``check
+--no-env`` reports such an entry as stale once the project no longer
+declares it; one the user named, ``requested``, or that nothing requires,
+``root``, was never declared and is never stale); each transitive one by
+what it comes via.
+
 Origins (PEP 610): an index pin is ``name==version``; an editable install is
 ``-e PATH``; an archive is ``name @ URL`` (``#sha256=`` when recorded); a VCS
-install is ``name @ vcs+URL@COMMIT``. The header is ASCII only, so pip reads
-the file under any locale.
+install is ``name @ vcs+URL@COMMIT``, a local repository's URL written
+``file://localhost/PATH`` (:func:`vcs_requirement`). The header is ASCII only,
+so pip reads the file under any locale.
+
+The generation invariant: the ``--top-level-only`` file, with the full pins as
+constraints, regenerates the environment. pip and uv take no editable
+requirement as a constraint ("Editable requirements are not allowed as
+constraints", "Unnamed requirements are not allowed as constraints"), so the
+top-level file carries every editable install, and the constraints are
+written with ``constraints`` (``freeze --constraints``): the full pins, an
+editable install as ``name @ file:///PATH``, named in an ``# editable:``
+header line so that envsnap reads the file back as the environment it is.
 """
 
 from __future__ import annotations
@@ -24,7 +41,7 @@ from typing import TYPE_CHECKING
 from envsnap import __version__
 from envsnap._text import EXPANSION, first_control
 from envsnap.errors import InputError
-from envsnap.lockfiles.requirements.lines import HEADER_PREFIX
+from envsnap.lockfiles.requirements.lines import DECLARED_LINE, EDITABLE_LINE, HEADER_PREFIX
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -34,8 +51,16 @@ if TYPE_CHECKING:
     from envsnap.environment.snapshot import Snapshot
     from envsnap.lock import Lock
     from envsnap.lockfiles import DumpOptions
+    from envsnap.origin import Origin
 
-__all__ = ["HEADER_PREFIX", "dump", "pip_line", "requirement_line", "requirements_text"]
+__all__ = [
+    "HEADER_PREFIX",
+    "dump",
+    "pip_line",
+    "requirement_line",
+    "requirements_text",
+    "vcs_requirement",
+]
 
 
 def dump(snapshot: Snapshot, options: DumpOptions) -> str:
@@ -55,15 +80,22 @@ def dump(snapshot: Snapshot, options: DumpOptions) -> str:
         constraints file (``-c``), which may not hold extras.
     """
     listed = snapshot.listed(include_tools=options.include_tools, exclude=options.exclude)
-    top = [d for d in listed if snapshot.reasons[d.name].top_level]
-    rest = [d for d in listed if not snapshot.reasons[d.name].top_level]
+    # the top-level file installs every editable: no installer takes one as a constraint
+    top = [
+        d
+        for d in listed
+        if snapshot.reasons[d.name].top_level or (options.top_level_only and d.origin.editable)
+    ]
+    rest = [d for d in listed if d not in top]
     env = snapshot.environment
     counts = f"{len(top)} top-level"
     if not options.top_level_only:
         counts += f", {len(rest)} transitive"
+    editable = sorted(d.display_name for d in listed if d.origin.editable)
     lines = [
         f"{HEADER_PREFIX}{__version__} freeze - {env.describe()} - {counts}",
         *_system_site_line(snapshot, listed),
+        *([f"{EDITABLE_LINE} {', '.join(editable)}"] if options.constraints and editable else []),
         "# top-level",
     ]
     # extras only where they are needed to regenerate the env: a top-level-only
@@ -71,18 +103,17 @@ def dump(snapshot: Snapshot, options: DumpOptions) -> str:
     # constraints file ("Constraints cannot have extras"): it must stay usable
     # as ``-c full.txt``.
     line_extras = snapshot.top_level_extras if options.top_level_only else {}
-    lines += [
-        _hashed(
-            requirement_line(d, options.output_dir, extras=line_extras.get(d.name, ())),
-            d,
-            options,
-        )
-        for d in top
-    ]
+    for dist in top:
+        extras = line_extras.get(dist.name, ())
+        line = requirement_line(dist, options.output_dir, extras=extras, named=options.constraints)
+        lines.append(_hashed(line, dist, options))
+        if options.annotate and snapshot.reasons[dist.name].kind == "declared":
+            lines.append(DECLARED_LINE)
     if not options.top_level_only:
         lines.append("# transitive")
         for dist in rest:
-            lines.append(_hashed(requirement_line(dist, options.output_dir), dist, options))
+            line = requirement_line(dist, options.output_dir, named=options.constraints)
+            lines.append(_hashed(line, dist, options))
             via = snapshot.reasons[dist.name].via
             if options.annotate and via:
                 lines.append(f"    # via {', '.join(via)}")
@@ -106,7 +137,11 @@ def _hashed(line: str, dist: InstalledDistribution, options: DumpOptions) -> str
 
 
 def requirement_line(
-    dist: InstalledDistribution, output_dir: Path | None = None, *, extras: Iterable[str] = ()
+    dist: InstalledDistribution,
+    output_dir: Path | None = None,
+    *,
+    extras: Iterable[str] = (),
+    named: bool = False,
 ) -> str:
     """Return the pip requirement line that reinstalls ``dist`` from its origin.
 
@@ -117,16 +152,18 @@ def requirement_line(
             relative to the current directory.
         extras: extras to ask for (PEP 508 ``name[a,b]``), sorted on output;
             not written on an ``-e`` line.
+        named: write an editable install as ``name @ file:///PATH``, a form
+            pip and uv take as a constraint (``-c``).
 
     Returns:
         ``name[extras]==version``, ``-e PATH``, ``name[extras] @ URL[#sha256=...]``
         or ``name[extras] @ vcs+URL@COMMIT[#subdirectory=...]``.
     """
-    return pip_line(_requirement_text(dist, output_dir, extras), source=str(dist.location))
+    return pip_line(_requirement_text(dist, output_dir, extras, named), source=str(dist.location))
 
 
 def _requirement_text(
-    dist: InstalledDistribution, output_dir: Path | None, extras: Iterable[str]
+    dist: InstalledDistribution, output_dir: Path | None, extras: Iterable[str], named: bool
 ) -> str:
     origin = dist.origin
     wanted = sorted(extras)
@@ -134,11 +171,10 @@ def _requirement_text(
     match origin.kind:
         case "index":
             return f"{name}=={dist.version}"
-        case "directory" if origin.editable and origin.url:
+        case "directory" if origin.editable and origin.url and not named:
             return f"-e {_editable_path(origin.url, output_dir)}"
         case "vcs":
-            line = f"{name} @ {origin.vcs}+{origin.url}@{origin.commit}"
-            return line + (f"#subdirectory={origin.subdirectory}" if origin.subdirectory else "")
+            return vcs_requirement(name, origin)
         case _:
             line = f"{name} @ {origin.url}"
             fragment = []
@@ -147,6 +183,27 @@ def _requirement_text(
             if origin.subdirectory:
                 fragment.append(f"subdirectory={origin.subdirectory}")
             return line + ("#" + "&".join(fragment) if fragment else "")
+
+
+def vcs_requirement(name: str, origin: Origin) -> str:
+    """Return the PEP 508 line that installs a VCS checkout: ``name @ vcs+URL@REV``.
+
+    ``REV`` is the commit (else the requested revision); ``#subdirectory=``
+    when recorded. A local repository's ``file:///PATH`` is written
+    ``file://localhost/PATH`` (RFC 8089, the same place): the pips that
+    Python 3.8-3.12 bundle (22.0.4-23.2.1) refuse a direct reference whose
+    URL has no host (``Invalid URL``), and a ``vcs+URL#egg=name`` line instead
+    is one uv refuses as a constraint ("Unnamed requirements are not allowed
+    as constraints"). This form installs with pip 23.2.1 and 26 and with uv,
+    as a requirement and as a constraint; pip records the URL as written and
+    uv as ``file:///PATH``, which compare equal.
+    """
+    url = origin.url or ""
+    if url.startswith("file:///"):
+        url = "file://localhost/" + url.removeprefix("file:///")
+    revision = origin.commit or origin.requested_revision
+    line = f"{name} @ {origin.vcs}+{url}" + (f"@{revision}" if revision else "")
+    return line + (f"#subdirectory={origin.subdirectory}" if origin.subdirectory else "")
 
 
 def _editable_path(url: str, output_dir: Path | None) -> str:
@@ -215,15 +272,9 @@ def requirements_text(lock: Lock, *, installer: bool = False) -> str:
     """Render a Lock as a pip requirements file (for a pylock file).
 
     ``name==version`` for an index package, ``name @ URL`` for an archive or
-    a local directory, ``vcs+URL@COMMIT#egg=name`` for a VCS checkout, ``-e
-    PATH`` for an editable one; ``--hash`` options and markers kept.
-
-    A VCS checkout is written as pip's URL line with an ``#egg=`` name, not
-    as ``name @ git+file:///...``: the pips that Python 3.8-3.12 bundle for
-    ensurepip (22.0.4-23.2.1; 24.2 of 3.13 accepts it) refuse a direct
-    reference without a host (``Invalid URL``). Both forms install the same
-    commit and record the same ``direct_url.json`` (measured with pip 23.2.1,
-    26.x and uv).
+    a local directory, ``name @ vcs+URL@COMMIT`` for a VCS checkout
+    (:func:`vcs_requirement`: the form every supported pip and uv accept),
+    ``-e PATH`` for an editable one; ``--hash`` options and markers kept.
 
     Args:
         lock: the Lock.
@@ -243,10 +294,7 @@ def requirements_text(lock: Lock, *, installer: bool = False) -> str:
 
                 line = f"-e {file_url_path(origin.url) or origin.url}"
             case "vcs":
-                revision = origin.commit or origin.requested_revision
-                url = f"{origin.vcs}+{origin.url}" + (f"@{revision}" if revision else "")
-                sub = f"&subdirectory={origin.subdirectory}" if origin.subdirectory else ""
-                line = f"{url}#egg={package.display_name}{sub}"
+                line = vcs_requirement(package.display_name, origin)
             case "archive":
                 # pip reads a hash (checked without hash-checking mode) and the
                 # project's subdirectory from the URL's fragment

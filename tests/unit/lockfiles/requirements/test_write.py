@@ -6,13 +6,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from packaging.markers import Marker
+from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from envsnap import __version__
 from envsnap.environment.distributions import InstalledDistribution, read_distributions
 from envsnap.environment.snapshot import Snapshot, build_snapshot
+from envsnap.lock import Lock, LockedPackage
 from envsnap.lockfiles import DumpOptions, format_for_path, get_writer
-from envsnap.lockfiles.requirements.write import dump, requirement_line
+from envsnap.lockfiles.requirements.write import dump, requirement_line, requirements_text
 from envsnap.origin import Origin
 
 if TYPE_CHECKING:
@@ -179,6 +182,11 @@ def test_editable_with_a_non_file_url_is_written_as_is() -> None:
             "pkg @ git+https://example.invalid/o/m.git@abc123#subdirectory=py",
         ),
         (Origin(kind="directory", url="file:///src/pkg"), "pkg @ file:///src/pkg"),
+        # a local repository: the pip of Python 3.11/3.12 (23.2.1) refuses a URL with no host
+        (
+            Origin(kind="vcs", url="file:///src/repo", vcs="git", commit="abc123"),
+            "pkg @ git+file://localhost/src/repo@abc123",
+        ),
     ],
 )
 def test_origin_lines(origin: Origin, line: str) -> None:
@@ -252,3 +260,85 @@ def test_get_writer() -> None:
     assert get_writer("requirements") is dump
     with pytest.raises(KeyError):
         get_writer("nope")
+
+
+def test_a_declared_top_level_pin_says_so(site: FakeSite, tmp_path: Path) -> None:
+    # check --no-env reports only such an entry as stale (issue 22): pytest, named by
+    # hand, was never declared
+    site("requests", "2.32.3", requested=True)
+    site("pytest", "8.3.4", requested=True)
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text('[project]\nname = "me"\ndependencies = ["requests"]\n')
+    dists, _ = read_distributions([site.root])
+    snapshot = build_snapshot(site.environment(), dists, project=pyproject)
+    assert dump(snapshot, DumpOptions()).splitlines()[1:] == [
+        "# top-level",
+        "pytest==8.3.4",
+        "requests==2.32.3",
+        "    # declared",
+        "# transitive",
+    ]
+    assert "# declared" not in dump(snapshot, DumpOptions(annotate=False))
+
+
+def test_constraints_name_editables_and_the_top_level_file_installs_every_editable(
+    site: FakeSite, tmp_path: Path
+) -> None:
+    # pip and uv take no -e line as a constraint (issue 22): the constraints name it,
+    # the top-level file installs it, also when something requires it (uv: no REQUESTED)
+    lib = tmp_path / "lib"
+    site("app", "1.0", "lib", requested=True)
+    site("lib", "0.1", direct_url={"url": lib.as_uri(), "dir_info": {"editable": True}})
+    snapshot = snap(site)
+    assert dump(snapshot, DumpOptions(output_dir=tmp_path, constraints=True)).splitlines() == [
+        f"{HEADER} - 1 top-level, 1 transitive",
+        "# editable: lib",
+        "# top-level",
+        "app==1.0",
+        "# transitive",
+        f"lib @ {lib.as_uri()}",
+        "    # via app",
+    ]
+    top = dump(snapshot, DumpOptions(output_dir=tmp_path, top_level_only=True))
+    assert top.splitlines() == [f"{HEADER} - 2 top-level", "# top-level", "app==1.0", "-e ./lib"]
+
+
+def test_requirements_text_of_a_lock() -> None:
+    """What an installer gets for a Lock's packages: one checked line each."""
+    lock = Lock(
+        path=None,
+        format="pylock",
+        packages=(
+            LockedPackage(
+                name=canonicalize_name("alpha"),
+                display_name="alpha",
+                version=Version("1.0"),
+                hashes=("sha256:aa", "sha256:bb"),
+                marker=Marker('sys_platform == "linux"'),
+            ),
+            LockedPackage(
+                name=canonicalize_name("proj"),
+                display_name="proj",
+                version=None,
+                origin=Origin(kind="directory", url="file:///src/proj", editable=True),
+            ),
+            LockedPackage(
+                name=canonicalize_name("tool"),
+                display_name="tool",
+                version=None,
+                origin=Origin(kind="vcs", url="https://h/t.git", vcs="git", commit="c0ffee"),
+            ),
+            LockedPackage(
+                name=canonicalize_name("w"),
+                display_name="w",
+                version=None,
+                origin=Origin(kind="archive", url="https://h/w-1.0-py3-none-any.whl"),
+            ),
+        ),
+    )
+    assert requirements_text(lock) == (
+        'alpha==1.0 ; sys_platform == "linux" --hash=sha256:aa --hash=sha256:bb\n'
+        "-e /src/proj\n"
+        "tool @ git+https://h/t.git@c0ffee\n"
+        "w @ https://h/w-1.0-py3-none-any.whl\n"
+    )
