@@ -16,7 +16,6 @@ from envsnap._markers import entry_holds
 from envsnap.origin import Origin
 
 if TYPE_CHECKING:
-    import os
     from collections.abc import Collection, Mapping
     from pathlib import Path
 
@@ -246,43 +245,3 @@ class Lock:
     def top_level(self) -> tuple[LockedPackage, ...]:
         """The packages recorded as top-level."""
         return tuple(p for p in self.packages if p.top_level)
-
-    def to_requirements(self) -> str:
-        """Return the Lock as a pip requirements file, whatever format it was read from.
-
-        The file's pip options (:attr:`index_options`) first, then one line per
-        package with its hashes and marker
-        (:func:`envsnap.lockfiles.requirements.write.requirements_text`, the text pip and
-        uv get for a pylock file).
-        """
-        from envsnap.lockfiles.requirements.write import (  # noqa: PLC0415
-            pip_line,
-            requirements_text,
-        )
-
-        source = str(self.path or "the lock")
-        options = "".join(f"{pip_line(line, source=source)}\n" for line in self.index_options)
-        return options + requirements_text(self)
-
-    def dump(self, path: str | os.PathLike[str]) -> Path:
-        """Write :meth:`to_requirements` to ``path`` atomically and return the path.
-
-        Raises:
-            InputError: ``path`` names a pylock or JSON file (a Lock is written
-                as requirements; freeze the environment for those formats).
-        """
-        from pathlib import Path  # noqa: PLC0415
-
-        from envsnap._io import atomic_write  # noqa: PLC0415
-        from envsnap.errors import InputError  # noqa: PLC0415
-        from envsnap.lockfiles import format_for_path  # noqa: PLC0415
-
-        target = Path(path)
-        if format_for_path(target) != "requirements":
-            raise InputError(
-                f"{target}: Lock.dump writes requirements files, not {format_for_path(target)}",
-                hint="pass a path like requirements.txt, or use Snapshot.dump(path) "
-                "on a snapshot of the environment",
-            )
-        atomic_write(target, self.to_requirements())
-        return target

@@ -140,7 +140,7 @@ def restore(
     """
     import time  # noqa: PLC0415
 
-    from envsnap import restore as engine  # noqa: PLC0415
+    import envsnap.restore as engine  # noqa: PLC0415
     from envsnap.index.settings import IndexOptions  # noqa: PLC0415
     from envsnap.lockfiles.readers import default_lock_file  # noqa: PLC0415
 

@@ -18,7 +18,7 @@ import gc
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Literal
 
 from packaging.utils import NormalizedName, canonicalize_name
 
@@ -116,61 +116,6 @@ class Snapshot:
     """Whether distributions of the base installation are part of the output."""
     project: ProjectDeclaration | None = None
     """The ``pyproject.toml`` declaration used for ``declared``, if any."""
-
-    def render(self, format: str = "requirements", /, **options: object) -> str:
-        """Return the snapshot as the text of a lock file, through the format's writer.
-
-        Args:
-            format: a key of :data:`envsnap.lockfiles.FORMATS` (``requirements``,
-                ``pylock``, ``json``).
-            **options: fields of :class:`envsnap.lockfiles.DumpOptions`
-                (``annotate``, ``top_level_only``, ``hash_source``, ...).
-
-        Raises:
-            InputError: an unknown format or option.
-            EnvsnapError: what the writer raises (e.g. pylock without a
-                ``hash_source`` for index packages).
-        """
-        from envsnap.errors import InputError  # noqa: PLC0415
-        from envsnap.lockfiles import FORMATS, DumpOptions, get_writer  # noqa: PLC0415
-
-        if format not in FORMATS:
-            raise InputError(
-                f"unknown format {format!r}", hint=f"format= takes {', '.join(sorted(FORMATS))}"
-            )
-        try:
-            dump_options = DumpOptions(**cast("dict[str, Any]", options))
-        except TypeError as exc:
-            raise InputError(
-                f"unknown option: {exc}", hint="options are the fields of DumpOptions"
-            ) from None
-        return get_writer(format)(self, dump_options)
-
-    def to_requirements(self, **options: object) -> str:
-        """Return the snapshot as a requirements file (:meth:`render` with ``requirements``)."""
-        return self.render("requirements", **options)
-
-    def dump(
-        self, path: str | os.PathLike[str], format: str | None = None, **options: object
-    ) -> Path:
-        """Write the snapshot to ``path`` atomically and return the path.
-
-        Args:
-            path: the file to write.
-            format: as :meth:`render`; ``None``: from the file name
-                (:func:`envsnap.lockfiles.format_for_path`: ``pylock.toml`` and
-                ``pylock.*.toml`` are pylock, ``*.json`` json, else requirements).
-            **options: as :meth:`render`; ``output_dir`` defaults to the file's
-                directory (local paths are written relative to it).
-        """
-        from envsnap._io import atomic_write  # noqa: PLC0415
-        from envsnap.lockfiles import format_for_path  # noqa: PLC0415
-
-        target = Path(path)
-        options.setdefault("output_dir", target.absolute().parent)
-        text = self.render(format or format_for_path(target), **options)
-        atomic_write(target, text)
-        return target
 
     def get(self, name: str) -> InstalledDistribution | None:
         """Return the distribution called ``name`` (any spelling), or ``None``."""
