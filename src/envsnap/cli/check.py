@@ -192,7 +192,7 @@ def check(
                 )
             )
             if verify_files:
-                from envsnap.environment.record import verify_files as verify  # noqa: PLC0415
+                from envsnap.compare.record import verify_files as verify  # noqa: PLC0415
 
                 changes = verify(snapshot, ignore=ignore)
                 reports.append(Report(changes=tuple(changes), a_label="RECORD", b_label="files"))

@@ -11,7 +11,7 @@ import pytest
 
 from envsnap.compare.drift import Change
 from envsnap.environment.distributions import read_distributions
-from envsnap.environment.record import read_record, verify_distribution, verify_files
+from envsnap.compare.record import read_record, verify_distribution, verify_files
 from envsnap.environment.snapshot import Snapshot, build_snapshot
 from envsnap.errors import OperationError
 
