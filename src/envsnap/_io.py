@@ -179,7 +179,9 @@ _NO_ROOM = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
 """Write errors that are about the file system, not about the name given (exit 3)."""
 
 
-def atomic_write(path: Path, data: str | bytes, *, encoding: str = "utf-8") -> None:
+def atomic_write(
+    path: Path, data: str | bytes, *, encoding: str = "utf-8", durable: bool = True
+) -> None:
     r"""Replace the file at ``path`` with ``data`` atomically.
 
     The data goes to a temporary file in the same directory, is flushed and
@@ -195,6 +197,9 @@ def atomic_write(path: Path, data: str | bytes, *, encoding: str = "utf-8") -> N
         path: the destination file; its directory must exist.
         data: text (encoded with ``encoding``) or bytes.
         encoding: the text encoding, UTF-8 by default.
+        durable: fsync the data before the rename. Off for the files of a
+            venv a restore is still building: a crash throws that venv away,
+            and sixty fsyncs cost more than the rest of its verification.
 
     Raises:
         OSError: the directory is missing or not writable, the path is a
@@ -209,7 +214,8 @@ def atomic_write(path: Path, data: str | bytes, *, encoding: str = "utf-8") -> N
         with os.fdopen(fd, "wb") as handle:
             handle.write(raw)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         try:
             # keep the permission bits of the file we replace
             os.chmod(tmp, stat.S_IMODE(path.stat().st_mode))

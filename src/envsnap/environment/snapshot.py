@@ -417,6 +417,14 @@ def _classify(
     ``explains`` is filled with ``a[x]`` -> the packages that inferred extra explains.
     """
     declared = frozenset(name for name in declared if name in dists)  # installed ones
+    # a venv a restore marked: an unmarked REQUESTED there is the installer's own (uv's)
+    curated = any(dist.marked for dist in dists.values())
+    maybe_typed = {
+        name
+        for name, dist in dists.items()
+        if dist.requested
+        and not (curated and (dist.installer or "").lower() in REQUESTED_WITHOUT_SIGNAL)
+    }
     requested = {
         name
         for name, dist in dists.items()
@@ -429,17 +437,19 @@ def _classify(
         for name in dists
         if name not in declared and name not in requested and not graph.parents.get(name)
     }
-    explained = _infer_extras(dists, graph, top_level={*declared, *requested, *roots}, roots=roots)
+    explained = _infer_extras(
+        dists, graph, top_level={*declared, *requested, *roots}, roots=roots, typed=maybe_typed
+    )
     for name, labels in explained.items():
         for label in labels:
             explains[label].append(name)
     reasons: dict[NormalizedName, Reason] = {}
-    for name, dist in dists.items():
+    for name in dists:
         if name in declared:
             reasons[name] = Reason(kind="declared")
         elif name in requested:
             reasons[name] = Reason(kind="requested")
-        elif name in roots and (name not in explained or dist.requested):
+        elif name in roots and (name not in explained or name in maybe_typed):
             reasons[name] = Reason(kind="root", explained_by=tuple(explained.get(name, ())))
     # packages no top-level line reaches (a cycle closed by an extra, sphinx <->
     # sphinxcontrib-*): first an extra of a top-level package, then a root
@@ -476,8 +486,12 @@ def _infer_extras(
     *,
     top_level: set[NormalizedName],
     roots: set[NormalizedName],
+    typed: set[NormalizedName],
 ) -> dict[NormalizedName, list[str]]:
     """Infer extras of top-level packages that explain roots; return root -> ``a[x]`` labels.
+
+    ``typed``: the packages with a ``REQUESTED`` file that may say the user
+    typed them; an explained root among them stays top-level.
 
     Greedy, deterministic: among the extras whose whole closure is installed,
     take the one reaching the most unexplained roots (then the smallest, then
@@ -511,7 +525,7 @@ def _infer_extras(
         for name in gain:
             explained[name].append(label)
             needs.discard(name)
-            if not dists[name].requested:
+            if name not in typed:
                 top.discard(name)
 
 

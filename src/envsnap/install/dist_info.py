@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from packaging.utils import NormalizedName, canonicalize_name
 
 from envsnap.environment import TOOLING
-from envsnap.environment.distributions import REQUESTED_MARK
+from envsnap.environment.distributions import REQUESTED_MARK, REQUESTED_WITHOUT_SIGNAL
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Iterator, Sequence
@@ -48,7 +48,8 @@ def set_requested(site_packages: Sequence[Path], top_level: Collection[str]) -> 
     every package named in a requirements file and uv into every package it
     installs, which would make every package top-level on the next ``envsnap
     freeze``; so it is written for the names in ``top_level`` and removed
-    from all others (pip, setuptools, wheel left alone). Its content is
+    from all others (pip, setuptools, wheel left alone; uv's own, which count
+    for nothing without envsnap's mark, too). Its content is
     :data:`MARK`, so that a reader trusts it whatever ``INSTALLER`` says
     (:data:`envsnap.environment.distributions.REQUESTED_MARK`).
 
@@ -68,7 +69,7 @@ def set_requested(site_packages: Sequence[Path], top_level: Collection[str]) -> 
         if name in wanted and _read(marker, len(MARK) + 1) != MARK:
             created += not marker.exists()
             _write_recorded(info, "REQUESTED", MARK)
-        elif name not in wanted and marker.exists():
+        elif name not in wanted and marker.exists() and not _says_nothing(info):
             marker.unlink()
             _write_record_row(info, "REQUESTED", None)
             removed += 1
@@ -118,6 +119,17 @@ def record_archive_hashes(site_packages: Sequence[Path], lock: Lock) -> list[str
     return done
 
 
+def _says_nothing(info: Path) -> bool:
+    """Whether the installer writes ``REQUESTED`` into everything (uv): no need to remove it.
+
+    Without envsnap's mark such a file counts for nothing
+    (:data:`~envsnap.environment.distributions.REQUESTED_WITHOUT_SIGNAL`), so
+    leaving it saves a ``RECORD`` rewrite per package.
+    """
+    installer = (_read(info / "INSTALLER", 64) or b"").decode("utf-8", "replace").strip().lower()
+    return installer in REQUESTED_WITHOUT_SIGNAL
+
+
 def _dist_infos(site_packages: Sequence[Path]) -> Iterator[tuple[Path, NormalizedName]]:
     """Yield every ``.dist-info`` directory and its normalized name."""
     for root in site_packages:
@@ -140,7 +152,7 @@ def _write_recorded(info: Path, member: str, data: bytes) -> None:
     """Write ``info/member`` atomically and give it its ``RECORD`` row (hash and size)."""
     from envsnap._io import atomic_write  # noqa: PLC0415
 
-    atomic_write(info / member, data)
+    atomic_write(info / member, data, durable=False)  # a venv still being built
     digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
     _write_record_row(info, member, (f"sha256={digest}", str(len(data))))
 
@@ -159,4 +171,4 @@ def _write_record_row(info: Path, member: str, row: tuple[str, str] | None) -> N
         kept.append([entry, *row])
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerows(kept)
-    atomic_write(info / "RECORD", buffer.getvalue())
+    atomic_write(info / "RECORD", buffer.getvalue(), durable=False)
