@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from envsnap.install.venvs import Interpreter
     from envsnap.lock import Lock
 
-__all__ = ["RestoreOptions", "RestorePlan", "plan_restore"]
+__all__ = ["RestoreOptions", "RestorePlan", "base_interpreter", "plan_restore"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -62,6 +62,9 @@ class RestoreOptions:
     """Keep the replaced venv (as the hidden sibling) instead of deleting it."""
     index: IndexOptions = field(default_factory=IndexOptions)
     """The index options of the command line (pip's layers follow them)."""
+    index_settings: IndexSettings | None = None
+    """Index settings to use as they are, pip's variables and configuration not read
+    (a bundle's: no index at all); ``None``: :attr:`index` and pip's layers."""
     search_path: str | None = None
     """The ``PATH`` searched for base interpreters (default: ``$PATH``)."""
 
@@ -170,17 +173,19 @@ def plan_restore(file: Path, options: RestoreOptions) -> RestorePlan:
             "to let the installer resolve them",
         )
     given = options.index
-    settings = settings_for_lock(
+    settings = options.index_settings or settings_for_lock(
         replace(given, trusted_hosts=(*given.trusted_hosts, *lock.trusted_hosts)),
         lock.index_options,
         base=file.parent.absolute(),
     )
+    # offline, the lock's file URLs are never fetched: only its local paths are used
+    remote = () if options.offline else sources.remote_sources(lock)
     check_secure(
         [
             *((u, "--index-url") for u in (settings.index_url,) if u),
             *((u, "--extra-index-url") for u in settings.extra_index_urls),
             *((u, "--find-links") for u in settings.find_links if "://" in u),
-            *((s.value, s.where or str(file)) for s in sources.remote_sources(lock)),
+            *((s.value, s.where or str(file)) for s in remote),
         ],
         settings.trusted_hosts,
     )
@@ -188,7 +193,7 @@ def plan_restore(file: Path, options: RestoreOptions) -> RestorePlan:
     notes += sources.check_sources(file, lock)
     target = Path(os.path.normpath(options.venv.absolute()))  # `..` named, not `..`'s name
     replaces = _check_target(target, options.venv)
-    interpreter = _base_interpreter(lock, options)
+    interpreter = base_interpreter(lock, python=options.python, search_path=options.search_path)
     notes += interpreter.skipped
     _check_requires_python(file, lock, interpreter)
     recorded = lock.python_version
@@ -255,17 +260,30 @@ def _check_target(target: Path, named: Path) -> bool:
         return check_target(target)
 
 
-def _base_interpreter(lock: Lock, options: RestoreOptions) -> Interpreter:
-    """Return the interpreter the file asks for (its version, else the newest in its range)."""
+def base_interpreter(
+    lock: Lock, *, python: str | None = None, search_path: str | None = None
+) -> Interpreter:
+    """Return the interpreter a restore of ``lock`` builds from.
+
+    Args:
+        lock: the Lock (its recorded Python version, else its range).
+        python: ``--python`` (a path, a version request or a name on ``PATH``).
+        search_path: the ``PATH`` searched (default: ``$PATH``).
+
+    Returns:
+        ``python`` when given; else one whose ``major.minor`` is the file's,
+        else the newest in the file's ``requires-python`` range.
+
+    Raises:
+        InputError: no matching interpreter (naming what was found and skipped).
+    """
     from envsnap.install.venvs import find_base_interpreter  # noqa: PLC0415
 
-    if lock.python_version is None and lock.requires_python and options.python is None:
+    if lock.python_version is None and lock.requires_python and python is None:
         from envsnap.portable.interpreter import newest_in_range  # noqa: PLC0415
 
-        return newest_in_range(lock.requires_python, search_path=options.search_path)
-    return find_base_interpreter(
-        lock.python_version, python=options.python, search_path=options.search_path
-    )
+        return newest_in_range(lock.requires_python, search_path=search_path)
+    return find_base_interpreter(lock.python_version, python=python, search_path=search_path)
 
 
 def _check_requires_python(file: Path, lock: Lock, interpreter: Interpreter) -> None:
