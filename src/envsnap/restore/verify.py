@@ -2,9 +2,10 @@
 
 envsnap decides and verifies; the installer only installs. After the
 install the REQUESTED markers are made to say exactly which packages the
-file lists as top-level and archives get their hash recorded
-(:mod:`envsnap.install.dist_info`), so that ``envsnap freeze`` of the new
-venv writes the same file. Then the
+file lists as top-level, archives get their hash recorded and files
+installed from an index their URL and hashes (PEP 710 provenance, for a
+pylock file, whose file URLs the installer used; :mod:`envsnap.install.dist_info`),
+so that ``envsnap freeze`` of the new venv writes the same file, with no index. Then the
 venv is read as ``check`` reads it and compared with what the plan expects
 (:func:`envsnap.compare.drift.compare_env_to_lock`: versions, origins,
 unmet requirements), and every installed distribution's ``Requires-Python``
@@ -20,7 +21,10 @@ from typing import TYPE_CHECKING
 from envsnap.errors import OperationError
 
 if TYPE_CHECKING:
+    from packaging.utils import NormalizedName
+
     from envsnap.compare.drift import Change, Report
+    from envsnap.distfile import DistFile
     from envsnap.environment.distributions import InstalledDistribution
     from envsnap.environment.target import TargetEnvironment
     from envsnap.lock import Lock
@@ -50,11 +54,16 @@ def verify(plan: RestorePlan, environment: TargetEnvironment) -> tuple[Report, t
     """
     from envsnap.compare.drift import compare_env_to_lock  # noqa: PLC0415
     from envsnap.environment.snapshot import take_snapshot  # noqa: PLC0415
-    from envsnap.install.dist_info import record_archive_hashes, set_requested  # noqa: PLC0415
+    from envsnap.install.dist_info import (  # noqa: PLC0415
+        record_archive_hashes,
+        record_provenance,
+        set_requested,
+    )
 
-    expected = _selected(plan, environment)
+    expected, installed = _selected(plan, environment)
     set_requested(environment.site_packages, [p.name for p in expected.top_level])
     record_archive_hashes(environment.site_packages, expected)
+    record_provenance(environment.site_packages, installed)
     snapshot = take_snapshot(environment=environment)
     report = compare_env_to_lock(snapshot, expected, allow_extra=not plan.exact)
     python = environment.python_version_text
@@ -104,32 +113,49 @@ def unsupported_python(
     ]
 
 
-def _selected(plan: RestorePlan, environment: TargetEnvironment) -> Lock:
-    """Return what the venv must hold: a pylock file's packages selected as PEP 751 says.
+def _selected(
+    plan: RestorePlan, environment: TargetEnvironment
+) -> tuple[Lock, dict[NormalizedName, tuple[DistFile, str]]]:
+    """Return what the venv must hold, and the index files uv installed of it.
 
-    A pylock package's marker may name the extras and dependency groups asked
-    for (``'dev' in dependency_groups``); ``Pylock.select`` evaluates them for
-    this venv's markers and tags. Other Locks are compared as they are.
+    A pylock file's packages are selected as PEP 751 says: a package's marker
+    may name the extras and dependency groups asked for (``'dev' in
+    dependency_groups``); ``Pylock.select`` evaluates them for this venv's
+    markers and tags, and names the wheel or sdist uv installs of each. Those
+    with a URL and an ``index`` are the provenance to record (PEP 710). Other
+    Locks are compared as they are, and name no file URLs.
     """
+    from envsnap.distfile import DistFile  # noqa: PLC0415
     from envsnap.environment.target import environment_tags  # noqa: PLC0415
 
     lock = plan.expected
     pylock = lock.pylock
     if pylock is None or plan.installer != "uv":
-        return lock
-    chosen = {
-        package.name
-        for package, _ in pylock.select(
-            environment=dict(environment.markers),
-            tags=environment_tags(environment),
-            extras=plan.options.extras,
-            dependency_groups=plan.options.groups,
-        )
-    }
-    return replace(
+        return lock, {}
+    chosen: set[str] = set()
+    installed: dict[NormalizedName, tuple[DistFile, str]] = {}
+    for package, entry in pylock.select(
+        environment=dict(environment.markers),
+        tags=environment_tags(environment),
+        extras=plan.options.extras,
+        dependency_groups=plan.options.groups,
+    ):
+        chosen.add(package.name)
+        url, hashes = getattr(entry, "url", None), getattr(entry, "hashes", None) or {}
+        if package.index and url and "sha256" in hashes and hasattr(entry, "filename"):
+            file = DistFile(
+                filename=entry.filename,
+                hashes=hashes,
+                name=package.name,
+                version=package.version,
+                url=url,
+            )
+            installed[package.name] = (file, package.index)
+    expected = replace(
         lock,
         packages=tuple(replace(p, marker=None) for p in lock.packages if p.name in chosen),
     )
+    return expected, installed
 
 
 def _change_line(change: Change) -> str:
