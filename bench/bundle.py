@@ -215,6 +215,22 @@ def _file_key(name: str, entry: object) -> tuple[str, str, str]:
     return name, str(getattr(entry, "filename", "")), str(hashes.get("sha256", ""))
 
 
+def ensure_pip(work: Path, base: str) -> str:
+    """A venv with the newest pip from the index (the peer), made once; its interpreter."""
+    venv = work / "pip-venv"
+    python = venv / "bin" / "python"
+    if not python.exists():
+        env = field.field_environ()
+        for argv in (
+            [base, "-m", "venv", str(venv)],
+            [str(python), "-m", "pip", "install", "-q", "-U", "pip"],
+        ):
+            _, done = run(argv, env=env, cwd=work)
+            if done.returncode:
+                raise SystemExit(f"cannot make {venv}: {done.stderr}")
+    return str(python)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--envsnap-src", type=Path, default=HERE.parent)
@@ -232,6 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     envsnap_venv, info = field.install_envsnap(args.envsnap_src.resolve(), work, args.python)
     envsnap = str(envsnap_venv / "bin" / "envsnap")
     venv = field.ensure_env("web", field.WEB, work, args.python)
+    pip_python = ensure_pip(work, args.python)
     requirements = scratch / "requirements.txt"
     _, done = run(
         [envsnap, "freeze", "-p", str(venv), "-o", str(requirements)],
@@ -245,12 +262,12 @@ def main(argv: list[str] | None = None) -> int:
         "field": field.FIELD,
         "envsnap": info,
         "pins": field._pins(requirements),
-        "pip": run([args.python, "-m", "pip", "--version"], env=field.field_environ(), cwd=scratch)[
+        "pip": run([pip_python, "-m", "pip", "--version"], env=field.field_environ(), cwd=scratch)[
             1
         ].stdout.split(" from ")[0],
     }
     report["warm"] = paired(
-        envsnap, args.python, requirements, scratch, repeat=args.repeat, cold=False
+        envsnap, pip_python, requirements, scratch, repeat=args.repeat, cold=False
     )
     report["cold"] = paired(
         envsnap, args.python, requirements, scratch, repeat=args.repeat, cold=True

@@ -362,7 +362,7 @@ def _with_provenance(
 
 def _say_disagreements(source: HashSource | None) -> None:
     """Warn where the index contradicts a recorded file (``--ask-index``)."""
-    for line in getattr(source, "disagreements", ()):
+    for line in sorted(getattr(source, "disagreements", ())):
         click.echo(f"warning: {line}", err=True)
 
 
