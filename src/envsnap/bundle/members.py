@@ -22,9 +22,7 @@ asked.
 
 from __future__ import annotations
 
-import hashlib
 import os
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, BinaryIO
@@ -32,6 +30,7 @@ from typing import TYPE_CHECKING, BinaryIO
 from envsnap.errors import InputError
 
 if TYPE_CHECKING:
+    import zipfile
     from collections.abc import Iterator, Sequence
 
     from packaging.pylock import Pylock
@@ -167,6 +166,8 @@ def read_members(pylock: Pylock, lock_file: str) -> list[Member]:
 
 def _chosen_hash(hashes: object, where: str) -> tuple[str, str]:
     """Return ``(algorithm, digest)``: sha256 when given, else one hashlib knows."""
+    import hashlib  # noqa: PLC0415 - is_bundle() needs none of this module's imports
+
     if isinstance(hashes, dict):
         if "sha256" in hashes:
             return "sha256", str(hashes["sha256"])
@@ -195,6 +196,8 @@ class BundleSource:
     """
 
     def __init__(self, path: Path) -> None:
+        import zipfile  # noqa: PLC0415
+
         self.path = path
         self._zip: zipfile.ZipFile | None = None
         self.is_directory = path.is_dir()
@@ -299,6 +302,9 @@ def _check_one(
     source: BundleSource, member: Member, unpack_to: Path | None
 ) -> tuple[str | None, int]:
     """Return ``(problem or None, bytes read)`` for one member."""
+    import hashlib  # noqa: PLC0415
+    import zipfile  # noqa: PLC0415
+
     digest = hashlib.new(member.algorithm)
     size = 0
     limit = member.size
@@ -354,6 +360,8 @@ def lock_file(source: BundleSource, scratch: Path) -> Path:
     Raises:
         InputError: there is none, it cannot be read, or it is too large.
     """
+    import zipfile  # noqa: PLC0415
+
     from envsnap._io import LOCK_FILE_LIMIT  # noqa: PLC0415
 
     if source.is_directory:
