@@ -164,7 +164,9 @@ def test_the_dockerfile_steps_restore_with_the_network_dead(project: Path, tmp_p
     final.mkdir()
     shutil.copy(build / "bundle.zip", final)  # COPY --from=build /build/bundle.zip .
     dead = dead_network(tmp_path)
-    done = run_envsnap("restore", "bundle.zip", "--venv", ".venv", cwd=final, env=dead)
+    done = run_envsnap(
+        "restore", "bundle.zip", "--venv", ".venv", "--no-cache", cwd=final, env=dead
+    )
     assert done.returncode == 0, done.stderr
     lines = [line.rpartition(" [")[0] for line in done.stderr.splitlines() if " [" in line]
     assert lines[:2] == [
@@ -504,3 +506,67 @@ def test_check_options_that_do_not_apply(
     shutil.copy(project / "pylock.toml", tmp_path)
     done = run_envsnap("check", *args, cwd=tmp_path)
     assert (done.returncode, done.stderr.splitlines()[-1]) == (2, error)
+
+
+def test_a_portable_lock_is_bundled_for_its_targets_or_those_named(tmp_path: Path) -> None:
+    served = tmp_path / "served"
+    native_linux = build_wheel(served, "native", "1.0", tag="cp312-cp312-manylinux_2_17_x86_64")
+    native_windows = build_wheel(served, "native", "1.0", tag="cp312-cp312-win_amd64")
+    solo = build_wheel(served, "solo", "1.0")
+    with serve_index(served) as url:
+        base = url.removesuffix("simple/")
+
+        def wheels(*paths: Path) -> str:
+            return ", ".join(
+                f'{{name = "{p.name}", url = "{base}files/{p.name}", '
+                f'hashes = {{sha256 = "{file_sha256(p)}"}}}}'
+                for p in paths
+            )
+
+        (tmp_path / "pylock.toml").write_text(
+            'lock-version = "1.0"\ncreated-by = "envsnap"\nrequires-python = ">=3.12"\n'
+            f'[[packages]]\nname = "native"\nversion = "1.0"\n'
+            f"wheels = [{wheels(native_linux, native_windows)}]\n"
+            f'[[packages]]\nname = "solo"\nversion = "1.0"\nwheels = [{wheels(solo)}]\n'
+            '[tool.envsnap]\ntargets = ["cp312-linux-x86_64", "cp312-windows-amd64"]\n',
+            encoding="utf-8",
+        )
+        both = bundle(tmp_path, "pylock.toml", tmp_path / "both.zip")
+        one = bundle(
+            tmp_path,
+            "pylock.toml",
+            tmp_path / "one",
+            "--platform",
+            "linux-x86_64",
+            "--python-version",
+            "3.12",
+        )
+    assert both.returncode == 0, both.stderr
+    assert "targets: cp312-linux-x86_64, cp312-windows-amd64" in both.stderr
+    with zipfile.ZipFile(tmp_path / "both.zip") as archive:
+        assert sorted(archive.namelist()) == sorted(
+            ["pylock.toml", *(f"files/{p.name}" for p in (native_linux, native_windows, solo))]
+        )
+        lock = Pylock.from_dict(tomllib.loads(archive.read("pylock.toml").decode()))
+    assert [str(m) for m in lock.environments or ()] == [
+        'python_version == "3.12" and sys_platform == "linux" and platform_machine == "x86_64"',
+        'python_version == "3.12" and sys_platform == "win32" and platform_machine == "AMD64"',
+    ]
+    assert one.returncode == 0, one.stderr
+    assert sorted(p.name for p in (tmp_path / "one" / "files").iterdir()) == sorted(
+        [native_linux.name, solo.name]
+    )
+    checked = run_envsnap(
+        "check", "one", "--python-version", "3.12", "--platform", "windows-amd64", cwd=tmp_path
+    )
+    assert (checked.returncode, checked.stdout.splitlines()[1:]) == (
+        1,
+        [
+            "not complete for cp312-windows-amd64:",
+            '  its environments (python_version == "3.12" and sys_platform == "linux" and '
+            'platform_machine == "x86_64") leave out cp312-windows-amd64: installers refuse the '
+            "lock there",
+            "  1 of 2 packages have no file in the bundle:",
+            f"    native 1.0: no wheel for this target and no sdist (it holds {native_linux.name})",
+        ],
+    )

@@ -151,17 +151,17 @@ def make_bundle(
     targets = _targets(lock, options)
     report("targets", ", ".join(t.name for t in targets))
     settings = _settings(lock, lock_path, options.index)
-    http = _client(settings)
-    if lock.pylock is not None:
-        planned = _plan_pylock(lock, lock_path.parent.absolute(), targets)
-    else:
-        planned = _plan_requirements(lock, targets, settings, http)
-    files = {f.sha256: f for by_key in planned.chosen.values() for f in by_key.values()}
-    _check_trust(list(files.values()), settings)
-    report("fetch", f"{len(files)} files")
-    from envsnap.index.download import fetch_all  # noqa: PLC0415
+    with _client(settings) as http:
+        if lock.pylock is not None:
+            planned = _plan_pylock(lock, lock_path.parent.absolute(), targets)
+        else:
+            planned = _plan_requirements(lock, targets, settings, http)
+        files = {f.sha256: f for by_key in planned.chosen.values() for f in by_key.values()}
+        _check_trust(list(files.values()), settings)
+        report("fetch", f"{len(files)} files")
+        from envsnap.index.download import fetch_all  # noqa: PLC0415
 
-    local = fetch_all(list(files.values()), FileCache(default_cache_dir()), client=http)
+        local = fetch_all(list(files.values()), FileCache(default_cache_dir()), client=http)
     names = _member_names(files.values())
     sizes = {sha: local[sha].stat().st_size for sha in files}
     text = _lock_text(lock, planned, names, sizes, targets)

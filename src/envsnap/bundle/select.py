@@ -259,7 +259,8 @@ def check_covers(lock: Lock, target: BundleTarget) -> None:
     if pylock.environments and not any(
         m.evaluate(dict(target.environment)) for m in pylock.environments
     ):
-        shown = " or ".join(f"({m})" for m in pylock.environments)
+        markers = [str(m) for m in pylock.environments]
+        shown = markers[0] if len(markers) == 1 else " or ".join(f"({m})" for m in markers)
         raise InputError(
             f"{lock.path}: its environments ({shown}) leave out {target.name}",
             hint="bundle for a target the lock was made for (--python-version, --platform)",

@@ -187,7 +187,7 @@ def test_check_covers_refuses_a_target_outside_environments_or_requires_python()
     with pytest.raises(InputError) as info:
         check_covers(lock_of(lock), MAC)
     assert info.value.message == (
-        'pylock.toml: its environments ((sys_platform == "linux")) leave out cp312-macos-arm64'
+        'pylock.toml: its environments (sys_platform == "linux") leave out cp312-macos-arm64'
     )
     old = named_targets(lock_of(), "3.11", ["linux-x86_64"])[0]
     with pytest.raises(InputError) as info:
