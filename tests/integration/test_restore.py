@@ -213,7 +213,10 @@ def test_sigterm_during_a_slow_install_puts_the_old_venv_back(
     log: list[str] = []
     with serve_index(wheelhouse, delay=60, log=log) as url:
         process = subprocess.Popen(
-            [sys.executable, "-m", "envsnap", "restore", "--without-pip", "--index-url", url],
+            # --no-cache: uv's cache could hold the wheel from an earlier test whose
+            # loopback port was the same, and then nothing would be downloaded
+            [sys.executable, "-m", "envsnap", "restore", "--without-pip", "--no-cache"]
+            + ["--index-url", url],
             cwd=tmp_path,
             env=clean_env(),
             stdout=subprocess.PIPE,

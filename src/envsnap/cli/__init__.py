@@ -47,6 +47,7 @@ __all__ = [
 COMMANDS: dict[str, tuple[str, str]] = {
     "freeze": ("envsnap.cli.freeze", "Snapshot an environment into requirements.txt or JSON."),
     "restore": ("envsnap.cli.restore", "Build a fresh venv exactly as a lock file says."),
+    "bundle": ("envsnap.cli.bundle", "Write a lock and its files for a restore with no network."),
     "check": ("envsnap.cli.check", "Report drift between the env, the lock file and pyproject."),
     "diff": ("envsnap.cli.diff", "Compare two lock files or environments."),
     "tree": ("envsnap.cli.tree", "Show the dependency tree of the environment."),

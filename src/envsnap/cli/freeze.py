@@ -20,10 +20,14 @@ from envsnap.cli.options import (
 from envsnap.lockfiles import FORMATS, DumpOptions, format_for_path, get_writer
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from packaging.utils import NormalizedName
 
+    from envsnap.environment.distributions import InstalledDistribution
     from envsnap.environment.project import ProjectDeclaration
     from envsnap.environment.snapshot import Snapshot
+    from envsnap.index.repository import HashSource
     from envsnap.index.settings import IndexSettings
 
 
@@ -88,6 +92,13 @@ Examples:
 )
 @index_options(purpose="to take file URLs and hashes from (pylock, --hashes)")
 @click.option(
+    "--ask-index",
+    is_flag=True,
+    help="Take file URLs and hashes from the index even for packages whose installed file "
+    "is recorded (provenance_url.json, PEP 710, written by envsnap restore), and warn where "
+    "the index no longer has that file or gives it another hash.",
+)
+@click.option(
     "--explain",
     "explain",
     multiple=True,
@@ -144,6 +155,7 @@ def freeze(
     find_links: tuple[str, ...],
     no_index: bool,
     trusted_hosts: tuple[str, ...],
+    ask_index: bool,
     explain: tuple[str, ...],
     quiet: bool,
     verbose: bool,
@@ -180,13 +192,14 @@ def freeze(
             hint=f"choose one of: {', '.join(sorted(FORMATS))}",
         )
     chosen = f"--format {fmt}" if format_name or output is None else f"--output {output.name}"
-    _refuse_conflicts(fmt, chosen, top_level_only=top_level_only, hashes=hashes)
-    if constraints and (fmt != "requirements" or top_level_only or portable):
-        other = "--top-level-only" if top_level_only else "--portable" if portable else chosen
-        raise click.UsageError(
-            f"--constraints and {other} cannot be used together: --constraints writes every "
-            "pin of the environment as a requirements-format constraints file"
-        )
+    _refuse_conflicts(
+        fmt,
+        chosen,
+        top_level_only=top_level_only,
+        hashes=hashes,
+        constraints=constraints,
+        portable=portable,
+    )
     with started_probe(python) as probing:
         # the probe runs meanwhile: import the heavy modules only now
         from envsnap.environment.snapshot import take_snapshot  # noqa: PLC0415
@@ -245,8 +258,12 @@ def freeze(
             exclude=frozenset(exclude),
         )
         if fmt == "pylock" or hashes:  # file hashes from the index pip would use
-            options = _with_hash_source(snap, options, fmt, settings=settings())
+            options = _with_hash_source(
+                snap, options, fmt, settings=settings(), ask_index=ask_index
+            )
         text = get_writer(fmt)(snap, options)
+        if fmt == "pylock":
+            _say_disagreements(options.hash_source)
         if output is None:
             click.echo(text, nl=False)
             return
@@ -262,12 +279,20 @@ def freeze(
             click.echo(f"wrote {output}: {counts}", err=True)
 
 
-def _refuse_conflicts(fmt: str, chosen: str, *, top_level_only: bool, hashes: bool) -> None:
-    """Raise :class:`click.UsageError` for an option the format ``fmt`` cannot honour.
+def _refuse_conflicts(
+    fmt: str, chosen: str, *, top_level_only: bool, hashes: bool, constraints: bool, portable: bool
+) -> None:
+    """Raise :class:`click.UsageError` for options that cannot be used together.
 
     ``chosen`` names the format as the user chose it: ``--format X``, or the
     ``--output NAME`` it follows from.
     """
+    if constraints and (fmt != "requirements" or top_level_only or portable):
+        other = "--top-level-only" if top_level_only else "--portable" if portable else chosen
+        raise click.UsageError(
+            f"--constraints and {other} cannot be used together: --constraints writes every "
+            "pin of the environment as a requirements-format constraints file"
+        )
     if top_level_only and fmt == "pylock":
         raise click.UsageError(
             f"--top-level-only and {chosen} cannot be used together: a pylock.toml "
@@ -343,10 +368,38 @@ def _explain(snap: Snapshot, names: tuple[str, ...]) -> None:
     click.echo("\n\n".join(snap.explain(n) for n in names))
 
 
+def _with_provenance(
+    listed: Sequence[InstalledDistribution], fallback: HashSource | None, *, ask_index: bool
+) -> HashSource | None:
+    """Put the files recorded at install (PEP 710, ``envsnap restore``) before the index.
+
+    Returns ``fallback`` itself when no distribution has such a record.
+    """
+    from envsnap.environment.distributions import read_provenance  # noqa: PLC0415
+    from envsnap.index.repository import ProvenanceSource  # noqa: PLC0415
+
+    recorded = {
+        d.name: found
+        for d in listed
+        if d.origin.kind == "index" and (found := read_provenance(d)) is not None
+    }
+    return ProvenanceSource(recorded, fallback, ask_index) if recorded else fallback
+
+
+def _say_disagreements(source: HashSource | None) -> None:
+    """Warn where the index contradicts a recorded file (``--ask-index``)."""
+    for line in sorted(getattr(source, "disagreements", ())):
+        click.echo(f"warning: {line}", err=True)
+
+
 def _with_hash_source(
-    snap: Snapshot, options: DumpOptions, fmt: str, *, settings: IndexSettings
+    snap: Snapshot, options: DumpOptions, fmt: str, *, settings: IndexSettings, ask_index: bool
 ) -> DumpOptions:
-    """Add the hash source (pylock.toml) or the ``--hash`` values (requirements.txt)."""
+    """Add the hash source (pylock.toml) or the ``--hash`` values (requirements.txt).
+
+    Files recorded at install (PEP 710) answer before the index, unless
+    ``ask_index``; then the index answers and contradictions are warned about.
+    """
     import dataclasses  # noqa: PLC0415
 
     from envsnap.environment.target import environment_tags  # noqa: PLC0415
@@ -357,10 +410,10 @@ def _with_hash_source(
         click.echo(f"note: {note}", err=True)
     if settings.has_credentials():
         click.echo("note: index credentials are used for requests, never written", err=True)
-    source = source_for(settings)
+    listed = snap.listed(include_tools=options.include_tools, exclude=options.exclude)
+    source = _with_provenance(listed, source_for(settings), ask_index=ask_index)
     if fmt == "pylock":
         return dataclasses.replace(options, hash_source=source)
-    listed = snap.listed(include_tools=options.include_tools, exclude=options.exclude)
     wanted = [(d.name, d.version) for d in listed if d.origin.kind == "index"]
     found: dict[NormalizedName, tuple[str, ...]] = {}
     if wanted:
@@ -370,6 +423,7 @@ def _with_hash_source(
                 hint="drop --no-index, or name a wheelhouse with --find-links DIR",
             )
         files = collect(source, wanted, tags=environment_tags(snap.environment))
+        _say_disagreements(source)
         found = {name: pip_hashes(f) for name, f in files.items()}
     for dist in listed:
         if dist.origin.archive_hash:

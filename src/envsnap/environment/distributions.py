@@ -50,6 +50,8 @@ from envsnap.origin import Origin
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
 
+    from envsnap.distfile import ProjectFiles
+
 __all__ = [
     "InstalledDistribution",
     "MetadataWarning",
@@ -57,6 +59,7 @@ __all__ = [
     "extra_of",
     "parse_requirement",
     "read_distributions",
+    "read_provenance",
     "simple_requirement",
 ]
 
@@ -803,3 +806,48 @@ def _finder_suffix(pth_name: str) -> str:
     """``__editable__.pkg-1.0.pth`` -> ``1_0_`` (setuptools' finder module naming)."""
     version = pth_name[len("__editable__.") : -len(".pth")].partition("-")[2]
     return re.sub(r"\W", "_", version) + "_" if version else ""
+
+
+def read_provenance(dist: InstalledDistribution) -> ProjectFiles | None:
+    """Return the file ``dist`` was installed from, as its ``provenance_url.json`` records it.
+
+    PEP 710 (draft): ``url`` (the file), ``index_url`` (the index it came
+    from) and ``archive_info.hashes``; envsnap restore writes it
+    (:func:`envsnap.install.dist_info.record_provenance`). Read only when
+    asked (freeze's hash source), never during a snapshot.
+
+    Returns:
+        The one file (its name taken from the URL, its sha256) as
+        :class:`~envsnap.distfile.ProjectFiles` of the distribution's name and
+        version, ``index`` set; ``None`` when there is no such file, or it is
+        not a JSON object with those keys, holds a control character, gives no
+        sha256, or names a file of another distribution or version.
+    """
+    import urllib.parse  # noqa: PLC0415
+
+    from envsnap._compat import load_json  # noqa: PLC0415
+    from envsnap._text import first_control  # noqa: PLC0415
+    from envsnap._urls import strip_credentials  # noqa: PLC0415
+    from envsnap.distfile import DistFile, ProjectFiles  # noqa: PLC0415
+    from envsnap.index.wheelhouse import parse_filename  # noqa: PLC0415
+
+    try:
+        data = load_json(read_limited(dist.location / "provenance_url.json", SMALL_FILE_LIMIT))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    url, index, archive = data.get("url"), data.get("index_url"), data.get("archive_info")
+    hashes = archive.get("hashes") if isinstance(archive, dict) else None
+    if not (isinstance(url, str) and isinstance(index, str) and isinstance(hashes, dict)):
+        return None
+    values = [url, index, *hashes, *hashes.values()]
+    if not all(isinstance(v, str) and first_control(v) is None for v in values):
+        return None
+    filename = urllib.parse.unquote(urllib.parse.urlsplit(url).path.rpartition("/")[2])
+    if parse_filename(filename) != (dist.name, dist.version) or "sha256" not in hashes:
+        return None
+    file = DistFile(filename=filename, hashes=hashes, url=strip_credentials(url)[0])
+    return ProjectFiles(
+        name=dist.name, version=dist.version, files=(file,), index=strip_credentials(index)[0]
+    )

@@ -62,6 +62,9 @@ class RestoreOptions:
     """Keep the replaced venv (as the hidden sibling) instead of deleting it."""
     index: IndexOptions = field(default_factory=IndexOptions)
     """The index options of the command line (pip's layers follow them)."""
+    index_settings: IndexSettings | None = None
+    """Index settings to use as they are, pip's variables and configuration not read
+    (a bundle's: no index at all); ``None``: :attr:`index` and pip's layers."""
     search_path: str | None = None
     """The ``PATH`` searched for base interpreters (default: ``$PATH``)."""
 
@@ -174,17 +177,19 @@ def plan_restore(file: Path, options: RestoreOptions) -> RestorePlan:
             "to let the installer resolve them",
         )
     given = options.index
-    settings = settings_for_lock(
+    settings = options.index_settings or settings_for_lock(
         replace(given, trusted_hosts=(*given.trusted_hosts, *lock.trusted_hosts)),
         lock.index_options,
         base=file.parent.absolute(),
     )
+    # offline, the lock's file URLs are never fetched: only its local paths are used
+    remote = () if options.offline else sources.remote_sources(lock)
     check_secure(
         [
             *((u, "--index-url") for u in (settings.index_url,) if u),
             *((u, "--extra-index-url") for u in settings.extra_index_urls),
             *((u, "--find-links") for u in settings.find_links if "://" in u),
-            *((s.value, s.where or str(file)) for s in sources.remote_sources(lock)),
+            *((s.value, s.where or str(file)) for s in remote),
         ],
         settings.trusted_hosts,
     )
