@@ -215,8 +215,16 @@ def test_sigterm_during_a_slow_install_puts_the_old_venv_back(
         process = subprocess.Popen(
             # --no-cache: uv's cache could hold the wheel from an earlier test whose
             # loopback port was the same, and then nothing would be downloaded
-            [sys.executable, "-m", "envsnap", "restore", "--without-pip", "--no-cache"]
-            + ["--index-url", url],
+            [
+                sys.executable,
+                "-m",
+                "envsnap",
+                "restore",
+                "--without-pip",
+                "--no-cache",
+                "--index-url",
+                url,
+            ],
             cwd=tmp_path,
             env=clean_env(),
             stdout=subprocess.PIPE,
