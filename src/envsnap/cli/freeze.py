@@ -17,6 +17,7 @@ from envsnap.cli.options import (
     quiet_option,
     verbose_option,
 )
+from envsnap.cli.output import say, show
 from envsnap.lockfiles import FORMATS, DumpOptions, format_for_path, get_writer
 
 if TYPE_CHECKING:
@@ -201,10 +202,10 @@ def freeze(
             announce=announce_target(quiet=quiet),
         )
         for warning in snap.warnings:
-            click.echo(f"warning: {warning}", err=True)
+            say(f"warning: {warning}")
         for unmet in snap.unsatisfied:
             # what pip check says; the file is written anyway, as pip freeze does
-            click.echo(f"warning: {unmet.describe()}", err=True)
+            say(f"warning: {unmet.describe()}")
         if explain:
             _explain(snap, explain)
             return
@@ -248,7 +249,7 @@ def freeze(
             options = _with_hash_source(snap, options, fmt, settings=settings())
         text = get_writer(fmt)(snap, options)
         if output is None:
-            click.echo(text, nl=False)
+            show(text)
             return
         from envsnap._io import write_output  # noqa: PLC0415
 
@@ -259,7 +260,7 @@ def freeze(
             counts = f"{top} top-level"
             if not top_level_only:
                 counts += f", {len(listed) - top} transitive"
-            click.echo(f"wrote {output}: {counts}", err=True)
+            say(f"wrote {output}: {counts}")
 
 
 def _refuse_conflicts(fmt: str, chosen: str, *, top_level_only: bool, hashes: bool) -> None:
@@ -291,12 +292,12 @@ def _say_decisions(
     """Print the summary line (not with ``-q``); with ``-v``, what each inferred extra explains."""
     if quiet:
         return
-    click.echo(snap.summary(include_tools=include_tools, exclude=exclude), err=True)
+    say(snap.summary(include_tools=include_tools, exclude=exclude))
     if verbose:
         for label, names in snap.explains.items():
             by_name = {d.name: d.display_name for d in snap.distributions}
             shown = ", ".join(sorted(by_name[n] for n in names))
-            click.echo(f"note: {label} inferred: it explains {shown}", err=True)
+            say(f"note: {label} inferred: it explains {shown}")
 
 
 def _declaration(
@@ -326,7 +327,7 @@ def _declaration(
     except InputError as exc:
         if project is not None or extras or groups:
             raise
-        click.echo(f"warning: {exc.message}; declared dependencies not used", err=True)
+        say(f"warning: {exc.message}; declared dependencies not used")
         return None
 
 
@@ -340,7 +341,7 @@ def _explain(snap: Snapshot, names: tuple[str, ...]) -> None:
             f"--explain {missing[0]}: no such distribution in {snap.environment.prefix}",
             hint="name an installed distribution (any spelling)",
         )
-    click.echo("\n\n".join(snap.explain(n) for n in names))
+    show("\n\n".join(snap.explain(n) for n in names) + "\n")
 
 
 def _with_hash_source(
@@ -354,9 +355,9 @@ def _with_hash_source(
     from envsnap.index.repository import collect, pip_hashes, source_for  # noqa: PLC0415
 
     for note in settings.notes:
-        click.echo(f"note: {note}", err=True)
+        say(f"note: {note}")
     if settings.has_credentials():
-        click.echo("note: index credentials are used for requests, never written", err=True)
+        say("note: index credentials are used for requests, never written")
     source = source_for(settings)
     if fmt == "pylock":
         return dataclasses.replace(options, hash_source=source)
@@ -375,10 +376,9 @@ def _with_hash_source(
         if dist.origin.archive_hash:
             found[dist.name] = ("sha256:" + dist.origin.archive_hash.partition("=")[2],)
         elif dist.origin.kind in {"vcs", "directory"}:
-            click.echo(
+            say(
                 f"warning: {dist.display_name} is installed from {dist.origin.kind}; pip cannot "
-                "install it in --require-hashes mode",
-                err=True,
+                "install it in --require-hashes mode"
             )
     return dataclasses.replace(options, hashes=found)
 
@@ -416,7 +416,7 @@ def _freeze_portable(
         drop_unresolvable=drop_unresolvable,
     )
     for line in report_lines(result):
-        click.echo(line, err=True)
+        say(line)
     if fmt == "pylock":
         from envsnap.portable.pylock import pylock_text  # noqa: PLC0415
 
@@ -424,7 +424,7 @@ def _freeze_portable(
     else:
         text = "\n".join(requirements_lines(result, hashes=hashes)) + "\n"
     if output is None:
-        click.echo(text, nl=False)
+        show(text)
         return
     from envsnap._io import atomic_write  # noqa: PLC0415
 
@@ -434,6 +434,4 @@ def _freeze_portable(
         from envsnap.errors import InputError  # noqa: PLC0415
 
         raise InputError(f"{output}: cannot write: {exc.strerror or exc}") from None
-    click.echo(
-        f"wrote {output}: {len(result.pins)} pins for {len(result.targets)} targets", err=True
-    )
+    say(f"wrote {output}: {len(result.pins)} pins for {len(result.targets)} targets")
