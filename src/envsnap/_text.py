@@ -119,13 +119,20 @@ def terminal_text(text: str, *, commands: bool = False, colour: bool = False) ->
     return text.replace(_LEGACY_COMMAND, "##[\\") if _LEGACY_COMMAND in text else text
 
 
-def excerpt(text: str, limit: int = 60) -> str:
-    """Return a short, escaped quotation of ``text``: ``'its start'`` or ``'its start'...``.
+def excerpt(text: str, limit: int = 60, *, quoted: bool = True) -> str:
+    """Return a short, escaped quotation of ``text``: ``'its start'... (N characters)``.
 
-    For a line of a file that may hold anything (``-r /proc/self/environ``):
-    an error quotes no more than ``limit`` characters of it, escaped
-    (:func:`repr`), with ``...`` and the line's length when there is more.
+    For a line (or a word) of a file that may hold anything (``-r
+    /proc/self/environ``): an error quotes no more than ``limit`` characters
+    of it, escaped, with ``...`` and the text's length when there is more.
+
+    Args:
+        text: what to quote.
+        limit: the most characters shown.
+        quoted: in quotes, escaped by :func:`repr` (as a requirement is
+            quoted); ``False``: bare, escaped by :func:`printable` (an option
+            word, a path).
     """
-    if len(text) <= limit:
-        return repr(text)
-    return f"{text[:limit]!r}... ({len(text)} characters)"
+    short = text[:limit]
+    shown = repr(short) if quoted else printable(short)
+    return shown if len(text) <= limit else f"{shown}... ({len(text)} characters)"

@@ -381,8 +381,7 @@ def test_direct_url_values_with_control_characters_leave_an_index_pin(
     dists, warnings = read(site)
     assert dists["ctl"].origin == Origin()  # type: ignore[attr-defined]
     assert warnings == [
-        f"{info}: direct_url.json: {said}; its origin is ignored: pinned by version, "
-        "from the index"
+        f"{info}: direct_url.json: {said}; its origin is ignored: pinned by version, from the index"
     ]
 
 

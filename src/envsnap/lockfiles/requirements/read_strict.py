@@ -14,6 +14,7 @@ import re
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from envsnap._text import excerpt
 from envsnap.errors import LockFileError
 from envsnap.lockfiles.requirements.lines import HEADER_PREFIX
 from envsnap.origin import Origin
@@ -244,7 +245,8 @@ def _strict_package(text: str, number: int, where: str, base_dir: Path) -> Locke
         raise LockFileError(f"{where}: --hash options must come after the requirement")
     bad = [h for h in hashes if not re.fullmatch(r"--hash=sha(256|384|512):[0-9a-f]+", h)]
     if bad:
-        raise LockFileError(f"{where}: invalid {bad[0]} (expected --hash=sha256:HEX)")
+        shown = excerpt(bad[0], quoted=False)
+        raise LockFileError(f"{where}: invalid {shown} (expected --hash=sha256:HEX)")
     found = tuple(sorted({h.removeprefix("--hash=") for h in hashes}))
     if rest[:1] == ["-e"] and len(rest) == 2:
         name, display, origin = rl.editable_package(rest[1], base_dir=base_dir, where=where)
@@ -252,7 +254,8 @@ def _strict_package(text: str, number: int, where: str, base_dir: Path) -> Locke
             name=name, display_name=display, version=None, origin=origin, hashes=found, line=number
         )
     if rest and rest[0].startswith("-"):
-        raise LockFileError(f"{where}: option {rest[0]} is not part of a file envsnap writes")
+        shown = excerpt(rest[0], quoted=False)
+        raise LockFileError(f"{where}: option {shown} is not part of a file envsnap writes")
     if len(rest) == 1 and (pin := _PIN.fullmatch(rest[0])):
         try:
             pinned = Version(pin[2])
@@ -270,7 +273,7 @@ def _strict_package(text: str, number: int, where: str, base_dir: Path) -> Locke
         requirement = Requirement(" ".join(rest))
     except InvalidRequirement as exc:
         meant = rl.did_you_mean(" ".join(rest))
-        reason = f"did you mean {meant!r}?" if meant else str(exc)
+        reason = f"did you mean {excerpt(meant)}?" if meant else str(exc).splitlines()[0]
         raise LockFileError(f"{where}: invalid requirement: {reason}") from None
     if requirement.marker is not None:
         raise LockFileError(f"{where}: markers are not part of a file envsnap writes")
@@ -279,7 +282,8 @@ def _strict_package(text: str, number: int, where: str, base_dir: Path) -> Locke
         version = rl.pinned_version(requirement)
         if version is None or str(requirement.specifier).startswith("==="):
             raise LockFileError(
-                f"{where}: {requirement} is not pinned as name==version",
+                f"{where}: {excerpt(str(requirement), quoted=False)} is not pinned as "
+                "name==version",
                 hint="envsnap's own files pin every package; read hand-written "
                 "files with the pip-api reader",
             )

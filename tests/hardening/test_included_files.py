@@ -1,0 +1,111 @@
+"""Issue 20 item 11: what an ``-r``/``-c`` include holds is never quoted at length.
+
+The attack: ``-r /proc/self/environ`` in a requirements file made ``check``,
+``diff`` and ``restore --dry-run`` print the whole process environment in one
+error line. Now a file of ``/proc`` or ``/sys`` (named, or reached through a
+link) is refused as an include (and as the file itself), and no error quotes
+more than a short, escaped prefix of a line (:func:`envsnap._text.excerpt`).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+import pytest
+
+from support.venvs import run_envsnap
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+COMMANDS = {
+    "check": ["check", "--no-env", "requirements.txt"],
+    "diff": ["diff", "requirements.txt", "requirements.txt"],
+    "restore": ["restore", "--dry-run", "--venv", "new", "requirements.txt"],
+}
+SECRET = "s3cr3t-value-of-the-env"
+KERNEL_HINT = (
+    "hint: include requirements files only: /proc and /sys are the kernel's views of "
+    "processes and devices (a process's environment, for one)"
+)
+
+
+def _listing(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))}
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+@pytest.mark.parametrize(
+    ("line", "named"),
+    [
+        ("-r /proc/self/environ", "-r /proc/self/environ"),
+        ("-c /proc/self/environ", "-c /proc/self/environ"),
+        ("--requirement=/sys/kernel/notes", "-r /sys/kernel/notes"),
+        ("-r env.txt", "-r env.txt"),
+    ],
+    ids=["environ", "constraint", "sys", "link"],
+)
+def test_a_kernel_file_is_refused_as_an_include(
+    tmp_path: Path, command: str, line: str, named: str
+) -> None:
+    (tmp_path / "requirements.txt").write_text(f"solo==1.0\n{line}\n", encoding="utf-8")
+    os.symlink("/proc/self/environ", tmp_path / "env.txt")
+    before = _listing(tmp_path)
+    done = run_envsnap(*COMMANDS[command], cwd=tmp_path, env={"ENVSNAP_SECRET": SECRET})
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines()[-2:] == [
+        f"error: requirements.txt:2: {named}: a file of /proc or /sys, not a requirements "
+        "file; refused",
+        KERNEL_HINT,
+    ]
+    assert SECRET not in done.stdout + done.stderr
+    assert _listing(tmp_path) == before
+
+
+def test_a_kernel_file_named_as_the_lock_is_refused(tmp_path: Path) -> None:
+    done = run_envsnap("check", "--no-env", "/proc/self/status", cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines() == [
+        "error: /proc/self/status: a file of /proc or /sys, not a requirements file; refused",
+        KERNEL_HINT,
+    ]
+
+
+X60 = "x" * 60
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+@pytest.mark.parametrize(
+    ("included", "message"),
+    [
+        (
+            f"TOKEN={SECRET}" + "x" * 10000,
+            f"big.txt:1: Invalid requirement: '{f'TOKEN={SECRET}{X60}'[:60]}'... (10029 "
+            f"characters): did you mean '{f'TOKEN=={SECRET}{X60}'[:60]}'... (10030 characters)?",
+        ),
+        (
+            f"solo==1.0 --hash=k{SECRET}" + "0" * 10000 + ":ab",
+            f"big.txt:1: Invalid --hash kind {f'k{SECRET}{X60}'[:60].replace('x', '0')}... "
+            "(10024 characters), expected one of sha256, sha384, sha512",
+        ),
+        (
+            "--" + "x" * 100 + SECRET,
+            f"big.txt:1: --{X60[:58]}... (125 characters): not an option pip accepts in a "
+            "requirements file",
+        ),
+    ],
+    ids=["requirement", "hash", "option"],
+)
+def test_a_long_line_of_an_include_is_quoted_short(
+    tmp_path: Path, command: str, included: str, message: str
+) -> None:
+    (tmp_path / "requirements.txt").write_text("solo==1.0\n-r big.txt\n", encoding="utf-8")
+    (tmp_path / "big.txt").write_text(f"{included}\n", encoding="utf-8")
+    before = _listing(tmp_path)
+    done = run_envsnap(*COMMANDS[command], cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+    assert errors == [f"error: {message}"]
+    assert max(len(line) for line in done.stderr.splitlines()) < 300
+    assert _listing(tmp_path) == before
