@@ -142,6 +142,7 @@ def load_pinned(path: Path) -> Lock | None:
     index_options: list[str] = []
     trusted_hosts: list[str] = []
     packages: list[LockedPackage] = []
+    marked: dict[str, bool] = {}  # name -> whether every entry so far has a marker
     for line in lines:
         words = _COMMENT.sub("", line.text).split()
         if not words:
@@ -156,10 +157,12 @@ def load_pinned(path: Path) -> Lock | None:
         package = _plain_pin(words, line.number)
         if package is None:
             return None
-        same = [p for p in packages if p.name == package.name]
         # one name twice only under markers (uv pip compile --universal); pip refuses the rest
-        if same and (package.marker is None or any(p.marker is None for p in same)):
+        # (a dict, not a scan of the packages so far: 50,000 pins took 60 s so)
+        seen = marked.get(package.name)
+        if seen is not None and (package.marker is None or not seen):
             return None
+        marked[package.name] = package.marker is not None
         packages.append(package)
     notes = rl.scan_via_annotations(lines)
     return Lock(
