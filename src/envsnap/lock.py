@@ -105,6 +105,10 @@ class Lock:
     """pip options found in the file (``--index-url URL``, ``--find-links DIR``...)."""
     trusted_hosts: tuple[str, ...] = ()
     """Hosts the file's ``--trusted-host`` lines allow over plain http (pip's rule)."""
+    included_options: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+    """``(FILE:LINE, "--index-url URL")`` for each of :attr:`index_options` that a file
+    this one includes (``-r``) sets: pip and uv use it as if the file said it, and
+    restore says so (a plan's notes)."""
     pip_reads_it: bool = False
     """Whether pip and uv read the file itself (``-r FILE``, a requirements file); else
     an installer run gets requirements rendered from this Lock."""

@@ -109,3 +109,44 @@ def test_a_long_line_of_an_include_is_quoted_short(
     assert errors == [f"error: {message}"]
     assert max(len(line) for line in done.stderr.splitlines()) < 300
     assert _listing(tmp_path) == before
+
+
+# ---- issue 20 item 13: an included file's index options are said -----------------------------
+
+
+@pytest.mark.integration
+def test_an_included_index_url_is_said_in_the_plan_and_the_run(
+    tmp_path: Path, loopback_index: str, wheelhouse: Path
+) -> None:
+    """Was: the include's ``--index-url`` used with no word, in the run or in ``--dry-run``."""
+    host = loopback_index.removeprefix("http://")
+    with_credentials = f"http://user:s3cr3t@{host}"
+    (tmp_path / "requirements.txt").write_text("-r sub/more.txt\n", encoding="utf-8")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "more.txt").write_text(
+        f"--index-url {with_credentials}\n--find-links ../wheels-here\nsolo==1.0\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "wheels-here").mkdir()  # pip finds ../wheels-here from sub/, not from the top
+    notes = [
+        f"note: {tmp_path / 'sub' / 'more.txt'}:1: --index-url http://{host}: a file "
+        "requirements.txt includes sets it; the installer uses it",
+        f"note: {tmp_path / 'sub' / 'more.txt'}:2: --find-links {tmp_path / 'wheels-here'}: a "
+        "file requirements.txt includes sets it; the installer uses it",
+    ]
+    plan = run_envsnap("restore", "--dry-run", "--without-pip", cwd=tmp_path)
+    assert plan.returncode == 0, plan.stderr
+    assert [line for line in plan.stdout.splitlines() if line.startswith("note: ")] == notes
+    assert "s3cr3t" not in plan.stdout + plan.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["requirements.txt", "sub", "wheels-here"]
+
+    done = run_envsnap("restore", "--without-pip", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert [line for line in done.stderr.splitlines() if line.startswith("note: ")] == notes
+    assert "s3cr3t" not in done.stdout + done.stderr
+    # the command line's --index-url replaces the file's: nothing to say about that one
+    again = run_envsnap(
+        "restore", "--dry-run", "--without-pip", "--index-url", loopback_index, cwd=tmp_path
+    )
+    assert again.returncode == 0, again.stderr
+    assert [line for line in again.stdout.splitlines() if line.startswith("note: ")] == notes[1:]

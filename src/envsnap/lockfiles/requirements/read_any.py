@@ -25,6 +25,7 @@ includes, constraints, editables) is one concern, read as pip reads it.
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import tempfile
@@ -100,6 +101,8 @@ class _Scan:
     trusted_hosts: tuple[str, ...]
     constraints: tuple[Path, ...]
     editables: tuple[tuple[Path, rl.LogicalLine, str], ...]
+    included_options: tuple[tuple[str, str], ...]
+    """``(FILE:LINE, option)`` for the index options of included files."""
     requirements: tuple[tuple[Path, rl.LogicalLine, str], ...]
     """Every requirement line (not ``-e``, not of a ``-c`` file): file, line, requirement text."""
     expansions: tuple[tuple[str, str], ...]
@@ -209,6 +212,7 @@ def load(path: Path) -> Lock:
         written_by_envsnap=envsnap_file,
         index_options=scan.index_options,
         trusted_hosts=scan.trusted_hosts,
+        included_options=scan.included_options,
         pip_reads_it=not renamed,
         problems=tuple(problems),
         complete=notes.complete,
@@ -439,7 +443,8 @@ def _scan(path: Path) -> _Scan:  # noqa: PLR0912 - one branch per pip option fam
     of a line and so reads ``foo bar==1`` as ``foobar==1``.
 
     Returns:
-        The index options, ``-c`` files, ``-e`` and requirement lines, in file order.
+        The index options (and which of them included files set), ``-c``
+        files, ``-e`` and requirement lines, in file order.
 
     Raises:
         LockFileError: an unknown option, an option without its value, text
@@ -450,6 +455,7 @@ def _scan(path: Path) -> _Scan:  # noqa: PLR0912 - one branch per pip option fam
     constraints: list[Path] = []
     editables: list[tuple[Path, rl.LogicalLine, str]] = []
     requirements: list[tuple[Path, rl.LogicalLine, str]] = []
+    included_options: list[tuple[str, str]] = []
     todo, seen = [path], set()
     checked: list[Path] = []  # constraint files: pip parses their lines too
     expansions: list[tuple[str, str]] = []
@@ -476,7 +482,9 @@ def _scan(path: Path) -> _Scan:  # noqa: PLR0912 - one branch per pip option fam
                 continue
             for option, value in options:
                 if option in INDEX_OPTIONS:
-                    index_options.append(option if value is None else f"{option} {value}")
+                    index_options.append(_index_option(option, value, file, included=file != path))
+                    if file != path:
+                        included_options.append((where, index_options[-1]))
                 elif option == "--trusted-host" and value:
                     trusted_hosts.append(value)
                 elif option in {"--requirement", "--constraint"}:
@@ -497,9 +505,28 @@ def _scan(path: Path) -> _Scan:  # noqa: PLR0912 - one branch per pip option fam
         tuple(trusted_hosts),
         tuple(constraints),
         tuple(editables),
+        tuple(included_options),
         tuple(requirements),
         tuple(expansions),
     )
+
+
+def _index_option(option: str, value: str | None, file: Path, *, included: bool) -> str:
+    """Return an index option line as :attr:`~envsnap.lock.Lock.index_options` keeps it.
+
+    pip tries a relative ``--find-links`` value against the directory of the
+    file that says it (``req_file.handle_option_line``) and keeps it when that
+    exists: an included file's is made absolute here (the lock file's own are
+    resolved against its directory later, by
+    :func:`envsnap.index.settings.settings_for_lock`).
+    """
+    if value is None:
+        return option
+    candidate = file.parent / value
+    relative = "://" not in value and not Path(value).is_absolute()
+    if included and option == "--find-links" and relative and candidate.exists():
+        return f"{option} {os.path.normpath(candidate.absolute())}"
+    return f"{option} {value}"
 
 
 def _split_line(text: str, where: str) -> tuple[str, list[tuple[str, str | None]]]:
