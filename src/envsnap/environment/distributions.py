@@ -331,6 +331,13 @@ def _build(
             requires_python = _specifier(rp[0])
         except InvalidSpecifier:
             warnings.append(MetadataWarning(path, f"invalid Requires-Python {rp[0]!r}: ignored"))
+    if origin.editable and origin.kind == "directory":
+        from envsnap.environment.checkouts import pip_checkout  # noqa: PLC0415 - rare
+
+        checkout = pip_checkout(origin)
+        if checkout is not None:
+            origin = checkout[0]
+            warnings.append(MetadataWarning(path, checkout[1]))
     extras = headers.get("provides-extra")
     return InstalledDistribution(
         name=name,
