@@ -104,6 +104,10 @@ class Lock:
     """pip options found in the file (``--index-url URL``, ``--find-links DIR``...)."""
     trusted_hosts: tuple[str, ...] = ()
     """Hosts the file's ``--trusted-host`` lines allow over plain http (pip's rule)."""
+    included_options: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+    """``(FILE:LINE, "--index-url URL")`` for each of :attr:`index_options` that a file
+    this one includes (``-r``) sets: pip and uv use it as if the file said it, and
+    restore says so (a plan's notes)."""
     pip_reads_it: bool = False
     """Whether pip and uv read the file itself (``-r FILE``, a requirements file); else
     an installer run gets requirements rendered from this Lock."""
@@ -125,6 +129,9 @@ class Lock:
     system_site_packages: tuple[str, ...] | None = None
     """For a venv frozen with ``include-system-site-packages``: the base packages
     it relied on (``name==version``, see ``base_packages``); ``None``: not such a venv."""
+    _by_name: dict[NormalizedName, tuple[LockedPackage, ...]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def entries(self, name: str) -> tuple[LockedPackage, ...]:
         """Return every entry called ``name`` (any spelling), in the Lock's order.
@@ -133,9 +140,18 @@ class Lock:
         (``uv pip compile --universal``, ``uv export``, uv's pylock.toml,
         ``envsnap freeze --portable``): ``click==8.1.8 ; python_full_version <
         '3.10'`` and ``click==8.5.1 ; python_full_version >= '3.10'``.
+
+        The entries are grouped by name once, on the first call: a comparison
+        asks for every name (50,000 pins took minutes with a scan each).
         """
-        wanted = canonicalize_name(name)
-        return tuple(p for p in self.packages if p.name == wanted)
+        if self._by_name is None:
+            grouped: dict[NormalizedName, list[LockedPackage]] = {}
+            for package in self.packages:
+                grouped.setdefault(package.name, []).append(package)
+            found = {key: tuple(value) for key, value in grouped.items()}
+            object.__setattr__(self, "_by_name", found)  # a cache: the packages are fixed
+            return found.get(canonicalize_name(name), ())
+        return self._by_name.get(canonicalize_name(name), ())
 
     def get(self, name: str, markers: Mapping[str, str] | None = None) -> LockedPackage | None:
         """Return the entry called ``name`` (any spelling) that applies, or ``None``.

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from envsnap.cli.options import DEBUG_KEY, debug_option, version_option
+from envsnap.cli.output import say
 from envsnap.errors import EnvsnapError
 
 if TYPE_CHECKING:
@@ -160,7 +161,8 @@ def handle_errors(*, debug: bool | Callable[[], bool] = False) -> Iterator[None]
     """Turn an :class:`EnvsnapError` into ``error: ...`` / ``hint: ...`` and its exit code.
 
     The credentials of every URL in the two lines are masked
-    (:func:`envsnap._urls.redact_urls`).
+    (:func:`envsnap._urls.redact_urls`), and both are printed by
+    :func:`envsnap.cli.output.say` (control characters escaped).
 
     Args:
         debug: re-raise the error instead (its traceback is shown), or a
@@ -177,12 +179,12 @@ def handle_errors(*, debug: bool | Callable[[], bool] = False) -> Iterator[None]
         from envsnap._urls import redact_urls  # noqa: PLC0415 - only when something failed
 
         # an error may quote a URL of a lock, an index or an installer's output
-        click.echo(f"error: {redact_urls(as_flags(exc.message))}", err=True)
+        say(f"error: {redact_urls(as_flags(exc.message))}")
         if exc.hint:
-            click.echo(f"hint: {redact_urls(as_flags(exc.hint))}", err=True)
+            say(f"hint: {redact_urls(as_flags(exc.hint))}")
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        click.echo("error: interrupted", err=True)
+        say("error: interrupted")
         sys.exit(130)
 
 
@@ -222,7 +224,7 @@ def started_probe(python: str | None, *, skip: bool = False) -> Iterator[Pending
     ctx = click.get_current_context(silent=True)
     if not (ctx is not None and ctx.params.get("quiet")):
         for note in choice.notes:
-            click.echo(f"note: {as_flags(note)}", err=True)
+            say(f"note: {as_flags(note)}")
     with start_probe(choice.interpreter) as pending:
         yield pending
 
@@ -250,7 +252,7 @@ def announce_target(*, quiet: bool = False) -> Callable[[TargetEnvironment], Non
             shown = os.fspath(where)
         version = environment.python_version_text
         kind = "" if environment.is_venv else ", not a virtual environment"
-        click.echo(f"Using environment at: {shown} (Python {version}{kind})", err=True)
+        say(f"Using environment at: {shown} (Python {version}{kind})")
 
     return announce
 
@@ -258,10 +260,9 @@ def announce_target(*, quiet: bool = False) -> Callable[[TargetEnvironment], Non
 def note_pythonpath(*, quiet: bool = False) -> None:
     """Say once that the caller's ``PYTHONPATH`` does not reach the target probe (not with -q)."""
     if os.environ.get("PYTHONPATH") and not quiet:
-        click.echo(
+        say(
             "note: PYTHONPATH is set in your shell; it is ignored when reading the "
-            "target environment (the probe runs isolated)",
-            err=True,
+            "target environment (the probe runs isolated)"
         )
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import click
 
 from envsnap.cli.options import debug_option, index_options, python_option, quiet_option
+from envsnap.cli.output import say, show
 
 if TYPE_CHECKING:
     from envsnap.bundle import BundleCheck
@@ -95,7 +96,7 @@ def bundle(
 
     def progress(stage: str, message: str) -> None:
         if not quiet:
-            click.echo(f"{stage}: {message} [{time.monotonic() - start:.1f}s]", err=True)
+            say(f"{stage}: {message} [{time.monotonic() - start:.1f}s]")
 
     path = lock if lock is not None else default_lock_file(command="bundle")
     result = make_bundle(
@@ -118,11 +119,10 @@ def bundle(
     if quiet:
         return
     for note in result.notes:
-        click.echo(f"note: {note}", err=True)
-    click.echo(
+        say(f"note: {note}")
+    say(
         f"wrote {result.path}: {result.packages} packages, {result.files} files "
-        f"({size_text(result.size)}) for {', '.join(result.targets)}",
-        err=True,
+        f"({size_text(result.size)}) for {', '.join(result.targets)}"
     )
 
 
@@ -149,14 +149,13 @@ def show_check(found: BundleCheck, *, quiet: bool = False) -> int:
                     "in the bundle:"
                 )
                 lines += [f"    {line}" for line in target.lacking]
-    click.echo("\n".join(lines))
+    show("".join(f"{line}\n" for line in lines))
     if not quiet:
         for target in found.targets:
             for sdist in target.sdists:
-                click.echo(
+                say(
                     f"note: {target.target}: {sdist} is an sdist: a restore builds it, and "
-                    "offline that needs its build requirements in uv's cache",
-                    err=True,
+                    "offline that needs its build requirements in uv's cache"
                 )
     return 0 if found.complete else 1
 

@@ -18,6 +18,7 @@ from envsnap.cli.options import (
     quiet_option,
     verbose_option,
 )
+from envsnap.cli.output import say, show
 from envsnap.render import REPORT_FORMATS
 
 if TYPE_CHECKING:
@@ -79,11 +80,11 @@ def emit(report: Report, format_name: str, *, verbose: bool, quiet: bool = False
     if not verbose:
         report = report.drift_only()
     for note in () if quiet else report.notes:
-        click.echo(f"note: {note}", err=True)
+        say(f"note: {note}")
     color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
     style = Style(color=color, root=Path.cwd())
     text = render_report(report, cast("ReportFormat", format_name), style)  # a click.Choice
-    click.echo(text, nl=False)
+    show(text, commands=format_name == "github", colour=color and format_name == "text")
     sys.exit(1 if report else 0)
 
 
@@ -93,7 +94,7 @@ def read_lock_file(path: Path) -> Lock:
 
     lock = read_lock(path)
     for problem in lock.problems:
-        click.echo(f"warning: {problem}", err=True)
+        say(f"warning: {problem}")
     return lock
 
 
@@ -201,7 +202,7 @@ def check(
                 announce=announce_target(quiet=quiet),
             )
             for warning in snapshot.warnings:
-                click.echo(f"warning: {warning}", err=True)
+                say(f"warning: {warning}")
             markers = snapshot.environment.markers
             reports.append(
                 compare_env_to_lock(

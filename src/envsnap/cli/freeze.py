@@ -17,6 +17,7 @@ from envsnap.cli.options import (
     quiet_option,
     verbose_option,
 )
+from envsnap.cli.output import say, show
 from envsnap.lockfiles import FORMATS, DumpOptions, format_for_path, get_writer
 
 if TYPE_CHECKING:
@@ -214,10 +215,10 @@ def freeze(
             announce=announce_target(quiet=quiet),
         )
         for warning in snap.warnings:
-            click.echo(f"warning: {warning}", err=True)
+            say(f"warning: {warning}")
         for unmet in snap.unsatisfied:
             # what pip check says; the file is written anyway, as pip freeze does
-            click.echo(f"warning: {unmet.describe()}", err=True)
+            say(f"warning: {unmet.describe()}")
         if explain:
             _explain(snap, explain)
             return
@@ -265,7 +266,7 @@ def freeze(
         if fmt == "pylock":
             _say_disagreements(options.hash_source)
         if output is None:
-            click.echo(text, nl=False)
+            show(text)
             return
         from envsnap._io import write_output  # noqa: PLC0415
 
@@ -276,7 +277,7 @@ def freeze(
             counts = f"{top} top-level"
             if not top_level_only:
                 counts += f", {len(listed) - top} transitive"
-            click.echo(f"wrote {output}: {counts}", err=True)
+            say(f"wrote {output}: {counts}")
 
 
 def _refuse_conflicts(
@@ -316,12 +317,12 @@ def _say_decisions(
     """Print the summary line (not with ``-q``); with ``-v``, what each inferred extra explains."""
     if quiet:
         return
-    click.echo(snap.summary(include_tools=include_tools, exclude=exclude), err=True)
+    say(snap.summary(include_tools=include_tools, exclude=exclude))
     if verbose:
         for label, names in snap.explains.items():
             by_name = {d.name: d.display_name for d in snap.distributions}
             shown = ", ".join(sorted(by_name[n] for n in names))
-            click.echo(f"note: {label} inferred: it explains {shown}", err=True)
+            say(f"note: {label} inferred: it explains {shown}")
 
 
 def _declaration(
@@ -351,7 +352,7 @@ def _declaration(
     except InputError as exc:
         if project is not None or extras or groups:
             raise
-        click.echo(f"warning: {exc.message}; declared dependencies not used", err=True)
+        say(f"warning: {exc.message}; declared dependencies not used")
         return None
 
 
@@ -365,7 +366,7 @@ def _explain(snap: Snapshot, names: tuple[str, ...]) -> None:
             f"--explain {missing[0]}: no such distribution in {snap.environment.prefix}",
             hint="name an installed distribution (any spelling)",
         )
-    click.echo("\n\n".join(snap.explain(n) for n in names))
+    show("\n\n".join(snap.explain(n) for n in names) + "\n")
 
 
 def _with_provenance(
@@ -389,7 +390,7 @@ def _with_provenance(
 def _say_disagreements(source: HashSource | None) -> None:
     """Warn where the index contradicts a recorded file (``--ask-index``)."""
     for line in sorted(getattr(source, "disagreements", ())):
-        click.echo(f"warning: {line}", err=True)
+        say(f"warning: {line}")
 
 
 def _with_hash_source(
@@ -407,9 +408,9 @@ def _with_hash_source(
     from envsnap.index.repository import collect, pip_hashes, source_for  # noqa: PLC0415
 
     for note in settings.notes:
-        click.echo(f"note: {note}", err=True)
+        say(f"note: {note}")
     if settings.has_credentials():
-        click.echo("note: index credentials are used for requests, never written", err=True)
+        say("note: index credentials are used for requests, never written")
     listed = snap.listed(include_tools=options.include_tools, exclude=options.exclude)
     source = _with_provenance(listed, source_for(settings), ask_index=ask_index)
     if fmt == "pylock":
@@ -429,10 +430,9 @@ def _with_hash_source(
         if dist.origin.archive_hash:
             found[dist.name] = ("sha256:" + dist.origin.archive_hash.partition("=")[2],)
         elif dist.origin.kind in {"vcs", "directory"}:
-            click.echo(
+            say(
                 f"warning: {dist.display_name} is installed from {dist.origin.kind}; pip cannot "
-                "install it in --require-hashes mode",
-                err=True,
+                "install it in --require-hashes mode"
             )
     return dataclasses.replace(options, hashes=found)
 
@@ -470,7 +470,7 @@ def _freeze_portable(
         drop_unresolvable=drop_unresolvable,
     )
     for line in report_lines(result):
-        click.echo(line, err=True)
+        say(line)
     if fmt == "pylock":
         from envsnap.portable.pylock import pylock_text  # noqa: PLC0415
 
@@ -478,7 +478,7 @@ def _freeze_portable(
     else:
         text = "\n".join(requirements_lines(result, hashes=hashes)) + "\n"
     if output is None:
-        click.echo(text, nl=False)
+        show(text)
         return
     from envsnap._io import atomic_write  # noqa: PLC0415
 
@@ -488,6 +488,4 @@ def _freeze_portable(
         from envsnap.errors import InputError  # noqa: PLC0415
 
         raise InputError(f"{output}: cannot write: {exc.strerror or exc}") from None
-    click.echo(
-        f"wrote {output}: {len(result.pins)} pins for {len(result.targets)} targets", err=True
-    )
+    say(f"wrote {output}: {len(result.pins)} pins for {len(result.targets)} targets")

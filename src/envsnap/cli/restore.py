@@ -15,6 +15,7 @@ from envsnap.cli.options import (
     quiet_option,
     verbose_option,
 )
+from envsnap.cli.output import say
 from envsnap.install.backend import INSTALLERS, LINK_MODES
 
 if TYPE_CHECKING:
@@ -155,13 +156,13 @@ def restore(
 
     def progress(stage: str, message: str) -> None:
         if not quiet:
-            click.echo(f"{stage}: {message} [{time.monotonic() - start:.1f}s]", err=True)
+            say(f"{stage}: {message} [{time.monotonic() - start:.1f}s]")
 
     if recover:
         target, moved = engine.recover(venv)
         if moved is not None:
-            click.echo(f"moved what was at {target} to {moved} (not deleted)", err=True)
-        click.echo(f"recovered the old venv at {target}", err=True)
+            say(f"moved what was at {target} to {moved} (not deleted)")
+        say(f"recovered the old venv at {target}")
         return
     options = engine.RestoreOptions(
         venv=venv,
@@ -206,22 +207,22 @@ def restore(
             f"{shown}: {len(plan.lock.packages)} packages ({len(plan.lock.top_level)} top-level)",
         )
         if not quiet:
-            click.echo(f"Using Python {plan.interpreter.version} ({plan.python_reason})", err=True)
+            say(f"Using Python {plan.interpreter.version} ({plan.python_reason})")
         if dry_run:  # the plan holds the notes: each is printed once
             for line in [*plan.describe(), *(f"note: {n}" for n in notes)]:
-                click.echo(line)
+                say(line, err=False)
             return
         for note in (*notes, *plan.notes) if not quiet else ():
-            click.echo(f"note: {note}", err=True)
+            say(f"note: {note}")
         result = engine.restore(
             plan,
             progress=progress,
-            output=(lambda line: click.echo(f"  | {line}", err=True)) if verbose else None,
+            output=(lambda line: say(f"  | {line}")) if verbose else None,
         )
     for note in result.notes if not quiet else ():
-        click.echo(f"note: {note}", err=True)
+        say(f"note: {note}")
     if result.kept_old is not None and not quiet:
-        click.echo(f"kept the old venv at {result.kept_old}", err=True)
+        say(f"kept the old venv at {result.kept_old}")
 
 
 def _link_mode(value: str | None) -> LinkMode | None:

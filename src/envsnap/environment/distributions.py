@@ -50,6 +50,8 @@ from envsnap.origin import Origin
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
 
+    from packaging.direct_url import DirectUrl
+
     from envsnap.distfile import ProjectFiles
 
 __all__ = [
@@ -332,6 +334,13 @@ def _build(
             requires_python = _specifier(rp[0])
         except InvalidSpecifier:
             warnings.append(MetadataWarning(path, f"invalid Requires-Python {rp[0]!r}: ignored"))
+    if origin.editable and origin.kind == "directory":
+        from envsnap.environment.checkouts import pip_checkout  # noqa: PLC0415 - rare
+
+        checkout = pip_checkout(origin)
+        if checkout is not None:
+            origin = checkout[0]
+            warnings.append(MetadataWarning(path, checkout[1]))
     extras = headers.get("provides-extra")
     return InstalledDistribution(
         name=name,
@@ -714,6 +723,8 @@ def _read_direct_url(path: str, warnings: list[MetadataWarning]) -> Origin | Non
     except (ValueError, DirectUrlValidationError) as exc:
         warnings.append(MetadataWarning(Path(path), f"invalid direct_url.json ({exc}): ignored"))
         return None
+    if _holds_control(Path(path), data, warnings):
+        return _INDEX
     url, stripped = strip_credentials(direct.url)
     if stripped:
         warnings.append(
@@ -721,6 +732,11 @@ def _read_direct_url(path: str, warnings: list[MetadataWarning]) -> Origin | Non
                 Path(path), "credentials removed from the recorded URL; never written out"
             )
         )
+    return _origin_of(direct, url)
+
+
+def _origin_of(direct: DirectUrl, url: str) -> Origin:
+    """Return the :class:`Origin` a PEP 610 document describes (``url``: credentials stripped)."""
     if direct.vcs_info is not None:
         return Origin(
             kind="vcs",
@@ -741,6 +757,39 @@ def _read_direct_url(path: str, warnings: list[MetadataWarning]) -> Origin | Non
         )
     editable = bool(direct.dir_info and direct.dir_info.editable)
     return Origin(kind="directory", url=url, editable=editable, subdirectory=direct.subdirectory)
+
+
+def _holds_control(path: Path, data: dict[str, object], warnings: list[MetadataWarning]) -> bool:
+    """Whether a string (key or value) of a ``direct_url.json`` holds a control character.
+
+    A wheel may ship this file: a line break in its URL would be an option
+    line (``--extra-index-url ...``) of every requirements file written from
+    it. Such a file is said (naming the distribution's metadata directory and
+    quoting the value, escaped) and its origin ignored: the distribution is
+    pinned by version, from the index. ``data`` has a PEP 610 document's
+    shape already (a few levels).
+    """
+    from envsnap._text import excerpt, first_control  # noqa: PLC0415
+
+    todo: list[tuple[str, object]] = [("", data)]
+    while todo:
+        where, value = todo.pop(0)
+        if isinstance(value, dict):
+            for key, item in value.items():
+                todo.append((f"a key in {where}" if where else "a key", str(key)))
+                todo.append((f"{where}.{key}" if where else str(key), item))
+            continue
+        char = first_control(value) if isinstance(value, str) else None
+        if char is not None and isinstance(value, str):
+            warnings.append(
+                MetadataWarning(
+                    path.parent,
+                    f"direct_url.json: {where} {excerpt(value)} holds a control character "
+                    f"({char}); its origin is ignored: pinned by version, from the index",
+                )
+            )
+            return True
+    return False
 
 
 def _first_line(path: str | Path) -> str | None:

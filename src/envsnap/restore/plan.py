@@ -194,6 +194,7 @@ def plan_restore(file: Path, options: RestoreOptions) -> RestorePlan:
         settings.trusted_hosts,
     )
     notes += settings.notes
+    notes += _included_options(file, lock, given)
     notes += sources.check_sources(file, lock)
     target = Path(os.path.normpath(options.venv.absolute()))  # `..` named, not `..`'s name
     replaces = _check_target(target, options.venv)
@@ -248,6 +249,26 @@ def plan_restore(file: Path, options: RestoreOptions) -> RestorePlan:
         options=options,
         notes=tuple(notes),
     )
+
+
+def _included_options(file: Path, lock: Lock, given: IndexOptions) -> list[str]:
+    """Say each index option an included file sets that the installer will use.
+
+    pip and uv take an ``-r`` file's ``--index-url`` as if the lock said it:
+    the run and ``--dry-run`` name the file and line (credentials masked). One
+    the command line overrides (``--index-url``, ``--no-index``) is not said.
+    """
+    from envsnap._urls import redact_urls  # noqa: PLC0415
+
+    said = []
+    for where, option in lock.included_options:
+        if given.no_index or (option.startswith("--index-url") and given.index_url):
+            continue
+        said.append(
+            f"{where}: {redact_urls(option)}: a file {file.name} includes sets it; the "
+            "installer uses it"
+        )
+    return said
 
 
 def _check_target(target: Path, named: Path) -> bool:

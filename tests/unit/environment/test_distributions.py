@@ -355,6 +355,36 @@ def test_direct_url_vcs_with_commit_and_subdirectory(site: FakeSite) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("document", "said"),
+    [
+        (
+            {"url": "file:///w/a.whl", "archive_info": {"hashes": {"sha256": "ab\u2028cd"}}},
+            "archive_info.hashes.sha256 'ab\\u2028cd' holds a control character (U+2028)",
+        ),
+        (
+            {"url": "file:///w/a", "dir_info": {}, "subdirectory": "x\r--no-index"},
+            "subdirectory 'x\\r--no-index' holds a control character (U+000D)",
+        ),
+        (
+            {"url": "file:///w/a", "dir_info": {"editable": True}, "x\x1b[2J": 1},
+            "a key 'x\\x1b[2J' holds a control character (U+001B)",
+        ),
+    ],
+    ids=["hash", "subdirectory", "key"],
+)
+def test_direct_url_values_with_control_characters_leave_an_index_pin(
+    site: FakeSite, document: dict[str, object], said: str
+) -> None:
+    """Issue 20 item 6: the origin is dropped, the value quoted escaped, the dist kept."""
+    info = site("ctl", "1.0", direct_url=document)
+    dists, warnings = read(site)
+    assert dists["ctl"].origin == Origin()  # type: ignore[attr-defined]
+    assert warnings == [
+        f"{info}: direct_url.json: {said}; its origin is ignored: pinned by version, from the index"
+    ]
+
+
 def test_direct_url_local_dir_and_editable(site: FakeSite) -> None:
     site("localdir", "1.0", direct_url={"url": "file:///src/localdir", "dir_info": {}})
     site("ed", "1.0", direct_url={"url": "file:///src/ed", "dir_info": {"editable": True}})

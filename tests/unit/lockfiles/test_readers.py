@@ -524,6 +524,8 @@ def test_plain_reader_keeps_pins_whose_marker_is_false_here(tmp_path: Path) -> N
         "--frobnicate\n",
         "alpha==1.0\nAlpha==2.0\n",
         'alpha==1.0\nalpha==2.0 ; python_version < "3"\n',  # twice, once unconditional
+        'alpha==1.0 ; python_version < "3"\nalpha==2.0\n',  # the same, the other way round
+        'a==1 ; python_version < "3"\na==2 ; python_version >= "3"\na==3\n',
         "foo bar==1.0\n",
         "alpha==1.0 --hash=md5:" + "a" * 32 + "\n",
         "\ufeffalpha==1.0\n",
