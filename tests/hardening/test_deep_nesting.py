@@ -3,8 +3,8 @@
 The attack: ``a = [[[[...`` a hundred thousand deep in ``pylock.toml``,
 ``pyproject.toml`` or ``direct_url.json`` made the parser raise
 RecursionError, which escaped as a traceback. Every TOML file now goes through
-the one loader (``envsnap._compat.parse_toml``) and every JSON file through
-``envsnap._compat.load_json``; nesting too deep for the parser is that file's
+the one loader (``envsnap._io.parse_toml``) and every JSON file through
+``envsnap._io.load_json``; nesting too deep for the parser is that file's
 invalid-input error (exit 2), or the usual warning for a distribution's
 ``direct_url.json``. Nesting that parses (a few hundred deep) goes on as usual.
 """
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from envsnap._compat import load_json, load_toml, parse_toml
+from envsnap._io import load_json, load_toml, parse_toml
 from envsnap.errors import LockFileError
 from hardening.corpus import assert_error, assert_no_traceback, fake_target, invoke, site_packages
 from support.venvs import messages

@@ -26,9 +26,8 @@ from packaging.version import Version
 from envsnap.api import requirements_of
 from envsnap.cli import handle_errors
 from envsnap.errors import InputError, OperationError
-from envsnap.lock import Lock, LockedPackage
+from envsnap.lock import Lock, LockedPackage, Origin
 from envsnap.lockfiles.requirements.write import pip_line
-from envsnap.origin import Origin
 from support.index import serve_index
 from support.venvs import run_envsnap
 

@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from packaging.utils import NormalizedName
 
     from envsnap.bundle.select import BundleTarget
-    from envsnap.distfile import DistFile
+    from envsnap.index.distfile import DistFile
     from envsnap.index.http import HttpClient
     from envsnap.index.settings import IndexSettings
     from envsnap.lock import Lock, LockedPackage
@@ -299,7 +299,7 @@ def _entry_file(package: Package, entry: Any, base: Path, where: str) -> DistFil
     Raises:
         InputError: the entry has no sha256 (every file is checked by it).
     """
-    from envsnap.distfile import DistFile  # noqa: PLC0415
+    from envsnap.index.distfile import DistFile  # noqa: PLC0415
 
     hashes = dict(entry.hashes or {})
     if "sha256" not in hashes:
@@ -421,8 +421,8 @@ def _needed(
 
 def _archive_file(lock: Lock, package: LockedPackage) -> DistFile:
     """Return the file of a ``name @ URL`` pin; refuse it without a sha256 in the lock."""
-    from envsnap._urls import file_url_path  # noqa: PLC0415
-    from envsnap.distfile import DistFile  # noqa: PLC0415
+    from envsnap._text import file_url_path  # noqa: PLC0415
+    from envsnap.index.distfile import DistFile  # noqa: PLC0415
 
     url = package.origin.url or ""
     algorithm, _, digest = (package.origin.archive_hash or "").partition("=")

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from packaging.pylock import Package, Pylock
     from packaging.tags import Tag
 
-    from envsnap.distfile import DistFile, ProjectFiles
+    from envsnap.index.distfile import DistFile, ProjectFiles
     from envsnap.lock import Lock
 
 __all__ = [

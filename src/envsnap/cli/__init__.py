@@ -161,7 +161,7 @@ def handle_errors(*, debug: bool | Callable[[], bool] = False) -> Iterator[None]
     """Turn an :class:`EnvsnapError` into ``error: ...`` / ``hint: ...`` and its exit code.
 
     The credentials of every URL in the two lines are masked
-    (:func:`envsnap._urls.redact_urls`), and both are printed by
+    (:func:`envsnap._text.redact_urls`), and both are printed by
     :func:`envsnap.cli.output.say` (control characters escaped).
 
     Args:
@@ -176,7 +176,7 @@ def handle_errors(*, debug: bool | Callable[[], bool] = False) -> Iterator[None]
     except EnvsnapError as exc:
         if debug() if callable(debug) else debug:
             raise
-        from envsnap._urls import redact_urls  # noqa: PLC0415 - only when something failed
+        from envsnap._text import redact_urls  # noqa: PLC0415 - only when something failed
 
         # an error may quote a URL of a lock, an index or an installer's output
         say(f"error: {redact_urls(as_flags(exc.message))}")

@@ -52,7 +52,7 @@ if TYPE_CHECKING:
 
     from envsnap.environment.graph import Edge, Unsatisfied
     from envsnap.environment.snapshot import Snapshot
-    from envsnap.origin import Origin
+    from envsnap.lock import Origin
 
 __all__ = [
     "INFORMATIONAL",

@@ -18,7 +18,7 @@ import re
 import urllib.parse
 from pathlib import Path
 
-from envsnap.origin import Origin
+from envsnap.lock import Origin
 
 __all__ = ["pip_checkout"]
 
@@ -48,7 +48,7 @@ def pip_checkout(origin: Origin) -> tuple[Origin, str] | None:
     """
     if origin.kind != "directory" or not origin.editable or not origin.url:
         return None
-    from envsnap._urls import file_url_path  # noqa: PLC0415
+    from envsnap._text import file_url_path  # noqa: PLC0415
 
     path = file_url_path(origin.url)
     root = _checkout_root(path) if path is not None else None
@@ -104,8 +104,7 @@ def _git_origin(root: Path) -> tuple[str, str, bool] | str:
     url = _remote_url(git, root)
     if url is None:
         return "it has no remote"
-    from envsnap._text import first_control  # noqa: PLC0415
-    from envsnap._urls import strip_credentials  # noqa: PLC0415
+    from envsnap._text import first_control, strip_credentials  # noqa: PLC0415
 
     if first_control(url) is not None:
         return "its remote's URL holds a control character"

@@ -45,14 +45,14 @@ from envsnap._io import (
     open_regular_fd,
     read_limited,
 )
-from envsnap.origin import Origin
+from envsnap.lock import Origin
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
 
     from packaging.direct_url import DirectUrl
 
-    from envsnap.distfile import ProjectFiles
+    from envsnap.index.distfile import ProjectFiles
 
 __all__ = [
     "InstalledDistribution",
@@ -507,7 +507,7 @@ def parse_requirement(line: str) -> tuple[Requirement | str, bool]:
 def _parse_requirement(line: str) -> tuple[Requirement | str, bool]:
     if (simple := _parse_simple(line)) is not None:
         return simple, False
-    from envsnap._urls import redact_urls, strip_credentials  # noqa: PLC0415
+    from envsnap._text import redact_urls, strip_credentials  # noqa: PLC0415
 
     try:
         parsed = Requirement(line)
@@ -529,7 +529,7 @@ def requirement_problem(line: str) -> str | None:
     """
     parsed, stripped = parse_requirement(line)
     if isinstance(parsed, str):
-        from envsnap._urls import redact_urls  # noqa: PLC0415
+        from envsnap._text import redact_urls  # noqa: PLC0415
 
         return f"invalid Requires-Dist {redact_urls(line)!r} skipped: {parsed}"
     if stripped:
@@ -712,8 +712,8 @@ def _read_direct_url(path: str, warnings: list[MetadataWarning]) -> Origin | Non
     # only here: most installs from an index have no direct_url.json (json: 3-5 ms)
     from packaging.direct_url import DirectUrl, DirectUrlValidationError  # noqa: PLC0415
 
-    from envsnap._compat import load_json  # noqa: PLC0415
-    from envsnap._urls import strip_credentials  # noqa: PLC0415
+    from envsnap._io import load_json  # noqa: PLC0415
+    from envsnap._text import strip_credentials  # noqa: PLC0415
 
     try:
         data = load_json(raw)
@@ -867,17 +867,16 @@ def read_provenance(dist: InstalledDistribution) -> ProjectFiles | None:
 
     Returns:
         The one file (its name taken from the URL, its sha256) as
-        :class:`~envsnap.distfile.ProjectFiles` of the distribution's name and
+        :class:`~envsnap.index.distfile.ProjectFiles` of the distribution's name and
         version, ``index`` set; ``None`` when there is no such file, or it is
         not a JSON object with those keys, holds a control character, gives no
         sha256, or names a file of another distribution or version.
     """
     import urllib.parse  # noqa: PLC0415
 
-    from envsnap._compat import load_json  # noqa: PLC0415
-    from envsnap._text import first_control  # noqa: PLC0415
-    from envsnap._urls import strip_credentials  # noqa: PLC0415
-    from envsnap.distfile import DistFile, ProjectFiles  # noqa: PLC0415
+    from envsnap._io import load_json  # noqa: PLC0415
+    from envsnap._text import first_control, strip_credentials  # noqa: PLC0415
+    from envsnap.index.distfile import DistFile, ProjectFiles  # noqa: PLC0415
     from envsnap.index.wheelhouse import parse_filename  # noqa: PLC0415
 
     try:

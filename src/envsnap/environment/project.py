@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, overload
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 
-from envsnap._compat import read_toml
+from envsnap._io import read_toml
 from envsnap.errors import InputError
 
 if TYPE_CHECKING:

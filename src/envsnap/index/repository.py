@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from packaging.utils import InvalidWheelFilename, NormalizedName, parse_wheel_filename
 
-from envsnap._threads import run_parallel
+from envsnap._io import run_parallel
 from envsnap.errors import OperationError
 from envsnap.index.http import Unreachable
 
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from packaging.tags import Tag
     from packaging.version import Version
 
-    from envsnap.distfile import ProjectFiles
+    from envsnap.index.distfile import ProjectFiles
     from envsnap.index.http import HttpClient, Limits
     from envsnap.index.settings import IndexSettings
 
@@ -349,7 +349,7 @@ def source_for(
 def _link_path(link: str) -> Path | None:
     """Return the directory of a local find-links entry (a path or ``file:`` URL), else None."""
     if link.startswith("file:"):
-        from envsnap._urls import file_url_path  # noqa: PLC0415
+        from envsnap._text import file_url_path  # noqa: PLC0415
 
         path = file_url_path(link) or Path(link)
     elif "://" in link:

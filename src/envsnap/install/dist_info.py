@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
     from packaging.tags import Tag
 
-    from envsnap.distfile import DistFile
+    from envsnap.index.distfile import DistFile
     from envsnap.lock import Lock
 
 __all__ = ["PROVENANCE", "record_archive_hashes", "record_provenance", "set_requested"]
@@ -165,7 +165,7 @@ def record_provenance(
     """
     from packaging.version import InvalidVersion, Version  # noqa: PLC0415
 
-    from envsnap._urls import strip_credentials  # noqa: PLC0415
+    from envsnap._text import strip_credentials  # noqa: PLC0415
 
     done: list[str] = []
     for info, name in _dist_infos(site_packages):

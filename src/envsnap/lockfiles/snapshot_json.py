@@ -11,13 +11,13 @@ import json
 import os
 from typing import TYPE_CHECKING, Any
 
-from envsnap import __version__
 from envsnap._text import printable
+from envsnap._version import __version__
 
 if TYPE_CHECKING:
     from envsnap.environment.snapshot import Snapshot
+    from envsnap.lock import Origin
     from envsnap.lockfiles import DumpOptions
-    from envsnap.origin import Origin
 
 __all__ = ["SCHEMA", "dump", "to_dict"]
 

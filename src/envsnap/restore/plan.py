@@ -258,7 +258,7 @@ def _included_options(file: Path, lock: Lock, given: IndexOptions) -> list[str]:
     the run and ``--dry-run`` name the file and line (credentials masked). One
     the command line overrides (``--index-url``, ``--no-index``) is not said.
     """
-    from envsnap._urls import redact_urls  # noqa: PLC0415
+    from envsnap._text import redact_urls  # noqa: PLC0415
 
     said = []
     for where, option in lock.included_options:

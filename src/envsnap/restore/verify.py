@@ -23,10 +23,10 @@ if TYPE_CHECKING:
     from packaging.utils import NormalizedName
 
     from envsnap.compare.drift import Change, Report
-    from envsnap.distfile import DistFile
     from envsnap.environment.distributions import InstalledDistribution
     from envsnap.environment.snapshot import Snapshot
     from envsnap.environment.target import TargetEnvironment
+    from envsnap.index.distfile import DistFile
     from envsnap.restore.plan import RestorePlan
 
 __all__ = ["unsupported_python", "verify"]
@@ -151,8 +151,8 @@ def _index_files(
     groups; those with a URL, a sha256 and an ``index`` are returned. pip and
     other Locks name no index files.
     """
-    from envsnap.distfile import DistFile  # noqa: PLC0415
     from envsnap.environment.target import environment_tags  # noqa: PLC0415
+    from envsnap.index.distfile import DistFile  # noqa: PLC0415
 
     pylock = plan.expected.pylock
     if pylock is None or plan.installer != "uv":

@@ -22,8 +22,8 @@ from envsnap.bundle.select import (
     pick_file,
     select_one,
 )
-from envsnap.distfile import DistFile, ProjectFiles
 from envsnap.errors import InputError
+from envsnap.index.distfile import DistFile, ProjectFiles
 from envsnap.lock import Lock
 
 LINUX = named_targets(Lock(path=None, format="pylock", packages=()), "3.12", ["linux-x86_64"])[0]

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from envsnap.environment.checkouts import pip_checkout
-from envsnap.origin import Origin
+from envsnap.lock import Origin
 
 if TYPE_CHECKING:
     from pathlib import Path

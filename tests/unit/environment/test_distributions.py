@@ -20,7 +20,7 @@ from envsnap.environment.distributions import (
     extra_of,
     read_distributions,
 )
-from envsnap.origin import Origin
+from envsnap.lock import Origin
 from support.fake_site import LINUX_311, FakeSite
 
 FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "metadata"

@@ -12,8 +12,8 @@ import pytest
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from envsnap.distfile import DistFile, ProjectFiles
 from envsnap.environment.distributions import read_distributions, read_provenance
+from envsnap.index.distfile import DistFile, ProjectFiles
 from envsnap.index.repository import ProvenanceSource, StaticSource
 from envsnap.install.dist_info import record_provenance
 from support.fake_site import FakeSite

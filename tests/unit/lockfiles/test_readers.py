@@ -11,11 +11,10 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from envsnap.errors import InputError, LockFileError
-from envsnap.lock import LockedPackage
+from envsnap.lock import LockedPackage, Origin
 from envsnap.lockfiles.readers import default_lock_file, read_lock
 from envsnap.lockfiles.requirements import read_any as pip_requirements
 from envsnap.lockfiles.requirements import read_strict as requirements
-from envsnap.origin import Origin
 
 FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "requirements"
 ENVSNAP_FILES = sorted(

@@ -22,11 +22,10 @@ from typing import TYPE_CHECKING
 
 from packaging.utils import NormalizedName, canonicalize_name
 
-from envsnap._text import EXPANSION, excerpt, first_line_control
-from envsnap._urls import strip_credentials
+from envsnap._text import EXPANSION, excerpt, first_line_control, strip_credentials
 from envsnap.environment.base_packages import HEADER_LINE as SYSTEM_SITE_LINE
 from envsnap.errors import LockFileError
-from envsnap.origin import Origin
+from envsnap.lock import Origin
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -479,7 +478,7 @@ def origin_from_url(url: str, *, editable: bool = False) -> Origin:
 
 
 def _file_path(url: str) -> Path:
-    from envsnap._urls import file_url_path  # noqa: PLC0415
+    from envsnap._text import file_url_path  # noqa: PLC0415
 
     return file_url_path(url) or Path(url)
 
@@ -534,7 +533,7 @@ def editable_package(
 
 def _project_name(path: Path) -> str | None:
     """Return ``[project] name`` of pyproject.toml, else ``[metadata] name`` of setup.cfg."""
-    from envsnap._compat import read_toml  # noqa: PLC0415
+    from envsnap._io import read_toml  # noqa: PLC0415
     from envsnap.errors import InputError  # noqa: PLC0415
 
     try:

@@ -38,10 +38,9 @@ from packaging.utils import NormalizedName, canonicalize_name
 
 from envsnap._text import excerpt
 from envsnap.errors import LockFileError, OperationError
-from envsnap.lock import Lock, LockedPackage
+from envsnap.lock import Lock, LockedPackage, Origin
 from envsnap.lockfiles.requirements import lines as rl
 from envsnap.lockfiles.requirements.lines import HEADER_PREFIX
-from envsnap.origin import Origin
 
 if TYPE_CHECKING:
     from packaging.version import Version

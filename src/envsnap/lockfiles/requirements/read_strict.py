@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 
 from envsnap._text import excerpt
 from envsnap.errors import LockFileError
+from envsnap.lock import Origin
 from envsnap.lockfiles.requirements.lines import HEADER_PREFIX
-from envsnap.origin import Origin
 
 if TYPE_CHECKING:
     from pathlib import Path
