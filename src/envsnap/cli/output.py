@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import click
 
-from envsnap._text import terminal_text
-
 __all__ = ["say", "show"]
 
 
@@ -31,6 +29,8 @@ def say(message: str, *, err: bool = True) -> None:
         message: the text, values already in it.
         err: to stderr (default); ``False``: stdout (``--dry-run``'s plan).
     """
+    from envsnap._text import terminal_text  # noqa: PLC0415 - its regexes: not for --help
+
     if "\n" in message:
         first, *rest = message.split("\n")
         message = first + "".join(("\n" if r.startswith("  ") else "\\n") + r for r in rest)
@@ -47,4 +47,6 @@ def show(text: str, *, commands: bool = False, colour: bool = False) -> None:
             commands are envsnap's.
         colour: keep the report's ANSI colours (stdout is a terminal).
     """
+    from envsnap._text import terminal_text  # noqa: PLC0415 - its regexes: not for --help
+
     click.echo(terminal_text(text, commands=commands, colour=colour), nl=False, color=colour)
