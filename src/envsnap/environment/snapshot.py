@@ -494,8 +494,10 @@ def _infer_extras(
     typed them; an explained root among them stays top-level.
 
     Greedy, deterministic: among the extras whose whole closure is installed,
-    take the one reaching the most unexplained roots (then the smallest, then
-    by name), put it in effect, and repeat until no extra explains anything.
+    take the one reaching the most unexplained roots (an extra of a package
+    top-level for its own reason before one of a root still unexplained, then
+    the smallest, then by name), put it in effect, and repeat until no extra
+    explains anything.
     pip, setuptools, wheel and distribute never need explaining (they are in
     most venvs by default). A root that owns an inferred extra is not
     explained away: its line must stay to carry the extra. An explained root
@@ -507,13 +509,14 @@ def _infer_extras(
     owners: set[NormalizedName] = set()
     explained: dict[NormalizedName, list[str]] = defaultdict(list)
     while True:
-        best: tuple[tuple[int, int, str, str], _ExtraKey, set[NormalizedName]] | None = None
+        best: tuple[tuple[bool, int, int, str, str], _ExtraKey, set[NormalizedName]] | None = None
         for pair, (reached, size) in candidates.items():
             owner, extra = pair
             if owner not in top or extra in graph.active.get(owner, ()):
                 continue
             gain = (reached & needs) - owners
-            key = (-len(gain), size, owner, extra)
+            # an owner still to be explained comes last: its extra would keep it top-level
+            key = (owner in needs, -len(gain), size, owner, extra)
             if gain and (best is None or key < best[0]):
                 best = (key, pair, gain)
         if best is None:
