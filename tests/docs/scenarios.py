@@ -1,0 +1,136 @@
+"""The scenarios the documentation's examples run in, and the wheels they are made of.
+
+Every package the docs show is built here as a small wheel with that name,
+version and the requirements the real release declares (``requests 2.32.3``
+requires ``charset-normalizer<4,>=2``...), so an example looks like what a
+user sees. The venvs are made as a user makes them: ``python -m venv``, then
+pip (or uv, where the docs say so) installing from the loopback index.
+
+Each builder fills a scenario's directory; ``base=`` copies another
+scenario's first. :func:`register` adds them all to a workspace.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+from support.venvs import make_venv
+from support.wheels import build_wheel, seed_wheels
+
+from .workspace import Scenario, flocked
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+    from .workspace import Workspace
+
+    Variables = Callable[[Workspace], dict[str, str]]
+
+__all__ = ["WHEELS", "build_wheels", "register"]
+
+WHEELS: dict[tuple[str, str], dict[str, object]] = {
+    # a web client and a terminal renderer (README, freeze, check, restore, pylock, docker)
+    ("requests", "2.32.3"): {
+        "requires": [
+            "charset-normalizer<4,>=2",
+            "idna<4,>=2.5",
+            "urllib3<3,>=1.21.1",
+            "certifi>=2017.4.17",
+        ],
+        "requires_python": ">=3.8",
+    },
+    ("certifi", "2024.8.30"): {"requires_python": ">=3.6"},
+    ("charset-normalizer", "3.4.0"): {"requires_python": ">=3.7.0"},
+    ("idna", "3.10"): {"requires_python": ">=3.6"},
+    ("urllib3", "2.2.3"): {"requires_python": ">=3.8"},
+    ("urllib3", "2.3.0"): {"requires_python": ">=3.9"},
+    ("rich", "13.9.4"): {
+        "requires": [
+            "markdown-it-py>=2.2.0",
+            "pygments<3.0.0,>=2.13.0",
+            'typing-extensions<5.0,>=4.0.0; python_version < "3.11"',
+        ],
+        "requires_python": ">=3.8.0",
+    },
+    ("markdown-it-py", "3.0.0"): {"requires": ["mdurl~=0.1"], "requires_python": ">=3.8"},
+    ("mdurl", "0.1.2"): {"requires_python": ">=3.7"},
+    ("Pygments", "2.18.0"): {"requires_python": ">=3.8"},
+    ("typing_extensions", "4.12.2"): {"requires_python": ">=3.8"},
+    ("tomli", "2.2.1"): {"requires_python": ">=3.8"},
+}
+"""(name, version) -> keyword arguments of :func:`support.wheels.build_wheel`."""
+
+WEB = ["requests==2.32.3", "rich==13.9.4"]
+"""What the docs' user typed: ``pip install requests rich`` (pip chose these)."""
+WEB_CONSTRAINTS = "urllib3==2.2.3\n"
+"""The versions pip chose then for what they require."""
+
+PYPROJECT = """\
+[project]
+name = "app"
+version = "1.0"
+requires-python = ">=3.10"
+dependencies = ["requests>=2.31"]
+"""
+
+
+def build_wheels(dest: Path) -> Path:
+    """Build :data:`WHEELS` and the seed wheels of ``uv venv --seed`` into ``dest``."""
+    for (name, version), kwargs in WHEELS.items():
+        build_wheel(dest, name, version, **kwargs)  # type: ignore[arg-type]
+    seed_wheels(dest)
+    return dest
+
+
+def _pip_venv(ws: Workspace, root: Path, *args: str, constraints: str = "") -> None:
+    """``python -m venv .venv`` and ``pip install ARGS`` from the index, as a user does."""
+    make_venv(root / ".venv")
+    if constraints:
+        (root.parent / "constraints.txt").write_text(constraints)
+        args = (*args, "-c", "../constraints.txt")
+    ws.sh(root, f"pip install -q {' '.join(args)}")
+    (root.parent / "constraints.txt").unlink(missing_ok=True)
+
+
+def build_web(ws: Workspace, root: Path, index: str) -> None:
+    """``/work/app``: a project declaring requests, a venv where pip installed requests and rich.
+
+    ``requirements.txt`` is what ``envsnap freeze`` wrote of it.
+    """
+    (root / "pyproject.toml").write_text(PYPROJECT)
+    _pip_venv(ws, root, *WEB, constraints=WEB_CONSTRAINTS)
+    ws.sh(root, "envsnap freeze -q -o requirements.txt", index_url=index)
+
+
+def _nothing(ws: Workspace, root: Path, index: str) -> None:
+    """A scenario that is its base (or an empty directory) with other surroundings."""
+
+
+def _own_env(shown: str) -> tuple[Variables, Variables]:
+    """``$VIRTUAL_ENV`` set to envsnap's own environment, shown as ``shown``."""
+    return (lambda _ws: {"VIRTUAL_ENV": sys.prefix}), (lambda _ws: {sys.prefix: shown})
+
+
+def build_usr_link(ws: Workspace, root: Path, index: str) -> None:
+    """``.venv -> /usr``: a link to a Python installation (the one running the tests)."""
+    (root / ".venv").symlink_to(sys.base_prefix)
+
+
+def register(ws: Workspace) -> None:
+    """Add every scenario of the docs to ``ws``."""
+    hook_env, hook_paths = _own_env("/home/me/.cache/pre-commit/repo1x2y/py_env-python3.12")
+    pipx_env, pipx_paths = _own_env("/home/me/.local/pipx/venvs/envsnap")
+    for scenario in [
+        Scenario(name="web", build=build_web),
+        Scenario(name="hook-env", base="web", build=_nothing, env=hook_env, paths=hook_paths),
+        Scenario(name="pipx", build=_nothing, env=pipx_env, paths=pipx_paths),
+        Scenario(
+            name="usr-link",
+            build=build_usr_link,
+            paths=lambda _ws: {sys.base_prefix: "/usr"},
+        ),
+        Scenario(name="restoring", base="web", build=_nothing, hold=flocked),
+    ]:
+        ws.add(scenario)
