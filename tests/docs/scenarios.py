@@ -59,6 +59,12 @@ WHEELS: dict[tuple[str, str], dict[str, object]] = {
     ("Pygments", "2.18.0"): {"requires_python": ">=3.8"},
     ("typing_extensions", "4.12.2"): {"requires_python": ">=3.8"},
     ("tomli", "2.2.1"): {"requires_python": ">=3.8"},
+    # a dependency graph with a shared package and an extra (check.md, envsnap tree)
+    ("app", "1.0"): {"requires": ["lib>=1", "shared"]},
+    ("lib", "1.5"): {"requires": ["shared[fast]<3"]},
+    ("shared", "2.0"): {"extras": {"fast": ["leaf"]}},
+    ("leaf", "0.1"): {},
+    ("tool", "2.0"): {"requires": ["shared"]},
 }
 """(name, version) -> keyword arguments of :func:`support.wheels.build_wheel`."""
 
@@ -118,6 +124,33 @@ def build_usr_link(ws: Workspace, root: Path, index: str) -> None:
     (root / ".venv").symlink_to(sys.base_prefix)
 
 
+def build_edited(ws: Workspace, root: Path, index: str) -> None:
+    """The web venv after someone edited an installed file in place."""
+    (module,) = root.glob(".venv/lib/python*/site-packages/rich/__init__.py")
+    with module.open("a") as handle:
+        handle.write("# edited\n")
+
+
+def build_universal(ws: Workspace, root: Path, index: str) -> None:
+    """Two requirements files of one resolution: this machine's, and one for every Python."""
+    (root / "linux.txt").write_text("click==8.5.1\ntomli==2.2.1\n")
+    (root / "universal.txt").write_text(
+        'click==8.1.8 ; python_full_version < "3.10"\n'
+        'click==8.5.1 ; python_full_version >= "3.10"\n'
+        'tomli==2.2.1 ; python_full_version < "3.11"\n'
+    )
+
+
+def build_tree(ws: Workspace, root: Path, index: str) -> None:
+    """A venv where pip installed app and tool (lib, shared[fast] and leaf came with them)."""
+    _pip_venv(ws, root, "app", "tool")
+
+
+def build_upgraded(ws: Workspace, root: Path, index: str) -> None:
+    """The web venv after ``pip install urllib3==2.3.0`` (its lock still says 2.2.3)."""
+    ws.sh(root, "pip install -q urllib3==2.3.0", index_url=index)
+
+
 def register(ws: Workspace) -> None:
     """Add every scenario of the docs to ``ws``."""
     hook_env, hook_paths = _own_env("/home/me/.cache/pre-commit/repo1x2y/py_env-python3.12")
@@ -132,5 +165,9 @@ def register(ws: Workspace) -> None:
             paths=lambda _ws: {sys.base_prefix: "/usr"},
         ),
         Scenario(name="restoring", base="web", build=_nothing, hold=flocked),
+        Scenario(name="edited", base="web", build=build_edited),
+        Scenario(name="universal", build=build_universal),
+        Scenario(name="tree", build=build_tree),
+        Scenario(name="runner", base="web", build=build_upgraded, shown="/home/runner/work/app"),
     ]:
         ws.add(scenario)
