@@ -65,6 +65,29 @@ WHEELS: dict[tuple[str, str], dict[str, object]] = {
     ("shared", "2.0"): {"extras": {"fast": ["leaf"]}},
     ("leaf", "0.1"): {},
     ("tool", "2.0"): {"requires": ["shared"]},
+    # an extra nobody asks for any more (freeze.md: extras inferred as explanation)
+    ("uvicorn", "0.34.0"): {
+        "requires": ["click>=7.0", "h11>=0.8"],
+        "extras": {
+            "standard": [
+                "httptools>=0.6.3",
+                "python-dotenv>=0.13",
+                "uvloop!=0.15.0,!=0.15.1,>=0.14.0; sys_platform != 'win32' and "
+                "(sys_platform != 'cygwin' and platform_python_implementation != 'PyPy')",
+                "websockets>=10.4",
+            ]
+        },
+        "requires_python": ">=3.9",
+    },
+    ("click", "8.5.1"): {"requires": ['colorama; platform_system == "Windows"']},
+    ("h11", "0.14.0"): {},
+    ("httptools", "0.6.4"): {},
+    ("python-dotenv", "1.0.1"): {},
+    ("uvloop", "0.21.0"): {},
+    ("websockets", "14.1"): {},
+    # uv records no request (freeze.md: where REQUESTED carries no signal)
+    ("x", "1.0"): {"extras": {"django": ["django>=4"]}},
+    ("Django", "5.1.4"): {"requires_python": ">=3.10"},
 }
 """(name, version) -> keyword arguments of :func:`support.wheels.build_wheel`."""
 
@@ -151,6 +174,17 @@ def build_upgraded(ws: Workspace, root: Path, index: str) -> None:
     ws.sh(root, "pip install -q urllib3==2.3.0", index_url=index)
 
 
+def build_uvicorn(ws: Workspace, root: Path, index: str) -> None:
+    """A venv where pip installed ``uvicorn[standard]``."""
+    _pip_venv(ws, root, "'uvicorn[standard]'")
+
+
+def build_uv_django(ws: Workspace, root: Path, index: str) -> None:
+    """A venv uv made, where ``uv pip install 'x[django]'`` brought Django."""
+    install = "uv pip install -q --index-url \"$PIP_INDEX_URL\" 'x[django]'"
+    ws.sh(root, f'uv venv -q --python "{sys.executable}" .venv', install, index_url=index)
+
+
 def register(ws: Workspace) -> None:
     """Add every scenario of the docs to ``ws``."""
     hook_env, hook_paths = _own_env("/home/me/.cache/pre-commit/repo1x2y/py_env-python3.12")
@@ -168,6 +202,9 @@ def register(ws: Workspace) -> None:
         Scenario(name="edited", base="web", build=build_edited),
         Scenario(name="universal", build=build_universal),
         Scenario(name="tree", build=build_tree),
+        Scenario(name="uvicorn", build=build_uvicorn),
+        Scenario(name="uv-django", build=build_uv_django),
+        Scenario(name="notes", build=_nothing, shown="/home/me/notes"),
         Scenario(name="runner", base="web", build=build_upgraded, shown="/home/runner/work/app"),
     ]:
         ws.add(scenario)

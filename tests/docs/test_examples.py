@@ -216,7 +216,7 @@ def _python(ws: Workspace, block: Block) -> list[str]:
     instance = ws.instance(_scenario(block))
     script = instance.root.parent / "example.py"
     script.write_text(_python_source(block.text))
-    [(out, err)] = instance.run([f'"{sys.executable}" {script}'], merge=False)
+    [(out, err)] = instance.run([f'"{sys.executable}" {script}'], merge=False, shown=False)
     problems = [f"it failed:\n{err}"] if err.strip() else []
     shown = {
         number: found["shown"]

@@ -120,12 +120,15 @@ class Instance:
             line = line.replace(shown, real)
         return line
 
-    def run(self, lines: list[str], *, merge: bool = True) -> list[tuple[str, str]]:
+    def run(
+        self, lines: list[str], *, merge: bool = True, shown: bool = True
+    ) -> list[tuple[str, str]]:
         """Run commands in one ``bash``, in order; return ``(output, stderr)`` of each.
 
         With ``merge`` the output of each is its stdout and stderr interleaved,
         as a terminal shows them (``stderr`` is then empty); ``$?`` is the
-        previous command's status, as in a shell.
+        previous command's status, as in a shell. ``shown`` lines are as the
+        docs show them (:meth:`real_command` first).
         """
         mark = f"printf '\\n%s\\n' '{_SEPARATOR}'"
         script = [
@@ -135,7 +138,7 @@ class Instance:
         if merge:
             script[1:] = ["exec 2>&1", f"__next() {{ __s=$?; {mark}; return $__s; }}"]
         for line in lines:
-            script += [self.real_command(line), "__next"]
+            script += [self.real_command(line) if shown else line, "__next"]
         with self.scenario.hold(self.root) if self.scenario.hold else contextlib.nullcontext():
             proc = subprocess.run(
                 ["bash", "--noprofile", "--norc", "-c", "\n".join(script) + "\n"],
