@@ -12,13 +12,15 @@ scenario's first. :func:`register` adds them all to a workspace.
 
 from __future__ import annotations
 
+import re
+import shutil
 import sys
 from typing import TYPE_CHECKING
 
 from support.venvs import make_venv
-from support.wheels import build_wheel, seed_wheels
+from support.wheels import build_sdist, build_wheel, dist_name, seed_wheels, write_project
 
-from .workspace import Scenario, flocked
+from .workspace import ENVSNAP_SHOWN, Scenario, flocked
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -88,6 +90,10 @@ WHEELS: dict[tuple[str, str], dict[str, object]] = {
     # uv records no request (freeze.md: where REQUESTED carries no signal)
     ("x", "1.0"): {"extras": {"django": ["django>=4"]}},
     ("Django", "5.1.4"): {"requires_python": ">=3.10"},
+    # every field of the JSON snapshot (json-schema.md)
+    ("App", "1.0"): {"requires": ["lib[fast]>=1", "missing"]},
+    ("lib", "2.0"): {"extras": {"fast": ["speed"]}},
+    ("speed", "1.0"): {},
 }
 """(name, version) -> keyword arguments of :func:`support.wheels.build_wheel`."""
 
@@ -185,10 +191,58 @@ def build_uv_django(ws: Workspace, root: Path, index: str) -> None:
     ws.sh(root, f'uv venv -q --python "{sys.executable}" .venv', install, index_url=index)
 
 
+def build_pylock(ws: Workspace, root: Path, index: str) -> None:
+    """The web scenario with ``pylock.toml`` frozen from the index pip would use."""
+    ws.sh(root, "envsnap freeze -q -o pylock.toml", index_url=index)
+
+
+def build_outside(ws: Workspace, root: Path, index: str) -> None:
+    """A venv holding gamma, installed from an sdist outside the project, and its pylock.toml."""
+    build_sdist(root.parent / "outside", "gamma", "1.0")
+    make_venv(root / ".venv")
+    ws.sh(root, "pip install -q ../outside/gamma-1.0.tar.gz", "envsnap freeze -q -o pylock.toml")
+
+
+def build_elsewhere(ws: Workspace, root: Path, index: str) -> None:
+    """A pylock.toml naming the directory ``../hatchlib``, which is gone since."""
+    write_project(root.parent / "hatchlib", "hatchlib", "1.0")
+    (root / "pyproject.toml").write_text(PYPROJECT)
+    _pip_venv(ws, root, *WEB, "../hatchlib", constraints=WEB_CONSTRAINTS)
+    ws.sh(root, "envsnap freeze -q -o pylock.toml", index_url=index)
+    shutil.rmtree(root.parent / "hatchlib")
+    shutil.rmtree(root / ".venv")
+
+
+def build_wheelhouse(ws: Workspace, root: Path, index: str) -> None:
+    """The web scenario with ``./wheelhouse``: the files its venv was installed from."""
+    (root / "wheelhouse").mkdir()
+    for (name, version) in WHEELS:
+        for wheel in ws.wheelhouse.glob(f"{dist_name(name)}-{version}-*.whl"):
+            shutil.copy(wheel, root / "wheelhouse")
+
+
+def build_bad_pylock(ws: Workspace, root: Path, index: str) -> None:
+    """A pylock.toml whose second package's wheel lost its hashes."""
+    lines = (root / "pylock.toml").read_text().splitlines(keepends=True)
+    second = [n for n, line in enumerate(lines) if line.startswith("wheels = [")][1]
+    lines[second + 1] = re.sub(r", hashes = \{[^}]*\}", "", lines[second + 1])
+    (root / "pylock.toml").write_text("".join(lines))
+
+
+def build_schema(ws: Workspace, root: Path, index: str) -> None:
+    """A uv venv: App requires lib[fast] and a missing package; a broken dist-info beside."""
+    install = 'uv pip install -q --no-deps --index-url "$PIP_INDEX_URL" App lib==2.0 speed'
+    ws.sh(root, f'uv venv -q --python "{sys.executable}" .venv', install, index_url=index)
+    (site,) = root.glob(".venv/lib/python*/site-packages")
+    broken = site / "bad-nope.dist-info"
+    broken.mkdir()
+    (broken / "METADATA").write_text("Metadata-Version: 2.1\nName: bad\nVersion: nope\n")
+
+
 def register(ws: Workspace) -> None:
     """Add every scenario of the docs to ``ws``."""
     hook_env, hook_paths = _own_env("/home/me/.cache/pre-commit/repo1x2y/py_env-python3.12")
-    pipx_env, pipx_paths = _own_env("/home/me/.local/pipx/venvs/envsnap")
+    pipx_env, pipx_paths = _own_env(ENVSNAP_SHOWN)
     for scenario in [
         Scenario(name="web", build=build_web),
         Scenario(name="hook-env", base="web", build=_nothing, env=hook_env, paths=hook_paths),
@@ -205,6 +259,14 @@ def register(ws: Workspace) -> None:
         Scenario(name="uvicorn", build=build_uvicorn),
         Scenario(name="uv-django", build=build_uv_django),
         Scenario(name="notes", build=_nothing, shown="/home/me/notes"),
+        Scenario(name="pylock", base="web", build=build_pylock),
+        Scenario(name="wheelhouse", base="web", build=build_wheelhouse),
+        Scenario(name="bad-pylock", base="pylock", build=build_bad_pylock),
+        Scenario(name="outside", build=build_outside),
+        Scenario(name="elsewhere", build=build_elsewhere, shown="/tmp/elsewhere"),
+        Scenario(
+            name="schema", build=build_schema, paths=lambda _ws: {sys.base_prefix: "/usr"}
+        ),
         Scenario(name="runner", base="web", build=build_upgraded, shown="/home/runner/work/app"),
     ]:
         ws.add(scenario)

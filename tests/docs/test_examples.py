@@ -249,7 +249,8 @@ def _compared(ws: Workspace, block: Block) -> list[str]:
     normalized = instance.normalize(real)
     if matches(shown_text(block.text), normalized):
         return []
-    return [mismatch(shown_text(block.text), normalized, what=what) + f"\n--- stderr\n{err}"]
+    stderr = instance.normalize(err)
+    return [mismatch(shown_text(block.text), normalized, what=what) + f"\n--- stderr\n{stderr}"]
 
 
 def run_block(ws: Workspace, block: Block) -> list[str]:

@@ -19,8 +19,9 @@ What the docs show and what runs differ only where they must, and
 :meth:`Instance.normalize` does all of it, on the real output:
 
 - the example's directory (a temporary one) is shown as the scenario's
-  ``shown`` path, its parent as that path's parent, and the scenario's other
-  ``paths`` as they say (``VIRTUAL_ENV`` of a pre-commit hook...);
+  ``shown`` path, its parent as that path's parent, the environment envsnap
+  runs from as :data:`ENVSNAP_SHOWN` (a pipx install), and the scenario's
+  other ``paths`` as they say (``VIRTUAL_ENV`` of a pre-commit hook...);
 - the loopback index ``http://127.0.0.1:PORT`` is shown as
   ``https://my-index.example`` (the docs name no real index);
 - the running Python's version is shown as :data:`PYTHON_SHOWN` when only
@@ -48,10 +49,12 @@ from support.venvs import clean_env
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
 
-__all__ = ["INDEX_SHOWN", "PYTHON_SHOWN", "Instance", "Scenario", "Workspace", "shown_text"]
+__all__ = ["ENVSNAP_SHOWN", "INDEX_SHOWN", "PYTHON_SHOWN", "Instance", "Scenario", "Workspace", "shown_text"]
 
 PYTHON_SHOWN = "3.11.7"
 """The Python version the docs show (``CPython 3.11.7``, ``Python 3.11.7``)."""
+ENVSNAP_SHOWN = "/home/me/.local/pipx/venvs/envsnap"
+"""How the docs show the environment envsnap runs from (``sys.prefix``: its Python, its uv)."""
 INDEX_SHOWN = "https://my-index.example"
 """How the docs show the loopback index's ``http://127.0.0.1:PORT``."""
 _SEPARATOR = "@@@ envsnap docs: next command @@@"
@@ -247,7 +250,11 @@ class Workspace:
         if scenario.env is not None:
             env.update(scenario.env(self))
         shown = Path(scenario.shown)
-        pairs = {str(root): scenario.shown, str(root.parent): str(shown.parent)}
+        pairs = {
+            sys.prefix: ENVSNAP_SHOWN,
+            str(root): scenario.shown,
+            str(root.parent): str(shown.parent),
+        }
         pairs.update(scenario.paths(self) if scenario.paths else {})
         mapping = sorted(pairs.items(), key=lambda pair: -len(pair[0]))
         index_root = index_url.removesuffix("/simple/")
