@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import shutil
 import sys
+import zipfile
 from typing import TYPE_CHECKING
 
 from support.venvs import make_venv
@@ -94,6 +95,8 @@ WHEELS: dict[tuple[str, str], dict[str, object]] = {
     ("App", "1.0"): {"requires": ["lib[fast]>=1", "missing"]},
     ("lib", "2.0"): {"extras": {"fast": ["speed"]}},
     ("speed", "1.0"): {},
+    # a package with a wheel for one platform only (docker.md: check BUNDLE)
+    ("native", "1.0"): {"tag": "py3-none-linux_x86_64"},
 }
 """(name, version) -> keyword arguments of :func:`support.wheels.build_wheel`."""
 
@@ -216,7 +219,7 @@ def build_elsewhere(ws: Workspace, root: Path, index: str) -> None:
 def build_wheelhouse(ws: Workspace, root: Path, index: str) -> None:
     """The web scenario with ``./wheelhouse``: the files its venv was installed from."""
     (root / "wheelhouse").mkdir()
-    for (name, version) in WHEELS:
+    for name, version in WHEELS:
         for wheel in ws.wheelhouse.glob(f"{dist_name(name)}-{version}-*.whl"):
             shutil.copy(wheel, root / "wheelhouse")
 
@@ -237,6 +240,70 @@ def build_schema(ws: Workspace, root: Path, index: str) -> None:
     broken = site / "bad-nope.dist-info"
     broken.mkdir()
     (broken / "METADATA").write_text("Metadata-Version: 2.1\nName: bad\nVersion: nope\n")
+
+
+def build_drifted(ws: Workspace, root: Path, index: str) -> None:
+    """The web venv with urllib3 upgraded and idna uninstalled since its lock was written."""
+    ws.sh(root, "pip install -q urllib3==2.3.0", "pip uninstall -q -y idna", index_url=index)
+
+
+def build_bundled(ws: Workspace, root: Path, index: str) -> None:
+    """The pylock scenario with ``bundle.zip``, made by ``envsnap bundle``."""
+    ws.sh(root, "envsnap bundle -q pylock.toml -o bundle.zip", index_url=index)
+
+
+def build_unpacked(ws: Workspace, root: Path, index: str) -> None:
+    """``bundle.zip`` beside an empty venv (another machine, where nothing was installed)."""
+    for name in [p.name for p in root.iterdir() if p.name != "bundle.zip"]:
+        path = root / name
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    make_venv(root / ".venv")
+
+
+def build_damaged(ws: Workspace, root: Path, index: str) -> None:
+    """``bundle.zip`` with one byte of idna's wheel changed (wheels are stored, not deflated)."""
+    bundle = root / "bundle.zip"
+    with zipfile.ZipFile(bundle) as archive:
+        member = archive.getinfo("files/idna-3.10-py3-none-any.whl")
+    data = bytearray(bundle.read_bytes())
+    # the member's data follows its 30-byte local header, its name and its extra field
+    start = member.header_offset + 30 + len(member.filename.encode()) + len(member.extra)
+    data[start + member.compress_size // 2] ^= 0xFF
+    bundle.write_bytes(bytes(data))
+
+
+def build_native(ws: Workspace, root: Path, index: str) -> None:
+    """A bundle directory of a lock whose ``native`` has a Linux x86_64 wheel only."""
+    _pip_venv(ws, root, "native", "idna")
+    ws.sh(
+        root,
+        "envsnap freeze -q -o pylock.toml",
+        "envsnap bundle -q pylock.toml -o bundle",
+        "rm -rf .venv pylock.toml",
+        index_url=index,
+    )
+
+
+def build_restored(ws: Workspace, root: Path, index: str) -> None:
+    """The pylock scenario after ``envsnap restore`` (provenance_url.json recorded)."""
+    ws.sh(root, "envsnap restore -q", index_url=index)
+
+
+def index_copy(ws: Workspace, parent: Path) -> str:
+    """An index of its own (a copy of the session's wheels), so a scenario may change it."""
+    files = parent / "index-files"
+    shutil.copytree(ws.wheelhouse, files)
+    return ws.serve(files)
+
+
+def build_index_changed(ws: Workspace, root: Path, index: str) -> None:
+    """A venv restored from its index, which then dropped idna 3.10 and replaced certifi's file."""
+    ws.sh(root, "envsnap freeze -q -o pylock.toml", "envsnap restore -q", index_url=index)
+    files = root.parent / "index-files"
+    (files / "idna-3.10-py3-none-any.whl").unlink()
+    kwargs = WHEELS["certifi", "2024.8.30"]
+    rebuilt = {"certifi/__init__.py": '"""certifi, rebuilt."""\n'}
+    build_wheel(files, "certifi", "2024.8.30", files=rebuilt, **kwargs)  # type: ignore[arg-type]
 
 
 def register(ws: Workspace) -> None:
@@ -264,8 +331,20 @@ def register(ws: Workspace) -> None:
         Scenario(name="bad-pylock", base="pylock", build=build_bad_pylock),
         Scenario(name="outside", build=build_outside),
         Scenario(name="elsewhere", build=build_elsewhere, shown="/tmp/elsewhere"),
+        Scenario(name="schema", build=build_schema, paths=lambda _ws: {sys.base_prefix: "/usr"}),
+        Scenario(name="drifted", base="web", build=build_drifted),
+        Scenario(name="bundled", base="pylock", build=build_bundled),
+        Scenario(name="unpacked", base="bundled", build=build_unpacked),
+        Scenario(name="damaged", base="bundled", build=build_damaged),
+        Scenario(name="native", build=build_native),
+        Scenario(name="restored", base="pylock", build=build_restored),
         Scenario(
-            name="schema", build=build_schema, paths=lambda _ws: {sys.base_prefix: "/usr"}
+            name="index-changed",
+            base="web",
+            build=build_index_changed,
+            index=index_copy,
+            # a page fetched in the last day answers for a version it lists (see freeze.md)
+            env=lambda ws: {"ENVSNAP_CACHE_DIR": str(ws.fresh("envsnap-cache"))},
         ),
         Scenario(name="runner", base="web", build=build_upgraded, shown="/home/runner/work/app"),
     ]:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import ast
 import concurrent.futures
+import contextlib
 import re
 import sys
 from pathlib import Path
@@ -170,8 +171,9 @@ def test_private_uses_are_found() -> None:
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
     root = tmp_path_factory.mktemp("docs")
     wheels = build_wheels(root / "wheels")
-    with serve_index(wheels) as url:
-        ws = Workspace(root, wheels, url)
+    with contextlib.ExitStack() as stack:
+        url = stack.enter_context(serve_index(wheels))
+        ws = Workspace(root, wheels, url, stack)
         register(ws)
         yield ws
 

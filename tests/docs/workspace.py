@@ -44,12 +44,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from support.index import serve_index
 from support.venvs import clean_env
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
 
-__all__ = ["ENVSNAP_SHOWN", "INDEX_SHOWN", "PYTHON_SHOWN", "Instance", "Scenario", "Workspace", "shown_text"]
+__all__ = [
+    "ENVSNAP_SHOWN",
+    "INDEX_SHOWN",
+    "PYTHON_SHOWN",
+    "Instance",
+    "Scenario",
+    "Workspace",
+    "shown_text",
+]
 
 PYTHON_SHOWN = "3.11.7"
 """The Python version the docs show (``CPython 3.11.7``, ``Python 3.11.7``)."""
@@ -167,8 +176,11 @@ def _split(text: str) -> list[str]:
 class Workspace:
     """The session's wheels, index, caches and scenario templates."""
 
-    def __init__(self, root: Path, wheelhouse: Path, index_url: str) -> None:
+    def __init__(
+        self, root: Path, wheelhouse: Path, index_url: str, stack: contextlib.ExitStack
+    ) -> None:
         self.root = root
+        self._stack = stack
         self.wheelhouse = wheelhouse
         self.index_url = index_url
         self.scenarios: dict[str, Scenario] = {}
@@ -188,6 +200,10 @@ class Workspace:
 
         (self.shims / "uv").symlink_to(uv.find_uv_bin())
 
+    def serve(self, directory: Path) -> str:
+        """Serve ``directory`` as another loopback index until the session ends; return its URL."""
+        return self._stack.enter_context(serve_index(directory))
+
     def add(self, scenario: Scenario) -> None:
         """Register a scenario (built the first time an example asks for it)."""
         self.scenarios[scenario.name] = scenario
@@ -204,6 +220,10 @@ class Workspace:
             NO_COLOR="1",
             COLUMNS="100",
         )
+
+    def fresh(self, stem: str) -> Path:
+        """Return a new empty directory of the workspace."""
+        return self._fresh(stem)
 
     def _fresh(self, stem: str) -> Path:
         with self._guard:
