@@ -97,6 +97,27 @@ WHEELS: dict[tuple[str, str], dict[str, object]] = {
     ("speed", "1.0"): {},
     # a package with a wheel for one platform only (docker.md: check BUNDLE)
     ("native", "1.0"): {"tag": "py3-none-linux_x86_64"},
+    # what pytest needs on other Pythons and platforms (portable.md)
+    ("pytest", "9.2.0"): {
+        "requires": [
+            'colorama>=0.4; sys_platform == "win32"',
+            'exceptiongroup>=1; python_version < "3.11"',
+            "iniconfig>=1",
+            "packaging>=20",
+            "pluggy<2,>=1.5",
+            "pygments>=2.7.2",
+            'tomli>=1; python_version < "3.11"',
+        ],
+        "requires_python": ">=3.10",
+    },
+    ("colorama", "0.4.6"): {"requires_python": ">=2.7"},
+    ("exceptiongroup", "1.3.2"): {
+        "requires": ['typing-extensions>=4.6.0; python_version < "3.13"'],
+        "requires_python": ">=3.7",
+    },
+    ("iniconfig", "2.1.0"): {"requires_python": ">=3.8"},
+    ("packaging", "25.0"): {"requires_python": ">=3.8"},
+    ("pluggy", "1.6.0"): {"requires_python": ">=3.9"},
 }
 """(name, version) -> keyword arguments of :func:`support.wheels.build_wheel`."""
 
@@ -306,6 +327,11 @@ def build_index_changed(ws: Workspace, root: Path, index: str) -> None:
     build_wheel(files, "certifi", "2024.8.30", files=rebuilt, **kwargs)  # type: ignore[arg-type]
 
 
+def build_portable(ws: Workspace, root: Path, index: str) -> None:
+    """A venv where pip installed click, pytest and requests on this machine's Python."""
+    _pip_venv(ws, root, "click", "pytest", "requests", constraints=WEB_CONSTRAINTS)
+
+
 def register(ws: Workspace) -> None:
     """Add every scenario of the docs to ``ws``."""
     hook_env, hook_paths = _own_env("/home/me/.cache/pre-commit/repo1x2y/py_env-python3.12")
@@ -346,6 +372,7 @@ def register(ws: Workspace) -> None:
             # a page fetched in the last day answers for a version it lists (see freeze.md)
             env=lambda ws: {"ENVSNAP_CACHE_DIR": str(ws.fresh("envsnap-cache"))},
         ),
+        Scenario(name="portable", build=build_portable),
         Scenario(name="runner", base="web", build=build_upgraded, shown="/home/runner/work/app"),
     ]:
         ws.add(scenario)
