@@ -92,7 +92,7 @@ WHEELS: dict[tuple[str, str], dict[str, object]] = {
     ("x", "1.0"): {"extras": {"django": ["django>=4"]}},
     ("Django", "5.1.4"): {"requires_python": ">=3.10"},
     # every field of the JSON snapshot (json-schema.md)
-    ("App", "1.0"): {"requires": ["lib[fast]>=1", "missing"]},
+    ("Service", "1.0"): {"requires": ["lib[fast]>=1", "missing"]},
     ("lib", "2.0"): {"extras": {"fast": ["speed"]}},
     ("speed", "1.0"): {},
     # a package with a wheel for one platform only (docker.md: check BUNDLE)
@@ -144,12 +144,25 @@ def build_wheels(dest: Path) -> Path:
 
 
 def _pip_venv(ws: Workspace, root: Path, *args: str, constraints: str = "") -> None:
-    """``python -m venv .venv`` and ``pip install ARGS`` from the index, as a user does."""
+    """``python -m venv .venv`` and ``pip install ARGS`` from the index, as a user does.
+
+    pip, not uv, where what the docs show depends on pip's ``REQUESTED`` files.
+    """
     make_venv(root / ".venv")
+    _install(ws, root, "pip install -q", *args, constraints=constraints)
+
+
+def _uv_venv(ws: Workspace, root: Path, *args: str, constraints: str = "") -> None:
+    """``uv venv`` and ``uv pip install ARGS`` from the index (several times faster than pip)."""
+    ws.sh(root, f'uv venv -q --python "{sys.executable}" .venv')
+    _install(ws, root, "uv pip install -q", *args, constraints=constraints)
+
+
+def _install(ws: Workspace, root: Path, command: str, *args: str, constraints: str) -> None:
     if constraints:
         (root.parent / "constraints.txt").write_text(constraints)
         args = (*args, "-c", "../constraints.txt")
-    ws.sh(root, f"pip install -q {' '.join(args)}")
+    ws.sh(root, f"{command} {' '.join(args)}")
     (root.parent / "constraints.txt").unlink(missing_ok=True)
 
 
@@ -195,13 +208,13 @@ def build_universal(ws: Workspace, root: Path, index: str) -> None:
 
 
 def build_tree(ws: Workspace, root: Path, index: str) -> None:
-    """A venv where pip installed app and tool (lib, shared[fast] and leaf came with them)."""
-    _pip_venv(ws, root, "app", "tool")
+    """A venv where app and tool were installed (lib, shared[fast] and leaf came with them)."""
+    _uv_venv(ws, root, "app", "tool", constraints="lib==1.5\n")
 
 
 def build_upgraded(ws: Workspace, root: Path, index: str) -> None:
     """The web venv after ``pip install urllib3==2.3.0`` (its lock still says 2.2.3)."""
-    ws.sh(root, "pip install -q urllib3==2.3.0", index_url=index)
+    ws.sh(root, "uv pip install -q urllib3==2.3.0", index_url=index)
 
 
 def build_uvicorn(ws: Workspace, root: Path, index: str) -> None:
@@ -211,8 +224,7 @@ def build_uvicorn(ws: Workspace, root: Path, index: str) -> None:
 
 def build_uv_django(ws: Workspace, root: Path, index: str) -> None:
     """A venv uv made, where ``uv pip install 'x[django]'`` brought Django."""
-    install = "uv pip install -q --index-url \"$PIP_INDEX_URL\" 'x[django]'"
-    ws.sh(root, f'uv venv -q --python "{sys.executable}" .venv', install, index_url=index)
+    _uv_venv(ws, root, "'x[django]'")
 
 
 def build_pylock(ws: Workspace, root: Path, index: str) -> None:
@@ -223,15 +235,15 @@ def build_pylock(ws: Workspace, root: Path, index: str) -> None:
 def build_outside(ws: Workspace, root: Path, index: str) -> None:
     """A venv holding gamma, installed from an sdist outside the project, and its pylock.toml."""
     build_sdist(root.parent / "outside", "gamma", "1.0")
-    make_venv(root / ".venv")
-    ws.sh(root, "pip install -q ../outside/gamma-1.0.tar.gz", "envsnap freeze -q -o pylock.toml")
+    _uv_venv(ws, root, "../outside/gamma-1.0.tar.gz")
+    ws.sh(root, "envsnap freeze -q -o pylock.toml")
 
 
 def build_elsewhere(ws: Workspace, root: Path, index: str) -> None:
     """A pylock.toml naming the directory ``../hatchlib``, which is gone since."""
     write_project(root.parent / "hatchlib", "hatchlib", "1.0")
     (root / "pyproject.toml").write_text(PYPROJECT)
-    _pip_venv(ws, root, *WEB, "../hatchlib", constraints=WEB_CONSTRAINTS)
+    _uv_venv(ws, root, *WEB, "../hatchlib", constraints=WEB_CONSTRAINTS)
     ws.sh(root, "envsnap freeze -q -o pylock.toml", index_url=index)
     shutil.rmtree(root.parent / "hatchlib")
     shutil.rmtree(root / ".venv")
@@ -254,9 +266,8 @@ def build_bad_pylock(ws: Workspace, root: Path, index: str) -> None:
 
 
 def build_schema(ws: Workspace, root: Path, index: str) -> None:
-    """A uv venv: App requires lib[fast] and a missing package; a broken dist-info beside."""
-    install = 'uv pip install -q --no-deps --index-url "$PIP_INDEX_URL" App lib==2.0 speed'
-    ws.sh(root, f'uv venv -q --python "{sys.executable}" .venv', install, index_url=index)
+    """A uv venv: Service requires lib[fast] and a missing package; a broken dist-info beside."""
+    _uv_venv(ws, root, "--no-deps", "Service", "lib==2.0", "speed")
     (site,) = root.glob(".venv/lib/python*/site-packages")
     broken = site / "bad-nope.dist-info"
     broken.mkdir()
@@ -265,7 +276,7 @@ def build_schema(ws: Workspace, root: Path, index: str) -> None:
 
 def build_drifted(ws: Workspace, root: Path, index: str) -> None:
     """The web venv with urllib3 upgraded and idna uninstalled since its lock was written."""
-    ws.sh(root, "pip install -q urllib3==2.3.0", "pip uninstall -q -y idna", index_url=index)
+    ws.sh(root, "uv pip install -q urllib3==2.3.0", "uv pip uninstall -q idna", index_url=index)
 
 
 def build_bundled(ws: Workspace, root: Path, index: str) -> None:
@@ -295,7 +306,7 @@ def build_damaged(ws: Workspace, root: Path, index: str) -> None:
 
 def build_native(ws: Workspace, root: Path, index: str) -> None:
     """A bundle directory of a lock whose ``native`` has a Linux x86_64 wheel only."""
-    _pip_venv(ws, root, "native", "idna")
+    _uv_venv(ws, root, "native", "idna")
     ws.sh(
         root,
         "envsnap freeze -q -o pylock.toml",
@@ -328,8 +339,8 @@ def build_index_changed(ws: Workspace, root: Path, index: str) -> None:
 
 
 def build_portable(ws: Workspace, root: Path, index: str) -> None:
-    """A venv where pip installed click, pytest and requests on this machine's Python."""
-    _pip_venv(ws, root, "click", "pytest", "requests", constraints=WEB_CONSTRAINTS)
+    """A venv where uv installed click, pytest and requests on this machine's Python."""
+    _uv_venv(ws, root, "click", "pytest", "requests", constraints=WEB_CONSTRAINTS)
 
 
 def register(ws: Workspace) -> None:

@@ -10,10 +10,10 @@ next one's environment. A venv copied this way still reads as itself: envsnap
 finds its site-packages from ``pyvenv.cfg`` and the interpreter's symlink.
 
 Commands run in ``bash`` with :func:`support.venvs.clean_env` (no ``PIP_*``
-or ``UV_*`` of the caller; ``PIP_INDEX_URL`` is the loopback index: the
-index pip would use) and a ``PATH`` where ``envsnap``, ``python`` and ``uv``
-are the ones under test and ``pip`` installs into the scenario's ``.venv``,
-as in an activated venv.
+or ``UV_*`` of the caller; ``PIP_INDEX_URL`` and ``UV_DEFAULT_INDEX`` name the
+loopback index: the index pip and uv would use) and a ``PATH`` where
+``envsnap``, ``python`` and ``uv`` are the ones under test; ``pip`` installs
+into the scenario's ``.venv`` (with the host pip), as in an activated venv.
 
 What the docs show and what runs differ only where they must, and
 :meth:`Instance.normalize` does all of it, on the real output:
@@ -214,8 +214,11 @@ class Workspace:
         return clean_env(
             PATH=os.pathsep.join([str(self.shims), "/usr/bin", "/bin"]),
             PIP_INDEX_URL=index_url or self.index_url,
+            UV_DEFAULT_INDEX=index_url or self.index_url,
             PYTHONUNBUFFERED="1",
+            # caches of their own: a loopback port another test's index used may come again
             UV_CACHE_DIR=str(self.root / "uv-cache"),
+            ENVSNAP_CACHE_DIR=str(self.root / "envsnap-cache"),
             HOME=str(self.root / "home"),
             NO_COLOR="1",
             COLUMNS="100",
