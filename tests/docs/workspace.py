@@ -169,8 +169,8 @@ class Instance:
 
 
 def _split(text: str) -> list[str]:
-    parts = text.split(f"\n{_SEPARATOR}\n")
-    return [part.removeprefix("\n") for part in parts[:-1]]
+    """Return what each command printed (the separator's own newline taken off)."""
+    return text.split(f"\n{_SEPARATOR}\n")[:-1]
 
 
 class Workspace:
@@ -225,10 +225,7 @@ class Workspace:
         )
 
     def fresh(self, stem: str) -> Path:
-        """Return a new empty directory of the workspace."""
-        return self._fresh(stem)
-
-    def _fresh(self, stem: str) -> Path:
+        """Return a new empty directory of the workspace, ``STEM-N``."""
         with self._guard:
             self._counter += 1
             path = self.root / f"{stem}-{self._counter}"
@@ -243,13 +240,13 @@ class Workspace:
                 index_url = self.index_url
                 if scenario.base is not None:
                     base_parent, base_root, index_url = self.template(scenario.base)
-                    parent = self._fresh(f"template-{name}")
+                    parent = self.fresh(f"template-{name}")
                     shutil.copytree(base_parent, parent, symlinks=True, dirs_exist_ok=True)
                     root = parent / Path(scenario.shown).name
                     if base_root.name != root.name:
                         (parent / base_root.name).rename(root)
                 else:
-                    parent = self._fresh(f"template-{name}")
+                    parent = self.fresh(f"template-{name}")
                     root = parent / Path(scenario.shown).name
                     root.mkdir()
                 if scenario.index is not None:
@@ -264,7 +261,7 @@ class Workspace:
         """Return a fresh copy of scenario ``name`` for one example."""
         scenario = self.scenarios[name]
         parent, root, index_url = self.template(name)
-        copy = self._fresh(f"example-{name}")
+        copy = self.fresh(f"example-{name}")
         shutil.copytree(parent, copy, symlinks=True, dirs_exist_ok=True)
         return self._instance(scenario, copy / root.name, index_url)
 
