@@ -63,7 +63,7 @@ SCRIPTS = {"console", "shell"}
 PUBLIC_MODULES = {"envsnap": set(envsnap.__all__), "envsnap.api": set(envsnap.api.__all__)}
 _SHOWN = re.compile(r"^(?P<indent>\s*)(?P<expr>\S.*?)\s+# -> (?P<shown>.*)$")
 _MARK = "@@@ envsnap docs: shown value @@@"
-_WORKERS = 3
+_WORKERS = 4
 
 
 def _runnable(block: Block) -> bool:
@@ -276,11 +276,13 @@ def results(
         for item in request.session.items
         if getattr(item, "originalname", "") == "test_shown_output"
     }
+    blocks = [block for block in RUN if block.id in selected]
     pool = concurrent.futures.ThreadPoolExecutor(_WORKERS, thread_name_prefix="docs-example")
     request.addfinalizer(lambda: pool.shutdown(cancel_futures=True))
-    return {
-        block.id: pool.submit(run_block, workspace, block) for block in RUN if block.id in selected
-    }
+    # the scenarios first, each on its own (the examples of one would wait for it in turn)
+    for name in dict.fromkeys(_scenario(block) for block in blocks):
+        pool.submit(workspace.template, name)
+    return {block.id: pool.submit(run_block, workspace, block) for block in blocks}
 
 
 @pytest.mark.parametrize("block", RUN, ids=lambda b: b.id)
