@@ -3,8 +3,10 @@
 Every package the docs show is built here as a small wheel with that name,
 version and the requirements the real release declares (``requests 2.32.3``
 requires ``charset-normalizer<4,>=2``...), so an example looks like what a
-user sees. The venvs are made as a user makes them: ``python -m venv``, then
-pip (or uv, where the docs say so) installing from the loopback index.
+user sees. The venvs are made as a user makes them, from the loopback index:
+``python -m venv`` and pip where what the docs show depends on pip's
+``REQUESTED`` files (requested vs root), else ``uv venv`` and ``uv pip``
+(several times faster; the docs say which where it shows).
 
 Each builder fills a scenario's directory; ``base=`` copies another
 scenario's first. :func:`register` adds them all to a workspace.
