@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-import envsnap.environment.distributions as distributions_module
+import envsnap.environment.metadata as metadata_module
 from hardening.corpus import (
     assert_error,
     assert_no_traceback,
@@ -152,14 +152,14 @@ def test_unreadable_metadata_permission_error(
     """The non-root case, whoever runs the tests: opening METADATA raises PermissionError."""
     venv = fake_target(monkeypatch, tmp_path, "missing-dependency")
     metadata = site_packages(venv) / "needy-1.0.dist-info" / "METADATA"
-    real_open = distributions_module.open_regular_fd
+    real_open = metadata_module.open_regular_fd
 
     def guarded(path: str | os.PathLike[str]) -> tuple[int, int]:
         if os.fspath(path) == os.fspath(metadata):
             raise PermissionError(13, "Permission denied", os.fspath(path))
         return real_open(path)
 
-    monkeypatch.setattr(distributions_module, "open_regular_fd", guarded)
+    monkeypatch.setattr(metadata_module, "open_regular_fd", guarded)
     result = invoke("freeze", "-p", str(venv))
     assert_no_traceback(result)
     assert result.exit_code == 0
