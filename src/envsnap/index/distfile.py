@@ -29,7 +29,7 @@ __all__ = ["DistFile", "ProjectFiles", "ordered"]
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DistFile:
-    """One wheel or sdist of a pinned version.
+    """One wheel or sdist of a version: a link of an index page, a wheelhouse file, a lock's file.
 
     A repository's listing leaves ``name``/``version`` to the
     :class:`ProjectFiles` that holds it; a planned
@@ -55,6 +55,10 @@ class DistFile:
     """Upload time (PEP 700), when the index gives it."""
     yanked: bool = False
     """Whether the index marks it yanked (PEP 592)."""
+    core_metadata: Mapping[str, str] | None = None
+    """PEP 658 (named so by PEP 714): ``None`` when the index does not say a
+    ``.metadata`` file is served beside it; else the ``{algorithm: hexdigest}``
+    it gives for that file (empty when it gives none that can be read)."""
 
     @property
     def kind(self) -> Literal["wheel", "sdist"]:

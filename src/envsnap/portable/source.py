@@ -48,7 +48,7 @@ from envsnap.index.wheelhouse import parse_filename
 from envsnap.portable.resolver import DistMetadata, Release
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Sequence
     from pathlib import Path
 
     from packaging.utils import NormalizedName
@@ -99,8 +99,6 @@ class IndexCandidates:
         self.jobs = jobs
         self._releases: dict[NormalizedName, tuple[Release, ...]] = {}
         self._metadata: dict[str, DistMetadata] = {}
-        self._advertised: dict[str, Mapping[str, str]] = {}
-        """File URL -> the hashes its page gives for its PEP 658 ``.metadata`` file."""
         self._lock = threading.Lock()
 
     @classmethod
@@ -157,31 +155,18 @@ class IndexCandidates:
         if known is not None:
             return known
         found: tuple[Release, ...] = ()
-        advertised: dict[str, Mapping[str, str]] = {}
         for raw, clean in self._indexes:
             page = self._page(
                 urllib.parse.urljoin(raw, f"{name}/"), what=f"{name}: {clean}/{name}/"
             )
             if page is None:
                 continue
-            links = parse_page(page.body, page.content_type, page.url, where=f"{clean}/{name}/")
             by_version: dict[Version, list[DistFile]] = defaultdict(list)
-            for link in links:
-                parsed = parse_filename(link.filename)
-                if parsed is None or parsed[0] != name:
-                    continue
-                if link.core_metadata is not None:
-                    advertised[link.url] = link.core_metadata
-                by_version[parsed[1]].append(
-                    DistFile(
-                        filename=link.filename,
-                        hashes=dict(link.hashes),
-                        url=link.url,
-                        size=link.size,
-                        upload_time=link.upload_time,
-                        yanked=link.yanked,
-                    )
-                )
+            where = f"{clean}/{name}/"
+            for file in parse_page(page.body, page.content_type, page.url, where=where):
+                parsed = parse_filename(file.filename)
+                if parsed is not None and parsed[0] == name:
+                    by_version[parsed[1]].append(file)
             found = tuple(
                 Release(name=name, version=v, files=ordered(f)) for v, f in by_version.items()
             )
@@ -189,7 +174,6 @@ class IndexCandidates:
                 break
         with self._lock:
             self._releases[name] = found
-            self._advertised.update(advertised)
         return found
 
     def _page(self, url: str, *, what: str) -> Page | None:
@@ -230,12 +214,9 @@ class IndexCandidates:
         Raises:
             OperationError: the file does not match the hash the page gives.
         """
-        if file.url is None or file.url.startswith("file:"):
-            return None
-        with self._lock:
-            advertised = self._advertised.get(file.url)
-        algorithm = next((a for a in _METADATA_HASHES if a in (advertised or {})), None)
-        if advertised is None or algorithm is None:
+        advertised = file.core_metadata or {}
+        algorithm = next((a for a in _METADATA_HASHES if a in advertised), None)
+        if file.url is None or file.url.startswith("file:") or algorithm is None:
             return None
         url = file.url + ".metadata"
         page = self.client.get_page(
