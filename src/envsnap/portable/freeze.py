@@ -26,6 +26,7 @@ from packaging.version import InvalidVersion
 
 from envsnap.environment import TOOLING
 from envsnap.errors import InputError, OperationError
+from envsnap.index.distfile import ProjectFiles
 from envsnap.portable.markers import (
     FALSE,
     Evaluator,
@@ -38,7 +39,6 @@ from envsnap.portable.resolver import (
     DistMetadata,
     NoResolution,
     Pinned,
-    Release,
     Resolution,
     Wanted,
     resolve_target,
@@ -434,11 +434,11 @@ def _likely_added(snapshot: Snapshot, targets: Sequence[Target]) -> set[Normaliz
 def _chosen(
     resolutions: Sequence[Resolution],
 ) -> tuple[
-    dict[tuple[NormalizedName, Version], int], dict[tuple[NormalizedName, Version], Release]
+    dict[tuple[NormalizedName, Version], int], dict[tuple[NormalizedName, Version], ProjectFiles]
 ]:
     """``(name, version) -> mask of targets choosing it``, and the releases of added pins."""
     chosen: dict[_Pin, int] = defaultdict(int)
-    releases: dict[_Pin, Release] = {}
+    releases: dict[_Pin, ProjectFiles] = {}
     for index, resolution in enumerate(resolutions):
         for candidate in resolution.candidates.values():
             key = (candidate.name, candidate.version)
@@ -457,7 +457,7 @@ def _python_range(targets: Sequence[Target]) -> SpecifierSet:
 
 def _index_release(
     source: CandidateSource, name: NormalizedName, version: Version
-) -> Release | None:
+) -> ProjectFiles | None:
     return next((r for r in source.releases(name) if r.version == version), None)
 
 
@@ -469,7 +469,7 @@ def _missing_files(
     for pin in pins:
         if not pin.files:
             continue
-        release = Release(name=pin.name, version=pin.version, files=pin.files)
+        release = ProjectFiles(name=pin.name, version=pin.version, files=pin.files)
         for target in targets:
             if target.name in pin.targets and release.file_for(target.tags) is None:
                 missing[target.name].append(f"{pin.name}=={pin.version}")

@@ -25,7 +25,6 @@ index.
 
 from __future__ import annotations
 
-import functools
 from collections import deque
 from dataclasses import dataclass, field
 from functools import reduce
@@ -35,12 +34,7 @@ import resolvelib
 from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
-from packaging.utils import (
-    InvalidWheelFilename,
-    NormalizedName,
-    canonicalize_name,
-    parse_wheel_filename,
-)
+from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from envsnap.errors import OperationError
@@ -48,10 +42,9 @@ from envsnap.errors import OperationError
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
-    from packaging.tags import Tag
     from resolvelib.structs import RequirementInformation
 
-    from envsnap.index.distfile import DistFile
+    from envsnap.index.distfile import DistFile, ProjectFiles
     from envsnap.portable.targets import Target
 
 __all__ = [
@@ -62,7 +55,6 @@ __all__ = [
     "NoResolution",
     "Pinned",
     "Provider",
-    "Release",
     "Resolution",
     "Wanted",
     "resolve_target",
@@ -74,53 +66,6 @@ MAX_ROUNDS = 20_000
 
 class NoResolution(OperationError):
     """No set of candidates meets the requirements on a target (exit 3)."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Release:
-    """One version of a project on an index, with its files."""
-
-    name: NormalizedName
-    """The PEP 503 normalized name."""
-    version: Version
-    """The version."""
-    files: tuple[DistFile, ...]
-    """Its wheels and sdists (yanked ones included, marked)."""
-
-    def file_for(self, tags: tuple[Tag, ...]) -> DistFile | None:
-        """Return the file pip would pick on a target accepting ``tags``.
-
-        The wheel whose best tag comes first in ``tags`` (most preferred
-        first), else an sdist; yanked files are never picked (PEP 592: a
-        resolver ignores them unless pinned with ``==``).
-        """
-        rank = _ranks(tags)
-        best: tuple[int, DistFile] | None = None
-        sdist = None
-        for file in self.files:
-            if file.yanked:
-                continue
-            if file.kind == "sdist":
-                sdist = sdist or file
-                continue
-            found = min((rank[t] for t in _wheel_tags(file.filename) if t in rank), default=None)
-            if found is not None and (best is None or found < best[0]):
-                best = (found, file)
-        return best[1] if best is not None else sdist
-
-
-@functools.lru_cache(maxsize=65536)
-def _wheel_tags(filename: str) -> frozenset[Tag]:
-    """Return a wheel file name's tags (empty for a name that is not a valid wheel's)."""
-    try:
-        return parse_wheel_filename(filename)[3]
-    except (InvalidWheelFilename, InvalidVersion):
-        return frozenset()
-
-
-@functools.lru_cache(maxsize=64)
-def _ranks(tags: tuple[Tag, ...]) -> dict[Tag, int]:
-    return {tag: index for index, tag in enumerate(tags)}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -140,7 +85,7 @@ class CandidateSource(Protocol):
         """Return a short description for messages (``the index at URL``)."""
         ...
 
-    def releases(self, name: NormalizedName) -> Sequence[Release]:
+    def releases(self, name: NormalizedName) -> Sequence[ProjectFiles]:
         """Return every release of ``name`` (empty when the source has none).
 
         Raises:
@@ -152,7 +97,7 @@ class CandidateSource(Protocol):
         """Start reading the releases of names likely needed (a source may do nothing)."""
         ...
 
-    def metadata(self, release: Release, file: DistFile) -> DistMetadata:
+    def metadata(self, release: ProjectFiles, file: DistFile) -> DistMetadata:
         """Return the core metadata of one file of a release.
 
         Raises:
@@ -187,7 +132,7 @@ class Candidate:
     """The version."""
     extra: NormalizedName | None = None
     """The extra this candidate stands for; ``None`` for the base."""
-    release: Release | None = field(default=None, compare=False)
+    release: ProjectFiles | None = field(default=None, compare=False)
     """Its release on the source; ``None`` for an installed pin."""
 
     @property
@@ -334,7 +279,7 @@ class Provider(resolvelib.AbstractProvider[Wanted, Candidate, str]):
 
         return generate
 
-    def _fits(self, release: Release) -> bool:
+    def _fits(self, release: ProjectFiles) -> bool:
         file = release.file_for(self.target.tags)
         if file is None:
             return False

@@ -42,10 +42,10 @@ from packaging.version import Version
 from envsnap._io import run_parallel
 from envsnap._text import file_url_path, strip_credentials
 from envsnap.errors import OperationError
-from envsnap.index.distfile import DistFile, ordered
+from envsnap.index.distfile import DistFile, ProjectFiles, ordered
 from envsnap.index.simple_api import ACCEPT, parse_page
 from envsnap.index.wheelhouse import parse_filename
-from envsnap.portable.resolver import DistMetadata, Release
+from envsnap.portable.resolver import DistMetadata
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -97,7 +97,7 @@ class IndexCandidates:
         self.files = files
         self.pages = pages
         self.jobs = jobs
-        self._releases: dict[NormalizedName, tuple[Release, ...]] = {}
+        self._releases: dict[NormalizedName, tuple[ProjectFiles, ...]] = {}
         self._metadata: dict[str, DistMetadata] = {}
         self._lock = threading.Lock()
 
@@ -143,7 +143,7 @@ class IndexCandidates:
         todo = [n for n in names if n not in self._releases]
         run_parallel(self.releases, todo, jobs=self.jobs)
 
-    def releases(self, name: NormalizedName) -> tuple[Release, ...]:
+    def releases(self, name: NormalizedName) -> tuple[ProjectFiles, ...]:
         """Return every release of ``name`` on the first index that has the project.
 
         Raises:
@@ -154,7 +154,7 @@ class IndexCandidates:
             known = self._releases.get(name)
         if known is not None:
             return known
-        found: tuple[Release, ...] = ()
+        found: tuple[ProjectFiles, ...] = ()
         for raw, clean in self._indexes:
             page = self._page(
                 urllib.parse.urljoin(raw, f"{name}/"), what=f"{name}: {clean}/{name}/"
@@ -168,7 +168,7 @@ class IndexCandidates:
                 if parsed is not None and parsed[0] == name:
                     by_version[parsed[1]].append(file)
             found = tuple(
-                Release(name=name, version=v, files=ordered(f)) for v, f in by_version.items()
+                ProjectFiles(name=name, version=v, files=ordered(f)) for v, f in by_version.items()
             )
             if found:
                 break
@@ -183,7 +183,7 @@ class IndexCandidates:
             return read_local_page(url, what=what, limit=self.client.limits.page_bytes)
         return self.client.get_page(url, accept=ACCEPT, what=what, cache=self.pages)
 
-    def metadata(self, release: Release, file: DistFile) -> DistMetadata:
+    def metadata(self, release: ProjectFiles, file: DistFile) -> DistMetadata:
         """Return the core metadata of one file (PEP 658 file, else the wheel, else PKG-INFO).
 
         Raises:
