@@ -52,14 +52,14 @@ __all__ = ["DependencyGraph", "Edge", "Unsatisfied"]
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Edge:
-    """``parent`` requires ``child`` in this environment."""
+    """``parent`` requires ``child`` in one environment (installed, or a resolution's target)."""
 
     parent: NormalizedName
     """The dependent distribution."""
     child: NormalizedName
-    """The distribution it requires (installed)."""
+    """The distribution it requires (installed, or chosen by the portable resolver)."""
     requirement: Requirement
-    """The ``Requires-Dist`` entry of ``parent`` that makes the edge."""
+    """The ``Requires-Dist`` entry of ``parent`` that makes the edge (marker included)."""
     extra: NormalizedName | None = None
     """The extra of ``parent`` the requirement belongs to, if any."""
 

@@ -37,6 +37,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from envsnap.environment.graph import Edge
 from envsnap.errors import OperationError
 
 if TYPE_CHECKING:
@@ -51,7 +52,6 @@ __all__ = [
     "Candidate",
     "CandidateSource",
     "DistMetadata",
-    "Edge",
     "NoResolution",
     "Pinned",
     "Provider",
@@ -169,18 +169,6 @@ class Wanted:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Edge:
-    """``parent`` needs ``child`` on the target through ``requirement``."""
-
-    parent: Candidate
-    """The dependent (its ``extra`` says through which extra, if any)."""
-    requirement: Requirement
-    """The ``Requires-Dist`` as written (marker included)."""
-    child: Candidate
-    """The base candidate chosen for the requirement's name."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class Resolution:
     """What one target needs."""
 
@@ -189,7 +177,8 @@ class Resolution:
     candidates: Mapping[str, Candidate]
     """Chosen candidates by identifier (``name`` and ``name[extra]``)."""
     edges: tuple[Edge, ...]
-    """Every requirement that applies there, with the candidate meeting it."""
+    """Every requirement that applies there, between the names chosen (their versions in
+    :attr:`candidates`)."""
 
 
 def _applies(requirement: Requirement, environment: Mapping[str, str], extra: str) -> bool:
@@ -437,11 +426,18 @@ def resolve_target(
         if own:
             # the pin's own extras hold wherever the pin does: an edge to itself
             itself = Requirement(f"{candidate.name}[{','.join(own)}]")
-            edges.append(Edge(parent=candidate, requirement=itself, child=candidate))
+            edges.append(Edge(parent=candidate.name, child=candidate.name, requirement=itself))
         for requirement in provider.applied.get(candidate, ()):
             child = chosen.get(canonicalize_name(requirement.name))
             if child is not None and child.name != candidate.name:
-                edges.append(Edge(parent=candidate, requirement=requirement, child=child))
+                edges.append(
+                    Edge(
+                        parent=candidate.name,
+                        child=child.name,
+                        requirement=requirement,
+                        extra=candidate.extra,
+                    )
+                )
     return Resolution(target=target, candidates=chosen, edges=tuple(edges))
 
 
