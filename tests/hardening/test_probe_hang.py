@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from envsnap._subprocess import BoundedProcess, ProcessTimeoutError
+from envsnap.environment.process import BoundedProcess, ProcessTimeoutError
 from envsnap.environment.target import probe
 from envsnap.errors import TargetError
 from envsnap.install.venvs import probe_version

@@ -77,7 +77,7 @@ def probe_version(interpreter: Path) -> str:
     Raises:
         InputError: it does not run or does not answer like a Python.
     """
-    from envsnap._subprocess import (  # noqa: PLC0415
+    from envsnap.environment.process import (  # noqa: PLC0415
         BoundedProcess,
         OutputTooLargeError,
         ProcessTimeoutError,
