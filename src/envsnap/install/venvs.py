@@ -17,7 +17,7 @@ import re
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,14 +34,12 @@ __all__ = [
     "find_base_interpreter",
     "installed",
     "is_venv",
-    "probe_version",
     "venv_python",
 ]
 
 BIN_DIR = "Scripts" if os.name == "nt" else "bin"
 """The scripts directory of a venv on this platform."""
-_PROBE = "import sys; print('%d.%d.%d' % sys.version_info[:3]); print(sys.executable)"
-_PROBE_TIMEOUT = 60.0
+_LAUNCHER_TIMEOUT = 60.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -52,8 +50,6 @@ class Interpreter:
     """The interpreter as found (``--python`` or on ``PATH``), not resolved."""
     version: str
     """``major.minor.micro`` it reports."""
-    executable: Path | None = field(default=None, compare=False)
-    """``sys.executable`` it reports (resolves shims), when probed."""
 
     @property
     def major_minor(self) -> str:
@@ -71,48 +67,19 @@ def venv_python(venv: Path) -> Path:
     return venv / BIN_DIR / ("python.exe" if os.name == "nt" else "python")
 
 
-def probe_version(interpreter: Path) -> str:
-    """Ask an interpreter for its ``major.minor.micro`` (one isolated ``-I`` call).
+def _probe(interpreter: Path) -> Interpreter:
+    """Return the interpreter with the version its probe reports.
+
+    The one interpreter probe (:func:`envsnap.environment.target.probe`):
+    isolated, bounded in time and output, a wrapper's whole process group
+    ended.
 
     Raises:
-        InputError: it does not run or does not answer like a Python.
+        TargetError: it does not run, or does not answer like a Python 3.
     """
-    from envsnap.environment.process import (  # noqa: PLC0415
-        BoundedProcess,
-        OutputTooLargeError,
-        ProcessTimeoutError,
-    )
+    from envsnap.environment.target import probe  # noqa: PLC0415
 
-    try:
-        with BoundedProcess(
-            [os.fspath(interpreter), "-I", "-c", _PROBE], timeout=_PROBE_TIMEOUT, max_output=1 << 20
-        ) as process:
-            done = process.wait()
-    except (OSError, ProcessTimeoutError, OutputTooLargeError) as exc:
-        detail = f"no answer within {exc} s" if isinstance(exc, ProcessTimeoutError) else exc
-        raise InputError(
-            f"{interpreter}: cannot run it as a Python interpreter ({detail})"
-        ) from None
-    lines = done.stdout.decode("utf-8", "replace").splitlines()
-    version = lines[0].strip() if lines else ""
-    if done.returncode != 0 or not version.replace(".", "").isdigit():
-        raise InputError(
-            f"{interpreter}: not a working Python interpreter (exit {done.returncode})",
-            hint="name another one with python=",
-        )
-    if len(lines) > 1 and lines[1].strip():
-        _reported[interpreter] = Path(lines[1].strip())
-    return version
-
-
-def _probe(interpreter: Path) -> Interpreter:
-    """Return the interpreter with its version and reported ``sys.executable``."""
-    version = probe_version(interpreter)
-    return Interpreter(path=interpreter, version=version, executable=_reported.get(interpreter))
-
-
-_reported: dict[Path, Path] = {}
-"""``sys.executable`` reported by each interpreter :func:`probe_version` ran."""
+    return Interpreter(path=interpreter, version=probe(interpreter).python_version_text)
 
 
 _VERSION_REQUEST = re.compile(r"^(?:python|cpython|py)?(\d+(?:\.\d+){0,2})$", re.IGNORECASE)
@@ -160,9 +127,7 @@ def find_base_interpreter(
     if python is not None:
         return _find_requested(os.fspath(python), search_path, env)
     running = Interpreter(
-        path=Path(sys.executable),
-        version=".".join(map(str, sys.version_info[:3])),
-        executable=Path(sys.executable),
+        path=Path(sys.executable), version=".".join(map(str, sys.version_info[:3]))
     )
     major_minor = ".".join(wanted.split(".")[:2]) if wanted else running.major_minor
     if wanted is None or running.major_minor == major_minor:
@@ -411,7 +376,7 @@ def _py_launcher(request: str) -> Path | None:  # pragma: no cover - Windows onl
             [launcher, f"-{request}", "-I", "-c", "import sys; print(sys.executable)"],
             capture_output=True,
             text=True,
-            timeout=_PROBE_TIMEOUT,
+            timeout=_LAUNCHER_TIMEOUT,
             check=False,
         )
     except (OSError, subprocess.TimeoutExpired):
