@@ -32,18 +32,20 @@ from packaging.utils import canonicalize_version
 from envsnap._text import file_url_path, strip_credentials
 from envsnap.errors import InputError, OperationError
 from envsnap.index.distfile import DistFile, ProjectFiles, ordered
-from envsnap.index.http import Credentials, HttpClient, Limits, Page
+from envsnap.index.http import HttpClient, Page
+from envsnap.index.secure import Credentials
 from envsnap.index.simple_api import ACCEPT, parse_page
 from envsnap.index.wheelhouse import hash_local, parse_filename, pin_filter
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Iterator, Sequence
 
     from packaging.utils import NormalizedName
     from packaging.version import Version
 
     from envsnap.index.cache import PageCache
     from envsnap.index.file_cache import FileCache
+    from envsnap.index.transfer import Limits
 
 __all__ = ["PINNED_PAGE_AGE", "FlatLinks", "SimpleIndex", "read_local_page"]
 
@@ -172,18 +174,37 @@ class SimpleIndex(_Remote):
         known = self._from_cache(name, version)
         if known is not None:
             return known
-        for raw, clean in self._indexes:
-            where = f"{clean}/{name}/"
-            page = self._page(urllib.parse.urljoin(raw, f"{name}/"), what=f"{name}: {where}")
-            if page is None:
-                continue
-            links = parse_page(
-                page.body, page.content_type, page.url, where=where, keep=pin_filter(name, version)
-            )
+        for clean, links in self.project_pages(name, keep=pin_filter(name, version)):
             files = self._files(links, name, version)
             if files:
                 return ProjectFiles(name=name, version=version, files=ordered(files), index=clean)
         return None
+
+    def project_pages(
+        self, name: NormalizedName, *, keep: Callable[[str], bool] | None = None
+    ) -> Iterator[tuple[str, list[DistFile]]]:
+        """Yield the links of ``name``'s page on each index that has one, in index order.
+
+        Args:
+            name: the project.
+            keep: called with each file name; only the links it keeps are built.
+
+        Yields:
+            ``(the index URL without credentials, the page's links)``: a
+            caller stops at the first index that has what it needs (uv's
+            ``first-index`` strategy).
+
+        Raises:
+            OperationError: a page cannot be read (see :meth:`HttpClient.get_page`).
+        """
+        for raw, clean in self._indexes:
+            where = f"{clean}/{name}/"
+            page = self._page(urllib.parse.urljoin(raw, f"{name}/"), what=f"{name}: {where}")
+            if page is not None:
+                yield (
+                    clean,
+                    parse_page(page.body, page.content_type, page.url, where=where, keep=keep),
+                )
 
     def _from_cache(self, name: NormalizedName, version: Version) -> ProjectFiles | None:
         """Answer from cached pages alone when the first index that has a page lists the version.

@@ -29,7 +29,6 @@ import contextlib
 import hashlib
 import tarfile
 import threading
-import urllib.parse
 import zipfile
 from collections import defaultdict
 from typing import TYPE_CHECKING, BinaryIO
@@ -43,7 +42,6 @@ from envsnap._io import run_parallel
 from envsnap._text import file_url_path, strip_credentials
 from envsnap.errors import OperationError
 from envsnap.index.distfile import DistFile, ProjectFiles, ordered
-from envsnap.index.simple_api import ACCEPT, parse_page
 from envsnap.index.wheelhouse import parse_filename
 from envsnap.portable.resolver import DistMetadata
 
@@ -53,10 +51,9 @@ if TYPE_CHECKING:
 
     from packaging.utils import NormalizedName
 
-    from envsnap.index.cache import PageCache
     from envsnap.index.file_cache import FileCache
-    from envsnap.index.http import HttpClient, Page
     from envsnap.index.settings import IndexSettings
+    from envsnap.index.simple_index import SimpleIndex
 
 __all__ = ["IndexCandidates"]
 
@@ -71,31 +68,19 @@ class IndexCandidates:
     """Releases and metadata from one or more Simple API indexes (see the module docstring).
 
     Args:
-        urls: the index URLs, main first (``user:password@`` used, never shown).
-        client: the HTTP client.
-        files: the file cache (wheels downloaded for their metadata).
-        pages: the page cache (project pages and ``.metadata`` files).
+        index: the indexes, read through :mod:`envsnap.index` (its client,
+            page cache and file cache: wheels downloaded for their metadata).
         jobs: parallel page requests of :meth:`prefetch`.
 
     Raises:
-        OperationError: no URL given.
+        ValueError: the index has no file cache.
     """
 
-    def __init__(
-        self,
-        urls: Sequence[str],
-        *,
-        client: HttpClient,
-        files: FileCache,
-        pages: PageCache | None = None,
-        jobs: int = 8,
-    ) -> None:
-        if not urls:
-            raise OperationError("no index URL given")
-        self._indexes = [(u.rstrip("/") + "/", strip_credentials(u)[0].rstrip("/")) for u in urls]
-        self.client = client
-        self.files = files
-        self.pages = pages
+    def __init__(self, index: SimpleIndex, *, jobs: int = 8) -> None:
+        if index.files is None:
+            raise ValueError("IndexCandidates needs an index with a file cache")
+        self.index = index
+        self.files: FileCache = index.files
         self.jobs = jobs
         self._releases: dict[NormalizedName, tuple[ProjectFiles, ...]] = {}
         self._metadata: dict[str, DistMetadata] = {}
@@ -111,32 +96,19 @@ class IndexCandidates:
             OperationError: ``--no-index`` (nothing to resolve from).
             InputError: a plain-http index that is neither secure nor trusted.
         """
-        from envsnap.index.cache import PageCache  # noqa: PLC0415
-        from envsnap.index.file_cache import FileCache, default_cache_dir  # noqa: PLC0415
-        from envsnap.index.http import Credentials, HttpClient  # noqa: PLC0415
-        from envsnap.index.secure import check_secure  # noqa: PLC0415
+        from envsnap.index.repository import index_for  # noqa: PLC0415
 
-        urls = settings.index_urls()
-        if not urls:
+        index = index_for(settings, cache_root=cache_root)
+        if index is None:
             raise OperationError(
                 "a portable lock needs an index to resolve from (--no-index given)",
                 hint="drop --no-index, or name an index with --index-url",
             )
-        check_secure([(u, "--index-url") for u in urls], settings.trusted_hosts)
-        root = cache_root or default_cache_dir()
-        client = HttpClient(
-            credentials=Credentials(urls),
-            trusted_hosts=settings.trusted_hosts,
-            cert=settings.cert,
-            client_cert=settings.client_cert,
-            proxy=settings.proxy,
-        )
-        return cls(urls, client=client, files=FileCache(root), pages=PageCache(root / "pages"))
+        return cls(index)
 
     def describe(self) -> str:
         """Return ``the index at URL`` (credentials stripped)."""
-        urls = [clean for _, clean in self._indexes]
-        return f"the index at {urls[0]}" if len(urls) == 1 else f"the indexes {', '.join(urls)}"
+        return self.index.describe()
 
     def prefetch(self, names: Sequence[NormalizedName]) -> None:
         """Read the pages of ``names`` in parallel (failures are raised when asked again)."""
@@ -155,15 +127,9 @@ class IndexCandidates:
         if known is not None:
             return known
         found: tuple[ProjectFiles, ...] = ()
-        for raw, clean in self._indexes:
-            page = self._page(
-                urllib.parse.urljoin(raw, f"{name}/"), what=f"{name}: {clean}/{name}/"
-            )
-            if page is None:
-                continue
+        for _, links in self.index.project_pages(name):
             by_version: dict[Version, list[DistFile]] = defaultdict(list)
-            where = f"{clean}/{name}/"
-            for file in parse_page(page.body, page.content_type, page.url, where=where):
+            for file in links:
                 parsed = parse_filename(file.filename)
                 if parsed is not None and parsed[0] == name:
                     by_version[parsed[1]].append(file)
@@ -175,13 +141,6 @@ class IndexCandidates:
         with self._lock:
             self._releases[name] = found
         return found
-
-    def _page(self, url: str, *, what: str) -> Page | None:
-        if url.startswith("file:"):
-            from envsnap.index.simple_index import read_local_page  # noqa: PLC0415
-
-            return read_local_page(url, what=what, limit=self.client.limits.page_bytes)
-        return self.client.get_page(url, accept=ACCEPT, what=what, cache=self.pages)
 
     def metadata(self, release: ProjectFiles, file: DistFile) -> DistMetadata:
         """Return the core metadata of one file (PEP 658 file, else the wheel, else PKG-INFO).
@@ -219,8 +178,8 @@ class IndexCandidates:
         if file.url is None or file.url.startswith("file:") or algorithm is None:
             return None
         url = file.url + ".metadata"
-        page = self.client.get_page(
-            url, accept=_METADATA_ACCEPT, what=f"{what}.metadata", cache=self.pages
+        page = self.index.client.get_page(
+            url, accept=_METADATA_ACCEPT, what=f"{what}.metadata", cache=self.index.pages
         )
         if page is None:
             return None
@@ -253,7 +212,7 @@ class IndexCandidates:
                 f"{what}: the index gives no sha256 for it, so it is not downloaded",
                 hint="use an index that publishes hashes (PEP 503 #sha256= or PEP 691 hashes)",
             )
-        return fetch_all([file], self.files, client=self.client, jobs=1)[sha256.lower()]
+        return fetch_all([file], self.files, client=self.index.client, jobs=1)[sha256.lower()]
 
 
 def _open_local(path: Path, file: DistFile, what: str) -> BinaryIO:
