@@ -19,11 +19,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
-from packaging.version import InvalidVersion
 
+from envsnap._markers import marker_holds
 from envsnap.environment import TOOLING
 from envsnap.errors import InputError, OperationError
 from envsnap.index.distfile import ProjectFiles
@@ -296,9 +295,9 @@ def _extra_installed(
     seen.add(extra)
     for requirement in dist.requires:
         marker = requirement.marker
-        if marker is None or not _holds(marker, {**markers, "extra": extra}):
+        if marker is None or not marker_holds(marker, markers, extra=extra, otherwise=False):
             continue
-        if _holds(marker, {**markers, "extra": ""}):
+        if marker_holds(marker, markers, otherwise=False):
             continue  # a base requirement, not the extra's
         child = canonicalize_name(requirement.name)
         if child == name:
@@ -314,13 +313,6 @@ def _extra_installed(
         ):
             return False
     return True
-
-
-def _holds(marker: Marker, environment: dict[str, str]) -> bool:
-    try:
-        return marker.evaluate(environment)
-    except (InvalidMarker, InvalidVersion, UndefinedComparison, UndefinedEnvironmentName):
-        return False
 
 
 def portable_lock(

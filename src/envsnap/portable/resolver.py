@@ -31,12 +31,12 @@ from functools import reduce
 from typing import TYPE_CHECKING, Protocol
 
 import resolvelib
-from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
+from envsnap._markers import marker_holds
 from envsnap.environment.graph import Edge
 from envsnap.errors import OperationError
 
@@ -182,12 +182,10 @@ class Resolution:
 
 
 def _applies(requirement: Requirement, environment: Mapping[str, str], extra: str) -> bool:
+    """Whether a requirement applies for ``extra`` (``""``: the base); unmarked: the base only."""
     if requirement.marker is None:
         return not extra
-    try:
-        return requirement.marker.evaluate({**environment, "extra": extra})
-    except (InvalidMarker, InvalidVersion, UndefinedComparison, UndefinedEnvironmentName):
-        return False
+    return marker_holds(requirement.marker, environment, extra=extra, otherwise=False)
 
 
 class Provider(resolvelib.AbstractProvider[Wanted, Candidate, str]):
