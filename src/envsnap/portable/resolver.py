@@ -7,9 +7,9 @@ every target its ``Requires-Python`` allows. A *transitive* pin whose
 3.10, the lock is for 3.8 too) is chosen from the source on that target, as
 uv writes a second entry for ``python_version < "3.10"``; a *top-level* pin
 never moves, so such a target has no resolution (the caller leaves it out
-before, see :func:`envsnap.portable.freeze.choose_targets`). Every
+before, see :func:`envsnap.portable.targets.choose_targets`). Every
 other name (``colorama`` that ``click`` wants on Windows, ``tomli`` that
-``pytest`` wants on 3.10) is chosen from a :class:`CandidateSource`, newest
+``pytest`` wants on 3.10) is chosen from a :class:`~envsnap.portable.source.CandidateSource`, newest
 version first, among the releases that have a file the target can install
 (a wheel whose PEP 425 tags it accepts, or an sdist) and whose
 ``Requires-Python`` holds there.
@@ -18,9 +18,10 @@ Extras follow resolvelib's documented pattern (as pip does): ``foo[cli]`` is
 its own identifier whose candidate depends on the base candidate ``foo`` at
 the same version, plus the requirements its extra adds.
 
-:class:`CandidateSource` is small so tests can feed in-memory releases;
-:class:`~envsnap.portable.source.IndexCandidates` is the one over the package
-index.
+The source is asked through a small Protocol
+(:class:`~envsnap.portable.source.CandidateSource`), so tests can feed
+in-memory releases; :class:`~envsnap.portable.source.IndexCandidates` is the
+one over the package index.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 from functools import reduce
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 import resolvelib
 from packaging.requirements import Requirement
@@ -45,13 +46,12 @@ if TYPE_CHECKING:
 
     from resolvelib.structs import RequirementInformation
 
-    from envsnap.index.distfile import DistFile, ProjectFiles
+    from envsnap.index.distfile import ProjectFiles
+    from envsnap.portable.source import CandidateSource, DistMetadata
     from envsnap.portable.targets import Target
 
 __all__ = [
     "Candidate",
-    "CandidateSource",
-    "DistMetadata",
     "NoResolution",
     "Pinned",
     "Provider",
@@ -66,45 +66,6 @@ MAX_ROUNDS = 20_000
 
 class NoResolution(OperationError):
     """No set of candidates meets the requirements on a target (exit 3)."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class DistMetadata:
-    """What resolution needs of a distribution's core metadata."""
-
-    requires: tuple[Requirement, ...] = ()
-    """``Requires-Dist`` (PEP 508)."""
-    requires_python: SpecifierSet | None = None
-    """``Requires-Python``, when stated."""
-
-
-class CandidateSource(Protocol):
-    """Where releases and their metadata come from (an index, or memory in tests)."""
-
-    def describe(self) -> str:
-        """Return a short description for messages (``the index at URL``)."""
-        ...
-
-    def releases(self, name: NormalizedName) -> Sequence[ProjectFiles]:
-        """Return every release of ``name`` (empty when the source has none).
-
-        Raises:
-            OperationError: the source cannot be read.
-        """
-        ...
-
-    def prefetch(self, names: Sequence[NormalizedName]) -> None:
-        """Start reading the releases of names likely needed (a source may do nothing)."""
-        ...
-
-    def metadata(self, release: ProjectFiles, file: DistFile) -> DistMetadata:
-        """Return the core metadata of one file of a release.
-
-        Raises:
-            OperationError: it cannot be fetched or read (an sdist whose
-                metadata needs a build, say).
-        """
-        ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,7 +1,8 @@
-"""The candidate source over package indexes: Simple API pages, PEP 658 metadata, wheels.
+"""The resolver's candidate source, and the one over package indexes (Simple API, PEP 658).
 
-:class:`IndexCandidates` answers the resolver's two questions through the
-index client of :mod:`envsnap.index`:
+:class:`CandidateSource` is what :mod:`envsnap.portable.resolver` asks;
+:class:`IndexCandidates` answers its two questions through
+:mod:`envsnap.index`:
 
 - *which releases has a project?* One Simple API page per project (PEP 691
   JSON or PEP 503 HTML, :func:`~envsnap.index.simple_api.parse_page`, kept
@@ -31,7 +32,8 @@ import tarfile
 import threading
 import zipfile
 from collections import defaultdict
-from typing import TYPE_CHECKING, BinaryIO
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from packaging.metadata import parse_email
 from packaging.requirements import InvalidRequirement, Requirement
@@ -43,7 +45,6 @@ from envsnap._text import file_url_path, strip_credentials
 from envsnap.errors import OperationError
 from envsnap.index.distfile import DistFile, ProjectFiles, ordered
 from envsnap.index.wheelhouse import parse_filename
-from envsnap.portable.resolver import DistMetadata
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -55,13 +56,52 @@ if TYPE_CHECKING:
     from envsnap.index.settings import IndexSettings
     from envsnap.index.simple_index import SimpleIndex
 
-__all__ = ["IndexCandidates"]
+__all__ = ["CandidateSource", "DistMetadata", "IndexCandidates"]
 
 _METADATA_ACCEPT = "*/*"
 
 _METADATA_HASHES = ("sha256", "sha384", "sha512")
 """Hashes of a PEP 658 ``.metadata`` file that are checked, preferred first (pip's
 ``supported_hashes``); a page that gives none of these is not trusted for it."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DistMetadata:
+    """What resolution needs of a distribution's core metadata."""
+
+    requires: tuple[Requirement, ...] = ()
+    """``Requires-Dist`` (PEP 508)."""
+    requires_python: SpecifierSet | None = None
+    """``Requires-Python``, when stated."""
+
+
+class CandidateSource(Protocol):
+    """Where releases and their metadata come from (an index, or memory in tests)."""
+
+    def describe(self) -> str:
+        """Return a short description for messages (``the index at URL``)."""
+        ...
+
+    def releases(self, name: NormalizedName) -> Sequence[ProjectFiles]:
+        """Return every release of ``name`` (empty when the source has none).
+
+        Raises:
+            OperationError: the source cannot be read.
+        """
+        ...
+
+    def prefetch(self, names: Sequence[NormalizedName]) -> None:
+        """Start reading the releases of names likely needed (a source may do nothing)."""
+        ...
+
+    def metadata(self, release: ProjectFiles, file: DistFile) -> DistMetadata:
+        """Return the core metadata of one file of a release.
+
+        Raises:
+            OperationError: it cannot be fetched or read (an sdist whose
+                metadata needs a build, say).
+        """
+        ...
 
 
 class IndexCandidates:

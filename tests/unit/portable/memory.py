@@ -13,7 +13,7 @@ from packaging.version import Version
 from envsnap.environment.distributions import read_distributions
 from envsnap.environment.snapshot import Snapshot, build_snapshot
 from envsnap.index.distfile import DistFile, ProjectFiles
-from envsnap.portable.resolver import DistMetadata
+from envsnap.portable.source import DistMetadata
 from support.fake_site import LINUX_311, FakeSite
 
 

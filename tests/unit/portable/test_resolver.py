@@ -9,7 +9,8 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from envsnap.errors import OperationError
-from envsnap.portable.resolver import DistMetadata, Pinned, Wanted, resolve_target
+from envsnap.portable.resolver import Pinned, Wanted, resolve_target
+from envsnap.portable.source import DistMetadata
 from envsnap.portable.targets import PLATFORMS, make_target
 from unit.portable.memory import MemorySource
 
