@@ -281,11 +281,6 @@ class DependencyGraph:
             self._index_size = size
         return self._index
 
-    def _satisfied(self, req: Requirement) -> bool:
-        """Whether ``req`` is installed at a version its specifier allows."""
-        dist = self.dists.get(canonical_name(req.name))
-        return dist is not None and req.specifier.contains(dist.version, prereleases=True)
-
     def _drain(self) -> None:
         while self._pending:
             name, extra = self._pending.popleft()

@@ -26,7 +26,6 @@ and gathers every failure into one :class:`~envsnap.errors.OperationError`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from packaging.utils import InvalidWheelFilename, NormalizedName, parse_wheel_filename
@@ -37,6 +36,7 @@ from envsnap.index.transfer import Unreachable
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
+    from pathlib import Path
 
     from packaging.tags import Tag
     from packaging.version import Version
@@ -312,6 +312,7 @@ def source_for(
         OperationError: a wheelhouse directory cannot be read; pip's default
             index is needed and no pip is installed beside envsnap.
     """
+    from envsnap.index.settings import local_path  # noqa: PLC0415
     from envsnap.index.simple_index import FlatLinks, SimpleIndex  # noqa: PLC0415
     from envsnap.index.wheelhouse import Wheelhouse  # noqa: PLC0415
 
@@ -319,7 +320,9 @@ def source_for(
     remote_links = [u for u in settings.find_links if "://" in u and not u.startswith("file:")]
     _check_secure(settings, [(u, "--find-links") for u in remote_links])
     sources: list[HashSource] = [
-        Wheelhouse(path) for path in map(_link_path, settings.find_links) if path is not None
+        Wheelhouse(path)
+        for path in map(local_path, settings.find_links)
+        if path is not None and path.is_dir()
     ]
     if urls or remote_links:
         http, pages, files = _remote(settings, cache_root, client, limits)
@@ -382,16 +385,3 @@ def _remote(
     root = cache_root or default_cache_dir()
     http = client or HttpClient.from_settings(settings, limits=limits)
     return http, PageCache(root / "pages"), FileCache(root)
-
-
-def _link_path(link: str) -> Path | None:
-    """Return the directory of a local find-links entry (a path or ``file:`` URL), else None."""
-    if link.startswith("file:"):
-        from envsnap._text import file_url_path  # noqa: PLC0415
-
-        path = file_url_path(link) or Path(link)
-    elif "://" in link:
-        return None
-    else:
-        path = Path(link)
-    return path if path.is_dir() else None

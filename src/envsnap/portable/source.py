@@ -262,7 +262,8 @@ def _open_local(path: Path, file: DistFile, what: str) -> BinaryIO:
         InputError: not a regular file (a FIFO, a device).
         OperationError: it cannot be read, or its sha256 is not the page's.
     """
-    from envsnap.index.wheelhouse import hash_stream, open_local  # noqa: PLC0415
+    from envsnap.index.file_cache import hash_stream  # noqa: PLC0415
+    from envsnap.index.wheelhouse import open_local  # noqa: PLC0415
 
     try:
         handle = open_local(path, what=what)
