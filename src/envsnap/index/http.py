@@ -28,7 +28,7 @@ import hashlib
 import threading
 import time
 import urllib.parse
-from dataclasses import dataclass
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from envsnap._text import strip_credentials
@@ -42,27 +42,15 @@ if TYPE_CHECKING:
 
     import urllib3
 
-    from envsnap.index.cache import PageCache
+    from envsnap.index.cache import Page, PageCache
     from envsnap.index.settings import IndexSettings
 
-__all__ = ["HttpClient", "Page"]
+__all__ = ["HttpClient"]
 
 _REDIRECTS = (301, 302, 303, 307, 308)
 _MAX_HOPS = 10
 _MB = 1 << 20
 _TIMEOUT = 15.0
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Page:
-    """An index page as read (from the server or the page cache)."""
-
-    body: bytes | bytearray
-    """Its bytes (at most :attr:`Limits.page_bytes`)."""
-    content_type: str
-    """Its ``Content-Type``."""
-    url: str
-    """Where it finally came from (links resolve against it; credentials stripped)."""
 
 
 def _reason(exc: BaseException, timeout: float) -> str:
@@ -244,19 +232,19 @@ class HttpClient:
             cache: where pages are kept and revalidated.
 
         Returns:
-            The :class:`Page`, or ``None`` for 404/410.
+            The :class:`~envsnap.index.cache.Page`, or ``None`` for 404/410.
 
         Raises:
             OperationError: refused redirect, 401/403, another 4xx, a page over
                 the size limit, a deadline missed; :class:`Unreachable` when
                 the server does not answer after the retries.
         """
-        from envsnap.index.cache import CachedPage, max_age  # noqa: PLC0415
+        from envsnap.index.cache import Page, max_age  # noqa: PLC0415
 
         clean = strip_credentials(url)[0]
         cached = cache.get(clean, accept) if cache is not None else None
         if cached is not None and cached.fresh():
-            return Page(body=cached.body, content_type=cached.content_type, url=cached.url)
+            return cached
         headers = {"Accept": accept, "Accept-Encoding": "gzip, deflate"}
         if cached is not None:
             headers.update(cached.validators())
@@ -269,7 +257,7 @@ class HttpClient:
                 return None
             else:
                 body = self._read(response, what=what, limit=self.limits.page_bytes)
-                page = CachedPage(
+                page = Page(
                     body=body,
                     content_type=response.headers.get("Content-Type", ""),
                     url=strip_credentials(final)[0],
@@ -282,11 +270,10 @@ class HttpClient:
         finally:
             response.release_conn()
         if cache is not None:
-            from dataclasses import replace  # noqa: PLC0415
-
             age = max_age(response.headers.get("Cache-Control"))
-            cache.put(clean, accept, replace(page, stored=time.time(), max_age=age))
-        return Page(body=page.body, content_type=page.content_type, url=page.url)
+            page = replace(page, stored=time.time(), max_age=age)
+            cache.put(clean, accept, page)
+        return page
 
     def download(
         self,

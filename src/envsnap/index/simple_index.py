@@ -31,8 +31,9 @@ from packaging.utils import canonicalize_version
 
 from envsnap._text import file_url_path, strip_credentials
 from envsnap.errors import InputError, OperationError
+from envsnap.index.cache import Page
 from envsnap.index.distfile import DistFile, ProjectFiles, ordered
-from envsnap.index.http import HttpClient, Page
+from envsnap.index.http import HttpClient
 from envsnap.index.secure import Credentials
 from envsnap.index.simple_api import ACCEPT, parse_page
 from envsnap.index.wheelhouse import hash_local, parse_filename, pin_filter
@@ -288,13 +289,7 @@ def _stamped(
     if head is None or not 0 <= time.time() - head[0].stored < PINNED_PAGE_AGE:
         return None
 
-    def read() -> Page | None:
-        cached = pages.get(clean, ACCEPT)
-        if cached is None:
-            return None
-        return Page(body=cached.body, content_type=cached.content_type, url=cached.url)
-
-    return f"links/{_GROUPED_FORMAT}/{ACCEPT}\n{clean}", head[1], read
+    return f"links/{_GROUPED_FORMAT}/{ACCEPT}\n{clean}", head[1], lambda: pages.get(clean, ACCEPT)
 
 
 _GROUPED_FORMAT = 2
