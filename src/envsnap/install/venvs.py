@@ -5,9 +5,6 @@ pyenv, asdf and uv-managed installs, the ``py`` launcher on Windows; one that
 does not run is skipped. The venv itself is made by the install backend
 (:mod:`envsnap.install.uv`: ``uv venv``; :mod:`envsnap.install.pip`: the
 standard library's ``venv``).
-
-Why one module of this size: finding base interpreters (PATH, pyenv, asdf,
-uv's) is one concern.
 """
 
 from __future__ import annotations
@@ -273,10 +270,8 @@ def candidates(
     env = os.environ if environ is None else environ
     parts = request.split(".")
     names = [f"python{'.'.join(parts[:2])}"] if len(parts) > 1 else []
-    home = Path(env["HOME"]) if env.get("HOME") else Path.home()
+    home, pyenv, asdf = _managers(env)
     xdg = Path(env["XDG_DATA_HOME"]) if env.get("XDG_DATA_HOME") else home / ".local" / "share"
-    pyenv = Path(env.get("PYENV_ROOT") or home / ".pyenv")
-    asdf = Path(env.get("ASDF_DATA_DIR") or home / ".asdf")
     shims = _shim_dirs(env)
     for path in _on_path([*names, f"python{parts[0]}", "python"], search_path):
         if os.path.realpath(path.parent) not in shims:
@@ -299,10 +294,18 @@ def _shim_dirs(env: Mapping[str, str]) -> set[str]:
     (a tenth of a second, exit 127 for a version not installed): the
     installs behind it are asked directly instead.
     """
-    home = Path(env["HOME"]) if env.get("HOME") else Path.home()
-    pyenv = Path(env.get("PYENV_ROOT") or home / ".pyenv")
-    asdf = Path(env.get("ASDF_DATA_DIR") or home / ".asdf")
+    _, pyenv, asdf = _managers(env)
     return {os.path.realpath(pyenv / "shims"), os.path.realpath(asdf / "shims")}
+
+
+def _managers(env: Mapping[str, str]) -> tuple[Path, Path, Path]:
+    """Return the home directory, pyenv's root and asdf's root."""
+    home = Path(env["HOME"]) if env.get("HOME") else Path.home()
+    return (
+        home,
+        Path(env.get("PYENV_ROOT") or home / ".pyenv"),
+        Path(env.get("ASDF_DATA_DIR") or home / ".asdf"),
+    )
 
 
 _VERSIONED = re.compile(r"^python3\.\d+$")
@@ -310,10 +313,7 @@ _VERSIONED = re.compile(r"^python3\.\d+$")
 
 def _versioned_on_path(search_path: str | None) -> Iterator[Path]:
     """Yield every executable ``python3.X`` in the ``PATH`` directories, in their order."""
-    directories = (search_path if search_path is not None else os.environ.get("PATH", "")).split(
-        os.pathsep
-    )
-    for directory in filter(None, directories):
+    for directory in _path_dirs(search_path):
         try:
             names = sorted(e.name for e in os.scandir(directory) if _VERSIONED.match(e.name))
         except OSError:
@@ -326,15 +326,17 @@ def _versioned_on_path(search_path: str | None) -> Iterator[Path]:
 
 def _on_path(names: Sequence[str], search_path: str | None) -> Iterator[Path]:
     """Yield each name's executable in every ``PATH`` directory (all of them, like ``which -a``)."""
-    directories = (search_path if search_path is not None else os.environ.get("PATH", "")).split(
-        os.pathsep
-    )
     for name in names:
-        for directory in directories:
-            if directory:
-                found = shutil.which(name, path=directory)
-                if found:
-                    yield Path(found)
+        for directory in _path_dirs(search_path):
+            found = shutil.which(name, path=directory)
+            if found:
+                yield Path(found)
+
+
+def _path_dirs(search_path: str | None) -> list[str]:
+    """Return the ``PATH`` directories (``search_path``, else ``$PATH``), empty ones left out."""
+    given = search_path if search_path is not None else os.environ.get("PATH", "")
+    return [directory for directory in given.split(os.pathsep) if directory]
 
 
 def _managed(root: Path, request: str, version_of: Callable[[str], str]) -> Iterator[Path]:
