@@ -41,12 +41,9 @@ if TYPE_CHECKING:
     from packaging.tags import Tag
     from packaging.version import Version
 
-    from envsnap.index.cache import PageCache
     from envsnap.index.distfile import ProjectFiles
-    from envsnap.index.file_cache import FileCache
     from envsnap.index.http import HttpClient
     from envsnap.index.settings import IndexSettings
-    from envsnap.index.simple_index import SimpleIndex
     from envsnap.index.transfer import Limits
 
 __all__ = [
@@ -56,7 +53,6 @@ __all__ = [
     "ProvenanceSource",
     "StaticSource",
     "collect",
-    "index_for",
     "pip_hashes",
     "source_for",
 ]
@@ -312,76 +308,36 @@ def source_for(
         OperationError: a wheelhouse directory cannot be read; pip's default
             index is needed and no pip is installed beside envsnap.
     """
+    from envsnap.index.cache import PageCache  # noqa: PLC0415
+    from envsnap.index.file_cache import FileCache, default_cache_dir  # noqa: PLC0415
+    from envsnap.index.http import HttpClient  # noqa: PLC0415
+    from envsnap.index.secure import check_secure  # noqa: PLC0415
     from envsnap.index.settings import local_path  # noqa: PLC0415
     from envsnap.index.simple_index import FlatLinks, SimpleIndex  # noqa: PLC0415
     from envsnap.index.wheelhouse import Wheelhouse  # noqa: PLC0415
 
     urls = settings.index_urls()
     remote_links = [u for u in settings.find_links if "://" in u and not u.startswith("file:")]
-    _check_secure(settings, [(u, "--find-links") for u in remote_links])
+    check_secure(
+        [
+            *((u, "--index-url") for u in urls[:1] if settings.index_url),
+            *((u, "--extra-index-url") for u in settings.extra_index_urls),
+            *((u, "--find-links") for u in remote_links),
+        ],
+        settings.trusted_hosts,
+    )
     sources: list[HashSource] = [
         Wheelhouse(path)
         for path in map(local_path, settings.find_links)
         if path is not None and path.is_dir()
     ]
     if urls or remote_links:
-        http, pages, files = _remote(settings, cache_root, client, limits)
+        root = cache_root or default_cache_dir()
+        http = client or HttpClient.from_settings(settings, limits=limits)
+        pages, files = PageCache(root / "pages"), FileCache(root)
         sources += [FlatLinks(u, client=http, pages=pages, files=files) for u in remote_links]
         if urls:
             sources.append(SimpleIndex(urls, client=http, pages=pages, files=files))
     if not sources:
         return None
     return sources[0] if len(sources) == 1 else ChainSource(tuple(sources))
-
-
-def index_for(settings: IndexSettings, *, cache_root: Path | None = None) -> SimpleIndex | None:
-    """Build the indexes pip's settings name (find-links left out), with the caches.
-
-    Args:
-        settings: see :func:`envsnap.index.settings.index_settings`.
-        cache_root: where pages and downloaded files are kept (default: the user cache).
-
-    Returns:
-        The :class:`~envsnap.index.simple_index.SimpleIndex`, or ``None``
-        under ``--no-index``.
-
-    Raises:
-        InputError: an index URL is plain http to a host that is neither a
-            secure origin nor trusted (see :func:`source_for`).
-        OperationError: pip's default index is needed and no pip is installed
-            beside envsnap.
-    """
-    from envsnap.index.simple_index import SimpleIndex  # noqa: PLC0415
-
-    urls = settings.index_urls()
-    if not urls:
-        return None
-    _check_secure(settings)
-    http, pages, files = _remote(settings, cache_root, None, None)
-    return SimpleIndex(urls, client=http, pages=pages, files=files)
-
-
-def _check_secure(settings: IndexSettings, more: Sequence[tuple[str, str]] = ()) -> None:
-    """Refuse plain http to an untrusted host among the index URLs and ``more`` (pip's rule)."""
-    from envsnap.index.secure import check_secure  # noqa: PLC0415
-
-    main = settings.index_url if not settings.no_index else None
-    named = [(main, "--index-url")] if main else []
-    named += [(u, "--extra-index-url") for u in settings.extra_index_urls]
-    check_secure([*named, *more], settings.trusted_hosts)
-
-
-def _remote(
-    settings: IndexSettings,
-    cache_root: Path | None,
-    client: HttpClient | None,
-    limits: Limits | None,
-) -> tuple[HttpClient, PageCache, FileCache]:
-    """Return the HTTP client pip's settings describe, and the page and file caches."""
-    from envsnap.index.cache import PageCache  # noqa: PLC0415
-    from envsnap.index.file_cache import FileCache, default_cache_dir  # noqa: PLC0415
-    from envsnap.index.http import HttpClient  # noqa: PLC0415
-
-    root = cache_root or default_cache_dir()
-    http = client or HttpClient.from_settings(settings, limits=limits)
-    return http, PageCache(root / "pages"), FileCache(root)

@@ -32,7 +32,7 @@ import tarfile
 import threading
 import zipfile
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from packaging.metadata import parse_email
@@ -136,10 +136,11 @@ class IndexCandidates:
             OperationError: ``--no-index`` (nothing to resolve from).
             InputError: a plain-http index that is neither secure nor trusted.
         """
-        from envsnap.index.repository import index_for  # noqa: PLC0415
+        from envsnap.index.repository import source_for  # noqa: PLC0415
+        from envsnap.index.simple_index import SimpleIndex  # noqa: PLC0415
 
-        index = index_for(settings, cache_root=cache_root)
-        if index is None:
+        index = source_for(replace(settings, find_links=()), cache_root=cache_root)
+        if not isinstance(index, SimpleIndex):  # --no-index: no index left to ask
             raise OperationError(
                 "a portable lock needs an index to resolve from (--no-index given)",
                 hint="drop --no-index, or name an index with --index-url",
