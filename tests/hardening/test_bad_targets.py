@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from envsnap.environment.target import find_interpreter
+from envsnap.environment.find import find_interpreter
 from envsnap.errors import TargetError
 from hardening.corpus import BAD, assert_error, invoke
 

@@ -25,7 +25,9 @@ import pytest
 from envsnap.errors import OperationError
 from envsnap.index.download import fetch_all
 from envsnap.index.file_cache import FileCache
-from envsnap.index.http import Credentials, HttpClient, Limits
+from envsnap.index.http import HttpClient
+from envsnap.index.secure import Credentials
+from envsnap.index.transfer import Limits
 from support.files import dist_file
 from support.venvs import clean_env
 

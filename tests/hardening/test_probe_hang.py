@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from envsnap._subprocess import BoundedProcess, ProcessTimeoutError
+from envsnap.environment.process import BoundedProcess, ProcessTimeoutError
 from envsnap.environment.target import probe
 from envsnap.errors import TargetError
-from envsnap.install.venvs import probe_version
+from envsnap.install.venvs import find_base_interpreter
 from hardening.corpus import assert_error, invoke
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX shell scripts as targets")
@@ -105,21 +105,17 @@ def test_wrapper_that_runs_the_real_interpreter_still_works(tmp_path: Path) -> N
     assert environment.python_version == tuple(sys.version_info[:3])
 
 
-def test_probe_version_of_a_wrapper_whose_child_hangs(
+def test_base_interpreter_of_a_restore_whose_child_hangs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """``restore --python`` asks the base interpreter's version the same bounded way."""
-    import envsnap.install.venvs as venvs_module  # noqa: PLC0415
-
-    monkeypatch.setattr(venvs_module, "_PROBE_TIMEOUT", 1.0)
+    """``restore --python`` asks the base interpreter's version through the same probe."""
+    monkeypatch.setenv("ENVSNAP_PROBE_TIMEOUT", "1")
     pidfile = tmp_path / "sleeper.pid"
     target = _script(tmp_path, "python3.11", f"sleep 300 &\necho $! > {pidfile}\nwait\n")
-    with pytest.raises(Exception, match=r"cannot run it as a Python interpreter") as info:
-        probe_version(target)
-    assert str(info.value) == (
-        f"{target}: cannot run it as a Python interpreter (no answer within 1.0 s)"
-    )
-    assert getattr(info.value, "exit_code", None) == 2
+    with pytest.raises(TargetError) as info:
+        find_base_interpreter(None, python=str(target))
+    assert info.value.message == f"{target}: the interpreter did not answer within 1 s"
+    assert info.value.exit_code == 2
     assert _ends(_sleeper_pid(pidfile))
 
 

@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 import envsnap.environment.snapshot as snapshot_module
+from envsnap.environment.find import restore_running
 from envsnap.environment.snapshot import take_snapshot
-from envsnap.environment.target import restore_running
 from envsnap.errors import TargetError
 from envsnap.restore.target import target_lock
 from support.venvs import clean_env, make_venv, run_envsnap

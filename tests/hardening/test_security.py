@@ -186,7 +186,7 @@ def test_requirements_index_option_credentials_not_printed(
 
 def test_probe_is_isolated() -> None:
     """The probe command line itself: ``-I -S`` (no site, no user site, no PYTHON* vars)."""
-    import envsnap._subprocess as bounded  # noqa: PLC0415
+    import envsnap.environment.process as bounded  # noqa: PLC0415
     import envsnap.environment.target as environment  # noqa: PLC0415
 
     calls: list[list[str]] = []

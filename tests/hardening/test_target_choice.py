@@ -25,7 +25,7 @@ from click.testing import CliRunner, Result
 
 from envsnap import __version__
 from envsnap.cli import cli
-from envsnap.environment.target import choose_target
+from envsnap.environment.find import choose_target
 from support.venvs import make_venv
 
 if TYPE_CHECKING:

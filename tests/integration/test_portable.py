@@ -27,6 +27,7 @@ from envsnap.environment.snapshot import take_snapshot
 from envsnap.errors import OperationError
 from envsnap.index.file_cache import FileCache
 from envsnap.index.http import HttpClient
+from envsnap.index.simple_index import SimpleIndex
 from envsnap.portable.freeze import portable_lock, requirements_lines
 from envsnap.portable.source import IndexCandidates
 from envsnap.portable.targets import make_targets
@@ -112,7 +113,8 @@ def venv(tmp_path_factory: pytest.TempPathFactory, index: tuple[str, list[str]])
 
 
 def source_for(url: str, tmp_path: Path) -> IndexCandidates:
-    return IndexCandidates([url], client=HttpClient(), files=FileCache(tmp_path / "cache"))
+    index = SimpleIndex([url], client=HttpClient(), files=FileCache(tmp_path / "cache"))
+    return IndexCandidates(index)
 
 
 def test_portable_lock_of_a_real_venv(

@@ -217,15 +217,9 @@ def _settings(lock: Lock, lock_path: Path, given: IndexOptions) -> IndexSettings
 
 
 def _client(settings: IndexSettings) -> HttpClient:
-    from envsnap.index.http import Credentials, HttpClient  # noqa: PLC0415
+    from envsnap.index.http import HttpClient  # noqa: PLC0415
 
-    return HttpClient(
-        credentials=Credentials(settings.index_urls()),
-        trusted_hosts=settings.trusted_hosts,
-        cert=settings.cert,
-        client_cert=settings.client_cert,
-        proxy=settings.proxy,
-    )
+    return HttpClient.from_settings(settings)
 
 
 def _check_trust(files: Sequence[DistFile], settings: IndexSettings) -> None:

@@ -199,18 +199,19 @@ def started_probe(python: str | None, *, skip: bool = False) -> Iterator[Pending
     its turn, so a missing FILE is still reported before a missing target. A
     probe whose answer is not taken is stopped on exit.
 
-    The notes of the choice (:attr:`~envsnap.environment.target.TargetChoice.notes`:
+    The notes of the choice (:attr:`~envsnap.environment.find.TargetChoice.notes`:
     a ``$VIRTUAL_ENV`` passed over) are said here, once, on stderr, unless the
     command was given ``-q``.
 
     Args:
-        python: ``-p/--python`` (see :func:`envsnap.environment.target.choose_target`).
+        python: ``-p/--python`` (see :func:`envsnap.environment.find.choose_target`).
         skip: yield ``None`` without starting anything (the command reads no env).
 
     Yields:
         The running :class:`~envsnap.environment.target.PendingProbe`, or ``None``.
     """
-    from envsnap.environment.target import choose_target, start_probe  # noqa: PLC0415
+    from envsnap.environment.find import choose_target  # noqa: PLC0415
+    from envsnap.environment.target import start_probe  # noqa: PLC0415
 
     choice = None
     if not skip:

@@ -53,14 +53,14 @@ __all__ = ["DependencyGraph", "Edge", "Unsatisfied"]
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Edge:
-    """``parent`` requires ``child`` in this environment."""
+    """``parent`` requires ``child`` in one environment (installed, or a resolution's target)."""
 
     parent: NormalizedName
     """The dependent distribution."""
     child: NormalizedName
-    """The distribution it requires (installed)."""
+    """The distribution it requires (installed, or chosen by the portable resolver)."""
     requirement: Requirement
-    """The ``Requires-Dist`` entry of ``parent`` that makes the edge."""
+    """The ``Requires-Dist`` entry of ``parent`` that makes the edge (marker included)."""
     extra: NormalizedName | None = None
     """The extra of ``parent`` the requirement belongs to, if any."""
 
@@ -281,11 +281,6 @@ class DependencyGraph:
                 self._index.setdefault((edge.parent, edge.extra), []).append(edge)
             self._index_size = size
         return self._index
-
-    def _satisfied(self, req: Requirement) -> bool:
-        """Whether ``req`` is installed at a version its specifier allows."""
-        dist = self.dists.get(canonical_name(req.name))
-        return dist is not None and req.specifier.contains(dist.version, prereleases=True)
 
     def _drain(self) -> None:
         while self._pending:

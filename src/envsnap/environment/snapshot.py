@@ -28,8 +28,9 @@ from envsnap.environment.distributions import (
     InstalledDistribution,
     read_distributions,
 )
+from envsnap.environment.find import find_interpreter, guard_read
 from envsnap.environment.graph import DependencyGraph, Edge, Unsatisfied
-from envsnap.environment.target import TargetEnvironment, find_interpreter, guard_read, probe
+from envsnap.environment.target import TargetEnvironment, probe
 
 if TYPE_CHECKING:
     import os
@@ -223,7 +224,7 @@ def take_snapshot(
 
     Args:
         python: an interpreter path or venv directory (see
-            :func:`envsnap.environment.target.find_interpreter` for the defaults).
+            :func:`envsnap.environment.find.find_interpreter` for the defaults).
         project: declared dependencies, to classify them as ``declared``: a
             declaration, or a ``pyproject.toml`` path or its directory
             (:func:`envsnap.environment.project.as_project`).
@@ -231,7 +232,7 @@ def take_snapshot(
             when the venv sees them (``include-system-site-packages``).
         environment: an already probed target; ``python`` is then ignored, and
             so is a restore running beside it (the caller reads the venv it
-            builds, or has checked: :func:`envsnap.environment.target.guard_read`).
+            builds, or has checked: :func:`envsnap.environment.find.guard_read`).
         started_probe: a probe started earlier
             (:func:`envsnap.environment.target.start_probe`, as the CLI does before
             its imports); its answer is used if it probes the same interpreter.
@@ -244,7 +245,7 @@ def take_snapshot(
     Raises:
         envsnap.errors.TargetError: the target is missing, broken or not a Python;
             an envsnap restore is running beside it, before or during the read
-            (:func:`envsnap.environment.target.guard_read`).
+            (:func:`envsnap.environment.find.guard_read`).
         envsnap.errors.InputError: ``project`` is a path that cannot be read.
     """
     if project is not None:

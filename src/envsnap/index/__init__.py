@@ -2,16 +2,18 @@
 
 - :mod:`~envsnap.index.settings`: the indexes pip would use (options, ``PIP_*``,
   pip's configuration, pip's built-in default);
-- :mod:`~envsnap.index.http`: the one HTTP client (pooling, retries, bounds,
-  credentials, redirects);
+- :mod:`~envsnap.index.http`: the one HTTP client (pooling, retries,
+  redirects), its bodies read within :mod:`~envsnap.index.transfer`'s bounds,
+  its credentials and plain-http trust from :mod:`~envsnap.index.secure`;
 - :mod:`~envsnap.index.cache`: index pages kept and revalidated on disk;
 - :mod:`~envsnap.index.simple_api`: PEP 691 JSON and PEP 503 HTML pages;
 - :mod:`~envsnap.index.repository` (with :mod:`~envsnap.index.wheelhouse`
   and :mod:`~envsnap.index.simple_index`): where the files of a pinned
-  version come from;
+  version come from, and the indexes :mod:`envsnap.portable` resolves from;
 - :mod:`~envsnap.index.download`: fetching files into the file cache, verified;
 - :mod:`~envsnap.index.distfile`: ``DistFile``, one file of a version (a
-  wheel or sdist with its hashes and location), as every module here lists it.
+  wheel or sdist with its hashes and location), and ``ProjectFiles``, one
+  release: every module here, and the portable resolver, speaks of these.
 
 Nothing here is imported at envsnap's start-up; each module loads on use.
 """

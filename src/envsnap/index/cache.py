@@ -29,14 +29,14 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["CachedPage", "PageCache", "max_age"]
+__all__ = ["Page", "PageCache", "max_age"]
 
 _MAX_AGE = re.compile(r"(?:^|,)\s*max-age\s*=\s*(\d+)", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CachedPage:
-    """One stored page and what revalidates it."""
+class Page:
+    """An index page as read (from the server, a local index or here), and its validators."""
 
     body: bytes | bytearray
     """The page's bytes."""
@@ -93,17 +93,17 @@ class PageCache:
         key = hashlib.sha256(f"{url}\n{accept}".encode()).hexdigest()
         return self.root / key[:2] / key
 
-    def get(self, url: str, accept: str) -> CachedPage | None:
+    def get(self, url: str, accept: str) -> Page | None:
         """Return the stored page for ``url`` asked with ``accept``, or ``None``."""
         try:
             with self._path(url, accept).open("rb") as handle:
                 meta = json.loads(handle.readline())
                 body = handle.read()
-            return CachedPage(body=body, **meta)
+            return Page(body=body, **meta)
         except (OSError, ValueError, TypeError):
             return None
 
-    def head(self, url: str, accept: str) -> tuple[CachedPage, str] | None:
+    def head(self, url: str, accept: str) -> tuple[Page, str] | None:
         """Return the stored page without its body (``b""``) and its stamp, or ``None``.
 
         The stamp names this very entry: its validators and the inode, size and
@@ -114,7 +114,7 @@ class PageCache:
             with self._path(url, accept).open("rb") as handle:
                 meta = json.loads(handle.readline())
                 status = os.fstat(handle.fileno())
-            page = CachedPage(body=b"", **meta)
+            page = Page(body=b"", **meta)
         except (OSError, ValueError, TypeError):
             return None
         stamp = json.dumps(
@@ -155,7 +155,7 @@ class PageCache:
                 Path(name).unlink(missing_ok=True)
         return data
 
-    def put(self, url: str, accept: str, page: CachedPage) -> None:
+    def put(self, url: str, accept: str, page: Page) -> None:
         """Store a page (an unwritable cache is not an error: the page is just not kept)."""
         path = self._path(url, accept)
         meta = {k: v for k, v in asdict(page).items() if k != "body"}

@@ -1,9 +1,10 @@
 """One file of a distribution: a wheel or sdist with its sha256 and where it lies.
 
-Also :class:`ProjectFiles`, the files of one pinned version as a repository
-lists them, so the sources in :mod:`envsnap.index` (simple index, wheelhouse)
-and :mod:`envsnap.index.repository`, which chooses among them, import this
-module and not each other.
+Also :class:`ProjectFiles`, one release: the files of one version as a
+repository lists them, so the sources in :mod:`envsnap.index` (simple index,
+wheelhouse), :mod:`envsnap.index.repository`, which chooses among them, and
+the portable resolver (:mod:`envsnap.portable`) import this module and not
+each other.
 
 The one type for "a file with a hash and a location", shared by the index
 side (:mod:`envsnap.index`: what a repository offers, what is downloaded and
@@ -13,14 +14,19 @@ installs) without either importing the other. See docs/architecture.md.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
+
+from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+from packaging.version import InvalidVersion
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
     from datetime import datetime
     from pathlib import Path
 
+    from packaging.tags import Tag
     from packaging.utils import NormalizedName
     from packaging.version import Version
 
@@ -29,7 +35,7 @@ __all__ = ["DistFile", "ProjectFiles", "ordered"]
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DistFile:
-    """One wheel or sdist of a pinned version.
+    """One wheel or sdist of a version: a link of an index page, a wheelhouse file, a lock's file.
 
     A repository's listing leaves ``name``/``version`` to the
     :class:`ProjectFiles` that holds it; a planned
@@ -55,6 +61,10 @@ class DistFile:
     """Upload time (PEP 700), when the index gives it."""
     yanked: bool = False
     """Whether the index marks it yanked (PEP 592)."""
+    core_metadata: Mapping[str, str] | None = None
+    """PEP 658 (named so by PEP 714): ``None`` when the index does not say a
+    ``.metadata`` file is served beside it; else the ``{algorithm: hexdigest}``
+    it gives for that file (empty when it gives none that can be read)."""
 
     @property
     def kind(self) -> Literal["wheel", "sdist"]:
@@ -81,14 +91,14 @@ class DistFile:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ProjectFiles:
-    """The files of one pinned version, as one source offers them."""
+    """One release: the files of one version, as one source offers them."""
 
     name: NormalizedName
     """The PEP 503 normalized name."""
     version: Version
     """The pinned version."""
     files: tuple[DistFile, ...]
-    """Wheels sorted by file name, then sdists."""
+    """Wheels sorted by file name, then sdists (yanked ones included, marked)."""
     index: str | None = None
     """The index URL they came from (credentials stripped); ``None`` for a wheelhouse."""
 
@@ -105,6 +115,41 @@ class ProjectFiles:
             key=lambda f: (not f.filename.endswith(".tar.gz"), f.filename),
         )
         return sdists[0] if sdists else None
+
+    def file_for(self, tags: tuple[Tag, ...]) -> DistFile | None:
+        """Return the file pip would pick on a target accepting ``tags``.
+
+        The wheel whose best tag comes first in ``tags`` (most preferred
+        first), else an sdist; yanked files are never picked (PEP 592: a
+        resolver ignores them unless pinned with ``==``).
+        """
+        rank = _ranks(tags)
+        best: tuple[int, DistFile] | None = None
+        sdist = None
+        for file in self.files:
+            if file.yanked:
+                continue
+            if not file.is_wheel:
+                sdist = sdist or file
+                continue
+            found = min((rank[t] for t in _wheel_tags(file.filename) if t in rank), default=None)
+            if found is not None and (best is None or found < best[0]):
+                best = (found, file)
+        return best[1] if best is not None else sdist
+
+
+@functools.lru_cache(maxsize=65536)
+def _wheel_tags(filename: str) -> frozenset[Tag]:
+    """Return a wheel file name's tags (empty for a name that is not a valid wheel's)."""
+    try:
+        return parse_wheel_filename(filename)[3]
+    except (InvalidWheelFilename, InvalidVersion):
+        return frozenset()
+
+
+@functools.lru_cache(maxsize=64)
+def _ranks(tags: tuple[Tag, ...]) -> dict[Tag, int]:
+    return {tag: index for index, tag in enumerate(tags)}
 
 
 def ordered(files: Iterable[DistFile]) -> tuple[DistFile, ...]:

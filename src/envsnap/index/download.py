@@ -77,7 +77,7 @@ def fetch_all(
         requests: the files.
         cache: where downloads are stored (by sha256) and looked up first.
         client: the HTTP client (default: one with ``~/.netrc`` credentials
-            and :meth:`~envsnap.index.http.Limits.from_environment` bounds).
+            and :meth:`~envsnap.index.transfer.Limits.from_environment` bounds).
         jobs: parallel downloads.
 
     Returns:

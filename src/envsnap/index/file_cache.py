@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 
-__all__ = ["CACHE_ENV", "FileCache", "default_cache_dir", "hash_file"]
+__all__ = ["CACHE_ENV", "FileCache", "default_cache_dir", "hash_file", "hash_stream"]
 
 CACHE_ENV = "ENVSNAP_CACHE_DIR"
 """The environment variable that overrides the cache root."""
@@ -54,7 +54,7 @@ def hash_file(path: Path) -> tuple[str, int]:
 
 
 def hash_stream(stream: BinaryIO) -> tuple[str, int]:
-    """Return ``(sha256 hex digest, size in bytes)`` of what ``stream`` holds."""
+    """Return ``(sha256 hex digest, size in bytes)`` of what ``stream`` holds from here."""
     digest = hashlib.sha256()
     size = 0
     while chunk := stream.read(_CHUNK):

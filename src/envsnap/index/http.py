@@ -8,7 +8,7 @@ and what a hostile server must not get around:
 
 - **credentials** from the index URLs (``user:password@``) and ``~/.netrc``
   (``$NETRC``) are sent as a header to their own origin only, and never
-  appear in a message;
+  appear in a message (:class:`envsnap.index.secure.Credentials`);
 - **redirects** are followed here, hop by hop: each hop must pass pip's
   secure-origin rule (:func:`envsnap.index.secure.is_secure`), and a hop to
   another origin (scheme, host, port) loses the ``Authorization`` header
@@ -16,183 +16,41 @@ and what a hostile server must not get around:
 - pip's ``cert`` (CA bundle) and ``client-cert`` settings are honoured, and a
   ``--trusted-host`` is fetched over ``https`` without certificate verification
   (pip's rule; hashes are still checked);
-- **bounds**: a page larger than :attr:`Limits.page_bytes` or a file larger
-  than the size the index or lock states (else :attr:`Limits.file_bytes`)
-  is refused while streaming, never held in memory; a file must arrive
-  within :attr:`Limits.deadline` seconds and, after the first
-  :attr:`Limits.timeout` seconds, at :attr:`Limits.min_rate` bytes per
-  second or more;
+- **bounds**: every body is read through :func:`envsnap.index.transfer.read_body`
+  (size, deadline and rate bounds, never held in memory past them);
 - :meth:`HttpClient.cancel` stops every transfer at its next chunk (the
   caller removes partial files; see :mod:`envsnap.index.download`).
-
-Why one module of this size: one HTTP client (pooling, retries, credentials, proxies,
-certificates, the page cache) is one concern; its parts share the connection state.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import netrc
-import os
 import threading
 import time
 import urllib.parse
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from envsnap._text import strip_credentials
-from envsnap.errors import InputError, OperationError
-from envsnap.index.secure import is_secure, is_trusted
+from envsnap.errors import OperationError
+from envsnap.index.secure import Credentials, host_key, is_secure, is_trusted, without_userinfo
+from envsnap.index.transfer import BrokenBody, Limits, Refused, Unreachable, read_body
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Mapping, Sequence
     from typing import BinaryIO
 
     import urllib3
 
-    from envsnap.index.cache import PageCache
+    from envsnap.index.cache import Page, PageCache
+    from envsnap.index.settings import IndexSettings
 
-__all__ = [
-    "Cancelled",
-    "Credentials",
-    "HttpClient",
-    "Limits",
-    "Page",
-    "Refused",
-    "Unreachable",
-    "host_key",
-    "http_timeout",
-    "without_userinfo",
-]
+__all__ = ["HttpClient"]
 
-_CHUNK = 1 << 16
 _REDIRECTS = (301, 302, 303, 307, 308)
 _MAX_HOPS = 10
 _MB = 1 << 20
 _TIMEOUT = 15.0
-
-
-class Unreachable(OperationError):
-    """The server did not answer usefully after the retries (refused, DNS, timeouts, 5xx)."""
-
-    reason = ""
-    """The cause in a few words (``Connection refused``, ``503 Service Unavailable``)."""
-
-
-class Refused(Unreachable):
-    """The server's answer was refused: over a size bound, too slow, an insecure redirect.
-
-    A misbehaving index stops the whole run at once, reported alone (as
-    :class:`Unreachable` does), not once per package.
-    """
-
-
-class _BrokenBody(Exception):
-    """A body cut short (connection closed or read timeout): the download is tried again."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class Cancelled(OperationError):
-    """The transfer was stopped by :meth:`HttpClient.cancel` (Ctrl-C, SIGTERM)."""
-
-
-def http_timeout(default: float, *, environ: Mapping[str, str] | None = None) -> float:
-    """Return the seconds to wait to connect or read: ``ENVSNAP_HTTP_TIMEOUT``, else ``default``.
-
-    Raises:
-        InputError: the variable is not a positive number.
-    """
-    raw = (os.environ if environ is None else environ).get("ENVSNAP_HTTP_TIMEOUT", "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        value = 0.0
-    if not value > 0 or value == float("inf"):
-        raise InputError(
-            f"ENVSNAP_HTTP_TIMEOUT={raw}: not a positive number of seconds",
-            hint="set it to the seconds to wait for the index, e.g. 30, or unset it",
-        )
-    return value
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Limits:
-    """Time and size bounds of every transfer."""
-
-    timeout: float = _TIMEOUT
-    """Seconds to connect, and to wait for each read (``ENVSNAP_HTTP_TIMEOUT``)."""
-    retries: int = 2
-    """Extra attempts after a connection error, a timeout, a 429 or 5xx answer."""
-    backoff: float = 0.25
-    """urllib3's ``backoff_factor``: the second retry waits this, each next one double."""
-    jobs: int = 8
-    """Parallel transfers, and pooled connections kept per host."""
-    page_bytes: int = 32 * _MB
-    """The largest index page accepted (``ENVSNAP_MAX_PAGE_MB``; the package index's
-    biggest pages are a few MB). Eight pages are read at once: 8 x 32 MiB bounds memory."""
-    file_bytes: int = 4096 * _MB
-    """The largest file accepted when neither the index nor the lock states its size."""
-    deadline: float = 3600.0
-    """Seconds one file (or page) may take, all of it."""
-    min_rate: float = 1024.0
-    """Bytes per second a transfer must average once ``timeout`` seconds have passed."""
-
-    @classmethod
-    def from_environment(cls, environ: Mapping[str, str] | None = None) -> Limits:
-        """Return the defaults with ``ENVSNAP_HTTP_TIMEOUT`` and ``ENVSNAP_MAX_PAGE_MB`` applied.
-
-        Raises:
-            InputError: a variable is not a positive number.
-        """
-        env = os.environ if environ is None else environ
-        pages = env.get("ENVSNAP_MAX_PAGE_MB", "").strip()
-        if pages and not (pages.isdigit() and int(pages) > 0):
-            raise InputError(
-                f"ENVSNAP_MAX_PAGE_MB={pages}: not a positive whole number of MiB",
-                hint="set it to the largest index page to accept, e.g. 64, or unset it",
-            )
-        return cls(
-            timeout=http_timeout(_TIMEOUT, environ=env),
-            page_bytes=int(pages) * _MB if pages else 32 * _MB,
-        )
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Page:
-    """An index page as read (from the server or the page cache)."""
-
-    body: bytes | bytearray
-    """Its bytes (at most :attr:`Limits.page_bytes`)."""
-    content_type: str
-    """Its ``Content-Type``."""
-    url: str
-    """Where it finally came from (links resolve against it; credentials stripped)."""
-
-
-def host_key(url: str) -> str:
-    """Return ``scheme://host:port`` of a URL: its origin, the key credentials are kept by."""
-    parts = urllib.parse.urlsplit(url)
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    default = {"http": 80, "https": 443}.get(parts.scheme.lower())
-    return f"{parts.scheme.lower()}://{parts.hostname}:{port or default or ''}"
-
-
-def without_userinfo(url: str) -> str:
-    """Return ``url`` without any ``user:password@`` (credentials go in a header instead)."""
-    parts = urllib.parse.urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
 def _reason(exc: BaseException, timeout: float) -> str:
@@ -214,50 +72,6 @@ def _reason(exc: BaseException, timeout: float) -> str:
             return current.strerror
         todo += [getattr(current, "reason", None), current.__cause__, current.__context__]
     return str(getattr(exc, "reason", None) or exc)
-
-
-def _basic(user: str, password: str) -> str:
-    token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
-    return f"Basic {token}"
-
-
-class Credentials:
-    """Basic-auth headers for origins, from index URLs and ``~/.netrc`` (as pip does).
-
-    Args:
-        urls: index URLs that may carry ``user:password@``.
-        use_netrc: also read ``$NETRC`` or ``~/.netrc`` for other hosts.
-    """
-
-    def __init__(self, urls: Sequence[str] = (), *, use_netrc: bool = True) -> None:
-        self._headers: dict[str, str] = {}
-        for url in urls:
-            parts = urllib.parse.urlsplit(url)
-            if parts.username is not None:
-                user = urllib.parse.unquote(parts.username)
-                password = urllib.parse.unquote(parts.password or "")
-                self._headers.setdefault(host_key(url), _basic(user, password))
-        self._netrc: netrc.netrc | None = None
-        if use_netrc:
-            path = os.environ.get("NETRC") or str(Path.home() / ".netrc")
-            try:
-                self._netrc = netrc.netrc(path)
-            except (OSError, netrc.NetrcParseError):
-                self._netrc = None
-
-    def header_for(self, url: str) -> str | None:
-        """Return the ``Authorization`` header for ``url``'s origin, if any."""
-        parts = urllib.parse.urlsplit(url)
-        if parts.username is not None:
-            return _basic(
-                urllib.parse.unquote(parts.username), urllib.parse.unquote(parts.password or "")
-            )
-        found = self._headers.get(host_key(url))
-        if found is None and self._netrc is not None and parts.hostname:
-            entry = self._netrc.authenticators(parts.hostname)
-            if entry is not None:
-                found = _basic(entry[0], entry[2] or "")
-        return found
 
 
 def _bypassed(host: str, port: int | None, no_proxy: str) -> bool:
@@ -320,6 +134,22 @@ class HttpClient:
         self._cancelled = threading.Event()
         self._down: dict[str, OperationError] = {}
         self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: IndexSettings, *, limits: Limits | None = None) -> HttpClient:
+        """Return the client pip's settings describe.
+
+        The index URLs' credentials, ``--trusted-host``, ``cert``,
+        ``client-cert`` and ``proxy`` (see :func:`envsnap.index.settings.index_settings`).
+        """
+        return cls(
+            credentials=Credentials(settings.index_urls()),
+            trusted_hosts=settings.trusted_hosts,
+            cert=settings.cert,
+            client_cert=settings.client_cert,
+            proxy=settings.proxy,
+            limits=limits,
+        )
 
     def close(self) -> None:
         """Close every pooled connection."""
@@ -402,19 +232,19 @@ class HttpClient:
             cache: where pages are kept and revalidated.
 
         Returns:
-            The :class:`Page`, or ``None`` for 404/410.
+            The :class:`~envsnap.index.cache.Page`, or ``None`` for 404/410.
 
         Raises:
             OperationError: refused redirect, 401/403, another 4xx, a page over
                 the size limit, a deadline missed; :class:`Unreachable` when
                 the server does not answer after the retries.
         """
-        from envsnap.index.cache import CachedPage, max_age  # noqa: PLC0415
+        from envsnap.index.cache import Page, max_age  # noqa: PLC0415
 
         clean = strip_credentials(url)[0]
         cached = cache.get(clean, accept) if cache is not None else None
         if cached is not None and cached.fresh():
-            return Page(body=cached.body, content_type=cached.content_type, url=cached.url)
+            return cached
         headers = {"Accept": accept, "Accept-Encoding": "gzip, deflate"}
         if cached is not None:
             headers.update(cached.validators())
@@ -427,7 +257,7 @@ class HttpClient:
                 return None
             else:
                 body = self._read(response, what=what, limit=self.limits.page_bytes)
-                page = CachedPage(
+                page = Page(
                     body=body,
                     content_type=response.headers.get("Content-Type", ""),
                     url=strip_credentials(final)[0],
@@ -440,11 +270,10 @@ class HttpClient:
         finally:
             response.release_conn()
         if cache is not None:
-            from dataclasses import replace  # noqa: PLC0415
-
             age = max_age(response.headers.get("Cache-Control"))
-            cache.put(clean, accept, replace(page, stored=time.time(), max_age=age))
-        return Page(body=page.body, content_type=page.content_type, url=page.url)
+            page = replace(page, stored=time.time(), max_age=age)
+            cache.put(clean, accept, page)
+        return page
 
     def download(
         self,
@@ -477,7 +306,7 @@ class HttpClient:
             out.truncate()
             try:
                 return self._download_once(url, out, what=what, size=size)
-            except _BrokenBody as exc:
+            except BrokenBody as exc:
                 # a body cut short is retried too, counted and spaced by urllib3's Retry
                 try:
                     retry = retry.increment(
@@ -520,14 +349,22 @@ class HttpClient:
                 digest.update(chunk)
                 out.write(chunk)
 
-            got = self._stream(response, write, what=what, limit=limit, stated=size is not None)
+            got = read_body(
+                response,
+                write,
+                limits=self.limits,
+                cancelled=self._cancelled,
+                what=what,
+                limit=limit,
+                stated=size is not None,
+            )
         except BaseException:
             response.close()  # half read: the connection cannot be reused
             raise
         finally:
             response.release_conn()
         if size is not None and got != size:
-            raise _BrokenBody(f"truncated download ({got} of {size} bytes)")
+            raise BrokenBody(f"truncated download ({got} of {size} bytes)")
         return digest.hexdigest(), got
 
     # ------------------------------------------------------------------ internals
@@ -623,71 +460,14 @@ class HttpClient:
 
     def _read(self, response: urllib3.BaseHTTPResponse, *, what: str, limit: int) -> bytearray:
         body = bytearray()  # grown in place: no second copy of a large page
-        self._stream(response, body.extend, what=what, limit=limit, stated=False, page=True)
+        read_body(
+            response,
+            body.extend,
+            limits=self.limits,
+            cancelled=self._cancelled,
+            what=what,
+            limit=limit,
+            stated=False,
+            page=True,
+        )
         return body
-
-    def _stream(
-        self,
-        response: urllib3.BaseHTTPResponse,
-        write: Callable[[bytes], None],
-        *,
-        what: str,
-        limit: int,
-        stated: bool,
-        page: bool = False,
-    ) -> int:
-        """Pass the body to ``write`` chunk by chunk within the limits; return its length."""
-        import urllib3  # noqa: PLC0415
-
-        kind = "page" if page else "file"
-        declared = response.headers.get("Content-Length", "")
-        if declared.isdigit() and int(declared) > limit:
-            raise self._too_large(what, kind, limit, stated=stated, declared=int(declared))
-        limits = self.limits
-        start = time.monotonic()
-        total = 0
-        try:
-            while True:
-                if self._cancelled.is_set():
-                    raise Cancelled(f"{what}: interrupted")
-                chunk = response.read1(_CHUNK)
-                if not chunk:
-                    return total
-                total += len(chunk)
-                if total > limit:
-                    raise self._too_large(what, kind, limit, stated=stated)
-                write(chunk)
-                elapsed = time.monotonic() - start
-                if elapsed > limits.deadline:
-                    raise Refused(
-                        f"{what}: took more than {limits.deadline:g} s ({total} bytes so far)",
-                        hint="the server is too slow; try again later or use another index",
-                    )
-                if elapsed > limits.timeout and total / elapsed < limits.min_rate:
-                    raise Refused(
-                        f"{what}: too slow ({total} bytes in {elapsed:.0f} s, under "
-                        f"{limits.min_rate:g} bytes/s)",
-                        hint="the server is too slow; try again later or use another index",
-                    )
-        except urllib3.exceptions.HTTPError as exc:
-            if isinstance(exc, urllib3.exceptions.ReadTimeoutError) or "timed out" in str(exc):
-                reason = f"no answer for {limits.timeout:g} s (ENVSNAP_HTTP_TIMEOUT)"
-            else:
-                reason = f"truncated download ({total} bytes, then the connection closed)"
-            if page:
-                raise OperationError(f"{what}: {reason}") from None
-            raise _BrokenBody(reason) from None
-
-    @staticmethod
-    def _too_large(
-        what: str, kind: str, limit: int, *, stated: bool, declared: int | None = None
-    ) -> OperationError:
-        says = (
-            f"says {declared} bytes" if declared is not None else f"sends more than {limit} bytes"
-        )
-        bound = "the size the index or lock file states" if stated else f"envsnap's {kind} limit"
-        return Refused(
-            f"{what}: the server {says}, over {bound} ({limit} bytes); stopped",
-            hint="the server misbehaves (or the lock file states a wrong size); "
-            "nothing was written or installed",
-        )

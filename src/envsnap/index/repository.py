@@ -26,24 +26,25 @@ and gathers every failure into one :class:`~envsnap.errors.OperationError`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from packaging.utils import InvalidWheelFilename, NormalizedName, parse_wheel_filename
 
 from envsnap._io import run_parallel
 from envsnap.errors import OperationError
-from envsnap.index.http import Unreachable
+from envsnap.index.transfer import Unreachable
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
+    from pathlib import Path
 
     from packaging.tags import Tag
     from packaging.version import Version
 
     from envsnap.index.distfile import ProjectFiles
-    from envsnap.index.http import HttpClient, Limits
+    from envsnap.index.http import HttpClient
     from envsnap.index.settings import IndexSettings
+    from envsnap.index.transfer import Limits
 
 __all__ = [
     "DEFAULT_JOBS",
@@ -309,8 +310,9 @@ def source_for(
     """
     from envsnap.index.cache import PageCache  # noqa: PLC0415
     from envsnap.index.file_cache import FileCache, default_cache_dir  # noqa: PLC0415
-    from envsnap.index.http import Credentials, HttpClient  # noqa: PLC0415
+    from envsnap.index.http import HttpClient  # noqa: PLC0415
     from envsnap.index.secure import check_secure  # noqa: PLC0415
+    from envsnap.index.settings import local_path  # noqa: PLC0415
     from envsnap.index.simple_index import FlatLinks, SimpleIndex  # noqa: PLC0415
     from envsnap.index.wheelhouse import Wheelhouse  # noqa: PLC0415
 
@@ -325,18 +327,13 @@ def source_for(
         settings.trusted_hosts,
     )
     sources: list[HashSource] = [
-        Wheelhouse(path) for path in map(_link_path, settings.find_links) if path is not None
+        Wheelhouse(path)
+        for path in map(local_path, settings.find_links)
+        if path is not None and path.is_dir()
     ]
     if urls or remote_links:
         root = cache_root or default_cache_dir()
-        http = client or HttpClient(
-            credentials=Credentials(urls),
-            trusted_hosts=settings.trusted_hosts,
-            cert=settings.cert,
-            client_cert=settings.client_cert,
-            proxy=settings.proxy,
-            limits=limits,
-        )
+        http = client or HttpClient.from_settings(settings, limits=limits)
         pages, files = PageCache(root / "pages"), FileCache(root)
         sources += [FlatLinks(u, client=http, pages=pages, files=files) for u in remote_links]
         if urls:
@@ -344,16 +341,3 @@ def source_for(
     if not sources:
         return None
     return sources[0] if len(sources) == 1 else ChainSource(tuple(sources))
-
-
-def _link_path(link: str) -> Path | None:
-    """Return the directory of a local find-links entry (a path or ``file:`` URL), else None."""
-    if link.startswith("file:"):
-        from envsnap._text import file_url_path  # noqa: PLC0415
-
-        path = file_url_path(link) or Path(link)
-    elif "://" in link:
-        return None
-    else:
-        path = Path(link)
-    return path if path.is_dir() else None

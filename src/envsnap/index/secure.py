@@ -1,4 +1,4 @@
-"""Plain-http URLs: which hosts are secure origins, and refusing the others (as pip does).
+"""Origins: which are secure for plain http, and the credentials each one is sent (as pip does).
 
 pip fetches from an ``http://`` index or find-links page only when its host
 is a *secure origin* or a ``--trusted-host``: ``https`` and ``file`` URLs,
@@ -10,21 +10,37 @@ gives a different result. ``--trusted-host HOST`` (or ``HOST:PORT``) and
 ``PIP_TRUSTED_HOST`` (whitespace-separated) opt in, with pip's matching: a
 bare host trusts every port of it, ``HOST:PORT`` only that port. Hashes are
 still checked for files from a trusted host.
+
+:class:`Credentials` holds the ``Authorization`` header of each origin
+(``scheme://host:port``, :func:`host_key`), from ``user:password@`` in the
+index URLs and from ``~/.netrc``; a URL sent on the wire carries none
+(:func:`without_userinfo`).
 """
 
 from __future__ import annotations
 
+import base64
 import ipaddress
+import netrc
+import os
 import urllib.parse
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from envsnap._text import strip_credentials
 from envsnap.errors import InputError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Sequence
 
-__all__ = ["check_secure", "is_secure", "is_trusted"]
+__all__ = [
+    "Credentials",
+    "check_secure",
+    "host_key",
+    "is_secure",
+    "is_trusted",
+    "without_userinfo",
+]
 
 _LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
 
@@ -105,3 +121,66 @@ def check_secure(urls: Iterable[tuple[str, str]], trusted: Iterable[str] = ()) -
             hint=f"use https, or pass --trusted-host {netloc} (or set PIP_TRUSTED_HOST) "
             "if you trust the network to it; hashes are still checked",
         )
+
+
+def host_key(url: str) -> str:
+    """Return ``scheme://host:port`` of a URL: its origin, the key credentials are kept by."""
+    parts = urllib.parse.urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    default = {"http": 80, "https": 443}.get(parts.scheme.lower())
+    return f"{parts.scheme.lower()}://{parts.hostname}:{port or default or ''}"
+
+
+def without_userinfo(url: str) -> str:
+    """Return ``url`` without any ``user:password@`` (credentials go in a header instead)."""
+    parts = urllib.parse.urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
+def _basic(user: str, password: str) -> str:
+    token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+    return f"Basic {token}"
+
+
+class Credentials:
+    """Basic-auth headers for origins, from index URLs and ``~/.netrc`` (as pip does).
+
+    Args:
+        urls: index URLs that may carry ``user:password@``.
+        use_netrc: also read ``$NETRC`` or ``~/.netrc`` for other hosts.
+    """
+
+    def __init__(self, urls: Sequence[str] = (), *, use_netrc: bool = True) -> None:
+        self._headers: dict[str, str] = {}
+        for url in urls:
+            parts = urllib.parse.urlsplit(url)
+            if parts.username is not None:
+                user = urllib.parse.unquote(parts.username)
+                password = urllib.parse.unquote(parts.password or "")
+                self._headers.setdefault(host_key(url), _basic(user, password))
+        self._netrc: netrc.netrc | None = None
+        if use_netrc:
+            path = os.environ.get("NETRC") or str(Path.home() / ".netrc")
+            try:
+                self._netrc = netrc.netrc(path)
+            except (OSError, netrc.NetrcParseError):
+                self._netrc = None
+
+    def header_for(self, url: str) -> str | None:
+        """Return the ``Authorization`` header for ``url``'s origin, if any."""
+        parts = urllib.parse.urlsplit(url)
+        if parts.username is not None:
+            return _basic(
+                urllib.parse.unquote(parts.username), urllib.parse.unquote(parts.password or "")
+            )
+        found = self._headers.get(host_key(url))
+        if found is None and self._netrc is not None and parts.hostname:
+            entry = self._netrc.authenticators(parts.hostname)
+            if entry is not None:
+                found = _basic(entry[0], entry[2] or "")
+        return found

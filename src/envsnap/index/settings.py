@@ -42,6 +42,7 @@ __all__ = [
     "IndexOptions",
     "IndexSettings",
     "index_settings",
+    "local_path",
     "parse_pip_config_debug",
     "pip_config",
     "pip_default_index",
@@ -387,7 +388,7 @@ def _existing(locations: Sequence[str], notes: list[str]) -> list[str]:
     """Keep the locations that exist; a missing ``file:`` index or directory gets a note."""
     kept = []
     for location in locations:
-        path = _local(location)
+        path = local_path(location)
         if path is not None and not path.exists():
             notes.append(f"{location} is left out: no such file or directory (pip skips it too)")
             continue
@@ -395,7 +396,8 @@ def _existing(locations: Sequence[str], notes: list[str]) -> list[str]:
     return kept
 
 
-def _local(location: str) -> Path | None:
+def local_path(location: str) -> Path | None:
+    """Return the local path of an index or find-links location (a path or ``file:`` URL)."""
     if location.startswith("file:"):
         return file_url_path(location)
     if "://" in location:

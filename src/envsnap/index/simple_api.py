@@ -24,43 +24,21 @@ import html.parser
 import json
 import re
 import urllib.parse
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from envsnap.errors import OperationError
+from envsnap.index.distfile import DistFile
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
-__all__ = ["ACCEPT", "JSON_TYPE", "Link", "parse_page"]
+__all__ = ["ACCEPT", "JSON_TYPE", "parse_page"]
 
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 """PEP 691's JSON content type."""
 ACCEPT = f"{JSON_TYPE}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"
 """The ``Accept`` header of a project page request: JSON preferred, HTML accepted."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Link:
-    """One file link of a project page."""
-
-    filename: str
-    """The file's name (from the JSON ``filename``, else the URL's last path part)."""
-    url: str
-    """Its absolute URL, fragment removed."""
-    hashes: Mapping[str, str] = field(default_factory=dict)
-    """``{algorithm: hexdigest}`` the page gives (may be empty for HTML)."""
-    size: int | None = None
-    """Its size in bytes (PEP 700), when given."""
-    upload_time: datetime | None = None
-    """Its upload time (PEP 700), when given."""
-    yanked: bool = False
-    """Whether the index marks it yanked (PEP 592)."""
-    core_metadata: Mapping[str, str] | None = None
-    """PEP 658: ``None`` when the page does not say a ``.metadata`` file is
-    served; else the ``{algorithm: hexdigest}`` it gives for that file (empty
-    when it gives none, or none that can be read)."""
 
 
 def parse_page(
@@ -70,7 +48,7 @@ def parse_page(
     *,
     where: str,
     keep: Callable[[str], bool] | None = None,
-) -> list[Link]:
+) -> list[DistFile]:
     """Parse a Simple API project page, JSON (PEP 691) or HTML (PEP 503).
 
     Args:
@@ -84,8 +62,9 @@ def parse_page(
             needs a few).
 
     Returns:
-        Its file links, in page order; on a page fetched over http(s), only
-        the http(s) ones (see the module docstring).
+        Its file links, in page order, as :class:`DistFile` (without name and
+        version); on a page fetched over http(s), only the http(s) ones (see
+        the module docstring).
 
     Raises:
         OperationError: the body is not a Simple API page.
@@ -95,15 +74,14 @@ def parse_page(
         if mime == JSON_TYPE or (mime.endswith("json") and body.lstrip()[:1] == b"{"):
             links = _parse_json(json.loads(body), base_url, keep)
         else:
-            links = _parse_html(body.decode("utf-8", "replace"), base_url)
-            links = links if keep is None else [link for link in links if keep(link.filename)]
+            links = _parse_html(body.decode("utf-8", "replace"), base_url, keep)
     except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
         raise OperationError(
             f"{where}: not a Simple API page ({exc})",
             hint="--index-url takes the Simple API root of an index (usually ending in /simple)",
         ) from None
     allowed = _LINK_SCHEMES.get(_scheme(base_url), frozenset())
-    return [link for link in links if _scheme(link.url) in allowed]
+    return [link for link in links if _scheme(link.url or "") in allowed]
 
 
 _LINK_SCHEMES = {
@@ -148,7 +126,7 @@ def _html_metadata(attrs: Mapping[str, str | None]) -> Mapping[str, str] | None:
 
 def _parse_json(
     data: dict[str, object], base_url: str, keep: Callable[[str], bool] | None
-) -> list[Link]:
+) -> list[DistFile]:
     files = data["files"]
     if not isinstance(files, list):
         raise TypeError("'files' is not a list")
@@ -161,7 +139,7 @@ def _parse_json(
         size = item.get("size")
         uploaded = item.get("upload-time")
         links.append(
-            Link(
+            DistFile(
                 filename=filename,
                 url=urllib.parse.urljoin(base_url, str(item["url"])),
                 hashes=hashes,
@@ -217,7 +195,7 @@ class _AnchorParser(html.parser.HTMLParser):
 _FRAGMENT = re.compile(r"^(?P<algo>[a-z0-9_]+)=(?P<digest>[0-9a-fA-F]+)$")
 
 
-def _parse_html(text: str, base_url: str) -> list[Link]:
+def _parse_html(text: str, base_url: str, keep: Callable[[str], bool] | None) -> list[DistFile]:
     parser = _AnchorParser(base_url)
     parser.feed(text)
     parser.close()
@@ -226,13 +204,16 @@ def _parse_html(text: str, base_url: str) -> list[Link]:
         href = str(attrs["href"])
         url, _, fragment = urllib.parse.urljoin(parser.base_url, href).partition("#")
         path_name = urllib.parse.unquote(urllib.parse.urlsplit(url).path.rsplit("/", 1)[-1])
+        filename = path_name or anchor_text
+        if keep is not None and not keep(filename):
+            continue
         hashes = {}
         found = _FRAGMENT.match(fragment)
         if found:
             hashes[found["algo"].lower()] = found["digest"].lower()
         links.append(
-            Link(
-                filename=path_name or anchor_text,
+            DistFile(
+                filename=filename,
                 url=url,
                 hashes=hashes,
                 yanked="data-yanked" in attrs,

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import threading
 import urllib.parse
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,19 +31,22 @@ from packaging.utils import canonicalize_version
 
 from envsnap._text import file_url_path, strip_credentials
 from envsnap.errors import InputError, OperationError
+from envsnap.index.cache import Page
 from envsnap.index.distfile import DistFile, ProjectFiles, ordered
-from envsnap.index.http import Credentials, HttpClient, Limits, Page
-from envsnap.index.simple_api import ACCEPT, Link, parse_page
+from envsnap.index.http import HttpClient
+from envsnap.index.secure import Credentials
+from envsnap.index.simple_api import ACCEPT, parse_page
 from envsnap.index.wheelhouse import hash_local, parse_filename, pin_filter
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Iterator, Sequence
 
     from packaging.utils import NormalizedName
     from packaging.version import Version
 
     from envsnap.index.cache import PageCache
     from envsnap.index.file_cache import FileCache
+    from envsnap.index.transfer import Limits
 
 __all__ = ["PINNED_PAGE_AGE", "FlatLinks", "SimpleIndex", "read_local_page"]
 
@@ -71,32 +75,25 @@ class _Remote:
         return self.client.get_page(url, accept=ACCEPT, what=what, cache=self.pages)
 
     def _files(
-        self, links: Sequence[Link], name: NormalizedName, version: Version
+        self, links: Sequence[DistFile], name: NormalizedName, version: Version
     ) -> list[DistFile]:
+        """Keep the links of ``name==version``, with a sha256 (hashed here if the page has none)."""
         found = []
         for link in links:
             if parse_filename(link.filename) != (name, version):
                 continue
-            hashes, size = link.hashes, link.size
-            if "sha256" not in hashes:
-                digest, size = self._hash_url(link, what=f"{name}=={version}: {link.filename}")
-                hashes = {**hashes, "sha256": digest}
-            found.append(
-                DistFile(
-                    filename=link.filename,
-                    hashes={"sha256": hashes["sha256"]},
-                    url=strip_credentials(link.url)[0],
-                    size=size,
-                    upload_time=link.upload_time,
-                    yanked=link.yanked,
-                )
-            )
+            sha256, size = link.hashes.get("sha256"), link.size
+            if sha256 is None:
+                sha256, size = self._hash_url(link, what=f"{name}=={version}: {link.filename}")
+            url = strip_credentials(link.url)[0] if link.url else None
+            found.append(replace(link, hashes={"sha256": sha256}, url=url, size=size))
         return found
 
-    def _hash_url(self, link: Link, *, what: str) -> tuple[str, int]:
+    def _hash_url(self, link: DistFile, *, what: str) -> tuple[str, int]:
         """Download a link without a hash (into the file cache when there is one) and hash it."""
         import tempfile  # noqa: PLC0415
 
+        assert link.url is not None  # noqa: S101 - every link of a page has one
         clean = strip_credentials(link.url)[0]
         missing = OperationError(
             f"{what}: the index lists it but answers 404 Not Found ({clean})",
@@ -178,18 +175,37 @@ class SimpleIndex(_Remote):
         known = self._from_cache(name, version)
         if known is not None:
             return known
-        for raw, clean in self._indexes:
-            where = f"{clean}/{name}/"
-            page = self._page(urllib.parse.urljoin(raw, f"{name}/"), what=f"{name}: {where}")
-            if page is None:
-                continue
-            links = parse_page(
-                page.body, page.content_type, page.url, where=where, keep=pin_filter(name, version)
-            )
+        for clean, links in self.project_pages(name, keep=pin_filter(name, version)):
             files = self._files(links, name, version)
             if files:
                 return ProjectFiles(name=name, version=version, files=ordered(files), index=clean)
         return None
+
+    def project_pages(
+        self, name: NormalizedName, *, keep: Callable[[str], bool] | None = None
+    ) -> Iterator[tuple[str, list[DistFile]]]:
+        """Yield the links of ``name``'s page on each index that has one, in index order.
+
+        Args:
+            name: the project.
+            keep: called with each file name; only the links it keeps are built.
+
+        Yields:
+            ``(the index URL without credentials, the page's links)``: a
+            caller stops at the first index that has what it needs (uv's
+            ``first-index`` strategy).
+
+        Raises:
+            OperationError: a page cannot be read (see :meth:`HttpClient.get_page`).
+        """
+        for raw, clean in self._indexes:
+            where = f"{clean}/{name}/"
+            page = self._page(urllib.parse.urljoin(raw, f"{name}/"), what=f"{name}: {where}")
+            if page is not None:
+                yield (
+                    clean,
+                    parse_page(page.body, page.content_type, page.url, where=where, keep=keep),
+                )
 
     def _from_cache(self, name: NormalizedName, version: Version) -> ProjectFiles | None:
         """Answer from cached pages alone when the first index that has a page lists the version.
@@ -223,14 +239,14 @@ class SimpleIndex(_Remote):
                     return []
                 keep = pin_filter(name, version)
                 return [
-                    _link_to_json(link)
+                    _file_to_json(link)
                     for link in parse_page(
                         page.body, page.content_type, page.url, where=where, keep=keep
                     )
                 ]
 
             kept = pages.derived(f"{key}\n{pin}", stamp, make)
-            links = [_link_from_json(item) for item in kept] if isinstance(kept, list) else []
+            links = [_file_from_json(item) for item in kept] if isinstance(kept, list) else []
             if not links or any(parse_filename(link.filename) != (name, version) for link in links):
                 return None  # maybe uploaded since: ask the index
             if any("sha256" not in link.hashes for link in links):
@@ -273,13 +289,7 @@ def _stamped(
     if head is None or not 0 <= time.time() - head[0].stored < PINNED_PAGE_AGE:
         return None
 
-    def read() -> Page | None:
-        cached = pages.get(clean, ACCEPT)
-        if cached is None:
-            return None
-        return Page(body=cached.body, content_type=cached.content_type, url=cached.url)
-
-    return f"links/{_GROUPED_FORMAT}/{ACCEPT}\n{clean}", head[1], read
+    return f"links/{_GROUPED_FORMAT}/{ACCEPT}\n{clean}", head[1], lambda: pages.get(clean, ACCEPT)
 
 
 _GROUPED_FORMAT = 2
@@ -292,16 +302,16 @@ def _pin_key(name: str, version: Version) -> str:
     return f"{name}=={canonicalize_version(version)}"
 
 
-def _link_to_json(link: Link) -> list[object]:
-    """Return a :class:`Link` as a JSON list (:func:`_link_from_json` reads it back)."""
+def _file_to_json(link: DistFile) -> list[object]:
+    """Return a page's link as a JSON list (:func:`_file_from_json` reads it back)."""
     uploaded = link.upload_time.isoformat() if link.upload_time else None
     return [link.filename, link.url, dict(link.hashes), link.size, uploaded, link.yanked]
 
 
-def _link_from_json(item: list[Any]) -> Link:
-    """Rebuild a :class:`Link` that :func:`_link_to_json` wrote."""
+def _file_from_json(item: list[Any]) -> DistFile:
+    """Rebuild a page's link that :func:`_file_to_json` wrote."""
     filename, url, hashes, size, uploaded, yanked = item
-    return Link(
+    return DistFile(
         filename=str(filename),
         url=str(url),
         hashes={str(k): str(v) for k, v in dict(hashes).items()},
@@ -333,7 +343,7 @@ class FlatLinks(_Remote):
     ) -> None:
         super().__init__([url], client, pages, files, limits)
         self.url = url
-        self._links: list[Link] | None = None
+        self._links: list[DistFile] | None = None
         self._lock = threading.Lock()
 
     def describe(self) -> str:

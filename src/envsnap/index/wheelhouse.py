@@ -9,7 +9,6 @@ open descriptor without blocking, so a FIFO or a device named like a wheel
 
 from __future__ import annotations
 
-import hashlib
 from typing import TYPE_CHECKING, BinaryIO
 
 from packaging.utils import (
@@ -24,14 +23,13 @@ from packaging.version import InvalidVersion, Version
 from envsnap._io import NotRegularFileError, open_regular
 from envsnap.errors import InputError, OperationError
 from envsnap.index.distfile import DistFile, ProjectFiles, ordered
+from envsnap.index.file_cache import hash_stream
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
 __all__ = ["Wheelhouse", "hash_local", "open_local", "parse_filename", "pin_filter"]
-
-_CHUNK = 1 << 20
 
 _SDIST_SUFFIXES = (".tar.gz", ".zip")
 
@@ -134,16 +132,6 @@ def hash_local(path: Path, *, what: str) -> tuple[str, int]:
     """
     with open_local(path, what=what) as handle:
         return hash_stream(handle)
-
-
-def hash_stream(stream: BinaryIO) -> tuple[str, int]:
-    """Return ``(sha256 hex digest, size in bytes)`` of what ``stream`` holds from here."""
-    digest = hashlib.sha256()
-    size = 0
-    while chunk := stream.read(_CHUNK):
-        digest.update(chunk)
-        size += len(chunk)
-    return digest.hexdigest(), size
 
 
 def pin_filter(name: NormalizedName, version: Version) -> Callable[[str], bool]:

@@ -5,9 +5,6 @@ pyenv, asdf and uv-managed installs, the ``py`` launcher on Windows; one that
 does not run is skipped. The venv itself is made by the install backend
 (:mod:`envsnap.install.uv`: ``uv venv``; :mod:`envsnap.install.pip`: the
 standard library's ``venv``).
-
-Why one module of this size: finding base interpreters (PATH, pyenv, asdf,
-uv's) is one concern.
 """
 
 from __future__ import annotations
@@ -17,7 +14,7 @@ import re
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,14 +31,12 @@ __all__ = [
     "find_base_interpreter",
     "installed",
     "is_venv",
-    "probe_version",
     "venv_python",
 ]
 
 BIN_DIR = "Scripts" if os.name == "nt" else "bin"
 """The scripts directory of a venv on this platform."""
-_PROBE = "import sys; print('%d.%d.%d' % sys.version_info[:3]); print(sys.executable)"
-_PROBE_TIMEOUT = 60.0
+_LAUNCHER_TIMEOUT = 60.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -52,8 +47,6 @@ class Interpreter:
     """The interpreter as found (``--python`` or on ``PATH``), not resolved."""
     version: str
     """``major.minor.micro`` it reports."""
-    executable: Path | None = field(default=None, compare=False)
-    """``sys.executable`` it reports (resolves shims), when probed."""
 
     @property
     def major_minor(self) -> str:
@@ -71,48 +64,19 @@ def venv_python(venv: Path) -> Path:
     return venv / BIN_DIR / ("python.exe" if os.name == "nt" else "python")
 
 
-def probe_version(interpreter: Path) -> str:
-    """Ask an interpreter for its ``major.minor.micro`` (one isolated ``-I`` call).
+def _probe(interpreter: Path) -> Interpreter:
+    """Return the interpreter with the version its probe reports.
+
+    The one interpreter probe (:func:`envsnap.environment.target.probe`):
+    isolated, bounded in time and output, a wrapper's whole process group
+    ended.
 
     Raises:
-        InputError: it does not run or does not answer like a Python.
+        TargetError: it does not run, or does not answer like a Python 3.
     """
-    from envsnap._subprocess import (  # noqa: PLC0415
-        BoundedProcess,
-        OutputTooLargeError,
-        ProcessTimeoutError,
-    )
+    from envsnap.environment.target import probe  # noqa: PLC0415
 
-    try:
-        with BoundedProcess(
-            [os.fspath(interpreter), "-I", "-c", _PROBE], timeout=_PROBE_TIMEOUT, max_output=1 << 20
-        ) as process:
-            done = process.wait()
-    except (OSError, ProcessTimeoutError, OutputTooLargeError) as exc:
-        detail = f"no answer within {exc} s" if isinstance(exc, ProcessTimeoutError) else exc
-        raise InputError(
-            f"{interpreter}: cannot run it as a Python interpreter ({detail})"
-        ) from None
-    lines = done.stdout.decode("utf-8", "replace").splitlines()
-    version = lines[0].strip() if lines else ""
-    if done.returncode != 0 or not version.replace(".", "").isdigit():
-        raise InputError(
-            f"{interpreter}: not a working Python interpreter (exit {done.returncode})",
-            hint="name another one with python=",
-        )
-    if len(lines) > 1 and lines[1].strip():
-        _reported[interpreter] = Path(lines[1].strip())
-    return version
-
-
-def _probe(interpreter: Path) -> Interpreter:
-    """Return the interpreter with its version and reported ``sys.executable``."""
-    version = probe_version(interpreter)
-    return Interpreter(path=interpreter, version=version, executable=_reported.get(interpreter))
-
-
-_reported: dict[Path, Path] = {}
-"""``sys.executable`` reported by each interpreter :func:`probe_version` ran."""
+    return Interpreter(path=interpreter, version=probe(interpreter).python_version_text)
 
 
 _VERSION_REQUEST = re.compile(r"^(?:python|cpython|py)?(\d+(?:\.\d+){0,2})$", re.IGNORECASE)
@@ -160,9 +124,7 @@ def find_base_interpreter(
     if python is not None:
         return _find_requested(os.fspath(python), search_path, env)
     running = Interpreter(
-        path=Path(sys.executable),
-        version=".".join(map(str, sys.version_info[:3])),
-        executable=Path(sys.executable),
+        path=Path(sys.executable), version=".".join(map(str, sys.version_info[:3]))
     )
     major_minor = ".".join(wanted.split(".")[:2]) if wanted else running.major_minor
     if wanted is None or running.major_minor == major_minor:
@@ -308,10 +270,8 @@ def candidates(
     env = os.environ if environ is None else environ
     parts = request.split(".")
     names = [f"python{'.'.join(parts[:2])}"] if len(parts) > 1 else []
-    home = Path(env["HOME"]) if env.get("HOME") else Path.home()
+    home, pyenv, asdf = _managers(env)
     xdg = Path(env["XDG_DATA_HOME"]) if env.get("XDG_DATA_HOME") else home / ".local" / "share"
-    pyenv = Path(env.get("PYENV_ROOT") or home / ".pyenv")
-    asdf = Path(env.get("ASDF_DATA_DIR") or home / ".asdf")
     shims = _shim_dirs(env)
     for path in _on_path([*names, f"python{parts[0]}", "python"], search_path):
         if os.path.realpath(path.parent) not in shims:
@@ -334,10 +294,18 @@ def _shim_dirs(env: Mapping[str, str]) -> set[str]:
     (a tenth of a second, exit 127 for a version not installed): the
     installs behind it are asked directly instead.
     """
-    home = Path(env["HOME"]) if env.get("HOME") else Path.home()
-    pyenv = Path(env.get("PYENV_ROOT") or home / ".pyenv")
-    asdf = Path(env.get("ASDF_DATA_DIR") or home / ".asdf")
+    _, pyenv, asdf = _managers(env)
     return {os.path.realpath(pyenv / "shims"), os.path.realpath(asdf / "shims")}
+
+
+def _managers(env: Mapping[str, str]) -> tuple[Path, Path, Path]:
+    """Return the home directory, pyenv's root and asdf's root."""
+    home = Path(env["HOME"]) if env.get("HOME") else Path.home()
+    return (
+        home,
+        Path(env.get("PYENV_ROOT") or home / ".pyenv"),
+        Path(env.get("ASDF_DATA_DIR") or home / ".asdf"),
+    )
 
 
 _VERSIONED = re.compile(r"^python3\.\d+$")
@@ -345,10 +313,7 @@ _VERSIONED = re.compile(r"^python3\.\d+$")
 
 def _versioned_on_path(search_path: str | None) -> Iterator[Path]:
     """Yield every executable ``python3.X`` in the ``PATH`` directories, in their order."""
-    directories = (search_path if search_path is not None else os.environ.get("PATH", "")).split(
-        os.pathsep
-    )
-    for directory in filter(None, directories):
+    for directory in _path_dirs(search_path):
         try:
             names = sorted(e.name for e in os.scandir(directory) if _VERSIONED.match(e.name))
         except OSError:
@@ -361,15 +326,17 @@ def _versioned_on_path(search_path: str | None) -> Iterator[Path]:
 
 def _on_path(names: Sequence[str], search_path: str | None) -> Iterator[Path]:
     """Yield each name's executable in every ``PATH`` directory (all of them, like ``which -a``)."""
-    directories = (search_path if search_path is not None else os.environ.get("PATH", "")).split(
-        os.pathsep
-    )
     for name in names:
-        for directory in directories:
-            if directory:
-                found = shutil.which(name, path=directory)
-                if found:
-                    yield Path(found)
+        for directory in _path_dirs(search_path):
+            found = shutil.which(name, path=directory)
+            if found:
+                yield Path(found)
+
+
+def _path_dirs(search_path: str | None) -> list[str]:
+    """Return the ``PATH`` directories (``search_path``, else ``$PATH``), empty ones left out."""
+    given = search_path if search_path is not None else os.environ.get("PATH", "")
+    return [directory for directory in given.split(os.pathsep) if directory]
 
 
 def _managed(root: Path, request: str, version_of: Callable[[str], str]) -> Iterator[Path]:
@@ -411,7 +378,7 @@ def _py_launcher(request: str) -> Path | None:  # pragma: no cover - Windows onl
             [launcher, f"-{request}", "-I", "-c", "import sys; print(sys.executable)"],
             capture_output=True,
             text=True,
-            timeout=_PROBE_TIMEOUT,
+            timeout=_LAUNCHER_TIMEOUT,
             check=False,
         )
     except (OSError, subprocess.TimeoutExpired):

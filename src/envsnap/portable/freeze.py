@@ -19,13 +19,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
-from packaging.version import InvalidVersion
 
+from envsnap._markers import marker_holds
 from envsnap.environment import TOOLING
-from envsnap.errors import InputError, OperationError
+from envsnap.errors import OperationError
+from envsnap.index.distfile import ProjectFiles
 from envsnap.portable.markers import (
     FALSE,
     Evaluator,
@@ -35,41 +35,36 @@ from envsnap.portable.markers import (
 )
 from envsnap.portable.paths import narrowed, node_conditions
 from envsnap.portable.resolver import (
-    DistMetadata,
     NoResolution,
     Pinned,
-    Release,
     Resolution,
     Wanted,
     resolve_target,
 )
+from envsnap.portable.source import DistMetadata
 from envsnap.portable.targets import (
-    DEFAULT_PLATFORMS,
-    KNOWN_PYTHONS,
+    Narrowed,
     Target,
-    make_targets,
-    python_versions_for,
+    choose_targets,
+    narrowed_pythons,
+    top_level_dists,
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Mapping, Sequence
 
     from packaging.markers import Marker
     from packaging.version import Version
 
-    from envsnap.environment.distributions import InstalledDistribution
     from envsnap.environment.snapshot import Snapshot
     from envsnap.index.distfile import DistFile
     from envsnap.index.settings import IndexSettings
-    from envsnap.portable.resolver import CandidateSource
+    from envsnap.portable.source import CandidateSource
 
 __all__ = [
-    "Narrowed",
     "PortablePin",
     "PortableResult",
-    "choose_targets",
     "freeze_portable",
-    "narrowed_pythons",
     "own_extras",
     "portable_lock",
     "report_lines",
@@ -103,25 +98,6 @@ class PortablePin:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Narrowed:
-    """Python minors asked for that a top-level pin's ``Requires-Python`` leaves out."""
-
-    pin: str
-    """The top-level pin, ``name==version``."""
-    requires_python: SpecifierSet
-    """Its ``Requires-Python``."""
-    pythons: tuple[tuple[int, int], ...]
-    """The minors asked for that it excludes, ascending."""
-    top_level: bool = True
-    """Whether the pin is top-level (a transitive one narrows only the default range)."""
-
-    def describe(self) -> str:
-        """Return ``app==1.0 requires Python >=3.10: Python 3.8, 3.9 left out``."""
-        minors = ", ".join(f"{a}.{b}" for a, b in self.pythons)
-        return f"{self.pin} requires Python {self.requires_python}: Python {minors} left out"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class PortableResult:
     """A portable lock: the pins with markers, and what each target lacks."""
 
@@ -146,115 +122,11 @@ class PortableResult:
     transitive ones, of the default range (see :func:`narrowed_pythons`)."""
 
 
-def choose_targets(
-    snapshot: Snapshot,
-    pythons: Sequence[tuple[int, int]] | None = None,
-    platforms: Iterable[str] | None = None,
-) -> tuple[Target, ...]:
-    """Return the targets: the wanted minors the installed ``Requires-Python`` allow.
-
-    Minors asked for (``pythons``): only the top-level pins narrow them, as
-    they never move; a transitive pin whose ``Requires-Python`` leaves a
-    minor out gets a second, older entry from the index there
-    (:func:`~envsnap.portable.resolver.resolve_target`), as uv writes
-    ``annotated-types==0.7.0 ; python_version < "3.10"``. Nothing asked:
-    every minor envsnap knows that every distribution of the lock (pip and
-    the other tools left out) allows, the range the environment surely
-    covers; :func:`narrowed_pythons` names what left minors out.
-
-    Args:
-        snapshot: the environment.
-        pythons: the CPython minors asked for (default: every one envsnap knows).
-        platforms: platform names (default: :data:`~envsnap.portable.targets.DEFAULT_PLATFORMS`).
-
-    Raises:
-        InputError: no asked-for minor fits every top-level distribution (no
-            minor fits every distribution, when none is asked for; the message
-            names the narrowest ``Requires-Python``), or an unknown platform.
-    """
-    wanted = tuple(pythons) if pythons else KNOWN_PYTHONS
-    dists = _top_level_dists(snapshot) if pythons else _locked_dists(snapshot)
-    kept, combined = python_versions_for((d.requires_python for d in dists), wanted)
-    if not kept:
-        scope = "top-level" if pythons else "installed"
-        asked = ", ".join(f"{v[0]}.{v[1]}" for v in wanted)
-        blockers = sorted(
-            f"{d.name} {d.version} requires Python {d.requires_python}"
-            for d in dists
-            if d.requires_python is not None
-            and not any(python_versions_for([d.requires_python], wanted)[0])
-        )
-        why = "; ".join(blockers[:3]) or f"together they require Python {combined}"
-        raise InputError(
-            f"no Python version among {asked} fits every {scope} package: {why}",
-            hint=f"ask for versions the {scope} packages support with --python-version",
-        )
-    return make_targets(kept, platforms if platforms is not None else DEFAULT_PLATFORMS)
-
-
-def narrowed_pythons(
-    snapshot: Snapshot, pythons: Sequence[tuple[int, int]] | None = None
-) -> tuple[Narrowed, ...]:
-    """Return the pins that left minors out of the range of :func:`choose_targets`, by name.
-
-    Args:
-        snapshot: the environment.
-        pythons: the CPython minors asked for (``--python-version``), or
-            ``None`` when none were.
-
-    Returns:
-        Minors asked for: one :class:`Narrowed` per top-level pin whose
-        ``Requires-Python`` excludes one or more of them. None asked: one per
-        transitive pin excluding minors every top-level pin allows (asked
-        for, those minors would get other versions of it). A minor counts by
-        its ``.0`` release, as in :func:`~envsnap.portable.targets.python_versions_for`.
-    """
-    tops = _top_level_dists(snapshot)
-    if pythons is None:
-        top_names = {d.name for d in tops}
-        wanted = python_versions_for((d.requires_python for d in tops), KNOWN_PYTHONS)[0]
-        dists = [d for d in _locked_dists(snapshot) if d.name not in top_names]
-    else:
-        wanted, dists = tuple(pythons), tops
-    found = []
-    for dist in sorted(dists, key=lambda d: d.name):
-        if dist.requires_python is None:
-            continue
-        kept = set(python_versions_for([dist.requires_python], wanted)[0])
-        left_out = tuple(v for v in sorted(wanted) if v not in kept)
-        if left_out:
-            found.append(
-                Narrowed(
-                    pin=f"{dist.name}=={dist.version}",
-                    requires_python=dist.requires_python,
-                    pythons=left_out,
-                    top_level=pythons is not None,
-                )
-            )
-    return tuple(found)
-
-
-def _locked_dists(snapshot: Snapshot) -> list[InstalledDistribution]:
-    """Return the distributions a lock may pin (pip and the other tools left out)."""
-    return [d for d in snapshot.distributions if d.name not in TOOLING]
-
-
-def _top_level_dists(snapshot: Snapshot) -> list[InstalledDistribution]:
-    """Return the top-level distributions (the roots of :func:`_roots`)."""
-    return [
-        d
-        for d in snapshot.distributions
-        if (reason := snapshot.reasons.get(d.name)) is not None
-        and reason.top_level
-        and d.name not in TOOLING
-    ]
-
-
 def _roots(snapshot: Snapshot) -> list[Wanted]:
     """Return the top-level pins (their extras come with them, see :func:`own_extras`)."""
     return [
         Wanted(name=d.name, specifier=SpecifierSet(f"=={d.version}"))
-        for d in _top_level_dists(snapshot)
+        for d in top_level_dists(snapshot)
     ]
 
 
@@ -296,9 +168,9 @@ def _extra_installed(
     seen.add(extra)
     for requirement in dist.requires:
         marker = requirement.marker
-        if marker is None or not _holds(marker, {**markers, "extra": extra}):
+        if marker is None or not marker_holds(marker, markers, extra=extra, otherwise=False):
             continue
-        if _holds(marker, {**markers, "extra": ""}):
+        if marker_holds(marker, markers, otherwise=False):
             continue  # a base requirement, not the extra's
         child = canonicalize_name(requirement.name)
         if child == name:
@@ -314,13 +186,6 @@ def _extra_installed(
         ):
             return False
     return True
-
-
-def _holds(marker: Marker, environment: dict[str, str]) -> bool:
-    try:
-        return marker.evaluate(environment)
-    except (InvalidMarker, InvalidVersion, UndefinedComparison, UndefinedEnvironmentName):
-        return False
 
 
 def portable_lock(
@@ -434,11 +299,11 @@ def _likely_added(snapshot: Snapshot, targets: Sequence[Target]) -> set[Normaliz
 def _chosen(
     resolutions: Sequence[Resolution],
 ) -> tuple[
-    dict[tuple[NormalizedName, Version], int], dict[tuple[NormalizedName, Version], Release]
+    dict[tuple[NormalizedName, Version], int], dict[tuple[NormalizedName, Version], ProjectFiles]
 ]:
     """``(name, version) -> mask of targets choosing it``, and the releases of added pins."""
     chosen: dict[_Pin, int] = defaultdict(int)
-    releases: dict[_Pin, Release] = {}
+    releases: dict[_Pin, ProjectFiles] = {}
     for index, resolution in enumerate(resolutions):
         for candidate in resolution.candidates.values():
             key = (candidate.name, candidate.version)
@@ -457,7 +322,7 @@ def _python_range(targets: Sequence[Target]) -> SpecifierSet:
 
 def _index_release(
     source: CandidateSource, name: NormalizedName, version: Version
-) -> Release | None:
+) -> ProjectFiles | None:
     return next((r for r in source.releases(name) if r.version == version), None)
 
 
@@ -469,7 +334,7 @@ def _missing_files(
     for pin in pins:
         if not pin.files:
             continue
-        release = Release(name=pin.name, version=pin.version, files=pin.files)
+        release = ProjectFiles(name=pin.name, version=pin.version, files=pin.files)
         for target in targets:
             if target.name in pin.targets and release.file_for(target.tags) is None:
                 missing[target.name].append(f"{pin.name}=={pin.version}")

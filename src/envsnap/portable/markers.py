@@ -27,9 +27,10 @@ import re
 from itertools import product
 from typing import TYPE_CHECKING
 
-from packaging.markers import InvalidMarker, Marker, UndefinedComparison, UndefinedEnvironmentName
+from packaging.markers import InvalidMarker, Marker
 from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion
+
+from envsnap._markers import marker_holds
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
@@ -216,10 +217,12 @@ def restrict_extra(condition: Condition, extra: str | None) -> Condition:
 
 def _evaluate(atom: str, environment: Mapping[str, str]) -> bool:
     try:
-        return Marker(atom).evaluate(dict(environment))
-    except (InvalidMarker, InvalidVersion, UndefinedComparison, UndefinedEnvironmentName):
-        # a comparison the environment cannot answer does not hold there
+        marker = Marker(atom)
+    except InvalidMarker:
         return False
+    # a comparison the environment cannot answer does not hold there
+    extra = environment.get("extra", "")
+    return marker_holds(marker, environment, extra=extra, otherwise=False)
 
 
 class Evaluator:

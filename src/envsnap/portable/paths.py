@@ -54,17 +54,16 @@ def _incoming(resolutions: Sequence[Resolution]) -> dict[_Node, set[tuple[_Node,
     incoming: dict[_Node, set[tuple[_Node, Condition]]] = defaultdict(set)
     parsed: dict[tuple[str, NormalizedName | None], Condition] = {}
     for resolution in resolutions:
+        version = {c.name: c.version for c in resolution.candidates.values()}
         for edge in resolution.edges:
-            parent: _Node = (edge.parent.name, edge.parent.version, edge.parent.extra)
-            key = (str(edge.requirement.marker), edge.parent.extra)
+            parent: _Node = (edge.parent, version[edge.parent], edge.extra)
+            key = (str(edge.requirement.marker), edge.extra)
             if key not in parsed:
-                parsed[key] = restrict_extra(
-                    parse_condition(edge.requirement.marker), edge.parent.extra
-                )
+                parsed[key] = restrict_extra(parse_condition(edge.requirement.marker), edge.extra)
             extras = sorted(canonicalize_name(e) for e in edge.requirement.extras)
             itself = edge.child == edge.parent
             for extra in (*(() if itself else (None,)), *extras):
-                incoming[(edge.child.name, edge.child.version, extra)].add((parent, parsed[key]))
+                incoming[(edge.child, version[edge.child], extra)].add((parent, parsed[key]))
     return incoming
 
 

@@ -7,9 +7,9 @@ every target its ``Requires-Python`` allows. A *transitive* pin whose
 3.10, the lock is for 3.8 too) is chosen from the source on that target, as
 uv writes a second entry for ``python_version < "3.10"``; a *top-level* pin
 never moves, so such a target has no resolution (the caller leaves it out
-before, see :func:`envsnap.portable.freeze.choose_targets`). Every
+before, see :func:`envsnap.portable.targets.choose_targets`). Every
 other name (``colorama`` that ``click`` wants on Windows, ``tomli`` that
-``pytest`` wants on 3.10) is chosen from a :class:`CandidateSource`, newest
+``pytest`` wants on 3.10) is chosen from a :class:`~envsnap.portable.source.CandidateSource`, newest
 version first, among the releases that have a file the target can install
 (a wheel whose PEP 425 tags it accepts, or an sdist) and whose
 ``Requires-Python`` holds there.
@@ -18,51 +18,43 @@ Extras follow resolvelib's documented pattern (as pip does): ``foo[cli]`` is
 its own identifier whose candidate depends on the base candidate ``foo`` at
 the same version, plus the requirements its extra adds.
 
-:class:`CandidateSource` is small so tests can feed in-memory releases;
-:class:`~envsnap.portable.source.IndexCandidates` is the one over the package
-index.
+The source is asked through a small Protocol
+(:class:`~envsnap.portable.source.CandidateSource`), so tests can feed
+in-memory releases; :class:`~envsnap.portable.source.IndexCandidates` is the
+one over the package index.
 """
 
 from __future__ import annotations
 
-import functools
 from collections import deque
 from dataclasses import dataclass, field
 from functools import reduce
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 import resolvelib
-from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
-from packaging.utils import (
-    InvalidWheelFilename,
-    NormalizedName,
-    canonicalize_name,
-    parse_wheel_filename,
-)
-from packaging.version import InvalidVersion, Version
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import Version
 
+from envsnap._markers import marker_holds
+from envsnap.environment.graph import Edge
 from envsnap.errors import OperationError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
-    from packaging.tags import Tag
     from resolvelib.structs import RequirementInformation
 
-    from envsnap.index.distfile import DistFile
+    from envsnap.index.distfile import ProjectFiles
+    from envsnap.portable.source import CandidateSource, DistMetadata
     from envsnap.portable.targets import Target
 
 __all__ = [
     "Candidate",
-    "CandidateSource",
-    "DistMetadata",
-    "Edge",
     "NoResolution",
     "Pinned",
     "Provider",
-    "Release",
     "Resolution",
     "Wanted",
     "resolve_target",
@@ -74,92 +66,6 @@ MAX_ROUNDS = 20_000
 
 class NoResolution(OperationError):
     """No set of candidates meets the requirements on a target (exit 3)."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Release:
-    """One version of a project on an index, with its files."""
-
-    name: NormalizedName
-    """The PEP 503 normalized name."""
-    version: Version
-    """The version."""
-    files: tuple[DistFile, ...]
-    """Its wheels and sdists (yanked ones included, marked)."""
-
-    def file_for(self, tags: tuple[Tag, ...]) -> DistFile | None:
-        """Return the file pip would pick on a target accepting ``tags``.
-
-        The wheel whose best tag comes first in ``tags`` (most preferred
-        first), else an sdist; yanked files are never picked (PEP 592: a
-        resolver ignores them unless pinned with ``==``).
-        """
-        rank = _ranks(tags)
-        best: tuple[int, DistFile] | None = None
-        sdist = None
-        for file in self.files:
-            if file.yanked:
-                continue
-            if file.kind == "sdist":
-                sdist = sdist or file
-                continue
-            found = min((rank[t] for t in _wheel_tags(file.filename) if t in rank), default=None)
-            if found is not None and (best is None or found < best[0]):
-                best = (found, file)
-        return best[1] if best is not None else sdist
-
-
-@functools.lru_cache(maxsize=65536)
-def _wheel_tags(filename: str) -> frozenset[Tag]:
-    """Return a wheel file name's tags (empty for a name that is not a valid wheel's)."""
-    try:
-        return parse_wheel_filename(filename)[3]
-    except (InvalidWheelFilename, InvalidVersion):
-        return frozenset()
-
-
-@functools.lru_cache(maxsize=64)
-def _ranks(tags: tuple[Tag, ...]) -> dict[Tag, int]:
-    return {tag: index for index, tag in enumerate(tags)}
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class DistMetadata:
-    """What resolution needs of a distribution's core metadata."""
-
-    requires: tuple[Requirement, ...] = ()
-    """``Requires-Dist`` (PEP 508)."""
-    requires_python: SpecifierSet | None = None
-    """``Requires-Python``, when stated."""
-
-
-class CandidateSource(Protocol):
-    """Where releases and their metadata come from (an index, or memory in tests)."""
-
-    def describe(self) -> str:
-        """Return a short description for messages (``the index at URL``)."""
-        ...
-
-    def releases(self, name: NormalizedName) -> Sequence[Release]:
-        """Return every release of ``name`` (empty when the source has none).
-
-        Raises:
-            OperationError: the source cannot be read.
-        """
-        ...
-
-    def prefetch(self, names: Sequence[NormalizedName]) -> None:
-        """Start reading the releases of names likely needed (a source may do nothing)."""
-        ...
-
-    def metadata(self, release: Release, file: DistFile) -> DistMetadata:
-        """Return the core metadata of one file of a release.
-
-        Raises:
-            OperationError: it cannot be fetched or read (an sdist whose
-                metadata needs a build, say).
-        """
-        ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -187,7 +93,7 @@ class Candidate:
     """The version."""
     extra: NormalizedName | None = None
     """The extra this candidate stands for; ``None`` for the base."""
-    release: Release | None = field(default=None, compare=False)
+    release: ProjectFiles | None = field(default=None, compare=False)
     """Its release on the source; ``None`` for an installed pin."""
 
     @property
@@ -224,18 +130,6 @@ class Wanted:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Edge:
-    """``parent`` needs ``child`` on the target through ``requirement``."""
-
-    parent: Candidate
-    """The dependent (its ``extra`` says through which extra, if any)."""
-    requirement: Requirement
-    """The ``Requires-Dist`` as written (marker included)."""
-    child: Candidate
-    """The base candidate chosen for the requirement's name."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class Resolution:
     """What one target needs."""
 
@@ -244,16 +138,15 @@ class Resolution:
     candidates: Mapping[str, Candidate]
     """Chosen candidates by identifier (``name`` and ``name[extra]``)."""
     edges: tuple[Edge, ...]
-    """Every requirement that applies there, with the candidate meeting it."""
+    """Every requirement that applies there, between the names chosen (their versions in
+    :attr:`candidates`)."""
 
 
 def _applies(requirement: Requirement, environment: Mapping[str, str], extra: str) -> bool:
+    """Whether a requirement applies for ``extra`` (``""``: the base); unmarked: the base only."""
     if requirement.marker is None:
         return not extra
-    try:
-        return requirement.marker.evaluate({**environment, "extra": extra})
-    except (InvalidMarker, InvalidVersion, UndefinedComparison, UndefinedEnvironmentName):
-        return False
+    return marker_holds(requirement.marker, environment, extra=extra, otherwise=False)
 
 
 class Provider(resolvelib.AbstractProvider[Wanted, Candidate, str]):
@@ -334,7 +227,7 @@ class Provider(resolvelib.AbstractProvider[Wanted, Candidate, str]):
 
         return generate
 
-    def _fits(self, release: Release) -> bool:
+    def _fits(self, release: ProjectFiles) -> bool:
         file = release.file_for(self.target.tags)
         if file is None:
             return False
@@ -492,11 +385,18 @@ def resolve_target(
         if own:
             # the pin's own extras hold wherever the pin does: an edge to itself
             itself = Requirement(f"{candidate.name}[{','.join(own)}]")
-            edges.append(Edge(parent=candidate, requirement=itself, child=candidate))
+            edges.append(Edge(parent=candidate.name, child=candidate.name, requirement=itself))
         for requirement in provider.applied.get(candidate, ()):
             child = chosen.get(canonicalize_name(requirement.name))
             if child is not None and child.name != candidate.name:
-                edges.append(Edge(parent=candidate, requirement=requirement, child=child))
+                edges.append(
+                    Edge(
+                        parent=candidate.name,
+                        child=child.name,
+                        requirement=requirement,
+                        extra=candidate.extra,
+                    )
+                )
     return Resolution(target=target, candidates=chosen, edges=tuple(edges))
 
 

@@ -1,7 +1,8 @@
-"""The candidate source over package indexes: Simple API pages, PEP 658 metadata, wheels.
+"""The resolver's candidate source, and the one over package indexes (Simple API, PEP 658).
 
-:class:`IndexCandidates` answers the resolver's two questions through the
-index client of :mod:`envsnap.index`:
+:class:`CandidateSource` is what :mod:`envsnap.portable.resolver` asks;
+:class:`IndexCandidates` answers its two questions through
+:mod:`envsnap.index`:
 
 - *which releases has a project?* One Simple API page per project (PEP 691
   JSON or PEP 503 HTML, :func:`~envsnap.index.simple_api.parse_page`, kept
@@ -29,10 +30,10 @@ import contextlib
 import hashlib
 import tarfile
 import threading
-import urllib.parse
 import zipfile
 from collections import defaultdict
-from typing import TYPE_CHECKING, BinaryIO
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from packaging.metadata import parse_email
 from packaging.requirements import InvalidRequirement, Requirement
@@ -42,23 +43,20 @@ from packaging.version import Version
 from envsnap._io import run_parallel
 from envsnap._text import file_url_path, strip_credentials
 from envsnap.errors import OperationError
-from envsnap.index.distfile import DistFile, ordered
-from envsnap.index.simple_api import ACCEPT, parse_page
+from envsnap.index.distfile import DistFile, ProjectFiles, ordered
 from envsnap.index.wheelhouse import parse_filename
-from envsnap.portable.resolver import DistMetadata, Release
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Sequence
     from pathlib import Path
 
     from packaging.utils import NormalizedName
 
-    from envsnap.index.cache import PageCache
     from envsnap.index.file_cache import FileCache
-    from envsnap.index.http import HttpClient, Page
     from envsnap.index.settings import IndexSettings
+    from envsnap.index.simple_index import SimpleIndex
 
-__all__ = ["IndexCandidates"]
+__all__ = ["CandidateSource", "DistMetadata", "IndexCandidates"]
 
 _METADATA_ACCEPT = "*/*"
 
@@ -67,40 +65,65 @@ _METADATA_HASHES = ("sha256", "sha384", "sha512")
 ``supported_hashes``); a page that gives none of these is not trusted for it."""
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DistMetadata:
+    """What resolution needs of a distribution's core metadata."""
+
+    requires: tuple[Requirement, ...] = ()
+    """``Requires-Dist`` (PEP 508)."""
+    requires_python: SpecifierSet | None = None
+    """``Requires-Python``, when stated."""
+
+
+class CandidateSource(Protocol):
+    """Where releases and their metadata come from (an index, or memory in tests)."""
+
+    def describe(self) -> str:
+        """Return a short description for messages (``the index at URL``)."""
+        ...
+
+    def releases(self, name: NormalizedName) -> Sequence[ProjectFiles]:
+        """Return every release of ``name`` (empty when the source has none).
+
+        Raises:
+            OperationError: the source cannot be read.
+        """
+        ...
+
+    def prefetch(self, names: Sequence[NormalizedName]) -> None:
+        """Start reading the releases of names likely needed (a source may do nothing)."""
+        ...
+
+    def metadata(self, release: ProjectFiles, file: DistFile) -> DistMetadata:
+        """Return the core metadata of one file of a release.
+
+        Raises:
+            OperationError: it cannot be fetched or read (an sdist whose
+                metadata needs a build, say).
+        """
+        ...
+
+
 class IndexCandidates:
     """Releases and metadata from one or more Simple API indexes (see the module docstring).
 
     Args:
-        urls: the index URLs, main first (``user:password@`` used, never shown).
-        client: the HTTP client.
-        files: the file cache (wheels downloaded for their metadata).
-        pages: the page cache (project pages and ``.metadata`` files).
+        index: the indexes, read through :mod:`envsnap.index` (its client,
+            page cache and file cache: wheels downloaded for their metadata).
         jobs: parallel page requests of :meth:`prefetch`.
 
     Raises:
-        OperationError: no URL given.
+        ValueError: the index has no file cache.
     """
 
-    def __init__(
-        self,
-        urls: Sequence[str],
-        *,
-        client: HttpClient,
-        files: FileCache,
-        pages: PageCache | None = None,
-        jobs: int = 8,
-    ) -> None:
-        if not urls:
-            raise OperationError("no index URL given")
-        self._indexes = [(u.rstrip("/") + "/", strip_credentials(u)[0].rstrip("/")) for u in urls]
-        self.client = client
-        self.files = files
-        self.pages = pages
+    def __init__(self, index: SimpleIndex, *, jobs: int = 8) -> None:
+        if index.files is None:
+            raise ValueError("IndexCandidates needs an index with a file cache")
+        self.index = index
+        self.files: FileCache = index.files
         self.jobs = jobs
-        self._releases: dict[NormalizedName, tuple[Release, ...]] = {}
+        self._releases: dict[NormalizedName, tuple[ProjectFiles, ...]] = {}
         self._metadata: dict[str, DistMetadata] = {}
-        self._advertised: dict[str, Mapping[str, str]] = {}
-        """File URL -> the hashes its page gives for its PEP 658 ``.metadata`` file."""
         self._lock = threading.Lock()
 
     @classmethod
@@ -113,39 +136,27 @@ class IndexCandidates:
             OperationError: ``--no-index`` (nothing to resolve from).
             InputError: a plain-http index that is neither secure nor trusted.
         """
-        from envsnap.index.cache import PageCache  # noqa: PLC0415
-        from envsnap.index.file_cache import FileCache, default_cache_dir  # noqa: PLC0415
-        from envsnap.index.http import Credentials, HttpClient  # noqa: PLC0415
-        from envsnap.index.secure import check_secure  # noqa: PLC0415
+        from envsnap.index.repository import source_for  # noqa: PLC0415
+        from envsnap.index.simple_index import SimpleIndex  # noqa: PLC0415
 
-        urls = settings.index_urls()
-        if not urls:
+        index = source_for(replace(settings, find_links=()), cache_root=cache_root)
+        if not isinstance(index, SimpleIndex):  # --no-index: no index left to ask
             raise OperationError(
                 "a portable lock needs an index to resolve from (--no-index given)",
                 hint="drop --no-index, or name an index with --index-url",
             )
-        check_secure([(u, "--index-url") for u in urls], settings.trusted_hosts)
-        root = cache_root or default_cache_dir()
-        client = HttpClient(
-            credentials=Credentials(urls),
-            trusted_hosts=settings.trusted_hosts,
-            cert=settings.cert,
-            client_cert=settings.client_cert,
-            proxy=settings.proxy,
-        )
-        return cls(urls, client=client, files=FileCache(root), pages=PageCache(root / "pages"))
+        return cls(index)
 
     def describe(self) -> str:
         """Return ``the index at URL`` (credentials stripped)."""
-        urls = [clean for _, clean in self._indexes]
-        return f"the index at {urls[0]}" if len(urls) == 1 else f"the indexes {', '.join(urls)}"
+        return self.index.describe()
 
     def prefetch(self, names: Sequence[NormalizedName]) -> None:
         """Read the pages of ``names`` in parallel (failures are raised when asked again)."""
         todo = [n for n in names if n not in self._releases]
         run_parallel(self.releases, todo, jobs=self.jobs)
 
-    def releases(self, name: NormalizedName) -> tuple[Release, ...]:
+    def releases(self, name: NormalizedName) -> tuple[ProjectFiles, ...]:
         """Return every release of ``name`` on the first index that has the project.
 
         Raises:
@@ -156,50 +167,23 @@ class IndexCandidates:
             known = self._releases.get(name)
         if known is not None:
             return known
-        found: tuple[Release, ...] = ()
-        advertised: dict[str, Mapping[str, str]] = {}
-        for raw, clean in self._indexes:
-            page = self._page(
-                urllib.parse.urljoin(raw, f"{name}/"), what=f"{name}: {clean}/{name}/"
-            )
-            if page is None:
-                continue
-            links = parse_page(page.body, page.content_type, page.url, where=f"{clean}/{name}/")
+        found: tuple[ProjectFiles, ...] = ()
+        for _, links in self.index.project_pages(name):
             by_version: dict[Version, list[DistFile]] = defaultdict(list)
-            for link in links:
-                parsed = parse_filename(link.filename)
-                if parsed is None or parsed[0] != name:
-                    continue
-                if link.core_metadata is not None:
-                    advertised[link.url] = link.core_metadata
-                by_version[parsed[1]].append(
-                    DistFile(
-                        filename=link.filename,
-                        hashes=dict(link.hashes),
-                        url=link.url,
-                        size=link.size,
-                        upload_time=link.upload_time,
-                        yanked=link.yanked,
-                    )
-                )
+            for file in links:
+                parsed = parse_filename(file.filename)
+                if parsed is not None and parsed[0] == name:
+                    by_version[parsed[1]].append(file)
             found = tuple(
-                Release(name=name, version=v, files=ordered(f)) for v, f in by_version.items()
+                ProjectFiles(name=name, version=v, files=ordered(f)) for v, f in by_version.items()
             )
             if found:
                 break
         with self._lock:
             self._releases[name] = found
-            self._advertised.update(advertised)
         return found
 
-    def _page(self, url: str, *, what: str) -> Page | None:
-        if url.startswith("file:"):
-            from envsnap.index.simple_index import read_local_page  # noqa: PLC0415
-
-            return read_local_page(url, what=what, limit=self.client.limits.page_bytes)
-        return self.client.get_page(url, accept=ACCEPT, what=what, cache=self.pages)
-
-    def metadata(self, release: Release, file: DistFile) -> DistMetadata:
+    def metadata(self, release: ProjectFiles, file: DistFile) -> DistMetadata:
         """Return the core metadata of one file (PEP 658 file, else the wheel, else PKG-INFO).
 
         Raises:
@@ -230,16 +214,13 @@ class IndexCandidates:
         Raises:
             OperationError: the file does not match the hash the page gives.
         """
-        if file.url is None or file.url.startswith("file:"):
-            return None
-        with self._lock:
-            advertised = self._advertised.get(file.url)
-        algorithm = next((a for a in _METADATA_HASHES if a in (advertised or {})), None)
-        if advertised is None or algorithm is None:
+        advertised = file.core_metadata or {}
+        algorithm = next((a for a in _METADATA_HASHES if a in advertised), None)
+        if file.url is None or file.url.startswith("file:") or algorithm is None:
             return None
         url = file.url + ".metadata"
-        page = self.client.get_page(
-            url, accept=_METADATA_ACCEPT, what=f"{what}.metadata", cache=self.pages
+        page = self.index.client.get_page(
+            url, accept=_METADATA_ACCEPT, what=f"{what}.metadata", cache=self.index.pages
         )
         if page is None:
             return None
@@ -272,7 +253,7 @@ class IndexCandidates:
                 f"{what}: the index gives no sha256 for it, so it is not downloaded",
                 hint="use an index that publishes hashes (PEP 503 #sha256= or PEP 691 hashes)",
             )
-        return fetch_all([file], self.files, client=self.client, jobs=1)[sha256.lower()]
+        return fetch_all([file], self.files, client=self.index.client, jobs=1)[sha256.lower()]
 
 
 def _open_local(path: Path, file: DistFile, what: str) -> BinaryIO:
@@ -282,7 +263,8 @@ def _open_local(path: Path, file: DistFile, what: str) -> BinaryIO:
         InputError: not a regular file (a FIFO, a device).
         OperationError: it cannot be read, or its sha256 is not the page's.
     """
-    from envsnap.index.wheelhouse import hash_stream, open_local  # noqa: PLC0415
+    from envsnap.index.file_cache import hash_stream  # noqa: PLC0415
+    from envsnap.index.wheelhouse import open_local  # noqa: PLC0415
 
     try:
         handle = open_local(path, what=what)

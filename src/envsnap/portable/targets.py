@@ -11,7 +11,8 @@ amd64. Assumed baselines, as uv assumes them for its universal resolution:
 glibc 2.28 (``manylinux_2_28`` and older, PEP 600), musl 1.2, macOS 13 for
 x86_64 and arm64. The Python versions are CPython minors: those the user asks
 for (:func:`parse_python_versions`), kept where every installed distribution's
-``Requires-Python`` allows them (:func:`python_versions_for`). Each minor is
+``Requires-Python`` allows them (:func:`python_versions_for`,
+:func:`choose_targets`). Each minor is
 represented by its ``.0`` release (``python_full_version`` ``3.12.0``): a
 ``Requires-Python`` such as ``>=3.10.2`` leaves 3.10 out.
 """
@@ -25,22 +26,30 @@ from packaging.specifiers import SpecifierSet
 from packaging.tags import Tag, compatible_tags, cpython_tags, mac_platforms
 from packaging.version import Version
 
+from envsnap.environment import TOOLING
 from envsnap.errors import InputError
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
 
+    from envsnap.environment.distributions import InstalledDistribution
+    from envsnap.environment.snapshot import Snapshot
+
 __all__ = [
     "DEFAULT_PLATFORMS",
     "KNOWN_PYTHONS",
     "PLATFORMS",
+    "Narrowed",
     "Platform",
     "Target",
+    "choose_targets",
     "make_target",
     "make_targets",
     "marker_environment",
+    "narrowed_pythons",
     "parse_python_versions",
     "python_versions_for",
+    "top_level_dists",
 ]
 
 KNOWN_PYTHONS: tuple[tuple[int, int], ...] = tuple((3, minor) for minor in range(8, 15))
@@ -289,3 +298,126 @@ def python_versions_for(
         v for v in wanted if combined.contains(Version(f"{v[0]}.{v[1]}.0"), prereleases=True)
     )
     return kept, combined
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Narrowed:
+    """Python minors asked for that a top-level pin's ``Requires-Python`` leaves out."""
+
+    pin: str
+    """The top-level pin, ``name==version``."""
+    requires_python: SpecifierSet
+    """Its ``Requires-Python``."""
+    pythons: tuple[tuple[int, int], ...]
+    """The minors asked for that it excludes, ascending."""
+    top_level: bool = True
+    """Whether the pin is top-level (a transitive one narrows only the default range)."""
+
+    def describe(self) -> str:
+        """Return ``app==1.0 requires Python >=3.10: Python 3.8, 3.9 left out``."""
+        minors = ", ".join(f"{a}.{b}" for a, b in self.pythons)
+        return f"{self.pin} requires Python {self.requires_python}: Python {minors} left out"
+
+
+def choose_targets(
+    snapshot: Snapshot,
+    pythons: Sequence[tuple[int, int]] | None = None,
+    platforms: Iterable[str] | None = None,
+) -> tuple[Target, ...]:
+    """Return the targets: the wanted minors the installed ``Requires-Python`` allow.
+
+    Minors asked for (``pythons``): only the top-level pins narrow them, as
+    they never move; a transitive pin whose ``Requires-Python`` leaves a
+    minor out gets a second, older entry from the index there
+    (:func:`~envsnap.portable.resolver.resolve_target`), as uv writes
+    ``annotated-types==0.7.0 ; python_version < "3.10"``. Nothing asked:
+    every minor envsnap knows that every distribution of the lock (pip and
+    the other tools left out) allows, the range the environment surely
+    covers; :func:`narrowed_pythons` names what left minors out.
+
+    Args:
+        snapshot: the environment.
+        pythons: the CPython minors asked for (default: every one envsnap knows).
+        platforms: platform names (default: :data:`~envsnap.portable.targets.DEFAULT_PLATFORMS`).
+
+    Raises:
+        InputError: no asked-for minor fits every top-level distribution (no
+            minor fits every distribution, when none is asked for; the message
+            names the narrowest ``Requires-Python``), or an unknown platform.
+    """
+    wanted = tuple(pythons) if pythons else KNOWN_PYTHONS
+    dists = top_level_dists(snapshot) if pythons else _locked_dists(snapshot)
+    kept, combined = python_versions_for((d.requires_python for d in dists), wanted)
+    if not kept:
+        scope = "top-level" if pythons else "installed"
+        asked = ", ".join(f"{v[0]}.{v[1]}" for v in wanted)
+        blockers = sorted(
+            f"{d.name} {d.version} requires Python {d.requires_python}"
+            for d in dists
+            if d.requires_python is not None
+            and not any(python_versions_for([d.requires_python], wanted)[0])
+        )
+        why = "; ".join(blockers[:3]) or f"together they require Python {combined}"
+        raise InputError(
+            f"no Python version among {asked} fits every {scope} package: {why}",
+            hint=f"ask for versions the {scope} packages support with --python-version",
+        )
+    return make_targets(kept, platforms if platforms is not None else DEFAULT_PLATFORMS)
+
+
+def narrowed_pythons(
+    snapshot: Snapshot, pythons: Sequence[tuple[int, int]] | None = None
+) -> tuple[Narrowed, ...]:
+    """Return the pins that left minors out of the range of :func:`choose_targets`, by name.
+
+    Args:
+        snapshot: the environment.
+        pythons: the CPython minors asked for (``--python-version``), or
+            ``None`` when none were.
+
+    Returns:
+        Minors asked for: one :class:`Narrowed` per top-level pin whose
+        ``Requires-Python`` excludes one or more of them. None asked: one per
+        transitive pin excluding minors every top-level pin allows (asked
+        for, those minors would get other versions of it). A minor counts by
+        its ``.0`` release, as in :func:`~envsnap.portable.targets.python_versions_for`.
+    """
+    tops = top_level_dists(snapshot)
+    if pythons is None:
+        top_names = {d.name for d in tops}
+        wanted = python_versions_for((d.requires_python for d in tops), KNOWN_PYTHONS)[0]
+        dists = [d for d in _locked_dists(snapshot) if d.name not in top_names]
+    else:
+        wanted, dists = tuple(pythons), tops
+    found = []
+    for dist in sorted(dists, key=lambda d: d.name):
+        if dist.requires_python is None:
+            continue
+        kept = set(python_versions_for([dist.requires_python], wanted)[0])
+        left_out = tuple(v for v in sorted(wanted) if v not in kept)
+        if left_out:
+            found.append(
+                Narrowed(
+                    pin=f"{dist.name}=={dist.version}",
+                    requires_python=dist.requires_python,
+                    pythons=left_out,
+                    top_level=pythons is not None,
+                )
+            )
+    return tuple(found)
+
+
+def _locked_dists(snapshot: Snapshot) -> list[InstalledDistribution]:
+    """Return the distributions a lock may pin (pip and the other tools left out)."""
+    return [d for d in snapshot.distributions if d.name not in TOOLING]
+
+
+def top_level_dists(snapshot: Snapshot) -> list[InstalledDistribution]:
+    """Return the top-level distributions, the tools left out (the portable resolution's roots)."""
+    return [
+        d
+        for d in snapshot.distributions
+        if (reason := snapshot.reasons.get(d.name)) is not None
+        and reason.top_level
+        and d.name not in TOOLING
+    ]

@@ -26,7 +26,8 @@ if TYPE_CHECKING:
     from packaging.version import Version
 
     from envsnap.environment.distributions import InstalledDistribution
-    from envsnap.environment.snapshot import Edge, Snapshot
+    from envsnap.environment.graph import Edge
+    from envsnap.environment.snapshot import Snapshot
 
 __all__ = ["Tree", "TreeNode", "build_tree"]
 

@@ -11,7 +11,7 @@ from packaging.version import Version
 
 from envsnap.index import settings as settings_module
 from envsnap.index import simple_index
-from envsnap.index.cache import CachedPage, PageCache, max_age
+from envsnap.index.cache import Page, PageCache, max_age
 from envsnap.index.repository import source_for
 from envsnap.index.settings import IndexSettings
 from support.index import serve_index
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 def test_pages_round_trip_and_freshness(tmp_path: Path) -> None:
     cache = PageCache(tmp_path / "pages")
     assert cache.get("http://127.0.0.1:1/simple/a/", "text/html") is None
-    page = CachedPage(
+    page = Page(
         body=b"<html>\x00\xff</html>",
         content_type="text/html",
         url="http://127.0.0.1:1/simple/a/",
@@ -91,7 +91,7 @@ def test_derived_values_are_kept_per_stamp(tmp_path: Path) -> None:
     cache = PageCache(tmp_path / "pages")
     url = "http://127.0.0.1:1/simple/a/"
     assert cache.head(url, "text/html") is None
-    cache.put(url, "text/html", CachedPage(body=b"one", content_type="text/html", url=url))
+    cache.put(url, "text/html", Page(body=b"one", content_type="text/html", url=url))
     head = cache.head(url, "text/html")
     assert head is not None
     assert head[0].body == b""
@@ -105,7 +105,7 @@ def test_derived_values_are_kept_per_stamp(tmp_path: Path) -> None:
     assert cache.derived("k", head[1], lambda: make("second")) == ["first"]
     assert made == ["first"]
     # storing the page again (new body or a revalidation) gives it a new stamp
-    cache.put(url, "text/html", CachedPage(body=b"two", content_type="text/html", url=url))
+    cache.put(url, "text/html", Page(body=b"two", content_type="text/html", url=url))
     again = cache.head(url, "text/html")
     assert again is not None
     assert again[1] != head[1]
@@ -145,7 +145,7 @@ def test_cached_pages_are_parsed_once_per_content(
     pages.put(
         remote,
         simple_index.ACCEPT,
-        CachedPage(body=body.encode(), content_type="text/html", url=remote, stored=time.time()),
+        Page(body=body.encode(), content_type="text/html", url=remote, stored=time.time()),
     )
     index = simple_index.SimpleIndex(["http://127.0.0.1:1/simple"], pages=pages)
     for _ in range(2):
@@ -157,7 +157,7 @@ def test_cached_pages_are_parsed_once_per_content(
     pages.put(
         remote,
         simple_index.ACCEPT,
-        CachedPage(body=body.encode(), content_type="text/html", url=remote, stored=time.time()),
+        Page(body=body.encode(), content_type="text/html", url=remote, stored=time.time()),
     )
     found = index.lookup(alpha, Version("2.0"))
     assert found is not None

@@ -11,8 +11,10 @@ import pytest
 from envsnap.errors import OperationError
 from envsnap.index.download import fetch_all
 from envsnap.index.file_cache import FileCache, default_cache_dir, hash_file
-from envsnap.index.http import Credentials, HttpClient, Limits
+from envsnap.index.http import HttpClient
+from envsnap.index.secure import Credentials
 from envsnap.index.settings import IndexOptions, IndexSettings, settings_for_lock
+from envsnap.index.transfer import Limits
 from support.files import dist_file
 from support.index import serve_index
 from support.wheels import build_wheel

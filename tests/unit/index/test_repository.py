@@ -20,10 +20,10 @@ from envsnap.environment.target import environment_tags
 from envsnap.errors import OperationError
 from envsnap.index import settings as settings_module
 from envsnap.index.distfile import DistFile, ProjectFiles
-from envsnap.index.http import Limits
 from envsnap.index.repository import ChainSource, StaticSource, collect, pip_hashes, source_for
 from envsnap.index.settings import IndexSettings
 from envsnap.index.simple_index import FlatLinks, SimpleIndex
+from envsnap.index.transfer import Limits
 from envsnap.index.wheelhouse import Wheelhouse, parse_filename, pin_filter
 from support.fake_site import make_environment
 from support.index import serve_index

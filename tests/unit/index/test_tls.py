@@ -15,9 +15,10 @@ from packaging.utils import NormalizedName
 from packaging.version import Version
 
 from envsnap.errors import OperationError
-from envsnap.index.http import HttpClient, Limits
+from envsnap.index.http import HttpClient
 from envsnap.index.secure import is_trusted
 from envsnap.index.simple_index import SimpleIndex
+from envsnap.index.transfer import Limits
 from support.index import serve_index
 from support.wheels import build_wheel, file_sha256
 

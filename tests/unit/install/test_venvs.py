@@ -8,17 +8,10 @@ import pytest
 
 from envsnap.errors import InputError
 from envsnap.install.venvs import candidates, find_base_interpreter
+from support.fake_python import fake_python
 
 if TYPE_CHECKING:
     from pathlib import Path
-
-
-def fake_python(path: Path, version: str) -> Path:
-    """A script that answers the version probe like a Python would."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f"#!/bin/sh\necho {version}\necho {path}\n", encoding="utf-8")
-    path.chmod(0o755)
-    return path
 
 
 def shim(path: Path) -> Path:
@@ -102,7 +95,8 @@ def test_nothing_found_names_what_was_seen_and_skipped(tmp_path: Path) -> None:
         )
     assert info.value.message == (
         f"python=3.97: no such interpreter ({other} is 3.12.1; "
-        f"skipped {broken}: not a working Python interpreter (exit 127))"
+        f"skipped {broken}: not a usable Python 3 interpreter "
+        "(pyenv: python3.97: command not found))"
     )
     assert info.value.hint == (
         "give a path, a version such as 3.12, or a name on PATH such as python3.12"
@@ -114,7 +108,9 @@ def test_an_explicit_path_is_used_as_given(tmp_path: Path) -> None:
     broken = shim(tmp_path / "bin" / "python3.97")
     with pytest.raises(InputError) as info:
         find_base_interpreter(None, python=str(broken))
-    assert info.value.message == f"{broken}: not a working Python interpreter (exit 127)"
+    assert info.value.message == (
+        f"{broken}: not a usable Python 3 interpreter (pyenv: python3.97: command not found)"
+    )
 
 
 def test_a_plain_name_is_searched_on_path(tmp_path: Path) -> None:

@@ -12,8 +12,8 @@ from packaging.version import Version
 
 from envsnap.environment.distributions import read_distributions
 from envsnap.environment.snapshot import Snapshot, build_snapshot
-from envsnap.index.distfile import DistFile
-from envsnap.portable.resolver import DistMetadata, Release
+from envsnap.index.distfile import DistFile, ProjectFiles
+from envsnap.portable.source import DistMetadata
 from support.fake_site import LINUX_311, FakeSite
 
 
@@ -21,7 +21,7 @@ from support.fake_site import LINUX_311, FakeSite
 class MemorySource:
     """Releases and metadata held in dicts; records what was asked."""
 
-    releases_by_name: dict[NormalizedName, list[Release]] = field(
+    releases_by_name: dict[NormalizedName, list[ProjectFiles]] = field(
         default_factory=lambda: defaultdict(list)
     )
     metadata_by_file: dict[str, DistMetadata] = field(default_factory=dict)
@@ -37,7 +37,7 @@ class MemorySource:
         wheels: tuple[str, ...] = ("py3-none-any",),
         sdist: bool = False,
         yanked: bool = False,
-    ) -> Release:
+    ) -> ProjectFiles:
         """Add a release with one wheel per tag triple (and an sdist if asked)."""
         dist = canonicalize_name(name).replace("-", "_")
         names = [f"{dist}-{version}-{tag}.whl" for tag in wheels]
@@ -52,7 +52,7 @@ class MemorySource:
             )
             for n in names
         )
-        release = Release(name=canonicalize_name(name), version=Version(version), files=files)
+        release = ProjectFiles(name=canonicalize_name(name), version=Version(version), files=files)
         self.releases_by_name[release.name].append(release)
         meta = DistMetadata(
             requires=tuple(Requirement(r) for r in requires),
@@ -68,11 +68,11 @@ class MemorySource:
     def prefetch(self, names: object) -> None:
         self.prefetched += list(names)  # type: ignore[call-overload]
 
-    def releases(self, name: NormalizedName) -> list[Release]:
+    def releases(self, name: NormalizedName) -> list[ProjectFiles]:
         self.asked.append(name)
         return list(self.releases_by_name.get(name, []))
 
-    def metadata(self, release: Release, file: DistFile) -> DistMetadata:
+    def metadata(self, release: ProjectFiles, file: DistFile) -> DistMetadata:
         return self.metadata_by_file[file.filename]
 
 

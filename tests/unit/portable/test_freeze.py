@@ -8,15 +8,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 from envsnap.errors import InputError, OperationError
-from envsnap.portable.freeze import (
-    choose_targets,
-    narrowed_pythons,
-    own_extras,
-    portable_lock,
-    report_lines,
-    requirements_lines,
-)
-from envsnap.portable.targets import make_targets
+from envsnap.portable.freeze import own_extras, portable_lock, report_lines, requirements_lines
+from envsnap.portable.targets import choose_targets, make_targets, narrowed_pythons
 from support.fake_site import LINUX_311, FakeSite
 from unit.portable.memory import MemorySource, indexed, pins_of, snap
 

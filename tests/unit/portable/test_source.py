@@ -14,6 +14,7 @@ from packaging.version import Version
 from envsnap.errors import OperationError
 from envsnap.index.file_cache import FileCache
 from envsnap.index.http import HttpClient
+from envsnap.index.simple_index import SimpleIndex
 from envsnap.portable.source import IndexCandidates
 from support.index import serve_index
 from support.wheels import build_sdist, build_wheel, metadata_text
@@ -23,7 +24,8 @@ if TYPE_CHECKING:
 
 
 def candidates(urls: list[str], tmp_path: Path) -> IndexCandidates:
-    return IndexCandidates(urls, client=HttpClient(), files=FileCache(tmp_path / "cache"))
+    index = SimpleIndex(urls, client=HttpClient(), files=FileCache(tmp_path / "cache"))
+    return IndexCandidates(index)
 
 
 def static_sdist(dest: Path, name: str, version: str, *, dynamic: str | None = None) -> None:

@@ -17,18 +17,15 @@ from envsnap.cli import cli
 from envsnap.errors import InputError
 from envsnap.lockfiles.readers import read_lock
 from envsnap.restore.python import choose_python, wheel_python
+from support.fake_python import fake_python as support_fake_python
 
 if TYPE_CHECKING:
     from pathlib import Path
 
 
 def fake_python(bindir: Path, name: str, version: str) -> Path:
-    """A script that answers the version probe like a Python would."""
-    bindir.mkdir(exist_ok=True)
-    path = bindir / name
-    path.write_text(f"#!/bin/sh\necho {version}\necho {path}\n", encoding="utf-8")
-    path.chmod(0o755)
-    return path
+    """A script in ``bindir`` that answers the interpreter probe like a Python would."""
+    return support_fake_python(bindir / name, version)
 
 
 @pytest.fixture

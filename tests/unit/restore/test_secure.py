@@ -16,11 +16,11 @@ from click.testing import CliRunner, Result
 
 from envsnap.cli import cli
 from envsnap.errors import InputError
-from envsnap.index.http import http_timeout
 from envsnap.index.repository import source_for
 from envsnap.index.secure import check_secure, is_secure
 from envsnap.index.settings import IndexOptions, index_settings
 from envsnap.index.simple_index import SimpleIndex
+from envsnap.index.transfer import http_timeout
 from envsnap.restore import RestoreOptions, plan_restore
 
 FIXTURES = Path(__file__).resolve().parents[3] / "fixtures"

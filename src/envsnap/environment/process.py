@@ -1,9 +1,9 @@
 """Run a short program of the user's with a deadline and a bound on its output.
 
-The interpreter probes (:func:`envsnap.environment.target.start_probe`,
-:func:`envsnap.install.venvs.probe_version`) run a file the user named. It may be a
-wrapper (a pyenv shim, a shell script) whose own children inherit the pipes, it
-may hang, and it may print without end. So, on POSIX:
+The interpreter probe (:func:`envsnap.environment.target.start_probe`, for a
+target and for a base interpreter of a restore alike) runs a file the user named.
+It may be a wrapper (a pyenv shim, a shell script) whose own children inherit the
+pipes, it may hang, and it may print without end. So, on POSIX:
 
 - the child starts in a new session, hence its own process group, and it is
   the whole group that is killed: on timeout, on too much output, on cancel,
