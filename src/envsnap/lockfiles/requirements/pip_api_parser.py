@@ -58,7 +58,10 @@ def requirement(text: str, *, where: str) -> Requirement:
     with tempfile.TemporaryDirectory() as scratch:
         one = Path(scratch) / "requirement.txt"
         one.write_text(target.strip() + "\n", encoding="utf-8")
-        (item,) = _parse(one, where=where)  # one line: its requirement, or its error
+        items = _parse(one, where=where)  # one line: its requirement, or its error
+    if len(items) != 1:  # pip read no requirement there (a lone backslash, say)
+        raise LockFileError(f"{where}: invalid requirement: {_clip(text)}")
+    (item,) = items
     found = f"{item} ; {marker.strip()}" if marker.strip() else str(item)
     try:
         return Requirement(found)
