@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from envsnap.lockfiles.readers import read_lock
-from envsnap.lockfiles.requirements import read_any as pip_requirements
+from envsnap.lockfiles.requirements.read import load
 from hardening.corpus import BAD, assert_error, assert_no_traceback, fake_target, invoke, lines_of
 from support.fake_site import FakeSite
 
@@ -96,7 +96,7 @@ def test_crlf_line_endings_read_as_lf(venv: Path, tmp_path: Path) -> None:
     ]
     lf = tmp_path / "lf.txt"
     lf.write_bytes(path.read_bytes().replace(b"\r\n", b"\n"))
-    assert [(p.name, p.version, p.hashes) for p in pip_requirements.load(lf).packages] == [
+    assert [(p.name, p.version, p.hashes) for p in load(lf).packages] == [
         (p.name, p.version, p.hashes) for p in lock.packages
     ]
     result = invoke("check", str(path), "-p", str(venv))
@@ -195,7 +195,7 @@ def test_a_bad_line_of_an_included_file_is_named_with_its_file(tmp_path: Path) -
 def test_lines_pip_accepts_are_read(tmp_path: Path, text: str) -> None:
     path = tmp_path / "requirements.txt"
     path.write_text(text, encoding="utf-8")
-    assert [p.name for p in pip_requirements.load(path).packages] == ["alpha"]
+    assert [p.name for p in load(path).packages] == ["alpha"]
 
 
 def test_a_bad_line_of_a_constraint_file_is_refused(tmp_path: Path) -> None:

@@ -4,14 +4,14 @@ Environments: names (any case and separator), versions (epochs, pre/post/dev,
 local), dependency graphs with extras, markers (true and false here) and
 cycles, and origins (index, archive, VCS, editable). For each one:
 
-- freeze -> requirements.txt -> read back by the strict reader and by the
-  pip-api reader gives the *same* Lock, which holds exactly what was listed;
+- freeze -> requirements.txt -> read back by envsnap's grammar and by pip's (the
+  pip-api outcome) gives the *same* Lock, which holds exactly what was listed;
 - freeze -> pylock.toml (hashes from a static local source) -> read back
   gives the same packages, versions, origins and classification;
 - two snapshots of the same tree give byte-identical files;
 - ``compare_env_to_lock`` of the env against its own freeze is clean.
 
-Fuzzing: both requirements readers, and the pylock reader, return a Lock or
+Fuzzing: the requirements reader (both grammars) and the pylock reader return a Lock or
 raise envsnap's :class:`~envsnap.errors.InputError` for any text.
 """
 
@@ -37,9 +37,8 @@ from envsnap.lock import Lock
 from envsnap.lockfiles import DumpOptions
 from envsnap.lockfiles.pylock import read as pylock_reader
 from envsnap.lockfiles.pylock import write as pylock
-from envsnap.lockfiles.requirements import read_any as pip_reader
-from envsnap.lockfiles.requirements import read_strict as strict_reader
 from envsnap.lockfiles.requirements import write as requirements_writer
+from envsnap.lockfiles.requirements.read import load as requirements_reader
 from support.fake_site import FakeSite, make_environment
 
 SETTINGS = settings(
@@ -192,8 +191,8 @@ def test_freeze_read_back_with_both_readers(dists: list[dict[str, Any]]) -> None
         assert requirements_writer.dump(_snapshot(site), options) == text  # byte-identical
         path = root / "requirements.txt"
         path.write_text(text, encoding="utf-8")
-        strict = strict_reader.load(path)
-        through_pip = pip_reader.load(path)
+        strict = requirements_reader(path)
+        through_pip = requirements_reader(path, pip_api=True)
         assert strict == through_pip
         listed = snapshot.listed()
         assert [(p.name, p.display_name) for p in strict.packages] == [
@@ -303,8 +302,8 @@ def test_requirements_readers_never_crash(text: str, other: str) -> None:
         (root / "other.txt").write_text(other, encoding="utf-8", newline="")
         path = root / "req.txt"
         path.write_text(text, encoding="utf-8", newline="")
-        _outcome(strict_reader.load, path)
-        _outcome(pip_reader.load, path)
+        _outcome(requirements_reader, path)
+        _outcome(lambda path: requirements_reader(path, pip_api=True), path)
 
 
 _TOML_PARTS = st.sampled_from(

@@ -1,21 +1,14 @@
 """Read any lock file into the :class:`~envsnap.lock.Lock` model.
 
-:func:`read_lock` picks the reader from the file's name and first line:
-
-- ``pylock.toml`` / ``pylock.NAME.toml`` (PEP 751 names): :mod:`envsnap.lockfiles.pylock.read`;
-- a requirements file whose first line is envsnap's header: the strict,
-  packaging-only reader :func:`envsnap.lockfiles.requirements.read_strict.load` (no pip-api
-  import, no pip call);
-- a plain pinned file of another tool (``pip-compile``, ``uv pip compile``,
-  ``pip freeze``: pins, hashes, index options, comments): the same,
-  :func:`envsnap.lockfiles.requirements.read_strict.load_pinned`;
-- any other requirements file: :func:`envsnap.lockfiles.requirements.read_any.load`
-  (pip-api: ``-r``/``-c`` includes, hashes, editables, direct URLs).
+:func:`read_lock` picks the reader from the file's name: ``pylock.toml`` /
+``pylock.NAME.toml`` (PEP 751 names) and other ``.toml`` files go to
+:mod:`envsnap.lockfiles.pylock.read`, anything else to the requirements reader
+:func:`envsnap.lockfiles.requirements.read.load` (a file envsnap wrote, a fully
+pinned file of another tool, or anything else, read through pip-api).
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -70,31 +63,9 @@ def read_lock(path: Path) -> Lock:
             )
             lock = replace(lock, problems=(*lock.problems, note))
         return lock
-    from envsnap._io import LOCK_FILE_LIMIT, FileTooLargeError, open_regular  # noqa: PLC0415
-    from envsnap.lockfiles.requirements.lines import HEADER_PREFIX  # noqa: PLC0415
-    from envsnap.lockfiles.requirements.read_portable import PORTABLE_HEADER  # noqa: PLC0415
+    from envsnap.lockfiles.requirements.read import load  # noqa: PLC0415
 
-    try:  # a FIFO or a device is refused here, before a reader blocks on it or fills memory
-        with open_regular(path) as handle:
-            if os.fstat(handle.fileno()).st_size > LOCK_FILE_LIMIT:
-                raise FileTooLargeError(path, LOCK_FILE_LIMIT)
-            first = handle.read(len(PORTABLE_HEADER))
-    except OSError as exc:
-        raise LockFileError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    from envsnap.lockfiles.requirements import read_strict as requirements  # noqa: PLC0415
-
-    if first == PORTABLE_HEADER.encode():  # markers kept for the target, not this interpreter
-        from envsnap.lockfiles.requirements import read_portable as portable  # noqa: PLC0415
-
-        return portable.load(path)
-    if first.startswith(HEADER_PREFIX.encode()):
-        return requirements.load(path)
-    plain = requirements.load_pinned(path)
-    if plain is not None:
-        return plain
-    from envsnap.lockfiles.requirements import read_any as pip_requirements  # noqa: PLC0415
-
-    return pip_requirements.load(path)
+    return load(path)
 
 
 def default_lock_file(cwd: Path | None = None, *, command: str = "restore") -> Path:

@@ -358,7 +358,7 @@ def requirements_lines(result: PortableResult, *, hashes: bool = False) -> list[
     """
     pythons = sorted({t.python for t in result.targets})
     platforms = list(dict.fromkeys(t.platform.name for t in result.targets))
-    from envsnap.lockfiles.requirements.read_portable import (  # noqa: PLC0415
+    from envsnap.lockfiles.requirements.lines import (  # noqa: PLC0415
         PORTABLE_HEADER,
         REQUIRES_PYTHON_LINE,
         TOP_LEVEL_LINE,

@@ -12,8 +12,8 @@ from envsnap.environment.snapshot import build_snapshot
 from envsnap.lockfiles import DumpOptions
 from envsnap.lockfiles.pylock import write as pylock_format
 from envsnap.lockfiles.readers import read_lock
-from envsnap.lockfiles.requirements import read_any as pip_requirements
 from envsnap.lockfiles.requirements import write as requirements_format
+from envsnap.lockfiles.requirements.read import load
 from support.fake_site import FakeSite
 
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ def test_the_requirements_header_records_them_and_the_readers_read_them(
     lock = read_lock(path)
     assert lock.system_site_packages == ("basedep==1.0", "certifi==2024.8.30", "Hub==1.0")
     # the reader for files envsnap did not write gives the same
-    assert pip_requirements.load(path).system_site_packages == lock.system_site_packages
+    assert load(path, pip_api=True).system_site_packages == lock.system_site_packages
     path.write_text(text.replace("# system-site-packages: basedep", "# other: x"), encoding="utf-8")
     assert read_lock(path).system_site_packages is None
 

@@ -1,8 +1,9 @@
-"""The requirements readers (strict and pip-api) and the dispatching read_lock."""
+"""The requirements reader (its three outcomes) and the dispatching read_lock."""
 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -10,12 +11,13 @@ from packaging.markers import Marker
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from envsnap.errors import InputError, LockFileError
+from envsnap.errors import EnvsnapError, InputError, LockFileError
 from envsnap.lock import LockedPackage, Origin
 from envsnap.lockfiles.readers import default_lock_file, read_lock
-from envsnap.lockfiles.requirements import read_any as pip_requirements
-from envsnap.lockfiles.requirements import read_strict as requirements
+from envsnap.lockfiles.requirements import pip_api_parser, read
+from envsnap.lockfiles.requirements.read import load
 
+Refusal = Callable[..., EnvsnapError]
 FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "requirements"
 ENVSNAP_FILES = sorted(
     p for p in FIXTURES.glob("envsnap-*.txt") if not p.name.startswith("envsnap-bad-")
@@ -33,9 +35,9 @@ def test_fixture_set_is_there() -> None:
 
 
 @pytest.mark.parametrize("path", ENVSNAP_FILES, ids=lambda p: p.name)
-def test_both_readers_give_the_same_lock(path: Path) -> None:
-    strict = requirements.load(path)
-    lenient = pip_requirements.load(path)
+def test_both_grammars_give_the_same_lock(path: Path) -> None:
+    strict = load(path)
+    lenient = load(path, pip_api=True)
     assert strict == lenient
     assert strict.written_by_envsnap
     assert strict.problems == ()
@@ -43,7 +45,7 @@ def test_both_readers_give_the_same_lock(path: Path) -> None:
 
 
 def test_strict_basic_sections_reasons_lines() -> None:
-    lock = requirements.load(FIXTURES / "envsnap-basic.txt")
+    lock = load(FIXTURES / "envsnap-basic.txt")
     assert lock.python_version == "3.11.7"
     assert lock.complete
     assert [p.name for p in lock.top_level] == ["requests", "rich"]
@@ -59,7 +61,7 @@ def test_strict_basic_sections_reasons_lines() -> None:
 
 
 def test_strict_hashes_and_continuations() -> None:
-    lock = requirements.load(FIXTURES / "envsnap-hashes.txt")
+    lock = load(FIXTURES / "envsnap-hashes.txt")
     alpha = lock.get("alpha")
     assert alpha is not None
     assert alpha.hashes == ("sha256:" + "0" * 64, "sha256:" + "1" * 64)
@@ -70,7 +72,7 @@ def test_strict_hashes_and_continuations() -> None:
 
 
 def test_strict_origins() -> None:
-    lock = requirements.load(FIXTURES / "envsnap-origins.txt")
+    lock = load(FIXTURES / "envsnap-origins.txt")
     assert lock.get("my-proj") == LockedPackage(
         name="my-proj",  # type: ignore[arg-type]
         display_name="My_Proj",
@@ -98,7 +100,7 @@ def test_strict_origins() -> None:
 
 
 def test_top_level_only_file_is_not_complete() -> None:
-    lock = requirements.load(FIXTURES / "envsnap-top-level-only.txt")
+    lock = load(FIXTURES / "envsnap-top-level-only.txt")
     assert not lock.complete
     assert [p.name for p in lock.top_level] == ["alpha", "solo"]
 
@@ -114,12 +116,11 @@ def test_top_level_only_file_is_not_complete() -> None:
             "envsnap-bad-option.txt",
             "envsnap-bad-option.txt:3: option --index-url is not part of a file envsnap writes",
         ),
-        ("hand-main.txt", "hand-main.txt:1: not a file envsnap wrote (no '# envsnap' header)"),
     ],
 )
 def test_strict_reader_refuses_outside_its_grammar(name: str, message: str) -> None:
     with pytest.raises(LockFileError) as info:
-        requirements.load(FIXTURES / name)
+        load(FIXTURES / name)
     assert info.value.message == f"{FIXTURES}/{message}"
     assert info.value.exit_code == 2
 
@@ -155,19 +156,16 @@ def test_strict_reader_refuses_outside_its_grammar(name: str, message: str) -> N
     ],
 )
 def test_strict_reader_errors_name_the_line(
-    tmp_path: Path, text: str, line: int, message: str
+    tmp_path: Path, refusal: Refusal, text: str, line: int, message: str
 ) -> None:
-    path = tmp_path / "requirements.txt"
     header = "# envsnap 0.1.0 freeze - CPython 3.11.7, linux x86_64 - 1 top-level, 0 transitive\n"
-    path.write_text(header + text, encoding="utf-8")
-    with pytest.raises(LockFileError) as info:
-        requirements.load(path)
-    assert info.value.message.startswith(f"{path}:{line}: {message}")
+    refused = refusal(header + text)
+    assert refused.message.startswith(f"{tmp_path}/requirements.txt:{line}: {message}")
 
 
 def test_pip_reader_hand_written_file() -> None:
     path = FIXTURES / "hand-main.txt"
-    lock = pip_requirements.load(path)
+    lock = load(path)
     assert not lock.written_by_envsnap
     assert lock.python_version is None
     assert not lock.complete
@@ -228,7 +226,7 @@ def test_pip_reader_hand_written_file() -> None:
 
 
 def test_pip_reader_no_index() -> None:
-    lock = pip_requirements.load(FIXTURES / "hand-no-index.txt")
+    lock = load(FIXTURES / "hand-no-index.txt")
     assert lock.index_options == ("--no-index", "--find-links ./wheels")
 
 
@@ -247,7 +245,7 @@ def test_pip_reader_no_index() -> None:
 )
 def test_pip_reader_errors(name: str, message: str) -> None:
     with pytest.raises(LockFileError) as info:
-        pip_requirements.load(FIXTURES / name)
+        load(FIXTURES / name)
     assert info.value.message == f"{FIXTURES}/{message}"
 
 
@@ -256,7 +254,7 @@ def test_pip_reader_line_numbers_follow_continuations(tmp_path: Path) -> None:
     path.write_text(
         "alpha==1.0 \\\n    --hash=sha256:" + "a" * 64 + "\n\nbeta==2.0\n", encoding="utf-8"
     )
-    lock = pip_requirements.load(path)
+    lock = load(path)
     assert [(p.name, p.line) for p in lock.packages] == [("alpha", 1), ("beta", 4)]
 
 
@@ -311,8 +309,8 @@ def test_plain_pins_read_without_requirement_parse_the_same(
 
     path = tmp_path / "requirements.txt"
     path.write_text(PINS, encoding="utf-8")
-    fast = requirements.load(path)
-    assert fast == pip_requirements.load(path)
+    fast = load(path)
+    assert fast == load(path, pip_api=True)
     assert [(p.display_name, p.version) for p in fast.packages] == [
         ("a", Version("1!2.0.post1+local.7")),
         ("b-c", Version("1.0rc1")),
@@ -321,8 +319,8 @@ def test_plain_pins_read_without_requirement_parse_the_same(
         ("Foo.Bar_baz", Version("1.0")),
         ("Z", Version("0")),
     ]
-    monkeypatch.setattr(requirements, "_PIN", re.compile(r"(?!)"))  # Requirement() for all
-    assert requirements.load(path) == fast
+    monkeypatch.setattr(read, "_PIN", re.compile(r"(?!)"))  # Requirement() for all
+    assert load(path) == fast
 
 
 @pytest.mark.parametrize(
@@ -334,12 +332,11 @@ def test_plain_pins_read_without_requirement_parse_the_same(
         ("-alpha==1.0", "option -alpha==1.0 is not part of a file envsnap writes"),
     ],
 )
-def test_pins_that_are_not_plain_keep_their_errors(tmp_path: Path, pin: str, message: str) -> None:
-    path = tmp_path / "requirements.txt"
-    path.write_text(PINS.partition("# top-level")[0] + f"# top-level\n{pin}\n", encoding="utf-8")
-    with pytest.raises(LockFileError) as info:
-        requirements.load(path)
-    assert info.value.message.startswith(f"{path}:3: {message}")
+def test_pins_that_are_not_plain_keep_their_errors(
+    tmp_path: Path, refusal: Refusal, pin: str, message: str
+) -> None:
+    refused = refusal(PINS.partition("# top-level")[0] + f"# top-level\n{pin}\n")
+    assert refused.message.startswith(f"{tmp_path}/requirements.txt:3: {message}")
 
 
 def test_a_json_snapshot_is_not_a_lock_file(tmp_path: Path) -> None:
@@ -364,12 +361,12 @@ def test_a_toml_lock_under_another_name_is_read_as_pylock(tmp_path: Path) -> Non
 
 
 def _classes(path: Path) -> list[tuple[str, bool, str | None]]:
-    return [(p.name, p.top_level, p.reason) for p in pip_requirements.load(path).packages]
+    return [(p.name, p.top_level, p.reason) for p in load(path).packages]
 
 
 def test_pip_compile_file_with_hashes_and_via_lines() -> None:
     path = FIXTURES / "pip-compile-hashes.txt"
-    lock = pip_requirements.load(path)
+    lock = load(path)
     assert lock.index_options == ("--extra-index-url https://mirror.example.invalid/simple/",)
     assert lock.problems == ()
     assert not lock.complete  # the closure check decides, from the wheels
@@ -395,7 +392,7 @@ def test_pip_compile_file_with_hashes_and_via_lines() -> None:
 
 def test_uv_compiled_file_without_hashes() -> None:
     path = FIXTURES / "uv-compile.txt"
-    lock = pip_requirements.load(path)
+    lock = load(path)
     assert lock.problems == ()
     assert lock.index_options == ()
     assert all(p.pinned and not p.hashes for p in lock.packages)
@@ -413,7 +410,7 @@ def test_a_file_without_annotations_requests_every_line(tmp_path: Path) -> None:
 
 
 def test_included_files_are_requested_too() -> None:
-    lock = pip_requirements.load(FIXTURES / "hand-main.txt")
+    lock = load(FIXTURES / "hand-main.txt")
     assert all(p.top_level and p.reason == "requested" for p in lock.packages)
 
 
@@ -454,11 +451,28 @@ def test_via_annotations(
 PINNED_FILES = [FIXTURES / "pip-compile-hashes.txt", FIXTURES / "uv-compile.txt"]
 
 
+@pytest.fixture
+def pip_api_runs(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The files the reader hands to pip-api's parser (it is still called)."""
+    parsed: list[Path] = []
+    parse = pip_api_parser._parse
+
+    def recorded(file: Path, *, where: str) -> list[object]:
+        parsed.append(file)
+        return parse(file, where=where)
+
+    monkeypatch.setattr(pip_api_parser, "_parse", recorded)
+    return parsed
+
+
 @pytest.mark.parametrize("path", PINNED_FILES, ids=lambda p: p.name)
-def test_plain_pinned_files_read_without_pip_api_give_the_same_lock(path: Path) -> None:
-    plain = requirements.load_pinned(path)
-    assert plain is not None
-    assert plain == pip_requirements.load(path)
+def test_fully_pinned_files_read_without_pip_api_give_the_same_lock(
+    path: Path, pip_api_runs: list[Path]
+) -> None:
+    plain = load(path)
+    assert pip_api_runs == []
+    assert plain == load(path, pip_api=True)
+    assert pip_api_runs == [path]
     assert read_lock(path) == plain
 
 
@@ -474,17 +488,23 @@ def test_plain_pinned_files_read_without_pip_api_give_the_same_lock(path: Path) 
         + " \\\n    --hash=sha512:"
         + "b" * 128
         + "\n",
+        "alpha @ https://files.example.invalid/alpha-1.0-py3-none-any.whl\n",
+        "alpha==1.0 --hash sha256:" + "a" * 64 + " --pre\n",
     ],
 )
-def test_plain_reader_agrees_with_pip_api(tmp_path: Path, text: str) -> None:
+def test_fully_pinned_reading_agrees_with_pip_api(
+    tmp_path: Path, text: str, pip_api_runs: list[Path]
+) -> None:
     path = tmp_path / "requirements.txt"
     path.write_text(text, encoding="utf-8")
-    plain = requirements.load_pinned(path)
-    assert plain is not None
-    assert plain == pip_requirements.load(path)
+    plain = load(path)
+    assert pip_api_runs == []
+    assert plain == load(path, pip_api=True)
 
 
-def test_plain_reader_keeps_pins_whose_marker_is_false_here(tmp_path: Path) -> None:
+def test_fully_pinned_reading_keeps_pins_whose_marker_is_false_here(
+    tmp_path: Path, pip_api_runs: list[Path]
+) -> None:
     # the venv restore builds (or check reads) may be another Python: it decides, not envsnap's
     path = tmp_path / "requirements.txt"
     path.write_text(
@@ -496,9 +516,8 @@ def test_plain_reader_keeps_pins_whose_marker_is_false_here(tmp_path: Path) -> N
         "    # via -r requirements.in\n",
         encoding="utf-8",
     )
-    plain = requirements.load_pinned(path)
-    assert plain is not None
-    assert read_lock(path) == plain
+    plain = read_lock(path)
+    assert pip_api_runs == []
     pins = [(p.name, str(p.version), str(p.marker) if p.marker else None) for p in plain.packages]
     assert pins == [
         ("alpha", "1.0", None),
@@ -507,8 +526,8 @@ def test_plain_reader_keeps_pins_whose_marker_is_false_here(tmp_path: Path) -> N
         ("numpy", "1.26.4", 'python_full_version < "3.0"'),
     ]  # fmt: skip
     assert [p.top_level for p in plain.packages] == [True, True, True, True]
-    # the pip-api reader (files with includes, editables...) keeps them too
-    assert pip_requirements.load(path).packages == plain.packages
+    # through pip-api (files with includes, unpinned lines...) they are kept too
+    assert load(path, pip_api=True).packages == plain.packages
 
 
 @pytest.mark.parametrize(
@@ -517,23 +536,42 @@ def test_plain_reader_keeps_pins_whose_marker_is_false_here(tmp_path: Path) -> N
         "alpha>=1.0\n",  # unpinned
         "alpha==1.*\n",
         "-r other.txt\n",
-        "-e ./proj\n",
-        "alpha @ https://files.example.invalid/alpha-1.0-py3-none-any.whl\n",
-        "alpha==1.0 --frobnicate\n",
-        "--frobnicate\n",
-        "alpha==1.0\nAlpha==2.0\n",
-        'alpha==1.0\nalpha==2.0 ; python_version < "3"\n',  # twice, once unconditional
-        'alpha==1.0 ; python_version < "3"\nalpha==2.0\n',  # the same, the other way round
-        'a==1 ; python_version < "3"\na==2 ; python_version >= "3"\na==3\n',
-        "foo bar==1.0\n",
-        "alpha==1.0 --hash=md5:" + "a" * 32 + "\n",
-        "\ufeffalpha==1.0\n",
+        "-c other.txt\nalpha==1.0\n",
+        "./wheels/alpha-1.0-py3-none-any.whl\n",
     ],
 )
-def test_plain_reader_leaves_anything_else_to_pip_api(tmp_path: Path, text: str) -> None:
+def test_anything_else_is_read_through_pip_api(
+    tmp_path: Path, text: str, pip_api_runs: list[Path]
+) -> None:
+    (tmp_path / "other.txt").write_text("alpha==1.0\n", encoding="utf-8")
+    (tmp_path / "wheels").mkdir()
+    (tmp_path / "wheels" / "alpha-1.0-py3-none-any.whl").write_bytes(b"")
     path = tmp_path / "requirements.txt"
     path.write_text(text, encoding="utf-8")
-    assert requirements.load_pinned(path) is None
+    lock = load(path)
+    assert pip_api_runs[-1] == path
+    assert [p.name for p in lock.packages] == ["alpha"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("alpha==1.0 --frobnicate\n", ":1: --frobnicate: not an option pip accepts"),
+        ("--frobnicate\n", ":1: --frobnicate: not an option pip accepts"),
+        ("alpha==1.0\nAlpha==2.0\n", ":2: alpha is listed twice (also on line 1)"),
+        ('alpha==1.0\nalpha==2.0 ; python_version < "3"\n', ":2: alpha is listed twice"),
+        ('alpha==1.0 ; python_version < "3"\nalpha==2.0\n', ":2: alpha is listed twice"),
+        ('a==1 ; python_version < "3"\na==2 ; python_version >= "3"\na==3\n', ":3: a is listed"),
+        ("foo bar==1.0\n", ":1: Invalid requirement: 'foo bar==1.0': Expected semicolon"),
+        ("alpha==1.0 --hash=md5:" + "a" * 32 + "\n", ":1: Invalid --hash kind md5"),
+        ("\ufeffalpha==1.0\n", ":1: the file starts with a byte-order mark (BOM)"),
+    ],
+)
+def test_a_line_outside_pips_grammar_is_refused_at_its_line(
+    tmp_path: Path, refusal: Refusal, text: str, message: str, pip_api_runs: list[Path]
+) -> None:
+    assert refusal(text).message.startswith(f"{tmp_path}/requirements.txt{message}")
+    assert pip_api_runs == []
 
 
 def test_read_lock_of_a_plain_pinned_file_does_not_import_pip_api() -> None:
@@ -550,7 +588,7 @@ def test_read_lock_of_a_plain_pinned_file_does_not_import_pip_api() -> None:
 
 
 def test_extras_on_top_level_lines_are_read() -> None:
-    lock = requirements.load(FIXTURES / "envsnap-extras.txt")
+    lock = load(FIXTURES / "envsnap-extras.txt")
     assert not lock.complete  # a top-level-only file: the only kind with extras
     assert [(p.name, p.extras, p.top_level) for p in lock.packages] == [
         ("flask", ("async", "dotenv"), True),
@@ -576,7 +614,7 @@ def test_pip_reader_keeps_every_line_whose_marker_is_false_here(tmp_path: Path) 
     )
     (tmp_path / "proj").mkdir()
     (tmp_path / "proj" / "pyproject.toml").write_text('[project]\nname = "proj"\n')
-    lock = pip_requirements.load(path)
+    lock = load(path)
     found = [
         (p.name, str(p.version), str(p.marker), p.line, p.file, p.hashes) for p in lock.packages
     ]
@@ -596,11 +634,11 @@ def test_pip_reader_keeps_every_line_whose_marker_is_false_here(tmp_path: Path) 
         'alpha==1.0 ; python_version < "3"\nAlpha==2.0\n',
     ],
 )
-def test_a_name_twice_needs_a_marker_on_every_line(tmp_path: Path, text: str) -> None:
-    path = tmp_path / "requirements.txt"
-    path.write_text(text, encoding="utf-8")
-    with pytest.raises(LockFileError, match=r"requirements.txt:2: alpha is listed twice"):
-        pip_requirements.load(path)
+def test_a_name_twice_needs_a_marker_on_every_line(
+    tmp_path: Path, refusal: Refusal, text: str
+) -> None:
+    refused = refusal(text)
+    assert refused.message.startswith(f"{tmp_path}/requirements.txt:2: alpha is listed twice")
 
 
 def test_a_constraints_file_reads_back_its_editables(tmp_path: Path) -> None:
@@ -614,7 +652,7 @@ def test_a_constraints_file_reads_back_its_editables(tmp_path: Path) -> None:
         "    # declared\n",
         encoding="utf-8",
     )
-    for lock in (requirements.load(path), pip_requirements.load(path)):
+    for lock in (load(path), load(path, pip_api=True)):
         (package,) = lock.packages
         assert package.origin == Origin(kind="directory", url=lib.as_uri(), editable=True)
         assert package.reason == "declared"
@@ -634,12 +672,63 @@ def test_a_local_repository_written_with_localhost_reads_as_file_url(tmp_path: P
     ("line", "meant"),
     [("rich=15.0.0", "rich==15.0.0"), ("rich=>13", "rich>=13"), ("rich[x] =< 14", "rich[x]<=14")],
 )
-def test_an_operator_typo_gets_what_was_meant(tmp_path: Path, line: str, meant: str) -> None:
-    path = tmp_path / "requirements.txt"
-    path.write_text(f"alpha==1.0\n{line}\n", encoding="utf-8")
-    with pytest.raises(LockFileError) as info:
-        read_lock(path)
-    assert info.value.message == (
-        f"{path}:2: Invalid requirement: {line!r}: did you mean {meant!r}?"
+def test_an_operator_typo_gets_what_was_meant(
+    tmp_path: Path, refusal: Refusal, line: str, meant: str
+) -> None:
+    refused = refusal(f"alpha==1.0\n{line}\n")
+    assert refused.message == (
+        f"{tmp_path}/requirements.txt:2: Invalid requirement: {line!r}: did you mean {meant!r}?"
     )
-    assert info.value.hint == "PEP 440's version operators are ==, !=, <=, >=, <, >, ~= and ==="
+    assert refused.hint == "PEP 440's version operators are ==, !=, <=, >=, <, >, ~= and ==="
+
+
+def test_options_after_a_requirement_are_not_followed(
+    tmp_path: Path, pip_api_runs: list[Path]
+) -> None:
+    # pip takes -r, -c, -e and index options from option lines only (req_file.handle_line)
+    path = tmp_path / "requirements.txt"
+    path.write_text(
+        "alpha==1.0 -r missing.txt --index-url http://127.0.0.1:9/simple/\n", encoding="utf-8"
+    )
+    lock = load(path)
+    assert (pip_api_runs, lock.index_options) == ([], ())
+    assert [p.name for p in lock.packages] == ["alpha"]
+    assert load(path, pip_api=True) == lock
+
+
+def test_a_hash_in_a_comment_is_no_hash(tmp_path: Path) -> None:
+    (tmp_path / "proj").mkdir()
+    (tmp_path / "proj" / "pyproject.toml").write_text('[project]\nname = "proj"\n')
+    path = tmp_path / "requirements.txt"
+    path.write_text(
+        f"-e ./proj  # --hash=sha256:{'0' * 64}\n-e ./proj2 --hash sha256:{'1' * 64}\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "proj2").mkdir()
+    (tmp_path / "proj2" / "pyproject.toml").write_text('[project]\nname = "proj2"\n')
+    assert [(p.name, p.hashes) for p in load(path).packages] == [
+        ("proj", ()),
+        ("proj2", (f"sha256:{'1' * 64}",)),
+    ]
+
+
+def test_a_marker_after_a_vcs_url_is_a_marker(tmp_path: Path) -> None:
+    path = tmp_path / "requirements.txt"
+    commit = "a" * 40
+    path.write_text(
+        f'delta @ git+https://git.example.invalid/delta.git@{commit} ; python_version >= "3"\n',
+        encoding="utf-8",
+    )
+    (package,) = load(path).packages
+    assert (package.origin.commit, package.origin.requested_revision) == (commit, None)
+    assert package.marker == Marker('python_version >= "3"')
+    assert load(path, pip_api=True).packages == (package,)
+
+
+def test_a_portable_file_names_a_distribution_twice_only_under_markers(
+    tmp_path: Path, refusal: Refusal
+) -> None:
+    refused = refusal("# envsnap freeze --portable\n# top-level: alpha\nalpha==1.0\nalpha==2.0\n")
+    assert (
+        refused.message == f"{tmp_path}/requirements.txt:4: alpha is listed twice (also on line 3)"
+    )

@@ -1,7 +1,8 @@
-"""requirements.txt: the writer, the strict reader of envsnap's own files, the any-file reader.
+"""requirements.txt: the writer and the one reader.
 
-``write`` renders a snapshot (and reads back the files it wrote, strictly, on
-``packaging`` alone); ``read_any`` reads a hand-written file through pip-api;
-``lines`` is the line scanner both readers share (continuations, comments,
-option lines, hashes, with line numbers).
+``write`` renders a snapshot; ``read`` reads any requirements file (a file
+envsnap wrote, a fully pinned file of another tool, anything else through
+pip-api) on ``lines``, the scanner (logical lines with ``FILE:LINE``, pip's
+line grammar, includes), ``annotations`` (what the comments say) and
+``origins`` (PEP 610 origins of direct URLs and ``-e`` lines).
 """
