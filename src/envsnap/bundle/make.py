@@ -36,11 +36,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from envsnap import _report
 from envsnap.errors import InputError, OperationError
 from envsnap.index.settings import IndexOptions
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Mapping, Sequence
+    from collections.abc import Iterator, Mapping, Sequence
 
     from packaging.pylock import Package, Pylock
     from packaging.utils import NormalizedName
@@ -108,18 +109,14 @@ class _Planned:
     notes: list[str]
 
 
-def make_bundle(
-    lock_path: Path,
-    options: BundleOptions,
-    *,
-    say: Callable[[str, str], None] | None = None,
-) -> BundleResult:
+def make_bundle(lock_path: Path, options: BundleOptions) -> BundleResult:
     """Write a bundle of ``lock_path`` (see the module docstring).
+
+    Each stage (``targets``, ``fetch``, ``write``) goes to :mod:`envsnap._report`.
 
     Args:
         lock_path: a ``pylock.toml`` or a pinned requirements file.
         options: see :class:`BundleOptions`.
-        say: called as ``say(stage, message)`` (``targets``, ``fetch``, ``write``).
 
     Returns:
         The :class:`BundleResult`.
@@ -138,7 +135,6 @@ def make_bundle(
     from envsnap.lockfiles.readers import read_lock  # noqa: PLC0415
     from envsnap.restore.sources import refuse_expansions  # noqa: PLC0415
 
-    report = say or (lambda _stage, _message: None)
     _check_output(options.output)
     lock = read_lock(lock_path)
     refuse_expansions(lock)
@@ -149,7 +145,7 @@ def make_bundle(
             hint="freeze the venv with --include-system, then bundle that lock",
         )
     targets = _targets(lock, options)
-    report("targets", ", ".join(t.name for t in targets))
+    _report.stage("targets", ", ".join(t.name for t in targets))
     settings = _settings(lock, lock_path, options.index)
     with _client(settings) as http:
         if lock.pylock is not None:
@@ -158,7 +154,7 @@ def make_bundle(
             planned = _plan_requirements(lock, targets, settings, http)
         files = {f.sha256: f for by_key in planned.chosen.values() for f in by_key.values()}
         _check_trust(list(files.values()), settings)
-        report("fetch", f"{len(files)} files")
+        _report.stage("fetch", f"{len(files)} files")
         from envsnap.index.download import fetch_all  # noqa: PLC0415
 
         local = fetch_all(list(files.values()), FileCache(default_cache_dir()), client=http)
@@ -166,7 +162,7 @@ def make_bundle(
     sizes = {sha: local[sha].stat().st_size for sha in files}
     text = _lock_text(lock, planned, names, sizes, targets)
     members = [(names[sha], local[sha], sha) for sha in sorted(files, key=lambda s: names[s])]
-    report("write", f"{options.output}: {len(members)} files and {_LOCK}")
+    _report.stage("write", f"{options.output}: {len(members)} files and {_LOCK}")
     _write(options.output, text, members)
     return BundleResult(
         path=options.output,

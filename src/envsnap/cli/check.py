@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, cast
 
 import click
 
-from envsnap.cli import announce_target, note_pythonpath, started_probe
+from envsnap.cli import announce, note_pythonpath, started_probe
 from envsnap.cli.options import (
     debug_option,
     format_option,
@@ -194,13 +194,9 @@ def check(
             from envsnap.compare.drift import compare_env_to_lock  # noqa: PLC0415
             from envsnap.environment.snapshot import take_snapshot  # noqa: PLC0415
 
-            note_pythonpath(quiet=quiet)
-            snapshot = take_snapshot(
-                python,
-                project=declaration,
-                started_probe=probing,
-                announce=announce_target(quiet=quiet),
-            )
+            note_pythonpath()
+            snapshot = take_snapshot(python, project=declaration, started_probe=probing)
+            announce(snapshot.environment)
             for warning in snapshot.warnings:
                 say(f"warning: {warning}")
             markers = snapshot.environment.markers

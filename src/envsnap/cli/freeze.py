@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from envsnap.cli import announce_target, note_pythonpath, started_probe
+from envsnap.cli import announce, note_pythonpath, started_probe
 from envsnap.cli.options import (
     debug_option,
     format_option,
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from envsnap.environment.project import ProjectDeclaration
     from envsnap.environment.snapshot import Snapshot
     from envsnap.index.repository import HashSource
-    from envsnap.index.settings import IndexSettings
+    from envsnap.index.settings import IndexOptions, IndexSettings
 
 
 _EPILOG = """\b
@@ -151,11 +151,7 @@ def freeze(
     extras: tuple[str, ...],
     groups: tuple[str, ...],
     hashes: bool,
-    index_url: str | None,
-    extra_index_urls: tuple[str, ...],
-    find_links: tuple[str, ...],
-    no_index: bool,
-    trusted_hosts: tuple[str, ...],
+    index: IndexOptions,
     ask_index: bool,
     explain: tuple[str, ...],
     quiet: bool,
@@ -205,15 +201,15 @@ def freeze(
         # the probe runs meanwhile: import the heavy modules only now
         from envsnap.environment.snapshot import take_snapshot  # noqa: PLC0415
 
-        note_pythonpath(quiet=quiet)
+        note_pythonpath()
         declaration = _declaration(project, extras, groups)
         snap = take_snapshot(
             python,
             project=declaration,
             include_system=include_system,
             started_probe=probing,
-            announce=announce_target(quiet=quiet),
         )
+        announce(snap.environment)
         for warning in snap.warnings:
             say(f"warning: {warning}")
         for unmet in snap.unsatisfied:
@@ -226,16 +222,9 @@ def freeze(
 
         def settings() -> IndexSettings:
             """Return the index pip would use, asked of pip (and imported) only if needed."""
-            from envsnap.index.settings import index_settings  # noqa: PLC0415
+            from envsnap.index.settings import settings_for_lock  # noqa: PLC0415
 
-            return index_settings(
-                index_url=index_url,
-                extra_index_urls=extra_index_urls,
-                find_links=find_links,
-                trusted_hosts=trusted_hosts,
-                no_index=no_index,
-                commands=("download", "install"),
-            )
+            return settings_for_lock(index, (), base=Path.cwd(), commands=("download", "install"))
 
         if portable or python_version or platforms or drop_unresolvable:
             _freeze_portable(

@@ -23,10 +23,11 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, Protocol
 
+from envsnap import _report
 from envsnap.errors import OperationError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Mapping, Sequence
     from pathlib import Path
 
     from envsnap.index.settings import IndexSettings
@@ -196,17 +197,11 @@ def installer_environment(base: Mapping[str, str] | None = None) -> dict[str, st
     return env
 
 
-def run_command(
-    command: Command,
-    *,
-    output: Callable[[str], None] | None = None,
-    base_env: Mapping[str, str] | None = None,
-) -> None:
-    """Run an installer command, streaming its output lines to ``output``.
+def run_command(command: Command, *, base_env: Mapping[str, str] | None = None) -> None:
+    """Run an installer command, each line of its output to the reporter (:mod:`envsnap._report`).
 
     Args:
         command: the command.
-        output: called with each line of its combined stdout and stderr (``-v``).
         base_env: the environment to start from (default ``os.environ``), see
             :func:`installer_environment`.
 
@@ -219,7 +214,6 @@ def run_command(
     code, tail = run_logged(
         command.argv,
         cwd=command.cwd,
-        output=output,
         env={**installer_environment(base_env), **command.env},
     )
     if code != 0:
@@ -230,10 +224,9 @@ def run_logged(
     argv: Sequence[str],
     *,
     cwd: Path | None = None,
-    output: Callable[[str], None] | None = None,
     env: Mapping[str, str] | None = None,
 ) -> tuple[int, list[str]]:
-    """Run a command, streaming its output lines to ``output``; kill it if interrupted.
+    """Run a command, its output lines (stdout and stderr) to the reporter; kill it if interrupted.
 
     Returns:
         ``(exit code, last non-blank lines of output)``.
@@ -262,8 +255,7 @@ def run_logged(
             text = line.rstrip("\n")
             if text.strip():
                 tail.append(text)
-            if output is not None:
-                output(text)
+            _report.output(text)
         code = process.wait()
     except BaseException:
         process.kill()
