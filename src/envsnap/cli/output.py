@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING
 import click
 
 from envsnap import _report
-from envsnap._text import terminal_text
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -43,6 +42,8 @@ def say(message: str, *, err: bool = True) -> None:
         message: the text, values already in it.
         err: to stderr (default); ``False``: stdout (``--dry-run``'s plan).
     """
+    from envsnap._text import terminal_text  # noqa: PLC0415 - its regexes: not for --help
+
     if "\n" in message:
         first, *rest = message.split("\n")
         message = first + "".join(("\n" if r.startswith("  ") else "\\n") + r for r in rest)
@@ -59,6 +60,8 @@ def show(text: str, *, commands: bool = False, colour: bool = False) -> None:
             commands are envsnap's.
         colour: keep the report's ANSI colours (stdout is a terminal).
     """
+    from envsnap._text import terminal_text  # noqa: PLC0415 - its regexes: not for --help
+
     click.echo(terminal_text(text, commands=commands, colour=colour), nl=False, color=colour)
 
 

@@ -13,13 +13,9 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from envsnap.environment.distributions import (
-    _WANTED,
-    MetadataWarning,
-    _read_metadata,
-    extra_of,
-    read_distributions,
-)
+from envsnap.environment.distributions import read_distributions
+from envsnap.environment.metadata import _WANTED, MetadataWarning, read_metadata
+from envsnap.environment.requirements import extra_of
 from envsnap.lock import Origin
 from support.fake_site import LINUX_311, FakeSite
 
@@ -694,6 +690,6 @@ def test_header_parser_keeps_what_the_full_parser_read(
     path = tmp_path_factory.mktemp("meta") / "METADATA"
     text = "\n".join(line for line in lines if line)  # a blank line would end the block
     path.write_text(text + "\n\nbody: not a header\n", encoding="utf-8")
-    got = _read_metadata(str(path), [])
+    got = read_metadata(str(path), [])
     expected = {k: v for k, v in _reference_headers(text + "\n").items() if k in _WANTED}
     assert got == expected
