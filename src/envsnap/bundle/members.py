@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FILES_DIR",
     "LOCK_NAME",
+    "SDIST_NOTE",
     "BundleSource",
     "Member",
     "checked",
@@ -62,6 +63,10 @@ CHUNK = 1 << 20
 """Bytes read at a time while hashing or copying a file."""
 SHOWN = 10
 """How many damaged files an error names."""
+SDIST_NOTE = (
+    "is an sdist: a restore builds it, and offline that needs its build requirements in uv's cache"
+)
+"""What a note says of an sdist in a bundle, after its name."""
 
 
 def is_bundle(path: Path) -> bool:

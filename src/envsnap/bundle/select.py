@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+from envsnap.bundle.members import SDIST_NOTE
 from envsnap.errors import InputError, OperationError
 
 if TYPE_CHECKING:
@@ -284,29 +285,22 @@ def _archive_file(lock: Lock, package: LockedPackage) -> DistFile:
     )
 
 
-def _requirements_package(package: LockedPackage, index: str | None) -> Package:
+def _requirements_package(pin: LockedPackage, index: str | None) -> Package:
     """Return a pylock package for a pin (its files are added when the lock is built)."""
     from packaging.pylock import Package, PackageArchive  # noqa: PLC0415
 
-    archive = None
-    if package.origin.kind == "archive":  # its URL and hash are set with its file
-        archive = PackageArchive(
-            url=package.origin.url, hashes={}, subdirectory=package.origin.subdirectory
-        )
+    origin, archive = pin.origin, None
+    if origin.kind == "archive":  # its URL and hash are set with its file
+        archive = PackageArchive(url=origin.url, hashes={}, subdirectory=origin.subdirectory)
     return Package(
-        name=package.name,
-        version=package.version,
-        marker=package.marker,
-        index=index,
-        archive=archive,
+        name=pin.name, version=pin.version, marker=pin.marker, index=index, archive=archive
     )
 
 
 def _sdist_notes(items: Iterator[tuple[str, DistFile]] | Any) -> list[str]:  # noqa: ANN401
     return sorted(
         {
-            f"{name}: {file.filename} is an sdist: a restore builds it, and offline that "
-            "needs its build requirements in uv's cache"
+            f"{name}: {file.filename} {SDIST_NOTE}"
             for name, file in items
             if not file.is_wheel and file.filename.endswith((".tar.gz", ".zip"))
         }

@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from envsnap import _report
+from envsnap.bundle.members import SDIST_NOTE
 from envsnap.cli.options import debug_option, index_options, python_option, quiet_option
-from envsnap.cli.output import say, show
+from envsnap.cli.output import show
 
 if TYPE_CHECKING:
     from envsnap.bundle import BundleCheck
@@ -89,7 +90,7 @@ def bundle(lock: Path | None, quiet: bool, **options: Any) -> None:  # noqa: ANN
     )
 
 
-def show_check(found: BundleCheck, *, quiet: bool = False) -> int:
+def show_check(found: BundleCheck) -> int:
     """Print what ``envsnap check BUNDLE`` found (stdout) and return its exit code.
 
     Returns:
@@ -113,13 +114,9 @@ def show_check(found: BundleCheck, *, quiet: bool = False) -> int:
                 )
                 lines += [f"    {line}" for line in target.lacking]
     show("".join(f"{line}\n" for line in lines))
-    if not quiet:
-        for target in found.targets:
-            for sdist in target.sdists:
-                say(
-                    f"note: {target.target}: {sdist} is an sdist: a restore builds it, and "
-                    "offline that needs its build requirements in uv's cache"
-                )
+    for target in found.targets:
+        for sdist in target.sdists:
+            _report.note(f"note: {target.target}: {sdist} {SDIST_NOTE}")
     return 0 if found.complete else 1
 
 

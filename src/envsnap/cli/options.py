@@ -29,6 +29,7 @@ __all__ = [
     "DEBUG_KEY",
     "debug_option",
     "extra_group_options",
+    "folded",
     "format_option",
     "index_options",
     "project_options",
@@ -201,70 +202,93 @@ def format_option(
     )
 
 
-def index_options(*, purpose: str) -> Callable[[F], F]:
-    """Add pip's index options (pip's spelling and meaning); the command gets them as one ``index``.
-
-    Options (click parameter names): ``index_url``, ``extra_index_urls``,
-    ``find_links``, ``trusted_hosts`` and ``no_index``; the command is called
-    with them as ``index``, an :class:`envsnap.index.settings.IndexOptions`.
-    ``--no-index`` cannot go with ``--index-url`` or ``--extra-index-url``.
+def folded(
+    into: str, kind: Callable[[], type], options: Sequence[Callable[[F], F]]
+) -> Callable[[F], F]:
+    """Add ``options``; the command gets the values of those named after ``kind()``'s fields as one.
 
     Args:
-        purpose: what the index is used for, ending the ``--index-url`` help.
+        into: the command's parameter that takes them.
+        kind: returns the dataclass they make (imported only when the command runs).
+        options: click options; the values of the others go to the command as they are.
     """
 
     def decorate(func: F) -> F:
         @functools.wraps(func)
         def command(**values: Any) -> Any:  # noqa: ANN401 - what the command returns
-            from envsnap.index.settings import IndexOptions  # noqa: PLC0415
+            import dataclasses  # noqa: PLC0415
 
-            names = ("index_url", "extra_index_urls", "find_links", "no_index", "trusted_hosts")
-            return func(index=IndexOptions(**{n: values.pop(n) for n in names}), **values)
+            made = kind()
+            own = {f.name: values.pop(f.name) for f in dataclasses.fields(made)}
+            return func(**{into: made(**own)}, **values)
 
         return _apply(cast("F", command), options)
 
-    options: list[Callable[[F], F]] = [
-        click.option(
-            "--index-url",
-            metavar="URL",
-            callback=_refuse_conflicts,
-            help=f"Simple API root of the package index {purpose} [default: the one pip "
-            "uses: PIP_INDEX_URL, pip's configuration, else pip's default index].",
-        ),
-        click.option(
-            "--extra-index-url",
-            "extra_index_urls",
-            metavar="URL",
-            multiple=True,
-            callback=_refuse_conflicts,
-            help="Another index, asked after --index-url (repeatable) "
-            "[pip also reads: PIP_EXTRA_INDEX_URL].",
-        ),
-        click.option(
-            "--find-links",
-            "find_links",
-            metavar="DIR|URL",
-            multiple=True,
-            help="A wheelhouse directory or a page of links to look for files in too "
-            "(repeatable) [pip also reads: PIP_FIND_LINKS].",
-        ),
-        click.option(
-            "--no-index",
-            is_flag=True,
-            callback=_refuse_conflicts,
-            help="Use no index, only --find-links (as pip's option).",
-        ),
-        click.option(
-            "--trusted-host",
-            "trusted_hosts",
-            metavar="HOST[:PORT]",
-            multiple=True,
-            help="Allow plain http to this host, and https without certificate "
-            "verification, as pip does (repeatable; hashes are still checked) "
-            "[pip also reads: PIP_TRUSTED_HOST].",
-        ),
-    ]
     return decorate
+
+
+def index_options(*, purpose: str) -> Callable[[F], F]:
+    """Add pip's index options (pip's spelling and meaning); the command gets them as one ``index``.
+
+    The values (``index_url``, ``extra_index_urls``, ``find_links``,
+    ``trusted_hosts``, ``no_index``) reach the command :func:`folded` into an
+    :class:`envsnap.index.settings.IndexOptions`. ``--no-index`` cannot go
+    with ``--index-url`` or ``--extra-index-url``.
+
+    Args:
+        purpose: what the index is used for, ending the ``--index-url`` help.
+    """
+
+    def index_options_type() -> type:
+        from envsnap.index.settings import IndexOptions  # noqa: PLC0415
+
+        return IndexOptions
+
+    return folded(
+        "index",
+        index_options_type,
+        [
+            click.option(
+                "--index-url",
+                metavar="URL",
+                callback=_refuse_conflicts,
+                help=f"Simple API root of the package index {purpose} [default: the one pip "
+                "uses: PIP_INDEX_URL, pip's configuration, else pip's default index].",
+            ),
+            click.option(
+                "--extra-index-url",
+                "extra_index_urls",
+                metavar="URL",
+                multiple=True,
+                callback=_refuse_conflicts,
+                help="Another index, asked after --index-url (repeatable) "
+                "[pip also reads: PIP_EXTRA_INDEX_URL].",
+            ),
+            click.option(
+                "--find-links",
+                "find_links",
+                metavar="DIR|URL",
+                multiple=True,
+                help="A wheelhouse directory or a page of links to look for files in too "
+                "(repeatable) [pip also reads: PIP_FIND_LINKS].",
+            ),
+            click.option(
+                "--no-index",
+                is_flag=True,
+                callback=_refuse_conflicts,
+                help="Use no index, only --find-links (as pip's option).",
+            ),
+            click.option(
+                "--trusted-host",
+                "trusted_hosts",
+                metavar="HOST[:PORT]",
+                multiple=True,
+                help="Allow plain http to this host, and https without certificate "
+                "verification, as pip does (repeatable; hashes are still checked) "
+                "[pip also reads: PIP_TRUSTED_HOST].",
+            ),
+        ],
+    )
 
 
 def extra_group_options(*, extra_help: str, group_help: str) -> Callable[[F], F]:

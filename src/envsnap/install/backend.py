@@ -41,6 +41,7 @@ __all__ = [
     "InstallerName",
     "LinkMode",
     "VenvRequest",
+    "index_urls",
     "installer_environment",
     "run_command",
 ]
@@ -121,6 +122,28 @@ class InstallRequest:
         """How many requirement lines a rendered request holds (0 for a file)."""
         return len((self.requirements or "").splitlines())
 
+    def command(
+        self, installer: str, argv: list[str], env: dict[str, str], requirements: Path | None
+    ) -> Command:
+        """Return the install command ``argv -r FILE``: the rendered lines, or the request's file.
+
+        Args:
+            installer: ``uv`` or ``pip``, for the message when it fails.
+            argv: the command line before ``-r``.
+            env: its variables.
+            requirements: where :attr:`requirements` was written (``None``
+                for a request that names a file).
+        """
+        source = requirements if requirements is not None else self.file
+        assert source is not None  # noqa: S101 - one of the two is set
+        shown = os.fspath(self.file) if self.file is not None else "the lock's packages"
+        return Command(
+            argv=(*argv, "-r", os.fspath(source)),
+            cwd=self.cwd,
+            env=env,
+            what=f"{installer} could not install {shown}",
+        )
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Command:
@@ -176,6 +199,29 @@ class Backend(Protocol):
 _DROPPED = ("PIP_", "UV_")
 _KEPT = frozenset({"UV_CACHE_DIR", "UV_PYTHON_INSTALL_DIR"})
 """Where uv keeps things, not what it installs."""
+
+
+def index_urls(settings: IndexSettings, variables: str) -> tuple[list[str], dict[str, str]]:
+    """Render the index URLs as options, or as variables when one carries credentials.
+
+    A URL with credentials goes in the environment (``{variables}_INDEX_URL``,
+    ``{variables}_EXTRA_INDEX_URL``), not on the command line that other users
+    of the machine can list.
+
+    Returns:
+        ``(argv words, environment variables)``.
+    """
+    from envsnap._text import strip_credentials  # noqa: PLC0415
+
+    if settings.no_index:
+        return ["--no-index"], {}
+    main, extras = settings.index_urls()[0], list(settings.extra_index_urls)
+    if not any(strip_credentials(u)[1] for u in (main, *extras)):
+        return ["--index-url", main, *(w for u in extras for w in ("--extra-index-url", u))], {}
+    env = {f"{variables}_INDEX_URL": main}
+    if extras:
+        env[f"{variables}_EXTRA_INDEX_URL"] = " ".join(extras)
+    return [], env
 
 
 def installer_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -160,6 +160,7 @@ def plan_restore(file: Path, options: RestoreOptions) -> RestorePlan:
             excludes the interpreter.
     """
     from envsnap.index.secure import check_secure  # noqa: PLC0415
+    from envsnap.install.backend import InstallRequest  # noqa: PLC0415
     from envsnap.lockfiles.readers import read_lock  # noqa: PLC0415
     from envsnap.restore import sources  # noqa: PLC0415
     from envsnap.restore.python import choose_python  # noqa: PLC0415
@@ -213,18 +214,16 @@ def plan_restore(file: Path, options: RestoreOptions) -> RestorePlan:
     exact = lock.complete and pinned
     if not pinned:
         notes.append(f"{installer} resolves what the file does not pin")
-    installs = install_requests(
-        lock,
-        installer,
+    base = InstallRequest(
+        exact=False,
         index=settings,
         cwd=file.parent.absolute(),
-        extras=options.extras,
-        groups=options.groups,
         compile_bytecode=options.compile_bytecode,
         link_mode=options.link_mode,
         offline=options.offline,
         no_cache=not options.use_cache,
     )
+    installs = install_requests(lock, installer, base, extras=options.extras, groups=options.groups)
     expected = lock
     if base_installs:
         installs, expected = _with_base_installs(lock, installs, base_installs)
