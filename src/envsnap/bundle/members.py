@@ -258,12 +258,6 @@ class BundleSource:
             raise FileNotFoundError(member) from None
 
 
-@dataclass(frozen=True, slots=True)
-class _Damage:
-    member: str
-    problem: str
-
-
 def verify(
     bundle: Path,
     source: BundleSource,
@@ -292,15 +286,15 @@ def verify(
             says, or its hash is not the lock's (exit 2, each one named;
             nothing was built).
     """
-    damaged: list[_Damage] = []
+    damaged: list[str] = []
     total = 0
     for member in members:
         problem, size = _check_one(source, member, unpack_to)
         total += size
         if problem:
-            damaged.append(_Damage(member.path, problem))
+            damaged.append(f"{member.path}: {problem}")
     if damaged:
-        shown = "; ".join(f"{d.member}: {d.problem}" for d in damaged[:SHOWN])
+        shown = "; ".join(damaged[:SHOWN])
         more = f" (and {len(damaged) - SHOWN} more)" if len(damaged) > SHOWN else ""
         raise InputError(
             f"{bundle}: {len(damaged)} of {len(members)} files do not match its lock: "
@@ -323,7 +317,7 @@ def _check_one(
     limit = member.size
     try:
         with source.open(member.path) as handle, _target(unpack_to, member.path) as out:
-            for chunk in _chunks(handle):
+            while chunk := handle.read(CHUNK):
                 size += len(chunk)
                 if limit is not None and size > limit:
                     return f"longer than the {limit} bytes the lock says", size
@@ -342,23 +336,10 @@ def _check_one(
     return None, size
 
 
-def _chunks(handle: BinaryIO) -> Iterator[bytes]:
-    while chunk := handle.read(CHUNK):
-        yield chunk
-
-
-class _NoTarget:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *_exc: object) -> None:
-        return None
-
-
-def _target(root: Path | None, member: str) -> _NoTarget | BinaryIO:
+def _target(root: Path | None, member: str) -> contextlib.AbstractContextManager[BinaryIO | None]:
     """Open ``root / member`` for writing (parents made), or a stand-in for no copy."""
     if root is None:
-        return _NoTarget()
+        return contextlib.nullcontext()
     path = root / member
     path.parent.mkdir(parents=True, exist_ok=True)
     return open(path, "xb")  # noqa: PTH123 - closed by the caller's with

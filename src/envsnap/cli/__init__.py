@@ -62,8 +62,9 @@ class _LazyGroup(click.Group):
 
     It also owns what every command shares: the error handling (an
     :class:`EnvsnapError` becomes ``error:``/``hint:`` and its exit code, the
-    traceback only with ``--debug``) and a close-match suggestion for a
-    mistyped command name.
+    traceback only with ``--debug``), the reporter the library's progress goes
+    to (:func:`envsnap.cli.output.reporting`) and a close-match suggestion for
+    a mistyped command name.
     """
 
     def list_commands(self, ctx: click.Context) -> list[str]:

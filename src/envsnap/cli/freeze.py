@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from envsnap import _report
 from envsnap.cli import announce, note_pythonpath, started_probe
 from envsnap.cli.options import (
     debug_option,
@@ -218,7 +219,11 @@ def freeze(
         if explain:
             _explain(snap, explain)
             return
-        _say_decisions(snap, include_tools, exclude, quiet=quiet, verbose=verbose)
+        _report.note(snap.summary(include_tools=include_tools, exclude=exclude))
+        by_name = {d.name: d.display_name for d in snap.distributions}
+        for label, names in snap.explains.items() if verbose else ():
+            shown = ", ".join(sorted(by_name[n] for n in names))
+            _report.note(f"note: {label} inferred: it explains {shown}")
 
         def settings() -> IndexSettings:
             """Return the index pip would use, asked of pip (and imported) only if needed."""
@@ -260,13 +265,10 @@ def freeze(
         from envsnap._io import write_output  # noqa: PLC0415
 
         write_output(output, text)
-        if not quiet:
-            listed = snap.listed(include_tools=include_tools, exclude=exclude)
-            top = sum(1 for d in listed if snap.reasons[d.name].top_level)
-            counts = f"{top} top-level"
-            if not top_level_only:
-                counts += f", {len(listed) - top} transitive"
-            say(f"wrote {output}: {counts}")
+        listed = snap.listed(include_tools=include_tools, exclude=exclude)
+        top = sum(1 for d in listed if snap.reasons[d.name].top_level)
+        rest = "" if top_level_only else f", {len(listed) - top} transitive"
+        _report.note(f"wrote {output}: {top} top-level{rest}")
 
 
 def _refuse_conflicts(
@@ -293,25 +295,6 @@ def _refuse_conflicts(
             f"--hashes and {chosen} cannot be used together: --hashes adds hashes to "
             "requirements.txt"
         )
-
-
-def _say_decisions(
-    snap: Snapshot,
-    include_tools: bool,
-    exclude: tuple[str, ...],
-    *,
-    quiet: bool,
-    verbose: bool,
-) -> None:
-    """Print the summary line (not with ``-q``); with ``-v``, what each inferred extra explains."""
-    if quiet:
-        return
-    say(snap.summary(include_tools=include_tools, exclude=exclude))
-    if verbose:
-        for label, names in snap.explains.items():
-            by_name = {d.name: d.display_name for d in snap.distributions}
-            shown = ", ".join(sorted(by_name[n] for n in names))
-            say(f"note: {label} inferred: it explains {shown}")
 
 
 def _declaration(
