@@ -84,7 +84,7 @@ def make_bundle(lock_path: Path, options: BundleOptions) -> BundleResult:
     """
     from envsnap.bundle import write  # noqa: PLC0415
     from envsnap.bundle.members import LOCK_NAME  # noqa: PLC0415
-    from envsnap.bundle.select import choose_files  # noqa: PLC0415
+    from envsnap.bundle.select import for_pylock, for_requirements  # noqa: PLC0415
     from envsnap.bundle.targets import bundle_targets  # noqa: PLC0415
     from envsnap.index.download import fetch_all  # noqa: PLC0415
     from envsnap.index.file_cache import FileCache, default_cache_dir  # noqa: PLC0415
@@ -110,8 +110,10 @@ def make_bundle(lock_path: Path, options: BundleOptions) -> BundleResult:
     _report.stage("targets", ", ".join(t.name for t in targets))
     settings = index_settings_for(lock, lock_path, options.index, commands=("download", "install"))
     with _client(settings) as http:
-        base = lock_path.parent.absolute()
-        planned = choose_files(lock, targets, base=base, settings=settings, http=http)
+        if lock.pylock is not None:
+            planned = for_pylock(lock, lock_path.parent.absolute(), targets)
+        else:
+            planned = for_requirements(lock, targets, settings, http)
         files = {f.sha256: f for by_key in planned.chosen.values() for f in by_key.values()}
         check_secure(  # a plain-http file URL to a host that is not trusted (pip's rule)
             [(f.url, f.label) for f in files.values() if not f.path and f.url and "://" in f.url],

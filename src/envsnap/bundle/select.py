@@ -1,15 +1,14 @@
 """Which file of each package a bundle holds: the one an installer takes on each target.
 
-:func:`choose_files` chooses as the installers do:
-
-- in a pylock file by PEP 751's own selection (``Pylock.select`` of
-  :mod:`packaging.pylock`, one package at a time so every package that lacks
-  a file is named), with every extra and dependency group it declares, so a
-  restore with ``--extra`` or ``--group`` finds its files too;
-- for a requirements file by pip's rule over the files the index lists for
-  each pin (the wheel whose best tag comes first, else the sdist), among
-  those whose sha256 the file allows when it gives hashes; a direct archive
-  URL as written.
+- In a pylock file (:func:`for_pylock`), PEP 751's own selection
+  (``Pylock.select`` of :mod:`packaging.pylock`, one package at a time so
+  every package that lacks a file is named), with every extra and dependency
+  group it declares, so a restore with ``--extra`` or ``--group`` finds its
+  files too.
+- For a requirements file (:func:`for_requirements`), pip's rule over the
+  files the index lists for each pin (the wheel whose best tag comes first,
+  else the sdist), among those whose sha256 the file allows when it gives
+  hashes; a direct archive URL as written.
 """
 
 from __future__ import annotations
@@ -37,7 +36,7 @@ if TYPE_CHECKING:
     from envsnap.index.settings import IndexSettings
     from envsnap.lock import Lock, LockedPackage
 
-__all__ = ["Planned", "choose_files", "pick_file", "select_one"]
+__all__ = ["Planned", "for_pylock", "for_requirements", "pick_file", "select_one"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -54,34 +53,7 @@ class Planned:
     """What the user should know (packages no target needs, sdists to build)."""
 
 
-def choose_files(
-    lock: Lock,
-    targets: Sequence[BundleTarget],
-    *,
-    base: Path,
-    settings: IndexSettings,
-    http: HttpClient,
-) -> Planned:
-    """Choose, for each target, the file an installer takes of each package the lock installs.
-
-    Args:
-        lock: the lock.
-        targets: the targets covered.
-        base: the lock file's directory (a pylock file's paths resolve from there).
-        settings: where a requirements file's pins come from (the index pip would use).
-        http: the client that reads the index.
-
-    Raises:
-        InputError: a package that cannot be a file (VCS, directory, editable,
-            unpinned), a file without sha256, or a package a target lacks a file for.
-        OperationError: the index cannot be read, or has no file of a pin for a target.
-    """
-    if lock.pylock is not None:
-        return _from_pylock(lock, base, targets)
-    return _from_requirements(lock, targets, settings, http)
-
-
-def _from_pylock(lock: Lock, base: Path, targets: Sequence[BundleTarget]) -> Planned:
+def for_pylock(lock: Lock, base: Path, targets: Sequence[BundleTarget]) -> Planned:
     """Choose, for each target, the file PEP 751 installs of each package of a pylock file.
 
     Raises:
@@ -162,7 +134,7 @@ def _entry_file(package: Package, entry: Any, base: Path, where: str) -> DistFil
     )
 
 
-def _from_requirements(
+def for_requirements(
     lock: Lock, targets: Sequence[BundleTarget], settings: IndexSettings, http: HttpClient
 ) -> Planned:
     """Choose, for each target, the file pip installs of each pin of a requirements file.

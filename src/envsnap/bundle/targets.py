@@ -132,10 +132,7 @@ def lock_targets(lock: Lock) -> tuple[BundleTarget, ...] | None:
     names = tool.get("targets") if isinstance(tool, dict) else None
     if isinstance(names, list) and names:
         pairs = [_parse_target(str(n), lock) for n in names]
-        found: list[BundleTarget] = []
-        for python, platform in pairs:
-            found += _targets([python], [platform])
-        return tuple(found)
+        return tuple(t for python, platform in pairs for t in _targets([python], [platform]))
     if lock.format == "requirements" and lock.requires_python is not None and lock.path:
         header = _portable_header(lock.path)
         if header is not None:

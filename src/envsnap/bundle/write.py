@@ -61,11 +61,8 @@ def member_names(files: Iterator[DistFile] | Any) -> dict[str, str]:  # noqa: AN
     names: dict[str, str] = {}
     for filename, digests in by_name.items():
         for digest in digests:
-            names[digest] = (
-                f"{FILES_DIR}/{filename}"
-                if len(digests) == 1
-                else f"{FILES_DIR}/{digest[:16]}/{filename}"
-            )
+            shared = f"{digest[:16]}/" if len(digests) > 1 else ""
+            names[digest] = f"{FILES_DIR}/{shared}{filename}"
     return names
 
 

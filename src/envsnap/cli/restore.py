@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import click
 
@@ -21,7 +21,7 @@ from envsnap.install.backend import INSTALLERS, LINK_MODES
 
 if TYPE_CHECKING:
     from envsnap.index.settings import IndexOptions
-    from envsnap.install.backend import LinkMode
+    from envsnap.install.backend import InstallerName, LinkMode
 
 _EPILOG = """\b
 Exit codes: 0 restored, 2 unusable input (a bad option or lock file, no
@@ -158,11 +158,11 @@ def restore(
         venv=venv,
         python=python,
         strict=strict,
-        installer="uv" if installer == "uv" else "pip" if installer == "pip" else None,
+        installer=cast("InstallerName | None", installer),  # click.Choice(INSTALLERS)
         with_pip=not without_pip,
         extras=extras,
         groups=groups or None,
-        link_mode=_link_mode(link_mode),
+        link_mode=cast("LinkMode | None", link_mode),  # click.Choice(LINK_MODES)
         compile_bytecode=compile_bytecode,
         offline=offline,
         use_cache=not no_cache,
@@ -202,11 +202,3 @@ def restore(
         _report.note(f"note: {note}")
     if result.kept_old is not None:
         _report.note(f"kept the old venv at {result.kept_old}")
-
-
-def _link_mode(value: str | None) -> LinkMode | None:
-    """Return ``--link-mode`` as the library's type."""
-    for mode in LINK_MODES:
-        if mode == value:
-            return mode
-    return None
