@@ -82,27 +82,28 @@ def profile(frame, event, arg):
     stages[stage] = stages.get(stage, 0) + 1
     if stage == kill_stage and stages[stage] == kill_at:
         os.killpg(os.getpgid(0), signal.SIGKILL)
+import envsnap._report as report
 import envsnap.restore as engine
 import envsnap.restore.build as build
-real_restore, real_build = engine.restore, build.build_venv
-def restore(plan, *, progress=None, **kwargs):
+real_restore, real_build, real_stage = engine.restore, build.build_venv, report.stage
+def staged(name, message):
     global stage
-    def staged(name, message):
-        global stage
+    if stage is not None:
         stage = name
-        if progress is not None:
-            progress(name, message)
+    real_stage(name, message)
+def restore(plan):
+    global stage
     stage = "aside"
     try:
-        return real_restore(plan, progress=staged, **kwargs)
+        return real_restore(plan)
     finally:
         stage = None
-def build_venv(plan, say, *args, **kwargs):
+def build_venv(plan):
     global stage
-    result = real_build(plan, say, *args, **kwargs)
+    result = real_build(plan)
     stage = "swap"
     return result
-engine.restore, build.build_venv = restore, build_venv
+engine.restore, build.build_venv, report.stage = restore, build_venv, staged
 sys.argv = ["envsnap", *sys.argv[1:]]
 from envsnap.cli import main
 try:

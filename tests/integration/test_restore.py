@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import re
@@ -13,7 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from envsnap._report import reporting
+from envsnap.index.settings import IndexOptions
+from envsnap.restore import RestoreOptions, plan_restore, restore
 from support.index import serve_index
+from support.reporter import Recorder
 from support.venvs import clean_env, make_venv, pip_freeze, pip_install, run_envsnap
 
 pytestmark = pytest.mark.integration
@@ -450,3 +455,37 @@ def test_pylock_restore_verbose(tmp_path: Path, wheelhouse: Path) -> None:
     assert f"read: {tmp_path / 'pylock.toml'}: 4 packages (2 top-level)" in done.stderr
     assert "  | Successfully installed alpha-1.0 beta-1.0 gamma-1.0 solo-1.0" in done.stderr
     assert run_envsnap("freeze", "-p", "new", cwd=tmp_path).stdout == requirements
+
+
+def test_the_library_is_silent_and_a_callers_reporter_hears_the_stages(
+    tmp_path: Path,
+    wheelhouse: Path,
+    capfd: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for key in [k for k in os.environ if k.startswith(("PIP_", "UV_"))]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    file = write(tmp_path / "requirements.txt", "solo==1.0\n")
+    options = RestoreOptions(
+        venv=tmp_path / "silent",
+        python=sys.executable,
+        with_pip=False,
+        index=IndexOptions(no_index=True, find_links=(str(wheelhouse),)),
+    )
+    restore(plan_restore(file, options))
+    assert capfd.readouterr() == ("", "")
+    with reporting(Recorder(verbose=True)) as heard:
+        restore(plan_restore(file, dataclasses.replace(options, venv=tmp_path / "heard")))
+    assert capfd.readouterr() == ("", "")
+    target = tmp_path / "heard"
+    said = [(kind, text) for kind, text in heard.said if kind not in {"output", "run"}]
+    assert said == [
+        ("create", f"{target} with uv (Python {PY})"),
+        ("install", "1 packages with uv"),
+        ("verify", f"{target} against {file}"),
+        ("done", f"{target} matches {file}"),
+    ]
+    ran = [text for kind, text in heard.said if kind == "run"]
+    assert [line.split()[1:3] for line in ran] == [["venv", "--no-config"], ["pip", "install"]]
+    assert any(kind == "output" for kind, _ in heard.said)

@@ -12,17 +12,16 @@ refuses the whole lock there).
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from envsnap.errors import InputError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from pathlib import Path
 
-    from envsnap.bundle.select import BundleTarget
+    from envsnap.bundle.targets import BundleTarget
     from envsnap.lock import Lock
 
 __all__ = ["BundleCheck", "TargetCheck", "check_bundle"]
@@ -93,24 +92,11 @@ def check_bundle(
         InputError: not a bundle, a file that does not match the lock (each
             named), an unknown target, or no interpreter for the lock (exit 2).
     """
-    from envsnap.bundle.members import (  # noqa: PLC0415
-        LOCK_NAME,
-        BundleSource,
-        lock_file,
-        read_members,
-        verify,
-    )
-    from envsnap.bundle.select import machine_target, named_targets  # noqa: PLC0415
-    from envsnap.lockfiles.pylock.read import load  # noqa: PLC0415
+    from envsnap.bundle.members import checked  # noqa: PLC0415
+    from envsnap.bundle.targets import machine_target, named_targets  # noqa: PLC0415
 
-    if not path.exists():
-        raise InputError(
-            f"{path}: no such bundle", hint="name a directory or .zip file made by envsnap bundle"
-        )
-    with BundleSource(path) as source, tempfile.TemporaryDirectory(prefix="envsnap-") as scratch:
-        lock = load(lock_file(source, Path(scratch)))
-        members = read_members(lock.pylock, f"{path}/{LOCK_NAME}")
-        size = verify(path, source, members)
+    with checked(path) as (lock, members, size):
+        pass
     if python_versions or platforms:
         targets = named_targets(lock, python_versions, platforms)
     else:
@@ -127,7 +113,8 @@ def _check_target(lock: Lock, target: BundleTarget) -> TargetCheck:
     """Return what the bundle's lock installs on ``target``, and which of it the bundle lacks."""
     from packaging.pylock import PylockSelectError  # noqa: PLC0415
 
-    from envsnap.bundle.select import check_covers, select_one  # noqa: PLC0415
+    from envsnap.bundle.select import select_one  # noqa: PLC0415
+    from envsnap.bundle.targets import check_covers  # noqa: PLC0415
 
     refused = None
     try:

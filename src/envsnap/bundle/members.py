@@ -22,10 +22,11 @@ asked.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from envsnap.errors import InputError
 
@@ -33,18 +34,23 @@ if TYPE_CHECKING:
     import zipfile
     from collections.abc import Iterator, Sequence
 
-    from packaging.pylock import Pylock
+    from packaging.pylock import Package, Pylock
     from packaging.utils import NormalizedName
     from packaging.version import Version
+
+    from envsnap.lock import Lock
 
 __all__ = [
     "FILES_DIR",
     "LOCK_NAME",
+    "SDIST_NOTE",
     "BundleSource",
     "Member",
+    "checked",
     "is_bundle",
     "lock_file",
     "member_path",
+    "pylock_entries",
     "read_members",
     "verify",
 ]
@@ -57,6 +63,10 @@ CHUNK = 1 << 20
 """Bytes read at a time while hashing or copying a file."""
 SHOWN = 10
 """How many damaged files an error names."""
+SDIST_NOTE = (
+    "is an sdist: a restore builds it, and offline that needs its build requirements in uv's cache"
+)
+"""What a note says of an sdist in a bundle, after its name."""
 
 
 def is_bundle(path: Path) -> bool:
@@ -136,13 +146,7 @@ def read_members(pylock: Pylock, lock_file: str) -> list[Member]:
         where = f"{lock_file} (at packages[{number}])"
         if package.vcs is not None or package.directory is not None:
             raise _not_a_bundle(where, f"{package.name} comes from a VCS or a directory")
-        entries: list[tuple[str, object]] = [
-            (f"wheels[{i}]", w) for i, w in enumerate(package.wheels or ())
-        ]
-        entries += [("sdist", package.sdist), ("archive", package.archive)]
-        for key, entry in entries:
-            if entry is None:
-                continue
+        for key, entry in pylock_entries(package):
             place = f"{lock_file} (at packages[{number}].{key})"
             path = getattr(entry, "path", None)
             if not isinstance(path, str):
@@ -162,6 +166,15 @@ def read_members(pylock: Pylock, lock_file: str) -> list[Member]:
                 ),
             )
     return list(found.values())
+
+
+def pylock_entries(package: Package) -> list[tuple[str, Any]]:
+    """Return ``(key, entry)`` for each file of a pylock package (``wheels[0]``, ``sdist``...)."""
+    entries: list[tuple[str, Any]] = [
+        (f"wheels[{i}]", w) for i, w in enumerate(package.wheels or ())
+    ]
+    entries += [("sdist", package.sdist), ("archive", package.archive)]
+    return [(key, entry) for key, entry in entries if entry is not None]
 
 
 def _chosen_hash(hashes: object, where: str) -> tuple[str, str]:
@@ -245,12 +258,6 @@ class BundleSource:
             raise FileNotFoundError(member) from None
 
 
-@dataclass(frozen=True, slots=True)
-class _Damage:
-    member: str
-    problem: str
-
-
 def verify(
     bundle: Path,
     source: BundleSource,
@@ -279,15 +286,15 @@ def verify(
             says, or its hash is not the lock's (exit 2, each one named;
             nothing was built).
     """
-    damaged: list[_Damage] = []
+    damaged: list[str] = []
     total = 0
     for member in members:
         problem, size = _check_one(source, member, unpack_to)
         total += size
         if problem:
-            damaged.append(_Damage(member.path, problem))
+            damaged.append(f"{member.path}: {problem}")
     if damaged:
-        shown = "; ".join(f"{d.member}: {d.problem}" for d in damaged[:SHOWN])
+        shown = "; ".join(damaged[:SHOWN])
         more = f" (and {len(damaged) - SHOWN} more)" if len(damaged) > SHOWN else ""
         raise InputError(
             f"{bundle}: {len(damaged)} of {len(members)} files do not match its lock: "
@@ -310,7 +317,7 @@ def _check_one(
     limit = member.size
     try:
         with source.open(member.path) as handle, _target(unpack_to, member.path) as out:
-            for chunk in _chunks(handle):
+            while chunk := handle.read(CHUNK):
                 size += len(chunk)
                 if limit is not None and size > limit:
                     return f"longer than the {limit} bytes the lock says", size
@@ -329,23 +336,10 @@ def _check_one(
     return None, size
 
 
-def _chunks(handle: BinaryIO) -> Iterator[bytes]:
-    while chunk := handle.read(CHUNK):
-        yield chunk
-
-
-class _NoTarget:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *_exc: object) -> None:
-        return None
-
-
-def _target(root: Path | None, member: str) -> _NoTarget | BinaryIO:
+def _target(root: Path | None, member: str) -> contextlib.AbstractContextManager[BinaryIO | None]:
     """Open ``root / member`` for writing (parents made), or a stand-in for no copy."""
     if root is None:
-        return _NoTarget()
+        return contextlib.nullcontext()
     path = root / member
     path.parent.mkdir(parents=True, exist_ok=True)
     return open(path, "xb")  # noqa: PTH123 - closed by the caller's with
@@ -394,3 +388,36 @@ def _no_lock(path: Path) -> InputError:
         f"{path}: no {LOCK_NAME} at its top: not a bundle",
         hint="a bundle is a directory or .zip file made by envsnap bundle, its lock at the top",
     )
+
+
+@contextlib.contextmanager
+def checked(path: Path, *, unpack: bool = False) -> Iterator[tuple[Lock, list[Member], int]]:
+    """Read a bundle's lock and check every file against it (:func:`verify`).
+
+    Args:
+        path: a directory or ``.zip`` file made by ``envsnap bundle``.
+        unpack: copy a zip file's members beside its lock, into a temporary
+            directory, so that the lock's paths lead to them.
+
+    Yields:
+        ``(its Lock, its members, their total size in bytes)``; the Lock's
+        ``path`` is its lock file (unpacked from a zip file; removed on exit).
+
+    Raises:
+        InputError: no such bundle, not a zip file, no ``pylock.toml`` at its
+            top, an invalid lock, a package that is not a file of the bundle,
+            or a file missing or different from its lock (exit 2).
+    """
+    import tempfile  # noqa: PLC0415
+
+    from envsnap.lockfiles.pylock.read import load  # noqa: PLC0415
+
+    if not path.exists():
+        raise InputError(
+            f"{path}: no such bundle", hint="name a directory or .zip file made by envsnap bundle"
+        )
+    with BundleSource(path) as source, tempfile.TemporaryDirectory(prefix="envsnap-") as scratch:
+        lock = load(lock_file(source, Path(scratch)))
+        members = read_members(lock.pylock, f"{path}/{LOCK_NAME}")
+        unpack_to = lock.path.parent if unpack and not source.is_directory and lock.path else None
+        yield lock, members, verify(path, source, members, unpack_to=unpack_to)

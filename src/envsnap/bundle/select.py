@@ -1,273 +1,282 @@
-"""Which files a bundle needs: the targets it covers, and each package's file for each.
+"""Which file of each package a bundle holds: the one an installer takes on each target.
 
-A target is a Python on a platform, as a full PEP 508 marker environment
-and the PEP 425 tags it accepts (:class:`BundleTarget`). By default a bundle
-covers this machine: the interpreter ``restore`` would build the lock's venv
-from, probed for its exact markers and tags (:func:`machine_target`). A
-portable lock names its own targets (:func:`lock_targets`: ``[tool.envsnap]
-targets`` of a pylock file, the ``# python:`` and ``# platforms:`` header of
-a requirements file); ``--python-version`` and ``--platform`` name others
-(:func:`named_targets`, the tables of :mod:`envsnap.portable.targets`).
-
-Files are chosen as an installer chooses them there:
-
-- a pylock file by PEP 751's own selection (``Pylock.select`` of
-  :mod:`packaging.pylock`, one package at a time so every package that lacks
-  a file is named), with every extra and dependency group it declares, so a
-  restore with ``--extra`` or ``--group`` finds its files too;
-- a requirements file by pip's rule over the files the index lists for each
-  pin (the wheel whose best tag comes first, else the sdist), among those
-  whose sha256 the file allows when it gives hashes.
+- In a pylock file (:func:`for_pylock`), PEP 751's own selection
+  (``Pylock.select`` of :mod:`packaging.pylock`, one package at a time so
+  every package that lacks a file is named), with every extra and dependency
+  group it declares, so a restore with ``--extra`` or ``--group`` finds its
+  files too.
+- For a requirements file (:func:`for_requirements`), pip's rule over the
+  files the index lists for each pin (the wheel whose best tag comes first,
+  else the sdist), among those whose sha256 the file allows when it gives
+  hashes; a direct archive URL as written.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import re
-import sys
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from envsnap.errors import InputError
+from envsnap.bundle.members import SDIST_NOTE
+from envsnap.errors import InputError, OperationError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping, Sequence
-    from pathlib import Path
+    from collections.abc import Iterator, Sequence
 
     from packaging.markers import Environment
     from packaging.pylock import Package, Pylock
     from packaging.tags import Tag
+    from packaging.utils import NormalizedName
 
+    from envsnap.bundle.targets import BundleTarget
     from envsnap.index.distfile import DistFile, ProjectFiles
-    from envsnap.lock import Lock
+    from envsnap.index.http import HttpClient
+    from envsnap.index.settings import IndexSettings
+    from envsnap.lock import Lock, LockedPackage
 
-__all__ = [
-    "BundleTarget",
-    "check_covers",
-    "lock_targets",
-    "machine_target",
-    "named_targets",
-    "pick_file",
-    "pylock_entries",
-    "select_one",
-]
+__all__ = ["Planned", "for_pylock", "for_requirements", "pick_file", "select_one"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class BundleTarget:
-    """One Python on one platform that a bundle covers."""
+class Planned:
+    """The files chosen: for each package of the output lock, its entries and files."""
 
-    name: str
-    """``cp311-linux-x86_64``: how messages and the bundle's lock name it."""
-    environment: Mapping[str, str]
-    """The full PEP 508 marker environment."""
-    tags: tuple[Tag, ...]
-    """The PEP 425 tags it accepts, most preferred first."""
-
-    @property
-    def marker(self) -> str:
-        """A PEP 508 marker that holds on this target (for the lock's ``environments``)."""
-        env = self.environment
-        return (
-            f"python_version == '{env['python_version']}' "
-            f"and sys_platform == '{env['sys_platform']}' "
-            f"and platform_machine == '{env['platform_machine']}'"
-        )
+    pylock: Pylock | None
+    """The input lock (a pylock file), else ``None``."""
+    chosen: dict[int, dict[str, DistFile]]
+    """Package number -> entry key (``wheels[0]``, ``sdist``, ``archive``) -> its file."""
+    packages: list[Package]
+    """The packages of a requirements file, built here (empty for a pylock file)."""
+    notes: list[str]
+    """What the user should know (packages no target needs, sdists to build)."""
 
 
-def machine_target(lock: Lock, *, python: str | None = None) -> BundleTarget:
-    """Return this machine as a target: the interpreter a restore of ``lock`` would use.
-
-    Args:
-        lock: the lock (its recorded Python version or range).
-        python: ``--python``: an interpreter to use instead.
+def for_pylock(lock: Lock, base: Path, targets: Sequence[BundleTarget]) -> Planned:
+    """Choose, for each target, the file PEP 751 installs of each package of a pylock file.
 
     Raises:
-        InputError: no matching interpreter.
+        InputError: a package from a VCS or directory that a target installs,
+            a package that lacks a file for a target, or a file without sha256.
     """
-    from pathlib import Path  # noqa: PLC0415
+    from packaging.pylock import PylockSelectError  # noqa: PLC0415
 
-    from envsnap.environment.target import environment_tags, probe  # noqa: PLC0415
-    from envsnap.restore.python import choose_python  # noqa: PLC0415
-
-    file = lock.path if lock.path is not None else Path("pylock.toml")
-    interpreter = choose_python(file, lock, python=python).interpreter
-    environment = probe(interpreter.path)
-    tags = tuple(environment_tags(environment))
-    markers = dict(environment.markers)
-    return BundleTarget(name=_machine_name(markers, tags), environment=markers, tags=tags)
-
-
-def _machine_name(markers: Mapping[str, str], tags: Sequence[Tag]) -> str:
-    """``cp311-linux-x86_64`` for a probed interpreter (names as ``--platform`` spells them)."""
-    implementation = {"cpython": "cp", "pypy": "pp"}.get(
-        markers.get("implementation_name", ""), markers.get("implementation_name", "py")
-    )
-    python = markers.get("python_version", "").replace(".", "")
-    system = {"linux": "linux", "darwin": "macos", "win32": "windows"}.get(
-        markers.get("sys_platform", ""), markers.get("sys_platform", "")
-    )
-    machine = markers.get("platform_machine", "").lower()
-    if system == "linux" and any(t.platform.startswith("musllinux") for t in tags):
-        system = "linux-musl"
-    return f"{implementation}{python}-{system}-{machine}"
-
-
-def named_targets(
-    lock: Lock, python_versions: str | None, platforms: Sequence[str]
-) -> tuple[BundleTarget, ...]:
-    """Return the targets ``--python-version`` and ``--platform`` name.
-
-    Args:
-        lock: the lock (its Python version or range when no version is named).
-        python_versions: ``3.12``, ``3.10-3.13`` or ``3.10,3.12``; ``None``:
-            the lock's Python.
-        platforms: names from :data:`envsnap.portable.targets.PLATFORMS`;
-            empty: this machine's platform.
-
-    Raises:
-        InputError: an unknown platform or version, or none to be found.
-    """
-    from envsnap.portable.targets import parse_python_versions  # noqa: PLC0415
-
-    pythons = parse_python_versions(python_versions) if python_versions else _lock_pythons(lock)
-    return _targets(pythons, platforms or (_host_platform(),))
-
-
-def lock_targets(lock: Lock) -> tuple[BundleTarget, ...] | None:
-    """Return the targets a portable lock names, or ``None`` for a lock that names none.
-
-    A portable pylock file lists them in ``[tool.envsnap] targets``
-    (``cp312-linux-x86_64``); a portable requirements file in its
-    ``# python:`` and ``# platforms:`` header lines.
-
-    Raises:
-        InputError: a target name envsnap does not know.
-    """
-    tool = (getattr(lock.pylock, "tool", None) or {}).get("envsnap", {})
-    names = tool.get("targets") if isinstance(tool, dict) else None
-    if isinstance(names, list) and names:
-        pairs = [_parse_target(str(n), lock) for n in names]
-        found: list[BundleTarget] = []
-        for python, platform in pairs:
-            found += _targets([python], [platform])
-        return tuple(found)
-    if lock.format == "requirements" and lock.requires_python is not None and lock.path:
-        header = _portable_header(lock.path)
-        if header is not None:
-            return _targets(*header)
-    return None
-
-
-def _parse_target(name: str, lock: Lock) -> tuple[tuple[int, int], str]:
-    found = re.fullmatch(r"cp(\d)(\d+)-(.+)", name)
-    if found is None:
-        raise InputError(
-            f"{lock.path}: target {name!r} is not one envsnap names (cp312-linux-x86_64)",
-            hint="name the targets with --python-version and --platform",
-        )
-    return (int(found[1]), int(found[2])), found[3]
-
-
-def _portable_header(path: Path) -> tuple[list[tuple[int, int]], list[str]] | None:
-    """Read ``# python: 3.11, 3.12`` and ``# platforms: linux-x86_64`` of a portable file."""
-    from envsnap.lockfiles.requirements import lines as rl  # noqa: PLC0415
-
-    pythons: list[tuple[int, int]] = []
-    platforms: list[str] = []
-    for line in rl.read_text(path).splitlines()[:50]:
-        if line.startswith("# python: "):
-            for part in line.removeprefix("# python: ").split(","):
-                major, _, minor = part.strip().partition(".")
-                if major.isdigit() and minor.isdigit():
-                    pythons.append((int(major), int(minor)))
-        elif line.startswith("# platforms: "):
-            platforms += [p.strip() for p in line.removeprefix("# platforms: ").split(",")]
-    return (pythons, platforms) if pythons and platforms else None
-
-
-def _targets(
-    pythons: Iterable[tuple[int, int]], platforms: Iterable[str]
-) -> tuple[BundleTarget, ...]:
-    from envsnap.portable.targets import make_targets  # noqa: PLC0415
-
-    return tuple(
-        BundleTarget(name=t.name, environment=t.environment, tags=t.tags)
-        for t in make_targets(pythons, platforms)
-    )
-
-
-def _lock_pythons(lock: Lock) -> tuple[tuple[int, int], ...]:
-    """Return the lock's Python minor (recorded), else the known minors its range admits."""
-    from packaging.version import Version  # noqa: PLC0415
-
-    from envsnap.portable.targets import KNOWN_PYTHONS  # noqa: PLC0415
-
-    if lock.python_version:
-        major, minor = lock.python_version.split(".")[:2]
-        return ((int(major), int(minor)),)
-    spec = lock.requires_python or getattr(lock.pylock, "requires_python", None)
-    if spec is not None:
-        kept = tuple(v for v in KNOWN_PYTHONS if spec.contains(Version(f"{v[0]}.{v[1]}.0")))
-        if kept:
-            return kept
-    raise InputError(
-        f"{lock.path}: the lock records no Python version to bundle for",
-        hint="name it with --python-version 3.12",
-    )
-
-
-def _host_platform() -> str:
-    """Return this machine's platform as ``--platform`` names it (``linux-x86_64``)."""
-    import platform  # noqa: PLC0415
-
-    from packaging import tags  # noqa: PLC0415
-
-    from envsnap.portable.targets import PLATFORMS  # noqa: PLC0415
-
-    machine = platform.machine().lower()
-    musl = sys.platform == "linux" and any(t.startswith("musllinux") for t in tags.platform_tags())
-    for name, known in PLATFORMS.items():
-        if (
-            known.sys_platform == sys.platform
-            and known.platform_machine.lower() == machine
-            and ("musl" in name) == musl
-        ):
-            return name
-    raise InputError(
-        f"this machine ({sys.platform} {machine}) is not a platform envsnap names",
-        hint="name the platform with --platform (one of: " + ", ".join(PLATFORMS) + ")",
-    )
-
-
-def check_covers(lock: Lock, target: BundleTarget) -> None:
-    """Refuse a target a pylock file's ``environments`` or ``requires-python`` leaves out.
-
-    Raises:
-        InputError: naming the lock, the target and what excludes it.
-    """
-    from packaging.version import Version  # noqa: PLC0415
+    from envsnap.bundle.members import pylock_entries  # noqa: PLC0415
 
     pylock = lock.pylock
-    if pylock is None:
-        return
-    python = Version(target.environment["python_full_version"])
-    if pylock.requires_python is not None and not pylock.requires_python.contains(
-        python, prereleases=True
-    ):
+    chosen: dict[int, dict[str, DistFile]] = {}
+    lacking: list[str] = []
+    for number, package in enumerate(pylock.packages):
+        keys = {id(entry): key for key, entry in pylock_entries(package)}
+        for target in targets:
+            try:
+                entry = select_one(pylock, package, target)
+            except PylockSelectError as exc:
+                why = str(exc).replace("packages[0]", f"packages[{number}]")
+                lacking.append(f"{target.name}: {why}")
+                continue
+            if entry is None:
+                continue
+            if id(entry) not in keys:
+                raise InputError(
+                    f"{lock.path} (at packages[{number}]): {package.name} comes from a VCS or "
+                    "a directory: a bundle holds files only",
+                    hint="build a wheel of it and lock that, or leave it out of the lock",
+                )
+            key = keys[id(entry)]
+            where = f"{lock.path} (at packages[{number}].{key})"
+            chosen.setdefault(number, {})[key] = _entry_file(package, entry, base, where)
+    if lacking:
         raise InputError(
-            f"{lock.path}: requires-python {pylock.requires_python} leaves out {target.name}",
-            hint="bundle for a Python the lock covers (--python-version)",
+            f"{lock.path}: {len(lacking)} package(s) have no file for a target: "
+            + "; ".join(lacking[:5])
+            + (f" (and {len(lacking) - 5} more)" if len(lacking) > 5 else ""),
+            hint="bundle for the targets the lock has files for (--python-version, --platform)",
         )
-    if pylock.environments and not any(
-        m.evaluate(dict(target.environment)) for m in pylock.environments
-    ):
-        markers = [str(m) for m in pylock.environments]
-        shown = markers[0] if len(markers) == 1 else " or ".join(f"({m})" for m in markers)
+    notes = [
+        f"{p.name} is installed on none of the targets: left out of the bundle"
+        for n, p in enumerate(pylock.packages)
+        if n not in chosen
+    ]
+    notes += _sdist_notes(
+        (pylock.packages[n].name, f) for n, by_key in chosen.items() for f in by_key.values()
+    )
+    return Planned(pylock=pylock, chosen=chosen, packages=[], notes=notes)
+
+
+def _entry_file(package: Package, entry: Any, base: Path, where: str) -> DistFile:  # noqa: ANN401
+    """Return the :class:`DistFile` of a wheel, sdist or archive entry (paths from ``base``).
+
+    Raises:
+        InputError: the entry has no sha256 (every file is checked by it).
+    """
+    from envsnap.index.distfile import DistFile  # noqa: PLC0415
+
+    hashes = dict(entry.hashes or {})
+    if "sha256" not in hashes:
         raise InputError(
-            f"{lock.path}: its environments ({shown}) leave out {target.name}",
-            hint="bundle for a target the lock was made for (--python-version, --platform)",
+            f"{where}: {package.name}'s file has no sha256; a bundle checks every file by it",
+            hint="lock it again with its sha256 (envsnap freeze -o pylock.toml)",
         )
+    path = getattr(entry, "path", None)
+    url = getattr(entry, "url", None)
+    filename = getattr(entry, "filename", None) or Path(path or url or "file").name
+    return DistFile(
+        filename=filename.rpartition("/")[2],
+        hashes={"sha256": hashes["sha256"].lower()},
+        name=package.name,
+        version=package.version,
+        url=url,
+        path=Path(os.path.normpath(base / path)) if path else None,
+        size=getattr(entry, "size", None),
+        upload_time=getattr(entry, "upload_time", None),
+    )
+
+
+def for_requirements(
+    lock: Lock, targets: Sequence[BundleTarget], settings: IndexSettings, http: HttpClient
+) -> Planned:
+    """Choose, for each target, the file pip installs of each pin of a requirements file.
+
+    Index pins take their files from the index pip would use (the hash
+    sources freeze uses, :func:`envsnap.index.repository.source_for`), as
+    :func:`~envsnap.bundle.select.pick_file` chooses; direct archive URLs are
+    taken as written.
+
+    Raises:
+        InputError: an unpinned, VCS, directory or editable package, or an
+            archive URL without a hash.
+        OperationError: the index cannot be read, or has no file of a pin for a target.
+    """
+    from envsnap.index.repository import collect, source_for  # noqa: PLC0415
+
+    needed = _needed(lock, targets)
+    wanted = [
+        (p.name, p.version)
+        for p, _ in needed.values()
+        if p.origin.kind == "index" and p.version is not None
+    ]
+    found = {}
+    if wanted:
+        source = source_for(settings, client=http)
+        if source is None:
+            raise OperationError(
+                "--no-index leaves no index to take the files of a requirements file from",
+                hint="drop --no-index, or name a wheelhouse with --find-links DIR",
+            )
+        found = collect(source, wanted)
+    chosen: dict[int, dict[str, DistFile]] = {}
+    packages: list[Package] = []
+    lacking: list[str] = []
+    for package, covering in needed.values():
+        if package.origin.kind == "archive":
+            files = {"archive": _archive_file(lock, package)}
+            index = None
+        else:
+            project = found[package.name]
+            files = {}
+            for target in covering:
+                file = pick_file(project, target.tags, package.hashes)
+                if file is None:
+                    lacking.append(f"{package.display_name}=={package.version} for {target.name}")
+                    continue
+                file = replace(file, name=package.name, version=package.version)
+                key = "sdist" if not file.is_wheel else f"wheels[{file.filename}]"
+                files[key] = file
+            index = project.index
+        if files:
+            chosen[len(packages)] = files
+            packages.append(_requirements_package(package, index))
+    if lacking:
+        raise OperationError(
+            f"no file on the index (with a hash the lock allows) for: {', '.join(lacking[:5])}"
+            + (f" (and {len(lacking) - 5} more)" if len(lacking) > 5 else ""),
+            hint="bundle for other targets, or name an index that has them",
+        )
+    notes = _sdist_notes(
+        (packages[n].name, f) for n, by_key in chosen.items() for f in by_key.values()
+    )
+    return Planned(pylock=None, chosen=chosen, packages=packages, notes=notes)
+
+
+def _needed(
+    lock: Lock, targets: Sequence[BundleTarget]
+) -> dict[NormalizedName, tuple[LockedPackage, list[BundleTarget]]]:
+    """Return each pin some target installs (its marker holds there), with those targets.
+
+    Raises:
+        InputError: such a pin is unpinned, or from a VCS or a directory.
+    """
+    from envsnap._markers import marker_holds  # noqa: PLC0415
+
+    needed: dict[NormalizedName, tuple[LockedPackage, list[BundleTarget]]] = {}
+    refused: list[str] = []
+    for package in lock.packages:
+        covering = [t for t in targets if marker_holds(package.marker, t.environment)]
+        if not covering:
+            continue
+        if package.origin.kind in {"vcs", "directory"} or (
+            package.origin.kind == "index" and package.version is None
+        ):
+            refused.append(f"{package.display_name} ({package.origin.describe()})")
+            continue
+        needed[package.name] = (package, covering)
+    if refused:
+        raise InputError(
+            f"{lock.path}: a bundle holds pinned files only; not such: " + ", ".join(refused[:5]),
+            hint="pin them (envsnap freeze), or build wheels of local projects and lock those",
+        )
+    return needed
+
+
+def _archive_file(lock: Lock, package: LockedPackage) -> DistFile:
+    """Return the file of a ``name @ URL`` pin; refuse it without a sha256 in the lock."""
+    from envsnap._text import file_url_path  # noqa: PLC0415
+    from envsnap.index.distfile import DistFile  # noqa: PLC0415
+
+    url = package.origin.url or ""
+    algorithm, _, digest = (package.origin.archive_hash or "").partition("=")
+    if algorithm != "sha256" or not digest:
+        sha = [h.partition(":")[2] for h in package.hashes if h.startswith("sha256:")]
+        if not sha:
+            raise InputError(
+                f"{package.location or lock.path}: {package.display_name} @ {url} has no "
+                "sha256 in the lock; a bundle checks every file by it",
+                hint="add #sha256=HEX to the URL, or --hash=sha256:HEX to the line",
+            )
+        digest = sha[0]
+    local = file_url_path(url)
+    return DistFile(
+        filename=Path(local).name if local else url.split("#")[0].rstrip("/").rpartition("/")[2],
+        hashes={"sha256": digest.lower()},
+        name=package.name,
+        version=package.version,
+        url=None if local else url,
+        path=local,
+    )
+
+
+def _requirements_package(pin: LockedPackage, index: str | None) -> Package:
+    """Return a pylock package for a pin (its files are added when the lock is built)."""
+    from packaging.pylock import Package, PackageArchive  # noqa: PLC0415
+
+    origin, archive = pin.origin, None
+    if origin.kind == "archive":  # its URL and hash are set with its file
+        archive = PackageArchive(url=origin.url, hashes={}, subdirectory=origin.subdirectory)
+    return Package(
+        name=pin.name, version=pin.version, marker=pin.marker, index=index, archive=archive
+    )
+
+
+def _sdist_notes(items: Iterator[tuple[str, DistFile]] | Any) -> list[str]:  # noqa: ANN401
+    return sorted(
+        {
+            f"{name}: {file.filename} {SDIST_NOTE}"
+            for name, file in items
+            if not file.is_wheel and file.filename.endswith((".tar.gz", ".zip"))
+        }
+    )
 
 
 def select_one(pylock: Pylock, package: Package, target: BundleTarget) -> Any:  # noqa: ANN401
@@ -294,15 +303,6 @@ def select_one(pylock: Pylock, package: Package, target: BundleTarget) -> Any:  
     ):
         return entry
     return None
-
-
-def pylock_entries(package: Package) -> list[tuple[str, Any]]:
-    """Return ``(key, entry)`` for each file of a pylock package (``wheels[0]``, ``sdist``...)."""
-    entries: list[tuple[str, Any]] = [
-        (f"wheels[{i}]", w) for i, w in enumerate(package.wheels or ())
-    ]
-    entries += [("sdist", package.sdist), ("archive", package.archive)]
-    return [(key, entry) for key, entry in entries if entry is not None]
 
 
 def pick_file(

@@ -12,15 +12,14 @@ built. The restore that follows needs no network
 from __future__ import annotations
 
 import contextlib
-import tempfile
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from envsnap.errors import InputError
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from pathlib import Path
 
     from envsnap.restore.plan import RestoreOptions
 
@@ -89,32 +88,13 @@ def open_bundle(path: Path) -> Iterator[OpenedBundle]:
             top, an invalid lock, a package that is not a file of the bundle,
             or a file missing or different from its lock (exit 2).
     """
-    from envsnap.bundle.members import (  # noqa: PLC0415
-        LOCK_NAME,
-        BundleSource,
-        lock_file,
-        read_members,
-        verify,
-    )
-    from envsnap.lockfiles.pylock.read import load  # noqa: PLC0415
+    from envsnap.bundle.members import checked  # noqa: PLC0415
 
-    if not path.exists():
-        raise InputError(
-            f"{path}: no such bundle", hint="name a directory or .zip file made by envsnap bundle"
-        )
-    with (
-        BundleSource(path) as source,
-        tempfile.TemporaryDirectory(prefix="envsnap-bundle-") as scratch,
-    ):
-        found = lock_file(source, Path(scratch))
-        lock = load(found)
-        members = read_members(lock.pylock, f"{path}/{LOCK_NAME}")
-        size = verify(
-            path, source, members, unpack_to=None if source.is_directory else found.parent
-        )
+    with checked(path, unpack=True) as (lock, members, size):
+        assert lock.path is not None  # noqa: S101 - the lock file read
         yield OpenedBundle(
             path=path,
-            lock_file=found,
+            lock_file=lock.path,
             files=len(members),
             size=size,
             pins_pip=lock.get("pip") is not None,

@@ -26,8 +26,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from envsnap import _report
 from envsnap.cli.options import DEBUG_KEY, debug_option, version_option
-from envsnap.cli.output import say
+from envsnap.cli.output import reporting, say
 from envsnap.errors import EnvsnapError
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "COMMANDS",
-    "announce_target",
+    "announce",
     "cli",
     "handle_errors",
     "main",
@@ -61,8 +62,9 @@ class _LazyGroup(click.Group):
 
     It also owns what every command shares: the error handling (an
     :class:`EnvsnapError` becomes ``error:``/``hint:`` and its exit code, the
-    traceback only with ``--debug``) and a close-match suggestion for a
-    mistyped command name.
+    traceback only with ``--debug``), the reporter the library's progress goes
+    to (:func:`envsnap.cli.output.reporting`) and a close-match suggestion for
+    a mistyped command name.
     """
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -94,7 +96,7 @@ class _LazyGroup(click.Group):
             formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:  # noqa: ANN401 - what the command returns
-        with handle_errors(debug=lambda: bool(ctx.meta.get(DEBUG_KEY))):
+        with handle_errors(debug=lambda: bool(ctx.meta.get(DEBUG_KEY))), reporting():
             return super().invoke(ctx)
 
 
@@ -200,8 +202,7 @@ def started_probe(python: str | None, *, skip: bool = False) -> Iterator[Pending
     probe whose answer is not taken is stopped on exit.
 
     The notes of the choice (:attr:`~envsnap.environment.find.TargetChoice.notes`:
-    a ``$VIRTUAL_ENV`` passed over) are said here, once, on stderr, unless the
-    command was given ``-q``.
+    a ``$VIRTUAL_ENV`` passed over) are said here, once, on stderr (not with ``-q``).
 
     Args:
         python: ``-p/--python`` (see :func:`envsnap.environment.find.choose_target`).
@@ -222,46 +223,35 @@ def started_probe(python: str | None, *, skip: bool = False) -> Iterator[Pending
     if choice is None:
         yield None
         return
-    ctx = click.get_current_context(silent=True)
-    if not (ctx is not None and ctx.params.get("quiet")):
-        for note in choice.notes:
-            say(f"note: {as_flags(note)}")
+    for note in choice.notes:
+        _report.note(f"note: {as_flags(note)}")
     with start_probe(choice.interpreter) as pending:
         yield pending
 
 
-def announce_target(*, quiet: bool = False) -> Callable[[TargetEnvironment], None]:
-    """Return the callback that says which environment a command acts on.
+def announce(environment: TargetEnvironment) -> None:
+    """Say which environment the command acts on, as uv does (not with ``-q``).
 
-    Hand it to :func:`envsnap.environment.snapshot.take_snapshot` (``announce=``): once
-    the target is probed it prints ``Using environment at: PATH (Python
-    X.Y.Z)`` on stderr, as uv does, unless ``quiet`` (``-q``). The path is
-    relative to the current directory when inside it. A target that is not a
+    ``Using environment at: PATH (Python X.Y.Z)`` on stderr, the path
+    relative to the current directory when inside it; a target that is not a
     venv (the system Python, named with ``-p``) is said to be one:
     ``(Python X.Y.Z, not a virtual environment)``.
     """
+    from pathlib import Path  # noqa: PLC0415 - not needed for --help
 
-    def announce(environment: TargetEnvironment) -> None:
-        if quiet:
-            return
-        from pathlib import Path  # noqa: PLC0415 - not needed for --help
-
-        where = environment.prefix
-        try:
-            shown = os.fspath(where.relative_to(Path.cwd()))
-        except ValueError:
-            shown = os.fspath(where)
-        version = environment.python_version_text
-        kind = "" if environment.is_venv else ", not a virtual environment"
-        say(f"Using environment at: {shown} (Python {version}{kind})")
-
-    return announce
+    where = environment.prefix
+    try:
+        shown = os.fspath(where.relative_to(Path.cwd()))
+    except ValueError:
+        shown = os.fspath(where)
+    kind = "" if environment.is_venv else ", not a virtual environment"
+    _report.note(f"Using environment at: {shown} (Python {environment.python_version_text}{kind})")
 
 
-def note_pythonpath(*, quiet: bool = False) -> None:
+def note_pythonpath() -> None:
     """Say once that the caller's ``PYTHONPATH`` does not reach the target probe (not with -q)."""
-    if os.environ.get("PYTHONPATH") and not quiet:
-        say(
+    if os.environ.get("PYTHONPATH"):
+        _report.note(
             "note: PYTHONPATH is set in your shell; it is ignored when reading the "
             "target environment (the probe runs isolated)"
         )

@@ -5,14 +5,15 @@ Also :func:`show_check`, what ``envsnap check BUNDLE`` prints.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from envsnap import _report
+from envsnap.bundle.members import SDIST_NOTE
 from envsnap.cli.options import debug_option, index_options, python_option, quiet_option
-from envsnap.cli.output import say, show
+from envsnap.cli.output import show
 
 if TYPE_CHECKING:
     from envsnap.bundle import BundleCheck
@@ -55,24 +56,12 @@ PLATFORM_HELP = (
     "lock's venv from: a Python matching the lock].",
     envvar=None,
 )
-@click.option("--python-version", metavar="RANGE", help=PYTHON_VERSION_HELP)
+@click.option("--python-version", "python_versions", metavar="RANGE", help=PYTHON_VERSION_HELP)
 @click.option("--platform", "platforms", multiple=True, metavar="NAME", help=PLATFORM_HELP)
 @index_options(purpose="to take a requirements file's files from")
 @quiet_option(help="Print errors only.")
 @debug_option
-def bundle(
-    lock: Path | None,
-    output: Path,
-    python: str | None,
-    python_version: str | None,
-    platforms: tuple[str, ...],
-    index_url: str | None,
-    extra_index_urls: tuple[str, ...],
-    find_links: tuple[str, ...],
-    no_index: bool,
-    trusted_hosts: tuple[str, ...],
-    quiet: bool,
-) -> None:
+def bundle(lock: Path | None, quiet: bool, **options: Any) -> None:  # noqa: ANN401
     """Write LOCK and every file it installs into a directory or zip file.
 
     LOCK is a pylock.toml or a pinned requirements file [default:
@@ -89,44 +78,19 @@ def bundle(
     held in memory.
     """
     from envsnap.bundle import BundleOptions, make_bundle  # noqa: PLC0415
-    from envsnap.index.settings import IndexOptions  # noqa: PLC0415
     from envsnap.lockfiles.readers import default_lock_file  # noqa: PLC0415
 
-    start = time.monotonic()
-
-    def progress(stage: str, message: str) -> None:
-        if not quiet:
-            say(f"{stage}: {message} [{time.monotonic() - start:.1f}s]")
-
     path = lock if lock is not None else default_lock_file(command="bundle")
-    result = make_bundle(
-        path,
-        BundleOptions(
-            output=output,
-            python=python,
-            python_versions=python_version,
-            platforms=platforms,
-            index=IndexOptions(
-                index_url=index_url,
-                extra_index_urls=extra_index_urls,
-                find_links=find_links,
-                no_index=no_index,
-                trusted_hosts=trusted_hosts,
-            ),
-        ),
-        say=progress,
-    )
-    if quiet:
-        return
+    result = make_bundle(path, BundleOptions(**options))  # its fields are the options' names
     for note in result.notes:
-        say(f"note: {note}")
-    say(
+        _report.note(f"note: {note}")
+    _report.note(
         f"wrote {result.path}: {result.packages} packages, {result.files} files "
         f"({size_text(result.size)}) for {', '.join(result.targets)}"
     )
 
 
-def show_check(found: BundleCheck, *, quiet: bool = False) -> int:
+def show_check(found: BundleCheck) -> int:
     """Print what ``envsnap check BUNDLE`` found (stdout) and return its exit code.
 
     Returns:
@@ -150,13 +114,9 @@ def show_check(found: BundleCheck, *, quiet: bool = False) -> int:
                 )
                 lines += [f"    {line}" for line in target.lacking]
     show("".join(f"{line}\n" for line in lines))
-    if not quiet:
-        for target in found.targets:
-            for sdist in target.sdists:
-                say(
-                    f"note: {target.target}: {sdist} is an sdist: a restore builds it, and "
-                    "offline that needs its build requirements in uv's cache"
-                )
+    for target in found.targets:
+        for sdist in target.sdists:
+            _report.note(f"note: {target.target}: {sdist} {SDIST_NOTE}")
     return 0 if found.complete else 1
 
 

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 import click
 
-from envsnap.cli import announce_target, note_pythonpath, started_probe
+from envsnap import _report
+from envsnap.cli import announce, note_pythonpath, started_probe
 from envsnap.cli.options import (
     debug_option,
+    folded,
     format_option,
     project_options,
     python_option,
@@ -22,20 +25,53 @@ from envsnap.cli.output import say, show
 from envsnap.render import REPORT_FORMATS
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-    from typing import Any, TypeVar
-
     from envsnap.compare.drift import Report
     from envsnap.environment.project import ProjectDeclaration
     from envsnap.lock import Lock
     from envsnap.render import ReportFormat
 
-    F = TypeVar("F", bound=Callable[..., Any])
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReportChoice:
+    """What ``check`` and ``diff`` were given: --format, --ignore, --allow-extra, --all, -v."""
+
+    ignore: tuple[str, ...]
+    allow_extra: bool
+    include_tools: bool
+    format_name: str
+    verbose: bool
+
+    @property
+    def leaving_out(self) -> dict[str, Any]:
+        """What the comparison leaves out, as the compare functions' keyword arguments."""
+        return {
+            "ignore": self.ignore,
+            "allow_extra": self.allow_extra,
+            "include_tools": self.include_tools,
+        }
+
+    def emit(self, report: Report) -> NoReturn:
+        """Render ``report`` to stdout and exit 1 when it holds drift, else 0.
+
+        The report's notes go to stderr (not with ``-q``).
+        """
+        from envsnap.render import Style, render_report  # noqa: PLC0415
+
+        if not self.verbose:
+            report = report.drift_only()
+        for note in report.notes:
+            _report.note(f"note: {note}")
+        color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+        name = cast("ReportFormat", self.format_name)  # a click.Choice
+        text = render_report(report, name, Style(color=color, root=Path.cwd()))
+        show(text, commands=name == "github", colour=color and name == "text")
+        sys.exit(1 if report else 0)
 
 
-def report_options(func: F) -> F:
-    """Add the options ``check`` and ``diff`` share: format, ignore, allow-extra, all, -q, -v."""
-    options = [
+report_options = folded(
+    "shown",
+    lambda: ReportChoice,
+    [
         format_option(
             REPORT_FORMATS,
             default="text",
@@ -64,28 +100,9 @@ def report_options(func: F) -> F:
             help="Also show what is not drift: packages that moved between top-level and "
             "transitive, and other extras on a top-level line of a lock that pins every package."
         ),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
-
-
-def emit(report: Report, format_name: str, *, verbose: bool, quiet: bool = False) -> None:
-    """Render ``report`` to stdout and exit 1 when it holds drift, else 0.
-
-    The report's notes go to stderr, unless ``quiet`` (``-q``).
-    """
-    from envsnap.render import Style, render_report  # noqa: PLC0415
-
-    if not verbose:
-        report = report.drift_only()
-    for note in () if quiet else report.notes:
-        say(f"note: {note}")
-    color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    style = Style(color=color, root=Path.cwd())
-    text = render_report(report, cast("ReportFormat", format_name), style)  # a click.Choice
-    show(text, commands=format_name == "github", colour=color and format_name == "text")
-    sys.exit(1 if report else 0)
+    ],
+)
+"""The options ``check`` and ``diff`` share: a :class:`ReportChoice` (``shown``) and ``-q``."""
 
 
 def read_lock_file(path: Path) -> Lock:
@@ -144,12 +161,8 @@ def check(
     verify_files: bool,
     python_version: str | None,
     platforms: tuple[str, ...],
-    format_name: str,
-    ignore: tuple[str, ...],
-    allow_extra: bool,
-    include_tools: bool,
+    shown: ReportChoice,
     quiet: bool,
-    verbose: bool,
 ) -> None:
     """Report drift between the environment, FILE and pyproject.toml.
 
@@ -170,7 +183,7 @@ def check(
     from envsnap.errors import InputError  # noqa: PLC0415
 
     if file is not None and is_bundle(file):
-        _check_bundle(file, python, python_version, platforms, quiet=quiet)
+        _check_bundle(file, python, python_version, platforms)
     if python_version or platforms:
         raise click.UsageError("--python-version and --platform apply to a bundle only")
     if verify_files and no_env:
@@ -194,39 +207,29 @@ def check(
             from envsnap.compare.drift import compare_env_to_lock  # noqa: PLC0415
             from envsnap.environment.snapshot import take_snapshot  # noqa: PLC0415
 
-            note_pythonpath(quiet=quiet)
-            snapshot = take_snapshot(
-                python,
-                project=declaration,
-                started_probe=probing,
-                announce=announce_target(quiet=quiet),
-            )
+            note_pythonpath()
+            snapshot = take_snapshot(python, project=declaration, started_probe=probing)
+            announce(snapshot.environment)
             for warning in snapshot.warnings:
                 say(f"warning: {warning}")
             markers = snapshot.environment.markers
             reports.append(
                 compare_env_to_lock(
-                    snapshot,
-                    lock,
-                    ignore=ignore,
-                    allow_extra=allow_extra,
-                    include_tools=include_tools,
-                    extras=extras,
-                    groups=groups or None,
+                    snapshot, lock, **shown.leaving_out, extras=extras, groups=groups or None
                 )
             )
             if verify_files:
                 from envsnap.compare.record import verify_files as verify  # noqa: PLC0415
 
-                changes = verify(snapshot, ignore=ignore)
+                changes = verify(snapshot, ignore=shown.ignore)
                 reports.append(Report(changes=tuple(changes), a_label="RECORD", b_label="files"))
         if declaration is not None:
             from envsnap.compare.drift import compare_lock_to_project  # noqa: PLC0415
 
             reports.append(
-                compare_lock_to_project(lock, declaration, markers=markers, ignore=ignore)
+                compare_lock_to_project(lock, declaration, markers=markers, ignore=shown.ignore)
             )
-        emit(combine(*reports), format_name, verbose=verbose, quiet=quiet)
+        shown.emit(combine(*reports))
 
 
 def _read_declaration(
@@ -262,8 +265,6 @@ def _check_bundle(
     python: str | None,
     python_version: str | None,
     platforms: tuple[str, ...],
-    *,
-    quiet: bool,
 ) -> None:
     """``check BUNDLE``: its files against its lock, and is it complete; exit 0 or 1.
 
@@ -282,4 +283,4 @@ def _check_bundle(
         if source is click.core.ParameterSource.COMMANDLINE:
             raise click.UsageError(f"{max(param.opts, key=len)} does not apply to a bundle")
     found = check_bundle(path, python=python, python_versions=python_version, platforms=platforms)
-    sys.exit(show_check(found, quiet=quiet))
+    sys.exit(show_check(found))

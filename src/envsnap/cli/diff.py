@@ -9,13 +9,14 @@ from typing import TYPE_CHECKING
 import click
 
 from envsnap.cli import started_probe
-from envsnap.cli.check import emit, read_lock_file, report_options
+from envsnap.cli.check import read_lock_file, report_options
 from envsnap.cli.options import debug_option
 from envsnap.cli.output import say
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from envsnap.cli.check import ReportChoice
     from envsnap.environment.target import PendingProbe
     from envsnap.lock import Lock
 
@@ -79,12 +80,8 @@ Example:
 def diff(
     a: str,
     b: str,
-    format_name: str,
-    ignore: tuple[str, ...],
-    allow_extra: bool,
-    include_tools: bool,
+    shown: ReportChoice,
     quiet: bool,
-    verbose: bool,
 ) -> None:
     """Show what differs from A to B.
 
@@ -107,12 +104,10 @@ def diff(
         report = compare_locks(
             a_lock,
             b_lock,
-            ignore=ignore,
-            allow_extra=allow_extra,
-            include_tools=include_tools,
+            **shown.leaving_out,
             a_label=a_label,
             b_label=b_label,
             # a lock is read for the environment on the other side (two envs: no markers)
             markers=b_markers if a_markers is None else a_markers if b_markers is None else None,
         )
-        emit(report, format_name, verbose=verbose, quiet=quiet)
+        shown.emit(report)

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from envsnap.cli import announce_target, note_pythonpath, started_probe
+from envsnap import _report
+from envsnap.cli import announce, note_pythonpath, started_probe
 from envsnap.cli.options import (
     debug_option,
     format_option,
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from envsnap.environment.project import ProjectDeclaration
     from envsnap.environment.snapshot import Snapshot
     from envsnap.index.repository import HashSource
-    from envsnap.index.settings import IndexSettings
+    from envsnap.index.settings import IndexOptions, IndexSettings
 
 
 _EPILOG = """\b
@@ -151,11 +152,7 @@ def freeze(
     extras: tuple[str, ...],
     groups: tuple[str, ...],
     hashes: bool,
-    index_url: str | None,
-    extra_index_urls: tuple[str, ...],
-    find_links: tuple[str, ...],
-    no_index: bool,
-    trusted_hosts: tuple[str, ...],
+    index: IndexOptions,
     ask_index: bool,
     explain: tuple[str, ...],
     quiet: bool,
@@ -205,15 +202,15 @@ def freeze(
         # the probe runs meanwhile: import the heavy modules only now
         from envsnap.environment.snapshot import take_snapshot  # noqa: PLC0415
 
-        note_pythonpath(quiet=quiet)
+        note_pythonpath()
         declaration = _declaration(project, extras, groups)
         snap = take_snapshot(
             python,
             project=declaration,
             include_system=include_system,
             started_probe=probing,
-            announce=announce_target(quiet=quiet),
         )
+        announce(snap.environment)
         for warning in snap.warnings:
             say(f"warning: {warning}")
         for unmet in snap.unsatisfied:
@@ -222,20 +219,17 @@ def freeze(
         if explain:
             _explain(snap, explain)
             return
-        _say_decisions(snap, include_tools, exclude, quiet=quiet, verbose=verbose)
+        _report.note(snap.summary(include_tools=include_tools, exclude=exclude))
+        by_name = {d.name: d.display_name for d in snap.distributions}
+        for label, names in snap.explains.items() if verbose else ():
+            shown = ", ".join(sorted(by_name[n] for n in names))
+            _report.note(f"note: {label} inferred: it explains {shown}")
 
         def settings() -> IndexSettings:
             """Return the index pip would use, asked of pip (and imported) only if needed."""
-            from envsnap.index.settings import index_settings  # noqa: PLC0415
+            from envsnap.index.settings import settings_for_lock  # noqa: PLC0415
 
-            return index_settings(
-                index_url=index_url,
-                extra_index_urls=extra_index_urls,
-                find_links=find_links,
-                trusted_hosts=trusted_hosts,
-                no_index=no_index,
-                commands=("download", "install"),
-            )
+            return settings_for_lock(index, (), base=Path.cwd(), commands=("download", "install"))
 
         if portable or python_version or platforms or drop_unresolvable:
             _freeze_portable(
@@ -271,13 +265,10 @@ def freeze(
         from envsnap._io import write_output  # noqa: PLC0415
 
         write_output(output, text)
-        if not quiet:
-            listed = snap.listed(include_tools=include_tools, exclude=exclude)
-            top = sum(1 for d in listed if snap.reasons[d.name].top_level)
-            counts = f"{top} top-level"
-            if not top_level_only:
-                counts += f", {len(listed) - top} transitive"
-            say(f"wrote {output}: {counts}")
+        listed = snap.listed(include_tools=include_tools, exclude=exclude)
+        top = sum(1 for d in listed if snap.reasons[d.name].top_level)
+        rest = "" if top_level_only else f", {len(listed) - top} transitive"
+        _report.note(f"wrote {output}: {top} top-level{rest}")
 
 
 def _refuse_conflicts(
@@ -304,25 +295,6 @@ def _refuse_conflicts(
             f"--hashes and {chosen} cannot be used together: --hashes adds hashes to "
             "requirements.txt"
         )
-
-
-def _say_decisions(
-    snap: Snapshot,
-    include_tools: bool,
-    exclude: tuple[str, ...],
-    *,
-    quiet: bool,
-    verbose: bool,
-) -> None:
-    """Print the summary line (not with ``-q``); with ``-v``, what each inferred extra explains."""
-    if quiet:
-        return
-    say(snap.summary(include_tools=include_tools, exclude=exclude))
-    if verbose:
-        for label, names in snap.explains.items():
-            by_name = {d.name: d.display_name for d in snap.distributions}
-            shown = ", ".join(sorted(by_name[n] for n in names))
-            say(f"note: {label} inferred: it explains {shown}")
 
 
 def _declaration(

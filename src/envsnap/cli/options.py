@@ -17,8 +17,9 @@ Only click is imported here: this module loads with ``envsnap --help``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Collection, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import click
 from click.core import ParameterSource
@@ -28,6 +29,7 @@ __all__ = [
     "DEBUG_KEY",
     "debug_option",
     "extra_group_options",
+    "folded",
     "format_option",
     "index_options",
     "project_options",
@@ -200,18 +202,51 @@ def format_option(
     )
 
 
-def index_options(*, purpose: str) -> Callable[[F], F]:
-    """Add pip's index options (pip's spelling and meaning), values named after them.
+def folded(
+    into: str, kind: Callable[[], type], options: Sequence[Callable[[F], F]]
+) -> Callable[[F], F]:
+    """Add ``options``; the command gets the values of those named after ``kind()``'s fields as one.
 
-    Values: ``index_url`` (str or None), ``extra_index_urls``, ``find_links``,
-    ``trusted_hosts`` (tuples of str) and ``no_index`` (bool). ``--no-index``
-    cannot go with ``--index-url`` or ``--extra-index-url``.
+    Args:
+        into: the command's parameter that takes them.
+        kind: returns the dataclass they make (imported only when the command runs).
+        options: click options; the values of the others go to the command as they are.
+    """
+
+    def decorate(func: F) -> F:
+        @functools.wraps(func)
+        def command(**values: Any) -> Any:  # noqa: ANN401 - what the command returns
+            import dataclasses  # noqa: PLC0415
+
+            made = kind()
+            own = {f.name: values.pop(f.name) for f in dataclasses.fields(made)}
+            return func(**{into: made(**own)}, **values)
+
+        return _apply(cast("F", command), options)
+
+    return decorate
+
+
+def index_options(*, purpose: str) -> Callable[[F], F]:
+    """Add pip's index options (pip's spelling and meaning); the command gets them as one ``index``.
+
+    The values (``index_url``, ``extra_index_urls``, ``find_links``,
+    ``trusted_hosts``, ``no_index``) reach the command :func:`folded` into an
+    :class:`envsnap.index.settings.IndexOptions`. ``--no-index`` cannot go
+    with ``--index-url`` or ``--extra-index-url``.
 
     Args:
         purpose: what the index is used for, ending the ``--index-url`` help.
     """
-    return lambda func: _apply(
-        func,
+
+    def index_options_type() -> type:
+        from envsnap.index.settings import IndexOptions  # noqa: PLC0415
+
+        return IndexOptions
+
+    return folded(
+        "index",
+        index_options_type,
         [
             click.option(
                 "--index-url",

@@ -8,13 +8,26 @@ character but envsnap's own line breaks is escaped and no line can start a
 GitHub Actions workflow command that envsnap did not write
 (:func:`envsnap._text.terminal_text`): the runner reads ``::command::`` lines
 from both streams, and an ESC byte repaints the terminal.
+
+What the library reports as it goes (:mod:`envsnap._report`: stages, notes,
+the installer's lines) comes here too, through the reporter each command
+runs under (:func:`reporting`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import time
+from typing import TYPE_CHECKING
+
 import click
 
-__all__ = ["say", "show"]
+from envsnap import _report
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+__all__ = ["reporting", "say", "show"]
 
 
 def say(message: str, *, err: bool = True) -> None:
@@ -50,3 +63,44 @@ def show(text: str, *, commands: bool = False, colour: bool = False) -> None:
     from envsnap._text import terminal_text  # noqa: PLC0415 - its regexes: not for --help
 
     click.echo(terminal_text(text, commands=commands, colour=colour), nl=False, color=colour)
+
+
+class _Reporter:
+    """The CLI's reporter: every line by :func:`say`; ``-q`` and ``-v`` of the running command.
+
+    A stage is ``STAGE: MESSAGE [1.2s]`` (the time since the command began);
+    stages and notes are silenced by ``-q``; the installer's lines
+    (``  | ...``) and commands are shown with ``-v``.
+    """
+
+    def __init__(self) -> None:
+        self._start = time.monotonic()
+
+    @property
+    def verbose(self) -> bool:
+        return _flag("verbose")
+
+    def stage(self, name: str, message: str) -> None:
+        if not _flag("quiet"):
+            say(f"{name}: {message} [{time.monotonic() - self._start:.1f}s]")
+
+    def note(self, message: str) -> None:
+        if not _flag("quiet"):
+            say(message)
+
+    def output(self, line: str) -> None:
+        if self.verbose:
+            say(f"  | {line}")
+
+
+def _flag(name: str) -> bool:
+    """Return the running command's flag ``name`` (``quiet``, ``verbose``; off if it has none)."""
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx is not None and ctx.params.get(name))
+
+
+@contextlib.contextmanager
+def reporting() -> Iterator[None]:
+    """Run a command with the CLI's reporter (:mod:`envsnap._report`), set once by the group."""
+    with _report.reporting(_Reporter()):
+        yield

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import click
 
+from envsnap import _report
 from envsnap.cli.options import (
     debug_option,
     extra_group_options,
@@ -19,7 +20,8 @@ from envsnap.cli.output import say
 from envsnap.install.backend import INSTALLERS, LINK_MODES
 
 if TYPE_CHECKING:
-    from envsnap.install.backend import LinkMode
+    from envsnap.index.settings import IndexOptions
+    from envsnap.install.backend import InstallerName, LinkMode
 
 _EPILOG = """\b
 Exit codes: 0 restored, 2 unusable input (a bad option or lock file, no
@@ -116,11 +118,7 @@ def restore(
     keep_old: bool,
     dry_run: bool,
     recover: bool,
-    index_url: str | None,
-    extra_index_urls: tuple[str, ...],
-    find_links: tuple[str, ...],
-    no_index: bool,
-    trusted_hosts: tuple[str, ...],
+    index: IndexOptions,
     quiet: bool,
     verbose: bool,
 ) -> None:
@@ -145,18 +143,10 @@ def restore(
     """
     import contextlib  # noqa: PLC0415
     import dataclasses  # noqa: PLC0415
-    import time  # noqa: PLC0415
 
     import envsnap.restore as engine  # noqa: PLC0415
     from envsnap.bundle.members import is_bundle  # noqa: PLC0415
-    from envsnap.index.settings import IndexOptions  # noqa: PLC0415
     from envsnap.lockfiles.readers import default_lock_file  # noqa: PLC0415
-
-    start = time.monotonic()
-
-    def progress(stage: str, message: str) -> None:
-        if not quiet:
-            say(f"{stage}: {message} [{time.monotonic() - start:.1f}s]")
 
     if recover:
         target, moved = engine.recover(venv)
@@ -168,24 +158,20 @@ def restore(
         venv=venv,
         python=python,
         strict=strict,
-        installer="uv" if installer == "uv" else "pip" if installer == "pip" else None,
+        installer=cast("InstallerName | None", installer),  # click.Choice(INSTALLERS)
         with_pip=not without_pip,
         extras=extras,
         groups=groups or None,
-        link_mode=_link_mode(link_mode),
+        link_mode=cast("LinkMode | None", link_mode),  # click.Choice(LINK_MODES)
         compile_bytecode=compile_bytecode,
         offline=offline,
         use_cache=not no_cache,
         keep_old=keep_old,
-        index=IndexOptions(
-            index_url=index_url,
-            extra_index_urls=extra_index_urls,
-            # pip takes a relative path from its working directory (the file's)
+        index=dataclasses.replace(  # pip takes a relative path from its working directory
+            index,
             find_links=tuple(
-                str(Path(f).absolute()) if Path(f).exists() else f for f in find_links
+                str(Path(f).absolute()) if Path(f).exists() else f for f in index.find_links
             ),
-            no_index=no_index,
-            trusted_hosts=trusted_hosts,
         ),
     )
     path = file if file is not None else default_lock_file(Path.cwd())
@@ -196,38 +182,23 @@ def restore(
             from envsnap.bundle import open_bundle  # noqa: PLC0415
 
             opened = stack.enter_context(open_bundle(path))
-            progress("check", f"{path}: {opened.files} files, each matching its hash")
+            _report.stage("check", f"{path}: {opened.files} files, each matching its hash")
             options, notes = opened.restore_options(options)
             shown, path = path / opened.lock_file.name, opened.lock_file
         plan = engine.plan_restore(path, options)
         if shown != path:  # messages name the bundle, not where a zip file was unpacked
             plan = dataclasses.replace(plan, file=shown)
-        progress(
-            "read",
-            f"{shown}: {len(plan.lock.packages)} packages ({len(plan.lock.top_level)} top-level)",
-        )
-        if not quiet:
-            say(f"Using Python {plan.interpreter.version} ({plan.python_reason})")
+        packages = f"{len(plan.lock.packages)} packages ({len(plan.lock.top_level)} top-level)"
+        _report.stage("read", f"{shown}: {packages}")
+        _report.note(f"Using Python {plan.interpreter.version} ({plan.python_reason})")
         if dry_run:  # the plan holds the notes: each is printed once
             for line in [*plan.describe(), *(f"note: {n}" for n in notes)]:
                 say(line, err=False)
             return
-        for note in (*notes, *plan.notes) if not quiet else ():
-            say(f"note: {note}")
-        result = engine.restore(
-            plan,
-            progress=progress,
-            output=(lambda line: say(f"  | {line}")) if verbose else None,
-        )
-    for note in result.notes if not quiet else ():
-        say(f"note: {note}")
-    if result.kept_old is not None and not quiet:
-        say(f"kept the old venv at {result.kept_old}")
-
-
-def _link_mode(value: str | None) -> LinkMode | None:
-    """Return ``--link-mode`` as the library's type."""
-    for mode in LINK_MODES:
-        if mode == value:
-            return mode
-    return None
+        for note in (*notes, *plan.notes):
+            _report.note(f"note: {note}")
+        result = engine.restore(plan)
+    for note in result.notes:
+        _report.note(f"note: {note}")
+    if result.kept_old is not None:
+        _report.note(f"kept the old venv at {result.kept_old}")

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, cast
 
 import click
 
-from envsnap.cli import announce_target, note_pythonpath, started_probe
+from envsnap.cli import announce, note_pythonpath, started_probe
 from envsnap.cli.options import debug_option, format_option, python_option, quiet_option
 from envsnap.cli.output import say, show
 from envsnap.render import TREE_FORMATS
@@ -72,10 +72,9 @@ def tree(
         from envsnap.render import render_tree  # noqa: PLC0415
         from envsnap.render.tree import build_tree  # noqa: PLC0415
 
-        note_pythonpath(quiet=quiet)
-        snapshot = take_snapshot(
-            python, started_probe=probing, announce=announce_target(quiet=quiet)
-        )
+        note_pythonpath()
+        snapshot = take_snapshot(python, started_probe=probing)
+        announce(snapshot.environment)
         for warning in snapshot.warnings:
             say(f"warning: {warning}")
         graph = build_tree(

@@ -34,7 +34,7 @@ from envsnap.environment.target import TargetEnvironment, probe
 
 if TYPE_CHECKING:
     import os
-    from collections.abc import Callable, Iterable, Mapping, Sequence
+    from collections.abc import Iterable, Mapping, Sequence
 
     from envsnap.environment.metadata import MetadataWarning
     from envsnap.environment.project import ProjectDeclaration
@@ -218,7 +218,6 @@ def take_snapshot(
     include_system: bool = False,
     environment: TargetEnvironment | None = None,
     started_probe: PendingProbe | None = None,
-    announce: Callable[[TargetEnvironment], None] | None = None,
 ) -> Snapshot:
     """Probe a target environment and snapshot it.
 
@@ -236,8 +235,6 @@ def take_snapshot(
         started_probe: a probe started earlier
             (:func:`envsnap.environment.target.start_probe`, as the CLI does before
             its imports); its answer is used if it probes the same interpreter.
-        announce: called with the probed target before anything is read (the
-            CLI says ``Using environment at: ...`` there).
 
     Returns:
         The :class:`Snapshot`.
@@ -255,8 +252,6 @@ def take_snapshot(
     env = environment or probe(find_interpreter(python), started=started_probe)
     # a restore's own verification passes the venv it builds under its lock
     with guard_read(env) if environment is None else contextlib.nullcontext():
-        if announce is not None:
-            announce(env)
         base = env.base_site_packages if env.include_system_site_packages else ()
         # Reading makes a great many small objects and no reference cycles: the
         # cyclic garbage collector would run ~150 times for nothing (10-25 % of

@@ -23,10 +23,11 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, Protocol
 
+from envsnap import _report
 from envsnap.errors import OperationError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Mapping, Sequence
     from pathlib import Path
 
     from envsnap.index.settings import IndexSettings
@@ -40,6 +41,7 @@ __all__ = [
     "InstallerName",
     "LinkMode",
     "VenvRequest",
+    "index_urls",
     "installer_environment",
     "run_command",
 ]
@@ -120,6 +122,28 @@ class InstallRequest:
         """How many requirement lines a rendered request holds (0 for a file)."""
         return len((self.requirements or "").splitlines())
 
+    def command(
+        self, installer: str, argv: list[str], env: dict[str, str], requirements: Path | None
+    ) -> Command:
+        """Return the install command ``argv -r FILE``: the rendered lines, or the request's file.
+
+        Args:
+            installer: ``uv`` or ``pip``, for the message when it fails.
+            argv: the command line before ``-r``.
+            env: its variables.
+            requirements: where :attr:`requirements` was written (``None``
+                for a request that names a file).
+        """
+        source = requirements if requirements is not None else self.file
+        assert source is not None  # noqa: S101 - one of the two is set
+        shown = os.fspath(self.file) if self.file is not None else "the lock's packages"
+        return Command(
+            argv=(*argv, "-r", os.fspath(source)),
+            cwd=self.cwd,
+            env=env,
+            what=f"{installer} could not install {shown}",
+        )
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Command:
@@ -177,6 +201,29 @@ _KEPT = frozenset({"UV_CACHE_DIR", "UV_PYTHON_INSTALL_DIR"})
 """Where uv keeps things, not what it installs."""
 
 
+def index_urls(settings: IndexSettings, variables: str) -> tuple[list[str], dict[str, str]]:
+    """Render the index URLs as options, or as variables when one carries credentials.
+
+    A URL with credentials goes in the environment (``{variables}_INDEX_URL``,
+    ``{variables}_EXTRA_INDEX_URL``), not on the command line that other users
+    of the machine can list.
+
+    Returns:
+        ``(argv words, environment variables)``.
+    """
+    from envsnap._text import strip_credentials  # noqa: PLC0415
+
+    if settings.no_index:
+        return ["--no-index"], {}
+    main, extras = settings.index_urls()[0], list(settings.extra_index_urls)
+    if not any(strip_credentials(u)[1] for u in (main, *extras)):
+        return ["--index-url", main, *(w for u in extras for w in ("--extra-index-url", u))], {}
+    env = {f"{variables}_INDEX_URL": main}
+    if extras:
+        env[f"{variables}_EXTRA_INDEX_URL"] = " ".join(extras)
+    return [], env
+
+
 def installer_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
     """Return the environment an installer runs with: the caller's, minus ``PIP_*``/``UV_*``.
 
@@ -196,17 +243,11 @@ def installer_environment(base: Mapping[str, str] | None = None) -> dict[str, st
     return env
 
 
-def run_command(
-    command: Command,
-    *,
-    output: Callable[[str], None] | None = None,
-    base_env: Mapping[str, str] | None = None,
-) -> None:
-    """Run an installer command, streaming its output lines to ``output``.
+def run_command(command: Command, *, base_env: Mapping[str, str] | None = None) -> None:
+    """Run an installer command, each line of its output to the reporter (:mod:`envsnap._report`).
 
     Args:
         command: the command.
-        output: called with each line of its combined stdout and stderr (``-v``).
         base_env: the environment to start from (default ``os.environ``), see
             :func:`installer_environment`.
 
@@ -219,7 +260,6 @@ def run_command(
     code, tail = run_logged(
         command.argv,
         cwd=command.cwd,
-        output=output,
         env={**installer_environment(base_env), **command.env},
     )
     if code != 0:
@@ -230,10 +270,9 @@ def run_logged(
     argv: Sequence[str],
     *,
     cwd: Path | None = None,
-    output: Callable[[str], None] | None = None,
     env: Mapping[str, str] | None = None,
 ) -> tuple[int, list[str]]:
-    """Run a command, streaming its output lines to ``output``; kill it if interrupted.
+    """Run a command, its output lines (stdout and stderr) to the reporter; kill it if interrupted.
 
     Returns:
         ``(exit code, last non-blank lines of output)``.
@@ -262,8 +301,7 @@ def run_logged(
             text = line.rstrip("\n")
             if text.strip():
                 tail.append(text)
-            if output is not None:
-                output(text)
+            _report.output(text)
         code = process.wait()
     except BaseException:
         process.kill()

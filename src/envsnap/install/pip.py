@@ -15,7 +15,7 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from envsnap.install.backend import Command, InstallerName
+from envsnap.install.backend import Command, InstallerName, index_urls
 from envsnap.install.venvs import venv_python
 
 if TYPE_CHECKING:
@@ -33,21 +33,7 @@ def index_arguments(settings: IndexSettings) -> tuple[list[str], dict[str, str]]
     Returns:
         ``(argv words, environment variables)``.
     """
-    from envsnap._text import strip_credentials  # noqa: PLC0415
-
-    argv: list[str] = []
-    env: dict[str, str] = {}
-    if settings.no_index:
-        argv.append("--no-index")
-    else:
-        main = settings.index_urls()[0]
-        extras = list(settings.extra_index_urls)
-        if any(strip_credentials(u)[1] for u in (main, *extras)):
-            env["PIP_INDEX_URL"] = main
-            if extras:
-                env["PIP_EXTRA_INDEX_URL"] = " ".join(extras)
-        else:
-            argv += ["--index-url", main, *(w for u in extras for w in ("--extra-index-url", u))]
+    argv, env = index_urls(settings, "PIP")
     for link in settings.find_links:
         argv += ["--find-links", link]
     for host in settings.trusted_hosts:
@@ -114,15 +100,7 @@ class PipBackend:
         argv.append("--compile" if request.compile_bytecode else "--no-compile")
         if request.no_cache:
             argv.append("--no-cache-dir")
-        source = requirements if requirements is not None else request.file
-        assert source is not None  # noqa: S101 - InstallRequest: one of the two is set
-        argv += ["-r", os.fspath(source)]
-        shown = os.fspath(request.file) if request.file is not None else "the lock's packages"
-        return [
-            Command(
-                argv=tuple(argv), cwd=request.cwd, env=env, what=f"pip could not install {shown}"
-            )
-        ]
+        return [request.command("pip", argv, env, requirements)]
 
 
 def _pip(python: Path) -> list[str]:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from envsnap.errors import InputError
-from envsnap.install.backend import Command, InstallerName
+from envsnap.install.backend import Command, InstallerName, index_urls
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -62,8 +62,7 @@ def index_arguments(settings: IndexSettings) -> tuple[list[str], dict[str, str]]
     """Render the index settings pip would use as uv's options and environment.
 
     Index URLs that carry credentials go in the environment
-    (``UV_INDEX_URL``, ``UV_EXTRA_INDEX_URL``), not on the command line that
-    other users of the machine can list. ``cert`` and ``client-cert`` become
+    (:func:`~envsnap.install.backend.index_urls`). ``cert`` and ``client-cert`` become
     ``SSL_CERT_FILE`` and ``SSL_CLIENT_CERT``, pip's ``proxy`` setting
     ``HTTP_PROXY``/``HTTPS_PROXY`` (pip's setting wins over the variables, as
     in pip), its ``timeout`` and ``retries`` ``UV_HTTP_TIMEOUT`` and
@@ -73,7 +72,9 @@ def index_arguments(settings: IndexSettings) -> tuple[list[str], dict[str, str]]
     Returns:
         ``(argv words, environment variables)``.
     """
-    argv, env = _index_urls(settings)
+    argv, env = index_urls(settings, "UV")
+    if settings.extra_index_urls and not settings.no_index:
+        argv += ["--index-strategy", "unsafe-best-match"]  # pip's choice across indexes
     for link in settings.find_links:
         argv += ["--find-links", link]
     for host in settings.trusted_hosts:
@@ -90,27 +91,6 @@ def index_arguments(settings: IndexSettings) -> tuple[list[str], dict[str, str]]
         "UV_HTTP_RETRIES": settings.retries,
     }
     env.update({name: value for name, value in variables.items() if value})
-    return argv, env
-
-
-def _index_urls(settings: IndexSettings) -> tuple[list[str], dict[str, str]]:
-    """Render the index URLs: options, or variables when one carries credentials."""
-    from envsnap._text import strip_credentials  # noqa: PLC0415
-
-    if settings.no_index:
-        return ["--no-index"], {}
-    main = settings.index_urls()[0]
-    extras = list(settings.extra_index_urls)
-    argv: list[str] = []
-    env: dict[str, str] = {}
-    if any(strip_credentials(u)[1] for u in (main, *extras)):
-        env["UV_INDEX_URL"] = main
-        if extras:
-            env["UV_EXTRA_INDEX_URL"] = " ".join(extras)
-    else:
-        argv += ["--index-url", main, *(w for u in extras for w in ("--extra-index-url", u))]
-    if extras:
-        argv += ["--index-strategy", "unsafe-best-match"]  # pip's choice across indexes
     return argv, env
 
 
@@ -172,15 +152,7 @@ class UvBackend:
         if request.link_mode is not None:
             argv += ["--link-mode", request.link_mode]
         argv += _cache_arguments(request.offline, request.no_cache)
-        source = requirements if requirements is not None else request.file
-        assert source is not None  # noqa: S101 - InstallRequest: one of the two is set
-        argv += ["-r", os.fspath(source)]
-        shown = os.fspath(request.file) if request.file is not None else "the lock's packages"
-        return [
-            Command(
-                argv=tuple(argv), cwd=request.cwd, env=env, what=f"uv could not install {shown}"
-            )
-        ]
+        return [request.command("uv", argv, env, requirements)]
 
     @staticmethod
     def _base(*command: str) -> list[str]:

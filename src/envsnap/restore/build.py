@@ -15,11 +15,10 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from envsnap import _report
 from envsnap.errors import OperationError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from envsnap.compare.drift import Report
     from envsnap.install.backend import Command
     from envsnap.restore.plan import RestorePlan
@@ -27,19 +26,14 @@ if TYPE_CHECKING:
 __all__ = ["build_venv"]
 
 
-def build_venv(
-    plan: RestorePlan,
-    say: Callable[[str, str], None],
-    output: Callable[[str], None] | None = None,
-) -> tuple[Path, Report, tuple[str, ...]]:
+def build_venv(plan: RestorePlan) -> tuple[Path, Report, tuple[str, ...]]:
     """Create, install, mark and verify the new venv at ``plan.target``.
+
+    Each stage (``create``, ``install``, ``verify``; ``run`` with each
+    command line when the reporter is verbose) goes to :mod:`envsnap._report`.
 
     Args:
         plan: from :func:`envsnap.restore.plan.plan_restore`.
-        say: called as ``say(stage, message)`` at each stage (``create``,
-            ``install``, ``verify``; ``run`` with each command line when
-            ``output`` is set).
-        output: called with each line of the installer's output (``-v``).
 
     Returns:
         ``(the venv's interpreter, the verification report, notes)``.
@@ -56,14 +50,14 @@ def build_venv(
     from envsnap.restore.verify import verify  # noqa: PLC0415
 
     backend = backend_for(plan.installer)
-    say(
+    _report.stage(
         "create",
         f"{plan.target} with {backend.name} (Python {plan.interpreter.version}"
         + (", pip" if plan.venv.with_pip else "")
         + ")",
     )
     for command in backend.venv_commands(plan.venv):
-        _run(command, say, output)
+        _run(command)
     python = check_created(plan.target, backend.name)
     with (
         ThreadPoolExecutor(max_workers=1) as pool,
@@ -80,14 +74,14 @@ def build_venv(
                 if request.file is None
                 else f"{len(plan.lock.packages)} packages of {request.file.name}"
             )
-            say("install", f"{what} with {backend.name}")
+            _report.stage("install", f"{what} with {backend.name}")
             for command in backend.install_commands(request, python, requirements):
                 try:
-                    _run(command, say, output)
+                    _run(command)
                 except OperationError as exc:
                     raise OperationError(exc.message, hint=_install_hint(plan, exc)) from None
         environment = probing.result()
-    say("verify", f"{plan.target} against {plan.file}")
+    _report.stage("verify", f"{plan.target} against {plan.file}")
     report, notes = verify(plan, environment)
     return python, report, notes
 
@@ -106,12 +100,10 @@ def _install_hint(plan: RestorePlan, error: OperationError) -> str | None:
     )
 
 
-def _run(
-    command: Command, say: Callable[[str, str], None], output: Callable[[str], None] | None
-) -> None:
+def _run(command: Command) -> None:
     """Run one installer command; with ``-v`` show it first (secrets masked)."""
     from envsnap.install.backend import run_command  # noqa: PLC0415
 
-    if output is not None:
-        say("run", command.shown())
-    run_command(command, output=output)
+    if _report.verbose():
+        _report.stage("run", command.shown())
+    run_command(command)

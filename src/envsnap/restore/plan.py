@@ -160,7 +160,7 @@ def plan_restore(file: Path, options: RestoreOptions) -> RestorePlan:
             excludes the interpreter.
     """
     from envsnap.index.secure import check_secure  # noqa: PLC0415
-    from envsnap.index.settings import settings_for_lock  # noqa: PLC0415
+    from envsnap.install.backend import InstallRequest  # noqa: PLC0415
     from envsnap.lockfiles.readers import read_lock  # noqa: PLC0415
     from envsnap.restore import sources  # noqa: PLC0415
     from envsnap.restore.python import choose_python  # noqa: PLC0415
@@ -176,12 +176,7 @@ def plan_restore(file: Path, options: RestoreOptions) -> RestorePlan:
             hint="pin every package (envsnap freeze writes such files), or drop strict=True "
             "to let the installer resolve them",
         )
-    given = options.index
-    settings = options.index_settings or settings_for_lock(
-        replace(given, trusted_hosts=(*given.trusted_hosts, *lock.trusted_hosts)),
-        lock.index_options,
-        base=file.parent.absolute(),
-    )
+    settings = options.index_settings or sources.index_settings_for(lock, file, options.index)
     # offline, the lock's file URLs are never fetched: only its local paths are used
     remote = () if options.offline else sources.remote_sources(lock)
     check_secure(
@@ -194,7 +189,7 @@ def plan_restore(file: Path, options: RestoreOptions) -> RestorePlan:
         settings.trusted_hosts,
     )
     notes += settings.notes
-    notes += _included_options(file, lock, given)
+    notes += _included_options(file, lock, options.index)
     notes += sources.check_sources(file, lock)
     target = Path(os.path.normpath(options.venv.absolute()))  # `..` named, not `..`'s name
     replaces = _check_target(target, options.venv)
@@ -219,18 +214,16 @@ def plan_restore(file: Path, options: RestoreOptions) -> RestorePlan:
     exact = lock.complete and pinned
     if not pinned:
         notes.append(f"{installer} resolves what the file does not pin")
-    installs = install_requests(
-        lock,
-        installer,
+    base = InstallRequest(
+        exact=False,
         index=settings,
         cwd=file.parent.absolute(),
-        extras=options.extras,
-        groups=options.groups,
         compile_bytecode=options.compile_bytecode,
         link_mode=options.link_mode,
         offline=options.offline,
         no_cache=not options.use_cache,
     )
+    installs = install_requests(lock, installer, base, extras=options.extras, groups=options.groups)
     expected = lock
     if base_installs:
         installs, expected = _with_base_installs(lock, installs, base_installs)

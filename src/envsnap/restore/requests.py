@@ -17,13 +17,9 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from envsnap.errors import InputError
-from envsnap.install.backend import InstallRequest
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
-    from envsnap.index.settings import IndexSettings
-    from envsnap.install.backend import InstallerName, LinkMode
+    from envsnap.install.backend import InstallerName, InstallRequest
     from envsnap.lock import Lock, LockedPackage
 
 __all__ = ["install_requests"]
@@ -35,29 +31,20 @@ _LOCK_ONLY_MARKERS = ("extras", "dependency_groups")
 def install_requests(
     lock: Lock,
     installer: InstallerName,
+    base: InstallRequest,
     *,
-    index: IndexSettings,
-    cwd: Path,
     extras: tuple[str, ...] = (),
     groups: tuple[str, ...] | None = None,
-    compile_bytecode: bool = False,
-    link_mode: LinkMode | None = None,
-    offline: bool = False,
-    no_cache: bool = False,
 ) -> tuple[InstallRequest, ...]:
     """Return the install requests for ``lock``, in the order they run.
 
     Args:
         lock: the Lock (paths resolved).
         installer: the backend that will run them.
-        index: the index settings pip would use.
-        cwd: the lock file's directory (relative paths start there).
+        base: the settings every request shares (index, working directory,
+            cache, link mode...); its lines, file and hash mode are set here.
         extras: extras of a pylock file to install.
         groups: dependency groups of a pylock file (``None``: its defaults).
-        compile_bytecode: compile the installed modules.
-        link_mode: uv's ``--link-mode``.
-        offline: the installer's cache only.
-        no_cache: no installer cache at all.
 
     Returns:
         One request, or for pip a hashed one and one for the unhashed rest.
@@ -66,15 +53,6 @@ def install_requests(
         InputError: extras, groups or PEP 751 markers that only uv reads, with
             the pip backend; a value that cannot be one requirement line.
     """
-    base = InstallRequest(
-        exact=False,
-        index=index,
-        cwd=cwd,
-        compile_bytecode=compile_bytecode,
-        link_mode=link_mode,
-        offline=offline,
-        no_cache=no_cache,
-    )
     if lock.pylock is not None and installer == "uv":
         return (replace(base, file=lock.path, extras=extras, groups=groups or (), exact=True),)
     if lock.pylock is not None:

@@ -11,15 +11,25 @@ refused (:attr:`envsnap.lock.Lock.expansions`).
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from envsnap.errors import InputError
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from envsnap.index.settings import IndexOptions, IndexSettings
     from envsnap.lock import Lock, LockedFile
 
-__all__ = ["check_sources", "refuse_expansions", "remote_sources", "with_resolved_paths"]
+__all__ = [
+    "check_sources",
+    "index_settings_for",
+    "refuse_expansions",
+    "remote_sources",
+    "with_resolved_paths",
+]
 
 
 def check_sources(file: Path, lock: Lock) -> list[str]:
@@ -77,8 +87,6 @@ def with_resolved_paths(lock: Lock, file: Path) -> Lock:
     the same of pylock paths, which the pylock reader already resolves), so a
     restore gives the same result from any working directory.
     """
-    from dataclasses import replace  # noqa: PLC0415
-
     from envsnap._text import local_path  # noqa: PLC0415
 
     base = file.parent.absolute()
@@ -92,6 +100,26 @@ def with_resolved_paths(lock: Lock, file: Path) -> Lock:
         else:
             packages.append(package)
     return replace(lock, packages=tuple(packages))
+
+
+def index_settings_for(
+    lock: Lock, file: Path, given: IndexOptions, *, commands: Sequence[str] = ("install",)
+) -> IndexSettings:
+    """Return the index settings pip would use for ``lock``'s files.
+
+    The command line's options (``given``) and the lock's own trusted hosts,
+    then the file's option lines, then pip's variables and configuration
+    (:func:`envsnap.index.settings.settings_for_lock`; relative find-links
+    resolve from the file's directory).
+    """
+    from envsnap.index.settings import settings_for_lock  # noqa: PLC0415
+
+    return settings_for_lock(
+        replace(given, trusted_hosts=(*given.trusted_hosts, *lock.trusted_hosts)),
+        lock.index_options,
+        base=file.parent.absolute(),
+        commands=commands,
+    )
 
 
 def _sources(lock: Lock) -> list[tuple[str, LockedFile]]:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from envsnap import _report
 from envsnap.errors import InputError, OperationError
 from envsnap.restore.target import (
     KEPT_MARK,
@@ -40,7 +41,7 @@ from envsnap.restore.target import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Iterator
 
     from envsnap.compare.drift import Report
     from envsnap.restore.plan import RestorePlan
@@ -66,19 +67,14 @@ class RestoreResult:
     """Remarks (packages pip added that the file does not list...)."""
 
 
-def restore(
-    plan: RestorePlan,
-    *,
-    progress: Callable[[str, str], None] | None = None,
-    output: Callable[[str], None] | None = None,
-) -> RestoreResult:
+def restore(plan: RestorePlan) -> RestoreResult:
     """Build, install, verify and swap in the venv a plan describes.
+
+    Each stage (``clean``, ``create``, ``install``, ``verify``, ``done``) and
+    the installer's output go to the reporter (:mod:`envsnap._report`).
 
     Args:
         plan: from :func:`plan_restore`.
-        progress: called as ``progress(stage, message)`` at each stage
-            (``create``, ``install``, ``verify``, ``done``).
-        output: called with each line of the installer's output (``-v``).
 
     Returns:
         The :class:`RestoreResult`.
@@ -93,11 +89,12 @@ def restore(
     """
     from envsnap.restore.build import build_venv  # noqa: PLC0415 - plan_restore needs none of it
 
-    say = progress or (lambda _stage, _message: None)
     target = plan.target
     with target_lock(target), _signals_as_interrupt():
         for stale in remove_stale_trash(target):
-            say("clean", f"removed {stale}, left by a restore that was killed while deleting")
+            _report.stage(
+                "clean", f"removed {stale}, left by a restore that was killed while deleting"
+            )
         leftovers = find_leftovers(target)
         if leftovers:
             raise InputError(
@@ -111,7 +108,7 @@ def restore(
             with _signals_deferred():
                 _move_aside(target, old)
         try:
-            result = build_venv(plan, say, output)
+            result = build_venv(plan)
         except BaseException:
             with _signals_deferred():
                 _remove_partial(target, keep_empty_dir=existed_empty)
@@ -129,7 +126,7 @@ def restore(
                 # half-deleted venv that looks like a leftover to --recover
                 with _signals_deferred():
                     _delete(old, aside(target, TRASH_MARK))
-        say("done", f"{target} matches {plan.file}")
+        _report.stage("done", f"{target} matches {plan.file}")
         return RestoreResult(
             target=target,
             python=result[0],

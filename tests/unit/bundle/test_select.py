@@ -14,13 +14,12 @@ from packaging.tags import Tag
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from envsnap.bundle.select import (
+from envsnap.bundle.select import pick_file, select_one
+from envsnap.bundle.targets import (
     BundleTarget,
     check_covers,
     lock_targets,
     named_targets,
-    pick_file,
-    select_one,
 )
 from envsnap.errors import InputError
 from envsnap.index.distfile import DistFile, ProjectFiles

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from envsnap._report import reporting
 from envsnap.errors import OperationError
 from envsnap.index.settings import IndexSettings
 from envsnap.install import backend_for
@@ -20,6 +21,7 @@ from envsnap.install.backend import (
     run_logged,
 )
 from envsnap.install.uv import find_uv
+from support.reporter import Recorder
 
 UV = os.fspath(find_uv())
 PY = Path("/venv/bin/python")
@@ -202,14 +204,13 @@ def test_the_installer_environment_drops_pip_and_uv_variables() -> None:
     }
 
 
-def test_run_logged_streams_and_keeps_the_tail() -> None:
-    seen: list[str] = []
-    code, tail = run_logged(
-        [sys.executable, "-c", "import sys\nfor i in range(30): print(i)\nsys.exit(4)"],
-        output=seen.append,
-    )
+def test_run_logged_streams_to_the_reporter_and_keeps_the_tail() -> None:
+    with reporting(Recorder()) as recorder:
+        code, tail = run_logged(
+            [sys.executable, "-c", "import sys\nfor i in range(30): print(i)\nsys.exit(4)"]
+        )
     assert code == 4
-    assert seen == [str(i) for i in range(30)]
+    assert recorder.said == [("output", str(i)) for i in range(30)]
     assert tail == [str(i) for i in range(15, 30)]
 
 
