@@ -22,6 +22,7 @@ if TYPE_CHECKING:
         LockedPackage,
         OperationError,
         Report,
+        Reporter,
         RestoreOptions,
         RestorePlan,
         RestoreResult,
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
         dumps,
         plan_restore,
         read_lock,
+        reporting,
         requirements_of,
         take_snapshot,
     )
@@ -44,6 +46,7 @@ __all__ = [
     "LockedPackage",
     "OperationError",
     "Report",
+    "Reporter",
     "RestoreOptions",
     "RestorePlan",
     "RestoreResult",
@@ -56,6 +59,7 @@ __all__ = [
     "dumps",
     "plan_restore",
     "read_lock",
+    "reporting",
     "requirements_of",
     "take_snapshot",
 ]

@@ -19,6 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+from envsnap._report import Reporter, reporting
 from envsnap.compare.drift import Report, compare_env_to_lock, compare_locks
 from envsnap.compare.project import compare_lock_to_project
 from envsnap.environment.snapshot import Snapshot, take_snapshot
@@ -37,6 +38,7 @@ __all__ = [
     "LockedPackage",
     "OperationError",
     "Report",
+    "Reporter",
     "RestoreOptions",
     "RestorePlan",
     "RestoreResult",
@@ -48,6 +50,7 @@ __all__ = [
     "dumps",
     "plan_restore",
     "read_lock",
+    "reporting",
     "requirements_of",
     "restore",
     "take_snapshot",
