@@ -40,6 +40,9 @@ NO_INDEX = "https://127.0.0.1:9/simple/"
 def clean_env(**extra: str) -> dict[str, str]:
     """Return ``os.environ`` minus ``PIP_*``, ``UV_*``, ``VIRTUAL_ENV`` and ``PYTHONPATH``.
 
+    ``UV_CACHE_DIR`` stays: in a test session it is the test's own cache
+    (tests/conftest.py drops the machine's and sets one per test).
+    ``COLUMNS`` and ``LINES`` go (uv wraps its messages at ``COLUMNS``).
     Sets ``PIP_CONFIG_FILE=os.devnull``, ``PIP_DISABLE_PIP_VERSION_CHECK=1``,
     ``PIP_NO_INPUT=1`` and ``PIP_INDEX_URL`` to :data:`NO_INDEX`, then
     applies ``extra``.
@@ -48,7 +51,8 @@ def clean_env(**extra: str) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(dropped) and key not in {"VIRTUAL_ENV", "PYTHONPATH"}
+        if (key == "UV_CACHE_DIR" or not key.startswith(dropped))
+        and key not in {"VIRTUAL_ENV", "PYTHONPATH", "COLUMNS", "LINES"}
     }
     env.update(
         PIP_CONFIG_FILE=os.devnull,
