@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from support.index import serve_index
-from support.venvs import clean_env, make_venv, pip_freeze, pip_install, run_envsnap
+from support.venvs import clean_env, make_venv, pip_freeze, pip_install, run_envsnap, uv_install
 
 pytestmark = pytest.mark.integration
 
@@ -60,7 +60,7 @@ def stages(stderr: str) -> list[str]:
 def old_venv(tmp_path: Path, wheelhouse: Path) -> Path:
     """An existing venv at tmp_path/.venv holding omega 1.0 (the user's current env)."""
     python = make_venv(tmp_path / ".venv")
-    pip_install(python, "omega==1.0", find_links=wheelhouse)
+    uv_install(python, "omega==1.0", find_links=wheelhouse)
     return tmp_path / ".venv"
 
 

@@ -28,6 +28,7 @@ __all__ = [
     "pip_install",
     "run_checked",
     "run_envsnap",
+    "uv_install",
     "venv_python",
     "venv_root",
 ]
@@ -159,6 +160,45 @@ def pip_install(
         )
         raise AssertionError(msg)
     return proc
+
+
+def uv_install(
+    python: Path,
+    *args: str,
+    find_links: Path | None = None,
+    index_url: str | None = None,
+) -> str:
+    """Install into the venv of ``python`` with ``uv pip install``, offline; return uv's stderr.
+
+    Several times faster than :func:`pip_install`, for venvs a test only
+    needs to hold some packages. What differs from pip's work: ``INSTALLER``
+    says ``uv``, every distribution gets a ``REQUESTED`` file (not only the
+    named ones), and no bytecode is compiled, so a test about what pip writes
+    (top-level from ``REQUESTED``, ``INSTALLER``) uses :func:`pip_install`.
+    Files are copied (``--link-mode copy``), never hard links into the cache.
+    ``--no-index`` (plus ``--find-links``) unless ``index_url`` is given; the
+    cache is the test's own (``UV_CACHE_DIR``, see :func:`clean_env`).
+
+    Raises:
+        AssertionError: uv failed; the message holds its whole output.
+    """
+    from uv import find_uv_bin  # noqa: PLC0415
+
+    cmd = [find_uv_bin(), "pip", "install", "--no-config", "--python", str(python)]
+    cmd += ["--link-mode", "copy"]
+    cmd += ["--no-index"] if index_url is None else ["--index-url", index_url]
+    if find_links is not None:
+        cmd += ["--find-links", str(find_links)]
+    proc = subprocess.run(
+        [*cmd, *args], env=clean_env(), capture_output=True, text=True, check=False
+    )
+    if proc.returncode != 0:
+        msg = (
+            f"uv pip install failed ({proc.returncode}): {' '.join(cmd)}\n"
+            f"--- stdout\n{proc.stdout}--- stderr\n{proc.stderr}"
+        )
+        raise AssertionError(msg)
+    return proc.stderr
 
 
 def pip_freeze(python: Path, *args: str) -> list[str]:
