@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import pytest
 from packaging.requirements import InvalidRequirement, Requirement
 
-from envsnap.environment.distributions import _parse_simple
+from envsnap.environment.requirements import parse_simple
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -134,7 +134,7 @@ INVALID_LINES = [
 
 @pytest.mark.parametrize("line", LINES)
 def test_simple_requirement_parser_matches_packaging(line: str) -> None:
-    fast = _parse_simple(line)
+    fast = parse_simple(line)
     slow = Requirement(line)
     assert fast is not None
     assert (fast.name, fast.url, fast.extras) == (slow.name, slow.url, slow.extras)
@@ -146,13 +146,13 @@ def test_simple_requirement_parser_matches_packaging(line: str) -> None:
 
 @pytest.mark.parametrize("line", SLOW_LINES)
 def test_simple_requirement_parser_leaves_urls_to_packaging(line: str) -> None:
-    assert _parse_simple(line) is None
+    assert parse_simple(line) is None
     assert Requirement(line).name == "a"
 
 
 @pytest.mark.parametrize("line", INVALID_LINES)
 def test_simple_requirement_parser_leaves_invalid_lines_to_packaging(line: str) -> None:
-    assert _parse_simple(line) is None
+    assert parse_simple(line) is None
     with pytest.raises(InvalidRequirement):
         Requirement(line)
 

@@ -58,7 +58,7 @@ def test_the_scanner_finds_each_form() -> None:
         "from installer.destinations import _path_with_destdir\n"
         "import installer\n"
         "installer._core\n"
-        "from envsnap._urls import file_url_path\n"
+        "from envsnap._text import file_url_path\n"
         "from packaging.version import Version\n"
     )
     assert private_uses(source) == [

@@ -10,17 +10,38 @@ bytes. The limits are the ``*_LIMIT`` constants below.
 or the new one, never half. :func:`write_output` writes ``-o FILE``: atomically
 when it is a regular file (a link is followed to one), directly into a device
 or FIFO, never renaming a regular file over either.
+
+The one TOML loader and the one JSON loader for such files
+(:func:`read_toml`, :func:`parse_toml`, :func:`load_json`) turn every way a
+hostile file can make a parser fail into one error about that file: a syntax
+error, nesting deep enough to exhaust the interpreter's stack
+(``RecursionError``: ``a = [[[[...`` a hundred thousand deep), or a document
+too large for memory (``MemoryError``). TOML is parsed with :mod:`tomllib`
+(3.11+) or, on 3.10, with tomlkit (which envsnap needs anyway to write
+``pylock.toml``).
+
+:func:`run_parallel` runs I/O-bound work (reads, downloads) on a few daemon
+threads. ``concurrent.futures.ThreadPoolExecutor`` waits for its running and
+queued work when the caller is interrupted, so Ctrl-C during a slow download
+would hang until the download ends; daemon threads let an interrupted
+restore roll back at once, and work still running is dropped at exit.
 """
 
 from __future__ import annotations
 
 import errno
 import os
+import queue
 import stat
+import sys
+import threading
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar, cast
 
 from envsnap.errors import EnvsnapError, InputError, OperationError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
 
 __all__ = [
     "LOCK_FILE_LIMIT",
@@ -31,8 +52,13 @@ __all__ = [
     "FileTooLargeError",
     "NotRegularFileError",
     "atomic_write",
+    "load_json",
+    "load_toml",
     "open_regular",
+    "parse_toml",
     "read_limited",
+    "read_toml",
+    "run_parallel",
     "write_output",
 ]
 
@@ -179,7 +205,9 @@ _NO_ROOM = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
 """Write errors that are about the file system, not about the name given (exit 3)."""
 
 
-def atomic_write(path: Path, data: str | bytes, *, encoding: str = "utf-8") -> None:
+def atomic_write(
+    path: Path, data: str | bytes, *, encoding: str = "utf-8", durable: bool = True
+) -> None:
     r"""Replace the file at ``path`` with ``data`` atomically.
 
     The data goes to a temporary file in the same directory, is flushed and
@@ -195,6 +223,9 @@ def atomic_write(path: Path, data: str | bytes, *, encoding: str = "utf-8") -> N
         path: the destination file; its directory must exist.
         data: text (encoded with ``encoding``) or bytes.
         encoding: the text encoding, UTF-8 by default.
+        durable: fsync the data before the rename. Off for the files of a
+            venv a restore is still building: a crash throws that venv away,
+            and sixty fsyncs cost more than the rest of its verification.
 
     Raises:
         OSError: the directory is missing or not writable, the path is a
@@ -209,7 +240,8 @@ def atomic_write(path: Path, data: str | bytes, *, encoding: str = "utf-8") -> N
         with os.fdopen(fd, "wb") as handle:
             handle.write(raw)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         try:
             # keep the permission bits of the file we replace
             os.chmod(tmp, stat.S_IMODE(path.stat().st_mode))
@@ -267,3 +299,161 @@ def _write_error(path: Path, exc: OSError) -> EnvsnapError:
             message, hint="make room on that file system and run again; a file there is unchanged"
         )
     return InputError(message)
+
+
+_TOO_DEEP = "nested too deeply"
+_TOO_LARGE = "too large to parse"
+
+
+def parse_toml(text: str, path: Path, *, error: type[InputError] = InputError) -> dict[str, Any]:
+    """Parse TOML text read from ``path``.
+
+    Args:
+        text: the document.
+        path: the file it came from (for the message).
+        error: the :class:`~envsnap.errors.InputError` subclass to raise,
+            e.g. :class:`~envsnap.errors.LockFileError` for a lock file.
+
+    Returns:
+        The document as plain ``dict``/``list``/scalar values.
+
+    Raises:
+        InputError: (``error``) ``PATH: invalid TOML: DETAIL``, for a syntax
+            error, nesting too deep for the parser, or a document too large
+            for memory (exit 2).
+    """
+    try:
+        return load_toml(text)
+    except ValueError as exc:
+        raise error(f"{path}: invalid TOML: {exc}") from None
+
+
+def load_toml(text: str) -> dict[str, Any]:
+    """Parse TOML text into plain values.
+
+    Raises:
+        ValueError: not valid TOML (the parser's message), ``nested too
+            deeply``, or ``too large to parse``.
+    """
+    try:
+        if sys.version_info >= (3, 11):
+            import tomllib  # noqa: PLC0415
+
+            return tomllib.loads(text)
+        import tomlkit  # noqa: PLC0415
+        from tomlkit.exceptions import TOMLKitError  # noqa: PLC0415
+
+        try:
+            unwrapped: dict[str, Any] = tomlkit.parse(text).unwrap()
+        except TOMLKitError as exc:
+            raise ValueError(str(exc)) from None
+        return unwrapped
+    except RecursionError:
+        raise ValueError(_TOO_DEEP) from None
+    except MemoryError:
+        raise ValueError(_TOO_LARGE) from None
+
+
+def read_toml(
+    path: Path, *, error: type[InputError] = InputError, limit: int = LOCK_FILE_LIMIT
+) -> tuple[str, dict[str, Any]]:
+    """Read a TOML file of at most ``limit`` bytes (a regular file) and parse it.
+
+    Args:
+        path: the file (``pyproject.toml``, ``pylock.toml``).
+        error: the :class:`~envsnap.errors.InputError` subclass to raise.
+        limit: the most bytes it may hold (default :data:`~envsnap._io.LOCK_FILE_LIMIT`).
+
+    Returns:
+        ``(text, document)``.
+
+    Raises:
+        InputError: (``error``) ``PATH: cannot read: DETAIL`` (missing, not a
+            regular file, over the limit, not UTF-8) or ``PATH: invalid TOML:
+            DETAIL`` (see :func:`parse_toml`).
+    """
+    try:
+        text = read_limited(path, limit).decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        detail = exc.strerror if isinstance(exc, OSError) else str(exc)
+        raise error(f"{path}: cannot read: {detail or exc}") from None
+    return text, parse_toml(text, path, error=error)
+
+
+def load_json(data: str | bytes) -> Any:  # noqa: ANN401 - any JSON value
+    """Parse JSON text with :func:`json.loads`.
+
+    Raises:
+        ValueError: not valid JSON (:class:`json.JSONDecodeError`), ``nested
+            too deeply``, or ``too large to parse``.
+    """
+    import json  # noqa: PLC0415 - 3-5 ms, only when a JSON file is met
+
+    try:
+        return json.loads(data)
+    except RecursionError:
+        raise ValueError(_TOO_DEEP) from None
+    except MemoryError:
+        raise ValueError(_TOO_LARGE) from None
+
+
+T = TypeVar("T")
+R = TypeVar("R")
+_POLL = 0.2
+
+
+def run_parallel(
+    function: Callable[[T], R],
+    items: Sequence[T],
+    *,
+    jobs: int,
+) -> list[R | BaseException]:
+    """Call ``function`` on every item, ``jobs`` at a time; keep the input order.
+
+    Args:
+        function: the work for one item.
+        items: the items.
+        jobs: how many threads (at most one per item).
+
+    Returns:
+        For each item, its result or the :class:`Exception` it raised.
+
+    Raises:
+        BaseException: whatever interrupts the calling thread (``KeyboardInterrupt``);
+            the remaining items are not started.
+    """
+    total = len(items)
+    results: list[R | BaseException | None] = [None] * total
+    if total == 0:
+        return []
+    todo: queue.SimpleQueue[int] = queue.SimpleQueue()
+    for index in range(total):
+        todo.put(index)
+    finished: queue.SimpleQueue[int] = queue.SimpleQueue()
+    stop = threading.Event()
+
+    def worker() -> None:
+        while not stop.is_set():
+            try:
+                index = todo.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                results[index] = function(items[index])
+            except Exception as exc:  # noqa: BLE001 - handed to the caller
+                results[index] = exc
+            finished.put(index)
+
+    for _ in range(max(1, min(jobs, total))):
+        threading.Thread(target=worker, name="envsnap-worker", daemon=True).start()
+    count = 0
+    try:
+        while count < total:
+            try:
+                finished.get(timeout=_POLL)
+            except queue.Empty:
+                continue
+            count += 1
+    finally:
+        stop.set()
+    return cast("list[R | BaseException]", results)

@@ -3,6 +3,10 @@
 Readers of every format (``requirements.txt`` through pip-api or envsnap's
 strict reader, ``pylock.toml`` through ``packaging.pylock``) produce this one
 model, so restore, check and diff never look at a file format.
+
+A locked package and an installed distribution say where they came from with
+the same :class:`Origin` (an index, or a direct URL: PEP 610), so drift
+between the two is a plain comparison.
 """
 
 from __future__ import annotations
@@ -13,10 +17,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from packaging.utils import NormalizedName, canonicalize_name
 
 from envsnap._markers import entry_holds
-from envsnap.origin import Origin
 
 if TYPE_CHECKING:
-    import os
     from collections.abc import Collection, Mapping
     from pathlib import Path
 
@@ -24,7 +26,53 @@ if TYPE_CHECKING:
     from packaging.specifiers import SpecifierSet
     from packaging.version import Version
 
-__all__ = ["Lock", "LockedFile", "LockedPackage"]
+__all__ = ["Lock", "LockedFile", "LockedPackage", "Origin", "OriginKind"]
+
+
+OriginKind = Literal["index", "archive", "vcs", "directory"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Origin:
+    """The source of a distribution (PEP 610 ``direct_url.json`` semantics).
+
+    ``index`` means "installed by name from an index" (no ``direct_url.json``);
+    the other kinds carry the URL (credentials already stripped).
+    """
+
+    kind: OriginKind = "index"
+    """``index``, ``archive`` (a wheel/sdist URL or path), ``vcs`` or ``directory``."""
+    url: str | None = None
+    """The direct URL, for every kind but ``index``."""
+    editable: bool = False
+    """A ``directory`` installed in editable/develop mode."""
+    vcs: str | None = None
+    """The VCS (``git``, ``hg``, ...) of a ``vcs`` origin."""
+    commit: str | None = None
+    """The exact commit id of a ``vcs`` origin."""
+    requested_revision: str | None = None
+    """The branch/tag the user asked for, when recorded."""
+    archive_hash: str | None = None
+    """``algorithm=hexdigest`` of an ``archive`` origin, when recorded."""
+    subdirectory: str | None = None
+    """The project's subdirectory inside the URL's tree, when any."""
+
+    @property
+    def is_direct(self) -> bool:
+        """Whether the distribution came from a direct URL rather than an index."""
+        return self.kind != "index"
+
+    def describe(self) -> str:
+        """Return a short human description, e.g. ``git ...@abc123`` or ``index``."""
+        match self.kind:
+            case "index":
+                return "index"
+            case "vcs":
+                return f"{self.vcs}+{self.url}@{self.commit}"
+            case "directory":
+                return f"{'editable ' if self.editable else ''}{self.url}"
+            case "archive":
+                return f"{self.url}" + (f" ({self.archive_hash})" if self.archive_hash else "")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -105,6 +153,10 @@ class Lock:
     """pip options found in the file (``--index-url URL``, ``--find-links DIR``...)."""
     trusted_hosts: tuple[str, ...] = ()
     """Hosts the file's ``--trusted-host`` lines allow over plain http (pip's rule)."""
+    included_options: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+    """``(FILE:LINE, "--index-url URL")`` for each of :attr:`index_options` that a file
+    this one includes (``-r``) sets: pip and uv use it as if the file said it, and
+    restore says so (a plan's notes)."""
     pip_reads_it: bool = False
     """Whether pip and uv read the file itself (``-r FILE``, a requirements file); else
     an installer run gets requirements rendered from this Lock."""
@@ -126,6 +178,9 @@ class Lock:
     system_site_packages: tuple[str, ...] | None = None
     """For a venv frozen with ``include-system-site-packages``: the base packages
     it relied on (``name==version``, see ``base_packages``); ``None``: not such a venv."""
+    _by_name: dict[NormalizedName, tuple[LockedPackage, ...]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def entries(self, name: str) -> tuple[LockedPackage, ...]:
         """Return every entry called ``name`` (any spelling), in the Lock's order.
@@ -134,9 +189,18 @@ class Lock:
         (``uv pip compile --universal``, ``uv export``, uv's pylock.toml,
         ``envsnap freeze --portable``): ``click==8.1.8 ; python_full_version <
         '3.10'`` and ``click==8.5.1 ; python_full_version >= '3.10'``.
+
+        The entries are grouped by name once, on the first call: a comparison
+        asks for every name (50,000 pins took minutes with a scan each).
         """
-        wanted = canonicalize_name(name)
-        return tuple(p for p in self.packages if p.name == wanted)
+        if self._by_name is None:
+            grouped: dict[NormalizedName, list[LockedPackage]] = {}
+            for package in self.packages:
+                grouped.setdefault(package.name, []).append(package)
+            found = {key: tuple(value) for key, value in grouped.items()}
+            object.__setattr__(self, "_by_name", found)  # a cache: the packages are fixed
+            return found.get(canonicalize_name(name), ())
+        return self._by_name.get(canonicalize_name(name), ())
 
     def get(self, name: str, markers: Mapping[str, str] | None = None) -> LockedPackage | None:
         """Return the entry called ``name`` (any spelling) that applies, or ``None``.
@@ -246,43 +310,3 @@ class Lock:
     def top_level(self) -> tuple[LockedPackage, ...]:
         """The packages recorded as top-level."""
         return tuple(p for p in self.packages if p.top_level)
-
-    def to_requirements(self) -> str:
-        """Return the Lock as a pip requirements file, whatever format it was read from.
-
-        The file's pip options (:attr:`index_options`) first, then one line per
-        package with its hashes and marker
-        (:func:`envsnap.lockfiles.requirements.write.requirements_text`, the text pip and
-        uv get for a pylock file).
-        """
-        from envsnap.lockfiles.requirements.write import (  # noqa: PLC0415
-            pip_line,
-            requirements_text,
-        )
-
-        source = str(self.path or "the lock")
-        options = "".join(f"{pip_line(line, source=source)}\n" for line in self.index_options)
-        return options + requirements_text(self)
-
-    def dump(self, path: str | os.PathLike[str]) -> Path:
-        """Write :meth:`to_requirements` to ``path`` atomically and return the path.
-
-        Raises:
-            InputError: ``path`` names a pylock or JSON file (a Lock is written
-                as requirements; freeze the environment for those formats).
-        """
-        from pathlib import Path  # noqa: PLC0415
-
-        from envsnap._io import atomic_write  # noqa: PLC0415
-        from envsnap.errors import InputError  # noqa: PLC0415
-        from envsnap.lockfiles import format_for_path  # noqa: PLC0415
-
-        target = Path(path)
-        if format_for_path(target) != "requirements":
-            raise InputError(
-                f"{target}: Lock.dump writes requirements files, not {format_for_path(target)}",
-                hint="pass a path like requirements.txt, or use Snapshot.dump(path) "
-                "on a snapshot of the environment",
-            )
-        atomic_write(target, self.to_requirements())
-        return target

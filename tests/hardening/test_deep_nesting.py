@@ -3,8 +3,8 @@
 The attack: ``a = [[[[...`` a hundred thousand deep in ``pylock.toml``,
 ``pyproject.toml`` or ``direct_url.json`` made the parser raise
 RecursionError, which escaped as a traceback. Every TOML file now goes through
-the one loader (``envsnap._compat.parse_toml``) and every JSON file through
-``envsnap._compat.load_json``; nesting too deep for the parser is that file's
+the one loader (``envsnap._io.parse_toml``) and every JSON file through
+``envsnap._io.load_json``; nesting too deep for the parser is that file's
 invalid-input error (exit 2), or the usual warning for a distribution's
 ``direct_url.json``. Nesting that parses (a few hundred deep) goes on as usual.
 """
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from envsnap._compat import load_json, load_toml, parse_toml
+from envsnap._io import load_json, load_toml, parse_toml
 from envsnap.errors import LockFileError
 from hardening.corpus import assert_error, assert_no_traceback, fake_target, invoke, site_packages
 from support.venvs import messages
@@ -126,3 +126,90 @@ def test_the_loaders_themselves(tmp_path: Path) -> None:
     assert info.value.message.startswith(f"{tmp_path / 'x.toml'}: invalid TOML: ")
     assert load_toml("a = [[1]]") == {"a": [[1]]}
     assert load_json(b'{"a": [1]}') == {"a": [1]}
+
+
+# ---- issue 20 item 13: chains as deep as an environment or a pyproject makes them -------------
+
+CHAIN = 1200
+
+
+def _chain(site: Path, length: int) -> None:
+    """``d0000`` (requested) requires ``d0001``, which requires ``d0002``, ... ``d{length-1}``."""
+    for i in range(length):
+        info = site / f"d{i:04d}-1.0.dist-info"
+        info.mkdir()
+        needs = f"Requires-Dist: d{i + 1:04d}\n" if i + 1 < length else ""
+        (info / "METADATA").write_text(
+            f"Metadata-Version: 2.1\nName: d{i:04d}\nVersion: 1.0\n{needs}", encoding="utf-8"
+        )
+    (site / "d0000-1.0.dist-info" / "REQUESTED").touch()
+
+
+def test_a_dependency_chain_a_thousand_deep_is_shown_in_every_format(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Was: RecursionError (a traceback) from ``tree`` in every format, near 1,000 levels."""
+    venv = fake_target(monkeypatch, tmp_path)
+    _chain(site_packages(venv), CHAIN)
+    text = invoke("tree", "-p", str(venv))
+    assert_no_traceback(text)
+    assert text.exit_code == 0
+    lines = text.stdout.splitlines()
+    assert len(lines) == CHAIN
+    assert lines[0] == "d0000==1.0"
+    assert lines[-1] == " " * 4 * (CHAIN - 2) + f"└── d{CHAIN - 1:04d}==1.0 [required: any]"
+    data = invoke("tree", "-p", str(venv), "--format", "json")
+    assert data.exit_code == 0
+    # the last package's fields, as json.dumps(indent=2) places them under 2 * CHAIN lists
+    # (json.loads itself gives up at that depth: checked by the text)
+    pad = " " * (4 * CHAIN + 2)
+    assert f'{pad}"name": "d{CHAIN - 1:04d}",\n{pad}"display_name"' in data.stdout
+    assert data.stdout.endswith("\n    }\n  ]\n}\n")
+    for args in (["--format", "dot"], ["--format", "mermaid"], ["--reverse"]):
+        shown = invoke("tree", "-p", str(venv), *args)
+        assert_no_traceback(shown)
+        assert shown.exit_code == 0
+        assert f"d{CHAIN - 1:04d}" in shown.stdout
+    freeze = invoke("freeze", "-p", str(venv), "-o", "requirements.txt")
+    assert freeze.exit_code == 0, freeze.stderr
+    check = invoke("check", "-p", str(venv), "requirements.txt")
+    assert check.exit_code == 0, check.stderr
+    assert check.stdout == f"OK requirements.txt matches env {venv} ({CHAIN} packages)\n"
+
+
+def _groups(length: int) -> str:
+    lines = ['[project]\nname = "app"\n\n[dependency-groups]']
+    for i in range(length):
+        include = f', {{ include-group = "g{i + 1}" }}' if i + 1 < length else ""
+        lines.append(f'g{i} = ["d{i:04d}"{include}]')
+    return "\n".join(lines) + "\n"
+
+
+def test_a_dependency_group_chain_past_the_bound_is_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Was: RecursionError from packaging's resolver near 600 levels; now one line, exit 2."""
+    venv = fake_target(monkeypatch, tmp_path)
+    _chain(site_packages(venv), 100)
+    assert invoke("freeze", "-p", str(venv), "-o", "requirements.txt").exit_code == 0
+    (tmp_path / "pyproject.toml").write_text(_groups(1000), encoding="utf-8")
+    before = (tmp_path / "requirements.txt").read_bytes()
+    for command in (
+        ("check", "--no-env", "--group", "g0", "requirements.txt"),
+        ("check", "-p", str(venv), "--group", "g0", "requirements.txt"),
+        ("freeze", "-p", str(venv), "--group", "g0", "-o", "requirements.txt"),
+    ):
+        assert_error(
+            invoke(*command),
+            2,
+            f"error: {tmp_path / 'pyproject.toml'}: dependency group 'g0': its include-group "
+            "chain is 1000 groups long (g0 -> g1 -> g2 -> g3 -> ...); envsnap follows at most "
+            "100",
+            hint="flatten the chain: a group may list the requirements it includes",
+        )
+    assert (tmp_path / "requirements.txt").read_bytes() == before
+    # a hundred groups deep is read: every one of them is declared
+    (tmp_path / "pyproject.toml").write_text(_groups(100), encoding="utf-8")
+    check = invoke("check", "-p", str(venv), "--group", "g0", "requirements.txt")
+    assert_no_traceback(check)
+    assert check.exit_code == 0, check.stdout

@@ -20,7 +20,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from envsnap.compare.drift import compare_env_to_lock, lock_from_snapshot
@@ -132,6 +132,19 @@ def write_site(
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(graph=graphs(), uv=st.booleans())
+# pkg1[x] also explains pkg0, but pkg1 is no name the user typed: pkg3[x] must win
+@example(
+    graph=(
+        {
+            "pkg0": Spec(base=(), extras={}),
+            "pkg1": Spec(base=(), extras={"x": (("pkg0", ()),)}),
+            "pkg3": Spec(base=(), extras={"x": (("pkg0", ()),)}),
+            "pkg4": Spec(base=(), extras={"x": (("pkg1", ()),)}),
+        },
+        [("pkg3", ("x",)), ("pkg4", ("x",))],
+    ),
+    uv=False,
+)
 def test_top_level_lines_with_their_extras_regenerate_the_environment(
     graph: tuple[dict[str, Spec], list[tuple[str, tuple[str, ...]]]], uv: bool
 ) -> None:

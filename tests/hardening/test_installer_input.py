@@ -23,11 +23,11 @@ import pytest
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
+from envsnap.api import requirements_of
 from envsnap.cli import handle_errors
 from envsnap.errors import InputError, OperationError
-from envsnap.lock import Lock, LockedPackage
+from envsnap.lock import Lock, LockedPackage, Origin
 from envsnap.lockfiles.requirements.write import pip_line
-from envsnap.origin import Origin
 from support.index import serve_index
 from support.venvs import run_envsnap
 
@@ -116,7 +116,7 @@ def test_every_installer_line_is_checked() -> None:
     )
     lock = Lock(path=Path("pylock.toml"), format="pylock", packages=(package,))
     with pytest.raises(InputError, match=r"^pylock.toml:4: a value holds a control character"):
-        lock.to_requirements()
+        requirements_of(lock)
     with pytest.raises(InputError, match=r"^x: holds \$\{TOKEN\}, which pip and uv would"):
         pip_line("solo @ https://${TOKEN}@127.0.0.1:9/s.whl", source="x", installer=True)
     assert pip_line("a @ https://${TOKEN}@h/s.whl", source="x") == "a @ https://${TOKEN}@h/s.whl"

@@ -28,10 +28,10 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from envsnap.compare.drift import compare_env_to_lock
-from envsnap.distfile import DistFile, ProjectFiles
 from envsnap.environment.distributions import read_distributions
 from envsnap.environment.snapshot import TOOLING, Snapshot, build_snapshot
 from envsnap.errors import InputError
+from envsnap.index.distfile import DistFile, ProjectFiles
 from envsnap.index.repository import StaticSource
 from envsnap.lock import Lock
 from envsnap.lockfiles import DumpOptions

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from envsnap._urls import redact_urls, strip_credentials
+from envsnap._text import redact_urls, strip_credentials
 from hardening.corpus import assert_no_traceback, fake_target, invoke, site_packages
 from support.venvs import messages
 

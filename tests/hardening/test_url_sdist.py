@@ -195,9 +195,12 @@ def test_a_direct_url_line_for_pip_keeps_its_hash_and_subdirectory() -> None:
     """What an installer gets for a ``name @ URL`` sdist (``requirements_text``)."""
     from packaging.version import Version  # noqa: PLC0415
 
-    from envsnap.lock import Lock, LockedPackage  # noqa: PLC0415
+    from envsnap.lock import (  # noqa: PLC0415
+        Lock,
+        LockedPackage,
+        Origin,
+    )
     from envsnap.lockfiles.requirements.write import requirements_text  # noqa: PLC0415
-    from envsnap.origin import Origin  # noqa: PLC0415
 
     def package(
         name: str, *, hashes: tuple[str, ...] = (), sub: str | None = None

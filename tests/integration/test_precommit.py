@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from envsnap._compat import load_toml
+from envsnap._io import load_toml
 from support.repack import closure, repack
 from support.venvs import clean_env, make_venv, pip_install, run_envsnap
 

@@ -48,10 +48,11 @@ def installers(venv: Path) -> dict[str, str]:
 
 
 def requested(venv: Path) -> list[str]:
+    """The packages restore marked as requested (uv's own REQUESTED counts for nothing)."""
     return sorted(
         info.name.split("-")[0]
         for info in site_packages(venv).glob("*.dist-info")
-        if (info / "REQUESTED").exists()
+        if (info / "REQUESTED").is_file() and (info / "REQUESTED").read_bytes() == b"envsnap\n"
     )
 
 

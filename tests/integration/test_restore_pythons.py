@@ -47,7 +47,7 @@ def pip_version(python: Path) -> str:
     return done.stdout
 
 
-@pytest.mark.parametrize("version", ["3.8", "3.9", "3.10", "3.12"])
+@pytest.mark.parametrize("version", ["3.6", "3.7", "3.8", "3.9", "3.10", "3.12", "3.13"])
 def test_restore_for_another_python_gets_a_pip_that_runs(
     version: str, tmp_path: Path, loopback_index: str
 ) -> None:

@@ -105,7 +105,7 @@ def test_round_trip_then_a_second_restore_downloads_nothing(
     site = next((tmp_path / "one" / "lib").glob("python*/site-packages"))
     assert (site / "alpha-1.0.dist-info" / "INSTALLER").read_text(encoding="utf-8") == "uv"
     assert (site / "alpha-1.0.dist-info" / "REQUESTED").read_bytes() == b"envsnap\n"
-    assert not (site / "beta-1.0.dist-info" / "REQUESTED").exists()
+    assert (site / "beta-1.0.dist-info" / "REQUESTED").read_bytes() == b""  # uv's: no signal
     assert (site / "pip").is_dir()
     assert not (next((tmp_path / "two" / "lib").glob("python*/site-packages")) / "pip").exists()
     assert not list(site.glob("alpha/__pycache__"))  # no bytecode without --compile

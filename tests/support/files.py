@@ -1,4 +1,4 @@
-"""Build :class:`~envsnap.distfile.DistFile` values for tests, named the way messages show them."""
+"""Build :class:`~envsnap.index.distfile.DistFile` values for tests, named as messages show them."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from envsnap.distfile import DistFile
+from envsnap.index.distfile import DistFile
 
 
 def dist_file(*, package: str, filename: str, sha256: str, **fields: Any) -> DistFile:

@@ -362,7 +362,8 @@ def seed_wheels(dest: Path) -> list[Path]:
     pip and setuptools come from the ``ensurepip`` bundles of this Python and
     of its sibling installs (pyenv keeps them side by side), so each Python
     finds a pip it supports, offline. ``wheel`` (seeded before Python 3.12) is
-    a small stand-in built here: nothing runs it.
+    a small stand-in built here, in a version for 3.8+ and one for 3.6 and
+    3.7: nothing runs it.
     """
     import shutil  # noqa: PLC0415
     import sys  # noqa: PLC0415
@@ -376,4 +377,5 @@ def seed_wheels(dest: Path) -> list[Path]:
                 shutil.copyfile(wheel, dest / wheel.name)
                 found.append(dest / wheel.name)
     found.append(build_wheel(dest, "wheel", "0.45.1", requires_python=">=3.8"))
+    found.append(build_wheel(dest, "wheel", "0.37.1", requires_python=">=3.6"))
     return found

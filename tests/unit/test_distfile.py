@@ -6,7 +6,7 @@ import pytest
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from envsnap.distfile import DistFile
+from envsnap.index.distfile import DistFile
 
 
 def test_a_planned_file_names_its_package_and_hash() -> None:

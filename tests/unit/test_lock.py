@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -64,6 +65,16 @@ def test_get_of_a_name_with_one_entry_per_marker_needs_the_environment() -> None
     assert found.version == Version("8.1.8")
     assert UNIVERSAL.get("colorama", LINUX_311) is None
     assert [str(p.version) for p in UNIVERSAL.entries("CLICK")] == ["8.1.8", "8.5.1"]
+
+
+def test_entries_are_grouped_once_and_a_copy_groups_its_own() -> None:
+    """Issue 20 item 13: a comparison asks for every name; each lookup is a dict's."""
+    assert UNIVERSAL.entries("rich") == (entry("rich", "13.9.4"),)
+    assert UNIVERSAL.entries("absent") == ()
+    narrowed = replace(UNIVERSAL, packages=(entry("rich", "14.0"),))
+    assert narrowed.entries("rich") == (entry("rich", "14.0"),)
+    assert narrowed.entries("click") == ()
+    assert narrowed == replace(UNIVERSAL, packages=(entry("rich", "14.0"),))  # the cache aside
 
 
 def test_overlapping_and_unreadable_markers_are_named() -> None:

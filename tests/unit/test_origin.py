@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from envsnap._urls import redact_urls, strip_credentials
-from envsnap.origin import Origin
+from envsnap._text import redact_urls, strip_credentials
+from envsnap.lock import Origin
 
 
 @pytest.mark.parametrize(

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from envsnap.cli.options import DEBUG_KEY, debug_option, version_option
+from envsnap.cli.output import say
 from envsnap.errors import EnvsnapError
 
 if TYPE_CHECKING:
@@ -47,6 +48,7 @@ __all__ = [
 COMMANDS: dict[str, tuple[str, str]] = {
     "freeze": ("envsnap.cli.freeze", "Snapshot an environment into requirements.txt or JSON."),
     "restore": ("envsnap.cli.restore", "Build a fresh venv exactly as a lock file says."),
+    "bundle": ("envsnap.cli.bundle", "Write a lock and its files for a restore with no network."),
     "check": ("envsnap.cli.check", "Report drift between the env, the lock file and pyproject."),
     "diff": ("envsnap.cli.diff", "Compare two lock files or environments."),
     "tree": ("envsnap.cli.tree", "Show the dependency tree of the environment."),
@@ -159,7 +161,8 @@ def handle_errors(*, debug: bool | Callable[[], bool] = False) -> Iterator[None]
     """Turn an :class:`EnvsnapError` into ``error: ...`` / ``hint: ...`` and its exit code.
 
     The credentials of every URL in the two lines are masked
-    (:func:`envsnap._urls.redact_urls`).
+    (:func:`envsnap._text.redact_urls`), and both are printed by
+    :func:`envsnap.cli.output.say` (control characters escaped).
 
     Args:
         debug: re-raise the error instead (its traceback is shown), or a
@@ -173,15 +176,15 @@ def handle_errors(*, debug: bool | Callable[[], bool] = False) -> Iterator[None]
     except EnvsnapError as exc:
         if debug() if callable(debug) else debug:
             raise
-        from envsnap._urls import redact_urls  # noqa: PLC0415 - only when something failed
+        from envsnap._text import redact_urls  # noqa: PLC0415 - only when something failed
 
         # an error may quote a URL of a lock, an index or an installer's output
-        click.echo(f"error: {redact_urls(as_flags(exc.message))}", err=True)
+        say(f"error: {redact_urls(as_flags(exc.message))}")
         if exc.hint:
-            click.echo(f"hint: {redact_urls(as_flags(exc.hint))}", err=True)
+            say(f"hint: {redact_urls(as_flags(exc.hint))}")
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        click.echo("error: interrupted", err=True)
+        say("error: interrupted")
         sys.exit(130)
 
 
@@ -221,7 +224,7 @@ def started_probe(python: str | None, *, skip: bool = False) -> Iterator[Pending
     ctx = click.get_current_context(silent=True)
     if not (ctx is not None and ctx.params.get("quiet")):
         for note in choice.notes:
-            click.echo(f"note: {as_flags(note)}", err=True)
+            say(f"note: {as_flags(note)}")
     with start_probe(choice.interpreter) as pending:
         yield pending
 
@@ -249,7 +252,7 @@ def announce_target(*, quiet: bool = False) -> Callable[[TargetEnvironment], Non
             shown = os.fspath(where)
         version = environment.python_version_text
         kind = "" if environment.is_venv else ", not a virtual environment"
-        click.echo(f"Using environment at: {shown} (Python {version}{kind})", err=True)
+        say(f"Using environment at: {shown} (Python {version}{kind})")
 
     return announce
 
@@ -257,10 +260,9 @@ def announce_target(*, quiet: bool = False) -> Callable[[TargetEnvironment], Non
 def note_pythonpath(*, quiet: bool = False) -> None:
     """Say once that the caller's ``PYTHONPATH`` does not reach the target probe (not with -q)."""
     if os.environ.get("PYTHONPATH") and not quiet:
-        click.echo(
+        say(
             "note: PYTHONPATH is set in your shell; it is ignored when reading the "
-            "target environment (the probe runs isolated)",
-            err=True,
+            "target environment (the probe runs isolated)"
         )
 
 

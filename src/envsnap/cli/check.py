@@ -18,6 +18,7 @@ from envsnap.cli.options import (
     quiet_option,
     verbose_option,
 )
+from envsnap.cli.output import say, show
 from envsnap.render import REPORT_FORMATS
 
 if TYPE_CHECKING:
@@ -79,11 +80,11 @@ def emit(report: Report, format_name: str, *, verbose: bool, quiet: bool = False
     if not verbose:
         report = report.drift_only()
     for note in () if quiet else report.notes:
-        click.echo(f"note: {note}", err=True)
+        say(f"note: {note}")
     color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
     style = Style(color=color, root=Path.cwd())
     text = render_report(report, cast("ReportFormat", format_name), style)  # a click.Choice
-    click.echo(text, nl=False)
+    show(text, commands=format_name == "github", colour=color and format_name == "text")
     sys.exit(1 if report else 0)
 
 
@@ -93,7 +94,7 @@ def read_lock_file(path: Path) -> Lock:
 
     lock = read_lock(path)
     for problem in lock.problems:
-        click.echo(f"warning: {problem}", err=True)
+        say(f"warning: {problem}")
     return lock
 
 
@@ -109,7 +110,7 @@ Examples:
 
 
 @click.command(epilog=_EPILOG)
-@click.argument("file", required=False, type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("file", required=False, type=click.Path(path_type=Path))
 @python_option()
 @project_options(project_help="to check the lock against", also="Also check {what}")
 @click.option(
@@ -121,6 +122,16 @@ Examples:
     help="Hash every installed file listed in each package's RECORD and report "
     "modified or missing ones.",
 )
+@click.option(
+    "--python-version", metavar="RANGE", help="With a bundle: check it for these CPython versions."
+)
+@click.option(
+    "--platform",
+    "platforms",
+    multiple=True,
+    metavar="NAME",
+    help="With a bundle: check it for this platform (repeatable) [default: this machine's].",
+)
 @report_options
 @debug_option
 def check(
@@ -131,6 +142,8 @@ def check(
     groups: tuple[str, ...],
     no_env: bool,
     verify_files: bool,
+    python_version: str | None,
+    platforms: tuple[str, ...],
     format_name: str,
     ignore: tuple[str, ...],
     allow_extra: bool,
@@ -146,9 +159,20 @@ def check(
     (as pip check does), and declared dependencies the lock lacks, pins
     outside the declared range, or no longer declares. Never changes the
     environment.
+
+    FILE may be a bundle (a directory or .zip file made by envsnap bundle):
+    then every file in it is checked against its lock, and check says whether
+    it is complete for a Python and platform (-p INTERP, --python-version,
+    --platform; default: the Python a restore of it would use) and what it
+    lacks: exit 0 complete, 1 not, 2 a file that does not match its lock.
     """
+    from envsnap.bundle.members import is_bundle  # noqa: PLC0415
     from envsnap.errors import InputError  # noqa: PLC0415
 
+    if file is not None and is_bundle(file):
+        _check_bundle(file, python, python_version, platforms, quiet=quiet)
+    if python_version or platforms:
+        raise click.UsageError("--python-version and --platform apply to a bundle only")
     if verify_files and no_env:
         raise click.UsageError(
             "--verify-files and --no-env cannot be used together: "
@@ -178,7 +202,7 @@ def check(
                 announce=announce_target(quiet=quiet),
             )
             for warning in snapshot.warnings:
-                click.echo(f"warning: {warning}", err=True)
+                say(f"warning: {warning}")
             markers = snapshot.environment.markers
             reports.append(
                 compare_env_to_lock(
@@ -192,7 +216,7 @@ def check(
                 )
             )
             if verify_files:
-                from envsnap.environment.record import verify_files as verify  # noqa: PLC0415
+                from envsnap.compare.record import verify_files as verify  # noqa: PLC0415
 
                 changes = verify(snapshot, ignore=ignore)
                 reports.append(Report(changes=tuple(changes), a_label="RECORD", b_label="files"))
@@ -231,3 +255,31 @@ def _read_declaration(
     if declaration.name is None and not declaration.dependencies and not required:
         return None
     return declaration
+
+
+def _check_bundle(
+    path: Path,
+    python: str | None,
+    python_version: str | None,
+    platforms: tuple[str, ...],
+    *,
+    quiet: bool,
+) -> None:
+    """``check BUNDLE``: its files against its lock, and is it complete; exit 0 or 1.
+
+    Only ``-p``, ``--python-version``, ``--platform`` and ``-q`` apply; any
+    other option given is a usage error (exit 2).
+    """
+    from envsnap.bundle import check_bundle  # noqa: PLC0415
+    from envsnap.cli.bundle import show_check  # noqa: PLC0415
+
+    ctx = click.get_current_context()
+    kept = {"file", "python", "python_version", "platforms", "quiet"}
+    for param in ctx.command.params:
+        if param.name in kept or param.name is None:
+            continue
+        source = ctx.get_parameter_source(param.name)
+        if source is click.core.ParameterSource.COMMANDLINE:
+            raise click.UsageError(f"{max(param.opts, key=len)} does not apply to a bundle")
+    found = check_bundle(path, python=python, python_versions=python_version, platforms=platforms)
+    sys.exit(show_check(found, quiet=quiet))

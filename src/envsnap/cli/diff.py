@@ -11,6 +11,7 @@ import click
 from envsnap.cli import started_probe
 from envsnap.cli.check import emit, read_lock_file, report_options
 from envsnap.cli.options import debug_option
+from envsnap.cli.output import say
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -54,7 +55,7 @@ def load_side(
 
         snapshot = take_snapshot(path, started_probe=probing)
         for warning in snapshot.warnings:
-            click.echo(f"warning: {warning}", err=True)
+            say(f"warning: {warning}")
         label = f"env {snapshot.environment.prefix}"
         return lock_from_snapshot(snapshot), label, snapshot.environment.markers
     return read_lock_file(path), arg, None

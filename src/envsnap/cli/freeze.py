@@ -17,13 +17,18 @@ from envsnap.cli.options import (
     quiet_option,
     verbose_option,
 )
+from envsnap.cli.output import say, show
 from envsnap.lockfiles import FORMATS, DumpOptions, format_for_path, get_writer
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from packaging.utils import NormalizedName
 
+    from envsnap.environment.distributions import InstalledDistribution
     from envsnap.environment.project import ProjectDeclaration
     from envsnap.environment.snapshot import Snapshot
+    from envsnap.index.repository import HashSource
     from envsnap.index.settings import IndexSettings
 
 
@@ -88,6 +93,13 @@ Examples:
 )
 @index_options(purpose="to take file URLs and hashes from (pylock, --hashes)")
 @click.option(
+    "--ask-index",
+    is_flag=True,
+    help="Take file URLs and hashes from the index even for packages whose installed file "
+    "is recorded (provenance_url.json, PEP 710, written by envsnap restore), and warn where "
+    "the index no longer has that file or gives it another hash.",
+)
+@click.option(
     "--explain",
     "explain",
     multiple=True,
@@ -144,6 +156,7 @@ def freeze(
     find_links: tuple[str, ...],
     no_index: bool,
     trusted_hosts: tuple[str, ...],
+    ask_index: bool,
     explain: tuple[str, ...],
     quiet: bool,
     verbose: bool,
@@ -180,13 +193,14 @@ def freeze(
             hint=f"choose one of: {', '.join(sorted(FORMATS))}",
         )
     chosen = f"--format {fmt}" if format_name or output is None else f"--output {output.name}"
-    _refuse_conflicts(fmt, chosen, top_level_only=top_level_only, hashes=hashes)
-    if constraints and (fmt != "requirements" or top_level_only or portable):
-        other = "--top-level-only" if top_level_only else "--portable" if portable else chosen
-        raise click.UsageError(
-            f"--constraints and {other} cannot be used together: --constraints writes every "
-            "pin of the environment as a requirements-format constraints file"
-        )
+    _refuse_conflicts(
+        fmt,
+        chosen,
+        top_level_only=top_level_only,
+        hashes=hashes,
+        constraints=constraints,
+        portable=portable,
+    )
     with started_probe(python) as probing:
         # the probe runs meanwhile: import the heavy modules only now
         from envsnap.environment.snapshot import take_snapshot  # noqa: PLC0415
@@ -201,10 +215,10 @@ def freeze(
             announce=announce_target(quiet=quiet),
         )
         for warning in snap.warnings:
-            click.echo(f"warning: {warning}", err=True)
+            say(f"warning: {warning}")
         for unmet in snap.unsatisfied:
             # what pip check says; the file is written anyway, as pip freeze does
-            click.echo(f"warning: {unmet.describe()}", err=True)
+            say(f"warning: {unmet.describe()}")
         if explain:
             _explain(snap, explain)
             return
@@ -245,10 +259,14 @@ def freeze(
             exclude=frozenset(exclude),
         )
         if fmt == "pylock" or hashes:  # file hashes from the index pip would use
-            options = _with_hash_source(snap, options, fmt, settings=settings())
+            options = _with_hash_source(
+                snap, options, fmt, settings=settings(), ask_index=ask_index
+            )
         text = get_writer(fmt)(snap, options)
+        if fmt == "pylock":
+            _say_disagreements(options.hash_source)
         if output is None:
-            click.echo(text, nl=False)
+            show(text)
             return
         from envsnap._io import write_output  # noqa: PLC0415
 
@@ -259,15 +277,23 @@ def freeze(
             counts = f"{top} top-level"
             if not top_level_only:
                 counts += f", {len(listed) - top} transitive"
-            click.echo(f"wrote {output}: {counts}", err=True)
+            say(f"wrote {output}: {counts}")
 
 
-def _refuse_conflicts(fmt: str, chosen: str, *, top_level_only: bool, hashes: bool) -> None:
-    """Raise :class:`click.UsageError` for an option the format ``fmt`` cannot honour.
+def _refuse_conflicts(
+    fmt: str, chosen: str, *, top_level_only: bool, hashes: bool, constraints: bool, portable: bool
+) -> None:
+    """Raise :class:`click.UsageError` for options that cannot be used together.
 
     ``chosen`` names the format as the user chose it: ``--format X``, or the
     ``--output NAME`` it follows from.
     """
+    if constraints and (fmt != "requirements" or top_level_only or portable):
+        other = "--top-level-only" if top_level_only else "--portable" if portable else chosen
+        raise click.UsageError(
+            f"--constraints and {other} cannot be used together: --constraints writes every "
+            "pin of the environment as a requirements-format constraints file"
+        )
     if top_level_only and fmt == "pylock":
         raise click.UsageError(
             f"--top-level-only and {chosen} cannot be used together: a pylock.toml "
@@ -291,12 +317,12 @@ def _say_decisions(
     """Print the summary line (not with ``-q``); with ``-v``, what each inferred extra explains."""
     if quiet:
         return
-    click.echo(snap.summary(include_tools=include_tools, exclude=exclude), err=True)
+    say(snap.summary(include_tools=include_tools, exclude=exclude))
     if verbose:
         for label, names in snap.explains.items():
             by_name = {d.name: d.display_name for d in snap.distributions}
             shown = ", ".join(sorted(by_name[n] for n in names))
-            click.echo(f"note: {label} inferred: it explains {shown}", err=True)
+            say(f"note: {label} inferred: it explains {shown}")
 
 
 def _declaration(
@@ -326,7 +352,7 @@ def _declaration(
     except InputError as exc:
         if project is not None or extras or groups:
             raise
-        click.echo(f"warning: {exc.message}; declared dependencies not used", err=True)
+        say(f"warning: {exc.message}; declared dependencies not used")
         return None
 
 
@@ -340,13 +366,41 @@ def _explain(snap: Snapshot, names: tuple[str, ...]) -> None:
             f"--explain {missing[0]}: no such distribution in {snap.environment.prefix}",
             hint="name an installed distribution (any spelling)",
         )
-    click.echo("\n\n".join(snap.explain(n) for n in names))
+    show("\n\n".join(snap.explain(n) for n in names) + "\n")
+
+
+def _with_provenance(
+    listed: Sequence[InstalledDistribution], fallback: HashSource | None, *, ask_index: bool
+) -> HashSource | None:
+    """Put the files recorded at install (PEP 710, ``envsnap restore``) before the index.
+
+    Returns ``fallback`` itself when no distribution has such a record.
+    """
+    from envsnap.environment.distributions import read_provenance  # noqa: PLC0415
+    from envsnap.index.repository import ProvenanceSource  # noqa: PLC0415
+
+    recorded = {
+        d.name: found
+        for d in listed
+        if d.origin.kind == "index" and (found := read_provenance(d)) is not None
+    }
+    return ProvenanceSource(recorded, fallback, ask_index) if recorded else fallback
+
+
+def _say_disagreements(source: HashSource | None) -> None:
+    """Warn where the index contradicts a recorded file (``--ask-index``)."""
+    for line in sorted(getattr(source, "disagreements", ())):
+        say(f"warning: {line}")
 
 
 def _with_hash_source(
-    snap: Snapshot, options: DumpOptions, fmt: str, *, settings: IndexSettings
+    snap: Snapshot, options: DumpOptions, fmt: str, *, settings: IndexSettings, ask_index: bool
 ) -> DumpOptions:
-    """Add the hash source (pylock.toml) or the ``--hash`` values (requirements.txt)."""
+    """Add the hash source (pylock.toml) or the ``--hash`` values (requirements.txt).
+
+    Files recorded at install (PEP 710) answer before the index, unless
+    ``ask_index``; then the index answers and contradictions are warned about.
+    """
     import dataclasses  # noqa: PLC0415
 
     from envsnap.environment.target import environment_tags  # noqa: PLC0415
@@ -354,13 +408,13 @@ def _with_hash_source(
     from envsnap.index.repository import collect, pip_hashes, source_for  # noqa: PLC0415
 
     for note in settings.notes:
-        click.echo(f"note: {note}", err=True)
+        say(f"note: {note}")
     if settings.has_credentials():
-        click.echo("note: index credentials are used for requests, never written", err=True)
-    source = source_for(settings)
+        say("note: index credentials are used for requests, never written")
+    listed = snap.listed(include_tools=options.include_tools, exclude=options.exclude)
+    source = _with_provenance(listed, source_for(settings), ask_index=ask_index)
     if fmt == "pylock":
         return dataclasses.replace(options, hash_source=source)
-    listed = snap.listed(include_tools=options.include_tools, exclude=options.exclude)
     wanted = [(d.name, d.version) for d in listed if d.origin.kind == "index"]
     found: dict[NormalizedName, tuple[str, ...]] = {}
     if wanted:
@@ -370,15 +424,15 @@ def _with_hash_source(
                 hint="drop --no-index, or name a wheelhouse with --find-links DIR",
             )
         files = collect(source, wanted, tags=environment_tags(snap.environment))
+        _say_disagreements(source)
         found = {name: pip_hashes(f) for name, f in files.items()}
     for dist in listed:
         if dist.origin.archive_hash:
             found[dist.name] = ("sha256:" + dist.origin.archive_hash.partition("=")[2],)
         elif dist.origin.kind in {"vcs", "directory"}:
-            click.echo(
+            say(
                 f"warning: {dist.display_name} is installed from {dist.origin.kind}; pip cannot "
-                "install it in --require-hashes mode",
-                err=True,
+                "install it in --require-hashes mode"
             )
     return dataclasses.replace(options, hashes=found)
 
@@ -416,7 +470,7 @@ def _freeze_portable(
         drop_unresolvable=drop_unresolvable,
     )
     for line in report_lines(result):
-        click.echo(line, err=True)
+        say(line)
     if fmt == "pylock":
         from envsnap.portable.pylock import pylock_text  # noqa: PLC0415
 
@@ -424,7 +478,7 @@ def _freeze_portable(
     else:
         text = "\n".join(requirements_lines(result, hashes=hashes)) + "\n"
     if output is None:
-        click.echo(text, nl=False)
+        show(text)
         return
     from envsnap._io import atomic_write  # noqa: PLC0415
 
@@ -434,6 +488,4 @@ def _freeze_portable(
         from envsnap.errors import InputError  # noqa: PLC0415
 
         raise InputError(f"{output}: cannot write: {exc.strerror or exc}") from None
-    click.echo(
-        f"wrote {output}: {len(result.pins)} pins for {len(result.targets)} targets", err=True
-    )
+    say(f"wrote {output}: {len(result.pins)} pins for {len(result.targets)} targets")

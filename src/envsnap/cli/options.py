@@ -307,7 +307,7 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
     import sys  # noqa: PLC0415
     from importlib.metadata import version  # noqa: PLC0415 - only for --version
 
-    from envsnap import __version__  # noqa: PLC0415
+    from envsnap._version import __version__  # noqa: PLC0415
 
     python = ".".join(map(str, sys.version_info[:3]))
     click.echo(f"envsnap {__version__} (Python {python}, packaging {version('packaging')})")

@@ -15,6 +15,7 @@ from envsnap.cli.options import (
     quiet_option,
     verbose_option,
 )
+from envsnap.cli.output import say
 from envsnap.install.backend import INSTALLERS, LINK_MODES
 
 if TYPE_CHECKING:
@@ -132,15 +133,22 @@ def restore(
     replaces what was at --venv. On any failure, Ctrl-C or SIGTERM the old
     venv is put back untouched.
 
+    FILE may be a bundle (a directory or .zip file made by envsnap bundle):
+    every file in it is checked against its lock before anything is built,
+    and the restore needs no network (no index, uv offline).
+
     uv installs, with the index pip would use (options, PIP_* variables,
     pip's configuration, pip's default), trusted hosts, certificates and
     proxies passed explicitly; uv's own configuration files are not read.
     Plain-http indexes and files are refused unless their host is loopback
     or given with --trusted-host (as pip does).
     """
+    import contextlib  # noqa: PLC0415
+    import dataclasses  # noqa: PLC0415
     import time  # noqa: PLC0415
 
-    from envsnap import restore as engine  # noqa: PLC0415
+    import envsnap.restore as engine  # noqa: PLC0415
+    from envsnap.bundle.members import is_bundle  # noqa: PLC0415
     from envsnap.index.settings import IndexOptions  # noqa: PLC0415
     from envsnap.lockfiles.readers import default_lock_file  # noqa: PLC0415
 
@@ -148,13 +156,13 @@ def restore(
 
     def progress(stage: str, message: str) -> None:
         if not quiet:
-            click.echo(f"{stage}: {message} [{time.monotonic() - start:.1f}s]", err=True)
+            say(f"{stage}: {message} [{time.monotonic() - start:.1f}s]")
 
     if recover:
         target, moved = engine.recover(venv)
         if moved is not None:
-            click.echo(f"moved what was at {target} to {moved} (not deleted)", err=True)
-        click.echo(f"recovered the old venv at {target}", err=True)
+            say(f"moved what was at {target} to {moved} (not deleted)")
+        say(f"recovered the old venv at {target}")
         return
     options = engine.RestoreOptions(
         venv=venv,
@@ -181,28 +189,40 @@ def restore(
         ),
     )
     path = file if file is not None else default_lock_file(Path.cwd())
-    plan = engine.plan_restore(path, options)
-    progress(
-        "read",
-        f"{path}: {len(plan.lock.packages)} packages ({len(plan.lock.top_level)} top-level)",
-    )
-    if not quiet:
-        click.echo(f"Using Python {plan.interpreter.version} ({plan.python_reason})", err=True)
-    if dry_run:  # the plan holds the notes: each is printed once
-        for line in plan.describe():
-            click.echo(line)
-        return
-    for note in plan.notes if not quiet else ():
-        click.echo(f"note: {note}", err=True)
-    result = engine.restore(
-        plan,
-        progress=progress,
-        output=(lambda line: click.echo(f"  | {line}", err=True)) if verbose else None,
-    )
+    with contextlib.ExitStack() as stack:
+        notes: tuple[str, ...] = ()
+        shown = path
+        if is_bundle(path):  # every file checked before anything is built; then offline
+            from envsnap.bundle import open_bundle  # noqa: PLC0415
+
+            opened = stack.enter_context(open_bundle(path))
+            progress("check", f"{path}: {opened.files} files, each matching its hash")
+            options, notes = opened.restore_options(options)
+            shown, path = path / opened.lock_file.name, opened.lock_file
+        plan = engine.plan_restore(path, options)
+        if shown != path:  # messages name the bundle, not where a zip file was unpacked
+            plan = dataclasses.replace(plan, file=shown)
+        progress(
+            "read",
+            f"{shown}: {len(plan.lock.packages)} packages ({len(plan.lock.top_level)} top-level)",
+        )
+        if not quiet:
+            say(f"Using Python {plan.interpreter.version} ({plan.python_reason})")
+        if dry_run:  # the plan holds the notes: each is printed once
+            for line in [*plan.describe(), *(f"note: {n}" for n in notes)]:
+                say(line, err=False)
+            return
+        for note in (*notes, *plan.notes) if not quiet else ():
+            say(f"note: {note}")
+        result = engine.restore(
+            plan,
+            progress=progress,
+            output=(lambda line: say(f"  | {line}")) if verbose else None,
+        )
     for note in result.notes if not quiet else ():
-        click.echo(f"note: {note}", err=True)
+        say(f"note: {note}")
     if result.kept_old is not None and not quiet:
-        click.echo(f"kept the old venv at {result.kept_old}", err=True)
+        say(f"kept the old venv at {result.kept_old}")
 
 
 def _link_mode(value: str | None) -> LinkMode | None:

@@ -8,6 +8,7 @@ import click
 
 from envsnap.cli import announce_target, note_pythonpath, started_probe
 from envsnap.cli.options import debug_option, format_option, python_option, quiet_option
+from envsnap.cli.output import say, show
 from envsnap.render import TREE_FORMATS
 
 if TYPE_CHECKING:
@@ -76,8 +77,8 @@ def tree(
             python, started_probe=probing, announce=announce_target(quiet=quiet)
         )
         for warning in snapshot.warnings:
-            click.echo(f"warning: {warning}", err=True)
+            say(f"warning: {warning}")
         graph = build_tree(
             snapshot, reverse=reverse, packages=packages, include_tools=include_tools
         )
-        click.echo(render_tree(graph, cast("TreeFormat", format_name)), nl=False)
+        show(render_tree(graph, cast("TreeFormat", format_name)))

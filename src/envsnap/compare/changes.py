@@ -1,7 +1,7 @@
 """The drift model: :class:`Change` items and the :class:`Report` they make.
 
 Shared by the comparisons (:mod:`~envsnap.compare.drift`,
-:mod:`~envsnap.compare.project`, :mod:`envsnap.environment.record`) and the
+:mod:`~envsnap.compare.project`, :mod:`envsnap.compare.record`) and the
 renderers (:mod:`envsnap.render.report`), with the few helpers that say
 where an item lands (file, line) and how a locked package is named in a
 message.

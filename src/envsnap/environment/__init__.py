@@ -1,11 +1,12 @@
 """The target environment: find and probe it, read its distributions, snapshot it.
 
 ``target`` finds the interpreter and probes it once (paths, markers, tags);
-``distributions`` reads ``*.dist-info`` / ``*.egg-info``; ``snapshot`` builds
-the dependency graph and classifies every package; ``project`` reads what
-``pyproject.toml`` declares; ``record`` verifies installed files against RECORD;
-``base_packages`` covers a venv that sees the base installation's site-packages.
-See docs/architecture.md.
+``distributions`` reads ``*.dist-info`` / ``*.egg-info`` (the files inside
+one: ``metadata``; ``Requires-Dist`` lines: ``requirements``); ``graph``
+builds the dependency graph; ``classify`` says why each package is there;
+``snapshot`` puts them together; ``project`` reads what ``pyproject.toml``
+declares; ``checkouts`` reads pip's VCS checkouts; ``base_packages`` covers a
+venv that sees the base installation's site-packages. See docs/architecture.md.
 """
 
 TOOLING: frozenset[str] = frozenset({"pip", "setuptools", "wheel", "distribute"})

@@ -22,9 +22,8 @@ from typing import TYPE_CHECKING
 from packaging.utils import NormalizedName, canonicalize_name
 
 from envsnap._markers import marker_holds
-from envsnap.environment.distributions import (
-    InstalledDistribution,
-    MetadataWarning,
+from envsnap.environment.metadata import MetadataWarning
+from envsnap.environment.requirements import (
     canonical_name,
     extra_of,
     parse_requirement,
@@ -39,6 +38,8 @@ if TYPE_CHECKING:
     from packaging.markers import Marker
     from packaging.requirements import Requirement
     from packaging.version import Version
+
+    from envsnap.environment.distributions import InstalledDistribution
 
     _Step: TypeAlias = tuple[NormalizedName, NormalizedName, NormalizedName, int, Requirement | str]
     """A requirement a walk met: parent, its extra, child, line position, the line or parsed."""

@@ -15,14 +15,20 @@ from typing import TYPE_CHECKING, overload
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 
-from envsnap._compat import read_toml
+from envsnap._io import read_toml
 from envsnap.errors import InputError
 
 if TYPE_CHECKING:
     import os
     from collections.abc import Sequence
 
-__all__ = ["DeclaredDependency", "ProjectDeclaration", "as_project", "read_project"]
+__all__ = [
+    "MAX_INCLUDE_DEPTH",
+    "DeclaredDependency",
+    "ProjectDeclaration",
+    "as_project",
+    "read_project",
+]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -75,7 +81,9 @@ def read_project(
 
     Raises:
         InputError: the file is missing or not valid TOML, a requirement is not
-            valid PEP 508, or a selected extra or group does not exist.
+            valid PEP 508, a selected extra or group does not exist, or a
+            selected group's ``include-group`` chain is longer than
+            :data:`MAX_INCLUDE_DEPTH`.
     """
     file = path / "pyproject.toml" if path.is_dir() else path
     text, data = read_toml(file)
@@ -111,6 +119,7 @@ def read_project(
         from packaging.errors import ExceptionGroup  # noqa: PLC0415
 
         group_lines = _group_lines(groups_table, lines)
+        _refuse_deep_includes(file, groups_table, selected_groups)
         try:
             resolver = DependencyGroupResolver(groups_table)
             for group in selected_groups:
@@ -133,6 +142,58 @@ def read_project(
         name=canonicalize_name(name) if isinstance(name, str) else None,
         dependencies=tuple(deps),
     )
+
+
+MAX_INCLUDE_DEPTH = 100
+"""The longest chain of PEP 735 ``include-group`` entries envsnap follows (in groups).
+
+packaging's resolver follows includes recursively (a chain of about 600
+groups is a RecursionError); PEP 735 sets no bound, and no project needs more."""
+
+
+def _refuse_deep_includes(file: Path, table: dict[str, object], selected: Sequence[str]) -> None:
+    """Refuse a selected group whose ``include-group`` chain is over :data:`MAX_INCLUDE_DEPTH`.
+
+    The longest chain is measured with a stack of its own (each group once;
+    a cycle is left to packaging's resolver, which names it).
+
+    Raises:
+        InputError: naming the group and the start of its chain.
+    """
+    graph: dict[str, list[str]] = {}  # group -> the groups it includes
+    for key, items in table.items():
+        included = graph.setdefault(canonicalize_name(key), [])
+        for item in items if isinstance(items, list) else ():
+            name = item.get("include-group") if isinstance(item, dict) else None
+            if isinstance(name, str):
+                included.append(canonicalize_name(name))
+    longest: dict[str, tuple[int, str | None]] = {}  # group -> (chain length, the next group)
+    for group in selected:
+        start: str = canonicalize_name(group)
+        stack = [(start, iter(graph.get(start, ())))]
+        on_stack: set[str] = {start}
+        while stack:
+            name, includes = stack[-1]
+            child = next(includes, None)
+            if child is None:
+                stack.pop()
+                on_stack.discard(name)
+                below = [(longest[c][0], c) for c in graph.get(name, ()) if c in longest]
+                depth, via = max(below, default=(0, None))
+                longest[name] = (depth + 1, via)
+            elif child not in longest and child not in on_stack and child in graph:
+                stack.append((child, iter(graph[child])))
+                on_stack.add(child)
+        if longest[start][0] > MAX_INCLUDE_DEPTH:
+            chain: list[str] = [start]
+            while len(chain) < 4 and (step := longest[chain[-1]][1]) is not None:
+                chain.append(step)
+            raise InputError(
+                f"{file}: dependency group {group!r}: its include-group chain is "
+                f"{longest[start][0]} groups long ({' -> '.join(chain)} -> ...); envsnap follows "
+                f"at most {MAX_INCLUDE_DEPTH}",
+                hint="flatten the chain: a group may list the requirements it includes",
+            )
 
 
 _TOML_STRING = re.compile(r""""((?:[^"\\]|\\.)*)"|'([^']*)'""")

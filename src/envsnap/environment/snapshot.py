@@ -6,9 +6,8 @@ environment, PEP 508), the requirements that are not satisfied, and for each
 distribution whether it is top-level (``declared``, ``requested`` or
 ``root``) or ``transitive`` (with the packages it comes ``via``).
 
-Why one module of this size: the Snapshot and its classification (top-level reasons,
-inferred extras, ``explain``) read the same graph state; split further, each half would
-reach into the other's private helpers.
+The classification itself (reasons, inferred extras) is
+:mod:`~envsnap.environment.classify`.
 """
 
 from __future__ import annotations
@@ -18,16 +17,15 @@ import gc
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING
 
 from packaging.utils import NormalizedName, canonicalize_name
 
-from envsnap._markers import marker_holds
 from envsnap.environment import TOOLING
+from envsnap.environment.classify import Reason, classify, declared_extras
 from envsnap.environment.distributions import (
     REQUESTED_WITHOUT_SIGNAL,
     InstalledDistribution,
-    MetadataWarning,
     read_distributions,
 )
 from envsnap.environment.graph import DependencyGraph, Edge, Unsatisfied
@@ -37,6 +35,7 @@ if TYPE_CHECKING:
     import os
     from collections.abc import Callable, Iterable, Mapping, Sequence
 
+    from envsnap.environment.metadata import MetadataWarning
     from envsnap.environment.project import ProjectDeclaration
     from envsnap.environment.target import PendingProbe
 
@@ -54,32 +53,6 @@ __all__ = [
 
 # Debian/Ubuntu's patched pip reports this for every venv; it is not real.
 _BOGUS = ("pkg-resources", "0.0.0")
-
-# uv writes REQUESTED into every distribution it installs: no signal there.
-Kind = Literal["declared", "requested", "root", "transitive"]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Reason:
-    """Why a distribution is in the environment."""
-
-    kind: Kind
-    """``declared``, ``requested``, ``root`` (top-level) or ``transitive``."""
-    via: tuple[str, ...] = ()
-    """For ``transitive``: the dependents, ``name`` or ``name[extra]``, sorted."""
-    explained_by: tuple[str, ...] = ()
-    """For a ``root`` kept top-level although an inferred extra reaches it
-    (its ``REQUESTED`` file carries no signal): those extras, ``name[extra]``.
-    The other reading of the same environment is ``transitive`` via them."""
-
-    @property
-    def top_level(self) -> bool:
-        """Whether this makes the distribution a top-level one."""
-        return self.kind != "transitive"
-
-    def describe(self) -> str:
-        """Return ``requested`` or ``via a, b[x]`` for humans."""
-        return f"via {', '.join(self.via)}" if self.kind == "transitive" else self.kind
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -116,61 +89,6 @@ class Snapshot:
     """Whether distributions of the base installation are part of the output."""
     project: ProjectDeclaration | None = None
     """The ``pyproject.toml`` declaration used for ``declared``, if any."""
-
-    def render(self, format: str = "requirements", /, **options: object) -> str:
-        """Return the snapshot as the text of a lock file, through the format's writer.
-
-        Args:
-            format: a key of :data:`envsnap.lockfiles.FORMATS` (``requirements``,
-                ``pylock``, ``json``).
-            **options: fields of :class:`envsnap.lockfiles.DumpOptions`
-                (``annotate``, ``top_level_only``, ``hash_source``, ...).
-
-        Raises:
-            InputError: an unknown format or option.
-            EnvsnapError: what the writer raises (e.g. pylock without a
-                ``hash_source`` for index packages).
-        """
-        from envsnap.errors import InputError  # noqa: PLC0415
-        from envsnap.lockfiles import FORMATS, DumpOptions, get_writer  # noqa: PLC0415
-
-        if format not in FORMATS:
-            raise InputError(
-                f"unknown format {format!r}", hint=f"format= takes {', '.join(sorted(FORMATS))}"
-            )
-        try:
-            dump_options = DumpOptions(**cast("dict[str, Any]", options))
-        except TypeError as exc:
-            raise InputError(
-                f"unknown option: {exc}", hint="options are the fields of DumpOptions"
-            ) from None
-        return get_writer(format)(self, dump_options)
-
-    def to_requirements(self, **options: object) -> str:
-        """Return the snapshot as a requirements file (:meth:`render` with ``requirements``)."""
-        return self.render("requirements", **options)
-
-    def dump(
-        self, path: str | os.PathLike[str], format: str | None = None, **options: object
-    ) -> Path:
-        """Write the snapshot to ``path`` atomically and return the path.
-
-        Args:
-            path: the file to write.
-            format: as :meth:`render`; ``None``: from the file name
-                (:func:`envsnap.lockfiles.format_for_path`: ``pylock.toml`` and
-                ``pylock.*.toml`` are pylock, ``*.json`` json, else requirements).
-            **options: as :meth:`render`; ``output_dir`` defaults to the file's
-                directory (local paths are written relative to it).
-        """
-        from envsnap._io import atomic_write  # noqa: PLC0415
-        from envsnap.lockfiles import format_for_path  # noqa: PLC0415
-
-        target = Path(path)
-        options.setdefault("output_dir", target.absolute().parent)
-        text = self.render(format or format_for_path(target), **options)
-        atomic_write(target, text)
-        return target
 
     def get(self, name: str) -> InstalledDistribution | None:
         """Return the distribution called ``name`` (any spelling), or ``None``."""
@@ -405,20 +323,20 @@ def build_snapshot(
         if (d.name, str(d.version)) != _BOGUS
     }
     graph = DependencyGraph(environment.markers, dists)
-    declared_extras = _declared_extras(project, environment.markers)
-    graph.build(declared_extras)
+    asked = declared_extras(project, environment.markers)
+    graph.build(asked)
     marker_problems = list(graph.warnings)  # the ones met while inferring extras are not said
     explains: dict[str, list[NormalizedName]] = defaultdict(list)
     declared_lines: dict[NormalizedName, set[NormalizedName]] = defaultdict(set)
-    for name, extra in declared_extras:
+    for name, extra in asked:
         declared_lines[name].add(extra)
-    reasons = _classify(
+    reasons = classify(
         dists, graph, project.names if project else frozenset(), declared_lines, explains
     )
     line_extras: dict[NormalizedName, set[NormalizedName]] = defaultdict(set)
     for name, extras in graph.inferred.items():
         line_extras[name] |= extras
-    for name, extra in declared_extras:
+    for name, extra in asked:
         if name in dists:
             line_extras[name].add(extra)
     # the lines the graph parsed, inference included; one read_distributions parsed and
@@ -441,271 +359,6 @@ def build_snapshot(
         include_system=include_system,
         project=project,
     )
-
-
-def _declared_extras(
-    project: ProjectDeclaration | None, markers: Mapping[str, str]
-) -> list[tuple[NormalizedName, NormalizedName]]:
-    """Return the ``(name, extra)`` pairs the project's applicable requirements ask for."""
-    if project is None:
-        return []
-    pairs: list[tuple[NormalizedName, NormalizedName]] = []
-    for dep in project.dependencies:
-        marker = dep.requirement.marker
-        if marker_holds(marker, markers, otherwise=False):
-            pairs += [
-                (dep.name, canonicalize_name(extra)) for extra in sorted(dep.requirement.extras)
-            ]
-    return pairs
-
-
-def _classify(
-    dists: Mapping[NormalizedName, InstalledDistribution],
-    graph: DependencyGraph,
-    declared: frozenset[NormalizedName],
-    declared_lines: Mapping[NormalizedName, set[NormalizedName]],
-    explains: dict[str, list[NormalizedName]],
-) -> dict[NormalizedName, Reason]:
-    """Classify every distribution and infer the extras that explain roots (see build_snapshot).
-
-    ``declared_lines`` are the extras the project asks for, by name;
-    ``explains`` is filled with ``a[x]`` -> the packages that inferred extra explains.
-    """
-    declared = frozenset(name for name in declared if name in dists)  # installed ones
-    requested = {
-        name
-        for name, dist in dists.items()
-        if name not in declared
-        and dist.requested
-        and (dist.marked or (dist.installer or "").lower() not in REQUESTED_WITHOUT_SIGNAL)
-    }
-    roots = {
-        name
-        for name in dists
-        if name not in declared and name not in requested and not graph.parents.get(name)
-    }
-    explained = _infer_extras(dists, graph, top_level={*declared, *requested, *roots}, roots=roots)
-    for name, labels in explained.items():
-        for label in labels:
-            explains[label].append(name)
-    reasons: dict[NormalizedName, Reason] = {}
-    for name, dist in dists.items():
-        if name in declared:
-            reasons[name] = Reason(kind="declared")
-        elif name in requested:
-            reasons[name] = Reason(kind="requested")
-        elif name in roots and (name not in explained or dist.requested):
-            reasons[name] = Reason(kind="root", explained_by=tuple(explained.get(name, ())))
-    # packages no top-level line reaches (a cycle closed by an extra, sphinx <->
-    # sphinxcontrib-*): first an extra of a top-level package, then a root
-    for label, names in _explain_unreached(dists, graph, set(reasons), declared_lines).items():
-        explains[label] += names
-    for name in _unreached_cycle_roots(dists, graph, set(reasons), declared_lines):
-        reasons[name] = Reason(kind="root")
-    via = _via(dists, graph)
-    for name in dists:
-        if name not in reasons:
-            reasons[name] = Reason(kind="transitive", via=tuple(sorted(via[name], key=str.lower)))
-    return reasons
-
-
-def _via(
-    dists: Mapping[NormalizedName, InstalledDistribution], graph: DependencyGraph
-) -> dict[NormalizedName, set[str]]:
-    """Return each package's dependents as ``# via`` names them (``a``, ``b[x]``)."""
-    via: dict[NormalizedName, set[str]] = defaultdict(set)
-    plain = {(edge.parent, edge.child) for edge in graph.edges if edge.extra is None}
-    for edge in graph.edges:
-        parent = dists[edge.parent].display_name
-        if edge.extra is None or (edge.parent, edge.child) in plain:
-            # a parent that needs the child anyway is named without its extra
-            via[edge.child].add(parent)
-        else:
-            via[edge.child].add(f"{parent}[{edge.extra}]")
-    return via
-
-
-def _infer_extras(
-    dists: Mapping[NormalizedName, InstalledDistribution],
-    graph: DependencyGraph,
-    *,
-    top_level: set[NormalizedName],
-    roots: set[NormalizedName],
-) -> dict[NormalizedName, list[str]]:
-    """Infer extras of top-level packages that explain roots; return root -> ``a[x]`` labels.
-
-    Greedy, deterministic: among the extras whose whole closure is installed,
-    take the one reaching the most unexplained roots (then the smallest, then
-    by name), put it in effect, and repeat until no extra explains anything.
-    pip, setuptools, wheel and distribute never need explaining (they are in
-    most venvs by default). A root that owns an inferred extra is not
-    explained away: its line must stay to carry the extra. An explained root
-    with a ``REQUESTED`` file (no signal, e.g. uv) stays top-level.
-    """
-    needs = {name for name in roots if name not in TOOLING}
-    top = set(top_level)
-    candidates = _candidate_extras(dists, graph, top, needs) if needs else {}
-    owners: set[NormalizedName] = set()
-    explained: dict[NormalizedName, list[str]] = defaultdict(list)
-    while True:
-        best: tuple[tuple[int, int, str, str], _ExtraKey, set[NormalizedName]] | None = None
-        for pair, (reached, size) in candidates.items():
-            owner, extra = pair
-            if owner not in top or extra in graph.active.get(owner, ()):
-                continue
-            gain = (reached & needs) - owners
-            key = (-len(gain), size, owner, extra)
-            if gain and (best is None or key < best[0]):
-                best = (key, pair, gain)
-        if best is None:
-            return explained
-        _, (owner, extra), gain = best
-        graph.infer(owner, extra)
-        owners.add(owner)
-        label = f"{dists[owner].display_name}[{extra}]"
-        for name in gain:
-            explained[name].append(label)
-            needs.discard(name)
-            if not dists[name].requested:
-                top.discard(name)
-
-
-_ExtraKey = tuple[NormalizedName, NormalizedName]
-
-
-def _candidate_extras(
-    dists: Mapping[NormalizedName, InstalledDistribution],
-    graph: DependencyGraph,
-    top: set[NormalizedName],
-    needs: set[NormalizedName],
-) -> dict[_ExtraKey, tuple[set[NormalizedName], int]]:
-    """Return the extras of ``top`` packages not in effect, installed, and reaching ``needs``.
-
-    Each maps to ``(packages its closure reaches, number of edges it adds)``.
-    """
-    candidates: dict[_ExtraKey, tuple[set[NormalizedName], int]] = {}
-    for owner in sorted(top):
-        if dists[owner].origin.editable:
-            continue  # an ``-e PATH`` line carries no extras in the files envsnap reads
-        for extra in dists[owner].provides_extras:
-            if extra in graph.active.get(owner, ()):
-                continue
-            found = graph.closure(owner, extra)
-            if found is None:
-                continue
-            reached = {edge.child for edge in found[0]} - {owner}
-            if reached & needs:
-                candidates[owner, extra] = (reached, len(found[0]))
-    return candidates
-
-
-def _lines(
-    graph: DependencyGraph,
-    top_level: Iterable[NormalizedName],
-    declared_lines: Mapping[NormalizedName, set[NormalizedName]],
-) -> dict[NormalizedName, set[NormalizedName]]:
-    """Return the top-level lines as written: name -> inferred and declared extras."""
-    return {
-        name: graph.inferred.get(name, set()) | declared_lines.get(name, set())
-        for name in top_level
-    }
-
-
-def _explain_unreached(
-    dists: Mapping[NormalizedName, InstalledDistribution],
-    graph: DependencyGraph,
-    top_level: set[NormalizedName],
-    declared_lines: Mapping[NormalizedName, set[NormalizedName]],
-) -> dict[str, list[NormalizedName]]:
-    """Infer extras of top-level packages that reach packages no top-level line reaches.
-
-    Such packages have dependents, so they are no roots: a cycle closed by an
-    extra (``a`` requires ``b[x]``, ``b[x]`` requires ``a``) that only an
-    extra of a top-level package brings in. Greedy as :func:`_infer_extras`.
-    Returns ``a[x]`` -> the packages it reaches.
-    """
-    found: dict[str, list[NormalizedName]] = {}
-    while True:
-        unreached = set(dists) - graph.reach(_lines(graph, top_level, declared_lines))
-        if not unreached:
-            return found
-        best: tuple[tuple[int, str, str], _ExtraKey, set[NormalizedName]] | None = None
-        for owner in sorted(top_level):
-            if dists[owner].origin.editable:
-                continue
-            for extra in dists[owner].provides_extras:
-                # an extra in effect counts too: a dependent inside the cycle asks for it
-                if extra in graph.inferred.get(owner, ()):
-                    continue
-                closure = graph.closure(owner, extra)
-                if closure is None:
-                    continue
-                gain = graph.reach({owner: {extra}}, closure[0]) & unreached
-                key = (-len(gain), owner, extra)
-                if gain and (best is None or key < best[0]):
-                    best = (key, (owner, extra), gain)
-        if best is None:
-            return found
-        _, (owner, extra), gain = best
-        graph.infer(owner, extra)
-        found[f"{dists[owner].display_name}[{extra}]"] = sorted(gain)
-
-
-def _unreached_cycle_roots(
-    dists: Mapping[NormalizedName, InstalledDistribution],
-    graph: DependencyGraph,
-    top_level: set[NormalizedName],
-    declared_lines: Mapping[NormalizedName, set[NormalizedName]],
-) -> list[NormalizedName]:
-    """Pick roots for the dependency cycles that no top-level line reaches.
-
-    Such a cycle (e.g. sphinx <-> sphinxcontrib-*) has no package without
-    dependents, so it would have no top-level member at all. Reaching is
-    what a resolver does from the top-level lines (:meth:`DependencyGraph.reach`:
-    an extra's edges only when it is asked for). The member that brings in
-    most of what is left is taken, then the one with the most dependencies
-    inside the cycle (sphinx, rather than one of its plug-ins), ties broken
-    by name; until everything is reached.
-    """
-    children: dict[NormalizedName, set[NormalizedName]] = defaultdict(set)
-    parents: dict[NormalizedName, set[NormalizedName]] = defaultdict(set)
-    for edge in graph.edges:
-        children[edge.parent].add(edge.child)
-        parents[edge.child].add(edge.parent)
-    lines = _lines(graph, top_level, declared_lines)
-    reached = graph.reach(lines)
-    roots: list[NormalizedName] = []
-    while left := {n for n in dists if n not in reached}:
-        # candidates: members of a cycle that nothing outside the cycle reaches
-        candidates = [
-            n
-            for n in left
-            if _reach({n}, parents, within=left) <= _reach({n}, children, within=left)
-        ] or sorted(left)
-        best = min(
-            candidates,
-            key=lambda n: (-len(graph.reach({n: ()}) & left), -len(children[n] & left), n),
-        )
-        roots.append(best)
-        lines[best] = set()
-        reached = graph.reach(lines)
-    return roots
-
-
-def _reach(
-    start: set[NormalizedName],
-    adjacency: Mapping[NormalizedName, set[NormalizedName]],
-    within: set[NormalizedName] | None = None,
-) -> set[NormalizedName]:
-    """Return ``start`` and every node reachable from it (optionally inside ``within``)."""
-    seen = set(start)
-    stack = list(start)
-    while stack:
-        for nxt in adjacency.get(stack.pop(), ()):
-            if nxt not in seen and (within is None or nxt in within):
-                seen.add(nxt)
-                stack.append(nxt)
-    return seen
 
 
 def unmet_extra(snapshot: Snapshot, name: str, extra: str) -> Unsatisfied | None:

@@ -9,7 +9,9 @@
 - :mod:`~envsnap.index.repository` (with :mod:`~envsnap.index.wheelhouse`
   and :mod:`~envsnap.index.simple_index`): where the files of a pinned
   version come from;
-- :mod:`~envsnap.index.download`: fetching files into the file cache, verified.
+- :mod:`~envsnap.index.download`: fetching files into the file cache, verified;
+- :mod:`~envsnap.index.distfile`: ``DistFile``, one file of a version (a
+  wheel or sdist with its hashes and location), as every module here lists it.
 
 Nothing here is imported at envsnap's start-up; each module loads on use.
 """

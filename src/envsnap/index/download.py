@@ -1,6 +1,6 @@
 """Fetch distribution files into the cache, in parallel, each verified by its sha256.
 
-:func:`fetch_all` takes the files freeze needs (:class:`~envsnap.distfile.DistFile`:
+:func:`fetch_all` takes the files freeze needs (:class:`~envsnap.index.distfile.DistFile`:
 a URL or a local path plus the sha256 an index promises; ``--portable`` reads
 wheels of other versions for their metadata) and returns a local path for
 each, after checking every hash. Nothing is read from a file that was not
@@ -25,14 +25,14 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
-from envsnap._urls import strip_credentials
+from envsnap._text import strip_credentials
 from envsnap.errors import OperationError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from pathlib import Path
 
-    from envsnap.distfile import DistFile
+    from envsnap.index.distfile import DistFile
     from envsnap.index.file_cache import FileCache
     from envsnap.index.http import HttpClient
 
@@ -90,7 +90,7 @@ def fetch_all(
         KeyboardInterrupt: Ctrl-C or SIGTERM (as the caller turns it into
             one); the transfers are stopped and partial files removed first.
     """
-    from envsnap._threads import run_parallel  # noqa: PLC0415
+    from envsnap._io import run_parallel  # noqa: PLC0415
     from envsnap.index.http import HttpClient  # noqa: PLC0415
 
     unique = list({r.sha256.lower(): r for r in requests}.values())
@@ -151,7 +151,7 @@ def _fetch(
         cached.unlink(missing_ok=True)
     local = request.path
     if local is None and request.url:
-        from envsnap._urls import file_url_path  # noqa: PLC0415
+        from envsnap._text import file_url_path  # noqa: PLC0415
 
         local = file_url_path(request.url)
     what = request.filename if request.name is None else f"{request.label}: {request.filename}"

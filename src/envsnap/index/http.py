@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from envsnap._urls import strip_credentials
+from envsnap._text import strip_credentials
 from envsnap.errors import InputError, OperationError
 from envsnap.index.secure import is_secure, is_trusted
 

@@ -12,7 +12,11 @@ have the same shape):
   Simple Repository API, and :class:`~envsnap.index.simple_index.FlatLinks`:
   a ``--find-links URL`` page;
 - :class:`ChainSource`: the first source that has the version (pip's
-  find-links + index combination); :class:`StaticSource`: files known before.
+  find-links + index combination); :class:`StaticSource`: files known before;
+- :class:`ProvenanceSource`: the file each distribution was installed from,
+  as its ``provenance_url.json`` records it (PEP 710, written by ``envsnap
+  restore``), before any other source: a restored env is locked with no
+  index request.
 
 :func:`source_for` builds the chain pip's settings describe (pip's default
 index included); :func:`collect` asks a source for many packages in parallel
@@ -21,13 +25,13 @@ and gathers every failure into one :class:`~envsnap.errors.OperationError`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from packaging.utils import InvalidWheelFilename, NormalizedName, parse_wheel_filename
 
-from envsnap._threads import run_parallel
+from envsnap._io import run_parallel
 from envsnap.errors import OperationError
 from envsnap.index.http import Unreachable
 
@@ -37,7 +41,7 @@ if TYPE_CHECKING:
     from packaging.tags import Tag
     from packaging.version import Version
 
-    from envsnap.distfile import ProjectFiles
+    from envsnap.index.distfile import ProjectFiles
     from envsnap.index.http import HttpClient, Limits
     from envsnap.index.settings import IndexSettings
 
@@ -45,6 +49,7 @@ __all__ = [
     "DEFAULT_JOBS",
     "ChainSource",
     "HashSource",
+    "ProvenanceSource",
     "StaticSource",
     "collect",
     "pip_hashes",
@@ -208,6 +213,72 @@ class ChainSource:
         return None
 
 
+@dataclass(frozen=True, slots=True)
+class ProvenanceSource:
+    """The files distributions were installed from (PEP 710), then another source.
+
+    A restored environment records, for each distribution installed from an
+    index, the URL and hashes of the exact file (``provenance_url.json``,
+    :func:`envsnap.environment.distributions.read_provenance`). Those answer
+    first, with no request; a version without a record goes to ``fallback``.
+
+    With ``ask_index`` the fallback answers every version (the lock then
+    lists every file the index has), and each answer is compared with the
+    record: a recorded file the index no longer lists, or lists with another
+    hash, is described in :attr:`disagreements`.
+    """
+
+    recorded: Mapping[NormalizedName, ProjectFiles]
+    """The recorded file of each distribution (one each), by name."""
+    fallback: HashSource | None
+    """Where versions without a record (and, with ``ask_index``, all) are looked up."""
+    ask_index: bool = False
+    """Ask ``fallback`` for every version and compare its answer with the record."""
+    disagreements: list[str] = field(default_factory=list)
+    """One line per recorded file the fallback contradicts (filled by :meth:`lookup`)."""
+
+    def describe(self) -> str:
+        """Name the records and the fallback."""
+        own = "the files recorded at install (provenance_url.json)"
+        return own if self.fallback is None else f"{own} or {self.fallback.describe()}"
+
+    def lookup(self, name: NormalizedName, version: Version) -> ProjectFiles | None:
+        """Return the recorded file of ``name==version``, else the fallback's answer.
+
+        Raises:
+            OperationError: the fallback cannot be read (see :class:`HashSource`).
+        """
+        recorded = self.recorded.get(name)
+        if recorded is not None and recorded.version != version:
+            recorded = None
+        if recorded is not None and not self.ask_index:
+            return recorded
+        found = self.fallback.lookup(name, version) if self.fallback is not None else None
+        if recorded is None:
+            return found
+        problem = _disagreement(recorded, found)
+        if problem:
+            self.disagreements.append(f"{name}=={version}: {problem}")
+        return found if found is not None and found.files else recorded
+
+
+def _disagreement(recorded: ProjectFiles, found: ProjectFiles | None) -> str | None:
+    """Say how the index's files of a version contradict the file recorded at install."""
+    file = recorded.files[0]
+    where = f"from {recorded.index}" if recorded.index else "recorded at install"
+    if found is None or not found.files:
+        return f"{file.filename} ({where}): the index no longer has this version"
+    same = [f for f in found.files if f.filename == file.filename]
+    if not same:
+        return f"{file.filename} ({where}) is no longer on the index"
+    if all(f.sha256 != file.sha256 for f in same):
+        return (
+            f"{file.filename}: the index gives sha256 {same[0].sha256}, the file installed "
+            f"had {file.sha256}"
+        )
+    return None
+
+
 def source_for(
     settings: IndexSettings,
     *,
@@ -278,7 +349,7 @@ def source_for(
 def _link_path(link: str) -> Path | None:
     """Return the directory of a local find-links entry (a path or ``file:`` URL), else None."""
     if link.startswith("file:"):
-        from envsnap._urls import file_url_path  # noqa: PLC0415
+        from envsnap._text import file_url_path  # noqa: PLC0415
 
         path = file_url_path(link) or Path(link)
     elif "://" in link:

@@ -18,7 +18,7 @@ import ipaddress
 import urllib.parse
 from typing import TYPE_CHECKING
 
-from envsnap._urls import strip_credentials
+from envsnap._text import strip_credentials
 from envsnap.errors import InputError
 
 if TYPE_CHECKING:

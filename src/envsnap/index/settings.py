@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from envsnap._urls import file_url_path, strip_credentials
+from envsnap._text import file_url_path, strip_credentials
 from envsnap.errors import OperationError
 
 if TYPE_CHECKING:

@@ -28,9 +28,9 @@ from typing import TYPE_CHECKING, Any
 
 from packaging.utils import canonicalize_version
 
-from envsnap._urls import file_url_path, strip_credentials
-from envsnap.distfile import DistFile, ProjectFiles, ordered
+from envsnap._text import file_url_path, strip_credentials
 from envsnap.errors import InputError, OperationError
+from envsnap.index.distfile import DistFile, ProjectFiles, ordered
 from envsnap.index.http import Credentials, HttpClient, Limits, Page
 from envsnap.index.simple_api import ACCEPT, Link, parse_page
 from envsnap.index.wheelhouse import hash_local, parse_filename, pin_filter

@@ -22,8 +22,8 @@ from packaging.utils import (
 from packaging.version import InvalidVersion, Version
 
 from envsnap._io import NotRegularFileError, open_regular
-from envsnap.distfile import DistFile, ProjectFiles, ordered
 from envsnap.errors import InputError, OperationError
+from envsnap.index.distfile import DistFile, ProjectFiles, ordered
 
 if TYPE_CHECKING:
     from collections.abc import Callable

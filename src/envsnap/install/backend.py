@@ -136,7 +136,7 @@ class Command:
 
     def shown(self) -> str:
         """Return the command as a shell line, its URLs' secrets masked (``--dry-run``, ``-v``)."""
-        from envsnap._urls import redact_urls  # noqa: PLC0415
+        from envsnap._text import redact_urls  # noqa: PLC0415
 
         words = [f"{k}={v}" for k, v in sorted(self.env.items())] + list(self.argv)
         return redact_urls(shlex.join(words))
@@ -277,7 +277,7 @@ def run_logged(
 
 def _failed(what: str, code: int, tail: list[str]) -> str:
     """Return ``what (exit N):`` and the command's last lines, indented, credentials masked."""
-    from envsnap._urls import redact_urls  # noqa: PLC0415
+    from envsnap._text import redact_urls  # noqa: PLC0415
 
     return f"{what} (exit {code})" + "".join(f"\n  | {redact_urls(line)}" for line in tail)
 

@@ -7,7 +7,11 @@ Two records the installer leaves incomplete for envsnap's purposes:
   pip writes it for every line of a requirements file, uv into every package;
 - ``direct_url.json`` (PEP 610) of a package installed from an archive URL
   should carry the archive's hash, as pip records it; uv leaves
-  ``archive_info`` empty, and a freeze would lose the ``#sha256=`` the lock had.
+  ``archive_info`` empty, and a freeze would lose the ``#sha256=`` the lock had;
+- ``provenance_url.json`` (PEP 710, draft) of a package installed by name
+  from an index records the URL and hashes of the exact file installed, so a
+  later ``envsnap freeze -o pylock.toml`` or ``--hashes`` needs no index;
+  neither pip nor uv writes it.
 
 Each file is written atomically and its ``RECORD`` row given the new hash and
 size (PEP 376), so ``pip uninstall`` still removes it and ``check
@@ -26,15 +30,23 @@ from typing import TYPE_CHECKING
 from packaging.utils import NormalizedName, canonicalize_name
 
 from envsnap.environment import TOOLING
-from envsnap.environment.distributions import REQUESTED_MARK
+from envsnap.environment.distributions import REQUESTED_MARK, REQUESTED_WITHOUT_SIGNAL
 
 if TYPE_CHECKING:
-    from collections.abc import Collection, Iterator, Sequence
+    from collections.abc import Collection, Iterator, Mapping, Sequence
     from pathlib import Path
 
+    from packaging.tags import Tag
+
+    from envsnap.index.distfile import DistFile
     from envsnap.lock import Lock
 
-__all__ = ["record_archive_hashes", "set_requested"]
+__all__ = ["PROVENANCE", "record_archive_hashes", "record_provenance", "set_requested"]
+
+PROVENANCE = "provenance_url.json"
+"""The file PEP 710 puts in a ``.dist-info`` directory."""
+_UNSAFE_HASHES = frozenset({"md5", "sha1"})
+"""Algorithms PEP 710 forbids in ``archive_info.hashes``."""
 
 MARK = f"{REQUESTED_MARK}\n".encode()
 """The bytes of every ``REQUESTED`` file a restore writes."""
@@ -48,7 +60,8 @@ def set_requested(site_packages: Sequence[Path], top_level: Collection[str]) -> 
     every package named in a requirements file and uv into every package it
     installs, which would make every package top-level on the next ``envsnap
     freeze``; so it is written for the names in ``top_level`` and removed
-    from all others (pip, setuptools, wheel left alone). Its content is
+    from all others (pip, setuptools, wheel left alone; uv's own, which count
+    for nothing without envsnap's mark, too). Its content is
     :data:`MARK`, so that a reader trusts it whatever ``INSTALLER`` says
     (:data:`envsnap.environment.distributions.REQUESTED_MARK`).
 
@@ -68,7 +81,7 @@ def set_requested(site_packages: Sequence[Path], top_level: Collection[str]) -> 
         if name in wanted and _read(marker, len(MARK) + 1) != MARK:
             created += not marker.exists()
             _write_recorded(info, "REQUESTED", MARK)
-        elif name not in wanted and marker.exists():
+        elif name not in wanted and marker.exists() and not _says_nothing(info):
             marker.unlink()
             _write_record_row(info, "REQUESTED", None)
             removed += 1
@@ -118,6 +131,86 @@ def record_archive_hashes(site_packages: Sequence[Path], lock: Lock) -> list[str
     return done
 
 
+def _says_nothing(info: Path) -> bool:
+    """Whether the installer writes ``REQUESTED`` into everything (uv): no need to remove it.
+
+    Without envsnap's mark such a file counts for nothing
+    (:data:`~envsnap.environment.distributions.REQUESTED_WITHOUT_SIGNAL`), so
+    leaving it saves a ``RECORD`` rewrite per package.
+    """
+    installer = (_read(info / "INSTALLER", 64) or b"").decode("utf-8", "replace").strip().lower()
+    return installer in REQUESTED_WITHOUT_SIGNAL
+
+
+def record_provenance(
+    site_packages: Sequence[Path], installed: Mapping[NormalizedName, tuple[DistFile, str]]
+) -> list[str]:
+    """Write ``provenance_url.json`` (PEP 710) for distributions installed from an index.
+
+    PEP 710: the URL of the file installed (the sdist's for a wheel built
+    from it), the index it came from and the file's hashes (never ``md5``
+    nor ``sha1``), credentials stripped; never beside a ``direct_url.json``
+    (a direct URL is recorded there, PEP 610). The installer checked the file
+    against these hashes. A wheel is recorded only when the installed
+    ``WHEEL`` names the tags of the file given (the installer chose that
+    very wheel), and only for the version given.
+
+    Args:
+        site_packages: the venv's site-packages directories.
+        installed: ``{name: (file installed, index URL)}``; each file has a
+            URL, a version and a sha256.
+
+    Returns:
+        The names of the distributions given a record.
+    """
+    from packaging.version import InvalidVersion, Version  # noqa: PLC0415
+
+    from envsnap._text import strip_credentials  # noqa: PLC0415
+
+    done: list[str] = []
+    for info, name in _dist_infos(site_packages):
+        if name not in installed or (info / "direct_url.json").exists():
+            continue
+        file, index_url = installed[name]
+        try:
+            version = Version(info.name[: -len(".dist-info")].rsplit("-", 1)[1])
+        except (IndexError, InvalidVersion):
+            continue
+        if file.url is None or version != file.version:
+            continue
+        if file.is_wheel and not _same_tags(info, file.filename):
+            continue
+        hashes = {k.lower(): v.lower() for k, v in file.hashes.items() if k not in _UNSAFE_HASHES}
+        record = {
+            "archive_info": {"hashes": dict(sorted(hashes.items()))},
+            "index_url": strip_credentials(index_url)[0],
+            "url": strip_credentials(file.url)[0],
+        }
+        _write_recorded(info, PROVENANCE, json.dumps(record, indent=2).encode() + b"\n")
+        done.append(name)
+    return done
+
+
+def _same_tags(info: Path, filename: str) -> bool:
+    """Whether the installed ``WHEEL`` file names exactly the tags of ``filename``."""
+    from packaging.tags import parse_tag  # noqa: PLC0415
+    from packaging.utils import InvalidWheelFilename, parse_wheel_filename  # noqa: PLC0415
+
+    text = _read(info / "WHEEL", 1 << 16)
+    if text is None:
+        return False
+    try:
+        expected = parse_wheel_filename(filename)[3]
+    except InvalidWheelFilename:
+        return False
+    found: set[Tag] = set()
+    for line in text.decode("utf-8", "replace").splitlines():
+        key, _, value = line.partition(":")
+        if key.strip().lower() == "tag":
+            found |= parse_tag(value.strip())
+    return found == set(expected)
+
+
 def _dist_infos(site_packages: Sequence[Path]) -> Iterator[tuple[Path, NormalizedName]]:
     """Yield every ``.dist-info`` directory and its normalized name."""
     for root in site_packages:
@@ -140,7 +233,7 @@ def _write_recorded(info: Path, member: str, data: bytes) -> None:
     """Write ``info/member`` atomically and give it its ``RECORD`` row (hash and size)."""
     from envsnap._io import atomic_write  # noqa: PLC0415
 
-    atomic_write(info / member, data)
+    atomic_write(info / member, data, durable=False)  # a venv still being built
     digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
     _write_record_row(info, member, (f"sha256={digest}", str(len(data))))
 
@@ -159,4 +252,4 @@ def _write_record_row(info: Path, member: str, row: tuple[str, str] | None) -> N
         kept.append([entry, *row])
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerows(kept)
-    atomic_write(info / "RECORD", buffer.getvalue())
+    atomic_write(info / "RECORD", buffer.getvalue(), durable=False)

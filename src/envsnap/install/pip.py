@@ -33,7 +33,7 @@ def index_arguments(settings: IndexSettings) -> tuple[list[str], dict[str, str]]
     Returns:
         ``(argv words, environment variables)``.
     """
-    from envsnap._urls import strip_credentials  # noqa: PLC0415
+    from envsnap._text import strip_credentials  # noqa: PLC0415
 
     argv: list[str] = []
     env: dict[str, str] = {}

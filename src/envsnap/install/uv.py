@@ -95,7 +95,7 @@ def index_arguments(settings: IndexSettings) -> tuple[list[str], dict[str, str]]
 
 def _index_urls(settings: IndexSettings) -> tuple[list[str], dict[str, str]]:
     """Render the index URLs: options, or variables when one carries credentials."""
-    from envsnap._urls import strip_credentials  # noqa: PLC0415
+    from envsnap._text import strip_credentials  # noqa: PLC0415
 
     if settings.no_index:
         return ["--no-index"], {}

@@ -272,7 +272,7 @@ def installed(
         search_path: the ``PATH`` to search (default: ``$PATH``).
         environ: the variables naming managed installs (default: ``os.environ``).
     """
-    from envsnap._threads import run_parallel  # noqa: PLC0415
+    from envsnap._io import run_parallel  # noqa: PLC0415
 
     env = os.environ if environ is None else environ
     shims = _shim_dirs(env)

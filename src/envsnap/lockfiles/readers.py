@@ -72,7 +72,7 @@ def read_lock(path: Path) -> Lock:
         return lock
     from envsnap._io import LOCK_FILE_LIMIT, FileTooLargeError, open_regular  # noqa: PLC0415
     from envsnap.lockfiles.requirements.lines import HEADER_PREFIX  # noqa: PLC0415
-    from envsnap.portable.read import PORTABLE_HEADER  # noqa: PLC0415
+    from envsnap.lockfiles.requirements.read_portable import PORTABLE_HEADER  # noqa: PLC0415
 
     try:  # a FIFO or a device is refused here, before a reader blocks on it or fills memory
         with open_regular(path) as handle:
@@ -84,7 +84,7 @@ def read_lock(path: Path) -> Lock:
     from envsnap.lockfiles.requirements import read_strict as requirements  # noqa: PLC0415
 
     if first == PORTABLE_HEADER.encode():  # markers kept for the target, not this interpreter
-        from envsnap.portable import read as portable  # noqa: PLC0415
+        from envsnap.lockfiles.requirements import read_portable as portable  # noqa: PLC0415
 
         return portable.load(path)
     if first.startswith(HEADER_PREFIX.encode()):

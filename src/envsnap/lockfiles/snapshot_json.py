@@ -1,4 +1,9 @@
-"""The whole snapshot as JSON (schema ``envsnap.snapshot/1``, docs/json-schema.md)."""
+"""The whole snapshot as JSON (schema ``envsnap.snapshot/1``, docs/json-schema.md).
+
+JSON escapes C0 control characters itself; DEL, C1 and U+2028/2029 are
+escaped too (:func:`envsnap._text.printable`): the same data, nothing raw for
+a terminal.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,13 @@ import json
 import os
 from typing import TYPE_CHECKING, Any
 
-from envsnap import __version__
+from envsnap._text import printable
+from envsnap._version import __version__
 
 if TYPE_CHECKING:
     from envsnap.environment.snapshot import Snapshot
+    from envsnap.lock import Origin
     from envsnap.lockfiles import DumpOptions
-    from envsnap.origin import Origin
 
 __all__ = ["SCHEMA", "dump", "to_dict"]
 
@@ -21,7 +27,8 @@ SCHEMA = "envsnap.snapshot/1"
 
 def dump(snapshot: Snapshot, options: DumpOptions) -> str:
     """Render a snapshot as indented JSON text (keys in a fixed order, newline at the end)."""
-    return json.dumps(to_dict(snapshot, options), indent=2, ensure_ascii=False) + "\n"
+    text = json.dumps(to_dict(snapshot, options), indent=2, ensure_ascii=False)
+    return printable(text, lines=True) + "\n"
 
 
 def to_dict(snapshot: Snapshot, options: DumpOptions) -> dict[str, Any]:

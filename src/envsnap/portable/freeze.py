@@ -57,9 +57,9 @@ if TYPE_CHECKING:
     from packaging.markers import Marker
     from packaging.version import Version
 
-    from envsnap.distfile import DistFile
     from envsnap.environment.distributions import InstalledDistribution
     from envsnap.environment.snapshot import Snapshot
+    from envsnap.index.distfile import DistFile
     from envsnap.index.settings import IndexSettings
     from envsnap.portable.resolver import CandidateSource
 
@@ -493,7 +493,7 @@ def requirements_lines(result: PortableResult, *, hashes: bool = False) -> list[
     """
     pythons = sorted({t.python for t in result.targets})
     platforms = list(dict.fromkeys(t.platform.name for t in result.targets))
-    from envsnap.portable.read import (  # noqa: PLC0415
+    from envsnap.lockfiles.requirements.read_portable import (  # noqa: PLC0415
         PORTABLE_HEADER,
         REQUIRES_PYTHON_LINE,
         TOP_LEVEL_LINE,

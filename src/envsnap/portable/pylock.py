@@ -109,7 +109,7 @@ def build_pylock(
 def _package(pin: PortablePin, output_dir: Path | None) -> Package:
     from packaging.pylock import Package  # noqa: PLC0415
 
-    from envsnap.distfile import ProjectFiles  # noqa: PLC0415
+    from envsnap.index.distfile import ProjectFiles  # noqa: PLC0415
     from envsnap.lockfiles.pylock.write import file_tables  # noqa: PLC0415
 
     found = ProjectFiles(name=pin.name, version=pin.version, files=pin.files)

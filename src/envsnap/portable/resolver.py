@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from packaging.tags import Tag
     from resolvelib.structs import RequirementInformation
 
-    from envsnap.distfile import DistFile
+    from envsnap.index.distfile import DistFile
     from envsnap.portable.targets import Target
 
 __all__ = [

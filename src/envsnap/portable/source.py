@@ -39,10 +39,10 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
-from envsnap._threads import run_parallel
-from envsnap._urls import file_url_path, strip_credentials
-from envsnap.distfile import DistFile, ordered
+from envsnap._io import run_parallel
+from envsnap._text import file_url_path, strip_credentials
 from envsnap.errors import OperationError
+from envsnap.index.distfile import DistFile, ordered
 from envsnap.index.simple_api import ACCEPT, parse_page
 from envsnap.index.wheelhouse import parse_filename
 from envsnap.portable.resolver import DistMetadata, Release

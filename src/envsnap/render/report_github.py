@@ -3,7 +3,9 @@
 ``::error file=F,line=N,title=T::message`` makes the annotation land on line
 N of file F in the pull request's diff (for a lock file entry, the line of the
 package). Values are escaped as the Actions toolkit does: ``%``, CR and LF in
-the message; also ``:`` and ``,`` in properties. Drift items are errors,
+the message; also ``:`` and ``,`` in properties. Every other control
+character is escaped too (:func:`envsnap._text.printable`), so a value can
+neither end the line nor reach the terminal. Drift items are errors,
 informational ones notices; the last line is the plain summary.
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from envsnap._text import printable
 from envsnap.render.report import heading, message, summary
 
 if TYPE_CHECKING:
@@ -21,7 +24,8 @@ __all__ = ["render"]
 
 
 def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    toolkit = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return printable(toolkit)  # the toolkit leaves the other control characters raw
 
 
 def _escape_property(text: str) -> str:
@@ -65,5 +69,5 @@ def render(report: Report, *, root: Path | None = None) -> str:
         title = "envsnap: " + heading(change.kind, drift=change.is_drift)
         props.append(f"title={_escape_property(title)}")
         lines.append(f"::{level} {','.join(props)}::{_escape_data(message(change, report))}")
-    lines.append(summary(report))
+    lines.append(printable(summary(report)))
     return "\n".join(lines) + "\n"

@@ -1,5 +1,9 @@
 """The machine report: JSON, schema ``envsnap.report/1`` (docs/report-schema.md).
 
+JSON escapes C0 control characters itself; the others (DEL, C1, U+2028/2029)
+are escaped too (:func:`envsnap._text.printable`), so the text is the same
+data and reaches no terminal raw.
+
 The schema is versioned: fields may be added within ``/1``; renaming or
 removing one, or changing its meaning, makes ``/2``.
 """
@@ -9,6 +13,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from envsnap._text import printable
 from envsnap.render.report import message
 
 if TYPE_CHECKING:
@@ -55,4 +60,4 @@ def to_dict(report: Report) -> dict[str, Any]:
 
 def render(report: Report) -> str:
     """Render ``report`` as indented JSON (key order fixed), ending with a newline."""
-    return json.dumps(to_dict(report), indent=2, ensure_ascii=False) + "\n"
+    return printable(json.dumps(to_dict(report), indent=2, ensure_ascii=False), lines=True) + "\n"

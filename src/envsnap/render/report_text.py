@@ -1,13 +1,16 @@
 """The human report: grouped by kind, one line per item, a one-line summary.
 
 When clean, the whole output is the ``OK ...`` line. Colour (ANSI) only when
-the caller asks for it; the CLI does when stdout is a terminal.
+the caller asks for it; the CLI does when stdout is a terminal. Every line's
+values (names, versions, paths, URLs, files of a RECORD) have their control
+characters escaped (:func:`envsnap._text.printable`).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from envsnap._text import printable
 from envsnap.render.report import heading, message, summary
 
 if TYPE_CHECKING:
@@ -50,6 +53,6 @@ def render(report: Report, *, color: bool = False) -> str:
                 where = (
                     f"  (line {change.line})" if own else f"  ({change.path}, line {change.line})"
                 )
-            lines.append(f"  {message(change, report)}{where}")
-    lines.append(paint(summary(report), _RED if report else _GREEN))
+            lines.append(printable(f"  {message(change, report)}{where}"))
+    lines.append(paint(printable(summary(report)), _RED if report else _GREEN))
     return "\n".join(lines) + "\n"

@@ -3,14 +3,16 @@
 Built from the snapshot's edges (markers and extras already evaluated for the
 target environment). Like ``pipdeptree``, each root is expanded in full once;
 a package met again is shown but marked ``repeated`` and not expanded again,
-and a package that is its own ancestor is marked ``cycle``. Rendering lives in
-:mod:`envsnap.render.tree_formats`.
+and a package that is its own ancestor is marked ``cycle``. The walks keep
+stacks of their own, so a chain of any depth is built and rendered (a
+recursive walk stops with RecursionError near a thousand levels). Rendering
+lives in :mod:`envsnap.render.tree_formats`.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from packaging.utils import NormalizedName, canonicalize_name
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
     from packaging.requirements import Requirement
     from packaging.version import Version
 
+    from envsnap.environment.distributions import InstalledDistribution
     from envsnap.environment.snapshot import Edge, Snapshot
 
 __all__ = ["Tree", "TreeNode", "build_tree"]
@@ -108,9 +111,59 @@ def build_tree(
             reasons = snapshot.reasons
             roots = [n for n in listed if n not in reasons or reasons[n].top_level]
     expanded: set[NormalizedName] = set()
+    walk = _Walk(dists=dists, adjacency=adjacency, reverse=reverse, expanded=expanded)
+    return Tree(roots=tuple(walk.expand(name) for name in roots), reverse=reverse)
 
-    def node(name: NormalizedName, via: Edge | None, path: tuple[NormalizedName, ...]) -> TreeNode:
-        dist = dists[name]
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Walk:
+    """What :func:`build_tree`'s walk reads, and the packages it expanded so far."""
+
+    dists: dict[NormalizedName, InstalledDistribution]
+    adjacency: dict[NormalizedName, list[Edge]]
+    reverse: bool
+    expanded: set[NormalizedName]
+    """Packages shown with their children already (met again: ``repeated``)."""
+
+    def _next(self, edge: Edge) -> NormalizedName:
+        return edge.parent if self.reverse else edge.child
+
+    def expand(self, root: NormalizedName) -> TreeNode:
+        """Build the subtree of ``root`` depth first, with a stack of its own (no recursion).
+
+        A chain of dependencies is as deep as the environment makes it (a
+        thousand levels is a RecursionError for a recursive walk).
+        """
+        frames: list[_Frame] = []
+        on_path: set[NormalizedName] = set()  # the ancestors of the node being entered
+        done = self._enter(root, None, frames, on_path)
+        if done is not None:
+            return done
+        while True:
+            frame = frames[-1]
+            if frame.next < len(frame.edges):
+                edge = frame.edges[frame.next]
+                frame.next += 1
+                child = self._enter(self._next(edge), edge, frames, on_path)
+                if child is not None:
+                    frame.children.append(child)
+                continue
+            frames.pop()
+            on_path.discard(frame.base.name)
+            finished = replace(frame.base, children=tuple(frame.children))
+            if not frames:
+                return finished
+            frames[-1].children.append(finished)
+
+    def _enter(
+        self,
+        name: NormalizedName,
+        via: Edge | None,
+        frames: list[_Frame],
+        on_path: set[NormalizedName],
+    ) -> TreeNode | None:
+        """Return the finished node of ``name`` (a cycle, a repeat), or ``None``: opened."""
+        dist = self.dists[name]
         base = TreeNode(
             name=name,
             display_name=dist.display_name,
@@ -118,14 +171,25 @@ def build_tree(
             requirement=via.requirement if via else None,
             extra=via.extra if via else None,
         )
-        if name in path:
+        if name in on_path:
             return replace(base, cycle=True)
-        edges = adjacency.get(name, [])
-        if name in expanded and edges:
+        edges = self.adjacency.get(name, [])
+        if name in self.expanded and edges:
             return replace(base, repeated=True)
-        expanded.add(name)
-        ordered = sorted(edges, key=lambda e: (e.parent if reverse else e.child, e.extra or ""))
-        children = tuple(node(e.parent if reverse else e.child, e, (*path, name)) for e in ordered)
-        return replace(base, children=children)
+        self.expanded.add(name)
+        ordered = sorted(edges, key=lambda e: (self._next(e), e.extra or ""))
+        frames.append(_Frame(base, ordered))
+        on_path.add(name)
+        return None
 
-    return Tree(roots=tuple(node(name, None, ()) for name in roots), reverse=reverse)
+
+@dataclass(slots=True)
+class _Frame:
+    """A node of :func:`build_tree` whose children are being built (mutable: a walk's state)."""
+
+    base: TreeNode
+    edges: list[Edge]
+    """Its edges, in the order its children are shown."""
+    children: list[TreeNode] = field(default_factory=list)
+    next: int = 0
+    """The index of the next edge to follow."""

@@ -1,13 +1,18 @@
 """Renderers of a dependency :class:`~envsnap.render.tree.Tree`: text, JSON, DOT, Mermaid.
 
 Each is a pure ``render_*(tree) -> str``; :func:`envsnap.render.render_tree` maps the
-``--format`` names to them.
+``--format`` names to them. Each walks the tree with a stack of its own, so a
+chain of any depth renders (a recursive walk, ``json.dumps`` of nested data
+included, stops with RecursionError near a thousand levels), and each escapes
+the control characters of its text (:func:`envsnap._text.printable`).
 """
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from envsnap._text import printable
 
 if TYPE_CHECKING:
     from envsnap.render.tree import Tree, TreeNode
@@ -37,6 +42,15 @@ def _label(node: TreeNode, *, reverse: bool) -> str:
     return text
 
 
+def _children(node: TreeNode) -> list[tuple[TreeNode, bool]]:
+    """Return ``(child, whether it is the last)`` for ``node``'s children, the last first.
+
+    Pushed on a stack in this order, the first child is taken first.
+    """
+    last = len(node.children) - 1
+    return [(child, i == last) for i, child in reversed(list(enumerate(node.children)))]
+
+
 def render_text(tree: Tree) -> str:
     """Render an indented tree with box-drawing branches, one package per line.
 
@@ -47,32 +61,34 @@ def render_text(tree: Tree) -> str:
     (empty output for an empty environment).
     """
     lines: list[str] = []
-
-    def walk(node: TreeNode, prefix: str) -> None:
-        for i, child in enumerate(node.children):
-            last = i == len(node.children) - 1
-            lines.append(
-                f"{prefix}{'└── ' if last else '├── '}{_label(child, reverse=tree.reverse)}"
-            )
-            walk(child, prefix + ("    " if last else "│   "))
-
     for root in tree.roots:
         lines.append(_label(root, reverse=tree.reverse))
-        walk(root, "")
-    return "".join(f"{line}\n" for line in lines)
+        # (node, the prefix of its line, whether it is its parent's last child)
+        stack = [(child, "", last) for child, last in _children(root)]
+        while stack:
+            node, prefix, last = stack.pop()
+            branch = "└── " if last else "├── "
+            lines.append(f"{prefix}{branch}{_label(node, reverse=tree.reverse)}")
+            below = prefix + ("    " if last else "│   ")
+            stack += [(child, below, end) for child, end in _children(node)]
+    return printable("".join(f"{line}\n" for line in lines), lines=True)
 
 
-def _node_dict(node: TreeNode) -> dict[str, Any]:
-    return {
-        "name": node.name,
-        "display_name": node.display_name,
-        "version": str(node.version),
-        "requirement": str(node.requirement) if node.requirement else None,
-        "extra": node.extra,
-        "repeated": node.repeated,
-        "cycle": node.cycle,
-        "children": [_node_dict(c) for c in node.children],
-    }
+_NODE_FIELDS = ("name", "display_name", "version", "requirement", "extra", "repeated", "cycle")
+"""The fields of a JSON node before ``children``, in order."""
+
+
+def _node_fields(node: TreeNode) -> tuple[object, ...]:
+    """Return the values of :data:`_NODE_FIELDS` for ``node``."""
+    return (
+        node.name,
+        node.display_name,
+        str(node.version),
+        str(node.requirement) if node.requirement else None,
+        node.extra,
+        node.repeated,
+        node.cycle,
+    )
 
 
 def render_json(tree: Tree) -> str:
@@ -80,36 +96,72 @@ def render_json(tree: Tree) -> str:
 
     Each node is ``{"name", "display_name", "version", "requirement", "extra",
     "repeated", "cycle", "children"}``; ``requirement`` is the dependent's
-    PEP 508 requirement string (``null`` for a root).
+    PEP 508 requirement string (``null`` for a root). The text is what
+    ``json.dumps(data, indent=2, ensure_ascii=False)`` writes for that data,
+    written node by node so that no depth is too deep.
     """
-    data = {
-        "schema": TREE_SCHEMA,
-        "reverse": tree.reverse,
-        "roots": [_node_dict(r) for r in tree.roots],
-    }
     import json  # noqa: PLC0415 - 3 ms, for this format only
 
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    def dumps(value: object) -> str:
+        return json.dumps(value, ensure_ascii=False)
+
+    out = ["{", f'  "schema": {dumps(TREE_SCHEMA)},', f'  "reverse": {dumps(tree.reverse)},']
+    if not tree.roots:
+        out.append('  "roots": []')
+    else:
+        out.append('  "roots": [')
+        # a node to write (node, its depth, whether it is the last of its list), or a line
+        stack: list[tuple[TreeNode, int, bool] | str] = [
+            (root, 2, last) for root, last in _children_of(tree.roots)
+        ]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, str):
+                out.append(item)
+                continue
+            node, depth, last = item
+            pad, comma = "  " * depth, "" if last else ","
+            out.append(pad + "{")
+            values = zip(_NODE_FIELDS, _node_fields(node), strict=True)
+            out += [f"{pad}  {dumps(key)}: {dumps(value)}," for key, value in values]
+            if not node.children:
+                out += [f'{pad}  "children": []', f"{pad}}}{comma}"]
+                continue
+            out.append(f'{pad}  "children": [')
+            stack += [f"{pad}}}{comma}", f"{pad}  ]"]
+            stack += [(child, depth + 2, end) for child, end in _children(node)]
+        out.append("  ]")
+    out.append("}")
+    return printable("\n".join(out), lines=True) + "\n"
+
+
+def _children_of(nodes: tuple[TreeNode, ...]) -> list[tuple[TreeNode, bool]]:
+    """:func:`_children` for a tuple of nodes (the roots)."""
+    last = len(nodes) - 1
+    return [(node, i == last) for i, node in reversed(list(enumerate(nodes)))]
 
 
 def _graph(tree: Tree) -> tuple[list[TreeNode], list[tuple[TreeNode, TreeNode, str]]]:
     """Return the unique nodes (first seen order) and edges ``(dependent, dependency, spec)``."""
     nodes: dict[str, TreeNode] = {}
     edges: dict[tuple[str, str], tuple[TreeNode, TreeNode, str]] = {}
-
-    def walk(node: TreeNode) -> None:
-        nodes.setdefault(node.name, node)
-        for child in node.children:
+    for root in tree.roots:
+        nodes.setdefault(root.name, root)
+        # depth first: each child is met before its next sibling, as a recursive walk meets it
+        stack = [(root, iter(root.children))]
+        while stack:
+            node, children = stack[-1]
+            child = next(children, None)
+            if child is None:
+                stack.pop()
+                continue
             nodes.setdefault(child.name, child)
             spec = str(child.requirement.specifier) if child.requirement else ""
             if child.extra:
                 spec = f"{spec} [{child.extra}]".strip()
             pair = (child, node) if tree.reverse else (node, child)
             edges.setdefault((pair[0].name, pair[1].name), (pair[0], pair[1], spec))
-            walk(child)
-
-    for root in tree.roots:
-        walk(root)
+            stack.append((child, iter(child.children)))
     return list(nodes.values()), list(edges.values())
 
 
@@ -122,7 +174,7 @@ def render_dot(tree: Tree) -> str:
         label = f' [label="{spec}"]' if spec else ""
         lines.append(f'  "{parent.name}" -> "{child.name}"{label};')
     lines.append("}")
-    return "\n".join(lines) + "\n"
+    return printable("\n".join(lines), lines=True) + "\n"
 
 
 def _mermaid_id(name: str) -> str:
@@ -137,4 +189,4 @@ def render_mermaid(tree: Tree) -> str:
     for parent, child, spec in edges:
         arrow = f' -- "{spec}" --> ' if spec else " --> "
         lines.append(f"  {_mermaid_id(parent.name)}{arrow}{_mermaid_id(child.name)}")
-    return "\n".join(lines) + "\n"
+    return printable("\n".join(lines), lines=True) + "\n"

@@ -62,6 +62,9 @@ class RestoreOptions:
     """Keep the replaced venv (as the hidden sibling) instead of deleting it."""
     index: IndexOptions = field(default_factory=IndexOptions)
     """The index options of the command line (pip's layers follow them)."""
+    index_settings: IndexSettings | None = None
+    """Index settings to use as they are, pip's variables and configuration not read
+    (a bundle's: no index at all); ``None``: :attr:`index` and pip's layers."""
     search_path: str | None = None
     """The ``PATH`` searched for base interpreters (default: ``$PATH``)."""
 
@@ -174,21 +177,24 @@ def plan_restore(file: Path, options: RestoreOptions) -> RestorePlan:
             "to let the installer resolve them",
         )
     given = options.index
-    settings = settings_for_lock(
+    settings = options.index_settings or settings_for_lock(
         replace(given, trusted_hosts=(*given.trusted_hosts, *lock.trusted_hosts)),
         lock.index_options,
         base=file.parent.absolute(),
     )
+    # offline, the lock's file URLs are never fetched: only its local paths are used
+    remote = () if options.offline else sources.remote_sources(lock)
     check_secure(
         [
             *((u, "--index-url") for u in (settings.index_url,) if u),
             *((u, "--extra-index-url") for u in settings.extra_index_urls),
             *((u, "--find-links") for u in settings.find_links if "://" in u),
-            *((s.value, s.where or str(file)) for s in sources.remote_sources(lock)),
+            *((s.value, s.where or str(file)) for s in remote),
         ],
         settings.trusted_hosts,
     )
     notes += settings.notes
+    notes += _included_options(file, lock, given)
     notes += sources.check_sources(file, lock)
     target = Path(os.path.normpath(options.venv.absolute()))  # `..` named, not `..`'s name
     replaces = _check_target(target, options.venv)
@@ -243,6 +249,26 @@ def plan_restore(file: Path, options: RestoreOptions) -> RestorePlan:
         options=options,
         notes=tuple(notes),
     )
+
+
+def _included_options(file: Path, lock: Lock, given: IndexOptions) -> list[str]:
+    """Say each index option an included file sets that the installer will use.
+
+    pip and uv take an ``-r`` file's ``--index-url`` as if the lock said it:
+    the run and ``--dry-run`` name the file and line (credentials masked). One
+    the command line overrides (``--index-url``, ``--no-index``) is not said.
+    """
+    from envsnap._text import redact_urls  # noqa: PLC0415
+
+    said = []
+    for where, option in lock.included_options:
+        if given.no_index or (option.startswith("--index-url") and given.index_url):
+            continue
+        said.append(
+            f"{where}: {redact_urls(option)}: a file {file.name} includes sets it; the "
+            "installer uses it"
+        )
+    return said
 
 
 def _check_target(target: Path, named: Path) -> bool:

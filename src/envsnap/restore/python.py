@@ -171,7 +171,7 @@ def _pyproject_range(project: Path) -> tuple[SpecifierSet, str] | None:
     """Return ``requires-python`` of the nearest ``pyproject.toml`` and its path, else ``None``."""
     from packaging.specifiers import InvalidSpecifier, SpecifierSet  # noqa: PLC0415
 
-    from envsnap._compat import read_toml  # noqa: PLC0415
+    from envsnap._io import read_toml  # noqa: PLC0415
 
     for directory in (project, *project.parents):
         path = directory / "pyproject.toml"

@@ -79,7 +79,7 @@ def with_resolved_paths(lock: Lock, file: Path) -> Lock:
     """
     from dataclasses import replace  # noqa: PLC0415
 
-    from envsnap._urls import local_path  # noqa: PLC0415
+    from envsnap._text import local_path  # noqa: PLC0415
 
     base = file.parent.absolute()
     packages = []
@@ -107,7 +107,7 @@ def _local_sources(
     Relative paths resolve from the lock file's directory (PEP 751; pip runs
     from there for a requirements file), in file order.
     """
-    from envsnap._urls import local_path  # noqa: PLC0415
+    from envsnap._text import local_path  # noqa: PLC0415
 
     items: list[tuple[str, Path, str | None]] = []
     for name, source in sources:

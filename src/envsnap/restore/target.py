@@ -173,7 +173,7 @@ def _installed_entries(venv: Path) -> tuple[set[str], set[str]]:
     import json  # noqa: PLC0415
 
     from envsnap._io import RECORD_LIMIT, SMALL_FILE_LIMIT, read_limited  # noqa: PLC0415
-    from envsnap._urls import file_url_path  # noqa: PLC0415
+    from envsnap._text import file_url_path  # noqa: PLC0415
 
     top: set[str] = set()
     checkouts: set[str] = set()

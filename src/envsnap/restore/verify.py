@@ -2,9 +2,10 @@
 
 envsnap decides and verifies; the installer only installs. After the
 install the REQUESTED markers are made to say exactly which packages the
-file lists as top-level and archives get their hash recorded
-(:mod:`envsnap.install.dist_info`), so that ``envsnap freeze`` of the new
-venv writes the same file. Then the
+file lists as top-level, archives get their hash recorded and files
+installed from an index their URL and hashes (PEP 710 provenance, for a
+pylock file, whose file URLs the installer used; :mod:`envsnap.install.dist_info`),
+so that ``envsnap freeze`` of the new venv writes the same file, with no index. Then the
 venv is read as ``check`` reads it and compared with what the plan expects
 (:func:`envsnap.compare.drift.compare_env_to_lock`: versions, origins,
 unmet requirements), and every installed distribution's ``Requires-Python``
@@ -19,10 +20,13 @@ from typing import TYPE_CHECKING
 from envsnap.errors import OperationError
 
 if TYPE_CHECKING:
+    from packaging.utils import NormalizedName
+
     from envsnap.compare.drift import Change, Report
     from envsnap.environment.distributions import InstalledDistribution
     from envsnap.environment.snapshot import Snapshot
     from envsnap.environment.target import TargetEnvironment
+    from envsnap.index.distfile import DistFile
     from envsnap.restore.plan import RestorePlan
 
 __all__ = ["unsupported_python", "verify"]
@@ -49,7 +53,11 @@ def verify(plan: RestorePlan, environment: TargetEnvironment) -> tuple[Report, t
     """
     from envsnap.compare.drift import compare_env_to_lock  # noqa: PLC0415
     from envsnap.environment.snapshot import take_snapshot  # noqa: PLC0415
-    from envsnap.install.dist_info import record_archive_hashes, set_requested  # noqa: PLC0415
+    from envsnap.install.dist_info import (  # noqa: PLC0415
+        record_archive_hashes,
+        record_provenance,
+        set_requested,
+    )
 
     options = plan.options
     expected = plan.expected.for_environment(
@@ -62,6 +70,7 @@ def verify(plan: RestorePlan, environment: TargetEnvironment) -> tuple[Report, t
         top = _roots(snapshot)
     set_requested(environment.site_packages, top)
     record_archive_hashes(environment.site_packages, expected)
+    record_provenance(environment.site_packages, _index_files(plan, environment))
     snapshot = take_snapshot(environment=environment)
     report = compare_env_to_lock(
         snapshot,
@@ -130,6 +139,42 @@ def _roots(snapshot: Snapshot) -> list[str]:
         if edge.extra is None or edge.extra not in snapshot.inferred_extras.get(edge.parent, ())
     }
     return [d.name for d in snapshot.distributions if d.name not in required]
+
+
+def _index_files(
+    plan: RestorePlan, environment: TargetEnvironment
+) -> dict[NormalizedName, tuple[DistFile, str]]:
+    """Return the index files uv installed from a pylock file: the provenance to record (PEP 710).
+
+    ``Pylock.select`` (PEP 751) names the wheel or sdist an installer takes
+    of each package for this venv's markers, tags, extras and dependency
+    groups; those with a URL, a sha256 and an ``index`` are returned. pip and
+    other Locks name no index files.
+    """
+    from envsnap.environment.target import environment_tags  # noqa: PLC0415
+    from envsnap.index.distfile import DistFile  # noqa: PLC0415
+
+    pylock = plan.expected.pylock
+    if pylock is None or plan.installer != "uv":
+        return {}
+    installed: dict[NormalizedName, tuple[DistFile, str]] = {}
+    for package, entry in pylock.select(
+        environment=dict(environment.markers),
+        tags=environment_tags(environment),
+        extras=plan.options.extras,
+        dependency_groups=plan.options.groups,
+    ):
+        url, hashes = getattr(entry, "url", None), getattr(entry, "hashes", None) or {}
+        if package.index and url and "sha256" in hashes and hasattr(entry, "filename"):
+            file = DistFile(
+                filename=entry.filename,
+                hashes=hashes,
+                name=package.name,
+                version=package.version,
+                url=url,
+            )
+            installed[package.name] = (file, package.index)
+    return installed
 
 
 def _change_line(change: Change) -> str:

@@ -24,8 +24,7 @@ from envsnap.compare.drift import (
 from envsnap.environment.distributions import read_distributions
 from envsnap.environment.project import DeclaredDependency, ProjectDeclaration
 from envsnap.environment.snapshot import Snapshot, build_snapshot
-from envsnap.lock import Lock, LockedPackage
-from envsnap.origin import Origin
+from envsnap.lock import Lock, LockedPackage, Origin
 
 if TYPE_CHECKING:
     from support.fake_site import FakeSite

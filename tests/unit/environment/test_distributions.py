@@ -13,14 +13,10 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from envsnap.environment.distributions import (
-    _WANTED,
-    MetadataWarning,
-    _read_metadata,
-    extra_of,
-    read_distributions,
-)
-from envsnap.origin import Origin
+from envsnap.environment.distributions import read_distributions
+from envsnap.environment.metadata import _WANTED, MetadataWarning, read_metadata
+from envsnap.environment.requirements import extra_of
+from envsnap.lock import Origin
 from support.fake_site import LINUX_311, FakeSite
 
 FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "metadata"
@@ -355,6 +351,36 @@ def test_direct_url_vcs_with_commit_and_subdirectory(site: FakeSite) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("document", "said"),
+    [
+        (
+            {"url": "file:///w/a.whl", "archive_info": {"hashes": {"sha256": "ab\u2028cd"}}},
+            "archive_info.hashes.sha256 'ab\\u2028cd' holds a control character (U+2028)",
+        ),
+        (
+            {"url": "file:///w/a", "dir_info": {}, "subdirectory": "x\r--no-index"},
+            "subdirectory 'x\\r--no-index' holds a control character (U+000D)",
+        ),
+        (
+            {"url": "file:///w/a", "dir_info": {"editable": True}, "x\x1b[2J": 1},
+            "a key 'x\\x1b[2J' holds a control character (U+001B)",
+        ),
+    ],
+    ids=["hash", "subdirectory", "key"],
+)
+def test_direct_url_values_with_control_characters_leave_an_index_pin(
+    site: FakeSite, document: dict[str, object], said: str
+) -> None:
+    """Issue 20 item 6: the origin is dropped, the value quoted escaped, the dist kept."""
+    info = site("ctl", "1.0", direct_url=document)
+    dists, warnings = read(site)
+    assert dists["ctl"].origin == Origin()  # type: ignore[attr-defined]
+    assert warnings == [
+        f"{info}: direct_url.json: {said}; its origin is ignored: pinned by version, from the index"
+    ]
+
+
 def test_direct_url_local_dir_and_editable(site: FakeSite) -> None:
     site("localdir", "1.0", direct_url={"url": "file:///src/localdir", "dir_info": {}})
     site("ed", "1.0", direct_url={"url": "file:///src/ed", "dir_info": {"editable": True}})
@@ -664,6 +690,6 @@ def test_header_parser_keeps_what_the_full_parser_read(
     path = tmp_path_factory.mktemp("meta") / "METADATA"
     text = "\n".join(line for line in lines if line)  # a blank line would end the block
     path.write_text(text + "\n\nbody: not a header\n", encoding="utf-8")
-    got = _read_metadata(str(path), [])
+    got = read_metadata(str(path), [])
     expected = {k: v for k, v in _reference_headers(text + "\n").items() if k in _WANTED}
     assert got == expected

@@ -1,5 +1,5 @@
-"""The library API: Snapshot and Lock render themselves, project= takes a path,
-errors name arguments."""
+"""The library API (envsnap.api, re-exported by the package root): dumps and dump
+write snapshots and Locks, project= takes a path, errors name arguments."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import pytest
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
+import envsnap
+from envsnap.api import dump, dumps, requirements_of
 from envsnap.cli import as_flags
 from envsnap.compare.drift import compare_lock_to_project
 from envsnap.environment.distributions import read_distributions
@@ -37,38 +39,38 @@ def app(site: FakeSite) -> FakeSite:
     return site
 
 
-def test_to_requirements_is_the_requirements_writer(app: FakeSite, tmp_path: Path) -> None:
+def test_dumps_is_the_requirements_writer(app: FakeSite, tmp_path: Path) -> None:
     snapshot = snap(app)
     writer = get_writer("requirements")
-    assert snapshot.to_requirements() == writer(snapshot, DumpOptions())
-    assert snapshot.to_requirements(top_level_only=True) == writer(
+    assert dumps(snapshot) == writer(snapshot, DumpOptions())
+    assert dumps(snapshot, top_level_only=True) == writer(
         snapshot, DumpOptions(top_level_only=True)
     )
-    assert "app==1.0\n" in snapshot.to_requirements(top_level_only=True)
-    assert "dep==2.0" not in snapshot.to_requirements(top_level_only=True)
+    assert "app==1.0\n" in dumps(snapshot, top_level_only=True)
+    assert "dep==2.0" not in dumps(snapshot, top_level_only=True)
 
 
 def test_dump_chooses_the_format_from_the_name(app: FakeSite, tmp_path: Path) -> None:
     snapshot = snap(app)
-    text = snapshot.dump(tmp_path / "requirements.txt").read_text(encoding="utf-8")
+    text = dump(snapshot, tmp_path / "requirements.txt").read_text(encoding="utf-8")
     assert text == get_writer("requirements")(snapshot, DumpOptions(output_dir=tmp_path))
-    written = snapshot.dump(tmp_path / "env.json")
+    written = dump(snapshot, tmp_path / "env.json")
     data = json.loads(written.read_text(encoding="utf-8"))
     assert [d["name"] for d in data["packages"]] == ["app", "dep"]
-    forced = snapshot.dump(tmp_path / "out.lock", format="json")
+    forced = dump(snapshot, tmp_path / "out.lock", format="json")
     assert forced.read_text(encoding="utf-8") == written.read_text(encoding="utf-8")
 
 
 def test_render_refuses_an_unknown_format_or_option(app: FakeSite) -> None:
     snapshot = snap(app)
     with pytest.raises(InputError) as info:
-        snapshot.render("yaml")
+        dumps(snapshot, "yaml")
     assert (info.value.message, info.value.hint) == (
         "unknown format 'yaml'",
         "format= takes json, pylock, requirements",
     )
     with pytest.raises(InputError) as info:
-        snapshot.to_requirements(colour=True)
+        dumps(snapshot, colour=True)
     assert "colour" in info.value.message
 
 
@@ -87,13 +89,16 @@ def test_lock_dump_writes_its_requirements(tmp_path: Path) -> None:
         ),
         index_options=("--index-url http://127.0.0.1:9/simple/",),
     )
-    path = lock.dump(tmp_path / "requirements.txt")
+    assert requirements_of(lock) == (
+        f"--index-url http://127.0.0.1:9/simple/\nAlpha==1.0 --hash=sha256:{'a' * 64}\n"
+    )
+    path = envsnap.dump(lock, tmp_path / "requirements.txt")
     assert path.read_text(encoding="utf-8") == (
         f"--index-url http://127.0.0.1:9/simple/\nAlpha==1.0 --hash=sha256:{'a' * 64}\n"
     )
     with pytest.raises(InputError) as info:
-        lock.dump(tmp_path / "pylock.toml")
-    assert info.value.message.endswith("Lock.dump writes requirements files, not pylock")
+        envsnap.dump(lock, tmp_path / "pylock.toml")
+    assert info.value.message.endswith(": a Lock is written as a requirements file, not pylock")
 
 
 def test_project_accepts_a_path(app: FakeSite, tmp_path: Path) -> None:
@@ -123,3 +128,23 @@ def test_library_errors_name_arguments_and_the_cli_shows_options() -> None:
     assert as_flags("extras= and groups= need installer=direct; drop strict=True") == (
         "--extra and --group need --installer direct; drop --strict"
     )
+
+
+def test_the_root_loads_the_api_on_first_use() -> None:
+    """``import envsnap`` stays cheap; every public name is envsnap.api's own."""
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    from envsnap import api  # noqa: PLC0415
+
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import envsnap, sys; print('envsnap.api' in sys.modules)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert loaded.stdout == "False\n"
+    for name in envsnap.__all__:
+        if name != "__version__":
+            assert getattr(envsnap, name) is getattr(api, name), name
+    assert set(envsnap.__all__) == {*api.__all__, "__version__"} - {"restore"}

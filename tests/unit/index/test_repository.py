@@ -16,10 +16,10 @@ from packaging.tags import Tag
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
-from envsnap.distfile import DistFile, ProjectFiles
 from envsnap.environment.target import environment_tags
 from envsnap.errors import OperationError
 from envsnap.index import settings as settings_module
+from envsnap.index.distfile import DistFile, ProjectFiles
 from envsnap.index.http import Limits
 from envsnap.index.repository import ChainSource, StaticSource, collect, pip_hashes, source_for
 from envsnap.index.settings import IndexSettings

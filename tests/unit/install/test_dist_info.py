@@ -12,8 +12,7 @@ from packaging.version import Version
 
 from envsnap.environment.snapshot import take_snapshot
 from envsnap.install.dist_info import record_archive_hashes, set_requested
-from envsnap.lock import Lock, LockedPackage
-from envsnap.origin import Origin
+from envsnap.lock import Lock, LockedPackage, Origin
 
 if TYPE_CHECKING:
     from support.fake_site import FakeSite

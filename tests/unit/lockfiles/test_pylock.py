@@ -16,17 +16,16 @@ from packaging.tags import Tag
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
-from envsnap.distfile import DistFile, ProjectFiles
 from envsnap.environment.distributions import read_distributions
 from envsnap.environment.snapshot import Snapshot, build_snapshot
 from envsnap.errors import InputError, LockFileError, OperationError
+from envsnap.index.distfile import DistFile, ProjectFiles
 from envsnap.index.repository import StaticSource
 from envsnap.index.wheelhouse import Wheelhouse
-from envsnap.lock import Lock, LockedPackage
+from envsnap.lock import Lock, LockedPackage, Origin
 from envsnap.lockfiles import DumpOptions, get_writer
 from envsnap.lockfiles.pylock.read import entry_lines, load
 from envsnap.lockfiles.pylock.write import dump
-from envsnap.origin import Origin
 from support.fake_site import LINUX_311, FakeSite
 from support.wheels import build_wheel, file_sha256
 

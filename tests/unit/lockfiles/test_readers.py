@@ -11,11 +11,10 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from envsnap.errors import InputError, LockFileError
-from envsnap.lock import LockedPackage
+from envsnap.lock import LockedPackage, Origin
 from envsnap.lockfiles.readers import default_lock_file, read_lock
 from envsnap.lockfiles.requirements import read_any as pip_requirements
 from envsnap.lockfiles.requirements import read_strict as requirements
-from envsnap.origin import Origin
 
 FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "requirements"
 ENVSNAP_FILES = sorted(
@@ -524,6 +523,8 @@ def test_plain_reader_keeps_pins_whose_marker_is_false_here(tmp_path: Path) -> N
         "--frobnicate\n",
         "alpha==1.0\nAlpha==2.0\n",
         'alpha==1.0\nalpha==2.0 ; python_version < "3"\n',  # twice, once unconditional
+        'alpha==1.0 ; python_version < "3"\nalpha==2.0\n',  # the same, the other way round
+        'a==1 ; python_version < "3"\na==2 ; python_version >= "3"\na==3\n',
         "foo bar==1.0\n",
         "alpha==1.0 --hash=md5:" + "a" * 32 + "\n",
         "\ufeffalpha==1.0\n",

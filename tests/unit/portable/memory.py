@@ -10,9 +10,9 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
-from envsnap.distfile import DistFile
 from envsnap.environment.distributions import read_distributions
 from envsnap.environment.snapshot import Snapshot, build_snapshot
+from envsnap.index.distfile import DistFile
 from envsnap.portable.resolver import DistMetadata, Release
 from support.fake_site import LINUX_311, FakeSite
 

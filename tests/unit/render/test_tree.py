@@ -11,7 +11,7 @@ from envsnap.environment.distributions import read_distributions
 from envsnap.environment.snapshot import Snapshot, build_snapshot
 from envsnap.errors import InputError
 from envsnap.render import TREE_FORMATS, render_tree
-from envsnap.render.tree import build_tree
+from envsnap.render.tree import Tree, TreeNode, build_tree
 from envsnap.render.tree_formats import render_dot, render_json, render_mermaid, render_text
 
 if TYPE_CHECKING:
@@ -116,6 +116,31 @@ def test_json(graph: Snapshot) -> None:
             }
         ],
     }
+
+
+def _nested(node: TreeNode) -> dict[str, object]:
+    return {
+        "name": node.name,
+        "display_name": node.display_name,
+        "version": str(node.version),
+        "requirement": str(node.requirement) if node.requirement else None,
+        "extra": node.extra,
+        "repeated": node.repeated,
+        "cycle": node.cycle,
+        "children": [_nested(c) for c in node.children],
+    }
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_json_is_the_text_json_dumps_writes(graph: Snapshot, reverse: bool) -> None:
+    """The JSON tree is written node by node (no depth limit), as json.dumps would write it."""
+    for tree in (build_tree(graph, reverse=reverse, include_tools=True), Tree(roots=())):
+        data = {
+            "schema": "envsnap.tree/1",
+            "reverse": tree.reverse,
+            "roots": [_nested(r) for r in tree.roots],
+        }
+        assert render_json(tree) == json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
 def test_dot_and_mermaid(graph: Snapshot) -> None:

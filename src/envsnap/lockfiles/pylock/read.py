@@ -20,9 +20,8 @@ from packaging.version import Version
 
 from envsnap._text import EXPANSION, first_control
 from envsnap.errors import LockFileError
-from envsnap.lock import Lock, LockedFile, LockedPackage
+from envsnap.lock import Lock, LockedFile, LockedPackage, Origin
 from envsnap.lockfiles.pylock import CREATED_BY, TOOL
-from envsnap.origin import Origin
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
@@ -110,7 +109,7 @@ def _read(path: Path) -> tuple[str, dict[str, Any], Pylock]:
     """
     from packaging.pylock import Pylock, PylockValidationError  # noqa: PLC0415
 
-    from envsnap._compat import read_toml  # noqa: PLC0415
+    from envsnap._io import read_toml  # noqa: PLC0415
 
     text, data = read_toml(path, error=LockFileError)
     for key, value in _strings(data):

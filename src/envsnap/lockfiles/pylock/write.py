@@ -48,11 +48,11 @@ if TYPE_CHECKING:
     )
     from packaging.utils import NormalizedName
 
-    from envsnap.distfile import DistFile, ProjectFiles
     from envsnap.environment.distributions import InstalledDistribution
     from envsnap.environment.snapshot import Snapshot
+    from envsnap.index.distfile import DistFile, ProjectFiles
+    from envsnap.lock import Origin
     from envsnap.lockfiles import DumpOptions
-    from envsnap.origin import Origin
 
 __all__ = ["build", "dump", "file_tables", "render", "validated"]
 
@@ -331,7 +331,7 @@ def _directory(origin: Origin, output_dir: Path | None) -> PackageDirectory:
 
 def _file_path(url: str) -> Path | None:
     """Return the local path of a ``file:`` URL, else ``None``."""
-    from envsnap._urls import file_url_path  # noqa: PLC0415
+    from envsnap._text import file_url_path  # noqa: PLC0415
 
     return file_url_path(url)
 

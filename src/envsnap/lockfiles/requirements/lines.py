@@ -22,11 +22,10 @@ from typing import TYPE_CHECKING
 
 from packaging.utils import NormalizedName, canonicalize_name
 
-from envsnap._text import EXPANSION, first_line_control
-from envsnap._urls import strip_credentials
+from envsnap._text import EXPANSION, excerpt, first_line_control, strip_credentials
 from envsnap.environment.base_packages import HEADER_LINE as SYSTEM_SITE_LINE
 from envsnap.errors import LockFileError
-from envsnap.origin import Origin
+from envsnap.lock import Origin
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -43,6 +42,7 @@ __all__ = [
     "editable_package",
     "editables_named",
     "expansions",
+    "included_file",
     "logical_lines",
     "origin_from_url",
     "pinned_version",
@@ -85,12 +85,15 @@ def read_text(path: Path) -> str:
 
     Raises:
         LockFileError: missing, a directory, unreadable, not a regular file,
+            a file of ``/proc`` or ``/sys`` (:func:`included_file`),
             over :data:`~envsnap._io.LOCK_FILE_LIMIT`, not UTF-8, or holding
             a control character other than tab, LF and CR
             (:func:`envsnap._text.first_line_control`: pip would split the line there).
     """
     from envsnap._io import LOCK_FILE_LIMIT, read_limited  # noqa: PLC0415
 
+    if _kernel_file(path):
+        raise LockFileError(f"{path}: {_KERNEL_FILE}", hint=_KERNEL_HINT)
     try:  # a regular file of at most 64 MiB: an included FIFO or /dev/zero is refused
         text = read_limited(path, LOCK_FILE_LIMIT).decode("utf-8")
     except FileNotFoundError:
@@ -113,6 +116,44 @@ def read_text(path: Path) -> str:
             "as more lines or options",
         )
     return text
+
+
+_KERNEL_DIRS = ("/proc", "/sys")
+_KERNEL_FILE = "a file of /proc or /sys, not a requirements file; refused"
+_KERNEL_HINT = (
+    "include requirements files only: /proc and /sys are the kernel's views of processes "
+    "and devices (a process's environment, for one)"
+)
+
+
+def _kernel_file(path: Path) -> bool:
+    """Whether ``path`` (as named, or where its links lead) is in ``/proc`` or ``/sys``."""
+    named, real = os.path.normpath(path.absolute()), os.path.realpath(path)
+    return any(p == d or p.startswith(d + "/") for p in (named, real) for d in _KERNEL_DIRS)
+
+
+def included_file(file: Path, value: str, *, where: str) -> Path:
+    """Return the file a ``-r FILE`` / ``-c FILE`` line of ``file`` names, relative to it.
+
+    ``-r /proc/self/environ`` made every error about the include quote the
+    whole process environment: a file of ``/proc`` or ``/sys`` is refused,
+    and the name is quoted short and escaped (:func:`envsnap._text.excerpt`).
+
+    Args:
+        file: the including file.
+        value: the option's value.
+        where: ``FILE:LINE: -r``, how the message starts.
+
+    Raises:
+        LockFileError: no such file, or a file of ``/proc`` or ``/sys``.
+    """
+    included = file.parent / value
+    shown = excerpt(value, quoted=False)
+    if _kernel_file(included):
+        raise LockFileError(f"{where} {shown}: {_KERNEL_FILE}", hint=_KERNEL_HINT)
+    if not included.is_file():
+        raise LockFileError(f"{where} {shown}: no such file")
+    return included
 
 
 def expansions(path: Path, lines: Iterable[LogicalLine]) -> tuple[tuple[str, str], ...]:
@@ -437,7 +478,7 @@ def origin_from_url(url: str, *, editable: bool = False) -> Origin:
 
 
 def _file_path(url: str) -> Path:
-    from envsnap._urls import file_url_path  # noqa: PLC0415
+    from envsnap._text import file_url_path  # noqa: PLC0415
 
     return file_url_path(url) or Path(url)
 
@@ -468,7 +509,7 @@ def editable_package(
         egg = urllib.parse.parse_qs(target.partition("#")[2]).get("egg", [None])[0]
         if not egg:
             raise LockFileError(
-                f"{where}: -e {target}: no #egg=NAME to name the project",
+                f"{where}: -e {excerpt(target, quoted=False)}: no #egg=NAME to name the project",
                 hint="write the requirement as `NAME @ URL` or add #egg=NAME",
             )
         return canonicalize_name(egg), egg, origin_from_url(target, editable=True)
@@ -479,7 +520,8 @@ def editable_package(
     display = _project_name(path)
     if display is None:
         raise LockFileError(
-            f"{where}: -e {target}: {path} has no pyproject.toml or setup.cfg naming the project",
+            f"{where}: -e {excerpt(target, quoted=False)}: {excerpt(str(path), 200, quoted=False)} "
+            "has no pyproject.toml or setup.cfg naming the project",
             hint="check out the project there, or remove the line",
         )
     return (
@@ -491,7 +533,7 @@ def editable_package(
 
 def _project_name(path: Path) -> str | None:
     """Return ``[project] name`` of pyproject.toml, else ``[metadata] name`` of setup.cfg."""
-    from envsnap._compat import read_toml  # noqa: PLC0415
+    from envsnap._io import read_toml  # noqa: PLC0415
     from envsnap.errors import InputError  # noqa: PLC0415
 
     try:

@@ -25,6 +25,7 @@ includes, constraints, editables) is one concern, read as pip reads it.
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import tempfile
@@ -35,11 +36,11 @@ from typing import TYPE_CHECKING, Any
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 
+from envsnap._text import excerpt
 from envsnap.errors import LockFileError, OperationError
-from envsnap.lock import Lock, LockedPackage
+from envsnap.lock import Lock, LockedPackage, Origin
 from envsnap.lockfiles.requirements import lines as rl
 from envsnap.lockfiles.requirements.lines import HEADER_PREFIX
-from envsnap.origin import Origin
 
 if TYPE_CHECKING:
     from packaging.version import Version
@@ -99,6 +100,8 @@ class _Scan:
     trusted_hosts: tuple[str, ...]
     constraints: tuple[Path, ...]
     editables: tuple[tuple[Path, rl.LogicalLine, str], ...]
+    included_options: tuple[tuple[str, str], ...]
+    """``(FILE:LINE, option)`` for the index options of included files."""
     requirements: tuple[tuple[Path, rl.LogicalLine, str], ...]
     """Every requirement line (not ``-e``, not of a ``-c`` file): file, line, requirement text."""
     expansions: tuple[tuple[str, str], ...]
@@ -208,6 +211,7 @@ def load(path: Path) -> Lock:
         written_by_envsnap=envsnap_file,
         index_options=scan.index_options,
         trusted_hosts=scan.trusted_hosts,
+        included_options=scan.included_options,
         pip_reads_it=not renamed,
         problems=tuple(problems),
         complete=notes.complete,
@@ -307,12 +311,12 @@ def _parse(path: Path) -> list[Any]:
         errors = [line for line in said.getvalue().splitlines() if "error: " in line]
         last = (errors or ["error: an option pip-api cannot parse (-h?)"])[-1]
         raise LockFileError(
-            f"{path}: {last.partition('error: ')[2] or last}",
+            f"{path}: {_clip(last.partition('error: ')[2] or last)}",
             hint="an option after a requirement needs its value (pip's requirements format)",
         ) from None
     except PipError as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise LockFileError(f"{path}: {message}") from None
+        raise LockFileError(f"{path}: {_clip(message)}") from None
     except OSError as exc:
         raise LockFileError(
             f"{exc.filename or path}: cannot read an included file: {exc.strerror or exc}"
@@ -320,13 +324,22 @@ def _parse(path: Path) -> list[Any]:
     except UnicodeDecodeError as exc:
         raise LockFileError(f"{path}: not UTF-8 text ({exc.reason})") from None
     except ValueError as exc:  # pip-api's own parsing, e.g. a file: URL of another host
-        raise LockFileError(f"{path}: cannot parse the file ({exc})") from None
+        raise LockFileError(f"{path}: cannot parse the file ({_clip(str(exc))})") from None
     items = list(parsed.values())
     for item in items:
         if isinstance(item, UnparsedRequirement):
             first = str(item.msg).splitlines()[0]
-            raise LockFileError(f"{item.filename}:{_Physical()(item)}: {first}")
+            raise LockFileError(f"{item.filename}:{_Physical()(item)}: {_clip(first)}")
     return items
+
+
+def _clip(message: str) -> str:
+    """Return a message of pip-api's (which may quote a whole line) cut short and escaped.
+
+    A line of an included file may hold anything (``-r /proc/self/environ``):
+    no error quotes more than a short, escaped prefix of it.
+    """
+    return excerpt(message.splitlines()[0] if message else message, 160, quoted=False)
 
 
 class _Physical:
@@ -354,7 +367,8 @@ def _package(item: Any, path: Path, number: int) -> LockedPackage:  # noqa: ANN4
     try:
         requirement = Requirement(str(item))
     except InvalidRequirement as exc:
-        raise LockFileError(f"{where}: invalid requirement: {exc}") from None
+        reason = _clip(str(exc))
+        raise LockFileError(f"{where}: invalid requirement: {reason}") from None
     hashes = [f"{kind}:{value}" for kind, values in (item.hashes or {}).items() for value in values]
     own = file == path
     return _locked(requirement, hashes, file=None if own else file, line=number, where=where)
@@ -379,7 +393,8 @@ def _unselected(path: Path, file: Path, line: rl.LogicalLine, text: str) -> Lock
         try:
             requirement = Requirement(f"{item} ; {marker.strip()}")
         except InvalidRequirement as exc:
-            raise LockFileError(f"{where}: invalid requirement: {exc}") from None
+            reason = _clip(str(exc))
+            raise LockFileError(f"{where}: invalid requirement: {reason}") from None
     hashes = [v for option, v in _split_line(line.text, where)[1] if option == "--hash" and v]
     own = file == path
     return _locked(requirement, hashes, file=None if own else file, line=line.number, where=where)
@@ -427,7 +442,8 @@ def _scan(path: Path) -> _Scan:  # noqa: PLR0912 - one branch per pip option fam
     of a line and so reads ``foo bar==1`` as ``foobar==1``.
 
     Returns:
-        The index options, ``-c`` files, ``-e`` and requirement lines, in file order.
+        The index options (and which of them included files set), ``-c``
+        files, ``-e`` and requirement lines, in file order.
 
     Raises:
         LockFileError: an unknown option, an option without its value, text
@@ -438,6 +454,7 @@ def _scan(path: Path) -> _Scan:  # noqa: PLR0912 - one branch per pip option fam
     constraints: list[Path] = []
     editables: list[tuple[Path, rl.LogicalLine, str]] = []
     requirements: list[tuple[Path, rl.LogicalLine, str]] = []
+    included_options: list[tuple[str, str]] = []
     todo, seen = [path], set()
     checked: list[Path] = []  # constraint files: pip parses their lines too
     expansions: list[tuple[str, str]] = []
@@ -464,15 +481,15 @@ def _scan(path: Path) -> _Scan:  # noqa: PLR0912 - one branch per pip option fam
                 continue
             for option, value in options:
                 if option in INDEX_OPTIONS:
-                    index_options.append(option if value is None else f"{option} {value}")
+                    index_options.append(_index_option(option, value, file, included=file != path))
+                    if file != path:
+                        included_options.append((where, index_options[-1]))
                 elif option == "--trusted-host" and value:
                     trusted_hosts.append(value)
                 elif option in {"--requirement", "--constraint"}:
                     assert value is not None  # noqa: S101 - _split_line: takes a value
-                    included = file.parent / value
-                    if not included.is_file():
-                        short = "-r" if option == "--requirement" else "-c"
-                        raise LockFileError(f"{where}: {short} {value}: no such file")
+                    short = "-r" if option == "--requirement" else "-c"
+                    included = rl.included_file(file, value, where=f"{where}: {short}")
                     if option == "--requirement":
                         todo.append(included)
                     else:
@@ -487,9 +504,28 @@ def _scan(path: Path) -> _Scan:  # noqa: PLR0912 - one branch per pip option fam
         tuple(trusted_hosts),
         tuple(constraints),
         tuple(editables),
+        tuple(included_options),
         tuple(requirements),
         tuple(expansions),
     )
+
+
+def _index_option(option: str, value: str | None, file: Path, *, included: bool) -> str:
+    """Return an index option line as :attr:`~envsnap.lock.Lock.index_options` keeps it.
+
+    pip tries a relative ``--find-links`` value against the directory of the
+    file that says it (``req_file.handle_option_line``) and keeps it when that
+    exists: an included file's is made absolute here (the lock file's own are
+    resolved against its directory later, by
+    :func:`envsnap.index.settings.settings_for_lock`).
+    """
+    if value is None:
+        return option
+    candidate = file.parent / value
+    relative = "://" not in value and not Path(value).is_absolute()
+    if included and option == "--find-links" and relative and candidate.exists():
+        return f"{option} {os.path.normpath(candidate.absolute())}"
+    return f"{option} {value}"
 
 
 def _split_line(text: str, where: str) -> tuple[str, list[tuple[str, str | None]]]:
@@ -508,7 +544,7 @@ def _split_line(text: str, where: str) -> tuple[str, list[tuple[str, str | None]
         words_left = shlex.split(" ".join(words[first:]))
     except ValueError:
         raise LockFileError(
-            f"{where}: cannot split the options: {' '.join(words[first:])}",
+            f"{where}: cannot split the options: {excerpt(' '.join(words[first:]), quoted=False)}",
             hint="close the quotes",
         ) from None
     options: list[tuple[str, str | None]] = []
@@ -524,7 +560,8 @@ def _split_line(text: str, where: str) -> tuple[str, list[tuple[str, str | None]
         known = PIP_OPTIONS.get(spelling)
         if known is None:
             raise LockFileError(
-                f"{where}: {spelling}: not an option pip accepts in a requirements file",
+                f"{where}: {excerpt(spelling, quoted=False)}: not an option pip accepts in a "
+                "requirements file",
                 hint="remove the line, or fix the option's spelling",
             )
         long, takes_value = known
@@ -559,15 +596,17 @@ def _check_value(option: str, value: str, where: str) -> None:
         kind, colon, digest = value.partition(":")
         if not colon or not digest:
             raise LockFileError(
-                f"{where}: cannot parse --hash={value}", hint="pip writes --hash=ALGORITHM:HEX"
+                f"{where}: cannot parse --hash={excerpt(value, quoted=False)}",
+                hint="pip writes --hash=ALGORITHM:HEX",
             )
         if kind not in _HASH_KINDS:
             raise LockFileError(
-                f"{where}: Invalid --hash kind {kind}, expected one of {', '.join(_HASH_KINDS)}"
+                f"{where}: Invalid --hash kind {excerpt(kind, quoted=False)}, expected one of "
+                f"{', '.join(_HASH_KINDS)}"
             )
     elif option == "--config-settings" and "=" not in value:
         raise LockFileError(
-            f"{where}: --config-settings {value}: not of the form KEY=VALUE",
+            f"{where}: --config-settings {excerpt(value, quoted=False)}: not of the form KEY=VALUE",
             hint="pip takes --config-settings KEY=VALUE",
         )
 
@@ -587,12 +626,12 @@ def _check_requirement(text: str, where: str) -> None:
         meant = rl.did_you_mean(text)
         if meant is not None:
             raise LockFileError(
-                f"{where}: Invalid requirement: {text!r}: did you mean {meant!r}?",
+                f"{where}: Invalid requirement: {excerpt(text)}: did you mean {excerpt(meant)}?",
                 hint="PEP 440's version operators are ==, !=, <=, >=, <, >, ~= and ===",
             ) from None
         reason = str(exc).splitlines()[0]
         raise LockFileError(
-            f"{where}: Invalid requirement: {text!r}: {reason}",
+            f"{where}: Invalid requirement: {excerpt(text)}: {reason}",
             hint="pip's requirement format is PEP 508: name[extras] specifier ; marker",
         ) from None
 

@@ -14,9 +14,10 @@ import re
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from envsnap._text import excerpt
 from envsnap.errors import LockFileError
+from envsnap.lock import Origin
 from envsnap.lockfiles.requirements.lines import HEADER_PREFIX
-from envsnap.origin import Origin
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -141,6 +142,7 @@ def load_pinned(path: Path) -> Lock | None:
     index_options: list[str] = []
     trusted_hosts: list[str] = []
     packages: list[LockedPackage] = []
+    marked: dict[str, bool] = {}  # name -> whether every entry so far has a marker
     for line in lines:
         words = _COMMENT.sub("", line.text).split()
         if not words:
@@ -155,10 +157,12 @@ def load_pinned(path: Path) -> Lock | None:
         package = _plain_pin(words, line.number)
         if package is None:
             return None
-        same = [p for p in packages if p.name == package.name]
         # one name twice only under markers (uv pip compile --universal); pip refuses the rest
-        if same and (package.marker is None or any(p.marker is None for p in same)):
+        # (a dict, not a scan of the packages so far: 50,000 pins took 60 s so)
+        seen = marked.get(package.name)
+        if seen is not None and (package.marker is None or not seen):
             return None
+        marked[package.name] = package.marker is not None
         packages.append(package)
     notes = rl.scan_via_annotations(lines)
     return Lock(
@@ -244,7 +248,8 @@ def _strict_package(text: str, number: int, where: str, base_dir: Path) -> Locke
         raise LockFileError(f"{where}: --hash options must come after the requirement")
     bad = [h for h in hashes if not re.fullmatch(r"--hash=sha(256|384|512):[0-9a-f]+", h)]
     if bad:
-        raise LockFileError(f"{where}: invalid {bad[0]} (expected --hash=sha256:HEX)")
+        shown = excerpt(bad[0], quoted=False)
+        raise LockFileError(f"{where}: invalid {shown} (expected --hash=sha256:HEX)")
     found = tuple(sorted({h.removeprefix("--hash=") for h in hashes}))
     if rest[:1] == ["-e"] and len(rest) == 2:
         name, display, origin = rl.editable_package(rest[1], base_dir=base_dir, where=where)
@@ -252,7 +257,8 @@ def _strict_package(text: str, number: int, where: str, base_dir: Path) -> Locke
             name=name, display_name=display, version=None, origin=origin, hashes=found, line=number
         )
     if rest and rest[0].startswith("-"):
-        raise LockFileError(f"{where}: option {rest[0]} is not part of a file envsnap writes")
+        shown = excerpt(rest[0], quoted=False)
+        raise LockFileError(f"{where}: option {shown} is not part of a file envsnap writes")
     if len(rest) == 1 and (pin := _PIN.fullmatch(rest[0])):
         try:
             pinned = Version(pin[2])
@@ -270,7 +276,7 @@ def _strict_package(text: str, number: int, where: str, base_dir: Path) -> Locke
         requirement = Requirement(" ".join(rest))
     except InvalidRequirement as exc:
         meant = rl.did_you_mean(" ".join(rest))
-        reason = f"did you mean {meant!r}?" if meant else str(exc)
+        reason = f"did you mean {excerpt(meant)}?" if meant else str(exc).splitlines()[0]
         raise LockFileError(f"{where}: invalid requirement: {reason}") from None
     if requirement.marker is not None:
         raise LockFileError(f"{where}: markers are not part of a file envsnap writes")
@@ -279,7 +285,8 @@ def _strict_package(text: str, number: int, where: str, base_dir: Path) -> Locke
         version = rl.pinned_version(requirement)
         if version is None or str(requirement.specifier).startswith("==="):
             raise LockFileError(
-                f"{where}: {requirement} is not pinned as name==version",
+                f"{where}: {excerpt(str(requirement), quoted=False)} is not pinned as "
+                "name==version",
                 hint="envsnap's own files pin every package; read hand-written "
                 "files with the pip-api reader",
             )

@@ -38,8 +38,8 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from envsnap import __version__
 from envsnap._text import EXPANSION, first_control
+from envsnap._version import __version__
 from envsnap.errors import InputError
 from envsnap.lockfiles.requirements.lines import DECLARED_LINE, EDITABLE_LINE, HEADER_PREFIX
 
@@ -49,9 +49,8 @@ if TYPE_CHECKING:
 
     from envsnap.environment.distributions import InstalledDistribution
     from envsnap.environment.snapshot import Snapshot
-    from envsnap.lock import Lock
+    from envsnap.lock import Lock, Origin
     from envsnap.lockfiles import DumpOptions
-    from envsnap.origin import Origin
 
 __all__ = [
     "HEADER_PREFIX",
@@ -208,7 +207,7 @@ def vcs_requirement(name: str, origin: Origin) -> str:
 
 def _editable_path(url: str, output_dir: Path | None) -> str:
     """Turn a ``file:`` URL into a path, relative to ``output_dir`` when inside it."""
-    from envsnap._urls import file_url_path  # noqa: PLC0415
+    from envsnap._text import file_url_path  # noqa: PLC0415
 
     path = file_url_path(url)
     if path is None:
@@ -290,7 +289,7 @@ def requirements_text(lock: Lock, *, installer: bool = False) -> str:
             case "index":
                 line = f"{package.display_name}=={package.version}"
             case "directory" if origin.editable and origin.url:
-                from envsnap._urls import file_url_path  # noqa: PLC0415
+                from envsnap._text import file_url_path  # noqa: PLC0415
 
                 line = f"-e {file_url_path(origin.url) or origin.url}"
             case "vcs":

@@ -13,10 +13,9 @@ from packaging.version import Version
 from envsnap import __version__
 from envsnap.environment.distributions import InstalledDistribution, read_distributions
 from envsnap.environment.snapshot import Snapshot, build_snapshot
-from envsnap.lock import Lock, LockedPackage
+from envsnap.lock import Lock, LockedPackage, Origin
 from envsnap.lockfiles import DumpOptions, format_for_path, get_writer
 from envsnap.lockfiles.requirements.write import dump, requirement_line, requirements_text
-from envsnap.origin import Origin
 
 if TYPE_CHECKING:
     from support.fake_site import FakeSite

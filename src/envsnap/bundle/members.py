@@ -1,0 +1,396 @@
+"""The bundle format: a ``pylock.toml`` and the files it names by relative path.
+
+A bundle is a directory, or a ``.zip`` file, holding at its top a
+``pylock.toml`` (PEP 751) whose every wheel, sdist and archive has a
+``path`` relative to the bundle (``files/NAME``) and a ``sha256``, next to
+those files. It is a plain PEP 751 lock: pip (26.1+) and uv install an
+unpacked bundle as they install any lock with local paths. A file entry may
+keep the ``url`` it was downloaded from beside its ``path`` (installers take
+the path); envsnap records that URL as the installed file's provenance.
+
+The rule envsnap applies (:func:`is_bundle`): the argument of ``restore`` or
+``check`` is a bundle when it is a directory or a file whose name ends in
+``.zip``; any other file is a lock file. Inside, every package must come from
+a file of the bundle: a package with a URL only, a VCS or directory source,
+or a path that leaves the bundle makes it no bundle (exit 2).
+
+This module reads what a bundle promises (:func:`read_members`) and checks
+its files against it (:func:`verify`), streaming each one (never held in
+memory), from a directory in place or from a zip member, unpacking it when
+asked.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, BinaryIO
+
+from envsnap.errors import InputError
+
+if TYPE_CHECKING:
+    import zipfile
+    from collections.abc import Iterator, Sequence
+
+    from packaging.pylock import Pylock
+    from packaging.utils import NormalizedName
+    from packaging.version import Version
+
+__all__ = [
+    "FILES_DIR",
+    "LOCK_NAME",
+    "BundleSource",
+    "Member",
+    "is_bundle",
+    "lock_file",
+    "member_path",
+    "read_members",
+    "verify",
+]
+
+LOCK_NAME = "pylock.toml"
+"""The lock at the top of every bundle."""
+FILES_DIR = "files"
+"""Where a bundle keeps its wheels, sdists and archives."""
+CHUNK = 1 << 20
+"""Bytes read at a time while hashing or copying a file."""
+SHOWN = 10
+"""How many damaged files an error names."""
+
+
+def is_bundle(path: Path) -> bool:
+    """Return whether ``restore`` and ``check`` take ``path`` as a bundle.
+
+    A directory, or a file whose name ends in ``.zip``, is a bundle; any
+    other path is a lock file (see the module docstring).
+    """
+    return path.is_dir() or path.suffix.lower() == ".zip"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Member:
+    """One file of a bundle, as its lock promises it."""
+
+    path: str
+    """Its path inside the bundle, POSIX, relative (``files/idna-3.10-py3-none-any.whl``)."""
+    name: NormalizedName
+    """The package it belongs to."""
+    version: Version | None
+    """That package's version (``None`` for an archive without one)."""
+    algorithm: str
+    """The hash algorithm checked (``sha256`` when the lock gives it)."""
+    digest: str
+    """The hex digest the lock gives, lower case."""
+    size: int | None
+    """The size the lock gives, in bytes, when it gives one."""
+
+
+def member_path(value: str, *, where: str) -> str:
+    """Return a lock's ``path`` as a member name, refusing one that leaves the bundle.
+
+    Args:
+        value: the ``path`` as written in the lock.
+        where: where it is written (``BUNDLE/pylock.toml (at packages[3].wheels[0])``).
+
+    Returns:
+        The normalized POSIX path (``files/x.whl``).
+
+    Raises:
+        InputError: an absolute path, a drive, a backslash, ``..`` or an empty part.
+    """
+    pure = PurePosixPath(value)
+    parts = pure.parts
+    if (
+        not value
+        or "\\" in value
+        or pure.is_absolute()
+        or ":" in (parts[0] if parts else "")
+        or any(part in {"..", "."} for part in parts)
+    ):
+        raise InputError(
+            f"{where}: path {value!r} leaves the bundle; refused, nothing was built",
+            hint="a bundle's files are named relative to its pylock.toml (files/NAME); "
+            "make the bundle again with envsnap bundle",
+        )
+    return pure.as_posix()
+
+
+def read_members(pylock: Pylock, lock_file: str) -> list[Member]:
+    """Return every file a bundle's lock names, refusing a package not in the bundle.
+
+    Args:
+        pylock: the bundle's validated lock.
+        lock_file: how to name the lock in messages (``web.zip/pylock.toml``).
+
+    Returns:
+        One :class:`Member` per wheel, sdist and archive, in the lock's order
+        (a path named twice is listed once).
+
+    Raises:
+        InputError: a package from a VCS or a directory, a file with a URL
+            only or no hash, or a path that leaves the bundle (exit 2).
+    """
+    found: dict[str, Member] = {}
+    for number, package in enumerate(pylock.packages):
+        where = f"{lock_file} (at packages[{number}])"
+        if package.vcs is not None or package.directory is not None:
+            raise _not_a_bundle(where, f"{package.name} comes from a VCS or a directory")
+        entries: list[tuple[str, object]] = [
+            (f"wheels[{i}]", w) for i, w in enumerate(package.wheels or ())
+        ]
+        entries += [("sdist", package.sdist), ("archive", package.archive)]
+        for key, entry in entries:
+            if entry is None:
+                continue
+            place = f"{lock_file} (at packages[{number}].{key})"
+            path = getattr(entry, "path", None)
+            if not isinstance(path, str):
+                raise _not_a_bundle(place, f"{package.name}'s file has a URL and no path")
+            name = member_path(path, where=place)
+            algorithm, digest = _chosen_hash(getattr(entry, "hashes", {}) or {}, place)
+            size = getattr(entry, "size", None)
+            found.setdefault(
+                name,
+                Member(
+                    path=name,
+                    name=package.name,
+                    version=package.version,
+                    algorithm=algorithm,
+                    digest=digest.lower(),
+                    size=size if isinstance(size, int) else None,
+                ),
+            )
+    return list(found.values())
+
+
+def _chosen_hash(hashes: object, where: str) -> tuple[str, str]:
+    """Return ``(algorithm, digest)``: sha256 when given, else one hashlib knows."""
+    import hashlib  # noqa: PLC0415 - is_bundle() needs none of this module's imports
+
+    if isinstance(hashes, dict):
+        if "sha256" in hashes:
+            return "sha256", str(hashes["sha256"])
+        for algorithm in sorted(hashes):
+            if algorithm in hashlib.algorithms_guaranteed:
+                return algorithm, str(hashes[algorithm])
+    raise _not_a_bundle(where, "the file has no hash envsnap can check")
+
+
+def _not_a_bundle(where: str, why: str) -> InputError:
+    return InputError(
+        f"{where}: {why}: not a bundle; refused, nothing was built",
+        hint="a bundle holds every package as a file named by a relative path, with its hash "
+        "(envsnap bundle LOCK -o DIR|FILE.zip makes one)",
+    )
+
+
+class BundleSource:
+    """Read a bundle's files: a directory in place, or the members of a zip file.
+
+    Args:
+        path: the bundle.
+
+    Raises:
+        InputError: not a directory nor a readable zip file.
+    """
+
+    def __init__(self, path: Path) -> None:
+        import zipfile  # noqa: PLC0415
+
+        self.path = path
+        self._zip: zipfile.ZipFile | None = None
+        self.is_directory = path.is_dir()
+        """Whether the bundle is a directory (else a zip file)."""
+        if self.is_directory:
+            return
+        try:
+            self._zip = zipfile.ZipFile(path)
+        except FileNotFoundError:
+            raise InputError(
+                f"{path}: no such bundle",
+                hint="name a directory or .zip file made by envsnap bundle",
+            ) from None
+        except (OSError, zipfile.BadZipFile) as exc:
+            raise InputError(
+                f"{path}: not a readable zip file ({getattr(exc, 'strerror', None) or exc})",
+                hint="a bundle is a directory or a .zip file made by envsnap bundle",
+            ) from None
+
+    def close(self) -> None:
+        """Close the zip file, if one is open."""
+        if self._zip is not None:
+            self._zip.close()
+
+    def __enter__(self) -> BundleSource:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def open(self, member: str) -> BinaryIO:
+        """Open a member for reading (a regular file only, for a directory).
+
+        Raises:
+            FileNotFoundError: the bundle has no such member.
+            OSError: it cannot be read (a FIFO or device in a directory).
+        """
+        if self._zip is None:
+            from envsnap._io import open_regular  # noqa: PLC0415
+
+            return open_regular(self.path / member)
+        try:
+            return self._zip.open(member)  # type: ignore[return-value]
+        except KeyError:
+            raise FileNotFoundError(member) from None
+
+
+@dataclass(frozen=True, slots=True)
+class _Damage:
+    member: str
+    problem: str
+
+
+def verify(
+    bundle: Path,
+    source: BundleSource,
+    members: Sequence[Member],
+    *,
+    unpack_to: Path | None = None,
+) -> int:
+    """Check every member against its hash, streaming it (and copying it to ``unpack_to``).
+
+    Every member is read once, whole: its bytes are hashed as they are read
+    (and written to ``unpack_to / member`` when given), never held in memory;
+    a zip member's CRC is checked too. All members are checked before the
+    first damaged one is reported, so the error names them all.
+
+    Args:
+        bundle: the bundle, for messages.
+        source: its files.
+        members: what its lock promises (:func:`read_members`).
+        unpack_to: a directory to copy the members into, or ``None``.
+
+    Returns:
+        The total size of the members, in bytes.
+
+    Raises:
+        InputError: a member is missing, unreadable, longer than the lock
+            says, or its hash is not the lock's (exit 2, each one named;
+            nothing was built).
+    """
+    damaged: list[_Damage] = []
+    total = 0
+    for member in members:
+        problem, size = _check_one(source, member, unpack_to)
+        total += size
+        if problem:
+            damaged.append(_Damage(member.path, problem))
+    if damaged:
+        shown = "; ".join(f"{d.member}: {d.problem}" for d in damaged[:SHOWN])
+        more = f" (and {len(damaged) - SHOWN} more)" if len(damaged) > SHOWN else ""
+        raise InputError(
+            f"{bundle}: {len(damaged)} of {len(members)} files do not match its lock: "
+            f"{shown}{more}; refused, nothing was built",
+            hint="the bundle was changed or damaged after it was made: make it again with "
+            "envsnap bundle (every file is checked against the lock as it is added)",
+        )
+    return total
+
+
+def _check_one(
+    source: BundleSource, member: Member, unpack_to: Path | None
+) -> tuple[str | None, int]:
+    """Return ``(problem or None, bytes read)`` for one member."""
+    import hashlib  # noqa: PLC0415
+    import zipfile  # noqa: PLC0415
+
+    digest = hashlib.new(member.algorithm)
+    size = 0
+    limit = member.size
+    try:
+        with source.open(member.path) as handle, _target(unpack_to, member.path) as out:
+            for chunk in _chunks(handle):
+                size += len(chunk)
+                if limit is not None and size > limit:
+                    return f"longer than the {limit} bytes the lock says", size
+                digest.update(chunk)
+                if out is not None:
+                    out.write(chunk)
+    except FileNotFoundError:
+        return "not in the bundle", 0
+    except zipfile.BadZipFile as exc:  # a changed byte: the zip's CRC-32 no longer matches
+        return f"damaged ({exc})", size
+    except (OSError, EOFError) as exc:
+        return f"cannot be read ({getattr(exc, 'strerror', None) or exc})", size
+    found = digest.hexdigest()
+    if found != member.digest:
+        return f"{member.algorithm} {found}, the lock says {member.digest}", size
+    return None, size
+
+
+def _chunks(handle: BinaryIO) -> Iterator[bytes]:
+    while chunk := handle.read(CHUNK):
+        yield chunk
+
+
+class _NoTarget:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *_exc: object) -> None:
+        return None
+
+
+def _target(root: Path | None, member: str) -> _NoTarget | BinaryIO:
+    """Open ``root / member`` for writing (parents made), or a stand-in for no copy."""
+    if root is None:
+        return _NoTarget()
+    path = root / member
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return open(path, "xb")  # noqa: PTH123 - closed by the caller's with
+
+
+def lock_file(source: BundleSource, scratch: Path) -> Path:
+    """Return the path of the bundle's ``pylock.toml``, copied into ``scratch`` from a zip.
+
+    A directory's lock is read in place (its paths resolve from there); a zip
+    member is copied out first (at most :data:`envsnap._io.LOCK_FILE_LIMIT` bytes).
+
+    Raises:
+        InputError: there is none, it cannot be read, or it is too large.
+    """
+    import zipfile  # noqa: PLC0415
+
+    from envsnap._io import LOCK_FILE_LIMIT  # noqa: PLC0415
+
+    if source.is_directory:
+        found = source.path / LOCK_NAME
+        if not found.is_file():
+            raise _no_lock(source.path)
+        return found
+    try:
+        with source.open(LOCK_NAME) as handle:
+            data = handle.read(LOCK_FILE_LIMIT + 1)
+    except FileNotFoundError:
+        raise _no_lock(source.path) from None
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise InputError(
+            f"{source.path}: its {LOCK_NAME} cannot be read "
+            f"({getattr(exc, 'strerror', None) or exc}); refused"
+        ) from None
+    if len(data) > LOCK_FILE_LIMIT:
+        raise InputError(
+            f"{source.path}: its {LOCK_NAME} is larger than {LOCK_FILE_LIMIT} bytes; refused"
+        )
+    target = scratch / LOCK_NAME
+    target.write_bytes(data)
+    os.chmod(target, 0o644)
+    return target
+
+
+def _no_lock(path: Path) -> InputError:
+    return InputError(
+        f"{path}: no {LOCK_NAME} at its top: not a bundle",
+        hint="a bundle is a directory or .zip file made by envsnap bundle, its lock at the top",
+    )
