@@ -47,7 +47,8 @@ from .workspace import Instance, Workspace, shown_text
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-pytestmark = pytest.mark.integration
+# one xdist worker runs them all: the `results` fixture starts every example of the session
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("docs-examples")]
 
 ROOT = Path(__file__).resolve().parents[2]
 BLOCKS = collect(ROOT)

@@ -30,7 +30,6 @@ from support.venvs import clean_env, make_venv, pip_install
 from support.wheels import build_wheel, file_sha256, metadata_text
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
     from pathlib import Path
 
 pytestmark = pytest.mark.integration
@@ -134,11 +133,18 @@ def test_metadata_not_advertised_with_a_hash_is_never_asked_for(
 # file: links on a remote page
 
 
-def test_a_remote_page_cannot_send_envsnap_to_a_local_file(tmp_path: Path) -> None:
-    house = tmp_path / "house"
-    build_wheel(house, "solo", "1.0")
-    python = make_venv(tmp_path / "venv")
-    pip_install(python, "solo", find_links=house)
+@pytest.fixture(scope="module")
+def solo_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A venv holding solo 1.0, pip-installed (read-only for the tests)."""
+    root = tmp_path_factory.mktemp("solo")
+    build_wheel(root / "house", "solo", "1.0")
+    python = make_venv(root / "venv")
+    pip_install(python, "solo", find_links=root / "house")
+    return python
+
+
+def test_a_remote_page_cannot_send_envsnap_to_a_local_file(solo_venv: Path, tmp_path: Path) -> None:
+    python = solo_venv
     secret = tmp_path / "secret"
     secret.write_text("root:$6$not-for-the-index\n", encoding="utf-8")
     (evil := tmp_path / "evil").mkdir()
@@ -154,15 +160,6 @@ def test_a_remote_page_cannot_send_envsnap_to_a_local_file(tmp_path: Path) -> No
 
 
 # FIFOs and devices in a wheelhouse or a local index
-
-
-@pytest.fixture
-def solo_venv(tmp_path: Path) -> Iterator[Path]:
-    house = tmp_path / "house"
-    build_wheel(house, "solo", "1.0")
-    python = make_venv(tmp_path / "venv")
-    pip_install(python, "solo", find_links=house)
-    yield python
 
 
 def plant(path: Path, trap: str) -> str:

@@ -21,7 +21,7 @@ import pytest
 import trustme
 
 from support.index import serve_index
-from support.venvs import make_venv, pip_install, run_envsnap
+from support.venvs import make_venv, run_envsnap, uv_install
 from support.wheels import build_wheel
 
 if TYPE_CHECKING:
@@ -64,7 +64,7 @@ def connect_proxy(log: list[str]) -> Iterator[str]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
@@ -94,7 +94,7 @@ def test_freeze_and_restore_go_through_the_proxy(
     url, bundle = https_index
     netloc = url.split("/")[2]
     source = make_venv(tmp_path / "source")
-    pip_install(source, "solo==1.0", find_links=wheelhouse)
+    uv_install(source, "solo==1.0", find_links=wheelhouse)
     log: list[str] = []
     with connect_proxy(log) as proxy:
         env = {how: proxy, "PIP_CERT": str(bundle), "UV_CACHE_DIR": str(tmp_path / "uv")}
@@ -122,7 +122,7 @@ def test_no_proxy_keeps_a_host_out_of_the_proxy(
 ) -> None:
     url, bundle = https_index
     source = make_venv(tmp_path / "source")
-    pip_install(source, "solo==1.0", find_links=wheelhouse)
+    uv_install(source, "solo==1.0", find_links=wheelhouse)
     log: list[str] = []
     with connect_proxy(log) as proxy:
         env = {"HTTPS_PROXY": proxy, "NO_PROXY": "localhost,127.0.0.2", "PIP_CERT": str(bundle)}

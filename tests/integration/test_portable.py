@@ -36,7 +36,7 @@ from support.venvs import clean_env, make_venv, pip_install, run_checked, run_en
 from support.wheels import build_sdist, build_wheel, metadata_text, seed_wheels
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
 pytestmark = [
     pytest.mark.integration,
@@ -112,6 +112,45 @@ def venv(tmp_path_factory: pytest.TempPathFactory, index: tuple[str, list[str]])
     return python
 
 
+@pytest.fixture(scope="module")
+def blocked(tmp_path_factory: pytest.TempPathFactory, index: tuple[str, list[str]]) -> Path:
+    """needsnew with pinnedlib 1.0, which blocks it on Windows (read-only for the tests)."""
+    python = make_venv(tmp_path_factory.mktemp("blocked") / "venv")
+    pip_install(python, "needsnew", "pinnedlib==1.0", index_url=index[0])
+    return python
+
+
+@pytest.fixture(scope="module")
+def crossapp(tmp_path_factory: pytest.TempPathFactory, index: tuple[str, list[str]]) -> Path:
+    """A venv holding crossapp, pip-installed from the index (read-only for the tests)."""
+    python = make_venv(tmp_path_factory.mktemp("crossapp") / "venv")
+    pip_install(python, "crossapp", index_url=index[0])
+    return python
+
+
+@pytest.fixture(scope="module")
+def crossapp_file(
+    tmp_path_factory: pytest.TempPathFactory, crossapp: Path, index: tuple[str, list[str]]
+) -> Callable[..., Path]:
+    """``crossapp_file(tmp_path, *freeze_args, name="portable.txt")``: a portable file of crossapp.
+
+    The file ``envsnap freeze --portable`` writes with those arguments, copied
+    into ``tmp_path``; each distinct file is made once per module.
+    """
+    root = tmp_path_factory.mktemp("crossapp-files")
+    made: dict[tuple[str, ...], Path] = {}
+
+    def file(tmp_path: Path, *args: str, name: str = "portable.txt") -> Path:
+        key = (name, *args)
+        if key not in made:
+            folder = root / str(len(made))
+            folder.mkdir()
+            made[key] = portable_file(crossapp, index[0], folder, *args, name=name)
+        return Path(shutil.copy(made[key], tmp_path / name))
+
+    return file
+
+
 def source_for(url: str, tmp_path: Path) -> IndexCandidates:
     index = SimpleIndex([url], client=HttpClient(), files=FileCache(tmp_path / "cache"))
     return IndexCandidates(index)
@@ -167,11 +206,9 @@ def test_portable_lock_of_a_real_venv(
 
 
 def test_an_installed_pin_that_blocks_a_target_is_named(
-    venv: Path, index: tuple[str, list[str]], tmp_path: Path
+    blocked: Path, index: tuple[str, list[str]], tmp_path: Path
 ) -> None:
-    python = make_venv(tmp_path / "blocked")
-    pip_install(python, "needsnew", "pinnedlib==1.0", index_url=index[0])
-    snapshot = take_snapshot(python)
+    snapshot = take_snapshot(blocked)
     targets = make_targets([(3, 12)], ["linux-x86_64", "windows-amd64"])
     with pytest.raises(OperationError) as caught:
         portable_lock(snapshot, targets, source_for(index[0], tmp_path))
@@ -237,14 +274,12 @@ def test_cli_freeze_portable_bad_input_is_exit_2(
 
 
 def test_cli_freeze_portable_without_resolution_is_exit_3(
-    index: tuple[str, list[str]], tmp_path: Path
+    blocked: Path, index: tuple[str, list[str]], tmp_path: Path
 ) -> None:
-    python = make_venv(tmp_path / "blocked")
-    pip_install(python, "needsnew", "pinnedlib==1.0", index_url=index[0])
     proc = run_envsnap(
         "freeze",
         "-p",
-        str(python),
+        str(blocked),
         "--portable",
         "--index-url",
         index[0],
@@ -275,16 +310,14 @@ def portable_file(
 
 @pytest.mark.parametrize("version", ["3.10", "3.13"])
 def test_restores_into_other_python_versions(
-    index: tuple[str, list[str]], tmp_path: Path, version: str
+    index: tuple[str, list[str]], crossapp_file: Callable[..., Path], tmp_path: Path, version: str
 ) -> None:
     # real interpreters only: pyenv's shims on PATH may not run the version asked for
     found = sorted((Path.home() / ".pyenv" / "versions").glob(f"{version}.*/bin/python{version}"))
     if not found:
         pytest.skip(f"no pyenv Python {version} on this machine")
     base = str(found[-1])
-    source = make_venv(tmp_path / "source")
-    pip_install(source, "crossapp", index_url=index[0])
-    frozen = portable_file(source, index[0], tmp_path, "--python-version", "3.10-3.13")
+    frozen = crossapp_file(tmp_path, "--python-version", "3.10-3.13")
     target = tmp_path / f"py{version}"
     run_checked([base, "-m", "venv", "--without-pip", str(target)])
     python = target / "bin" / "python"
@@ -306,14 +339,17 @@ def test_restores_into_other_python_versions(
     ],
 )
 def test_uv_accepts_it_for_other_platforms(
-    index: tuple[str, list[str]], tmp_path: Path, uv_platform: str, expected: set[str]
+    index: tuple[str, list[str]],
+    crossapp: Path,
+    crossapp_file: Callable[..., Path],
+    tmp_path: Path,
+    uv_platform: str,
+    expected: set[str],
 ) -> None:
     uv = shutil.which("uv") or str(Path(sys.executable).with_name("uv"))
-    source = make_venv(tmp_path / "source")
-    pip_install(source, "crossapp", index_url=index[0])
-    frozen = portable_file(source, index[0], tmp_path, "--python-version", "3.12")
+    frozen = crossapp_file(tmp_path, "--python-version", "3.12")
     cmd = [uv, "pip", "install", "--dry-run", "--python-platform", uv_platform]
-    cmd += ["--python-version", "3.12", "--target", str(tmp_path / "t"), "--python", str(source)]
+    cmd += ["--python-version", "3.12", "--target", str(tmp_path / "t"), "--python", str(crossapp)]
     cmd += ["--index-url", index[0], "-r", str(frozen)]
     done = subprocess.run(cmd, env=clean_env(), capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
@@ -322,13 +358,8 @@ def test_uv_accepts_it_for_other_platforms(
     )
 
 
-def test_portable_pylock(index: tuple[str, list[str]], tmp_path: Path) -> None:
-    url = index[0]
-    source = make_venv(tmp_path / "source")
-    pip_install(source, "crossapp", index_url=url)
-    frozen = portable_file(
-        source, url, tmp_path, "--python-version", "3.10-3.13", name="pylock.toml"
-    )
+def test_portable_pylock(crossapp_file: Callable[..., Path], tmp_path: Path) -> None:
+    frozen = crossapp_file(tmp_path, "--python-version", "3.10-3.13", name="pylock.toml")
     data = tomllib.loads(frozen.read_text(encoding="utf-8"))
     lock = Pylock.from_dict(data)
     lock.validate()
@@ -383,16 +414,17 @@ def test_portable_pylock(index: tuple[str, list[str]], tmp_path: Path) -> None:
     ],
 )
 def test_uv_accepts_the_portable_pylock_for_other_platforms(
-    index: tuple[str, list[str]], tmp_path: Path, uv_platform: str, expected: set[str]
+    index: tuple[str, list[str]],
+    crossapp: Path,
+    crossapp_file: Callable[..., Path],
+    tmp_path: Path,
+    uv_platform: str,
+    expected: set[str],
 ) -> None:
     uv = shutil.which("uv") or str(Path(sys.executable).with_name("uv"))
-    source = make_venv(tmp_path / "source")
-    pip_install(source, "crossapp", index_url=index[0])
-    frozen = portable_file(
-        source, index[0], tmp_path, "--python-version", "3.11-3.13", name="pylock.toml"
-    )
+    frozen = crossapp_file(tmp_path, "--python-version", "3.11-3.13", name="pylock.toml")
     cmd = [uv, "pip", "install", "--dry-run", "--python-platform", uv_platform]
-    cmd += ["--python-version", "3.12", "--target", str(tmp_path / "t"), "--python", str(source)]
+    cmd += ["--python-version", "3.12", "--target", str(tmp_path / "t"), "--python", str(crossapp)]
     cmd += ["--preview-features", "pylock", "-r", str(frozen)]
     done = subprocess.run(cmd, env=clean_env(), capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
@@ -412,12 +444,14 @@ def _pyenv_python(version: str) -> str:
 @pytest.mark.parametrize("name", ["portable.txt", "pylock.toml"])
 @pytest.mark.parametrize("version", ["3.10", "3.13"])
 def test_envsnap_restore_installs_what_applies_there(
-    index: tuple[str, list[str]], tmp_path: Path, version: str, name: str
+    index: tuple[str, list[str]],
+    crossapp_file: Callable[..., Path],
+    tmp_path: Path,
+    version: str,
+    name: str,
 ) -> None:
     base = _pyenv_python(version)
-    source = make_venv(tmp_path / "source")
-    pip_install(source, "crossapp", index_url=index[0])
-    frozen = portable_file(source, index[0], tmp_path, "--python-version", "3.10-3.13", name=name)
+    frozen = crossapp_file(tmp_path, "--python-version", "3.10-3.13", name=name)
     target = tmp_path / f"py{version}"
     env = {"ENVSNAP_CACHE_DIR": str(tmp_path / "cache")}
     restored = run_envsnap(
@@ -438,12 +472,10 @@ def test_envsnap_restore_installs_what_applies_there(
 
 
 def test_restore_builds_from_the_newest_python_in_the_range(
-    index: tuple[str, list[str]], tmp_path: Path
+    index: tuple[str, list[str]], crossapp_file: Callable[..., Path], tmp_path: Path
 ) -> None:
     _pyenv_python("3.13")
-    source = make_venv(tmp_path / "source")
-    pip_install(source, "crossapp", index_url=index[0])
-    frozen = portable_file(source, index[0], tmp_path, "--python-version", "3.10-3.13")
+    frozen = crossapp_file(tmp_path, "--python-version", "3.10-3.13")
     target = tmp_path / "newest"
     restored = run_envsnap(
         "restore", "--venv", str(target), "--index-url", index[0], str(frozen),

@@ -19,7 +19,7 @@ from envsnap.index.settings import IndexOptions
 from envsnap.restore import RestoreOptions, plan_restore, restore
 from support.index import serve_index
 from support.reporter import Recorder
-from support.venvs import clean_env, make_venv, pip_freeze, pip_install, run_envsnap
+from support.venvs import clean_env, make_venv, pip_freeze, pip_install, run_envsnap, uv_install
 
 pytestmark = pytest.mark.integration
 
@@ -65,7 +65,7 @@ def stages(stderr: str) -> list[str]:
 def old_venv(tmp_path: Path, wheelhouse: Path) -> Path:
     """An existing venv at tmp_path/.venv holding omega 1.0 (the user's current env)."""
     python = make_venv(tmp_path / ".venv")
-    pip_install(python, "omega==1.0", find_links=wheelhouse)
+    uv_install(python, "omega==1.0", find_links=wheelhouse)
     return tmp_path / ".venv"
 
 

@@ -147,8 +147,16 @@ def test_clean_env_drops_pip_and_uv_settings(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("PIP_EXTRA_INDEX_URL", "http://127.0.0.1:8/simple/")
     monkeypatch.setenv("UV_INDEX_URL", "http://127.0.0.1:8/simple/")
     monkeypatch.setenv("VIRTUAL_ENV", "/nowhere")
+    monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.setenv("UV_CACHE_DIR", "/the-tests-own")  # tests/conftest.py sets one per test
     env = clean_env(EXTRA="1")
-    assert not [k for k in env if k.startswith(("PIP_EXTRA", "UV_")) or k == "VIRTUAL_ENV"]
+    assert not [
+        k
+        for k in env
+        if (k.startswith(("PIP_EXTRA", "UV_")) and k != "UV_CACHE_DIR")
+        or k in {"VIRTUAL_ENV", "COLUMNS"}
+    ]
+    assert env["UV_CACHE_DIR"] == "/the-tests-own"
     assert env["PIP_INDEX_URL"] == NO_INDEX  # a closed port stands in for the default index
     assert env["PIP_CONFIG_FILE"] == os.devnull
     assert (env["PIP_NO_INPUT"], env["PIP_DISABLE_PIP_VERSION_CHECK"], env["EXTRA"]) == (

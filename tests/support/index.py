@@ -320,7 +320,10 @@ def serve_index(
     server = _QuietServer((host, 0), handler)
     if tls is not None:
         server.socket = tls.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, name="envsnap-test-index", daemon=True)
+    # serve_forever polls for shutdown every 0.5 s by default: each `with` would wait that long
+    thread = threading.Thread(
+        target=server.serve_forever, args=(0.05,), name="envsnap-test-index", daemon=True
+    )
     thread.start()
     scheme = "https" if tls is not None else "http"
     try:

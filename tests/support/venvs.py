@@ -28,6 +28,7 @@ __all__ = [
     "pip_install",
     "run_checked",
     "run_envsnap",
+    "uv_install",
     "venv_python",
     "venv_root",
 ]
@@ -40,6 +41,9 @@ NO_INDEX = "https://127.0.0.1:9/simple/"
 def clean_env(**extra: str) -> dict[str, str]:
     """Return ``os.environ`` minus ``PIP_*``, ``UV_*``, ``VIRTUAL_ENV`` and ``PYTHONPATH``.
 
+    ``UV_CACHE_DIR`` stays: in a test session it is the test's own cache
+    (tests/conftest.py drops the machine's and sets one per test).
+    ``COLUMNS`` and ``LINES`` go (uv wraps its messages at ``COLUMNS``).
     Sets ``PIP_CONFIG_FILE=os.devnull``, ``PIP_DISABLE_PIP_VERSION_CHECK=1``,
     ``PIP_NO_INPUT=1`` and ``PIP_INDEX_URL`` to :data:`NO_INDEX`, then
     applies ``extra``.
@@ -48,7 +52,8 @@ def clean_env(**extra: str) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(dropped) and key not in {"VIRTUAL_ENV", "PYTHONPATH"}
+        if (key == "UV_CACHE_DIR" or not key.startswith(dropped))
+        and key not in {"VIRTUAL_ENV", "PYTHONPATH", "COLUMNS", "LINES"}
     }
     env.update(
         PIP_CONFIG_FILE=os.devnull,
@@ -155,6 +160,45 @@ def pip_install(
         )
         raise AssertionError(msg)
     return proc
+
+
+def uv_install(
+    python: Path,
+    *args: str,
+    find_links: Path | None = None,
+    index_url: str | None = None,
+) -> str:
+    """Install into the venv of ``python`` with ``uv pip install``, offline; return uv's stderr.
+
+    Several times faster than :func:`pip_install`, for venvs a test only
+    needs to hold some packages. What differs from pip's work: ``INSTALLER``
+    says ``uv``, every distribution gets a ``REQUESTED`` file (not only the
+    named ones), and no bytecode is compiled, so a test about what pip writes
+    (top-level from ``REQUESTED``, ``INSTALLER``) uses :func:`pip_install`.
+    Files are copied (``--link-mode copy``), never hard links into the cache.
+    ``--no-index`` (plus ``--find-links``) unless ``index_url`` is given; the
+    cache is the test's own (``UV_CACHE_DIR``, see :func:`clean_env`).
+
+    Raises:
+        AssertionError: uv failed; the message holds its whole output.
+    """
+    from uv import find_uv_bin  # noqa: PLC0415
+
+    cmd = [find_uv_bin(), "pip", "install", "--no-config", "--python", str(python)]
+    cmd += ["--link-mode", "copy"]
+    cmd += ["--no-index"] if index_url is None else ["--index-url", index_url]
+    if find_links is not None:
+        cmd += ["--find-links", str(find_links)]
+    proc = subprocess.run(
+        [*cmd, *args], env=clean_env(), capture_output=True, text=True, check=False
+    )
+    if proc.returncode != 0:
+        msg = (
+            f"uv pip install failed ({proc.returncode}): {' '.join(cmd)}\n"
+            f"--- stdout\n{proc.stdout}--- stderr\n{proc.stderr}"
+        )
+        raise AssertionError(msg)
+    return proc.stderr
 
 
 def pip_freeze(python: Path, *args: str) -> list[str]:
