@@ -26,6 +26,7 @@ from pathlib import Path
 __all__ = [
     "EXPANSION",
     "SECRET_QUERY_KEYS",
+    "counted",
     "excerpt",
     "file_url_path",
     "first_control",
@@ -130,6 +131,17 @@ def terminal_text(text: str, *, commands: bool = False, colour: bool = False) ->
     if not commands and "::" in text:
         text = _COMMAND_LINE.sub(r"\1\\::", text)
     return text.replace(_LEGACY_COMMAND, "##[\\") if _LEGACY_COMMAND in text else text
+
+
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """Return ``count`` with its noun in number: ``1 package``, ``2 packages``, ``0 files``.
+
+    Args:
+        count: how many.
+        noun: the singular (``package``).
+        plural: when it is not the singular with an ``s`` (``entries``).
+    """
+    return f"{count} {noun if count == 1 else plural or noun + 's'}"
 
 
 def excerpt(text: str, limit: int = 60, *, quoted: bool = True) -> str:

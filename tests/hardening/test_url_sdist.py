@@ -157,7 +157,7 @@ def test_an_encoded_path_in_an_sdist_url_writes_nothing_outside(tmp_path: Path, 
             cwd=tmp_path, env={"TMPDIR": os.fspath(tmp_path / "tmp")},
         )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    shown = "1 packages" if kind == "requirements" else "1 packages of pylock.toml"
+    shown = "1 package" if kind == "requirements" else "1 package of pylock.toml"
     assert f"install: {shown} with uv" in done.stderr
     assert set(log) == {f"/dl/{ENCODED}"}  # fetched by uv, as the URL says
     assert not (tmp_path / "pwned.tar.gz").exists()

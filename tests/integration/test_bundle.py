@@ -216,7 +216,7 @@ def test_a_bundle_with_one_byte_changed_is_refused_before_anything_is_built(
     assert (done.returncode, done.stdout) == (2, "")
     error, hint = done.stderr.splitlines()
     assert error.startswith(
-        f"error: {out}: 1 of 4 files do not match its lock: files/gamma-1.0-py3-none-any.whl: "
+        f"error: {out}: 1 of 4 files does not match its lock: files/gamma-1.0-py3-none-any.whl: "
     )
     assert error.endswith("; refused, nothing was built")
     assert ("Bad CRC-32" in error) if kind == "zip" else (" the lock says " in error)
@@ -355,7 +355,7 @@ def test_check_says_what_a_bundle_lacks_for_another_platform(tmp_path: Path) -> 
         "bundle: 2 files (2 kB), each matching its hash in the bundle's lock",
         "complete for cp312-linux-x86_64 (2 packages)",
         "not complete for cp312-windows-amd64:",
-        "  1 of 2 packages have no file in the bundle:",
+        "  1 of 2 packages has no file in the bundle:",
         f"    native 1.0: no wheel for this target and no sdist (it holds {native.name})",
     ]
 
@@ -566,7 +566,7 @@ def test_a_portable_lock_is_bundled_for_its_targets_or_those_named(tmp_path: Pat
             '  its environments (python_version == "3.12" and sys_platform == "linux" and '
             'platform_machine == "x86_64") leave out cp312-windows-amd64: installers refuse the '
             "lock there",
-            "  1 of 2 packages have no file in the bundle:",
+            "  1 of 2 packages has no file in the bundle:",
             f"    native 1.0: no wheel for this target and no sdist (it holds {native_linux.name})",
         ],
     )

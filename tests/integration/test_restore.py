@@ -353,14 +353,14 @@ def test_interpreter_mismatch_and_dry_run(tmp_path: Path) -> None:
         f"create {tmp_path / '.venv'}",
     ]
     assert lines[3:4] == [
-        f"install 1 packages rendered from {file} as REQUIREMENTS (exactly these)"
+        f"install 1 package rendered from {file} as REQUIREMENTS (exactly these)"
     ]
     assert lines[4].endswith(" --no-deps -r REQUIREMENTS")
     assert lines[5:] == [
         "verify against the file, then mark the top-level packages as REQUESTED",
         f"note: the file was made with Python 3.99.1; building with {PY} as --python says",
     ]
-    assert f"read: {file}: 1 packages (1 top-level)" in done.stderr.splitlines()[0]
+    assert f"read: {file}: 1 package (1 top-level)" in done.stderr.splitlines()[0]
     assert siblings(tmp_path) == ["bin", "requirements.txt"]
 
 
@@ -482,7 +482,7 @@ def test_the_library_is_silent_and_a_callers_reporter_hears_the_stages(
     said = [(kind, text) for kind, text in heard.said if kind not in {"output", "run"}]
     assert said == [
         ("create", f"{target} with uv (Python {PY})"),
-        ("install", "1 packages with uv"),
+        ("install", "1 package with uv"),
         ("verify", f"{target} against {file}"),
         ("done", f"{target} matches {file}"),
     ]

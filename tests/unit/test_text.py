@@ -7,7 +7,7 @@ import json
 import pytest
 import tomlkit
 
-from envsnap._text import excerpt, printable, terminal_text
+from envsnap._text import counted, excerpt, printable, terminal_text
 
 
 def test_printable_escapes_every_control_character() -> None:
@@ -62,3 +62,19 @@ def test_excerpt_quotes_a_short_escaped_prefix() -> None:
         "'PATH=/usr/bin\\x00HOME=/root\\x00SECRET=xSECRET=xSECRET=xSECRET=xSEC'... "
         "(8025 characters)"
     )
+
+
+@pytest.mark.parametrize(
+    ("count", "noun", "plural", "expected"),
+    [
+        (0, "file", None, "0 files"),
+        (1, "package", None, "1 package"),
+        (2, "package", None, "2 packages"),
+        (1, "entry", "entries", "1 entry"),
+        (3, "entry", "entries", "3 entries"),
+    ],
+)
+def test_counted_puts_the_noun_in_number(
+    count: int, noun: str, plural: str | None, expected: str
+) -> None:
+    assert counted(count, noun, plural) == expected

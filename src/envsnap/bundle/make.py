@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from envsnap import _report
+from envsnap._text import counted
 from envsnap.errors import InputError
 from envsnap.index.settings import IndexOptions
 
@@ -119,13 +120,13 @@ def make_bundle(lock_path: Path, options: BundleOptions) -> BundleResult:
             [(f.url, f.label) for f in files.values() if not f.path and f.url and "://" in f.url],
             settings.trusted_hosts,
         )
-        _report.stage("fetch", f"{len(files)} files")
+        _report.stage("fetch", counted(len(files), "file"))
         local = fetch_all(list(files.values()), FileCache(default_cache_dir()), client=http)
     names = write.member_names(files.values())
     sizes = {sha: local[sha].stat().st_size for sha in files}
     text = write.lock_text(lock, planned, names, sizes, targets)
     members = [(names[sha], local[sha], sha) for sha in sorted(files, key=lambda s: names[s])]
-    _report.stage("write", f"{options.output}: {len(members)} files and {LOCK_NAME}")
+    _report.stage("write", f"{options.output}: {counted(len(members), 'file')} and {LOCK_NAME}")
     write.write(options.output, text, members)
     return BundleResult(
         path=options.output,

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+from envsnap._text import counted
 from envsnap.errors import InputError
 
 if TYPE_CHECKING:
@@ -297,7 +298,8 @@ def verify(
         shown = "; ".join(damaged[:SHOWN])
         more = f" (and {len(damaged) - SHOWN} more)" if len(damaged) > SHOWN else ""
         raise InputError(
-            f"{bundle}: {len(damaged)} of {len(members)} files do not match its lock: "
+            f"{bundle}: {len(damaged)} of {counted(len(members), 'file')} "
+            f"{'does' if len(damaged) == 1 else 'do'} not match its lock: "
             f"{shown}{more}; refused, nothing was built",
             hint="the bundle was changed or damaged after it was made: make it again with "
             "envsnap bundle (every file is checked against the lock as it is added)",

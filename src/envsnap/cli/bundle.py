@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from envsnap import _report
+from envsnap._text import counted
 from envsnap.bundle.members import SDIST_NOTE
 from envsnap.cli.options import debug_option, index_options, python_option, quiet_option
 from envsnap.cli.output import show
@@ -85,7 +86,8 @@ def bundle(lock: Path | None, quiet: bool, **options: Any) -> None:  # noqa: ANN
     for note in result.notes:
         _report.note(f"note: {note}")
     _report.note(
-        f"wrote {result.path}: {result.packages} packages, {result.files} files "
+        f"wrote {result.path}: {counted(result.packages, 'package')}, "
+        f"{counted(result.files, 'file')} "
         f"({size_text(result.size)}) for {', '.join(result.targets)}"
     )
 
@@ -97,19 +99,20 @@ def show_check(found: BundleCheck) -> int:
         0 when the bundle is complete for every target, else 1.
     """
     lines = [
-        f"{found.bundle}: {found.files} files ({size_text(found.size)}), "
+        f"{found.bundle}: {counted(found.files, 'file')} ({size_text(found.size)}), "
         "each matching its hash in the bundle's lock"
     ]
     for target in found.targets:
         if target.complete:
-            lines.append(f"complete for {target.target} ({target.packages} packages)")
+            lines.append(f"complete for {target.target} ({counted(target.packages, 'package')})")
         else:
             lines.append(f"not complete for {target.target}:")
             if target.refused:
                 lines.append(f"  {target.refused}: installers refuse the lock there")
             if target.lacking:
                 lines.append(
-                    f"  {len(target.lacking)} of {target.packages} packages have no file "
+                    f"  {len(target.lacking)} of {counted(target.packages, 'package')} "
+                    f"{'has' if len(target.lacking) == 1 else 'have'} no file "
                     "in the bundle:"
                 )
                 lines += [f"    {line}" for line in target.lacking]

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from envsnap import _report
+from envsnap._text import counted
 from envsnap.cli import announce, note_pythonpath, started_probe
 from envsnap.cli.options import (
     debug_option,
@@ -460,4 +461,7 @@ def _freeze_portable(
         from envsnap.errors import InputError  # noqa: PLC0415
 
         raise InputError(f"{output}: cannot write: {exc.strerror or exc}") from None
-    say(f"wrote {output}: {len(result.pins)} pins for {len(result.targets)} targets")
+    say(
+        f"wrote {output}: {counted(len(result.pins), 'pin')} for "
+        f"{counted(len(result.targets), 'target')}"
+    )

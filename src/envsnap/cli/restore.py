@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, cast
 import click
 
 from envsnap import _report
+from envsnap._text import counted
 from envsnap.cli.options import (
     debug_option,
     extra_group_options,
@@ -182,13 +183,17 @@ def restore(
             from envsnap.bundle import open_bundle  # noqa: PLC0415
 
             opened = stack.enter_context(open_bundle(path))
-            _report.stage("check", f"{path}: {opened.files} files, each matching its hash")
+            _report.stage(
+                "check", f"{path}: {counted(opened.files, 'file')}, each matching its hash"
+            )
             options, notes = opened.restore_options(options)
             shown, path = path / opened.lock_file.name, opened.lock_file
         plan = engine.plan_restore(path, options)
         if shown != path:  # messages name the bundle, not where a zip file was unpacked
             plan = dataclasses.replace(plan, file=shown)
-        packages = f"{len(plan.lock.packages)} packages ({len(plan.lock.top_level)} top-level)"
+        packages = (
+            f"{counted(len(plan.lock.packages), 'package')} ({len(plan.lock.top_level)} top-level)"
+        )
         _report.stage("read", f"{shown}: {packages}")
         _report.note(f"Using Python {plan.interpreter.version} ({plan.python_reason})")
         if dry_run:  # the plan holds the notes: each is printed once

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from packaging.utils import NormalizedName, canonicalize_name
 
+from envsnap._text import counted
 from envsnap.environment import TOOLING
 from envsnap.environment.classify import Reason, classify, declared_extras
 from envsnap.environment.distributions import (
@@ -139,7 +140,7 @@ class Snapshot:
             if counts[kind]
         ]
         if counts["root"]:
-            parts.append(f"{counts['root']} root" + ("s" if counts["root"] > 1 else ""))
+            parts.append(counted(counts["root"], "root"))
         top = sum(counts[k] for k in ("requested", "declared", "root"))
         names = {d.name: d.display_name for d in listed}
         inferred = [

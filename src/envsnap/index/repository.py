@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Protocol
 from packaging.utils import InvalidWheelFilename, NormalizedName, parse_wheel_filename
 
 from envsnap._io import run_parallel
+from envsnap._text import counted
 from envsnap.errors import OperationError
 from envsnap.index.transfer import Unreachable
 
@@ -140,8 +141,11 @@ def collect(
     if fatal is not None:
         raise fatal
     if missing and not allow_missing:
-        count = f"{len(missing)} packages" if len(missing) > 1 else "1 package"
-        failures.insert(0, f"{count} not found in {source.describe()}: {_some(missing, 10)}")
+        failures.insert(
+            0,
+            f"{counted(len(missing), 'package')} not found in {source.describe()}: "
+            f"{_some(missing, 10)}",
+        )
     if failures:
         raise OperationError(
             "; ".join(failures[:5]) + (f" (and {len(failures) - 5} more)" if failures[5:] else ""),

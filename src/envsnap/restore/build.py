@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from envsnap import _report
+from envsnap._text import counted
 from envsnap.errors import OperationError
 
 if TYPE_CHECKING:
@@ -70,9 +71,9 @@ def build_venv(plan: RestorePlan) -> tuple[Path, Report, tuple[str, ...]]:
                 requirements = Path(scratch) / f"requirements-{number}.txt"
                 requirements.write_text(request.requirements, encoding="utf-8")
             what = (
-                f"{request.count} packages"
+                counted(request.count, "package")
                 if request.file is None
-                else f"{len(plan.lock.packages)} packages of {request.file.name}"
+                else f"{counted(len(plan.lock.packages), 'package')} of {request.file.name}"
             )
             _report.stage("install", f"{what} with {backend.name}")
             for command in backend.install_commands(request, python, requirements):

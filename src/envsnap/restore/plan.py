@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from envsnap._text import counted
 from envsnap.errors import InputError
 from envsnap.index.settings import IndexOptions
 from envsnap.restore.target import check_target, find_leftovers, target_lock
@@ -123,7 +124,7 @@ class RestorePlan:
         ]
         for request in self.installs:
             what = (
-                f"{request.count} packages rendered from {self.file} as REQUIREMENTS"
+                f"{counted(request.count, 'package')} rendered from {self.file} as REQUIREMENTS"
                 if request.requirements is not None
                 else f"{request.file}, read by {self.installer}"
             )

@@ -143,7 +143,7 @@ def test_a_changed_member_is_refused_naming_it(tmp_path: Path, data: bytes, prob
         verify(tmp_path, source, members)
     assert info.value.exit_code == 2
     assert info.value.message == (
-        f"{tmp_path}: 1 of 1 files do not match its lock: "
+        f"{tmp_path}: 1 of 1 file does not match its lock: "
         f"files/alpha-1.0-py3-none-any.whl: {problem}; refused, nothing was built"
     )
 
