@@ -352,9 +352,7 @@ def test_interpreter_mismatch_and_dry_run(tmp_path: Path) -> None:
         f"base interpreter: {sys.executable} (Python {PY}, from --python)",
         f"create {tmp_path / '.venv'}",
     ]
-    assert lines[3:4] == [
-        f"install 1 package rendered from {file} as REQUIREMENTS (exactly these)"
-    ]
+    assert lines[3:4] == [f"install 1 package rendered from {file} as REQUIREMENTS (exactly these)"]
     assert lines[4].endswith(" --no-deps -r REQUIREMENTS")
     assert lines[5:] == [
         "verify against the file, then mark the top-level packages as REQUESTED",
