@@ -99,7 +99,8 @@ Examples:
     is_flag=True,
     help="Take file URLs and hashes from the index even for packages whose installed file "
     "is recorded (provenance_url.json, PEP 710, written by envsnap restore), and warn where "
-    "the index no longer has that file or gives it another hash.",
+    "the index no longer has that file or gives it another hash. Every index page is asked "
+    "for again (conditionally), none answered from envsnap's page cache alone.",
 )
 @click.option(
     "--explain",
@@ -385,7 +386,9 @@ def _with_hash_source(
     if settings.has_credentials():
         say("note: index credentials are used for requests, never written")
     listed = snap.listed(include_tools=options.include_tools, exclude=options.exclude)
-    source = _with_provenance(listed, source_for(settings), ask_index=ask_index)
+    source = _with_provenance(
+        listed, source_for(settings, revalidate=ask_index), ask_index=ask_index
+    )
     if fmt == "pylock":
         return dataclasses.replace(options, hash_source=source)
     wanted = [(d.name, d.version) for d in listed if d.origin.kind == "index"]

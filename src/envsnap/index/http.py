@@ -221,7 +221,13 @@ class HttpClient:
         self._cancelled.set()
 
     def get_page(
-        self, url: str, *, accept: str, what: str, cache: PageCache | None = None
+        self,
+        url: str,
+        *,
+        accept: str,
+        what: str,
+        cache: PageCache | None = None,
+        revalidate: bool = False,
     ) -> Page | None:
         """GET an index page, through the page cache when given.
 
@@ -230,6 +236,9 @@ class HttpClient:
             accept: the ``Accept`` header.
             what: names the request in messages (``name: INDEX/name/``).
             cache: where pages are kept and revalidated.
+            revalidate: ask the server even when the cached page is still
+                fresh by its ``Cache-Control: max-age`` (a conditional request:
+                304 Not Modified keeps the cached body).
 
         Returns:
             The :class:`~envsnap.index.cache.Page`, or ``None`` for 404/410.
@@ -243,7 +252,7 @@ class HttpClient:
 
         clean = strip_credentials(url)[0]
         cached = cache.get(clean, accept) if cache is not None else None
-        if cached is not None and cached.fresh():
+        if cached is not None and cached.fresh() and not revalidate:
             return cached
         headers = {"Accept": accept, "Accept-Encoding": "gzip, deflate"}
         if cached is not None:

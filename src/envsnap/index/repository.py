@@ -290,6 +290,7 @@ def source_for(
     cache_root: Path | None = None,
     client: HttpClient | None = None,
     limits: Limits | None = None,
+    revalidate: bool = False,
 ) -> HashSource | None:
     """Build the source pip's settings describe: find-links first, then the indexes.
 
@@ -300,6 +301,8 @@ def source_for(
             user cache, :func:`envsnap.index.file_cache.default_cache_dir`).
         client: the HTTP client (default: one made from ``settings``).
         limits: time and size bounds for the default client.
+        revalidate: every remote page is asked for (conditionally), none
+            answered from the cache alone (``freeze --ask-index``).
 
     Returns:
         A :class:`ChainSource` (or the single source), or ``None`` when
@@ -339,9 +342,14 @@ def source_for(
         root = cache_root or default_cache_dir()
         http = client or HttpClient.from_settings(settings, limits=limits)
         pages, files = PageCache(root / "pages"), FileCache(root)
-        sources += [FlatLinks(u, client=http, pages=pages, files=files) for u in remote_links]
+        sources += [
+            FlatLinks(u, client=http, pages=pages, files=files, revalidate=revalidate)
+            for u in remote_links
+        ]
         if urls:
-            sources.append(SimpleIndex(urls, client=http, pages=pages, files=files))
+            sources.append(
+                SimpleIndex(urls, client=http, pages=pages, files=files, revalidate=revalidate)
+            )
     if not sources:
         return None
     return sources[0] if len(sources) == 1 else ChainSource(tuple(sources))

@@ -64,15 +64,19 @@ class _Remote:
         pages: PageCache | None,
         files: FileCache | None,
         limits: Limits | None,
+        revalidate: bool,
     ) -> None:
         self.client = client or HttpClient(credentials=Credentials(urls), limits=limits)
         self.pages = pages
         self.files = files
+        self.revalidate = revalidate
 
     def _page(self, url: str, *, what: str) -> Page | None:
         if url.startswith("file:"):
             return read_local_page(url, what=what, limit=self.client.limits.page_bytes)
-        return self.client.get_page(url, accept=ACCEPT, what=what, cache=self.pages)
+        return self.client.get_page(
+            url, accept=ACCEPT, what=what, cache=self.pages, revalidate=self.revalidate
+        )
 
     def _files(
         self, links: Sequence[DistFile], name: NormalizedName, version: Version
@@ -139,6 +143,9 @@ class SimpleIndex(_Remote):
         pages: the page cache (default: none, every page fetched).
         files: the file cache for unhashed links (default: a temporary file each).
         limits: bounds for the default client.
+        revalidate: ask the index for every page (conditionally, with the
+            cached page's validators), never answer from the cache alone:
+            ``freeze --ask-index`` wants the index's answer of now.
 
     Raises:
         OperationError: no URL given.
@@ -152,10 +159,11 @@ class SimpleIndex(_Remote):
         pages: PageCache | None = None,
         files: FileCache | None = None,
         limits: Limits | None = None,
+        revalidate: bool = False,
     ) -> None:
         if not urls:
             raise OperationError("no index URL given")
-        super().__init__(urls, client, pages, files, limits)
+        super().__init__(urls, client, pages, files, limits, revalidate)
         self._indexes = [
             (raw.rstrip("/") + "/", strip_credentials(raw)[0].rstrip("/")) for raw in urls
         ]
@@ -172,7 +180,7 @@ class SimpleIndex(_Remote):
 
     def lookup(self, name: NormalizedName, version: Version) -> ProjectFiles | None:
         """Return the files of ``name==version`` from the first index that has it."""
-        known = self._from_cache(name, version)
+        known = None if self.revalidate else self._from_cache(name, version)
         if known is not None:
             return known
         for clean, links in self.project_pages(name, keep=pin_filter(name, version)):
@@ -330,6 +338,8 @@ class FlatLinks(_Remote):
         pages: the page cache.
         files: the file cache for unhashed links.
         limits: bounds for the default client.
+        revalidate: ask for the page even when the cache holds a fresh one
+            (see :class:`SimpleIndex`).
     """
 
     def __init__(
@@ -340,8 +350,9 @@ class FlatLinks(_Remote):
         pages: PageCache | None = None,
         files: FileCache | None = None,
         limits: Limits | None = None,
+        revalidate: bool = False,
     ) -> None:
-        super().__init__([url], client, pages, files, limits)
+        super().__init__([url], client, pages, files, limits, revalidate)
         self.url = url
         self._links: list[DistFile] | None = None
         self._lock = threading.Lock()

@@ -15,7 +15,7 @@ from envsnap.index.cache import Page, PageCache, max_age
 from envsnap.index.repository import source_for
 from envsnap.index.settings import IndexSettings
 from support.index import serve_index
-from support.wheels import build_wheel
+from support.wheels import build_wheel, file_sha256
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -180,3 +180,34 @@ def test_cached_pages_are_parsed_once_per_content(
     assert found is not None
     assert [f.filename for f in found.files] == [second]
     assert len(parsed) == 2
+
+
+def test_revalidate_asks_for_every_page_and_sees_a_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``freeze --ask-index``: a page the cache could answer alone is asked for again."""
+    house = tmp_path / "house"
+    build_wheel(house, "alpha", "1.0")
+    answers: list[tuple[str, int]] = []
+
+    def sha256(*, revalidate: bool) -> str:
+        source = source_for(IndexSettings(), cache_root=tmp_path / "cache", revalidate=revalidate)
+        assert source is not None
+        found = source.lookup(canonicalize_name("alpha"), Version("1.0"))
+        assert found is not None
+        (wheel,) = found.files
+        return wheel.hashes["sha256"]
+
+    with serve_index(house, answers=answers) as url:
+        monkeypatch.setattr(settings_module, "pip_default_index", lambda: url)
+        first = sha256(revalidate=False)
+        answers.clear()
+        assert sha256(revalidate=True) == first
+        assert set(answers) == {("/simple/alpha/", 304)}  # asked, unchanged
+        build_wheel(house, "alpha", "1.0", files={"alpha/__init__.py": "changed = True\n"})
+        answers.clear()
+        assert sha256(revalidate=False) == first  # the cache alone answers: no request
+        assert answers == []
+        changed = sha256(revalidate=True)
+    assert set(answers) == {("/simple/alpha/", 200)}
+    assert changed == file_sha256(house / "alpha-1.0-py3-none-any.whl") != first
