@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from envsnap._report import Reporter, reporting
-from envsnap.compare.drift import Report, compare_env_to_lock, compare_locks
+from envsnap.compare.changes import Report
+from envsnap.compare.drift import compare_env_to_lock, compare_locks
 from envsnap.compare.project import compare_lock_to_project
 from envsnap.environment.snapshot import Snapshot, take_snapshot
 from envsnap.errors import EnvsnapError, InputError, OperationError

@@ -25,7 +25,7 @@ from envsnap.cli.output import say, show
 from envsnap.render import REPORT_FORMATS
 
 if TYPE_CHECKING:
-    from envsnap.compare.drift import Report
+    from envsnap.compare.changes import Report
     from envsnap.environment.project import ProjectDeclaration
     from envsnap.lock import Lock
     from envsnap.render import ReportFormat
@@ -193,7 +193,7 @@ def check(
         )
     with started_probe(python, skip=no_env) as probing:
         # the probe runs meanwhile: import the heavy modules only now
-        from envsnap.compare.drift import Report, combine  # noqa: PLC0415
+        from envsnap.compare.changes import Report, combine  # noqa: PLC0415
         from envsnap.lockfiles.readers import default_lock_file  # noqa: PLC0415
 
         path = file or default_lock_file(command="check")

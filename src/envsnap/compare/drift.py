@@ -29,12 +29,8 @@ from typing import TYPE_CHECKING
 from packaging.utils import NormalizedName, canonicalize_name
 
 from envsnap.compare.changes import (
-    INFORMATIONAL,
-    KINDS,
     Change,
-    ChangeKind,
     Report,
-    combine,
     lock_label,
     lock_path,
     sorted_changes,
@@ -53,12 +49,6 @@ if TYPE_CHECKING:
     from envsnap.environment.snapshot import Snapshot
 
 __all__ = [
-    "INFORMATIONAL",
-    "KINDS",
-    "Change",
-    "ChangeKind",
-    "Report",
-    "combine",
     "compare_env_to_lock",
     "compare_lock_to_project",
     "compare_locks",

@@ -31,7 +31,7 @@ from envsnap._io import (
     open_regular,
     read_limited,
 )
-from envsnap.compare.drift import Change
+from envsnap.compare.changes import Change
 from envsnap.errors import OperationError
 
 if TYPE_CHECKING:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Literal, NoReturn, get_args
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from envsnap.compare.drift import Report
+    from envsnap.compare.changes import Report
     from envsnap.render.tree import Tree
 
 __all__ = [

@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from envsnap.compare.drift import Change, ChangeKind, Report
+    from envsnap.compare.changes import Change, ChangeKind, Report
 
 __all__ = ["HEADINGS", "heading", "message", "summary"]
 

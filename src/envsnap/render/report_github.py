@@ -18,7 +18,7 @@ from envsnap._text import printable
 from envsnap.render.report import heading, message, summary
 
 if TYPE_CHECKING:
-    from envsnap.compare.drift import Change, Report
+    from envsnap.compare.changes import Change, Report
 
 __all__ = ["render"]
 

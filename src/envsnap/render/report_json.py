@@ -17,7 +17,7 @@ from envsnap._text import printable
 from envsnap.render.report import message
 
 if TYPE_CHECKING:
-    from envsnap.compare.drift import Report
+    from envsnap.compare.changes import Report
 
 __all__ = ["SCHEMA", "render", "to_dict"]
 

@@ -14,7 +14,7 @@ from envsnap._text import printable
 from envsnap.render.report import heading, message, summary
 
 if TYPE_CHECKING:
-    from envsnap.compare.drift import Report
+    from envsnap.compare.changes import Report
 
 __all__ = ["render"]
 

@@ -20,7 +20,7 @@ from envsnap._text import counted
 from envsnap.errors import OperationError
 
 if TYPE_CHECKING:
-    from envsnap.compare.drift import Report
+    from envsnap.compare.changes import Report
     from envsnap.install.backend import Command
     from envsnap.restore.plan import RestorePlan
 

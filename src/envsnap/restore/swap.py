@@ -43,7 +43,7 @@ from envsnap.restore.target import (
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from envsnap.compare.drift import Report
+    from envsnap.compare.changes import Report
     from envsnap.restore.plan import RestorePlan
 
 __all__ = ["RestoreResult", "recover", "remove_stale_trash", "restore"]

@@ -22,7 +22,7 @@ from envsnap.errors import OperationError
 if TYPE_CHECKING:
     from packaging.utils import NormalizedName
 
-    from envsnap.compare.drift import Change, Report
+    from envsnap.compare.changes import Change, Report
     from envsnap.environment.distributions import InstalledDistribution
     from envsnap.environment.snapshot import Snapshot
     from envsnap.environment.target import TargetEnvironment

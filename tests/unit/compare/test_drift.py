@@ -12,10 +12,8 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
+from envsnap.compare.changes import Change, Report, combine
 from envsnap.compare.drift import (
-    Change,
-    Report,
-    combine,
     compare_env_to_lock,
     compare_lock_to_project,
     compare_locks,

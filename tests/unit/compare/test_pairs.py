@@ -8,7 +8,8 @@ from packaging.markers import Marker
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from envsnap.compare.drift import Change, compare_locks
+from envsnap.compare.changes import Change
+from envsnap.compare.drift import compare_locks
 from envsnap.lock import Lock, LockedPackage
 from support.fake_site import LINUX_311
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from envsnap.compare.drift import Change
+from envsnap.compare.changes import Change
 from envsnap.compare.record import read_record, verify_distribution, verify_files
 from envsnap.environment.distributions import read_distributions
 from envsnap.environment.snapshot import Snapshot, build_snapshot

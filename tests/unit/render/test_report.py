@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from envsnap.compare.drift import KINDS, Change, Report
+from envsnap.compare.changes import KINDS, Change, Report
 from envsnap.render import REPORT_FORMATS, ReportFormat, Style, render_report
 from envsnap.render import report_github as github
 from envsnap.render import report_json as json_report

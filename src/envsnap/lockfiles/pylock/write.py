@@ -245,25 +245,24 @@ def _file_location(file: DistFile, output_dir: Path | None) -> dict[str, Any]:
 def _wheel(file: DistFile, output_dir: Path | None) -> PackageWheel:
     from packaging.pylock import PackageWheel  # noqa: PLC0415
 
-    return PackageWheel(
-        name=file.filename,
-        upload_time=file.upload_time,
-        size=file.size,
-        hashes={"sha256": file.sha256},
-        **_file_location(file, output_dir),
-    )
+    return PackageWheel(**_file_fields(file, output_dir))
 
 
 def _sdist(file: DistFile, output_dir: Path | None) -> PackageSdist:
     from packaging.pylock import PackageSdist  # noqa: PLC0415
 
-    return PackageSdist(
-        name=file.filename,
-        upload_time=file.upload_time,
-        size=file.size,
-        hashes={"sha256": file.sha256},
+    return PackageSdist(**_file_fields(file, output_dir))
+
+
+def _file_fields(file: DistFile, output_dir: Path | None) -> dict[str, Any]:
+    """Return the fields a PEP 751 wheel and sdist share: name, upload time, size, hash, place."""
+    return {
+        "name": file.filename,
+        "upload_time": file.upload_time,
+        "size": file.size,
+        "hashes": {"sha256": file.sha256},
         **_file_location(file, output_dir),
-    )
+    }
 
 
 def _vcs(origin: Origin) -> PackageVcs:
