@@ -352,9 +352,10 @@ def test_interpreter_mismatch_and_dry_run(tmp_path: Path) -> None:
         f"base interpreter: {sys.executable} (Python {PY}, from --python)",
         f"create {tmp_path / '.venv'}",
     ]
-    assert lines[3:4] == [f"install 1 package rendered from {file} as REQUIREMENTS (exactly these)"]
-    assert lines[4].endswith(" --no-deps -r REQUIREMENTS")
-    assert lines[5:] == [
+    assert lines[3].endswith(" --no-deps pip")  # pip alone in the new venv
+    assert lines[4:5] == [f"install 1 package rendered from {file} as REQUIREMENTS (exactly these)"]
+    assert lines[5].endswith(" --no-deps -r REQUIREMENTS")
+    assert lines[6:] == [
         "verify against the file, then mark the top-level packages as REQUESTED",
         f"note: the file was made with Python 3.99.1; building with {PY} as --python says",
     ]

@@ -362,8 +362,9 @@ def seed_wheels(dest: Path) -> list[Path]:
     pip and setuptools come from the ``ensurepip`` bundles of this Python and
     of its sibling installs (pyenv keeps them side by side), so each Python
     finds a pip it supports, offline. ``wheel`` (seeded before Python 3.12) is
-    a small stand-in built here, in a version for 3.8+ and one for 3.6 and
-    3.7: nothing runs it.
+    a small stand-in built here, as the index has it: 0.48 for 3.9+ depends on
+    packaging (as wheel does since 0.46; a stand-in of packaging is here too),
+    0.45.1 for 3.8, 0.37.1 for 3.6 and 3.7. Nothing runs them.
     """
     import shutil  # noqa: PLC0415
     import sys  # noqa: PLC0415
@@ -376,6 +377,10 @@ def seed_wheels(dest: Path) -> list[Path]:
             if not (dest / wheel.name).exists():
                 shutil.copyfile(wheel, dest / wheel.name)
                 found.append(dest / wheel.name)
+    found.append(
+        build_wheel(dest, "wheel", "0.48.0", requires=["packaging>=24.0"], requires_python=">=3.9")
+    )
+    found.append(build_wheel(dest, "packaging", "26.4", requires_python=">=3.8"))
     found.append(build_wheel(dest, "wheel", "0.45.1", requires_python=">=3.8"))
     found.append(build_wheel(dest, "wheel", "0.37.1", requires_python=">=3.6"))
     return found

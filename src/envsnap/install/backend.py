@@ -69,7 +69,7 @@ class VenvRequest:
     python_version: str
     """The base interpreter's ``major.minor.micro``."""
     with_pip: bool
-    """Put pip in (uv's ``--seed``: pip, plus setuptools and wheel before Python 3.12)."""
+    """Put pip in (the newest the venv's Python supports; pip alone with uv)."""
     system_site_packages: bool = False
     """Let the venv see the base interpreter's site-packages."""
     index: IndexSettings

@@ -115,23 +115,46 @@ class UvBackend:
     name: InstallerName = "uv"
 
     def venv_commands(self, request: VenvRequest) -> list[Command]:
-        """Return ``uv venv [--seed] --python BASE TARGET`` (pip: the newest one it supports)."""
+        """Return ``uv venv --python BASE TARGET``, then ``uv pip install --no-deps pip`` into it.
+
+        pip alone, the newest the venv's Python supports: ``uv venv --seed``
+        would add setuptools and wheel before Python 3.12, and wheel 0.46 and
+        later depend on packaging, which the lock may not list (verification
+        would then find it extra).
+        """
+        from envsnap.install.venvs import venv_python  # noqa: PLC0415
+
         argv = [*self._base("venv"), "--no-project", "--python", os.fspath(request.interpreter)]
-        env: dict[str, str] = {}
-        if request.with_pip:
-            index, env = index_arguments(request.index)
-            argv += ["--seed", *index]
         if request.system_site_packages:
             argv.append("--system-site-packages")
-        argv += [*_cache_arguments(request.offline, request.no_cache), os.fspath(request.target)]
-        return [
+        caches = _cache_arguments(request.offline, request.no_cache)
+        commands = [
             Command(
-                argv=tuple(argv),
+                argv=(*argv, *caches, os.fspath(request.target)),
                 cwd=request.target.parent,
-                env=env,
                 what=f"uv could not create a venv at {request.target}",
             )
         ]
+        if request.with_pip:
+            index, env = index_arguments(request.index)
+            python = os.fspath(venv_python(request.target))
+            commands.append(
+                Command(
+                    argv=(
+                        *self._base("pip", "install"),
+                        "--python",
+                        python,
+                        *index,
+                        "--no-deps",
+                        *caches,
+                        "pip",
+                    ),
+                    cwd=request.target.parent,
+                    env=env,
+                    what=f"uv could not install pip in {request.target}",
+                )
+            )
+        return commands
 
     def install_commands(
         self, request: InstallRequest, python: Path, requirements: Path | None

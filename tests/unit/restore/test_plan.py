@@ -125,20 +125,20 @@ def test_plan_for_a_pinned_file_of_another_tool(tmp_path: Path, name: str) -> No
         f"base interpreter: {sys.executable} (Python {PY}, from --python)",
         f"create {venv}",
     ]
-    assert plan.describe()[2].startswith(f"{venv_line}{sys.executable} --seed --index-url ")
-    assert plan.describe()[2].endswith(f" {venv}")
-    assert plan.describe()[3] == (
+    assert plan.describe()[2] == f"{venv_line}{sys.executable} {venv}"
+    pip_line = f"  $ {uv} pip install --no-config --no-python-downloads --python {venv}/bin/python "
+    assert plan.describe()[3].startswith(f"{pip_line}--index-url ")
+    assert plan.describe()[3].endswith(" --no-deps pip")
+    assert plan.describe()[4] == (
         f"install {request.count} packages rendered from {FIXTURES / name} as REQUIREMENTS"
     )
     made = "the file was made with Python 3.12; building with " + PY + " as --python says"
-    assert plan.describe()[5:] == [
+    assert plan.describe()[6:] == [
         "verify against the file, then mark the top-level packages as REQUESTED",
         *([f"note: {made}"] if name.startswith("pip-compile") else []),  # its header
     ]
-    assert plan.describe()[4].startswith(
-        f"  $ {uv} pip install --no-config --no-python-downloads --python {venv}/bin/python "
-    )
-    assert plan.describe()[4].endswith(
+    assert plan.describe()[5].startswith(pip_line)
+    assert plan.describe()[5].endswith(
         (" --require-hashes" if "hashes" in name else "") + " -r REQUIREMENTS"
     )
 
