@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 
     from packaging.requirements import Requirement
 
-    from envsnap.environment.graph import Edge, Unsatisfied
+    from envsnap.environment.graph import Unsatisfied
     from envsnap.environment.snapshot import Snapshot
 
 __all__ = [
@@ -352,19 +352,9 @@ def _closure(snapshot: Snapshot, lock: Lock) -> set[NormalizedName]:
     environment are not: a top-level file without them does not bring their
     packages in.
     """
-    index: dict[tuple[NormalizedName, NormalizedName | None], list[Edge]] = {}
-    for edge in snapshot.edges:
-        index.setdefault((edge.parent, edge.extra), []).append(edge)
-    stack: list[tuple[NormalizedName, NormalizedName | None]] = []
-    for package in lock.packages:
-        stack += [(package.name, None), *((package.name, extra) for extra in package.extras)]
-    seen: set[tuple[NormalizedName, NormalizedName | None]] = set()
-    while stack:
-        item = stack.pop()
-        if item in seen:
-            continue
-        seen.add(item)
-        for edge in index.get(item, ()):
-            stack.append((edge.child, None))
-            stack += [(edge.child, canonicalize_name(x)) for x in edge.requirement.extras]
-    return {name for name, _ in seen}
+    from envsnap.environment.graph import edges_by_parent, reach  # noqa: PLC0415
+
+    lines: dict[NormalizedName, set[NormalizedName]] = {}
+    for package in lock.packages:  # a name may have one entry per marker
+        lines.setdefault(package.name, set()).update(package.extras)
+    return reach(edges_by_parent(snapshot.edges), lines)

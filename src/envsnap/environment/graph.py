@@ -117,7 +117,7 @@ class DependencyGraph:
         self._marker_cache: dict[tuple[int, str], bool] = {}
         self._lines: dict[NormalizedName, _Lines] = {}
         self._warned: set[tuple[NormalizedName, int]] = set()
-        self._index: dict[tuple[NormalizedName, NormalizedName | None], list[Edge]] = {}
+        self._index: EdgeIndex = {}
         self._index_size = (-1, -1)
 
     def build(self, declared_extras: Iterable[tuple[NormalizedName, NormalizedName]] = ()) -> None:
@@ -255,30 +255,15 @@ class DependencyGraph:
         (an extra's :meth:`closure`).
         """
         index = self._edge_index()
-        more: dict[tuple[NormalizedName, NormalizedName | None], list[Edge]] = defaultdict(list)
-        for edge in more_edges:
-            more[edge.parent, edge.extra].append(edge)
-        stack: list[tuple[NormalizedName, NormalizedName | None]] = []
-        for name, extras in lines.items():
-            stack += [(name, None), *((name, extra) for extra in extras)]
-        seen: set[tuple[NormalizedName, NormalizedName | None]] = set()
-        while stack:
-            item = stack.pop()
-            if item in seen:
-                continue
-            seen.add(item)
-            for edge in (*index.get(item, ()), *more.get(item, ())):
-                stack.append((edge.child, None))
-                stack += [(edge.child, canonical_name(x)) for x in edge.requirement.extras]
-        return {name for name, _ in seen}
+        if more_edges:
+            index = edges_by_parent((*self.edges, *self.self_edges, *more_edges))
+        return reach(index, lines)
 
-    def _edge_index(self) -> dict[tuple[NormalizedName, NormalizedName | None], list[Edge]]:
+    def _edge_index(self) -> EdgeIndex:
         """Return the edges (self edges too) by ``(parent, extra)``; rebuilt after additions."""
         size = (len(self.edges), len(self.self_edges))
         if self._index_size != size:
-            self._index.clear()
-            for edge in (*self.edges, *self.self_edges):
-                self._index.setdefault((edge.parent, edge.extra), []).append(edge)
+            self._index = edges_by_parent((*self.edges, *self.self_edges))
             self._index_size = size
         return self._index
 
@@ -464,3 +449,45 @@ def _marker_extras(marker: Marker) -> tuple[NormalizedName | None, ...]:
     # the marker is kept in the entry, so its id cannot be reused meanwhile
     _MARKER_EXTRAS[id(marker)] = (marker, result)
     return result
+
+
+EdgeIndex = dict[tuple[NormalizedName, NormalizedName | None], list[Edge]]
+"""Edges by ``(parent, extra)``: the base edges of ``p`` under ``(p, None)``."""
+
+
+def edges_by_parent(edges: Iterable[Edge]) -> EdgeIndex:
+    """Return ``edges`` filed by ``(parent, extra)`` (see :data:`EdgeIndex`)."""
+    index: EdgeIndex = {}
+    for edge in edges:
+        index.setdefault((edge.parent, edge.extra), []).append(edge)
+    return index
+
+
+def reach(
+    index: EdgeIndex, lines: Mapping[NormalizedName, Iterable[NormalizedName]]
+) -> set[NormalizedName]:
+    """Return the names installing ``lines`` (name -> extras) brings in, as a resolver would.
+
+    Base edges are followed, and an extra's edges only when that extra is
+    asked for: on a line, or by a requirement on the way (``b[x]``).
+
+    Args:
+        index: the edges to follow (:func:`edges_by_parent`).
+        lines: the requested names, each with its extras.
+
+    Returns:
+        The names of ``lines`` and everything they require, transitively.
+    """
+    stack: list[tuple[NormalizedName, NormalizedName | None]] = []
+    for name, extras in lines.items():
+        stack += [(name, None), *((name, extra) for extra in extras)]
+    seen: set[tuple[NormalizedName, NormalizedName | None]] = set()
+    while stack:
+        item = stack.pop()
+        if item in seen:
+            continue
+        seen.add(item)
+        for edge in index.get(item, ()):
+            stack.append((edge.child, None))
+            stack += [(edge.child, canonical_name(x)) for x in edge.requirement.extras]
+    return {name for name, _ in seen}
