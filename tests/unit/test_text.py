@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import urllib.parse
 
 import pytest
 import tomlkit
 
-from envsnap._text import counted, excerpt, printable, terminal_text
+from envsnap._text import counted, excerpt, file_url_path, printable, terminal_text
 
 
 def test_printable_escapes_every_control_character() -> None:
@@ -78,3 +79,21 @@ def test_counted_puts_the_noun_in_number(
     count: int, noun: str, plural: str | None, expected: str
 ) -> None:
     assert counted(count, noun, plural) == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("file:///tmp/x%20y.whl", "/tmp/x y.whl"),
+        ("file://localhost/opt/pypi/simple", "/opt/pypi/simple"),
+        ("file:/srv/wheels", "/srv/wheels"),
+        ("https://127.0.0.1/x.whl", None),
+    ],
+)
+def test_file_url_path_reads_a_file_url_as_urllib_does(url: str, expected: str | None) -> None:
+    from urllib.request import url2pathname  # noqa: PLC0415
+
+    found = file_url_path(url)
+    assert (None if found is None else str(found)) == expected
+    if found is not None:
+        assert str(found) == url2pathname(urllib.parse.urlsplit(url).path)
