@@ -13,33 +13,17 @@ installs that commit and freezes to the same file.
 from __future__ import annotations
 
 import hashlib
-import subprocess
 from typing import TYPE_CHECKING
 
 import pytest
 
-from support.venvs import clean_env, make_venv, pip_install, run_envsnap, venv_root
+from support.venvs import git, make_venv, pip_install, run_envsnap, venv_root
 from support.wheels import write_project
 
 if TYPE_CHECKING:
     from pathlib import Path
 
 pytestmark = pytest.mark.integration
-
-
-def _git(*args: str, cwd: Path) -> str:
-    env = clean_env(
-        GIT_AUTHOR_NAME="t",
-        GIT_AUTHOR_EMAIL="t@example.invalid",
-        GIT_COMMITTER_NAME="t",
-        GIT_COMMITTER_EMAIL="t@example.invalid",
-        GIT_CONFIG_GLOBAL="/dev/null",
-        GIT_CONFIG_NOSYSTEM="1",
-    )
-    done = subprocess.run(
-        ["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=True
-    )
-    return done.stdout.strip()
 
 
 def _digest(root: Path) -> dict[str, str]:
@@ -53,10 +37,10 @@ def _digest(root: Path) -> dict[str, str]:
 
 def test_an_editable_checkout_in_the_venv_is_frozen_as_its_repository(tmp_path: Path) -> None:
     repo = write_project(tmp_path / "repo", "vcsdep", "1.0")
-    _git("init", "-q", "-b", "main", cwd=repo)
-    _git("add", "-A", cwd=repo)
-    _git("commit", "-qm", "one", cwd=repo)
-    commit = _git("rev-parse", "HEAD", cwd=repo)
+    git("init", "-q", "-b", "main", cwd=repo)
+    git("add", "-A", cwd=repo)
+    git("commit", "-qm", "one", cwd=repo)
+    commit = git("rev-parse", "HEAD", cwd=repo)
     python = make_venv(tmp_path / "venv")
     pip_install(python, "-e", f"git+{repo.as_uri()}#egg=vcsdep")
     venv = venv_root(python)
@@ -103,9 +87,9 @@ def test_a_checkout_whose_repository_cannot_be_read_is_said(tmp_path: Path) -> N
     """No remote: the path is what there is, and the warning says why."""
     repo = write_project(tmp_path / "venv" / "src" / "vcsdep", "vcsdep", "1.0")
     python = make_venv(tmp_path / "venv")
-    _git("init", "-q", "-b", "main", cwd=repo)
-    _git("add", "-A", cwd=repo)
-    _git("commit", "-qm", "one", cwd=repo)
+    git("init", "-q", "-b", "main", cwd=repo)
+    git("add", "-A", cwd=repo)
+    git("commit", "-qm", "one", cwd=repo)
     pip_install(python, "--no-build-isolation", "-e", str(repo))
     done = run_envsnap("freeze", "-p", str(tmp_path / "venv"), cwd=tmp_path)
     assert done.returncode == 0, done.stderr

@@ -460,26 +460,12 @@ def test_the_pip_python_bundles_installs_a_local_vcs_package_from_the_file(
     import subprocess  # noqa: PLC0415
     import venv  # noqa: PLC0415
 
-    from support.venvs import clean_env  # noqa: PLC0415
+    from support.venvs import clean_env, git  # noqa: PLC0415
 
-    git_env = clean_env(
-        GIT_AUTHOR_NAME="t",
-        GIT_AUTHOR_EMAIL="t@example.invalid",
-        GIT_COMMITTER_NAME="t",
-        GIT_COMMITTER_EMAIL="t@example.invalid",
-        GIT_CONFIG_GLOBAL=os.devnull,
-        GIT_CONFIG_NOSYSTEM="1",
-    )
     repo = write_project(tmp_path / "gitlib", "gitlib", "1.0", requires=["solo"])
     for args in (("init", "-q"), ("add", "."), ("commit", "-q", "-m", "one")):
-        subprocess.run(["git", *args], cwd=repo, env=git_env, check=True, capture_output=True)
-    commit = (
-        subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=repo, env=git_env, check=True, capture_output=True
-        )
-        .stdout.decode()
-        .strip()
-    )
+        git(*args, cwd=repo)
+    commit = git("rev-parse", "HEAD", cwd=repo)
     source = make_venv(tmp_path / "source")
     pip_install(source, f"gitlib @ git+{repo.as_uri()}@{commit}", find_links=wheelhouse)
     frozen = run_envsnap("freeze", "-p", str(source), "-q", "-o", "requirements.txt", cwd=tmp_path)

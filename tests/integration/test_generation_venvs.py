@@ -17,8 +17,6 @@ named by itself), and a self-referencing extra (``p[all]`` requires
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 from typing import TYPE_CHECKING
 
@@ -26,7 +24,7 @@ import pytest
 
 from envsnap import __version__
 from support.venvs import (
-    clean_env,
+    git,
     make_venv,
     pip_freeze,
     pip_install,
@@ -198,22 +196,6 @@ def test_pip_made_venv_explains_each_package(pip_venv: Path, tmp_path: Path) -> 
     assert summary.stderr.splitlines()[1] == (
         "top-level: 3 (3 requested); extras inferred: app[x], p[io]"
     )
-
-
-def git(*args: str, cwd: Path) -> str:
-    env = clean_env(
-        GIT_AUTHOR_NAME="t",
-        GIT_AUTHOR_EMAIL="t@example.invalid",
-        GIT_COMMITTER_NAME="t",
-        GIT_COMMITTER_EMAIL="t@example.invalid",
-        GIT_CONFIG_GLOBAL=os.devnull,
-        GIT_CONFIG_NOSYSTEM="1",
-    )
-    done = subprocess.run(
-        ["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=False
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout.strip()
 
 
 @pytest.mark.parametrize("installer", ["pip", "uv"])

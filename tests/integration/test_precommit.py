@@ -26,7 +26,7 @@ import pytest
 
 from envsnap._io import load_toml
 from support.repack import closure, repack
-from support.venvs import clean_env, make_venv, pip_install, run_envsnap
+from support.venvs import clean_env, git, make_venv, pip_install, run_envsnap
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -37,22 +37,6 @@ ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ("src", "pyproject.toml", "README.md", "LICENSE", ".pre-commit-hooks.yaml")
 """What ``pip install .`` of the hook repository needs (the wheel's files and metadata)."""
 VERSION = ".".join(map(str, sys.version_info[:3]))
-
-
-def git(*args: str, cwd: Path) -> str:
-    """Run git with a fixed identity and no user or system configuration."""
-    env = clean_env(
-        GIT_CONFIG_GLOBAL="/dev/null",
-        GIT_CONFIG_NOSYSTEM="1",
-        GIT_AUTHOR_NAME="tests",
-        GIT_AUTHOR_EMAIL="tests@example.invalid",
-        GIT_COMMITTER_NAME="tests",
-        GIT_COMMITTER_EMAIL="tests@example.invalid",
-    )
-    done = subprocess.run(
-        ["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=True
-    )
-    return done.stdout.strip()
 
 
 @pytest.fixture(scope="module")

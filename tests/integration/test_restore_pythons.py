@@ -19,7 +19,7 @@ from envsnap.cli import cli
 from envsnap.errors import InputError
 from envsnap.install import backend as installers
 from envsnap.install.venvs import find_base_interpreter
-from support.venvs import clean_env, make_venv, pip_install, run_envsnap
+from support.venvs import clean_env, git, make_venv, pip_install, run_envsnap
 from support.wheels import build_wheel, write_project
 
 pytestmark = pytest.mark.integration
@@ -182,20 +182,6 @@ def test_system_site_packages_venv_round_trip(
         "beta-1.0.dist-info",
         "gamma-1.0.dist-info",
     ]
-
-
-def git(*args: str, cwd: Path) -> str:
-    env = clean_env(
-        GIT_AUTHOR_NAME="t",
-        GIT_AUTHOR_EMAIL="t@example.invalid",
-        GIT_COMMITTER_NAME="t",
-        GIT_COMMITTER_EMAIL="t@example.invalid",
-        GIT_CONFIG_GLOBAL=os.devnull,
-        GIT_CONFIG_NOSYSTEM="1",
-    )
-    return subprocess.run(
-        ["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=True
-    ).stdout.strip()
 
 
 def test_editable_vcs_and_archive_round_trip_through_the_new_venvs_pip(

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from envsnap.install.uv import find_uv
-from support.venvs import clean_env, make_venv, pip_install, run_envsnap
+from support.venvs import clean_env, git, make_venv, pip_install, run_envsnap
 from support.wheels import write_project
 
 if TYPE_CHECKING:
@@ -59,20 +59,6 @@ def test_a_uv_export_of_a_packaged_project_restores(
     checked = run_envsnap("check", name, "-p", ".venv", cwd=project)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert checked.stdout.startswith(f"OK {name} matches env {project / '.venv'} (4 packages)")
-
-
-def git(*args: str, cwd: Path) -> str:
-    env = clean_env(
-        GIT_AUTHOR_NAME="t",
-        GIT_AUTHOR_EMAIL="t@example.invalid",
-        GIT_COMMITTER_NAME="t",
-        GIT_COMMITTER_EMAIL="t@example.invalid",
-        GIT_CONFIG_GLOBAL=os.devnull,
-        GIT_CONFIG_NOSYSTEM="1",
-    )
-    return subprocess.run(
-        ["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=True
-    ).stdout.strip()
 
 
 def test_an_editable_and_a_git_package_go_to_uv_in_one_install(

@@ -67,6 +67,30 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def git(*args: str, cwd: Path) -> str:
+    """Run git in ``cwd`` with a fixed identity and no user or system configuration.
+
+    Returns:
+        Its stdout, stripped.
+
+    Raises:
+        AssertionError: git failed; the message holds its stderr.
+    """
+    env = clean_env(
+        GIT_AUTHOR_NAME="tests",
+        GIT_AUTHOR_EMAIL="tests@example.invalid",
+        GIT_COMMITTER_NAME="tests",
+        GIT_COMMITTER_EMAIL="tests@example.invalid",
+        GIT_CONFIG_GLOBAL=os.devnull,
+        GIT_CONFIG_NOSYSTEM="1",
+    )
+    done = subprocess.run(
+        ["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, f"git {' '.join(args)}: {done.stderr}"
+    return done.stdout.strip()
+
+
 def venv_python(root: Path) -> Path:
     """Return the interpreter path of the venv at ``root``."""
     if sys.platform == "win32":
