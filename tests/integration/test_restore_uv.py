@@ -7,6 +7,7 @@ into the test's directory (an installer variable envsnap passes on).
 from __future__ import annotations
 
 import hashlib
+import shutil
 import sys
 from typing import TYPE_CHECKING
 
@@ -14,6 +15,7 @@ import pytest
 
 from support.index import serve_index
 from support.venvs import make_venv, pip_freeze, pip_install, run_envsnap
+from support.wheels import build_wheel
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -226,3 +228,22 @@ def test_an_sdist_is_built_by_uv_with_the_rest(
         p.parent.name: p.read_text(encoding="utf-8").strip() for p in site.glob("*/INSTALLER")
     }
     assert installers == {"kappa-1.0.dist-info": "uv", "solo-1.0.dist-info": "uv"}
+
+
+def test_the_pip_put_in_is_one_the_venvs_python_supports(tmp_path: Path, wheelhouse: Path) -> None:
+    """A find-links directory tells no Requires-Python: the pip chosen must still run there.
+
+    uv skips Requires-Python under ``--no-deps`` (it chose a pip for Python >= 3.10 on 3.9 from
+    a page that did not say so), so pip is installed without it.
+    """
+    links = tmp_path / "links"
+    shutil.copytree(wheelhouse, links)
+    build_wheel(links, "pip", "99.0", requires_python=">=3.99")  # the newest, for no Python here
+    write_solo(tmp_path / "requirements.txt")
+    done = run_envsnap(
+        "restore", "--venv", "v", "--no-index", "--find-links", str(links), cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    site = next((tmp_path / "v" / "lib").glob("python*/site-packages"))
+    (pip,) = site.glob("pip-*.dist-info")
+    assert pip.name != "pip-99.0.dist-info"

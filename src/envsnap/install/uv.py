@@ -115,7 +115,7 @@ class UvBackend:
     name: InstallerName = "uv"
 
     def venv_commands(self, request: VenvRequest) -> list[Command]:
-        """Return ``uv venv --python BASE TARGET``, then ``uv pip install --no-deps pip`` into it.
+        """Return ``uv venv --python BASE TARGET``, then ``uv pip install pip`` into it.
 
         pip alone, the newest the venv's Python supports: ``uv venv --seed``
         would add setuptools and wheel before Python 3.12, and wheel 0.46 and
@@ -145,9 +145,8 @@ class UvBackend:
                         "--python",
                         python,
                         *index,
-                        "--no-deps",
                         *caches,
-                        "pip",
+                        "pip",  # no --no-deps: with it uv skips Requires-Python (pip has none)
                     ),
                     cwd=request.target.parent,
                     env=env,

@@ -162,7 +162,7 @@ def test_venv_commands_of_each_backend(tmp_path: Path) -> None:
     assert uv_pip.argv == (
         UV, "pip", "install", "--no-config", "--no-python-downloads",
         "--python", os.fspath(tmp_path / "v" / "bin" / "python"),
-        "--index-url", "https://127.0.0.1:9/simple/", "--no-deps", "pip",
+        "--index-url", "https://127.0.0.1:9/simple/", "pip",
     )  # fmt: skip
     create, upgrade = backend_for("pip").venv_commands(venv)
     assert create.argv == (

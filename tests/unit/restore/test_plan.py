@@ -128,7 +128,7 @@ def test_plan_for_a_pinned_file_of_another_tool(tmp_path: Path, name: str) -> No
     assert plan.describe()[2] == f"{venv_line}{sys.executable} {venv}"
     pip_line = f"  $ {uv} pip install --no-config --no-python-downloads --python {venv}/bin/python "
     assert plan.describe()[3].startswith(f"{pip_line}--index-url ")
-    assert plan.describe()[3].endswith(" --no-deps pip")
+    assert plan.describe()[3].endswith(" pip")
     assert plan.describe()[4] == (
         f"install {request.count} packages rendered from {FIXTURES / name} as REQUIREMENTS"
     )
