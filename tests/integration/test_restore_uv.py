@@ -247,3 +247,19 @@ def test_the_pip_put_in_is_one_the_venvs_python_supports(tmp_path: Path, wheelho
     site = next((tmp_path / "v" / "lib").glob("python*/site-packages"))
     (pip,) = site.glob("pip-*.dist-info")
     assert pip.name != "pip-99.0.dist-info"
+
+
+@pytest.mark.parametrize("installer", ["uv", "pip"])
+def test_a_file_named_from_another_directory_reaches_the_installer(
+    tmp_path: Path, wheelhouse: Path, installer: str
+) -> None:
+    """``restore sub/requirements.in``: the installer runs in ``sub/``, and still finds the file."""
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "requirements.in").write_text("solo\n", encoding="utf-8")
+    done = run_envsnap(
+        *("restore", "sub/requirements.in", "--venv", "v", "--installer", installer),
+        *("--no-index", "--find-links", str(wheelhouse)),
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert pip_freeze(tmp_path / "v" / "bin" / "python") == ["solo==1.0"]
