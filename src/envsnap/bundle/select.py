@@ -95,7 +95,7 @@ def for_pylock(lock: Lock, base: Path, targets: Sequence[BundleTarget]) -> Plann
             hint="bundle for the targets the lock has files for (--python-version, --platform)",
         )
     notes = [
-        f"{p.name} is installed on none of the targets: left out of the bundle"
+        f"{_entry_label(p)} is installed on none of the targets: left out of the bundle"
         for n, p in enumerate(pylock.packages)
         if n not in chosen
     ]
@@ -337,3 +337,9 @@ def pick_file(
         key=lambda f: (not f.filename.endswith(".tar.gz"), f.filename),
     )
     return sdists[0] if sdists else None
+
+
+def _entry_label(package: Package) -> str:
+    """``name version (where MARKER)``: which of a name's entries (one per marker) is meant."""
+    label = package.name if package.version is None else f"{package.name} {package.version}"
+    return label if package.marker is None else f"{label} (where {package.marker})"

@@ -14,7 +14,7 @@ from packaging.tags import Tag
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from envsnap.bundle.select import pick_file, select_one
+from envsnap.bundle.select import for_pylock, pick_file, select_one
 from envsnap.bundle.targets import (
     BundleTarget,
     check_covers,
@@ -233,3 +233,15 @@ def test_a_target_is_what_a_probe_gives_too() -> None:
     assert target.marker == (
         "python_version == '3.9' and sys_platform == 'darwin' and platform_machine == 'arm64'"
     )
+
+
+def test_an_entry_for_no_target_is_named_with_its_version_and_marker() -> None:
+    old = native(WHEEL_ANY, marker="python_full_version < '3.10'")
+    new = native("native-2.0-py3-none-any.whl", version="2.0")
+    new["wheels"][0]["url"] = "https://h/native-2.0-py3-none-any.whl"
+    planned = for_pylock(lock_of(pylock_of(old, new)), Path(), [LINUX])
+    assert [sorted(by_key) for by_key in planned.chosen.values()] == [["wheels[0]"]]
+    assert planned.notes == [
+        'native 1.0 (where python_full_version < "3.10") is installed on none of the '
+        "targets: left out of the bundle"
+    ]
