@@ -136,8 +136,10 @@ class InstallRequest:
         """
         # the file absolute: the installer runs in the file's directory (its relative paths
         # are the file's), where `sub/lock.txt` as given would name `sub/sub/lock.txt`
-        source = requirements if requirements is not None else self.file and self.file.absolute()
-        assert source is not None  # noqa: S101 - one of the two is set
+        source = requirements
+        if source is None:
+            assert self.file is not None  # noqa: S101 - one of the two is set
+            source = self.file.absolute()
         shown = os.fspath(self.file) if self.file is not None else "the lock's packages"
         return Command(
             argv=(*argv, "-r", os.fspath(source)),

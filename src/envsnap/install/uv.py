@@ -146,7 +146,7 @@ class UvBackend:
                         python,
                         *index,
                         *caches,
-                        "pip",  # no --no-deps: with it uv skips Requires-Python (pip has none)
+                        "pip",  # pip has no dependencies; --no-deps would skip Requires-Python
                     ),
                     cwd=request.target.parent,
                     env=env,
