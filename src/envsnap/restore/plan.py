@@ -304,13 +304,16 @@ def _check_target(target: Path, named: Path) -> bool:
 
 
 def _check_requires_python(file: Path, lock: Lock, interpreter: Interpreter) -> None:
-    """Refuse an interpreter outside a pylock file's ``requires-python`` (PEP 751), before building.
+    """Refuse an interpreter outside the file's own Python range, before building.
+
+    The range is a pylock file's ``requires-python`` (PEP 751), else the
+    ``# requires-python:`` header of a portable requirements file (the
+    Pythons ``freeze --portable`` locked it for).
 
     Raises:
         InputError: naming the range and the interpreter.
     """
-    pylock = lock.pylock
-    wanted = getattr(pylock, "requires_python", None)
+    wanted = getattr(lock.pylock, "requires_python", None) or lock.requires_python
     if wanted is None or wanted.contains(interpreter.version, prereleases=True):
         return
     raise InputError(

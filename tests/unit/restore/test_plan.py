@@ -236,3 +236,22 @@ def test_a_missing_path_in_an_included_file_is_named_with_its_file_and_line(
         f"{tmp_path / 'sub' / 'local.txt'}:2: gamma: /nowhere/gamma-1.0.tar.gz does not exist"
     )
     assert not (tmp_path / "venv").exists()
+
+
+def test_a_python_outside_a_portable_file_s_range_is_refused_before_building(
+    tmp_path: Path,
+) -> None:
+    """``freeze --portable`` left Python 3.9 out: a restore on 3.9 stops before building."""
+    path = tmp_path / "requirements.txt"
+    path.write_text(
+        "# envsnap freeze --portable\n# requires-python: <3.14,>=3.10\n# python: 3.10, 3.13\n"
+        "# platforms: linux-x86_64\n# top-level: solo\nsolo==1.0\n",
+        encoding="utf-8",
+    )
+    old = fake_python(tmp_path / "bin", "python3.9", "3.9.18")
+    with pytest.raises(InputError) as info:
+        plan_restore(path, RestoreOptions(venv=tmp_path / "venv", python=os.fspath(old)))
+    assert info.value.message == (
+        f"{path}: requires-python <3.14,>=3.10, and {old} is Python 3.9.18; nothing was built"
+    )
+    assert not (tmp_path / "venv").exists()
