@@ -70,6 +70,10 @@ class Edge:
         return f"{self.parent}[{self.extra}]" if self.extra else self.parent
 
 
+EdgeIndex = dict[tuple[NormalizedName, NormalizedName | None], list[Edge]]
+"""Edges by ``(parent, extra)``: the base edges of ``p`` under ``(p, None)``."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Unsatisfied:
     """A requirement of an installed distribution that the environment does not meet."""
@@ -449,10 +453,6 @@ def _marker_extras(marker: Marker) -> tuple[NormalizedName | None, ...]:
     # the marker is kept in the entry, so its id cannot be reused meanwhile
     _MARKER_EXTRAS[id(marker)] = (marker, result)
     return result
-
-
-EdgeIndex = dict[tuple[NormalizedName, NormalizedName | None], list[Edge]]
-"""Edges by ``(parent, extra)``: the base edges of ``p`` under ``(p, None)``."""
 
 
 def edges_by_parent(edges: Iterable[Edge]) -> EdgeIndex:
