@@ -239,17 +239,36 @@ def _write_recorded(info: Path, member: str, data: bytes) -> None:
 
 
 def _write_record_row(info: Path, member: str, row: tuple[str, str] | None) -> None:
-    """Set (or with ``None`` drop) the ``RECORD`` row of ``info/member`` (PEP 376 CSV)."""
+    """Set (or with ``None`` drop) the ``RECORD`` row of ``info/member`` (PEP 376 CSV).
+
+    Only that row changes: the other lines are kept byte for byte, not
+    parsed and written again (Django's ``RECORD`` has some 4,700 rows, and a
+    restore marks every top-level package).
+    """
     from envsnap._io import RECORD_LIMIT, atomic_write  # noqa: PLC0415
 
     text = _read(info / "RECORD", RECORD_LIMIT)
     if text is None:
         return
     entry = f"{info.name}/{member}"
-    rows = csv.reader(io.StringIO(text.decode("utf-8", "replace")))
-    kept = [r for r in rows if r and r[0] != entry]
+    needle = entry.encode()
+    kept = [
+        line
+        for line in text.splitlines(keepends=True)
+        if needle not in line or _record_path(line) != entry
+    ]
+    if kept and not kept[-1].endswith((b"\n", b"\r")):
+        kept[-1] += b"\n"
     if row is not None:
-        kept.append([entry, *row])
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(kept)
-    atomic_write(info / "RECORD", buffer.getvalue(), durable=False)
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerow([entry, *row])
+        kept.append(buffer.getvalue().encode())
+    atomic_write(info / "RECORD", b"".join(kept), durable=False)
+
+
+def _record_path(line: bytes) -> str | None:
+    """Return the path (first field) of one ``RECORD`` line; the csv module only if quoted."""
+    if not line.startswith(b'"'):
+        return line.partition(b",")[0].decode("utf-8", "replace")
+    fields = next(csv.reader([line.decode("utf-8", "replace")]), None)
+    return fields[0] if fields else None

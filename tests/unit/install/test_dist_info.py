@@ -68,6 +68,24 @@ def test_requested_gets_a_record_row_with_its_hash(site: FakeSite) -> None:
     )
 
 
+def test_only_the_requested_row_of_record_changes(site: FakeSite) -> None:
+    """Every other line stays byte for byte: CRLF endings, quoting, a last line without newline."""
+    info = site("alpha", "1.0", requested=True, installer="uv")
+    (info / "RECORD").write_bytes(
+        b'"alpha/a,b.py",sha256=x,1\r\n'
+        b'"alpha-1.0.dist-info/REQUESTED",,\r\n'
+        b"alpha-1.0.dist-info/REQUESTED.bak,,\r\n"
+        b"alpha-1.0.dist-info/RECORD,,"
+    )
+    set_requested([site.root], ["alpha"])
+    assert (info / "RECORD").read_bytes() == (
+        b'"alpha/a,b.py",sha256=x,1\r\n'
+        b"alpha-1.0.dist-info/REQUESTED.bak,,\r\n"
+        b"alpha-1.0.dist-info/RECORD,,\n"
+        b"alpha-1.0.dist-info/REQUESTED,sha256=frFo0sCisqwGbcyFtbz6ugZ509Y3vHvxcQKSorX0G0Y,8\n"
+    )
+
+
 def test_an_archive_gets_the_hash_the_lock_and_the_installer_checked(site: FakeSite) -> None:
     url = "http://127.0.0.1:9/files/urlpkg-1.0.tar.gz"
     info = site("urlpkg", "1.0", direct_url={"url": url, "archive_info": {}})
