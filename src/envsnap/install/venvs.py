@@ -151,6 +151,9 @@ def _find_requested(python: str, search_path: str | None, env: Mapping[str, str]
                 f"python={python}: no such interpreter",
                 hint="give a path, a version such as 3.12, or a name on PATH such as python3.12",
             )
+        if os.path.realpath(given) == os.path.realpath(sys.executable):
+            # the interpreter running envsnap: its version is known, no subprocess
+            return Interpreter(path=given, version=".".join(map(str, sys.version_info[:3])))
         return _probe(given)
     request = _VERSION_REQUEST.match(python)
     if request is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import TYPE_CHECKING
 
 import pytest
@@ -111,6 +113,22 @@ def test_an_explicit_path_is_used_as_given(tmp_path: Path) -> None:
     assert info.value.message == (
         f"{broken}: not a usable Python 3 interpreter (pyenv: python3.97: command not found)"
     )
+
+
+def test_the_running_interpreter_named_by_path_is_not_probed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A link to the interpreter running envsnap: its version is known without a subprocess."""
+
+    def no_probe(interpreter: Path) -> None:
+        raise AssertionError(f"probed {interpreter}")
+
+    monkeypatch.setattr("envsnap.environment.target.probe", no_probe)
+    link = tmp_path / "python"
+    link.symlink_to(os.path.realpath(sys.executable))
+    found = find_base_interpreter("3.5", python=str(link))
+    assert found.path == link
+    assert found.version == ".".join(map(str, sys.version_info[:3]))
 
 
 def test_a_plain_name_is_searched_on_path(tmp_path: Path) -> None:
