@@ -10,69 +10,52 @@ the library's public API, are loaded on first use (PEP 562).
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
-from envsnap._version import __version__
+from envsnap._version import __version__ as __version__
 
 if TYPE_CHECKING:
-    from envsnap.api import (
-        EnvsnapError,
-        InputError,
-        Lock,
-        LockedPackage,
-        OperationError,
-        Report,
-        Reporter,
-        RestoreOptions,
-        RestorePlan,
-        RestoreResult,
-        Snapshot,
-        compare_env_to_lock,
-        compare_lock_to_project,
-        compare_locks,
-        dump,
-        dumps,
-        plan_restore,
-        read_lock,
-        reporting,
-        requirements_of,
-        take_snapshot,
-    )
-
-__all__ = [
-    "EnvsnapError",
-    "InputError",
-    "Lock",
-    "LockedPackage",
-    "OperationError",
-    "Report",
-    "Reporter",
-    "RestoreOptions",
-    "RestorePlan",
-    "RestoreResult",
-    "Snapshot",
-    "__version__",
-    "compare_env_to_lock",
-    "compare_lock_to_project",
-    "compare_locks",
-    "dump",
-    "dumps",
-    "plan_restore",
-    "read_lock",
-    "reporting",
-    "requirements_of",
-    "take_snapshot",
-]
+    # For type checkers (``X as X`` re-exports them): the names of envsnap.api's
+    # ``__all__``, the one list, which is read at run time, on first use.
+    from envsnap.api import EnvsnapError as EnvsnapError
+    from envsnap.api import InputError as InputError
+    from envsnap.api import Lock as Lock
+    from envsnap.api import LockedPackage as LockedPackage
+    from envsnap.api import OperationError as OperationError
+    from envsnap.api import Report as Report
+    from envsnap.api import Reporter as Reporter
+    from envsnap.api import RestoreOptions as RestoreOptions
+    from envsnap.api import RestorePlan as RestorePlan
+    from envsnap.api import RestoreResult as RestoreResult
+    from envsnap.api import Snapshot as Snapshot
+    from envsnap.api import compare_env_to_lock as compare_env_to_lock
+    from envsnap.api import compare_lock_to_project as compare_lock_to_project
+    from envsnap.api import compare_locks as compare_locks
+    from envsnap.api import dump as dump
+    from envsnap.api import dumps as dumps
+    from envsnap.api import plan_restore as plan_restore
+    from envsnap.api import read_lock as read_lock
+    from envsnap.api import reporting as reporting
+    from envsnap.api import requirements_of as requirements_of
+    from envsnap.api import take_snapshot as take_snapshot
 
 
 def __getattr__(name: str) -> Any:  # noqa: ANN401 - PEP 562 module attribute hook
     """Load the public names of :mod:`envsnap.api` on first use (PEP 562).
 
-    ``restore`` is not among them: at the root that name is the
-    :mod:`envsnap.restore` package (``envsnap.restore.restore(plan)``).
+    ``__all__`` is the API's list with ``__version__``. ``restore`` is not
+    among the names: at the root that name is the :mod:`envsnap.restore`
+    package (``envsnap.restore.restore(plan)``). Any other public name
+    loads the API to be looked up (``from envsnap import lockfiles`` too, before
+    the submodule is imported); a private one never does.
     """
-    if name in __all__:
-        from envsnap import api  # noqa: PLC0415 - keep ``import envsnap`` cheap
-
+    if name == "restore" or (name.startswith("_") and name != "__all__"):
+        raise AttributeError(f"module 'envsnap' has no attribute {name!r}")
+    # not ``from envsnap import api``: that asks this hook for ``api`` again
+    api = importlib.import_module("envsnap.api")
+    if name == "__all__":
+        return [n for n in api.__all__ if n != "restore"] + ["__version__"]
+    if name in api.__all__:
         return getattr(api, name)
     raise AttributeError(f"module 'envsnap' has no attribute {name!r}")

@@ -25,7 +25,7 @@ import urllib.parse
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from packaging.utils import canonicalize_version
 
@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 
     from packaging.utils import NormalizedName
     from packaging.version import Version
+    from typing_extensions import Unpack
 
     from envsnap.index.cache import PageCache
     from envsnap.index.file_cache import FileCache
@@ -54,17 +55,28 @@ PINNED_PAGE_AGE = 24 * 3600
 """Seconds a cached page that lists a pinned version answers for it without a request."""
 
 
+class _Options(TypedDict, total=False):
+    """The keyword arguments of :class:`SimpleIndex` and :class:`FlatLinks` (see there)."""
+
+    client: HttpClient | None
+    pages: PageCache | None
+    files: FileCache | None
+    limits: Limits | None
+    revalidate: bool
+
+
 class _Remote:
     """What reading pages and hashing unhashed links share."""
 
     def __init__(
         self,
         urls: Sequence[str],
-        client: HttpClient | None,
-        pages: PageCache | None,
-        files: FileCache | None,
-        limits: Limits | None,
-        revalidate: bool,
+        *,
+        client: HttpClient | None = None,
+        pages: PageCache | None = None,
+        files: FileCache | None = None,
+        limits: Limits | None = None,
+        revalidate: bool = False,
     ) -> None:
         self.client = client or HttpClient(credentials=Credentials(urls), limits=limits)
         self.pages = pages
@@ -151,19 +163,10 @@ class SimpleIndex(_Remote):
         OperationError: no URL given.
     """
 
-    def __init__(
-        self,
-        urls: Sequence[str],
-        *,
-        client: HttpClient | None = None,
-        pages: PageCache | None = None,
-        files: FileCache | None = None,
-        limits: Limits | None = None,
-        revalidate: bool = False,
-    ) -> None:
+    def __init__(self, urls: Sequence[str], **options: Unpack[_Options]) -> None:
         if not urls:
             raise OperationError("no index URL given")
-        super().__init__(urls, client, pages, files, limits, revalidate)
+        super().__init__(urls, **options)
         self._indexes = [
             (raw.rstrip("/") + "/", strip_credentials(raw)[0].rstrip("/")) for raw in urls
         ]
@@ -342,17 +345,8 @@ class FlatLinks(_Remote):
             (see :class:`SimpleIndex`).
     """
 
-    def __init__(
-        self,
-        url: str,
-        *,
-        client: HttpClient | None = None,
-        pages: PageCache | None = None,
-        files: FileCache | None = None,
-        limits: Limits | None = None,
-        revalidate: bool = False,
-    ) -> None:
-        super().__init__([url], client, pages, files, limits, revalidate)
+    def __init__(self, url: str, **options: Unpack[_Options]) -> None:
+        super().__init__([url], **options)
         self.url = url
         self._links: list[DistFile] | None = None
         self._lock = threading.Lock()
