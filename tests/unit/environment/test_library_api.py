@@ -148,3 +148,21 @@ def test_the_root_loads_the_api_on_first_use() -> None:
         if name != "__version__":
             assert getattr(envsnap, name) is getattr(api, name), name
     assert set(envsnap.__all__) == {*api.__all__, "__version__"} - {"restore"}
+
+
+def test_the_roots_type_checking_names_are_api_all() -> None:
+    """The ``X as X`` lines type checkers read name exactly the API's list (less ``restore``)."""
+    import ast  # noqa: PLC0415
+    import inspect  # noqa: PLC0415
+
+    from envsnap import api  # noqa: PLC0415
+
+    tree = ast.parse(inspect.getsource(envsnap))
+    reexported = {
+        alias.asname
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module == "envsnap.api"
+        for alias in node.names
+        if alias.asname == alias.name
+    }
+    assert reexported == set(api.__all__) - {"restore"}
