@@ -157,9 +157,6 @@ class Lock:
     """``(FILE:LINE, "--index-url URL")`` for each of :attr:`index_options` that a file
     this one includes (``-r``) sets: pip and uv use it as if the file said it, and
     restore says so (a plan's notes)."""
-    pip_reads_it: bool = False
-    """Whether pip and uv read the file itself (``-r FILE``, a requirements file); else
-    an installer run gets requirements rendered from this Lock."""
     pylock: Any = field(default=None, compare=False, repr=False)
     """The validated PEP 751 document (:class:`packaging.pylock.Pylock`) of a pylock
     file, kept so the built-in backend selects its files (PEP 751's installation

@@ -656,8 +656,6 @@ def test_a_constraints_file_reads_back_its_editables(tmp_path: Path) -> None:
         (package,) = lock.packages
         assert package.origin == Origin(kind="directory", url=lib.as_uri(), editable=True)
         assert package.reason == "declared"
-        # pip and uv would install it non-editable: restore renders the Lock instead
-        assert not lock.pip_reads_it
 
 
 def test_a_local_repository_written_with_localhost_reads_as_file_url(tmp_path: Path) -> None:

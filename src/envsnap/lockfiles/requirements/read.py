@@ -123,10 +123,6 @@ def load(path: Path, *, pip_api: bool = False) -> Lock:
         found = _Found(packages=_own_file(lines, notes), expansions=expansions(lines))
     else:
         found = _pip_file(path, lines, force=pip_api)
-    renamed = any(
-        p.name in notes.editable and p.origin.kind == "directory" and not p.origin.editable
-        for p in found.packages
-    )
     packages, problems = [], []
     for package in sorted(found.packages, key=_order):
         pin = None if package.pinned else found.pins.get(package.name)
@@ -148,7 +144,6 @@ def load(path: Path, *, pip_api: bool = False) -> Lock:
         index_options=found.index_options,
         trusted_hosts=found.trusted_hosts,
         included_options=found.included_options,
-        pip_reads_it=not renamed,  # else pip and uv would install those non-editable
         problems=tuple(problems),
         complete=notes.complete,
         system_site_packages=notes.system_site_packages,
