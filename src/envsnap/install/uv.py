@@ -115,12 +115,14 @@ class UvBackend:
     name: InstallerName = "uv"
 
     def venv_commands(self, request: VenvRequest) -> list[Command]:
-        """Return ``uv venv --python BASE TARGET``, then ``uv pip install pip`` into it.
+        """Return ``uv venv --python BASE TARGET``, and pip alone put into it.
 
-        pip alone, the newest the venv's Python supports: ``uv venv --seed``
-        would add setuptools and wheel before Python 3.12, and wheel 0.46 and
-        later depend on packaging, which the lock may not list (verification
-        would then find it extra).
+        pip is the newest the venv's Python supports, chosen by uv's resolver
+        (so its ``Requires-Python`` counts). From Python 3.12 on, ``uv venv
+        --seed`` installs pip alone, in the same command; before 3.12 it
+        would add setuptools and wheel, and wheel 0.46 and later depend on
+        packaging, which the lock may not list (verification would then
+        find it extra): ``uv pip install pip`` follows instead.
         """
         from envsnap.install.venvs import venv_python  # noqa: PLC0415
 
@@ -128,32 +130,32 @@ class UvBackend:
         if request.system_site_packages:
             argv.append("--system-site-packages")
         caches = _cache_arguments(request.offline, request.no_cache)
-        commands = [
-            Command(
-                argv=(*argv, *caches, os.fspath(request.target)),
-                cwd=request.target.parent,
-                what=f"uv could not create a venv at {request.target}",
-            )
-        ]
-        if request.with_pip:
-            index, env = index_arguments(request.index)
-            python = os.fspath(venv_python(request.target))
-            commands.append(
-                Command(
-                    argv=(
-                        *self._base("pip", "install"),
-                        "--python",
-                        python,
-                        *index,
-                        *caches,
-                        "pip",  # pip has no dependencies; --no-deps would skip Requires-Python
-                    ),
-                    cwd=request.target.parent,
-                    env=env,
-                    what=f"uv could not install pip in {request.target}",
-                )
-            )
-        return commands
+        index, env = index_arguments(request.index) if request.with_pip else ([], {})
+        major, minor = (int(n) for n in request.python_version.split(".")[:2])
+        seed = request.with_pip and (major, minor) >= (3, 12)
+        create = Command(
+            argv=(*argv, *(["--seed", *index] if seed else []), *caches, os.fspath(request.target)),
+            cwd=request.target.parent,
+            env=env if seed else {},
+            what=f"uv could not create a venv{' with pip' if seed else ''} at {request.target}",
+        )
+        if not request.with_pip or seed:
+            return [create]
+        python = os.fspath(venv_python(request.target))
+        pip = Command(
+            argv=(
+                *self._base("pip", "install"),
+                "--python",
+                python,
+                *index,
+                *caches,
+                "pip",  # pip has no dependencies; --no-deps would skip Requires-Python
+            ),
+            cwd=request.target.parent,
+            env=env,
+            what=f"uv could not install pip in {request.target}",
+        )
+        return [create, pip]
 
     def install_commands(
         self, request: InstallRequest, python: Path, requirements: Path | None

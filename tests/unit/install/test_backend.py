@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -154,10 +155,17 @@ def test_venv_commands_of_each_backend(tmp_path: Path) -> None:
         system_site_packages=True,
         index=INDEX,
     )
-    uv, uv_pip = backend_for("uv").venv_commands(venv)
+    (seeded,) = backend_for("uv").venv_commands(venv)  # 3.12: --seed puts pip alone
+    assert seeded.argv == (
+        UV, "venv", "--no-config", "--no-python-downloads", "--no-project",
+        "--python", "/usr/bin/python3.12", "--system-site-packages",
+        "--seed", "--index-url", "https://127.0.0.1:9/simple/", os.fspath(tmp_path / "v"),
+    )  # fmt: skip
+    older = replace(venv, interpreter=Path("/usr/bin/python3.11"), python_version="3.11.7")
+    uv, uv_pip = backend_for("uv").venv_commands(older)  # --seed would add setuptools, wheel
     assert uv.argv == (
         UV, "venv", "--no-config", "--no-python-downloads", "--no-project",
-        "--python", "/usr/bin/python3.12", "--system-site-packages", os.fspath(tmp_path / "v"),
+        "--python", "/usr/bin/python3.11", "--system-site-packages", os.fspath(tmp_path / "v"),
     )  # fmt: skip
     assert uv_pip.argv == (
         UV, "pip", "install", "--no-config", "--no-python-downloads",
