@@ -7,10 +7,16 @@ another test, so any test runs alone (``-n0``), first or last.
 
 import itertools
 import os
+import sys
 
 import pytest
 
 pytest_plugins = ["support.fake_site", "support.venv_fixtures"]
+
+# pytest caches a test module's rewritten asserts as bytecode, unless the shell
+# says PYTHONDONTWRITEBYTECODE: then every worker rewrote all of them again
+# (about 5 s of each run's collection)
+sys.dont_write_bytecode = False
 
 _uv_caches = itertools.count()
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from support.venvs import make_venv, pip_freeze, pip_install, run_envsnap, venv_python
+from support.venvs import make_venv, pip_freeze, run_envsnap, uv_install, venv_python
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -25,7 +25,9 @@ pytestmark = pytest.mark.integration
 
 PY = "{}.{}.{}".format(*sys.version_info[:3])
 HEADER = f"# envsnap 0.1.0 freeze - CPython {PY}, linux x86_64 - 1 top-level, 0 transitive\n"
+HEADER_TWO = f"# envsnap 0.1.0 freeze - CPython {PY}, linux x86_64 - 2 top-level, 0 transitive\n"
 SOLO = "solo-1.0-py3-none-any.whl"
+GAMMA = "gamma-1.0-py3-none-any.whl"
 
 
 def _digest(path: Path, algorithm: str) -> str:
@@ -42,21 +44,26 @@ def _listing(root: Path) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("installer", ["uv", "pip"])
-@pytest.mark.parametrize("algorithm", ["sha384", "sha512"])
 def test_a_requirements_lock_with_only_strong_hashes_restores(
-    tmp_path: Path, wheelhouse: Path, loopback_index: str, installer: str, algorithm: str
+    tmp_path: Path, wheelhouse: Path, loopback_index: str, installer: str
 ) -> None:
-    digest = _digest(wheelhouse / SOLO, algorithm)
+    """One lock, one restore per installer: gamma has only a sha384, solo only a sha512."""
+    gamma = _digest(wheelhouse / GAMMA, "sha384")
+    solo = _digest(wheelhouse / SOLO, "sha512")
     lock = tmp_path / "requirements.txt"
     lock.write_text(
-        f"{HEADER}# top-level\nsolo==1.0 \\\n    --hash={algorithm}:{digest}\n# transitive\n",
+        f"{HEADER_TWO}# top-level\ngamma==1.0 \\\n    --hash=sha384:{gamma}\n"
+        f"solo==1.0 \\\n    --hash=sha512:{solo}\n# transitive\n",
         encoding="utf-8",
     )
     done = run_envsnap(
         "restore", "--installer", installer, "--index-url", loopback_index, cwd=tmp_path
     )
     assert done.returncode == 0, done.stderr
-    assert pip_freeze(venv_python(tmp_path / ".venv"), "--exclude", "pip") == ["solo==1.0"]
+    assert pip_freeze(venv_python(tmp_path / ".venv"), "--exclude", "pip") == [
+        "gamma==1.0",
+        "solo==1.0",
+    ]
     check = run_envsnap("check", "-p", ".venv", "requirements.txt", cwd=tmp_path)
     assert check.returncode == 0, check.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == [".venv", "requirements.txt"]
@@ -81,8 +88,8 @@ def test_a_pylock_with_only_a_sha512_restores(
 def test_a_wrong_sha512_stops_the_restore(
     tmp_path: Path, wheelhouse: Path, loopback_index: str, installer: str
 ) -> None:
-    python = make_venv(tmp_path / ".venv")
-    pip_install(python, "omega==1.0", find_links=wheelhouse)
+    # the old venv: its content matters here, not which installer made it
+    uv_install(make_venv(tmp_path / ".venv"), "omega==1.0", find_links=wheelhouse)
     (tmp_path / "requirements.txt").write_text(
         f"{HEADER}# top-level\nsolo==1.0 \\\n    --hash=sha512:{'0' * 128}\n# transitive\n",
         encoding="utf-8",

@@ -32,7 +32,8 @@ from support.wheels import build_wheel, file_sha256, metadata_text
 if TYPE_CHECKING:
     from pathlib import Path
 
-pytestmark = pytest.mark.integration
+# one xdist worker runs the module: its module-scoped venvs are built once, not per worker
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("index-pages")]
 
 WINLIB = "winlib-1.0-py3-none-any.whl"
 SOLO = "solo-1.0-py3-none-any.whl"

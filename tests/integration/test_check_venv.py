@@ -12,7 +12,8 @@ from support.venvs import make_venv, pip_install, run_envsnap, venv_root
 if TYPE_CHECKING:
     from pathlib import Path
 
-pytestmark = pytest.mark.integration
+# one xdist worker runs the module: its module-scoped venvs are built once, not per worker
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("check-venv")]
 
 
 def _frozen(work: Path, wheelhouse: Path) -> tuple[Path, Path]:

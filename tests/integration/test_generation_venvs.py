@@ -36,7 +36,8 @@ from support.wheels import build_wheel, write_project
 if TYPE_CHECKING:
     from pathlib import Path
 
-pytestmark = pytest.mark.integration
+# one xdist worker runs the module: its module-scoped venvs are built once, not per worker
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("generation-venvs")]
 
 NAMED = ["app[x]", "solo2", "p[io]"]
 INSTALLED = {"app", "mid", "leaf", "deep", "solo2", "p", "pio"}

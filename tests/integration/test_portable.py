@@ -38,8 +38,10 @@ from support.wheels import build_sdist, build_wheel, metadata_text, seed_wheels
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
+# one xdist worker runs the module: its module-scoped index and venvs are built once
 pytestmark = [
     pytest.mark.integration,
+    pytest.mark.xdist_group("portable"),
     pytest.mark.skipif(
         sys.platform != "linux" or platform.machine() != "x86_64",
         reason="the venv installs a manylinux x86_64 wheel, built for this one platform",

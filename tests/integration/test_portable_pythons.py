@@ -27,7 +27,8 @@ from support.wheels import build_wheel
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-pytestmark = pytest.mark.integration
+# one xdist worker runs the module: its module-scoped venvs are built once, not per worker
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("portable-pythons")]
 
 PINS = [
     'compat==1.0 ; python_version < "3.11"',

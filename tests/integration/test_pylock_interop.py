@@ -27,7 +27,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomlkit as tomllib
 
-pytestmark = pytest.mark.integration
+# one xdist worker runs the module: its module-scoped venvs are built once, not per worker
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("pylock-interop")]
 
 FROZEN = ["alpha==1.0", "beta==1.0", "gamma==1.0", "solo==1.0"]
 

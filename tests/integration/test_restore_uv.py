@@ -200,12 +200,16 @@ def test_index_down_and_404_for_one_file(tmp_path: Path, wheelhouse: Path, cache
     assert errors == [f"error: uv could not install {lock} (exit 1)"]
     assert "404 Not Found" in done.stderr
     assert not (tmp_path / ".venv").exists()
-    # the server is gone now: nothing answers at that address
-    done = run_envsnap("restore", "--without-pip", "--no-cache", cwd=tmp_path)
+    # the server is gone now: nothing answers at that address; pip's retries setting
+    # reaches uv (UV_HTTP_RETRIES), and with none uv does not back off for 10 s first
+    done = run_envsnap(
+        "restore", "--without-pip", "--no-cache", cwd=tmp_path, env={"PIP_RETRIES": "0"}
+    )
     assert done.returncode == 3, done.stderr
     errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
     assert errors == [f"error: uv could not install {lock} (exit 2)"]
     assert "Connection refused" in done.stderr
+    assert "retries" not in done.stderr
     assert not (tmp_path / ".venv").exists()
 
 

@@ -38,12 +38,17 @@ NO_INDEX = "https://127.0.0.1:9/simple/"
 """``PIP_INDEX_URL`` of every subprocess: a closed port, never the real default index."""
 
 
+_DROPPED = frozenset({"VIRTUAL_ENV", "PYTHONPATH", "COLUMNS", "LINES", "PYTHONDONTWRITEBYTECODE"})
+
+
 def clean_env(**extra: str) -> dict[str, str]:
     """Return ``os.environ`` minus ``PIP_*``, ``UV_*``, ``VIRTUAL_ENV`` and ``PYTHONPATH``.
 
     ``UV_CACHE_DIR`` stays: in a test session it is the test's own cache
     (tests/conftest.py drops the machine's and sets one per test).
     ``COLUMNS`` and ``LINES`` go (uv wraps its messages at ``COLUMNS``).
+    ``PYTHONDONTWRITEBYTECODE`` goes too: with it, every subprocess compiled
+    envsnap's modules (and the host pip, run under another Python) again.
     Sets ``PIP_CONFIG_FILE=os.devnull``, ``PIP_DISABLE_PIP_VERSION_CHECK=1``,
     ``PIP_NO_INPUT=1`` and ``PIP_INDEX_URL`` to :data:`NO_INDEX`, then
     applies ``extra``.
@@ -52,8 +57,7 @@ def clean_env(**extra: str) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
-        if (key == "UV_CACHE_DIR" or not key.startswith(dropped))
-        and key not in {"VIRTUAL_ENV", "PYTHONPATH", "COLUMNS", "LINES"}
+        if (key == "UV_CACHE_DIR" or not key.startswith(dropped)) and key not in _DROPPED
     }
     env.update(
         PIP_CONFIG_FILE=os.devnull,
