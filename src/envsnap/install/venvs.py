@@ -29,8 +29,8 @@ __all__ = [
     "candidates",
     "check_created",
     "find_base_interpreter",
-    "installed",
     "is_venv",
+    "newest",
     "venv_python",
 ]
 
@@ -224,18 +224,28 @@ def _unique(paths: Iterable[Path]) -> list[Path]:
     return unique
 
 
-def installed(
-    *, search_path: str | None = None, environ: Mapping[str, str] | None = None
-) -> list[Interpreter]:
-    """Return every Python 3 interpreter found, newest first, each probed once.
+def newest(
+    admits: Callable[[str], bool],
+    *,
+    search_path: str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> tuple[Interpreter | None, list[Interpreter]]:
+    """Return the newest Python 3 interpreter found whose version ``admits`` accepts.
 
     ``python3.X``, ``python3`` and ``python`` in every ``PATH`` directory,
     then pyenv's, asdf's and uv's installs (:func:`candidates`); one that does
-    not run is left out.
+    not run is passed over. Each probe is an interpreter start-up, so not all
+    are probed: those whose name says no version (``python3``) first, then
+    the ``pythonX.Y`` ones newest first, until none left could be newer than
+    the best accepted one.
 
     Args:
+        admits: whether a ``major.minor.micro`` version will do.
         search_path: the ``PATH`` to search (default: ``$PATH``).
         environ: the variables naming managed installs (default: ``os.environ``).
+
+    Returns:
+        ``(the interpreter or None, every interpreter probed, newest first)``.
     """
     from envsnap._io import run_parallel  # noqa: PLC0415
 
@@ -244,12 +254,33 @@ def installed(
     found = [p for p in _versioned_on_path(search_path) if os.path.realpath(p.parent) not in shims]
     found += candidates("3", search_path=search_path, environ=env)
     paths = _unique(found)
-    probed = [
-        outcome
-        for outcome in run_parallel(_probe, paths, jobs=4)
-        if isinstance(outcome, Interpreter)
-    ]
-    return sorted(probed, key=lambda i: tuple(int(x) for x in i.version.split(".")), reverse=True)
+    versions = {p: _named_version(p) for p in paths}
+    unnamed = [p for p, v in versions.items() if v is None]
+    named = sorted(((v, p) for p, v in versions.items() if v is not None), reverse=True)
+    probed: list[Interpreter] = []
+    best: Interpreter | None = None
+    batch = [*unnamed, *(p for _, p in named[:1])]
+    rest = named[1:]
+    while batch:
+        for outcome in run_parallel(_probe, batch, jobs=4):
+            if isinstance(outcome, Interpreter):
+                probed.append(outcome)
+                if admits(outcome.version) and (best is None or _key(outcome) > _key(best)):
+                    best = outcome
+        if best is not None and all(v <= _key(best)[:2] for v, _ in rest):
+            break
+        batch, rest = [p for _, p in rest[:1]], rest[1:]
+    return best, sorted(probed, key=_key, reverse=True)
+
+
+def _named_version(path: Path) -> tuple[int, ...] | None:
+    """``(3, 12)`` for ``python3.12`` (``.exe`` too), ``None`` for a name without one."""
+    named = re.fullmatch(r"python(\d+)\.(\d+)(?:\.exe)?", path.name)
+    return None if named is None else (int(named[1]), int(named[2]))
+
+
+def _key(interpreter: Interpreter) -> tuple[int, ...]:
+    return tuple(int(x) for x in interpreter.version.split("."))
 
 
 def candidates(

@@ -195,15 +195,17 @@ def _newest(ranges: list[SpecifierSet], search_path: str | None) -> Interpreter:
     Raises:
         InputError: none does.
     """
-    from envsnap.install.venvs import installed  # noqa: PLC0415
+    from envsnap.install.venvs import newest  # noqa: PLC0415
 
-    found = installed(search_path=search_path)
-    for interpreter in found:
-        if all(r.contains(interpreter.version, prereleases=True) for r in ranges):
-            return interpreter
+    found, seen = newest(
+        lambda version: all(r.contains(version, prereleases=True) for r in ranges),
+        search_path=search_path,
+    )
+    if found is not None:
+        return found
     wanted = " and ".join(str(r) for r in ranges) or "any Python 3"
-    seen = ", ".join(f"{i.path} is {i.version}" for i in found) or "none found"
+    listed = ", ".join(f"{i.path} is {i.version}" for i in seen) or "none found"
     raise InputError(
-        f"no installed Python fits {wanted} ({seen})",
+        f"no installed Python fits {wanted} ({listed})",
         hint="install one, or choose an interpreter with python=PATH",
     )

@@ -147,6 +147,20 @@ def test_nothing_said_the_newest_installed(tmp_path: Path, pythons: Path) -> Non
     )
 
 
+def test_the_newest_stops_probing_once_no_older_name_can_beat_it(
+    tmp_path: Path, pythons: Path
+) -> None:
+    """An older ``pythonX.Y`` is never started; a ``python3`` (no version in its name) is."""
+    started = tmp_path / "started"
+    older = pythons / "python3.90"
+    older.write_text(f"#!/bin/sh\necho >> {started}\nexit 1\n", encoding="utf-8")
+    older.chmod(0o755)
+    fake_python(pythons, "python3", "3.95.5")
+    file = project(tmp_path, "requirements.txt", PINNED)
+    assert choose(file / "requirements.txt", pythons)[0] == "3.95.5"
+    assert not started.exists()
+
+
 def test_no_python_in_the_range(tmp_path: Path, pythons: Path) -> None:
     file = project(tmp_path, "pylock.toml", pylock(">=3.99", "solo-1.0-py3-none-any.whl"))
     with pytest.raises(InputError) as info:
