@@ -267,9 +267,10 @@ def newest(
                 probed.append(outcome)
                 if admits(outcome.version) and (best is None or _key(outcome) > _key(best)):
                     best = outcome
-        if best is not None and all(v <= _key(best)[:2] for v, _ in rest):
+        # one of the same major.minor may still be a newer micro: stop only below it
+        if best is not None and all(v < _key(best)[:2] for v, _ in rest):
             break
-        batch, rest = [p for _, p in rest[:1]], rest[1:]
+        batch, rest = [p for _, p in rest[:2]], rest[2:]  # two cores: two start-ups at once
     return best, sorted(probed, key=_key, reverse=True)
 
 
