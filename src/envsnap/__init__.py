@@ -10,7 +10,6 @@ the library's public API, are loaded on first use (PEP 562).
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
 from envsnap._version import __version__ as __version__
@@ -52,6 +51,8 @@ def __getattr__(name: str) -> Any:  # noqa: ANN401 - PEP 562 module attribute ho
     """
     if name == "restore" or (name.startswith("_") and name != "__all__"):
         raise AttributeError(f"module 'envsnap' has no attribute {name!r}")
+    import importlib  # noqa: PLC0415 - not on ``envsnap --help``'s path
+
     # not ``from envsnap import api``: that asks this hook for ``api`` again
     api = importlib.import_module("envsnap.api")
     if name == "__all__":
