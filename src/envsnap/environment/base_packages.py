@@ -1,24 +1,13 @@
-"""The base Python's packages a ``--system-site-packages`` venv relies on.
+"""The base Python's packages a ``--system-site-packages`` venv relies on (PEP 405).
 
-A venv made with ``include-system-site-packages = true`` (PEP 405) imports
-from the base installation's site-packages too. ``envsnap freeze`` lists the
-venv's own packages only (like ``pip freeze --local``), so the file records,
-besides, that the venv saw the base packages and which of them it used: the
-header line ``# system-site-packages: certifi==2024.8.30, idna==3.7`` of a
-requirements file, ``system-site-packages = [...]`` in a pylock file's
-``[tool.envsnap]``. ``envsnap restore`` then makes the new venv see the base
-packages again when its base interpreter provides those versions, and
-installs them into the venv otherwise (:func:`missing_from`).
-
-"Relied on" is every base distribution joined to a listed package by a
-requirement, in either direction (one a listed package requires, one that
-requires a listed package and so appears in its ``# via`` line), with what
-those base distributions require in turn.
+``freeze`` lists the venv's own packages (``pip freeze --local``) and records the
+base ones it relies on: every base distribution joined to a listed one by a
+requirement, in either direction, and what those require in turn. ``restore``
+sees them again from its base interpreter, or installs what it lacks.
 """
 
 from __future__ import annotations
 
-from collections import deque
 from typing import TYPE_CHECKING
 
 from packaging.utils import canonicalize_name
@@ -41,19 +30,11 @@ HEADER_LINE = "# system-site-packages:"
 def relied_on(
     snapshot: Snapshot, listed: Iterable[InstalledDistribution] | None = None
 ) -> list[str] | None:
-    """Return the base packages the snapshot's venv relies on, as sorted ``name==version`` pins.
-
-    Args:
-        snapshot: a snapshot of the target.
-        listed: the distributions the output lists (default:
-            ``snapshot.listed()``, without pip, setuptools, wheel): a base
-            package counts when one of these is joined to it.
+    """Return the base packages that ``listed`` (default ``snapshot.listed()``) rely on.
 
     Returns:
-        ``None`` when the target does not see a base site-packages (not a
-        venv, ``include-system-site-packages`` off) or the snapshot lists
-        the base packages itself (``freeze --include-system``); else the
-        pins (possibly empty), sorted by normalized name.
+        ``name==version`` pins (possibly none) sorted by normalized name; ``None`` when the target
+        sees no base site-packages or the snapshot lists them itself (``--include-system``).
     """
     env = snapshot.environment
     if not env.include_system_site_packages or snapshot.include_system:
@@ -63,15 +44,13 @@ def relied_on(
     local = {d.name for d in chosen if not d.in_base}
     base = {name for name, d in by_name.items() if d.in_base}
     found: set[NormalizedName] = set()
-    queue: deque[NormalizedName] = deque()
     for edge in snapshot.edges:
         for one, other in ((edge.parent, edge.child), (edge.child, edge.parent)):
-            if one in local and other in base and other not in found:
+            if one in local and other in base:
                 found.add(other)
-                queue.append(other)
+    queue = list(found)
     while queue:
-        name = queue.popleft()
-        for edge in snapshot.children(name):
+        for edge in snapshot.children(queue.pop()):
             if edge.child in base and edge.child not in found:
                 found.add(edge.child)
                 queue.append(edge.child)
@@ -87,10 +66,7 @@ def base_versions(site_dirs: Sequence[Path]) -> dict[NormalizedName, str]:
 
 
 def missing_from(pins: Iterable[str], provided: Mapping[NormalizedName, str]) -> list[str]:
-    """Return the pins a base installation does not provide at that version (``name==version``).
-
-    Versions compare as PEP 440 versions (``1.0`` is ``1.0.0``).
-    """
+    """Return the ``name==version`` pins ``provided`` lacks (PEP 440: ``1.0`` is ``1.0.0``)."""
     from packaging.version import InvalidVersion, Version  # noqa: PLC0415
 
     missing = []

@@ -1,15 +1,9 @@
 """pip's checkouts of editable VCS installs: the repository and commit behind ``<venv>/src/NAME``.
 
-``pip install -e git+URL#egg=NAME`` clones the repository into the venv's
-``src/NAME`` and records ``direct_url.json`` as an editable directory there
-(pip 26 writes ``dir_info.editable``, no ``vcs_info``), so the environment
-says ``-e .venv/src/NAME``: a path inside the venv, which a restore replaces
-(and which the restored venv will not have). ``pip freeze`` asks git for the
-checkout's remote and commit instead; envsnap reads the same two facts from
-the checkout's ``.git`` files (running no git: a repository's configuration
-can make git run commands), and the distribution is then recorded as
-installed from that repository at that commit (PEP 610 ``vcs_info``), which
-reinstalls it: ``NAME @ git+URL@COMMIT``.
+``pip install -e git+URL#egg=NAME`` records the checkout inside the venv as an editable
+directory, which a restore replaces. As ``pip freeze`` does, envsnap records its remote
+and commit instead (PEP 610 ``vcs_info``: ``NAME @ git+URL@COMMIT``), read from the
+``.git`` files without running git (a repository's config can make git run commands).
 """
 
 from __future__ import annotations
@@ -35,16 +29,10 @@ _SMALL = 1 << 20
 def pip_checkout(origin: Origin) -> tuple[Origin, str] | None:
     """Return the repository origin of pip's editable checkout, and what to say about it.
 
-    Args:
-        origin: an installed distribution's origin.
-
     Returns:
-        ``None`` when ``origin`` is not an editable directory inside a venv's
-        ``src/`` (``<venv>/src/NAME``, ``pyvenv.cfg`` in ``<venv>``). Else
-        ``(origin, note)``: a ``git`` origin at the checkout's commit (its
-        remote's URL, credentials stripped, ``#subdirectory`` kept) with a
-        note saying so; or ``origin`` unchanged with a note saying why its
-        repository cannot be read (not a git checkout, no remote, ...).
+        ``None`` when ``origin`` is not an editable directory in ``<venv>/src/``. Else
+        ``(origin, note)``: a ``git`` origin at the checkout's commit (credentials
+        stripped, ``#subdirectory`` kept), or ``origin`` unchanged with the reason why.
     """
     if origin.kind != "directory" or not origin.editable or not origin.url:
         return None
@@ -72,11 +60,9 @@ def pip_checkout(origin: Origin) -> tuple[Origin, str] | None:
 
 
 def _checkout_root(path: Path) -> Path | None:
-    """Return ``<venv>/src/NAME`` holding ``path``, or ``None`` when it is in no venv's ``src``."""
+    """Return ``<venv>/src/NAME`` holding ``path``, or ``None``."""
     for candidate in (path, *path.parents):
         parent = candidate.parent
-        if parent == candidate:
-            return None
         if parent.name == "src" and (parent.parent / "pyvenv.cfg").is_file():
             return candidate
     return None
@@ -131,10 +117,9 @@ def _head_commit(git: Path) -> str | None:
 
 
 def _remote_url(git: Path, root: Path) -> str | None:
-    """Return the URL of ``origin`` (else of the first remote) as a pip VCS URL takes it.
+    """Return the URL of ``origin`` (else the first remote) as ``pip freeze`` writes it.
 
-    An scp-like ``user@host:path`` becomes ``ssh://user@host/path`` and a
-    local path a ``file:`` URL, as ``pip freeze`` writes them.
+    scp-like ``user@host:path`` becomes ``ssh://user@host/path``; a local path a ``file:`` URL.
     """
     remotes: dict[str, str] = {}
     section: str | None = None

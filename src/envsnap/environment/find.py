@@ -1,10 +1,7 @@
 """Find the target environment: ``-p/--python``, ``$VIRTUAL_ENV``, the nearest ``.venv``.
 
-Only a venv is taken by default (PEP 405: a ``pyvenv.cfg``); the system
-Python is read only when named. A venv that an envsnap restore may be
-rebuilding is refused before anything of it is read, and a read during which
-a restore started is void (:func:`guard_read`). The interpreter found is
-probed by :mod:`envsnap.environment.target`.
+Defaults take a venv only (PEP 405: a ``pyvenv.cfg``); the system Python is read only
+when named. A venv an envsnap restore may be rebuilding is not read.
 """
 
 from __future__ import annotations
@@ -53,13 +50,10 @@ def find_interpreter(
     cwd: Path | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> Path:
-    """Resolve the target interpreter from ``-p/--python`` and the defaults.
-
-    The interpreter of :func:`choose_target`, whose rules and errors it has.
+    """Return the interpreter :func:`choose_target` chooses (same rules and errors).
 
     Returns:
-        The interpreter's path, not resolved (a venv's ``bin/python`` is a
-        link that must stay a link for ``sys.prefix`` to be the venv).
+        Its path, not resolved: a venv's ``bin/python`` link must stay one for ``sys.prefix``.
     """
     return choose_target(python, cwd=cwd, environ=environ).interpreter
 
@@ -72,35 +66,21 @@ def choose_target(
 ) -> TargetChoice:
     """Choose the target interpreter from ``-p/--python`` and the defaults.
 
-    Named (``python``), anything that runs is taken: a venv, the system
-    Python, envsnap's own environment. The defaults take venvs only:
-
-    1. ``$VIRTUAL_ENV``, unless it is envsnap's own environment
-       (``sys.prefix``): pre-commit, pipx and ``uv tool`` point it at the
-       tool's environment, so it is passed over (with a note) for the next rule;
-    2. the nearest ``.venv`` in the current directory or its parents up to the
-       project root (see :func:`project_root`), as uv looks for it.
-
-    A default that is not a venv (no ``pyvenv.cfg``, PEP 405: ``.venv -> /usr``)
-    is refused rather than read as the system Python. A venv that an envsnap
-    restore may be rebuilding is refused too (:func:`refuse_if_restoring`),
-    before anything of it is looked at.
+    A named target may be anything that runs. The defaults take venvs only:
+    ``$VIRTUAL_ENV`` unless it is envsnap's own environment (pre-commit, pipx and
+    ``uv tool`` set it: passed over with a note), then the nearest ``.venv`` up to
+    the project root (:func:`project_root`), as uv looks for it.
 
     Args:
-        python: an interpreter path, a venv directory, or the name of a
-            virtualenvwrapper environment (``$WORKON_HOME/NAME``, default
-            ``~/.virtualenvs``, as ``workon NAME`` finds it) when no file of
-            that name exists; ``None`` for the defaults.
-        cwd: the directory the ``.venv`` search starts from (default: the current one).
+        python: an interpreter, a venv directory, or a virtualenvwrapper name
+            (``$WORKON_HOME/NAME``, default ``~/.virtualenvs``) when no such file
+            exists; ``None`` for the defaults.
+        cwd: where the ``.venv`` search starts (default: the current directory).
         environ: the environment variables to read (default: ``os.environ``).
-
-    Returns:
-        The :class:`TargetChoice`.
 
     Raises:
         TargetError: the path does not exist or is a broken venv; a default is
-            not a venv; a restore is running beside the venv; no target was
-            given and no default applies.
+            not a venv; a restore is running beside the venv; no target at all.
     """
     env = os.environ if environ is None else environ
     here = Path.cwd() if cwd is None else cwd
@@ -147,7 +127,7 @@ def choose_target(
 
 
 def _is_running_environment(path: Path) -> bool:
-    """Whether ``path`` is the environment envsnap runs in (``sys.prefix``, by file identity)."""
+    """Whether ``path`` is envsnap's own environment (``sys.prefix``)."""
     try:
         return path.samefile(sys.prefix)
     except OSError:
@@ -155,19 +135,14 @@ def _is_running_environment(path: Path) -> bool:
 
 
 def _venv_dir_of(path: Path) -> Path:
-    """Return the venv directory a named target belongs to: ``DIR`` for ``DIR/bin/python``."""
+    """Return ``DIR`` for ``DIR/bin/python``, else ``path``."""
     if path.parent.name == _BIN and not path.is_dir():
         return path.parent.parent
     return path
 
 
 def _default_at(path: Path, *, shown: str, given: str) -> Path:
-    """Return the interpreter of a default target, refusing one that is not a venv.
-
-    ``.venv -> /usr`` or ``$VIRTUAL_ENV=/usr`` has a ``bin/`` and an
-    interpreter like a venv, but no ``pyvenv.cfg`` (PEP 405): it is the system
-    Python, read only when named.
-    """
+    """Return a default target's interpreter; refuse the system Python (``.venv -> /usr``)."""
     if path.is_dir() and (path / _BIN).is_dir() and not (path / "pyvenv.cfg").is_file():
         real = Path(os.path.realpath(path))
         leads = f"leads to {real}, " if real != path.absolute() else ""
@@ -182,20 +157,11 @@ def _default_at(path: Path, *, shown: str, given: str) -> Path:
 
 
 def restore_running(venv: Path) -> bool:
-    """Return whether an envsnap restore holds the lock beside ``venv``.
+    """Return whether an envsnap restore holds the lock beside ``venv`` (which need not exist).
 
-    A restore holds an exclusive ``flock`` on the venv's parent directory for
-    its whole build (``envsnap.restore.target.target_lock``); this takes a
-    shared one without waiting and lets it go at once. That lock covers every
-    venv in the directory: a restore of ``DIR/venv2`` also counts for
-    ``DIR/.venv``.
-
-    Args:
-        venv: a venv directory (it need not exist: a restore moves the old one aside).
-
-    Returns:
-        ``True`` when the lock is held; ``False`` when it is free, when the
-        parent cannot be opened, and where there is no ``flock`` (Windows).
+    A restore holds an exclusive ``flock`` on the venv's parent directory
+    (``envsnap.restore.target.target_lock``): a shared one is tried without waiting.
+    ``False`` also when the parent cannot be opened, and on Windows (no ``flock``).
     """
     try:
         import fcntl  # noqa: PLC0415
@@ -217,13 +183,9 @@ def restore_running(venv: Path) -> bool:
 
 
 def refuse_if_restoring(venv: Path) -> None:
-    """Refuse to read ``venv`` while an envsnap restore may be rebuilding it.
+    """Refuse to read ``venv`` while an envsnap restore may be rebuilding it (half-built).
 
-    A restore moves the old venv aside and builds the new one in its place; a
-    reader would see a half-built environment (or none) and write a lock with
-    part of its pins. Readers stop at once rather than wait: a restore may take
-    minutes, and its outcome (the new venv, or the old one put back) is not
-    known until it ends.
+    No waiting: a restore may take minutes, and its outcome is unknown until it ends.
 
     Raises:
         TargetError: exit 2, when :func:`restore_running`.
@@ -240,10 +202,8 @@ def refuse_if_restoring(venv: Path) -> None:
 def guard_read(environment: TargetEnvironment) -> Iterator[None]:
     """Refuse to read a venv that an envsnap restore builds, before and after the read.
 
-    Before: :func:`refuse_if_restoring`. After: a restore that started during
-    the read (it holds the lock, or the venv directory is another one by now)
-    makes the read void. Not for the venv a restore verifies itself, under its
-    own lock. A target that is not a venv is never built by a restore.
+    After: a restore that started meanwhile (it holds the lock, or the venv directory is
+    another one) voids the read. Not for the venv a restore verifies under its own lock.
 
     Raises:
         TargetError: exit 2, before the read or at its end.
@@ -264,7 +224,7 @@ def guard_read(environment: TargetEnvironment) -> Iterator[None]:
 
 
 def _identity(path: Path) -> tuple[int, int] | None:
-    """Return ``(st_dev, st_ino)`` of ``path``, ``None`` when it is gone."""
+    """Return ``(st_dev, st_ino)``, ``None`` when ``path`` is gone."""
     try:
         stat = path.stat()
     except OSError:
@@ -272,18 +232,14 @@ def _identity(path: Path) -> tuple[int, int] | None:
     return (stat.st_dev, stat.st_ino)
 
 
-_PROJECT_MARKERS = (".git", "pyproject.toml")
-
-
 def project_root(start: Path) -> Path | None:
-    """Return the project root at or above ``start``, or ``None`` outside any project.
+    """Return the nearest directory at or above ``start`` holding ``.git``, else ``pyproject.toml``.
 
-    The nearest directory holding ``.git``, else the nearest holding
-    ``pyproject.toml``. ``.git`` first, so that a ``.venv`` at the root of a repository (a uv
-    workspace, say) is found from any member project inside it.
+    ``.git`` first: a ``.venv`` at a repository's root (a uv workspace) is found from any
+    member project. ``None`` outside any project.
     """
     chain = [start, *start.parents]
-    for marker in _PROJECT_MARKERS:
+    for marker in (".git", "pyproject.toml"):
         for directory in chain:
             if (directory / marker).exists():
                 return directory
@@ -291,11 +247,9 @@ def project_root(start: Path) -> Path | None:
 
 
 def _search_dirs(start: Path) -> list[Path]:
-    """``start`` and its parents up to the project root (only ``start`` outside a project).
+    """Return ``start`` and its parents up to the project root (only ``start`` outside one).
 
-    ``uv pip`` looks at every parent; stopping at the project root keeps a
-    stray ``~/.venv`` from being picked for a command run in an unrelated
-    directory.
+    uv looks at every parent; stopping at the root keeps a stray ``~/.venv`` out.
     """
     start = start.absolute()
     root = project_root(start)

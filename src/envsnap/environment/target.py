@@ -1,12 +1,7 @@
-"""Probe an interpreter: one isolated call that says what the target environment is.
+"""Probe an interpreter: its prefixes, site-packages and PEP 508 markers, in one call.
 
-The probe is one isolated call of the interpreter (``-I -S``): ``-I`` keeps
-``PYTHONPATH`` and the user site out, ``-S`` keeps the environment's ``.pth``
-files and ``sitecustomize`` from running code. It reports the prefixes, the
-site-packages directories and the PEP 508 marker environment. No code of the
-target environment is imported. The same probe asks a base interpreter of a
-restore for its version (:mod:`envsnap.install.venvs`). The target itself is
-chosen by :mod:`envsnap.environment.find`.
+The call is isolated (``-I -S``): no ``PYTHONPATH``, user site, ``.pth`` file or
+``sitecustomize`` runs, and no code of the target environment is imported.
 """
 
 from __future__ import annotations
@@ -38,18 +33,13 @@ __all__ = [
 
 PROBE_TIMEOUT = 20.0
 """Seconds the probe may take before the target counts as hung (env: ENVSNAP_PROBE_TIMEOUT)."""
-
 PROBE_OUTPUT_LIMIT = 16 << 20
 """Bytes the probe may print on stdout (and on stderr); its answer is about 2 KB."""
 
-# Runs inside the target interpreter: stdlib only, and it must not fail on any
-# Python 3.  A Python 2 target fails to compile the f-string and is reported.
-# It imports no more than it must (json alone would double its 15 ms): the
-# answer is ascii() of a dict of strings and lists, read back with
-# ast.literal_eval.  The marker values are those of packaging's
-# default_environment(); on CPython and PyPy under Linux and macOS they are
-# taken from sys and os.uname() as the platform module itself does, anywhere
-# else from platform.
+# Runs in the target: stdlib only, on any Python 3 (Python 2 fails on the f-string).
+# No json (it would double the 15 ms): ascii() of the answer, read with ast.literal_eval.
+# Markers as packaging's default_environment(); from sys and os.uname() where that is
+# what the platform module does (CPython, PyPy on Linux, macOS).
 _PROBE = r"""
 import os, site, sys, sysconfig
 f"{sys.version_info}"
@@ -130,13 +120,7 @@ _PRINT = "\nsys.stdout.write(ascii(answer))\n"
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TargetEnvironment:
-    """What the probe found out about a target environment.
-
-    Paths are absolute. ``site_packages`` lists the environment's own
-    site-packages directories (purelib, platlib, deduplicated by real path);
-    ``base_site_packages`` those of the base interpreter, visible inside the
-    venv only when ``include_system_site_packages`` is true.
-    """
+    """What the probe found out about a target environment (absolute paths)."""
 
     interpreter: Path
     """The interpreter that was probed (as given, not resolved)."""
@@ -151,9 +135,9 @@ class TargetEnvironment:
     platform: str
     """``sysconfig.get_platform()``, e.g. ``linux-x86_64``."""
     site_packages: tuple[Path, ...]
-    """The environment's own site-packages directories, in search order."""
+    """The environment's own site-packages directories (purelib, platlib), in search order."""
     base_site_packages: tuple[Path, ...] = ()
-    """The base installation's site-packages (empty outside a venv)."""
+    """The base installation's site-packages (empty outside a venv; seen only if included)."""
     include_system_site_packages: bool = False
     """``include-system-site-packages`` of ``pyvenv.cfg``."""
     markers: Mapping[str, str] = field(default_factory=dict)
@@ -183,15 +167,9 @@ def probe(
     """Probe a target interpreter in one isolated subprocess.
 
     Args:
-        interpreter: the interpreter to run (see :func:`envsnap.environment.find.find_interpreter`).
-        timeout: seconds to wait before giving up (default:
-            ``$ENVSNAP_PROBE_TIMEOUT``, else :data:`PROBE_TIMEOUT`).
-        started: a probe already running (:func:`start_probe`); its answer is
-            used when it is a probe of ``interpreter``, instead of starting
-            another.
-
-    Returns:
-        The :class:`TargetEnvironment` it describes.
+        interpreter: the interpreter to run, as found (not resolved).
+        timeout: seconds (default: ``$ENVSNAP_PROBE_TIMEOUT``, else :data:`PROBE_TIMEOUT`).
+        started: a probe already running (:func:`start_probe`), used if it probes ``interpreter``.
 
     Raises:
         TargetError: the file is not a runnable Python 3, hangs past
@@ -205,28 +183,15 @@ def probe(
 
 
 def start_probe(interpreter: Path, *, timeout: float | None = None) -> PendingProbe:
-    """Start probing a target interpreter and return at once.
+    """Start probing a target interpreter and return at once (the caller goes on importing).
 
-    The probe runs while the caller goes on (importing, reading files); the
-    answer is taken with :meth:`PendingProbe.result`. Nothing is raised here:
-    an interpreter that cannot be started raises the same :class:`TargetError`
-    from ``result()`` that :func:`probe` raises, so errors keep their place.
-    Use the handle as a context manager so that a probe whose answer is never
-    asked for is stopped.
-
-    The interpreter may be a wrapper (a pyenv shim) whose children inherit the
-    pipes: it runs in its own process group, killed as a whole at the timeout
-    or once the interpreter itself has exited, and its output is read against
-    the deadline up to :data:`PROBE_OUTPUT_LIMIT`
-    (:class:`envsnap.environment.process.BoundedProcess`).
+    Nothing is raised here: :meth:`PendingProbe.result` raises what :func:`probe` would.
+    Use the handle as a context manager, so that a probe never asked is stopped. The
+    process is a :class:`~envsnap.environment.process.BoundedProcess`.
 
     Args:
-        interpreter: the interpreter to run (see :func:`envsnap.environment.find.find_interpreter`).
-        timeout: seconds from now until the target counts as hung (default:
-            ``$ENVSNAP_PROBE_TIMEOUT``, else :data:`PROBE_TIMEOUT`).
-
-    Returns:
-        The :class:`PendingProbe`.
+        interpreter: the interpreter to run, as found (not resolved).
+        timeout: seconds from now (default: ``$ENVSNAP_PROBE_TIMEOUT``, else :data:`PROBE_TIMEOUT`).
     """
     if timeout is None:
         try:
@@ -265,9 +230,6 @@ class PendingProbe:
 
     def result(self) -> TargetEnvironment:
         """Wait for the probe's answer (once; later calls return the same).
-
-        Returns:
-            The :class:`TargetEnvironment` the target described.
 
         Raises:
             TargetError: as :func:`probe` does.
@@ -370,16 +332,11 @@ def _unique_dirs(value: object) -> list[Path]:
     """Keep existing directories once each, by real path, in order."""
     if not isinstance(value, list):
         raise TypeError("malformed probe answer")
-    seen: set[str] = set()
-    out: list[Path] = []
+    by_real: dict[str, Path] = {}
     for item in value:
-        path = Path(str(item))
-        real = os.path.realpath(path)
-        if real in seen or not path.is_dir():
-            continue
-        seen.add(real)
-        out.append(path)
-    return out
+        if (path := Path(str(item))).is_dir():
+            by_real.setdefault(os.path.realpath(path), path)
+    return list(by_real.values())
 
 
 def _include_system(prefix: Path) -> bool:
@@ -396,19 +353,10 @@ def _include_system(prefix: Path) -> bool:
 
 
 def environment_tags(env: TargetEnvironment) -> list[packaging.tags.Tag]:
-    """Return the wheel tags a target interpreter supports, most preferred first.
+    """Return the wheel tags a target supports, in :func:`packaging.tags.sys_tags` order.
 
-    Computed with :mod:`packaging.tags` from the probed implementation, Python
-    version and platform. When the target runs on the host's platform (the
-    usual case), the host's platform tags are used (manylinux/musllinux from
-    its C library, macOS versions); otherwise only the target's own platform
-    tag.
-
-    Args:
-        env: the probed target.
-
-    Returns:
-        The supported tags, as :func:`packaging.tags.sys_tags` orders them.
+    On the host's platform, the host's platform tags (manylinux/musllinux, macOS
+    versions); else only the target's own platform tag.
     """
     import re  # noqa: PLC0415
     import sysconfig  # noqa: PLC0415
@@ -421,12 +369,9 @@ def environment_tags(env: TargetEnvironment) -> list[packaging.tags.Tag]:
     else:
         platforms = [re.sub(r"[-.]", "_", env.platform)]
     name = env.markers.get("implementation_name", "cpython")
-    abbreviation = tags.INTERPRETER_SHORT_NAMES.get(name, name)
-    interpreter = f"{abbreviation}{version[0]}{version[1]}"
-    found: list[tags.Tag] = []
+    interpreter = f"{tags.INTERPRETER_SHORT_NAMES.get(name, name)}{version[0]}{version[1]}"
     if name == "cpython":
-        found += tags.cpython_tags(version, platforms=platforms)
+        found = list(tags.cpython_tags(version, platforms=platforms))
     else:
-        found += tags.generic_tags(interpreter=interpreter, platforms=platforms)
-    found += tags.compatible_tags(version, interpreter, platforms)
-    return found
+        found = list(tags.generic_tags(interpreter=interpreter, platforms=platforms))
+    return found + list(tags.compatible_tags(version, interpreter, platforms))
