@@ -1,14 +1,6 @@
-"""The files inside one installed distribution, read with a bound and a warning each.
+"""The files inside one installed distribution, each read with a size bound.
 
-- core metadata headers (``METADATA``, ``PKG-INFO``: RFC 822 style, only the
-  headers envsnap uses, the description body never read);
-- setuptools' ``requires.txt`` as ``Requires-Dist`` strings;
-- ``direct_url.json`` (PEP 610) as an :class:`~envsnap.lock.Origin`,
-  credentials stripped, a value holding a control character refused;
-- setuptools' ``__editable__`` finders and ``.pth`` files (PEP 660).
-
-Each problem becomes a :class:`MetadataWarning` naming its path; none stops
-the read.
+Each problem becomes a :class:`MetadataWarning` naming its path; none stops the read.
 """
 
 from __future__ import annotations
@@ -69,12 +61,11 @@ _WANTED = frozenset({"name", "version", "requires-dist", "provides-extra", "requ
 
 
 def read_metadata(path: str | Path, warnings: list[MetadataWarning]) -> dict[str, list[str]] | None:
-    """Read the header block of a core-metadata file (RFC 822 style).
+    """Read the header block of a core-metadata file (RFC 822 style), the body never.
 
-    Only the headers are read (up to the first blank line); the description
-    body is skipped. Keys are lower-cased; values keep their order. Only the
-    headers in :data:`_WANTED` are kept: a folded ``License:`` of 60 KB
-    (matplotlib, scipy) is passed over line by line, not joined.
+    Returns:
+        Lower-cased header -> values in order, only for :data:`_WANTED` (a folded 60 KB
+        ``License:`` is passed over, not joined); ``None`` when unreadable (warned).
     """
     try:
         raw = _read_header_block(path)
@@ -128,16 +119,7 @@ _FOLDED = (" ", "\t")
 
 
 def _read_header_block(path: str | Path) -> bytes:
-    """Return the bytes of a metadata file up to its first blank line (or its end).
-
-    Reads a regular file only (:func:`~envsnap._io.open_regular_fd`: a FIFO
-    or a device is refused at once) and at most
-    :data:`~envsnap._io.METADATA_LIMIT` bytes of header.
-
-    Raises:
-        FileTooLargeError: no blank line within the limit.
-        OSError: the file cannot be opened or is not a regular file.
-    """
+    """Return a regular file's bytes up to its first blank line, at most ``METADATA_LIMIT``."""
     fd, _ = open_regular_fd(path)
     try:
         first = os.read(fd, _HEADER_CHUNK)
@@ -166,7 +148,7 @@ def _block_end(raw: bytes | bytearray, start: int) -> int:
 
 
 _SECTION = r"^\[(?P<extra>[^:\]]*)(?::(?P<marker>.*))?\]$"
-"""A ``requires.txt`` section header (egg-info only: compiled on first use by :mod:`re`)."""
+"""A ``requires.txt`` section (compiled on first use by :mod:`re`: egg-info is rare)."""
 
 
 def egg_requires(path: Path, warnings: list[MetadataWarning]) -> Iterator[str]:
@@ -196,14 +178,12 @@ def egg_requires(path: Path, warnings: list[MetadataWarning]) -> Iterator[str]:
             yield line
             continue
         requirement, _, own_marker = line.partition(";")
-        if own_marker.strip():
-            yield f"{requirement.strip()} ; ({own_marker.strip()}) and {condition}"
-        else:
-            yield f"{requirement.strip()} ; {condition}"
+        own = f"({own_marker.strip()}) and " if own_marker.strip() else ""
+        yield f"{requirement.strip()} ; {own}{condition}"
 
 
 def read_direct_url(path: str, warnings: list[MetadataWarning]) -> Origin | None:
-    """Read ``direct_url.json`` (PEP 610) into an :class:`Origin`, or ``None``."""
+    """Read ``direct_url.json`` (PEP 610) as an :class:`Origin` (no credentials), or ``None``."""
     try:
         raw = read_limited(path, SMALL_FILE_LIMIT)
     except FileNotFoundError:
@@ -229,11 +209,8 @@ def read_direct_url(path: str, warnings: list[MetadataWarning]) -> Origin | None
         return INDEX_ORIGIN
     url, stripped = strip_credentials(direct.url)
     if stripped:
-        warnings.append(
-            MetadataWarning(
-                Path(path), "credentials removed from the recorded URL; never written out"
-            )
-        )
+        message = "credentials removed from the recorded URL; never written out"
+        warnings.append(MetadataWarning(Path(path), message))
     return _origin_of(direct, url)
 
 
@@ -262,14 +239,10 @@ def _origin_of(direct: DirectUrl, url: str) -> Origin:
 
 
 def _holds_control(path: Path, data: dict[str, object], warnings: list[MetadataWarning]) -> bool:
-    """Whether a string (key or value) of a ``direct_url.json`` holds a control character.
+    """Whether a key or value of ``direct_url.json`` holds a control character (warned).
 
-    A wheel may ship this file: a line break in its URL would be an option
-    line (``--extra-index-url ...``) of every requirements file written from
-    it. Such a file is said (naming the distribution's metadata directory and
-    quoting the value, escaped) and its origin ignored: the distribution is
-    pinned by version, from the index. ``data`` has a PEP 610 document's
-    shape already (a few levels).
+    A wheel may ship this file: a line break in its URL would become an option line
+    (``--extra-index-url ...``) of a requirements file.
     """
     from envsnap._text import excerpt, first_control  # noqa: PLC0415
 
@@ -308,16 +281,13 @@ _FINDER_MAPPING = r"MAPPING\s*(?::[^=]*)?=\s*\{\s*'[^']*'\s*:\s*'(?P<path>[^']*)
 
 
 def editable_pth_roots(site_dir: Path, entries: Sequence[os.DirEntry[str]]) -> dict[str, str]:
-    """Map project names to source dirs from setuptools' ``__editable__`` files.
+    """Map project names to source dirs from setuptools' ``__editable__`` files (PEP 660).
 
-    A fallback for editable installs with no ``direct_url.json``: the
-    ``.pth`` holds a path, or imports a finder module whose ``MAPPING`` names
-    the package dirs (the project dir is taken as the mapped dir's parent).
+    For editable installs without ``direct_url.json``: the ``.pth`` holds a path, or
+    imports a finder whose ``MAPPING`` names package dirs (their parent is the project).
     """
     roots: dict[str, str] = {}
     for entry in entries:
-        if not entry.name.startswith("__editable__."):
-            continue
         match = re.fullmatch(r"__editable__\.(?P<name>[^-]+)-.*\.pth", entry.name)
         if not match:
             continue
@@ -337,18 +307,10 @@ def editable_pth_roots(site_dir: Path, entries: Sequence[os.DirEntry[str]]) -> d
     return roots
 
 
-_PROJECT_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
-
-
 def _project_root(path: Path) -> Path:
-    """Return the project dir holding ``path`` (``src/`` layouts map one level down).
-
-    Walks up at most three levels to a directory with ``pyproject.toml``,
-    ``setup.py`` or ``setup.cfg`` (what ``pip install -e`` needs); without
-    one, ``path`` itself.
-    """
+    """Return the dir at most 3 levels up with what ``pip install -e`` needs, else ``path``."""
     for candidate in (path, *list(path.parents)[:3]):
-        if any((candidate / marker).is_file() for marker in _PROJECT_FILES):
+        if any((candidate / f).is_file() for f in ("pyproject.toml", "setup.py", "setup.cfg")):
             return candidate
     return path
 

@@ -1,24 +1,11 @@
-"""Run a short program of the user's with a deadline and a bound on its output.
+"""Run a short program of the user's (the interpreter probe) with a deadline and an output bound.
 
-The interpreter probe (:func:`envsnap.environment.target.start_probe`, for a
-target and for a base interpreter of a restore alike) runs a file the user named.
-It may be a wrapper (a pyenv shim, a shell script) whose own children inherit the
-pipes, it may hang, and it may print without end. So, on POSIX:
-
-- the child starts in a new session, hence its own process group, and it is
-  the whole group that is killed: on timeout, on too much output, on cancel,
-  and as soon as the child itself has exited (what its children print later
-  is not part of the answer, and they must not keep the pipes open);
-- the pipes are read with :mod:`selectors` against one deadline, each stream
-  up to a byte limit, so no wait depends on a grandchild closing its end and
-  memory stays bounded;
-- the group is signalled only while the child is not yet reaped (its pid, the
-  group's id, cannot be reused before that): exit is seen with
-  ``waitid(WNOWAIT)``.
-
-On Windows the child gets a new process group and is killed on timeout;
-:meth:`subprocess.Popen.communicate` reads the pipes, so the output limit is
-checked after the fact there.
+It may be a wrapper (a pyenv shim) whose children inherit the pipes, hang, or print
+without end. On POSIX its own session's process group is killed on timeout, too much
+output, cancel, and once the child has exited; the pipes are read with :mod:`selectors`
+against one deadline; the group is signalled only before the child is reaped (seen
+with ``waitid(WNOWAIT)``), so its id cannot have been reused. On Windows the output
+limit is checked after :meth:`subprocess.Popen.communicate`.
 """
 
 from __future__ import annotations
@@ -53,9 +40,8 @@ class OutputTooLargeError(Exception):
     def __init__(self, stream: str, limit: int) -> None:
         super().__init__(f"more than {limit} bytes on {stream}")
         self.stream = stream
-        """``stdout`` or ``stderr``."""
         self.limit = limit
-        """The limit, in bytes."""
+        """In bytes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,9 +104,6 @@ class BoundedProcess:
     def wait(self) -> Finished:
         """Read the output and wait for the exit, all before the deadline.
 
-        Returns:
-            The :class:`Finished` result.
-
         Raises:
             ProcessTimeoutError: the deadline passed; the process group is killed.
             OutputTooLargeError: a stream went over ``max_output``; the group is killed.
@@ -137,7 +120,7 @@ class BoundedProcess:
             self.kill()
 
     def kill(self) -> None:
-        """Kill the process group if it runs, close the pipes and reap the child (idempotent)."""
+        """Kill the process group if it runs, close the pipes, reap the child (idempotent)."""
         process, self._process = self._process, None
         if process is None:
             return
@@ -172,9 +155,9 @@ class BoundedProcess:
     def _wait_posix(self, process: subprocess.Popen[bytes]) -> Finished:
         assert process.stdout is not None  # noqa: S101 - piped above
         assert process.stderr is not None  # noqa: S101
-        chunks: dict[int, list[bytes]] = {process.stdout.fileno(): [], process.stderr.fileno(): []}
-        sizes = dict.fromkeys(chunks, 0)
         names = {process.stdout.fileno(): "stdout", process.stderr.fileno(): "stderr"}
+        chunks: dict[int, list[bytes]] = {fd: [] for fd in names}
+        sizes = dict.fromkeys(names, 0)
         exited = False
         with selectors.DefaultSelector() as selector:
             for fd in chunks:
@@ -195,8 +178,7 @@ class BoundedProcess:
                         raise OutputTooLargeError(names[fd], self._max_output)
                     chunks[fd].append(data)
                 if not exited and _has_exited(process):
-                    # its leftover children are not part of the answer: end them
-                    # so that they let go of the pipes
+                    # its leftover children are not part of the answer and hold the pipes
                     exited = True
                     self._kill_group(process)
         try:

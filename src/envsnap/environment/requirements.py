@@ -1,11 +1,8 @@
 """``Requires-Dist`` lines (PEP 508), parsed fast and once per distinct text.
 
-Every distribution's metadata repeats the same few hundred requirement,
-specifier and marker texts thousands of times over an environment; each is
-parsed once here and the result shared. The common ``name[extras] specifiers
-; marker`` form is split by a regular expression (about ten times faster than
-:class:`~packaging.requirements.Requirement`); anything else goes through
-packaging, so odd forms and errors behave exactly as there.
+An environment repeats a few hundred texts thousands of times: each is parsed once and
+shared. The common ``name[extras] specifiers ; marker`` form is split by a regular
+expression (ten times faster than packaging); anything else goes through packaging.
 """
 
 from __future__ import annotations
@@ -34,11 +31,7 @@ _CANONICAL: dict[str, NormalizedName] = {}
 
 
 def canonical_name(name: str) -> NormalizedName:
-    """Return :func:`~packaging.utils.canonicalize_name` of ``name`` (PEP 503), once per text.
-
-    The graph normalizes the name of every requirement it follows, thousands
-    of times for a few hundred distinct names.
-    """
+    """Return :func:`~packaging.utils.canonicalize_name` of ``name`` (PEP 503), once per text."""
     found = _CANONICAL.get(name)
     if found is None:
         found = _CANONICAL[name] = canonicalize_name(name)
@@ -89,11 +82,8 @@ _MARKERS: dict[str, Marker] = {}
 def parse_simple(line: str) -> Requirement | None:
     """Parse the common ``name[extras] specifiers ; marker`` form, or return ``None``.
 
-    About ten times faster than :class:`Requirement` on metadata-sized input
-    (specifiers and markers are parsed once per distinct text, by packaging
-    itself, and shared). Anything else (a URL, parenthesised specifiers, any
-    text this or packaging finds invalid) returns ``None`` and goes through
-    :class:`Requirement`, so odd forms and errors behave exactly as there.
+    ``None`` for anything else (a URL, any text this or packaging finds invalid): that
+    goes through :class:`Requirement`, so odd forms and errors behave exactly as there.
     """
     split = simple_requirement(line)
     if split is None:
@@ -125,15 +115,13 @@ def simple_requirement(line: str) -> tuple[str, tuple[str, ...], SpecifierSet] |
     """Split a ``Requires-Dist`` line of the common form without parsing its marker.
 
     Returns:
-        ``(name, extras, specifier)`` of a ``name[extras] specifiers ; marker``
-        line whose name, extras and specifiers are valid (the marker is not
-        looked at), once per distinct line; ``None`` for any other line (a URL,
-        odd spacing, an invalid part): :func:`parse_requirement` decides those.
+        ``(name, extras, specifier)`` of a ``name[extras] specifiers ; marker`` line
+        whose parts before the marker are valid, once per distinct line; ``None`` for
+        any other line: :func:`parse_requirement` decides those.
     """
-    if line in _SPLIT:
-        return _SPLIT[line]
-    found = _SPLIT[line] = _split(line)
-    return found
+    if line not in _SPLIT:
+        _SPLIT[line] = _split(line)
+    return _SPLIT[line]
 
 
 def _split(line: str) -> tuple[str, tuple[str, ...], SpecifierSet] | None:
@@ -158,16 +146,11 @@ def _split(line: str) -> tuple[str, tuple[str, ...], SpecifierSet] | None:
 
 
 def parse_requirement(line: str) -> tuple[Requirement | str, bool]:
-    """Parse one ``Requires-Dist`` value (PEP 508), once per distinct text.
-
-    Credentials are removed from the URL of a ``name @ url`` line. The same
-    text gives the same :class:`Requirement` object every time (its
-    :class:`SpecifierSet` and :class:`Marker` are shared with every other line
-    that has the same text).
+    """Parse one ``Requires-Dist`` value (PEP 508) once per text: the same object each time.
 
     Returns:
-        ``(requirement, credentials_removed)``; for a line packaging rejects,
-        the requirement is the reason, a string (URLs in it redacted).
+        ``(requirement, credentials_removed)`` (from a ``name @ url`` line's URL); for a
+        line packaging rejects, the requirement is the reason (URLs in it redacted).
     """
     cached = _REQUIREMENT_CACHE.get(line)
     if cached is None:
@@ -194,9 +177,8 @@ def _parse_requirement(line: str) -> tuple[Requirement | str, bool]:
 def requirement_problem(line: str) -> str | None:
     """Return the warning a ``Requires-Dist`` line deserves, or ``None`` for a good one.
 
-    A line packaging rejects (e.g. ``scikit-learn (>=1.0.*)``, which old
-    setuptools wrote) is skipped, as pip skips it with a deprecation warning;
-    a ``name @ url`` line loses the credentials in its URL. Both are said.
+    A line packaging rejects (``scikit-learn (>=1.0.*)`` of old setuptools) is skipped,
+    as pip skips it with a warning; a ``name @ url`` line loses its URL's credentials.
     """
     parsed, stripped = parse_requirement(line)
     if isinstance(parsed, str):
@@ -214,14 +196,10 @@ _EXTRA_OF: dict[str, str] = {}
 
 
 def extra_of(line: str) -> NormalizedName | None:
-    """Return the extra a ``Requires-Dist`` line belongs to when that is all its marker says.
+    """Return the extra (PEP 685) of a line whose whole marker is ``extra == "x"``, else ``None``.
 
-    ``name[...] specifiers ; extra == "test"`` gives ``test`` (PEP 685
-    normalized): the line applies for that extra and never otherwise, so it
-    need not be parsed until the extra is in effect. Anything else gives
-    ``None``: no marker, another marker, a URL (whose ``;`` may belong to the
-    URL), or a marker naming the extra along with other variables. Decided
-    from the text alone, once per distinct line.
+    Such a line need not be parsed until the extra is in effect. Decided from the text,
+    once per line; a URL line gives ``None`` (its ``;`` may belong to the URL).
     """
     found = _EXTRA_OF.get(line)
     if found is None:
