@@ -1,15 +1,8 @@
 """The dependency graph of one environment: edges with markers and extras evaluated for it.
 
-:class:`DependencyGraph` adds an :class:`Edge` for every requirement of every
-installed distribution whose marker holds in the environment (PEP 508, with
-the ``extra`` variable set for each extra a parent asks for), follows extras
-to a fixpoint, and records the requirements no installed distribution
-satisfies (:class:`Unsatisfied`). Classification is ``snapshot``'s job.
-
-It parses a ``Requires-Dist`` line only when it needs it: a line whose marker
-is just ``extra == "name"`` (three in four of them) is parsed when that extra
-comes into effect or is looked at, and never otherwise; a line that does not
-parse is warned about then (:attr:`DependencyGraph.parse_warnings`).
+Markers are evaluated as PEP 508 says, ``extra`` set for each extra a parent asks for;
+extras are followed to a fixpoint. A line whose marker is just ``extra == "x"`` (three in
+four) is parsed only when that extra is in effect or looked at, and warned about then.
 """
 
 from __future__ import annotations
@@ -137,18 +130,12 @@ class DependencyGraph:
     def closure(
         self, name: NormalizedName, extra: NormalizedName
     ) -> tuple[list[Edge], set[tuple[NormalizedName, NormalizedName]]] | None:
-        """Return what activating ``name[extra]`` would add, without adding it.
-
-        Nested extras (``a[x]`` requires ``b[x]``, or ``a[x]`` requires
-        ``a[y]``) are followed to a fixpoint; extras already in effect are not
-        walked again.
+        """Return what activating ``name[extra]`` would add (nested extras too), without adding it.
 
         Returns:
-            ``(edges, activated)``: the new edges (a package's requirement on
-            its own extras included) and the ``(name, extra)``
-            pairs that would come into effect; ``None`` when a requirement on
-            the way is not installed at an allowed version (the extra is then
-            not in this environment).
+            ``(edges, activated)``: the new edges (self edges included) and the ``(name,
+            extra)`` pairs coming into effect; ``None`` when a requirement on the way is
+            not installed at an allowed version.
         """
         steps, activated, unmet = self._walk(name, extra)
         return None if unmet is not None else (self._edges(steps), activated)
@@ -159,9 +146,7 @@ class DependencyGraph:
         """Walk ``name[extra]`` as :meth:`closure` does; stop at the first unmet requirement.
 
         Returns:
-            ``(edges, activated, unmet)``; with an unmet requirement, ``edges``
-            is empty (the walk looks at a line of an extra without parsing its
-            marker; only what it returns is parsed).
+            ``(edges, activated, unmet)``; ``edges`` is empty when something is unmet.
         """
         steps, activated, unmet = self._walk(name, extra)
         if unmet is None:
@@ -177,11 +162,7 @@ class DependencyGraph:
     def _walk(
         self, name: NormalizedName, extra: NormalizedName
     ) -> tuple[list[_Step], set[tuple[NormalizedName, NormalizedName]], _Unmet | None]:
-        """Follow ``name[extra]`` and its nested extras; stop at the first unmet requirement.
-
-        A line of an extra is looked at through :func:`simple_requirement`
-        (name, extras, specifier): its marker is parsed only if an edge is built.
-        """
+        """Follow ``name[extra]`` and nested extras; a line's marker is parsed only for an edge."""
         activated = {(name, extra)}
         queue = [(name, extra)]
         steps: list[_Step] = []
@@ -213,10 +194,7 @@ class DependencyGraph:
         return steps, activated, None
 
     def _edges(self, steps: list[_Step]) -> list[Edge]:
-        """Build the edges of a walk, its lines parsed now.
-
-        Self edges too (``p[all]`` -> ``p[io]``): :meth:`infer` keeps them apart.
-        """
+        """Build the edges of a walk (self edges too: :meth:`infer` keeps them apart)."""
         return [
             Edge(parent=parent, child=child, requirement=req, extra=parent_extra)
             for parent, parent_extra, child, at, item in steps
@@ -226,8 +204,7 @@ class DependencyGraph:
     def infer(self, name: NormalizedName, extra: NormalizedName) -> None:
         """Put ``name[extra]`` in effect as inferred (its closure must be satisfied).
 
-        An extra already in effect (a dependent asks for it, in a cycle) is
-        only marked: it is to be written on the line, its edges are there.
+        An extra already in effect (asked for in a cycle) is only marked, for its line.
         """
         if extra in self.active.get(name, ()):
             self.inferred[name].add(extra)
@@ -251,20 +228,14 @@ class DependencyGraph:
         lines: Mapping[NormalizedName, Iterable[NormalizedName]],
         more_edges: Iterable[Edge] = (),
     ) -> set[NormalizedName]:
-        """Return what installing ``lines`` (name -> extras) brings in, as a resolver would.
-
-        Base edges are followed, and an extra's edges only when that extra is
-        asked for: on a line, or by a requirement on the way (``b[x]``,
-        ``p[io]`` of ``p`` itself). ``more_edges`` are edges not added yet
-        (an extra's :meth:`closure`).
-        """
+        """Return :func:`reach` over the graph's edges and ``more_edges`` (not added yet)."""
         index = self._edge_index()
         if more_edges:
             index = edges_by_parent((*self.edges, *self.self_edges, *more_edges))
         return reach(index, lines)
 
     def _edge_index(self) -> EdgeIndex:
-        """Return the edges (self edges too) by ``(parent, extra)``; rebuilt after additions."""
+        """Return the edges (self edges too) by ``(parent, extra)``, rebuilt after additions."""
         size = (len(self.edges), len(self.self_edges))
         if self._index_size != size:
             self._index = edges_by_parent((*self.edges, *self.self_edges))
@@ -306,32 +277,23 @@ class DependencyGraph:
     def _requirements(
         self, dist: InstalledDistribution, extra: NormalizedName | None
     ) -> Iterator[Requirement]:
-        """Yield the requirements of ``dist`` that apply here for ``extra``, in metadata order.
-
-        With ``extra=None``: the unconditional ones; with an extra: only the
-        ones that apply because of that extra (not the unconditional ones again).
-        """
-        lines = self._lines_of(dist)
+        """Yield, in order, the requirements of ``dist`` for no extra or only due to ``extra``."""
         if extra is None:
-            for _, req in lines.other:
-                marker = req.marker
-                if marker is None or self._evaluate(dist, marker, ""):
+            for _, req in self._lines_of(dist).other:
+                if req.marker is None or self._evaluate(dist, req.marker, ""):
                     yield req
             return
-        dist_lines = (
-            (at, self._requirement(dist, at, item)) for at, item in self._extra_items(dist, extra)
-        )
-        yield from (req for _, req in dist_lines if req is not None)
+        for at, item in self._extra_items(dist, extra):
+            if (req := self._requirement(dist, at, item)) is not None:
+                yield req
 
     def _extra_items(
         self, dist: InstalledDistribution, extra: NormalizedName
     ) -> Iterator[tuple[int, Requirement | str]]:
-        """Yield what applies for ``extra`` of ``dist``, in metadata order, with its position.
+        """Yield ``(position, line)`` of what applies for ``extra`` of ``dist``, in order.
 
-        A line of this extra only (its marker is just ``extra == "x"``) comes
-        as its text, not parsed; any other line whose marker names an extra is
-        evaluated and comes parsed when it applies. moto has 300 lines across
-        40 extras: only this extra's are looked at.
+        A line whose marker is just ``extra == "x"`` comes as text; others are evaluated
+        and come parsed. moto has 300 lines over 40 extras: only this extra's are read.
         """
         lines = self._lines_of(dist)
         own = lines.extra_only.get(extra, [])
@@ -342,7 +304,7 @@ class DependencyGraph:
             *((at, req, False) for at, req in marked),
         ]
         if own and marked:
-            entries.sort(key=_position)
+            entries.sort(key=lambda entry: entry[0])
         for at, item, applies in entries:
             # markers evaluated as they come, so that a walk that stops early evaluates no more
             if applies or (
@@ -356,7 +318,7 @@ class DependencyGraph:
     def _requirement(
         self, dist: InstalledDistribution, at: int, item: Requirement | str
     ) -> Requirement | None:
-        """Return ``item`` parsed (line ``at`` of ``dist``), or ``None`` when it does not parse."""
+        """Return ``item`` (line ``at`` of ``dist``) parsed, or ``None`` when it does not parse."""
         return self._parse(dist, at, item) if isinstance(item, str) else item
 
     def _lines_of(self, dist: InstalledDistribution) -> _Lines:
@@ -400,11 +362,7 @@ class DependencyGraph:
 
 
 class _Lines:
-    """The ``Requires-Dist`` lines of one distribution, as the graph looks them up.
-
-    Each entry carries its position in the metadata, so that what an extra
-    brings is yielded in the metadata's order.
-    """
+    """The ``Requires-Dist`` lines of one distribution, each with its position."""
 
     __slots__ = ("by_extra", "extra_only", "marked", "other")
 
@@ -420,10 +378,6 @@ class _Lines:
         ``None``: a marker that names ``extra`` in another way (each extra evaluates it)."""
 
 
-def _position(entry: tuple[int, Requirement | str, bool]) -> int:
-    return entry[0]
-
-
 _MARKER_EXTRAS: dict[int, tuple[Marker, tuple[NormalizedName | None, ...]]] = {}
 """id(marker) -> (marker, the extras it names): markers are shared by all dists."""
 
@@ -434,9 +388,8 @@ _EXTRA_EQUALS = re.compile(r"""\bextra\s*==\s*['"]([^'"]+)['"]""")
 def _marker_extras(marker: Marker) -> tuple[NormalizedName | None, ...]:
     """Return the extras a marker compares ``extra ==`` with (PEP 685 normalized).
 
-    ``()`` when it does not mention ``extra`` (never an extra's own
-    requirement); ``(None,)`` when it does in another form (``extra !=``,
-    ``"x" == extra``): then it must be evaluated for every extra.
+    ``()`` when it names no ``extra``; ``(None,)`` when it does in another form
+    (``extra !=``, ``"x" == extra``): then every extra evaluates it.
     """
     cached = _MARKER_EXTRAS.get(id(marker))
     if cached is not None and cached[0] is marker:
@@ -468,15 +421,8 @@ def reach(
 ) -> set[NormalizedName]:
     """Return the names installing ``lines`` (name -> extras) brings in, as a resolver would.
 
-    Base edges are followed, and an extra's edges only when that extra is
-    asked for: on a line, or by a requirement on the way (``b[x]``).
-
-    Args:
-        index: the edges to follow (:func:`edges_by_parent`).
-        lines: the requested names, each with its extras.
-
-    Returns:
-        The names of ``lines`` and everything they require, transitively.
+    ``index`` is :func:`edges_by_parent`. Base edges are followed, an extra's only when it
+    is asked for: on a line, or by a requirement on the way (``b[x]``, ``p[io]`` of ``p``).
     """
     stack: list[tuple[NormalizedName, NormalizedName | None]] = []
     for name, extras in lines.items():
