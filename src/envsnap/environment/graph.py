@@ -284,8 +284,8 @@ class DependencyGraph:
                     yield req
             return
         for at, item in self._extra_items(dist, extra):
-            if (req := self._requirement(dist, at, item)) is not None:
-                yield req
+            if (parsed := self._requirement(dist, at, item)) is not None:
+                yield parsed
 
     def _extra_items(
         self, dist: InstalledDistribution, extra: NormalizedName
