@@ -1,14 +1,4 @@
-"""The snapshot engine: distributions -> dependency graph -> classification.
-
-A :class:`Snapshot` is what one environment holds at one moment: its
-distributions, the edges between them (markers and extras evaluated for *that*
-environment, PEP 508), the requirements that are not satisfied, and for each
-distribution whether it is top-level (``declared``, ``requested`` or
-``root``) or ``transitive`` (with the packages it comes ``via``).
-
-The classification itself (reasons, inferred extras) is
-:mod:`~envsnap.environment.classify`.
-"""
+"""The snapshot engine: distributions -> dependency graph -> classification (docs/freeze.md)."""
 
 from __future__ import annotations
 
@@ -76,13 +66,11 @@ class Snapshot:
     inferred_extras: Mapping[NormalizedName, frozenset[NormalizedName]] = field(
         default_factory=dict
     )
-    """Extras of top-level packages inferred because they explain packages that
-    would otherwise be roots (see :func:`build_snapshot`)."""
+    """Extras of top-level packages inferred to explain would-be roots (:func:`build_snapshot`)."""
     top_level_extras: Mapping[NormalizedName, frozenset[NormalizedName]] = field(
         default_factory=dict
     )
-    """The extras written on each top-level line (``uvicorn[standard]``): the
-    inferred ones and the ones the project declares."""
+    """The extras written on each top-level line (``uvicorn[standard]``): inferred and declared."""
     explains: Mapping[str, tuple[NormalizedName, ...]] = field(default_factory=dict)
     """For each inferred extra (``uvicorn[standard]``, display name), the roots it explains."""
     warnings: tuple[MetadataWarning, ...] = ()
@@ -105,14 +93,9 @@ class Snapshot:
     ) -> list[InstalledDistribution]:
         """Return the distributions an output lists, sorted by normalized name.
 
-        Args:
-            include_tools: keep pip, setuptools, wheel and distribute
-                (``pip freeze --all``).
-            exclude: names (any spelling) to leave out.
-
-        Returns:
-            The environment's own distributions (plus the base ones when the
-            snapshot was taken with ``include_system``), minus the left-out ones.
+        The environment's own (and the base ones with ``include_system``), without
+        :data:`TOOLING` unless ``include_tools`` (``pip freeze --all``) and ``exclude``
+        (names, any spelling).
         """
         skip = {canonicalize_name(n) for n in exclude}
         if not include_tools:
@@ -124,21 +107,15 @@ class Snapshot:
         ]
 
     def summary(self, *, include_tools: bool = False, exclude: Iterable[str] = ()) -> str:
-        """Return the one-line account of the classification, for stderr.
+        """Return ``top-level: 11 (7 requested, 2 declared, 2 roots); extras inferred: a[x]``.
 
-        ``top-level: 11 (7 requested, 2 declared, 2 roots); extras inferred:
-        uvicorn[standard], Flask[async]``, counted over what :meth:`listed`
-        shows with the same arguments.
+        Counted over what :meth:`listed` gives with the same arguments; for stderr.
         """
         listed = self.listed(include_tools=include_tools, exclude=exclude)
         counts: dict[str, int] = defaultdict(int)
         for dist in listed:
             counts[self.reasons[dist.name].kind] += 1
-        parts = [
-            f"{counts[kind]} {label}"
-            for kind, label in (("requested", "requested"), ("declared", "declared"))
-            if counts[kind]
-        ]
+        parts = [f"{counts[kind]} {kind}" for kind in ("requested", "declared") if counts[kind]]
         if counts["root"]:
             parts.append(counted(counts["root"], "root"))
         top = sum(counts[k] for k in ("requested", "declared", "root"))
@@ -152,13 +129,7 @@ class Snapshot:
         return text + f"; extras inferred: {', '.join(inferred) or 'none'}"
 
     def explain(self, name: str) -> str:
-        """Return why ``name`` is top-level or transitive, for ``freeze --explain``.
-
-        Several lines: the classification, the ``REQUESTED`` and ``INSTALLER``
-        files (PEP 376) and what they are taken to mean, the dependents (with
-        their requirement), the extras in effect and which were inferred (and
-        what they explain), and for a root kept top-level although an extra
-        explains it, the other reading.
+        """Return why ``name`` is top-level or transitive, in lines, for ``freeze --explain``.
 
         Raises:
             KeyError: ``name`` is not installed.
@@ -223,40 +194,29 @@ def take_snapshot(
     """Probe a target environment and snapshot it.
 
     Args:
-        python: an interpreter path or venv directory (see
-            :func:`envsnap.environment.find.find_interpreter` for the defaults).
-        project: declared dependencies, to classify them as ``declared``: a
-            declaration, or a ``pyproject.toml`` path or its directory
-            (:func:`envsnap.environment.project.as_project`).
-        include_system: list the base installation's distributions too,
-            when the venv sees them (``include-system-site-packages``).
-        environment: an already probed target; ``python`` is then ignored, and
-            so is a restore running beside it (the caller reads the venv it
-            builds, or has checked: :func:`envsnap.environment.find.guard_read`).
-        started_probe: a probe started earlier
-            (:func:`envsnap.environment.target.start_probe`, as the CLI does before
-            its imports); its answer is used if it probes the same interpreter.
-
-    Returns:
-        The :class:`Snapshot`.
+        python: an interpreter or venv directory (defaults: :func:`.find.choose_target`).
+        project: the declared dependencies (:func:`.project.as_project`).
+        include_system: list the base installation's distributions too, when the venv sees them.
+        environment: an already probed target; ``python`` and a restore beside it are then
+            ignored (the caller verifies the venv it builds, or ran :func:`.find.guard_read`).
+        started_probe: a probe started earlier (:func:`.target.start_probe`, as the CLI
+            does before its imports), used if it probes the same interpreter.
 
     Raises:
-        envsnap.errors.TargetError: the target is missing, broken or not a Python;
-            an envsnap restore is running beside it, before or during the read
-            (:func:`envsnap.environment.find.guard_read`).
+        envsnap.errors.TargetError: the target is missing, broken or not a Python; an
+            envsnap restore is running beside it, before or during the read.
         envsnap.errors.InputError: ``project`` is a path that cannot be read.
     """
     if project is not None:
         from envsnap.environment.project import as_project  # noqa: PLC0415
 
-        project = as_project(project)
+        project = as_project(project)  # a bad path is said before the target is probed
     env = environment or probe(find_interpreter(python), started=started_probe)
     # a restore's own verification passes the venv it builds under its lock
     with guard_read(env) if environment is None else contextlib.nullcontext():
         base = env.base_site_packages if env.include_system_site_packages else ()
-        # Reading makes a great many small objects and no reference cycles: the
-        # cyclic garbage collector would run ~150 times for nothing (10-25 % of
-        # the time on 2000 dists, bench/run.py), so it pauses meanwhile.
+        # many small objects, no cycles: the cyclic GC would run ~150 times for nothing
+        # (10-25 % of the time on 2000 dists, bench/run.py)
         was_enabled = gc.isenabled()
         gc.disable()
         try:
@@ -278,37 +238,25 @@ def build_snapshot(
     project: ProjectDeclaration | str | os.PathLike[str] | None = None,
     include_system: bool = False,
 ) -> Snapshot:
-    """Build the graph and classification of already-read distributions.
+    """Build the graph and classification of already-read distributions (docs/freeze.md).
 
-    Markers are evaluated in ``environment.markers`` (PEP 508). An extra of a
-    distribution is in effect when a dependent asks for it (``name[extra]``,
-    nested extras followed to a fixpoint), when the project declares it
-    (``requests[socks]`` in ``pyproject.toml``), or when it is *inferred*.
-
-    Classification, first rule wins: ``declared`` (the project names it),
-    ``requested`` (a ``REQUESTED`` file, PEP 376, from an installer that
-    writes it only for what the user named: not uv), ``root`` (nothing
-    requires it), else ``transitive``. A root is then *explained*, when it can
-    be, by an extra of a top-level package: the extra is inferred when every
-    requirement it brings in (its nested extras included) is installed and it
-    reaches that root; the extras explaining the most roots are taken first.
-    An explained root without a ``REQUESTED`` file becomes transitive
-    (``via web[fast]``); one with an untrustworthy ``REQUESTED`` file stays
-    top-level (``Reason.explained_by`` names the extra), since the user may
-    have typed it. An extra is never inferred to explain a package that owns
-    an inferred extra itself, so the top-level lines with their extras always
-    regenerate the environment. See docs/freeze.md.
+    Markers are evaluated in ``environment.markers`` (PEP 508). An extra is in effect
+    when a dependent asks for it (nested ones followed), the project declares it, or
+    it is inferred. Classification, first rule wins: ``declared``, ``requested`` (a PEP
+    376 ``REQUESTED`` file from an installer that writes it only for what the user named:
+    not uv), ``root`` (nothing requires it), else ``transitive``. A root is explained,
+    when it can be, by an extra of a top-level package whose whole closure is installed
+    (most roots first); it then becomes transitive (``via web[fast]``), or stays top-level
+    with ``Reason.explained_by`` when its ``REQUESTED`` file carries no signal. A package
+    owning an inferred extra is never explained away, so the top-level lines with their
+    extras always regenerate the environment.
 
     Args:
         environment: the target the distributions come from.
-        distributions: as returned by :func:`read_distributions`.
+        distributions: as :func:`read_distributions` returns them.
         warnings: reading problems to carry along.
-        project: declared dependencies, classified as ``declared`` (a
-            declaration or a path, see :func:`envsnap.environment.project.as_project`).
+        project: the declared dependencies (:func:`.project.as_project`).
         include_system: see :meth:`Snapshot.listed`.
-
-    Returns:
-        The :class:`Snapshot`.
     """
     if project is not None:
         from envsnap.environment.project import as_project  # noqa: PLC0415
@@ -330,12 +278,10 @@ def build_snapshot(
     reasons = classify(
         dists, graph, project.names if project else frozenset(), declared_lines, explains
     )
-    line_extras: dict[NormalizedName, set[NormalizedName]] = defaultdict(set)
-    for name, extras in graph.inferred.items():
-        line_extras[name] |= extras
-    for name, extra in asked:
+    line_extras = {name: set(extras) for name, extras in graph.inferred.items()}
+    for name, extras in declared_lines.items():
         if name in dists:
-            line_extras[name].add(extra)
+            line_extras[name] = line_extras.get(name, set()) | extras
     # the lines the graph parsed, inference included; one read_distributions parsed and
     # warned about already (parse_requires=True) is not said twice
     said = set(warnings)
@@ -359,20 +305,10 @@ def build_snapshot(
 
 
 def unmet_extra(snapshot: Snapshot, name: str, extra: str) -> Unsatisfied | None:
-    """Return the first requirement ``name[extra]`` brings in that the environment lacks.
+    """Return the first requirement ``name[extra]`` (any spelling) brings in that is unmet.
 
-    Nested extras are followed (``a[x]`` requires ``b[y]``); markers are
-    evaluated for the snapshot's environment. Used by ``check`` for the
-    extras a lock file asks for (``uvicorn[standard]``).
-
-    Args:
-        snapshot: the environment.
-        name: the distribution (any spelling); it must be installed.
-        extra: the extra (any spelling).
-
-    Returns:
-        The unmet requirement (``Unsatisfied``), or ``None`` when the extra
-        is fully installed or ``name`` is not installed at all.
+    Nested extras are followed, markers evaluated for the snapshot's environment (PEP 508).
+    ``None`` when the extra is fully installed or ``name`` is not installed at all.
     """
     dists = {d.name: d for d in snapshot.distributions}
     key = canonicalize_name(name)
