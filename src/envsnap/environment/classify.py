@@ -1,11 +1,6 @@
 """Classification: why each distribution of a snapshot is there.
 
-Top-level (``declared``, ``requested``, ``root``) or ``transitive`` (with the
-packages it comes ``via``); roots explained by extras of top-level packages
-(``uvicorn[standard]``) where every requirement of the extra is installed;
-dependency cycles no top-level line reaches given a root. The rules are
-described in docs/freeze.md and at
-:func:`~envsnap.environment.snapshot.build_snapshot`.
+The rules: :func:`~envsnap.environment.snapshot.build_snapshot` and docs/freeze.md.
 """
 
 from __future__ import annotations
@@ -21,10 +16,10 @@ from envsnap.environment import TOOLING
 from envsnap.environment.distributions import REQUESTED_WITHOUT_SIGNAL
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Iterable, Iterator, Mapping
 
     from envsnap.environment.distributions import InstalledDistribution
-    from envsnap.environment.graph import DependencyGraph
+    from envsnap.environment.graph import DependencyGraph, Edge
     from envsnap.environment.project import ProjectDeclaration
 
 __all__ = ["Kind", "Reason", "classify", "declared_extras"]
@@ -42,9 +37,8 @@ class Reason:
     via: tuple[str, ...] = ()
     """For ``transitive``: the dependents, ``name`` or ``name[extra]``, sorted."""
     explained_by: tuple[str, ...] = ()
-    """For a ``root`` kept top-level although an inferred extra reaches it
-    (its ``REQUESTED`` file carries no signal): those extras, ``name[extra]``.
-    The other reading of the same environment is ``transitive`` via them."""
+    """For a ``root`` an inferred extra reaches, kept top-level (``REQUESTED`` without
+    signal): those extras, ``name[extra]``; the other reading is ``transitive`` via them."""
 
     @property
     def top_level(self) -> bool:
@@ -62,14 +56,12 @@ def declared_extras(
     """Return the ``(name, extra)`` pairs the project's applicable requirements ask for."""
     if project is None:
         return []
-    pairs: list[tuple[NormalizedName, NormalizedName]] = []
-    for dep in project.dependencies:
-        marker = dep.requirement.marker
-        if marker_holds(marker, markers, otherwise=False):
-            pairs += [
-                (dep.name, canonicalize_name(extra)) for extra in sorted(dep.requirement.extras)
-            ]
-    return pairs
+    return [
+        (dep.name, canonicalize_name(extra))
+        for dep in project.dependencies
+        if marker_holds(dep.requirement.marker, markers, otherwise=False)
+        for extra in sorted(dep.requirement.extras)
+    ]
 
 
 def classify(
@@ -79,13 +71,7 @@ def classify(
     declared_lines: Mapping[NormalizedName, set[NormalizedName]],
     explains: dict[str, list[NormalizedName]],
 ) -> dict[NormalizedName, Reason]:
-    """Classify every distribution and infer the extras that explain roots.
-
-    The rules are :func:`~envsnap.environment.snapshot.build_snapshot`'s
-    (docs/freeze.md): ``declared``, ``requested`` (PEP 376 ``REQUESTED``
-    from an installer that writes it only for what the user named), ``root``
-    (nothing requires it), else ``transitive``; roots explained by inferred
-    extras where they can be.
+    """Return each distribution's :class:`Reason`, by the rules of ``build_snapshot``.
 
     Args:
         dists: the installed distributions by name.
@@ -93,9 +79,6 @@ def classify(
         declared: the names the project declares.
         declared_lines: the extras the project asks for, by name.
         explains: filled with ``a[x]`` -> the packages that inferred extra explains.
-
-    Returns:
-        Each distribution's :class:`Reason`.
     """
     declared = frozenset(name for name in declared if name in dists)  # installed ones
     # a venv a restore marked: an unmarked REQUESTED there is the installer's own (uv's)
@@ -153,11 +136,10 @@ def _via(
     plain = {(edge.parent, edge.child) for edge in graph.edges if edge.extra is None}
     for edge in graph.edges:
         parent = dists[edge.parent].display_name
-        if edge.extra is None or (edge.parent, edge.child) in plain:
-            # a parent that needs the child anyway is named without its extra
-            via[edge.child].add(parent)
-        else:
-            via[edge.child].add(f"{parent}[{edge.extra}]")
+        # a parent that needs the child anyway is named without its extra
+        if edge.extra is not None and (edge.parent, edge.child) not in plain:
+            parent += f"[{edge.extra}]"
+        via[edge.child].add(parent)
     return via
 
 
@@ -171,22 +153,22 @@ def _infer_extras(
 ) -> dict[NormalizedName, list[str]]:
     """Infer extras of top-level packages that explain roots; return root -> ``a[x]`` labels.
 
-    ``typed``: the packages with a ``REQUESTED`` file that may say the user
-    typed them; an explained root among them stays top-level.
-
-    Greedy, deterministic: among the extras whose whole closure is installed,
-    take the one reaching the most unexplained roots (an extra of a package
-    top-level for its own reason before one of a root still unexplained, then
-    the smallest, then by name), put it in effect, and repeat until no extra
-    explains anything.
-    pip, setuptools, wheel and distribute never need explaining (they are in
-    most venvs by default). A root that owns an inferred extra is not
-    explained away: its line must stay to carry the extra. An explained root
-    with a ``REQUESTED`` file (no signal, e.g. uv) stays top-level.
+    Greedy: take the installed extra reaching the most unexplained roots (an owner
+    top-level for its own reason first, then the smallest, then by name), put it in
+    effect, repeat. :data:`TOOLING` needs no explaining; a root owning an inferred extra
+    is not explained away (its line carries the extra); an explained root in ``typed``
+    (a ``REQUESTED`` file without signal) stays top-level.
     """
     needs = {name for name in roots if name not in TOOLING}
+    if not needs:
+        return {}
     top = set(top_level)
-    candidates = _candidate_extras(dists, graph, top, needs) if needs else {}
+    # the extras not in effect reaching what needs explaining: (what they reach, edge count)
+    candidates: dict[_ExtraKey, tuple[set[NormalizedName], int]] = {}
+    for owner, extra, edges in _installed_extras(dists, graph, top, skip=graph.active):
+        reached = {edge.child for edge in edges} - {owner}
+        if reached & needs:
+            candidates[owner, extra] = (reached, len(edges))
     owners: set[NormalizedName] = set()
     explained: dict[NormalizedName, list[str]] = defaultdict(list)
     while True:
@@ -216,30 +198,22 @@ def _infer_extras(
 _ExtraKey = tuple[NormalizedName, NormalizedName]
 
 
-def _candidate_extras(
+def _installed_extras(
     dists: Mapping[NormalizedName, InstalledDistribution],
     graph: DependencyGraph,
-    top: set[NormalizedName],
-    needs: set[NormalizedName],
-) -> dict[_ExtraKey, tuple[set[NormalizedName], int]]:
-    """Return the extras of ``top`` packages not in effect, installed, and reaching ``needs``.
-
-    Each maps to ``(packages its closure reaches, number of edges it adds)``.
-    """
-    candidates: dict[_ExtraKey, tuple[set[NormalizedName], int]] = {}
-    for owner in sorted(top):
+    owners: Iterable[NormalizedName],
+    *,
+    skip: Mapping[NormalizedName, set[NormalizedName]],
+) -> Iterator[tuple[NormalizedName, NormalizedName, list[Edge]]]:
+    """Yield ``(owner, extra, edges of its closure)`` for each installed extra not in ``skip``."""
+    for owner in sorted(owners):
         if dists[owner].origin.editable:
             continue  # an ``-e PATH`` line carries no extras in the files envsnap reads
         for extra in dists[owner].provides_extras:
-            if extra in graph.active.get(owner, ()):
-                continue
-            found = graph.closure(owner, extra)
-            if found is None:
-                continue
-            reached = {edge.child for edge in found[0]} - {owner}
-            if reached & needs:
-                candidates[owner, extra] = (reached, len(found[0]))
-    return candidates
+            if extra not in skip.get(owner, ()):
+                closure = graph.closure(owner, extra)
+                if closure is not None:
+                    yield owner, extra, closure[0]
 
 
 def _lines(
@@ -260,12 +234,9 @@ def _explain_unreached(
     top_level: set[NormalizedName],
     declared_lines: Mapping[NormalizedName, set[NormalizedName]],
 ) -> dict[str, list[NormalizedName]]:
-    """Infer extras of top-level packages that reach packages no top-level line reaches.
+    """Infer extras of top-level packages reaching what no line reaches; return ``a[x]`` -> those.
 
-    Such packages have dependents, so they are no roots: a cycle closed by an
-    extra (``a`` requires ``b[x]``, ``b[x]`` requires ``a``) that only an
-    extra of a top-level package brings in. Greedy as :func:`_infer_extras`.
-    Returns ``a[x]`` -> the packages it reaches.
+    Such packages are in a cycle closed by an extra (``a`` requires ``b[x]``, which requires ``a``).
     """
     found: dict[str, list[NormalizedName]] = {}
     while True:
@@ -273,20 +244,12 @@ def _explain_unreached(
         if not unreached:
             return found
         best: tuple[tuple[int, str, str], _ExtraKey, set[NormalizedName]] | None = None
-        for owner in sorted(top_level):
-            if dists[owner].origin.editable:
-                continue
-            for extra in dists[owner].provides_extras:
-                # an extra in effect counts too: a dependent inside the cycle asks for it
-                if extra in graph.inferred.get(owner, ()):
-                    continue
-                closure = graph.closure(owner, extra)
-                if closure is None:
-                    continue
-                gain = graph.reach({owner: {extra}}, closure[0]) & unreached
-                key = (-len(gain), owner, extra)
-                if gain and (best is None or key < best[0]):
-                    best = (key, (owner, extra), gain)
+        # an extra in effect counts too: a dependent inside the cycle asks for it
+        for owner, extra, edges in _installed_extras(dists, graph, top_level, skip=graph.inferred):
+            gain = graph.reach({owner: {extra}}, edges) & unreached
+            key = (-len(gain), owner, extra)
+            if gain and (best is None or key < best[0]):
+                best = (key, (owner, extra), gain)
         if best is None:
             return found
         _, (owner, extra), gain = best
@@ -300,15 +263,10 @@ def _unreached_cycle_roots(
     top_level: set[NormalizedName],
     declared_lines: Mapping[NormalizedName, set[NormalizedName]],
 ) -> list[NormalizedName]:
-    """Pick roots for the dependency cycles that no top-level line reaches.
+    """Pick roots for the dependency cycles no top-level line reaches (sphinx <-> plug-ins).
 
-    Such a cycle (e.g. sphinx <-> sphinxcontrib-*) has no package without
-    dependents, so it would have no top-level member at all. Reaching is
-    what a resolver does from the top-level lines (:meth:`DependencyGraph.reach`:
-    an extra's edges only when it is asked for). The member that brings in
-    most of what is left is taken, then the one with the most dependencies
-    inside the cycle (sphinx, rather than one of its plug-ins), ties broken
-    by name; until everything is reached.
+    Until everything is reached: the member bringing in most of what is left, then the one
+    with most dependencies inside the cycle (sphinx, not a plug-in), then by name.
     """
     children: dict[NormalizedName, set[NormalizedName]] = defaultdict(set)
     parents: dict[NormalizedName, set[NormalizedName]] = defaultdict(set)
@@ -340,7 +298,7 @@ def _reach(
     adjacency: Mapping[NormalizedName, set[NormalizedName]],
     within: set[NormalizedName] | None = None,
 ) -> set[NormalizedName]:
-    """Return ``start`` and every node reachable from it (optionally inside ``within``)."""
+    """Return ``start`` and every node reachable from it (only through ``within``, if given)."""
     seen = set(start)
     stack = list(start)
     while stack:
