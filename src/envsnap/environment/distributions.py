@@ -1,27 +1,9 @@
-"""Read the installed distributions of a set of site-packages directories.
+"""Read the installed distributions of site-packages directories, from the files alone.
 
-Everything is read with the host's Python from the files on disk; no code of
-the target environment is imported. Formats:
-
-- ``*.dist-info`` (PEP 376/627 directories): ``METADATA`` (core metadata),
-  ``REQUESTED``, ``INSTALLER`` and ``direct_url.json`` (PEP 610);
-- ``*.egg-info`` (setuptools): ``PKG-INFO`` plus ``requires.txt``, as a
-  directory or a single file;
-- legacy develop installs: ``*.egg-link`` files pointing at a project whose
-  ``*.egg-info`` lives in its source tree, and ``__editable__`` ``.pth``
-  files of setuptools' editable installs (PEP 660).
-
-Broken distributions do not stop the read: each becomes a
-:class:`MetadataWarning` naming its path.
-
-``Requires-Dist`` values are kept as text and parsed when something needs them
-(:mod:`~envsnap.environment.requirements`, cached by text): reading 460
-distributions meets about 4,400 of them, three in four for an extra
-(``; extra == "test"``) that the environment never asks for (docs/performance.md).
-
-The files inside a distribution (core metadata headers, ``requires.txt``,
-``direct_url.json``, editable finders) are read by
-:mod:`~envsnap.environment.metadata`.
+``*.dist-info`` (PEP 376/627, PEP 610 ``direct_url.json``), ``*.egg-info`` (a directory or
+a file), ``*.egg-link`` develop installs and setuptools' ``__editable__`` files (PEP 660).
+A broken distribution becomes a :class:`MetadataWarning`. ``Requires-Dist`` lines stay
+text until needed: three in four are for an extra never asked for (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -35,10 +17,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import InvalidName, NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from envsnap._io import (
-    SMALL_FILE_LIMIT,
-    read_limited,
-)
+from envsnap._io import SMALL_FILE_LIMIT, read_limited
 from envsnap.environment.metadata import (
     INDEX_ORIGIN,
     MetadataWarning,
@@ -63,12 +42,7 @@ if TYPE_CHECKING:
 
     from envsnap.index.distfile import ProjectFiles
 
-__all__ = [
-    "InstalledDistribution",
-    "read_distributions",
-    "read_provenance",
-]
-
+__all__ = ["InstalledDistribution", "read_distributions", "read_provenance"]
 
 REQUESTED_WITHOUT_SIGNAL = frozenset({"uv"})
 """Installers (``INSTALLER``, PEP 376) that write ``REQUESTED`` into every
@@ -91,8 +65,7 @@ class InstalledDistribution:
     version: Version
     """The installed version."""
     requires_dist: tuple[str, ...] = ()
-    """``Requires-Dist`` values as the metadata writes them (PEP 508 text);
-    :attr:`requires` holds them parsed."""
+    """``Requires-Dist`` values as written (PEP 508 text); :attr:`requires` holds them parsed."""
     provides_extras: tuple[NormalizedName, ...] = ()
     """``Provides-Extra``, normalized (PEP 685)."""
     requires_python: SpecifierSet | None = None
@@ -104,8 +77,7 @@ class InstalledDistribution:
     requested: bool = False
     """A ``REQUESTED`` file exists (PEP 376): the user asked for it by name."""
     marked: bool = False
-    """The ``REQUESTED`` file is envsnap's (its first line is :data:`REQUESTED_MARK`):
-    a restore made it say the lock's top-level list, whatever installer wrote it."""
+    """The ``REQUESTED`` file is a restore's (:data:`REQUESTED_MARK`): the lock's top-level."""
     location: Path
     """The ``*.dist-info`` / ``*.egg-info`` path."""
     metadata_format: Literal["dist-info", "egg-info"] = "dist-info"
@@ -118,12 +90,7 @@ class InstalledDistribution:
 
     @property
     def requires(self) -> tuple[Requirement, ...]:
-        """``Requires-Dist`` parsed (PEP 508), lines that do not parse left out.
-
-        Parsed on first use (:func:`parse_requirement`); a line that does not
-        parse is skipped here without a word: the warning about it comes from
-        whoever needs the line (:func:`read_distributions`, the dependency graph).
-        """
+        """``Requires-Dist`` parsed on first use (PEP 508), lines that do not parse left out."""
         if self._requires is None:
             parsed = (parse_requirement(line)[0] for line in self.requires_dist)
             found = tuple(r for r in parsed if not isinstance(r, str))
@@ -142,20 +109,14 @@ def read_distributions(
 
     Args:
         site_dirs: the environment's own site-packages directories, in order.
-        base_dirs: base-installation directories to read too (their
-            distributions get ``in_base=True``); a name found in ``site_dirs``
-            hides the same name here, as it does on ``sys.path``.
-        parse_requires: parse every ``Requires-Dist`` line now and warn about
-            the ones that do not parse (each warning right after its
-            distribution's others). ``False``: leave them to whoever needs
-            them; :class:`~envsnap.environment.graph.DependencyGraph` parses
-            and warns about the lines it follows (the ones of an extra only
-            when the extra is in effect), which is what a snapshot needs.
+        base_dirs: the base installation's, read too (``in_base=True``); a name in
+            ``site_dirs`` hides the same name here, as on ``sys.path``.
+        parse_requires: parse and warn about every ``Requires-Dist`` line now; ``False``
+            leaves that to the :class:`~envsnap.environment.graph.DependencyGraph`.
 
     Returns:
-        ``(distributions, warnings)``: distributions sorted by normalized
-        name; one warning for each broken distribution, unparsable line, or
-        name installed twice (naming both paths; the first one found is kept).
+        ``(distributions, warnings)``: distributions sorted by normalized name; a warning
+        per broken distribution, bad line, or name installed twice (the first one kept).
     """
     found: dict[NormalizedName, InstalledDistribution] = {}
     warnings: list[MetadataWarning] = []
@@ -169,13 +130,11 @@ def read_distributions(
                 if first is None:
                     found[dist.name] = dist
                 elif not (in_base and not first.in_base):
-                    warnings.append(
-                        MetadataWarning(
-                            dist.location,
-                            f"{dist.display_name} is installed twice: also at "
-                            f"{first.location}; using the first one",
-                        )
+                    message = (
+                        f"{dist.display_name} is installed twice: also at {first.location}; "
+                        "using the first one"
                     )
+                    warnings.append(MetadataWarning(dist.location, message))
     return [found[name] for name in sorted(found)], warnings
 
 
@@ -297,8 +256,7 @@ def _build(
     metadata_format: Literal["dist-info", "egg-info"],
     in_base: bool,
 ) -> InstalledDistribution | None:
-    names = headers.get("name")
-    versions = headers.get("version")
+    names, versions = headers.get("name"), headers.get("version")
     if not names or not versions:
         missing = "Name" if not names else "Version"
         warnings.append(MetadataWarning(path, f"metadata has no {missing}: skipped"))
@@ -347,17 +305,13 @@ def _build(
 def read_provenance(dist: InstalledDistribution) -> ProjectFiles | None:
     """Return the file ``dist`` was installed from, as its ``provenance_url.json`` records it.
 
-    PEP 710 (draft): ``url`` (the file), ``index_url`` (the index it came
-    from) and ``archive_info.hashes``; envsnap restore writes it
-    (:func:`envsnap.install.dist_info.record_provenance`). Read only when
-    asked (freeze's hash source), never during a snapshot.
+    PEP 710 (draft): ``url``, ``index_url`` and ``archive_info.hashes``, written by a
+    restore (:func:`envsnap.install.dist_info.record_provenance`).
 
     Returns:
-        The one file (its name taken from the URL, its sha256) as
-        :class:`~envsnap.index.distfile.ProjectFiles` of the distribution's name and
-        version, ``index`` set; ``None`` when there is no such file, or it is
-        not a JSON object with those keys, holds a control character, gives no
-        sha256, or names a file of another distribution or version.
+        The one file (with its sha256) as :class:`~envsnap.index.distfile.ProjectFiles`,
+        ``index`` set; ``None`` when the file is missing, malformed, holds a control
+        character, has no sha256, or names another distribution or version.
     """
     import urllib.parse  # noqa: PLC0415
 

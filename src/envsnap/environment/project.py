@@ -1,9 +1,4 @@
-"""Read what a project declares in ``pyproject.toml``.
-
-``[project] dependencies``, selected ``[project.optional-dependencies]``
-extras, and selected PEP 735 ``[dependency-groups]`` (resolved with
-``packaging.dependency_groups``, includes followed).
-"""
+"""Read what ``pyproject.toml`` declares: dependencies, extras, PEP 735 dependency groups."""
 
 from __future__ import annotations
 
@@ -40,8 +35,7 @@ class DeclaredDependency:
     source: str
     """``dependencies``, ``optional-dependencies.NAME`` or ``dependency-groups.NAME``."""
     line: int | None = field(default=None, compare=False)
-    """1-based line of ``pyproject.toml`` where the requirement is written (for
-    annotations); ``None`` when it cannot be found in the text."""
+    """1-based line of ``pyproject.toml`` holding it (for annotations), when found."""
 
     @property
     def name(self) -> NormalizedName:
@@ -76,14 +70,9 @@ def read_project(
         extras: optional-dependency names to include (``"*"`` for all).
         groups: PEP 735 dependency-group names to include (``"*"`` for all).
 
-    Returns:
-        The :class:`ProjectDeclaration`.
-
     Raises:
-        InputError: the file is missing or not valid TOML, a requirement is not
-            valid PEP 508, a selected extra or group does not exist, or a
-            selected group's ``include-group`` chain is longer than
-            :data:`MAX_INCLUDE_DEPTH`.
+        InputError: the file is missing or not TOML, a requirement not PEP 508, a selected
+            extra or group missing, an ``include-group`` chain over :data:`MAX_INCLUDE_DEPTH`.
     """
     file = path / "pyproject.toml" if path.is_dir() else path
     text, data = read_toml(file)
@@ -102,11 +91,8 @@ def read_project(
             except InvalidRequirement as exc:
                 message = f"{file}: invalid requirement {item!r} in {source}: {exc}"
                 raise InputError(message) from None
-            deps.append(
-                DeclaredDependency(
-                    requirement=requirement, source=source, line=lines.get(str(item))
-                )
-            )
+            line = lines.get(str(item))
+            deps.append(DeclaredDependency(requirement=requirement, source=source, line=line))
 
     add(project.get("dependencies", []), "dependencies")
     optional = project.get("optional-dependencies", {})
@@ -145,20 +131,13 @@ def read_project(
 
 
 MAX_INCLUDE_DEPTH = 100
-"""The longest chain of PEP 735 ``include-group`` entries envsnap follows (in groups).
-
-packaging's resolver follows includes recursively (a chain of about 600
-groups is a RecursionError); PEP 735 sets no bound, and no project needs more."""
+"""The longest PEP 735 ``include-group`` chain followed (packaging recurses: 600 overflow)."""
 
 
 def _refuse_deep_includes(file: Path, table: dict[str, object], selected: Sequence[str]) -> None:
     """Refuse a selected group whose ``include-group`` chain is over :data:`MAX_INCLUDE_DEPTH`.
 
-    The longest chain is measured with a stack of its own (each group once;
-    a cycle is left to packaging's resolver, which names it).
-
-    Raises:
-        InputError: naming the group and the start of its chain.
+    Measured without recursion, each group once; a cycle is left to packaging, which names it.
     """
     graph: dict[str, list[str]] = {}  # group -> the groups it includes
     for key, items in table.items():
@@ -201,10 +180,7 @@ _TOML_STRING = re.compile(r""""((?:[^"\\]|\\.)*)"|'([^']*)'""")
 
 
 def _string_lines(text: str) -> dict[str, int]:
-    """Map each one-line TOML string of ``text`` to its first line (1-based).
-
-    TOML parsers give no positions; a requirement is found by its text.
-    """
+    """Map each one-line TOML string of ``text`` to its first line (TOML parsers give none)."""
     found: dict[str, int] = {}
     for number, line in enumerate(text.splitlines(), start=1):
         for basic, literal in _TOML_STRING.findall(line):
@@ -214,11 +190,7 @@ def _string_lines(text: str) -> dict[str, int]:
 
 
 def _group_lines(table: dict[str, object], lines: dict[str, int]) -> dict[str, int]:
-    """Map the normal form of each PEP 735 group requirement to its line.
-
-    packaging's resolver returns groups as parsed requirements, whose text
-    may differ from what was written (``pytest >= 8`` is ``pytest>=8``).
-    """
+    """Map each PEP 735 group requirement's normal form (``pytest>=8``) to its line."""
     found: dict[str, int] = {}
     for items in table.values():
         for item in items if isinstance(items, list) else ():
@@ -257,11 +229,9 @@ def as_project(
 def as_project(
     project: ProjectDeclaration | str | os.PathLike[str] | None,
 ) -> ProjectDeclaration | None:
-    """Return ``project`` as a declaration: a path is read with :func:`read_project`.
+    """Return ``project`` as a declaration: a path (file or directory) is read without extras.
 
-    Every library function that takes ``project=`` accepts a
-    :class:`ProjectDeclaration`, a ``pyproject.toml`` path or the directory
-    holding one (its ``[project]`` dependencies, no extras or groups), or ``None``.
+    Every library function taking ``project=`` takes what this does.
 
     Raises:
         InputError: as :func:`read_project`, for a path.
