@@ -57,10 +57,9 @@ class Finished:
 
 
 class BoundedProcess:
-    """A child process started now, with stdin closed and stdout/stderr piped.
+    """A child process started now, stdin closed, stdout/stderr piped.
 
     Args:
-        args: the program and its arguments.
         timeout: seconds from now until :meth:`wait` gives up.
         max_output: bytes each of stdout and stderr may hold.
         env: the child's environment (default: the caller's).
@@ -69,7 +68,7 @@ class BoundedProcess:
         OSError: the program cannot be started (as :class:`subprocess.Popen`).
     """
 
-    __slots__ = ("_deadline", "_max_output", "_pid", "_process", "_timeout")
+    __slots__ = ("_deadline", "_max_output", "_process", "_timeout", "pid")
 
     def __init__(
         self,
@@ -94,12 +93,8 @@ class BoundedProcess:
             env=dict(env) if env is not None else None,
             **extra,  # type: ignore[call-overload]
         )
-        self._pid: int = self._process.pid
-
-    @property
-    def pid(self) -> int:
+        self.pid: int = self._process.pid
         """The child's process id (and, on POSIX, its process group's)."""
-        return self._pid
 
     def wait(self) -> Finished:
         """Read the output and wait for the exit, all before the deadline.
@@ -133,11 +128,9 @@ class BoundedProcess:
             process.wait(timeout=_REAP_TIMEOUT)
 
     def __enter__(self) -> BoundedProcess:
-        """Return the process itself."""
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        """Kill the process group if :meth:`wait` was not called."""
         self.kill()
 
     @staticmethod

@@ -172,9 +172,8 @@ def probe(
         started: a probe already running (:func:`start_probe`), used if it probes ``interpreter``.
 
     Raises:
-        TargetError: the file is not a runnable Python 3, hangs past
-            ``timeout``, prints more than :data:`PROBE_OUTPUT_LIMIT`, or prints
-            something that is not the probe's answer.
+        TargetError: not a runnable Python 3; it hangs past ``timeout``, prints more than
+            :data:`PROBE_OUTPUT_LIMIT`, or prints something other than the probe's answer.
     """
     if started is not None and started.interpreter == interpreter:
         return started.result()
@@ -207,7 +206,6 @@ class PendingProbe:
     __slots__ = ("_error", "_process", "_result", "_timeout", "interpreter")
 
     def __init__(self, interpreter: Path, timeout: float) -> None:
-        """Start the probe process; see :func:`start_probe`."""
         self.interpreter = interpreter
         """The interpreter being probed (as given)."""
         self._timeout = timeout
@@ -220,7 +218,7 @@ class PendingProbe:
                 [os.fspath(interpreter.absolute()), "-I", "-S", "-c", _PROBE + _PRINT],
                 timeout=timeout,
                 max_output=PROBE_OUTPUT_LIMIT,
-                env=_probe_environ(),
+                env={k: v for k, v in os.environ.items() if not k.startswith("PYTHON")},
             )
         except OSError as exc:
             self._error = TargetError(
@@ -251,11 +249,9 @@ class PendingProbe:
             process.kill()
 
     def __enter__(self) -> PendingProbe:
-        """Return the probe itself."""
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        """Stop the probe if its answer was not taken."""
         self.cancel()
 
     def _collect(self) -> TargetEnvironment:
@@ -298,11 +294,6 @@ class PendingProbe:
                 f"({type(exc).__name__ if isinstance(exc, MemoryError) else exc})",
                 hint="is it a Python interpreter? name another with python=",
             ) from None
-
-
-def _probe_environ() -> dict[str, str]:
-    """Return the environment for the probe: the caller's, minus Python's knobs."""
-    return {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
 
 
 def _environment_from(interpreter: Path, raw: dict[str, object]) -> TargetEnvironment:
