@@ -122,10 +122,11 @@ class DependencyGraph:
         for dist in self.dists.values():
             self._add_edges(dist, None)
         for name, extra in declared_extras:
-            if name in self.dists and extra not in self.active[name]:
-                self.active[name].add(extra)
-                self._pending.append((name, extra))
-        self._drain()
+            if name in self.dists:
+                self._activate(name, extra)
+        while self._pending:
+            name, extra = self._pending.popleft()
+            self._add_edges(self.dists[name], extra)
 
     def closure(
         self, name: NormalizedName, extra: NormalizedName
@@ -216,11 +217,7 @@ class DependencyGraph:
         for pkg, pkg_extra in activated:
             self.active[pkg].add(pkg_extra)
         for edge in edges:
-            if edge.child == edge.parent:
-                self.self_edges.append(edge)
-                continue
-            self.edges.append(edge)
-            self.parents[edge.child].add(edge.parent)
+            self._add_edge(edge)
         self.inferred[name].add(extra)
 
     def reach(
@@ -229,10 +226,9 @@ class DependencyGraph:
         more_edges: Iterable[Edge] = (),
     ) -> set[NormalizedName]:
         """Return :func:`reach` over the graph's edges and ``more_edges`` (not added yet)."""
-        index = self._edge_index()
         if more_edges:
-            index = edges_by_parent((*self.edges, *self.self_edges, *more_edges))
-        return reach(index, lines)
+            return reach(edges_by_parent((*self.edges, *self.self_edges, *more_edges)), lines)
+        return reach(self._edge_index(), lines)
 
     def _edge_index(self) -> EdgeIndex:
         """Return the edges (self edges too) by ``(parent, extra)``, rebuilt after additions."""
@@ -242,37 +238,34 @@ class DependencyGraph:
             self._index_size = size
         return self._index
 
-    def _drain(self) -> None:
-        while self._pending:
-            name, extra = self._pending.popleft()
-            self._add_edges(self.dists[name], extra)
-
     def _add_edges(self, dist: InstalledDistribution, extra: NormalizedName | None) -> None:
         for req in self._requirements(dist, extra):
             child_name = canonical_name(req.name)
             child = self.dists.get(child_name)
             if child is None or not req.specifier.contains(child.version, prereleases=True):
-                self.unsatisfied.append(
-                    Unsatisfied(
-                        dependent=dist.name,
-                        requirement=req,
-                        extra=extra,
-                        installed=child.version if child else None,
-                    )
+                installed = child.version if child else None
+                unmet = Unsatisfied(
+                    dependent=dist.name, requirement=req, extra=extra, installed=installed
                 )
+                self.unsatisfied.append(unmet)
             if child is None:
                 continue
-            edge = Edge(parent=dist.name, child=child_name, requirement=req, extra=extra)
-            if child_name != dist.name:
-                self.edges.append(edge)
-                self.parents[child_name].add(dist.name)
-            else:
-                self.self_edges.append(edge)
+            self._add_edge(Edge(parent=dist.name, child=child_name, requirement=req, extra=extra))
             for wanted in req.extras:
-                child_extra = canonical_name(wanted)
-                if child_extra not in self.active[child_name]:
-                    self.active[child_name].add(child_extra)
-                    self._pending.append((child_name, child_extra))
+                self._activate(child_name, canonical_name(wanted))
+
+    def _add_edge(self, edge: Edge) -> None:
+        if edge.child == edge.parent:
+            self.self_edges.append(edge)
+        else:
+            self.edges.append(edge)
+            self.parents[edge.child].add(edge.parent)
+
+    def _activate(self, name: NormalizedName, extra: NormalizedName) -> None:
+        """Put ``name[extra]`` in effect, its requirements added when the queue drains."""
+        if extra not in self.active[name]:
+            self.active[name].add(extra)
+            self._pending.append((name, extra))
 
     def _requirements(
         self, dist: InstalledDistribution, extra: NormalizedName | None
