@@ -84,9 +84,8 @@ def read_metadata(path: str | Path, warnings: list[MetadataWarning]) -> dict[str
     try:
         text = head.decode("utf-8")
     except UnicodeDecodeError as exc:
-        warnings.append(
-            MetadataWarning(Path(path), f"not UTF-8 (byte {exc.start}); undecodable bytes replaced")
-        )
+        message = f"not UTF-8 (byte {exc.start}); undecodable bytes replaced"
+        warnings.append(MetadataWarning(Path(path), message))
         text = head.decode("utf-8", "replace")
     headers: dict[str, list[str]] = {}
     key: str | None = None  # the header being read (None: none, after a line without ":")
@@ -254,15 +253,12 @@ def _holds_control(path: Path, data: dict[str, object], warnings: list[MetadataW
                 todo.append((f"a key in {where}" if where else "a key", str(key)))
                 todo.append((f"{where}.{key}" if where else str(key), item))
             continue
-        char = first_control(value) if isinstance(value, str) else None
-        if char is not None and isinstance(value, str):
-            warnings.append(
-                MetadataWarning(
-                    path.parent,
-                    f"direct_url.json: {where} {excerpt(value)} holds a control character "
-                    f"({char}); its origin is ignored: pinned by version, from the index",
-                )
+        if isinstance(value, str) and (char := first_control(value)) is not None:
+            message = (
+                f"direct_url.json: {where} {excerpt(value)} holds a control character "
+                f"({char}); its origin is ignored: pinned by version, from the index"
             )
+            warnings.append(MetadataWarning(path.parent, message))
             return True
     return False
 

@@ -1,14 +1,15 @@
 """``Requires-Dist`` lines (PEP 508), parsed fast and once per distinct text.
 
-An environment repeats a few hundred texts thousands of times: each is parsed once and
-shared. The common ``name[extras] specifiers ; marker`` form is split by a regular
-expression (ten times faster than packaging); anything else goes through packaging.
+An environment repeats a few hundred texts thousands of times: each is parsed once
+(:func:`functools.cache`) and shared. The common ``name[extras] specifiers ; marker``
+form is split by a regular expression (ten times faster than packaging); anything else
+goes through packaging.
 """
 
 from __future__ import annotations
 
+import functools
 import re
-from typing import cast
 
 from packaging.markers import InvalidMarker, Marker
 from packaging.requirements import InvalidRequirement, Requirement
@@ -27,46 +28,26 @@ __all__ = [
 ]
 
 
-_CANONICAL: dict[str, NormalizedName] = {}
-
-
+@functools.cache
 def canonical_name(name: str) -> NormalizedName:
     """Return :func:`~packaging.utils.canonicalize_name` of ``name`` (PEP 503), once per text."""
-    found = _CANONICAL.get(name)
-    if found is None:
-        found = _CANONICAL[name] = canonicalize_name(name)
-    return found
+    return canonicalize_name(name)
 
 
-_SPECIFIERS: dict[str, SpecifierSet] = {}
-"""Specifier text -> :class:`SpecifierSet` (``Requires-Python`` and requirements share them)."""
-
-
+@functools.cache
 def parse_specifier(text: str) -> SpecifierSet:
     """Return the :class:`SpecifierSet` of ``text``, parsed once per distinct text.
 
     Raises:
         InvalidSpecifier: ``text`` is not a PEP 440 specifier set.
     """
-    found = _SPECIFIERS.get(text)
-    if found is None:
-        found = _SPECIFIERS[text] = SpecifierSet(text)
-    return found
+    return SpecifierSet(text)
 
 
-_EXTRAS: dict[tuple[str, ...], tuple[NormalizedName, ...]] = {}
-
-
+@functools.cache
 def normalize_extras(extras: tuple[str, ...]) -> tuple[NormalizedName, ...]:
-    """``Provides-Extra`` values normalized (PEP 685), sorted, once per distinct list."""
-    found = _EXTRAS.get(extras)
-    if found is None:
-        found = _EXTRAS[extras] = tuple(sorted({canonicalize_name(e) for e in extras}))
-    return found
-
-
-_REQUIREMENT_CACHE: dict[str, tuple[Requirement | str, bool]] = {}
-"""``Requires-Dist`` line -> (parsed requirement or error text, credentials stripped)."""
+    """Return ``Provides-Extra`` values normalized (PEP 685), sorted, once per distinct list."""
+    return tuple(sorted({canonicalize_name(e) for e in extras}))
 
 
 _SIMPLE_REQUIREMENT = re.compile(
@@ -75,8 +56,6 @@ _SIMPLE_REQUIREMENT = re.compile(
     r"(?:\((?P<paren>[^;@\[\]()]*)\)|(?P<spec>[^;@\[\]()]*?))\s*(?:;(?P<marker>[^@]*))?"
 )
 _EXTRA_NAME = re.compile(r"\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*")
-_MARKERS: dict[str, Marker] = {}
-"""Marker text -> :class:`Marker`: parsed once, shared by every requirement that has it."""
 
 
 def parse_simple(line: str) -> Requirement | None:
@@ -89,16 +68,11 @@ def parse_simple(line: str) -> Requirement | None:
     if split is None:
         return None
     name, extras, specifier = split
-    marker_text = line.partition(";")[2] if ";" in line else None
     marker = None
-    if marker_text is not None:
-        marker = _MARKERS.get(marker_text)
+    if ";" in line:
+        marker = _marker(line.partition(";")[2])
         if marker is None:
-            try:
-                marker = Marker(marker_text)
-            except InvalidMarker:
-                return None
-            _MARKERS[marker_text] = marker
+            return None
     requirement = Requirement.__new__(Requirement)
     requirement.name = name
     requirement.url = None
@@ -108,9 +82,16 @@ def parse_simple(line: str) -> Requirement | None:
     return requirement
 
 
-_SPLIT: dict[str, tuple[str, tuple[str, ...], SpecifierSet] | None] = {}
+@functools.cache
+def _marker(text: str) -> Marker | None:
+    """Return the :class:`Marker` of ``text`` (shared by every line with it); ``None``: invalid."""
+    try:
+        return Marker(text)
+    except InvalidMarker:
+        return None
 
 
+@functools.cache
 def simple_requirement(line: str) -> tuple[str, tuple[str, ...], SpecifierSet] | None:
     """Split a ``Requires-Dist`` line of the common form without parsing its marker.
 
@@ -119,12 +100,6 @@ def simple_requirement(line: str) -> tuple[str, tuple[str, ...], SpecifierSet] |
         whose parts before the marker are valid, once per distinct line; ``None`` for
         any other line: :func:`parse_requirement` decides those.
     """
-    if line not in _SPLIT:
-        _SPLIT[line] = _split(line)
-    return _SPLIT[line]
-
-
-def _split(line: str) -> tuple[str, tuple[str, ...], SpecifierSet] | None:
     match = _SIMPLE_REQUIREMENT.fullmatch(line)
     if match is None:
         return None
@@ -145,6 +120,7 @@ def _split(line: str) -> tuple[str, tuple[str, ...], SpecifierSet] | None:
         return None
 
 
+@functools.cache
 def parse_requirement(line: str) -> tuple[Requirement | str, bool]:
     """Parse one ``Requires-Dist`` value (PEP 508) once per text: the same object each time.
 
@@ -152,13 +128,6 @@ def parse_requirement(line: str) -> tuple[Requirement | str, bool]:
         ``(requirement, credentials_removed)`` (from a ``name @ url`` line's URL); for a
         line packaging rejects, the requirement is the reason (URLs in it redacted).
     """
-    cached = _REQUIREMENT_CACHE.get(line)
-    if cached is None:
-        cached = _REQUIREMENT_CACHE[line] = _parse_requirement(line)
-    return cached
-
-
-def _parse_requirement(line: str) -> tuple[Requirement | str, bool]:
     if (simple := parse_simple(line)) is not None:
         return simple, False
     from envsnap._text import redact_urls, strip_credentials  # noqa: PLC0415
@@ -191,19 +160,15 @@ def requirement_problem(line: str) -> str | None:
 
 
 _EXTRA_ONLY = re.compile(r"""\s*extra\s*==\s*(?:"([^"']+)"|'([^"']+)')\s*""")
-_EXTRA_OF: dict[str, str] = {}
-"""Line -> its extra (:func:`extra_of`), ``""`` for none."""
 
 
+@functools.cache
 def extra_of(line: str) -> NormalizedName | None:
     """Return the extra (PEP 685) of a line whose whole marker is ``extra == "x"``, else ``None``.
 
     Such a line need not be parsed until the extra is in effect. Decided from the text,
     once per line; a URL line gives ``None`` (its ``;`` may belong to the URL).
     """
-    found = _EXTRA_OF.get(line)
-    if found is None:
-        requirement, semicolon, marker = line.partition(";")
-        match = _EXTRA_ONLY.fullmatch(marker) if semicolon and "@" not in requirement else None
-        found = _EXTRA_OF[line] = canonical_name(match[1] or match[2]) if match else ""
-    return cast("NormalizedName", found) if found else None
+    requirement, semicolon, marker = line.partition(";")
+    match = _EXTRA_ONLY.fullmatch(marker) if semicolon and "@" not in requirement else None
+    return canonical_name(match[1] or match[2]) if match else None
