@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -112,9 +112,7 @@ class Snapshot:
         Counted over what :meth:`listed` gives with the same arguments; for stderr.
         """
         listed = self.listed(include_tools=include_tools, exclude=exclude)
-        counts: dict[str, int] = defaultdict(int)
-        for dist in listed:
-            counts[self.reasons[dist.name].kind] += 1
+        counts = Counter(self.reasons[dist.name].kind for dist in listed)
         parts = [f"{counts[kind]} {kind}" for kind in ("requested", "declared") if counts[kind]]
         if counts["root"]:
             parts.append(counted(counts["root"], "root"))
@@ -134,7 +132,7 @@ class Snapshot:
         Raises:
             KeyError: ``name`` is not installed.
         """
-        dist = self._by_name.get(canonicalize_name(name))
+        dist = self.get(name)
         if dist is None:
             raise KeyError(name)
         reason = self.reasons[dist.name]
@@ -159,9 +157,8 @@ class Snapshot:
             who = by_name[edge.parent].display_name + (f"[{edge.extra}]" if edge.extra else "")
             lines.append(f"    {who} ({edge.requirement})")
         active = sorted(self.extras.get(dist.name, ()))
-        inferred = self.inferred_extras.get(dist.name, frozenset())
         lines.append(f"  extras in effect: {', '.join(active) or 'none'}")
-        for extra in sorted(inferred):
+        for extra in sorted(self.inferred_extras.get(dist.name, ())):
             label = f"{dist.display_name}[{extra}]"
             explains = sorted(by_name[n].display_name for n in self.explains.get(label, ()))
             lines.append(f"  inferred: {label}, which explains {', '.join(explains)}")
