@@ -74,9 +74,9 @@ markers = {
     "python_version": "%d.%d" % sys.version_info[:2],
     "sys_platform": sys.platform,
 }
-def dirs(prefixes):
+def unique(paths):
     out = []
-    for p in site.getsitepackages(prefixes):
+    for p in paths:
         if p not in out:
             out.append(p)
     return out
@@ -98,10 +98,8 @@ if name:
     scheme = sysconfig.get_paths(name, vars={"base": prefix, "platbase": prefix})
 else:
     scheme = sysconfig.get_paths(vars={"base": prefix, "platbase": prefix})
-own = []
-for p in [scheme["purelib"], scheme["platlib"]] + dirs([prefix]):
-    if p not in own:
-        own.append(p)
+own = unique([scheme["purelib"], scheme["platlib"]] + site.getsitepackages([prefix]))
+base = unique(site.getsitepackages([sys.base_prefix])) if sys.base_prefix != prefix else []
 answer = {
     "executable": sys.executable,
     "prefix": prefix,
@@ -110,7 +108,7 @@ answer = {
     "implementation": implementation,
     "platform": sysconfig.get_platform(),
     "site_packages": own,
-    "base_site_packages": dirs([sys.base_prefix]) if sys.base_prefix != prefix else [],
+    "base_site_packages": base,
     "markers": markers,
 }
 """
