@@ -24,7 +24,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Kind", "Reason", "classify", "declared_extras"]
 
-
 Kind = Literal["declared", "requested", "root", "transitive"]
 
 

@@ -155,10 +155,13 @@ class DependencyGraph:
         parent, parent_extra, at, item, installed = unmet
         requirement = self._requirement(self.dists[parent], at, item)
         assert requirement is not None  # noqa: S101 - the walk met it parsed or simple
-        found = Unsatisfied(
-            dependent=parent, requirement=requirement, extra=parent_extra, installed=installed
+        return (
+            [],
+            activated,
+            Unsatisfied(
+                dependent=parent, requirement=requirement, extra=parent_extra, installed=installed
+            ),
         )
-        return [], activated, found
 
     def _walk(
         self, name: NormalizedName, extra: NormalizedName
@@ -373,8 +376,6 @@ class _Lines:
 
 _MARKER_EXTRAS: dict[int, tuple[Marker, tuple[NormalizedName | None, ...]]] = {}
 """id(marker) -> (marker, the extras it names): markers are shared by all dists."""
-
-
 _EXTRA_EQUALS = re.compile(r"""\bextra\s*==\s*['"]([^'"]+)['"]""")
 
 
