@@ -116,10 +116,7 @@ def _is_remote(request: DistFile) -> bool:
 
 
 def _fetch(
-    request: DistFile,
-    cache: FileCache,
-    client: HttpClient | None,
-    partial: _Partial,
+    request: DistFile, cache: FileCache, client: HttpClient | None, partial: _Partial
 ) -> Path:
     """Return a verified local path for one request (see :func:`fetch_all`)."""
     from envsnap.index.file_cache import hash_file  # noqa: PLC0415

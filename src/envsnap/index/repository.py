@@ -52,16 +52,14 @@ class HashSource(Protocol):
 
     def describe(self) -> str:
         """Return a short description for messages (``the index at URL``...)."""
-        ...
 
     def lookup(self, name: NormalizedName, version: Version) -> ProjectFiles | None:
         """Return the files of ``name==version``, or ``None`` when the source lacks it.
 
         Raises:
-            OperationError: the source cannot be read (unreachable index,
-                download failed, unreadable file).
+            OperationError: the source cannot be read (unreachable index, failed download,
+                unreadable file).
         """
-        ...
 
 
 def collect(

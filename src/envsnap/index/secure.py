@@ -26,14 +26,7 @@ from envsnap.errors import InputError
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
-__all__ = [
-    "Credentials",
-    "check_secure",
-    "host_key",
-    "is_secure",
-    "is_trusted",
-    "without_userinfo",
-]
+__all__ = ["Credentials", "check_secure", "host_key", "is_secure", "is_trusted", "without_userinfo"]
 
 _LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
 

@@ -116,8 +116,7 @@ class IndexSettings:
         """
         if self.no_index:
             return ()
-        main = self.index_url or pip_default_index()
-        return (main, *self.extra_index_urls)
+        return (self.index_url or pip_default_index(), *self.extra_index_urls)
 
     def has_credentials(self) -> bool:
         """Whether a named index URL carries ``user:password@`` (used, never written)."""

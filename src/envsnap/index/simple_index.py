@@ -215,7 +215,7 @@ class SimpleIndex(_Remote):
         pages = self.pages
         if pages is None:
             return None
-        pin = _pin_key(name, version)
+        pin = f"{name}=={canonicalize_version(version)}"  # equal versions, one key
         for raw, clean in self._indexes:
             where = f"{clean}/{name}/"
             found = _stamped(
@@ -291,11 +291,6 @@ def _stamped(
 _GROUPED_FORMAT = 2
 """The kept links' format (a change makes every kept value unused): 2 since a remote page's
 ``file:`` links are dropped."""
-
-
-def _pin_key(name: str, version: Version) -> str:
-    """Return ``name==version`` with the version canonical (equal versions, one key)."""
-    return f"{name}=={canonicalize_version(version)}"
 
 
 def _file_to_json(link: DistFile) -> list[object]:
