@@ -37,9 +37,6 @@ def is_secure(url: str, trusted: Iterable[str] = ()) -> bool:
     Args:
         url: an index, find-links or file URL (a local path counts as secure).
         trusted: ``HOST`` or ``HOST:PORT`` values (pip's ``--trusted-host``).
-
-    Returns:
-        ``True`` for ``https``/``file``/paths, loopback hosts and trusted hosts.
     """
     parts = urllib.parse.urlsplit(url)
     host = (parts.hostname or "").lower()

@@ -286,17 +286,9 @@ def index_settings(
 ) -> IndexSettings:
     """Merge command-line options with ``PIP_*`` variables and pip's configuration, as pip does.
 
-    Args:
-        index_url: ``--index-url``.
-        extra_index_urls: ``--extra-index-url`` values (added to the configured ones).
-        find_links: ``--find-links`` values (added to the configured ones).
-        trusted_hosts: ``--trusted-host`` values (added to the configured ones).
-        no_index: ``--no-index``.
-        cert: ``--cert``.
-        client_cert: ``--client-cert``.
-        commands: the pip command sections to read (see :func:`pip_config`).
-        environ: the environment (default ``os.environ``).
-        config: pip's configuration values (default: :func:`pip_config`).
+    ``index_url`` to ``client_cert`` are pip's options of those names (``--index-url``...);
+    the list ones add to the configured values. ``commands``: the pip command sections to
+    read; ``environ`` defaults to ``os.environ``, ``config`` to :func:`pip_config`'s values.
 
     Returns:
         The merged :class:`IndexSettings`; ``index_url`` stays ``None`` for pip's default index.
@@ -310,21 +302,20 @@ def index_settings(
         return value if value is not None and value.strip() else files.get(key)
 
     def listed(key: str, given: Sequence[str]) -> list[str]:
-        return [*(configured(key) or "").split(), *given]
+        return [*dict.fromkeys([*(configured(key) or "").split(), *given])]
 
     notes: list[str] = []
-    extras = _existing([*dict.fromkeys(listed("extra-index-url", extra_index_urls))], notes)
+    extras = _existing(listed("extra-index-url", extra_index_urls), notes)
     main = index_url or configured("index-url")
     if main is not None:
         _existing([main], notes)  # kept: a skipped main index must not bring pip's default back
-    links = _existing([*dict.fromkeys(listed("find-links", find_links))], notes)
-    flag = (configured("no-index") or "").strip().lower() in _TRUE
+    links = _existing(listed("find-links", find_links), notes)
     return IndexSettings(
         index_url=main,
         extra_index_urls=tuple(extras),
         find_links=tuple(links),
-        trusted_hosts=tuple(dict.fromkeys(listed("trusted-host", trusted_hosts))),
-        no_index=no_index or flag,
+        trusted_hosts=tuple(listed("trusted-host", trusted_hosts)),
+        no_index=no_index or (configured("no-index") or "").strip().lower() in _TRUE,
         cert=cert or configured("cert"),
         client_cert=client_cert or configured("client-cert"),
         proxy=configured("proxy") or None,

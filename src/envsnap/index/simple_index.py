@@ -186,9 +186,7 @@ class SimpleIndex(_Remote):
     ) -> Iterator[tuple[str, list[DistFile]]]:
         """Yield the links of ``name``'s page on each index that has one, in index order.
 
-        Args:
-            name: the project.
-            keep: called with each file name; only the links it keeps are built.
+        ``keep`` is called with each file name; only the links it keeps are built.
 
         Yields:
             ``(the index URL without credentials, the page's links)``; a caller stops at
@@ -284,7 +282,6 @@ def _stamped(
     head = pages.head(clean, ACCEPT)
     if head is None or not 0 <= time.time() - head[0].stored < PINNED_PAGE_AGE:
         return None
-
     return f"links/{_GROUPED_FORMAT}/{ACCEPT}\n{clean}", head[1], lambda: pages.get(clean, ACCEPT)
 
 
