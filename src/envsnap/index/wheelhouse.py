@@ -7,6 +7,8 @@ named like a wheel is refused at once (exit 2) instead of hanging freeze or fill
 
 from __future__ import annotations
 
+import contextlib
+import functools
 from typing import TYPE_CHECKING, BinaryIO
 
 from packaging.utils import (
@@ -127,16 +129,13 @@ def pin_filter(name: NormalizedName, version: Version) -> Callable[[str], bool]:
     of files: the version part (a wheel's second ``-`` field, PEP 427; an sdist's text after
     its last ``-``, as ``packaging`` reads it) is compared first, each distinct text parsed once.
     """
-    versions: dict[str, bool] = {}
 
+    @functools.cache
     def same_version(text: str) -> bool:
-        found = versions.get(text)
-        if found is None:
-            try:
-                found = versions[text] = Version(text) == version
-            except InvalidVersion:
-                found = versions[text] = False
-        return found
+        try:
+            return Version(text) == version
+        except InvalidVersion:
+            return False
 
     def keep(filename: str) -> bool:
         if filename.endswith(".whl"):
@@ -151,12 +150,9 @@ def pin_filter(name: NormalizedName, version: Version) -> Callable[[str], bool]:
 
 def parse_filename(filename: str) -> tuple[NormalizedName, Version] | None:
     """Return ``(name, version)`` of a wheel or sdist file name, else ``None``."""
-    try:
+    with contextlib.suppress(InvalidWheelFilename, InvalidSdistFilename):
         if filename.endswith(".whl"):
-            name, version, _, _ = parse_wheel_filename(filename)
-            return name, version
+            return parse_wheel_filename(filename)[:2]
         if filename.endswith(_SDIST_SUFFIXES):
             return parse_sdist_filename(filename)
-    except (InvalidWheelFilename, InvalidSdistFilename):
-        return None
     return None
