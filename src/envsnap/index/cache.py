@@ -1,16 +1,10 @@
 """Index pages kept on disk, revalidated with ``ETag`` / ``Last-Modified`` (as pip and uv do).
 
-A page is stored under ``pages/<sha256 of its URL and Accept header>`` in the
-cache root (the same root as :class:`envsnap.index.file_cache.FileCache`), as one JSON
-line of metadata followed by the body. A page is used without any request
-while its ``Cache-Control: max-age`` lasts; after that it is asked again with
-``If-None-Match`` / ``If-Modified-Since``, and a ``304 Not Modified`` keeps it.
-Entries appear by atomic rename, so a crash never leaves half a page.
-
-What envsnap reads out of a page (its file links, grouped by version) is kept
-too, under ``pages/parsed/``, tagged with a *stamp* of the page it came from
-(:meth:`PageCache.derived`): a warm restore then reads a few small JSON
-objects instead of parsing every link of every project page again.
+A page is stored under ``pages/<sha256 of its URL and Accept header>`` as one JSON line of
+metadata, then the body; it is used without a request while its ``Cache-Control: max-age``
+lasts, then asked again with ``If-None-Match`` / ``If-Modified-Since`` (a 304 keeps it).
+What envsnap reads out of a page is kept under ``pages/parsed/``, tagged with a stamp of the
+page (:meth:`PageCache.derived`). Entries appear by atomic rename: never half a page.
 """
 
 from __future__ import annotations
@@ -60,12 +54,8 @@ class Page:
 
     def validators(self) -> dict[str, str]:
         """Return the conditional request headers (``If-None-Match``, ``If-Modified-Since``)."""
-        headers = {}
-        if self.etag:
-            headers["If-None-Match"] = self.etag
-        if self.last_modified:
-            headers["If-Modified-Since"] = self.last_modified
-        return headers
+        headers = {"If-None-Match": self.etag, "If-Modified-Since": self.last_modified}
+        return {key: value for key, value in headers.items() if value}
 
 
 def max_age(cache_control: str | None) -> int | None:
@@ -80,11 +70,7 @@ def max_age(cache_control: str | None) -> int | None:
 
 
 class PageCache:
-    """The page cache under ``root`` (created on first write).
-
-    Args:
-        root: the directory for pages (``<cache root>/pages``).
-    """
+    """The page cache under ``root`` (``<cache root>/pages``, created on first write)."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -126,13 +112,11 @@ class PageCache:
         """Return what ``make()`` read out of a page, kept from an earlier run when still valid.
 
         Args:
-            key: names the page and what is read out of it (its URL and the
-                reader's version).
-            stamp: identifies the page's content (:meth:`head`'s stamp for a
-                cached page; for a local file its inode, size, mtime and
-                ctime); a kept value is used only under the same stamp.
-            make: reads the page; its result must be JSON-serialisable. It is
-                stored for the next run (an unwritable cache is not an error).
+            key: names the page and what is read out of it (its URL, the reader's version).
+            stamp: identifies the page's content (:meth:`head`'s stamp; for a local file its
+                inode, size, mtime and ctime); a kept value is used only under the same stamp.
+            make: reads the page; its JSON-serialisable result is kept for the next run
+                (an unwritable cache is not an error).
 
         Returns:
             The kept value, else ``make()``'s.
@@ -144,28 +128,24 @@ class PageCache:
             if kept["stamp"] == stamp:
                 return kept["data"]
         data = make()
-        with contextlib.suppress(OSError):
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, name = tempfile.mkstemp(dir=path.parent, prefix=".parsed-")
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(json.dumps({"stamp": stamp, "data": data}).encode())
-                os.replace(name, path)
-            finally:
-                Path(name).unlink(missing_ok=True)
+        _store(path, ".parsed-", json.dumps({"stamp": stamp, "data": data}).encode())
         return data
 
     def put(self, url: str, accept: str, page: Page) -> None:
         """Store a page (an unwritable cache is not an error: the page is just not kept)."""
-        path = self._path(url, accept)
         meta = {k: v for k, v in asdict(page).items() if k != "body"}
-        with contextlib.suppress(OSError):
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, name = tempfile.mkstemp(dir=path.parent, prefix=".page-")
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(json.dumps(meta).encode() + b"\n")
-                    handle.write(page.body)
-                os.replace(name, path)
-            finally:
-                Path(name).unlink(missing_ok=True)
+        _store(self._path(url, accept), ".page-", json.dumps(meta).encode() + b"\n", page.body)
+
+
+def _store(path: Path, prefix: str, *parts: bytes | bytearray) -> None:
+    """Write ``parts`` to ``path`` by atomic rename; an unwritable cache is not an error."""
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=path.parent, prefix=prefix)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                for part in parts:
+                    handle.write(part)
+            os.replace(name, path)
+        finally:
+            Path(name).unlink(missing_ok=True)

@@ -1,15 +1,8 @@
-"""One file of a distribution: a wheel or sdist with its sha256 and where it lies.
+"""One file of a distribution (:class:`DistFile`) and one release (:class:`ProjectFiles`).
 
-Also :class:`ProjectFiles`, one release: the files of one version as a
-repository lists them, so the sources in :mod:`envsnap.index` (simple index,
-wheelhouse), :mod:`envsnap.index.repository`, which chooses among them, and
-the portable resolver (:mod:`envsnap.portable`) import this module and not
-each other.
-
-The one type for "a file with a hash and a location", shared by the index
-side (:mod:`envsnap.index`: what a repository offers, what is downloaded and
-verified) and the install side (:mod:`envsnap.install`: what a backend
-installs) without either importing the other. See docs/architecture.md.
+The one type for "a file with a hash and a location", shared by the index side (what a
+repository offers, what is downloaded and verified), the portable resolver and the install
+side (what a backend installs), none importing another. See docs/architecture.md.
 """
 
 from __future__ import annotations
@@ -37,16 +30,14 @@ __all__ = ["DistFile", "ProjectFiles", "ordered"]
 class DistFile:
     """One wheel or sdist of a version: a link of an index page, a wheelhouse file, a lock's file.
 
-    A repository's listing leaves ``name``/``version`` to the
-    :class:`ProjectFiles` that holds it; a planned
-    or downloaded file carries them for its messages.
+    A repository's listing leaves ``name``/``version`` to its :class:`ProjectFiles`; a
+    planned or downloaded file carries them for its messages.
     """
 
     filename: str
     """The file's name, e.g. ``idna-3.10-py3-none-any.whl``."""
     hashes: Mapping[str, str]
-    """``{algorithm: hexdigest}``; holds ``sha256`` for every file envsnap
-    fetches or installs (a lock file may record others beside it)."""
+    """``{algorithm: hexdigest}``; holds ``sha256`` for every file envsnap fetches or installs."""
     name: NormalizedName | None = None
     """The distribution's normalized name, when known."""
     version: Version | None = None
@@ -62,9 +53,8 @@ class DistFile:
     yanked: bool = False
     """Whether the index marks it yanked (PEP 592)."""
     core_metadata: Mapping[str, str] | None = None
-    """PEP 658 (named so by PEP 714): ``None`` when the index does not say a
-    ``.metadata`` file is served beside it; else the ``{algorithm: hexdigest}``
-    it gives for that file (empty when it gives none that can be read)."""
+    """PEP 658/714: ``None`` when no ``.metadata`` file is served beside it; else the
+    ``{algorithm: hexdigest}`` given for it (empty when none can be read)."""
 
     @property
     def kind(self) -> Literal["wheel", "sdist"]:
@@ -117,10 +107,9 @@ class ProjectFiles:
         return sdists[0] if sdists else None
 
     def file_for(self, tags: tuple[Tag, ...]) -> DistFile | None:
-        """Return the file pip would pick on a target accepting ``tags``.
+        """Return the file pip would pick on a target accepting ``tags`` (most preferred first).
 
-        The wheel whose best tag comes first in ``tags`` (most preferred
-        first), else an sdist; yanked files are never picked (PEP 592: a
+        The wheel whose best tag comes first, else an sdist; never a yanked file (PEP 592: a
         resolver ignores them unless pinned with ``==``).
         """
         rank = _ranks(tags)

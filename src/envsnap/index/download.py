@@ -1,23 +1,11 @@
 """Fetch distribution files into the cache, in parallel, each verified by its sha256.
 
-:func:`fetch_all` takes the files freeze needs (:class:`~envsnap.index.distfile.DistFile`:
-a URL or a local path plus the sha256 an index promises; ``--portable`` reads
-wheels of other versions for their metadata) and returns a local path for
-each, after checking every hash. Nothing is read from a file that was not
-verified.
-
-- a file whose hash is already in the :class:`~envsnap.index.file_cache.FileCache` is not
-  fetched again (no request at all);
-- a local file (a ``file:`` URL, a wheelhouse path) is hashed in place and
-  used from there;
-- an ``http(s)`` URL is streamed into a temporary file in the cache while it
-  is hashed (:meth:`envsnap.index.http.HttpClient.download`: retries,
-  credentials, redirects, size and time bounds), then moved to its entry.
-
-Ctrl-C or SIGTERM stops the transfers at once: the partial files are removed
-before the interruption goes on. Every failure is collected and reported
-together in one :class:`~envsnap.errors.OperationError` (exit 3) naming each
-package and file.
+A file already in the :class:`~envsnap.index.file_cache.FileCache` is re-hashed, not fetched;
+a local file (``file:`` URL, wheelhouse path) is hashed in place; an ``http(s)`` URL is
+streamed into a temporary file in the cache while hashed
+(:meth:`envsnap.index.http.HttpClient.download`), then moved to its entry. Nothing is read
+from a file that was not verified. Ctrl-C or SIGTERM stops the transfers and removes the
+partial files first; failures are reported together in one ``OperationError`` (exit 3).
 """
 
 from __future__ import annotations
@@ -76,19 +64,16 @@ def fetch_all(
     Args:
         requests: the files.
         cache: where downloads are stored (by sha256) and looked up first.
-        client: the HTTP client (default: one with ``~/.netrc`` credentials
-            and :meth:`~envsnap.index.transfer.Limits.from_environment` bounds).
+        client: the HTTP client (default: ``~/.netrc`` credentials, bounds from the environment).
         jobs: parallel downloads.
 
     Returns:
-        ``{sha256: local path}`` for every request (a cache entry or the
-        local file itself).
+        ``{sha256: local path}`` for every request (a cache entry or the local file itself).
 
     Raises:
-        OperationError: one or more files could not be fetched or do not match
-            their hash; the message names each (package and file).
-        KeyboardInterrupt: Ctrl-C or SIGTERM (as the caller turns it into
-            one); the transfers are stopped and partial files removed first.
+        OperationError: files could not be fetched or do not match their hash (each named).
+        KeyboardInterrupt: Ctrl-C or SIGTERM (as the caller turns it into one); the
+            transfers are stopped and partial files removed first.
     """
     from envsnap._io import run_parallel  # noqa: PLC0415
     from envsnap.index.http import HttpClient  # noqa: PLC0415
@@ -97,12 +82,8 @@ def fetch_all(
     remote = [r for r in unique if _is_remote(r) and cache.get_file(r.sha256) is None]
     http = client or (HttpClient() if remote else None)
     partial = _Partial()
-
-    def one(request: DistFile) -> Path:
-        return _fetch(request, cache, http, partial)
-
     try:
-        outcomes = run_parallel(one, unique, jobs=jobs)
+        outcomes = run_parallel(lambda r: _fetch(r, cache, http, partial), unique, jobs=jobs)
     except BaseException:
         if http is not None:
             http.cancel()
@@ -135,10 +116,7 @@ def _is_remote(request: DistFile) -> bool:
 
 
 def _fetch(
-    request: DistFile,
-    cache: FileCache,
-    client: HttpClient | None,
-    partial: _Partial,
+    request: DistFile, cache: FileCache, client: HttpClient | None, partial: _Partial
 ) -> Path:
     """Return a verified local path for one request (see :func:`fetch_all`)."""
     from envsnap.index.file_cache import hash_file  # noqa: PLC0415
@@ -168,12 +146,7 @@ def _fetch(
     partial.add(scratch)
     try:
         with handle:
-            answer = client.download(
-                request.url,
-                handle,
-                what=what,
-                size=request.size,
-            )
+            answer = client.download(request.url, handle, what=what, size=request.size)
         if answer is None:
             raise OperationError(
                 f"{what}: 404 Not Found from {strip_credentials(request.url)[0]}",

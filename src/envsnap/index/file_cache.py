@@ -1,17 +1,9 @@
 """A content-addressed cache of verified distribution files, for what freeze downloads.
 
-``freeze`` downloads a file when an index gives no hash for it, and
-``--portable`` reads the metadata of wheels of other versions. Each file is
-kept as ``files/sha256/<hh>/<hash>`` under the cache root, stored under the
-sha256 of its bytes, so a file is only ever stored after its hash was
-checked, and a hash finds it again without the network. Every entry appears
-by an atomic ``rename`` of a finished temporary file inside the cache, so a
-crash or a concurrent run never leaves a half-written entry under a final
-name.
-
-The root is ``$ENVSNAP_CACHE_DIR``, else the user cache directory of the
-platform (``platformdirs.user_cache_dir("envsnap")``: ``$XDG_CACHE_HOME/envsnap``
-or ``~/.cache/envsnap`` on Linux).
+A file (one an index gives no hash for, or a wheel ``--portable`` reads metadata from) is
+stored as ``files/sha256/<hh>/<hash>`` only after its hash was checked, by atomic rename of
+a finished temporary file in the cache: a crash or a concurrent run never leaves half an
+entry. The root is ``$ENVSNAP_CACHE_DIR``, else ``platformdirs.user_cache_dir("envsnap")``.
 """
 
 from __future__ import annotations
@@ -39,11 +31,8 @@ def default_cache_dir() -> Path:
     given = os.environ.get(CACHE_ENV)
     if given:
         return Path(given).expanduser()
-    try:
-        import platformdirs  # noqa: PLC0415
-    except ImportError:  # pragma: no cover - platformdirs is a dependency
-        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-        return Path(base) / "envsnap"
+    import platformdirs  # noqa: PLC0415
+
     return Path(platformdirs.user_cache_dir("envsnap", appauthor=False))
 
 
@@ -64,11 +53,7 @@ def hash_stream(stream: BinaryIO) -> tuple[str, int]:
 
 
 class FileCache:
-    """The cache at ``root`` (created on first write).
-
-    Args:
-        root: the cache root (see :func:`default_cache_dir`).
-    """
+    """The cache at ``root`` (see :func:`default_cache_dir`; created on first write)."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -91,11 +76,9 @@ class FileCache:
         return path if path.is_file() else None
 
     def scratch_file(self) -> tuple[BinaryIO, Path]:
-        """Open a new temporary file inside the cache (same file system as the entries).
+        """Return ``(open binary file, its path)`` in the cache, for :meth:`add_file` or deletion.
 
-        Returns:
-            ``(open binary file, its path)``; pass the path to :meth:`add_file`
-            or delete it.
+        The file lies on the same file system as the entries (so the move is a rename).
         """
         scratch = self.root / "tmp"
         scratch.mkdir(parents=True, exist_ok=True)
@@ -103,15 +86,7 @@ class FileCache:
         return os.fdopen(fd, "wb"), Path(name)
 
     def add_file(self, temporary: Path, sha256: str) -> Path:
-        """Move a verified temporary file (from :meth:`scratch_file`) to its entry.
-
-        Args:
-            temporary: the file; its sha256 must already have been checked.
-            sha256: its hash.
-
-        Returns:
-            The entry's path.
-        """
+        """Move a file from :meth:`scratch_file` whose ``sha256`` was checked; return its entry."""
         final = self.file_path(sha256)
         final.parent.mkdir(parents=True, exist_ok=True)
         temporary.chmod(0o644)

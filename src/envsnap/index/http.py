@@ -1,25 +1,14 @@
-"""The one HTTP client for index pages and file downloads (urllib3).
+"""The one HTTP client for index pages and file downloads (urllib3), held to what pip does.
 
-Built on ``urllib3.PoolManager`` (connection reuse, ``maxsize`` connections
-per host) and ``urllib3.Retry`` (connection errors, read timeouts, 429 and
-5xx answers retried with exponential backoff; ``Retry-After`` is not obeyed,
-so a server cannot make envsnap wait for hours). On top of it, what pip does
-and what a hostile server must not get around:
-
-- **credentials** from the index URLs (``user:password@``) and ``~/.netrc``
-  (``$NETRC``) are sent as a header to their own origin only, and never
-  appear in a message (:class:`envsnap.index.secure.Credentials`);
-- **redirects** are followed here, hop by hop: each hop must pass pip's
-  secure-origin rule (:func:`envsnap.index.secure.is_secure`), and a hop to
-  another origin (scheme, host, port) loses the ``Authorization`` header
-  (as requests and pip do);
-- pip's ``cert`` (CA bundle) and ``client-cert`` settings are honoured, and a
-  ``--trusted-host`` is fetched over ``https`` without certificate verification
-  (pip's rule; hashes are still checked);
-- **bounds**: every body is read through :func:`envsnap.index.transfer.read_body`
-  (size, deadline and rate bounds, never held in memory past them);
-- :meth:`HttpClient.cancel` stops every transfer at its next chunk (the
-  caller removes partial files; see :mod:`envsnap.index.download`).
+``urllib3.Retry`` retries connection errors, read timeouts, 429 and 5xx with backoff but
+ignores ``Retry-After`` (a server cannot make envsnap wait for hours). Credentials (index
+URLs' ``user:password@``, ``~/.netrc``) go as a header to their own origin only, never into
+a message (:mod:`envsnap.index.secure`). Redirects are followed hop by hop: each hop must pass
+pip's secure-origin rule, and a hop to another origin loses ``Authorization`` (as requests
+and pip do). pip's ``cert``, ``client-cert`` and ``proxy`` are honoured; a ``--trusted-host``
+is fetched over ``https`` without certificate verification (pip's rule; hashes still
+checked). Every body is read within :func:`envsnap.index.transfer.read_body`'s bounds, and
+:meth:`HttpClient.cancel` stops every transfer at its next chunk.
 """
 
 from __future__ import annotations
@@ -49,8 +38,6 @@ __all__ = ["HttpClient"]
 
 _REDIRECTS = (301, 302, 303, 307, 308)
 _MAX_HOPS = 10
-_MB = 1 << 20
-_TIMEOUT = 15.0
 
 
 def _reason(exc: BaseException, timeout: float) -> str:
@@ -92,14 +79,12 @@ class HttpClient:
 
     Args:
         credentials: auth for index origins (default: ``~/.netrc`` only).
-        trusted_hosts: ``--trusted-host`` values: plain http allowed to them,
-            and their ``https`` certificates not verified (as pip does; the
-            files' hashes are still checked).
+        trusted_hosts: ``--trusted-host`` values: plain http allowed, ``https`` certificates
+            not verified (pip's rule; hashes are still checked).
         cert: a CA bundle (pip's ``cert``); default: the system's.
         client_cert: a PEM file with a client key and certificate (pip's ``client-cert``).
-        proxy: pip's ``proxy`` setting, used for every request; without it the
-            ``HTTP_PROXY``/``HTTPS_PROXY`` variables are, except for the hosts
-            of ``NO_PROXY`` (as pip and requests do).
+        proxy: pip's ``proxy``, used for every request; without it ``HTTP(S)_PROXY`` are,
+            except for the hosts of ``NO_PROXY`` (as pip and requests do).
         limits: time and size bounds (default :meth:`Limits.from_environment`).
     """
 
@@ -137,11 +122,7 @@ class HttpClient:
 
     @classmethod
     def from_settings(cls, settings: IndexSettings, *, limits: Limits | None = None) -> HttpClient:
-        """Return the client pip's settings describe.
-
-        The index URLs' credentials, ``--trusted-host``, ``cert``,
-        ``client-cert`` and ``proxy`` (see :func:`envsnap.index.settings.index_settings`).
-        """
+        """Return the client pip's settings describe (credentials, trusted hosts, cert, proxy)."""
         return cls(
             credentials=Credentials(settings.index_urls()),
             trusted_hosts=settings.trusted_hosts,
@@ -171,7 +152,6 @@ class HttpClient:
         """Return the proxy a request to ``url`` goes through, as pip would choose it."""
         if self._proxy:
             return self._proxy
-        import urllib.parse  # noqa: PLC0415
         import urllib.request  # noqa: PLC0415
 
         parts = urllib.parse.urlsplit(url)
@@ -182,11 +162,7 @@ class HttpClient:
         return chosen
 
     def _make_pool(self, *, verify: bool, proxy: str | None) -> urllib3.PoolManager:
-        """Return a pool with this client's bounds, retries and client certificate.
-
-        ``verify``: check servers' certificates (against pip's ``cert``, else the
-        system's). ``proxy``: go through it (a CONNECT tunnel for ``https``).
-        """
+        """Return a pool with this client's bounds, retries, client certificate and proxy."""
         import urllib3  # noqa: PLC0415
 
         if not verify:  # the user named the host: pip warns nothing either
@@ -236,17 +212,15 @@ class HttpClient:
             accept: the ``Accept`` header.
             what: names the request in messages (``name: INDEX/name/``).
             cache: where pages are kept and revalidated.
-            revalidate: ask the server even when the cached page is still
-                fresh by its ``Cache-Control: max-age`` (a conditional request:
-                304 Not Modified keeps the cached body).
+            revalidate: ask the server (conditionally: 304 keeps the cached body) even
+                while the cached page's ``Cache-Control: max-age`` lasts.
 
         Returns:
             The :class:`~envsnap.index.cache.Page`, or ``None`` for 404/410.
 
         Raises:
-            OperationError: refused redirect, 401/403, another 4xx, a page over
-                the size limit, a deadline missed; :class:`Unreachable` when
-                the server does not answer after the retries.
+            OperationError: refused redirect, 401/403, another 4xx, a page over the size
+                limit, a deadline missed; :class:`Unreachable`: no answer after the retries.
         """
         from envsnap.index.cache import Page, max_age  # noqa: PLC0415
 
@@ -265,7 +239,17 @@ class HttpClient:
                 response.close()  # its body unread: the connection cannot be reused
                 return None
             else:
-                body = self._read(response, what=what, limit=self.limits.page_bytes)
+                body = bytearray()  # grown in place: no second copy of a large page
+                read_body(
+                    response,
+                    body.extend,
+                    limits=self.limits,
+                    cancelled=self._cancelled,
+                    what=what,
+                    limit=self.limits.page_bytes,
+                    stated=False,
+                    page=True,
+                )
                 page = Page(
                     body=body,
                     content_type=response.headers.get("Content-Type", ""),
@@ -285,12 +269,7 @@ class HttpClient:
         return page
 
     def download(
-        self,
-        url: str,
-        out: BinaryIO,
-        *,
-        what: str,
-        size: int | None = None,
+        self, url: str, out: BinaryIO, *, what: str, size: int | None = None
     ) -> tuple[str, int] | None:
         """Stream a file into ``out`` while hashing it.
 
@@ -304,8 +283,8 @@ class HttpClient:
             ``(sha256 hex digest, size)``, or ``None`` for 404/410.
 
         Raises:
-            OperationError: as :meth:`get_page`; also a body longer or shorter
-                than ``size``; :class:`Cancelled` after :meth:`cancel`.
+            OperationError: as :meth:`get_page`; a body longer or shorter than ``size``;
+                :class:`Cancelled` after :meth:`cancel`.
         """
         import urllib3  # noqa: PLC0415
 
@@ -322,37 +301,22 @@ class HttpClient:
                         method="GET", url=url, error=urllib3.exceptions.ProtocolError(exc.reason)
                     )
                 except urllib3.exceptions.MaxRetryError:
-                    raise OperationError(
-                        f"{what}: cannot download {strip_credentials(url)[0]} "
-                        f"({exc.reason}; {self.limits.retries + 1} attempts)",
-                        hint="nothing was installed; check the network and the index, "
-                        "then run again",
-                    ) from None
+                    raise self._not_downloaded(url, exc.reason, what=what) from None
                 retry.sleep()
 
     def _download_once(
-        self,
-        url: str,
-        out: BinaryIO,
-        *,
-        what: str,
-        size: int | None,
+        self, url: str, out: BinaryIO, *, what: str, size: int | None
     ) -> tuple[str, int] | None:
         try:
             response, _ = self._open(
                 url, {"Accept": "*/*", "Accept-Encoding": "identity"}, what=what
             )
         except Unreachable as exc:
-            raise OperationError(
-                f"{what}: cannot download {strip_credentials(url)[0]} "
-                f"({exc.reason}; {self.limits.retries + 1} attempts)",
-                hint="nothing was installed; check the network and the index, then run again",
-            ) from None
+            raise self._not_downloaded(url, exc.reason, what=what) from None
         try:
             if response.status in (404, 410):
                 return None
             digest = hashlib.sha256()
-            limit = size if size is not None else self.limits.file_bytes
 
             def write(chunk: bytes) -> None:
                 digest.update(chunk)
@@ -364,7 +328,7 @@ class HttpClient:
                 limits=self.limits,
                 cancelled=self._cancelled,
                 what=what,
-                limit=limit,
+                limit=size if size is not None else self.limits.file_bytes,
                 stated=size is not None,
             )
         except BaseException:
@@ -376,7 +340,12 @@ class HttpClient:
             raise BrokenBody(f"truncated download ({got} of {size} bytes)")
         return digest.hexdigest(), got
 
-    # ------------------------------------------------------------------ internals
+    def _not_downloaded(self, url: str, reason: str, *, what: str) -> OperationError:
+        return OperationError(
+            f"{what}: cannot download {strip_credentials(url)[0]} "
+            f"({reason}; {self.limits.retries + 1} attempts)",
+            hint="nothing was installed; check the network and the index, then run again",
+        )
 
     def _open(
         self, url: str, headers: Mapping[str, str], *, what: str
@@ -466,17 +435,3 @@ class HttpClient:
         if status == 429 or status >= 500:
             raise self._unreachable(url, text)
         raise OperationError(f"{what}: {text} from {clean}")
-
-    def _read(self, response: urllib3.BaseHTTPResponse, *, what: str, limit: int) -> bytearray:
-        body = bytearray()  # grown in place: no second copy of a large page
-        read_body(
-            response,
-            body.extend,
-            limits=self.limits,
-            cancelled=self._cancelled,
-            what=what,
-            limit=limit,
-            stated=False,
-            page=True,
-        )
-        return body

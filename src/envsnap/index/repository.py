@@ -1,25 +1,10 @@
 """Repositories: where the files (and sha256 hashes) of a pinned version come from.
 
-An installed environment does not record the wheel or sdist it was installed
-from, so a lock file with hashes (``pylock.toml``, ``requirements.txt`` with
-``--hash``) and the built-in installer need a source of file names, URLs and
-hashes, behind one Protocol (:class:`HashSource`; pip-tools' ``repositories``
-have the same shape):
-
-- :class:`~envsnap.index.wheelhouse.Wheelhouse`: a local directory (pip's
-  ``--find-links DIR``);
-- :class:`~envsnap.index.simple_index.SimpleIndex`: indexes through the
-  Simple Repository API, and :class:`~envsnap.index.simple_index.FlatLinks`:
-  a ``--find-links URL`` page;
-- :class:`ChainSource`: the first source that has the version (pip's
-  find-links + index combination); :class:`StaticSource`: files known before;
-- :class:`ProvenanceSource`: the file each distribution was installed from,
-  as its ``provenance_url.json`` records it (PEP 710, written by ``envsnap
-  restore``), before any other source: a restored env is locked with no
-  index request.
-
-:func:`source_for` builds the chain pip's settings describe (pip's default
-index included); :func:`collect` asks a source for many packages in parallel
+An installed environment does not record the file it was installed from, so a lock with
+hashes and the built-in installer ask a :class:`HashSource` (pip-tools' ``repositories``
+have the shape): a wheelhouse, indexes, find-links pages, or the ``provenance_url.json``
+records of a restored env (PEP 710, asked first: no index request). :func:`source_for`
+builds the chain pip's settings describe; :func:`collect` asks for many packages in parallel
 and gathers every failure into one :class:`~envsnap.errors.OperationError`.
 """
 
@@ -67,16 +52,14 @@ class HashSource(Protocol):
 
     def describe(self) -> str:
         """Return a short description for messages (``the index at URL``...)."""
-        ...
 
     def lookup(self, name: NormalizedName, version: Version) -> ProjectFiles | None:
         """Return the files of ``name==version``, or ``None`` when the source lacks it.
 
         Raises:
-            OperationError: the source cannot be read (unreachable index,
-                download failed, unreadable file).
+            OperationError: the source cannot be read (unreachable index, failed download,
+                unreadable file).
         """
-        ...
 
 
 def collect(
@@ -92,21 +75,17 @@ def collect(
     Args:
         source: where to look.
         wanted: ``(name, version)`` pairs.
-        tags: the target environment's supported tags, most preferred first;
-            when given, each package must offer a compatible wheel or an
-            sdist (what pip would need to install it there).
+        tags: the target's supported tags, most preferred first; when given, each package
+            must offer a compatible wheel or an sdist (what pip would need there).
         jobs: the size of the thread pool (1 = one at a time).
-        allow_missing: leave packages the source does not have out of the
-            result instead of failing (another source will provide them).
+        allow_missing: leave packages the source lacks out of the result instead of failing.
 
     Returns:
-        ``{name: ProjectFiles}`` for every wanted pair (found ones only with
-        ``allow_missing``).
+        ``{name: ProjectFiles}`` for every wanted pair (found ones only with ``allow_missing``).
 
     Raises:
-        OperationError: one or more packages failed; the message names them
-            (packages not found in one list, then other failures), the hint
-            says how to proceed. An unreachable index is reported alone.
+        OperationError: packages failed, named in one message (those not found first);
+            an unreachable index is reported alone.
     """
     pairs = sorted(set(wanted))
     results: dict[NormalizedName, ProjectFiles] = {}
@@ -222,15 +201,11 @@ class ChainSource:
 class ProvenanceSource:
     """The files distributions were installed from (PEP 710), then another source.
 
-    A restored environment records, for each distribution installed from an
-    index, the URL and hashes of the exact file (``provenance_url.json``,
-    :func:`envsnap.environment.distributions.read_provenance`). Those answer
-    first, with no request; a version without a record goes to ``fallback``.
-
-    With ``ask_index`` the fallback answers every version (the lock then
-    lists every file the index has), and each answer is compared with the
-    record: a recorded file the index no longer lists, or lists with another
-    hash, is described in :attr:`disagreements`.
+    A restored environment records the URL and hashes of each file installed from an index
+    (``provenance_url.json``, :func:`envsnap.environment.distributions.read_provenance`);
+    those answer first, with no request; a version without a record goes to ``fallback``.
+    With ``ask_index`` the fallback answers every version, and a recorded file it no longer
+    lists, or lists with another hash, is described in :attr:`disagreements`.
     """
 
     recorded: Mapping[NormalizedName, ProjectFiles]
@@ -295,25 +270,23 @@ def source_for(
     """Build the source pip's settings describe: find-links first, then the indexes.
 
     Args:
-        settings: see :func:`envsnap.index.settings.index_settings`; pip's
-            default index is searched unless an index URL or ``no_index`` is set.
-        cache_root: where pages and downloaded files are kept (default: the
-            user cache, :func:`envsnap.index.file_cache.default_cache_dir`).
+        settings: pip's settings; its default index is searched unless an index URL or
+            ``no_index`` is set.
+        cache_root: where pages and downloaded files are kept (default: the user cache).
         client: the HTTP client (default: one made from ``settings``).
         limits: time and size bounds for the default client.
-        revalidate: every remote page is asked for (conditionally), none
-            answered from the cache alone (``freeze --ask-index``).
+        revalidate: ask for every remote page (conditionally), none answered from the
+            cache alone (``freeze --ask-index``).
 
     Returns:
-        A :class:`ChainSource` (or the single source), or ``None`` when
-        nothing is configured (``--no-index`` without find-links).
+        A :class:`ChainSource` (or the single source), or ``None`` when nothing is
+        configured (``--no-index`` without find-links).
 
     Raises:
-        InputError: an index or find-links URL is plain http to a host that
-            is neither a secure origin nor trusted (pip's rule,
-            :func:`envsnap.index.secure.check_secure`).
-        OperationError: a wheelhouse directory cannot be read; pip's default
-            index is needed and no pip is installed beside envsnap.
+        InputError: an index or find-links URL is plain http to a host neither secure nor
+            trusted (pip's rule, :func:`envsnap.index.secure.check_secure`).
+        OperationError: a wheelhouse cannot be read; pip's default index is needed and no
+            pip is installed beside envsnap.
     """
     from envsnap.index.cache import PageCache  # noqa: PLC0415
     from envsnap.index.file_cache import FileCache, default_cache_dir  # noqa: PLC0415

@@ -1,25 +1,18 @@
 """Origins: which are secure for plain http, and the credentials each one is sent (as pip does).
 
-pip fetches from an ``http://`` index or find-links page only when its host
-is a *secure origin* or a ``--trusted-host``: ``https`` and ``file`` URLs,
-the host ``localhost``, addresses in ``127.0.0.0/8`` and ``::1`` are secure
-(pip's ``SECURE_ORIGINS``); anything else over plain http can be read and
-changed on the way. pip ignores such an index with a warning; envsnap stops
-instead (exit 2), because a restore or a freeze that silently skips an index
-gives a different result. ``--trusted-host HOST`` (or ``HOST:PORT``) and
-``PIP_TRUSTED_HOST`` (whitespace-separated) opt in, with pip's matching: a
-bare host trusts every port of it, ``HOST:PORT`` only that port. Hashes are
-still checked for files from a trusted host.
-
-:class:`Credentials` holds the ``Authorization`` header of each origin
-(``scheme://host:port``, :func:`host_key`), from ``user:password@`` in the
-index URLs and from ``~/.netrc``; a URL sent on the wire carries none
-(:func:`without_userinfo`).
+pip reads an ``http://`` index or find-links page only from a *secure origin* (pip's
+``SECURE_ORIGINS``: ``https``, ``file``, ``localhost``, ``127.0.0.0/8``, ``::1``) or a
+``--trusted-host`` (``PIP_TRUSTED_HOST``): a bare ``HOST`` trusts every port, ``HOST:PORT``
+that one. pip skips another such index with a warning; envsnap stops instead (exit 2), as a
+run that silently skips an index gives a different result. Hashes are still checked.
+:class:`Credentials` holds each origin's ``Authorization`` header (from index URLs'
+``user:password@`` and ``~/.netrc``); a URL sent on the wire carries none.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import ipaddress
 import netrc
 import os
@@ -33,14 +26,7 @@ from envsnap.errors import InputError
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
-__all__ = [
-    "Credentials",
-    "check_secure",
-    "host_key",
-    "is_secure",
-    "is_trusted",
-    "without_userinfo",
-]
+__all__ = ["Credentials", "check_secure", "host_key", "is_secure", "is_trusted", "without_userinfo"]
 
 _LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
 
@@ -51,35 +37,22 @@ def is_secure(url: str, trusted: Iterable[str] = ()) -> bool:
     Args:
         url: an index, find-links or file URL (a local path counts as secure).
         trusted: ``HOST`` or ``HOST:PORT`` values (pip's ``--trusted-host``).
-
-    Returns:
-        ``True`` for ``https``/``file``/paths, loopback hosts and trusted hosts.
     """
     parts = urllib.parse.urlsplit(url)
-    if parts.scheme.lower() != "http":
-        return True
     host = (parts.hostname or "").lower()
-    if host == "localhost":
+    if parts.scheme.lower() != "http" or host == "localhost":
         return True
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        address = None
-    if address is not None and any(address in net for net in _LOOPBACK):
-        return True
+    with contextlib.suppress(ValueError):  # a name, not an address
+        if any(ipaddress.ip_address(host) in net for net in _LOOPBACK):
+            return True
     return is_trusted(url, trusted)
 
 
 def is_trusted(url: str, trusted: Iterable[str] = ()) -> bool:
     """Return whether ``url``'s host is a ``--trusted-host`` (pip's rule, any scheme).
 
-    A bare ``HOST`` trusts every port of it, ``HOST:PORT`` only that port
-    (80 for ``http``, 443 for ``https`` when the URL names none). pip also
-    skips TLS certificate verification for such a host over ``https``.
-
-    Args:
-        url: the URL.
-        trusted: ``HOST`` or ``HOST:PORT`` values.
+    A bare ``HOST`` trusts every port, ``HOST:PORT`` that one (80 for ``http``, 443 for
+    ``https`` when the URL names none). ``trusted``: ``HOST`` or ``HOST:PORT`` values.
     """
     parts = urllib.parse.urlsplit(url)
     host = (parts.hostname or "").lower()
@@ -102,13 +75,12 @@ def check_secure(urls: Iterable[tuple[str, str]], trusted: Iterable[str] = ()) -
     """Refuse the first plain-http URL whose host is neither a secure origin nor trusted.
 
     Args:
-        urls: ``(url, where)`` pairs; ``where`` says where it came from
-            (``--index-url``, ``pylock.toml:12``...).
+        urls: ``(url, where)`` pairs; ``where`` names its origin (``--index-url``,
+            ``pylock.toml:12``...).
         trusted: ``--trusted-host`` values.
 
     Raises:
-        InputError: the first insecure URL, named without credentials, with
-            a hint naming the ``--trusted-host`` value that would allow it.
+        InputError: names the URL without credentials; the hint, the ``--trusted-host``.
     """
     hosts = tuple(trusted)
     for url, where in urls:
@@ -147,6 +119,13 @@ def _basic(user: str, password: str) -> str:
     return f"Basic {token}"
 
 
+def _from_userinfo(parts: urllib.parse.SplitResult) -> str | None:
+    """Return the header for a URL's own ``user:password@``, if it has one."""
+    if parts.username is None:
+        return None
+    return _basic(urllib.parse.unquote(parts.username), urllib.parse.unquote(parts.password or ""))
+
+
 class Credentials:
     """Basic-auth headers for origins, from index URLs and ``~/.netrc`` (as pip does).
 
@@ -158,27 +137,18 @@ class Credentials:
     def __init__(self, urls: Sequence[str] = (), *, use_netrc: bool = True) -> None:
         self._headers: dict[str, str] = {}
         for url in urls:
-            parts = urllib.parse.urlsplit(url)
-            if parts.username is not None:
-                user = urllib.parse.unquote(parts.username)
-                password = urllib.parse.unquote(parts.password or "")
-                self._headers.setdefault(host_key(url), _basic(user, password))
+            header = _from_userinfo(urllib.parse.urlsplit(url))
+            if header is not None:
+                self._headers.setdefault(host_key(url), header)
         self._netrc: netrc.netrc | None = None
         if use_netrc:
-            path = os.environ.get("NETRC") or str(Path.home() / ".netrc")
-            try:
-                self._netrc = netrc.netrc(path)
-            except (OSError, netrc.NetrcParseError):
-                self._netrc = None
+            with contextlib.suppress(OSError, netrc.NetrcParseError):
+                self._netrc = netrc.netrc(os.environ.get("NETRC") or str(Path.home() / ".netrc"))
 
     def header_for(self, url: str) -> str | None:
         """Return the ``Authorization`` header for ``url``'s origin, if any."""
         parts = urllib.parse.urlsplit(url)
-        if parts.username is not None:
-            return _basic(
-                urllib.parse.unquote(parts.username), urllib.parse.unquote(parts.password or "")
-            )
-        found = self._headers.get(host_key(url))
+        found = _from_userinfo(parts) or self._headers.get(host_key(url))
         if found is None and self._netrc is not None and parts.hostname:
             entry = self._netrc.authenticators(parts.hostname)
             if entry is not None:

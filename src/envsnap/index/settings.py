@@ -2,28 +2,21 @@
 
 pip's order, highest first (pip's ``ConfigOptionParser``):
 
-1. command-line options (``--index-url``...); list options
-   (``--extra-index-url``, ``--find-links``, ``--trusted-host``) add to the
-   configured values, as pip's ``append`` options do;
+1. command-line options; list options (``--extra-index-url``, ``--find-links``,
+   ``--trusted-host``) add to the configured values, as pip's ``append`` options do;
 2. ``PIP_*`` environment variables (whitespace-separated lists);
-3. pip's configuration files, asked of pip itself (``pip config debug``,
-   which lists every scope pip loads on this platform: global, user, site and
-   ``PIP_CONFIG_FILE``, each file with its values) and merged in pip's
-   override order; within the files, a command's section (``[install]``,
-   ``[download]``) wins over ``[global]``;
-4. pip's built-in default index, learned at run time from the pip installed
-   beside envsnap (:func:`pip_default_index`): no index host is written here.
+3. pip's configuration files, asked of pip itself (``pip config debug``: every scope pip
+   loads on this platform) and merged in pip's override order; a command's section
+   (``[install]``) wins over ``[global]``;
+4. pip's built-in default index, learned from the pip beside envsnap: no host written here.
 
-``--no-index`` (or ``PIP_NO_INDEX``/``no-index``) drops every index, the
-default included. A ``file:`` index or a find-links directory that does not
-exist is left out with a note, as pip warns and goes on.
-
-Why one module of this size: pip's settings in pip's order (options, PIP_* variables,
-every configuration scope, the built-in default index) are one concern.
+``--no-index`` drops every index, the default included. A ``file:`` index or find-links
+directory that does not exist is left out with a note, as pip warns and goes on.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
@@ -49,7 +42,6 @@ __all__ = [
     "settings_for_lock",
 ]
 
-_LIST_KEYS = ("extra-index-url", "find-links", "trusted-host")
 _KEYS = (
     "index-url",
     "no-index",
@@ -60,7 +52,9 @@ _KEYS = (
     "timeout",
     "default-timeout",
     "retries",
-    *_LIST_KEYS,
+    "extra-index-url",
+    "find-links",
+    "trusted-host",
 )
 _VARIANTS = ("global", "user", "site", "env")
 """pip's ``OVERRIDE_ORDER`` of configuration files (``env`` is ``PIP_CONFIG_FILE``)."""
@@ -69,11 +63,7 @@ _TRUE = {"1", "true", "yes", "on"}
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class IndexOptions:
-    """Index options given on envsnap's command line, in pip's spelling and meaning.
-
-    The first of pip's layers (:func:`index_settings` adds ``PIP_*`` variables
-    and pip's configuration to them).
-    """
+    """Index options given on envsnap's command line, in pip's spelling and meaning."""
 
     index_url: str | None = None
     """``--index-url``."""
@@ -98,8 +88,7 @@ class IndexSettings:
     find_links: tuple[str, ...] = ()
     """``--find-links`` / ``PIP_FIND_LINKS`` / pip config: directories or flat-page URLs."""
     trusted_hosts: tuple[str, ...] = ()
-    """``--trusted-host`` / ``PIP_TRUSTED_HOST`` / pip config: plain-http hosts allowed
-    (see :mod:`envsnap.index.secure`)."""
+    """``--trusted-host`` / ``PIP_TRUSTED_HOST`` / pip config: plain-http hosts allowed."""
     no_index: bool = False
     """``--no-index``: not even pip's built-in default index is used."""
     cert: str | None = None
@@ -107,45 +96,38 @@ class IndexSettings:
     client_cert: str | None = None
     """``--client-cert`` / ``PIP_CLIENT_CERT``: a PEM file with a client key and certificate."""
     proxy: str | None = None
-    """``PIP_PROXY`` / pip config ``proxy``: the proxy pip uses for every request, over
-    ``HTTP(S)_PROXY`` (which the installer and the HTTP client read themselves)."""
+    """``PIP_PROXY`` / pip config ``proxy``: used for every request, over ``HTTP(S)_PROXY``."""
     keyring_provider: str | None = None
-    """``PIP_KEYRING_PROVIDER`` / pip config ``keyring-provider`` (``auto``, ``disabled``,
-    ``import``, ``subprocess``); ``None``: pip's default, ``auto``."""
+    """``PIP_KEYRING_PROVIDER`` / pip config ``keyring-provider``; ``None``: pip's ``auto``."""
     timeout: str | None = None
-    """``PIP_TIMEOUT`` / ``PIP_DEFAULT_TIMEOUT`` / pip config ``timeout``: seconds a
-    connection may stay silent; ``None``: the installer's default."""
+    """``PIP_(DEFAULT_)TIMEOUT`` / pip config: seconds a connection may stay silent."""
     retries: str | None = None
     """``PIP_RETRIES`` / pip config ``retries``: attempts per request after the first."""
     notes: tuple[str, ...] = ()
     """What was left out and why (a missing ``file:`` index or find-links directory)."""
 
     def index_urls(self) -> tuple[str, ...]:
-        """Return the index URLs to search, in order: the main index, then the extra ones.
+        """Return the index URLs to search: ``index_url`` or pip's default, then the extra ones.
 
-        The main index is ``index_url``, else pip's default (:func:`pip_default_index`);
-        none with ``no_index``.
+        None with ``no_index``.
 
         Raises:
             OperationError: pip's default is needed and no pip is installed beside envsnap.
         """
         if self.no_index:
             return ()
-        main = self.index_url or pip_default_index()
-        return (main, *self.extra_index_urls)
+        return (self.index_url or pip_default_index(), *self.extra_index_urls)
 
     def has_credentials(self) -> bool:
         """Whether a named index URL carries ``user:password@`` (used, never written)."""
-        urls = [u for u in (self.index_url, *self.extra_index_urls) if u]
-        return any(strip_credentials(u)[1] for u in urls)
+        return any(strip_credentials(u)[1] for u in (self.index_url, *self.extra_index_urls) if u)
 
 
 def pip_default_index() -> str:
     """Return pip's built-in default index URL (its Simple API root), asked of pip.
 
-    pip exposes it only as ``pip._internal.models.index.PyPI.simple_url``:
-    the one private name envsnap reads, here alone (a test fails loudly
-    when pip moves it).
+    ``pip._internal.models.index.PyPI.simple_url`` is the one private name envsnap reads,
+    here alone (a test fails loudly when pip moves it).
 
     Raises:
         OperationError: no pip is importable beside envsnap.
@@ -162,19 +144,11 @@ def pip_default_index() -> str:
 
 
 def parse_pip_config_debug(text: str) -> dict[str, dict[str, str]]:
-    """Parse ``pip config debug`` into ``{variant: {"section.key": value}}``, files merged.
+    """Parse ``pip config debug`` output into ``{variant: {"section.key": value}}``.
 
-    The output lists each variant (``env_var``, ``env``, ``global``, ``site``,
-    ``user``), its files in pip's load order (a later file overrides an
-    earlier one), and each file's ``section.key: value`` lines; a multi-line
-    value continues on the following unindented lines.
-
-    Args:
-        text: the command's standard output.
-
-    Returns:
-        The values of each file variant (``env_var`` is left out: envsnap reads
-        the ``PIP_*`` variables itself).
+    The output lists each variant, its files in pip's load order (a later one overrides an
+    earlier one) and each file's ``section.key: value`` lines; a multi-line value continues
+    on the following unindented lines. ``env_var`` is left out: envsnap reads ``PIP_*`` itself.
     """
     found: dict[str, dict[str, str]] = {}
     variant = ""
@@ -203,11 +177,9 @@ def pip_config(
 ) -> dict[str, str]:
     """Return the index options of pip's configuration files, merged as pip merges them.
 
-    Asks the pip beside envsnap (``python -m pip config debug``, so every
-    platform's file locations and ``PIP_CONFIG_FILE`` are pip's own), then
-    takes files in pip's override order (global, user, site,
-    ``PIP_CONFIG_FILE``) and sections in its order (``[global]``, then each
-    of ``commands``).
+    Asks ``python -m pip config debug`` (so file locations are pip's own), then takes files
+    in pip's override order (global, user, site, ``PIP_CONFIG_FILE``) and sections in its
+    order (``[global]``, then each of ``commands``).
 
     Args:
         commands: pip command sections that override ``[global]``, lowest first.
@@ -215,10 +187,8 @@ def pip_config(
         python: the interpreter whose pip to ask (default: envsnap's own).
 
     Returns:
-        ``{key: value}`` for ``index-url``, ``extra-index-url``, ``find-links``,
-        ``trusted-host``, ``no-index``, ``cert``, ``client-cert``, ``proxy``,
-        ``keyring-provider``, ``timeout`` (``default-timeout``), ``retries``; ``{}`` when
-        pip cannot be asked or ``PIP_CONFIG_FILE`` is ``os.devnull``.
+        ``{key: value}`` for the index keys (``index-url``, ``no-index``, ``proxy``...);
+        ``{}`` when pip cannot be asked or ``PIP_CONFIG_FILE`` is ``os.devnull``.
     """
     env = dict(os.environ if environ is None else environ)
     if env.get("PIP_CONFIG_FILE") == os.devnull:
@@ -255,12 +225,9 @@ _LOCATION_VARIABLES = (
 def _config_debug(python: str, env: Mapping[str, str]) -> str | None:
     """Return ``pip config debug``'s output, reused while no file it names has changed.
 
-    Running pip costs a few tenths of a second. Its output names every file
-    pip would read (those that exist and those that do not), so a stored
-    answer stays right while each of those files has the same ``stat`` and
-    the variables that move them (``HOME``, ``XDG_*``, ``PIP_CONFIG_FILE``...)
-    and the interpreter are the same. Stored under the envsnap cache
-    (``pip-config/``); an unwritable cache just means asking pip each time.
+    Running pip costs a few tenths of a second; its output names every file pip would read,
+    so a stored answer holds while those files' ``stat``, the variables that move them and
+    the interpreter are the same. An unwritable cache just means asking pip each time.
     """
     import hashlib  # noqa: PLC0415
     import json  # noqa: PLC0415
@@ -269,12 +236,10 @@ def _config_debug(python: str, env: Mapping[str, str]) -> str | None:
 
     key = json.dumps([python, _stat(Path(python)), *(env.get(v) for v in _LOCATION_VARIABLES)])
     entry = default_cache_dir() / "pip-config" / hashlib.sha256(key.encode()).hexdigest()
-    try:
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError, AttributeError):
         stored = json.loads(entry.read_text(encoding="utf-8"))
         if all(_stat(Path(path)) == sig for path, sig in stored["files"].items()):
             return str(stored["stdout"])
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        pass
     run_env = {k: v for k, v in env.items() if k != "PIP_REQUIRE_VIRTUALENV"}
     try:
         done = subprocess.run(
@@ -290,13 +255,11 @@ def _config_debug(python: str, env: Mapping[str, str]) -> str | None:
     if done.returncode != 0:
         return None
     files = {m["path"]: _stat(Path(m["path"])) for m in _FILE_LINE.finditer(done.stdout)}
-    try:
+    with contextlib.suppress(OSError):
         from envsnap._io import atomic_write  # noqa: PLC0415
 
         entry.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(entry, json.dumps({"files": files, "stdout": done.stdout}))
-    except OSError:
-        pass
     return done.stdout
 
 
@@ -323,21 +286,12 @@ def index_settings(
 ) -> IndexSettings:
     """Merge command-line options with ``PIP_*`` variables and pip's configuration, as pip does.
 
-    Args:
-        index_url: ``--index-url``.
-        extra_index_urls: ``--extra-index-url`` values (added to the configured ones).
-        find_links: ``--find-links`` values (added to the configured ones).
-        trusted_hosts: ``--trusted-host`` values (added to the configured ones).
-        no_index: ``--no-index``.
-        cert: ``--cert``.
-        client_cert: ``--client-cert``.
-        commands: the pip command sections to read (see :func:`pip_config`).
-        environ: the environment (default ``os.environ``).
-        config: pip's configuration values (default: :func:`pip_config`).
+    ``index_url`` to ``client_cert`` are pip's options of those names (``--index-url``...);
+    the list ones add to the configured values. ``commands``: the pip command sections to
+    read; ``environ`` defaults to ``os.environ``, ``config`` to :func:`pip_config`'s values.
 
     Returns:
-        The merged :class:`IndexSettings`; ``index_url`` stays ``None`` when
-        pip's default index applies.
+        The merged :class:`IndexSettings`; ``index_url`` stays ``None`` for pip's default index.
     """
     env = os.environ if environ is None else environ
     files = pip_config(commands, environ=env) if config is None else config
@@ -348,21 +302,20 @@ def index_settings(
         return value if value is not None and value.strip() else files.get(key)
 
     def listed(key: str, given: Sequence[str]) -> list[str]:
-        return [*(configured(key) or "").split(), *given]
+        return [*dict.fromkeys([*(configured(key) or "").split(), *given])]
 
     notes: list[str] = []
-    extras = _existing([*dict.fromkeys(listed("extra-index-url", extra_index_urls))], notes)
+    extras = _existing(listed("extra-index-url", extra_index_urls), notes)
     main = index_url or configured("index-url")
     if main is not None:
         _existing([main], notes)  # kept: a skipped main index must not bring pip's default back
-    links = _existing([*dict.fromkeys(listed("find-links", find_links))], notes)
-    flag = (configured("no-index") or "").strip().lower() in _TRUE
+    links = _existing(listed("find-links", find_links), notes)
     return IndexSettings(
         index_url=main,
         extra_index_urls=tuple(extras),
         find_links=tuple(links),
-        trusted_hosts=tuple(dict.fromkeys(listed("trusted-host", trusted_hosts))),
-        no_index=no_index or flag,
+        trusted_hosts=tuple(listed("trusted-host", trusted_hosts)),
+        no_index=no_index or (configured("no-index") or "").strip().lower() in _TRUE,
         cert=cert or configured("cert"),
         client_cert=client_cert or configured("client-cert"),
         proxy=configured("proxy") or None,
@@ -415,22 +368,17 @@ def settings_for_lock(
 ) -> IndexSettings:
     """Merge the command line's index options with a lock file's option lines, then pip's.
 
-    The command line's options win over the file's own option lines (as pip
-    applies them: a later ``--index-url`` replaces, list options add); then
-    pip's environment variables and configuration (see :func:`index_settings`).
-    ``--no-index`` from either keeps only the find-links. Relative find-links
-    paths of the file resolve against its directory.
+    The command line wins over the file's lines (as pip applies them: a later
+    ``--index-url`` replaces, list options add); then ``PIP_*`` and pip's configuration
+    (:func:`index_settings`). ``--no-index`` from either keeps only the find-links.
 
     Args:
-        options: the command line's :class:`IndexOptions`.
+        options: the command line's options.
         file_options: the file's option lines, ``"--index-url URL"`` each
             (:attr:`envsnap.lock.Lock.index_options`).
-        base: the file's directory.
+        base: the file's directory (relative find-links paths resolve against it).
         commands: pip command sections of its configuration to read.
         environ: the environment (default ``os.environ``).
-
-    Returns:
-        The :class:`IndexSettings`.
     """
     from_file: dict[str, list[str]] = {}
     for line in file_options:

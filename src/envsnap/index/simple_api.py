@@ -1,21 +1,15 @@
 """Simple Repository API project pages: PEP 691 JSON and PEP 503 HTML.
 
-Some indexes and mirrors serve only HTML, and some ignore the ``Accept``
-header: the response's ``Content-Type`` decides how a page is read
-(:func:`parse_page`). The links are resolved against the page's final URL
-(and an HTML ``<base href>``); a ``#sha256=`` fragment (PEP 503) or the
-``hashes`` key (PEP 691) gives the hash, ``data-yanked`` / ``yanked`` PEP 592's
-yank, ``upload-time`` PEP 700's upload time, ``data-core-metadata`` /
-``core-metadata`` (PEP 658, named so by PEP 714; the older
-``data-dist-info-metadata`` / ``dist-info-metadata`` read where the new name
-is absent, as pip reads them) whether a ``.metadata`` file is served beside
-the file, and its hash.
+The response's ``Content-Type`` decides how a page is read (some indexes serve only HTML,
+some ignore ``Accept``). Links resolve against the page's final URL (and an HTML ``<base
+href>``). The hash comes from a ``#sha256=`` fragment (PEP 503) or ``hashes`` (PEP 691);
+PEP 592's yank from ``data-yanked`` / ``yanked``; PEP 700's upload time from
+``upload-time``; PEP 658's ``.metadata`` file from ``data-core-metadata`` /
+``core-metadata`` (PEP 714), else the older ``dist-info-metadata`` names, as pip reads them.
 
-A page fetched over http(s) may link only http(s) URLs: a ``file:`` link
-(or any other scheme) there is ignored, so a remote index cannot make
-envsnap read a local file (``file:///etc/shadow`` would otherwise be hashed
-and its sha256 printed); pip refuses a redirect from http(s) to any other
-scheme for the same reason. A local (``file:``) page may link both.
+A page fetched over http(s) may link only http(s) URLs, so a remote index cannot make
+envsnap read a local file (``file:///etc/shadow`` would be hashed and its sha256 printed);
+pip refuses a redirect from http(s) to another scheme for the same reason.
 """
 
 from __future__ import annotations
@@ -53,18 +47,16 @@ def parse_page(
 
     Args:
         body: the page's bytes.
-        content_type: its ``Content-Type`` (JSON when PEP 691's type, or any
-            ``...json`` type whose body is a JSON object; HTML otherwise).
+        content_type: its ``Content-Type`` (JSON when PEP 691's type, or any ``...json``
+            type whose body is a JSON object; HTML otherwise).
         base_url: the URL it came from, to resolve relative links.
         where: names the page in messages.
-        keep: called with each file name; only the links it keeps are built
-            (a big project's page lists tens of thousands of files, a pin
-            needs a few).
+        keep: called with each file name; only the links it keeps are built (a big
+            project's page lists tens of thousands of files, a pin needs a few).
 
     Returns:
-        Its file links, in page order, as :class:`DistFile` (without name and
-        version); on a page fetched over http(s), only the http(s) ones (see
-        the module docstring).
+        Its file links in page order, without name and version; on a page fetched over
+        http(s), only the http(s) ones.
 
     Raises:
         OperationError: the body is not a Simple API page.
@@ -112,10 +104,9 @@ def _json_metadata(item: Mapping[str, object]) -> Mapping[str, str] | None:
 
 
 def _html_metadata(attrs: Mapping[str, str | None]) -> Mapping[str, str] | None:
-    """Read PEP 658/714's ``data-core-metadata`` (else ``data-dist-info-metadata``).
+    """Read ``data-core-metadata`` (else ``data-dist-info-metadata``) as pip does.
 
-    ``"true"`` (or a value that is no ``algorithm=hexdigest``) means served
-    without a usable hash, as pip reads it; absent means not served.
+    ``"true"`` (or a value that is no ``algorithm=hexdigest``): served without a usable hash.
     """
     key = next((k for k in ("data-core-metadata", "data-dist-info-metadata") if k in attrs), None)
     if key is None:
@@ -135,14 +126,13 @@ def _parse_json(
         filename = str(item["filename"])
         if keep is not None and not keep(filename):
             continue
-        hashes = _hash_pairs(dict(item.get("hashes") or {}))
         size = item.get("size")
         uploaded = item.get("upload-time")
         links.append(
             DistFile(
                 filename=filename,
                 url=urllib.parse.urljoin(base_url, str(item["url"])),
-                hashes=hashes,
+                hashes=_hash_pairs(dict(item.get("hashes") or {})),
                 size=size if isinstance(size, int) and not isinstance(size, bool) else None,
                 upload_time=_parse_time(uploaded) if isinstance(uploaded, str) else None,
                 yanked=bool(item.get("yanked")),
@@ -207,15 +197,12 @@ def _parse_html(text: str, base_url: str, keep: Callable[[str], bool] | None) ->
         filename = path_name or anchor_text
         if keep is not None and not keep(filename):
             continue
-        hashes = {}
         found = _FRAGMENT.match(fragment)
-        if found:
-            hashes[found["algo"].lower()] = found["digest"].lower()
         links.append(
             DistFile(
                 filename=filename,
                 url=url,
-                hashes=hashes,
+                hashes={found["algo"].lower(): found["digest"].lower()} if found else {},
                 yanked="data-yanked" in attrs,
                 core_metadata=_html_metadata(attrs),
             )

@@ -1,20 +1,13 @@
 """Remote repositories: indexes through the Simple Repository API, and find-links pages.
 
-:class:`SimpleIndex` reads ``<index>/<name>/`` (PEP 691 JSON where the index
-offers it, PEP 503 HTML otherwise; :mod:`envsnap.index.simple_api`), through
-the one HTTP client (:mod:`envsnap.index.http`) and the page cache
-(:mod:`envsnap.index.cache`). ``file:`` indexes are read from disk, a
-directory through its ``index.html`` (as pip reads a local index). Links
-without a hash are downloaded once into the file cache and hashed there, so
-a restore finds them again without the network. :class:`FlatLinks` is a
-``--find-links URL``: one HTML page listing files of many projects.
+:class:`SimpleIndex` reads ``<index>/<name>/`` (:mod:`envsnap.index.simple_api`) through the
+one HTTP client and the page cache; a ``file:`` index is read from disk, a directory through
+its ``index.html`` (as pip reads it). Links without a hash are downloaded once into the file
+cache and hashed there. :class:`FlatLinks` is a ``--find-links URL`` page.
 
-A pinned version's files do not change on an index once uploaded, so a
-cached page that already lists the pinned version (with hashes) is used
-without any request for :data:`PINNED_PAGE_AGE` seconds, whatever its
-``Cache-Control`` says (some proxies strip every cache header, which would
-make each restore fetch every page again); other lookups go through HTTP
-revalidation.
+A pinned version's files do not change once uploaded, so a cached page that lists the pin
+(with hashes) answers without a request for :data:`PINNED_PAGE_AGE` seconds, whatever its
+``Cache-Control`` says (some proxies strip every cache header); other lookups revalidate.
 """
 
 from __future__ import annotations
@@ -143,21 +136,17 @@ class _Remote:
 class SimpleIndex(_Remote):
     """One or more indexes read through the Simple Repository API.
 
-    For each package the indexes are asked in order and the first one that
-    has the pinned version wins (uv's ``first-index`` strategy, which keeps
-    an extra index from shadowing the main one's files).
+    The indexes are asked in order and the first one that has the pinned version wins (uv's
+    ``first-index`` strategy: an extra index cannot shadow the main one's files).
 
     Args:
-        urls: the index URLs (main first, then extra ones), each the Simple
-            API root (``.../simple``); ``user:password@`` is used for
-            requests and never returned.
+        urls: the Simple API roots (main first); ``user:password@`` is used, never returned.
         client: the HTTP client (default: one with these URLs' credentials).
         pages: the page cache (default: none, every page fetched).
         files: the file cache for unhashed links (default: a temporary file each).
         limits: bounds for the default client.
-        revalidate: ask the index for every page (conditionally, with the
-            cached page's validators), never answer from the cache alone:
-            ``freeze --ask-index`` wants the index's answer of now.
+        revalidate: ask the index (conditionally) for every page, never answer from the
+            cache alone: ``freeze --ask-index`` wants the index's answer of now.
 
     Raises:
         OperationError: no URL given.
@@ -197,14 +186,11 @@ class SimpleIndex(_Remote):
     ) -> Iterator[tuple[str, list[DistFile]]]:
         """Yield the links of ``name``'s page on each index that has one, in index order.
 
-        Args:
-            name: the project.
-            keep: called with each file name; only the links it keeps are built.
+        ``keep`` is called with each file name; only the links it keeps are built.
 
         Yields:
-            ``(the index URL without credentials, the page's links)``: a
-            caller stops at the first index that has what it needs (uv's
-            ``first-index`` strategy).
+            ``(the index URL without credentials, the page's links)``; a caller stops at
+            the first index that has what it needs.
 
         Raises:
             OperationError: a page cannot be read (see :meth:`HttpClient.get_page`).
@@ -221,15 +207,13 @@ class SimpleIndex(_Remote):
     def _from_cache(self, name: NormalizedName, version: Version) -> ProjectFiles | None:
         """Answer from cached pages alone when the first index that has a page lists the version.
 
-        A page is parsed once per content for each pin: the pin's links are kept
-        beside the page (:meth:`PageCache.derived`), stamped with the cached entry
-        (for a ``file:`` index, with the local file's inode, size, mtime and
-        ctime), so an unchanged page is not parsed again.
+        The pin's links are kept beside the page (:meth:`PageCache.derived`) under the
+        entry's stamp, so an unchanged page is not parsed again.
         """
-        if self.pages is None:
-            return None
         pages = self.pages
-        pin = _pin_key(name, version)
+        if pages is None:
+            return None
+        pin = f"{name}=={canonicalize_version(version)}"  # equal versions, one key
         for raw, clean in self._indexes:
             where = f"{clean}/{name}/"
             found = _stamped(
@@ -274,10 +258,9 @@ class _Absent:
 def _stamped(
     pages: PageCache, url: str, *, what: str, limit: int
 ) -> tuple[str, str, Callable[[], Page | None]] | _Absent | None:
-    """Return ``(key, stamp, read)`` of a project page that may answer from the cache.
+    """Return ``(key, stamp, read)`` of a page that may answer from the cache, else ``None``.
 
     ``None``: a remote page not cached, or cached longer than :data:`PINNED_PAGE_AGE`.
-    ``limit``: the most bytes a local page may hold.
     """
     import time  # noqa: PLC0415
 
@@ -299,18 +282,12 @@ def _stamped(
     head = pages.head(clean, ACCEPT)
     if head is None or not 0 <= time.time() - head[0].stored < PINNED_PAGE_AGE:
         return None
-
     return f"links/{_GROUPED_FORMAT}/{ACCEPT}\n{clean}", head[1], lambda: pages.get(clean, ACCEPT)
 
 
 _GROUPED_FORMAT = 2
-"""The version of the kept links' format (a change makes every kept value unused): 2 since
-a remote page's ``file:`` links are dropped (links kept by format 1 may hold them)."""
-
-
-def _pin_key(name: str, version: Version) -> str:
-    """Return ``name==version`` with the version canonical (equal versions, one key)."""
-    return f"{name}=={canonicalize_version(version)}"
+"""The kept links' format (a change makes every kept value unused): 2 since a remote page's
+``file:`` links are dropped."""
 
 
 def _file_to_json(link: DistFile) -> list[object]:
@@ -335,14 +312,7 @@ def _file_from_json(item: list[Any]) -> DistFile:
 class FlatLinks(_Remote):
     """A ``--find-links URL``: one HTML page of file links (read once, shared by all lookups).
 
-    Args:
-        url: the page.
-        client: the HTTP client.
-        pages: the page cache.
-        files: the file cache for unhashed links.
-        limits: bounds for the default client.
-        revalidate: ask for the page even when the cache holds a fresh one
-            (see :class:`SimpleIndex`).
+    The keyword arguments are :class:`SimpleIndex`'s.
     """
 
     def __init__(self, url: str, **options: Unpack[_Options]) -> None:
@@ -379,17 +349,11 @@ def _local_page(url: str) -> Path:
 def read_local_page(url: str, *, what: str, limit: int) -> Page | None:
     """Read a ``file:`` URL of a local index: a directory means its ``index.html``.
 
-    Args:
-        url: the page's URL.
-        what: names it in messages.
-        limit: the most bytes a page may hold (:attr:`Limits.page_bytes`).
-
-    Returns:
-        The page, or ``None`` when there is no such file.
+    ``what`` names it in messages; ``limit`` is the most bytes it may hold
+    (:attr:`Limits.page_bytes`). Returns ``None`` when there is no such file.
 
     Raises:
-        InputError: the page is not a regular file (a FIFO, a device: refused
-            at once, never read).
+        InputError: the page is not a regular file (a FIFO, a device: refused, never read).
         OperationError: it cannot be read, or is over ``limit``.
     """
     from envsnap._io import FileTooLargeError, NotRegularFileError, read_limited  # noqa: PLC0415

@@ -1,13 +1,9 @@
 """What a transfer is held to, and how it can end: bounds, bounded body reads, errors.
 
-A body (an index page or a file) is read chunk by chunk (:func:`read_body`)
-and refused as soon as it is over its size bound (the size the index or the
-lock file states, else :attr:`Limits.page_bytes` or :attr:`Limits.file_bytes`):
-never held whole in memory beyond it. It must arrive within
-:attr:`Limits.deadline` seconds and, after the first :attr:`Limits.timeout`
-seconds, at :attr:`Limits.min_rate` bytes per second or more, so a server
-that trickles cannot hold envsnap for hours. The client of
-:mod:`envsnap.index.http` reads every body through here.
+Every body the client of :mod:`envsnap.index.http` reads goes through :func:`read_body`:
+chunk by chunk, refused as soon as it is over its size bound (the size the index or lock
+states, else :class:`Limits`' page or file bound), never held whole in memory beyond it, and
+within a deadline and a minimum rate, so a server that trickles cannot hold envsnap for hours.
 """
 
 from __future__ import annotations
@@ -38,6 +34,7 @@ __all__ = [
 _CHUNK = 1 << 16
 _MB = 1 << 20
 _TIMEOUT = 15.0
+_SLOW = "the server is too slow; try again later or use another index"
 
 
 class Unreachable(OperationError):
@@ -50,8 +47,7 @@ class Unreachable(OperationError):
 class Refused(Unreachable):
     """The server's answer was refused: over a size bound, too slow, an insecure redirect.
 
-    A misbehaving index stops the whole run at once, reported alone (as
-    :class:`Unreachable` does), not once per package.
+    Like :class:`Unreachable`, it stops the whole run at once, reported alone.
     """
 
 
@@ -146,7 +142,7 @@ def read_body(
     Args:
         response: an unread urllib3 response (``preload_content=False``).
         write: called with each chunk, as it arrives.
-        limits: the deadline and the minimum rate (:class:`Limits`).
+        limits: the deadline and the minimum rate.
         cancelled: set by :meth:`HttpClient.cancel`; checked before each chunk.
         what: names the transfer in messages.
         limit: the most bytes accepted (a stated size, else a page or file limit).
@@ -186,13 +182,13 @@ def read_body(
             if elapsed > limits.deadline:
                 raise Refused(
                     f"{what}: took more than {limits.deadline:g} s ({total} bytes so far)",
-                    hint="the server is too slow; try again later or use another index",
+                    hint=_SLOW,
                 )
             if elapsed > limits.timeout and total / elapsed < limits.min_rate:
                 raise Refused(
                     f"{what}: too slow ({total} bytes in {elapsed:.0f} s, under "
                     f"{limits.min_rate:g} bytes/s)",
-                    hint="the server is too slow; try again later or use another index",
+                    hint=_SLOW,
                 )
     except urllib3.exceptions.HTTPError as exc:
         if isinstance(exc, urllib3.exceptions.ReadTimeoutError) or "timed out" in str(exc):

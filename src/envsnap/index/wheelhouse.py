@@ -1,14 +1,14 @@
 """A local directory of wheels and sdists as a repository (pip's ``--find-links DIR``).
 
-Also the one way the index side reads a local distribution file
-(:func:`open_local`, :func:`hash_local`): a regular file only, checked on the
-open descriptor without blocking, so a FIFO or a device named like a wheel
-(in a wheelhouse, or linked from a local ``file:`` index) is refused at once
-(exit 2) instead of hanging freeze or filling memory.
+Also the one way the index side reads a local distribution file (:func:`open_local`): a
+regular file only, checked on the descriptor opened without blocking, so a FIFO or device
+named like a wheel is refused at once (exit 2) instead of hanging freeze or filling memory.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 from typing import TYPE_CHECKING, BinaryIO
 
 from packaging.utils import (
@@ -37,13 +37,9 @@ _SDIST_SUFFIXES = (".tar.gz", ".zip")
 class Wheelhouse:
     """A local directory of wheels and sdists (pip's ``--find-links DIR``).
 
-    The directory is listed once (not recursively, as pip does); only the
-    files of a version someone asks for are hashed, each read once. An entry
-    named like a wheel or sdist that is not a regular file (a FIFO, a link
-    to a device) is refused when its version is asked for (exit 2).
-
-    Args:
-        directory: the wheelhouse.
+    Listed once (not recursively, as pip does); only the files of a version asked for are
+    hashed. An entry named like a wheel or sdist that is not a regular file is refused when
+    its version is asked for (exit 2).
 
     Raises:
         OperationError: the directory does not exist or cannot be listed.
@@ -89,10 +85,7 @@ class Wheelhouse:
                 ) from None
             files.append(
                 DistFile(
-                    filename=path.name,
-                    hashes={"sha256": digest},
-                    path=path.resolve(),
-                    size=size,
+                    filename=path.name, hashes={"sha256": digest}, path=path.resolve(), size=size
                 )
             )
         return ProjectFiles(name=name, version=version, files=ordered(files))
@@ -101,12 +94,7 @@ class Wheelhouse:
 def open_local(path: Path, *, what: str) -> BinaryIO:
     """Open a local distribution file (wheelhouse, local index) for reading: regular files only.
 
-    Args:
-        path: the file.
-        what: names it in messages (``name==version``).
-
-    Returns:
-        The open binary file.
+    ``what`` names it in messages (``name==version``).
 
     Raises:
         InputError: ``path`` is a FIFO, a device, a socket or a directory
@@ -137,21 +125,17 @@ def hash_local(path: Path, *, what: str) -> tuple[str, int]:
 def pin_filter(name: NormalizedName, version: Version) -> Callable[[str], bool]:
     """Return a test of a file name: is it a wheel or an sdist of ``name==version``.
 
-    The same answer as ``parse_filename(f) == (name, version)``, quicker on
-    a page of thousands of files: the version part (a wheel's second
-    ``-`` field, PEP 427; an sdist's text after its last ``-``, as
-    ``packaging`` reads it) is compared first, each distinct text parsed once.
+    The same answer as ``parse_filename(f) == (name, version)``, quicker on a page of thousands
+    of files: the version part (a wheel's second ``-`` field, PEP 427; an sdist's text after
+    its last ``-``, as ``packaging`` reads it) is compared first, each distinct text parsed once.
     """
-    versions: dict[str, bool] = {}
 
+    @functools.cache
     def same_version(text: str) -> bool:
-        found = versions.get(text)
-        if found is None:
-            try:
-                found = versions[text] = Version(text) == version
-            except InvalidVersion:
-                found = versions[text] = False
-        return found
+        try:
+            return Version(text) == version
+        except InvalidVersion:
+            return False
 
     def keep(filename: str) -> bool:
         if filename.endswith(".whl"):
@@ -166,12 +150,9 @@ def pin_filter(name: NormalizedName, version: Version) -> Callable[[str], bool]:
 
 def parse_filename(filename: str) -> tuple[NormalizedName, Version] | None:
     """Return ``(name, version)`` of a wheel or sdist file name, else ``None``."""
-    try:
+    with contextlib.suppress(InvalidWheelFilename, InvalidSdistFilename):
         if filename.endswith(".whl"):
-            name, version, _, _ = parse_wheel_filename(filename)
-            return name, version
+            return parse_wheel_filename(filename)[:2]
         if filename.endswith(_SDIST_SUFFIXES):
             return parse_sdist_filename(filename)
-    except (InvalidWheelFilename, InvalidSdistFilename):
-        return None
     return None
