@@ -1,17 +1,9 @@
 """Where each pin is needed: an OR over dependency paths of the AND of edge markers.
 
-The nodes are pins, and pins with one extra active; the top-level pins (and
-the extras they were installed with) hold always. An edge ``parent ->
-child`` holds where the parent holds *and* the edge's ``Requires-Dist``
-marker holds, its ``extra`` comparisons answered for the parent's extra
-(:func:`~envsnap.portable.markers.restrict_extra`). A node holds where any
-edge into it holds, computed to a fixpoint (cycles are common through
-extras) and simplified over the targets (:func:`node_conditions`).
-
-The resolutions have the last word: where a pin's condition holds on other
-targets than those that chose it (one name resolved to different versions
-on different Pythons, say), :func:`narrowed` cuts it down to them, the
-targets written as Python ranges per platform.
+Nodes are pins, and pins with one extra; top-level ones hold always. An edge holds
+where its parent and its ``Requires-Dist`` marker (``extra`` answered for the
+parent's extra) hold; a node where any edge into it does, to a fixpoint (extras
+make cycles). The resolutions have the last word (:func:`narrowed`).
 """
 
 from __future__ import annotations
@@ -111,7 +103,7 @@ def node_conditions(
 def narrowed(
     condition: Condition, mask: int, targets: Sequence[Target], evaluator: Evaluator
 ) -> Condition:
-    """Narrow a pin's condition to the targets that chose it, where the two differ.
+    """Narrow a pin's condition from the paths to the targets that chose it.
 
     Args:
         condition: the condition from the paths.
@@ -132,10 +124,8 @@ def narrowed(
 def _targets_condition(mask: int, targets: Sequence[Target]) -> Condition:
     """Return a condition holding on exactly the targets of ``mask``.
 
-    Per platform, the Python minors chosen are written as a range
-    (``python_version >= "3.11"``) where they are contiguous among the
-    targets' minors, else one ``==`` each; platforms with the same minors
-    share a conjunction.
+    Per platform, the minors as a range where contiguous among the targets', else
+    one ``==`` each.
     """
     minors = sorted({t.python for t in targets})
     by_platform: dict[str, set[tuple[int, int]]] = defaultdict(set)
