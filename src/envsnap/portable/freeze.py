@@ -299,15 +299,10 @@ def _missing_files(
 
 
 def requirements_lines(result: PortableResult, *, hashes: bool = False) -> list[str]:
-    """Write a portable lock as pip requirements lines (PEP 508 markers).
+    """Write a portable lock as pip requirements lines (PEP 508 markers), without newlines.
 
-    Args:
-        result: the lock.
-        hashes: add ``--hash=sha256:...`` for every file of each pin (pip's
-            hash-checking mode needs them on every line).
-
-    Returns:
-        Lines without newlines: a header naming the targets, then one line per pin.
+    A header naming the targets, then one line per pin; ``hashes`` adds ``--hash=sha256:``
+    lines for every file of each pin (pip's hash-checking mode needs them on every line).
 
     Raises:
         OperationError: ``hashes`` and a pin has no files on the index, or one without a sha256.
@@ -405,7 +400,7 @@ def freeze_portable(
     platforms: Sequence[str] = (),
     drop_unresolvable: bool = False,
 ) -> PortableResult:
-    """Lock ``snapshot`` for other targets from the index pip's settings name (the CLI's entry).
+    """Lock ``snapshot`` for other targets from the index pip's ``settings`` name (the CLI's entry).
 
     Args:
         snapshot: the environment.

@@ -122,11 +122,7 @@ def narrowed(
 
 
 def _targets_condition(mask: int, targets: Sequence[Target]) -> Condition:
-    """Return a condition holding on exactly the targets of ``mask``.
-
-    Per platform, the minors as a range where contiguous among the targets', else
-    one ``==`` each.
-    """
+    """Return a condition holding on exactly ``mask``'s targets: minors as ranges per platform."""
     minors = sorted({t.python for t in targets})
     by_platform: dict[str, set[tuple[int, int]]] = defaultdict(set)
     platforms = {}

@@ -35,10 +35,8 @@ def build_pylock(
 ) -> Pylock:
     """Build and validate the :class:`packaging.pylock.Pylock` of a portable lock.
 
-    Args:
-        result: the portable lock (:func:`envsnap.portable.freeze.portable_lock`).
-        snapshot: the environment it came from (top-level names and reasons).
-        output_dir: the lock file's directory (local file paths relative to it).
+    ``snapshot`` gives top-level names and reasons; local file paths are written
+    relative to ``output_dir``.
 
     Raises:
         OperationError: a pin has no file on the index (a local build, a direct URL,
@@ -107,12 +105,9 @@ def _package(pin: PortablePin, output_dir: Path | None) -> Package:
 
 
 def pylock_text(result: PortableResult, snapshot: Snapshot, *, output: Path | None) -> str:
-    """Render a portable lock as pylock.toml text (see :func:`build_pylock`).
+    """Render a portable lock as pylock.toml text for ``output`` (``None``: stdout).
 
-    Args:
-        result: the portable lock.
-        snapshot: the environment it came from.
-        output: where the file goes (``None``: stdout, paths relative to the cwd).
+    Local file paths are relative to ``output``'s directory, or the cwd for stdout.
 
     Raises:
         OperationError: as :func:`build_pylock`.

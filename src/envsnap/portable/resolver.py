@@ -251,15 +251,14 @@ class Provider(resolvelib.AbstractProvider[Wanted, Candidate, str]):
                 if _applies(r, env, candidate.extra) and not _applies(r, env, "")
             ]
         self.applied[candidate] = applied
-        wanted: list[Wanted] = []
         exact = SpecifierSet(f"=={candidate.version}")
-        if candidate.extra is not None:
-            wanted.append(Wanted(name=candidate.name, specifier=exact, parent=candidate))
-        else:
-            wanted += [
-                Wanted(name=candidate.name, extra=e, specifier=exact, parent=candidate)
-                for e in sorted(self.own_extras(candidate))
-            ]
+        # an extra needs its base; a base, the extras the pin carries
+        itself = (
+            (None,) if candidate.extra is not None else tuple(sorted(self.own_extras(candidate)))
+        )
+        wanted = [
+            Wanted(name=candidate.name, extra=e, specifier=exact, parent=candidate) for e in itself
+        ]
         for requirement in applied:
             name = canonicalize_name(requirement.name)
             extras = sorted(canonicalize_name(e) for e in requirement.extras)
@@ -422,11 +421,9 @@ def _cause(
     by = f"required by {parent}" if parent is not None else "top-level"
     pin = pinned.get(wanted.name)
     if pin is not None:
-        return (
-            f"{wanted} ({by}) excludes the installed {wanted.name}=={pin.version}"
-            if not wanted.specifier.contains(pin.version, prereleases=True)
-            else f"{wanted} ({by}) conflicts with the installed {wanted.name}=={pin.version}"
-        )
+        met = wanted.specifier.contains(pin.version, prereleases=True)
+        how = "conflicts with" if met else "excludes"
+        return f"{wanted} ({by}) {how} the installed {wanted.name}=={pin.version}"
     found = f"{wanted} ({by}): no version for this target in {source.describe()}"
     held = (unfixed or {}).get(wanted.name)
     if held is not None:

@@ -188,14 +188,7 @@ class IndexCandidates:
         return found
 
     def _pep658(self, file: DistFile, what: str) -> str | None:
-        """Return the ``.metadata`` file next to a wheel, checked against the page's hash.
-
-        ``None`` (read the wheel instead) where the page advertises none with a hash
-        this module checks, or the index answers 404.
-
-        Raises:
-            OperationError: the file does not match the hash the page gives.
-        """
+        """Return the ``.metadata`` next to a wheel if the page gives a hash to check it by."""
         advertised = file.core_metadata or {}
         algorithm = next((a for a in _METADATA_HASHES if a in advertised), None)
         if file.url is None or file.url.startswith("file:") or algorithm is None:
@@ -239,12 +232,7 @@ class IndexCandidates:
 
 
 def _open_local(path: Path, file: DistFile, what: str) -> BinaryIO:
-    """Open a local index's file (a regular file only), checked against the page's sha256.
-
-    Raises:
-        InputError: not a regular file (a FIFO, a device).
-        OperationError: it cannot be read, or its sha256 is not the page's.
-    """
+    """Open a local index's file (a regular file only), checked against the page's sha256."""
     from envsnap.index.file_cache import hash_stream  # noqa: PLC0415
     from envsnap.index.wheelhouse import open_local  # noqa: PLC0415
 

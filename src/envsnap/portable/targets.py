@@ -287,14 +287,10 @@ def choose_targets(
 ) -> tuple[Target, ...]:
     """Return the targets: the wanted minors the installed ``Requires-Python`` allow.
 
-    Minors asked for are narrowed by the top-level pins only (a transitive pin gets
-    an older version there, see :func:`~envsnap.portable.resolver.resolve_target`);
+    Minors asked for (``pythons``) are narrowed by the top-level pins only (a transitive
+    pin gets an older version there, see :func:`~envsnap.portable.resolver.resolve_target`);
     none asked: every minor every locked distribution (tools left out) allows.
-
-    Args:
-        snapshot: the environment.
-        pythons: the CPython minors asked for (default: every one envsnap knows).
-        platforms: platform names (default: :data:`DEFAULT_PLATFORMS`).
+    ``platforms`` defaults to :data:`DEFAULT_PLATFORMS`.
 
     Raises:
         InputError: no minor fits every top-level distribution (every distribution,
@@ -326,13 +322,8 @@ def narrowed_pythons(
 ) -> tuple[Narrowed, ...]:
     """Return the pins that left minors out of the range of :func:`choose_targets`, by name.
 
-    Args:
-        snapshot: the environment.
-        pythons: the CPython minors asked for (``--python-version``), or ``None``.
-
-    Returns:
-        Minors asked for: one :class:`Narrowed` per top-level pin excluding some.
-        None asked: one per transitive pin excluding minors every top-level pin allows.
+    Minors asked for (``pythons``): one :class:`Narrowed` per top-level pin excluding some.
+    None asked: one per transitive pin excluding minors every top-level pin allows.
     """
     tops = top_level_dists(snapshot)
     if pythons is None:
