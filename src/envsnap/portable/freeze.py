@@ -278,8 +278,7 @@ def _chosen(resolutions: Sequence[Resolution]) -> tuple[dict[_Pin, int], dict[_P
 
 
 def _python_range(targets: Sequence[Target]) -> SpecifierSet:
-    low = min(t.python for t in targets)
-    high = max(t.python for t in targets)
+    low, high = min(t.python for t in targets), max(t.python for t in targets)
     return SpecifierSet(f">={low[0]}.{low[1]},<{high[0]}.{high[1] + 1}")
 
 

@@ -11,7 +11,9 @@ structure by the scanner below (packaging keeps its parse tree private).
 from __future__ import annotations
 
 import re
+from functools import reduce
 from itertools import product
+from operator import and_, or_
 from typing import TYPE_CHECKING
 
 from packaging.markers import InvalidMarker, Marker
@@ -216,17 +218,11 @@ class Evaluator:
 
     def conjunction(self, conjunction: Conjunction) -> int:
         """Return the mask of targets where every atom holds."""
-        mask = self.full
-        for atom in conjunction:
-            mask &= self.atom(atom)
-        return mask
+        return reduce(and_, map(self.atom, conjunction), self.full)
 
     def mask(self, condition: Condition) -> int:
         """Return the mask of targets where the condition holds."""
-        mask = 0
-        for conjunction in condition:
-            mask |= self.conjunction(conjunction)
-        return mask
+        return reduce(or_, map(self.conjunction, condition), 0)
 
 
 # atoms tried first for removal: the least telling ones
@@ -292,8 +288,7 @@ def to_marker(condition: Condition) -> Marker | None:
         raise ValueError("a condition that never holds has no marker")
     if frozenset() in condition:
         return None
-    parts = [" and ".join(sorted(c, key=lambda a: _rank(a, _DISPLAY))) for c in condition]
-    parts.sort()
+    parts = sorted(" and ".join(sorted(c, key=lambda a: _rank(a, _DISPLAY))) for c in condition)
     if len(parts) == 1:
         return Marker(parts[0])
     return Marker(" or ".join(f"({p})" if " and " in p else p for p in parts))
