@@ -170,12 +170,10 @@ def portable_lock(
         snapshot: the environment (its pins do not move).
         targets: where the lock must install (:func:`choose_targets`).
         source: releases and files of names not installed, and the installed pins' files.
-        drop_unresolvable: list a target without a resolution in
-            :attr:`PortableResult.dropped` instead of failing.
+        drop_unresolvable: list a target without a resolution in ``dropped``, not fail.
 
     Raises:
-        OperationError: a target has no resolution (the message names the target
-            and the packages), every target was dropped, or the source failed.
+        OperationError: a target has no resolution, every target was dropped, or the source failed.
     """
     extras = own_extras(snapshot)
     pinned = {

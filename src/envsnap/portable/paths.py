@@ -70,8 +70,7 @@ def node_conditions(
         evaluator: the targets, to simplify over.
 
     Returns:
-        ``(name, version, extra or None) -> condition``; a node no edge
-        reaches is absent (it never holds).
+        ``(name, version, extra or None) -> condition``; a node no edge reaches is absent.
     """
     incoming = _incoming(resolutions)
     conditions: dict[_Node, Condition] = defaultdict(lambda: FALSE)

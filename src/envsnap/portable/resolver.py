@@ -308,8 +308,7 @@ def resolve_target(
         The chosen candidates and the edges between them.
 
     Raises:
-        NoResolution: none exists on the target (the message names each conflicting
-            requirement and any installed pin that excludes every candidate), a
+        NoResolution: none exists on the target (the message names each conflict), a
             top-level pin's ``Requires-Python`` leaves it out, or it took too long.
         OperationError: the source failed.
     """

@@ -81,8 +81,7 @@ class CandidateSource(Protocol):
         """Return the core metadata of one file of a release.
 
         Raises:
-            OperationError: it cannot be fetched or read (an sdist whose
-                metadata needs a build, say).
+            OperationError: it cannot be fetched or read (say, an sdist's needs a build).
         """
         ...
 
@@ -91,8 +90,7 @@ class IndexCandidates:
     """Releases and metadata from one or more Simple API indexes (see the module docstring).
 
     Args:
-        index: the indexes, read through :mod:`envsnap.index` (its client,
-            page cache and file cache: wheels downloaded for their metadata).
+        index: the indexes (client, page cache, and file cache for wheels read for metadata).
         jobs: parallel page requests of :meth:`prefetch`.
 
     Raises:
@@ -143,8 +141,7 @@ class IndexCandidates:
         """Return every release of ``name`` on the first index that has the project.
 
         Raises:
-            OperationError: a page cannot be read (unreachable index, refused
-                redirect, not a Simple API page).
+            OperationError: a page cannot be read (unreachable, refused redirect, not Simple API).
         """
         with self._lock:
             known = self._releases.get(name)
@@ -170,8 +167,7 @@ class IndexCandidates:
         """Return the core metadata of one file (PEP 658 file, else the wheel, else PKG-INFO).
 
         Raises:
-            OperationError: the file cannot be fetched, its metadata is not
-                readable, or an sdist's requirements are dynamic (PEP 643).
+            OperationError: it cannot be fetched or read, or an sdist's is dynamic (PEP 643).
         """
         key = file.url or file.filename
         with self._lock:

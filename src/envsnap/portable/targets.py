@@ -248,8 +248,7 @@ def python_versions_for(
     """Keep the wanted minors that every ``Requires-Python`` (``None``: none stated) allows.
 
     Returns:
-        ``(minors, specifier)``: the minors whose ``.0`` release every specifier
-        contains, and the specifiers' intersection (empty when none was stated).
+        ``(minors whose .0 release every specifier contains, the specifiers' intersection)``.
     """
     combined = SpecifierSet()
     for spec in requires_python:
@@ -293,9 +292,8 @@ def choose_targets(
     ``platforms`` defaults to :data:`DEFAULT_PLATFORMS`.
 
     Raises:
-        InputError: no minor fits every top-level distribution (every distribution,
-            when none is asked for; the message names the narrowest ``Requires-Python``),
-            or an unknown platform.
+        InputError: an unknown platform, or no minor fits every top-level distribution (every
+            one, when none is asked for; the message names the narrowest ``Requires-Python``).
     """
     wanted = tuple(pythons) if pythons else KNOWN_PYTHONS
     dists = top_level_dists(snapshot) if pythons else _locked_dists(snapshot)
