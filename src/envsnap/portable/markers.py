@@ -11,7 +11,7 @@ structure by the scanner below (packaging keeps its parse tree private).
 from __future__ import annotations
 
 import re
-from functools import reduce
+from functools import cache, reduce
 from itertools import product
 from operator import and_, or_
 from typing import TYPE_CHECKING
@@ -60,16 +60,12 @@ _TOKEN = re.compile(
 )
 
 _VALUE = ("name", "string")
-_ATOM_CACHE: dict[str, str] = {}
 
 
+@cache
 def _atom_text(left: str, op: str, right: str) -> str:
     """Return packaging's normal spelling of one comparison (validated)."""
-    raw = f"{left} {' '.join(op.split())} {right}"
-    text = _ATOM_CACHE.get(raw)
-    if text is None:
-        text = _ATOM_CACHE[raw] = str(Marker(raw))
-    return text
+    return str(Marker(f"{left} {' '.join(op.split())} {right}"))
 
 
 class _Scanner:

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
     from envsnap.portable.markers import Evaluator
     from envsnap.portable.resolver import Resolution, Wanted
-    from envsnap.portable.targets import Target
+    from envsnap.portable.targets import Platform, Target
 
 __all__ = ["narrowed", "node_conditions"]
 
@@ -80,8 +80,7 @@ def node_conditions(
         for root in roots
         if (candidate := resolution.candidates.get(root.identifier)) is not None
     }
-    for node in fixed:
-        conditions[node] = TRUE
+    conditions.update(dict.fromkeys(fixed, TRUE))
     for _ in range(_MAX_PASSES):
         changed = False
         for node, edges in incoming.items():
@@ -123,18 +122,15 @@ def narrowed(
 def _targets_condition(mask: int, targets: Sequence[Target]) -> Condition:
     """Return a condition holding on exactly ``mask``'s targets: minors as ranges per platform."""
     minors = sorted({t.python for t in targets})
-    by_platform: dict[str, set[tuple[int, int]]] = defaultdict(set)
-    platforms = {}
+    by_platform: dict[Platform, set[tuple[int, int]]] = defaultdict(set)
     for index, target in enumerate(targets):
         if mask >> index & 1:
-            by_platform[target.platform.name].add(target.python)
-            platforms[target.platform.name] = target
+            by_platform[target.platform].add(target.python)
     parts = []
-    for name, chosen in by_platform.items():
-        env = platforms[name].environment
+    for platform, chosen in by_platform.items():
         where = parse_condition(
-            f'sys_platform == "{env["sys_platform"]}" '
-            f'and platform_machine == "{env["platform_machine"]}"'
+            f'sys_platform == "{platform.sys_platform}" '
+            f'and platform_machine == "{platform.platform_machine}"'
         )
         parts.append(all_of(where, _python_condition(sorted(chosen), minors)))
     return any_of(*parts)
