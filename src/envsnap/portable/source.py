@@ -10,7 +10,6 @@ static requirements (PEP 643). Answers are kept for the whole lock.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import tarfile
 import threading
@@ -41,8 +40,6 @@ if TYPE_CHECKING:
     from envsnap.index.simple_index import SimpleIndex
 
 __all__ = ["CandidateSource", "DistMetadata", "IndexCandidates"]
-
-_METADATA_ACCEPT = "*/*"
 
 _METADATA_HASHES = ("sha256", "sha384", "sha512")
 """PEP 658 hashes checked, preferred first (pip's ``supported_hashes``); none: not trusted."""
@@ -191,7 +188,7 @@ class IndexCandidates:
             return None
         url = file.url + ".metadata"
         page = self.index.client.get_page(
-            url, accept=_METADATA_ACCEPT, what=f"{what}.metadata", cache=self.index.pages
+            url, accept="*/*", what=f"{what}.metadata", cache=self.index.pages
         )
         if page is None:
             return None
@@ -208,11 +205,11 @@ class IndexCandidates:
 
     def _from_archive(self, file: DistFile, what: str) -> str:
         local = file_url_path(file.url) if file.url else file.path
-        with contextlib.ExitStack() as stack:
-            if local is not None:
-                handle = stack.enter_context(_open_local(local, file, what))
-            else:
-                handle = stack.enter_context(self._download(file, what).open("rb"))
+        if local is not None:
+            handle = _open_local(local, file, what)
+        else:
+            handle = self._download(file, what).open("rb")
+        with handle:
             return _archive_metadata(handle, file, what)
 
     def _download(self, file: DistFile, what: str) -> Path:
