@@ -195,8 +195,8 @@ class Evaluator:
     """Truth of conditions over a fixed list of target environments, as bit masks.
 
     Args:
-        environments: full PEP 508 marker environments, one per target (bit ``i``
-            of a mask); every variable set, or packaging fills it from this interpreter.
+        environments: one PEP 508 marker environment per target (bit ``i`` of a mask), every
+            variable set: packaging fills a missing one from the running interpreter.
     """
 
     def __init__(self, environments: Sequence[Mapping[str, str]]) -> None:

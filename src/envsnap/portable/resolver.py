@@ -1,13 +1,11 @@
 """Resolve an installed environment's requirements for one other target, with resolvelib.
 
-An installed pin is the only candidate for its name (with its installed metadata)
-on every target its ``Requires-Python`` allows; elsewhere a transitive pin is
-chosen from the source, as uv writes a second entry for ``python_version <
-"3.10"``, and a top-level one leaves no resolution. Every other name is chosen
-from a :class:`~envsnap.portable.source.CandidateSource`, newest first, among
-releases with a file the target can install (PEP 425 tags, or an sdist) whose
-``Requires-Python`` holds there. Extras follow resolvelib's pattern, as pip does:
-``foo[cli]`` depends on ``foo`` at the same version plus what the extra adds.
+An installed pin is the only candidate for its name on every target its ``Requires-Python``
+allows; elsewhere a transitive pin is chosen from the source (uv writes a second entry too),
+a top-level one leaves no resolution. Other names: newest first, among releases with a file
+the target can install (PEP 425 tags, or an sdist) and whose ``Requires-Python`` holds.
+Extras as in resolvelib's pattern (and pip): ``foo[cli]`` depends on ``foo`` at the same
+version plus what the extra adds.
 """
 
 from __future__ import annotations
