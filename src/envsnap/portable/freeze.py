@@ -342,12 +342,7 @@ def requirements_lines(result: PortableResult, *, hashes: bool = False) -> list[
 
 
 def report_lines(result: PortableResult) -> list[str]:
-    """Return what a user should hear about a portable lock (``warning: ...`` / ``note: ...``).
-
-    Minors narrowed, targets dropped or lacking a file, installed pins not on the
-    index or needed nowhere, other versions taken where an installed pin's
-    ``Requires-Python`` leaves a target out, and pins added from the index.
-    """
+    """Return what a user should hear about a portable lock (``warning: ...`` / ``note: ...``)."""
     lines = [f"warning: {n.describe()}" for n in result.narrowed if n.top_level]
     lines += [
         f"note: {n.describe()} (ask for them with --python-version: older versions of it "

@@ -234,13 +234,12 @@ def _rank(atom: str, order: tuple[str, ...]) -> tuple[int, str]:
 def simplify(condition: Condition, evaluator: Evaluator) -> Condition:
     """Return the smallest-found condition that holds on exactly the same targets.
 
-    True (false) on every target gives :data:`TRUE` (:data:`FALSE`); atoms true
-    everywhere, conjunctions false everywhere and absorbed ones drop out; then each
-    atom is dropped where the whole stays equal over the targets (``(a and b) or
-    (a and not b)`` is ``a``), and each conjunction the others cover.
+    Drops atoms true everywhere, conjunctions false everywhere or absorbed, then each atom
+    and conjunction whose removal keeps the targets (``(a and b) or (a and not b)`` is ``a``).
 
     Returns:
-        An equivalent condition over the targets; deterministic for equal input.
+        An equivalent condition over the targets (:data:`TRUE` / :data:`FALSE` where it
+        holds on all / none); deterministic for equal input.
     """
     wanted = evaluator.mask(condition)
     if wanted == evaluator.full:
