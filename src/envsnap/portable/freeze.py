@@ -1,15 +1,8 @@
 """A portable lock from an installed environment: pins with markers, for many targets.
 
-:func:`portable_lock` resolves the environment's top-level requirements once
-per target (:func:`~envsnap.portable.resolver.resolve_target`; the installed
-pins fixed, names not installed taken from the index), then gives every pin
-the condition under which it is needed (:mod:`envsnap.portable.paths`: an OR
-over the dependency paths of the AND of the edge markers, simplified over
-the targets and checked against the resolutions).
-
-:func:`requirements_lines` writes the result as pip requirements lines,
-:func:`report_lines` says what the user should know about it, and
-:func:`freeze_portable` is the CLI's entry (targets and index from options).
+:func:`portable_lock` resolves the top-level requirements once per target (the
+installed pins fixed), then gives every pin the condition under which it is
+needed (:mod:`envsnap.portable.paths`).
 """
 
 from __future__ import annotations
@@ -26,21 +19,9 @@ from envsnap._markers import marker_holds
 from envsnap.environment import TOOLING
 from envsnap.errors import OperationError
 from envsnap.index.distfile import ProjectFiles
-from envsnap.portable.markers import (
-    FALSE,
-    Evaluator,
-    parse_condition,
-    restrict_extra,
-    to_marker,
-)
+from envsnap.portable.markers import FALSE, Evaluator, parse_condition, restrict_extra, to_marker
 from envsnap.portable.paths import narrowed, node_conditions
-from envsnap.portable.resolver import (
-    NoResolution,
-    Pinned,
-    Resolution,
-    Wanted,
-    resolve_target,
-)
+from envsnap.portable.resolver import NoResolution, Pinned, Resolution, Wanted, resolve_target
 from envsnap.portable.source import DistMetadata
 from envsnap.portable.targets import (
     Narrowed,
@@ -118,27 +99,15 @@ class PortableResult:
     top_level: tuple[NormalizedName, ...] = ()
     """The top-level names (the resolution's roots), sorted."""
     narrowed: tuple[Narrowed, ...] = ()
-    """Pins that left Python minors out: top-level ones, of the minors asked for;
-    transitive ones, of the default range (see :func:`narrowed_pythons`)."""
-
-
-def _roots(snapshot: Snapshot) -> list[Wanted]:
-    """Return the top-level pins (their extras come with them, see :func:`own_extras`)."""
-    return [
-        Wanted(name=d.name, specifier=SpecifierSet(f"=={d.version}"))
-        for d in top_level_dists(snapshot)
-    ]
+    """Pins that left Python minors out (see :func:`narrowed_pythons`)."""
 
 
 def own_extras(snapshot: Snapshot) -> dict[NormalizedName, frozenset[NormalizedName]]:
     """Return the extras each distribution is installed with on its own account.
 
-    pip records no extras, so these are the extras active in the snapshot
-    that no dependent asks for (requested with ``pip install x[extra]``, or
-    inferred by the snapshot), kept only where that extra's requirements are
-    installed here (following an extra that asks for other extras of its own
-    project: ``pandas[parquet]`` needs ``pandas[pyarrow]``, which needs
-    ``pyarrow``).
+    pip records no extras: these are the snapshot's active extras no dependent asks
+    for, kept where the extra's requirements are installed (following extras of the
+    same project: ``pandas[parquet]`` needs ``pandas[pyarrow]``, which needs ``pyarrow``).
     """
     asked: dict[NormalizedName, set[NormalizedName]] = defaultdict(set)
     for edge in snapshot.edges:
@@ -200,18 +169,11 @@ def portable_lock(
     Args:
         snapshot: the environment (its pins do not move).
         targets: where the lock must install (:func:`choose_targets`).
-        source: releases and files of names not installed, and the files
-            of the installed pins.
-        drop_unresolvable: leave out a target that has no resolution (it is
-            listed in :attr:`PortableResult.dropped`) instead of failing.
-
-    Returns:
-        The pins with their markers and what each target lacks.
+        source: releases and files of names not installed, and the installed pins' files.
+        drop_unresolvable: list a target without a resolution in ``dropped``, not fail.
 
     Raises:
-        OperationError: a target has no resolution (the message names the
-            target and the packages), every target was dropped, or the
-            source failed.
+        OperationError: a target has no resolution, every target was dropped, or the source failed.
     """
     extras = own_extras(snapshot)
     pinned = {
@@ -223,7 +185,11 @@ def portable_lock(
         )
         for d in snapshot.distributions
     }
-    roots = _roots(snapshot)
+    # the top-level pins: their own extras come with them (own_extras)
+    roots = [
+        Wanted(name=d.name, specifier=SpecifierSet(f"=={d.version}"))
+        for d in top_level_dists(snapshot)
+    ]
     source.prefetch(sorted(set(pinned) | _likely_added(snapshot, targets)))
     resolutions: list[Resolution] = []
     dropped: dict[str, str] = {}
@@ -245,13 +211,12 @@ def portable_lock(
     conditions = node_conditions(roots, resolutions, evaluator)
     pins = []
     for (name, version), mask in sorted(chosen.items()):
-        condition = conditions.get((name, version, None), FALSE)
-        condition = narrowed(condition, mask, kept, evaluator)
+        condition = narrowed(conditions.get((name, version, None), FALSE), mask, kept, evaluator)
         installed = name in pinned and pinned[name].version == version
         dist = snapshot.get(name)
         release = releases.get((name, version))
         if release is None and installed and dist is not None and not dist.origin.is_direct:
-            release = _index_release(source, name, version)
+            release = next((r for r in source.releases(name) if r.version == version), None)
         pins.append(
             PortablePin(
                 name=name,
@@ -296,11 +261,7 @@ def _likely_added(snapshot: Snapshot, targets: Sequence[Target]) -> set[Normaliz
     return found
 
 
-def _chosen(
-    resolutions: Sequence[Resolution],
-) -> tuple[
-    dict[tuple[NormalizedName, Version], int], dict[tuple[NormalizedName, Version], ProjectFiles]
-]:
+def _chosen(resolutions: Sequence[Resolution]) -> tuple[dict[_Pin, int], dict[_Pin, ProjectFiles]]:
     """``(name, version) -> mask of targets choosing it``, and the releases of added pins."""
     chosen: dict[_Pin, int] = defaultdict(int)
     releases: dict[_Pin, ProjectFiles] = {}
@@ -315,15 +276,8 @@ def _chosen(
 
 
 def _python_range(targets: Sequence[Target]) -> SpecifierSet:
-    low = min(t.python for t in targets)
-    high = max(t.python for t in targets)
+    low, high = min(t.python for t in targets), max(t.python for t in targets)
     return SpecifierSet(f">={low[0]}.{low[1]},<{high[0]}.{high[1] + 1}")
-
-
-def _index_release(
-    source: CandidateSource, name: NormalizedName, version: Version
-) -> ProjectFiles | None:
-    return next((r for r in source.releases(name) if r.version == version), None)
 
 
 def _missing_files(
@@ -342,19 +296,13 @@ def _missing_files(
 
 
 def requirements_lines(result: PortableResult, *, hashes: bool = False) -> list[str]:
-    """Write a portable lock as pip requirements lines (PEP 508 markers).
+    """Write a portable lock as pip requirements lines (PEP 508 markers), without newlines.
 
-    Args:
-        result: the lock.
-        hashes: add ``--hash=sha256:...`` for every file of each pin (pip's
-            hash-checking mode needs them on every line).
-
-    Returns:
-        Lines without newlines: a header naming the targets, then one line per pin.
+    A header naming the targets, then one line per pin; ``hashes`` adds ``--hash=sha256:``
+    lines for every file of each pin (pip's hash-checking mode needs them on every line).
 
     Raises:
-        OperationError: ``hashes`` is asked and a pin has no files on the index,
-            or a file without a sha256.
+        OperationError: ``hashes`` and a pin has no files on the index, or one without a sha256.
     """
     pythons = sorted({t.python for t in result.targets})
     platforms = list(dict.fromkeys(t.platform.name for t in result.targets))
@@ -394,15 +342,7 @@ def requirements_lines(result: PortableResult, *, hashes: bool = False) -> list[
 
 
 def report_lines(result: PortableResult) -> list[str]:
-    """Return what a user should hear about a portable lock (``warning: ...`` / ``note: ...``).
-
-    Python minors asked for that a top-level pin leaves out, targets
-    dropped, targets lacking a file for some pin, installed pins the index
-    has not got (they cannot be installed elsewhere from the index),
-    installed pins no target needs, the older versions taken where an
-    installed transitive pin's ``Requires-Python`` leaves a target out, and
-    the pins added from the index.
-    """
+    """Return what a user should hear about a portable lock (``warning: ...`` / ``note: ...``)."""
     lines = [f"warning: {n.describe()}" for n in result.narrowed if n.top_level]
     lines += [
         f"note: {n.describe()} (ask for them with --python-version: older versions of it "
@@ -452,17 +392,14 @@ def freeze_portable(
     platforms: Sequence[str] = (),
     drop_unresolvable: bool = False,
 ) -> PortableResult:
-    """Lock ``snapshot`` for other targets from the index pip's settings name (the CLI's entry).
+    """Lock ``snapshot`` for other targets from the index pip's ``settings`` name (the CLI's entry).
 
     Args:
         snapshot: the environment.
         settings: the indexes (see :func:`envsnap.index.settings.index_settings`).
-        python_versions: ``3.12``, ``3.10-3.13`` or ``3.10,3.12`` (default: every
-            minor every distribution allows); minors a top-level pin leaves
-            out (or, by default, a transitive one) are named in
-            :attr:`PortableResult.narrowed`.
-        platforms: platform names (default: Linux, macOS and Windows on their
-            common machines).
+        python_versions: ``3.12``, ``3.10-3.13`` or ``3.10,3.12`` (default: every minor
+            every distribution allows); what left minors out is in ``narrowed``.
+        platforms: platform names (default: :data:`~envsnap.portable.targets.DEFAULT_PLATFORMS`).
         drop_unresolvable: leave out targets without a resolution.
 
     Raises:

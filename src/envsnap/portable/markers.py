@@ -1,30 +1,19 @@
 """Conditions on PEP 508 markers: combined along dependency paths, simplified over targets.
 
-A portable lock gives each pin the condition under which it is needed: an OR
-over the dependency paths that reach it, an AND of the edge markers along each
-path (PEP 508 ``and``/``or``). Such conditions are kept here in disjunctive
-normal form, a :data:`Condition`: a set of conjunctions, each a set of
-*atoms* (one comparison such as ``sys_platform != "win32"``, in packaging's
-normal spelling). ``TRUE`` is the set holding the empty conjunction,
-``FALSE`` the empty set.
-
-Equivalence is decided by evaluating over the finite set of target
-environments (:class:`Evaluator`): two conditions are equal when they hold on
-the same targets. That is simpler than reasoning about version orders and
-string comparisons, and sound for the targets a portable lock supports (the
-file lists them); outside them a simplified marker may be broader, never
-narrower, than the paths it came from... for the targets it is exact.
-
-Markers are read with packaging's public :class:`~packaging.markers.Marker`
-only: an atom is validated and evaluated as a one-comparison ``Marker``, and
-the ``and``/``or`` structure is read by the small scanner below (packaging
-keeps its parse tree private).
+A :data:`Condition` is in disjunctive normal form: a set of conjunctions, each a
+set of *atoms* (one comparison in packaging's normal spelling). Two conditions
+are equal when they hold on the same targets (:class:`Evaluator`): exact for the
+targets the lock lists, possibly broader (never narrower) outside them. Atoms are
+read and evaluated with packaging's public ``Marker``; the ``and``/``or``
+structure by the scanner below (packaging keeps its parse tree private).
 """
 
 from __future__ import annotations
 
 import re
+from functools import cache, reduce
 from itertools import product
+from operator import and_, or_
 from typing import TYPE_CHECKING
 
 from packaging.markers import InvalidMarker, Marker
@@ -70,16 +59,13 @@ _TOKEN = re.compile(
     re.VERBOSE,
 )
 
-_ATOM_CACHE: dict[str, str] = {}
+_VALUE = ("name", "string")
 
 
+@cache
 def _atom_text(left: str, op: str, right: str) -> str:
     """Return packaging's normal spelling of one comparison (validated)."""
-    raw = f"{left} {' '.join(op.split())} {right}"
-    text = _ATOM_CACHE.get(raw)
-    if text is None:
-        text = _ATOM_CACHE[raw] = str(Marker(raw))
-    return text
+    return str(Marker(f"{left} {' '.join(op.split())} {right}"))
 
 
 class _Scanner:
@@ -89,11 +75,9 @@ class _Scanner:
         self.text = text
         self.tokens: list[tuple[str, str]] = []
         position = 0
-        while position < len(text):
-            if text[position:].strip() == "":
-                break
+        while text[position:].strip():
             found = _TOKEN.match(text, position)
-            if found is None or found.end() == position:
+            if found is None:
                 raise InvalidMarker(f"cannot read marker {text!r} at {text[position:]!r}")
             kind = found.lastgroup or ""
             self.tokens.append((kind, found.group(kind)))
@@ -103,10 +87,10 @@ class _Scanner:
     def _peek(self) -> tuple[str, str] | None:
         return self.tokens[self.position] if self.position < len(self.tokens) else None
 
-    def _take(self, kind: str) -> str:
+    def _take(self, kinds: tuple[str, ...], expected: str) -> str:
         token = self._peek()
-        if token is None or token[0] != kind:
-            raise InvalidMarker(f"cannot read marker {self.text!r}: expected {kind}")
+        if token is None or token[0] not in kinds:
+            raise InvalidMarker(f"cannot read marker {self.text!r}: expected {expected}")
         self.position += 1
         return token[1]
 
@@ -135,23 +119,16 @@ class _Scanner:
         if token is not None and token[0] == "open":
             self.position += 1
             inner = self._or()
-            self._take("close")
+            self._take(("close",), "close")
             return inner
-        left = self._value()
-        op = self._take("op")
-        right = self._value()
+        left = self._take(_VALUE, "a value")
+        op = self._take(("op",), "op")
+        right = self._take(_VALUE, "a value")
         return frozenset({frozenset({_atom_text(left, op, right)})})
-
-    def _value(self) -> str:
-        token = self._peek()
-        if token is None or token[0] not in ("name", "string"):
-            raise InvalidMarker(f"cannot read marker {self.text!r}: expected a value")
-        self.position += 1
-        return token[1]
 
 
 def parse_condition(marker: Marker | str | None) -> Condition:
-    """Return a marker as a :data:`Condition` (``None`` means always: :data:`TRUE`).
+    """Return a marker as a :data:`Condition` (``None``: :data:`TRUE`).
 
     Raises:
         InvalidMarker: the text is not a PEP 508 marker.
@@ -162,7 +139,7 @@ def parse_condition(marker: Marker | str | None) -> Condition:
 
 
 def _absorb(conjunctions: Iterable[Conjunction]) -> Condition:
-    """Drop duplicates and every conjunction that contains another (``a or a and b`` = ``a``)."""
+    """Drop duplicates and conjunctions containing another (``a or a and b`` is ``a``)."""
     ordered = sorted(set(conjunctions), key=len)
     kept: list[Conjunction] = []
     for conjunction in ordered:
@@ -189,30 +166,20 @@ def _mentions_extra(atom: str) -> bool:
 
 
 def restrict_extra(condition: Condition, extra: str | None) -> Condition:
-    """Evaluate every ``extra`` comparison for one extra, keeping the other atoms.
+    """Answer every ``extra`` comparison for one extra, keeping the other atoms.
 
-    ``extra == "cli"`` is true when ``extra`` is ``cli`` (names compared after
-    PEP 685 normalization, as packaging does), false otherwise; ``None`` means
-    the distribution's base requirements (pip evaluates them with ``extra ==
-    ""``).
+    Names are compared after PEP 685 normalization, as packaging does; ``None``
+    means the base requirements (pip evaluates them with ``extra == ""``).
 
     Returns:
         The condition without any ``extra`` atom.
     """
-    value = "" if extra is None else canonicalize_name(extra)
-    kept: list[Conjunction] = []
-    for conjunction in condition:
-        atoms = set()
-        possible = True
-        for atom in conjunction:
-            if not _mentions_extra(atom):
-                atoms.add(atom)
-            elif not _evaluate(atom, {"extra": value}):
-                possible = False
-                break
-        if possible:
-            kept.append(frozenset(atoms))
-    return _absorb(kept)
+    environment = {"extra": "" if extra is None else canonicalize_name(extra)}
+    return _absorb(
+        frozenset(a for a in conjunction if not _mentions_extra(a))
+        for conjunction in condition
+        if all(_evaluate(a, environment) for a in conjunction if _mentions_extra(a))
+    )
 
 
 def _evaluate(atom: str, environment: Mapping[str, str]) -> bool:
@@ -221,17 +188,15 @@ def _evaluate(atom: str, environment: Mapping[str, str]) -> bool:
     except InvalidMarker:
         return False
     # a comparison the environment cannot answer does not hold there
-    extra = environment.get("extra", "")
-    return marker_holds(marker, environment, extra=extra, otherwise=False)
+    return marker_holds(marker, environment, extra=environment.get("extra", ""), otherwise=False)
 
 
 class Evaluator:
     """Truth of conditions over a fixed list of target environments, as bit masks.
 
     Args:
-        environments: full PEP 508 marker environments, one per target;
-            bit ``i`` of a mask is target ``i``. Every variable must be set:
-            packaging fills a missing one from the running interpreter.
+        environments: one PEP 508 marker environment per target (bit ``i`` of a mask), every
+            variable set: packaging fills a missing one from the running interpreter.
     """
 
     def __init__(self, environments: Sequence[Mapping[str, str]]) -> None:
@@ -243,55 +208,38 @@ class Evaluator:
         """Return the mask of targets where one atom holds."""
         mask = self._atoms.get(atom)
         if mask is None:
-            mask = 0
-            for index, env in enumerate(self.environments):
-                if _evaluate(atom, env):
-                    mask |= 1 << index
+            mask = sum(1 << i for i, env in enumerate(self.environments) if _evaluate(atom, env))
             self._atoms[atom] = mask
         return mask
 
     def conjunction(self, conjunction: Conjunction) -> int:
         """Return the mask of targets where every atom holds."""
-        mask = self.full
-        for atom in conjunction:
-            mask &= self.atom(atom)
-        return mask
+        return reduce(and_, map(self.atom, conjunction), self.full)
 
     def mask(self, condition: Condition) -> int:
         """Return the mask of targets where the condition holds."""
-        mask = 0
-        for conjunction in condition:
-            mask |= self.conjunction(conjunction)
-        return mask
+        return reduce(or_, map(self.conjunction, condition), 0)
 
 
-def _atom_key(atom: str) -> tuple[int, str]:
-    # the atoms tried first for removal: the least telling ones
-    order = ("platform_", "implementation", "os_name", "python_full", "sys_platform", "python_v")
-    for rank, prefix in enumerate(order):
-        if atom.startswith(prefix):
-            return (rank, atom)
-    return (len(order), atom)
+# atoms tried first for removal: the least telling ones
+_REMOVE = ("platform_", "implementation", "os_name", "python_full", "sys_platform", "python_v")
+_DISPLAY = ("sys_platform", "platform_system", "platform_machine", "os_name", "python_v")
+
+
+def _rank(atom: str, order: tuple[str, ...]) -> tuple[int, str]:
+    """Sort key: the first prefix in ``order`` the atom has, then the atom."""
+    return next((i for i, prefix in enumerate(order) if atom.startswith(prefix)), len(order)), atom
 
 
 def simplify(condition: Condition, evaluator: Evaluator) -> Condition:
     """Return the smallest-found condition that holds on exactly the same targets.
 
-    Steps (each keeps the set of targets where the condition holds): a
-    condition true on every target is :data:`TRUE`, false on every one
-    :data:`FALSE`; atoms true on every target and conjunctions false on every
-    target drop out; duplicates and absorbed conjunctions go (``a or (a and
-    b)`` is ``a``); then each atom of each conjunction is dropped where the
-    whole stays equal over the targets (``(a and b) or (a and not b)`` is
-    ``a``; ``python_version < "3.11" and python_version < "3.12"`` keeps one),
-    and each conjunction covered by the others is dropped.
-
-    Args:
-        condition: the condition.
-        evaluator: the targets.
+    Drops atoms true everywhere, conjunctions false everywhere or absorbed, then each atom
+    and conjunction whose removal keeps the targets (``(a and b) or (a and not b)`` is ``a``).
 
     Returns:
-        An equivalent condition over the targets; deterministic for equal input.
+        An equivalent condition over the targets (:data:`TRUE` / :data:`FALSE` where it
+        holds on all / none); deterministic for equal input.
     """
     wanted = evaluator.mask(condition)
     if wanted == evaluator.full:
@@ -305,7 +253,7 @@ def simplify(condition: Condition, evaluator: Evaluator) -> Condition:
     current.sort(key=lambda c: (len(c), sorted(c)))
     # widen each conjunction as far as the whole stays within the wanted targets
     for index, conjunction in enumerate(current):
-        for atom in sorted(conjunction, key=_atom_key):
+        for atom in sorted(conjunction, key=lambda a: _rank(a, _REMOVE)):
             smaller = current[index] - {atom}
             if evaluator.conjunction(smaller) & ~wanted == 0:
                 current[index] = smaller
@@ -325,9 +273,8 @@ def simplify(condition: Condition, evaluator: Evaluator) -> Condition:
 def to_marker(condition: Condition) -> Marker | None:
     """Write a condition as a PEP 508 marker (``None`` for :data:`TRUE`).
 
-    Conjunctions are joined by ``or`` and parenthesized when there are
-    several; atoms and conjunctions are sorted, so equal conditions give the
-    same text.
+    Conjunctions are joined by ``or``, parenthesized when there are several;
+    atoms and conjunctions are sorted, so equal conditions give the same text.
 
     Raises:
         ValueError: the condition is :data:`FALSE` (no marker says "never").
@@ -336,16 +283,7 @@ def to_marker(condition: Condition) -> Marker | None:
         raise ValueError("a condition that never holds has no marker")
     if frozenset() in condition:
         return None
-    parts = [" and ".join(sorted(c, key=_display_key)) for c in condition]
-    parts.sort()
+    parts = sorted(" and ".join(sorted(c, key=lambda a: _rank(a, _DISPLAY))) for c in condition)
     if len(parts) == 1:
         return Marker(parts[0])
     return Marker(" or ".join(f"({p})" if " and " in p else p for p in parts))
-
-
-def _display_key(atom: str) -> tuple[int, str]:
-    order = ("sys_platform", "platform_system", "platform_machine", "os_name", "python_v")
-    for rank, prefix in enumerate(order):
-        if atom.startswith(prefix):
-            return (rank, atom)
-    return (len(order), atom)

@@ -1,17 +1,9 @@
 """Where each pin is needed: an OR over dependency paths of the AND of edge markers.
 
-The nodes are pins, and pins with one extra active; the top-level pins (and
-the extras they were installed with) hold always. An edge ``parent ->
-child`` holds where the parent holds *and* the edge's ``Requires-Dist``
-marker holds, its ``extra`` comparisons answered for the parent's extra
-(:func:`~envsnap.portable.markers.restrict_extra`). A node holds where any
-edge into it holds, computed to a fixpoint (cycles are common through
-extras) and simplified over the targets (:func:`node_conditions`).
-
-The resolutions have the last word: where a pin's condition holds on other
-targets than those that chose it (one name resolved to different versions
-on different Pythons, say), :func:`narrowed` cuts it down to them, the
-targets written as Python ranges per platform.
+Nodes are pins, and pins with one extra; top-level ones hold always. An edge holds
+where its parent and its ``Requires-Dist`` marker (``extra`` answered for the
+parent's extra) hold; a node where any edge into it does, to a fixpoint (extras
+make cycles). The resolutions have the last word (:func:`narrowed`).
 """
 
 from __future__ import annotations
@@ -39,7 +31,7 @@ if TYPE_CHECKING:
 
     from envsnap.portable.markers import Evaluator
     from envsnap.portable.resolver import Resolution, Wanted
-    from envsnap.portable.targets import Target
+    from envsnap.portable.targets import Platform, Target
 
 __all__ = ["narrowed", "node_conditions"]
 
@@ -78,8 +70,7 @@ def node_conditions(
         evaluator: the targets, to simplify over.
 
     Returns:
-        ``(name, version, extra or None) -> condition``; a node no edge
-        reaches is absent (it never holds).
+        ``(name, version, extra or None) -> condition``; a node no edge reaches is absent.
     """
     incoming = _incoming(resolutions)
     conditions: dict[_Node, Condition] = defaultdict(lambda: FALSE)
@@ -89,8 +80,7 @@ def node_conditions(
         for root in roots
         if (candidate := resolution.candidates.get(root.identifier)) is not None
     }
-    for node in fixed:
-        conditions[node] = TRUE
+    conditions.update(dict.fromkeys(fixed, TRUE))
     for _ in range(_MAX_PASSES):
         changed = False
         for node, edges in incoming.items():
@@ -111,7 +101,7 @@ def node_conditions(
 def narrowed(
     condition: Condition, mask: int, targets: Sequence[Target], evaluator: Evaluator
 ) -> Condition:
-    """Narrow a pin's condition to the targets that chose it, where the two differ.
+    """Narrow a pin's condition from the paths to the targets that chose it.
 
     Args:
         condition: the condition from the paths.
@@ -130,26 +120,17 @@ def narrowed(
 
 
 def _targets_condition(mask: int, targets: Sequence[Target]) -> Condition:
-    """Return a condition holding on exactly the targets of ``mask``.
-
-    Per platform, the Python minors chosen are written as a range
-    (``python_version >= "3.11"``) where they are contiguous among the
-    targets' minors, else one ``==`` each; platforms with the same minors
-    share a conjunction.
-    """
+    """Return a condition holding on exactly ``mask``'s targets: minors as ranges per platform."""
     minors = sorted({t.python for t in targets})
-    by_platform: dict[str, set[tuple[int, int]]] = defaultdict(set)
-    platforms = {}
+    by_platform: dict[Platform, set[tuple[int, int]]] = defaultdict(set)
     for index, target in enumerate(targets):
         if mask >> index & 1:
-            by_platform[target.platform.name].add(target.python)
-            platforms[target.platform.name] = target
+            by_platform[target.platform].add(target.python)
     parts = []
-    for name, chosen in by_platform.items():
-        env = platforms[name].environment
+    for platform, chosen in by_platform.items():
         where = parse_condition(
-            f'sys_platform == "{env["sys_platform"]}" '
-            f'and platform_machine == "{env["platform_machine"]}"'
+            f'sys_platform == "{platform.sys_platform}" '
+            f'and platform_machine == "{platform.platform_machine}"'
         )
         parts.append(all_of(where, _python_condition(sorted(chosen), minors)))
     return any_of(*parts)

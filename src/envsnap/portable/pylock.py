@@ -1,19 +1,10 @@
 """Write a portable lock as a pylock.toml (PEP 751) for every target at once.
 
-- ``environments``: one marker per supported target (CPython minor, ``sys_platform``,
-  ``platform_machine``), so an installer refuses the file only elsewhere;
-- ``requires-python``: the targets' range (``>=3.10,<3.14``);
-- ``[[packages]]`` by name then version: each pin with its ``marker`` (none
-  when every target needs it), every wheel and the sdist of the pinned version
-  as the index lists them (URL, size, sha256); one name may
-  appear with several versions under disjoint markers;
-- ``[tool.envsnap]``: ``top-level`` and a reason per package, as the
-  non-portable writer keeps them (:func:`envsnap.lockfiles.pylock.write.build`),
-  the ``targets`` the file was made for, and what was left out of the
-  request (``dropped`` targets; ``narrowed``: the Python minors a top-level
-  pin's ``Requires-Python`` excludes).
-
-The lock is validated by :mod:`packaging.pylock` before it is rendered.
+``environments`` has one marker per target, so an installer refuses the file only
+elsewhere; each ``[[packages]]`` entry has its ``marker`` and every file of the pinned
+version on the index (one name may appear with several versions under disjoint
+markers); ``[tool.envsnap]`` adds the ``targets`` and what was ``dropped`` or
+``narrowed`` to the non-portable writer's keys. Validated by :mod:`packaging.pylock`.
 """
 
 from __future__ import annotations
@@ -44,18 +35,12 @@ def build_pylock(
 ) -> Pylock:
     """Build and validate the :class:`packaging.pylock.Pylock` of a portable lock.
 
-    Args:
-        result: the portable lock (:func:`envsnap.portable.freeze.portable_lock`).
-        snapshot: the environment it came from (top-level names and reasons).
-        output_dir: the lock file's directory (local file paths relative to it).
-
-    Returns:
-        The validated lock.
+    ``snapshot`` gives top-level names and reasons; local file paths are written
+    relative to ``output_dir``.
 
     Raises:
-        OperationError: a pin has no file on the index (a local build, a
-            direct URL or an editable: a portable lock can only point at the
-            index), or the lock does not validate.
+        OperationError: a pin has no file on the index (a local build, a direct URL,
+            an editable), or the lock does not validate.
     """
     from packaging.pylock import Pylock  # noqa: PLC0415
 
@@ -115,21 +100,14 @@ def _package(pin: PortablePin, output_dir: Path | None) -> Package:
     found = ProjectFiles(name=pin.name, version=pin.version, files=pin.files)
     sdist, wheels = file_tables(found, output_dir)
     return Package(
-        name=pin.name,
-        version=pin.version,
-        marker=pin.marker,
-        sdist=sdist,
-        wheels=wheels,
+        name=pin.name, version=pin.version, marker=pin.marker, sdist=sdist, wheels=wheels
     )
 
 
 def pylock_text(result: PortableResult, snapshot: Snapshot, *, output: Path | None) -> str:
-    """Render a portable lock as pylock.toml text (see :func:`build_pylock`).
+    """Render a portable lock as pylock.toml text for ``output`` (``None``: stdout).
 
-    Args:
-        result: the portable lock.
-        snapshot: the environment it came from.
-        output: where the file goes (``None``: stdout, paths relative to the cwd).
+    Local file paths are relative to ``output``'s directory, or the cwd for stdout.
 
     Raises:
         OperationError: as :func:`build_pylock`.

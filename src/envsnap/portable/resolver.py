@@ -1,27 +1,11 @@
 """Resolve an installed environment's requirements for one other target, with resolvelib.
 
-The installed pins do not move: for an installed name the installed
-distribution is the only candidate (its metadata is the installed one), on
-every target its ``Requires-Python`` allows. A *transitive* pin whose
-``Requires-Python`` leaves a target out (``annotated-types`` 0.8.0 needs
-3.10, the lock is for 3.8 too) is chosen from the source on that target, as
-uv writes a second entry for ``python_version < "3.10"``; a *top-level* pin
-never moves, so such a target has no resolution (the caller leaves it out
-before, see :func:`envsnap.portable.targets.choose_targets`). Every
-other name (``colorama`` that ``click`` wants on Windows, ``tomli`` that
-``pytest`` wants on 3.10) is chosen from a :class:`~envsnap.portable.source.CandidateSource`, newest
-version first, among the releases that have a file the target can install
-(a wheel whose PEP 425 tags it accepts, or an sdist) and whose
-``Requires-Python`` holds there.
-
-Extras follow resolvelib's documented pattern (as pip does): ``foo[cli]`` is
-its own identifier whose candidate depends on the base candidate ``foo`` at
-the same version, plus the requirements its extra adds.
-
-The source is asked through a small Protocol
-(:class:`~envsnap.portable.source.CandidateSource`), so tests can feed
-in-memory releases; :class:`~envsnap.portable.source.IndexCandidates` is the
-one over the package index.
+An installed pin is the only candidate for its name on every target its ``Requires-Python``
+allows; elsewhere a transitive pin is chosen from the source (uv writes a second entry too),
+a top-level one leaves no resolution. Other names: newest first, among releases with a file
+the target can install (PEP 425 tags, or an sdist) and whose ``Requires-Python`` holds.
+Extras as in resolvelib's pattern (and pip): ``foo[cli]`` depends on ``foo`` at the same
+version plus what the extra adds.
 """
 
 from __future__ import annotations
@@ -79,8 +63,7 @@ class Pinned:
     metadata: DistMetadata
     """Its installed metadata."""
     extras: frozenset[NormalizedName] = frozenset()
-    """Extras it is installed with on its own account (requested, not asked by a
-    dependent): wherever it is needed, these extras' requirements are too."""
+    """Extras installed on its own account: needed wherever it is."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -138,8 +121,7 @@ class Resolution:
     candidates: Mapping[str, Candidate]
     """Chosen candidates by identifier (``name`` and ``name[extra]``)."""
     edges: tuple[Edge, ...]
-    """Every requirement that applies there, between the names chosen (their versions in
-    :attr:`candidates`)."""
+    """Every requirement that applies there, between the names chosen."""
 
 
 def _applies(requirement: Requirement, environment: Mapping[str, str], extra: str) -> bool:
@@ -153,10 +135,8 @@ class Provider(resolvelib.AbstractProvider[Wanted, Candidate, str]):
     """resolvelib's provider for one target (see the module docstring).
 
     Args:
-        target: the environment to resolve for.
         source: releases and metadata of names not installed.
-        pinned: the installed distributions, by name; they are the only
-            candidates for their names.
+        pinned: the installed distributions by name, the only candidates for their names.
     """
 
     def __init__(
@@ -197,11 +177,9 @@ class Provider(resolvelib.AbstractProvider[Wanted, Candidate, str]):
     ) -> Callable[[], Iterator[Candidate]] | list[Candidate]:
         """Return the candidates allowed by every requirement, preferred first.
 
-        For an installed name, the installed version alone (or nothing, when a
-        requirement excludes it); otherwise the source's releases, newest
-        first, that the target can install; ``Requires-Python`` is checked
-        lazily, as resolvelib walks them, so metadata is fetched only for the
-        versions it looks at.
+        An installed name: its installed version or nothing; else the source's
+        releases the target can install, newest first, ``Requires-Python``
+        checked lazily (metadata is fetched only for the versions resolvelib tries).
         """
         wanted = list(requirements[identifier])
         base, _, rest = identifier.partition("[")
@@ -229,10 +207,7 @@ class Provider(resolvelib.AbstractProvider[Wanted, Candidate, str]):
 
     def _fits(self, release: ProjectFiles) -> bool:
         file = release.file_for(self.target.tags)
-        if file is None:
-            return False
-        requires_python = self.source.metadata(release, file).requires_python
-        return requires_python is None or requires_python.contains(self.python, prereleases=True)
+        return file is not None and _allows(self.source.metadata(release, file), self.python)
 
     def is_satisfied_by(self, requirement: Wanted, candidate: Candidate) -> bool:
         """Whether the candidate has the requirement's name, extra and an allowed version."""
@@ -260,30 +235,28 @@ class Provider(resolvelib.AbstractProvider[Wanted, Candidate, str]):
     def get_dependencies(self, candidate: Candidate) -> list[Wanted]:
         """Return what the candidate requires on the target.
 
-        The base candidate: its ``Requires-Dist`` whose markers hold with
-        ``extra == ""``; an extra's candidate: the base at the same version
-        plus the requirements that hold only with that extra.
+        The base: its ``Requires-Dist`` whose markers hold with ``extra == ""``;
+        an extra: the base at the same version plus what holds only with that extra.
         """
-        environment = self.target.environment
-        applied = []
-        for requirement in self.metadata(candidate).requires:
-            if candidate.extra is None:
-                if _applies(requirement, environment, ""):
-                    applied.append(requirement)
-            elif _applies(requirement, environment, candidate.extra) and not _applies(
-                requirement, environment, ""
-            ):
-                applied.append(requirement)
-        self.applied[candidate] = applied
-        wanted: list[Wanted] = []
-        exact = SpecifierSet(f"=={candidate.version}")
-        if candidate.extra is not None:
-            wanted.append(Wanted(name=candidate.name, specifier=exact, parent=candidate))
+        env = self.target.environment
+        requires = self.metadata(candidate).requires
+        if candidate.extra is None:
+            applied = [r for r in requires if _applies(r, env, "")]
         else:
-            wanted += [
-                Wanted(name=candidate.name, extra=e, specifier=exact, parent=candidate)
-                for e in sorted(self.own_extras(candidate))
+            applied = [
+                r
+                for r in requires
+                if _applies(r, env, candidate.extra) and not _applies(r, env, "")
             ]
+        self.applied[candidate] = applied
+        exact = SpecifierSet(f"=={candidate.version}")
+        # an extra needs its base; a base, the extras the pin carries
+        itself = (
+            (None,) if candidate.extra is not None else tuple(sorted(self.own_extras(candidate)))
+        )
+        wanted = [
+            Wanted(name=candidate.name, extra=e, specifier=exact, parent=candidate) for e in itself
+        ]
         for requirement in applied:
             name = canonicalize_name(requirement.name)
             extras = sorted(canonicalize_name(e) for e in requirement.extras)
@@ -308,9 +281,7 @@ class Provider(resolvelib.AbstractProvider[Wanted, Candidate, str]):
     def own_extras(self, candidate: Candidate) -> frozenset[NormalizedName]:
         """Return the extras an installed pin carries wherever it goes (see :class:`Pinned`)."""
         pin = self.pinned.get(candidate.name)
-        if pin is None or pin.version != candidate.version:
-            return frozenset()
-        return pin.extras
+        return pin.extras if pin is not None and pin.version == candidate.version else frozenset()
 
 
 def resolve_target(
@@ -321,30 +292,22 @@ def resolve_target(
 ) -> Resolution:
     """Resolve ``roots`` for one target, the installed pins fixed where they can be.
 
-    An installed pin is fixed on the target when it is top-level or its
-    ``Requires-Python`` allows the target's Python; a transitive pin whose
-    ``Requires-Python`` does not is chosen from ``source`` there, like any
-    name not installed. The installed part is walked directly (an installed pin has one
-    candidate: nothing to search); resolvelib searches only from the
-    requirements on names not installed (``colorama`` on Windows), with the
-    installed pins as their only candidates where those requirements reach
-    them.
+    A pin is fixed when it is top-level or its ``Requires-Python`` allows the
+    target; the fixed part is walked directly (one candidate each), and
+    resolvelib searches only from requirements on the other names.
 
     Args:
         roots: the top-level requirements (an installed pin is ``==`` its version).
         target: the environment to resolve for.
-        source: where names not installed come from.
+        source: where names not installed (or not fixed) come from.
         pinned: the installed distributions by name.
 
     Returns:
         The chosen candidates and the edges between them.
 
     Raises:
-        NoResolution: no resolution exists on the target (the message names
-            the target and each conflicting requirement, and says when an
-            installed pin is what excludes every candidate), a top-level
-            pin's ``Requires-Python`` leaves the target out, or resolution
-            took too long.
+        NoResolution: none exists on the target (the message names each conflict), a
+            top-level pin's ``Requires-Python`` leaves it out, or it took too long.
         OperationError: the source failed.
     """
     roots = list(roots)
@@ -352,14 +315,14 @@ def resolve_target(
     top_level = {r.name for r in roots}
     for name in sorted(top_level):
         pin = pinned.get(name)
-        if pin is not None and not _admits(pin, python):
+        if pin is not None and not _allows(pin.metadata, python):
             raise NoResolution(
                 f"no resolution for {target.name}: the installed top-level "
                 f"{pin.name}=={pin.version} requires Python {pin.metadata.requires_python}",
                 hint="leave the target out (--python-version)",
             )
     # a transitive pin whose Requires-Python leaves the target out is chosen from the source there
-    fixed = {n: p for n, p in pinned.items() if n in top_level or _admits(p, python)}
+    fixed = {n: p for n, p in pinned.items() if n in top_level or _allows(p.metadata, python)}
     unfixed = {n: p for n, p in pinned.items() if n not in fixed}
     provider = Provider(target, source, fixed)
     chosen: dict[str, Candidate] = {}
@@ -407,11 +370,7 @@ def _search(
     source: CandidateSource,
     unfixed: Mapping[NormalizedName, Pinned],
 ) -> dict[str, Candidate]:
-    """Run resolvelib from the requirements on names not installed (or not fixed here).
-
-    ``unfixed``: the installed pins whose ``Requires-Python`` leaves the target
-    out (they are chosen from the source there), for the messages.
-    """
+    """Run resolvelib from requirements on names not fixed (``unfixed``: for messages)."""
     pinned = provider.pinned
     resolver: resolvelib.Resolver[Wanted, Candidate, str] = resolvelib.Resolver(
         provider, resolvelib.BaseReporter()
@@ -459,11 +418,9 @@ def _cause(
     by = f"required by {parent}" if parent is not None else "top-level"
     pin = pinned.get(wanted.name)
     if pin is not None:
-        return (
-            f"{wanted} ({by}) excludes the installed {wanted.name}=={pin.version}"
-            if not wanted.specifier.contains(pin.version, prereleases=True)
-            else f"{wanted} ({by}) conflicts with the installed {wanted.name}=={pin.version}"
-        )
+        met = wanted.specifier.contains(pin.version, prereleases=True)
+        how = "conflicts with" if met else "excludes"
+        return f"{wanted} ({by}) {how} the installed {wanted.name}=={pin.version}"
     found = f"{wanted} ({by}): no version for this target in {source.describe()}"
     held = (unfixed or {}).get(wanted.name)
     if held is not None:
@@ -474,7 +431,7 @@ def _cause(
     return found
 
 
-def _admits(pin: Pinned, python: Version) -> bool:
-    """Whether an installed pin's ``Requires-Python`` (if any) allows ``python``."""
-    requires_python = pin.metadata.requires_python
+def _allows(metadata: DistMetadata, python: Version) -> bool:
+    """Whether ``Requires-Python`` (if any) allows ``python``."""
+    requires_python = metadata.requires_python
     return requires_python is None or requires_python.contains(python, prereleases=True)

@@ -1,32 +1,15 @@
 """The resolver's candidate source, and the one over package indexes (Simple API, PEP 658).
 
-:class:`CandidateSource` is what :mod:`envsnap.portable.resolver` asks;
-:class:`IndexCandidates` answers its two questions through
-:mod:`envsnap.index`:
-
-- *which releases has a project?* One Simple API page per project (PEP 691
-  JSON or PEP 503 HTML, :func:`~envsnap.index.simple_api.parse_page`, kept
-  in the page cache); with several indexes the first one that has the
-  project wins (uv's ``first-index`` strategy: an extra index cannot shadow
-  the main one's files);
-- *what does a file require?* Its core metadata: the PEP 658 ``.metadata``
-  file next to the wheel where the project page advertises one *with a
-  hash* (a few KB; the file is checked against that hash, and a mismatch
-  stops the lock, exit 3: a ``.metadata`` file is never trusted without
-  it, nor fetched when the page does not advertise it), else the wheel
-  itself, downloaded into the file cache (verified by the sha256 the page
-  gives) and read there; a wheel of a local (``file:``) index is read in
-  place, a regular file only; for an sdist, its ``PKG-INFO`` when that is
-  metadata 2.2 or later and declares neither ``Requires-Dist`` nor
-  ``Requires-Python`` dynamic (PEP 643), since anything else needs a build.
-
-Answers are kept in memory for the whole lock, so each page and each
-metadata file is read once across all targets.
+Releases: one Simple API page per project (PEP 691/503); the first index that has
+the project wins (uv's ``first-index``: an extra index cannot shadow the main one).
+Metadata: the PEP 658 ``.metadata`` file where the page advertises one with a hash
+(checked: a mismatch stops the lock), else the wheel (verified by its sha256; a
+local index's read in place), else an sdist's ``PKG-INFO`` if metadata 2.2+ with
+static requirements (PEP 643). Answers are kept for the whole lock.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import tarfile
 import threading
@@ -58,11 +41,8 @@ if TYPE_CHECKING:
 
 __all__ = ["CandidateSource", "DistMetadata", "IndexCandidates"]
 
-_METADATA_ACCEPT = "*/*"
-
 _METADATA_HASHES = ("sha256", "sha384", "sha512")
-"""Hashes of a PEP 658 ``.metadata`` file that are checked, preferred first (pip's
-``supported_hashes``); a page that gives none of these is not trusted for it."""
+"""PEP 658 hashes checked, preferred first (pip's ``supported_hashes``); none: not trusted."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -98,8 +78,7 @@ class CandidateSource(Protocol):
         """Return the core metadata of one file of a release.
 
         Raises:
-            OperationError: it cannot be fetched or read (an sdist whose
-                metadata needs a build, say).
+            OperationError: it cannot be fetched or read (say, an sdist's needs a build).
         """
         ...
 
@@ -108,8 +87,7 @@ class IndexCandidates:
     """Releases and metadata from one or more Simple API indexes (see the module docstring).
 
     Args:
-        index: the indexes, read through :mod:`envsnap.index` (its client,
-            page cache and file cache: wheels downloaded for their metadata).
+        index: the indexes (client, page cache, and file cache for wheels read for metadata).
         jobs: parallel page requests of :meth:`prefetch`.
 
     Raises:
@@ -130,7 +108,7 @@ class IndexCandidates:
     def from_settings(
         cls, settings: IndexSettings, cache_root: Path | None = None
     ) -> IndexCandidates:
-        """Build the source pip's settings describe (its indexes; find-links are not read).
+        """Build the source pip's settings describe (its indexes, not find-links).
 
         Raises:
             OperationError: ``--no-index`` (nothing to resolve from).
@@ -160,8 +138,7 @@ class IndexCandidates:
         """Return every release of ``name`` on the first index that has the project.
 
         Raises:
-            OperationError: a page cannot be read (unreachable index, refused
-                redirect, not a Simple API page).
+            OperationError: a page cannot be read (unreachable, refused redirect, not Simple API).
         """
         with self._lock:
             known = self._releases.get(name)
@@ -187,8 +164,7 @@ class IndexCandidates:
         """Return the core metadata of one file (PEP 658 file, else the wheel, else PKG-INFO).
 
         Raises:
-            OperationError: the file cannot be fetched, its metadata is not
-                readable, or an sdist's requirements are dynamic (PEP 643).
+            OperationError: it cannot be fetched or read, or an sdist's is dynamic (PEP 643).
         """
         key = file.url or file.filename
         with self._lock:
@@ -205,22 +181,14 @@ class IndexCandidates:
         return found
 
     def _pep658(self, file: DistFile, what: str) -> str | None:
-        """Return the ``.metadata`` file next to a wheel, checked against the page's hash.
-
-        ``None`` (read the wheel instead) where the page does not advertise
-        one, advertises one without a hash this module can check, or the
-        index answers 404 for it.
-
-        Raises:
-            OperationError: the file does not match the hash the page gives.
-        """
+        """Return the ``.metadata`` next to a wheel if the page gives a hash to check it by."""
         advertised = file.core_metadata or {}
         algorithm = next((a for a in _METADATA_HASHES if a in advertised), None)
         if file.url is None or file.url.startswith("file:") or algorithm is None:
             return None
         url = file.url + ".metadata"
         page = self.index.client.get_page(
-            url, accept=_METADATA_ACCEPT, what=f"{what}.metadata", cache=self.index.pages
+            url, accept="*/*", what=f"{what}.metadata", cache=self.index.pages
         )
         if page is None:
             return None
@@ -237,11 +205,11 @@ class IndexCandidates:
 
     def _from_archive(self, file: DistFile, what: str) -> str:
         local = file_url_path(file.url) if file.url else file.path
-        with contextlib.ExitStack() as stack:
-            if local is not None:
-                handle = stack.enter_context(_open_local(local, file, what))
-            else:
-                handle = stack.enter_context(self._download(file, what).open("rb"))
+        if local is not None:
+            handle = _open_local(local, file, what)
+        else:
+            handle = self._download(file, what).open("rb")
+        with handle:
             return _archive_metadata(handle, file, what)
 
     def _download(self, file: DistFile, what: str) -> Path:
@@ -257,25 +225,19 @@ class IndexCandidates:
 
 
 def _open_local(path: Path, file: DistFile, what: str) -> BinaryIO:
-    """Open a local index's file (a regular file only), checked against the page's sha256.
-
-    Raises:
-        InputError: not a regular file (a FIFO, a device).
-        OperationError: it cannot be read, or its sha256 is not the page's.
-    """
+    """Open a local index's file (a regular file only), checked against the page's sha256."""
     from envsnap.index.file_cache import hash_stream  # noqa: PLC0415
     from envsnap.index.wheelhouse import open_local  # noqa: PLC0415
 
+    expected = file.hashes.get("sha256", "").lower()
+    handle = None
     try:
         handle = open_local(path, what=what)
-    except OSError as exc:
-        raise OperationError(f"{what}: cannot read {path}: {exc.strerror or exc}") from None
-    expected = file.hashes.get("sha256", "").lower()
-    try:
         found = hash_stream(handle)[0] if expected else ""
         handle.seek(0)
     except OSError as exc:
-        handle.close()
+        if handle is not None:
+            handle.close()
         raise OperationError(f"{what}: cannot read {path}: {exc.strerror or exc}") from None
     if found != expected:
         handle.close()
@@ -292,12 +254,7 @@ def _archive_metadata(handle: BinaryIO, file: DistFile, what: str) -> str:
         if file.kind == "wheel":
             with zipfile.ZipFile(handle) as archive:
                 member = next(
-                    (
-                        n
-                        for n in archive.namelist()
-                        if n.count("/") == 1 and n.endswith(".dist-info/METADATA")
-                    ),
-                    None,
+                    (n for n in archive.namelist() if _top(n, ".dist-info/METADATA")), None
                 )
                 if member is None:
                     raise OperationError(f"{what}: the wheel has no .dist-info/METADATA")
@@ -310,14 +267,7 @@ def _archive_metadata(handle: BinaryIO, file: DistFile, what: str) -> str:
 def _sdist_metadata(handle: BinaryIO, what: str) -> str:
     """Return an sdist's ``PKG-INFO`` if its requirements are static (PEP 643)."""
     with tarfile.open(fileobj=handle) as archive:
-        member = next(
-            (
-                m
-                for m in archive.getmembers()
-                if m.name.count("/") == 1 and m.name.endswith("/PKG-INFO")
-            ),
-            None,
-        )
+        member = next((m for m in archive.getmembers() if _top(m.name, "/PKG-INFO")), None)
         extracted = archive.extractfile(member) if member is not None else None
         text = extracted.read().decode("utf-8", "replace") if extracted is not None else ""
     raw, _ = parse_email(text)
@@ -329,6 +279,11 @@ def _sdist_metadata(handle: BinaryIO, what: str) -> str:
             hint="leave the target out (--platform / --python-version), or publish a wheel",
         )
     return text
+
+
+def _top(name: str, suffix: str) -> bool:
+    """Whether an archive member is one directory deep and ends with ``suffix``."""
+    return name.count("/") == 1 and name.endswith(suffix)
 
 
 def _parse_metadata(text: str, what: str) -> DistMetadata:

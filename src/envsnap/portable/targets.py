@@ -1,20 +1,9 @@
 """Targets of a portable lock: a CPython version on a platform, as markers and wheel tags.
 
-A :class:`Target` is what pip on another machine would see: a full PEP 508
-marker environment (every variable set, so any marker evaluates) and the PEP
-425 tags it accepts, most preferred first (:mod:`packaging.tags`, with the
-platform tags given explicitly rather than read from this machine).
-
-The platforms are a fixed table (:data:`PLATFORMS`); the default set is
-Linux (glibc) on x86_64 and aarch64, macOS on x86_64 and arm64, and Windows on
-amd64. Assumed baselines, as uv assumes them for its universal resolution:
-glibc 2.28 (``manylinux_2_28`` and older, PEP 600), musl 1.2, macOS 13 for
-x86_64 and arm64. The Python versions are CPython minors: those the user asks
-for (:func:`parse_python_versions`), kept where every installed distribution's
-``Requires-Python`` allows them (:func:`python_versions_for`,
-:func:`choose_targets`). Each minor is
-represented by its ``.0`` release (``python_full_version`` ``3.12.0``): a
-``Requires-Python`` such as ``>=3.10.2`` leaves 3.10 out.
+A :class:`Target` is what pip on another machine would see: a full PEP 508 marker
+environment and the PEP 425 tags it accepts, most preferred first. Baselines, as uv
+assumes them for its universal resolution: glibc 2.28 (PEP 600), musl 1.2, macOS 13.
+Each CPython minor is its ``.0`` release: ``Requires-Python >=3.10.2`` leaves 3.10 out.
 """
 
 from __future__ import annotations
@@ -92,50 +81,33 @@ def _musllinux(arch: str, musl_minor: int) -> tuple[str, ...]:
     return (*(f"musllinux_1_{m}_{arch}" for m in range(musl_minor, -1, -1)), f"linux_{arch}")
 
 
-def _linux(name: str, arch: str, tags_: tuple[str, ...]) -> Platform:
+_SYSTEMS = {"linux": ("Linux", "posix"), "darwin": ("Darwin", "posix"), "win32": ("Windows", "nt")}
+"""``sys.platform`` -> (``platform.system()``, ``os.name``)."""
+
+
+def _platform(name: str, sys_platform: str, machine: str, tags: Iterable[str]) -> Platform:
+    system, os_name = _SYSTEMS[sys_platform]
     return Platform(
         name=name,
-        sys_platform="linux",
-        platform_system="Linux",
-        platform_machine=arch,
-        os_name="posix",
-        platform_tags=tags_,
-    )
-
-
-def _macos(name: str, arch: str, version: tuple[int, int]) -> Platform:
-    return Platform(
-        name=name,
-        sys_platform="darwin",
-        platform_system="Darwin",
-        platform_machine=arch,
-        os_name="posix",
-        platform_tags=tuple(mac_platforms(version, arch)),
-    )
-
-
-def _windows(name: str, machine: str, tag: str) -> Platform:
-    return Platform(
-        name=name,
-        sys_platform="win32",
-        platform_system="Windows",
+        sys_platform=sys_platform,
+        platform_system=system,
         platform_machine=machine,
-        os_name="nt",
-        platform_tags=(tag,),
+        os_name=os_name,
+        platform_tags=tuple(tags),
     )
 
 
 PLATFORMS: Mapping[str, Platform] = {
     p.name: p
     for p in (
-        _linux("linux-x86_64", "x86_64", _manylinux("x86_64", 28)),
-        _linux("linux-aarch64", "aarch64", _manylinux("aarch64", 28)),
-        _linux("linux-musl-x86_64", "x86_64", _musllinux("x86_64", 2)),
-        _linux("linux-musl-aarch64", "aarch64", _musllinux("aarch64", 2)),
-        _macos("macos-x86_64", "x86_64", (13, 0)),
-        _macos("macos-arm64", "arm64", (13, 0)),
-        _windows("windows-amd64", "AMD64", "win_amd64"),
-        _windows("windows-arm64", "ARM64", "win_arm64"),
+        _platform("linux-x86_64", "linux", "x86_64", _manylinux("x86_64", 28)),
+        _platform("linux-aarch64", "linux", "aarch64", _manylinux("aarch64", 28)),
+        _platform("linux-musl-x86_64", "linux", "x86_64", _musllinux("x86_64", 2)),
+        _platform("linux-musl-aarch64", "linux", "aarch64", _musllinux("aarch64", 2)),
+        _platform("macos-x86_64", "darwin", "x86_64", mac_platforms((13, 0), "x86_64")),
+        _platform("macos-arm64", "darwin", "arm64", mac_platforms((13, 0), "arm64")),
+        _platform("windows-amd64", "win32", "AMD64", ["win_amd64"]),
+        _platform("windows-arm64", "win32", "ARM64", ["win_arm64"]),
     )
 }
 """Every platform ``--platform`` accepts, by name."""
@@ -181,12 +153,11 @@ class Target:
 
 def make_target(python: tuple[int, int], platform: Platform) -> Target:
     """Return the target for a CPython minor on a platform (see the module docstring)."""
-    environment = marker_environment(python, platform)
-    interpreter = f"cp{python[0]}{python[1]}"
     found = [
         *cpython_tags(python, platforms=platform.platform_tags),
-        *compatible_tags(python, interpreter, platform.platform_tags),
+        *compatible_tags(python, f"cp{python[0]}{python[1]}", platform.platform_tags),
     ]
+    environment = marker_environment(python, platform)
     return Target(
         python=python, platform=platform, environment=environment, tags=tuple(dict.fromkeys(found))
     )
@@ -215,11 +186,7 @@ def marker_environment(python: tuple[int, int], platform: Platform) -> dict[str,
 def make_targets(
     pythons: Iterable[tuple[int, int]], platforms: Iterable[str] = DEFAULT_PLATFORMS
 ) -> tuple[Target, ...]:
-    """Return every (Python, platform) target, by Python then platform.
-
-    Args:
-        pythons: CPython minors.
-        platforms: names from :data:`PLATFORMS`.
+    """Return every (CPython minor, platform name from :data:`PLATFORMS`) target, by Python.
 
     Raises:
         InputError: an unknown platform name, or no Python or no platform.
@@ -278,17 +245,10 @@ def python_versions_for(
     requires_python: Iterable[SpecifierSet | None],
     wanted: Sequence[tuple[int, int]] = KNOWN_PYTHONS,
 ) -> tuple[tuple[tuple[int, int], ...], SpecifierSet]:
-    """Keep the wanted minors that every ``Requires-Python`` allows.
-
-    Args:
-        requires_python: the installed distributions' ``Requires-Python``
-            (``None`` where they state none).
-        wanted: the minors asked for.
+    """Keep the wanted minors that every ``Requires-Python`` (``None``: none stated) allows.
 
     Returns:
-        ``(minors, specifier)``: the minors whose ``.0`` release every
-        specifier contains, and the intersection of all specifiers (for the
-        lock's ``requires-python``; empty when none was stated).
+        ``(minors whose .0 release every specifier contains, the specifiers' intersection)``.
     """
     combined = SpecifierSet()
     for spec in requires_python:
@@ -326,24 +286,14 @@ def choose_targets(
 ) -> tuple[Target, ...]:
     """Return the targets: the wanted minors the installed ``Requires-Python`` allow.
 
-    Minors asked for (``pythons``): only the top-level pins narrow them, as
-    they never move; a transitive pin whose ``Requires-Python`` leaves a
-    minor out gets a second, older entry from the index there
-    (:func:`~envsnap.portable.resolver.resolve_target`), as uv writes
-    ``annotated-types==0.7.0 ; python_version < "3.10"``. Nothing asked:
-    every minor envsnap knows that every distribution of the lock (pip and
-    the other tools left out) allows, the range the environment surely
-    covers; :func:`narrowed_pythons` names what left minors out.
-
-    Args:
-        snapshot: the environment.
-        pythons: the CPython minors asked for (default: every one envsnap knows).
-        platforms: platform names (default: :data:`~envsnap.portable.targets.DEFAULT_PLATFORMS`).
+    Minors asked for (``pythons``) are narrowed by the top-level pins only (a transitive
+    pin gets an older version there, see :func:`~envsnap.portable.resolver.resolve_target`);
+    none asked: every minor every locked distribution (tools left out) allows.
+    ``platforms`` defaults to :data:`DEFAULT_PLATFORMS`.
 
     Raises:
-        InputError: no asked-for minor fits every top-level distribution (no
-            minor fits every distribution, when none is asked for; the message
-            names the narrowest ``Requires-Python``), or an unknown platform.
+        InputError: an unknown platform, or no minor fits every top-level distribution (every
+            one, when none is asked for; the message names the narrowest ``Requires-Python``).
     """
     wanted = tuple(pythons) if pythons else KNOWN_PYTHONS
     dists = top_level_dists(snapshot) if pythons else _locked_dists(snapshot)
@@ -370,17 +320,8 @@ def narrowed_pythons(
 ) -> tuple[Narrowed, ...]:
     """Return the pins that left minors out of the range of :func:`choose_targets`, by name.
 
-    Args:
-        snapshot: the environment.
-        pythons: the CPython minors asked for (``--python-version``), or
-            ``None`` when none were.
-
-    Returns:
-        Minors asked for: one :class:`Narrowed` per top-level pin whose
-        ``Requires-Python`` excludes one or more of them. None asked: one per
-        transitive pin excluding minors every top-level pin allows (asked
-        for, those minors would get other versions of it). A minor counts by
-        its ``.0`` release, as in :func:`~envsnap.portable.targets.python_versions_for`.
+    Minors asked for (``pythons``): one :class:`Narrowed` per top-level pin excluding some.
+    None asked: one per transitive pin excluding minors every top-level pin allows.
     """
     tops = top_level_dists(snapshot)
     if pythons is None:
