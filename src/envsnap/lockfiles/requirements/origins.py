@@ -120,5 +120,4 @@ def _project_name(path: Path) -> str | None:
         config.read(path / "setup.cfg", encoding="utf-8")
     except (configparser.Error, UnicodeDecodeError):
         return None
-    name = config.get("metadata", "name", fallback=None)
-    return name or None
+    return config.get("metadata", "name", fallback=None) or None

@@ -85,11 +85,7 @@ def load(path: Path, *, pip_api: bool = False) -> Lock:
     ``-e`` paths are relative to the file's directory; a name listed twice is refused unless
     every line of it has a marker (``uv pip compile --universal``). A requirement neither
     pinned nor a direct URL gets ``version=None``, its ``specifier`` and a ``problems`` line.
-
-    Args:
-        path: the file.
-        pip_api: read it as anything else is read, even a file envsnap wrote or a fully
-            pinned one (for the test that the outcomes agree).
+    ``pip_api`` reads any file as anything else is read (for the test that the outcomes agree).
 
     Returns:
         The Lock (format ``requirements``), packages sorted by normalized name, then file and
@@ -168,12 +164,11 @@ def _annotated(package: LockedPackage, notes: Annotations) -> LockedPackage:
 def _own_file(lines: list[Line], notes: Annotations) -> list[LockedPackage]:
     """Read the requirement lines of a file envsnap wrote (:func:`_own_package`)."""
     seen: dict[NormalizedName, LockedPackage] = {}
-    packages = []
-    for line in lines[1:]:
-        text = line.text.lstrip()
-        if text and not text.startswith("#"):
-            packages.append(_once(seen, _own_package(line, portable=notes.portable)))
-    return packages
+    return [
+        _once(seen, _own_package(line, portable=notes.portable))
+        for line in lines[1:]
+        if line.text.strip() and not line.text.lstrip().startswith("#")
+    ]
 
 
 def _own_package(line: Line, *, portable: bool) -> LockedPackage:

@@ -113,17 +113,11 @@ def requirement_line(
 ) -> str:
     """Return the pip requirement line that reinstalls ``dist`` from its origin.
 
-    Args:
-        dist: an installed distribution.
-        output_dir: where the file goes; an editable path inside it is written relative to
-            it (``-e ./pkg``), as pip resolves ``-e`` paths from the current directory.
-        extras: extras to ask for (PEP 508 ``name[a,b]``), sorted; none on an ``-e`` line.
-        named: write an editable install as ``name @ file:///PATH``, which pip and uv take
-            as a constraint (``-c``).
-
-    Returns:
-        ``name[extras]==version``, ``-e PATH``, ``name[extras] @ URL[#sha256=...]`` or
-        ``name[extras] @ vcs+URL@COMMIT[#subdirectory=...]``.
+    ``name[extras]==version``, ``-e PATH``, ``name[extras] @ URL[#sha256=...]`` or
+    ``name[extras] @ vcs+URL@COMMIT[#subdirectory=...]``: ``extras`` (PEP 508) sorted, none
+    on an ``-e`` line, whose path is relative to ``output_dir`` when inside it (``-e ./pkg``:
+    pip resolves it from the current directory). ``named`` writes an editable install as
+    ``name @ file:///PATH``, which pip and uv take as a constraint (``-c``).
     """
     return pip_line(_requirement_text(dist, output_dir, extras, named), source=str(dist.location))
 
