@@ -80,12 +80,7 @@ def to_dict(snapshot: Snapshot, options: DumpOptions) -> dict[str, Any]:
         },
         "packages": packages,
         "edges": [
-            {
-                "from": e.parent,
-                "to": e.child,
-                "requirement": str(e.requirement),
-                "extra": e.extra,
-            }
+            {"from": e.parent, "to": e.child, "requirement": str(e.requirement), "extra": e.extra}
             for e in snapshot.edges
             if e.parent in names and e.child in names
         ],

@@ -19,15 +19,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
     from pathlib import Path
 
-__all__ = [
-    "INDEX_OPTIONS",
-    "Line",
-    "PipLine",
-    "expansions",
-    "read_lines",
-    "read_text",
-    "scan",
-]
+__all__ = ["INDEX_OPTIONS", "Line", "PipLine", "expansions", "read_lines", "read_text", "scan"]
 
 HEADER_PREFIX = "# envsnap "
 """Every file envsnap writes starts with this; the reader uses it to know the file."""
