@@ -132,11 +132,7 @@ def build(
 
 
 def validated(lock: Pylock) -> Pylock:
-    """Return ``lock`` once :meth:`packaging.pylock.Pylock.validate` accepts it.
-
-    Raises:
-        OperationError: it does not validate (the validator's key path in the message).
-    """
+    """Return ``lock`` once ``Pylock.validate`` accepts it, else raise OperationError (key path)."""
     from packaging.pylock import PylockValidationError  # noqa: PLC0415
 
     try:
@@ -152,11 +148,9 @@ def validated(lock: Pylock) -> Pylock:
 def file_tables(
     found: ProjectFiles, output_dir: Path | None
 ) -> tuple[PackageSdist | None, list[PackageWheel] | None]:
-    """Return the ``sdist`` and ``wheels`` tables of one pinned version (PEP 751).
+    """Return the ``sdist`` (``.tar.gz`` preferred) and ``wheels`` tables of one version (or None).
 
-    Returns:
-        Its sdist (``.tar.gz`` preferred) or ``None``, and every wheel (``None`` when none);
-        paths relative to ``output_dir``, the lock file's directory.
+    Paths are relative to ``output_dir``, the lock file's directory (PEP 751).
     """
     from packaging.pylock import PackageSdist, PackageWheel  # noqa: PLC0415
 
@@ -293,10 +287,9 @@ def _portable_path(path: Path, output_dir: Path | None) -> str:
 
 
 def render(lock: Pylock) -> str:
-    """Render a validated lock as TOML in uv's layout: files as inline tables, one per line.
+    """Render a validated lock as TOML (newline-terminated) as uv lays it out: same lock, same text.
 
-    Returns:
-        The text, ending with a newline; same lock, same text.
+    Files are inline tables, one per line.
     """
     import tomlkit  # noqa: PLC0415
 

@@ -23,9 +23,8 @@ _SKIP_REGEX = r"^\s*-(?!r\b|-requirement\b)"
 def check(path: Path) -> None:
     """Parse ``path`` and its ``-r`` includes with pip-api, for its checks (a name twice...).
 
-    Raises:
-        OperationError: pip-api cannot be imported.
-        LockFileError: what pip-api refuses, as ``FILE: MESSAGE``.
+    Raises OperationError if pip-api cannot be imported, LockFileError (``FILE: MESSAGE``)
+    for what it refuses.
     """
     _parse(path, where=str(path))
 
