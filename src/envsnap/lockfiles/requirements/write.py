@@ -57,13 +57,12 @@ def dump(snapshot: Snapshot, options: DumpOptions) -> str:
         if snapshot.reasons[d.name].top_level or (options.top_level_only and d.origin.editable)
     ]
     rest = [d for d in listed if d not in top]
-    env = snapshot.environment
     counts = f"{len(top)} top-level"
     if not options.top_level_only:
         counts += f", {len(rest)} transitive"
     editable = sorted(d.display_name for d in listed if d.origin.editable)
     lines = [
-        f"{HEADER_PREFIX}{__version__} freeze - {env.describe()} - {counts}",
+        f"{HEADER_PREFIX}{__version__} freeze - {snapshot.environment.describe()} - {counts}",
         *_system_site_line(snapshot, listed),
         *([f"{EDITABLE_LINE} {', '.join(editable)}"] if options.constraints and editable else []),
         "# top-level",
