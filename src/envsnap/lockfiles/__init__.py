@@ -1,8 +1,4 @@
-"""File formats: one module per format, each with pure ``dump``/``load`` functions.
-
-``FORMATS`` maps a format name to its writer; the CLI takes its choices from
-the keys.
-"""
+"""File formats: one module per format, each with pure ``dump``/``load`` functions."""
 
 from __future__ import annotations
 
@@ -30,12 +26,11 @@ class DumpOptions:
     annotate: bool = True
     """Write ``# via`` lines under transitive pins."""
     top_level_only: bool = False
-    """Write only the top-level distributions (and every editable install: pip and
-    uv take none as a constraint, so the top-level file must install it)."""
+    """Write only the top-level distributions and every editable install (pip and uv
+    take none as a constraint)."""
     constraints: bool = False
-    """Write the full pins as a pip constraints file (``-c``): an editable install
-    as a named direct reference (``name @ file:///PATH``), which pip and uv accept
-    as a constraint where they refuse ``-e PATH``; requirements format only."""
+    """Write the full pins as a pip constraints file (``-c``), an editable install as
+    ``name @ file:///PATH`` (pip and uv refuse ``-e PATH`` there); requirements only."""
     include_tools: bool = False
     """Keep pip, setuptools, wheel and distribute (``--all``)."""
     exclude: frozenset[str] = field(default_factory=frozenset)
@@ -59,27 +54,22 @@ FORMATS: dict[str, str] = {
     "json": "envsnap.lockfiles.snapshot_json",
     "pylock": "envsnap.lockfiles.pylock.write",
 }
-"""Format name -> module holding its ``dump`` (imported only when used)."""
+"""Format name (the CLI's choices) -> module holding its ``dump`` (imported only when used)."""
 
 
 def get_writer(name: str) -> Writer:
-    """Return the ``dump`` function of format ``name`` (a key of :data:`FORMATS`).
-
-    Raises:
-        KeyError: unknown format name.
-    """
+    """Return the ``dump`` function of format ``name``; KeyError for a name not in FORMATS."""
     import importlib  # noqa: PLC0415
 
-    module = importlib.import_module(FORMATS[name])
-    writer: Writer = module.dump
+    writer: Writer = importlib.import_module(FORMATS[name]).dump
     return writer
 
 
 def format_for_path(path: Path) -> str:
     """Infer the format from an output file name.
 
-    ``pylock.toml`` and ``pylock.*.toml`` (PEP 751 names) give ``pylock``,
-    ``*.json`` gives ``json``, anything else ``requirements``.
+    ``pylock.toml`` / ``pylock.*.toml`` (PEP 751) -> ``pylock``, ``*.json`` -> ``json``, else
+    ``requirements``.
     """
     name = path.name.lower()
     if name == "pylock.toml" or (name.startswith("pylock.") and name.endswith(".toml")):

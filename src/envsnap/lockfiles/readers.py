@@ -1,11 +1,4 @@
-"""Read any lock file into the :class:`~envsnap.lock.Lock` model.
-
-:func:`read_lock` picks the reader from the file's name: ``pylock.toml`` /
-``pylock.NAME.toml`` (PEP 751 names) and other ``.toml`` files go to
-:mod:`envsnap.lockfiles.pylock.read`, anything else to the requirements reader
-:func:`envsnap.lockfiles.requirements.read.load` (a file envsnap wrote, a fully
-pinned file of another tool, or anything else, read through pip-api).
-"""
+"""Read any lock file into the :class:`~envsnap.lock.Lock` model, the reader chosen by its name."""
 
 from __future__ import annotations
 
@@ -26,18 +19,14 @@ DEFAULT_LOCK_FILES = ("pylock.toml", "requirements.txt")
 
 
 def read_lock(path: Path) -> Lock:
-    """Read a ``pylock.toml`` or requirements file.
-
-    Args:
-        path: the file.
+    """Read a lock file: ``*.toml`` as a pylock file (PEP 751), anything else as requirements.
 
     Returns:
-        The :class:`~envsnap.lock.Lock`. A pylock file pins the whole
-        closure, so its ``complete`` is set.
+        The :class:`~envsnap.lock.Lock`; a pylock file's is ``complete`` (it pins the closure).
 
     Raises:
-        LockFileError: the file is missing, a directory, unreadable, or invalid
-            for its format (the message names ``FILE:LINE`` where it can).
+        LockFileError: missing, a directory, a JSON report, unreadable, or invalid for its
+            format (``FILE:LINE`` where it can).
     """
     if not path.exists():
         raise LockFileError(
@@ -55,7 +44,7 @@ def read_lock(path: Path) -> Lock:
     if kind == "pylock" or path.suffix == ".toml":
         from envsnap.lockfiles.pylock import read as pylock  # noqa: PLC0415
 
-        lock = replace(pylock.load(path), complete=True)
+        lock = pylock.load(path)  # complete: a lock pins the closure
         if kind != "pylock":
             note = (
                 f"{path.name}: read as a pylock file; PEP 751 names them "
@@ -69,29 +58,22 @@ def read_lock(path: Path) -> Lock:
 
 
 def default_lock_file(cwd: Path | None = None, *, command: str = "restore") -> Path:
-    """Return the lock file to use when none is named.
+    """Return ``cwd/pylock.toml`` if it exists, else ``cwd/requirements.txt``.
 
     Args:
-        cwd: the directory to look in (default: the current one).
+        cwd: the directory to look in; when ``None``, the paths are relative to the current
+            one, so reports (and GitHub annotations) name the file as the repository does.
         command: the envsnap command asking, for the hint.
-
-    Returns:
-        ``cwd/pylock.toml`` if it exists, else ``cwd/requirements.txt``
-        (relative paths when ``cwd`` is not given).
 
     Raises:
         InputError: neither exists.
     """
-    # relative to the current directory when none is given, so reports (and
-    # GitHub annotations) name the file as the repository does
     here = Path() if cwd is None else cwd
     for name in DEFAULT_LOCK_FILES:
-        candidate = here / name
-        if candidate.is_file():
-            return candidate
-    here = here.absolute()
+        if (here / name).is_file():
+            return here / name
     raise InputError(
-        f"no lock file: neither {' nor '.join(DEFAULT_LOCK_FILES)} in {here}",
+        f"no lock file: neither {' nor '.join(DEFAULT_LOCK_FILES)} in {here.absolute()}",
         hint=f"name the file (envsnap {command} FILE), or write one with "
         "`envsnap freeze -o requirements.txt`",
     )

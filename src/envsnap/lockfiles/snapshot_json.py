@@ -1,8 +1,7 @@
 """The whole snapshot as JSON (schema ``envsnap.snapshot/1``, docs/json-schema.md).
 
-JSON escapes C0 control characters itself; DEL, C1 and U+2028/2029 are
-escaped too (:func:`envsnap._text.printable`): the same data, nothing raw for
-a terminal.
+JSON escapes C0 control characters; DEL, C1 and U+2028/2029 are escaped too
+(:func:`envsnap._text.printable`), so nothing reaches a terminal raw.
 """
 
 from __future__ import annotations
@@ -81,12 +80,7 @@ def to_dict(snapshot: Snapshot, options: DumpOptions) -> dict[str, Any]:
         },
         "packages": packages,
         "edges": [
-            {
-                "from": e.parent,
-                "to": e.child,
-                "requirement": str(e.requirement),
-                "extra": e.extra,
-            }
+            {"from": e.parent, "to": e.child, "requirement": str(e.requirement), "extra": e.extra}
             for e in snapshot.edges
             if e.parent in names and e.child in names
         ],

@@ -1,7 +1,4 @@
-"""pylock.toml (PEP 751): ``write`` a snapshot, ``read`` any valid file, ``select`` files.
-
-``select`` chooses the one file of each package a venv installs.
-"""
+"""pylock.toml (PEP 751): ``write`` a snapshot, ``read`` any valid file."""
 
 CREATED_BY = "envsnap"
 """The ``created-by`` value of the files envsnap writes."""

@@ -1,10 +1,7 @@
-"""Read a pylock.toml (PEP 751) into a :class:`~envsnap.lock.Lock`.
+"""Read a pylock.toml (PEP 751) of pip, uv, PDM or envsnap into a :class:`~envsnap.lock.Lock`.
 
-Parsed with :mod:`tomllib` (tomlkit on Python 3.10), validated with
-``Pylock.from_dict`` (errors name their key path), every package mapped to a
-:class:`~envsnap.lock.LockedPackage` with its files (URL or path resolved
-from the file's directory, sha256, line); reads files written by pip, uv,
-PDM and envsnap alike.
+Validated with ``Pylock.from_dict`` (errors name their key path); relative paths are
+resolved from the file's directory (PEP 751).
 """
 
 from __future__ import annotations
@@ -26,11 +23,7 @@ from envsnap.lockfiles.pylock import CREATED_BY, TOOL
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
 
-    from packaging.pylock import (
-        Package,
-        Pylock,
-    )
-
+    from packaging.pylock import Package, Pylock
 
 __all__ = ["entry_lines", "load", "location_url"]
 
@@ -38,25 +31,18 @@ __all__ = ["entry_lines", "load", "location_url"]
 def load(path: Path) -> Lock:
     """Read a ``pylock.toml`` (PEP 751) into the :class:`~envsnap.lock.Lock` model.
 
-    Every package becomes a :class:`~envsnap.lock.LockedPackage`: its origin
-    from the ``vcs`` / ``archive`` / ``directory`` table (relative paths
-    resolved from the file's directory, as PEP 751 says), ``index``
-    otherwise; its hashes (``sha256:HEX``) from every wheel, the sdist and the
-    archive; its marker; ``top_level`` and ``reason`` from ``[tool.envsnap]``
-    when present. Files written by other tools (pip, uv, PDM) have no
-    top-level list: every package is then ``top_level=False``.
-
-    Args:
-        path: the file.
+    A package's origin comes from its ``vcs`` / ``archive`` / ``directory`` table, else
+    ``index``; its hashes (``ALG:HEX``) from every wheel, the sdist and the archive;
+    ``top_level``, ``reason`` and ``extras`` from ``[tool.envsnap]`` (other tools' files
+    have none: every package is then ``top_level=False``).
 
     Returns:
-        The :class:`~envsnap.lock.Lock` (format ``pylock``, ``complete``: a
-        lock pins the whole closure), packages sorted by name then version.
+        The Lock (format ``pylock``, ``complete``: a lock pins the closure), packages sorted
+        by name then version.
 
     Raises:
-        LockFileError: unreadable file, invalid TOML (with line and column),
-            or not a valid PEP 751 lock (the validator's message and key path,
-            e.g. ``packages[3].wheels[0]``).
+        LockFileError: unreadable file, invalid TOML (line and column), a control character
+            in a string, or not a valid PEP 751 lock (key path, e.g. ``packages[3].wheels[0]``).
     """
     text, data, pylock = _read(path)
     expansions = tuple(
@@ -74,16 +60,12 @@ _NAME_KEY = re.compile(r"""^\s*name\s*=\s*["']([^"']+)["']""")
 def entry_lines(text: str) -> list[int | None]:
     """Find the line of each ``[[packages]]`` table's ``name = "..."`` key, in file order.
 
-    That is where a review annotation about the entry should land (TOML
-    parsers give no positions); the n-th item belongs to the n-th package of
-    the document, so two entries of one name (one per marker) each have their own.
-
-    Args:
-        text: the file's text.
+    That is where a review annotation about the entry lands (TOML parsers give no
+    positions); the n-th item is the n-th package's, so two entries of one name each have one.
 
     Returns:
-        One 1-based line per ``[[packages]]`` table, ``None`` where its
-        ``name`` key is not found on a line of its own.
+        One 1-based line per ``[[packages]]`` table, ``None`` where its ``name`` key is not
+        on a line of its own.
     """
     lines: list[int | None] = []
     in_package = False
@@ -101,12 +83,7 @@ def entry_lines(text: str) -> list[int | None]:
 
 
 def _read(path: Path) -> tuple[str, dict[str, Any], Pylock]:
-    """Return the file's text, its data and its :class:`Pylock` (errors as in :func:`load`).
-
-    Raises:
-        LockFileError: also for a string value holding a control character
-            (:func:`envsnap._text.first_control`), naming its key path.
-    """
+    """Return the file's text, its data and its :class:`Pylock` (errors as in :func:`load`)."""
     from packaging.pylock import Pylock, PylockValidationError  # noqa: PLC0415
 
     from envsnap._io import read_toml  # noqa: PLC0415
@@ -133,9 +110,8 @@ def _read(path: Path) -> tuple[str, dict[str, Any], Pylock]:
 def _strings(value: object, key: str = "") -> Iterator[tuple[str, str]]:
     """Yield ``(key path, string)`` for every string of a pylock document, in order.
 
-    Key paths read like packaging's validation errors (``packages[3].vcs.url``).
-    The ``[tool]`` tables of other tools are theirs and are not walked (envsnap
-    reads only ``tool.envsnap``).
+    Key paths read like packaging's validation errors (``packages[3].vcs.url``); of the
+    ``[tool]`` tables only envsnap's is walked (the others are their tools').
     """
     if isinstance(value, str):
         yield key, value
@@ -164,17 +140,15 @@ def _string_lines(text: str) -> dict[str, int]:
 def _lock_from(
     path: Path, pylock: Pylock, lines: Sequence[int | None], strings: Mapping[str, int]
 ) -> Lock:
-    tool = _tool_table(pylock)
+    tool = _table((pylock.tool or {}).get(TOOL))
     top_level = {canonicalize_name(str(n)) for n in tool.get("top-level", []) if isinstance(n, str)}
-    reasons_raw = tool.get("reasons", {})
-    reasons = reasons_raw if isinstance(reasons_raw, dict) else {}
-    extras_raw = tool.get("extras", {})
-    extras = extras_raw if isinstance(extras_raw, dict) else {}
+    reasons, extras = _table(tool.get("reasons")), _table(tool.get("extras"))
     base = path.parent.resolve()
     packages = []
     for index, package in enumerate(pylock.packages):
         reason = reasons.get(package.name)
-        package_extras = extras.get(package.name, [])
+        wanted = extras.get(package.name)
+        wanted = wanted if isinstance(wanted, list) else []
         packages.append(
             LockedPackage(
                 name=package.name,
@@ -183,11 +157,7 @@ def _lock_from(
                 origin=_origin(package, base),
                 hashes=_hashes(package),
                 marker=package.marker,
-                extras=tuple(
-                    sorted(canonicalize_name(x) for x in package_extras if isinstance(x, str))
-                )
-                if isinstance(package_extras, list)
-                else (),
+                extras=tuple(sorted(canonicalize_name(x) for x in wanted if isinstance(x, str))),
                 top_level=package.name in top_level,
                 reason=reason if isinstance(reason, str) else None,
                 line=lines[index] if index < len(lines) else None,
@@ -212,11 +182,9 @@ def _lock_from(
 
 
 def _files(package: Package, path: Path, strings: Mapping[str, int]) -> tuple[LockedFile, ...]:
-    """Every wheel, sdist, archive and directory entry of ``package``: URL or path as written.
+    """Return the URL or path of every wheel, sdist, archive and directory, in that order.
 
-    The line is the first one holding the quoted value (TOML parsers give no
-    positions, see :func:`_string_lines`); entries in the file's order: wheels,
-    sdist, archive, directory.
+    The line is the first one holding the quoted value (:func:`_string_lines`).
     """
     entries: list[Any] = [*(package.wheels or ())]
     entries += [package.sdist, package.archive, package.directory]
@@ -232,14 +200,12 @@ def _files(package: Package, path: Path, strings: Mapping[str, int]) -> tuple[Lo
     return tuple(found)
 
 
-def _tool_table(pylock: Pylock) -> Mapping[str, Any]:
-    tool = (pylock.tool or {}).get(TOOL)
-    return tool if isinstance(tool, dict) else {}
+def _table(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _origin(package: Package, base: Path) -> Origin:
-    if package.vcs is not None:
-        vcs = package.vcs
+    if (vcs := package.vcs) is not None:
         return Origin(
             kind="vcs",
             url=vcs.url or location_url(vcs.path or "", base),
@@ -248,8 +214,7 @@ def _origin(package: Package, base: Path) -> Origin:
             requested_revision=vcs.requested_revision,
             subdirectory=vcs.subdirectory,
         )
-    if package.archive is not None:
-        archive = package.archive
+    if (archive := package.archive) is not None:
         algorithm = "sha256" if "sha256" in archive.hashes else sorted(archive.hashes)[0]
         return Origin(
             kind="archive",
@@ -257,8 +222,7 @@ def _origin(package: Package, base: Path) -> Origin:
             archive_hash=f"{algorithm}={archive.hashes[algorithm]}",
             subdirectory=archive.subdirectory,
         )
-    if package.directory is not None:
-        directory = package.directory
+    if (directory := package.directory) is not None:
         return Origin(
             kind="directory",
             url=location_url(directory.path, base),
@@ -277,15 +241,6 @@ def location_url(path: str, base: Path) -> str:
 
 
 def _hashes(package: Package) -> tuple[str, ...]:
-    found: set[str] = set()
-    entries: list[Mapping[str, str]] = [w.hashes for w in package.wheels or ()]
-    if package.sdist is not None:
-        entries.append(package.sdist.hashes)
-    if package.archive is not None:
-        entries.append(package.archive.hashes)
-    for hashes in entries:
-        found.update(f"{algorithm}:{digest}" for algorithm, digest in hashes.items())
+    tables = [*(package.wheels or ()), package.sdist, package.archive]
+    found = {f"{alg}:{digest}" for t in tables if t is not None for alg, digest in t.hashes.items()}
     return tuple(sorted(found))
-
-
-# --------------------------------------------------------------------------- selection

@@ -1,24 +1,13 @@
-"""Write a snapshot as a pylock.toml (PEP 751).
+"""Write a snapshot as a pylock.toml (PEP 751), built and validated through :mod:`packaging.pylock`.
 
-The lock is built through :mod:`packaging.pylock` (``Pylock``, ``Package``,
-``PackageWheel``...), validated, and rendered with tomlkit in the style uv
-writes (files as inline tables, one per line), deterministic: same snapshot
-and same files, same bytes.
-
-- ``lock-version = "1.0"``, ``created-by = "envsnap"``;
-- ``requires-python`` (``==X.Y.*``) and ``environments`` (one marker naming
-  the implementation, ``sys_platform`` and ``platform_machine``) describe the
-  environment the snapshot was taken from: the dependency closure was
-  evaluated there, so installers refuse the file elsewhere (PEP 751
-  ``environments`` semantics);
-- ``[[packages]]`` sorted by name: index packages with every wheel of the
-  pinned version (all platforms) and the sdist, with URL or path, size and
-  sha256, from a :mod:`envsnap.index.repository` source; direct URL installs (PEP 610)
-  as ``archive`` / ``vcs`` / ``directory`` tables; ``dependencies`` naming the
-  packages each one requires in that environment;
-- ``[tool.envsnap]``: ``python-version``, the ``top-level`` list, a reason
-  for every package and the ``extras`` each top-level entry asks for
-  (``uvicorn = ["standard"]``), so ``check`` and ``tree`` work from the file alone.
+Rendered with tomlkit as uv writes it (files as inline tables, one per line); same
+snapshot and files, same bytes. ``requires-python`` (``==X.Y.*``) and ``environments``
+(implementation, ``sys_platform``, ``platform_machine``) name the environment the closure
+was evaluated in, so installers refuse the file elsewhere (PEP 751). An index package has
+every wheel of its version and the sdist (URL or path, size, sha256); a PEP 610 direct URL
+install an ``archive`` / ``vcs`` / ``directory`` table. ``[tool.envsnap]`` keeps the
+Python version, the top-level list, every reason and the top-level extras, so ``check``
+and ``tree`` work from the file alone.
 """
 
 from __future__ import annotations
@@ -31,6 +20,7 @@ from packaging.markers import Marker
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
+from envsnap._text import file_url_path
 from envsnap.errors import InputError, OperationError
 from envsnap.lockfiles.pylock import CREATED_BY, TOOL
 
@@ -58,26 +48,16 @@ __all__ = ["build", "dump", "file_tables", "render", "validated"]
 
 
 def dump(snapshot: Snapshot, options: DumpOptions) -> str:
-    """Render a snapshot as a PEP 751 ``pylock.toml``.
+    """Render a snapshot as a validated PEP 751 ``pylock.toml`` text.
 
-    Index packages get their files from ``options.hash_source`` (looked up
-    in parallel, see :func:`envsnap.index.repository.collect`), each of which must offer
-    a wheel compatible with the snapshot's environment or an sdist.
-
-    Args:
-        snapshot: the snapshot to write.
-        options: see :class:`envsnap.lockfiles.DumpOptions`; ``output_dir``
-            makes wheelhouse and directory paths relative to the lock file.
-
-    Returns:
-        The file's text, validated by ``packaging.pylock``.
+    Index packages get their files from ``options.hash_source``
+    (:func:`envsnap.index.repository.collect`, in parallel), each with a wheel for the
+    snapshot's environment or an sdist; ``options.output_dir`` makes paths relative.
 
     Raises:
         InputError: ``top_level_only`` was asked for (a lock lists every package).
-        OperationError: no hash source was given although index packages
-            need files, the source is unreachable (exit 3, with a hint), a
-            package or its file for this environment is missing (naming it),
-            or the lock does not validate. Nothing is written then.
+        OperationError: index packages and no hash source, an unreachable source, a
+            package or its file for this environment missing, or an invalid lock.
     """
     from envsnap.environment.target import environment_tags  # noqa: PLC0415
     from envsnap.index.repository import collect  # noqa: PLC0415
@@ -108,18 +88,12 @@ def build(
 ) -> Pylock:
     """Build and validate the :class:`packaging.pylock.Pylock` of a snapshot.
 
-    Args:
-        snapshot: the snapshot.
-        files: the files of every listed index package
-            (see :func:`envsnap.index.repository.collect`).
-        options: the listing options and ``output_dir``.
-
-    Returns:
-        The validated lock.
+    ``files`` holds the files of every listed index package
+    (:func:`envsnap.index.repository.collect`).
 
     Raises:
-        OperationError: a package has no files, an archive has no hash, or
-            the result does not validate (with the validator's key path).
+        OperationError: a package has no files, an archive has no hash, or the result
+            does not validate (with the validator's key path).
     """
     from packaging.pylock import Pylock  # noqa: PLC0415
 
@@ -158,11 +132,7 @@ def build(
 
 
 def validated(lock: Pylock) -> Pylock:
-    """Return ``lock`` once :meth:`packaging.pylock.Pylock.validate` accepts it.
-
-    Raises:
-        OperationError: it does not validate (the validator's key path in the message).
-    """
+    """Return ``lock`` once ``Pylock.validate`` accepts it, else raise OperationError (key path)."""
     from packaging.pylock import PylockValidationError  # noqa: PLC0415
 
     try:
@@ -178,18 +148,18 @@ def validated(lock: Pylock) -> Pylock:
 def file_tables(
     found: ProjectFiles, output_dir: Path | None
 ) -> tuple[PackageSdist | None, list[PackageWheel] | None]:
-    """Return the ``sdist`` and ``wheels`` tables of one pinned version (PEP 751).
+    """Return the ``sdist`` (``.tar.gz`` preferred) and ``wheels`` tables of one version (or None).
 
-    Args:
-        found: the version's files (URL or path, size, sha256).
-        output_dir: the lock file's directory (paths are written relative to it).
-
-    Returns:
-        Its sdist (``.tar.gz`` preferred) or ``None``, and every wheel (``None`` when none).
+    Paths are relative to ``output_dir``, the lock file's directory (PEP 751).
     """
+    from packaging.pylock import PackageSdist, PackageWheel  # noqa: PLC0415
+
     sdist = found.sdist
-    wheels = [_wheel(w, output_dir) for w in found.wheels]
-    return (_sdist(sdist, output_dir) if sdist is not None else None), wheels or None
+    wheels = [PackageWheel(**_file_fields(w, output_dir)) for w in found.wheels]
+    return (
+        PackageSdist(**_file_fields(sdist, output_dir)) if sdist is not None else None,
+        wheels or None,
+    )
 
 
 def _environments(markers: Mapping[str, str]) -> list[Marker] | None:
@@ -219,13 +189,9 @@ def _package(
             found = files.get(dist.name)
             if found is None or not found.files:
                 raise OperationError(f"{dist.name}=={dist.version}: no files known for it")
-            sdist = found.sdist
+            sdist, wheels = file_tables(found, output_dir)
             return Package(
-                **common,
-                version=dist.version,
-                index=found.index,
-                sdist=_sdist(sdist, output_dir) if sdist is not None else None,
-                wheels=[_wheel(w, output_dir) for w in found.wheels] or None,
+                **common, version=dist.version, index=found.index, sdist=sdist, wheels=wheels
             )
         case "vcs":
             return Package(**common, version=dist.version, vcs=_vcs(origin))
@@ -235,45 +201,29 @@ def _package(
             return Package(**common, directory=_directory(origin, output_dir))
 
 
-def _file_location(file: DistFile, output_dir: Path | None) -> dict[str, Any]:
-    if file.url is not None:
-        return {"url": file.url}
-    assert file.path is not None  # noqa: S101 - DistFile has a url or a path
-    return {"path": _portable_path(file.path, output_dir)}
-
-
-def _wheel(file: DistFile, output_dir: Path | None) -> PackageWheel:
-    from packaging.pylock import PackageWheel  # noqa: PLC0415
-
-    return PackageWheel(**_file_fields(file, output_dir))
-
-
-def _sdist(file: DistFile, output_dir: Path | None) -> PackageSdist:
-    from packaging.pylock import PackageSdist  # noqa: PLC0415
-
-    return PackageSdist(**_file_fields(file, output_dir))
-
-
 def _file_fields(file: DistFile, output_dir: Path | None) -> dict[str, Any]:
     """Return the fields a PEP 751 wheel and sdist share: name, upload time, size, hash, place."""
+    if file.url is not None:
+        place = {"url": file.url}
+    else:
+        assert file.path is not None  # noqa: S101 - DistFile has a url or a path
+        place = {"path": _portable_path(file.path, output_dir)}
     return {
         "name": file.filename,
         "upload_time": file.upload_time,
         "size": file.size,
         "hashes": {"sha256": file.sha256},
-        **_file_location(file, output_dir),
+        **place,
     }
 
 
 def _vcs(origin: Origin) -> PackageVcs:
     """Return the ``vcs`` table: the repository and the exact commit installed.
 
-    ``requested-revision`` (what the user asked for, PEP 610) is left out: it
-    is informational (PEP 751), a restore installs the commit, and pip then
-    records the commit as the requested revision, so writing it would make a
-    frozen, restored and frozen-again environment differ from the first
-    lock. ``file://localhost/PATH`` (how pip records a repository envsnap's
-    requirements files name so) is written ``file:///PATH``, as uv records it.
+    No ``requested-revision`` (informational, PEP 751): a restore installs the commit and
+    pip records that as the requested revision, so a freeze after a restore would differ.
+    ``file://localhost/PATH`` (as pip records envsnap's requirements lines) is written
+    ``file:///PATH``, as uv records it.
     """
     from packaging.pylock import PackageVcs  # noqa: PLC0415
 
@@ -297,7 +247,7 @@ def _archive(dist: InstalledDistribution, output_dir: Path | None) -> PackageArc
     if origin.archive_hash:
         algorithm, _, digest = origin.archive_hash.partition("=")
         hashes[algorithm] = digest
-    local = _file_path(url)
+    local = file_url_path(url)
     if not hashes and local is not None and local.is_file():
         from envsnap.index.file_cache import hash_file  # noqa: PLC0415
 
@@ -309,38 +259,24 @@ def _archive(dist: InstalledDistribution, output_dir: Path | None) -> PackageArc
             hint="reinstall it from a URL with #sha256=... or from a local file, "
             "or --exclude it from the lock",
         )
-    if local is not None:
-        return PackageArchive(
-            path=_portable_path(local, output_dir),
-            hashes=hashes,
-            subdirectory=origin.subdirectory,
-        )
-    return PackageArchive(url=url, hashes=hashes, subdirectory=origin.subdirectory)
+    path = _portable_path(local, output_dir) if local is not None else None
+    return PackageArchive(
+        url=None if path else url, path=path, hashes=hashes, subdirectory=origin.subdirectory
+    )
 
 
 def _directory(origin: Origin, output_dir: Path | None) -> PackageDirectory:
     from packaging.pylock import PackageDirectory  # noqa: PLC0415
 
-    local = _file_path(origin.url or "")
+    local = file_url_path(origin.url or "")
     path = _portable_path(local, output_dir) if local is not None else origin.url or "."
     return PackageDirectory(
         path=path, editable=True if origin.editable else None, subdirectory=origin.subdirectory
     )
 
 
-def _file_path(url: str) -> Path | None:
-    """Return the local path of a ``file:`` URL, else ``None``."""
-    from envsnap._text import file_url_path  # noqa: PLC0415
-
-    return file_url_path(url)
-
-
 def _portable_path(path: Path, output_dir: Path | None) -> str:
-    """Return ``path`` relative to the lock file's directory (POSIX), else absolute.
-
-    PEP 751 resolves relative paths from the lock file's directory; a path
-    on another drive stays absolute.
-    """
+    """Return ``path`` relative to the lock's directory, POSIX (PEP 751), else absolute."""
     if output_dir is None:
         return os.fspath(path)
     try:
@@ -351,13 +287,9 @@ def _portable_path(path: Path, output_dir: Path | None) -> str:
 
 
 def render(lock: Pylock) -> str:
-    """Render a lock as TOML in uv's layout: files as inline tables, one per line.
+    """Render a validated lock as TOML (newline-terminated) as uv lays it out: same lock, same text.
 
-    Args:
-        lock: a validated lock.
-
-    Returns:
-        The text, ending with a newline; same lock, same text.
+    Files are inline tables, one per line.
     """
     import tomlkit  # noqa: PLC0415
 
@@ -418,6 +350,3 @@ def _inline_array(values: Sequence[Mapping[str, Any]]) -> Any:  # noqa: ANN401 -
     if len(values) > 1 or any(len(v) > 1 for v in values):
         array.multiline(multiline=True)
     return array
-
-
-# --------------------------------------------------------------------------- reader

@@ -1,8 +1,5 @@
-"""requirements.txt: the writer and the one reader.
+"""requirements.txt: ``write`` renders a snapshot; ``read`` is the one reader of any file.
 
-``write`` renders a snapshot; ``read`` reads any requirements file (a file
-envsnap wrote, a fully pinned file of another tool, anything else through
-pip-api) on ``lines``, the scanner (logical lines with ``FILE:LINE``, pip's
-line grammar, includes), ``annotations`` (what the comments say) and
-``origins`` (PEP 610 origins of direct URLs and ``-e`` lines).
+The reader stands on ``lines`` (the scanner), ``annotations`` (what the comments say),
+``origins`` (PEP 610 origins of direct URLs and ``-e`` lines) and ``pip_api_parser``.
 """

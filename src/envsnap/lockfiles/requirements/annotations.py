@@ -1,15 +1,7 @@
 """What the comments of a requirements file say: who wrote it, what is top-level and why.
 
-Three kinds of file, told apart by the first line:
-
-- a file ``envsnap freeze`` wrote: its header (the Python it was made for),
-  ``# top-level`` / ``# transitive`` sections, a ``# via a, b`` line under a
-  transitive pin and ``# declared`` under a top-level one, the
-  ``# system-site-packages:`` and ``# editable:`` header lines;
-- a file ``envsnap freeze --portable`` wrote: ``# requires-python:`` and
-  ``# top-level: a, b`` header lines;
-- any other file: the ``# via`` annotations pip-compile and ``uv pip compile``
-  write (:func:`_via`).
+The first line tells a file ``envsnap freeze`` wrote, one ``freeze --portable`` wrote, and
+any other (read for the ``# via`` annotations of pip-compile and ``uv pip compile``).
 """
 
 from __future__ import annotations
@@ -78,16 +70,12 @@ class Annotations:
 
 
 def read_annotations(lines: list[Line]) -> Annotations:
-    """Read the comments of a file, by the kind its first line says (see the module docstring).
-
-    Args:
-        lines: the file's logical lines.
+    """Read the comments of a file's logical lines, by the kind its first line says.
 
     Raises:
-        LockFileError: in a file envsnap wrote, a requirement before the
-            ``# top-level`` line or a ``# via`` line outside ``# transitive``; in
-            a portable file, a ``# requires-python:`` that is not a range
-            (``FILE:LINE``).
+        LockFileError: in a file envsnap wrote, a requirement before ``# top-level`` or a
+            ``# via`` line outside ``# transitive``; in a portable file, a
+            ``# requires-python:`` that is not a range (``FILE:LINE``).
     """
     first = lines[0].text if lines else ""
     if first.strip() == PORTABLE_HEADER:
@@ -98,7 +86,7 @@ def read_annotations(lines: list[Line]) -> Annotations:
 
 
 def _envsnap(lines: list[Line]) -> Annotations:
-    """Read envsnap's header, sections and the reason under each pin."""
+    """Read envsnap's header lines, sections and the ``# via`` / ``# declared`` under each pin."""
     header = _HEADER.match(lines[0].text)
     section: str | None = None
     complete = False
@@ -113,8 +101,7 @@ def _envsnap(lines: list[Line]) -> Annotations:
             listed = text.removeprefix(SYSTEM_SITE_LINE).strip()
             system = tuple(p.strip() for p in listed.split(",") if "==" in p)
         elif section is None and text.startswith(EDITABLE_LINE):
-            names = text.removeprefix(EDITABLE_LINE).split(",")
-            editable |= {canonicalize_name(n.strip()) for n in names if n.strip()}
+            editable |= {canonicalize_name(n) for n in _entries(text.removeprefix(EDITABLE_LINE))}
         elif text in {TOP_LEVEL, TRANSITIVE}:
             section, last = text, None
             complete = complete or text == TRANSITIVE
@@ -160,8 +147,7 @@ def _portable(lines: list[Line]) -> Annotations:
             except InvalidSpecifier:
                 raise LockFileError(f"{line.where}: not a Python range: {text}") from None
         elif text.startswith(TOP_LEVEL_LINE):
-            listed = text.removeprefix(TOP_LEVEL_LINE).split(",")
-            top |= {canonicalize_name(n.strip()) for n in listed if n.strip()}
+            top |= {canonicalize_name(n) for n in _entries(text.removeprefix(TOP_LEVEL_LINE))}
     return Annotations(
         by_envsnap=True,
         portable=True,
@@ -174,32 +160,13 @@ def _portable(lines: list[Line]) -> Annotations:
 def _via(lines: list[Line]) -> Annotations:
     """Read the ``# via`` annotations of a file pip-compile or ``uv pip compile`` wrote.
 
-    Both tools write, under each requirement (or after it on the same line
-    with ``--annotation-style line``), what asked for it::
-
-        click==8.1.8
-            # via
-            #   -r requirements.in
-            #   flask
-        blinker==1.9.0
-            # via flask
-        certifi==2025.1.31  # via requests
-
-    An entry ``-r FILE`` (a requirement of the input file) or ``NAME (FILE)``
-    (a dependency the project declares in ``pyproject.toml``, ``setup.cfg``...)
-    makes the package top-level, reason ``requested`` or ``declared``. One
-    that only other packages ask for is transitive, reason ``via a, b``
-    (the packages, in the file's order). ``-c FILE`` (a constraint) adds no
-    reason; a package with nothing but constraints is top-level. A file
-    without any ``# via`` line is read as ``pip install -r`` reads it: every
-    requirement is top-level, ``requested``; so is one that has no
-    annotation in an annotated file.
-
-    Returns:
-        The :class:`Annotations` (the Python of pip-compile's header, when it
-        says one; never ``complete``): ``top_level_lines`` and ``reasons`` for
-        every requirement line (not starting with ``#`` nor with an option
-        other than ``-e``).
+    Both write what asked for a requirement under it (``# via flask``, or ``# via`` then
+    ``#   -r requirements.in`` lines), or after it with ``--annotation-style line``. An
+    entry ``-r FILE`` or ``NAME (pyproject.toml)`` makes the package top-level, reason
+    ``requested`` or ``declared``; one only other packages ask for is transitive,
+    ``via a, b``; ``-c FILE`` adds nothing, so a package with only constraints is
+    top-level. A requirement without annotation, and every one in a file without any,
+    is top-level and ``requested``, as ``pip install -r`` reads it. Never ``complete``.
     """
     entries: dict[int, list[str]] = {}
     last: int | None = None
@@ -244,5 +211,5 @@ def _via(lines: list[Line]) -> Annotations:
 
 
 def _entries(text: str) -> list[str]:
-    """Split the rest of a ``# via`` line (``a, -r x.in``) into its entries."""
+    """Split a comma-separated list (``a, -r x.in``) into its entries."""
     return [entry.strip() for entry in text.split(",") if entry.strip()]

@@ -1,12 +1,7 @@
 """The requirements-file scanner: files read, logical lines with ``FILE:LINE``, pip's line grammar.
 
-:func:`read_lines` reads one file (bounded, UTF-8, no control characters, no
-file of ``/proc`` or ``/sys``) and joins continuation lines as pip does;
-each :class:`Line` knows its file and first physical line. :func:`scan`
-follows ``-r`` / ``-c`` includes and splits every line as pip splits it
-(the requirement, then the options, each checked against the options pip
-accepts in a requirements file). The reader (:mod:`.read`) interprets the
-lines; the writer and the reader share the annotation lines below.
+Continuation lines are joined, includes followed and every line split and its options
+checked as pip does (``req_file``); the writer and the reader share the comment lines below.
 """
 
 from __future__ import annotations
@@ -24,15 +19,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
     from pathlib import Path
 
-__all__ = [
-    "INDEX_OPTIONS",
-    "Line",
-    "PipLine",
-    "expansions",
-    "read_lines",
-    "read_text",
-    "scan",
-]
+__all__ = ["INDEX_OPTIONS", "Line", "PipLine", "expansions", "read_lines", "read_text", "scan"]
 
 HEADER_PREFIX = "# envsnap "
 """Every file envsnap writes starts with this; the reader uses it to know the file."""
@@ -73,11 +60,9 @@ def read_text(path: Path) -> str:
     """Return the text of a requirements file.
 
     Raises:
-        LockFileError: missing, a directory, unreadable, not a regular file,
-            a file of ``/proc`` or ``/sys``, over
-            :data:`~envsnap._io.LOCK_FILE_LIMIT`, not UTF-8, or holding a
-            control character other than tab, LF and CR
-            (:func:`envsnap._text.first_line_control`: pip would split the line there).
+        LockFileError: missing, a directory, unreadable, not a regular file, in ``/proc`` or
+            ``/sys``, over :data:`~envsnap._io.LOCK_FILE_LIMIT`, not UTF-8, or holding a
+            control character but tab, LF and CR (pip would split the line there).
     """
     from envsnap._io import LOCK_FILE_LIMIT, read_limited  # noqa: PLC0415
 
@@ -122,25 +107,20 @@ def _kernel_file(path: Path) -> bool:
 
 
 def read_lines(path: Path) -> list[Line]:
-    r"""Read a requirements file (:func:`read_text`) as logical lines, as pip and pip-api do.
+    """Read a requirements file (:func:`read_text`) as logical lines, as pip and pip-api do.
 
-    A line ending in a backslash continues on the next one (pip joins
-    ``\\\n``); the logical line keeps the number of its first physical line.
-    Every logical line is returned, blank ones included, so the n-th item is
-    pip-api's line ``n``.
+    A line ending in a backslash continues on the next; a logical line has the number of its
+    first physical line. Blank lines are kept, so the n-th item is pip-api's line ``n``.
     """
     lines: list[Line] = []
     pending: list[str] = []
     start = 0
     for number, raw in enumerate(read_text(path).splitlines(), 1):
-        if not pending:
-            start = number
-        if raw.endswith("\\"):
-            pending.append(raw[:-1])
-            continue
-        pending.append(raw)
-        lines.append(Line(file=path, number=start, text="".join(pending)))
-        pending = []
+        start = start if pending else number
+        pending.append(raw.removesuffix("\\"))
+        if not raw.endswith("\\"):
+            lines.append(Line(file=path, number=start, text="".join(pending)))
+            pending = []
     if pending:
         lines.append(Line(file=path, number=start, text="".join(pending)))
     return lines
@@ -212,21 +192,15 @@ class PipLine:
 
 
 def scan(path: Path, lines: list[Line]) -> Iterator[PipLine]:
-    """Yield every line of ``path`` and of the files it includes, split as pip does.
+    """Yield every line of ``path`` (whose ``lines`` the caller read) and its includes, split.
 
-    ``-r FILE`` files are read after the file that names them, ``-c FILE``
-    files after every ``-r`` file, each once; a constraints file's options,
-    and those after a requirement, are checked but not followed (pip reads
-    them so too). An include is relative to the including file.
-
-    Args:
-        path: the lock file.
-        lines: its lines (:func:`read_lines`), read once by the caller.
+    As pip does: ``-r FILE`` files are read after the file that names them, ``-c FILE``
+    files after every ``-r`` file, each once, relative to the including file; a
+    constraints file's options, and those after a requirement, are checked, not followed.
 
     Raises:
-        LockFileError: an unreadable file, an option pip does not accept, an
-            option without its value, a missing include or a file of ``/proc``
-            or ``/sys`` (``FILE:LINE``).
+        LockFileError: an unreadable file, an option pip does not accept or without its
+            value, a missing include or one in ``/proc`` or ``/sys`` (``FILE:LINE``).
     """
     found: list[tuple[Path, bool]] = []  # (file, whether a -c file), in the order named
     seen = {path}
@@ -251,14 +225,10 @@ def scan(path: Path, lines: list[Line]) -> Iterator[PipLine]:
 
 
 def _included(file: Path, value: str, *, where: str) -> Path:
-    """Return the file a ``-r FILE`` / ``-c FILE`` line of ``file`` names, relative to it.
+    """Return the file a ``-r`` / ``-c`` line of ``file`` names, relative to it.
 
-    ``-r /proc/self/environ`` made every error about the include quote the
-    whole process environment: a file of ``/proc`` or ``/sys`` is refused,
-    and the name is quoted short and escaped (:func:`envsnap._text.excerpt`).
-
-    Raises:
-        LockFileError: no such file, or a file of ``/proc`` or ``/sys``.
+    A file of ``/proc`` or ``/sys`` is refused and the name quoted short and escaped:
+    ``-r /proc/self/environ`` made every error quote the whole process environment.
     """
     included = file.parent / value
     shown = excerpt(value, quoted=False)
@@ -272,15 +242,15 @@ def _included(file: Path, value: str, *, where: str) -> Path:
 def split(line: Line) -> tuple[str, tuple[tuple[str, str | None], ...]]:
     """Split a line into its requirement text and options, as pip does.
 
-    The requirement is the words before the first one starting with ``-``;
-    pip's option parser ignores stray words after the options.
+    The requirement is the words before the first one starting with ``-``; pip's option
+    parser ignores stray words after the options.
 
     Returns:
         ``(requirement text or "", ((long option, value or None), ...))``.
 
     Raises:
-        LockFileError: an option pip does not know, one without its value, a
-            value pip refuses, unclosed quotes (``FILE:LINE``).
+        LockFileError: an option pip does not know, one without its value, a value pip
+            refuses, unclosed quotes (``FILE:LINE``).
     """
     text = _COMMENT.sub("", line.text) if "#" in line.text else line.text
     words = text.split(" ")
@@ -330,11 +300,7 @@ def split(line: Line) -> tuple[str, tuple[tuple[str, str | None], ...]]:
 
 
 def _check_value(option: str, value: str, where: str) -> None:
-    """Refuse the option values pip's parser refuses (``--hash``, ``--config-settings``).
-
-    Raises:
-        LockFileError: ``FILE:LINE`` and what pip expects.
-    """
+    """Refuse, as LockFileError, the ``--hash`` and ``--config-settings`` values pip refuses."""
     if option == "--hash":
         kind, colon, digest = value.partition(":")
         if not colon or not digest:

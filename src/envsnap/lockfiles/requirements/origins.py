@@ -9,7 +9,7 @@ from pathlib import Path
 
 from packaging.utils import NormalizedName, canonicalize_name
 
-from envsnap._text import excerpt, strip_credentials
+from envsnap._text import excerpt, file_url_path, strip_credentials
 from envsnap.errors import LockFileError
 from envsnap.lock import Origin
 
@@ -21,14 +21,12 @@ _COMMIT_RE = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
 
 
 def origin_from_url(url: str, *, editable: bool = False) -> Origin:
-    """Turn a requirement's direct URL into a PEP 610 :class:`Origin`.
+    """Turn a requirement's direct URL into a PEP 610 :class:`Origin`, credentials stripped.
 
-    ``vcs+URL@REV`` is a ``vcs`` origin (a 40/64-hex ``REV`` is the commit,
-    anything else the requested revision; ``file://localhost/PATH``, as
-    envsnap writes a local repository, is read as ``file:///PATH``); a
-    ``file:`` URL of a directory (or of anything that is not an archive) is a
-    ``directory``; everything else is an ``archive``, whose ``#sha256=...``
-    fragment becomes its hash. ``#subdirectory=`` is kept; credentials are stripped.
+    ``vcs+URL@REV`` is a ``vcs`` origin (a 40/64-hex ``REV`` is the commit, else the
+    requested revision; envsnap's ``file://localhost/PATH`` is read as ``file:///PATH``); a
+    ``file:`` URL of a directory or of no archive is a ``directory``; anything else is an
+    ``archive``, its ``#sha256=`` its hash. ``#subdirectory=`` is kept.
     """
     clean, _ = strip_credentials(url)
     base, _, fragment = clean.partition("#")
@@ -39,13 +37,9 @@ def origin_from_url(url: str, *, editable: bool = False) -> Origin:
         vcs, _, rest = base.partition("+")
         parts = urllib.parse.urlsplit(rest)
         path, at, revision = parts.path.rpartition("@")
-        commit = requested = None
         if at:
             rest = urllib.parse.urlunsplit(parts._replace(path=path))
-            if _COMMIT_RE.match(revision):
-                commit = revision
-            else:
-                requested = revision
+        commit = revision if at and _COMMIT_RE.match(revision) else None
         if rest.startswith("file://localhost/"):
             rest = "file:///" + rest.removeprefix("file://localhost/")
         return Origin(
@@ -53,7 +47,7 @@ def origin_from_url(url: str, *, editable: bool = False) -> Origin:
             url=rest,
             vcs=vcs.lower(),
             commit=commit,
-            requested_revision=requested,
+            requested_revision=revision if at and commit is None else None,
             editable=editable,
             subdirectory=subdirectory,
         )
@@ -67,31 +61,18 @@ def origin_from_url(url: str, *, editable: bool = False) -> Origin:
 
 
 def _file_path(url: str) -> Path:
-    from envsnap._text import file_url_path  # noqa: PLC0415
-
     return file_url_path(url) or Path(url)
 
 
 def editable_package(
     target: str, *, base_dir: Path, where: str
 ) -> tuple[NormalizedName, str, Origin]:
-    """Describe an ``-e TARGET`` line: a local project path or a VCS URL.
+    """Return ``(normalized name, display name, origin)`` of ``-e TARGET``: a path or VCS URL.
 
-    A relative path is taken from ``base_dir`` (the file's directory, where
-    ``freeze`` writes them relative to, and where restore runs pip). The name
-    comes from ``#egg=`` of a VCS URL, else the project's ``pyproject.toml``
-    ``[project] name``, else its ``setup.cfg`` ``[metadata] name``.
-
-    Args:
-        target: what follows ``-e``.
-        base_dir: the directory relative paths start from.
-        where: ``FILE:LINE`` for messages.
-
-    Returns:
-        ``(normalized name, display name, origin)``.
-
-    Raises:
-        LockFileError: the name cannot be found.
+    A relative path starts from ``base_dir`` (the file's directory: ``freeze`` writes them
+    so and restore runs pip there). The name comes from a VCS URL's ``#egg=``, else
+    ``[project] name`` of ``pyproject.toml``, else ``[metadata] name`` of ``setup.cfg``.
+    ``where`` (``FILE:LINE``) is for the LockFileError raised when no name is found.
     """
     scheme = target.partition(":")[0].lower() if "://" in target else ""
     if scheme and scheme != "file":
@@ -139,5 +120,4 @@ def _project_name(path: Path) -> str | None:
         config.read(path / "setup.cfg", encoding="utf-8")
     except (configparser.Error, UnicodeDecodeError):
         return None
-    name = config.get("metadata", "name", fallback=None)
-    return name or None
+    return config.get("metadata", "name", fallback=None) or None

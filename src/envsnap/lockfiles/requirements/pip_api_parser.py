@@ -1,11 +1,7 @@
-"""pip-api's public parser, for what only it reads in a requirements file.
+"""pip-api's public parser, for what only it reads in a requirements file not fully pinned.
 
-This is the only module that imports :mod:`pip_api` (lazily: its import runs
-``python -m pip --version`` and costs most of a second). The reader calls it
-for a file that is not fully pinned: to read pip's URL and path forms
-(``./x.whl``, ``git+URL#egg=x``), whose names only pip's rules give, and to
-run pip-api's own checks over the file and its ``-r`` includes. Its objects
-become ``packaging`` types at once; nothing of pip-api leaves this module.
+The only module that imports :mod:`pip_api`, lazily (its import runs ``python -m pip
+--version``: most of a second); nothing of pip-api leaves it.
 """
 
 from __future__ import annotations
@@ -27,25 +23,18 @@ _SKIP_REGEX = r"^\s*-(?!r\b|-requirement\b)"
 def check(path: Path) -> None:
     """Parse ``path`` and its ``-r`` includes with pip-api, for its checks (a name twice...).
 
-    Raises:
-        OperationError: pip-api cannot be imported.
-        LockFileError: what pip-api refuses, as ``FILE: MESSAGE``.
+    Raises OperationError if pip-api cannot be imported, LockFileError (``FILE: MESSAGE``)
+    for what it refuses.
     """
     _parse(path, where=str(path))
 
 
 def requirement(text: str, *, where: str) -> Requirement:
-    """Read one of pip's URL or path forms as pip-api does.
+    """Read one of pip's URL or path forms (``./x.whl``, ``git+URL#egg=x``) as pip-api does.
 
-    The requirement is parsed alone, in a temporary file, without its
-    marker (pip-api leaves out a requirement whose marker is false on this
-    interpreter; the environment at hand decides), which is then put back.
-    A relative path is pip's, from the current directory; a wheel's path
-    gives ``name==version``, another URL ``name @ URL`` from its ``#egg=``.
-
-    Args:
-        text: the requirement text of the line.
-        where: ``FILE:LINE``, for messages.
+    Parsed alone, in a temporary file, without its marker (pip-api drops a requirement
+    whose marker is false on this interpreter), which is then put back. A relative path
+    is from the current directory, as pip's; ``where`` is ``FILE:LINE``, for messages.
 
     Raises:
         OperationError: pip-api cannot be imported.
@@ -70,12 +59,7 @@ def requirement(text: str, *, where: str) -> Requirement:
 
 
 def _parse(file: Path, *, where: str) -> list[Any]:
-    """Run pip-api's public parser on ``file``; return its requirement objects.
-
-    Raises:
-        OperationError: pip-api cannot be imported.
-        LockFileError: what pip-api refuses, as ``WHERE: MESSAGE``.
-    """
+    """Run pip-api's public parser on ``file``; return its requirement objects."""
     import argparse  # noqa: PLC0415
     import contextlib  # noqa: PLC0415
     import io  # noqa: PLC0415
@@ -118,9 +102,5 @@ def _parse(file: Path, *, where: str) -> list[Any]:
 
 
 def _clip(message: str) -> str:
-    """Return a message of pip-api's (which may quote a whole line) cut short and escaped.
-
-    A line of an included file may hold anything (``-r /proc/self/environ``):
-    no error quotes more than a short, escaped prefix of it.
-    """
+    """Return a message of pip-api's cut short and escaped: it may quote any included line."""
     return excerpt(message.splitlines()[0] if message else message, 160, quoted=False)

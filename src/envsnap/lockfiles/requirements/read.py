@@ -1,28 +1,21 @@
 """Read a requirements file into the :class:`~envsnap.lock.Lock` model: one reader, three outcomes.
 
-The scanner (:mod:`.lines`) gives the file's logical lines, each with its
-``FILE:LINE``, and its comments say what kind of file it is
-(:mod:`.annotations`). One pass over the lines then reads every
-requirement and decides the outcome:
+One pass over the file's logical lines (:mod:`.lines`), its kind told by its comments
+(:mod:`.annotations`):
 
-- **a file envsnap wrote** (its header): read by envsnap's own grammar, on
-  ``packaging`` alone (``name==version``, ``name @ URL``, ``-e PATH``, then
-  ``--hash=ALG:HEX``; a portable file's pins may carry markers and name one
-  distribution once per marker). Any other line is an error naming it.
-- **a fully pinned file of another tool** (pip-compile, ``uv export``,
-  ``uv pip compile --universal``, ``pip freeze``): every line split and
-  checked as pip does (:func:`.lines.scan`) and read with ``packaging``;
-  no include and every requirement pinned, so pip-api is never imported
-  (its import runs ``python -m pip`` and costs most of a second).
-- **anything else** (``-r`` / ``-c`` includes, unpinned requirements, pip's
-  URL and path forms): the same pass, then pip-api's public parser reads the
-  file and its includes (its checks; the URL and path forms, whose names
-  only it knows). Restore hands such a file to the installer as written.
+- **a file envsnap wrote** (its header): envsnap's own grammar on ``packaging`` alone
+  (``name==version``, ``name @ URL``, ``-e PATH``, then ``--hash=ALG:HEX``; a portable
+  file's pins may carry markers, a name once per marker); any other line is an error.
+- **a fully pinned file of another tool** (pip-compile, ``uv export``, ``uv pip compile
+  --universal``, ``pip freeze``): split and checked as pip does, read with ``packaging``;
+  pip-api is never imported (its import runs ``python -m pip``: most of a second).
+- **anything else** (includes, unpinned requirements, pip's URL and path forms): the
+  same pass, then pip-api's parser reads the file, for its checks and the names only it
+  knows. Restore hands such a file to the installer as written.
 
-Every requirement is kept with its marker, also one whose marker is false on
-the interpreter running envsnap (pip and pip-api leave those out): the
-environment that restore builds or check looks at may be another Python or
-platform, and the comparison selects (:meth:`~envsnap.lock.Lock.for_environment`).
+Every requirement keeps its marker, even one false on envsnap's own interpreter (pip and
+pip-api drop those): restore or check may look at another Python or platform, and the
+comparison selects (:meth:`~envsnap.lock.Lock.for_environment`).
 """
 
 from __future__ import annotations
@@ -85,31 +78,22 @@ class _Found:
 
 
 def load(path: Path, *, pip_api: bool = False) -> Lock:
-    """Read a requirements file (see the module docstring for the three outcomes).
+    """Read a requirements file (the module docstring gives the three outcomes).
 
-    pip's rules are kept: ``-r FILE`` / ``-c FILE`` are relative to the
-    including file and a ``-c`` pin fills in the version of an unpinned
-    requirement; index option lines are kept in ``index_options``, in order;
-    ``-e`` paths are relative to the file's directory (as ``freeze`` writes
-    them); pip refuses a name twice, and so does this reader, unless every
-    one of its lines has a marker (``uv pip compile --universal``). A
-    requirement that is neither pinned to one version nor a direct URL gets
-    ``version=None``, its ``specifier`` and a ``problems`` line.
-
-    Args:
-        path: the file.
-        pip_api: read it as anything else is read (pip's grammar and
-            pip-api), even a file envsnap wrote or a fully pinned one: the
-            test that the outcomes agree uses it.
+    pip's rules: ``-r`` / ``-c`` files are relative to the including file; a ``-c`` pin
+    fills in an unpinned requirement's version; index option lines are kept, in order;
+    ``-e`` paths are relative to the file's directory; a name listed twice is refused unless
+    every line of it has a marker (``uv pip compile --universal``). A requirement neither
+    pinned nor a direct URL gets ``version=None``, its ``specifier`` and a ``problems`` line.
+    ``pip_api`` reads any file as anything else is read (for the test that the outcomes agree).
 
     Returns:
-        The :class:`~envsnap.lock.Lock` (format ``requirements``), packages
-        sorted by normalized name, then file and line; a package of an
-        included file has its ``file`` and ``line`` there.
+        The Lock (format ``requirements``), packages sorted by normalized name, then file and
+        line; a package of an included file has its ``file`` and ``line`` there.
 
     Raises:
-        LockFileError: an unreadable file (this one or an included one), a
-            line outside its file's grammar (``FILE:LINE``), a name listed twice.
+        LockFileError: an unreadable file (or include), a line outside its file's grammar
+            (``FILE:LINE``), a name listed twice.
         OperationError: pip-api, needed for this file, cannot be imported.
     """
     lines = read_lines(path)
@@ -156,11 +140,10 @@ def _order(package: LockedPackage) -> tuple[str, bool, str, int]:
 
 
 def _annotated(package: LockedPackage, notes: Annotations) -> LockedPackage:
-    """Give a package what the comments say of it, and the file or directory it names.
+    """Give a package what the comments say of it, and the archive or directory it names.
 
-    A ``name @ URL`` archive and a ``-e PATH`` / ``file:`` directory name what
-    restore fetches or reads (a VCS URL names a repository, not a file); a
-    constraints file's ``# editable:`` line marks its directories editable.
+    A VCS URL names a repository, not a file; a constraints file's ``# editable:`` line
+    marks its directories editable.
     """
     origin = package.origin
     if package.name in notes.editable and origin.kind == "directory":
@@ -181,24 +164,19 @@ def _annotated(package: LockedPackage, notes: Annotations) -> LockedPackage:
 def _own_file(lines: list[Line], notes: Annotations) -> list[LockedPackage]:
     """Read the requirement lines of a file envsnap wrote (:func:`_own_package`)."""
     seen: dict[NormalizedName, LockedPackage] = {}
-    packages = []
-    for line in lines[1:]:
-        text = line.text.lstrip()
-        if text and not text.startswith("#"):
-            packages.append(_once(seen, _own_package(line, portable=notes.portable)))
-    return packages
+    return [
+        _once(seen, _own_package(line, portable=notes.portable))
+        for line in lines[1:]
+        if line.text.strip() and not line.text.lstrip().startswith("#")
+    ]
 
 
 def _own_package(line: Line, *, portable: bool) -> LockedPackage:
     """Read one requirement line of a file envsnap wrote, by its grammar only.
 
-    ``name==version`` pins, ``name @ URL`` direct references (PEP 440 /
-    PEP 508) and ``-e PATH`` (relative to the file's directory), then
-    ``--hash=ALG:HEX`` options (pip's syntax); a portable file's pins may
-    carry a marker, and nothing else.
-
-    Raises:
-        LockFileError: any other line (``FILE:LINE``).
+    ``name==version`` (PEP 440), ``name @ URL`` (PEP 508) or ``-e PATH``, then
+    ``--hash=ALG:HEX`` options; a portable file's pins may carry a marker, and nothing else.
+    Any other line is a LockFileError (``FILE:LINE``).
     """
     words = line.text.split()
     editable = words[0] == "-e" and len(words) > 1 and not portable
@@ -244,7 +222,7 @@ def _refuse(
 ) -> NoReturn:
     """Raise the error of a line outside the grammar of a file envsnap wrote.
 
-    ``reason`` is why the text is no requirement (``packaging``'s words).
+    ``reason``: why the text is no requirement, in ``packaging``'s words.
     """
     if not portable:
         raise LockFileError(f"{line.where}: {message}", hint=hint)
@@ -304,17 +282,12 @@ def _pip_file(path: Path, lines: list[Line], *, force: bool) -> _Found:
 
 
 def _pip_package(found: PipLine, path: Path, *, pip_api: bool = False) -> LockedPackage | None:
-    """Read the requirement of a line of ``path`` (or of a file it includes) by pip's grammar.
+    """Read the requirement of a line of ``path`` (or of an include) by pip's grammar.
 
-    Returns:
-        The package; for one of pip's URL and path forms (``./x.whl``,
-        ``git+URL#egg=x``), whose name only pip's rules give, ``None``, or
-        with ``pip_api`` what pip-api reads.
-
-    Raises:
-        LockFileError: text that is neither PEP 508 nor a URL or a path, as pip
-            refuses it (``FILE:LINE: Invalid requirement: 'TEXT': REASON``); for an
-            operator typo (``rich=15.0.0``), what was meant.
+    Returns ``None`` for one of pip's URL and path forms (``./x.whl``, ``git+URL#egg=x``),
+    whose name only pip's rules give, unless ``pip_api`` reads it. Raises LockFileError for
+    text that is neither PEP 508 nor a URL or path, as pip does (with what an operator typo
+    such as ``rich=15.0.0`` meant).
     """
     text, line = found.requirement, found.line
     file = None if line.file == path else line.file
@@ -338,11 +311,9 @@ def _pip_package(found: PipLine, path: Path, *, pip_api: bool = False) -> Locked
 def _index_option(option: str, value: str | None, file: Path, *, included: bool) -> str:
     """Return an index option line as :attr:`~envsnap.lock.Lock.index_options` keeps it.
 
-    pip tries a relative ``--find-links`` value against the directory of the
-    file that says it (``req_file.handle_option_line``) and keeps it when that
-    exists: an included file's is made absolute here (the lock file's own are
-    resolved against its directory later, by
-    :func:`envsnap.index.settings.settings_for_lock`).
+    pip tries a relative ``--find-links`` against the directory of the file that says it
+    and keeps it where that exists (``req_file.handle_option_line``): an include's is made
+    absolute here; the lock's own, later (:func:`envsnap.index.settings.settings_for_lock`).
     """
     if value is None:
         return option
@@ -359,14 +330,9 @@ def _index_option(option: str, value: str | None, file: Path, *, included: bool)
 def _once(seen: dict[NormalizedName, LockedPackage], package: LockedPackage) -> LockedPackage:
     """Return ``package``; refuse a name listed twice unless every one of its lines has a marker.
 
-    pip refuses two requirements of one name ("Double requirement given");
-    uv's universal files pin one name once per disjoint marker, which pip
-    reads as one requirement on each interpreter. ``seen`` holds the first
-    line of each name: a dict, not a scan of the packages so far (50,000
-    pins took 60 s so).
-
-    Raises:
-        LockFileError: ``FILE:LINE: NAME is listed twice (also on line N)``.
+    pip refuses two requirements of one name ("Double requirement given"); uv's universal
+    files pin one name once per disjoint marker. ``seen`` holds each name's first package:
+    a scan of the packages so far took 60 s for 50,000 pins.
     """
     first = seen.setdefault(package.name, package)
     if first is not package and (first.marker is None or package.marker is None):
@@ -412,10 +378,7 @@ def _marker(text: str) -> Marker:
 def _locked(
     requirement: Requirement, line: Line, hashes: Iterable[str], file: Path | None
 ) -> LockedPackage:
-    """Build the :class:`LockedPackage` of a requirement (its extras and marker kept).
-
-    ``file`` is the included file it is in, ``None`` for the lock file itself.
-    """
+    """Build the package of a requirement in ``file`` (an include; ``None``: the lock)."""
     version = None if requirement.url else _pinned_version(requirement)
     unpinned = version is None and requirement.url is None
     return LockedPackage(
@@ -454,15 +417,12 @@ def _hashes(options: Iterable[str]) -> tuple[str, ...]:
 
 
 def _pinned_version(requirement: Requirement) -> Version | None:
-    """Return the one version ``name==V`` / ``name===V`` allows, else ``None``.
+    """Return the one version ``name==V`` / ``name===V`` allows (not ``==1.*``), else ``None``.
 
-    A wildcard (``==1.*``) or any other operator is not a pin (pip's
-    ``--require-hashes`` rule for "pinned").
+    That is pip's ``--require-hashes`` rule for "pinned".
     """
     specs = list(requirement.specifier)
-    if len(specs) != 1 or specs[0].operator not in {"==", "==="}:
-        return None
-    if specs[0].version.endswith(".*"):
+    if len(specs) != 1 or specs[0].operator not in {"==", "==="} or "*" in specs[0].version:
         return None
     try:
         return Version(specs[0].version)
@@ -471,11 +431,7 @@ def _pinned_version(requirement: Requirement) -> Version | None:
 
 
 def _invalid(text: str, exc: InvalidRequirement) -> tuple[str, str]:
-    """Return why ``text`` is no requirement, and a hint; for an operator typo, what was meant.
-
-    ``rich=15.0.0`` meant ``rich==15.0.0``, ``rich=>13`` ``rich>=13``,
-    ``rich=<14`` ``rich<=14``.
-    """
+    """Return why ``text`` is no requirement and a hint (for ``x=1``, ``=>``, ``=<``: the fix)."""
     typo = _TYPO.match(text)
     if typo is None:
         return (
