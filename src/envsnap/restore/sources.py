@@ -2,10 +2,7 @@
 
 Relative ``file:`` URLs and paths resolve from the lock file's directory
 (PEP 751; pip runs from there for a requirements file), so a restore gives
-the same result from any working directory. A package whose only files are
-local paths that do not exist is refused; a path outside the lock file's
-directory gets a note; a ``${NAME}`` that an installer would expand is
-refused (:attr:`envsnap.lock.Lock.expansions`).
+the same result from any working directory.
 """
 
 from __future__ import annotations
@@ -34,10 +31,6 @@ __all__ = [
 
 def check_sources(file: Path, lock: Lock) -> list[str]:
     """Refuse a package whose local files are all missing; return notes for paths outside.
-
-    Args:
-        file: the lock file.
-        lock: its Lock, paths resolved (:func:`with_resolved_paths`).
 
     Returns:
         A note for each local path outside the lock file's directory, in file order.
@@ -81,11 +74,9 @@ def refuse_expansions(lock: Lock) -> None:
 
 
 def with_resolved_paths(lock: Lock, file: Path) -> Lock:
-    """Make the relative ``file:`` URLs and paths of the Lock's origins absolute.
+    """Make the Lock's relative ``file:`` URLs and paths absolute, from ``file``'s directory.
 
-    They resolve from the file's directory (pip runs from there; PEP 751 says
-    the same of pylock paths, which the pylock reader already resolves), so a
-    restore gives the same result from any working directory.
+    The pylock reader has already resolved a pylock file's paths (PEP 751).
     """
     from envsnap._text import local_path  # noqa: PLC0415
 
@@ -130,11 +121,7 @@ def _sources(lock: Lock) -> list[tuple[str, LockedFile]]:
 def _local_sources(
     file: Path, sources: list[tuple[str, LockedFile]]
 ) -> list[tuple[str, Path, str | None]]:
-    """Return ``(package, absolute path, FILE:LINE)`` for every local path the file installs from.
-
-    Relative paths resolve from the lock file's directory (PEP 751; pip runs
-    from there for a requirements file), in file order.
-    """
+    """Return ``(package, absolute path, FILE:LINE)`` of every local path, in file order."""
     from envsnap._text import local_path  # noqa: PLC0415
 
     items: list[tuple[str, Path, str | None]] = []
@@ -168,15 +155,7 @@ def _outside_notes(file: Path, local: list[tuple[str, Path, str | None]]) -> lis
 def _check_local_sources(
     file: Path, local: list[tuple[str, Path, str | None]], sources: list[tuple[str, LockedFile]]
 ) -> None:
-    """Refuse a file whose package can come from no local path that exists (before building).
-
-    A package of a pylock file may list several wheels (one per platform);
-    it is refused only when none of its local files exists and it has no
-    remote one.
-
-    Raises:
-        InputError: the first such package, as ``FILE:LINE: NAME: PATH does not exist``.
-    """
+    """Refuse a package none of whose local files exists, with no remote one (pylock: several)."""
     remote = {
         name
         for name, source in sources
