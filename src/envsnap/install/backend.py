@@ -181,14 +181,10 @@ _KEPT = frozenset({"UV_CACHE_DIR", "UV_PYTHON_INSTALL_DIR"})
 
 
 def index_urls(settings: IndexSettings, variables: str) -> tuple[list[str], dict[str, str]]:
-    """Render the index URLs as options, or as variables when one carries credentials.
+    """Return the index URLs as ``(argv words, environment variables)``.
 
-    A URL with credentials goes in the environment (``{variables}_INDEX_URL``,
-    ``{variables}_EXTRA_INDEX_URL``), not on the command line that other users
-    of the machine can list.
-
-    Returns:
-        ``(argv words, environment variables)``.
+    With credentials in one, they go in ``{variables}_INDEX_URL`` and
+    ``{variables}_EXTRA_INDEX_URL``: other users of the machine can list a command line.
     """
     from envsnap._text import strip_credentials  # noqa: PLC0415
 
@@ -206,12 +202,10 @@ def index_urls(settings: IndexSettings, variables: str) -> tuple[list[str], dict
 def installer_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
     """Return the environment an installer runs with: the caller's, minus ``PIP_*``/``UV_*``.
 
-    Those variables would change what a restore installs (another index, a
-    constraint file, a link mode); envsnap has read pip's own into the
-    request already. ``UV_CACHE_DIR`` and ``UV_PYTHON_INSTALL_DIR`` stay;
-    ``HTTP(S)_PROXY``, ``NO_PROXY``, ``NETRC`` and ``SSL_CERT_FILE`` stay too
-    (both installers read them, as pip does). pip's configuration files are
-    turned off (``PIP_CONFIG_FILE=os.devnull``).
+    Those would change what a restore installs; envsnap has read pip's own into
+    the request. ``UV_CACHE_DIR``, ``UV_PYTHON_INSTALL_DIR`` and the proxy,
+    ``NETRC`` and certificate variables stay (both installers read them, as pip
+    does). pip's configuration files are off (``PIP_CONFIG_FILE=os.devnull``).
     """
     env = {
         key: value
@@ -274,22 +268,19 @@ def run_logged(
         )
     except OSError as exc:
         raise OperationError(f"cannot run {argv[0]}: {exc.strerror or exc}") from None
-    try:
-        assert process.stdout is not None  # noqa: S101 - set by stdout=PIPE
-        for line in process.stdout:
-            text = line.rstrip("\n")
-            if text.strip():
-                tail.append(text)
-            _report.output(text)
-        code = process.wait()
-    except BaseException:
-        process.kill()
-        process.wait()
-        raise
-    finally:
-        if process.stdout is not None:
-            process.stdout.close()
-    return code, list(tail)
+    assert process.stdout is not None  # noqa: S101 - set by stdout=PIPE
+    with process.stdout:
+        try:
+            for line in process.stdout:
+                text = line.rstrip("\n")
+                if text.strip():
+                    tail.append(text)
+                _report.output(text)
+            return process.wait(), list(tail)
+        except BaseException:
+            process.kill()
+            process.wait()
+            raise
 
 
 def _install_hint(tail: list[str]) -> str:

@@ -34,6 +34,7 @@ __all__ = [
 BIN_DIR = "Scripts" if os.name == "nt" else "bin"
 """The scripts directory of a venv on this platform."""
 _LAUNCHER_TIMEOUT = 60.0
+_RUNNING_VERSION = ".".join(map(str, sys.version_info[:3]))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -81,9 +82,8 @@ def find_base_interpreter(
 ) -> Interpreter:
     """Pick the interpreter a new venv is made from.
 
-    Candidates are probed in order (one isolated call each); one that does
-    not run (a pyenv shim for a version that is not installed exits 127) is
-    skipped; what was skipped is named only when no candidate matches.
+    Candidates are probed in order; one that does not run is skipped (and named
+    only when no candidate matches).
 
     Args:
         wanted: the version the lock file records (``3.11.7`` or ``3.11``), or ``None``.
@@ -94,22 +94,17 @@ def find_base_interpreter(
         environ: the variables naming managed installs (default: ``os.environ``).
 
     Returns:
-        With ``python``: that interpreter. Else the interpreter running
-        envsnap when ``wanted`` is unknown or has its ``major.minor`` (no
-        search, no subprocess); else the first candidate whose
-        ``major.minor`` matches ``wanted``.
+        ``python``'s interpreter; else the running one if ``wanted`` is ``None`` or
+        has its ``major.minor`` (no subprocess); else the first candidate that has.
 
     Raises:
-        InputError: ``python`` is not found or is a path that is not a
-            Python; no candidate matches (the message names what was found
-            and skipped, the hint names ``--python``).
+        InputError: ``python`` is not found or not a Python; no candidate matches
+            (the message names what was found and skipped).
     """
     env = os.environ if environ is None else environ
     if python is not None:
         return _find_requested(os.fspath(python), search_path, env)
-    running = Interpreter(
-        path=Path(sys.executable), version=".".join(map(str, sys.version_info[:3]))
-    )
+    running = Interpreter(path=Path(sys.executable), version=_RUNNING_VERSION)
     major_minor = ".".join(wanted.split(".")[:2]) if wanted else running.major_minor
     if wanted is None or running.major_minor == major_minor:
         return running
@@ -133,7 +128,7 @@ def _find_requested(python: str, search_path: str | None, env: Mapping[str, str]
     if os.sep in python or (os.altsep and os.altsep in python) or given.exists():
         if os.path.realpath(given) == os.path.realpath(sys.executable):
             # the interpreter running envsnap: its version is known, no subprocess
-            return Interpreter(path=given, version=".".join(map(str, sys.version_info[:3])))
+            return Interpreter(path=given, version=_RUNNING_VERSION)
         if given.exists():
             return _probe(given)
     else:
