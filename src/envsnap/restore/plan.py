@@ -101,16 +101,11 @@ class RestorePlan:
         from envsnap.install.venvs import venv_python  # noqa: PLC0415
 
         backend = backend_for(self.installer)
-        rendered = Path("REQUIREMENTS")
+        replacing = " (replacing the venv there, kept until the new one is verified)"
         lines = [
             f"base interpreter: {self.interpreter.path} (Python {self.interpreter.version}, "
             f"{self.python_reason})",
-            f"create {self.target}"
-            + (
-                " (replacing the venv there, kept until the new one is verified)"
-                if self.replaces
-                else ""
-            ),
+            f"create {self.target}{replacing if self.replaces else ''}",
             *(f"  $ {c.shown()}" for c in backend.venv_commands(self.venv)),
         ]
         for request in self.installs:
@@ -120,11 +115,8 @@ class RestorePlan:
                 else f"{request.file}, read by {self.installer}"
             )
             lines.append(f"install {what}" + (" (exactly these)" if request.exact else ""))
-            commands = backend.install_commands(
-                request,
-                venv_python(self.target),
-                rendered if request.requirements is not None else None,
-            )
+            rendered = Path("REQUIREMENTS") if request.requirements is not None else None
+            commands = backend.install_commands(request, venv_python(self.target), rendered)
             lines += [f"  $ {c.shown()}" for c in commands]
         lines.append("verify against the file, then mark the top-level packages as REQUESTED")
         return [*lines, *(f"note: {n}" for n in self.notes)]
@@ -187,11 +179,8 @@ def plan_restore(file: Path, options: RestoreOptions) -> RestorePlan:
             "as --python says"
         )
     installer, why = _installer(options, interpreter)
-    if why:
-        notes.append(why)
     system_site, base_installs, note = _system_site_plan(file, lock, interpreter)
-    if note:
-        notes.append(note)
+    notes += [n for n in (why, note) if n]
     pinned = all(p.pinned for p in lock.packages)
     exact = lock.complete and pinned
     if not pinned:
@@ -241,15 +230,12 @@ def _included_options(file: Path, lock: Lock, given: IndexOptions) -> list[str]:
     """Name each index option an ``-r`` file sets that the installer uses (not overridden)."""
     from envsnap._text import redact_urls  # noqa: PLC0415
 
-    said = []
-    for where, option in lock.included_options:
-        if given.no_index or (option.startswith("--index-url") and given.index_url):
-            continue
-        said.append(
-            f"{where}: {redact_urls(option)}: a file {file.name} includes sets it; the "
-            "installer uses it"
-        )
-    return said
+    return [
+        f"{where}: {redact_urls(option)}: a file {file.name} includes sets it; the "
+        "installer uses it"
+        for where, option in lock.included_options
+        if not (given.no_index or (option.startswith("--index-url") and given.index_url))
+    ]
 
 
 def _check_target(target: Path, named: Path) -> bool:
