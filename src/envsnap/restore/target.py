@@ -103,14 +103,7 @@ def check_target(target: Path) -> bool:
 
 
 def refuse_foreign(target: Path) -> None:
-    """Refuse a directory that holds what a venv does not (:func:`foreign_entries`).
-
-    A project made with ``python -m venv .`` keeps its sources and ``.git``
-    there, and a restore deletes the old venv.
-
-    Raises:
-        InputError: naming up to five of the entries.
-    """
+    """Refuse (InputError) a directory holding what a venv does not (:func:`foreign_entries`)."""
     foreign = foreign_entries(target)
     if not foreign:
         return
