@@ -48,10 +48,8 @@ def set_requested(site_packages: Sequence[Path], top_level: Collection[str]) -> 
     package, so it is written for the names in ``top_level`` (any spelling)
     and removed from all others (pip, setuptools, wheel and uv's own, which
     count for nothing without envsnap's mark, left alone). Its content is
-    :data:`MARK`, which a reader trusts whatever ``INSTALLER`` says.
-
-    Returns:
-        ``(created, removed)`` counts.
+    :data:`MARK`, which a reader trusts whatever ``INSTALLER`` says. Returns
+    ``(created, removed)`` counts.
     """
     wanted = {canonicalize_name(n) for n in top_level}
     created = removed = 0
@@ -74,10 +72,7 @@ def record_archive_hashes(site_packages: Sequence[Path], lock: Lock) -> list[str
 
     PEP 610's ``archive_info.hashes`` (and the older ``hash``) say which file
     was installed; uv leaves them out. The installer checked the file against
-    the lock's hash, so that hash is the file's.
-
-    Returns:
-        The names of the distributions whose record was completed.
+    the lock's hash, so that hash is the file's. Returns the names completed.
     """
     wanted: dict[NormalizedName, tuple[str, str]] = {}
     for package in lock.packages:

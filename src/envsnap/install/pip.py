@@ -24,10 +24,9 @@ __all__ = ["PIP", "PipBackend", "index_arguments"]
 
 
 def index_arguments(settings: IndexSettings) -> tuple[list[str], dict[str, str]]:
-    """Render the index settings as pip's options and environment (credentials in the latter).
+    """Return the index settings as pip's ``(argv words, environment variables)``.
 
-    Returns:
-        ``(argv words, environment variables)``.
+    Credentials go in the environment (:func:`~envsnap.install.backend.index_urls`).
     """
     argv, env = index_urls(settings, "PIP")
     argv += [w for link in settings.find_links for w in ("--find-links", link)]

@@ -52,16 +52,13 @@ def find_uv() -> Path:
 
 
 def index_arguments(settings: IndexSettings) -> tuple[list[str], dict[str, str]]:
-    """Render the index settings pip would use as uv's options and environment.
+    """Return the index settings pip would use as uv's ``(argv words, environment variables)``.
 
     Index URLs that carry credentials go in the environment
     (:func:`~envsnap.install.backend.index_urls`); ``cert``, ``client-cert``,
     ``proxy`` (winning over the variables, as in pip), ``timeout`` and ``retries``
     become variables; a keyring is asked through its command (uv's only
     provider) when pip would ask one.
-
-    Returns:
-        ``(argv words, environment variables)``.
     """
     argv, env = index_urls(settings, "UV")
     if settings.extra_index_urls and not settings.no_index:

@@ -124,10 +124,8 @@ def foreign_entries(venv: Path) -> list[str]:
     ``bin``), and pip's checkouts of editable VCS installs in ``src/NAME``
     (PEP 610 ``direct_url.json`` pointing there). Anything else (``.git``,
     ``pyproject.toml``, a ``src/`` of sources) is the user's. RECORDs are read
-    only when some entry is outside the layout, bounded like every read.
-
-    Returns:
-        The names, sorted; ``src/NAME`` for an unaccounted entry of ``src``.
+    only when some entry is outside the layout, bounded like every read. Returns
+    the names sorted, ``src/NAME`` for an unaccounted entry of ``src``.
     """
     names = {entry.name for entry in venv.iterdir()}
     unknown = names - VENV_LAYOUT
