@@ -41,7 +41,12 @@ def check_sources(file: Path, lock: Lock) -> list[str]:
     sources = _sources(lock)
     local = _local_sources(file, sources)
     _check_local_sources(file, local, sources)
-    return _outside_notes(file, local)
+    project = file.parent.resolve()
+    return [
+        f"{where or file}: {name} comes from {path}, outside {project}"
+        for name, path, where in local
+        if not path.resolve().is_relative_to(project)
+    ]
 
 
 def remote_sources(lock: Lock) -> list[LockedFile]:
@@ -124,32 +129,19 @@ def _local_sources(
     """Return ``(package, absolute path, FILE:LINE)`` of every local path, in file order."""
     from envsnap._text import local_path  # noqa: PLC0415
 
+    base = file.parent.absolute()
     items: list[tuple[str, Path, str | None]] = []
     for name, source in sources:
         local = local_path(source.value) if source.key == "url" else Path(source.value)
         if local is not None:
-            items.append((name, local, source.where))
-    base = file.parent.absolute()
-    return [
-        (name, Path(os.path.normpath(base / local)), where)
-        for name, local, where in sorted(items, key=lambda item: _line_number(item[2]))
-    ]
+            items.append((name, Path(os.path.normpath(base / local)), source.where))
+    return sorted(items, key=lambda item: _line_number(item[2]))
 
 
 def _line_number(where: str | None) -> int:
     """Return the line of ``FILE:LINE`` (0 without one), to sort notes in file order."""
     number = (where or "").rpartition(":")[2]
     return int(number) if number.isdigit() else 0
-
-
-def _outside_notes(file: Path, local: list[tuple[str, Path, str | None]]) -> list[str]:
-    """Return a note for each local path of the file outside its directory (the project)."""
-    project = file.parent.resolve()
-    notes = []
-    for name, path, where in local:
-        if not path.resolve().is_relative_to(project):
-            notes.append(f"{where or file}: {name} comes from {path}, outside {project}")
-    return notes
 
 
 def _check_local_sources(

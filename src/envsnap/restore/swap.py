@@ -258,10 +258,9 @@ def recover(venv: Path) -> tuple[Path, Path | None]:
                 hint=f"move it away yourself, then run --recover again; the old venv is at "
                 f"{leftovers[0]}",
             )
+        moved = None
         if target.is_dir():  # a killed restore leaves (part of) a venv there, never a project
             refuse_foreign(target)
-        moved = None
-        if target.exists() or target.is_symlink():
             moved = aside(target, REPLACED_MARK)
             target.rename(moved)
         leftovers[0].rename(target)
