@@ -222,10 +222,8 @@ def run_command(command: Command, *, base_env: Mapping[str, str] | None = None) 
     ``base_env`` is the environment to start from (:func:`installer_environment`).
 
     Raises:
-        OperationError: the command cannot be started, or ends with a non-zero
-            code (its last lines, credentials masked, in the message).
-        BaseException: whatever interrupts the wait (Ctrl-C, SIGTERM turned
-            into ``KeyboardInterrupt``); the child is killed first.
+        OperationError: as :func:`run_logged`, or a non-zero exit (its last lines,
+            credentials masked, in the message).
     """
     code, tail = run_logged(
         command.argv,

@@ -114,19 +114,11 @@ def record_provenance(
 ) -> list[str]:
     """Write ``provenance_url.json`` (PEP 710) for distributions installed from an index.
 
-    PEP 710: the URL of the file installed, its index and hashes (never
-    ``md5`` nor ``sha1``), credentials stripped; never beside a
-    ``direct_url.json`` (PEP 610). So a later freeze with hashes needs no
-    index. A wheel is recorded only when the installed ``WHEEL`` names the
-    tags of the file given, and only for the version given.
-
-    Args:
-        site_packages: the venv's site-packages directories.
-        installed: ``{name: (file installed, index URL)}``; each file has a
-            URL, a version and a sha256.
-
-    Returns:
-        The names of the distributions given a record.
+    ``installed`` is ``{name: (file with URL, version and sha256, index URL)}``.
+    PEP 710: the file's URL, its index and hashes (never ``md5`` nor ``sha1``),
+    credentials stripped; never beside a ``direct_url.json`` (PEP 610). A wheel
+    is recorded only when the installed ``WHEEL`` names the tags of the file
+    given, and only for the version given. Returns the names given a record.
     """
     from packaging.version import InvalidVersion, Version  # noqa: PLC0415
 

@@ -206,12 +206,8 @@ def newest(
     then the managed installs (:func:`candidates`); one that does not run is
     passed over. Each probe is an interpreter start-up, so names without a
     version go first, then ``pythonX.Y`` newest first, until none left could
-    beat the best accepted one.
-
-    Args:
-        admits: whether a ``major.minor.micro`` version will do.
-        search_path: the ``PATH`` to search (default: ``$PATH``).
-        environ: the variables naming managed installs (default: ``os.environ``).
+    beat the best accepted one. ``search_path`` and ``environ`` as for
+    :func:`find_base_interpreter`.
 
     Returns:
         ``(the interpreter or None, every interpreter probed, newest first)``.

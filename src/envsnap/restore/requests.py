@@ -32,17 +32,12 @@ def install_requests(
     extras: tuple[str, ...] = (),
     groups: tuple[str, ...] | None = None,
 ) -> tuple[InstallRequest, ...]:
-    """Return the install requests for ``lock``, in the order they run.
+    """Return the requests for ``lock`` (paths resolved), in the order they run.
 
-    Args:
-        lock: the Lock (paths resolved).
-        installer: the backend that will run them.
-        base: the settings every request shares; its lines, file and hash mode are set here.
-        extras: extras of a pylock file to install.
-        groups: dependency groups of a pylock file (``None``: its defaults).
-
-    Returns:
-        One request, or for pip a hashed one and one for the unhashed rest.
+    One, or for pip a hashed one and one for the unhashed rest. ``base`` holds
+    the settings every request shares (its lines, file and hash mode are set
+    here); ``extras`` and ``groups`` (``None``: its defaults) select parts of a
+    pylock file.
 
     Raises:
         InputError: extras, groups or PEP 751 markers that only uv reads, with

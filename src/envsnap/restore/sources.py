@@ -30,10 +30,7 @@ __all__ = [
 
 
 def check_sources(file: Path, lock: Lock) -> list[str]:
-    """Refuse a package whose local files are all missing; return notes for paths outside.
-
-    Returns:
-        A note for each local path outside the lock file's directory, in file order.
+    """Return a note for each local path outside the lock file's directory, in file order.
 
     Raises:
         InputError: a package can come from no local path that exists and no remote URL.
@@ -55,14 +52,9 @@ def remote_sources(lock: Lock) -> list[LockedFile]:
 
 
 def refuse_expansions(lock: Lock) -> None:
-    """Refuse a file whose ``${NAME}`` pip or uv would expand (:attr:`Lock.expansions`).
+    """Refuse (InputError: the first place, how many more) a ``${NAME}`` pip or uv would expand.
 
-    Both installers replace ``${NAME}`` in a requirements file with the
-    variable's value, which would then go to the host the line names, and
-    into their messages.
-
-    Raises:
-        InputError: the first place, and how many more there are.
+    Both would put the variable's value in the URL the line names, and in their messages.
     """
     from envsnap.lockfiles.requirements.write import EXPANSION_HINT  # noqa: PLC0415
 

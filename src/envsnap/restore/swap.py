@@ -238,10 +238,8 @@ def recover(venv: Path) -> tuple[Path, Path | None]:
     Whatever is at ``venv`` now (the partial venv of the crashed run) is not
     deleted: it is renamed to ``.NAME.envsnap-replaced-PID`` next to it. Only a
     venv (:func:`~envsnap.restore.target.refuse_foreign`) or an empty directory
-    is moved so: anything else is the user's, and stays where it is.
-
-    Returns:
-        ``(restored venv, where the thing that was at venv went or None)``.
+    is moved so: anything else is the user's, and stays where it is. Returns
+    ``(restored venv, where what was at venv went or None)``.
 
     Raises:
         InputError: there is nothing to recover; what is at ``venv`` is not
