@@ -1,10 +1,6 @@
 """Installing into a new venv: uv (the default) or the venv's own pip, behind one seam.
 
-:mod:`~envsnap.install.backend` holds the requests and the :class:`Backend`
-Protocol; :mod:`~envsnap.install.uv` and :mod:`~envsnap.install.pip` render
-them as commands; :mod:`~envsnap.install.venvs` finds base interpreters;
-:mod:`~envsnap.install.dist_info` makes the REQUESTED markers say what is
-top-level and completes the records the installer leaves out. See docs/architecture.md.
+See docs/architecture.md.
 """
 
 from __future__ import annotations

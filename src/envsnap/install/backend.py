@@ -1,17 +1,10 @@
 """The one seam between restore and the installers: requests in, commands out.
 
-envsnap decides and verifies; an installer (uv, or pip where uv cannot
-serve) creates the venv and installs. Restore hands a backend two typed
-requests, a :class:`VenvRequest` and an :class:`InstallRequest`, and never
-its whole plan; each backend turns them into :class:`Command` objects at the
-last moment (argv and the environment it runs with), which restore runs
-(:func:`run_command`) or shows (``--dry-run``, :meth:`Command.shown`).
-
-Nothing but the request shapes what an installer does: every setting (the
-index pip would use, trusted hosts, certificates, proxies, keyring) is passed
+Restore hands a backend a :class:`VenvRequest` and :class:`InstallRequest`s,
+never its whole plan. Nothing but the request shapes what an installer does:
+every setting (index, trusted hosts, certificates, proxies, keyring) is passed
 explicitly, the installer's own configuration is off (uv ``--no-config``, pip
-``PIP_CONFIG_FILE=os.devnull``), and the caller's ``PIP_*``/``UV_*``
-variables are dropped.
+``PIP_CONFIG_FILE=os.devnull``), and the caller's ``PIP_*``/``UV_*`` are dropped.
 """
 
 from __future__ import annotations
@@ -82,18 +75,12 @@ class VenvRequest:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class InstallRequest:
-    """What to install into a venv, and from where.
-
-    Exactly one of :attr:`requirements` (lines rendered from the Lock and
-    checked by :func:`envsnap.lockfiles.requirements.write.pip_line`) and
-    :attr:`file` (a file the installer reads itself) is set.
-    """
+    """What to install into a venv: exactly one of :attr:`requirements` and :attr:`file`."""
 
     requirements: str | None = None
-    """Requirement lines, one per package, with hashes and markers."""
+    """Requirement lines rendered from the Lock (each checked by ``pip_line``), with hashes."""
     file: Path | None = None
-    """A ``pylock.toml`` (uv reads PEP 751 itself) or a requirements file that
-    needs resolving (its includes and options keep pip's meaning)."""
+    """A ``pylock.toml`` (uv reads PEP 751) or a requirements file that needs resolving."""
     extras: tuple[str, ...] = ()
     """Extras of a pylock file to install (PEP 751)."""
     groups: tuple[str, ...] = ()
@@ -101,11 +88,9 @@ class InstallRequest:
     exact: bool
     """The request is the whole dependency closure: install it with ``--no-deps``."""
     require_hashes: bool = False
-    """Every package carries hashes: hash-checking mode (pip ``--require-hashes``);
-    hashes that are present are checked in any case."""
+    """Hash-checking mode (pip ``--require-hashes``); present hashes are checked in any case."""
     index: IndexSettings
-    """The indexes pip would use (command line, the file's lines, ``PIP_*``, pip's
-    configuration, pip's default)."""
+    """The indexes pip would use (command line, the file, ``PIP_*``, configuration, default)."""
     offline: bool = False
     """Use the installer's cache only (uv ``--offline``)."""
     no_cache: bool = False
@@ -125,14 +110,9 @@ class InstallRequest:
     def command(
         self, installer: str, argv: list[str], env: dict[str, str], requirements: Path | None
     ) -> Command:
-        """Return the install command ``argv -r FILE``: the rendered lines, or the request's file.
+        """Return ``argv -r FILE``: ``requirements`` (the rendered lines), else :attr:`file`.
 
-        Args:
-            installer: ``uv`` or ``pip``, for the message when it fails.
-            argv: the command line before ``-r``.
-            env: its variables.
-            requirements: where :attr:`requirements` was written (``None``
-                for a request that names a file).
+        ``installer`` (``uv`` or ``pip``) names it in the message when it fails.
         """
         # the file absolute: the installer runs in the file's directory (its relative paths
         # are the file's), where `sub/lock.txt` as given would name `sub/sub/lock.txt`
@@ -171,10 +151,9 @@ class Command:
 
 
 class Backend(Protocol):
-    """One installer as restore asks it (:data:`envsnap.install.BACKENDS` maps every name).
+    """One installer (:func:`envsnap.install.backend_for`): enforces the lock's hashes.
 
-    Each one enforces the lock's hashes and turns a request into commands;
-    restore never asks which backend it has.
+    Restore never asks which backend it has.
     """
 
     @property
@@ -191,11 +170,7 @@ class Backend(Protocol):
     ) -> list[Command]:
         """Return the commands that install ``request`` into the venv of ``python``.
 
-        Args:
-            request: what to install.
-            python: the venv's interpreter.
-            requirements: where :attr:`InstallRequest.requirements` was written
-                (``None`` for a request that names a file).
+        ``requirements`` is where :attr:`InstallRequest.requirements` was written.
         """
         ...
 
@@ -206,14 +181,10 @@ _KEPT = frozenset({"UV_CACHE_DIR", "UV_PYTHON_INSTALL_DIR"})
 
 
 def index_urls(settings: IndexSettings, variables: str) -> tuple[list[str], dict[str, str]]:
-    """Render the index URLs as options, or as variables when one carries credentials.
+    """Return the index URLs as ``(argv words, environment variables)``.
 
-    A URL with credentials goes in the environment (``{variables}_INDEX_URL``,
-    ``{variables}_EXTRA_INDEX_URL``), not on the command line that other users
-    of the machine can list.
-
-    Returns:
-        ``(argv words, environment variables)``.
+    With credentials in one, they go in ``{variables}_INDEX_URL`` and
+    ``{variables}_EXTRA_INDEX_URL``: other users of the machine can list a command line.
     """
     from envsnap._text import strip_credentials  # noqa: PLC0415
 
@@ -231,12 +202,10 @@ def index_urls(settings: IndexSettings, variables: str) -> tuple[list[str], dict
 def installer_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
     """Return the environment an installer runs with: the caller's, minus ``PIP_*``/``UV_*``.
 
-    Those variables would change what a restore installs (another index, a
-    constraint file, a link mode); envsnap has read pip's own into the
-    request already. ``UV_CACHE_DIR`` and ``UV_PYTHON_INSTALL_DIR`` stay;
-    ``HTTP(S)_PROXY``, ``NO_PROXY``, ``NETRC`` and ``SSL_CERT_FILE`` stay too
-    (both installers read them, as pip does). pip's configuration files are
-    turned off (``PIP_CONFIG_FILE=os.devnull``).
+    Those would change what a restore installs; envsnap has read pip's own into
+    the request. ``UV_CACHE_DIR``, ``UV_PYTHON_INSTALL_DIR`` and the proxy,
+    ``NETRC`` and certificate variables stay (both installers read them, as pip
+    does). pip's configuration files are off (``PIP_CONFIG_FILE=os.devnull``).
     """
     env = {
         key: value
@@ -250,16 +219,11 @@ def installer_environment(base: Mapping[str, str] | None = None) -> dict[str, st
 def run_command(command: Command, *, base_env: Mapping[str, str] | None = None) -> None:
     """Run an installer command, each line of its output to the reporter (:mod:`envsnap._report`).
 
-    Args:
-        command: the command.
-        base_env: the environment to start from (default ``os.environ``), see
-            :func:`installer_environment`.
+    ``base_env`` is the environment to start from (:func:`installer_environment`).
 
     Raises:
-        OperationError: the command cannot be started, or ends with a non-zero
-            code (its last lines, credentials masked, in the message).
-        BaseException: whatever interrupts the wait (Ctrl-C, SIGTERM turned
-            into ``KeyboardInterrupt``); the child is killed first.
+        OperationError: as :func:`run_logged`, or a non-zero exit (its last lines,
+            credentials masked, in the message).
     """
     code, tail = run_logged(
         command.argv,
@@ -267,7 +231,10 @@ def run_command(command: Command, *, base_env: Mapping[str, str] | None = None) 
         env={**installer_environment(base_env), **command.env},
     )
     if code != 0:
-        raise OperationError(_failed(command.what, code, tail), hint=_install_hint(tail))
+        from envsnap._text import redact_urls  # noqa: PLC0415
+
+        lines = "".join(f"\n  | {redact_urls(line)}" for line in tail)
+        raise OperationError(f"{command.what} (exit {code}){lines}", hint=_install_hint(tail))
 
 
 def run_logged(
@@ -299,29 +266,19 @@ def run_logged(
         )
     except OSError as exc:
         raise OperationError(f"cannot run {argv[0]}: {exc.strerror or exc}") from None
-    try:
-        assert process.stdout is not None  # noqa: S101 - set by stdout=PIPE
-        for line in process.stdout:
-            text = line.rstrip("\n")
-            if text.strip():
-                tail.append(text)
-            _report.output(text)
-        code = process.wait()
-    except BaseException:
-        process.kill()
-        process.wait()
-        raise
-    finally:
-        if process.stdout is not None:
-            process.stdout.close()
-    return code, list(tail)
-
-
-def _failed(what: str, code: int, tail: list[str]) -> str:
-    """Return ``what (exit N):`` and the command's last lines, indented, credentials masked."""
-    from envsnap._text import redact_urls  # noqa: PLC0415
-
-    return f"{what} (exit {code})" + "".join(f"\n  | {redact_urls(line)}" for line in tail)
+    assert process.stdout is not None  # noqa: S101 - set by stdout=PIPE
+    with process.stdout:
+        try:
+            for line in process.stdout:
+                text = line.rstrip("\n")
+                if text.strip():
+                    tail.append(text)
+                _report.output(text)
+            return process.wait(), list(tail)
+        except BaseException:
+            process.kill()
+            process.wait()
+            raise
 
 
 def _install_hint(tail: list[str]) -> str:

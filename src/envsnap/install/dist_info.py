@@ -1,21 +1,9 @@
 """What a restore writes into the installed ``.dist-info`` directories after the install.
 
-Two records the installer leaves incomplete for envsnap's purposes:
-
-- ``REQUESTED`` (PEP 376/627) must name exactly the lock's top-level
-  packages, so that ``envsnap freeze`` of the new venv writes the same file:
-  pip writes it for every line of a requirements file, uv into every package;
-- ``direct_url.json`` (PEP 610) of a package installed from an archive URL
-  should carry the archive's hash, as pip records it; uv leaves
-  ``archive_info`` empty, and a freeze would lose the ``#sha256=`` the lock had;
-- ``provenance_url.json`` (PEP 710, draft) of a package installed by name
-  from an index records the URL and hashes of the exact file installed, so a
-  later ``envsnap freeze -o pylock.toml`` or ``--hashes`` needs no index;
-  neither pip nor uv writes it.
-
-Each file is written atomically and its ``RECORD`` row given the new hash and
-size (PEP 376), so ``pip uninstall`` still removes it and ``check
---verify-files`` still passes.
+``REQUESTED`` (PEP 376/627), archive hashes in ``direct_url.json`` (PEP 610)
+and ``provenance_url.json`` (PEP 710), so a freeze of the new venv writes the
+same file. Each is written atomically and its ``RECORD`` row updated (PEP 376),
+so ``pip uninstall`` still removes it and ``check --verify-files`` still passes.
 """
 
 from __future__ import annotations
@@ -55,22 +43,13 @@ MARK = f"{REQUESTED_MARK}\n".encode()
 def set_requested(site_packages: Sequence[Path], top_level: Collection[str]) -> tuple[int, int]:
     """Make the REQUESTED markers of a venv say exactly which packages are top-level.
 
-    PEP 376 (as amended by PEP 627): ``REQUESTED`` in a ``.dist-info``
-    directory means the user asked for the distribution. pip writes it for
-    every package named in a requirements file and uv into every package it
-    installs, which would make every package top-level on the next ``envsnap
-    freeze``; so it is written for the names in ``top_level`` and removed
-    from all others (pip, setuptools, wheel left alone; uv's own, which count
-    for nothing without envsnap's mark, too). Its content is
-    :data:`MARK`, so that a reader trusts it whatever ``INSTALLER`` says
-    (:data:`envsnap.environment.distributions.REQUESTED_MARK`).
-
-    Args:
-        site_packages: the venv's site-packages directories.
-        top_level: the names (any spelling) that must be marked.
-
-    Returns:
-        ``(created, removed)`` counts.
+    ``REQUESTED`` means the user asked for the distribution (PEP 376, PEP 627).
+    pip writes it for every line of a requirements file and uv into every
+    package, so it is written for the names in ``top_level`` (any spelling)
+    and removed from all others (pip, setuptools, wheel and uv's own, which
+    count for nothing without envsnap's mark, left alone). Its content is
+    :data:`MARK`, which a reader trusts whatever ``INSTALLER`` says. Returns
+    ``(created, removed)`` counts.
     """
     wanted = {canonicalize_name(n) for n in top_level}
     created = removed = 0
@@ -92,15 +71,8 @@ def record_archive_hashes(site_packages: Sequence[Path], lock: Lock) -> list[str
     """Put the lock's archive hash into ``direct_url.json`` where the installer left none.
 
     PEP 610's ``archive_info.hashes`` (and the older ``hash``) say which file
-    was installed. The installer checked the file against the lock's hash,
-    so that hash is the file's.
-
-    Args:
-        site_packages: the venv's site-packages directories.
-        lock: the restored Lock (its archive packages' ``archive_hash`` or hashes).
-
-    Returns:
-        The names of the distributions whose record was completed.
+    was installed; uv leaves them out. The installer checked the file against
+    the lock's hash, so that hash is the file's. Returns the names completed.
     """
     wanted: dict[NormalizedName, tuple[str, str]] = {}
     for package in lock.packages:
@@ -132,12 +104,7 @@ def record_archive_hashes(site_packages: Sequence[Path], lock: Lock) -> list[str
 
 
 def _says_nothing(info: Path) -> bool:
-    """Whether the installer writes ``REQUESTED`` into everything (uv): no need to remove it.
-
-    Without envsnap's mark such a file counts for nothing
-    (:data:`~envsnap.environment.distributions.REQUESTED_WITHOUT_SIGNAL`), so
-    leaving it saves a ``RECORD`` rewrite per package.
-    """
+    """Whether the installer writes ``REQUESTED`` into everything (uv): it counts for nothing."""
     installer = (_read(info / "INSTALLER", 64) or b"").decode("utf-8", "replace").strip().lower()
     return installer in REQUESTED_WITHOUT_SIGNAL
 
@@ -147,21 +114,11 @@ def record_provenance(
 ) -> list[str]:
     """Write ``provenance_url.json`` (PEP 710) for distributions installed from an index.
 
-    PEP 710: the URL of the file installed (the sdist's for a wheel built
-    from it), the index it came from and the file's hashes (never ``md5``
-    nor ``sha1``), credentials stripped; never beside a ``direct_url.json``
-    (a direct URL is recorded there, PEP 610). The installer checked the file
-    against these hashes. A wheel is recorded only when the installed
-    ``WHEEL`` names the tags of the file given (the installer chose that
-    very wheel), and only for the version given.
-
-    Args:
-        site_packages: the venv's site-packages directories.
-        installed: ``{name: (file installed, index URL)}``; each file has a
-            URL, a version and a sha256.
-
-    Returns:
-        The names of the distributions given a record.
+    ``installed`` is ``{name: (file with URL, version and sha256, index URL)}``.
+    PEP 710: the file's URL, its index and hashes (never ``md5`` nor ``sha1``),
+    credentials stripped; never beside a ``direct_url.json`` (PEP 610). A wheel
+    is recorded only when the installed ``WHEEL`` names the tags of the file
+    given, and only for the version given. Returns the names given a record.
     """
     from packaging.version import InvalidVersion, Version  # noqa: PLC0415
 

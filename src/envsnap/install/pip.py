@@ -1,12 +1,8 @@
 """pip as restore's installer where uv cannot serve: the new venv's own pip.
 
-The venv is made by the base interpreter's standard library (``python -m
-venv``, ensurepip puts its bundled pip in), then pip is brought up to the
-newest release that supports the venv's Python, unless the lock pins pip
-itself (its install brings that one). Every install runs as the venv's
-``python -m pip``, so what pip accepts depends on the venv's Python, never on
-the pip beside envsnap. Settings are passed as options (credentials in
-``PIP_INDEX_URL``/``PIP_EXTRA_INDEX_URL``), pip's configuration is off.
+``python -m venv`` makes the venv (ensurepip puts its pip in), then pip is
+upgraded to the newest that supports the venv's Python unless the lock pins
+pip. Every install runs as the venv's ``python -m pip``, never the pip beside envsnap.
 """
 
 from __future__ import annotations
@@ -28,16 +24,13 @@ __all__ = ["PIP", "PipBackend", "index_arguments"]
 
 
 def index_arguments(settings: IndexSettings) -> tuple[list[str], dict[str, str]]:
-    """Render the index settings as pip's options and environment (credentials in the latter).
+    """Return the index settings as pip's ``(argv words, environment variables)``.
 
-    Returns:
-        ``(argv words, environment variables)``.
+    Credentials go in the environment (:func:`~envsnap.install.backend.index_urls`).
     """
     argv, env = index_urls(settings, "PIP")
-    for link in settings.find_links:
-        argv += ["--find-links", link]
-    for host in settings.trusted_hosts:
-        argv += ["--trusted-host", host]
+    argv += [w for link in settings.find_links for w in ("--find-links", link)]
+    argv += [w for host in settings.trusted_hosts for w in ("--trusted-host", host)]
     for option, value in (
         ("--cert", settings.cert),
         ("--client-cert", settings.client_cert),
@@ -104,14 +97,7 @@ class PipBackend:
 
 
 def _pip(python: Path) -> list[str]:
-    return [
-        os.fspath(python),
-        "-m",
-        "pip",
-        "install",
-        "--disable-pip-version-check",
-        "--no-input",
-    ]
+    return [os.fspath(python), "-m", "pip", "install", "--disable-pip-version-check", "--no-input"]
 
 
 PIP = PipBackend()

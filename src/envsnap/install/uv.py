@@ -1,16 +1,9 @@
 """uv as restore's installer: ``uv venv`` creates the venv, ``uv pip install`` fills it.
 
-The ``uv`` executable comes from the ``uv`` wheel, a dependency of envsnap
-(:func:`find_uv`, ``uv.find_uv_bin()`` as pypa/build finds it), else from
-``PATH``. Every run gets ``--no-config`` (a ``uv.toml`` or ``[tool.uv]`` of the
-user's project must not change what a restore installs), ``--no-python-downloads``
-(the interpreter is chosen by envsnap) and the index settings pip would use,
-rendered here (:func:`index_arguments`): pip's "best match across indexes"
-is uv's ``--index-strategy unsafe-best-match``.
-
-uv reads a ``pylock.toml`` itself (PEP 751: markers, extras, dependency
-groups, the lock's own file URLs and hashes), so a pylock file is handed to
-it as written; a requirements file is rendered from the Lock.
+Every run gets ``--no-config`` (a ``uv.toml`` or ``[tool.uv]`` of the user's
+project must not change what a restore installs), ``--no-python-downloads``
+(envsnap chooses the interpreter) and the index settings pip would use
+(:func:`index_arguments`). uv reads a ``pylock.toml`` itself (PEP 751).
 """
 
 from __future__ import annotations
@@ -36,7 +29,7 @@ UV_OLDEST_PYTHON = (3, 6)
 
 
 def find_uv() -> Path:
-    """Return the ``uv`` executable: the ``uv`` package's, else the one on ``PATH``.
+    """Return the ``uv`` executable: the ``uv`` package's (a dependency), else ``PATH``'s.
 
     Raises:
         InputError: neither is there.
@@ -59,26 +52,19 @@ def find_uv() -> Path:
 
 
 def index_arguments(settings: IndexSettings) -> tuple[list[str], dict[str, str]]:
-    """Render the index settings pip would use as uv's options and environment.
+    """Return the index settings pip would use as uv's ``(argv words, environment variables)``.
 
     Index URLs that carry credentials go in the environment
-    (:func:`~envsnap.install.backend.index_urls`). ``cert`` and ``client-cert`` become
-    ``SSL_CERT_FILE`` and ``SSL_CLIENT_CERT``, pip's ``proxy`` setting
-    ``HTTP_PROXY``/``HTTPS_PROXY`` (pip's setting wins over the variables, as
-    in pip), its ``timeout`` and ``retries`` ``UV_HTTP_TIMEOUT`` and
-    ``UV_HTTP_RETRIES``; a keyring is asked through its command (uv's only
+    (:func:`~envsnap.install.backend.index_urls`); ``cert``, ``client-cert``,
+    ``proxy`` (winning over the variables, as in pip), ``timeout`` and ``retries``
+    become variables; a keyring is asked through its command (uv's only
     provider) when pip would ask one.
-
-    Returns:
-        ``(argv words, environment variables)``.
     """
     argv, env = index_urls(settings, "UV")
     if settings.extra_index_urls and not settings.no_index:
         argv += ["--index-strategy", "unsafe-best-match"]  # pip's choice across indexes
-    for link in settings.find_links:
-        argv += ["--find-links", link]
-    for host in settings.trusted_hosts:
-        argv += ["--allow-insecure-host", host]
+    argv += [w for link in settings.find_links for w in ("--find-links", link)]
+    argv += [w for host in settings.trusted_hosts for w in ("--allow-insecure-host", host)]
     keyring = _keyring_provider(settings.keyring_provider)
     if keyring is not None:
         argv += ["--keyring-provider", keyring]
@@ -97,11 +83,8 @@ def index_arguments(settings: IndexSettings) -> tuple[list[str], dict[str, str]]
 def _keyring_provider(pip_setting: str | None) -> str | None:
     """Map pip's ``keyring-provider`` to uv's: ``subprocess`` when pip would ask a keyring."""
     setting = (pip_setting or "auto").lower()
-    if setting == "disabled":
-        return None
-    if setting == "subprocess" or shutil.which("keyring"):
-        return "subprocess"
-    return None
+    asks = setting == "subprocess" or (setting != "disabled" and shutil.which("keyring"))
+    return "subprocess" if asks else None
 
 
 def _cache_arguments(offline: bool, no_cache: bool) -> list[str]:
@@ -117,12 +100,10 @@ class UvBackend:
     def venv_commands(self, request: VenvRequest) -> list[Command]:
         """Return ``uv venv --python BASE TARGET``, and pip alone put into it.
 
-        pip is the newest the venv's Python supports, chosen by uv's resolver
-        (so its ``Requires-Python`` counts). From Python 3.12 on, ``uv venv
-        --seed`` installs pip alone, in the same command; before 3.12 it
-        would add setuptools and wheel, and wheel 0.46 and later depend on
-        packaging, which the lock may not list (verification would then
-        find it extra): ``uv pip install pip`` follows instead.
+        pip is the newest the venv's Python supports (uv's resolver reads its
+        ``Requires-Python``). From Python 3.12 ``uv venv --seed`` installs pip
+        alone; before, it adds setuptools and wheel (0.46+ needs packaging,
+        which the lock may not list): ``uv pip install pip`` follows instead.
         """
         from envsnap.install.venvs import venv_python  # noqa: PLC0415
 
@@ -180,12 +161,7 @@ class UvBackend:
 
     @staticmethod
     def _base(*command: str) -> list[str]:
-        return [
-            os.fspath(find_uv()),
-            *command,
-            "--no-config",
-            "--no-python-downloads",
-        ]
+        return [os.fspath(find_uv()), *command, "--no-config", "--no-python-downloads"]
 
 
 UV = UvBackend()

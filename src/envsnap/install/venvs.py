@@ -1,10 +1,7 @@
 """Base interpreters to build a venv from, and what makes a directory a venv (PEP 405).
 
-Base interpreters are found like uv finds them (:func:`candidates`): ``PATH``,
-pyenv, asdf and uv-managed installs, the ``py`` launcher on Windows; one that
-does not run is skipped. The venv itself is made by the install backend
-(:mod:`envsnap.install.uv`: ``uv venv``; :mod:`envsnap.install.pip`: the
-standard library's ``venv``).
+Base interpreters are found like uv finds them (:func:`candidates`); one that
+does not run is skipped. The venv itself is made by the install backend.
 """
 
 from __future__ import annotations
@@ -37,6 +34,7 @@ __all__ = [
 BIN_DIR = "Scripts" if os.name == "nt" else "bin"
 """The scripts directory of a venv on this platform."""
 _LAUNCHER_TIMEOUT = 60.0
+_RUNNING_VERSION = ".".join(map(str, sys.version_info[:3]))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -65,15 +63,7 @@ def venv_python(venv: Path) -> Path:
 
 
 def _probe(interpreter: Path) -> Interpreter:
-    """Return the interpreter with the version its probe reports.
-
-    The one interpreter probe (:func:`envsnap.environment.target.probe`):
-    isolated, bounded in time and output, a wrapper's whole process group
-    ended.
-
-    Raises:
-        TargetError: it does not run, or does not answer like a Python 3.
-    """
+    """Return the interpreter with its version (:func:`envsnap.environment.target.probe`)."""
     from envsnap.environment.target import probe  # noqa: PLC0415
 
     return Interpreter(path=interpreter, version=probe(interpreter).python_version_text)
@@ -92,40 +82,29 @@ def find_base_interpreter(
 ) -> Interpreter:
     """Pick the interpreter a new venv is made from.
 
-    Candidates are probed in order (one isolated call each); one that does
-    not run (a pyenv shim for a version that is not installed exits 127) is
-    skipped; what was skipped is named only when no candidate matches.
+    Candidates are probed in order; one that does not run is skipped (and named
+    only when no candidate matches).
 
     Args:
-        wanted: the version the lock file records (``3.11.7`` or ``3.11``), or
-            ``None`` when it records none.
-        python: ``--python``: an interpreter path (used as given: an error if
-            it does not run); a version request (``3.12``, ``python3.12``,
-            ``cpython3.12.1``), looked for like :func:`candidates` does;
-            or another name on ``PATH`` (``pypy3``). It wins over ``wanted``
-            (a mismatch is the caller's to report).
+        wanted: the version the lock file records (``3.11.7`` or ``3.11``), or ``None``.
+        python: ``--python``, which wins over ``wanted``: a path (used as given),
+            a version request (``3.12``, ``python3.12``, ``cpython3.12.1``, looked
+            for like :func:`candidates`) or another name on ``PATH`` (``pypy3``).
         search_path: the ``PATH`` to search (default: ``$PATH``).
-        environ: the variables naming managed installs (``PYENV_ROOT``,
-            ``ASDF_DATA_DIR``, ``UV_PYTHON_INSTALL_DIR``, ``XDG_DATA_HOME``,
-            ``HOME``; default: ``os.environ``).
+        environ: the variables naming managed installs (default: ``os.environ``).
 
     Returns:
-        With ``python``: that interpreter. Else the interpreter running
-        envsnap when ``wanted`` is unknown or has its ``major.minor`` (no
-        search, no subprocess); else the first candidate whose
-        ``major.minor`` matches ``wanted``.
+        ``python``'s interpreter; else the running one if ``wanted`` is ``None`` or
+        has its ``major.minor`` (no subprocess); else the first candidate that has.
 
     Raises:
-        InputError: ``python`` is not found or is a path that is not a
-            Python; no candidate matches (the message names what was found
-            and skipped, the hint names ``--python``).
+        InputError: ``python`` is not found or not a Python; no candidate matches
+            (the message names what was found and skipped).
     """
     env = os.environ if environ is None else environ
     if python is not None:
         return _find_requested(os.fspath(python), search_path, env)
-    running = Interpreter(
-        path=Path(sys.executable), version=".".join(map(str, sys.version_info[:3]))
-    )
+    running = Interpreter(path=Path(sys.executable), version=_RUNNING_VERSION)
     major_minor = ".".join(wanted.split(".")[:2]) if wanted else running.major_minor
     if wanted is None or running.major_minor == major_minor:
         return running
@@ -145,27 +124,25 @@ def find_base_interpreter(
 def _find_requested(python: str, search_path: str | None, env: Mapping[str, str]) -> Interpreter:
     """Return the interpreter ``--python`` names: a path, a version request or a name."""
     given = Path(python).expanduser()
+    where = ""
     if os.sep in python or (os.altsep and os.altsep in python) or given.exists():
-        if not given.exists():
-            raise InputError(
-                f"python={python}: no such interpreter",
-                hint="give a path, a version such as 3.12, or a name on PATH such as python3.12",
-            )
         if os.path.realpath(given) == os.path.realpath(sys.executable):
             # the interpreter running envsnap: its version is known, no subprocess
-            return Interpreter(path=given, version=".".join(map(str, sys.version_info[:3])))
-        return _probe(given)
-    request = _VERSION_REQUEST.match(python)
-    if request is not None:
-        version = request.group(1)
-        found_in = candidates(version, search_path=search_path, environ=env)
+            return Interpreter(path=given, version=_RUNNING_VERSION)
+        if given.exists():
+            return _probe(given)
     else:
-        found_in = _on_path([python], search_path)
-        version = None
-    found, seen, skipped = _first_matching(found_in, version)
-    if found is not None:
-        return found
-    where = "; ".join([*seen, *skipped])
+        request = _VERSION_REQUEST.match(python)
+        version = request.group(1) if request is not None else None
+        found, seen, skipped = _first_matching(
+            candidates(version, search_path=search_path, environ=env)
+            if version is not None
+            else _on_path([python], search_path),
+            version,
+        )
+        if found is not None:
+            return found
+        where = "; ".join([*seen, *skipped])
     raise InputError(
         f"python={python}: no such interpreter" + (f" ({where})" if where else ""),
         hint="give a path, a version such as 3.12, or a name on PATH such as python3.12",
@@ -183,12 +160,9 @@ def _matches(version: str, request: str | None) -> bool:
 def _first_matching(
     found_in: Iterable[Path], request: str | None
 ) -> tuple[Interpreter | None, list[str], list[str]]:
-    """Probe candidates; return the first matching one in order, what was seen and skipped.
+    """Probe candidates, 4 at a time; return the first matching one, what was seen and skipped.
 
-    The probes run concurrently (a few at a time: each is an interpreter
-    start-up, about 0.1 s), and the answer is given as soon as every
-    candidate before the first match has answered: later ones are not
-    waited for.
+    Later candidates than the first match are not waited for.
     """
     from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
 
@@ -214,14 +188,10 @@ def _first_matching(
 
 def _unique(paths: Iterable[Path]) -> list[Path]:
     """Return the paths in order, each interpreter once (the first path that leads to it)."""
-    seen: set[str] = set()
-    unique = []
+    unique: dict[str, Path] = {}
     for path in paths:
-        real = os.path.realpath(path)
-        if real not in seen:
-            seen.add(real)
-            unique.append(path)
-    return unique
+        unique.setdefault(os.path.realpath(path), path)
+    return list(unique.values())
 
 
 def newest(
@@ -233,16 +203,11 @@ def newest(
     """Return the newest Python 3 interpreter found whose version ``admits`` accepts.
 
     ``python3.X``, ``python3`` and ``python`` in every ``PATH`` directory,
-    then pyenv's, asdf's and uv's installs (:func:`candidates`); one that does
-    not run is passed over. Each probe is an interpreter start-up, so not all
-    are probed: those whose name says no version (``python3``) first, then
-    the ``pythonX.Y`` ones newest first, until none left could be newer than
-    the best accepted one.
-
-    Args:
-        admits: whether a ``major.minor.micro`` version will do.
-        search_path: the ``PATH`` to search (default: ``$PATH``).
-        environ: the variables naming managed installs (default: ``os.environ``).
+    then the managed installs (:func:`candidates`); one that does not run is
+    passed over. Each probe is an interpreter start-up, so names without a
+    version go first, then ``pythonX.Y`` newest first, until none left could
+    beat the best accepted one. ``search_path`` and ``environ`` as for
+    :func:`find_base_interpreter`.
 
     Returns:
         ``(the interpreter or None, every interpreter probed, newest first)``.
@@ -292,15 +257,11 @@ def candidates(
 ) -> Iterator[Path]:
     """Yield the interpreters that may be Python ``request`` (``3``, ``3.12``, ``3.12.1``).
 
-    In this order, like uv's discovery: ``pythonX.Y`` (then ``python3`` and
-    ``python``) in each ``PATH`` directory, pyenv's and asdf's shims left
-    out (they choose a version from the current directory); pyenv's installs
-    (``$PYENV_ROOT/versions``, else ``~/.pyenv/versions``); asdf's
-    (``$ASDF_DATA_DIR/installs/python``, else ``~/.asdf``); uv-managed ones
-    (``$UV_PYTHON_INSTALL_DIR``, else ``$XDG_DATA_HOME/uv/python``, else
-    ``~/.local/share/uv/python``); on Windows the ``py`` launcher
-    (``py -X.Y``). Managed installs come newest first. Nothing is run here:
-    the caller probes each one.
+    In this order, like uv's discovery: ``pythonX.Y``, ``python3``, ``python``
+    in each ``PATH`` directory but pyenv's and asdf's shims; pyenv's installs
+    (``$PYENV_ROOT/versions``); asdf's (``$ASDF_DATA_DIR/installs/python``);
+    uv's (``$UV_PYTHON_INSTALL_DIR``, else ``$XDG_DATA_HOME/uv/python``); on
+    Windows ``py -X.Y``. Managed installs come newest first; nothing is run here.
     """
     env = os.environ if environ is None else environ
     parts = request.split(".")
@@ -323,11 +284,10 @@ def candidates(
 
 
 def _shim_dirs(env: Mapping[str, str]) -> set[str]:
-    """Return pyenv's and asdf's shim directories (resolved).
+    """Return pyenv's and asdf's shim directories (resolved): their installs are asked instead.
 
-    A shim picks its version from the current directory, and runs pyenv
-    (a tenth of a second, exit 127 for a version not installed): the
-    installs behind it are asked directly instead.
+    A shim picks its version from the current directory, and runs pyenv (exit
+    127 for a version not installed).
     """
     _, pyenv, asdf = _managers(env)
     return {os.path.realpath(pyenv / "shims"), os.path.realpath(asdf / "shims")}

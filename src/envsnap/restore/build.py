@@ -1,12 +1,7 @@
 """Build the venv a restore plan describes: create, install, mark, verify.
 
-The backend (:mod:`envsnap.install`) creates the venv and installs the plan's
-requests; the venv is probed while the install runs. Then the REQUESTED
-markers are made to match the file's top-level list, and the result is
-verified whatever the backend (:mod:`envsnap.restore.verify`): a snapshot of
-the venv against the Lock (the comparison ``check`` uses) and every
-distribution's ``Requires-Python`` against the venv's Python. The caller
-(:mod:`envsnap.restore.swap`) cleans up on failure.
+The venv is probed while the install runs; the caller (:mod:`envsnap.restore.swap`)
+cleans up on failure.
 """
 
 from __future__ import annotations
@@ -32,9 +27,6 @@ def build_venv(plan: RestorePlan) -> tuple[Path, Report, tuple[str, ...]]:
 
     Each stage (``create``, ``install``, ``verify``; ``run`` with each
     command line when the reporter is verbose) goes to :mod:`envsnap._report`.
-
-    Args:
-        plan: from :func:`envsnap.restore.plan.plan_restore`.
 
     Returns:
         ``(the venv's interpreter, the verification report, notes)``.

@@ -1,12 +1,7 @@
 """Plan a restore from a Lock: the base interpreter, the installer, and what it will run.
 
-:func:`plan_restore` reads the file once into a :class:`~envsnap.lock.Lock`,
-checks what it names (:mod:`envsnap.restore.sources`: local paths, ``${NAME}``;
-plain-http URLs to hosts that are not trusted, pip's rule,
-:mod:`envsnap.index.secure`), picks a base interpreter whose ``major.minor``
-matches it, chooses the installer (uv, or the venv's pip where uv cannot
-serve) and builds the requests it will run (:mod:`envsnap.restore.requests`).
-Nothing is built here: the plan is what ``--dry-run`` shows.
+Plain-http URLs to hosts that are not trusted are refused (pip's rule,
+:mod:`envsnap.index.secure`). Nothing is built here: the plan is what ``--dry-run`` shows.
 """
 
 from __future__ import annotations
@@ -64,8 +59,7 @@ class RestoreOptions:
     index: IndexOptions = field(default_factory=IndexOptions)
     """The index options of the command line (pip's layers follow them)."""
     index_settings: IndexSettings | None = None
-    """Index settings to use as they are, pip's variables and configuration not read
-    (a bundle's: no index at all); ``None``: :attr:`index` and pip's layers."""
+    """Settings used as they are, pip's layers not read (a bundle's); ``None``: :attr:`index`."""
     search_path: str | None = None
     """The ``PATH`` searched for base interpreters (default: ``$PATH``)."""
 
@@ -77,8 +71,7 @@ class RestorePlan:
     lock: Lock
     """The file's content."""
     expected: Lock
-    """What the new venv must hold: the Lock, plus the base packages it installs
-    for a venv frozen with system site-packages."""
+    """The Lock, plus the base packages installed for a venv frozen with system site-packages."""
     file: Path
     """The lock file."""
     target: Path
@@ -96,13 +89,11 @@ class RestorePlan:
     installs: tuple[InstallRequest, ...]
     """What to install, in order."""
     exact: bool
-    """The venv must hold exactly the file's packages (it pins the whole closure);
-    else the installer may add what the file leaves out."""
+    """The venv must hold exactly the file's packages; else the installer may add some."""
     options: RestoreOptions
     """The options it was made from."""
     notes: tuple[str, ...] = ()
-    """Things the user should know before the build (unpinned lines, version override,
-    paths outside the project, the installer chosen)."""
+    """What the user should know before the build (unpinned lines, paths outside, ...)."""
 
     def describe(self) -> list[str]:
         """Return the plan as lines for ``--dry-run``: each command it would run, secrets masked."""
@@ -110,16 +101,11 @@ class RestorePlan:
         from envsnap.install.venvs import venv_python  # noqa: PLC0415
 
         backend = backend_for(self.installer)
-        rendered = Path("REQUIREMENTS")
+        replacing = " (replacing the venv there, kept until the new one is verified)"
         lines = [
             f"base interpreter: {self.interpreter.path} (Python {self.interpreter.version}, "
             f"{self.python_reason})",
-            f"create {self.target}"
-            + (
-                " (replacing the venv there, kept until the new one is verified)"
-                if self.replaces
-                else ""
-            ),
+            f"create {self.target}{replacing if self.replaces else ''}",
             *(f"  $ {c.shown()}" for c in backend.venv_commands(self.venv)),
         ]
         for request in self.installs:
@@ -129,39 +115,28 @@ class RestorePlan:
                 else f"{request.file}, read by {self.installer}"
             )
             lines.append(f"install {what}" + (" (exactly these)" if request.exact else ""))
-            commands = backend.install_commands(
-                request,
-                venv_python(self.target),
-                rendered if request.requirements is not None else None,
-            )
+            rendered = Path("REQUIREMENTS") if request.requirements is not None else None
+            commands = backend.install_commands(request, venv_python(self.target), rendered)
             lines += [f"  $ {c.shown()}" for c in commands]
         lines.append("verify against the file, then mark the top-level packages as REQUESTED")
         return [*lines, *(f"note: {n}" for n in self.notes)]
 
 
 def plan_restore(file: Path, options: RestoreOptions) -> RestorePlan:
-    """Read the file and decide everything, changing nothing.
-
-    Args:
-        file: the lock file (``pylock.toml`` or a requirements file).
-        options: see :class:`RestoreOptions`.
-
-    Returns:
-        The :class:`RestorePlan`.
+    """Read ``file`` (pylock or requirements) and decide everything, changing nothing.
 
     Raises:
         LockFileError: the file is missing or invalid.
-        InputError: ``${NAME}`` in the file; ``strict`` and unpinned
-            requirements; the target is a file, a link, a non-empty directory
-            that is not a venv, or a venv holding more than a venv; no
-            matching base interpreter; a leftover venv from an interrupted
-            restore; another restore is running there; a plain-http URL to a
-            host that is not trusted; uv asked for and not installed; pip
-            asked for ``--without-pip``; the pylock's ``requires-python``
-            excludes the interpreter.
+        InputError: ``${NAME}`` in the file; ``strict`` and unpinned requirements;
+            a target that is not a venv or an empty directory; no matching base
+            interpreter; a leftover of an interrupted restore; another restore
+            running there; plain http to an untrusted host; uv asked for and not
+            installed; pip with ``--without-pip``; ``requires-python`` excludes
+            the interpreter.
+        OperationError: the target is a mount point.
     """
     from envsnap.index.secure import check_secure  # noqa: PLC0415
-    from envsnap.install.backend import InstallRequest  # noqa: PLC0415
+    from envsnap.install.backend import InstallRequest, VenvRequest  # noqa: PLC0415
     from envsnap.lockfiles.readers import read_lock  # noqa: PLC0415
     from envsnap.restore import sources  # noqa: PLC0415
     from envsnap.restore.python import choose_python  # noqa: PLC0415
@@ -204,13 +179,8 @@ def plan_restore(file: Path, options: RestoreOptions) -> RestorePlan:
             "as --python says"
         )
     installer, why = _installer(options, interpreter)
-    if why:
-        notes.append(why)
-    system_site = False
-    base_installs: tuple[str, ...] = ()
-    if lock.system_site_packages is not None:
-        system_site, base_installs, note = _system_site_plan(file, lock, interpreter)
-        notes.append(note)
+    system_site, base_installs, note = _system_site_plan(file, lock, interpreter)
+    notes += [n for n in (why, note) if n]
     pinned = all(p.pinned for p in lock.packages)
     exact = lock.complete and pinned
     if not pinned:
@@ -228,6 +198,17 @@ def plan_restore(file: Path, options: RestoreOptions) -> RestorePlan:
     expected = lock
     if base_installs:
         installs, expected = _with_base_installs(lock, installs, base_installs)
+    venv = VenvRequest(
+        target=target,
+        interpreter=interpreter.path,
+        python_version=interpreter.version,
+        # a file that pins pip brings its own
+        with_pip=options.with_pip and not any(p.name == "pip" for p in lock.packages),
+        system_site_packages=system_site,
+        index=settings,
+        offline=options.offline,
+        no_cache=not options.use_cache,
+    )
     return RestorePlan(
         lock=lock,
         expected=expected,
@@ -237,7 +218,7 @@ def plan_restore(file: Path, options: RestoreOptions) -> RestorePlan:
         python_reason=choice.reason,
         replaces=replaces,
         installer=installer,
-        venv=_venv_request(target, interpreter, options, lock, settings, system_site),
+        venv=venv,
         installs=installs,
         exact=exact,
         options=options,
@@ -246,32 +227,19 @@ def plan_restore(file: Path, options: RestoreOptions) -> RestorePlan:
 
 
 def _included_options(file: Path, lock: Lock, given: IndexOptions) -> list[str]:
-    """Say each index option an included file sets that the installer will use.
-
-    pip and uv take an ``-r`` file's ``--index-url`` as if the lock said it:
-    the run and ``--dry-run`` name the file and line (credentials masked). One
-    the command line overrides (``--index-url``, ``--no-index``) is not said.
-    """
+    """Name each index option an ``-r`` file sets that the installer uses (not overridden)."""
     from envsnap._text import redact_urls  # noqa: PLC0415
 
-    said = []
-    for where, option in lock.included_options:
-        if given.no_index or (option.startswith("--index-url") and given.index_url):
-            continue
-        said.append(
-            f"{where}: {redact_urls(option)}: a file {file.name} includes sets it; the "
-            "installer uses it"
-        )
-    return said
+    return [
+        f"{where}: {redact_urls(option)}: a file {file.name} includes sets it; the "
+        "installer uses it"
+        for where, option in lock.included_options
+        if not (given.no_index or (option.startswith("--index-url") and given.index_url))
+    ]
 
 
 def _check_target(target: Path, named: Path) -> bool:
-    """Refuse a target with a leftover or that is not a venv; return whether one is replaced.
-
-    Also refused, before anything is built: the venv envsnap itself runs from
-    (it would be gone half way), and a mount point (the old venv cannot be
-    moved aside from it, so a failure could not put it back).
-    """
+    """Refuse a target with a leftover, not a venv, envsnap's own or a mount; return if replaced."""
     import sys  # noqa: PLC0415
 
     if os.path.realpath(sys.prefix) == os.path.realpath(target):
@@ -304,15 +272,7 @@ def _check_target(target: Path, named: Path) -> bool:
 
 
 def _check_requires_python(file: Path, lock: Lock, interpreter: Interpreter) -> None:
-    """Refuse an interpreter outside the file's own Python range, before building.
-
-    The range is a pylock file's ``requires-python`` (PEP 751), else the
-    ``# requires-python:`` header of a portable requirements file (the
-    Pythons ``freeze --portable`` locked it for).
-
-    Raises:
-        InputError: naming the range and the interpreter.
-    """
+    """Refuse an interpreter outside the pylock's ``requires-python`` or a portable header's."""
     wanted = getattr(lock.pylock, "requires_python", None) or lock.requires_python
     if wanted is None or wanted.contains(interpreter.version, prereleases=True):
         return
@@ -324,14 +284,7 @@ def _check_requires_python(file: Path, lock: Lock, interpreter: Interpreter) -> 
 
 
 def _installer(options: RestoreOptions, interpreter: Interpreter) -> tuple[InstallerName, str]:
-    """Choose the installer: the one asked for, else uv unless it cannot serve.
-
-    Returns:
-        ``(name, note)``: the note says why pip was chosen instead of uv.
-
-    Raises:
-        InputError: uv asked for and cannot serve; pip with ``with_pip=False``.
-    """
+    """Return the installer asked for, else uv unless it cannot serve, and why pip if so."""
     from envsnap.install.uv import UV_OLDEST_PYTHON, find_uv  # noqa: PLC0415
 
     version = tuple(int(x) for x in interpreter.version.split(".")[:2])
@@ -357,38 +310,10 @@ def _installer(options: RestoreOptions, interpreter: Interpreter) -> tuple[Insta
     return installer, note
 
 
-def _venv_request(
-    target: Path,
-    interpreter: Interpreter,
-    options: RestoreOptions,
-    lock: Lock,
-    settings: IndexSettings,
-    system_site: bool,
-) -> VenvRequest:
-    """Return the venv to create: pip in it unless unwanted or the file brings its own."""
-    from envsnap.install.backend import VenvRequest  # noqa: PLC0415
-
-    pins_pip = any(p.name == "pip" for p in lock.packages)
-    return VenvRequest(
-        target=target,
-        interpreter=interpreter.path,
-        python_version=interpreter.version,
-        with_pip=options.with_pip and not pins_pip,
-        system_site_packages=system_site,
-        index=settings,
-        offline=options.offline,
-        no_cache=not options.use_cache,
-    )
-
-
 def _with_base_installs(
     lock: Lock, installs: tuple[InstallRequest, ...], pins: tuple[str, ...]
 ) -> tuple[tuple[InstallRequest, ...], Lock]:
-    """Add the request for base packages the file's venv used, and them to what to verify.
-
-    They come from the index, without hashes (the file records versions only),
-    ``--no-deps``.
-    """
+    """Add the base packages the file's venv used: from the index, no hashes, ``--no-deps``."""
     from packaging.utils import canonicalize_name  # noqa: PLC0415
     from packaging.version import InvalidVersion, Version  # noqa: PLC0415
 
@@ -419,16 +344,9 @@ def _with_base_installs(
 def _system_site_plan(
     file: Path, lock: Lock, interpreter: Interpreter
 ) -> tuple[bool, tuple[str, ...], str]:
-    """Decide how the new venv gets the base packages the file's venv used.
-
-    The base interpreter is probed once and its site-packages read: when it
-    provides every recorded ``name==version``, the new venv sees them too
-    (``include-system-site-packages``, as the frozen venv did); otherwise it
-    is made isolated and they are installed into it.
-
-    Returns:
-        ``(see the base site-packages, pins to install, note for the user)``.
-    """
+    """Return (see the base site-packages, pins to install, note): seen if the base has all."""
+    if lock.system_site_packages is None:  # not frozen with system site-packages
+        return False, (), ""
     from envsnap.environment.base_packages import base_versions, missing_from  # noqa: PLC0415
     from envsnap.environment.target import probe  # noqa: PLC0415
 

@@ -12,9 +12,6 @@ In this order, the first that says something wins:
 4. the file's own range (a pylock file's ``requires-python``, a portable
    file's header): the newest Python installed in it;
 5. the newest Python installed.
-
-:class:`Choice` carries the reason, which restore says
-(``Using Python 3.12.1 (from .python-version)``).
 """
 
 from __future__ import annotations
@@ -55,14 +52,7 @@ def choose_python(
 ) -> Choice:
     """Choose the base interpreter for ``lock`` (see the module docstring for the order).
 
-    Args:
-        file: the lock file (the project is looked for from its directory up).
-        lock: what it holds.
-        python: ``--python``, or ``None``.
-        search_path: the ``PATH`` to search (default: ``$PATH``).
-
-    Returns:
-        The :class:`Choice`.
+    The project is looked for from ``file``'s directory up; ``python`` is ``--python``.
 
     Raises:
         InputError: no interpreter fits (the message names what was asked and
@@ -106,25 +96,17 @@ def wheel_python(lock: Lock) -> str | None:
     """
     from packaging.utils import InvalidWheelFilename, parse_wheel_filename  # noqa: PLC0415
 
-    allowed: set[str] | None = None
+    allowed: set[str | None] | None = None
     for package in lock.packages:
-        versions: set[str] = set()
+        versions: set[str | None] = set()  # None: a file for any Python
         for entry in package.files:
-            filename = entry.value.rsplit("/", 1)[-1].partition("#")[0]
-            if not filename.endswith(".whl"):
-                versions = set()
-                break
             try:
-                tags = parse_wheel_filename(filename)[3]
-            except InvalidWheelFilename:
-                versions = set()
+                tags = parse_wheel_filename(entry.value.rsplit("/", 1)[-1].partition("#")[0])[3]
+            except InvalidWheelFilename:  # an sdist too
+                versions.add(None)
                 break
-            found = {_cp(t.interpreter, t.abi) for t in tags}
-            if None in found:
-                versions = set()
-                break
-            versions |= {v for v in found if v is not None}
-        if versions:
+            versions |= {_cp(t.interpreter, t.abi) for t in tags}
+        if versions and None not in versions:
             allowed = versions if allowed is None else allowed & versions
     return next(iter(allowed)) if allowed is not None and len(allowed) == 1 else None
 
@@ -190,11 +172,7 @@ def _pyproject_range(project: Path) -> tuple[SpecifierSet, str] | None:
 
 
 def _newest(ranges: list[SpecifierSet], search_path: str | None) -> Interpreter:
-    """Return the newest installed interpreter every range admits.
-
-    Raises:
-        InputError: none does.
-    """
+    """Return the newest installed interpreter every range admits, else raise InputError."""
     from envsnap.install.venvs import newest  # noqa: PLC0415
 
     found, seen = newest(

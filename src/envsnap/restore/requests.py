@@ -1,14 +1,10 @@
 """Turn a Lock into the install requests a backend runs: what to install, how exactly.
 
-A pylock file goes to uv as written (uv reads PEP 751 itself: markers,
-extras, dependency groups, the lock's own file URLs and hashes). Every other
-fully pinned Lock is rendered as requirement lines
-(:func:`envsnap.lockfiles.requirements.write.requirements_text`, each line
-checked by ``pip_line``), with ``--no-deps`` when the file pins the whole
-closure. A file that does not pin everything goes to the installer as written,
-which resolves the rest. pip's hash-checking mode takes every line or none,
-and refuses editables: for pip a Lock whose hashes cover only some packages
-is split into a hashed request and one for the rest.
+A pylock file goes to uv as written (uv reads PEP 751 itself); a fully pinned
+Lock is rendered as requirement lines, ``--no-deps`` when it pins the whole
+closure; any other file goes to the installer as written. pip's hash-checking
+mode takes every line or none, and no editables: for pip a partly hashed Lock
+is split in two.
 """
 
 from __future__ import annotations
@@ -36,18 +32,12 @@ def install_requests(
     extras: tuple[str, ...] = (),
     groups: tuple[str, ...] | None = None,
 ) -> tuple[InstallRequest, ...]:
-    """Return the install requests for ``lock``, in the order they run.
+    """Return the requests for ``lock`` (paths resolved), in the order they run.
 
-    Args:
-        lock: the Lock (paths resolved).
-        installer: the backend that will run them.
-        base: the settings every request shares (index, working directory,
-            cache, link mode...); its lines, file and hash mode are set here.
-        extras: extras of a pylock file to install.
-        groups: dependency groups of a pylock file (``None``: its defaults).
-
-    Returns:
-        One request, or for pip a hashed one and one for the unhashed rest.
+    One, or for pip a hashed one and one for the unhashed rest. ``base`` holds
+    the settings every request shares (its lines, file and hash mode are set
+    here); ``extras`` and ``groups`` (``None``: its defaults) select parts of a
+    pylock file.
 
     Raises:
         InputError: extras, groups or PEP 751 markers that only uv reads, with
@@ -86,11 +76,7 @@ def _rendered(
 
 
 def _refuse_lock_only(lock: Lock, extras: tuple[str, ...], groups: tuple[str, ...] | None) -> None:
-    """Refuse what pip cannot do with a pylock file: extras, groups, PEP 751 markers.
-
-    Raises:
-        InputError: naming the option or the first package.
-    """
+    """Refuse what pip cannot do with a pylock file: extras, groups, PEP 751 markers."""
     if extras or groups is not None:
         raise InputError(
             "extras= and groups= select parts of a pylock file, which uv installs",

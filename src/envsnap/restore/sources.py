@@ -2,10 +2,7 @@
 
 Relative ``file:`` URLs and paths resolve from the lock file's directory
 (PEP 751; pip runs from there for a requirements file), so a restore gives
-the same result from any working directory. A package whose only files are
-local paths that do not exist is refused; a path outside the lock file's
-directory gets a note; a ``${NAME}`` that an installer would expand is
-refused (:attr:`envsnap.lock.Lock.expansions`).
+the same result from any working directory.
 """
 
 from __future__ import annotations
@@ -33,14 +30,7 @@ __all__ = [
 
 
 def check_sources(file: Path, lock: Lock) -> list[str]:
-    """Refuse a package whose local files are all missing; return notes for paths outside.
-
-    Args:
-        file: the lock file.
-        lock: its Lock, paths resolved (:func:`with_resolved_paths`).
-
-    Returns:
-        A note for each local path outside the lock file's directory, in file order.
+    """Return a note for each local path outside the lock file's directory, in file order.
 
     Raises:
         InputError: a package can come from no local path that exists and no remote URL.
@@ -48,7 +38,12 @@ def check_sources(file: Path, lock: Lock) -> list[str]:
     sources = _sources(lock)
     local = _local_sources(file, sources)
     _check_local_sources(file, local, sources)
-    return _outside_notes(file, local)
+    project = file.parent.resolve()
+    return [
+        f"{where or file}: {name} comes from {path}, outside {project}"
+        for name, path, where in local
+        if not path.resolve().is_relative_to(project)
+    ]
 
 
 def remote_sources(lock: Lock) -> list[LockedFile]:
@@ -57,14 +52,9 @@ def remote_sources(lock: Lock) -> list[LockedFile]:
 
 
 def refuse_expansions(lock: Lock) -> None:
-    """Refuse a file whose ``${NAME}`` pip or uv would expand (:attr:`Lock.expansions`).
+    """Refuse (InputError: the first place, how many more) a ``${NAME}`` pip or uv would expand.
 
-    Both installers replace ``${NAME}`` in a requirements file with the
-    variable's value, which would then go to the host the line names, and
-    into their messages.
-
-    Raises:
-        InputError: the first place, and how many more there are.
+    Both would put the variable's value in the URL the line names, and in their messages.
     """
     from envsnap.lockfiles.requirements.write import EXPANSION_HINT  # noqa: PLC0415
 
@@ -81,11 +71,9 @@ def refuse_expansions(lock: Lock) -> None:
 
 
 def with_resolved_paths(lock: Lock, file: Path) -> Lock:
-    """Make the relative ``file:`` URLs and paths of the Lock's origins absolute.
+    """Make the Lock's relative ``file:`` URLs and paths absolute, from ``file``'s directory.
 
-    They resolve from the file's directory (pip runs from there; PEP 751 says
-    the same of pylock paths, which the pylock reader already resolves), so a
-    restore gives the same result from any working directory.
+    The pylock reader has already resolved a pylock file's paths (PEP 751).
     """
     from envsnap._text import local_path  # noqa: PLC0415
 
@@ -130,23 +118,16 @@ def _sources(lock: Lock) -> list[tuple[str, LockedFile]]:
 def _local_sources(
     file: Path, sources: list[tuple[str, LockedFile]]
 ) -> list[tuple[str, Path, str | None]]:
-    """Return ``(package, absolute path, FILE:LINE)`` for every local path the file installs from.
-
-    Relative paths resolve from the lock file's directory (PEP 751; pip runs
-    from there for a requirements file), in file order.
-    """
+    """Return ``(package, absolute path, FILE:LINE)`` of every local path, in file order."""
     from envsnap._text import local_path  # noqa: PLC0415
 
+    base = file.parent.absolute()
     items: list[tuple[str, Path, str | None]] = []
     for name, source in sources:
         local = local_path(source.value) if source.key == "url" else Path(source.value)
         if local is not None:
-            items.append((name, local, source.where))
-    base = file.parent.absolute()
-    return [
-        (name, Path(os.path.normpath(base / local)), where)
-        for name, local, where in sorted(items, key=lambda item: _line_number(item[2]))
-    ]
+            items.append((name, Path(os.path.normpath(base / local)), source.where))
+    return sorted(items, key=lambda item: _line_number(item[2]))
 
 
 def _line_number(where: str | None) -> int:
@@ -155,28 +136,10 @@ def _line_number(where: str | None) -> int:
     return int(number) if number.isdigit() else 0
 
 
-def _outside_notes(file: Path, local: list[tuple[str, Path, str | None]]) -> list[str]:
-    """Return a note for each local path of the file outside its directory (the project)."""
-    project = file.parent.resolve()
-    notes = []
-    for name, path, where in local:
-        if not path.resolve().is_relative_to(project):
-            notes.append(f"{where or file}: {name} comes from {path}, outside {project}")
-    return notes
-
-
 def _check_local_sources(
     file: Path, local: list[tuple[str, Path, str | None]], sources: list[tuple[str, LockedFile]]
 ) -> None:
-    """Refuse a file whose package can come from no local path that exists (before building).
-
-    A package of a pylock file may list several wheels (one per platform);
-    it is refused only when none of its local files exists and it has no
-    remote one.
-
-    Raises:
-        InputError: the first such package, as ``FILE:LINE: NAME: PATH does not exist``.
-    """
+    """Refuse a package none of whose local files exists, with no remote one (pylock: several)."""
     remote = {
         name
         for name, source in sources

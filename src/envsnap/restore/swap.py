@@ -1,16 +1,10 @@
 """Swap a restored venv into place: move the old one aside, build, swap, or put it back.
 
-Nothing is lost: an existing venv at the target is renamed to a hidden
-sibling first (venvs are not relocatable, so the new one is built in place);
-on any failure, Ctrl-C or SIGTERM the partial venv is removed and the old one
-renamed back; on success the old one is deleted (or kept with ``keep_old``).
-A crash that skipped this leaves the sibling behind: the next run refuses and
-:func:`recover` puts it back. A lock on the parent directory (``flock``) keeps
-two restores of one target from interleaving; the check for leftovers runs
-under that lock, so a restore started while another one runs is told so. A
-replaced venv is deleted as ``.NAME.envsnap-trash-PID/venv`` next to a marker
-file; a trash directory left by a killed run (its PID gone) is removed by the
-next one.
+The old venv is renamed to a hidden sibling first (venvs are not relocatable:
+the new one is built in place); on any failure, Ctrl-C or SIGTERM the partial
+venv is removed and the old one renamed back. A crash leaves the sibling:
+the next run refuses and :func:`recover` puts it back. A replaced venv is
+deleted through a marked trash directory that the next run clears if killed.
 """
 
 from __future__ import annotations
@@ -68,16 +62,10 @@ class RestoreResult:
 
 
 def restore(plan: RestorePlan) -> RestoreResult:
-    """Build, install, verify and swap in the venv a plan describes.
+    """Build, install, verify and swap in the venv ``plan`` (:func:`plan_restore`) describes.
 
     Each stage (``clean``, ``create``, ``install``, ``verify``, ``done``) and
     the installer's output go to the reporter (:mod:`envsnap._report`).
-
-    Args:
-        plan: from :func:`plan_restore`.
-
-    Returns:
-        The :class:`RestoreResult`.
 
     Raises:
         InputError: another restore holds the target (never waits forever).
@@ -138,13 +126,7 @@ def restore(plan: RestorePlan) -> RestoreResult:
 
 
 def _move_aside(target: Path, old: Path) -> None:
-    """Rename the old venv to its hidden sibling, or say why it cannot be (nothing changed).
-
-    Raises:
-        OperationError: the parent directory is read-only or not ours to
-            write, the target is busy (a mount point): the rename is what keeps
-            the old venv while the new one is built.
-    """
+    """Rename the old venv to its hidden sibling, or raise OperationError (nothing changed)."""
     try:
         target.rename(old)
     except OSError as exc:
@@ -157,12 +139,7 @@ def _move_aside(target: Path, old: Path) -> None:
 
 
 def _delete(old: Path, trash: Path) -> None:
-    """Delete a replaced venv through a marked trash directory (see :func:`remove_stale_trash`).
-
-    Every state a kill can leave is recognisable: an empty ``trash``, one
-    holding only the marker, or the marker and (part of) the venv; the
-    marker goes last.
-    """
+    """Delete a replaced venv through ``trash``: every state a kill leaves there is recognisable."""
     if trash.exists():  # our PID was used before by a killed restore
         _empty_trash(trash)
     trash.mkdir(exist_ok=True)
@@ -198,23 +175,14 @@ def remove_stale_trash(target: Path) -> list[Path]:
     Only ``.NAME.envsnap-trash-PID`` directories whose process is gone and
     that hold nothing but the marker file and a ``venv`` directory (or
     nothing) are removed: what envsnap made. The caller holds the target's
-    lock, so no running restore is deleting them.
-
-    Args:
-        target: the venv directory (absolute).
-
-    Returns:
-        The directories removed.
+    lock, so no running restore is deleting them. Returns the directories removed.
     """
     removed: list[Path] = []
     for trash, pid in sorted(asides(target, TRASH_MARK)):
-        if _alive(pid):
-            continue
-        if trash.is_symlink() or not trash.is_dir():
+        if _alive(pid) or trash.is_symlink() or not trash.is_dir():
             continue
         entries = {p.name for p in trash.iterdir()}
-        ours = entries <= {TRASH_FILE, "venv"} and (TRASH_FILE in entries or not entries)
-        if ours:
+        if entries <= {TRASH_FILE, "venv"} and (TRASH_FILE in entries or not entries):
             _empty_trash(trash)
             removed.append(trash)
     return removed
@@ -251,11 +219,7 @@ def _signals_as_interrupt() -> Iterator[None]:
 
 @contextlib.contextmanager
 def _signals_deferred() -> Iterator[None]:
-    """Hold back Ctrl-C and SIGTERM during a rename, rollback or delete.
-
-    Those steps must not stop half way. Signals that arrive meanwhile are
-    delivered when the block ends (POSIX ``pthread_sigmask``).
-    """
+    """Hold back Ctrl-C and SIGTERM (delivered at the end): a rename never stops half way."""
     if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - Windows
         yield
         return
@@ -274,13 +238,8 @@ def recover(venv: Path) -> tuple[Path, Path | None]:
     Whatever is at ``venv`` now (the partial venv of the crashed run) is not
     deleted: it is renamed to ``.NAME.envsnap-replaced-PID`` next to it. Only a
     venv (:func:`~envsnap.restore.target.refuse_foreign`) or an empty directory
-    is moved so: anything else is the user's, and stays where it is.
-
-    Args:
-        venv: the target directory of the interrupted restore.
-
-    Returns:
-        ``(restored venv, where the thing that was at venv went or None)``.
+    is moved so: anything else is the user's, and stays where it is. Returns
+    ``(restored venv, where what was at venv went or None)``.
 
     Raises:
         InputError: there is nothing to recover; what is at ``venv`` is not
@@ -297,10 +256,9 @@ def recover(venv: Path) -> tuple[Path, Path | None]:
                 hint=f"move it away yourself, then run --recover again; the old venv is at "
                 f"{leftovers[0]}",
             )
+        moved = None
         if target.is_dir():  # a killed restore leaves (part of) a venv there, never a project
             refuse_foreign(target)
-        moved = None
-        if target.exists() or target.is_symlink():
             moved = aside(target, REPLACED_MARK)
             target.rename(moved)
         leftovers[0].rename(target)

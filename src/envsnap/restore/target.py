@@ -1,10 +1,6 @@
 """The restore's target directory: its hidden siblings, leftovers, lock, and whether it may go.
 
-An existing venv ``DIR`` is moved aside as ``.DIR.envsnap-old-PID`` during a
-restore (:data:`OLD_MARK`); :func:`find_leftovers` finds the ones a killed
-restore left; :func:`target_lock` keeps two restores of one target from
-interleaving; :func:`check_target` refuses to replace anything but a venv or
-an empty directory. Both planning and swapping ask these questions.
+Only a venv or an empty directory is ever replaced; planning and swapping both ask.
 """
 
 from __future__ import annotations
@@ -36,28 +32,20 @@ __all__ = [
 ]
 
 OLD_MARK = ".envsnap-old-"
-"""An existing venv ``DIR`` is kept as ``.DIR.envsnap-old-PID`` next to it during a restore.
-
-``DIR`` is the target's exact name, so ``.venv`` is kept as ``..venv.envsnap-old-PID``
-and ``venv`` as ``.venv.envsnap-old-PID``: two targets never share an aside-name."""
-
+"""An existing venv ``DIR`` is kept as ``.DIR.envsnap-old-PID`` next to it during a restore."""
 
 KEPT_MARK = ".envsnap-kept-"
 """With ``keep_old`` the replaced venv ends as ``.DIR.envsnap-kept-PID``: a name
 :func:`find_leftovers` does not take for an interrupted restore."""
 
-
 TRASH_MARK = ".envsnap-trash-"
 """A replaced venv is deleted from ``.DIR.envsnap-trash-PID/venv``."""
-
 
 REPLACED_MARK = ".envsnap-replaced-"
 """:func:`recover` moves what stood at the target to ``.DIR.envsnap-replaced-PID``."""
 
-
 TRASH_FILE = "ENVSNAP-TRASH"
 """The marker file in a trash directory: envsnap made it, it may be deleted."""
-
 
 VENV_LAYOUT = frozenset(
     {
@@ -83,13 +71,9 @@ VENV_LAYOUT = frozenset(
 def check_target(target: Path) -> bool:
     """Return whether ``target`` is a venv to replace; refuse anything else but emptiness.
 
-    A directory with a ``pyvenv.cfg`` is replaced only when it holds nothing
-    but a venv (:func:`foreign_entries`): a project made with ``python -m venv .``
-    keeps its sources and ``.git`` there, and a restore deletes the old venv.
-
     Raises:
         InputError: ``target`` is a file or a symbolic link; a venv that holds
-            more than a venv (the message names what); a non-empty directory
+            more than a venv (:func:`refuse_foreign`); a non-empty directory
             that is not a venv.
     """
     from envsnap.install.venvs import is_venv  # noqa: PLC0415
@@ -119,11 +103,7 @@ def check_target(target: Path) -> bool:
 
 
 def refuse_foreign(target: Path) -> None:
-    """Refuse a directory that holds what a venv does not (:func:`foreign_entries`).
-
-    Raises:
-        InputError: exit 2, naming up to five of the entries.
-    """
+    """Refuse (InputError) a directory holding what a venv does not (:func:`foreign_entries`)."""
     foreign = foreign_entries(target)
     if not foreign:
         return
@@ -144,13 +124,8 @@ def foreign_entries(venv: Path) -> list[str]:
     ``bin``), and pip's checkouts of editable VCS installs in ``src/NAME``
     (PEP 610 ``direct_url.json`` pointing there). Anything else (``.git``,
     ``pyproject.toml``, a ``src/`` of sources) is the user's. RECORDs are read
-    only when some entry is outside the layout, bounded like every read.
-
-    Args:
-        venv: a directory (a venv, or what a killed restore left of one).
-
-    Returns:
-        The names, sorted; ``src/NAME`` for an unaccounted entry of ``src``.
+    only when some entry is outside the layout, bounded like every read. Returns
+    the names sorted, ``src/NAME`` for an unaccounted entry of ``src``.
     """
     names = {entry.name for entry in venv.iterdir()}
     unknown = names - VENV_LAYOUT
@@ -213,8 +188,7 @@ def _first_part(venv: Path, place: Path) -> str | None:
 def aside(target: Path, mark: str, pid: int | None = None) -> Path:
     """Return the hidden sibling ``.NAME{mark}PID`` of ``target`` (this process's PID by default).
 
-    ``NAME`` is the target's exact name: ``.venv`` and ``venv`` get
-    ``..venv...`` and ``.venv...``.
+    ``NAME`` is the exact name (``.venv`` gets ``..venv...``): two targets never share one.
     """
     return target.parent / f".{target.name}{mark}{os.getpid() if pid is None else pid}"
 
@@ -241,14 +215,7 @@ def asides(target: Path, mark: str) -> list[tuple[Path, int]]:
 
 
 def find_leftovers(target: Path) -> list[Path]:
-    """Return old venvs of ``target`` kept by a restore that did not finish (newest first).
-
-    Args:
-        target: the venv directory (absolute).
-
-    Returns:
-        Its ``.NAME.envsnap-old-PID`` siblings that are directories (not symlinks).
-    """
+    """Return ``target``'s ``.NAME.envsnap-old-PID`` directories (not links), newest first."""
     found = [p for p, _ in asides(target, OLD_MARK) if p.is_dir() and not p.is_symlink()]
     return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
 

@@ -1,16 +1,8 @@
 """Verify a restored venv, whatever installed it: the lock's packages, and Pythons they admit.
 
-envsnap decides and verifies; the installer only installs. After the
-install the REQUESTED markers are made to say exactly which packages the
-file lists as top-level, archives get their hash recorded and files
-installed from an index their URL and hashes (PEP 710 provenance, for a
-pylock file, whose file URLs the installer used; :mod:`envsnap.install.dist_info`),
-so that ``envsnap freeze`` of the new venv writes the same file, with no index. Then the
-venv is read as ``check`` reads it and compared with what the plan expects
-(:func:`envsnap.compare.drift.compare_env_to_lock`: versions, origins,
-unmet requirements), and every installed distribution's ``Requires-Python``
-must admit the venv's Python: a lock frozen on 3.12 and built for 3.8 never
-ends in a venv whose packages cannot run.
+The records a freeze reads are completed first (:mod:`envsnap.install.dist_info`),
+then the venv is compared as ``check`` compares it, and every distribution's
+``Requires-Python`` must admit the venv's Python.
 """
 
 from __future__ import annotations
@@ -38,11 +30,6 @@ SHOWN = 15
 def verify(plan: RestorePlan, environment: TargetEnvironment) -> tuple[Report, tuple[str, ...]]:
     """Mark the top-level packages and check the venv against the plan.
 
-    Args:
-        plan: the restore plan (:attr:`~envsnap.restore.plan.RestorePlan.expected`,
-            ``exact``, a pylock file's extras and groups).
-        environment: the new venv, probed.
-
     Returns:
         ``(the report, notes)``: a note names the packages the installer added
         when the file does not pin the whole closure.
@@ -63,11 +50,8 @@ def verify(plan: RestorePlan, environment: TargetEnvironment) -> tuple[Report, t
     expected = plan.expected.for_environment(
         environment.markers, extras=options.extras, groups=options.groups
     )
-    top: list[str] = [p.name for p in expected.top_level]
-    snapshot = None
-    if not top:  # the file does not say (pip lock, uv): what nothing requires was named
-        snapshot = take_snapshot(environment=environment)
-        top = _roots(snapshot)
+    # a file that does not say (pip lock, uv): what nothing requires was named
+    top = [p.name for p in expected.top_level] or _roots(take_snapshot(environment=environment))
     set_requested(environment.site_packages, top)
     record_archive_hashes(environment.site_packages, expected)
     record_provenance(environment.site_packages, _index_files(plan, environment))
@@ -96,28 +80,17 @@ def verify(plan: RestorePlan, environment: TargetEnvironment) -> tuple[Report, t
             + (f"\n  ... and {len(lines) - SHOWN} more" if len(lines) > SHOWN else ""),
             hint=_hint(plan, report, python if unsupported else None),
         )
-    notes: list[str] = []
-    if not plan.exact:
-        listed = {p.name for p in expected.packages}
-        added = [
-            f"{d.display_name}=={d.version}" for d in snapshot.listed() if d.name not in listed
-        ]
-        if added:
-            notes.append(
-                f"{plan.installer} added packages the file does not list: " + ", ".join(added)
-            )
-    return report, tuple(notes)
+    listed = {p.name for p in expected.packages}
+    added = [f"{d.display_name}=={d.version}" for d in snapshot.listed() if d.name not in listed]
+    if plan.exact or not added:
+        return report, ()
+    return report, (f"{plan.installer} added packages the file does not list: " + ", ".join(added),)
 
 
 def unsupported_python(
     distributions: list[InstalledDistribution] | tuple[InstalledDistribution, ...], python: str
 ) -> list[InstalledDistribution]:
-    """Return the distributions whose ``Requires-Python`` (core metadata) excludes ``python``.
-
-    Args:
-        distributions: installed distributions.
-        python: the interpreter's ``major.minor.micro``.
-    """
+    """Return the distributions whose ``Requires-Python`` excludes ``python`` (``X.Y.Z``)."""
     return [
         d
         for d in distributions
@@ -144,13 +117,7 @@ def _roots(snapshot: Snapshot) -> list[str]:
 def _index_files(
     plan: RestorePlan, environment: TargetEnvironment
 ) -> dict[NormalizedName, tuple[DistFile, str]]:
-    """Return the index files uv installed from a pylock file: the provenance to record (PEP 710).
-
-    ``Pylock.select`` (PEP 751) names the wheel or sdist an installer takes
-    of each package for this venv's markers, tags, extras and dependency
-    groups; those with a URL, a sha256 and an ``index`` are returned. pip and
-    other Locks name no index files.
-    """
+    """Return the index files uv took from a pylock file (``Pylock.select``): PEP 710 provenance."""
     from envsnap.environment.target import environment_tags  # noqa: PLC0415
     from envsnap.index.distfile import DistFile  # noqa: PLC0415
 
