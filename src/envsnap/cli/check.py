@@ -244,8 +244,7 @@ def _read_declaration(
     if path is None:
         if required or extras or groups:
             raise InputError(
-                "no pyproject.toml in the current directory",
-                hint="give it with --project PATH",
+                "no pyproject.toml in the current directory", hint="give it with --project PATH"
             )
         return None
     from envsnap.environment.project import read_project  # noqa: PLC0415
@@ -257,10 +256,7 @@ def _read_declaration(
 
 
 def _check_bundle(
-    path: Path,
-    python: str | None,
-    python_version: str | None,
-    platforms: tuple[str, ...],
+    path: Path, python: str | None, python_version: str | None, platforms: tuple[str, ...]
 ) -> None:
     """``check BUNDLE``: its files against its lock, and is it complete; exit 0 or 1.
 

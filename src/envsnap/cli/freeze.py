@@ -52,10 +52,7 @@ Examples:
     help="Write to FILE (atomically; '-' is stdout) instead of stdout; the format follows the "
     "name (pylock*.toml, *.json, else requirements).",
 )
-@format_option(
-    FORMATS,
-    help="Output format [default: from the --output name, else requirements].",
-)
+@format_option(FORMATS, help="Output format [default: from the --output name, else requirements].")
 @click.option("--no-annotate", is_flag=True, help="Leave out the '# via' lines.")
 @click.option(
     "--top-level-only",
@@ -204,10 +201,7 @@ def freeze(
         note_pythonpath()
         declaration = _declaration(project, extras, groups)
         snap = take_snapshot(
-            python,
-            project=declaration,
-            include_system=include_system,
-            started_probe=probing,
+            python, project=declaration, include_system=include_system, started_probe=probing
         )
         announce(snap.environment)
         for warning in snap.warnings:

@@ -80,8 +80,7 @@ def _refuse_conflicts(ctx: click.Context, param: click.Parameter, value: Any) ->
             ctx.params[other] = type(ctx.params[other])()  # the variable's one is off
             continue
         raise click.UsageError(
-            f"{_long_name(ctx, other)} and {_long_name(ctx, name)} cannot be used together",
-            ctx=ctx,
+            f"{_long_name(ctx, other)} and {_long_name(ctx, name)} cannot be used together", ctx=ctx
         )
     return value
 
@@ -157,11 +156,7 @@ def verbose_option(*, help: str) -> Callable[[F], F]:
 
 
 def format_option(
-    choices: Collection[str],
-    *,
-    help: str,
-    default: str | None = None,
-    envvar: str | None = None,
+    choices: Collection[str], *, help: str, default: str | None = None, envvar: str | None = None
 ) -> Callable[[F], F]:
     """Add ``--format`` (value ``format_name``) with these choices, shown sorted.
 

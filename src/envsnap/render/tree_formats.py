@@ -16,13 +16,7 @@ from envsnap._text import printable
 if TYPE_CHECKING:
     from envsnap.render.tree import Tree, TreeNode
 
-__all__ = [
-    "TREE_SCHEMA",
-    "render_dot",
-    "render_json",
-    "render_mermaid",
-    "render_text",
-]
+__all__ = ["TREE_SCHEMA", "render_dot", "render_json", "render_mermaid", "render_text"]
 
 TREE_SCHEMA = "envsnap.tree/1"
 """The ``schema`` field of the JSON tree."""
