@@ -51,11 +51,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 
 class _LazyGroup(click.Group):
-    """A group that imports a command's module only when it runs.
-
-    It owns what every command shares: error handling, the reporter and a close match
-    for a mistyped command name.
-    """
+    """A group that imports a command's module only when it runs, and handles its errors."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)

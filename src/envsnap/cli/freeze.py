@@ -173,17 +173,11 @@ def freeze(
     if output == Path("-"):  # stdout, as when no file is named
         output = None
     fmt = format_name or (format_for_path(output) if output else "requirements")
-    named_toml = output is not None and output.suffix.lower() == ".toml"
-    if format_name is None and named_toml and fmt != "pylock":
+    if format_name is None and fmt != "pylock" and output and output.suffix.lower() == ".toml":
         # requirements text in a file named *.toml would help no one
         raise InputError(
             f"{output}: PEP 751 names a lock file pylock.toml or pylock.NAME.toml",
             hint="name the output so, or say --format pylock or --format requirements",
-        )
-    if fmt not in FORMATS:
-        raise InputError(
-            f"the {fmt} format is not available in this version of envsnap",
-            hint=f"choose one of: {', '.join(sorted(FORMATS))}",
         )
     chosen = f"--format {fmt}" if format_name or output is None else f"--output {output.name}"
     _refuse_conflicts(
