@@ -33,9 +33,9 @@ TreeFormat = Literal["text", "json", "dot", "mermaid"]
 """A dependency tree's output format."""
 
 REPORT_FORMATS: tuple[ReportFormat, ...] = get_args(ReportFormat)
-"""The report formats, in the order the help lists them."""
+"""The report formats: the ``--format`` choices of check and diff."""
 TREE_FORMATS: tuple[TreeFormat, ...] = get_args(TreeFormat)
-"""The tree formats, in the order the help lists them."""
+"""The tree formats: the ``--format`` choices of tree."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
