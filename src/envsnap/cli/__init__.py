@@ -1,17 +1,10 @@
 """The command line: parses options, calls the library, renders, exits.
 
-This package is the only place that imports click, prints or exits. Each
-command lives in its own module and is imported only when it runs (``--help``
-stays cheap); the table :data:`COMMANDS` names them, and
-:mod:`envsnap.cli.options` declares the options they share. Errors are turned
-into ``error: ...`` / ``hint: ...`` and an exit code once, by the group
-(:meth:`_LazyGroup.invoke`); ``--debug`` shows the traceback instead.
-
-Library errors name arguments (``python=PATH``, ``with_pip=False``); the
-handler shows them as this CLI's options (:func:`as_flags`).
-
-Exit codes (docs/architecture.md, errors.py): 0 ok, 1 drift found (check/diff), 2 unusable input
-(also click's usage errors), 3 could not finish, 130 interrupted.
+The only package that imports click, prints or exits. Each command's module is imported
+only when it runs (``--help`` stays cheap). Errors become ``error:``/``hint:`` lines and
+an exit code once, in the group; library argument names are shown as options
+(:func:`as_flags`). Exit codes: 0 ok, 1 drift (check/diff), 2 unusable input (also
+click's usage errors), 3 could not finish, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -58,14 +51,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 
 class _LazyGroup(click.Group):
-    """A group that imports a command's module only when the command runs.
-
-    It also owns what every command shares: the error handling (an
-    :class:`EnvsnapError` becomes ``error:``/``hint:`` and its exit code, the
-    traceback only with ``--debug``), the reporter the library's progress goes
-    to (:func:`envsnap.cli.output.reporting`) and a close-match suggestion for
-    a mistyped command name.
-    """
+    """A group that imports a command's module only when it runs, and handles its errors."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
@@ -73,8 +59,7 @@ class _LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in COMMANDS:
             return None
-        module = importlib.import_module(COMMANDS[cmd_name][0])
-        command: click.Command = getattr(module, cmd_name)
+        command: click.Command = getattr(importlib.import_module(COMMANDS[cmd_name][0]), cmd_name)
         return command
 
     def resolve_command(
@@ -91,9 +76,8 @@ class _LazyGroup(click.Group):
         return super().resolve_command(ctx, args)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
         with formatter.section("Commands"):
-            formatter.write_dl(rows)
+            formatter.write_dl([(name, COMMANDS[name][1]) for name in self.list_commands(ctx)])
 
     def invoke(self, ctx: click.Context) -> Any:  # noqa: ANN401 - what the command returns
         with handle_errors(debug=lambda: bool(ctx.meta.get(DEBUG_KEY))), reporting():
@@ -162,16 +146,12 @@ def as_flags(text: str) -> str:
 def handle_errors(*, debug: bool | Callable[[], bool] = False) -> Iterator[None]:
     """Turn an :class:`EnvsnapError` into ``error: ...`` / ``hint: ...`` and its exit code.
 
-    The credentials of every URL in the two lines are masked
-    (:func:`envsnap._text.redact_urls`), and both are printed by
-    :func:`envsnap.cli.output.say` (control characters escaped).
+    URL credentials in both lines are masked; ``KeyboardInterrupt`` exits 130 with
+    ``error: interrupted``.
 
     Args:
-        debug: re-raise the error instead (its traceback is shown), or a
-            function asked when an error happens (``--debug`` may be parsed
-            after the handler is entered).
-
-    A ``KeyboardInterrupt`` exits 130 with ``error: interrupted``.
+        debug: re-raise the error instead (a traceback), or a function asked when an
+            error happens (``--debug`` may be parsed after the handler is entered).
     """
     try:
         yield
@@ -192,17 +172,12 @@ def handle_errors(*, debug: bool | Callable[[], bool] = False) -> Iterator[None]
 
 @contextmanager
 def started_probe(python: str | None, *, skip: bool = False) -> Iterator[PendingProbe | None]:
-    """Start probing the target environment now, to run while the command imports.
+    """Start probing the target now, to run while the command imports (40-60 ms vs 15-30 ms).
 
-    A command enters this before its heavy imports (packaging and the
-    snapshot engine take 40-60 ms, the probe 15-30 ms) and hands what it
-    yields to :func:`envsnap.environment.snapshot.take_snapshot`. A target that cannot be
-    resolved yields ``None``: ``take_snapshot`` raises that error again, in
-    its turn, so a missing FILE is still reported before a missing target. A
-    probe whose answer is not taken is stopped on exit.
-
-    The notes of the choice (:attr:`~envsnap.environment.find.TargetChoice.notes`:
-    a ``$VIRTUAL_ENV`` passed over) are said here, once, on stderr (not with ``-q``).
+    What it yields goes to :func:`envsnap.environment.snapshot.take_snapshot`. A target
+    that cannot be resolved yields ``None``: ``take_snapshot`` raises that error in its
+    turn, so a missing FILE is still reported first. An unused probe is stopped on exit.
+    The choice's notes (a ``$VIRTUAL_ENV`` passed over) are said here, once.
 
     Args:
         python: ``-p/--python`` (see :func:`envsnap.environment.find.choose_target`).
@@ -214,12 +189,10 @@ def started_probe(python: str | None, *, skip: bool = False) -> Iterator[Pending
     from envsnap.environment.find import choose_target  # noqa: PLC0415
     from envsnap.environment.target import start_probe  # noqa: PLC0415
 
-    choice = None
-    if not skip:
-        try:
-            choice = choose_target(python)
-        except EnvsnapError:
-            choice = None
+    try:
+        choice = None if skip else choose_target(python)
+    except EnvsnapError:
+        choice = None
     if choice is None:
         yield None
         return
@@ -230,12 +203,10 @@ def started_probe(python: str | None, *, skip: bool = False) -> Iterator[Pending
 
 
 def announce(environment: TargetEnvironment) -> None:
-    """Say which environment the command acts on, as uv does (not with ``-q``).
+    """Say ``Using environment at: PATH (Python X.Y.Z)``, as uv does (not with ``-q``).
 
-    ``Using environment at: PATH (Python X.Y.Z)`` on stderr, the path
-    relative to the current directory when inside it; a target that is not a
-    venv (the system Python, named with ``-p``) is said to be one:
-    ``(Python X.Y.Z, not a virtual environment)``.
+    PATH is relative to the current directory when inside it; a target that is not a
+    venv says so: ``(Python X.Y.Z, not a virtual environment)``.
     """
     from pathlib import Path  # noqa: PLC0415 - not needed for --help
 
@@ -260,11 +231,8 @@ def note_pythonpath() -> None:
 def main() -> None:
     """Run the ``envsnap`` console script.
 
-    When the command is done, every object left is moved out of the garbage
-    collector's reach (:func:`gc.freeze`): the interpreter's shutdown would
-    otherwise walk them all once more, 15-30 ms on every run (measured with
-    bench/run.py) for a process that is about to end. Exit handlers and
-    stream flushing are unaffected.
+    Afterwards :func:`gc.freeze` spares the shutdown a last walk over every object
+    (15-30 ms a run, bench/run.py); exit handlers and stream flushing are unaffected.
     """
     try:
         cli(prog_name="envsnap")

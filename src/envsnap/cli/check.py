@@ -51,10 +51,7 @@ class ReportChoice:
         }
 
     def emit(self, report: Report) -> NoReturn:
-        """Render ``report`` to stdout and exit 1 when it holds drift, else 0.
-
-        The report's notes go to stderr (not with ``-q``).
-        """
+        """Render ``report`` on stdout, its notes on stderr; exit 1 when it holds drift, else 0."""
         from envsnap.render import Style, render_report  # noqa: PLC0415
 
         if not self.verbose:
@@ -237,9 +234,8 @@ def _read_declaration(
 ) -> ProjectDeclaration | None:
     """Read the project declaration to check against.
 
-    Returns ``None`` when no ``pyproject.toml`` is given or found (and none is
-    required), or when the file declares nothing (no ``[project]`` table, only
-    tool settings).
+    ``None`` when no ``pyproject.toml`` is given or found (and none is required), or when
+    it declares nothing (only tool settings).
     """
     from envsnap.environment.snapshot import default_project  # noqa: PLC0415
     from envsnap.errors import InputError  # noqa: PLC0415
@@ -248,8 +244,7 @@ def _read_declaration(
     if path is None:
         if required or extras or groups:
             raise InputError(
-                "no pyproject.toml in the current directory",
-                hint="give it with --project PATH",
+                "no pyproject.toml in the current directory", hint="give it with --project PATH"
             )
         return None
     from envsnap.environment.project import read_project  # noqa: PLC0415
@@ -261,15 +256,11 @@ def _read_declaration(
 
 
 def _check_bundle(
-    path: Path,
-    python: str | None,
-    python_version: str | None,
-    platforms: tuple[str, ...],
+    path: Path, python: str | None, python_version: str | None, platforms: tuple[str, ...]
 ) -> None:
     """``check BUNDLE``: its files against its lock, and is it complete; exit 0 or 1.
 
-    Only ``-p``, ``--python-version``, ``--platform`` and ``-q`` apply; any
-    other option given is a usage error (exit 2).
+    An option but ``-p``, ``--python-version``, ``--platform`` and ``-q`` is a usage error.
     """
     from envsnap.bundle import check_bundle  # noqa: PLC0415
     from envsnap.cli.bundle import show_check  # noqa: PLC0415
@@ -279,8 +270,7 @@ def _check_bundle(
     for param in ctx.command.params:
         if param.name in kept or param.name is None:
             continue
-        source = ctx.get_parameter_source(param.name)
-        if source is click.core.ParameterSource.COMMANDLINE:
+        if ctx.get_parameter_source(param.name) is click.core.ParameterSource.COMMANDLINE:
             raise click.UsageError(f"{max(param.opts, key=len)} does not apply to a bundle")
     found = check_bundle(path, python=python, python_versions=python_version, platforms=platforms)
     sys.exit(show_check(found))

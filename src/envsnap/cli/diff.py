@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 
 def _is_environment(path: Path) -> bool:
-    """Whether ``path`` names an environment (venv dir or interpreter) rather than a file."""
+    """Whether ``path`` is a venv directory or an executable ``python*`` rather than a file."""
     if path.is_dir():
         return True
     if path.suffix.lower() in (".txt", ".toml", ".in", ".lock"):
@@ -35,12 +35,9 @@ def load_side(
 ) -> tuple[Lock, str, Mapping[str, str] | None]:
     """Turn one argument of ``diff`` into a :class:`Lock`, its label and its markers.
 
-    A directory or an executable ``python*`` file is an environment (probed
-    and snapshotted, then described as a lock; its PEP 508 marker values are
-    returned, to select the entries of a lock on the other side); anything
-    else is read as a requirements or pylock file (markers ``None``).
-    ``probing`` is the probe of that environment if it was started already
-    (:func:`envsnap.cli.started_probe`).
+    An environment (:func:`_is_environment`; ``probing`` if started already) is described
+    as a lock, with its PEP 508 marker values to select the entries of a lock on the other
+    side; anything else is read as a requirements or pylock file (markers ``None``).
 
     Raises:
         InputError: the path does not exist, or is not a usable file or environment.
@@ -77,12 +74,7 @@ Example:
 @click.argument("b", metavar="B")
 @report_options
 @debug_option
-def diff(
-    a: str,
-    b: str,
-    shown: ReportChoice,
-    quiet: bool,
-) -> None:
+def diff(a: str, b: str, shown: ReportChoice, quiet: bool) -> None:
     """Show what differs from A to B.
 
     A and B are each a requirements file, a pylock.toml, or an environment (a

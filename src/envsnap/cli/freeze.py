@@ -23,11 +23,8 @@ from envsnap.cli.output import say, show
 from envsnap.lockfiles import FORMATS, DumpOptions, format_for_path, get_writer
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
     from packaging.utils import NormalizedName
 
-    from envsnap.environment.distributions import InstalledDistribution
     from envsnap.environment.project import ProjectDeclaration
     from envsnap.environment.snapshot import Snapshot
     from envsnap.index.repository import HashSource
@@ -55,10 +52,7 @@ Examples:
     help="Write to FILE (atomically; '-' is stdout) instead of stdout; the format follows the "
     "name (pylock*.toml, *.json, else requirements).",
 )
-@format_option(
-    FORMATS,
-    help="Output format [default: from the --output name, else requirements].",
-)
+@format_option(FORMATS, help="Output format [default: from the --output name, else requirements].")
 @click.option("--no-annotate", is_flag=True, help="Leave out the '# via' lines.")
 @click.option(
     "--top-level-only",
@@ -179,17 +173,11 @@ def freeze(
     if output == Path("-"):  # stdout, as when no file is named
         output = None
     fmt = format_name or (format_for_path(output) if output else "requirements")
-    named_toml = output is not None and output.suffix.lower() == ".toml"
-    if format_name is None and named_toml and fmt != "pylock":
+    if format_name is None and fmt != "pylock" and output and output.suffix.lower() == ".toml":
         # requirements text in a file named *.toml would help no one
         raise InputError(
             f"{output}: PEP 751 names a lock file pylock.toml or pylock.NAME.toml",
             hint="name the output so, or say --format pylock or --format requirements",
-        )
-    if fmt not in FORMATS:
-        raise InputError(
-            f"the {fmt} format is not available in this version of envsnap",
-            hint=f"choose one of: {', '.join(sorted(FORMATS))}",
         )
     chosen = f"--format {fmt}" if format_name or output is None else f"--output {output.name}"
     _refuse_conflicts(
@@ -207,10 +195,7 @@ def freeze(
         note_pythonpath()
         declaration = _declaration(project, extras, groups)
         snap = take_snapshot(
-            python,
-            project=declaration,
-            include_system=include_system,
-            started_probe=probing,
+            python, project=declaration, include_system=include_system, started_probe=probing
         )
         announce(snap.environment)
         for warning in snap.warnings:
@@ -276,10 +261,9 @@ def freeze(
 def _refuse_conflicts(
     fmt: str, chosen: str, *, top_level_only: bool, hashes: bool, constraints: bool, portable: bool
 ) -> None:
-    """Raise :class:`click.UsageError` for options that cannot be used together.
+    """Raise :class:`click.UsageError` for options that cannot go with each other or ``fmt``.
 
-    ``chosen`` names the format as the user chose it: ``--format X``, or the
-    ``--output NAME`` it follows from.
+    ``chosen`` names the format as the user chose it: ``--format X`` or ``--output NAME``.
     """
     if constraints and (fmt != "requirements" or top_level_only or portable):
         other = "--top-level-only" if top_level_only else "--portable" if portable else chosen
@@ -304,9 +288,8 @@ def _declaration(
 ) -> ProjectDeclaration | None:
     """Read the project whose dependencies count as declared (``--project``, ``./pyproject.toml``).
 
-    A broken ``./pyproject.toml`` found by default is a warning; one named
-    with ``--project``, or any problem while ``--extra``/``--group`` are given,
-    is an error.
+    A broken ``./pyproject.toml`` found by default is a warning, unless ``--extra`` or
+    ``--group`` are given; one named with ``--project`` is an error.
     """
     from envsnap.environment.snapshot import default_project  # noqa: PLC0415
     from envsnap.errors import InputError  # noqa: PLC0415
@@ -343,24 +326,6 @@ def _explain(snap: Snapshot, names: tuple[str, ...]) -> None:
     show("\n\n".join(snap.explain(n) for n in names) + "\n")
 
 
-def _with_provenance(
-    listed: Sequence[InstalledDistribution], fallback: HashSource | None, *, ask_index: bool
-) -> HashSource | None:
-    """Put the files recorded at install (PEP 710, ``envsnap restore``) before the index.
-
-    Returns ``fallback`` itself when no distribution has such a record.
-    """
-    from envsnap.environment.distributions import read_provenance  # noqa: PLC0415
-    from envsnap.index.repository import ProvenanceSource  # noqa: PLC0415
-
-    recorded = {
-        d.name: found
-        for d in listed
-        if d.origin.kind == "index" and (found := read_provenance(d)) is not None
-    }
-    return ProvenanceSource(recorded, fallback, ask_index) if recorded else fallback
-
-
 def _say_disagreements(source: HashSource | None) -> None:
     """Warn where the index contradicts a recorded file (``--ask-index``)."""
     for line in sorted(getattr(source, "disagreements", ())):
@@ -372,23 +337,34 @@ def _with_hash_source(
 ) -> DumpOptions:
     """Add the hash source (pylock.toml) or the ``--hash`` values (requirements.txt).
 
-    Files recorded at install (PEP 710) answer before the index, unless
-    ``ask_index``; then the index answers and contradictions are warned about.
+    Files recorded at install (PEP 710, by ``envsnap restore``) answer before the index,
+    unless ``ask_index``; then the index answers and contradictions are warned about.
     """
     import dataclasses  # noqa: PLC0415
 
+    from envsnap.environment.distributions import read_provenance  # noqa: PLC0415
     from envsnap.environment.target import environment_tags  # noqa: PLC0415
     from envsnap.errors import OperationError  # noqa: PLC0415
-    from envsnap.index.repository import collect, pip_hashes, source_for  # noqa: PLC0415
+    from envsnap.index.repository import (  # noqa: PLC0415
+        ProvenanceSource,
+        collect,
+        pip_hashes,
+        source_for,
+    )
 
     for note in settings.notes:
         say(f"note: {note}")
     if settings.has_credentials():
         say("note: index credentials are used for requests, never written")
     listed = snap.listed(include_tools=options.include_tools, exclude=options.exclude)
-    source = _with_provenance(
-        listed, source_for(settings, revalidate=ask_index), ask_index=ask_index
-    )
+    source = source_for(settings, revalidate=ask_index)
+    recorded = {
+        d.name: record
+        for d in listed
+        if d.origin.kind == "index" and (record := read_provenance(d)) is not None
+    }
+    if recorded:
+        source = ProvenanceSource(recorded, source, ask_index)
     if fmt == "pylock":
         return dataclasses.replace(options, hash_source=source)
     wanted = [(d.name, d.version) for d in listed if d.origin.kind == "index"]

@@ -1,23 +1,15 @@
 """The options several commands share, each declared once (as pip-tools' ``scripts/options.py``).
 
-Every command takes its shared options from here, so a flag is spelled, typed
-and documented the same way everywhere. An option whose default may come from
-the environment names its variable with ``envvar=`` and shows it in
-``--help`` (``show_envvar``). The index options show pip's variables instead:
-pip reads those itself (and :func:`envsnap.index.settings.index_settings`
-merges them for ``freeze``), so envsnap does not read them twice.
-
-Two options that cannot go together are refused with a
-:class:`click.UsageError` (exit 2) naming both (:data:`CONFLICTS`); when one of
-them comes from an environment variable and the other from the command line,
-the command line wins.
-
-Only click is imported here: this module loads with ``envsnap --help``.
+An option defaulting from an environment variable shows it in ``--help``; the index
+options show pip's variables, which pip reads itself. Two options that cannot go together
+(:data:`CONFLICTS`) are a :class:`click.UsageError`, unless one comes from a variable: then
+the command line wins. Only click is imported here: this module loads with ``--help``.
 """
 
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable, Collection, Sequence
 from typing import Any, TypeVar, cast
 
@@ -62,18 +54,14 @@ TARGET_HELP = (
 
 def _long_name(ctx: click.Context, name: str) -> str:
     """Return the ``--long`` spelling of the parameter called ``name`` in this command."""
-    for param in ctx.command.params:
-        if param.name == name:
-            return max(param.opts, key=len)
-    return name  # pragma: no cover - every name in CONFLICTS is an option of its command
+    param = next(p for p in ctx.command.params if p.name == name)  # a value it has: its option
+    return max(param.opts, key=len)
 
 
 def _refuse_conflicts(ctx: click.Context, param: click.Parameter, value: Any) -> Any:  # noqa: ANN401
     """Option callback: raise :class:`click.UsageError` when ``value`` meets a conflicting option.
 
-    Click fills ``ctx.params`` in processing order, so the second of two
-    conflicting options sees the first. A value taken from an environment
-    variable gives way to one given on the command line.
+    The second of two options sees the first in ``ctx.params`` (click's processing order).
     """
     name = param.name
     if not value or name is None:
@@ -92,8 +80,7 @@ def _refuse_conflicts(ctx: click.Context, param: click.Parameter, value: Any) ->
             ctx.params[other] = type(ctx.params[other])()  # the variable's one is off
             continue
         raise click.UsageError(
-            f"{_long_name(ctx, other)} and {_long_name(ctx, name)} cannot be used together",
-            ctx=ctx,
+            f"{_long_name(ctx, other)} and {_long_name(ctx, name)} cannot be used together", ctx=ctx
         )
     return value
 
@@ -110,15 +97,8 @@ def python_option(
 ) -> Callable[[F], F]:
     """Add ``-p/--python PATH`` (value ``python``): the environment a command acts on.
 
-    For ``freeze``, ``check`` and ``tree`` it names the environment read; for
-    ``restore`` the interpreter the new venv is built from (as uv's
-    ``--python``), which is why restore passes its own ``help`` and no
-    ``envvar``: ``ENVSNAP_PYTHON`` names an environment to read, not one to
-    replace.
-
-    Args:
-        help: the option's help text.
-        envvar: the environment variable giving the default, or ``None``.
+    For ``restore`` it is the interpreter the new venv is built from (as uv's ``--python``),
+    with its own ``help`` and no ``envvar``: ``ENVSNAP_PYTHON`` names an environment to read.
     """
     return click.option(
         "-p",
@@ -176,19 +156,11 @@ def verbose_option(*, help: str) -> Callable[[F], F]:
 
 
 def format_option(
-    choices: Collection[str],
-    *,
-    help: str,
-    default: str | None = None,
-    envvar: str | None = None,
+    choices: Collection[str], *, help: str, default: str | None = None, envvar: str | None = None
 ) -> Callable[[F], F]:
-    """Add ``--format`` (value ``format_name``) with these choices.
+    """Add ``--format`` (value ``format_name``) with these choices, shown sorted.
 
-    Args:
-        choices: the format names (the keys of the command's format table).
-        help: what each format is.
-        default: the default format, or ``None`` when the command derives it.
-        envvar: the environment variable giving the default, or ``None``.
+    ``default`` is ``None`` when the command derives it; ``envvar`` may give the default.
     """
     return click.option(
         "--format",
@@ -228,15 +200,9 @@ def folded(
 
 
 def index_options(*, purpose: str) -> Callable[[F], F]:
-    """Add pip's index options (pip's spelling and meaning); the command gets them as one ``index``.
+    """Add pip's index options (pip's spelling and meaning) as one ``index``: an ``IndexOptions``.
 
-    The values (``index_url``, ``extra_index_urls``, ``find_links``,
-    ``trusted_hosts``, ``no_index``) reach the command :func:`folded` into an
-    :class:`envsnap.index.settings.IndexOptions`. ``--no-index`` cannot go
-    with ``--index-url`` or ``--extra-index-url``.
-
-    Args:
-        purpose: what the index is used for, ending the ``--index-url`` help.
+    ``purpose`` (what the index is used for) ends the ``--index-url`` help.
     """
 
     def index_options_type() -> type:
@@ -303,15 +269,11 @@ def extra_group_options(*, extra_help: str, group_help: str) -> Callable[[F], F]
 
 
 def project_options(*, project_help: str, also: str) -> Callable[[F], F]:
-    """Add ``--project``, ``--extra`` and ``--group``: which declarations of a project count.
+    """Add ``--project``, ``--extra`` and ``--group`` (values ``project``, ``extras``, ``groups``).
 
     Args:
         project_help: the ``--project`` help after "pyproject.toml (or its directory)".
-        also: the ``--extra``/``--group`` help as a format string with ``{what}``,
-            e.g. ``"Also check {what}"``.
-
-    Returns:
-        A decorator adding the three options (values ``project``, ``extras``, ``groups``).
+        also: the ``--extra``/``--group`` help, a format string with ``{what}``.
     """
     from pathlib import Path  # noqa: PLC0415 - not needed for --help
 
@@ -339,7 +301,6 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
     """Print ``envsnap X.Y.Z (Python X.Y.Z, packaging A.B)`` and exit 0."""
     if not value or ctx.resilient_parsing:
         return
-    import sys  # noqa: PLC0415
     from importlib.metadata import version  # noqa: PLC0415 - only for --version
 
     from envsnap._version import __version__  # noqa: PLC0415

@@ -1,17 +1,9 @@
-"""What the CLI prints: every message and every output goes through :func:`say` or :func:`show`.
+"""What the CLI prints: messages by :func:`say` (stderr), outputs by :func:`show` (stdout).
 
-Messages (``error:``, ``hint:``, ``warning:``, ``note:``, progress lines, the
-installer's lines with ``-v``) go to stderr, outputs (a lock, a report, a
-tree) to stdout. Both quote untrusted values: paths, URLs, names, versions,
-lock and index values, an installer's output. Here, once, every control
-character but envsnap's own line breaks is escaped and no line can start a
-GitHub Actions workflow command that envsnap did not write
-(:func:`envsnap._text.terminal_text`): the runner reads ``::command::`` lines
-from both streams, and an ESC byte repaints the terminal.
-
-What the library reports as it goes (:mod:`envsnap._report`: stages, notes,
-the installer's lines) comes here too, through the reporter each command
-runs under (:func:`reporting`).
+Both escape every control character but envsnap's own line breaks and defuse GitHub
+Actions workflow commands envsnap did not write (:func:`envsnap._text.terminal_text`):
+the runner reads ``::command::`` lines from both streams, and ESC repaints the terminal.
+The library's progress (:mod:`envsnap._report`) comes here too, through :func:`reporting`.
 """
 
 from __future__ import annotations
@@ -31,16 +23,10 @@ __all__ = ["reporting", "say", "show"]
 
 
 def say(message: str, *, err: bool = True) -> None:
-    r"""Print one message, made safe (see the module docstring), and a newline.
+    r"""Print one message, made safe, and a newline; ``err=False``: on stdout (``--dry-run``).
 
-    A message is one line, or several when envsnap puts an indented line
-    under it (an installer's last lines, ``  | ...``): a line break followed
-    by two spaces is kept, any other is an untrusted value's and is printed
-    as ``\n``. Every line is indented or starts with envsnap's own word.
-
-    Args:
-        message: the text, values already in it.
-        err: to stderr (default); ``False``: stdout (``--dry-run``'s plan).
+    A line break followed by two spaces (envsnap's indented lines, ``  | ...``) is kept,
+    any other is an untrusted value's and is printed as ``\n``.
     """
     from envsnap._text import terminal_text  # noqa: PLC0415 - its regexes: not for --help
 
@@ -51,13 +37,11 @@ def say(message: str, *, err: bool = True) -> None:
 
 
 def show(text: str, *, commands: bool = False, colour: bool = False) -> None:
-    """Print an output on stdout as it is (its own newlines), made safe.
+    """Print a rendered lock, report or tree on stdout as it is (its own newlines), made safe.
 
     Args:
-        text: a rendered lock, report or tree; its values escaped by the
-            renderer, its line breaks its own.
-        commands: the text is the ``--format github`` report, whose workflow
-            commands are envsnap's.
+        text: the output, its values escaped by the renderer.
+        commands: the text is the ``--format github`` report, whose workflow commands are ours.
         colour: keep the report's ANSI colours (stdout is a terminal).
     """
     from envsnap._text import terminal_text  # noqa: PLC0415 - its regexes: not for --help
@@ -66,11 +50,9 @@ def show(text: str, *, commands: bool = False, colour: bool = False) -> None:
 
 
 class _Reporter:
-    """The CLI's reporter: every line by :func:`say`; ``-q`` and ``-v`` of the running command.
+    """The CLI's reporter, by :func:`say`: ``-q`` silences stages and notes, ``-v`` adds output.
 
-    A stage is ``STAGE: MESSAGE [1.2s]`` (the time since the command began);
-    stages and notes are silenced by ``-q``; the installer's lines
-    (``  | ...``) and commands are shown with ``-v``.
+    A stage is ``STAGE: MESSAGE [1.2s]`` (the time since the command began).
     """
 
     def __init__(self) -> None:

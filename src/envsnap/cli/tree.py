@@ -14,9 +14,6 @@ from envsnap.render import TREE_FORMATS
 if TYPE_CHECKING:
     from envsnap.render import TreeFormat
 
-_FORMATS = sorted(TREE_FORMATS)
-
-
 _EPILOG = """\b
 Exit codes: 0 shown, 2 unusable input (a bad target, a --package not
 installed), 3 could not finish.
@@ -44,7 +41,7 @@ Example:
     help="Also show pip, setuptools, wheel and distribute as roots.",
 )
 @format_option(
-    _FORMATS,
+    TREE_FORMATS,
     default="text",
     envvar="ENVSNAP_TREE_FORMAT",
     help="text (indented tree), json (schema envsnap.tree/1), dot (Graphviz) or mermaid.",

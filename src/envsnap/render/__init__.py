@@ -1,13 +1,8 @@
 """Renderers: drift reports (text, JSON, GitHub annotations) and dependency tree views.
 
-One registry pattern for both: the format names are a ``Literal`` type
-(:data:`ReportFormat`, :data:`TreeFormat`) whose values the CLI offers as
-``--format`` choices (:data:`REPORT_FORMATS`, :data:`TREE_FORMATS`), and one
-function per subject (:func:`render_report`, :func:`render_tree`) maps each name
-to its renderer with an exhaustive ``match`` (a new name that is not mapped fails
-the type check, ``assert_never``). Each renderer is a pure function returning
-a string, imported only when used; what the CLI knows about the terminal goes in
-one :class:`Style`. See docs/architecture.md ("a new report or tree output").
+Format names are a ``Literal`` whose values are the CLI's ``--format`` choices; one
+exhaustive ``match`` per subject maps each to a pure renderer returning a string,
+imported only when used. See docs/architecture.md ("a new report or tree output").
 """
 
 from __future__ import annotations
@@ -38,9 +33,9 @@ TreeFormat = Literal["text", "json", "dot", "mermaid"]
 """A dependency tree's output format."""
 
 REPORT_FORMATS: tuple[ReportFormat, ...] = get_args(ReportFormat)
-"""The report formats, in the order the help lists them."""
+"""The report formats: the ``--format`` choices of check and diff."""
 TREE_FORMATS: tuple[TreeFormat, ...] = get_args(TreeFormat)
-"""The tree formats, in the order the help lists them."""
+"""The tree formats: the ``--format`` choices of tree."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -63,13 +58,10 @@ else:  # pragma: no cover - Python 3.10
 
 
 def render_report(report: Report, format: ReportFormat, style: Style | None = None) -> str:
-    """Return ``report`` rendered as ``format`` (ends with a newline).
+    """Return ``report`` rendered as ``format``, ending with a newline.
 
-    Args:
-        report: the drift report.
-        format: ``text`` (:mod:`.report_text`), ``json`` (:mod:`.report_json`)
-            or ``github`` (workflow annotations, :mod:`.report_github`).
-        style: colour and annotation root (default: none).
+    ``format`` is ``text``, ``json`` or ``github`` (workflow annotations); ``style``
+    gives the colour and the annotation root (default: none).
     """
     style = style or Style()
     match format:

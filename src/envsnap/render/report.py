@@ -1,16 +1,13 @@
-"""Report renderers: one module per output format, each a pure ``render(report, ...) -> str``.
+"""The sentences every report format shares, so text, JSON and GitHub annotations say the same.
 
-:func:`envsnap.render.render_report` maps a format name to its module (imported
-only when used); the CLI takes its ``--format`` choices from
-:data:`envsnap.render.REPORT_FORMATS`. The sentences
-shared by every format live here, so text, JSON and GitHub annotations say the
-same thing.
+Each format is a module ``report_NAME`` with a pure ``render(report, ...) -> str``.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING
+
+from envsnap._text import counted
 
 if TYPE_CHECKING:
     from envsnap.compare.changes import Change, ChangeKind, Report
@@ -40,14 +37,9 @@ def heading(kind: ChangeKind, *, drift: bool) -> str:
 
 
 def message(change: Change, report: Report) -> str:  # noqa: PLR0911 - one sentence per kind
-    """Return one plain sentence describing ``change`` on its own.
+    """Return one plain sentence describing ``change`` on its own (``report`` names both sides).
 
-    Args:
-        change: the item.
-        report: the report it belongs to (for the names of both sides).
-
-    Returns:
-        E.g. ``idna==3.10 is in requirements.txt but not in env /srv/.venv``.
+    E.g. ``idna==3.10 is in requirements.txt but not in env /srv/.venv``.
     """
     a, b, name = report.a_label, report.b_label, change.name
     extra = f" ({change.detail})" if change.detail else ""
@@ -83,16 +75,12 @@ def summary(report: Report) -> str:
     ``drift: 1 missing, 2 changed (requirements.txt vs env /srv/.venv)`` (the
     kinds by their schema names).
     """
-    drift = replace(report, changes=report.drift)
-    info = report.counts()
-    for kind, count in drift.counts().items():
-        info[kind] -= count
+    drift = report.drift_only().counts()
+    info = {kind: n - drift.get(kind, 0) for kind, n in report.counts().items()}
     parts = ", ".join(f"{n} {kind}" for kind, n in info.items() if n)
     tail = f"; {parts} (not drift)" if parts else ""
     if not report:
-        plural = "" if report.checked == 1 else "s"
-        return (
-            f"OK {report.a_label} matches {report.b_label} ({report.checked} package{plural}{tail})"
-        )
-    parts = ", ".join(f"{n} {kind}" for kind, n in drift.counts().items())
+        checked = counted(report.checked, "package")
+        return f"OK {report.a_label} matches {report.b_label} ({checked}{tail})"
+    parts = ", ".join(f"{n} {kind}" for kind, n in drift.items())
     return f"drift: {parts} ({report.a_label} vs {report.b_label}){tail}"

@@ -1,12 +1,8 @@
-"""GitHub Actions workflow commands: one annotation per item.
+"""GitHub Actions workflow commands: one annotation per item, then the plain summary.
 
-``::error file=F,line=N,title=T::message`` makes the annotation land on line
-N of file F in the pull request's diff (for a lock file entry, the line of the
-package). Values are escaped as the Actions toolkit does: ``%``, CR and LF in
-the message; also ``:`` and ``,`` in properties. Every other control
-character is escaped too (:func:`envsnap._text.printable`), so a value can
-neither end the line nor reach the terminal. Drift items are errors,
-informational ones notices; the last line is the plain summary.
+``::error file=F,line=N,title=T::message`` lands on line N of F in the pull request's
+diff. Values are escaped as the Actions toolkit does (``%``, CR, LF; also ``:`` and ``,``
+in properties), and every other control character too (:func:`envsnap._text.printable`).
 """
 
 from __future__ import annotations
@@ -46,16 +42,10 @@ def _file(change: Change, root: Path | None) -> str | None:
 
 
 def render(report: Report, *, root: Path | None = None) -> str:
-    """Render ``report`` as GitHub Actions workflow commands.
+    """Render ``report`` as GitHub Actions workflow commands, ending with a newline.
 
-    Args:
-        report: the drift report.
-        root: the repository root; absolute file paths under it are made
-            relative, as GitHub expects.
-
-    Returns:
-        One ``::error`` (``::notice`` for informational items) line per item,
-        then the summary line. Ends with a newline.
+    One ``::error`` (``::notice`` for informational items) line per item, then the
+    summary; absolute file paths under ``root`` (the repository) are made relative.
     """
     lines = []
     for change in report.changes:

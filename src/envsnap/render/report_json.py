@@ -1,11 +1,7 @@
 """The machine report: JSON, schema ``envsnap.report/1`` (docs/report-schema.md).
 
-JSON escapes C0 control characters itself; the others (DEL, C1, U+2028/2029)
-are escaped too (:func:`envsnap._text.printable`), so the text is the same
-data and reaches no terminal raw.
-
-The schema is versioned: fields may be added within ``/1``; renaming or
-removing one, or changing its meaning, makes ``/2``.
+Fields may be added within ``/1``; renaming or removing one, or changing its meaning,
+makes ``/2``. Control characters JSON leaves raw (DEL, C1, U+2028/2029) are escaped too.
 """
 
 from __future__ import annotations

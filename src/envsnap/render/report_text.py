@@ -1,9 +1,7 @@
 """The human report: grouped by kind, one line per item, a one-line summary.
 
-When clean, the whole output is the ``OK ...`` line. Colour (ANSI) only when
-the caller asks for it; the CLI does when stdout is a terminal. Every line's
-values (names, versions, paths, URLs, files of a RECORD) have their control
-characters escaped (:func:`envsnap._text.printable`).
+ANSI colour only when the caller asks (the CLI does for a terminal); values have their
+control characters escaped (:func:`envsnap._text.printable`).
 """
 
 from __future__ import annotations
@@ -22,20 +20,13 @@ _RED, _YELLOW, _GREEN, _BOLD, _RESET = "\033[31m", "\033[33m", "\033[32m", "\033
 
 
 def render(report: Report, *, color: bool = False) -> str:
-    """Render ``report`` for people.
-
-    Args:
-        report: the drift report.
-        color: wrap headings and the summary in ANSI colour codes.
+    """Render ``report`` for people; ``color`` wraps headings and the summary in ANSI codes.
 
     Returns:
-        For each kind present (in :data:`envsnap.compare.drift.KINDS` order) a
-        ``heading (N):`` line and one indented line per item (with
-        ``(line N)`` when its line in side a's file is known, ``(FILE, line
-        N)`` in another file: side b's, an ``-r`` include, ``pyproject.toml``);
-        then the summary line.
-        Ends with a newline. ``report.notes`` are left to the caller (the
-        CLI prints them on stderr), so a clean report is one ``OK`` line.
+        For each kind present (in ``KINDS`` order) a ``heading (N):`` line and one
+        indented line per item, with ``(line N)`` for a line of side a's file or
+        ``(FILE, line N)`` for another file's; then the summary line and a newline.
+        ``report.notes`` are left to the caller, so a clean report is one ``OK`` line.
     """
 
     def paint(text: str, code: str) -> str:
@@ -44,15 +35,12 @@ def render(report: Report, *, color: bool = False) -> str:
     lines = []
     for kind, items in report.by_kind().items():
         drift = any(c.is_drift for c in items)
-        code = _RED if drift else _YELLOW
-        lines.append(paint(f"{heading(kind, drift=drift)} ({len(items)}):", _BOLD + code))
+        title = f"{heading(kind, drift=drift)} ({len(items)}):"
+        lines.append(paint(title, _BOLD + (_RED if drift else _YELLOW)))
         for change in items:
-            where = ""
-            if change.line is not None:
-                own = change.path is None or change.path == report.a_label
-                where = (
-                    f"  (line {change.line})" if own else f"  ({change.path}, line {change.line})"
-                )
+            where = "" if change.line is None else f"  (line {change.line})"
+            if where and change.path not in (None, report.a_label):
+                where = f"  ({change.path}, line {change.line})"
             lines.append(printable(f"  {message(change, report)}{where}"))
     lines.append(paint(printable(summary(report)), _RED if report else _GREEN))
     return "\n".join(lines) + "\n"

@@ -1,12 +1,8 @@
-"""Graph views of a snapshot: the dependency tree, forward or reversed.
+"""The dependency tree of a snapshot, forward or reversed (rendered by :mod:`.tree_formats`).
 
-Built from the snapshot's edges (markers and extras already evaluated for the
-target environment). Like ``pipdeptree``, each root is expanded in full once;
-a package met again is shown but marked ``repeated`` and not expanded again,
-and a package that is its own ancestor is marked ``cycle``. The walks keep
-stacks of their own, so a chain of any depth is built and rendered (a
-recursive walk stops with RecursionError near a thousand levels). Rendering
-lives in :mod:`envsnap.render.tree_formats`.
+Like ``pipdeptree``, each root is expanded in full once; a package met again is marked
+``repeated``, one that is its own ancestor ``cycle``. The walk keeps a stack of its own:
+a recursive one stops with RecursionError near a thousand levels.
 """
 
 from __future__ import annotations
@@ -75,16 +71,13 @@ def build_tree(
 
     Args:
         snapshot: the environment.
-        reverse: show, under each package, what depends on it
-            (``pipdeptree --reverse``); roots are then the packages that require
-            nothing.
+        reverse: show under each package what depends on it (``pipdeptree --reverse``);
+            roots are then the packages that require nothing.
         packages: names (any spelling) to start from instead of the default roots.
-        include_tools: keep pip, setuptools, wheel and distribute as roots
-            (they always appear where something requires them).
+        include_tools: keep pip, setuptools, wheel and distribute as roots.
 
     Returns:
-        The :class:`Tree`. Forward roots are the top-level packages
-        (``declared``, ``requested`` or ``root``), sorted by name.
+        The :class:`Tree`; forward roots are the top-level packages, sorted by name.
 
     Raises:
         InputError: a name in ``packages`` is not installed.
@@ -111,8 +104,7 @@ def build_tree(
         else:
             reasons = snapshot.reasons
             roots = [n for n in listed if n not in reasons or reasons[n].top_level]
-    expanded: set[NormalizedName] = set()
-    walk = _Walk(dists=dists, adjacency=adjacency, reverse=reverse, expanded=expanded)
+    walk = _Walk(dists=dists, adjacency=adjacency, reverse=reverse)
     return Tree(roots=tuple(walk.expand(name) for name in roots), reverse=reverse)
 
 
@@ -123,18 +115,14 @@ class _Walk:
     dists: dict[NormalizedName, InstalledDistribution]
     adjacency: dict[NormalizedName, list[Edge]]
     reverse: bool
-    expanded: set[NormalizedName]
+    expanded: set[NormalizedName] = field(default_factory=set)
     """Packages shown with their children already (met again: ``repeated``)."""
 
     def _next(self, edge: Edge) -> NormalizedName:
         return edge.parent if self.reverse else edge.child
 
     def expand(self, root: NormalizedName) -> TreeNode:
-        """Build the subtree of ``root`` depth first, with a stack of its own (no recursion).
-
-        A chain of dependencies is as deep as the environment makes it (a
-        thousand levels is a RecursionError for a recursive walk).
-        """
+        """Build the subtree of ``root`` depth first, with a stack of its own (no recursion)."""
         frames: list[_Frame] = []
         on_path: set[NormalizedName] = set()  # the ancestors of the node being entered
         done = self._enter(root, None, frames, on_path)

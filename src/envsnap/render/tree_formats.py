@@ -1,10 +1,9 @@
 """Renderers of a dependency :class:`~envsnap.render.tree.Tree`: text, JSON, DOT, Mermaid.
 
-Each is a pure ``render_*(tree) -> str``; :func:`envsnap.render.render_tree` maps the
-``--format`` names to them. Each walks the tree with a stack of its own, so a
-chain of any depth renders (a recursive walk, ``json.dumps`` of nested data
-included, stops with RecursionError near a thousand levels), and each escapes
-the control characters of its text (:func:`envsnap._text.printable`).
+Each is a pure ``render_*(tree) -> str`` that escapes control characters
+(:func:`envsnap._text.printable`) and walks the tree with a stack of its own, so a chain
+of any depth renders (a recursive walk, ``json.dumps`` of nested data included, stops
+with RecursionError near a thousand levels).
 """
 
 from __future__ import annotations
@@ -17,13 +16,7 @@ from envsnap._text import printable
 if TYPE_CHECKING:
     from envsnap.render.tree import Tree, TreeNode
 
-__all__ = [
-    "TREE_SCHEMA",
-    "render_dot",
-    "render_json",
-    "render_mermaid",
-    "render_text",
-]
+__all__ = ["TREE_SCHEMA", "render_dot", "render_json", "render_mermaid", "render_text"]
 
 TREE_SCHEMA = "envsnap.tree/1"
 """The ``schema`` field of the JSON tree."""
@@ -42,63 +35,51 @@ def _label(node: TreeNode, *, reverse: bool) -> str:
     return text
 
 
-def _children(node: TreeNode) -> list[tuple[TreeNode, bool]]:
-    """Return ``(child, whether it is the last)`` for ``node``'s children, the last first.
-
-    Pushed on a stack in this order, the first child is taken first.
-    """
-    last = len(node.children) - 1
-    return [(child, i == last) for i, child in reversed(list(enumerate(node.children)))]
+def _last_first(nodes: tuple[TreeNode, ...]) -> list[tuple[TreeNode, bool]]:
+    """Return ``(node, whether it is the last)``, the last first: a stack then pops the first."""
+    last = len(nodes) - 1
+    return [(node, i == last) for i, node in reversed(list(enumerate(nodes)))]
 
 
 def render_text(tree: Tree) -> str:
-    """Render an indented tree with box-drawing branches, one package per line.
+    """Render an indented tree with box-drawing branches, one package per line and a newline.
 
-    In a reversed tree, ``[requires: SPEC]`` is what the dependent asks of its
-    parent line; in a forward tree, ``[required: SPEC]`` is what the parent
-    asks of the package. ``(see above)`` marks a subtree shown earlier,
-    ``(cycle)`` a package that is its own ancestor. Ends with a newline
-    (empty output for an empty environment).
+    ``[requires: SPEC]`` (reversed tree) is what the dependent asks of its parent line,
+    ``[required: SPEC]`` what the parent asks of the package; ``(see above)`` marks a
+    subtree shown earlier, ``(cycle)`` a package that is its own ancestor.
     """
     lines: list[str] = []
-    for root in tree.roots:
-        lines.append(_label(root, reverse=tree.reverse))
-        # (node, the prefix of its line, whether it is its parent's last child)
-        stack = [(child, "", last) for child, last in _children(root)]
-        while stack:
-            node, prefix, last = stack.pop()
-            branch = "└── " if last else "├── "
-            lines.append(f"{prefix}{branch}{_label(node, reverse=tree.reverse)}")
-            below = prefix + ("    " if last else "│   ")
-            stack += [(child, below, end) for child, end in _children(node)]
+    # (node, the start of its line, the indent of its children's lines)
+    stack = [(root, "", "") for root in reversed(tree.roots)]
+    while stack:
+        node, lead, indent = stack.pop()
+        lines.append(lead + _label(node, reverse=tree.reverse))
+        stack += [
+            (child, indent + ("└── " if last else "├── "), indent + ("    " if last else "│   "))
+            for child, last in _last_first(node.children)
+        ]
     return printable("".join(f"{line}\n" for line in lines), lines=True)
 
 
-_NODE_FIELDS = ("name", "display_name", "version", "requirement", "extra", "repeated", "cycle")
-"""The fields of a JSON node before ``children``, in order."""
-
-
-def _node_fields(node: TreeNode) -> tuple[object, ...]:
-    """Return the values of :data:`_NODE_FIELDS` for ``node``."""
-    return (
-        node.name,
-        node.display_name,
-        str(node.version),
-        str(node.requirement) if node.requirement else None,
-        node.extra,
-        node.repeated,
-        node.cycle,
-    )
+def _node_fields(node: TreeNode) -> dict[str, object]:
+    """Return the fields of a JSON node before ``children``, in order."""
+    return {
+        "name": node.name,
+        "display_name": node.display_name,
+        "version": str(node.version),
+        "requirement": str(node.requirement) if node.requirement else None,
+        "extra": node.extra,
+        "repeated": node.repeated,
+        "cycle": node.cycle,
+    }
 
 
 def render_json(tree: Tree) -> str:
     """Render the tree as JSON: ``{"schema", "reverse", "roots": [node...]}``.
 
-    Each node is ``{"name", "display_name", "version", "requirement", "extra",
-    "repeated", "cycle", "children"}``; ``requirement`` is the dependent's
-    PEP 508 requirement string (``null`` for a root). The text is what
-    ``json.dumps(data, indent=2, ensure_ascii=False)`` writes for that data,
-    written node by node so that no depth is too deep.
+    Each node is :func:`_node_fields` then ``"children"``; ``requirement`` is the
+    dependent's PEP 508 requirement (``null`` for a root). The text is what
+    ``json.dumps(data, indent=2, ensure_ascii=False)`` writes, written node by node.
     """
     import json  # noqa: PLC0415 - 3 ms, for this format only
 
@@ -112,7 +93,7 @@ def render_json(tree: Tree) -> str:
         out.append('  "roots": [')
         # a node to write (node, its depth, whether it is the last of its list), or a line
         stack: list[tuple[TreeNode, int, bool] | str] = [
-            (root, 2, last) for root, last in _children_of(tree.roots)
+            (root, 2, last) for root, last in _last_first(tree.roots)
         ]
         while stack:
             item = stack.pop()
@@ -122,23 +103,18 @@ def render_json(tree: Tree) -> str:
             node, depth, last = item
             pad, comma = "  " * depth, "" if last else ","
             out.append(pad + "{")
-            values = zip(_NODE_FIELDS, _node_fields(node), strict=True)
-            out += [f"{pad}  {dumps(key)}: {dumps(value)}," for key, value in values]
+            out += [
+                f"{pad}  {dumps(key)}: {dumps(value)}," for key, value in _node_fields(node).items()
+            ]
             if not node.children:
                 out += [f'{pad}  "children": []', f"{pad}}}{comma}"]
                 continue
             out.append(f'{pad}  "children": [')
             stack += [f"{pad}}}{comma}", f"{pad}  ]"]
-            stack += [(child, depth + 2, end) for child, end in _children(node)]
+            stack += [(child, depth + 2, end) for child, end in _last_first(node.children)]
         out.append("  ]")
     out.append("}")
     return printable("\n".join(out), lines=True) + "\n"
-
-
-def _children_of(nodes: tuple[TreeNode, ...]) -> list[tuple[TreeNode, bool]]:
-    """:func:`_children` for a tuple of nodes (the roots)."""
-    last = len(nodes) - 1
-    return [(node, i == last) for i, node in reversed(list(enumerate(nodes)))]
 
 
 def _graph(tree: Tree) -> tuple[list[TreeNode], list[tuple[TreeNode, TreeNode, str]]]:
