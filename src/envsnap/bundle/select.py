@@ -1,14 +1,8 @@
 """Which file of each package a bundle holds: the one an installer takes on each target.
 
-- In a pylock file (:func:`for_pylock`), PEP 751's own selection
-  (``Pylock.select`` of :mod:`packaging.pylock`, one package at a time so
-  every package that lacks a file is named), with every extra and dependency
-  group it declares, so a restore with ``--extra`` or ``--group`` finds its
-  files too.
-- For a requirements file (:func:`for_requirements`), pip's rule over the
-  files the index lists for each pin (the wheel whose best tag comes first,
-  else the sdist), among those whose sha256 the file allows when it gives
-  hashes; a direct archive URL as written.
+A pylock file: PEP 751's ``Pylock.select``, one package at a time (so every
+package that lacks a file is named), every extra and dependency group counted.
+A requirements file: pip's rule over the files the index lists for each pin.
 """
 
 from __future__ import annotations
@@ -139,10 +133,8 @@ def for_requirements(
 ) -> Planned:
     """Choose, for each target, the file pip installs of each pin of a requirements file.
 
-    Index pins take their files from the index pip would use (the hash
-    sources freeze uses, :func:`envsnap.index.repository.source_for`), as
-    :func:`~envsnap.bundle.select.pick_file` chooses; direct archive URLs are
-    taken as written.
+    Index pins: from the index pip would use (:func:`envsnap.index.repository.source_for`),
+    as :func:`pick_file` chooses; direct archive URLs as written.
 
     Raises:
         InputError: an unpinned, VCS, directory or editable package, or an
