@@ -17,7 +17,7 @@ from envsnap.bundle.members import SDIST_NOTE
 from envsnap.errors import InputError, OperationError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Sequence
 
     from packaging.markers import Environment
     from packaging.pylock import Package, Pylock
@@ -93,9 +93,7 @@ def for_pylock(lock: Lock, base: Path, targets: Sequence[BundleTarget]) -> Plann
         for n, p in enumerate(pylock.packages)
         if n not in chosen
     ]
-    notes += _sdist_notes(
-        (pylock.packages[n].name, f) for n, by_key in chosen.items() for f in by_key.values()
-    )
+    notes += _sdist_notes(pylock.packages, chosen)
     return Planned(pylock=pylock, chosen=chosen, packages=[], notes=notes)
 
 
@@ -186,9 +184,7 @@ def for_requirements(
             + (f" (and {len(lacking) - 5} more)" if len(lacking) > 5 else ""),
             hint="bundle for other targets, or name an index that has them",
         )
-    notes = _sdist_notes(
-        (packages[n].name, f) for n, by_key in chosen.items() for f in by_key.values()
-    )
+    notes = _sdist_notes(packages, chosen)
     return Planned(pylock=None, chosen=chosen, packages=packages, notes=notes)
 
 
@@ -261,11 +257,12 @@ def _requirements_package(pin: LockedPackage, index: str | None) -> Package:
     )
 
 
-def _sdist_notes(items: Iterator[tuple[str, DistFile]] | Any) -> list[str]:  # noqa: ANN401
+def _sdist_notes(packages: Sequence[Package], chosen: dict[int, dict[str, DistFile]]) -> list[str]:
     return sorted(
         {
-            f"{name}: {file.filename} {SDIST_NOTE}"
-            for name, file in items
+            f"{packages[n].name}: {file.filename} {SDIST_NOTE}"
+            for n, by_key in chosen.items()
+            for file in by_key.values()
             if not file.is_wheel and file.filename.endswith((".tar.gz", ".zip"))
         }
     )

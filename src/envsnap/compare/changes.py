@@ -101,12 +101,8 @@ class Report:
 
     def by_kind(self) -> dict[ChangeKind, list[Change]]:
         """Group the items by kind, in :data:`KINDS` order, leaving out empty kinds."""
-        groups: dict[ChangeKind, list[Change]] = {}
-        for kind in KINDS:
-            items = [c for c in self.changes if c.kind == kind]
-            if items:
-                groups[kind] = items
-        return groups
+        groups = {kind: [c for c in self.changes if c.kind == kind] for kind in KINDS}
+        return {kind: items for kind, items in groups.items() if items}
 
     def counts(self) -> dict[ChangeKind, int]:
         """Return the number of items of each kind present, in :data:`KINDS` order."""

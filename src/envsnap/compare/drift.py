@@ -41,6 +41,8 @@ __all__ = [
     "lock_from_snapshot",
 ]
 
+_Node = tuple[NormalizedName, NormalizedName | None]  # a package, or one of its extras
+
 
 def lock_from_snapshot(snapshot: Snapshot, *, include_tools: bool = True) -> Lock:
     """Describe an environment as a :class:`Lock` of format ``environment`` (what freeze writes).
@@ -236,14 +238,12 @@ def _chain(snapshot: Snapshot, name: NormalizedName, extra: str, unmet: Unsatisf
         return []
     dists = {d.name: d for d in snapshot.distributions}
     edges = DependencyGraph(snapshot.environment.markers, dists).walk(*start)[0]
-    came: dict[
-        tuple[NormalizedName, NormalizedName | None], tuple[NormalizedName, NormalizedName | None]
-    ] = {}
+    came: dict[_Node, _Node] = {}
     for edge in edges:
         for wanted in edge.requirement.extras:
             came.setdefault((edge.child, canonicalize_name(wanted)), (edge.parent, edge.extra))
-    links: list[tuple[NormalizedName, NormalizedName | None]] = []
-    node: tuple[NormalizedName, NormalizedName | None] = (unmet.dependent, unmet.extra)
+    links: list[_Node] = []
+    node: _Node = (unmet.dependent, unmet.extra)
     while node != start and len(links) <= len(came):
         links.append(node)
         if node not in came:
