@@ -23,7 +23,7 @@ from envsnap.bundle.members import CHUNK, FILES_DIR, LOCK_NAME
 from envsnap.errors import InputError, OperationError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping, Sequence
+    from collections.abc import Iterable, Mapping, Sequence
     from pathlib import Path
 
     from packaging.pylock import Package
@@ -43,7 +43,7 @@ file does not record the extras its top-level lines ask for, and envsnap's own p
 files do (check compares them)."""
 
 
-def member_names(files: Iterator[DistFile] | Any) -> dict[str, str]:  # noqa: ANN401
+def member_names(files: Iterable[DistFile]) -> dict[str, str]:
     """``{sha256: files/NAME}``; a name shared by two different files gets a hash directory."""
     by_name: dict[str, list[str]] = {}
     for file in files:

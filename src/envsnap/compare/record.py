@@ -59,15 +59,9 @@ class RecordEntry:
 
 
 def read_record(dist_info: Path) -> list[RecordEntry] | None:
-    """Read the verifiable rows of ``dist_info/RECORD``.
+    """Read the rows of ``dist_info/RECORD`` with a hash ``hashlib`` knows, in file order.
 
-    Args:
-        dist_info: a ``*.dist-info`` directory.
-
-    Returns:
-        The rows that carry a hash with an algorithm ``hashlib`` knows, in file
-        order; ``None`` when there is no ``RECORD`` (egg-info installs, some
-        distro packages).
+    Returns ``None`` when there is no ``RECORD`` (egg-info installs, some distro packages).
 
     Raises:
         OperationError: the RECORD exists but cannot be read, is not a regular
@@ -130,13 +124,9 @@ def _digest_all(entries: list[RecordEntry]) -> list[str | None]:
 def verify_distribution(dist: InstalledDistribution) -> list[Change]:
     """Compare the files of one distribution with its ``RECORD`` (in this thread).
 
-    Args:
-        dist: an installed distribution (``*.dist-info``; others have no RECORD).
-
-    Returns:
-        One ``file-modified`` or ``file-missing`` :class:`Change` per file
-        that differs, in RECORD order; ``path`` is the absolute file path,
-        ``expected``/``found`` the ``algorithm=digest`` values.
+    Returns one ``file-modified`` or ``file-missing`` :class:`Change` per file that
+    differs, in RECORD order (``path`` the absolute file, ``expected``/``found``
+    ``algorithm=digest``); none for a distribution without ``*.dist-info``.
 
     Raises:
         OperationError: a RECORD or a listed file exists but cannot be read.
@@ -173,10 +163,9 @@ def verify_files(
 ) -> list[Change]:
     """Hash every file listed in the RECORD of each installed distribution.
 
-    What ``pip`` never checks and no peer does: an installed file edited by
-    hand, or deleted, after install. Only the environment's own
-    distributions are verified (as :meth:`Snapshot.listed` shows them;
-    pip/setuptools/wheel included by default, as they are code too).
+    What ``pip`` never checks and no peer does: an installed file edited or
+    deleted after install. The distributions :meth:`Snapshot.listed` shows are
+    verified (pip/setuptools/wheel/distribute too unless ``include_tools`` is false).
 
     Args:
         snapshot: the environment.
