@@ -269,14 +269,10 @@ def _sdist_notes(packages: Sequence[Package], chosen: dict[int, dict[str, DistFi
 
 
 def select_one(pylock: Pylock, package: Package, target: BundleTarget) -> Any:  # noqa: ANN401
-    """Return the entry PEP 751 installs of ``package`` on ``target``.
+    """Return the entry PEP 751 installs of ``package`` on ``target``, all extras and groups on.
 
-    Every extra and dependency group the lock declares counts as asked for.
-
-    Returns:
-        A ``PackageWheel``, ``PackageSdist``, ``PackageArchive``,
-        ``PackageDirectory`` or ``PackageVcs`` of packaging's pylock; ``None``
-        when the package's marker leaves it out.
+    Returns a wheel, sdist, archive, directory or VCS entry of packaging's pylock,
+    or ``None`` when the package's marker leaves it out.
 
     Raises:
         PylockSelectError: no wheel for the target's tags and no sdist, or the

@@ -47,14 +47,13 @@ _Node = tuple[NormalizedName, NormalizedName | None]  # a package, or one of its
 def lock_from_snapshot(snapshot: Snapshot, *, include_tools: bool = True) -> Lock:
     """Describe an environment as a :class:`Lock` of format ``environment`` (what freeze writes).
 
+    Every distribution :meth:`Snapshot.listed` shows, pinned to its installed version
+    and origin, with ``top_level``/``reason`` and its top-level extras.
+
     Args:
         snapshot: the environment.
-        include_tools: keep pip, setuptools, wheel, distribute (freeze's
-            ``--all``); kept by default so a lock that pins them can be compared.
-
-    Returns:
-        Every distribution :meth:`Snapshot.listed` shows, pinned to its installed
-        version and origin, with ``top_level``/``reason`` and its top-level extras.
+        include_tools: keep pip, setuptools, wheel, distribute (freeze's ``--all``); by
+            default, so a lock that pins them is compared.
     """
     packages = []
     for dist in snapshot.listed(include_tools=include_tools):
@@ -89,25 +88,17 @@ def compare_env_to_lock(
     extras: Collection[str] = (),
     groups: Collection[str] | None = None,
 ) -> Report:
-    """Compare an environment against the lock it should match.
+    """Compare an environment with the lock it should match, as ``pip freeze`` and ``pip check`` do.
 
-    The lock is first narrowed to the entries whose marker holds there (PEP
-    508, :meth:`Lock.for_environment`), as pip and uv install it. Then, as
-    ``pip freeze`` and ``pip check`` show it: a locked package not installed
-    is ``missing``; one :meth:`Snapshot.listed` shows (pip, setuptools, wheel
-    left out unless ``include_tools``) that the lock lacks is ``extra``;
-    another version is ``changed``, another origin (index, editable, direct
-    URL, VCS commit, archive hash) ``source-changed``; an unmet requirement of
-    an installed package is ``broken``, and so is an extra the lock asks for
-    (``a[x]``) whose requirements are not installed. Another classification
-    (``reclassified``) or other extras on a top-level line
-    (``extras-changed``) are reported when both sides record them, and are
-    not drift when the lock pins every package (``pip install -r`` marks
-    every package requested: the classification changes, not the packages).
-
-    A lock that does not pin what its entries require (``Lock.complete``
-    false: a hand-written or top-level-only file) names only what the user
-    wants: those requirements are then not ``extra``, and a note says so.
+    The lock is first narrowed to the entries whose marker holds there (PEP 508,
+    :meth:`Lock.for_environment`). Kinds: ``missing``, ``extra`` (among what
+    :meth:`Snapshot.listed` shows), ``changed``, ``source-changed``, ``broken``
+    (an unmet requirement, or an extra the lock asks for, ``a[x]``, not met),
+    ``reclassified`` and ``extras-changed`` (when both sides record them; not
+    drift when the lock pins every package, as ``pip install -r`` marks every
+    package requested). A lock that does not pin what its entries require
+    (``Lock.complete`` false) names only what the user wants: those requirements
+    are then not ``extra``, and a note says so.
 
     Args:
         snapshot: the environment (side b).

@@ -28,17 +28,14 @@ def compare_lock_to_project(
 ) -> Report:
     """Compare a lock with the dependencies ``pyproject.toml`` declares.
 
-    - ``missing-declared``: a declared requirement (``[project]
-      dependencies``, selected optional dependencies and PEP 735 groups)
-      the lock has no entry for; one with a marker only when ``markers`` are
-      given and it applies (a lock taken on Linux need not pin a Windows-only one).
-    - ``outside-specifier``: a pinned version no declared requirement of its
-      name allows (pre-releases allowed, as a pin is explicit); with
-      ``markers`` the lock is narrowed to that environment first.
-    - ``stale``: an entry the lock records as top-level because it was
-      ``declared`` (envsnap's files say so, pip-compile's ``# via NAME
-      (pyproject.toml)`` too) that the project no longer declares; one
-      ``requested``, ``root`` or without a recorded reason never is.
+    - ``missing-declared``: a declared requirement (``[project] dependencies``,
+      selected optional dependencies, PEP 735 groups) the lock has no entry for;
+      one with a marker only when ``markers`` are given and it applies.
+    - ``outside-specifier``: a pinned version no declared requirement of its name
+      allows (pre-releases allowed: a pin is explicit).
+    - ``stale``: an entry the lock records as ``declared`` (envsnap's files,
+      pip-compile's ``# via NAME (pyproject.toml)``) that the project no longer
+      declares; never one ``requested``, ``root`` or without a recorded reason.
 
     The project itself (``[project] name``) is never reported.
 
@@ -46,7 +43,8 @@ def compare_lock_to_project(
         lock: the lock (side a of the wording: what the file says).
         project: the declaration (side b), or a ``pyproject.toml`` path or its
             directory (:func:`envsnap.environment.project.as_project`).
-        markers: the PEP 508 marker values of the target, when known.
+        markers: the PEP 508 marker values of the target, when known: the lock
+            is narrowed to it first.
         ignore: names to leave out.
 
     Returns:
