@@ -2,19 +2,8 @@
 
 A bundle is a directory or a ``.zip`` file holding a PEP 751 ``pylock.toml``
 whose every file has a relative ``path`` and its hash, next to those files
-(:mod:`~envsnap.bundle.members`: the format and the rule that tells a bundle
-from a lock file). One module per concern:
-
-1. :mod:`~envsnap.bundle.targets`: the targets a bundle covers (this machine,
-   a portable lock's own, or ``--python-version``/``--platform``);
-2. :mod:`~envsnap.bundle.select`: the file each package needs on each;
-3. :mod:`~envsnap.bundle.make`: fetch those files (each checked against its
-   hash), and :mod:`~envsnap.bundle.write`: stream them, with the new lock,
-   into a directory or zip file;
-4. :mod:`~envsnap.bundle.unpack`: check every file before a restore builds
-   anything (unpacking a zip file) and restore offline;
-5. :mod:`~envsnap.bundle.complete`: is a bundle complete for a Python and a
-   platform, and what does it lack.
+(:mod:`~envsnap.bundle.members`). Made in stages: ``targets`` -> ``select`` ->
+``make`` (fetch) -> ``write``; used by ``unpack`` (restore) and ``complete`` (check).
 """
 
 from __future__ import annotations

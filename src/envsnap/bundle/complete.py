@@ -1,13 +1,8 @@
 """Check whether a bundle is complete for a Python and a platform, and what it lacks.
 
-:func:`check_bundle` hashes every file of the bundle against its lock (a
-damaged bundle is exit 2, as for a restore), then asks, for each target,
-what PEP 751 would install there (``Pylock.select``, every extra and
-dependency group counted) and whether the bundle holds that file. The answer
-is a :class:`BundleCheck`: per target, the packages that lack a file, the
-sdists a restore would have to build, and whether the lock's
-``environments`` or ``requires-python`` leave the target out (an installer
-refuses the whole lock there).
+After every file is checked against its hash (exit 2, as for a restore), each
+target is asked what PEP 751 installs there (``Pylock.select``, every extra and
+dependency group counted) and whether the bundle holds that file.
 """
 
 from __future__ import annotations
@@ -78,15 +73,11 @@ def check_bundle(
 
     Args:
         path: a directory or ``.zip`` file made by ``envsnap bundle``.
-        python: the interpreter to check for (default: the one a restore of
-            the bundle picks, as ``restore`` finds it).
+        python: the interpreter to check for (default: the one ``restore`` picks).
         python_versions: ``--python-version`` (``3.12``, ``3.10-3.13``): check
             for these CPython versions instead.
         platforms: ``--platform`` names (default with ``python_versions``:
             this machine's platform).
-
-    Returns:
-        The :class:`BundleCheck`.
 
     Raises:
         InputError: not a bundle, a file that does not match the lock (each
@@ -130,14 +121,13 @@ def _check_target(lock: Lock, target: BundleTarget) -> TargetCheck:
         try:
             entry = select_one(pylock, package, target)
         except PylockSelectError as exc:
-            installed += 1
             lacking.append(f"{label}: {_why(str(exc), package)}")
-            continue
-        if entry is None:
-            continue
+        else:
+            if entry is None:
+                continue
+            if entry is package.sdist:
+                sdists.append(f"{label} ({entry.filename})")
         installed += 1
-        if entry is package.sdist:
-            sdists.append(f"{label} ({entry.filename})")
     return TargetCheck(
         target=target.name,
         packages=installed,

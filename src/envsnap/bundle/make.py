@@ -1,11 +1,7 @@
 """Make a bundle: a lock and the files it needs, fetched, checked and written side by side.
 
-:func:`make_bundle` reads a lock (pylock or requirements), works out the
-targets it covers (:mod:`envsnap.bundle.targets`), chooses each package's
-file for each target (:mod:`envsnap.bundle.select`), fetches them
-(:func:`envsnap.index.download.fetch_all`: into envsnap's file cache, each
-checked against its sha256; a file already cached is not fetched again) and
-writes the bundle (:mod:`envsnap.bundle.write`).
+Files are fetched into envsnap's file cache (a cached file is not fetched
+again), each checked against its sha256.
 """
 
 from __future__ import annotations
@@ -20,9 +16,6 @@ from envsnap.index.settings import IndexOptions
 
 if TYPE_CHECKING:
     from pathlib import Path
-
-    from envsnap.index.http import HttpClient
-    from envsnap.index.settings import IndexSettings
 
 __all__ = ["BundleOptions", "BundleResult", "make_bundle"]
 
@@ -62,16 +55,9 @@ class BundleResult:
 
 
 def make_bundle(lock_path: Path, options: BundleOptions) -> BundleResult:
-    """Write a bundle of ``lock_path`` (see the module docstring).
+    """Write a bundle of ``lock_path``: a ``pylock.toml`` or a pinned requirements file.
 
     Each stage (``targets``, ``fetch``, ``write``) goes to :mod:`envsnap._report`.
-
-    Args:
-        lock_path: a ``pylock.toml`` or a pinned requirements file.
-        options: see :class:`BundleOptions`.
-
-    Returns:
-        The :class:`BundleResult`.
 
     Raises:
         LockFileError: the lock is missing or invalid.
@@ -89,6 +75,7 @@ def make_bundle(lock_path: Path, options: BundleOptions) -> BundleResult:
     from envsnap.bundle.targets import bundle_targets  # noqa: PLC0415
     from envsnap.index.download import fetch_all  # noqa: PLC0415
     from envsnap.index.file_cache import FileCache, default_cache_dir  # noqa: PLC0415
+    from envsnap.index.http import HttpClient  # noqa: PLC0415
     from envsnap.index.secure import check_secure  # noqa: PLC0415
     from envsnap.lockfiles.readers import read_lock  # noqa: PLC0415
     from envsnap.restore.sources import index_settings_for, refuse_expansions  # noqa: PLC0415
@@ -110,7 +97,7 @@ def make_bundle(lock_path: Path, options: BundleOptions) -> BundleResult:
     )
     _report.stage("targets", ", ".join(t.name for t in targets))
     settings = index_settings_for(lock, lock_path, options.index, commands=("download", "install"))
-    with _client(settings) as http:
+    with HttpClient.from_settings(settings) as http:
         if lock.pylock is not None:
             planned = for_pylock(lock, lock_path.parent.absolute(), targets)
         else:
@@ -136,9 +123,3 @@ def make_bundle(lock_path: Path, options: BundleOptions) -> BundleResult:
         size=sum(sizes.values()),
         notes=tuple(planned.notes),
     )
-
-
-def _client(settings: IndexSettings) -> HttpClient:
-    from envsnap.index.http import HttpClient  # noqa: PLC0415
-
-    return HttpClient.from_settings(settings)

@@ -1,23 +1,11 @@
 """The bundle format: a ``pylock.toml`` and the files it names by relative path.
 
-A bundle is a directory, or a ``.zip`` file, holding at its top a
-``pylock.toml`` (PEP 751) whose every wheel, sdist and archive has a
-``path`` relative to the bundle (``files/NAME``) and a ``sha256``, next to
-those files. It is a plain PEP 751 lock: pip (26.1+) and uv install an
-unpacked bundle as they install any lock with local paths. A file entry may
-keep the ``url`` it was downloaded from beside its ``path`` (installers take
-the path); envsnap records that URL as the installed file's provenance.
-
-The rule envsnap applies (:func:`is_bundle`): the argument of ``restore`` or
-``check`` is a bundle when it is a directory or a file whose name ends in
-``.zip``; any other file is a lock file. Inside, every package must come from
-a file of the bundle: a package with a URL only, a VCS or directory source,
-or a path that leaves the bundle makes it no bundle (exit 2).
-
-This module reads what a bundle promises (:func:`read_members`) and checks
-its files against it (:func:`verify`), streaming each one (never held in
-memory), from a directory in place or from a zip member, unpacking it when
-asked.
+A bundle is a directory, or a ``.zip`` file, holding at its top a PEP 751
+``pylock.toml`` whose every wheel, sdist and archive has a ``path`` relative
+to the bundle (``files/NAME``) and a ``sha256``: pip (26.1+) and uv install it
+as any lock with local paths. A kept ``url`` is the installed file's provenance.
+Every package must come from a file of the bundle (else exit 2). Files are
+checked streaming, from a directory in place or from zip members.
 """
 
 from __future__ import annotations
@@ -71,11 +59,7 @@ SDIST_NOTE = (
 
 
 def is_bundle(path: Path) -> bool:
-    """Return whether ``restore`` and ``check`` take ``path`` as a bundle.
-
-    A directory, or a file whose name ends in ``.zip``, is a bundle; any
-    other path is a lock file (see the module docstring).
-    """
+    """Return whether ``restore`` and ``check`` take ``path`` as a bundle: a directory or .zip."""
     return path.is_dir() or path.suffix.lower() == ".zip"
 
 
@@ -98,26 +82,18 @@ class Member:
 
 
 def member_path(value: str, *, where: str) -> str:
-    """Return a lock's ``path`` as a member name, refusing one that leaves the bundle.
-
-    Args:
-        value: the ``path`` as written in the lock.
-        where: where it is written (``BUNDLE/pylock.toml (at packages[3].wheels[0])``).
-
-    Returns:
-        The normalized POSIX path (``files/x.whl``).
+    """Return a lock's ``path`` (written at ``where``) as a normalized POSIX member name.
 
     Raises:
         InputError: an absolute path, a drive, a backslash, ``..`` or an empty part.
     """
     pure = PurePosixPath(value)
-    parts = pure.parts
     if (
         not value
         or "\\" in value
         or pure.is_absolute()
-        or ":" in (parts[0] if parts else "")
-        or any(part in {"..", "."} for part in parts)
+        or ":" in (pure.parts[0] if pure.parts else "")
+        or any(part in {"..", "."} for part in pure.parts)
     ):
         raise InputError(
             f"{where}: path {value!r} leaves the bundle; refused, nothing was built",
@@ -128,15 +104,9 @@ def member_path(value: str, *, where: str) -> str:
 
 
 def read_members(pylock: Pylock, lock_file: str) -> list[Member]:
-    """Return every file a bundle's lock names, refusing a package not in the bundle.
+    """Return one :class:`Member` per file a bundle's lock names, in order, each path once.
 
-    Args:
-        pylock: the bundle's validated lock.
-        lock_file: how to name the lock in messages (``web.zip/pylock.toml``).
-
-    Returns:
-        One :class:`Member` per wheel, sdist and archive, in the lock's order
-        (a path named twice is listed once).
+    ``lock_file`` is how messages name the lock (``web.zip/pylock.toml``).
 
     Raises:
         InputError: a package from a VCS or a directory, a file with a URL
@@ -202,11 +172,8 @@ def _not_a_bundle(where: str, why: str) -> InputError:
 class BundleSource:
     """Read a bundle's files: a directory in place, or the members of a zip file.
 
-    Args:
-        path: the bundle.
-
     Raises:
-        InputError: not a directory nor a readable zip file.
+        InputError: ``path`` is not a directory nor a readable zip file.
     """
 
     def __init__(self, path: Path) -> None:
@@ -266,26 +233,15 @@ def verify(
     *,
     unpack_to: Path | None = None,
 ) -> int:
-    """Check every member against its hash, streaming it (and copying it to ``unpack_to``).
+    """Check every member against its hash, streaming it; return their total size in bytes.
 
-    Every member is read once, whole: its bytes are hashed as they are read
-    (and written to ``unpack_to / member`` when given), never held in memory;
-    a zip member's CRC is checked too. All members are checked before the
-    first damaged one is reported, so the error names them all.
-
-    Args:
-        bundle: the bundle, for messages.
-        source: its files.
-        members: what its lock promises (:func:`read_members`).
-        unpack_to: a directory to copy the members into, or ``None``.
-
-    Returns:
-        The total size of the members, in bytes.
+    Each member is read once, never held in memory (a zip member's CRC is checked
+    too) and copied to ``unpack_to`` when given; all are checked first, so the
+    error names every damaged one (``bundle`` names the bundle).
 
     Raises:
         InputError: a member is missing, unreadable, longer than the lock
-            says, or its hash is not the lock's (exit 2, each one named;
-            nothing was built).
+            says, or its hash is not the lock's (exit 2).
     """
     damaged: list[str] = []
     total = 0
@@ -316,13 +272,12 @@ def _check_one(
 
     digest = hashlib.new(member.algorithm)
     size = 0
-    limit = member.size
     try:
         with source.open(member.path) as handle, _target(unpack_to, member.path) as out:
             while chunk := handle.read(CHUNK):
                 size += len(chunk)
-                if limit is not None and size > limit:
-                    return f"longer than the {limit} bytes the lock says", size
+                if member.size is not None and size > member.size:
+                    return f"longer than the {member.size} bytes the lock says", size
                 digest.update(chunk)
                 if out is not None:
                     out.write(chunk)
@@ -348,10 +303,9 @@ def _target(root: Path | None, member: str) -> contextlib.AbstractContextManager
 
 
 def lock_file(source: BundleSource, scratch: Path) -> Path:
-    """Return the path of the bundle's ``pylock.toml``, copied into ``scratch`` from a zip.
+    """Return the bundle's ``pylock.toml``: in place, or copied into ``scratch`` from a zip.
 
-    A directory's lock is read in place (its paths resolve from there); a zip
-    member is copied out first (at most :data:`envsnap._io.LOCK_FILE_LIMIT` bytes).
+    A zip's copy is at most :data:`envsnap._io.LOCK_FILE_LIMIT` bytes.
 
     Raises:
         InputError: there is none, it cannot be read, or it is too large.
@@ -407,17 +361,13 @@ def checked(path: Path, *, unpack: bool = False) -> Iterator[tuple[Lock, list[Me
 
     Raises:
         InputError: no such bundle, not a zip file, no ``pylock.toml`` at its
-            top, an invalid lock, a package that is not a file of the bundle,
-            or a file missing or different from its lock (exit 2).
+            top, an invalid lock, a package not a file of the bundle, or a file
+            missing or different from its lock (exit 2).
     """
     import tempfile  # noqa: PLC0415
 
     from envsnap.lockfiles.pylock.read import load  # noqa: PLC0415
 
-    if not path.exists():
-        raise InputError(
-            f"{path}: no such bundle", hint="name a directory or .zip file made by envsnap bundle"
-        )
     with BundleSource(path) as source, tempfile.TemporaryDirectory(prefix="envsnap-") as scratch:
         lock = load(lock_file(source, Path(scratch)))
         members = read_members(lock.pylock, f"{path}/{LOCK_NAME}")

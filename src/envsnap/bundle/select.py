@@ -1,14 +1,8 @@
 """Which file of each package a bundle holds: the one an installer takes on each target.
 
-- In a pylock file (:func:`for_pylock`), PEP 751's own selection
-  (``Pylock.select`` of :mod:`packaging.pylock`, one package at a time so
-  every package that lacks a file is named), with every extra and dependency
-  group it declares, so a restore with ``--extra`` or ``--group`` finds its
-  files too.
-- For a requirements file (:func:`for_requirements`), pip's rule over the
-  files the index lists for each pin (the wheel whose best tag comes first,
-  else the sdist), among those whose sha256 the file allows when it gives
-  hashes; a direct archive URL as written.
+A pylock file: PEP 751's ``Pylock.select``, one package at a time (so every
+package that lacks a file is named), every extra and dependency group counted.
+A requirements file: pip's rule over the files the index lists for each pin.
 """
 
 from __future__ import annotations
@@ -23,7 +17,7 @@ from envsnap.bundle.members import SDIST_NOTE
 from envsnap.errors import InputError, OperationError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Sequence
 
     from packaging.markers import Environment
     from packaging.pylock import Package, Pylock
@@ -99,9 +93,7 @@ def for_pylock(lock: Lock, base: Path, targets: Sequence[BundleTarget]) -> Plann
         for n, p in enumerate(pylock.packages)
         if n not in chosen
     ]
-    notes += _sdist_notes(
-        (pylock.packages[n].name, f) for n, by_key in chosen.items() for f in by_key.values()
-    )
+    notes += _sdist_notes(pylock.packages, chosen)
     return Planned(pylock=pylock, chosen=chosen, packages=[], notes=notes)
 
 
@@ -139,10 +131,8 @@ def for_requirements(
 ) -> Planned:
     """Choose, for each target, the file pip installs of each pin of a requirements file.
 
-    Index pins take their files from the index pip would use (the hash
-    sources freeze uses, :func:`envsnap.index.repository.source_for`), as
-    :func:`~envsnap.bundle.select.pick_file` chooses; direct archive URLs are
-    taken as written.
+    Index pins: from the index pip would use (:func:`envsnap.index.repository.source_for`),
+    as :func:`pick_file` chooses; direct archive URLs as written.
 
     Raises:
         InputError: an unpinned, VCS, directory or editable package, or an
@@ -194,9 +184,7 @@ def for_requirements(
             + (f" (and {len(lacking) - 5} more)" if len(lacking) > 5 else ""),
             hint="bundle for other targets, or name an index that has them",
         )
-    notes = _sdist_notes(
-        (packages[n].name, f) for n, by_key in chosen.items() for f in by_key.values()
-    )
+    notes = _sdist_notes(packages, chosen)
     return Planned(pylock=None, chosen=chosen, packages=packages, notes=notes)
 
 
@@ -269,25 +257,22 @@ def _requirements_package(pin: LockedPackage, index: str | None) -> Package:
     )
 
 
-def _sdist_notes(items: Iterator[tuple[str, DistFile]] | Any) -> list[str]:  # noqa: ANN401
+def _sdist_notes(packages: Sequence[Package], chosen: dict[int, dict[str, DistFile]]) -> list[str]:
     return sorted(
         {
-            f"{name}: {file.filename} {SDIST_NOTE}"
-            for name, file in items
+            f"{packages[n].name}: {file.filename} {SDIST_NOTE}"
+            for n, by_key in chosen.items()
+            for file in by_key.values()
             if not file.is_wheel and file.filename.endswith((".tar.gz", ".zip"))
         }
     )
 
 
 def select_one(pylock: Pylock, package: Package, target: BundleTarget) -> Any:  # noqa: ANN401
-    """Return the entry PEP 751 installs of ``package`` on ``target``.
+    """Return the entry PEP 751 installs of ``package`` on ``target``, all extras and groups on.
 
-    Every extra and dependency group the lock declares counts as asked for.
-
-    Returns:
-        A ``PackageWheel``, ``PackageSdist``, ``PackageArchive``,
-        ``PackageDirectory`` or ``PackageVcs`` of packaging's pylock; ``None``
-        when the package's marker leaves it out.
+    Returns a wheel, sdist, archive, directory or VCS entry of packaging's pylock,
+    or ``None`` when the package's marker leaves it out.
 
     Raises:
         PylockSelectError: no wheel for the target's tags and no sdist, or the

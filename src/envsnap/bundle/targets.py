@@ -1,13 +1,8 @@
 """The targets a bundle covers: each a Python on a platform, with its markers and tags.
 
-A target is a full PEP 508 marker environment and the PEP 425 tags it
-accepts (:class:`BundleTarget`). By default a bundle covers this machine: the
-interpreter ``restore`` would build the lock's venv from, probed for its
-exact markers and tags (:func:`machine_target`). A portable lock names its
-own targets (:func:`lock_targets`: ``[tool.envsnap] targets`` of a pylock
-file, the ``# python:`` and ``# platforms:`` header of a requirements file);
-``--python-version`` and ``--platform`` name others (:func:`named_targets`,
-the tables of :mod:`envsnap.portable.targets`).
+By default this machine (the interpreter ``restore`` would use, probed for its
+PEP 508 markers and PEP 425 tags); a portable lock names its own;
+``--python-version`` and ``--platform`` name others (:mod:`envsnap.portable.targets`).
 """
 
 from __future__ import annotations
@@ -62,9 +57,7 @@ class BundleTarget:
 def machine_target(lock: Lock, *, python: str | None = None) -> BundleTarget:
     """Return this machine as a target: the interpreter a restore of ``lock`` would use.
 
-    Args:
-        lock: the lock (its recorded Python version or range).
-        python: ``--python``: an interpreter to use instead.
+    ``python`` (``--python``) names an interpreter to use instead.
 
     Raises:
         InputError: no matching interpreter.
@@ -104,10 +97,8 @@ def named_targets(
 
     Args:
         lock: the lock (its Python version or range when no version is named).
-        python_versions: ``3.12``, ``3.10-3.13`` or ``3.10,3.12``; ``None``:
-            the lock's Python.
-        platforms: names from :data:`envsnap.portable.targets.PLATFORMS`;
-            empty: this machine's platform.
+        python_versions: ``3.12``, ``3.10-3.13`` or ``3.10,3.12``; ``None``: the lock's Python.
+        platforms: names from :data:`envsnap.portable.targets.PLATFORMS`; empty: this machine's.
 
     Raises:
         InputError: an unknown platform or version, or none to be found.
@@ -121,9 +112,8 @@ def named_targets(
 def lock_targets(lock: Lock) -> tuple[BundleTarget, ...] | None:
     """Return the targets a portable lock names, or ``None`` for a lock that names none.
 
-    A portable pylock file lists them in ``[tool.envsnap] targets``
-    (``cp312-linux-x86_64``); a portable requirements file in its
-    ``# python:`` and ``# platforms:`` header lines.
+    From a pylock file's ``[tool.envsnap] targets`` (``cp312-linux-x86_64``), or
+    a requirements file's ``# python:`` and ``# platforms:`` header lines.
 
     Raises:
         InputError: a target name envsnap does not know.
@@ -233,9 +223,7 @@ def check_covers(lock: Lock, target: BundleTarget) -> None:
     if pylock is None:
         return
     python = Version(target.environment["python_full_version"])
-    if pylock.requires_python is not None and not pylock.requires_python.contains(
-        python, prereleases=True
-    ):
+    if pylock.requires_python and not pylock.requires_python.contains(python, prereleases=True):
         raise InputError(
             f"{lock.path}: requires-python {pylock.requires_python} leaves out {target.name}",
             hint="bundle for a Python the lock covers (--python-version)",

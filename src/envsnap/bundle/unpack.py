@@ -1,12 +1,8 @@
 """Open a bundle for a restore: check every file against its lock before anything is built.
 
-:func:`open_bundle` reads the bundle's ``pylock.toml``, refuses a package
-that is not a file of the bundle, and hashes every file the lock names: a
-directory in place, a zip file while its members are unpacked into a
-temporary directory (removed when the restore is done). One changed byte
-anywhere is exit 2 naming the file, before a venv is created or anything
-built. The restore that follows needs no network
-(:meth:`OpenedBundle.restore_options`: no index, uv ``--offline``).
+A zip file is unpacked into a temporary directory while it is checked; one
+changed byte is exit 2 naming the file. The restore that follows needs no
+network (:meth:`OpenedBundle.restore_options`).
 """
 
 from __future__ import annotations
@@ -44,10 +40,8 @@ class OpenedBundle:
     def restore_options(self, options: RestoreOptions) -> tuple[RestoreOptions, tuple[str, ...]]:
         """Return ``options`` for an offline restore of this bundle, and notes for the user.
 
-        No index at all (pip's variables and configuration are not read), the
-        installer offline (uv ``--offline``: no request, even to a proxy), and
-        no pip seeded from an index: the venv gets pip only when the lock pins
-        it, from the bundle.
+        No index (pip's settings are not read), uv ``--offline`` (no request,
+        even to a proxy), and pip in the venv only when the lock pins it.
 
         Raises:
             InputError: ``installer=pip`` (a bundle is restored with uv).
@@ -77,16 +71,13 @@ def open_bundle(path: Path) -> Iterator[OpenedBundle]:
     """Check a bundle's files against its lock and yield it, unpacked when it is a zip file.
 
     Args:
-        path: a directory or a ``.zip`` file made by ``envsnap bundle``
-            (:func:`envsnap.bundle.members.is_bundle`).
+        path: a directory or a ``.zip`` file made by ``envsnap bundle``.
 
     Yields:
         The :class:`OpenedBundle`; a zip file's temporary copy is removed on exit.
 
     Raises:
-        InputError: no such bundle, not a zip file, no ``pylock.toml`` at its
-            top, an invalid lock, a package that is not a file of the bundle,
-            or a file missing or different from its lock (exit 2).
+        InputError: as :func:`envsnap.bundle.members.checked` (exit 2).
     """
     from envsnap.bundle.members import checked  # noqa: PLC0415
 

@@ -1,22 +1,12 @@
 """Write a bundle: its lock, then its files streamed beside it, into a directory or zip file.
 
-The bundle's ``pylock.toml`` (:func:`lock_text`) is a PEP 751 lock whose
-every wheel, sdist and archive has a ``path`` (``files/NAME``,
-:func:`member_names`), its ``size`` and hash, and keeps the ``url`` it came
-from (installers take the path; envsnap records the URL as the installed
-file's provenance). A pylock file keeps everything else it said (markers,
-dependencies, ``created-by``, ``[tool]`` tables); a requirements file becomes
-a pylock file with its pins, markers, top-level list and reasons
-(``created-by = "envsnap bundle"``). ``environments`` names the targets
-covered, ``[tool.envsnap.bundle]`` their names.
-
-:func:`write` copies each file from the cache while its hash is checked
-again (a file that changed in between is refused). ``-o DIR`` writes a
-directory, ``-o FILE.zip`` a zip file (wheels and sdists stored as they are,
-the lock deflated, fixed timestamps: the same inputs give the same bytes).
-Either is written beside its final name and renamed into place when
-complete; an earlier bundle there is replaced. Nothing is held in memory but
-the lock.
+The bundle's ``pylock.toml`` gives every file a ``path``, ``size`` and hash and
+keeps its ``url``; a pylock file keeps everything else it said, a requirements
+file becomes one with its pins, markers, top-level list and reasons.
+``environments`` and ``[tool.envsnap.bundle]`` name the targets covered. Each
+file's hash is checked again as it is copied from the cache. A zip file stores
+wheels and sdists as they are, with fixed timestamps (same inputs, same bytes).
+Either form is written beside its final name, then renamed over an earlier bundle.
 """
 
 from __future__ import annotations
@@ -33,7 +23,7 @@ from envsnap.bundle.members import CHUNK, FILES_DIR, LOCK_NAME
 from envsnap.errors import InputError, OperationError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping, Sequence
+    from collections.abc import Iterable, Mapping, Sequence
     from pathlib import Path
 
     from packaging.pylock import Package
@@ -53,7 +43,7 @@ file does not record the extras its top-level lines ask for, and envsnap's own p
 files do (check compares them)."""
 
 
-def member_names(files: Iterator[DistFile] | Any) -> dict[str, str]:  # noqa: ANN401
+def member_names(files: Iterable[DistFile]) -> dict[str, str]:
     """``{sha256: files/NAME}``; a name shared by two different files gets a hash directory."""
     by_name: dict[str, list[str]] = {}
     for file in files:
@@ -230,7 +220,8 @@ def _write_zip(path: Path, text: str, members: Sequence[tuple[str, Path, str]]) 
                 _zip_info(name, zipfile.ZIP_STORED), "w", force_zip64=size >= 1 << 31
             ) as out:
                 _copy_checked(local, out, sha256, name)
-    _fsync(path)
+    with contextlib.suppress(OSError), open(path, "rb") as handle:  # noqa: PTH123
+        os.fsync(handle.fileno())
 
 
 def _zip_info(name: str, compression: int) -> zipfile.ZipInfo:
@@ -266,7 +257,7 @@ def _swap_in(partial: Path, output: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def _copy_checked(local: Path, out: IO[bytes], sha256: str, name: str) -> int:
+def _copy_checked(local: Path, out: IO[bytes], sha256: str, name: str) -> None:
     """Stream ``local`` into ``out``, hashing it; refuse it when its sha256 is not ``sha256``.
 
     Raises:
@@ -275,21 +266,13 @@ def _copy_checked(local: Path, out: IO[bytes], sha256: str, name: str) -> int:
     from envsnap._io import open_regular  # noqa: PLC0415
 
     digest = hashlib.sha256()
-    size = 0
     with open_regular(local) as handle:
         while chunk := handle.read(CHUNK):
             digest.update(chunk)
             out.write(chunk)
-            size += len(chunk)
     if digest.hexdigest() != sha256:
         raise OperationError(
             f"{name}: {local} changed after it was checked (sha256 {digest.hexdigest()}, "
             f"expected {sha256}); the bundle was not written",
             hint="run envsnap bundle again",
         )
-    return size
-
-
-def _fsync(path: Path) -> None:
-    with contextlib.suppress(OSError), open(path, "rb") as handle:  # noqa: PTH123
-        os.fsync(handle.fileno())

@@ -1,17 +1,10 @@
-"""The drift model: :class:`Change` items and the :class:`Report` they make.
-
-Shared by the comparisons (:mod:`~envsnap.compare.drift`,
-:mod:`~envsnap.compare.project`, :mod:`envsnap.compare.record`) and the
-renderers (:mod:`envsnap.render.report`), with the few helpers that say
-where an item lands (file, line) and how a locked package is named in a
-message.
-"""
+"""The drift model: :class:`Change` items, the :class:`Report` they make, and message helpers."""
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Literal, get_args
+from typing import TYPE_CHECKING, Literal, TypedDict, get_args
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -23,6 +16,7 @@ __all__ = [
     "KINDS",
     "Change",
     "ChangeKind",
+    "Place",
     "Report",
     "combine",
     "lock_label",
@@ -51,8 +45,7 @@ KINDS: tuple[ChangeKind, ...] = get_args(ChangeKind)
 """Every kind, in the order reports show them."""
 
 INFORMATIONAL: frozenset[ChangeKind] = frozenset({"reclassified"})
-"""Kinds shown for information only: they never count as drift (an item of
-another kind may be informational too, see :attr:`Change.informational`)."""
+"""Kinds that never count as drift (see also :attr:`Change.informational`)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -72,13 +65,9 @@ class Change:
     line: int | None = None
     """1-based line of :attr:`path` where the package is written, when known."""
     path: str | None = None
-    """The file the item is about: the lock file (with ``line``), a file it
-    includes with ``-r``, ``pyproject.toml``, or for ``file-*`` kinds the installed file."""
+    """The lock file or its ``-r`` include, ``pyproject.toml``, or a ``file-*`` item's file."""
     informational: bool = False
-    """Shown for information only, never drift: ``extras-changed`` where the
-    expected side pins every package (the packages an extra brings in are
-    compared one by one, and an extra a lock asks for but the environment
-    does not meet is ``broken``). ``reclassified`` always is."""
+    """Never drift: ``extras-changed`` where side a pins every package (``reclassified`` always)."""
 
     @property
     def is_drift(self) -> bool:
@@ -112,12 +101,8 @@ class Report:
 
     def by_kind(self) -> dict[ChangeKind, list[Change]]:
         """Group the items by kind, in :data:`KINDS` order, leaving out empty kinds."""
-        groups: dict[ChangeKind, list[Change]] = {}
-        for kind in KINDS:
-            items = [c for c in self.changes if c.kind == kind]
-            if items:
-                groups[kind] = items
-        return groups
+        groups = {kind: [c for c in self.changes if c.kind == kind] for kind in KINDS}
+        return {kind: items for kind, items in groups.items() if items}
 
     def counts(self) -> dict[ChangeKind, int]:
         """Return the number of items of each kind present, in :data:`KINDS` order."""
@@ -142,15 +127,7 @@ def sorted_changes(changes: Iterable[Change]) -> tuple[Change, ...]:
 
 
 def combine(first: Report, *others: Report) -> Report:
-    """Merge reports into one (labels of the first; items, counts and notes of all).
-
-    Args:
-        first: the main report (its labels are kept).
-        others: further reports, e.g. lock-vs-project and file verification.
-
-    Returns:
-        One :class:`Report` with every item, sorted.
-    """
+    """Merge reports into one, sorted: the labels of ``first``, the items and notes of all."""
     changes = list(first.changes)
     notes = list(first.notes)
     for other in others:
@@ -175,18 +152,24 @@ def lock_path(lock: Lock) -> str | None:
     return str(lock.path) if lock.path is not None else None
 
 
-def where(lock: Lock, package: LockedPackage | None) -> tuple[str | None, int | None]:
-    """Return the file and line an item about ``package`` lands on.
+class Place(TypedDict):
+    """Where a :class:`Change` lands: its ``path`` and ``line``."""
+
+    path: str | None
+    line: int | None
+
+
+def where(lock: Lock, package: LockedPackage | None) -> Place:
+    """Return where an item about ``package`` lands, to pass as ``Change(..., **place)``.
 
     The file the entry is written in (an ``-r`` include's own, with its line),
     else the lock file; for a package the lock does not list, the lock file
     without a line.
     """
     if package is None:
-        return lock_path(lock), None
-    if package.file is not None:
-        return str(package.file), package.line
-    return lock_path(lock), package.line
+        return {"path": lock_path(lock), "line": None}
+    path = str(package.file) if package.file is not None else lock_path(lock)
+    return {"path": path, "line": package.line}
 
 
 def lock_label(lock: Lock) -> str:

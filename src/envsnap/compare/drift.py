@@ -1,24 +1,10 @@
 """Drift: pure comparisons between an environment, lock files and ``pyproject.toml``.
 
-One comparison core serves ``check``, ``diff`` and restore's verify step:
-both sides are turned into a :class:`~envsnap.lock.Lock` (an environment
-through :func:`lock_from_snapshot`) and compared entry by entry, like
-pip-tools' ``sync.diff()``. Nothing here reads files or prints; the result is a
-:class:`Report` of :class:`Change` items that the renderers in
-:mod:`envsnap.render.report` turn into text, JSON or GitHub annotations.
-
-Side ``a`` is what is *expected* (the lock file, the older file), side ``b``
-what is *found* (the environment, the newer file). ``missing`` means "in a,
-not in b"; ``extra`` means "in b, not in a".
-
-The model (:class:`Change`, :class:`Report`) lives in
-:mod:`envsnap.compare.changes`, the comparison with ``pyproject.toml`` in
-:mod:`envsnap.compare.project`, how entries under markers meet in
-:mod:`envsnap.compare.pairs`; all are importable from here.
-
-The comparison core, entry by entry, is :mod:`envsnap.compare.entries`;
-this module turns an environment into a side and adds what only an
-environment can show (broken requirements, unmet extras of locked packages).
+Both sides become a :class:`~envsnap.lock.Lock` (an environment through
+:func:`lock_from_snapshot`) compared by :mod:`envsnap.compare.entries`, like
+pip-tools' ``sync.diff()``: side ``a`` is what is expected (the lock file, the
+older file), side ``b`` what is found. This module adds what only an
+environment shows: broken requirements and unmet extras of locked packages.
 """
 
 from __future__ import annotations
@@ -55,20 +41,19 @@ __all__ = [
     "lock_from_snapshot",
 ]
 
+_Node = tuple[NormalizedName, NormalizedName | None]  # a package, or one of its extras
+
 
 def lock_from_snapshot(snapshot: Snapshot, *, include_tools: bool = True) -> Lock:
-    """Describe an environment as a :class:`Lock` (what freeze would write).
+    """Describe an environment as a :class:`Lock` of format ``environment`` (what freeze writes).
+
+    Every distribution :meth:`Snapshot.listed` shows, pinned to its installed version
+    and origin, with ``top_level``/``reason`` and its top-level extras.
 
     Args:
         snapshot: the environment.
-        include_tools: keep pip, setuptools, wheel, distribute (freeze's
-            ``--all``); kept by default so a lock that pins them can be compared.
-
-    Returns:
-        A ``Lock`` of format ``environment``: every distribution
-        :meth:`Snapshot.listed` shows, pinned to its installed version and
-        origin, with its classification as ``top_level``/``reason`` and the
-        extras its top-level line asks for (what freeze writes).
+        include_tools: keep pip, setuptools, wheel, distribute (freeze's ``--all``); by
+            default, so a lock that pins them is compared.
     """
     packages = []
     for dist in snapshot.listed(include_tools=include_tools):
@@ -103,30 +88,17 @@ def compare_env_to_lock(
     extras: Collection[str] = (),
     groups: Collection[str] | None = None,
 ) -> Report:
-    """Compare an environment against the lock it should match.
+    """Compare an environment with the lock it should match, as ``pip freeze`` and ``pip check`` do.
 
-    The lock is first narrowed to the entries whose marker holds for the
-    environment (PEP 508, :meth:`Lock.for_environment`): a file that pins
-    ``click==8.1.8`` for Python < 3.10 and ``click==8.5.1`` for the rest is
-    compared with the one entry that applies, as pip and uv install it. Then,
-    as ``pip freeze`` and ``pip check`` would show it: a locked package that
-    is not installed is ``missing``; an installed package that
-    :meth:`Snapshot.listed` shows (pip, setuptools, wheel left out unless
-    ``include_tools``, as freeze does) and that the lock lacks is ``extra``;
-    other versions are ``changed``; another origin (index, editable, direct
-    URL, VCS commit, archive hash) is ``source-changed``; every unmet
-    requirement of an installed package is ``broken``, and so is an extra the
-    lock asks for (``a[x]``) whose requirements are not installed. A package
-    that became top-level or transitive is ``reclassified``, and other extras
-    on a top-level line are ``extras-changed``, when both sides record them:
-    neither is drift when the lock pins every package (an installer that
-    marks every package of a file as requested, as ``pip install -r`` does,
-    changes the classification, not the environment).
-
-    A lock that does not pin what its entries require in the environment
-    (``Lock.complete`` false: a hand-written or top-level-only file) names
-    only what the user wants: those requirements (with the extras the lock
-    asks for) are then not ``extra``, and the report carries a note saying so.
+    The lock is first narrowed to the entries whose marker holds there (PEP 508,
+    :meth:`Lock.for_environment`). Kinds: ``missing``, ``extra`` (among what
+    :meth:`Snapshot.listed` shows), ``changed``, ``source-changed``, ``broken``
+    (an unmet requirement, or an extra the lock asks for, ``a[x]``, not met),
+    ``reclassified`` and ``extras-changed`` (when both sides record them; not
+    drift when the lock pins every package, as ``pip install -r`` marks every
+    package requested). A lock that does not pin what its entries require
+    (``Lock.complete`` false) names only what the user wants: those requirements
+    are then not ``extra``, and a note says so.
 
     Args:
         snapshot: the environment (side b).
@@ -170,29 +142,21 @@ def compare_env_to_lock(
     )
     skip = {canonicalize_name(n) for n in ignore}
     installed = {d.name: d for d in snapshot.distributions}
-    broken = []
+    broken: list[Change] = []
     for item in snapshot.unsatisfied:
         if item.dependent in skip:
             continue
         requirement = str(item.requirement)
         child = canonicalize_name(item.requirement.name)
-        who = installed[item.dependent].display_name
-        if item.installed is None:
-            found = None
-            detail = f"{who} requires {requirement}; not installed"
-        else:
-            found = f"{child}=={item.installed}"
-            detail = f"{who} requires {requirement}; {item.installed} is installed"
-        path, line = where(lock, lock.get(item.dependent))
+        state = "not installed" if item.installed is None else f"{item.installed} is installed"
         broken.append(
             Change(
                 kind="broken",
                 name=item.dependent,
                 expected=requirement,
-                found=found,
-                detail=detail,
-                line=line,
-                path=path,
+                found=None if item.installed is None else f"{child}=={item.installed}",
+                detail=f"{installed[item.dependent].display_name} requires {requirement}; {state}",
+                **where(lock, lock.get(item.dependent)),
             )
         )
     broken += _unmet_locked_extras(snapshot, lock, skip)
@@ -206,8 +170,8 @@ def compare_env_to_lock(
 def _unmet_locked_extras(snapshot: Snapshot, lock: Lock, skip: set[NormalizedName]) -> list[Change]:
     """``broken`` items for extras the lock asks for (``a[x]``) that the env does not hold.
 
-    The message names every link from the extra asked for to the requirement
-    that is not met: ``celery[redis]`` -> ``kombu[redis]`` -> ``redis>=4``.
+    The message names each link to the unmet requirement: ``celery[redis]`` ->
+    ``kombu[redis]`` -> ``redis>=4``.
     """
     from envsnap.environment.snapshot import unmet_extra  # noqa: PLC0415 - drift stays import-light
 
@@ -228,7 +192,6 @@ def _unmet_locked_extras(snapshot: Snapshot, lock: Lock, skip: set[NormalizedNam
             chain = "".join(
                 f", which requires {link}" for link in _chain(snapshot, package.name, extra, unmet)
             )
-            path, line = where(lock, package)
             changes.append(
                 Change(
                     kind="broken",
@@ -237,8 +200,7 @@ def _unmet_locked_extras(snapshot: Snapshot, lock: Lock, skip: set[NormalizedNam
                     found=None if unmet.installed is None else str(unmet.installed),
                     detail=f"{lock_label(lock)} asks for {asked}{chain}, "
                     f"which requires {_without_marker(unmet.requirement)}; {have}",
-                    line=line,
-                    path=path,
+                    **where(lock, package),
                 )
             )
     return changes
@@ -267,14 +229,12 @@ def _chain(snapshot: Snapshot, name: NormalizedName, extra: str, unmet: Unsatisf
         return []
     dists = {d.name: d for d in snapshot.distributions}
     edges = DependencyGraph(snapshot.environment.markers, dists).walk(*start)[0]
-    came: dict[
-        tuple[NormalizedName, NormalizedName | None], tuple[NormalizedName, NormalizedName | None]
-    ] = {}
+    came: dict[_Node, _Node] = {}
     for edge in edges:
         for wanted in edge.requirement.extras:
             came.setdefault((edge.child, canonicalize_name(wanted)), (edge.parent, edge.extra))
-    links: list[tuple[NormalizedName, NormalizedName | None]] = []
-    node: tuple[NormalizedName, NormalizedName | None] = (unmet.dependent, unmet.extra)
+    links: list[_Node] = []
+    node: _Node = (unmet.dependent, unmet.extra)
     while node != start and len(links) <= len(came):
         links.append(node)
         if node not in came:
@@ -296,20 +256,12 @@ def compare_locks(
 ) -> Report:
     """Compare two locks (files, or environments through :func:`lock_from_snapshot`).
 
-    Same kinds as :func:`compare_env_to_lock` except ``broken``: ``missing``
-    is in ``a`` only, ``extra`` in ``b`` only, ``changed``/``source-changed``
-    differ, ``reclassified`` and ``extras-changed`` when both record them
-    (``extras-changed`` is drift when either side does not pin every package:
-    installing them gives another set of packages).
-
-    With ``markers`` (an environment is one side, ``diff LOCK ENV``), both
-    locks are narrowed to the entries that apply there first. Without
-    (``diff A B`` of two files), entries are met by name and marker over a
-    grid of environments (:mod:`envsnap.compare.pairs`): a difference is
-    reported where installing A and B would give different packages.
-
-    pip, setuptools, wheel and distribute are left out, as freeze leaves them
-    out (a fresh venv's seeded pip is not a difference), unless ``include_tools``.
+    Same kinds as :func:`compare_env_to_lock` except ``broken``
+    (``extras-changed`` is drift when either side does not pin every package).
+    With ``markers`` (``diff LOCK ENV``), both locks are first narrowed to the
+    entries that apply there; without (``diff A B``), entries meet over a grid
+    of environments (:mod:`envsnap.compare.pairs`). pip, setuptools, wheel and
+    distribute are left out unless ``include_tools``, as freeze leaves them out.
 
     Args:
         a: the expected / older side.
@@ -320,9 +272,6 @@ def compare_locks(
         a_label: how to name side a (default: its path or format).
         b_label: how to name side b.
         markers: the PEP 508 marker values of the environment at hand, if any.
-
-    Returns:
-        The :class:`Report`.
     """
     notes: list[str] = []
     if markers is not None:
@@ -346,11 +295,8 @@ def compare_locks(
 def _closure(snapshot: Snapshot, lock: Lock) -> set[NormalizedName]:
     """Return the lock's names and what they require in the environment, transitively.
 
-    Base requirements are followed, and an extra's only when it is asked for:
-    on the lock's entry (``a[x]``) or by a requirement on the way (``b[y]``),
-    as a resolver installing the lock would. Extras envsnap inferred for the
-    environment are not: a top-level file without them does not bring their
-    packages in.
+    An extra's requirements are followed only when it is asked for (``a[x]`` on
+    the lock's entry, ``b[y]`` on the way), as a resolver installing the lock would.
     """
     from envsnap.environment.graph import edges_by_parent, reach  # noqa: PLC0415
 

@@ -1,19 +1,17 @@
-"""The comparison core: two Locks, entry by entry.
+"""The comparison core of ``check``, ``diff`` and restore's verify step: two Locks, entry by entry.
 
-``check``, ``diff`` and restore's verify step all end here
-(:func:`compare_entries`): side ``a`` is what is expected, side ``b`` what is
-found; ``missing`` is in a and not in b, ``extra`` in b and not in a. A
-version, a source (index, URL, VCS commit, directory; PEP 610), the extras on
-a top-level line and the top-level/transitive split are compared.
+Side ``a`` is what is expected, side ``b`` what is found. A version, a source
+(index, URL, VCS commit, directory; PEP 610), the extras on a top-level line
+and the top-level/transitive split are compared.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from packaging.utils import canonicalize_name
 
-from envsnap.compare.changes import Change, Report, pin, sorted_changes, where
+from envsnap.compare.changes import Change, Place, Report, pin, sorted_changes, where
 from envsnap.environment import TOOLING
 
 if TYPE_CHECKING:
@@ -39,10 +37,10 @@ def compare_entries(
 ) -> Report:
     """Compare side a (expected) with side b (found): the one comparison core.
 
-    Each name's entries are paired (:func:`~envsnap.compare.pairs.pair_entries`:
-    by name, or over the grid of environments when markers differ) and each
-    pair gives at most one :class:`~envsnap.compare.changes.Change`: missing,
-    extra, changed, source changed, extras changed or reclassified.
+    Entries are paired by :func:`~envsnap.compare.pairs.pair_entries` (by name,
+    or over a grid of environments when markers differ); a pair gives
+    ``missing`` (a only), ``extra`` (b only), ``changed``, ``source-changed``,
+    ``extras-changed`` or ``reclassified`` items.
 
     ``skip_tools`` leaves pip, setuptools, wheel and distribute out entirely
     (``diff``); else, unless ``include_tools``, they are only not reported as
@@ -67,35 +65,16 @@ def compare_entries(
             continue
         if have is None:
             if want is not None and pair.name not in quiet:
-                path, line = where(a, want)
-                changes.append(
-                    Change(
-                        kind="missing",
-                        name=pair.name,
-                        expected=pin(want),
-                        detail=_others(pair.others, b_label),
-                        line=line,
-                        path=path,
-                    )
-                )
+                changes.append(_one_sided("missing", want, where(a, want), pair.others, b_label))
             continue
         if want is None:
             if not allow_extra and pair.name not in quiet:
-                path, line = where(b, have) if b.path is not None else (extra_path, None)
-                changes.append(
-                    Change(
-                        kind="extra",
-                        name=pair.name,
-                        found=pin(have),
-                        detail=_others(pair.others, a_label),
-                        line=line,
-                        path=path,
-                    )
-                )
+                place = where(b, have) if b.path is not None else Place(path=extra_path, line=None)
+                changes.append(_one_sided("extra", have, place, pair.others, a_label))
             continue
         checked += 1
-        path, line = where(a, want)
-        changes += _differences(want, have, line=line, path=path)
+        place = where(a, want)
+        changes += _differences(want, have, place)
         if record_extras and want.top_level and have.top_level and want.extras != have.extras:
             changes.append(
                 Change(
@@ -103,9 +82,8 @@ def compare_entries(
                     name=pair.name,
                     expected=_with_extras(want),
                     found=_with_extras(have),
-                    line=line,
-                    path=path,
                     informational=not extras_matter,
+                    **place,
                 )
             )
         if record_top and want.top_level != have.top_level:
@@ -115,8 +93,7 @@ def compare_entries(
                     name=pair.name,
                     expected=_classification(want),
                     found=_classification(have),
-                    line=line,
-                    path=path,
+                    **place,
                 )
             )
     return Report(
@@ -124,18 +101,29 @@ def compare_entries(
     )
 
 
-def _others(entries: Iterable[LockedPackage], label: str) -> str | None:
-    """Say which entries of the name the other side has under other markers, if any."""
-    pins = [pin(p) for p in entries]
-    return f"{label} has {'; '.join(pins)}" if pins else None
+def _one_sided(
+    kind: Literal["missing", "extra"],
+    package: LockedPackage,
+    place: Place,
+    others: Iterable[LockedPackage],
+    label: str,
+) -> Change:
+    """Return a ``missing``/``extra`` item, naming the other side's entries under other markers."""
+    shown = "; ".join(pin(p) for p in others)
+    return Change(
+        kind=kind,
+        name=package.name,
+        expected=pin(package) if kind == "missing" else None,
+        found=pin(package) if kind == "extra" else None,
+        detail=f"{label} has {shown}" if shown else None,
+        **place,
+    )
 
 
-def _differences(
-    want: LockedPackage, have: LockedPackage, *, line: int | None, path: str | None
-) -> list[Change]:
+def _differences(want: LockedPackage, have: LockedPackage, place: Place) -> list[Change]:
     """Version and origin differences of one package present on both sides."""
     changes = []
-    where = _region(want, have)
+    region = _region(want, have)
     if want.version is not None and have.version is not None:
         if want.version != have.version:
             changes.append(
@@ -144,9 +132,8 @@ def _differences(
                     name=want.name,
                     expected=str(want.version),
                     found=str(have.version),
-                    detail=where,
-                    line=line,
-                    path=path,
+                    detail=region,
+                    **place,
                 )
             )
     elif (
@@ -161,8 +148,7 @@ def _differences(
                 expected=str(want.specifier),
                 found=str(have.version),
                 detail="outside the range the file allows",
-                line=line,
-                path=path,
+                **place,
             )
         )
     why = _origin_difference(want.origin, have.origin)
@@ -173,9 +159,8 @@ def _differences(
                 name=want.name,
                 expected=want.origin.describe(),
                 found=have.origin.describe(),
-                detail=why if where is None else f"{why}, {where}",
-                line=line,
-                path=path,
+                detail=why if region is None else f"{why}, {region}",
+                **place,
             )
         )
     return changes
@@ -190,11 +175,9 @@ def _region(want: LockedPackage, have: LockedPackage) -> str | None:
 
 
 def _origin_difference(want: Origin, have: Origin) -> str | None:  # noqa: PLR0911 - one reason per field
-    """Return why two origins differ (PEP 610 terms), or ``None`` when they match.
+    """Return why two origins differ (PEP 610 terms), or ``None``.
 
-    Index vs direct URL, editable vs not, another URL, another VCS commit,
-    another archive hash. A value one side does not record (a commit, a hash)
-    is not compared.
+    A value one side does not record (a commit, a hash) is not compared.
     """
     if want.kind != have.kind:
         return f"{_origin_kind(want)} in one, {_origin_kind(have)} in the other"
@@ -240,11 +223,9 @@ def _url_key(url: str | None) -> str | None:
 def _records_extras(lock: Lock) -> bool:
     """Whether the lock says which extras its top-level entries ask for.
 
-    An environment does, and so do the files envsnap writes with them: a
-    top-level-only requirements file, JSON, pylock's ``[tool.envsnap]``. A
-    full requirements file that envsnap writes has none on purpose (it must
-    stay usable as a pip constraints file), and files of other tools
-    (pip-compile, uv, ``pip lock``) drop the extras their inputs named.
+    An environment does, and so do envsnap's top-level requirements, JSON and
+    pylock files; not its full requirements file (it must stay usable as pip
+    constraints), nor other tools' files (pip-compile, uv, ``pip lock`` drop them).
     """
     if lock.format == "environment":
         return True
@@ -257,6 +238,5 @@ def _with_extras(package: LockedPackage) -> str:
 
 
 def _classification(package: LockedPackage) -> str:
-    if package.top_level:
-        return f"top-level ({package.reason})" if package.reason else "top-level"
-    return f"transitive ({package.reason})" if package.reason else "transitive"
+    kind = "top-level" if package.top_level else "transitive"
+    return f"{kind} ({package.reason})" if package.reason else kind

@@ -1,34 +1,19 @@
 """Which entries of two locks are compared with each other, markers considered.
 
 A lock may pin one name several times, each under its own PEP 508 marker
-(``uv pip compile --universal``, ``uv export``, uv's pylock.toml, ``envsnap
-freeze --portable``). With an environment at hand, both sides are first
-narrowed to the entries that apply there (:meth:`envsnap.lock.Lock.for_environment`)
-and meet by name. Without one (``diff A.txt B.txt``), the question a reviewer
-asks is "would installing A or B give something different somewhere?", so
-:func:`pair_entries` answers it over a grid of environments: every CPython
-minor envsnap targets (3.8 to 3.14) on every platform it knows
-(:mod:`envsnap.portable.targets`: Linux glibc and musl, macOS, Windows; x86_64
-and arm64). For each name and each grid environment, the entry each side
-installs there (the first whose marker holds) is taken, and each distinct
-``(a entry, b entry)`` combination is one :class:`Pair`. So:
-
-- markers spelled differently but holding on the same environments
-  (``platform_system == "Windows"`` and ``sys_platform == "win32"``,
-  ``python_version < "3.10"`` and ``python_full_version < '3.10'``) are the
-  same;
-- an unmarked ``click==8.5.1`` against ``click==8.1.8 ; python_full_version
-  < '3.10'`` plus ``click==8.5.1 ; python_full_version >= '3.10'`` is one
-  difference, where Python is older than 3.10;
-- an entry only one side has, under a marker, is a difference only where its
-  marker holds (``pywin32 ; sys_platform == 'win32'`` against a file
-  without pywin32 is a difference, as installing on Windows shows).
-
-An entry whose marker holds on no grid environment (``implementation_name ==
-"pypy"``) is compared with the other side's entry of the same name and the
-same marker text, else it is missing or extra. The grid represents each
-minor by its ``.0`` release, so a marker on a patch release
-(``python_full_version < "3.10.2"``) is read at ``3.10.0``.
+(``uv pip compile --universal``, uv's pylock.toml, ``envsnap freeze
+--portable``). With an environment at hand, both sides are narrowed to it
+(:meth:`envsnap.lock.Lock.for_environment`) and meet by name. Without one
+(``diff A.txt B.txt``), :func:`pair_entries` asks "would installing A or B give
+something different somewhere?" over a grid: every CPython minor envsnap
+targets on every platform of :mod:`envsnap.portable.targets`, each minor at its
+``.0`` release. On each, the entry each side installs (the first whose marker
+holds) is taken; each distinct ``(a entry, b entry)`` is one :class:`Pair`. So
+markers spelled differently but holding on the same environments are the same,
+and an entry only one side has is a difference only where its marker holds. An
+entry whose marker holds on no grid environment (``implementation_name ==
+"pypy"``) meets the other side's entry of the same marker text, else it is
+missing or extra.
 """
 
 from __future__ import annotations
@@ -101,22 +86,18 @@ def _by_environment(
 ) -> Iterator[Pair]:
     """Pair the entries each side installs on each grid environment."""
     seen: dict[tuple[int | None, int | None], None] = {}
-    hit_a: set[int] = set()
-    hit_b: set[int] = set()
     for environment in _grid():
-        i = _first(ea, environment, a)
-        j = _first(eb, environment, b)
-        hit_a.update(x for x in (i,) if x is not None)
-        hit_b.update(x for x in (j,) if x is not None)
-        if i is not None or j is not None:
-            seen.setdefault((i, j))
+        pair = (_first(ea, environment, a), _first(eb, environment, b))
+        if pair != (None, None):
+            seen.setdefault(pair)
     # entries no grid environment selects: met by their marker's text
+    hit_a, hit_b = {i for i, _ in seen}, {j for _, j in seen}
     off_b = [j for j in range(len(eb)) if j not in hit_b]
-    for i in (i for i in range(len(ea)) if i not in hit_a):
-        j = next((j for j in off_b if str(eb[j].marker) == str(ea[i].marker)), None)
+    for n in (n for n in range(len(ea)) if n not in hit_a):
+        j = next((j for j in off_b if str(eb[j].marker) == str(ea[n].marker)), None)
         if j is not None:
             off_b.remove(j)
-        seen.setdefault((i, j))
+        seen.setdefault((n, j))
     for j in off_b:
         seen.setdefault((None, j))
     for i, j in seen:

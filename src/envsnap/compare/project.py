@@ -28,33 +28,23 @@ def compare_lock_to_project(
 ) -> Report:
     """Compare a lock with the dependencies ``pyproject.toml`` declares.
 
-    - ``missing-declared``: a declared requirement (``[project]
-      dependencies``, selected optional dependencies and PEP 735 groups)
-      that the lock has no entry for. A requirement with a marker is
-      reported only when ``markers`` are given and the marker applies (a lock
-      taken on Linux need not pin a Windows-only dependency).
-    - ``outside-specifier``: the lock pins a version the declared specifier
-      does not allow (pre-releases allowed, as a pin is explicit). With
-      ``markers`` the lock is narrowed to that environment first; without,
-      an entry is outside when no declared requirement of its name allows it
-      (``click>=8.2 ; python_version >= "3.10"`` and ``click>=8 ;
-      python_version < "3.10"`` cover both of a universal file's pins).
-    - ``stale``: an entry the lock records as top-level because it was
-      *declared* (``declared``: requirements files envsnap writes say it under
-      the pin, pylock files in ``[tool.envsnap]``, pip-compile's ``# via
-      NAME (pyproject.toml)``) and that the project no longer declares. An
-      entry installed by name (``requested``) or that nothing required
-      (``root``) was never declared, so it is never stale; nor is one whose
-      reason the lock does not record.
+    - ``missing-declared``: a declared requirement (``[project] dependencies``,
+      selected optional dependencies, PEP 735 groups) the lock has no entry for;
+      one with a marker only when ``markers`` are given and it applies.
+    - ``outside-specifier``: a pinned version no declared requirement of its name
+      allows (pre-releases allowed: a pin is explicit).
+    - ``stale``: an entry the lock records as ``declared`` (envsnap's files,
+      pip-compile's ``# via NAME (pyproject.toml)``) that the project no longer
+      declares; never one ``requested``, ``root`` or without a recorded reason.
 
-    The project itself (``[project] name``, e.g. an editable install or a
-    self-reference in a group) is never reported.
+    The project itself (``[project] name``) is never reported.
 
     Args:
         lock: the lock (side a of the wording: what the file says).
         project: the declaration (side b), or a ``pyproject.toml`` path or its
             directory (:func:`envsnap.environment.project.as_project`).
-        markers: the PEP 508 marker values of the target, when known.
+        markers: the PEP 508 marker values of the target, when known: the lock
+            is narrowed to it first.
         ignore: names to leave out.
 
     Returns:
@@ -67,7 +57,6 @@ def compare_lock_to_project(
     skip = {canonicalize_name(n) for n in ignore}
     if project.name:
         skip.add(project.name)
-    changes: list[Change] = []
     applicable = [
         dep
         for dep in project.dependencies
@@ -78,21 +67,19 @@ def compare_lock_to_project(
             or marker_holds(dep.requirement.marker, markers)
         )
     ]
-    for dep in applicable:
-        if lock.entries(dep.name):
-            continue
-        if dep.requirement.marker is not None and markers is None:
-            continue  # no target: a Windows-only dependency need not be locked here
-        changes.append(
-            Change(
-                kind="missing-declared",
-                name=dep.name,
-                expected=str(dep.requirement),
-                detail=f"declared in [{dep.source}]",
-                line=dep.line,
-                path=str(project.path),
-            )
+    changes = [
+        Change(
+            kind="missing-declared",
+            name=dep.name,
+            expected=str(dep.requirement),
+            detail=f"declared in [{dep.source}]",
+            line=dep.line,
+            path=str(project.path),
         )
+        for dep in applicable
+        # no target: a Windows-only dependency need not be locked here
+        if not lock.entries(dep.name) and (dep.requirement.marker is None or markers is not None)
+    ]
     for name in dict.fromkeys(dep.name for dep in applicable):
         declared = [dep for dep in applicable if dep.name == name]
         for locked in lock.entries(name):
@@ -100,7 +87,6 @@ def compare_lock_to_project(
                 d.requirement.specifier.contains(locked.version, prereleases=True) for d in declared
             ):
                 continue
-            path, line = where(lock, locked)
             changes.append(
                 Change(
                     kind="outside-specifier",
@@ -109,24 +95,20 @@ def compare_lock_to_project(
                     found=str(locked.version),
                     detail="declared in "
                     + ", ".join(dict.fromkeys(f"[{d.source}]" for d in declared)),
-                    line=line,
-                    path=path,
+                    **where(lock, locked),
                 )
             )
     for locked in lock.top_level:
         if locked.name in project.names or locked.name in skip or locked.reason != "declared":
             continue
-        path, line = where(lock, locked)
         changes.append(
             Change(
                 kind="stale",
                 name=locked.name,
-                expected=None,
                 found=pin(locked),
                 detail=f"no longer declared in {project.path.name} "
                 "(the lock records it as declared)",
-                line=line,
-                path=path,
+                **where(lock, locked),
             )
         )
     return Report(

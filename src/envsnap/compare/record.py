@@ -1,15 +1,9 @@
 """Verify installed files against each distribution's ``RECORD`` (PEP 376 / PEP 627).
 
-``RECORD`` is a CSV file in the ``*.dist-info`` directory with one row per
-installed file: ``path,algorithm=urlsafe-b64-digest-without-padding,size``.
-Paths are relative to the directory holding the ``*.dist-info`` (the site
-directory) and may climb out of it with ``..`` (scripts in ``bin/``); absolute
-paths are allowed too. Rows without a hash (``RECORD`` itself, ``.pyc`` files
-written after install) are not verifiable and are skipped, as PEP 376 says.
-
-Files are hashed in a thread pool: ``hashlib`` releases the GIL while it
-hashes a buffer larger than 2047 bytes and file reads release it too, so
-threads keep every core busy without the cost of processes.
+``RECORD`` rows are ``path,algorithm=urlsafe-b64-digest-without-padding,size``,
+paths relative to the site directory (``..`` may climb out of it) or absolute.
+Rows without a hash (``RECORD`` itself, ``.pyc`` files) are skipped, as PEP 376 says.
+Files are hashed in threads: ``hashlib`` and file reads release the GIL.
 """
 
 from __future__ import annotations
@@ -47,6 +41,7 @@ _CHUNK = 1 << 20
 # hand-offs than it gains (measured on a 3,271-file, 150 MB venv: 0.24 s with
 # one task per file, 0.16 s in batches of 64, 0.18 s in one thread).
 _BATCH = 64
+_REINSTALL = "reinstall the package (pip install --force-reinstall --no-deps NAME)"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -64,15 +59,9 @@ class RecordEntry:
 
 
 def read_record(dist_info: Path) -> list[RecordEntry] | None:
-    """Read the verifiable rows of ``dist_info/RECORD``.
+    """Read the rows of ``dist_info/RECORD`` with a hash ``hashlib`` knows, in file order.
 
-    Args:
-        dist_info: a ``*.dist-info`` directory.
-
-    Returns:
-        The rows that carry a hash with an algorithm ``hashlib`` knows, in file
-        order; ``None`` when there is no ``RECORD`` (egg-info installs, some
-        distro packages).
+    Returns ``None`` when there is no ``RECORD`` (egg-info installs, some distro packages).
 
     Raises:
         OperationError: the RECORD exists but cannot be read, is not a regular
@@ -84,10 +73,7 @@ def read_record(dist_info: Path) -> list[RecordEntry] | None:
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise OperationError(
-            f"{record}: cannot read: {exc.strerror}",
-            hint="reinstall the package (pip install --force-reinstall --no-deps NAME)",
-        ) from None
+        raise OperationError(f"{record}: cannot read: {exc.strerror}", hint=_REINSTALL) from None
     site_dir = dist_info.parent
     entries: list[RecordEntry] = []
     try:
@@ -99,16 +85,12 @@ def read_record(dist_info: Path) -> list[RecordEntry] | None:
                 continue
             if len(entries) == RECORD_ROWS_LIMIT:
                 raise OperationError(
-                    f"{record}: more than {RECORD_ROWS_LIMIT:,} rows with a hash",
-                    hint="reinstall the package (pip install --force-reinstall --no-deps NAME)",
+                    f"{record}: more than {RECORD_ROWS_LIMIT:,} rows with a hash", hint=_REINSTALL
                 )
             file = Path(os.path.normpath(site_dir / row[0]))
             entries.append(RecordEntry(path=row[0], file=file, algorithm=algorithm, digest=digest))
     except csv.Error as exc:  # e.g. a field over csv's 128 KiB limit
-        raise OperationError(
-            f"{record}: malformed RECORD ({exc})",
-            hint="reinstall the package (pip install --force-reinstall --no-deps NAME)",
-        ) from None
+        raise OperationError(f"{record}: malformed RECORD ({exc})", hint=_REINSTALL) from None
     return entries
 
 
@@ -125,8 +107,7 @@ def _digest(entry: RecordEntry) -> str | None:
     except (NotRegularFileError, IsADirectoryError) as exc:
         raise OperationError(
             f"{entry.file}: cannot read: {exc.strerror}",
-            hint="RECORD lists it as an installed file: reinstall the package "
-            "(pip install --force-reinstall --no-deps NAME)",
+            hint=f"RECORD lists it as an installed file: {_REINSTALL}",
         ) from None
     except OSError as exc:
         raise OperationError(
@@ -143,13 +124,9 @@ def _digest_all(entries: list[RecordEntry]) -> list[str | None]:
 def verify_distribution(dist: InstalledDistribution) -> list[Change]:
     """Compare the files of one distribution with its ``RECORD`` (in this thread).
 
-    Args:
-        dist: an installed distribution (``*.dist-info``; others have no RECORD).
-
-    Returns:
-        One ``file-modified`` or ``file-missing`` :class:`Change` per file
-        that differs, in RECORD order; ``path`` is the absolute file path,
-        ``expected``/``found`` the ``algorithm=digest`` values.
+    Returns one ``file-modified`` or ``file-missing`` :class:`Change` per file that
+    differs, in RECORD order (``path`` the absolute file, ``expected``/``found``
+    ``algorithm=digest``); none for a distribution without ``*.dist-info``.
 
     Raises:
         OperationError: a RECORD or a listed file exists but cannot be read.
@@ -157,37 +134,24 @@ def verify_distribution(dist: InstalledDistribution) -> list[Change]:
     if dist.metadata_format != "dist-info":
         return []
     entries = read_record(dist.location) or []
-    return _changes(dist, entries, [_digest(e) for e in entries])
+    return _changes(dist, entries, _digest_all(entries))
 
 
 def _changes(
     dist: InstalledDistribution, entries: list[RecordEntry], digests: Iterable[str | None]
 ) -> list[Change]:
-    changes = []
-    for entry, found in zip(entries, digests, strict=True):
-        expected = f"{entry.algorithm}={entry.digest}"
-        if found is None:
-            changes.append(
-                Change(
-                    kind="file-missing",
-                    name=dist.name,
-                    expected=expected,
-                    detail=entry.path,
-                    path=str(entry.file),
-                )
-            )
-        elif found != entry.digest:
-            changes.append(
-                Change(
-                    kind="file-modified",
-                    name=dist.name,
-                    expected=expected,
-                    found=f"{entry.algorithm}={found}",
-                    detail=entry.path,
-                    path=str(entry.file),
-                )
-            )
-    return changes
+    return [
+        Change(
+            kind="file-missing" if found is None else "file-modified",
+            name=dist.name,
+            expected=f"{entry.algorithm}={entry.digest}",
+            found=None if found is None else f"{entry.algorithm}={found}",
+            detail=entry.path,
+            path=str(entry.file),
+        )
+        for entry, found in zip(entries, digests, strict=True)
+        if found != entry.digest
+    ]
 
 
 def verify_files(
@@ -199,10 +163,9 @@ def verify_files(
 ) -> list[Change]:
     """Hash every file listed in the RECORD of each installed distribution.
 
-    What ``pip`` never checks and no peer does: an installed file edited by
-    hand, or deleted, after install. Only the environment's own
-    distributions are verified (as :meth:`Snapshot.listed` shows them;
-    pip/setuptools/wheel included by default, as they are code too).
+    What ``pip`` never checks and no peer does: an installed file edited or
+    deleted after install. The distributions :meth:`Snapshot.listed` shows are
+    verified (pip/setuptools/wheel/distribute too unless ``include_tools`` is false).
 
     Args:
         snapshot: the environment.
@@ -217,13 +180,10 @@ def verify_files(
     Raises:
         OperationError: a RECORD or a listed file exists but cannot be read.
     """
-    dists = [
-        d
+    plan = [
+        (d, read_record(d.location) or [])
         for d in snapshot.listed(include_tools=include_tools, exclude=ignore)
         if d.metadata_format == "dist-info"
-    ]
-    plan: list[tuple[InstalledDistribution, list[RecordEntry]]] = [
-        (d, read_record(d.location) or []) for d in dists
     ]
     flat = [entry for _, entries in plan for entry in entries]
     workers = workers or os.cpu_count() or 1
