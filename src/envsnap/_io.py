@@ -61,7 +61,6 @@ SMALL_FILE_LIMIT = 4 << 20
 """Bytes of a dist's ``direct_url.json``, ``INSTALLER``, ``*.pth``..., or a ``pyvenv.cfg``."""
 
 _KINDS = {
-    stat.S_IFDIR: "a directory",
     stat.S_IFCHR: "a character device",
     stat.S_IFBLK: "a block device",
     stat.S_IFIFO: "a FIFO",
@@ -90,9 +89,6 @@ class FileTooLargeError(OSError):
 def open_regular(path: Path) -> BinaryIO:
     """Open a regular file for reading in binary mode, refusing anything else at once.
 
-    ``O_NONBLOCK`` keeps a FIFO from waiting for a writer (regular files ignore
-    it); :func:`os.fstat` on the open descriptor checks the file actually read.
-
     Raises:
         IsADirectoryError: ``path`` is a directory.
         NotRegularFileError: ``path`` is a device, FIFO or socket.
@@ -107,17 +103,14 @@ def open_regular(path: Path) -> BinaryIO:
 
 
 def open_regular_fd(path: str | os.PathLike[str]) -> tuple[int, int]:
-    """Open a regular file as :func:`open_regular` does; return ``(descriptor, st_size)``.
+    """Open as :func:`open_regular` does (same errors); return ``(descriptor, st_size)``.
 
     For readers that call :func:`os.read` themselves (a buffered file object
     costs more than a small file's read). The caller closes the descriptor.
-
-    Raises:
-        IsADirectoryError, NotRegularFileError, OSError: as :func:`open_regular`.
     """
     fd = os.open(path, _READ_FLAGS)
     try:
-        info = os.fstat(fd)
+        info = os.fstat(fd)  # of the file opened, not of what the name means by now
         if stat.S_ISDIR(info.st_mode):
             raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), os.fspath(path))
         if not stat.S_ISREG(info.st_mode):
@@ -128,6 +121,7 @@ def open_regular_fd(path: str | os.PathLike[str]) -> tuple[int, int]:
     return fd, info.st_size
 
 
+# O_NONBLOCK: a FIFO does not wait for a writer (regular files ignore it)
 _READ_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
 
 
@@ -271,10 +265,9 @@ def load_toml(text: str) -> dict[str, Any]:
         from tomlkit.exceptions import TOMLKitError  # noqa: PLC0415
 
         try:
-            unwrapped: dict[str, Any] = tomlkit.parse(text).unwrap()
+            return tomlkit.parse(text).unwrap()
         except TOMLKitError as exc:
             raise ValueError(str(exc)) from None
-        return unwrapped
     except RecursionError:
         raise ValueError(_TOO_DEEP) from None
     except MemoryError:
@@ -345,7 +338,7 @@ def run_parallel(
     todo: queue.SimpleQueue[int] = queue.SimpleQueue()
     for index in range(total):
         todo.put(index)
-    finished: queue.SimpleQueue[int] = queue.SimpleQueue()
+    done = threading.Semaphore(0)
     stop = threading.Event()
 
     def worker() -> None:
@@ -358,18 +351,14 @@ def run_parallel(
                 results[index] = function(items[index])
             except Exception as exc:  # noqa: BLE001 - handed to the caller
                 results[index] = exc
-            finished.put(index)
+            done.release()
 
     for _ in range(max(1, min(jobs, total))):
         threading.Thread(target=worker, name="envsnap-worker", daemon=True).start()
-    count = 0
     try:
-        while count < total:
-            try:
-                finished.get(timeout=_POLL)
-            except queue.Empty:
-                continue
-            count += 1
+        for _ in range(total):
+            while not done.acquire(timeout=_POLL):  # wakes up to let Ctrl-C in
+                pass
     finally:
         stop.set()
     return cast("list[R | BaseException]", results)

@@ -24,19 +24,15 @@ class Reporter(Protocol):
     @property
     def verbose(self) -> bool:
         """Whether the installer's commands and output lines are wanted (``-v``)."""
-        ...
 
     def stage(self, name: str, message: str) -> None:
         """Say that a stage begins (``create``, ``install``, ``fetch``...) and on what."""
-        ...
 
     def note(self, message: str) -> None:
         """Say a line the user should read (its text is whole: ``note: ...``)."""
-        ...
 
     def output(self, line: str) -> None:
         """Pass on one line of an installer's output."""
-        ...
 
 
 class _Silent:

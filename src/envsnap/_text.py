@@ -36,8 +36,7 @@ _LINE_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
 """The same but tab, LF and CR, a text file's layout (pip splits lines on the others)."""
 
 EXPANSION = re.compile(r"\$\{[A-Za-z0-9_]+\}")
-"""``${NAME}``: replaced with an environment variable's value in a requirements file by
-pip (``req_file.expand_env_variables``) and uv."""
+"""``${NAME}``: an environment variable pip (``expand_env_variables``) and uv substitute."""
 
 
 def first_control(value: str) -> str | None:
@@ -48,11 +47,9 @@ def first_control(value: str) -> str | None:
 
 def first_line_control(text: str) -> tuple[int, str] | None:
     """Return ``(1-based line, U+XXXX)`` of a text's first control character but tab, LF, CR."""
-    found = _LINE_CONTROL.search(text)
-    if found is None:
+    if (found := _LINE_CONTROL.search(text)) is None:
         return None
-    line = text.count("\n", 0, found.start()) + 1
-    return line, f"U+{ord(found[0]):04X}"
+    return text.count("\n", 0, found.start()) + 1, f"U+{ord(found[0]):04X}"
 
 
 _SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
@@ -88,16 +85,11 @@ _SGR = re.compile(r"(\x1b\[[0-9;]*m)")
 def terminal_text(text: str, *, commands: bool = False, colour: bool = False) -> str:
     r"""Return text envsnap composed (lines joined by LF), safe for a terminal and a CI log.
 
-    Every control character but LF is escaped (:func:`printable`); a line
-    GitHub Actions would read as a workflow command gets ``\::``, and ``##[``
-    anywhere becomes ``##[\`` (the runner's own defusing).
-
-    Args:
-        text: lines joined by LF (the values in it escaped or not).
-        commands: the text is envsnap's ``--format github`` report: its
-            ``::error``/``::notice`` lines (values escaped) are left as they are.
-        colour: keep ANSI colour sequences (the text report on a terminal);
-            every other ESC is escaped.
+    Every control character but LF is escaped (:func:`printable`), but ANSI
+    colour sequences with ``colour`` (the text report on a terminal). A line
+    GitHub Actions would read as a workflow command gets ``\::``, but with
+    ``commands`` (envsnap's ``--format github`` report, whose ``::error`` lines
+    are its own); ``##[`` anywhere becomes ``##[\`` (the runner's own defusing).
     """
     if colour and "\x1b" in text:
         parts = _SGR.split(text)
@@ -130,14 +122,11 @@ def excerpt(text: str, limit: int = 60, *, quoted: bool = True) -> str:
 
 
 def file_url_path(url: str) -> Path | None:
-    """Return the local path of a ``file:`` URL (RFC 8089), else ``None``.
-
-    ``file:///tmp/x%20y.whl`` -> ``/tmp/x y.whl``; ``file://localhost/x`` -> ``/x``.
-    """
+    """Return the path of a ``file:`` URL (RFC 8089: ``file:///tmp/x%20y.whl``), else ``None``."""
     parts = urllib.parse.urlsplit(url)
     if parts.scheme != "file":
         return None
-    if os.name == "nt":  # url2pathname is unquote on POSIX, and costs 20-30 ms to import
+    if os.name == "nt":  # on POSIX, url2pathname is unquote
         from urllib.request import url2pathname  # noqa: PLC0415 - 20-30 ms, Windows only
 
         return Path(url2pathname(parts.path))
@@ -145,10 +134,7 @@ def file_url_path(url: str) -> Path | None:
 
 
 def local_path(value: str) -> Path | None:
-    """Return the path of a ``file:`` URL or a bare path (``./x``, ``../x``, ``/x``, ``~/x``).
-
-    Any other URL (``https://...``) or a bare name gives ``None``.
-    """
+    """Return the path of a ``file:`` URL or of ``./x``, ``../x``, ``/x``, ``~/x``, else None."""
     if value.startswith("file:"):
         return file_url_path(value)
     if "://" in value or not value.startswith((".", "/", "~")):
@@ -236,14 +222,11 @@ def redact_urls(text: str) -> str:
 
     def clean(match: re.Match[str]) -> str:
         userinfo = match["userinfo"]
-        if userinfo == "git" or _is_placeholder(userinfo):
-            return match[0]
-        return match["scheme"]
+        return match[0] if userinfo == "git" or _is_placeholder(userinfo) else match["scheme"]
 
     def mask(match: re.Match[str]) -> str:
-        if not match["value"] or _is_placeholder(match["value"]):
-            return match[0]
-        return f"{match['name']}***"
+        value = match["value"]
+        return match[0] if not value or _is_placeholder(value) else f"{match['name']}***"
 
     without_userinfo = re.sub(_URL_USERINFO, clean, text)
     return re.sub(_SECRET_QUERY, mask, without_userinfo, flags=re.IGNORECASE)
