@@ -47,16 +47,12 @@ __all__ = [
 
 METADATA_LIMIT = 64 << 20
 """Bytes of a ``METADATA``/``PKG-INFO`` header block or ``requires.txt`` (real: a few MB)."""
-
 RECORD_LIMIT = 32 << 20
 """Bytes of a ``RECORD`` (the largest real ones are a few MB)."""
-
 RECORD_ROWS_LIMIT = 200_000
 """Verifiable rows of a ``RECORD``: several times the largest real ones; under 200 MB."""
-
 LOCK_FILE_LIMIT = 64 << 20
 """Bytes of a lock file, requirements file or ``pyproject.toml``."""
-
 SMALL_FILE_LIMIT = 4 << 20
 """Bytes of a dist's ``direct_url.json``, ``INSTALLER``, ``*.pth``..., or a ``pyvenv.cfg``."""
 
@@ -219,8 +215,7 @@ def write_output(path: Path, data: str) -> None:
         except FileNotFoundError:
             mode = None
         if mode is not None and not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
-            with target.open("wb") as handle:
-                handle.write(data.encode("utf-8"))
+            target.write_bytes(data.encode("utf-8"))
         else:
             atomic_write(target, data)
     except OSError as exc:

@@ -31,15 +31,12 @@ def marker_holds(
     otherwise: bool = True,
     problems: list[str] | None = None,
 ) -> bool:
-    """Whether ``marker`` holds in ``environment`` (PEP 508), for ``extra``.
+    """Whether ``marker`` holds in ``environment`` (PEP 508), for ``extra`` (``""``: none).
 
-    Args:
-        marker: the marker; ``None`` (no marker) always holds.
-        environment: a probe's ``markers``; ``None``: the running interpreter's,
-            as pip reads a requirements file.
-        extra: the value of the ``extra`` variable (``""``: no extra).
-        otherwise: the answer for a marker that cannot be evaluated.
-        problems: if given, gets a ``marker '...' cannot be evaluated: why`` line for it.
+    ``None`` (no marker) always holds. ``environment`` is a probe's ``markers``;
+    ``None``: the running interpreter's, as pip reads a requirements file. A
+    marker that cannot be evaluated gives ``otherwise``, and a ``marker '...'
+    cannot be evaluated: why`` line in ``problems`` if given.
     """
     if marker is None:
         return True

@@ -59,12 +59,9 @@ __all__ = [
 def dumps(snapshot: Snapshot, format: str = "requirements", /, **options: object) -> str:
     """Return a snapshot (from :func:`take_snapshot`) as the text of a lock file.
 
-    Args:
-        snapshot: from :func:`take_snapshot`.
-        format: a key of :data:`envsnap.lockfiles.FORMATS` (``requirements``,
-            ``pylock``, ``json``).
-        **options: fields of :class:`envsnap.lockfiles.DumpOptions`
-            (``annotate``, ``top_level_only``, ``hash_source``, ...).
+    ``format`` is a key of :data:`envsnap.lockfiles.FORMATS` (``requirements``,
+    ``pylock``, ``json``); ``options`` are fields of :class:`envsnap.lockfiles.DumpOptions`
+    (``annotate``, ``top_level_only``, ``hash_source``, ...).
 
     Raises:
         InputError: an unknown format or option.

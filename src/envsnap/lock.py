@@ -215,22 +215,17 @@ class Lock:
         """
         if markers is None:
             return self
-        chosen_extras, chosen_groups = self.selection(extras, groups)
+        extras, groups = self.selection(extras, groups)
         kept: dict[NormalizedName, LockedPackage] = {}
         for package in self.packages:
-            if not entry_holds(
-                package.marker,
-                markers,
-                extras=chosen_extras,
-                groups=chosen_groups,
-                problems=problems,
-            ):
+            marker = package.marker
+            if not entry_holds(marker, markers, extras=extras, groups=groups, problems=problems):
                 continue
             first = kept.setdefault(package.name, package)
             if first is not package and problems is not None:
                 problems.append(
                     f"{package.name}: several entries apply to this environment "
-                    f"({first.marker or 'no marker'}; {package.marker or 'no marker'}): "
+                    f"({first.marker or 'no marker'}; {marker or 'no marker'}): "
                     "the first is compared"
                 )
         return replace(self, packages=tuple(p for p in self.packages if kept.get(p.name) is p))
