@@ -1,13 +1,10 @@
 """Reading files we do not control with a bound; writing files atomically.
 
-Files of a target environment or a user (metadata, ``RECORD``, lock files) are
-read as regular files only, checked without blocking (a FIFO named
-``METADATA`` must not hang a freeze, a link to ``/dev/zero`` must not fill
-memory), and at most one of the ``*_LIMIT`` sizes. Files envsnap owns are
-replaced atomically; ``-o FILE`` is written as a shell's ``>`` would. The TOML
-and JSON loaders turn every way a hostile file makes a parser fail (syntax,
-``RecursionError`` from deep nesting, ``MemoryError``) into one error. TOML is
-:mod:`tomllib` (3.11+) or, on 3.10, tomlkit (needed anyway to write pylock).
+Files of a target environment or a user are read as regular files only,
+checked without blocking (a FIFO named ``METADATA`` must not hang a freeze, a
+link to ``/dev/zero`` must not fill memory), up to a ``*_LIMIT``. The TOML and
+JSON loaders turn every way a hostile file breaks a parser (syntax, deep
+nesting, ``MemoryError``) into one error; TOML is tomllib, or tomlkit on 3.10.
 """
 
 from __future__ import annotations

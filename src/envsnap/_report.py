@@ -54,8 +54,6 @@ _REPORTER: contextvars.ContextVar[Reporter] = contextvars.ContextVar(
     "envsnap.reporter",
     default=_Silent(),  # noqa: B039 - it holds no state
 )
-
-
 R = TypeVar("R", bound=Reporter)
 
 
