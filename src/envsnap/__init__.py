@@ -1,7 +1,6 @@
 """envsnap: freeze a Python environment into a file and restore it exactly.
 
-The package namespace stays cheap to import: the names of :mod:`envsnap.api`,
-the library's public API, are loaded on first use (PEP 562).
+The public API's names (:mod:`envsnap.api`) are loaded on first use (PEP 562).
 
 >>> import envsnap
 >>> snap = envsnap.take_snapshot(".venv")     # doctest: +SKIP
@@ -15,8 +14,7 @@ from typing import TYPE_CHECKING, Any
 from envsnap._version import __version__ as __version__
 
 if TYPE_CHECKING:
-    # For type checkers (``X as X`` re-exports them): the names of envsnap.api's
-    # ``__all__``, the one list, which is read at run time, on first use.
+    # for type checkers: envsnap.api's ``__all__``, the one list read at run time
     from envsnap.api import EnvsnapError as EnvsnapError
     from envsnap.api import InputError as InputError
     from envsnap.api import Lock as Lock
@@ -43,11 +41,9 @@ if TYPE_CHECKING:
 def __getattr__(name: str) -> Any:  # noqa: ANN401 - PEP 562 module attribute hook
     """Load the public names of :mod:`envsnap.api` on first use (PEP 562).
 
-    ``__all__`` is the API's list with ``__version__``. ``restore`` is not
-    among the names: at the root that name is the :mod:`envsnap.restore`
-    package (``envsnap.restore.restore(plan)``). Any other public name
-    loads the API to be looked up (``from envsnap import lockfiles`` too, before
-    the submodule is imported); a private one never does.
+    ``__all__`` is the API's list with ``__version__``, but ``restore``: at the
+    root that is the :mod:`envsnap.restore` package. A private name never
+    loads the API, any other public name does (``from envsnap import lockfiles`` too).
     """
     if name == "restore" or (name.startswith("_") and name != "__all__"):
         raise AttributeError(f"module 'envsnap' has no attribute {name!r}")

@@ -1,9 +1,8 @@
 """PEP 508 markers evaluated for one environment, with one rule for a marker that cannot be.
 
-A marker can fail to evaluate (``python_version ~= "foo"``, an unknown
-variable): packaging raises one of :data:`UNEVALUABLE`. Every caller goes
-through :func:`marker_holds`, which catches exactly those and lets the caller
-say what such a marker means for it (``otherwise``) and collect why.
+packaging raises one of :data:`UNEVALUABLE` for a marker that cannot be
+evaluated (``python_version ~= "foo"``, an unknown variable); the caller says
+what that means for it (``otherwise``) and may collect why (``problems``).
 """
 
 from __future__ import annotations
@@ -32,20 +31,12 @@ def marker_holds(
     otherwise: bool = True,
     problems: list[str] | None = None,
 ) -> bool:
-    """Whether ``marker`` holds in ``environment`` (PEP 508), for ``extra``.
+    """Whether ``marker`` holds in ``environment`` (PEP 508), for ``extra`` (``""``: none).
 
-    Args:
-        marker: the marker; ``None`` (no marker) always holds.
-        environment: the marker variables of the target environment (a probe's
-            ``markers``); ``None``: the running interpreter's, as pip does when
-            it reads a requirements file.
-        extra: the value of the ``extra`` variable (``""``: no extra).
-        otherwise: the answer for a marker that cannot be evaluated.
-        problems: if given, gets one ``marker '...' cannot be evaluated: why``
-            line per such marker.
-
-    Returns:
-        The marker's value, or ``otherwise``.
+    ``None`` (no marker) always holds. ``environment`` is a probe's ``markers``;
+    ``None``: the running interpreter's, as pip reads a requirements file. A
+    marker that cannot be evaluated gives ``otherwise``, and a ``marker '...'
+    cannot be evaluated: why`` line in ``problems`` if given.
     """
     if marker is None:
         return True
@@ -69,21 +60,11 @@ def entry_holds(
 ) -> bool:
     """Whether the marker of a lock entry holds in ``environment`` (PEP 508, PEP 751).
 
-    A lock entry's marker may test the lock's ``extras`` and
-    ``dependency_groups`` (PEP 751: sets of the names being installed) besides
-    the PEP 508 variables; ``extra`` is ``""``, as pip evaluates a
-    requirements-file line. A marker that cannot be evaluated holds (the
-    entry is compared rather than silently left out) and is named in ``problems``.
-
-    Args:
-        marker: the entry's marker; ``None`` always holds.
-        environment: the marker variables of the environment at hand.
-        extras: the lock extras installed (PEP 751 ``extras``).
-        groups: the dependency groups installed (PEP 751 ``dependency_groups``).
-        problems: if given, gets one line per marker that cannot be evaluated.
-
-    Returns:
-        The marker's value, or ``True`` when it cannot be evaluated.
+    Besides the PEP 508 variables (``extra`` is ``""``, as pip evaluates a
+    requirements line) it may test the sets PEP 751 ``extras`` and
+    ``dependency_groups`` (``groups``) being installed. A marker that cannot
+    be evaluated holds (the entry is compared, not silently left out) and is
+    named in ``problems``, if given. ``None`` always holds.
     """
     if marker is None:
         return True

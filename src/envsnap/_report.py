@@ -1,12 +1,9 @@
 """Progress, notes and installer output: one reporter, set once by the CLI.
 
-The library never prints. What a long operation says as it goes (a
-restore's or a bundle's stages, the installer's output lines) goes to the
-reporter of the current context, as pypa/build's ``_ctx.py`` does with a
-:class:`contextvars.ContextVar`: no callback is handed down from layer to
-layer. The default reporter says nothing, so the library stays silent; the
-CLI sets its own with :func:`reporting` once per command
-(:mod:`envsnap.cli.output`), and a caller of the library may set another.
+The library never prints: what a long operation says as it goes goes to the
+reporter of the current context (a :class:`contextvars.ContextVar`, as
+pypa/build's ``_ctx.py``), silent by default; the CLI sets its own with
+:func:`reporting` once per command, and a library caller may set another.
 """
 
 from __future__ import annotations
@@ -27,19 +24,15 @@ class Reporter(Protocol):
     @property
     def verbose(self) -> bool:
         """Whether the installer's commands and output lines are wanted (``-v``)."""
-        ...
 
     def stage(self, name: str, message: str) -> None:
         """Say that a stage begins (``create``, ``install``, ``fetch``...) and on what."""
-        ...
 
     def note(self, message: str) -> None:
         """Say a line the user should read (its text is whole: ``note: ...``)."""
-        ...
 
     def output(self, line: str) -> None:
         """Pass on one line of an installer's output."""
-        ...
 
 
 class _Silent:
@@ -61,8 +54,6 @@ _REPORTER: contextvars.ContextVar[Reporter] = contextvars.ContextVar(
     "envsnap.reporter",
     default=_Silent(),  # noqa: B039 - it holds no state
 )
-
-
 R = TypeVar("R", bound=Reporter)
 
 

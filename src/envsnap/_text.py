@@ -1,20 +1,11 @@
 """Untrusted text: control characters found where values are read, escaped where printed.
 
-Every value envsnap reads from a lock file, an environment or an index may
-end up in a line handed to pip or uv, on a terminal, or in a CI log. A line
-separator inside a URL becomes a second line of pip's input (an
-``--index-url`` of the attacker's choosing); an ESC byte repaints the
-terminal; GitHub Actions reads ``::command::`` lines from both streams. So a
-value holding a control character is refused where it is read (the readers
-share :func:`first_control` and :func:`first_line_control`), and whatever is
-printed goes through :func:`printable` (each value, in the renderers) and
-:func:`terminal_text` (each message and output, in the CLI).
-
-URLs are untrusted text too, and have one home here:
-:func:`strip_credentials` and :func:`redact_urls` take credentials out of
-every URL envsnap records or shows, :func:`file_url_path` and
-:func:`local_path` turn ``file:`` URLs into paths; so every reader, writer and
-installer treats a ``file:`` URL and a signed URL the same way.
+A value from a lock file, an environment or an index may reach pip's or uv's
+input (a line separator in a URL adds an ``--index-url`` line), a terminal
+(ESC repaints it) or a CI log (GitHub Actions reads ``::command::`` lines from
+both streams): readers refuse control characters, output is escaped. URLs are
+untrusted text too: credentials are stripped from every URL envsnap records
+or shows, and ``file:`` URLs become paths, here only.
 """
 
 from __future__ import annotations
@@ -40,15 +31,12 @@ __all__ = [
 ]
 
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-"""C0 and C1 control characters, DEL, and the Unicode line and paragraph
-separators: none belongs in a name, version, URL, path or marker."""
+"""C0, DEL, C1, U+2028/2029: none belongs in a name, version, URL, path or marker."""
 _LINE_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
-"""The same inside a text file's lines, where tab, LF and CR are ordinary
-(:meth:`str.splitlines`, which pip also uses, splits on every other separator)."""
+"""The same but tab, LF and CR, a text file's layout (pip splits lines on the others)."""
 
 EXPANSION = re.compile(r"\$\{[A-Za-z0-9_]+\}")
-"""``${NAME}``: what pip (``req_file.expand_env_variables``) and uv replace with
-the value of an environment variable in a requirements file."""
+"""``${NAME}``: an environment variable pip (``expand_env_variables``) and uv substitute."""
 
 
 def first_control(value: str) -> str | None:
@@ -58,37 +46,26 @@ def first_control(value: str) -> str | None:
 
 
 def first_line_control(text: str) -> tuple[int, str] | None:
-    """Return ``(1-based line, U+XXXX)`` of a text file's first stray control character.
-
-    Tab, LF and CR are not counted: they are the file's layout.
-    """
-    found = _LINE_CONTROL.search(text)
-    if found is None:
+    """Return ``(1-based line, U+XXXX)`` of a text's first control character but tab, LF, CR."""
+    if (found := _LINE_CONTROL.search(text)) is None:
         return None
-    line = text.count("\n", 0, found.start()) + 1
-    return line, f"U+{ord(found[0]):04X}"
+    return text.count("\n", 0, found.start()) + 1, f"U+{ord(found[0]):04X}"
 
 
 _SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
 def _escape(found: re.Match[str]) -> str:
-    char = found[0]
-    return _SHORT_ESCAPES.get(char) or f"\\u{ord(char):04x}"
+    return _SHORT_ESCAPES.get(found[0]) or f"\\u{ord(found[0]):04x}"
 
 
 def printable(value: str, *, lines: bool = False) -> str:
-    r"""Return ``value`` with each control character written as an escape.
+    r"""Return an untrusted value (or a whole text) with each control character escaped.
 
-    ``\n``, ``\r`` and ``\t`` for those three, ``\uXXXX`` for the others (C0,
-    DEL, C1, U+2028/2029): the spelling JSON, TOML basic strings and Python
-    share, so a JSON or TOML text stays the same data. Text without control
-    characters is returned as it is (so escaping twice changes nothing).
-
-    Args:
-        value: an untrusted value (a path, URL, name, lock or index value), or
-            a whole text.
-        lines: keep LF, the text's own line breaks (a rendered report or lock).
+    ``\n``, ``\r``, ``\t``, else ``\uXXXX`` (C0, DEL, C1, U+2028/2029): the
+    spelling JSON, TOML basic strings and Python share, so a JSON or TOML text
+    stays the same data. Escaping twice changes nothing. ``lines`` keeps LF,
+    the text's own line breaks (a rendered report or lock).
     """
     pattern = _LINE_BREAKS_KEPT if lines else _CONTROL
     return pattern.sub(_escape, value) if pattern.search(value) else value
@@ -98,31 +75,21 @@ _LINE_BREAKS_KEPT = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 """:data:`_CONTROL` but LF."""
 
 _COMMAND_LINE = re.compile(r"^([^\S\n]*)::", re.MULTILINE)
-"""A line GitHub Actions reads as a workflow command: ``::`` after any blanks
-(the runner trims leading white space, Unicode's included, before it looks)."""
+"""A GitHub Actions workflow command: ``::`` after any blanks (the runner trims Unicode's too)."""
 _LEGACY_COMMAND = "##["
 """The older ``##[command]`` form, which the runner finds anywhere in a line."""
 _SGR = re.compile(r"(\x1b\[[0-9;]*m)")
-"""An ANSI colour sequence (Select Graphic Rendition): what envsnap's own
-coloured report writes, nothing else."""
+"""An ANSI colour sequence (SGR): what envsnap's own coloured report writes, nothing else."""
 
 
 def terminal_text(text: str, *, commands: bool = False, colour: bool = False) -> str:
-    r"""Return text envsnap composed, safe to print on a terminal and in a CI log.
+    r"""Return text envsnap composed (lines joined by LF), safe for a terminal and a CI log.
 
-    Every control character but LF is escaped (:func:`printable`); a line that
-    GitHub Actions would read as a workflow command gets a backslash before its
-    ``::`` (``\::error ...``), and ``##[`` anywhere becomes ``##[\`` (the
-    runner's own way of defusing it), so only envsnap's own annotations are
-    commands.
-
-    Args:
-        text: lines joined by LF (the values in it escaped or not).
-        commands: the text is envsnap's ``--format github`` report, whose
-            ``::error``/``::notice`` lines are its own (their values escaped
-            by the renderer): those are left as they are.
-        colour: keep ANSI colour sequences (the text report on a terminal);
-            every other ESC is escaped.
+    Every control character but LF is escaped (:func:`printable`), but ANSI
+    colour sequences with ``colour`` (the text report on a terminal). A line
+    GitHub Actions would read as a workflow command gets ``\::``, but with
+    ``commands`` (envsnap's ``--format github`` report, whose ``::error`` lines
+    are its own); ``##[`` anywhere becomes ``##[\`` (the runner's own defusing).
     """
     if colour and "\x1b" in text:
         parts = _SGR.split(text)
@@ -137,27 +104,17 @@ def terminal_text(text: str, *, commands: bool = False, colour: bool = False) ->
 def counted(count: int, noun: str, plural: str | None = None) -> str:
     """Return ``count`` with its noun in number: ``1 package``, ``2 packages``, ``0 files``.
 
-    Args:
-        count: how many.
-        noun: the singular (``package``).
-        plural: when it is not the singular with an ``s`` (``entries``).
+    ``plural`` is for a noun whose plural is not the singular with an ``s`` (``entries``).
     """
     return f"{count} {noun if count == 1 else plural or noun + 's'}"
 
 
 def excerpt(text: str, limit: int = 60, *, quoted: bool = True) -> str:
-    """Return a short, escaped quotation of ``text``: ``'its start'... (N characters)``.
+    """Return at most ``limit`` escaped characters of ``text``: ``'its start'... (N characters)``.
 
-    For a line (or a word) of a file that may hold anything (``-r
-    /proc/self/environ``): an error quotes no more than ``limit`` characters
-    of it, escaped, with ``...`` and the text's length when there is more.
-
-    Args:
-        text: what to quote.
-        limit: the most characters shown.
-        quoted: in quotes, escaped by :func:`repr` (as a requirement is
-            quoted); ``False``: bare, escaped by :func:`printable` (an option
-            word, a path).
+    For an error quoting a line or word of a file that may hold anything
+    (``-r /proc/self/environ``). ``quoted``: in quotes, escaped by :func:`repr`
+    (a requirement); ``False``: bare, escaped by :func:`printable` (a word, a path).
     """
     short = text[:limit]
     shown = repr(short) if quoted else printable(short)
@@ -165,19 +122,11 @@ def excerpt(text: str, limit: int = 60, *, quoted: bool = True) -> str:
 
 
 def file_url_path(url: str) -> Path | None:
-    """Return the local path of a ``file:`` URL (RFC 8089), else ``None``.
-
-    ``file:///tmp/x%20y.whl`` -> ``/tmp/x y.whl``; ``file://localhost/x`` ->
-    ``/x``. On Windows :func:`urllib.request.url2pathname` does the
-    platform's part (drive letters); on POSIX that function is
-    :func:`urllib.parse.unquote`, called directly here: ``urllib.request``
-    costs 20-30 ms to import, and pip's configuration often names ``file:``
-    indexes, so every command would pay it.
-    """
+    """Return the path of a ``file:`` URL (RFC 8089: ``file:///tmp/x%20y.whl``), else ``None``."""
     parts = urllib.parse.urlsplit(url)
     if parts.scheme != "file":
         return None
-    if os.name == "nt":
+    if os.name == "nt":  # on POSIX, url2pathname is unquote
         from urllib.request import url2pathname  # noqa: PLC0415 - 20-30 ms, Windows only
 
         return Path(url2pathname(parts.path))
@@ -185,10 +134,7 @@ def file_url_path(url: str) -> Path | None:
 
 
 def local_path(value: str) -> Path | None:
-    """Return the path of a ``file:`` URL or a bare path (``./x``, ``../x``, ``/x``, ``~/x``).
-
-    Any other URL (``https://...``) or a bare name gives ``None``.
-    """
+    """Return the path of a ``file:`` URL or of ``./x``, ``../x``, ``/x``, ``~/x``, else None."""
     if value.startswith("file:"):
         return file_url_path(value)
     if "://" in value or not value.startswith((".", "/", "~")):
@@ -228,27 +174,18 @@ SECRET_QUERY_KEYS = frozenset(
 
 
 def _is_placeholder(value: str) -> bool:
-    """``${VAR}``: an environment variable PEP 610 lets a URL name instead of a secret."""
+    """``${VAR}``: the environment variable PEP 610 lets a URL name instead of a secret."""
     return value.startswith("${") and value.endswith("}")
 
 
 def strip_credentials(url: str) -> tuple[str, bool]:
-    """Remove the credentials from a URL: ``user:password@`` and secret query parameters.
+    """Return ``(url without credentials, whether any were removed)``.
 
-    PEP 610 says a recorded URL must not carry credentials; pip removes
-    ``user:password@`` only, yet a signed URL (an S3 or GCS pre-signed link,
-    an Azure SAS link, ``?token=`` of a private index) carries its secret in
-    the query string. Both are removed: the ``user:password@`` part, and each
-    query parameter named in :data:`SECRET_QUERY_KEYS` (the other parameters
-    and the ``#fragment`` stay as written). PEP 610 allows ``${VAR}``
-    placeholders and the ``git@`` user of SSH URLs; those are kept.
-
-    Args:
-        url: any URL.
-
-    Returns:
-        ``(clean_url, stripped)``: the URL without credentials, and whether
-        anything was removed.
+    PEP 610: a recorded URL carries no credentials. pip removes
+    ``user:password@`` only, yet a signed URL (S3, GCS, Azure SAS, ``?token=``)
+    carries its secret in the query: each :data:`SECRET_QUERY_KEYS` parameter
+    goes too, the rest and the ``#fragment`` stay. ``${VAR}`` placeholders and
+    the ``git@`` user of SSH URLs (both allowed by PEP 610) are kept.
     """
     parts = urllib.parse.urlsplit(url)
     netloc, query = parts.netloc, parts.query
@@ -257,8 +194,7 @@ def strip_credentials(url: str) -> tuple[str, bool]:
         if userinfo != "git" and not _is_placeholder(userinfo):
             netloc = host
     if query:
-        kept = [field for field in query.split("&") if not _is_secret_field(field)]
-        query = "&".join(kept)
+        query = "&".join(field for field in query.split("&") if not _is_secret_field(field))
     if (netloc, query) == (parts.netloc, parts.query):
         return url, False
     return urllib.parse.urlunsplit(parts._replace(netloc=netloc, query=query)), True
@@ -267,9 +203,8 @@ def strip_credentials(url: str) -> tuple[str, bool]:
 def _is_secret_field(field: str) -> bool:
     """Whether one ``name=value`` of a query string holds a credential."""
     name, _, value = field.partition("=")
-    return urllib.parse.unquote_plus(
-        name
-    ).strip().lower() in SECRET_QUERY_KEYS and not _is_placeholder(urllib.parse.unquote(value))
+    key = urllib.parse.unquote_plus(name).strip().lower()
+    return key in SECRET_QUERY_KEYS and not _is_placeholder(urllib.parse.unquote(value))
 
 
 _URL_USERINFO = r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/@\s'\"]+)@"
@@ -281,22 +216,17 @@ _SECRET_QUERY = rf"(?P<name>[?&;](?:{_SECRET_NAMES})=)(?P<value>[^&#\s'\"]*)"
 def redact_urls(text: str) -> str:
     """Remove the credentials from every URL inside free text (e.g. an error message).
 
-    ``user:password@`` is removed, as :func:`strip_credentials` does; the value
-    of a secret query parameter (:data:`SECRET_QUERY_KEYS`) is replaced with
-    ``***``, so a reader still sees that the URL was signed. A ``git`` user and
-    ``${VAR}`` placeholders are kept.
+    As :func:`strip_credentials`, but a secret query value becomes ``***``, so a
+    reader still sees that the URL was signed.
     """
 
     def clean(match: re.Match[str]) -> str:
         userinfo = match["userinfo"]
-        if userinfo == "git" or _is_placeholder(userinfo):
-            return match[0]
-        return match["scheme"]
+        return match[0] if userinfo == "git" or _is_placeholder(userinfo) else match["scheme"]
 
     def mask(match: re.Match[str]) -> str:
-        if not match["value"] or _is_placeholder(match["value"]):
-            return match[0]
-        return f"{match['name']}***"
+        value = match["value"]
+        return match[0] if not value or _is_placeholder(value) else f"{match['name']}***"
 
     without_userinfo = re.sub(_URL_USERINFO, clean, text)
     return re.sub(_SECRET_QUERY, mask, without_userinfo, flags=re.IGNORECASE)

@@ -1,7 +1,3 @@
-"""envsnap's version: one line the build backend reads (``[tool.hatch.version]``).
-
-It lives apart from ``envsnap/__init__.py`` so that the writers, which put it
-in a file's header, import it without importing the package's public face.
-"""
+"""envsnap's version (the build backend reads it here), importable without the package's API."""
 
 __version__ = "0.1.0"

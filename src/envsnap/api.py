@@ -1,11 +1,9 @@
-"""The library's entry points, one place: snapshot, read, render, write, compare, restore.
+"""envsnap's public Python API: snapshot, read, render, write, compare, restore.
 
 The models (:class:`~envsnap.environment.snapshot.Snapshot`,
-:class:`~envsnap.lock.Lock`) hold data and do no I/O; what reads and writes
-them is here, and the package root re-exports it (``envsnap.dump(...)``; not
-:func:`restore`, whose name there is the :mod:`envsnap.restore` package).
-This module and the names it exports are envsnap's public Python API (see
-docs/architecture.md); everything else may change.
+:class:`~envsnap.lock.Lock`) do no I/O; what reads and writes them is here.
+The package root re-exports these names (not :func:`restore`, whose name there
+is the :mod:`envsnap.restore` package); everything else may change.
 
 >>> import envsnap
 >>> snap = envsnap.take_snapshot(".venv")                  # doctest: +SKIP
@@ -59,14 +57,11 @@ __all__ = [
 
 
 def dumps(snapshot: Snapshot, format: str = "requirements", /, **options: object) -> str:
-    """Return a snapshot as the text of a lock file, through the format's writer.
+    """Return a snapshot (from :func:`take_snapshot`) as the text of a lock file.
 
-    Args:
-        snapshot: from :func:`take_snapshot`.
-        format: a key of :data:`envsnap.lockfiles.FORMATS` (``requirements``,
-            ``pylock``, ``json``).
-        **options: fields of :class:`envsnap.lockfiles.DumpOptions`
-            (``annotate``, ``top_level_only``, ``hash_source``, ...).
+    ``format`` is a key of :data:`envsnap.lockfiles.FORMATS` (``requirements``,
+    ``pylock``, ``json``); ``options`` are fields of :class:`envsnap.lockfiles.DumpOptions`
+    (``annotate``, ``top_level_only``, ``hash_source``, ...).
 
     Raises:
         InputError: an unknown format or option.
@@ -91,10 +86,8 @@ def dumps(snapshot: Snapshot, format: str = "requirements", /, **options: object
 def requirements_of(lock: Lock) -> str:
     """Return a Lock as a pip requirements file, whatever format it was read from.
 
-    The file's pip options (:attr:`Lock.index_options`) first, then one line
-    per package with its hashes and marker, each checked
-    (:func:`envsnap.lockfiles.requirements.write.requirements_text`: what
-    an installer gets for a pylock file).
+    Its :attr:`Lock.index_options` first, then one checked line per package with
+    its hashes and marker: what an installer gets for a pylock file.
     """
     from envsnap.lockfiles.requirements.write import pip_line, requirements_text  # noqa: PLC0415
 
@@ -112,17 +105,12 @@ def dump(
     """Write a snapshot (any format) or a Lock (a requirements file) atomically.
 
     Args:
-        what: a :class:`Snapshot`, or a :class:`Lock` (written with
-            :func:`requirements_of`).
-        path: the file to write.
-        format: as :func:`dumps`; ``None``: from the file name
-            (:func:`envsnap.lockfiles.format_for_path`: ``pylock.toml`` and
-            ``pylock.*.toml`` are pylock, ``*.json`` json, else requirements).
-        **options: as :func:`dumps`; ``output_dir`` defaults to the file's
-            directory (local paths are written relative to it).
-
-    Returns:
-        The path written.
+        what: a :class:`Snapshot`, or a :class:`Lock` (as :func:`requirements_of`).
+        path: the file to write; returned.
+        format: as :func:`dumps`; ``None``: from the file name (``pylock.toml``,
+            ``pylock.*.toml``: pylock; ``*.json``: json; else requirements).
+        **options: as :func:`dumps`; ``output_dir`` (local paths are written
+            relative to it) defaults to the file's directory.
 
     Raises:
         InputError: a Lock to a pylock or JSON file (freeze the environment

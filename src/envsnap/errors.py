@@ -1,9 +1,8 @@
 """The exception tree of envsnap.
 
-Every error a user can cause or meet is an :class:`EnvsnapError` carrying a
-one-line message, an optional hint and the exit code the CLI uses for it
-(docs/architecture.md: 2 = unusable input, 3 = could not finish). Anything else escaping the
-library is a bug.
+Every error a user can cause or meet is an :class:`EnvsnapError`: one line, an
+optional hint, and the CLI's exit code (2 = unusable input, 3 = could not
+finish). Anything else escaping the library is a bug.
 """
 
 from __future__ import annotations
@@ -44,5 +43,3 @@ class LockFileError(InputError):
 
 class OperationError(EnvsnapError):
     """envsnap could not finish: an install, download or index failed (exit 3)."""
-
-    exit_code = 3
