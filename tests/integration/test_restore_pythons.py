@@ -161,6 +161,22 @@ def test_system_site_packages_venv_round_trip(
     assert again.returncode == 0, again.stderr
     assert (tmp_path / "again.txt").read_bytes() == file.read_bytes()
 
+    # with pip: a pip the venv sees in the base does not stand in for the venv's own
+    subprocess.run(
+        [
+            *(sys.executable, "-m", "pip", "install", "-q", "--no-index", "--no-deps"),
+            *("--find-links", str(wheelhouse), "--target", str(site), "pip"),
+        ],
+        env=clean_env(),
+        check=True,
+    )
+    with_pip = run_envsnap(
+        "restore", "--venv", "viapip", "--installer", "pip", "--python", str(base_python),
+        "--index-url", loopback_index, cwd=tmp_path,
+    )  # fmt: skip
+    assert with_pip.returncode == 0, with_pip.stderr
+    assert f"from {tmp_path / 'viapip'}" in pip_version(tmp_path / "viapip" / "bin" / "python")
+
     # the real base does not have them: an isolated venv gets them installed, and says so
     isolated = run_envsnap(
         "restore", "--venv", "isolated", "--python", sys.executable,
@@ -238,10 +254,12 @@ def test_editable_vcs_and_archive_round_trip_through_the_new_venvs_pip(
     )
     assert result.exit_code == 0, result.output
     new_python = project / "new" / "bin" / "python"
-    assert ran[0] == (sys.executable, "-m", "venv", str(project / "new"))
-    # then only the new venv's own pip: brought up to date, then the file
-    assert [argv[:4] for argv in ran[1:]] == [(str(new_python), "-m", "pip", "install")] * 2
-    assert (ran[1][-1], "--upgrade" in ran[1]) == ("pip", True)
+    assert ran[0] == (sys.executable, "-m", "venv", "--without-pip", str(project / "new"))
+    # then the new venv's Python: pip from the base's ensurepip wheel installs pip, which
+    # installs the file
+    assert (ran[1][:2], ran[1][3], ran[1][-1]) == ((str(new_python), "-c"), "install", "pip")
+    assert ran[2][:4] == (str(new_python), "-m", "pip", "install")
+    assert len(ran) == 3
     again = run_envsnap("freeze", "-p", "new", "-o", "again.txt", cwd=project)
     assert again.returncode == 0, again.stderr
     assert (project / "again.txt").read_bytes() == (project / "requirements.txt").read_bytes()

@@ -172,22 +172,23 @@ def test_venv_commands_of_each_backend(tmp_path: Path) -> None:
         "--python", os.fspath(tmp_path / "v" / "bin" / "python"),
         "--index-url", "https://127.0.0.1:9/simple/", "pip",
     )  # fmt: skip
-    create, upgrade = backend_for("pip").venv_commands(venv)
+    create, bootstrap = backend_for("pip").venv_commands(venv)
     assert create.argv == (
-        "/usr/bin/python3.12",
-        "-m",
-        "venv",
-        "--system-site-packages",
+        "/usr/bin/python3.12", "-m", "venv", "--without-pip", "--system-site-packages",
         os.fspath(tmp_path / "v"),
-    )
-    assert upgrade.argv[:6] == (
-        os.fspath(tmp_path / "v" / "bin" / "python"), "-m", "pip", "install",
-        "--disable-pip-version-check", "--no-input",
     )  # fmt: skip
-    assert upgrade.argv[-6:] == (
-        "--upgrade", "--index-url", "https://127.0.0.1:9/simple/",
-        "--keyring-provider", "disabled", "pip",
+    # the venv's Python runs pip from the base's ensurepip wheel: one install of the newest pip
+    assert bootstrap.argv[:2] == (os.fspath(tmp_path / "v" / "bin" / "python"), "-c")
+    assert "ensurepip.__file__" in bootstrap.argv[2]
+    assert bootstrap.argv[3:] == (
+        "install", "--disable-pip-version-check", "--no-input", "--ignore-installed",
+        "--index-url", "https://127.0.0.1:9/simple/", "--keyring-provider", "disabled", "pip",
     )  # fmt: skip
+    assert bootstrap.what == f"pip could not install itself in {tmp_path / 'v'}"
+    (offline,) = backend_for("pip").venv_commands(replace(venv, offline=True))
+    assert offline.argv == (
+        "/usr/bin/python3.12", "-m", "venv", "--system-site-packages", os.fspath(tmp_path / "v"),
+    )  # fmt: skip  # offline: ensurepip's own pip, nothing asked of an index
     (bare,) = backend_for("uv").venv_commands(
         VenvRequest(target=tmp_path / "v", interpreter=Path("/p"), python_version="3.12.1",
                     with_pip=False, index=INDEX, offline=True)
