@@ -17,7 +17,9 @@ from click.testing import CliRunner
 
 from envsnap.cli import cli
 from envsnap.errors import InputError
+from envsnap.index.settings import IndexSettings
 from envsnap.install import backend as installers
+from envsnap.install import backend_for
 from envsnap.install.venvs import find_base_interpreter
 from support.venvs import clean_env, git, make_venv, pip_install, run_envsnap
 from support.wheels import build_wheel, write_project
@@ -349,3 +351,40 @@ def test_a_file_from_a_system_site_venv_without_the_record_gets_a_hint_that_says
         "this envsnap (it records them) or with --include-system"
     )
     assert not (tmp_path / ".venv").exists()
+
+
+def test_a_python_without_ensurepips_bundled_wheel_bootstraps_pip_first(
+    tmp_path: Path, loopback_index: str
+) -> None:
+    """Where ensurepip has no ``_bundled`` wheel (Debian keeps them elsewhere), bootstrap() runs."""
+    fake = tmp_path / "fake" / "ensurepip"
+    fake.mkdir(parents=True)
+    # Debian's ensurepip finds its wheels in its own place: here, the real bundled one
+    (fake / "__init__.py").write_text(
+        "import glob, os, sys, sysconfig\n"
+        "def bootstrap():\n"
+        "    open(os.environ['BOOTSTRAPPED'], 'w').close()\n"
+        "    real = os.path.join(sysconfig.get_paths()['stdlib'], 'ensurepip', '_bundled')\n"
+        "    sys.path[:0] = glob.glob(os.path.join(real, 'pip-*.whl'))[:1]\n",
+        encoding="utf-8",
+    )
+    request = installers.VenvRequest(
+        target=tmp_path / "v",
+        interpreter=Path(sys.executable),
+        python_version=PY,
+        with_pip=True,
+        index=IndexSettings(index_url=loopback_index),
+    )
+    create, bootstrap = backend_for("pip").venv_commands(request)
+    mark = tmp_path / "bootstrapped"
+    for command in (create, bootstrap):
+        done = subprocess.run(
+            command.argv,
+            env=clean_env(**command.env, PYTHONPATH=str(fake.parent), BOOTSTRAPPED=str(mark)),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+    assert mark.exists()
+    assert f"from {tmp_path / 'v'}" in pip_version(tmp_path / "v" / "bin" / "python")
