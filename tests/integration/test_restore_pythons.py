@@ -377,9 +377,13 @@ def test_a_python_without_ensurepips_bundled_wheel_bootstraps_pip_first(
     )
     create, bootstrap = backend_for("pip").venv_commands(request)
     mark = tmp_path / "bootstrapped"
+    # the commands run in the project's directory: its modules must not stand in for the stdlib's
+    for name in ("glob.py", "runpy.py"):
+        (tmp_path / name).write_text("raise SystemExit('the project was imported')\n")
     for command in (create, bootstrap):
         done = subprocess.run(
             command.argv,
+            cwd=command.cwd,
             env=clean_env(**command.env, PYTHONPATH=str(fake.parent), BOOTSTRAPPED=str(mark)),
             capture_output=True,
             text=True,

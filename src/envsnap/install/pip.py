@@ -115,13 +115,16 @@ def _pip(python: Path) -> list[str]:
 
 
 _BOOTSTRAP = (
-    "import ensurepip, glob, os, runpy, sys; "
+    "import sys; sys.path[:] = [p for p in sys.path if p]; "
+    "import ensurepip, glob, os, runpy; "
     'w = glob.glob(os.path.join(os.path.dirname(ensurepip.__file__), "_bundled", "pip-*.whl")); '
     "sys.path[:0] = w[:1]; w or ensurepip.bootstrap(); "
     'runpy.run_module("pip", run_name="__main__", alter_sys=True)'
 )
 """Run pip from the base's bundled wheel (ensurepip's own way); a Python whose
-distributor keeps the wheels elsewhere (Debian) bootstraps with ensurepip first."""
+distributor keeps the wheels elsewhere (Debian) bootstraps with ensurepip first.
+``-c`` puts the working directory (the user's project) first on ``sys.path``: it
+goes, so a ``glob.py`` there is never run."""
 
 
 PIP = PipBackend()
